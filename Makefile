@@ -1,0 +1,23 @@
+# One command each, on a fresh machine (registries only):
+#   make demo   set up, then build the demo gallery into build/
+#   make test   set up, then run the whole test suite
+#   make bench  run the benchmarks (after setup)
+.PHONY: setup demo test bench serve clean
+
+setup:
+	bash scripts/setup
+
+demo: setup
+	.venv/bin/imaudible-site build .
+
+serve: setup
+	.venv/bin/imaudible-site serve .
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+bench:
+	bash benchmarks/run
+
+clean:
+	rm -rf build dist .pytest_cache test-artifacts

@@ -1,0 +1,76 @@
+// The site data inlined in every page, and the small decisions made from it (which file to fetch, how to
+// name the models that made a caption or a piece of music).
+
+export function readSiteData(doc = document) {
+  const el = doc.getElementById("gallery-data");
+  if (!el) throw new Error("imaudible: the page has no #gallery-data element");
+  const data = JSON.parse(el.textContent);
+  if (!Array.isArray(data.artworks)) throw new Error("imaudible: site data has no artworks list");
+  return data;
+}
+
+/** Site root as an absolute URL, from the page's relative prefix (body data-root, e.g. "" or "../../"). */
+export function siteRoot(doc = document) {
+  return new URL(doc.body.dataset.root || "", doc.baseURI).href;
+}
+
+export function resolver(root) {
+  return (rel) => (rel ? new URL(rel, root).href : null);
+}
+
+let webpSupport = null;
+
+/** Whether the browser decodes WebP (checked once by decoding a 1x1 image). */
+export function supportsWebp() {
+  if (!webpSupport) {
+    webpSupport = new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => resolve(img.width === 1);
+      img.onerror = () => resolve(false);
+      img.src = "data:image/webp;base64,UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA";
+    });
+  }
+  return webpSupport;
+}
+
+/**
+ * The derivative to use as a texture: the smallest one at least `wanted` pixels on its long edge (or the
+ * largest there is), never beyond the GPU's texture limit.
+ */
+export function pickImage(art, { wanted, maxTexture, webp }) {
+  const sized = Object.entries(art.images || {})
+    .filter(([key]) => key !== "thumb")
+    .map(([, im]) => im)
+    .filter((im) => Math.max(im.width, im.height) <= maxTexture)
+    .sort((a, b) => Math.max(a.width, a.height) - Math.max(b.width, b.height));
+  const pool = sized.length ? sized : [art.images?.thumb].filter(Boolean);
+  if (!pool.length) return null;
+  const im = pool.find((c) => Math.max(c.width, c.height) >= wanted) || pool[pool.length - 1];
+  return (webp && im.webp) || im.jpg || im.webp;
+}
+
+/** The audio file this browser plays: Opus/WebM first, AAC/MP4 as the fallback. */
+export function pickAudio(art, probe) {
+  const audio = art.audio;
+  if (!audio) return null;
+  if (audio.webm && probe.canPlayType('audio/webm; codecs="opus"')) return audio.webm;
+  if (audio.m4a && probe.canPlayType('audio/mp4; codecs="mp4a.40.2"')) return audio.m4a;
+  return audio.m4a || audio.webm || null;
+}
+
+const BUILTIN_NAMES = { describer: "built-in describer", procedural: "built-in composer" };
+
+/** "Salesforce/blip…", or "draft: built-in composer" for the procedural fallbacks. */
+export function modelLabel(name, draft) {
+  if (!name) return "unknown";
+  let label = name;
+  if (name.startsWith("builtin:")) {
+    const kind = name.slice("builtin:".length);
+    label = BUILTIN_NAMES[kind] || `built-in ${kind}`;
+  }
+  return draft ? `draft: ${label}` : label;
+}
+
+export function artistLine(art) {
+  return [art.artist, art.year].filter(Boolean).join(", ");
+}

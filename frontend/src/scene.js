@@ -1,0 +1,222 @@
+// Builds the three.js scene from the plan: rooms (floor, walls, ceiling lights), framed paintings lit by
+// spot pools, plaques. Paintings start as flat patches of their dominant colour until textures arrive.
+import {
+  AdditiveBlending,
+  BoxGeometry,
+  CanvasTexture,
+  Color,
+  CylinderGeometry,
+  DirectionalLight,
+  Fog,
+  Group,
+  HemisphereLight,
+  Mesh,
+  MeshBasicMaterial,
+  MeshLambertMaterial,
+  PlaneGeometry,
+  RepeatWrapping,
+  Scene,
+  SRGBColorSpace,
+} from "three";
+import { DIMS } from "./layout.js";
+
+const BOX = new BoxGeometry(1, 1, 1);
+const PLANE = new PlaneGeometry(1, 1);
+const CAN = new CylinderGeometry(0.05, 0.07, 0.2, 10);
+
+// Wall colours of real galleries, from calm to intense (rows) and dark to bright moods (columns).
+const WALLS = { calmLow: "#cdd3d6", calmHigh: "#ebe6dc", intenseLow: "#7d3434", intenseHigh: "#c7a882" };
+
+function mix(a, b, t) {
+  return new Color(a).lerp(new Color(b), Math.min(1, Math.max(0, t)));
+}
+
+function roomColour(room) {
+  const moods = room.paintings.map((p) => p.art.mood).filter(Boolean);
+  const mean = (k) => (moods.length ? moods.reduce((s, m) => s + (m[k] ?? 0.5), 0) / moods.length : 0.4);
+  const v = mean("valence");
+  const a = mean("arousal");
+  return mix(WALLS.calmLow, WALLS.calmHigh, v).lerp(mix(WALLS.intenseLow, WALLS.intenseHigh, v), Math.max(0, a - 0.35) * 1.1);
+}
+
+function frameColour(art) {
+  const year = parseInt(String(art.year || "").match(/\d{4}/)?.[0] || "0", 10);
+  if (year && year < 1890) return "#9c7a3c"; // gilt for the older works
+  return year && year < 1930 ? "#3a2b20" : "#1f1f1f";
+}
+
+function placeholderColour(art) {
+  const palette = art.mood?.palette;
+  return palette && palette.length ? palette[0].hex : "#8a8a8a";
+}
+
+function seeded(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function woodTexture() {
+  const c = document.createElement("canvas");
+  c.width = 512;
+  c.height = 512;
+  const ctx = c.getContext("2d");
+  const rand = seeded(7);
+  const rows = 8;
+  for (let r = 0; r < rows; r++) {
+    let x = -rand() * 512;
+    while (x < 512) {
+      const len = 180 + rand() * 260;
+      const tone = 118 + rand() * 30;
+      ctx.fillStyle = `rgb(${tone + 40}, ${tone + 10}, ${tone - 30})`;
+      ctx.fillRect(x, (r * 512) / rows, len, 512 / rows);
+      ctx.strokeStyle = "rgba(60, 35, 15, 0.5)";
+      ctx.lineWidth = 2;
+      ctx.strokeRect(x, (r * 512) / rows, len, 512 / rows);
+      for (let g = 0; g < 5; g++) {
+        ctx.strokeStyle = `rgba(80, 50, 25, ${0.08 + rand() * 0.1})`;
+        ctx.beginPath();
+        const y = (r * 512) / rows + rand() * (512 / rows);
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + len, y + (rand() - 0.5) * 6);
+        ctx.stroke();
+      }
+      x += len;
+    }
+  }
+  const tex = new CanvasTexture(c);
+  tex.colorSpace = SRGBColorSpace;
+  tex.wrapS = tex.wrapT = RepeatWrapping;
+  return tex;
+}
+
+function poolTexture() {
+  const c = document.createElement("canvas");
+  c.width = c.height = 128;
+  const ctx = c.getContext("2d");
+  const g = ctx.createRadialGradient(64, 52, 4, 64, 64, 64);
+  g.addColorStop(0, "rgba(255, 240, 214, 1)");
+  g.addColorStop(0.55, "rgba(255, 236, 205, 0.45)");
+  g.addColorStop(1, "rgba(255, 236, 205, 0)");
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, 128, 128);
+  const tex = new CanvasTexture(c);
+  tex.colorSpace = SRGBColorSpace;
+  return tex;
+}
+
+function box(material, min, max, y0, y1) {
+  const m = new Mesh(BOX, material);
+  m.scale.set(max[0] - min[0], y1 - y0, max[1] - min[1]);
+  m.position.set((min[0] + max[0]) / 2, (y0 + y1) / 2, (min[1] + max[1]) / 2);
+  return m;
+}
+
+function onWall(mesh, p, xz, y, out) {
+  mesh.position.set(xz[0] + p.normal[0] * out, y, xz[1] + p.normal[1] * out);
+  mesh.rotation.y = Math.atan2(p.normal[0], p.normal[1]);
+  return mesh;
+}
+
+function buildRoomShell(plan, room, materials) {
+  const g = new Group();
+  const half = plan.width / 2;
+  const t = DIMS.wall;
+  const xa = room.x0 - t / 2;
+  const xb = room.x1 + t / 2;
+  const len = xb - xa;
+  const floorGeo = new PlaneGeometry(len, plan.width);
+  const uv = floorGeo.attributes.uv;
+  for (let i = 0; i < uv.count; i++) uv.setXY(i, (uv.getX(i) * len) / 4, (uv.getY(i) * plan.width) / 4);
+  const floor = new Mesh(floorGeo, materials.floor);
+  floor.rotation.x = -Math.PI / 2;
+  floor.position.set((xa + xb) / 2, 0, 0);
+  const ceiling = new Mesh(PLANE, materials.ceiling);
+  ceiling.scale.set(len, plan.width, 1);
+  ceiling.rotation.x = Math.PI / 2;
+  ceiling.position.set((xa + xb) / 2, DIMS.wallHeight, 0);
+  g.add(floor, ceiling);
+  for (const z of [-half / 2, half / 2]) {
+    const strip = new Mesh(PLANE, materials.lightStrip);
+    strip.scale.set(Math.max(1, room.x1 - room.x0 - 2), 0.35, 1);
+    strip.rotation.x = Math.PI / 2;
+    strip.position.set((room.x0 + room.x1) / 2, DIMS.wallHeight - 0.01, z);
+    g.add(strip);
+  }
+  const wall = new MeshLambertMaterial({ color: roomColour(room) });
+  for (const b of plan.walls.filter((w) => w.room === room.index)) {
+    g.add(box(wall, b.min, b.max, b.fromY ?? 0, DIMS.wallHeight));
+    if (b.kind === "side") {
+      const inner = b.min[1] < 0 ? [b.min[0], b.max[1] - 0.001] : [b.min[0], b.min[1] - 0.015];
+      g.add(box(materials.skirting, inner, [b.max[0], inner[1] + 0.016], 0, 0.1));
+    }
+  }
+  return g;
+}
+
+function buildPainting(p, materials) {
+  const g = new Group();
+  const { w, h } = p.size;
+  const f = DIMS.frame;
+  const frame = onWall(new Mesh(BOX, materials.frame(p.art)), p, p.centre, p.centreY, 0.03);
+  frame.scale.set(w + 2 * f, h + 2 * f, 0.06);
+  const canvasMat = new MeshBasicMaterial({ color: placeholderColour(p.art) });
+  const canvas = onWall(new Mesh(PLANE, canvasMat), p, p.centre, p.centreY, 0.061);
+  canvas.scale.set(w, h, 1);
+  canvas.userData.paintingId = p.id;
+  const pool = onWall(new Mesh(PLANE, materials.pool), p, p.centre, p.centreY + 0.3, 0.004);
+  pool.scale.set(w + 1.6, h + 1.9, 1);
+  pool.renderOrder = 1;
+  const plaque = onWall(new Mesh(PLANE, new MeshBasicMaterial({ color: "#d8d4cc" })), p, p.plaque, 1.35, 0.012);
+  plaque.scale.set(DIMS.plaqueWidth, DIMS.plaqueHeight, 1);
+  const lamp = new Mesh(CAN, materials.lamp);
+  lamp.position.set(p.centre[0] + p.normal[0] * 1.1, DIMS.wallHeight - 0.12, p.centre[1] + p.normal[1] * 1.1);
+  lamp.rotation.set(p.normal[1] * 0.6, 0, -p.normal[0] * 0.6); // tilted towards the painting
+  g.add(pool, frame, canvas, plaque, lamp);
+  return { group: g, canvas, plaque, placeholder: placeholderColour(p.art) };
+}
+
+export function buildScene(plan) {
+  const scene = new Scene();
+  scene.background = new Color("#1c1a18");
+  scene.fog = new Fog("#2a2724", 22, 48);
+  scene.add(new HemisphereLight("#fff8ee", "#5a4b3c", 2.2));
+  const sun = new DirectionalLight("#ffffff", 1.1);
+  sun.position.set(0.45, 1, 0.25);
+  scene.add(sun);
+
+  const frames = new Map();
+  const materials = {
+    floor: new MeshLambertMaterial({ map: woodTexture() }),
+    ceiling: new MeshLambertMaterial({ color: "#f1eee8" }),
+    lightStrip: new MeshBasicMaterial({ color: "#fffaf0" }),
+    skirting: new MeshLambertMaterial({ color: "#3b3630" }),
+    lamp: new MeshLambertMaterial({ color: "#2b2b2b" }),
+    pool: new MeshBasicMaterial({ map: poolTexture(), transparent: true, opacity: 0.3, blending: AdditiveBlending, depthWrite: false }),
+    frame(art) {
+      const c = frameColour(art);
+      if (!frames.has(c)) frames.set(c, new MeshLambertMaterial({ color: c }));
+      return frames.get(c);
+    },
+  };
+
+  const rooms = plan.rooms.map((room) => {
+    const group = buildRoomShell(plan, room, materials);
+    scene.add(group);
+    return { group, walls: group.children };
+  });
+  const paintings = new Map();
+  for (const p of plan.paintings) {
+    const built = buildPainting(p, materials);
+    rooms[p.room].group.add(built.group);
+    paintings.set(p.id, { ...built, plan: p });
+  }
+  const pickables = [...rooms.flatMap((r) => r.walls.filter((m) => m.isMesh)), ...[...paintings.values()].map((p) => p.canvas)];
+  return { scene, rooms, paintings, pickables };
+}
+
+/** Show the rooms within `reach` of the visitor's room; the rest cost nothing to draw. */
+export function showRoomsNear(built, current, reach = 2) {
+  built.rooms.forEach((r, i) => {
+    r.group.visible = Math.abs(i - current) <= reach;
+  });
+}

@@ -1,0 +1,39 @@
+// Observable page state. Tests and the HUD read it; `window.imaudible.state` is this object.
+
+export const state = {
+  webgl: null, // true once the 3D view runs, false when the page fell back to the list
+  ready: false, // first room's paintings are textured and on screen
+  firstFrame: false,
+  loading: { loaded: 0, total: 0 },
+  roomsLoaded: [],
+  currentRoom: 0,
+  focusedId: null, // the painting in front of the visitor (plaque shown)
+  navigating: false, // gliding to a painting
+  playingId: null, // the artwork whose music is playing (or paused mid-way)
+  paused: true,
+  volume: 0.8,
+  muted: false,
+  spatial: false,
+  touring: false,
+  pointerLocked: false,
+  error: null,
+};
+
+const listeners = new Set();
+
+export function onChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Merge `patch` into the state and tell listeners which keys changed. */
+export function update(patch) {
+  const changed = [];
+  for (const [k, v] of Object.entries(patch)) {
+    if (state[k] !== v) {
+      state[k] = v;
+      changed.push(k);
+    }
+  }
+  if (changed.length) for (const fn of listeners) fn(changed);
+}

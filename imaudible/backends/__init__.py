@@ -1,0 +1,71 @@
+"""Model backends behind the `Captioner` and `Composer` interfaces.
+
+Each backend module imports torch and its model library at import time, so nothing here is imported
+unless a build actually needs a model (the base install has no torch). This package module itself stays
+light: it only chooses devices and reports missing libraries.
+"""
+from __future__ import annotations
+
+from ..models import ModelError
+
+
+def require_torch():
+    """Import torch, or fail with the install hint."""
+    try:
+        import torch
+    except ImportError:
+        raise ModelError("model backends need PyTorch and transformers: pip install 'imaudible[models]' "
+                         "(or set caption.model / music.model to 'builtin')") from None
+    return torch
+
+
+def choose_device(name: str) -> str:
+    """'auto' picks CUDA, then Apple MPS, then the CPU; a named device must exist."""
+    torch = require_torch()
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelError(f"device '{name}' was requested but PyTorch sees no CUDA GPU (use device: auto or cpu)")
+        index = int(name.split(":", 1)[1]) if ":" in name else 0
+        if index >= torch.cuda.device_count():
+            raise ModelError(f"device '{name}' does not exist: {torch.cuda.device_count()} CUDA device(s) found")
+        return name
+    if name == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ModelError("device 'mps' was requested but Apple's MPS backend is not available here")
+        return name
+    if name == "cpu":
+        return name
+    raise ModelError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)")
+
+
+def half_precision(device: str) -> bool:
+    """fp16 on CUDA only: MPS fp16 generation is unreliable and CPUs are slower in fp16."""
+    return device.startswith("cuda")
+
+
+def load_options(resolved, device: str) -> dict:
+    """Keyword arguments for every `from_pretrained` call: local files, safetensors, no remote code."""
+    torch = require_torch()
+    options = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
+    if half_precision(device):
+        import transformers
+        major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+        options["dtype" if (major, minor) >= (4, 56) else "torch_dtype"] = torch.float16
+    return options
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' progress bars and config chatter (e.g. MusicGen's pad id outside the vocab)."""
+    try:
+        from transformers.utils import logging
+    except ImportError:  # pragma: no cover
+        return
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()

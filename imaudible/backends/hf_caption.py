@@ -1,0 +1,71 @@
+"""Image captions with BLIP (or any compatible image-to-text checkpoint) through transformers."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from ..caption import CaptionError, clean_caption
+from ..models import ModelError
+from . import choose_device, load_options, quiet_transformers, require_torch
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ..models import ResolvedModel
+    from ..mood import Mood
+    from ..settings import CaptionSettings
+
+
+class BlipCaptioner:
+    """Captions images in batches with beam search. The model is loaded on first use, once, and kept until
+    `close()`. Moods are not used: the prompt stage fuses them with the caption."""
+    is_model = True
+
+    def __init__(self, resolved: "ResolvedModel", settings: "CaptionSettings"):
+        if not resolved.available or resolved.path is None:
+            raise ModelError(resolved.missing_message())
+        self.resolved, self.settings = resolved, settings
+        self.name, self.revision = resolved.model_id, resolved.revision
+        self.device = choose_device(settings.device)
+        self._model = self._processor = None
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        require_torch()
+        quiet_transformers()
+        from transformers import AutoProcessor, BlipForConditionalGeneration
+
+        options = load_options(self.resolved, self.device)
+        path = str(self.resolved.path)
+        try:
+            self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+            self._model = BlipForConditionalGeneration.from_pretrained(path, **options).to(self.device).eval()
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load captioning model '{self.name}' from {path}: "
+                             f"{str(exc).strip().splitlines()[0]}") from None
+
+    def caption(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[str]:
+        if len(images) != len(moods):
+            raise CaptionError(f"caption: got {len(images)} images but {len(moods)} moods")
+        if not images:
+            return []
+        self._load()
+        torch = require_torch()
+        size = max(1, self.settings.batch_size)
+        captions: list[str] = []
+        for start in range(0, len(images), size):
+            batch = [img.convert("RGB") for img in images[start:start + size]]
+            inputs = self._processor(images=batch, return_tensors="pt").to(self.device)
+            pixels = inputs["pixel_values"].to(self._model.dtype)
+            with torch.inference_mode():
+                ids = self._model.generate(pixel_values=pixels, num_beams=self.settings.num_beams,
+                                           max_new_tokens=self.settings.max_new_tokens, do_sample=False)
+            texts = self._processor.batch_decode(ids, skip_special_tokens=True)
+            captions += [clean_caption(t) for t in texts]
+        return captions
+
+    def close(self) -> None:
+        """Release the model (and its GPU memory)."""
+        self._model = self._processor = None
+        if self.device.startswith("cuda"):
+            require_torch().cuda.empty_cache()

@@ -1,0 +1,122 @@
+"""Captions: the `Captioner` interface, the built-in describer, caption clean-up and the backend factory.
+
+The built-in describer speaks only about what the colour statistics measure (palette, light, contrast,
+energy, mood). It never names a subject: it cannot know what the image depicts.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+from PIL import Image
+
+from .mood import Mood
+
+if TYPE_CHECKING:
+    from .settings import CaptionSettings
+
+VERSION = "1"
+
+
+class CaptionError(ValueError):
+    """A captioner was given input it cannot caption."""
+
+
+class Captioner(Protocol):
+    name: str
+    revision: str
+    is_model: bool
+
+    def caption(self, images: list[Image.Image], moods: list[Mood]) -> list[str]: ...
+
+
+class BuiltinDescriber:
+    """The captioner used when no captioning model is available: `describe` on each mood."""
+    name = "builtin:describer"
+    revision = VERSION
+    is_model = False
+
+    def caption(self, images: Sequence[Image.Image], moods: Sequence[Mood]) -> list[str]:
+        if len(images) != len(moods):
+            raise CaptionError(f"caption: got {len(images)} images but {len(moods)} moods")
+        return [describe(m) for m in moods]
+
+
+def make_captioner(resolved, settings: "CaptionSettings") -> Captioner:
+    """The captioner for a resolved model (see models.py): the describer for 'builtin', else BLIP."""
+    if resolved.backend == "builtin":
+        return BuiltinDescriber()
+    from .backends.hf_caption import BlipCaptioner
+
+    return BlipCaptioner(resolved, settings)
+
+
+# --- the built-in describer ---------------------------------------------------------------------------------
+
+def describe(mood: Mood) -> str:
+    """One or two sentences on colours, light, energy and mood."""
+    colours = _colour_phrase(mood)
+    light = _light_phrase(mood)
+    energy = _energy_phrase(mood)
+    words = [w for w in mood.words if w not in energy][:2]
+    feeling = " and ".join(words) if words else "balanced"
+    return f"{colours}, {light}. The energy is {energy} and the mood {feeling}."
+
+
+def _colour_phrase(mood: Mood) -> str:
+    names = [p.name for p in mood.palette if p.share >= 0.08][:3] or [p.name for p in mood.palette[:1]]
+    tone = ("Vivid" if mood.colourfulness > 0.6 else "Muted" if mood.colourfulness < 0.3 else "Rich")
+    if mood.colourfulness < 0.3 and mood.saturation < 0.08:
+        tone = "Nearly colourless"
+    if not names:
+        return f"{tone} tones"
+    if len(names) == 1:
+        return f"{tone} {names[0]} tones fill the frame"
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f"{tone} tones of {listed}"
+
+
+def _light_phrase(mood: Mood) -> str:
+    b = mood.brightness
+    light = ("deep darkness" if b < 0.22 else "dim, low light" if b < 0.4 else "soft, even light" if b < 0.58
+             else "bright light" if b < 0.75 else "radiant, pale light")
+    contrast = ("with gentle contrast" if mood.contrast < 0.3 else "with strong contrast" if mood.contrast > 0.5
+                else "with moderate contrast")
+    return f"in {light} {contrast}"
+
+
+def _energy_phrase(mood: Mood) -> str:
+    a = mood.arousal
+    base = ("still" if a < 0.25 else "calm" if a < 0.42 else "measured" if a < 0.58 else "lively" if a < 0.75
+            else "vigorous")
+    if mood.edge_density > 0.45:
+        base += ", busy with fine detail"
+    elif mood.edge_density < 0.08:
+        base += ", with smooth, open areas"
+    return base
+
+
+# --- clean-up of model captions -----------------------------------------------------------------------------
+
+# BLIP's well-known nonsense tokens: "arafed", "araffe", "arafe", "arrafed", "araffed", ...
+_ARTEFACT = r"ar+af+(?:ed|e|es|s)?"
+_ARTICLE_BEFORE_ARTEFACT = re.compile(rf"\b(an?)\s+(?:{_ARTEFACT}\s+)+(\w)", re.IGNORECASE)
+_ARTEFACT_WORD = re.compile(rf"\b{_ARTEFACT}\b\s*", re.IGNORECASE)
+_REPEATED_WORDS = re.compile(r"\b(\w+(?:\s+\w+){0,2})(?:\s+\1\b)+", re.IGNORECASE)
+
+
+def clean_caption(text: str) -> str:
+    """Tidy a model caption: drop 'arafed'-style artefacts, collapse repeats, fix spacing and punctuation."""
+    text = " ".join(str(text).split())
+    text = _ARTICLE_BEFORE_ARTEFACT.sub(lambda m: _article(m.group(1), m.group(2)) + " " + m.group(2), text)
+    text = _ARTEFACT_WORD.sub("", text)
+    text = _REPEATED_WORDS.sub(r"\1", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"([,.;:!?])(?:\s*[,.;:!?])+", r"\1", text)
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    return text[:1].upper() + text[1:]
+
+
+def _article(original: str, next_letter: str) -> str:
+    article = "an" if next_letter.lower() in "aeiou" else "a"
+    return article.capitalize() if original[0].isupper() else article

@@ -1,0 +1,246 @@
+"""`imaudible-site`: the command line. The only place that prints errors and picks exit codes.
+
+Exit codes: 0 built; 1 some artworks failed (the rest are built); 2 usage, manifest or configuration
+error (nothing is built or changed); 130 interrupted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .manifest import MANIFEST_NAME, ManifestError, json_schema, load_manifest
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+class Fatal(click.ClickException):
+    """A one-line error with exit code 2 (configuration) unless told otherwise."""
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None):
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _load(site_dir: Path, strict: bool):
+    try:
+        gallery, warnings = load_manifest(site_dir, strict=strict, display_name=_display(site_dir))
+    except ManifestError as exc:
+        for problem in exc.problems[1:]:
+            click.echo(f"error: {problem}", err=True)
+        raise Fatal(str(exc.problems[0])) from None
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return gallery
+
+
+def _display(site_dir: Path) -> str:
+    manifest = site_dir / MANIFEST_NAME if site_dir.is_dir() else site_dir
+    try:
+        return os.path.relpath(manifest)
+    except ValueError:
+        return str(manifest)
+
+
+def _guarded(fn, verbose: bool = False):
+    """Run a command body, turning every known error into a one-line message."""
+    from .cache import BuildLocked
+    from .images import ImageError
+    from .models import ModelError
+    from .pipeline import BuildError
+    from .site import SiteError
+
+    try:
+        return fn()
+    except (ModelError, SiteError, BuildError, BuildLocked, ImageError) as exc:
+        raise Fatal(str(exc).strip()) from None
+    except KeyboardInterrupt:
+        raise Fatal("interrupted; everything finished so far is cached and the next build picks up from there",
+                    exit_code=130) from None
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
+        if verbose:
+            traceback.print_exc()
+        raise Fatal(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+                    exit_code=EXIT_FAILED) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="imaudible-site")
+def main():
+    """Build a walkable 3D web gallery in which every artwork has its own music.
+
+    A gallery folder holds gallery.yaml and the images. `imaudible-site build` turns it into a static
+    site in build/, ready to deploy (e.g. `netlify deploy --dir build`).
+    """
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path):
+    """Create a new gallery folder with a commented gallery.yaml and an example image."""
+    from .scaffold import create_gallery
+
+    if (directory / MANIFEST_NAME).exists():
+        raise Fatal(f"{directory / MANIFEST_NAME} already exists; not overwriting it")
+    create_gallery(directory)
+    click.echo(f"created {directory / MANIFEST_NAME} and {directory / 'images' / 'example.jpg'}")
+    click.echo(f"next: edit the manifest, then run `imaudible-site build {directory}`")
+
+
+def _split_force(force: tuple[str, ...], site_dir: Path | None):
+    """`--force` alone means everything; `--force ID` (repeatable, or comma-separated) names artworks."""
+    everything, ids = False, []
+    for value in force:
+        if value == "*":
+            everything = True
+        elif site_dir is None and Path(value).is_dir():
+            site_dir = Path(value)  # `build --force DIR`: the value was the folder, not an id
+            everything = True
+        else:
+            ids += [v for v in value.split(",") if v]
+    return everything, ids, site_dir
+
+
+@main.command()
+@click.argument("site_dir", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--force", multiple=True, is_flag=False, flag_value="*", metavar="[ARTWORK_ID]",
+              help="Recompute everything, or only the named artwork (repeatable, or comma-separated ids).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Parallel workers for image and audio stages (default: number of CPUs).")
+@click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
+def build(site_dir, out, force, jobs, strict, report, quiet, verbose):
+    """Build the site from SITE_DIR/gallery.yaml (default: the current folder)."""
+    everything, ids, site_dir = _split_force(force, site_dir)
+    site_dir = site_dir or Path(".")
+    gallery = _load(site_dir, strict)
+    known = {a.id for a in gallery.artworks}
+    for art_id in ids:
+        if art_id not in known:
+            from .manifest import _suggest
+            raise Fatal(f"--force: no artwork with id '{art_id}'{_suggest(art_id, known)}")
+    result = _run_build(gallery, out, True if everything else ids, jobs, quiet, verbose)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))
+    _summarise(result, quiet)
+    if result.failures:
+        sys.exit(EXIT_FAILED)
+
+
+def _run_build(gallery, out, force, jobs, quiet, verbose):
+    from .pipeline import Builder
+    from .progress import Progress
+
+    out = Path(out) if out else gallery.root / "build"
+    builder = Builder(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
+                      progress=Progress(quiet=quiet), verbose=verbose)
+    return _guarded(builder.build, verbose)
+
+
+def _summarise(result, quiet: bool) -> None:
+    totals = result.to_dict()["totals"]
+    for run in result.failures:
+        click.echo(f"failed: {run.id} ({run.art.file}) at {run.failed_stage}: {run.error}", err=True)
+    if not quiet or result.failures:
+        ok = totals["artworks"] - totals["failed_artworks"]
+        click.echo(f"built {ok}/{totals['artworks']} artworks into {result.out} in {result.seconds:.1f}s "
+                   f"({totals['computed']} computed, {totals['cached']} cached, {totals['failed']} failed)", err=True)
+
+
+@main.command()
+@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-build", is_flag=True, help="Serve the output folder as it is, without building or watching.")
+def serve(site_dir, out, port, host, no_build):
+    """Build, serve the site locally, and rebuild + reload the page when the gallery changes."""
+    from . import serve as preview
+
+    out = Path(out) if out else Path(site_dir) / "build"
+
+    def rebuild() -> bool:
+        try:
+            gallery = _load(Path(site_dir), strict=False)
+            result = _run_build(gallery, out, False, None, quiet=True, verbose=False)
+        except click.ClickException as exc:
+            exc.show()
+            return False
+        _summarise(result, quiet=False)
+        return True
+
+    if no_build:
+        if not out.is_dir():
+            raise Fatal(f"nothing to serve: '{out}' does not exist (run `imaudible-site build` first)")
+        server = preview.PreviewServer(out, host=host, port=port)
+        click.echo(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            server.shutdown()
+        return
+    if not rebuild() and not out.is_dir():
+        raise Fatal("the first build failed; fix the errors above and try again")
+    try:
+        preview.serve(Path(site_dir), out, host, port, rebuild)
+    except OSError as exc:
+        raise Fatal(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@main.command()
+@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--cache", "with_cache", is_flag=True, help="Also delete the cache (all generated music!).")
+def clean(site_dir, out, with_cache):
+    """Delete the built site (and, with --cache, the cache)."""
+    import shutil
+
+    from .cache import CACHE_DIR_NAME
+    from .site import SiteError, clean as clean_out
+
+    out = Path(out) if out else Path(site_dir) / "build"
+    try:
+        count = clean_out(out)
+    except SiteError as exc:
+        raise Fatal(str(exc)) from None
+    click.echo(f"removed {out} ({count} files)")
+    cache = Path(site_dir) / CACHE_DIR_NAME
+    if with_cache and cache.is_dir():
+        shutil.rmtree(cache)
+        click.echo(f"removed {cache}")
+
+
+@main.command()
+def schema():
+    """Print the JSON Schema of gallery.yaml (for editor autocompletion)."""
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+def _register_models() -> None:
+    try:
+        from .models_cli import models
+    except ImportError:  # pragma: no cover - models_cli ships with the package
+        return
+    main.add_command(models)
+
+
+_register_models()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

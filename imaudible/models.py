@@ -1,0 +1,324 @@
+"""Which model weights a build uses: resolves `model: auto | builtin | <hub id> | <dir>` to a `ResolvedModel`.
+
+Resolution only reads files (the Hugging Face hub cache layout, or a local directory); it never imports
+torch or transformers and never touches the network. `pull` is the one function that downloads.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import CaptionSettings, MusicSettings
+
+DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
+DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
+DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
+DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
+BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "the CLAP model"}
+
+AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
+# What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
+PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+class ModelError(Exception):
+    """A model cannot be resolved, loaded or downloaded (one-line, actionable message)."""
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    kind: str            # "caption" | "music" | "clap"
+    requested: str       # what the manifest said: "auto", "builtin", a hub id or a path
+    backend: str         # "builtin" | "transformers" | "audiocraft"
+    model_id: str        # hub id, absolute local dir, or "builtin:describer" / "builtin:procedural"
+    revision: str        # hub commit, sha256 of local files, or the built-in stage VERSION ("" if unknown)
+    path: Path | None    # local directory with config + weights (None when missing or builtin)
+    available: bool      # weights present locally (always True for builtin)
+    searched: tuple[str, ...] = ()   # where the weights were looked for (for the error message)
+    problem: str = ""                # why present files are not usable (e.g. only .bin weights)
+
+    @property
+    def identity(self) -> str:
+        """What goes into cache keys. Local directories are keyed by content, not by where they sit,
+        so a gallery (and its committed cache) can move between machines."""
+        name = "local" if self.model_id.startswith("/") or re.match(r"^[A-Za-z]:\\", self.model_id) else self.model_id
+        prefix = "audiocraft:" if self.backend == "audiocraft" else ""
+        return f"{prefix}{name}@{self.revision}"
+
+    @property
+    def is_model(self) -> bool:
+        return self.backend != "builtin"
+
+    def missing_message(self) -> str:
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)"}.get(self.kind, self.kind)
+        where = ", ".join(self.searched) or "nowhere"
+        reason = self.problem or f"no usable weights were found (looked in {where})"
+        setting = SETTING_NAMES.get(self.kind, "the model setting")
+        if self.model_id.startswith("/"):
+            fix = (f"point {setting} at a directory holding config.json and *.safetensors weights"
+                   f" (or at a Hugging Face model id and run `imaudible-site models pull <id>`)")
+        else:
+            fix = (f"run `imaudible-site models pull {self.model_id}` on a connected machine (copy its "
+                   f"Hugging Face cache here if this machine is offline), or point {setting} at a local "
+                   f"directory holding config.json and *.safetensors weights")
+        return f"{what} model '{self.model_id}' is not available: {reason}. To use it, {fix}."
+
+
+def builtin_model(kind: str) -> ResolvedModel:
+    """The built-in describer (kind "caption") or procedural composer (kind "music")."""
+    if kind not in BUILTIN_IDS:
+        raise ModelError(f"there is no built-in {kind} model")
+    return ResolvedModel(kind=kind, requested="builtin", backend="builtin", model_id=BUILTIN_IDS[kind],
+                         revision=_builtin_version(kind), path=None, available=True)
+
+
+def _builtin_version(kind: str) -> str:
+    import importlib
+
+    from . import __version__
+    module = importlib.import_module(".caption" if kind == "caption" else ".compose", __package__)
+    return str(getattr(module, "VERSION", __version__))
+
+
+def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
+                          recorded: dict[str, str]) -> ResolvedModel:
+    return _resolve("caption", settings.model, settings.revision, "transformers", gallery_root, recorded)
+
+
+def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
+                        recorded: dict[str, str]) -> ResolvedModel:
+    return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
+
+
+def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
+                       recorded: dict[str, str] | None = None) -> ResolvedModel:
+    """The CLAP model that ranks takes. `IMAUDIBLE_CLAP_MODEL` (hub id or directory) overrides the default."""
+    if model == "auto":
+        model = os.environ.get("IMAUDIBLE_CLAP_MODEL") or "auto"
+    return _resolve("clap", model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
+
+
+def _resolve(kind: str, requested: str, revision: str | None, backend: str, gallery_root: Path,
+             recorded: dict[str, str]) -> ResolvedModel:
+    requested = (requested or "auto").strip()
+    if requested == "builtin":
+        return builtin_model(kind)
+    name = DEFAULTS[kind] if requested == "auto" else requested
+    local = _as_local_dir(name, Path(gallery_root))
+    if local is not None:
+        model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
+        rev_of = _local_revision
+    else:
+        if not _HUB_ID.match(name):
+            raise ModelError(f"{SETTING_NAMES[kind]}: '{name}' is neither a directory nor a Hugging Face model id")
+        model_id, cache = name, hub_cache_dir()
+        searched = (str(cache / _repo_folder(name)),)
+        snapshot = _hub_snapshot(cache, name, revision)
+        rev_of = (lambda p: p.name)   # the snapshot folder is named by the commit hash
+    chosen, problem = _choose_backend(kind, backend, snapshot)
+    if snapshot is not None and not problem:
+        return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
+    known = revision if revision and _COMMIT.match(revision) else recorded.get(model_id, "")
+    return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
+                         problem if snapshot is not None else "")
+
+
+def _as_local_dir(name: str, root: Path) -> Path | None:
+    """A path if `name` reads as one (or names an existing directory), else None (a hub id)."""
+    expanded = Path(os.path.expanduser(name))
+    looks_like_path = name.startswith((".", "/", "~")) or "\\" in name or expanded.is_absolute()
+    candidate = expanded if expanded.is_absolute() else root / expanded
+    if looks_like_path or candidate.is_dir() or name.count("/") > 1:
+        return Path(os.path.abspath(candidate))
+    return None
+
+
+def _choose_backend(kind: str, backend: str, folder: Path | None) -> tuple[str, str]:
+    """(backend, problem): which library can run `folder`'s weights, or why none can."""
+    if folder is None:
+        return ("transformers" if backend == "auto" else backend), ""
+    has_st = any(folder.glob("*.safetensors")) and (folder / "config.json").is_file()
+    has_bin = any(folder.glob("*.bin"))
+    has_ac = all((folder / f).is_file() for f in AUDIOCRAFT_FILES)
+    ac_importable = importlib.util.find_spec("audiocraft") is not None
+    if kind == "music" and backend == "audiocraft":
+        return "audiocraft", "" if has_ac else f"{folder} has no audiocraft weights ({' + '.join(AUDIOCRAFT_FILES)})"
+    if has_st:
+        return "transformers", ""
+    if kind == "music" and backend == "auto" and has_ac:
+        if ac_importable:
+            return "audiocraft", ""
+        return "transformers", (f"{folder} holds audiocraft weights but audiocraft is not installed, and no "
+                                f"transformers safetensors weights")
+    if has_bin:
+        return "transformers", (f"{folder} holds only PyTorch .bin weights; imaudible loads safetensors only "
+                                f"(never pickled weights)")
+    if not (folder / "config.json").is_file():
+        return "transformers", f"{folder} has no config.json"
+    return "transformers", f"{folder} has no *.safetensors weights"
+
+
+# ---- the Hugging Face hub cache, read as files -------------------------------------------------------------
+
+def hub_cache_dir() -> Path:
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(var):
+            return Path(os.path.expanduser(os.environ[var]))
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface")
+    return Path(os.path.expanduser(home)) / "hub"
+
+
+def _repo_folder(model_id: str) -> str:
+    return "models--" + model_id.replace("/", "--")
+
+
+def _hub_snapshot(cache: Path, model_id: str, revision: str | None) -> Path | None:
+    repo = cache / _repo_folder(model_id)
+    rev = revision or "main"
+    if _COMMIT.match(rev):
+        commit = rev
+    elif (repo / "refs" / rev).is_file():
+        commit = (repo / "refs" / rev).read_text().strip()
+    else:
+        snapshots = sorted(p for p in (repo / "snapshots").glob("*") if p.is_dir()) if revision is None else []
+        if len(snapshots) != 1:
+            return None
+        commit = snapshots[0].name
+    snapshot = repo / "snapshots" / commit
+    return snapshot if snapshot.is_dir() else None
+
+
+# ---- local directories: revision = hash of their config and weight files ------------------------------------
+
+_HASHED = ("*.json", "*.safetensors", "*.txt", "*.model", "*.bin", "tokenizer*")
+
+
+def _local_revision(folder: Path) -> str:
+    files = sorted({p for pattern in _HASHED for p in folder.glob(pattern) if p.is_file()})
+    memo = _HashMemo()
+    total = hashlib.sha256()
+    for f in files:
+        total.update(f"{f.name}\0{f.stat().st_size}\0{memo.file_sha256(f)}\n".encode())
+    memo.save()
+    return total.hexdigest()
+
+
+class _HashMemo:
+    """Content hashes of big files, remembered by (path, size, mtime_ns) so weights are hashed once."""
+
+    def __init__(self) -> None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        self.path = Path(base) / "imaudible" / "file-hashes.json"
+        try:
+            self.entries: dict[str, list] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    def file_sha256(self, f: Path) -> str:
+        st = f.stat()
+        key, stamp = str(f.resolve()), [st.st_size, st.st_mtime_ns]
+        hit = self.entries.get(key)
+        if isinstance(hit, list) and len(hit) == 3 and hit[:2] == stamp:
+            return hit[2]
+        digest = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        self.entries[key] = [*stamp, digest.hexdigest()]
+        self.changed = True
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(self.entries))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only home only costs re-hashing next time
+
+
+# ---- listing and downloading -------------------------------------------------------------------------------
+
+def read_recorded(gallery_root: Path) -> dict[str, str]:
+    """model id -> last revision, from the gallery cache's models.json (tolerates absence and other shapes)."""
+    try:
+        data = json.loads((Path(gallery_root) / ".imaudible-cache" / "models.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    data = data.get("models", data) if isinstance(data, dict) else {}
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = value.get("revision")
+        if isinstance(value, str):
+            out[str(key)] = value
+    return out
+
+
+def list_models(gallery) -> list[dict]:
+    """The models a gallery is configured with, whether their weights are here, and where from."""
+    recorded = read_recorded(gallery.root)
+    resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded),
+                resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
+    if resolved[1].is_model:
+        resolved.append(resolve_clap_model(gallery_root=gallery.root, recorded=recorded))
+    rows = []
+    for r in resolved:
+        rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,
+                     "revision": r.revision, "available": r.available, "path": str(r.path) if r.path else None,
+                     "used": _used_note(r), "message": "" if r.available else r.missing_message()})
+    return rows
+
+
+def _used_note(r: ResolvedModel) -> str:
+    if r.available:
+        return "yes" if r.kind != "clap" else "ranks takes when takes > 1"
+    if r.kind == "clap":
+        return "no: takes are ranked by the fallback score"
+    if r.requested == "auto":
+        return f"no: the build falls back to {BUILTIN_IDS[r.kind]}"
+    return "no: the build stops with an error"
+
+
+def pull(model_id: str, revision: str | None = None, *, backend: str = "transformers") -> Path:
+    """Download a model's configs, tokenizer and safetensors weights into the Hugging Face cache."""
+    if not _HUB_ID.match(model_id) or model_id.startswith((".", "/")):
+        raise ModelError(f"'{model_id}' is not a Hugging Face model id (e.g. {DEFAULT_MUSIC_MODEL})")
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise ModelError("downloading models needs huggingface_hub: pip install 'imaudible[models]'") from None
+    patterns = PULL_PATTERNS + (list(AUDIOCRAFT_FILES) if backend == "audiocraft" else [])
+    try:
+        folder = Path(snapshot_download(model_id, revision=revision, allow_patterns=patterns))
+    except Exception as exc:  # huggingface_hub raises many kinds; all mean "could not download"
+        raise ModelError(_download_failure(model_id, exc)) from None
+    if backend != "audiocraft" and not any(folder.glob("*.safetensors")):
+        raise ModelError(f"'{model_id}' has no safetensors weights on the Hub; imaudible does not load pickled "
+                         f"(.bin) weights")
+    return folder
+
+
+def _download_failure(model_id: str, exc: Exception) -> str:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    kind = type(exc).__name__
+    if "Offline" in kind or "LocalEntryNotFound" in kind or os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "ON"):
+        return (f"cannot download '{model_id}': this machine is offline (or HF_HUB_OFFLINE is set). Run "
+                f"`imaudible-site models pull {model_id}` on a connected machine and copy "
+                f"{hub_cache_dir() / _repo_folder(model_id)} here")
+    if "RepositoryNotFound" in kind or "GatedRepo" in kind or "RevisionNotFound" in kind:
+        return f"cannot download '{model_id}': {first}"
+    return f"cannot download '{model_id}' ({kind}: {first}); check the connection and the model id"

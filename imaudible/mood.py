@@ -1,0 +1,333 @@
+"""Mood from colour: valence/arousal, palette and mood words, estimated from an image's colour statistics.
+
+The core is the colour-emotion regression of Valdez & Mehrabian (1994, "Effects of color on emotions",
+J. Exp. Psychol. General 123(4)), whose standardised coefficients are
+
+    pleasure = 0.69 * brightness + 0.22 * saturation
+    arousal  = -0.31 * brightness + 0.60 * saturation
+
+with brightness and saturation as Munsell value and chroma, here CIELAB L* and C* (their perceptual
+analogues), each turned into a z-score against typical values for paintings and photographs.
+Refinements, each a small standardised weight on top of that:
+
+- colourfulness (Hasler & Süsstrunk 2003, "Measuring colourfulness in natural images", SPIE 5007) adds a
+  little pleasure: colourful images are preferred to drab ones at equal lightness;
+- hue warmth, the warm-cool index of Ou, Luo, Woodcock & Wright (2004, "A study of colour emotion and
+  colour preference, Part I", Color Res. Appl. 29(3)), adds arousal: warm hues are judged more active
+  (also Wilms & Oberfeld 2018, "Color and emotion: effects of hue, saturation, and brightness");
+- lightness contrast (RMS contrast, Peli 1990) and edge density (share of strong Sobel edges) stand for
+  visual complexity, which raises arousal (Berlyne 1971, "Aesthetics and Psychobiology").
+
+The palette is k-means (scikit-learn) on pixels in CIELAB, a roughly perceptually uniform space, each
+centre named after the nearest entry of a fixed table of everyday colour names.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+VERSION = "1"
+
+ANALYSIS_EDGE = 256          # statistics are taken at a fixed size so edge density does not depend on resolution
+PALETTE_SIZE = 5
+PALETTE_SAMPLE = 6000
+EDGE_THRESHOLD = 6.0         # L* units per pixel (Sobel magnitude) that counts as an edge at ANALYSIS_EDGE
+
+# (mean, standard deviation) of each feature over typical paintings and photographs: the z-score reference.
+REFERENCE = {
+    "brightness": (0.50, 0.14),
+    "saturation": (0.22, 0.10),
+    "colourfulness": (0.40, 0.18),
+    "warmth": (0.55, 0.12),
+    "contrast": (0.45, 0.12),
+    "edge_density": (0.35, 0.18),
+}
+VALENCE_WEIGHTS = {"brightness": 0.69, "saturation": 0.22, "colourfulness": 0.12}
+AROUSAL_WEIGHTS = {"brightness": -0.31, "saturation": 0.60, "warmth": 0.15, "contrast": 0.12, "edge_density": 0.25}
+SQUASH = 1.4                 # logistic slope: about +-1.5 standard units span 0.1 .. 0.9
+
+# Mood words by (valence, arousal) cell: rows valence low/mid/high, columns arousal low/mid/high.
+MOOD_WORDS = {
+    ("low", "low"): ("melancholic", "sombre", "still"),
+    ("low", "mid"): ("brooding", "uneasy", "heavy"),
+    ("low", "high"): ("tense", "turbulent", "anxious"),
+    ("mid", "low"): ("quiet", "contemplative", "hushed"),
+    ("mid", "mid"): ("reflective", "wistful", "balanced"),
+    ("mid", "high"): ("restless", "dramatic", "urgent"),
+    ("high", "low"): ("serene", "peaceful", "tender"),
+    ("high", "mid"): ("warm", "hopeful", "gentle"),
+    ("high", "high"): ("joyful", "exuberant", "lively"),
+}
+LOW, HIGH = 0.42, 0.58
+
+# Everyday colour names for palette entries (sRGB hex).
+NAMED_COLOURS = {
+    "black": "#101010", "charcoal": "#36454f", "dark grey": "#555555", "grey": "#8a8a8a",
+    "silver": "#c0c0c0", "white": "#f5f5f5", "ivory": "#fffff0", "cream": "#f3e9c6",
+    "beige": "#d9c8a5", "sand": "#c2b280", "tan": "#b48c5e", "khaki": "#a99a61",
+    "brown": "#7b4a26", "dark brown": "#4a2c17", "umber": "#635147", "rust": "#a8461c",
+    "terracotta": "#c65d3b", "ochre": "#cc8a1e", "mustard": "#d2a82a", "gold": "#e0b32c",
+    "yellow": "#f2d92b", "lemon": "#f6ef7a", "orange": "#ee7f1b", "peach": "#f7b98b",
+    "coral": "#f0735a", "salmon": "#e98a78", "red": "#cc2427", "crimson": "#9e1b32",
+    "maroon": "#6b1a22", "pink": "#f2a0b5", "rose": "#d35d7e", "magenta": "#c0268e",
+    "plum": "#6e2e5e", "purple": "#6a3d9a", "violet": "#8a5cc7", "lavender": "#b9a6dc",
+    "indigo": "#33306e", "navy": "#1b2650", "blue": "#2a5cb8", "cobalt": "#1f4fa3",
+    "royal blue": "#3550e0", "ultramarine": "#2b2fa8", "azure": "#3b8fe0", "sky blue": "#86bde6", "pale blue": "#bcd6ea", "slate blue": "#5a6f99", "steel blue": "#4a7090",
+    "lilac": "#c8a2c8", "mauve": "#a7849d", "dusty blue": "#6c8ba6", "slate grey": "#6e7f8a",
+    "dark slate": "#2f3f4f", "grey green": "#7a8c78", "forest green": "#2f5a36", "teal": "#1f7a7a", "turquoise": "#3cbcb4", "aqua": "#8fd6d0", "sea green": "#3b8f6e",
+    "green": "#3a8a3a", "dark green": "#1f4a2a", "olive": "#6b6b2a", "moss": "#7a8a3e",
+    "sage": "#9cae88", "lime": "#a6cf3c", "mint": "#b8e3c1",
+}
+
+
+@dataclass(frozen=True)
+class PaletteColour:
+    hex: str
+    name: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Mood:
+    """The mood read from an image. Every number is in 0..1; words and palette derive from them."""
+    valence: float
+    arousal: float
+    brightness: float
+    saturation: float
+    warmth: float
+    contrast: float
+    colourfulness: float
+    edge_density: float
+    words: tuple[str, ...]
+    palette: tuple[PaletteColour, ...]
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["words"] = list(self.words)
+        d["palette"] = [dataclasses.asdict(p) for p in self.palette]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Mood":
+        numbers = {f.name: float(d[f.name]) for f in dataclasses.fields(cls) if f.name not in ("words", "palette")}
+        palette = tuple(PaletteColour(str(p["hex"]), str(p["name"]), float(p["share"])) for p in d.get("palette", ()))
+        return cls(**numbers, words=tuple(str(w) for w in d.get("words", ())), palette=palette)
+
+    def with_override(self, valence: float | None = None, arousal: float | None = None) -> "Mood":
+        v = self.valence if valence is None else _clip01(valence)
+        a = self.arousal if arousal is None else _clip01(arousal)
+        return dataclasses.replace(self, valence=v, arousal=a, words=mood_words(v, a))
+
+
+def estimate_mood(image: Image.Image) -> Mood:
+    """Read the mood of an RGB image (any size) from its colour statistics."""
+    rgb = _analysis_pixels(image)
+    lab = srgb_to_lab(rgb)
+    lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    chroma = np.hypot(a, b)
+    hue = np.arctan2(b, a)
+
+    features = {
+        "brightness": float(lightness.mean() / 100.0),
+        "saturation": float(min(chroma.mean() / 100.0, 1.0)),
+        "colourfulness": _colourfulness(rgb),
+        "warmth": _warmth(chroma, hue),
+        "contrast": float(min(lightness.std() / 50.0, 1.0)),
+        "edge_density": _edge_density(lightness),
+    }
+    valence = _squash(_weighted_z(features, VALENCE_WEIGHTS))
+    arousal = _squash(_weighted_z(features, AROUSAL_WEIGHTS))
+    f = {k: round(v, 4) for k, v in features.items()}
+    return Mood(valence=round(valence, 4), arousal=round(arousal, 4), words=mood_words(valence, arousal),
+                palette=extract_palette(lab), **f)
+
+
+def mood_words(valence: float, arousal: float) -> tuple[str, ...]:
+    return MOOD_WORDS[(_band(valence), _band(arousal))]
+
+
+def extract_palette(lab: np.ndarray, k: int = PALETTE_SIZE) -> tuple[PaletteColour, ...]:
+    """Dominant colours by k-means in CIELAB, largest share first; centres with the same name are merged."""
+    from sklearn.cluster import KMeans
+
+    pixels = lab.reshape(-1, 3)
+    if len(pixels) > PALETTE_SAMPLE:
+        pixels = pixels[np.random.default_rng(0).choice(len(pixels), PALETTE_SAMPLE, replace=False)]
+    distinct = np.unique(np.round(pixels, 1), axis=0)
+    k = max(1, min(k, len(distinct)))
+    km = KMeans(n_clusters=k, n_init=3, random_state=0).fit(pixels)
+    counts = np.bincount(km.labels_, minlength=k).astype(float)
+    merged: dict[str, list] = {}
+    for centre, count in zip(km.cluster_centers_, counts):
+        if count == 0:
+            continue
+        name = nearest_colour_name(centre)
+        if name in merged:
+            total = merged[name][1] + count
+            merged[name] = [(merged[name][0] * merged[name][1] + centre * count) / total, total]
+        else:
+            merged[name] = [centre, count]
+    entries = sorted(merged.items(), key=lambda item: -item[1][1])
+    return tuple(PaletteColour(lab_to_hex(centre), name, round(float(count / counts.sum()), 4))
+                 for name, (centre, count) in entries)
+
+
+def nearest_colour_name(lab_colour: np.ndarray) -> str:
+    """Closest name by the CIE94 colour difference (textile weights, kL = 2): hue matters more than lightness."""
+    names, table = _named_table()
+    c1 = math.hypot(lab_colour[1], lab_colour[2])
+    c2 = np.hypot(table[:, 1], table[:, 2])
+    d_l = table[:, 0] - lab_colour[0]
+    d_c = c2 - c1
+    d_h2 = np.maximum(((table[:, 1:] - lab_colour[1:]) ** 2).sum(axis=1) - d_c ** 2, 0.0)
+    delta = ((d_l / 2) ** 2 + (d_c / (1 + 0.045 * c1)) ** 2 + d_h2 / (1 + 0.015 * c1) ** 2)
+    return names[int(np.argmin(delta))]
+
+
+# --- the musical reading of a mood, shared by the prompt and the built-in composer -------------------------
+
+def tempo_bpm(mood: Mood) -> int:
+    """Arousal sets the tempo: 58 bpm when calm .. 138 bpm when intense."""
+    return int(round(58 + 80 * mood.arousal))
+
+
+def mode_name(mood: Mood) -> str:
+    """Valence picks the mode, from the darkest (phrygian) to the brightest (lydian)."""
+    v = mood.valence
+    for limit, name in ((0.25, "phrygian"), (0.40, "aeolian"), (0.48, "dorian"), (0.55, "mixolydian"), (0.75, "ionian")):
+        if v < limit:
+            return name
+    return "lydian"
+
+
+def is_major(mode: str) -> bool:
+    return mode in ("ionian", "lydian", "mixolydian")
+
+
+def timbre_family(mood: Mood) -> str:
+    """Palette hue and saturation pick the instrument family: 'warm', 'cool', 'green' or 'muted'."""
+    chromatic = [p for p in mood.palette if _hex_chroma(p.hex) > 18]
+    if mood.saturation < 0.12 or not chromatic:
+        return "muted"
+    hue = _hex_hue(max(chromatic, key=lambda p: p.share * _hex_chroma(p.hex)).hex)
+    if 75 <= hue < 170:
+        return "green"
+    if 170 <= hue < 330:
+        return "cool"
+    return "warm"
+
+
+def dominant_hue(mood: Mood) -> float | None:
+    """CIELAB hue angle (degrees) of the most prominent chromatic palette colour, None for a grey palette."""
+    chromatic = [p for p in mood.palette if _hex_chroma(p.hex) > 18]
+    if not chromatic:
+        return None
+    return _hex_hue(max(chromatic, key=lambda p: p.share * _hex_chroma(p.hex)).hex)
+
+
+# --- colour science ---------------------------------------------------------------------------------------
+
+_WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
+_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                        [0.2126729, 0.7151522, 0.0721750],
+                        [0.0193339, 0.1191920, 0.9503041]])
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in 0..1 (any shape ending in 3) to CIELAB (D65)."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _RGB_TO_XYZ.T / _WHITE_D65
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
+    xyz = np.where(f > 6 / 29, f ** 3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE_D65
+    linear = np.clip(xyz @ np.linalg.inv(_RGB_TO_XYZ).T, 0, 1)
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+def lab_to_hex(lab: np.ndarray) -> str:
+    r, g, b = (int(round(c * 255)) for c in np.clip(lab_to_srgb(np.asarray(lab, float)), 0, 1))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def hex_to_lab(hex_colour: str) -> np.ndarray:
+    h = hex_colour.lstrip("#")
+    return srgb_to_lab(np.array([int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]))
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+def _analysis_pixels(image: Image.Image) -> np.ndarray:
+    img = image.convert("RGB")
+    w, h = img.size
+    scale = ANALYSIS_EDGE / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    img = img.resize(size, Image.Resampling.BILINEAR if scale > 1 else Image.Resampling.BOX)
+    return np.asarray(img, dtype=np.float64) / 255.0
+
+
+def _colourfulness(rgb: np.ndarray) -> float:
+    """Hasler & Süsstrunk's M on 0..255 sRGB, divided by 110 (their 'extremely colourful') and capped at 1."""
+    r, g, b = (rgb[..., i] * 255 for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    m = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
+    return float(min(m / 110.0, 1.0))
+
+
+def _warmth(chroma: np.ndarray, hue: np.ndarray) -> float:
+    """Ou et al.'s warm-cool index 0.02 C*^1.07 cos(h - 50°), averaged, without its constant (so grey is 0.5)."""
+    wc = 0.02 * chroma ** 1.07 * np.cos(hue - math.radians(50))
+    return float(0.5 + 0.5 * math.tanh(wc.mean()))
+
+
+def _edge_density(lightness: np.ndarray) -> float:
+    from scipy import ndimage
+
+    gx = ndimage.sobel(lightness, axis=1, mode="nearest") / 8
+    gy = ndimage.sobel(lightness, axis=0, mode="nearest") / 8
+    return float((np.hypot(gx, gy) > EDGE_THRESHOLD).mean())
+
+
+def _weighted_z(features: dict, weights: dict) -> float:
+    return sum(w * (features[k] - REFERENCE[k][0]) / REFERENCE[k][1] for k, w in weights.items())
+
+
+def _squash(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-SQUASH * z))
+
+
+def _band(x: float) -> str:
+    return "low" if x < LOW else "high" if x > HIGH else "mid"
+
+
+def _clip01(x: float) -> float:
+    return float(min(max(float(x), 0.0), 1.0))
+
+
+def _hex_chroma(hex_colour: str) -> float:
+    lab = hex_to_lab(hex_colour)
+    return float(math.hypot(lab[1], lab[2]))
+
+
+def _hex_hue(hex_colour: str) -> float:
+    lab = hex_to_lab(hex_colour)
+    return math.degrees(math.atan2(lab[2], lab[1])) % 360
+
+
+_NAMED_CACHE: tuple[list[str], np.ndarray] | None = None
+
+
+def _named_table() -> tuple[list[str], np.ndarray]:
+    global _NAMED_CACHE
+    if _NAMED_CACHE is None:
+        names = list(NAMED_COLOURS)
+        _NAMED_CACHE = (names, np.array([hex_to_lab(NAMED_COLOURS[n]) for n in names]))
+    return _NAMED_CACHE

@@ -1,0 +1,519 @@
+"""The built-in procedural composer: deterministic music from a mood, with no model weights.
+
+How the mood is played:
+- valence picks the mode (phrygian, aeolian, dorian, mixolydian, ionian, lydian; `mood.mode_name`) and
+  with it the chord progressions; calm moods colour their chords with added ninths;
+- arousal sets tempo (`mood.tempo_bpm`), rhythmic density (melody cells, arpeggio subdivision, bass
+  pattern, drums above the middle), dynamics (velocity and accents) and the reverb's length;
+- brightness sets the register of melody, arpeggio and pads;
+- saturation sets how rich the wavetables are (partials and spectral slope); the palette's dominant hue
+  picks the instrument family (`mood.timbre_family`) and, after Scriabin's colour-key wheel, the tonic.
+
+The rest is seeded by the artwork's content hash and the music seed: the progression, the melody's
+two-bar motif (stated, restated over the next chords, contrasted, restated) and small human timing.
+Output: float32 stereo at 48 kHz (the rate Opus works at, so finishing needs no resampling), exactly
+the requested duration, peak at about -2 dBFS, no DC. Every note starts and ends at zero amplitude.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from .mood import Mood, dominant_hue, is_major, mode_name, tempo_bpm, timbre_family
+
+SAMPLE_RATE = 48000
+TABLE_SIZE = 4096
+PEAK = 0.8
+
+MODES = {
+    "phrygian": (0, 1, 3, 5, 7, 8, 10), "aeolian": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10), "ionian": (0, 2, 4, 5, 7, 9, 11), "lydian": (0, 2, 4, 6, 7, 9, 11),
+}
+# Chord roots as zero-based scale degrees; each progression starts on the tonic to make the key clear.
+PROGRESSIONS = {
+    "phrygian": [(0, 1, 0, 6), (0, 5, 1, 0), (0, 3, 1, 0)],
+    "aeolian": [(0, 5, 3, 4), (0, 3, 0, 4), (0, 5, 6, 0), (0, 6, 5, 6)],
+    "dorian": [(0, 3, 0, 3), (0, 6, 3, 0), (0, 1, 3, 0)],
+    "mixolydian": [(0, 6, 3, 0), (0, 3, 6, 3), (0, 4, 6, 3)],
+    "ionian": [(0, 4, 5, 3), (0, 3, 4, 0), (0, 5, 3, 4), (0, 3, 0, 4)],
+    "lydian": [(0, 1, 0, 4), (0, 1, 5, 4), (0, 4, 1, 0)],
+}
+# Scriabin's clavier à lumières: keys round the circle of fifths follow the colour wheel (CIELAB hue, deg).
+SCRIABIN = ((40, 0), (60, 7), (90, 2), (140, 9), (200, 4), (250, 11), (285, 6), (305, 1), (325, 8),
+            (345, 3), (5, 10), (22, 5))
+MELODY_CELLS = {  # one bar of note lengths in beats, by energy
+    "calm": ((4,), (2, 2), (3, 1), (2, 1, 1), (1, 1, 2)),
+    "medium": ((1, 1, 2), (2, 1, 1), (1.5, 0.5, 2), (1, 1, 1, 1), (1, 0.5, 0.5, 2), (3, 1)),
+    "busy": ((0.5, 0.5, 1, 2), (1, 0.5, 0.5, 1, 1), (0.5, 0.5, 0.5, 0.5, 2), (1.5, 0.5, 1, 1), (1, 1, 0.5, 0.5, 1)),
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    start: float      # seconds
+    length: float     # seconds, before the release
+    pitch: float      # MIDI note number
+    velocity: float   # 0..1
+    pan: float = 0.0  # -1 left .. 1 right
+
+
+@dataclass(frozen=True)
+class Plan:
+    bpm: int
+    tonic: int            # pitch class
+    mode: str
+    scale: tuple[int, ...]
+    chords: tuple[int, ...]   # root degree per bar
+    family: str
+    energy: str           # "calm" | "medium" | "busy"
+    beat: float
+    bars: int
+
+
+def seed_for(content_hash: str, seed: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"{content_hash}:{seed}".encode()).digest()[:8], "little")
+
+
+def compose(mood: Mood, duration: float, seed: int) -> np.ndarray:
+    """Stereo float32 samples, shape (2, round(duration * SAMPLE_RATE))."""
+    rng = np.random.default_rng(seed)
+    n = max(1, int(round(duration * SAMPLE_RATE)))
+    plan = make_plan(mood, duration, rng)
+    mix = np.zeros((2, n), np.float32)
+    send = np.zeros(n, np.float32)
+    voices = Voices(mood, plan, n)
+    voices.pads(mix, send, rng)
+    voices.bass(mix, send, rng)
+    voices.keys(mix, send, rng)
+    voices.melody(mix, send, rng)
+    if mood.arousal > 0.55:
+        voices.drums(mix, send, rng)
+    mix += reverb(send, mood, rng)
+    return master(mix)
+
+
+def make_plan(mood: Mood, duration: float, rng: np.random.Generator) -> Plan:
+    bpm = tempo_bpm(mood)
+    beat = 60.0 / bpm
+    bars = max(1, math.ceil(duration / (4 * beat) - 0.15))
+    mode = mode_name(mood)
+    cycle = PROGRESSIONS[mode][rng.integers(len(PROGRESSIONS[mode]))]
+    chords = [cycle[i % len(cycle)] for i in range(bars)]
+    chords[-1] = 0
+    energy = "calm" if mood.arousal < 0.38 else "medium" if mood.arousal < 0.62 else "busy"
+    return Plan(bpm=bpm, tonic=tonic_for(mood, rng), mode=mode, scale=MODES[mode], chords=tuple(chords),
+                family=timbre_family(mood), energy=energy, beat=beat, bars=bars)
+
+
+def tonic_for(mood: Mood, rng: np.random.Generator) -> int:
+    hue = dominant_hue(mood)
+    if hue is None or mood.saturation < 0.12:
+        return int(rng.choice([0, 2, 5, 7, 9]))
+    return min(SCRIABIN, key=lambda anchor: abs((hue - anchor[0] + 180) % 360 - 180))[1]
+
+
+class Voices:
+    """The band: renders each part of a plan into the stereo mix and the mono reverb send."""
+
+    def __init__(self, mood: Mood, plan: Plan, n: int):
+        self.mood, self.plan, self.n = mood, plan, n
+        self.bar = 4 * plan.beat
+        self.end = n / SAMPLE_RATE
+        sat = mood.saturation
+        self.richness = min(1.0, 0.25 + 1.6 * sat)        # 0 dull .. 1 bright timbres
+        self.loudness = 0.55 + 0.4 * mood.arousal          # dynamics follow arousal
+        self.accent = 0.08 + 0.25 * mood.arousal
+        self.register = int(round(12 * (mood.brightness - 0.5) * 1.6))   # semitones up for bright images
+
+    # -- harmony helpers --
+    def pitch(self, degree: int, base: int) -> int:
+        """MIDI pitch of a scale degree (any integer) counted from the tonic in the octave of `base`."""
+        scale = self.plan.scale
+        return base + self.plan.tonic + scale[degree % 7] + 12 * (degree // 7)
+
+    def chord_degrees(self, bar: int) -> list[int]:
+        root = self.plan.chords[min(bar, self.plan.bars - 1)]
+        degrees = [root, root + 2, root + 4]
+        if self.mood.arousal < 0.45:
+            degrees.append(root + 8)            # added ninth: calm, open colour
+        elif 0.35 < self.mood.valence < 0.65:
+            degrees.append(root + 6)            # seventh in the ambivalent middle
+        return degrees
+
+    def voicing(self, bar: int, centre: int) -> list[int]:
+        """Close voicing of the bar's chord around `centre` (keeps voices moving by small steps)."""
+        pitches = []
+        for d in self.chord_degrees(bar):
+            p = self.pitch(d, 0)
+            p += 12 * round((centre - p) / 12)
+            pitches.append(p)
+        return sorted(set(pitches))
+
+    def velocity(self, beat_in_bar: float, rng, base: float = 1.0) -> float:
+        accent = self.accent if beat_in_bar == 0 else self.accent * 0.4 if beat_in_bar == 2 else 0.0
+        offbeat = -0.08 if beat_in_bar % 1 else 0.0
+        return float(np.clip(base * (self.loudness + accent + offbeat + rng.normal(0, 0.03)), 0.1, 1.0))
+
+    def humanise(self, rng) -> float:
+        return float(rng.normal(0, 0.006))
+
+    # -- parts --
+    def pads(self, mix, send, rng):
+        calm = 1 - self.mood.arousal
+        attack, release = 0.3 + 1.1 * calm, 0.5 + 1.3 * calm
+        centre = 57 + self.register // 2
+        dull, bright = pad_tables(self.plan.family, self.richness)
+        gain = 0.10
+        for bar in range(self.plan.bars):
+            start = bar * self.bar
+            length = self.bar if bar < self.plan.bars - 1 else self.end - start - release
+            for i, p in enumerate(self.voicing(bar, centre)):
+                note = Note(start, max(length, 0.2), p, 0.8, pan=(-0.5 if i % 2 else 0.5))
+                self.add(mix, send, pad_voice(note, dull, bright, attack, release, bar), note, gain, 0.9)
+
+    def bass(self, mix, send, rng):
+        table = harmonic_table((1.0, 0.35, 0.12, 0.05))
+        beat, energy = self.plan.beat, self.plan.energy
+        for bar in range(self.plan.bars):
+            root = self.pitch(self.plan.chords[bar], 0)
+            root = 34 + (root - 34) % 12
+            fifth = root + 7 if root + 7 <= 47 else root - 5
+            if energy == "calm" or bar == self.plan.bars - 1:
+                hits = [(0, 4, root)]
+            elif energy == "medium":
+                hits = [(0, 2, root), (2, 1.5, fifth), (3.5, 0.5, root)]
+            else:
+                hits = [(b * 0.5, 0.45, root + (12 if b in (3, 7) else 0)) for b in range(8)]
+            for pos, beats, pitch in hits:
+                start = bar * self.bar + pos * beat
+                length = min(beats * beat, self.end - start - 0.15)
+                if length <= 0.05:
+                    continue
+                note = Note(start, length, pitch, self.velocity(pos, rng))
+                release = 0.08 if energy == "busy" else 0.25
+                voice = osc(table, note.pitch, length + release) * envelope(length + release, 0.012, release,
+                                                                            decay=1.5 + 2 * (energy == "calm"))
+                self.add(mix, send, voice, note, 0.30, 0.1)
+
+    def keys(self, mix, send, rng):
+        step = {"calm": 1.0, "medium": 0.5, "busy": 0.5 if self.mood.arousal < 0.82 else 0.25}[self.plan.energy]
+        body, tine = keys_tables(self.plan.family, self.richness)
+        centre = 64 + self.register
+        patterns = ((0, 1, 2, 3, 2, 1), (0, 2, 1, 3, 1, 2), (0, 1, 2, 1), (3, 2, 1, 0, 1, 2))
+        pattern = patterns[rng.integers(len(patterns))]
+        decay = 0.35 + 0.9 * (1 - self.mood.arousal)
+        first_bar = 0 if self.plan.bars <= 3 or self.plan.energy == "busy" else 1
+        k = 0
+        for bar in range(first_bar, self.plan.bars - 1):
+            chord = self.voicing(bar, centre)
+            for i in range(int(round(4 / step))):
+                pos = i * step
+                start = bar * self.bar + pos * self.plan.beat + self.humanise(rng)
+                length = min(step * self.plan.beat * 1.6, self.end - start - 0.3)
+                if length <= 0.05 or start < 0:
+                    continue
+                pitch = chord[pattern[k % len(pattern)] % len(chord)]
+                k += 1
+                note = Note(start, length, pitch, self.velocity(pos, rng, 0.9), pan=0.35 if k % 2 else -0.35)
+                self.add(mix, send, pluck(note, body, tine, decay), note, 0.16, 0.6)
+
+    def melody(self, mix, send, rng):
+        plan = self.plan
+        if plan.bars < 2:
+            return
+        centre = 69 + self.register
+        lead = lead_table(plan.family, self.richness)
+        first = 1 if plan.bars >= 4 else 0
+        motif = self.new_motif(rng)
+        phrase, bar, previous = 0, first, None
+        while bar < plan.bars - 1:
+            kind = phrase % 4
+            if kind == 2:
+                current = self.new_motif(rng)
+            else:
+                current = motif
+            previous = self.play_motif(mix, send, rng, current, bar, centre, lead, previous, vary=(kind == 3))
+            bar += 2
+            phrase += 1
+        # Close on the tonic.
+        start = (plan.bars - 1) * self.bar
+        length = self.end - start - 0.6
+        if length > 0.3:
+            note = Note(start, min(length, 2 * self.bar), self.nearest(0, centre), self.velocity(0, rng, 0.9), 0.15)
+            self.add(mix, send, lead_voice(note, lead, self.mood.arousal), note, 0.22, 0.5)
+
+    def new_motif(self, rng) -> list[tuple[float, float, int]]:
+        """Two bars of (position in beats, length in beats, degree step) with a stepwise contour."""
+        cells = MELODY_CELLS[self.plan.energy]
+        rhythm = list(cells[rng.integers(len(cells))]) + list(cells[rng.integers(len(cells))])
+        if rhythm[-1] < 1:
+            rhythm[-1] = 1
+        steps = rng.choice([-2, -1, -1, 1, 1, 2, -3, 3, 4], size=len(rhythm))
+        notes, pos = [], 0.0
+        for length, step in zip(rhythm, steps):
+            notes.append((pos, length, int(step)))
+            pos += length
+        return notes
+
+    def play_motif(self, mix, send, rng, motif, bar, centre, table, previous, vary=False):
+        degree = previous if previous is not None else self.nearest_chord_degree(bar, 0, centre)
+        beat = self.plan.beat
+        last_bar = self.plan.bars - 1
+        for i, (pos, length, step) in enumerate(motif):
+            this_bar = bar + int(pos // 4)
+            if this_bar >= last_bar:
+                break
+            in_bar = pos % 4
+            if i:
+                degree += -step if vary and i == len(motif) - 1 else step
+            pitch_now = self.pitch(degree, 0) + 12 * round((centre - self.pitch(degree, 0)) / 12) * 0
+            if abs(self.pitch(degree, 0) - centre) > 8:        # keep the line near its register
+                degree += -2 if self.pitch(degree, 0) > centre else 2
+            if in_bar in (0, 2) or i == len(motif) - 1:
+                degree = self.nearest_chord_degree(this_bar, degree, centre)
+            start = bar * self.bar + pos * beat + self.humanise(rng)
+            dur = min(length * beat * 0.92, self.end - start - 0.4)
+            if dur <= 0.05 or start < 0:
+                continue
+            note = Note(start, dur, self.pitch(degree, 0), self.velocity(in_bar, rng, 0.95), pan=0.15)
+            self.add(mix, send, lead_voice(note, table, self.mood.arousal), note, 0.22, 0.5)
+            del pitch_now
+        return degree
+
+    def nearest_chord_degree(self, bar, degree, centre):
+        candidates = []
+        for d in self.chord_degrees(bar)[:3]:
+            for octave in range(-3, 5):
+                cand = d + 7 * octave
+                candidates.append(cand)
+        return min(candidates, key=lambda c: (abs(c - degree), abs(self.pitch(c, 0) - centre)))
+
+    def nearest(self, degree, centre):
+        return min((self.pitch(degree + 7 * o, 0) for o in range(-3, 5)), key=lambda p: abs(p - centre))
+
+    def drums(self, mix, send, rng):
+        a = self.mood.arousal
+        kit = drum_kit(self.plan.family, rng)
+        beat = self.plan.beat
+        every_beat_kick = a > 0.75
+        for bar in range(1 if self.plan.bars > 2 else 0, self.plan.bars - 1):
+            t0 = bar * self.bar
+            for b in range(4):
+                if b in (0, 2) or every_beat_kick:
+                    self.hit(mix, send, kit["kick"], t0 + b * beat, 0.55 * self.velocity(b, rng), 0.0, 0.05)
+                if b in (1, 3) and a > 0.68:
+                    self.hit(mix, send, kit["clap"], t0 + b * beat, 0.25 * self.velocity(b, rng), 0.1, 0.3)
+            hat_step = 0.25 if a > 0.85 else 0.5
+            for i in range(int(4 / hat_step)):
+                pos = i * hat_step
+                level = 0.09 * (1.0 if pos % 1 == 0.5 else 0.6) * self.velocity(pos, rng)
+                self.hit(mix, send, kit["hat"], t0 + pos * beat + self.humanise(rng), level, -0.35, 0.15)
+
+    # -- mixing --
+    def add(self, mix, send, voice, note: Note, gain: float, send_level: float):
+        i0 = int(round(note.start * SAMPLE_RATE))
+        if i0 >= self.n or i0 < 0:
+            return
+        v = voice[: self.n - i0] * (gain * note.velocity)
+        if v.ndim == 2:          # already stereo (pads carry their own width)
+            left, right = v[0], v[1]
+        else:
+            theta = (note.pan + 1) * math.pi / 4
+            left, right = v * math.cos(theta), v * math.sin(theta)
+        end = i0 + left.shape[-1]
+        mix[0, i0:end] += left
+        mix[1, i0:end] += right
+        send[i0:end] += (left + right) * (0.5 * send_level)
+
+    def hit(self, mix, send, sample, start, level, pan, send_level):
+        self.add(mix, send, sample, Note(max(start, 0.0), 0.0, 0, 1.0, pan), level, send_level)
+
+
+# --- sound sources -------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=64)
+def harmonic_table(amplitudes: tuple[float, ...]) -> np.ndarray:
+    """One cycle of a waveform with the given harmonic amplitudes, peak 1."""
+    phase = np.arange(TABLE_SIZE) * (2 * math.pi / TABLE_SIZE)
+    wave = sum(a * np.sin((k + 1) * phase) for k, a in enumerate(amplitudes) if a)
+    return (wave / np.abs(wave).max()).astype(np.float32)
+
+
+def spectrum(partials: int, slope: float, odd_only: bool = False, second: float = 0.0) -> tuple[float, ...]:
+    amps = []
+    for k in range(1, partials + 1):
+        a = 0.0 if (odd_only and k % 2 == 0) else 1.0 / k ** slope
+        if odd_only and k == 2:
+            a = second
+        amps.append(round(a, 4))
+    return tuple(amps)
+
+
+def pad_tables(family: str, richness: float):
+    partials = int(6 + 12 * richness)
+    slope = 2.2 - 0.9 * richness
+    shapes = {
+        "warm": spectrum(partials, slope - 0.3),
+        "cool": spectrum(partials, slope - 0.2, odd_only=True, second=0.15),
+        "green": spectrum(partials, slope + 0.1, odd_only=True, second=0.3),
+        "muted": spectrum(max(4, partials // 2), slope + 0.4),
+    }
+    return harmonic_table((1.0, 0.25, 0.08)), harmonic_table(shapes[family])
+
+
+def keys_tables(family: str, richness: float):
+    """(body, tine): the body rings, the tine gives the attack its brightness and decays fast."""
+    if family == "green":                       # marimba: the fourth partial is the bar's first overtone
+        return harmonic_table((1.0, 0.0, 0.02)), harmonic_table((0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3))
+    if family == "cool":                        # electric piano: a bell-like tine over a round body
+        return harmonic_table((1.0, 0.2, 0.05)), harmonic_table((0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4))
+    partials = int(4 + 8 * richness)
+    return harmonic_table((1.0, 0.3, 0.1, 0.05)), harmonic_table(spectrum(partials, 1.7 - 0.5 * richness))
+
+
+def lead_table(family: str, richness: float):
+    partials = int(3 + 7 * richness)
+    if family == "warm":
+        return harmonic_table(spectrum(partials, 1.9 - 0.5 * richness))
+    if family == "green":
+        return harmonic_table(spectrum(partials, 1.6, odd_only=True, second=0.1))
+    if family == "cool":
+        return harmonic_table((1.0, 0.1, 0.25, 0.0, 0.06))
+    return harmonic_table((1.0, 0.2, 0.06))
+
+
+def midi_hz(pitch: float) -> float:
+    return 440.0 * 2 ** ((pitch - 69) / 12)
+
+
+def osc(table: np.ndarray, pitch: float, seconds: float, cents: float = 0.0, vibrato: np.ndarray | None = None,
+        phase0: float = 0.0) -> np.ndarray:
+    n = max(1, int(seconds * SAMPLE_RATE))
+    f = midi_hz(pitch) * 2 ** (cents / 1200) / SAMPLE_RATE
+    if vibrato is None:
+        phase = np.arange(n) * f + phase0
+    else:
+        phase = np.cumsum(f * (1 + vibrato[:n])) + phase0
+    return table[(phase * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)]
+
+
+def envelope(seconds: float, attack: float, release: float, decay: float | None = None) -> np.ndarray:
+    """Raised-cosine attack and release (zero at both ends), optional exponential decay of time constant `decay`."""
+    n = max(2, int(seconds * SAMPLE_RATE))
+    env = np.ones(n, np.float32)
+    a = min(max(int(attack * SAMPLE_RATE), 2), n // 2)
+    r = min(max(int(release * SAMPLE_RATE), 2), n - a)
+    env[:a] = 0.5 - 0.5 * np.cos(np.linspace(0, math.pi, a, dtype=np.float32))
+    env[n - r:] *= 0.5 + 0.5 * np.cos(np.linspace(0, math.pi, r, dtype=np.float32))
+    if decay:
+        env *= np.exp(-np.arange(n, dtype=np.float32) / np.float32(decay * SAMPLE_RATE))
+    return env
+
+
+def pad_voice(note: Note, dull, bright, attack, release, bar_index) -> np.ndarray:
+    """Two detuned oscillators (one per side) whose tone slowly opens and closes."""
+    seconds = note.length + release
+    env = envelope(seconds, attack, release)
+    n = env.shape[0]
+    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
+    sweep = (0.45 + 0.35 * np.sin(2 * math.pi * t / 7.0 + bar_index)).astype(np.float32)
+    out = np.empty((2, n), np.float32)
+    for side, cents in enumerate((-6.0, 6.0)):
+        phase0 = 0.37 * side + 0.11 * note.pitch
+        a = osc(dull, note.pitch, seconds, cents, phase0=phase0)[:n]
+        b = osc(bright, note.pitch, seconds, cents, phase0=phase0)[:n]
+        out[side] = (a + (b - a) * sweep) * env
+    return out * 0.7
+
+
+def pluck(note: Note, body, tine, decay) -> np.ndarray:
+    seconds = note.length + 0.12
+    ring = osc(body, note.pitch, seconds) * envelope(seconds, 0.004, 0.12, decay=decay)
+    strike = osc(tine, note.pitch, seconds) * envelope(seconds, 0.002, 0.12, decay=0.09)
+    n = min(len(ring), len(strike))
+    return ring[:n] + 0.45 * strike[:n]
+
+
+def lead_voice(note: Note, table, arousal: float) -> np.ndarray:
+    release = 0.18 - 0.1 * arousal
+    seconds = note.length + release
+    n = int(seconds * SAMPLE_RATE)
+    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
+    depth = np.clip((t - 0.25) / 0.4, 0, 1) * 0.0035          # vibrato grows in after the attack
+    vibrato = depth * np.sin(2 * math.pi * 5.2 * t)
+    attack = 0.06 - 0.045 * arousal
+    return osc(table, note.pitch, seconds, vibrato=vibrato)[:n] * envelope(seconds, attack, release)[:n]
+
+
+def drum_kit(family: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    sr = SAMPLE_RATE
+    t = np.arange(int(0.45 * sr)) / sr
+    tau = 0.035
+    phase = 2 * math.pi * (48 * t + (120 - 48) * tau * (1 - np.exp(-t / tau)))     # pitch glides 120 -> 48 Hz
+    kick = np.sin(phase) * envelope(0.45, 0.002, 0.05, decay=0.16)[: len(t)]
+    noise = rng.standard_normal(int(0.3 * sr))
+    hat = signal.sosfilt(signal.butter(4, 7000, "highpass", fs=sr, output="sos"), noise)[: int(0.12 * sr)]
+    hat = hat / np.abs(hat).max() * envelope(0.12, 0.001, 0.03, decay=0.025)[: len(hat)]
+    clap = signal.sosfilt(signal.butter(2, (900, 3500), "bandpass", fs=sr, output="sos"), noise)
+    clap = clap / np.abs(clap).max() * envelope(0.3, 0.002, 0.08, decay=0.07)[: len(clap)]
+    body = np.sin(2 * math.pi * 185 * np.arange(len(clap)) / sr) * envelope(0.3, 0.002, 0.08, decay=0.04)[: len(clap)]
+    return {"kick": kick.astype(np.float32), "hat": hat.astype(np.float32),
+            "clap": (0.8 * clap + 0.4 * body).astype(np.float32)}
+
+
+# --- space and master -------------------------------------------------------------------------------------
+
+def reverb(send: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.ndarray:
+    """Convolution with decorrelated decaying noise per side: a simple, dense hall; calm moods ring longer."""
+    calm = 1 - mood.arousal
+    t60 = 1.3 + 1.8 * calm
+    length = int(min(t60 * 0.8, 2.4) * SAMPLE_RATE)
+    t = np.arange(length) / SAMPLE_RATE
+    decay = np.exp(-6.91 * t / t60)
+    onset = np.clip((t - 0.012) / 0.01, 0, 1)          # pre-delay, then a smooth start
+    lowpass = signal.butter(1, 3500 + 3000 * mood.brightness, fs=SAMPLE_RATE, output="sos")
+    wet_level = 0.22 + 0.3 * calm
+    out = np.empty((2, len(send)), np.float32)
+    size = signal.fftconvolve  # noqa: F841 (kept for readers: the FFT product below is that convolution)
+    nfft = _fast_len(len(send) + length)
+    spectrum_in = np.fft.rfft(send, nfft)
+    for side in range(2):
+        ir = signal.sosfilt(lowpass, rng.standard_normal(length)) * decay * onset
+        ir *= wet_level / math.sqrt(float(np.sum(ir ** 2)))
+        out[side] = np.fft.irfft(spectrum_in * np.fft.rfft(ir, nfft), nfft)[: len(send)]
+    return out
+
+
+def master(mix: np.ndarray) -> np.ndarray:
+    """Remove DC and rumble, smooth the clip's edges, set the peak."""
+    sos = signal.butter(2, 30, "highpass", fs=SAMPLE_RATE, output="sos")
+    mix = signal.sosfilt(sos, mix, axis=1).astype(np.float32)
+    edge = min(int(0.02 * SAMPLE_RATE), mix.shape[1] // 4)
+    if edge > 1:
+        ramp = (0.5 - 0.5 * np.cos(np.linspace(0, math.pi, edge))).astype(np.float32)
+        mix[:, :edge] *= ramp
+        mix[:, -edge:] *= ramp[::-1]
+    mix -= mix.mean(axis=1, keepdims=True)
+    peak = float(np.abs(mix).max())
+    if peak > 0:
+        mix *= PEAK / peak
+    return mix
+
+
+def _fast_len(n: int) -> int:
+    from scipy.fft import next_fast_len
+
+    return next_fast_len(n, real=True)
+
+
+def describe_plan(mood: Mood, content_hash: str, seed: int, duration: float = 20.0) -> dict:
+    """The musical choices for a mood (for reports and debugging)."""
+    plan = make_plan(mood, duration, np.random.default_rng(seed_for(content_hash, seed)))
+    names = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+    return {"bpm": plan.bpm, "key": f"{names[plan.tonic]} {plan.mode}", "major": is_major(plan.mode),
+            "chords": list(plan.chords), "family": plan.family, "energy": plan.energy}

@@ -1,0 +1,60 @@
+"""`imaudible-site init`: a new gallery folder with a commented manifest and an example image."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+MANIFEST_TEMPLATE = """\
+# imaudible gallery manifest. Build with `imaudible-site build`, preview with `imaudible-site serve`.
+# Every option is listed by `imaudible-site schema` (a JSON Schema your editor can use for completion).
+
+title: My gallery
+description: A walk through a few pictures, each with its own music.
+# url: https://my-gallery.netlify.app/   # public address, for link previews (OpenGraph)
+# style: ambient, soft piano             # added to every music prompt
+
+# caption:
+#   model: auto        # auto | builtin | Salesforce/blip-image-captioning-base | ./models/blip
+music:
+  # model: auto        # auto | builtin | facebook/musicgen-small | ./models/musicgen
+  duration: 20         # seconds (MusicGen was trained on clips of at most 30 s; longer ones continue in windows)
+  seed: 0
+# audio:
+#   loudness: -14      # LUFS
+#   loop: false
+# layout:
+#   order: manifest    # manifest | mood (an emotional journey from calm to intense)
+#   per_room: 6
+
+artworks:
+  - file: images/example.jpg
+    title: Example
+    artist: imaudible
+    year: 2026
+    # id: example                # used in URLs; derived from the file name when left out
+    # size_cm: [60, 40]          # real size, to hang it at the right scale
+    # caption: a quiet harbour at dusk     # replaces the generated caption
+    # prompt: slow solo cello, melancholic # replaces the whole music prompt
+    # music: {seed: 7, duration: 30}       # per-artwork music settings
+"""
+
+
+def example_image() -> Image.Image:
+    """A small evening-sky picture, drawn here so the package ships no binary."""
+    width, height = 960, 640
+    img = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(img)
+    for y in range(height):
+        t = y / height
+        draw.line([(0, y), (width, y)], fill=(int(40 + 180 * t), int(50 + 90 * t), int(120 - 40 * t)))
+    draw.ellipse([600, 300, 720, 420], fill=(250, 200, 120))
+    draw.polygon([(0, 640), (0, 470), (260, 400), (520, 480), (960, 420), (960, 640)], fill=(30, 35, 50))
+    return img
+
+
+def create_gallery(directory: Path) -> None:
+    directory = Path(directory)
+    (directory / "images").mkdir(parents=True, exist_ok=True)
+    (directory / "gallery.yaml").write_text(MANIFEST_TEMPLATE)
+    example_image().save(directory / "images" / "example.jpg", quality=90)

@@ -1,0 +1,396 @@
+"""Local preview server: serves build/ with Range support, rebuilds on change, reloads the open page.
+
+Python's http.server answers no Range requests, and Safari will not play audio without them, so the
+file handler is our own. Every path is resolved and checked to lie inside the served root.
+"""
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import re
+import sys
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Optional
+from urllib.parse import unquote, urlsplit
+
+RELOAD_PREFIX = "/__imaudible/"
+RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".webm": "audio/webm",  # the site's .webm files are Opus audio
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".mp3": "audio/mpeg",
+    ".wasm": "application/wasm",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain; charset=utf-8",
+    ".toml": "text/plain; charset=utf-8",
+    ".xml": "application/xml",
+    ".webmanifest": "application/manifest+json",
+}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
+_SKIPPED_DIRS = {"node_modules", "__pycache__"}
+_CHUNK = 64 * 1024
+
+# Polls the version endpoint; reloads when the site was rebuilt after this page was served.
+LIVERELOAD_JS = """\
+(() => {
+  const served = document.currentScript && document.currentScript.dataset.version;
+  let known = served === undefined ? null : served;
+  async function poll() {
+    try {
+      const response = await fetch("/__imaudible/version", { cache: "no-store" });
+      const { version } = await response.json();
+      if (known === null) known = String(version);
+      else if (String(version) !== known) { location.reload(); return; }
+    } catch (error) { /* the server is restarting; try again */ }
+    setTimeout(poll, 700);
+  }
+  poll();
+})();
+"""
+
+
+class ServeError(Exception):
+    """The server cannot start (for example, the port is taken); one-line message."""
+
+
+def mime_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in MIME_TYPES:
+        return MIME_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def parse_range(header: str, size: int) -> Optional[tuple[int, int]]:
+    """(first, last) byte of a single `bytes=` range; None to ignore the header and send everything.
+
+    Raises ValueError when the range cannot be satisfied (416).
+    """
+    found = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if not found or found.group(1) == found.group(2) == "":
+        return None  # malformed, another unit, or several ranges: a full 200 answer is allowed
+    first, last = found.group(1), found.group(2)
+    if first == "":
+        length = int(last)
+        if length == 0 or size == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - length), size - 1
+    start = int(first)
+    if last != "" and int(last) < start:
+        return None
+    if start >= size:
+        raise ValueError("range starts past the end")
+    return start, size - 1 if last == "" else min(int(last), size - 1)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_HTTPServer"
+
+    def do_GET(self):
+        self._respond(send_body=True)
+
+    def do_HEAD(self):
+        self._respond(send_body=False)
+
+    def log_message(self, format, *args):
+        if self.server.owner.verbose:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    def _respond(self, send_body: bool) -> None:
+        raw_path = urlsplit(self.path).path if "://" in self.path[:10] else self.path.split("?", 1)[0].split("#", 1)[0]
+        if raw_path.startswith(RELOAD_PREFIX):
+            return self._reload_endpoint(raw_path[len(RELOAD_PREFIX):], send_body)
+        target, status = self.server.owner.resolve(raw_path)
+        if status == HTTPStatus.MOVED_PERMANENTLY:
+            query = self.path[len(raw_path):] if self.path.startswith(raw_path) else ""
+            return self._send_bytes(status, b"", "text/plain", send_body, {"Location": raw_path + "/" + query})
+        if status != HTTPStatus.OK:
+            return self._send_error_page(status, send_body)
+        self._send_file(target, send_body)
+
+    def _reload_endpoint(self, name: str, send_body: bool) -> None:
+        if name == "livereload.js":
+            body, kind = LIVERELOAD_JS.encode(), MIME_TYPES[".js"]
+        elif name == "version":
+            body, kind = json.dumps({"version": self.server.owner.version}).encode(), MIME_TYPES[".json"]
+        else:
+            return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
+        self._send_bytes(HTTPStatus.OK, body, kind, send_body)
+
+    def _send_error_page(self, status: HTTPStatus, send_body: bool) -> None:
+        page = self.server.owner.root / "404.html"
+        if status == HTTPStatus.NOT_FOUND and page.is_file():
+            body = self.server.owner.with_reload_script(page.read_bytes())
+            return self._send_bytes(status, body, MIME_TYPES[".html"], send_body)
+        self._send_bytes(status, f"{status.value} {status.phrase}\n".encode(), MIME_TYPES[".txt"], send_body)
+
+    def _send_file(self, path: Path, send_body: bool) -> None:
+        kind = mime_type(path)
+        if path.suffix.lower() in (".html", ".htm"):
+            body = self.server.owner.with_reload_script(path.read_bytes())
+            return self._send_bytes(HTTPStatus.OK, body, kind, send_body)
+        try:
+            stream = path.open("rb")
+        except OSError:  # removed by a rebuild since it was resolved
+            return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
+        with stream:
+            size = os.fstat(stream.fileno()).st_size
+            span = self._range(size)
+            if span is False:
+                return
+            first, last = span if span else (0, size - 1)
+            self._headers(HTTPStatus.PARTIAL_CONTENT if span else HTTPStatus.OK, kind, last - first + 1,
+                          {"Content-Range": f"bytes {first}-{last}/{size}"} if span else {})
+            if send_body:
+                stream.seek(first)
+                remaining = last - first + 1
+                while remaining > 0:
+                    chunk = stream.read(min(_CHUNK, remaining))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    remaining -= len(chunk)
+
+    def _send_bytes(self, status, body: bytes, kind: str, send_body: bool, extra: dict | None = None) -> None:
+        span = self._range(len(body)) if status == HTTPStatus.OK else None
+        if span is False:
+            return
+        if span:
+            first, last = span
+            extra = {**(extra or {}), "Content-Range": f"bytes {first}-{last}/{len(body)}"}
+            status, body = HTTPStatus.PARTIAL_CONTENT, body[first:last + 1]
+        self._headers(status, kind, len(body), extra or {})
+        if send_body:
+            self.wfile.write(body)
+
+    def _range(self, size: int):
+        """The requested span, None for the whole file, or False after answering 416."""
+        header = self.headers.get("Range")
+        if not header:
+            return None
+        try:
+            return parse_range(header, size)
+        except ValueError:
+            self._headers(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, MIME_TYPES[".txt"], 0,
+                          {"Content-Range": f"bytes */{size}"})
+            return False
+
+    def _headers(self, status, kind: str, length: int, extra: dict) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Cache-Control", "no-store")  # a preview: always show the latest build
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: "PreviewServer"
+
+    def handle_error(self, request, client_address):
+        # Browsers drop audio connections when they seek; that is not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class PreviewServer:
+    """Serves `root` over HTTP on `host:port` (port 0 picks a free port; see `.port`)."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False):
+        self.root = Path(root).resolve()
+        self.verbose = verbose
+        self.version = 0
+        self._version_lock = threading.Lock()
+        self._running = threading.Event()
+        try:
+            self._httpd = _HTTPServer((host, port), _Handler)
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self._httpd.owner = self
+        self.host = host
+        self.port = self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def serve_forever(self) -> None:
+        self._running.set()
+        try:
+            self._httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._running.clear()
+
+    def shutdown(self) -> None:
+        if self._running.is_set():
+            self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def notify_reload(self) -> None:
+        with self._version_lock:
+            self.version += 1
+
+    def with_reload_script(self, html: bytes) -> bytes:
+        tag = RELOAD_TAG.format(version=self.version).encode()
+        at = html.lower().rfind(b"</body>")
+        return html + tag if at < 0 else html[:at] + tag + html[at:]
+
+    def resolve(self, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
+        """The file a request path names, or why not: 403 outside the root, 404 missing, 301 add a slash."""
+        try:
+            path = unquote(raw_path, errors="strict")
+        except UnicodeDecodeError:
+            return None, HTTPStatus.BAD_REQUEST
+        if not path.startswith("/") or "\x00" in path or "\\" in path:
+            return None, HTTPStatus.FORBIDDEN
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if ".." in parts:
+            return None, HTTPStatus.FORBIDDEN
+        candidate = self.root.joinpath(*parts)
+        try:
+            resolved = candidate.resolve()
+        except (OSError, RuntimeError):
+            return None, HTTPStatus.NOT_FOUND
+        if resolved != self.root and self.root not in resolved.parents:
+            return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
+        if resolved.is_dir():
+            if not path.endswith("/"):
+                return None, HTTPStatus.MOVED_PERMANENTLY
+            resolved = resolved / "index.html"
+        if not resolved.is_file():
+            return None, HTTPStatus.NOT_FOUND
+        return resolved, HTTPStatus.OK
+
+
+def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
+    """mtime and size of every file under the given files and folders (missing ones are left out)."""
+    state: dict[str, tuple[int, int]] = {}
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if not path.is_dir():
+            state[str(path)] = (info.st_mtime_ns, info.st_size)
+            continue
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+            for name in files:
+                try:
+                    info = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                state[os.path.join(folder, name)] = (info.st_mtime_ns, info.st_size)
+    return state
+
+
+def watch(paths_fn: Callable[[], list[Path]], on_change: Callable[[], None], interval: float = 0.5,
+          stop: Optional[threading.Event] = None) -> threading.Thread:
+    """Start a daemon thread that polls the paths and calls `on_change()` after they change.
+
+    `paths_fn` is asked again on every poll, so files that appear later (a new image) are watched too.
+    A change is reported once the files have stopped changing for one interval (editors save in steps).
+    Set `stop` to end the thread.
+    """
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        known = _snapshot(paths_fn())
+        while not stop.wait(interval):
+            current = _snapshot(paths_fn())
+            if current == known:
+                continue
+            for _ in range(10):
+                if stop.wait(interval):
+                    return
+                settled = _snapshot(paths_fn())
+                if settled == current:
+                    break
+                current = settled
+            known = current
+            on_change()
+
+    thread = threading.Thread(target=loop, name="imaudible-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
+    """gallery.yaml, templates/, static/ and every image in the gallery folder (not the output or the cache)."""
+    root = Path(gallery_root).resolve()
+    skip = {Path(out).resolve(), root / ".imaudible-cache", root / "templates", root / "static"}
+    paths = [root / "gallery.yaml", root / "templates", root / "static"]
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS and here / d not in skip)
+        paths += [here / name for name in sorted(files) if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+    return paths
+
+
+def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
+          rebuild: Callable[[], bool] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
+          stop: Optional[threading.Event] = None) -> None:
+    """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
+
+    The caller builds first; this serves whatever `out` holds. `rebuild()` returns True when the site was
+    (re)written, and only then are pages told to reload. Setting `stop` ends it like Ctrl-C does.
+    """
+    server = PreviewServer(out, host, port, verbose=verbose)
+    stop = stop or threading.Event()
+
+    def on_change() -> None:
+        _status("change detected: rebuilding")
+        started = time.monotonic()
+        try:
+            ok = rebuild()
+        except Exception as exc:  # keep serving the last good build
+            _status(f"rebuild failed: {' '.join(str(exc).split()) or type(exc).__name__}")
+            return
+        if ok:
+            server.notify_reload()
+            _status(f"rebuilt in {time.monotonic() - started:.1f} s; reloading open pages")
+        else:
+            _status("rebuild failed; still serving the previous build")
+
+    watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
+    thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)
+    thread.start()
+    _status(f"serving {out} at {server.url} (Ctrl-C to stop)")
+    try:
+        while thread.is_alive() and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        _status("stopping")
+    finally:
+        stop.set()
+        server.shutdown()
+
+
+def _status(message: str) -> None:
+    print(f"imaudible serve: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,146 @@
+"""The one typed settings object that flows through every stage.
+
+`gallery.yaml` is parsed into a `Gallery`. Every field below is an option of the manifest: its type
+hint is what the validator in `manifest.py` checks, its `doc` metadata is the help text and the
+description in the JSON Schema (`imaudible-site schema`). Adding a field here is all it takes to add
+an option.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional
+
+
+def opt(default, doc: str, **extra):
+    """A manifest option: a dataclass field carrying its documentation (and optional bounds)."""
+    meta = {"doc": doc, **extra}
+    if default is ...:
+        return field(metadata=meta)  # required
+    if isinstance(default, (list, dict, set)) or dataclasses.is_dataclass(default):
+        factory = default if callable(default) else (lambda d=default: d)
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard).", minimum=1)
+    mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.", pattern=r"^#[0-9a-fA-F]{6}$")
+    sizes: tuple[int, ...] = opt((1024, 2048), "Long-edge pixel sizes of the texture derivatives.", minimum=16)
+    thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16)
+    quality: int = opt(82, "WebP/JPEG quality of the derivatives (1-100).", minimum=1, maximum=100)
+
+
+@dataclass(frozen=True)
+class CaptionSettings:
+    model: str = opt("auto", "Captioning model: 'auto' (BLIP if its weights are present, else the built-in "
+                     "describer), 'builtin', a Hugging Face model id, or a local model directory.")
+    revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
+    num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1)
+    max_new_tokens: int = opt(30, "Longest caption, in tokens.", minimum=1)
+    batch_size: int = opt(8, "Images captioned per batch.", minimum=1)
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
+
+
+@dataclass(frozen=True)
+class MusicSettings:
+    model: str = opt("auto", "Music model: 'auto' (MusicGen if its weights are present, else the built-in "
+                     "composer), 'builtin', a MusicGen model id such as facebook/musicgen-small, or a local directory.")
+    backend: Literal["auto", "transformers", "audiocraft"] = opt(
+        "auto", "Library that runs MusicGen: transformers (default) or Meta's audiocraft.")
+    revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
+    duration: float = opt(20.0, "Clip length in seconds. Over 30 s, MusicGen continues in windows.", minimum=1, maximum=600)
+    seed: int = opt(0, "Random seed; the same seed, prompt and model give the same music.", minimum=0)
+    guidance_scale: float = opt(3.0, "Classifier-free guidance scale.", minimum=0)
+    top_k: int = opt(250, "Top-k sampling.", minimum=0)
+    temperature: float = opt(1.0, "Sampling temperature.", minimum=0.01)
+    takes: int = opt(1, "Takes generated per artwork; the best one is kept.", minimum=1, maximum=16)
+    batch_size: int = opt(4, "Artworks generated together in one batch.", minimum=1)
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
+
+
+# Fields of MusicSettings that an artwork may override (the model and its runtime stay gallery-wide).
+MUSIC_OVERRIDABLE = ("duration", "seed", "guidance_scale", "top_k", "temperature", "takes")
+
+
+@dataclass(frozen=True)
+class MusicOverrides:
+    duration: Optional[float] = opt(None, "Clip length in seconds for this artwork.", minimum=1, maximum=600)
+    seed: Optional[int] = opt(None, "Random seed for this artwork.", minimum=0)
+    guidance_scale: Optional[float] = opt(None, "Classifier-free guidance scale for this artwork.", minimum=0)
+    top_k: Optional[int] = opt(None, "Top-k sampling for this artwork.", minimum=0)
+    temperature: Optional[float] = opt(None, "Sampling temperature for this artwork.", minimum=0.01)
+    takes: Optional[int] = opt(None, "Takes generated for this artwork.", minimum=1, maximum=16)
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    loudness: float = opt(-14.0, "Integrated loudness target in LUFS.", minimum=-40, maximum=-5)
+    true_peak: float = opt(-1.0, "True-peak ceiling in dBTP.", minimum=-9, maximum=0)
+    fade_in: float = opt(0.5, "Fade-in in seconds.", minimum=0)
+    fade_out: float = opt(2.0, "Fade-out in seconds.", minimum=0)
+    loop: bool = opt(False, "Make each clip loop seamlessly (crossfaded tail) instead of fading out.")
+    opus_bitrate: int = opt(64, "Opus (WebM) bitrate in kbit/s.", minimum=6, maximum=510)
+    aac_bitrate: int = opt(96, "AAC (.m4a) bitrate in kbit/s.", minimum=16, maximum=320)
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    remove_stopwords: bool = opt(False, "Drop English stop words (and 'look', 'looks', 'like') from the caption, "
+                                 "as in the ImAudible thesis.")
+    include_mood: bool = opt(True, "Add the mood words and tempo/mode hints to the prompt.")
+
+
+@dataclass(frozen=True)
+class LayoutSettings:
+    order: Literal["manifest", "mood"] = opt("manifest", "Hang artworks in manifest order, or by mood from calm to intense.")
+    per_room: int = opt(6, "Artworks per room.", minimum=1, maximum=24)
+
+
+@dataclass(frozen=True)
+class MoodOverride:
+    valence: Optional[float] = opt(None, "Valence 0 (negative) .. 1 (positive).", minimum=0, maximum=1)
+    arousal: Optional[float] = opt(None, "Arousal 0 (calm) .. 1 (intense).", minimum=0, maximum=1)
+
+
+@dataclass(frozen=True)
+class Artwork:
+    file: str = opt(..., "Image file, relative to the gallery folder.", check="file")
+    title: str = opt(..., "Title shown on the plaque.")
+    artist: str = opt("", "Artist shown on the plaque.")
+    year: str = opt("", "Year (free text, e.g. 'c. 1831').")
+    id: str = opt("", "Stable id used in URLs and file names; derived from the file name when empty.",
+                  pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = opt("", "Curator's text shown on the plaque.")
+    caption: Optional[str] = opt(None, "Replaces the generated caption.")
+    prompt: Optional[str] = opt(None, "Replaces the whole generated music prompt.")
+    mood: MoodOverride = opt(MoodOverride, "Overrides the estimated mood.")
+    music: MusicOverrides = opt(MusicOverrides, "Music settings for this artwork only.")
+    size_cm: Optional[tuple[float, float]] = opt(None, "Real size [width, height] in centimetres.", minimum=1)
+
+    def music_settings(self, base: MusicSettings) -> MusicSettings:
+        changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}
+        return dataclasses.replace(base, **changes)
+
+
+@dataclass(frozen=True)
+class Gallery:
+    title: str = opt(..., "Gallery title.")
+    artworks: tuple[Artwork, ...] = opt(..., "The artworks, in hanging order.")
+    description: str = opt("", "Short description (page text and OpenGraph).")
+    url: str = opt("", "Public URL of the deployed site (for OpenGraph links), e.g. https://example.org/.")
+    style: str = opt("", "Text added to every music prompt, e.g. 'ambient, piano'.")
+    caption: CaptionSettings = opt(CaptionSettings, "Image captioning.")
+    music: MusicSettings = opt(MusicSettings, "Music generation.")
+    audio: AudioSettings = opt(AudioSettings, "Audio finishing and encoding.")
+    images: ImageSettings = opt(ImageSettings, "Image derivatives.")
+    prompt: PromptSettings = opt(PromptSettings, "Prompt composition.")
+    layout: LayoutSettings = opt(LayoutSettings, "Room layout.")
+    # Not manifest options: filled in by the loader.
+    root: Path = field(default=Path("."), metadata={"internal": True})
+    manifest_path: Path = field(default=Path("gallery.yaml"), metadata={"internal": True})
+
+    def artwork_path(self, art: Artwork) -> Path:
+        return self.root / art.file

@@ -1,0 +1,286 @@
+"""Render the static site into the output folder.
+
+Every file of the site is first listed (relative path -> bytes or a cached file), then written: files
+whose name carries a content hash are written only if absent, the rest only if their bytes changed,
+each by an atomic rename. Files the previous build wrote that this one does not are deleted; the list
+of what the tool owns is kept in `.imaudible-build.json`, so nothing else in the folder is touched.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from . import __version__
+from .cache import CACHE_DIR_NAME, atomic_write
+
+if TYPE_CHECKING:
+    from .pipeline import ArtworkRun
+    from .settings import Gallery
+
+THEME_DIR = Path(__file__).parent / "theme"
+OWNED_LIST = ".imaudible-build.json"
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+       "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'")
+CONTENT_TYPES = {".webm": "audio/webm", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".m4a": "audio/mp4",
+                 ".mp3": "audio/mpeg", ".webp": "image/webp"}
+
+
+class SiteError(Exception):
+    pass
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+class SiteFiles:
+    """The site as a mapping of relative path -> bytes | Path (a cached file to copy)."""
+
+    def __init__(self):
+        self.files: dict[str, bytes | Path] = {}
+        self.immutable: set[str] = set()
+
+    def add(self, rel: str, source: bytes | Path, immutable: bool = False) -> str:
+        self.files[rel] = source
+        if immutable:
+            self.immutable.add(rel)
+        return rel
+
+
+def _static_sources(gallery: Gallery) -> dict[str, Path]:
+    """Theme static files, overridden file by file by the gallery's own static/ folder."""
+    sources: dict[str, Path] = {}
+    for base in (THEME_DIR / "static", gallery.root / "static"):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    sources[path.relative_to(base).as_posix()] = path
+    return sources
+
+
+def _hashed_name(rel: str, digest: str) -> str:
+    stem, dot, ext = rel.rpartition(".")
+    return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
+
+
+def _artwork_data(run: ArtworkRun, site: SiteFiles) -> dict:
+    art, ingest, audio = run.art, run.entries["ingest"], run.entries["audio"]
+    images: dict[str, dict] = {}
+    for d in ingest.meta["derivatives"]:
+        rel = f"assets/img/{art.id}-{d['name']}.{ingest.key[:10]}.{d['fmt']}"
+        site.add(rel, ingest.file(d["file"]), immutable=True)
+        slot = images.setdefault(d["name"], {"width": d["width"], "height": d["height"]})
+        slot[d["fmt"]] = rel
+    sounds = {}
+    for fmt in audio.meta["formats"]:
+        rel = f"assets/audio/{art.id}.{audio.key[:10]}.{fmt}"
+        sounds[fmt] = site.add(rel, audio.file(f"audio.{fmt}"), immutable=True)
+    music = run.entries["music"].meta
+    return {
+        "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
+        "caption": run.caption, "prompt": run.prompt, "mood": run.mood.to_dict(),
+        "models": {"caption": run.caption_model, "caption_draft": run.caption_draft,
+                   "music": music["model"], "music_draft": music["draft"]},
+        "width": ingest.meta["width"], "height": ingest.meta["height"],
+        "size_cm": list(art.size_cm) if art.size_cm else None,
+        "images": images,
+        "audio": {**sounds, "duration": audio.meta["duration"]},
+        "page": f"art/{art.id}/", "list_anchor": f"list.html#{art.id}",
+    }
+
+
+def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
+    ordered = artworks
+    if gallery.layout.order == "mood":
+        ordered = sorted(artworks, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
+    ids = [a["id"] for a in ordered]
+    n = gallery.layout.per_room
+    return [ids[i:i + n] for i in range(0, len(ids), n)]
+
+
+def site_data(gallery: Gallery, runs: list[ArtworkRun], site: SiteFiles) -> dict:
+    artworks = [_artwork_data(run, site) for run in runs]
+    return {
+        "title": gallery.title, "description": gallery.description, "url": gallery.url,
+        "generator": f"imaudible {__version__}",
+        "layout": {"order": gallery.layout.order, "per_room": gallery.layout.per_room,
+                   "rooms": _rooms(gallery, artworks)},
+        "artworks": artworks,
+    }
+
+
+def _json_for_html(data: dict) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _environment(gallery: Gallery) -> jinja2.Environment:
+    loaders = []
+    if (gallery.root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
+    loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
+    try:
+        return env.get_template(name).render(**context).encode()
+    except jinja2.TemplateSyntaxError as exc:
+        raise SiteError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise SiteError(f"template not found: {exc.name}") from None
+    except jinja2.UndefinedError as exc:
+        raise SiteError(f"template {name}: {exc.message}") from None
+
+
+def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -> dict:
+    base = gallery.url.rstrip("/") + "/" if gallery.url else ""
+    return {"title": title, "description": description, "image": base + image if base else image,
+            "url": base + page if base else page}
+
+
+def _headers(site: SiteFiles) -> bytes:
+    lines = ["# Written by imaudible. Netlify reads this file from the published folder.", "/*",
+             f"  Content-Security-Policy: {CSP}", "  X-Content-Type-Options: nosniff",
+             "  Referrer-Policy: strict-origin-when-cross-origin", "",
+             "/assets/*", "  Cache-Control: public, max-age=31536000, immutable", ""]
+    for page in ["/", "/index.html", "/list.html", "/404.html", "/gallery.json", "/art/*"]:
+        lines += [page, "  Cache-Control: public, max-age=0, must-revalidate", ""]
+    for rel in sorted(site.files):
+        ctype = CONTENT_TYPES.get(os.path.splitext(rel)[1])
+        if ctype:
+            lines += [f"/{rel}", f"  Content-Type: {ctype}", ""]
+    return "\n".join(lines).encode()
+
+
+NETLIFY_TOML = b"""# Written by imaudible. Deploy this folder as it is:  netlify deploy --dir build --prod
+# Caching, Content-Type and Content-Security-Policy headers are in _headers (same folder).
+[build]
+  publish = "."
+  command = ""
+"""
+
+
+def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> SiteFiles:
+    site = SiteFiles()
+    statics = {}
+    for rel, path in _static_sources(gallery).items():
+        statics[rel] = site.add(_hashed_name(rel, _digest(path.read_bytes())), path, immutable=True)
+    if "gallery.js" not in statics:
+        raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
+                        "in the imaudible source folder, or install imaudible from a wheel")
+
+    def asset(name: str) -> str:
+        try:
+            return statics[name]
+        except KeyError:
+            raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
+
+    data = site_data(gallery, runs, site)
+    gallery_json = _json_for_html(data)
+    site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
+    env = _environment(gallery)
+    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
+    common = {"gallery": data, "gallery_json": gallery_json, "asset": asset, "version": __version__}
+    description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
+    og = _og(gallery, gallery.title, description, first_image, "")
+    site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
+    site.add("list.html", _render(env, "list.html", {**common, "root": "", "page": "list", "artwork": None,
+                                                     "og": _og(gallery, gallery.title, description, first_image, "list.html")}))
+    site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
+    for art in data["artworks"]:
+        art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
+                     art["images"]["1024"]["jpg"], art["page"])
+        site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
+            **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
+    site.add("netlify.toml", NETLIFY_TOML)
+    site.add("_headers", _headers(site))
+    return site
+
+
+def _check_out_dir(gallery: Gallery, out: Path) -> None:
+    out_r, root = out.resolve(), gallery.root.resolve()
+    if out_r == root or root.is_relative_to(out_r):
+        raise SiteError(f"refusing to build into '{out}': it contains the gallery folder")
+    if out_r.is_relative_to(root / CACHE_DIR_NAME):
+        raise SiteError(f"refusing to build into '{out}': it is inside the cache")
+    if out_r.exists() and not out_r.is_dir():
+        raise SiteError(f"output '{out}' exists and is not a folder")
+    if out_r.is_dir() and any(out_r.iterdir()) and not (out_r / OWNED_LIST).is_file():
+        raise SiteError(f"refusing to write into '{out}': it is not empty and was not made by imaudible "
+                        "(choose another --out or empty it)")
+
+
+def _read_owned(out: Path) -> set[str]:
+    try:
+        return set(json.loads((out / OWNED_LIST).read_text())["files"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def _write_owned(out: Path, files: set[str]) -> None:
+    atomic_write(out / OWNED_LIST, json.dumps({"files": sorted(files)}, indent=0).encode())
+
+
+def write_site(site: SiteFiles, out: Path) -> tuple[int, int]:
+    """Write what changed, delete what the last build wrote and this one does not. Returns (written, removed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = _read_owned(out)
+    new = set(site.files)
+    # Record the union first: if the build is killed midway, the next one still knows every file it owns.
+    _write_owned(out, previous | new)
+    written = 0
+    for rel, source in sorted(site.files.items()):
+        target = out / rel
+        if rel in site.immutable and target.is_file():
+            continue
+        data = source.read_bytes() if isinstance(source, Path) else source
+        try:
+            if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        atomic_write(target, data)
+        written += 1
+    removed = 0
+    for rel in sorted(previous - new):
+        target = out / rel
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+            removed += 1
+    _prune_empty_dirs(out)
+    _write_owned(out, new)
+    return written, removed
+
+
+def _prune_empty_dirs(out: Path) -> None:
+    for path in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
+def render_site(gallery: Gallery, runs: list[ArtworkRun], out: Path) -> tuple[int, int]:
+    _check_out_dir(gallery, Path(out))
+    return write_site(plan_site(gallery, runs), Path(out))
+
+
+def clean(out: Path) -> int:
+    """Remove a build folder the tool made (and only such a folder)."""
+    out = Path(out)
+    if not out.exists():
+        return 0
+    if not (out / OWNED_LIST).is_file():
+        raise SiteError(f"refusing to delete '{out}': it was not made by imaudible")
+    count = sum(1 for p in out.rglob("*") if p.is_file())
+    shutil.rmtree(out)
+    return count

@@ -1,0 +1,68 @@
+"""Shared fixtures: sample galleries built from the demo paintings, and a CLI runner."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Tests pin one thread (a tiny model's generate is 36x slower when two threads fight over 2 cores) and
+# never look at a developer's real model cache.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="imaudible-hf-home-")
+os.environ.pop("HF_HUB_CACHE", None)
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from imaudible.cli import main  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ART = REPO / "art"
+DEMO = [
+    ("starry_night.jpg", "The Starry Night", "Vincent van Gogh", "1889"),
+    ("the_scream.jpg", "The Scream", "Edvard Munch", "1893"),
+    ("water_lilies.jpg", "Water Lilies (detail)", "Claude Monet", "c. 1916"),
+    ("udnie.jpg", "Udnie", "Francis Picabia", "1913"),
+]
+
+
+def write_gallery(folder: Path, artworks: list[dict] | None = None, **settings) -> Path:
+    """A gallery folder with the given artworks (default: three demo paintings) and short, built-in music."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "art").mkdir(exist_ok=True)
+    if artworks is None:
+        artworks = [{"file": f"art/{f}", "title": t, "artist": a, "year": y} for f, t, a, y in DEMO[:3]]
+    for art in artworks:
+        source = ART / Path(art["file"]).name
+        target = folder / art["file"]
+        if source.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    manifest = {"title": "Test gallery", "caption": {"model": "builtin"},
+                "music": {"model": "builtin", "duration": 3}, "artworks": artworks}
+    for key, value in settings.items():
+        if isinstance(value, dict) and isinstance(manifest.get(key), dict):
+            manifest[key] = {**manifest[key], **value}
+        else:
+            manifest[key] = value
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    return folder
+
+
+@pytest.fixture
+def gallery(tmp_path) -> Path:
+    return write_gallery(tmp_path / "gallery")
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke

@@ -1,0 +1,156 @@
+"""Tiny, randomly initialised BLIP, MusicGen and CLAP models built offline from configs.
+
+They have the real architectures (so the real loading and generation code runs on them) with widths small
+enough to generate a few seconds of audio in well under a second on one CPU thread. Each builder writes a
+directory with `config.json`, safetensors weights and the tokenizer/processor files, exactly the layout
+`from_pretrained` reads from a downloaded checkpoint.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+CORPUS = [
+    "a painting of a calm blue sea under a pale sky",
+    "a portrait of a woman with a colourful hat",
+    "a stormy night over a village with swirling stars",
+    "ambient piano music, slow and gentle, minor key",
+    "energetic orchestral music with drums and brass",
+    "a garden with water lilies and green reflections",
+    "dark tense strings, low drones, a slow pulse",
+    "bright happy folk tune with guitar and flute",
+    "an abstract composition of red yellow and black shapes",
+    "a great wave breaking over small boats near a mountain",
+]
+
+
+def _words() -> list[str]:
+    return sorted({w for line in CORPUS for w in line.replace(",", " ").split()})
+
+
+def t5_tokenizer(vocab_size: int = 200):
+    """A T5 tokenizer whose Unigram pieces are trained on CORPUS (MusicGen's text side)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import T5Tokenizer
+
+    trainer_tok = Tokenizer(models.Unigram())
+    trainer_tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"],
+                                      unk_token="<unk>", show_progress=False)
+    trainer_tok.train_from_iterator(CORPUS, trainer=trainer)
+    pieces = trainer_tok.get_vocab()  # piece -> id; scores come from the model JSON
+    import json
+    scores = json.loads(trainer_tok.to_str())["model"]["vocab"]
+    assert len(scores) == len(pieces)
+    return T5Tokenizer(vocab=[(p, float(s)) for p, s in scores], extra_ids=0)
+
+
+def bert_tokenizer():
+    """A WordPiece tokenizer over CORPUS's words, with BLIP's [DEC] start token."""
+    from transformers import BertTokenizer
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"]
+    vocab = {tok: i for i, tok in enumerate(special + _words())}
+    tok = BertTokenizer(vocab=vocab)
+    tok.add_special_tokens({"bos_token": "[DEC]"})
+    return tok
+
+
+def roberta_tokenizer():
+    """A byte-level BPE tokenizer trained on CORPUS (CLAP's text side)."""
+    import json
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import RobertaTokenizer
+
+    special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=special, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator(CORPUS, trainer=trainer)
+    model = json.loads(bpe.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    return RobertaTokenizer(vocab=model["vocab"], merges=merges)
+
+
+def musicgen_configs(*, text_width=32, text_layers=1, width=32, layers=2, heads=2, ffn=64,
+                     codec_width=8, codebook_size=64, codec_lstm_layers=1):
+    """T5 + EnCodec (32 kHz, 50 frames/s like the real model) + decoder configs; defaults are tiny."""
+    from transformers import EncodecConfig, MusicgenConfig, MusicgenDecoderConfig, T5Config
+
+    text = T5Config(vocab_size=200, d_model=text_width, d_kv=max(8, text_width // 4), d_ff=text_width * 2,
+                    num_layers=text_layers, num_heads=4, relative_attention_num_buckets=8)
+    codec = EncodecConfig(sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4],
+                          num_filters=codec_width, hidden_size=codec_width * 16, codebook_size=codebook_size,
+                          codebook_dim=codec_width * 16, num_lstm_layers=codec_lstm_layers,
+                          target_bandwidths=[2.2], use_causal_conv=False, use_conv_shortcut=False,
+                          normalize=False)
+    decoder = MusicgenDecoderConfig(vocab_size=codebook_size, hidden_size=width, num_hidden_layers=layers,
+                                    num_attention_heads=heads, ffn_dim=ffn, num_codebooks=4,
+                                    max_position_embeddings=4096, bos_token_id=codebook_size,
+                                    pad_token_id=codebook_size, dropout=0.0)
+    return MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=codec.to_dict(), decoder=decoder.to_dict())
+
+
+def build_musicgen(out: Path, *, seed: int = 0, **config_kwargs) -> Path:
+    """Save a MusicGen checkpoint (weights, generation config, T5 tokenizer, processor) into `out`."""
+    import torch
+    from transformers import (EncodecFeatureExtractor, MusicgenForConditionalGeneration, MusicgenProcessor)
+
+    torch.manual_seed(seed)
+    config = musicgen_configs(**config_kwargs)
+    model = MusicgenForConditionalGeneration(config).eval()
+    pad = config.decoder.pad_token_id
+    gen = model.generation_config
+    gen.decoder_start_token_id = pad
+    gen.pad_token_id = pad
+    gen.bos_token_id = pad
+    gen.do_sample = True
+    gen.guidance_scale = 3.0
+    gen.top_k = 250
+    gen.max_length = 1500
+    model.save_pretrained(out, safe_serialization=True)
+    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=32000, padding_value=0.0)
+    MusicgenProcessor(feature_extractor=extractor, tokenizer=t5_tokenizer()).save_pretrained(out)
+    return Path(out)
+
+
+def build_blip(out: Path, *, seed: int = 0, image_size: int = 32) -> Path:
+    """Save a BLIP captioning checkpoint with a PIL image processor into `out`."""
+    import torch
+    from transformers import BlipConfig, BlipForConditionalGeneration, BlipProcessor
+    from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
+
+    tokenizer = bert_tokenizer()
+    torch.manual_seed(seed)
+    vocab = len(tokenizer)
+    text = dict(vocab_size=vocab, hidden_size=32, encoder_hidden_size=32, intermediate_size=64,
+                num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=64,
+                bos_token_id=tokenizer.convert_tokens_to_ids("[DEC]"), eos_token_id=tokenizer.sep_token_id,
+                pad_token_id=tokenizer.pad_token_id, sep_token_id=tokenizer.sep_token_id)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                  image_size=image_size, patch_size=8, initializer_range=0.02)
+    config = BlipConfig(text_config=text, vision_config=vision, projection_dim=32, image_text_hidden_size=32)
+    model = BlipForConditionalGeneration(config).eval()
+    model.save_pretrained(out, safe_serialization=True)
+    processor = BlipImageProcessorPil(size={"height": image_size, "width": image_size})
+    BlipProcessor(image_processor=processor, tokenizer=tokenizer).save_pretrained(out)
+    return Path(out)
+
+
+def build_clap(out: Path, *, seed: int = 0) -> Path:
+    """Save a tiny CLAP (HTSAT audio + RoBERTa text) checkpoint with its processor into `out`."""
+    import torch
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor
+
+    tokenizer = roberta_tokenizer()
+    torch.manual_seed(seed)
+    text = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                intermediate_size=64, max_position_embeddings=80, projection_dim=16)
+    audio = dict(patch_embeds_hidden_size=8, hidden_size=64, depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 2, 2],
+                 projection_dim=16, num_hidden_layers=4)
+    config = ClapConfig(text_config=text, audio_config=audio, projection_dim=16)
+    model = ClapModel(config).eval()
+    model.save_pretrained(out, safe_serialization=True)
+    ClapProcessor(feature_extractor=ClapFeatureExtractor(), tokenizer=tokenizer).save_pretrained(out)
+    return Path(out)

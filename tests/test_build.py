@@ -1,0 +1,206 @@
+"""The build tool end to end: caching, incremental rebuilds, stale outputs, kills and concurrent builds."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from imaudible.cache import CACHE_DIR_NAME
+
+from .conftest import write_gallery
+
+
+def build(cli, folder: Path, *extra, out: Path | None = None):
+    report = folder / "report.json"
+    args = ["build", folder, "--report", report, *extra]
+    if out:
+        args += ["--out", out]
+    result = cli(*args)
+    data = json.loads(report.read_text()) if report.exists() else None
+    return result, data
+
+
+def statuses(report: dict, stage: str) -> dict[str, str]:
+    return {art_id: info["stages"][stage]["status"] for art_id, info in report["artworks"].items()
+            if stage in info["stages"]}
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def edit(folder: Path, change) -> None:
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    change(manifest)
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+
+def test_build_then_noop_rebuild(gallery, cli):
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0, result.output
+    assert report["totals"]["computed"] == 15 and report["totals"]["failed"] == 0
+    out = gallery / "build"
+    for name in ("index.html", "list.html", "404.html", "gallery.json", "_headers", "netlify.toml",
+                 "art/starry-night/index.html"):
+        assert (out / name).is_file(), name
+    data = json.loads((out / "gallery.json").read_text())
+    assert [a["id"] for a in data["artworks"]] == ["starry-night", "the-scream", "water-lilies"]
+    for art in data["artworks"]:
+        for fmt in ("webm", "m4a"):
+            assert (out / art["audio"][fmt]).stat().st_size > 1000
+        assert (out / art["images"]["1024"]["webp"]).is_file()
+        assert art["models"]["music_draft"] is True and art["models"]["music"] == "builtin:procedural"
+    before = tree(out)
+
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0
+    assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 15
+    assert report["pages_written"] == 0 and report["model_calls"] == {"caption": 0, "music": 0}
+    assert tree(out) == before
+
+
+def test_title_edit_rerenders_without_recomputing(gallery, cli):
+    build(cli, gallery)
+    edit(gallery, lambda m: m["artworks"][1].update(title="Der Schrei"))
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0
+    assert report["totals"]["computed"] == 0
+    data = json.loads((gallery / "build" / "gallery.json").read_text())
+    assert data["artworks"][1]["title"] == "Der Schrei"
+    assert "Der Schrei" in (gallery / "build" / "art" / "the-scream" / "index.html").read_text()
+
+
+def test_seed_edit_recomputes_only_that_music(gallery, cli):
+    build(cli, gallery)
+    audio_before = json.loads((gallery / "build" / "gallery.json").read_text())["artworks"][0]["audio"]["webm"]
+    edit(gallery, lambda m: m["artworks"][0].update(music={"seed": 42}))
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0
+    assert statuses(report, "music") == {"starry-night": "computed", "the-scream": "cached", "water-lilies": "cached"}
+    assert statuses(report, "audio")["starry-night"] == "computed"
+    for stage in ("ingest", "mood", "caption"):
+        assert set(statuses(report, stage).values()) == {"cached"}
+    audio_after = json.loads((gallery / "build" / "gallery.json").read_text())["artworks"][0]["audio"]["webm"]
+    assert audio_after != audio_before
+    assert not (gallery / "build" / audio_before).exists(), "the old clip must not linger in build/"
+
+
+def test_removed_artwork_leaves_no_files(gallery, cli):
+    build(cli, gallery)
+    out = gallery / "build"
+    assert list(out.rglob("water-lilies*")) and (out / "art" / "water-lilies").is_dir()
+    edit(gallery, lambda m: m["artworks"].pop())
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0 and report["files_removed"] > 0
+    assert not list(out.rglob("*water-lilies*"))
+    assert not (out / "art" / "water-lilies").exists()
+    assert "water-lilies" not in (out / "gallery.json").read_text()
+
+
+def test_force_named_and_all(gallery, cli):
+    build(cli, gallery)
+    result, report = build(cli, gallery, "--force", "the-scream")
+    assert result.exit_code == 0
+    assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "cached"}
+    result, report = build(cli, gallery, "--force")
+    assert report["totals"]["cached"] == 0 and report["totals"]["computed"] == 15
+    result, _ = build(cli, gallery, "--force", "the-screem")
+    assert result.exit_code == 2 and "did you mean 'the-scream'" in result.output
+
+
+def test_bad_image_fails_only_that_artwork(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g")
+    (folder / "art" / "broken.jpg").write_bytes(b"this is not a picture")
+    edit(folder, lambda m: m["artworks"].append({"file": "art/broken.jpg", "title": "Broken"}))
+    result, report = build(cli, folder)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "failed: broken (art/broken.jpg) at ingest:" in result.output
+    assert report["failed"][0]["id"] == "broken" and report["totals"]["failed_artworks"] == 1
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    assert [a["id"] for a in data["artworks"]] == ["starry-night", "the-scream", "water-lilies"]
+
+
+def test_two_clean_builds_are_byte_identical(tmp_path, cli):
+    first = write_gallery(tmp_path / "one")
+    second = write_gallery(tmp_path / "two")
+    build(cli, first)
+    build(cli, second, "--jobs", "1")
+    assert tree(first / "build") == tree(second / "build")
+
+
+def test_refuses_foreign_output_folder(gallery, cli, tmp_path):
+    foreign = tmp_path / "precious"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("do not delete")
+    result, _ = build(cli, gallery, out=foreign)
+    assert result.exit_code == 2 and "not made by imaudible" in result.output
+    assert (foreign / "thesis.txt").read_text() == "do not delete"
+    result, _ = build(cli, gallery, out=gallery)
+    assert result.exit_code == 2 and "contains the gallery folder" in result.output
+
+
+def test_init_then_build_then_clean(tmp_path, cli):
+    folder = tmp_path / "new"
+    assert cli("init", folder).exit_code == 0
+    assert cli("init", folder).exit_code == 2  # never overwrites
+    edit(folder, lambda m: m.update(music={"model": "builtin", "duration": 2}, caption={"model": "builtin"}))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert report["totals"]["artworks"] == 1
+    assert cli("clean", folder).exit_code == 0
+    assert not (folder / "build").exists() and (folder / CACHE_DIR_NAME).is_dir()
+
+
+def _subprocess_build(folder: Path, out: Path | None = None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "imaudible.cli", "build", str(folder), "--jobs", "1", "--quiet"]
+    if out:
+        cmd += ["--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+
+
+def test_killed_build_resumes_to_identical_output(tmp_path, cli):
+    artworks_yaml = dict(music={"model": "builtin", "duration": 12})
+    reference = write_gallery(tmp_path / "reference", **artworks_yaml)
+    victim = write_gallery(tmp_path / "victim", **artworks_yaml)
+    build(cli, reference)
+
+    proc = _subprocess_build(victim)
+    objects = victim / CACHE_DIR_NAME / "objects"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (objects / "music").is_dir():
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    assert not (victim / "build" / "index.html").exists()
+
+    result, report = build(cli, victim)
+    assert result.exit_code == 0, result.output
+    assert report["totals"]["cached"] > 0, "work finished before the kill must be reused"
+    assert tree(victim / "build") == tree(reference / "build")
+    assert not list((victim / CACHE_DIR_NAME).rglob("*.tmp"))
+
+
+def test_concurrent_builds_do_not_corrupt(tmp_path, cli):
+    reference = write_gallery(tmp_path / "reference")
+    shared = write_gallery(tmp_path / "shared")
+    build(cli, reference)
+    procs = [_subprocess_build(shared), _subprocess_build(shared)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert tree(shared / "build") == tree(reference / "build")
+    result, report = build(cli, shared)
+    assert report["totals"]["computed"] == 0

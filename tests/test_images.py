@@ -1,0 +1,250 @@
+"""images.ingest: safe decoding, derivatives, content hash, determinism."""
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from imaudible.images import Derivative, ImageError, ingest
+from imaudible.settings import ImageSettings
+
+ART = Path(__file__).resolve().parent.parent / "art"
+SETTINGS = ImageSettings()
+
+
+def decode(d: Derivative) -> Image.Image:
+    image = Image.open(io.BytesIO(d.data))
+    image.load()
+    return image
+
+
+def find(result, name: str, fmt: str = "jpg") -> Derivative:
+    return next(d for d in result.derivatives if d.name == name and d.fmt == fmt)
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def raw_png(width: int, height: int, bit_depth: int, colour_type: int, rows: bytes | None) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    idat = png_chunk(b"IDAT", zlib.compress(rows)) if rows is not None else b""
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + idat + png_chunk(b"IEND", b"")
+
+
+def gradient(width: int, height: int) -> Image.Image:
+    x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
+    y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
+    rgb = np.stack([x + 0 * y, y + 0 * x, (x + y) / 2], axis=-1).astype(np.uint8)
+    return Image.fromarray(rgb)
+
+
+def save(tmp_path: Path, name: str, image: Image.Image, **options) -> Path:
+    path = tmp_path / name
+    image.save(path, **options)
+    return path
+
+
+# ---- files that must be refused, each with a one-line message naming the file ----
+
+def assert_refused(path: Path, *fragments: str, settings: ImageSettings = SETTINGS) -> str:
+    with pytest.raises(ImageError) as info:
+        ingest(path, settings)
+    message = str(info.value)
+    assert "\n" not in message and path.name in message
+    for fragment in fragments:
+        assert fragment in message
+    return message
+
+
+def test_truncated_jpeg(tmp_path):
+    data = (ART / "starry_night.jpg").read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    assert_refused(path, "truncated")
+
+
+def test_truncated_png(tmp_path):
+    buffer = io.BytesIO()
+    gradient(300, 200).save(buffer, "PNG")
+    path = tmp_path / "cut.png"
+    path.write_bytes(buffer.getvalue()[:-2000])
+    assert_refused(path, "truncated")
+
+
+def test_zero_bytes(tmp_path):
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    assert_refused(path, "empty")
+
+
+def test_text_renamed_jpg(tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("these are my notes, not a picture\n" * 20)
+    assert_refused(path, "not an image")
+
+
+def test_unsupported_format(tmp_path):
+    path = save(tmp_path, "old.pcx", gradient(20, 20), format="PCX")
+    assert_refused(path, "not a supported format")
+
+
+def test_missing_file(tmp_path):
+    assert_refused(tmp_path / "nowhere.jpg", "cannot read")
+
+
+def test_huge_header_refused_before_decoding(tmp_path):
+    # 32 bytes of header claim 10^10 pixels; there are no pixel data at all, so decoding would fail anyway.
+    path = tmp_path / "bomb.png"
+    path.write_bytes(raw_png(100_000, 100_000, 8, 2, None))
+    limit_before = Image.MAX_IMAGE_PIXELS
+    assert_refused(path, "too large", "10,000,000,000", "images.max_pixels")
+    assert Image.MAX_IMAGE_PIXELS == limit_before
+
+
+def test_pixel_limit_is_the_setting(tmp_path):
+    path = save(tmp_path, "small.png", gradient(40, 30))
+    limit_before = Image.MAX_IMAGE_PIXELS
+    assert_refused(path, "40x30", "1,200", settings=ImageSettings(max_pixels=1000))
+    assert ingest(path, ImageSettings(max_pixels=1200)).width == 40
+    assert Image.MAX_IMAGE_PIXELS == limit_before
+
+
+# ---- odd but valid files ----
+
+def test_cmyk_jpeg(tmp_path):
+    cmyk = Image.new("CMYK", (64, 64), (0, 255, 255, 0))  # pure red ink mix
+    result = ingest(save(tmp_path, "cmyk.jpg", cmyk, quality=95), SETTINGS)
+    pixel = decode(find(result, "1024", "webp")).convert("RGB").getpixel((32, 32))
+    assert pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
+    assert any("CMYK" in note for note in result.notes)
+
+
+def test_cmyk_with_unusable_icc_profile(tmp_path):
+    cmyk = Image.new("CMYK", (32, 32), (0, 0, 0, 255))
+    result = ingest(save(tmp_path, "cmyk_icc.jpg", cmyk, icc_profile=b"not a profile" * 20), SETTINGS)
+    assert decode(find(result, "thumb")).convert("L").getpixel((16, 16)) < 40
+    assert any("ICC" in note for note in result.notes)
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    levels = np.array([[0, 16384, 32768, 65535]], dtype=np.uint16).repeat(16, axis=0).repeat(16, axis=1)
+    path = save(tmp_path, "deep.png", Image.fromarray(levels))
+    assert Image.open(path).mode.startswith("I")
+    result = ingest(path, SETTINGS)
+    values = [decode(find(result, "1024", "webp")).convert("L").getpixel((x * 16 + 8, 8)) for x in range(4)]
+    for got, expected in zip(values, (0, 64, 128, 255)):
+        assert abs(got - expected) <= 3, values
+
+
+def test_16_bit_rgb_png(tmp_path):
+    width, height = 16, 8
+    sample = struct.pack(">HHH", 40000, 10000, 65535)  # -> about (156, 39, 255)
+    rows = b"".join(b"\x00" + sample * width for _ in range(height))
+    path = tmp_path / "deep_rgb.png"
+    path.write_bytes(raw_png(width, height, 16, 2, rows))
+    result = ingest(path, SETTINGS)
+    r, g, b = decode(find(result, "1024", "webp")).convert("RGB").getpixel((8, 4))
+    assert abs(r - 156) <= 4 and abs(g - 39) <= 4 and b >= 250
+
+
+def test_exif_orientation_6_rotates_pixels(tmp_path):
+    stored = Image.new("RGB", (96, 48), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 24, 24))  # red in the stored top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display = stored rotated 90 degrees clockwise
+    path = save(tmp_path, "phone.jpg", stored, exif=exif, quality=95)
+    result = ingest(path, SETTINGS)
+    assert (result.width, result.height) == (48, 96)
+    shown = decode(find(result, "1024", "jpg")).convert("RGB")
+    assert shown.size == (48, 96)
+    top_right, top_left = shown.getpixel((40, 8)), shown.getpixel((8, 8))
+    assert top_right[0] > 200 and top_right[2] < 60
+    assert top_left[2] > 200 and top_left[0] < 60
+    assert result.analysis.size == (48, 96)
+
+
+def test_palette_transparency_flattened_on_mat(tmp_path):
+    image = Image.new("P", (32, 32), 0)
+    image.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)
+    image.paste(1, (0, 0, 16, 32))
+    path = save(tmp_path, "logo.png", image, transparency=0)
+    settings = ImageSettings(mat_colour="#20a040")
+    flat = decode(find(ingest(path, settings), "1024", "webp")).convert("RGB")
+    assert _close(flat.getpixel((28, 16)), (0x20, 0xA0, 0x40))
+    assert _close(flat.getpixel((4, 16)), (200, 30, 30))
+
+
+def test_rgba_alpha_flattened_on_mat(tmp_path):
+    image = Image.new("RGBA", (32, 32), (255, 255, 255, 0))
+    image.paste((10, 20, 200, 255), (0, 0, 32, 16))
+    result = ingest(save(tmp_path, "alpha.png", image), ImageSettings(mat_colour="#f3efe6"))
+    flat = decode(find(result, "1024", "webp")).convert("RGB")
+    assert _close(flat.getpixel((16, 4)), (10, 20, 200))
+    assert _close(flat.getpixel((16, 28)), (0xF3, 0xEF, 0xE6))
+    assert result.analysis.mode == "RGB"
+
+
+def test_greyscale_becomes_rgb(tmp_path):
+    path = save(tmp_path, "grey.jpg", gradient(64, 64).convert("L"))
+    result = ingest(path, SETTINGS)
+    assert result.analysis.mode == "RGB"
+    pixel = decode(find(result, "1024", "webp")).convert("RGB").getpixel((40, 40))
+    assert max(pixel) - min(pixel) <= 3
+
+
+def _close(a, b, tolerance=8):
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+# ---- derivatives, hash, determinism ----
+
+def test_derivative_sizes_never_upscale(tmp_path):
+    big = ingest(save(tmp_path, "big.jpg", gradient(3000, 1500), quality=90), SETTINGS)
+    assert (big.width, big.height) == (3000, 1500)
+    sizes = {(d.name, d.fmt): (d.width, d.height) for d in big.derivatives}
+    assert sizes == {("1024", "webp"): (1024, 512), ("1024", "jpg"): (1024, 512),
+                     ("2048", "webp"): (2048, 1024), ("2048", "jpg"): (2048, 1024),
+                     ("thumb", "webp"): (320, 160), ("thumb", "jpg"): (320, 160)}
+    for d in big.derivatives:
+        image = decode(d)
+        assert image.size == (d.width, d.height)
+        assert image.format == {"webp": "WEBP", "jpg": "JPEG"}[d.fmt]
+    assert big.analysis.size == (512, 256) and big.analysis.mode == "RGB"
+
+    small = ingest(save(tmp_path, "small.png", gradient(600, 900)), SETTINGS)
+    assert {(d.name, d.width, d.height) for d in small.derivatives} == {
+        ("1024", 600, 900), ("2048", 600, 900), ("thumb", 213, 320)}
+    assert max(small.analysis.size) == 512
+
+    custom = ingest(tmp_path / "big.jpg", ImageSettings(sizes=(256,), thumbnail=64))
+    assert [(d.name, d.fmt, d.width) for d in custom.derivatives] == [
+        ("256", "webp", 256), ("256", "jpg", 256), ("thumb", "webp", 64), ("thumb", "jpg", 64)]
+
+
+def test_hash_determinism_and_no_metadata(tmp_path):
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    path = save(tmp_path, "meta.jpg", gradient(1300, 700), exif=exif, icc_profile=srgb, quality=92)
+    first, second = ingest(path, SETTINGS), ingest(path, SETTINGS)
+    assert first.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [d.data for d in first.derivatives] == [d.data for d in second.derivatives]
+    for d in first.derivatives:
+        image = decode(d)
+        assert not image.info.get("exif") and not image.info.get("icc_profile") and not image.getexif()
+
+
+def test_real_paintings(tmp_path):
+    for path in sorted(ART.glob("*.jpg"))[:3]:
+        result = ingest(path, SETTINGS)
+        with Image.open(path) as original:
+            assert (result.width, result.height) == original.size
+        assert len(result.derivatives) == 6
+        assert max(result.analysis.size) <= 512

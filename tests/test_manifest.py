@@ -1,0 +1,127 @@
+"""Malformed manifests: exit 2, one line naming file, line and field, no traceback, nothing built."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from imaudible.cache import CACHE_DIR_NAME
+from imaudible.manifest import ManifestError, json_schema, load_manifest
+
+from .conftest import ART
+
+GOOD_HEAD = "title: T\nartworks:\n  - file: art/starry_night.jpg\n    title: Starry\n"
+
+# (manifest text, expected line, expected text in the message)
+MALFORMED = {
+    "yaml syntax": ("title: T\nartworks:\n  - file: a.jpg\n   title: x\n", 4, "YAML syntax error"),
+    "tab indentation": ("title: T\nartworks:\n\t- file: a.jpg\n", 3, "YAML syntax error"),
+    "empty file": ("", 1, "empty"),
+    "top level list": ("- title: T\n", 1, "expected a mapping"),
+    "missing title": ("artworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: required option is missing"),
+    "missing artworks": ("title: T\n", 1, "artworks: required option is missing"),
+    "no artworks": ("title: T\nartworks: []\n", 1, "artworks: the gallery has no artworks"),
+    "artworks mapping": ("title: T\nartworks:\n  file: x.jpg\n", 3, "artworks: expected a list"),
+    "artwork without file": ("title: T\nartworks:\n  - title: S\n", 3, "artworks[0].file: required option is missing"),
+    "missing image": ("title: T\nartworks:\n  - file: art/stary_night.jpg\n    title: S\n", 3,
+                      "artworks[0].file: no such file 'art/stary_night.jpg' (did you mean 'starry_night.jpg'?)"),
+    "outside folder": ("title: T\nartworks:\n  - file: ../escape.jpg\n    title: S\n", 3,
+                       "artworks[0].file: '../escape.jpg' is outside the gallery folder"),
+    "absolute path": ("title: T\nartworks:\n  - file: /etc/passwd\n    title: S\n", 3, "artworks[0].file: '/etc/passwd' is an absolute path"),
+    "file is a folder": ("title: T\nartworks:\n  - file: art\n    title: S\n", 3, "artworks[0].file: 'art' is not a file"),
+    "duplicate explicit id": (GOOD_HEAD + "    id: one\n  - file: art/starry_night.jpg\n    title: S2\n    id: one\n", 8,
+                              "artworks[1].id: id 'one' is already used by artworks[0]"),
+    "duplicate derived id": (GOOD_HEAD + "  - file: art/starry_night.jpg\n    title: S2\n", 5,
+                             "artworks[1].id: id 'starry-night' is already used"),
+    "bad id": (GOOD_HEAD + "    id: Starry Night\n", 5, "artworks[0].id: 'Starry Night' does not match"),
+    "negative duration": (GOOD_HEAD + "music:\n  duration: -5\n", 6, "music.duration: must be at least 1"),
+    "text duration": (GOOD_HEAD + "music:\n  duration: long\n", 6, "music.duration: expected a number, found 'long'"),
+    "float seed": (GOOD_HEAD + "music: {seed: 1.5}\n", 5, "music.seed: expected a whole number"),
+    "bad choice": (GOOD_HEAD + "layout:\n  order: moood\n", 6, "layout.order: must be one of 'manifest', 'mood', not 'moood' (did you mean 'mood'?)"),
+    "not a bool": (GOOD_HEAD + "audio:\n  loop: maybe\n", 6, "audio.loop: expected true or false"),
+    "bad colour": (GOOD_HEAD + "images: {mat_colour: white}\n", 5, "images.mat_colour: 'white' does not match"),
+    "size_cm length": (GOOD_HEAD + "    size_cm: [10, 20, 30]\n", 5, "artworks[0].size_cm: expected a list of 2 values"),
+    "title is a list": ("title: [a, b]\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: expected a single value"),
+    "duplicate key": (GOOD_HEAD + "title: again\n", 5, "title: duplicate key (first given on line 1)"),
+    "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
+}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "art").mkdir()
+    shutil.copyfile(ART / "starry_night.jpg", tmp_path / "art" / "starry_night.jpg")
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_manifest_exits_2_with_one_line(case, folder, cli):
+    text, line, expected = MALFORMED[case]
+    (folder / "gallery.yaml").write_text(text)
+    result = cli("build", folder)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    assert lines[0].startswith("error: ") and "gallery.yaml:" in lines[0]
+    assert f"gallery.yaml:{line}:" in lines[0], lines[0]
+    assert expected in lines[0]
+    assert not (folder / "build").exists()
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_not_utf8(folder, cli):
+    (folder / "gallery.yaml").write_bytes(b"title: caf\xe9\n")
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.output and "Traceback" not in result.output
+
+
+def test_missing_manifest(tmp_path, cli):
+    result = cli("build", tmp_path)
+    assert result.exit_code == 2
+    assert "gallery.yaml" in result.output and "imaudible-site init" in result.output
+
+
+def test_unknown_key_warns_and_strict_fails(folder):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    colour: red\nmusci: {}\n")
+    gallery, warnings = load_manifest(folder)
+    assert [str(w).split(": ", 1)[1] for w in warnings] == [
+        "artworks[0].colour: unknown option", "musci: unknown option (did you mean 'music'?)"]
+    assert gallery.artworks[0].id == "starry-night"
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder, strict=True)
+    assert len(err.value.problems) == 2
+
+
+def test_all_problems_are_reported(folder):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "music: {duration: 0, seed: -1}\nlayout: {per_room: 0}\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    fields = [p.field for p in err.value.problems]
+    assert fields == ["music.duration", "music.seed", "layout.per_room"]
+
+
+def test_values_and_overrides_are_typed(folder):
+    (folder / "gallery.yaml").write_text(
+        GOOD_HEAD + "    year: 1889\n    size_cm: [92.1, 73.7]\n    music: {seed: 7}\n    mood: {valence: 0.2}\n"
+        "music: {duration: 12, seed: 3}\nstyle: piano\n")
+    gallery, _ = load_manifest(folder)
+    art = gallery.artworks[0]
+    assert art.year == "1889" and art.size_cm == (92.1, 73.7) and art.mood.valence == 0.2
+    effective = art.music_settings(gallery.music)
+    assert (effective.seed, effective.duration) == (7, 12.0)
+    assert gallery.style == "piano" and gallery.root == folder.resolve()
+
+
+def test_schema_lists_every_option(cli):
+    result = cli("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["required"] == ["title", "artworks"]
+    art = schema["properties"]["artworks"]["items"]
+    assert {"file", "title", "artist", "year", "id", "prompt", "music", "size_cm"} <= set(art["properties"])
+    assert schema["properties"]["layout"]["properties"]["order"]["enum"] == ["manifest", "mood"]
+    assert schema["properties"]["music"]["properties"]["duration"]["minimum"] == 1
+    assert schema == json_schema()

@@ -1,0 +1,274 @@
+"""serve.py: Range requests, MIME types, traversal refused, 404 page, live reload, the watcher."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from imaudible.serve import PreviewServer, gallery_watch_paths, parse_range, serve, watch
+
+AUDIO = bytes(range(256)) * 40  # 10240 bytes, every offset recognisable
+SECRET = b"top secret, outside the served folder"
+
+
+@pytest.fixture()
+def site(tmp_path):
+    root = tmp_path / "build"
+    (root / "assets").mkdir(parents=True)
+    (root / "art" / "starry").mkdir(parents=True)
+    (root / "assets" / "music.webm").write_bytes(AUDIO)
+    (root / "index.html").write_text("<!doctype html><html><body><h1>Gallery</h1></body></html>")
+    (root / "art" / "starry" / "index.html").write_text("<html><BODY>Starry</BODY></html>")
+    (root / "404.html").write_text("<html><body>Lost in the gallery</body></html>")
+    for name in ("a.ogg", "a.opus", "a.m4a", "a.mp3", "a.webp", "a.js", "a.json", "a.css", "a.svg"):
+        (root / "assets" / name).write_bytes(b"x" * 10)
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    (root / "escape.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "escape-dir").symlink_to(tmp_path)
+    return root
+
+
+@pytest.fixture()
+def server(site):
+    preview = PreviewServer(site, port=0)
+    thread = threading.Thread(target=preview.serve_forever, daemon=True)
+    thread.start()
+    yield preview
+    preview.shutdown()
+    thread.join(5)
+
+
+def request(server, path, method="GET", headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def raw_request(port: int, target: str) -> bytes:
+    """Send the request line exactly as written (http clients would normalise `..` away)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("header, first, last", [
+    ("bytes=0-99", 0, 99),
+    ("bytes=1000-1999", 1000, 1999),
+    ("bytes=10000-", 10000, 10239),
+    ("bytes=-100", 10140, 10239),
+    ("bytes=10200-99999", 10200, 10239),
+    ("bytes=-99999", 0, 10239),
+])
+def test_range_gives_206_and_the_right_bytes(server, header, first, last):
+    response, body = request(server, "/assets/music.webm", headers={"Range": header})
+    assert response.status == 206
+    assert response.getheader("Content-Range") == f"bytes {first}-{last}/{len(AUDIO)}"
+    assert int(response.getheader("Content-Length")) == last - first + 1
+    assert body == AUDIO[first:last + 1]
+    assert response.getheader("Content-Type") == "audio/webm"
+
+
+@pytest.mark.parametrize("header", ["bytes=10240-", "bytes=20000-30000", "bytes=-0"])
+def test_unsatisfiable_range_gives_416(server, header):
+    response, body = request(server, "/assets/music.webm", headers={"Range": header})
+    assert response.status == 416
+    assert response.getheader("Content-Range") == f"bytes */{len(AUDIO)}"
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,5-9", "items=0-5", "bytes=9-3"])
+def test_ranges_we_do_not_serve_give_the_whole_file(server, header):
+    response, body = request(server, "/assets/music.webm", headers={"Range": header})
+    assert response.status == 200 and body == AUDIO
+
+
+def test_parse_range_forms():
+    assert parse_range("bytes=0-0", 5) == (0, 0)
+    assert parse_range("bytes = 2 - ", 5) == (2, 4)
+    assert parse_range("bytes=-2", 5) == (3, 4)
+    assert parse_range("bytes=-", 5) is None
+    with pytest.raises(ValueError):
+        parse_range("bytes=5-", 5)
+    with pytest.raises(ValueError):
+        parse_range("bytes=-1", 0)
+
+
+def test_head_and_accept_ranges(server):
+    response, body = request(server, "/assets/music.webm", method="HEAD")
+    assert response.status == 200 and body == b""
+    assert response.getheader("Content-Length") == str(len(AUDIO))
+    assert response.getheader("Accept-Ranges") == "bytes"
+    for path in ("/", "/assets/a.js", "/assets/a.webp"):
+        response, _ = request(server, path)
+        assert response.getheader("Accept-Ranges") == "bytes", path
+    response, body = request(server, "/assets/music.webm", method="HEAD", headers={"Range": "bytes=0-9"})
+    assert response.status == 206 and body == b"" and response.getheader("Content-Length") == "10"
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("music.webm", "audio/webm"), ("a.ogg", "audio/ogg"), ("a.opus", "audio/ogg"), ("a.m4a", "audio/mp4"),
+    ("a.mp3", "audio/mpeg"), ("a.webp", "image/webp"), ("a.js", "text/javascript"),
+    ("a.json", "application/json"), ("a.css", "text/css"), ("a.svg", "image/svg+xml"),
+])
+def test_mime_types(server, name, kind):
+    response, _ = request(server, f"/assets/{name}")
+    assert response.status == 200
+    assert response.getheader("Content-Type").split(";")[0] == kind
+
+
+@pytest.mark.parametrize("target", [
+    "/../secret.txt",
+    "/assets/../../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E%2Fsecret.txt",
+    "/assets/..%2f..%2fsecret.txt",
+    "/assets/%2e%2e/%2e%2e/secret.txt",
+    "/..%5csecret.txt",
+    "../secret.txt",
+    "http://localhost/../secret.txt",
+    "/escape.txt",
+    "/escape-dir/secret.txt",
+])
+def test_traversal_refused(server, target):
+    answer = raw_request(server.port, target)
+    status = int(answer.split(b" ", 2)[1])
+    assert status in (403, 404), answer[:200]
+    assert SECRET not in answer
+
+
+def test_absolute_paths_stay_inside_root(server, site):
+    answer = raw_request(server.port, str(site.parent / "secret.txt"))
+    assert SECRET not in answer and int(answer.split(b" ", 2)[1]) in (403, 404)
+    answer = raw_request(server.port, "//etc/passwd")
+    assert int(answer.split(b" ", 2)[1]) == 404 and b"root:" not in answer
+
+
+def test_directories_and_404(server):
+    response, body = request(server, "/art/starry/")
+    assert response.status == 200 and b"Starry" in body
+    response, _ = request(server, "/art/starry")
+    assert response.status == 301 and response.getheader("Location") == "/art/starry/"
+    response, body = request(server, "/no/such/page.html")
+    assert response.status == 404 and b"Lost in the gallery" in body
+    assert response.getheader("Content-Type").startswith("text/html")
+
+
+def test_plain_404_without_a_404_page(server, site):
+    (site / "404.html").unlink()
+    response, body = request(server, "/missing.webm")
+    assert response.status == 404 and b"404" in body
+
+
+def test_live_reload(server):
+    response, body = request(server, "/")
+    tag = b'<script src="/__imaudible/livereload.js" data-version="0"></script>'
+    assert body.endswith(tag + b"</body></html>")
+    assert int(response.getheader("Content-Length")) == len(body)
+    _, body = request(server, "/art/starry/")
+    assert tag + b"</BODY>" in body  # upper-case tag found too
+    response, script = request(server, "/__imaudible/livereload.js")
+    assert response.getheader("Content-Type").startswith("text/javascript")
+    assert b"/__imaudible/version" in script and b"location.reload()" in script
+    assert json.loads(request(server, "/__imaudible/version")[1]) == {"version": 0}
+    server.notify_reload()
+    assert json.loads(request(server, "/__imaudible/version")[1]) == {"version": 1}
+    assert b'data-version="1"' in request(server, "/")[1]
+
+
+def test_port_zero_picks_a_free_port(site):
+    first, second = PreviewServer(site, port=0), PreviewServer(site, port=0)
+    try:
+        assert first.port > 0 and second.port > 0 and first.port != second.port
+    finally:
+        first.shutdown()
+        second.shutdown()
+
+
+def test_watcher_sees_modified_and_new_files(tmp_path):
+    watched = tmp_path / "gallery.yaml"
+    watched.write_text("title: one\n")
+    folder = tmp_path / "static"
+    folder.mkdir()
+    changed, stop = threading.Event(), threading.Event()
+    thread = watch(lambda: [watched, folder], changed.set, interval=0.05, stop=stop)
+    try:
+        time.sleep(0.2)
+        assert not changed.is_set()
+        watched.write_text("title: two, a longer title\n")
+        assert changed.wait(5)
+        changed.clear()
+        (folder / "style.css").write_text("body{}")
+        assert changed.wait(5)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_gallery_watch_paths_leave_out_build_and_cache(tmp_path):
+    (tmp_path / "gallery.yaml").write_text("title: x\n")
+    for name in ("art/a.jpg", "b.PNG", "build/assets/c.webp", ".imaudible-cache/objects/d.png", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    root = tmp_path.resolve()
+    paths = set(gallery_watch_paths(tmp_path, tmp_path / "build"))
+    assert {root / "gallery.yaml", root / "templates", root / "static", root / "art" / "a.jpg", root / "b.PNG"} == paths
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_rebuilds_on_change_and_bumps_the_version(tmp_path, site, capsys):
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    manifest = gallery / "gallery.yaml"
+    manifest.write_text("title: before\n")
+    out = gallery / "build"
+    out.symlink_to(site, target_is_directory=True)
+    builds = []
+    port, stop = _free_port(), threading.Event()
+
+    def rebuild() -> bool:
+        builds.append(manifest.read_text())
+        return True
+
+    thread = threading.Thread(target=serve, args=(gallery, out, "127.0.0.1", port, rebuild),
+                              kwargs={"interval": 0.05, "stop": stop}, daemon=True)
+    thread.start()
+    try:
+        version = lambda: json.loads(request(type("S", (), {"port": port}), "/__imaudible/version")[1])["version"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                assert version() == 0
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        (site / "assets" / "new.webm").write_bytes(b"output changes are not gallery changes")
+        time.sleep(0.3)
+        assert builds == []
+        manifest.write_text("title: after the edit\n")
+        deadline = time.monotonic() + 5
+        while version() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert version() == 1 and builds == ["title: after the edit\n"]
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+    assert "rebuilt" in capsys.readouterr().err
