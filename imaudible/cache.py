@@ -28,6 +28,12 @@ from typing import Callable, Iterator
 CACHE_DIR_NAME = ".imaudible-cache"
 FORMAT = 1
 
+# mkstemp/mkdtemp create private (0600/0700) entries; published files must get the usual permissions.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+DIR_MODE = 0o777 & ~_UMASK
+
 
 def stage_key(stage: str, version: str, *parts) -> str:
     """SHA-256 over a stage's name, code version and everything its result depends on."""
@@ -58,6 +64,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -94,6 +101,7 @@ class Cache:
         final = self._dir(stage, key)
         self.tmp.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))
+        os.chmod(staging, DIR_MODE)
         try:
             for name, data in files.items():
                 with open(staging / name, "wb") as fh:

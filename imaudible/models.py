@@ -112,7 +112,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
     if requested == "builtin":
         return builtin_model(kind)
     name = DEFAULTS[kind] if requested == "auto" else requested
-    local = _as_local_dir(name, Path(gallery_root))
+    local = local_dir_for(name, Path(gallery_root))
     if local is not None:
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
         rev_of = _local_revision
@@ -131,7 +131,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
                          problem if snapshot is not None else "")
 
 
-def _as_local_dir(name: str, root: Path) -> Path | None:
+def local_dir_for(name: str, root: Path) -> Path | None:
     """A path if `name` reads as one (or names an existing directory), else None (a hub id)."""
     expanded = Path(os.path.expanduser(name))
     looks_like_path = name.startswith((".", "/", "~")) or "\\" in name or expanded.is_absolute()

@@ -196,9 +196,9 @@ def tempo_bpm(mood: Mood) -> int:
 
 
 def mode_name(mood: Mood) -> str:
-    """Valence picks the mode, from the darkest (phrygian) to the brightest (lydian)."""
+    """Valence picks the mode, from the darkest (harmonic minor) to the brightest (lydian)."""
     v = mood.valence
-    for limit, name in ((0.25, "phrygian"), (0.40, "aeolian"), (0.48, "dorian"), (0.55, "mixolydian"), (0.75, "ionian")):
+    for limit, name in ((0.22, "harmonic minor"), (0.40, "aeolian"), (0.48, "dorian"), (0.55, "mixolydian"), (0.75, "ionian")):
         if v < limit:
             return name
     return "lydian"

@@ -1,7 +1,7 @@
 """The built-in procedural composer: deterministic music from a mood, with no model weights.
 
 How the mood is played:
-- valence picks the mode (phrygian, aeolian, dorian, mixolydian, ionian, lydian; `mood.mode_name`) and
+- valence picks the mode (harmonic minor, aeolian, dorian, mixolydian, ionian, lydian; `mood.mode_name`) and
   with it the chord progressions; calm moods colour their chords with added ninths;
 - arousal sets tempo (`mood.tempo_bpm`), rhythmic density (melody cells, arpeggio subdivision, bass
   pattern, drums above the middle), dynamics (velocity and accents) and the reverb's length;
@@ -22,26 +22,28 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import fft as sfft
 from scipy import signal
 
 from .mood import Mood, dominant_hue, is_major, mode_name, tempo_bpm, timbre_family
 
+VERSION = "1"
 SAMPLE_RATE = 48000
 TABLE_SIZE = 4096
 PEAK = 0.8
 
 MODES = {
-    "phrygian": (0, 1, 3, 5, 7, 8, 10), "aeolian": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "harmonic minor": (0, 2, 3, 5, 7, 8, 11), "aeolian": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
     "mixolydian": (0, 2, 4, 5, 7, 9, 10), "ionian": (0, 2, 4, 5, 7, 9, 11), "lydian": (0, 2, 4, 6, 7, 9, 11),
 }
-# Chord roots as zero-based scale degrees; each progression starts on the tonic to make the key clear.
+# Chord roots as zero-based scale degrees. Every cycle gives the tonic half its bars, so the key is never in doubt.
 PROGRESSIONS = {
-    "phrygian": [(0, 1, 0, 6), (0, 5, 1, 0), (0, 3, 1, 0)],
-    "aeolian": [(0, 5, 3, 4), (0, 3, 0, 4), (0, 5, 6, 0), (0, 6, 5, 6)],
-    "dorian": [(0, 3, 0, 3), (0, 6, 3, 0), (0, 1, 3, 0)],
-    "mixolydian": [(0, 6, 3, 0), (0, 3, 6, 3), (0, 4, 6, 3)],
-    "ionian": [(0, 4, 5, 3), (0, 3, 4, 0), (0, 5, 3, 4), (0, 3, 0, 4)],
-    "lydian": [(0, 1, 0, 4), (0, 1, 5, 4), (0, 4, 1, 0)],
+    "harmonic minor": [(0, 3, 0, 4), (0, 5, 0, 4), (0, 3, 4, 0)],
+    "aeolian": [(0, 5, 3, 0), (0, 3, 0, 4), (0, 6, 5, 0), (0, 5, 0, 6)],
+    "dorian": [(0, 3, 0, 3), (0, 6, 3, 0), (0, 1, 0, 3)],
+    "mixolydian": [(0, 6, 3, 0), (0, 6, 0, 3), (0, 3, 0, 6)],
+    "ionian": [(0, 3, 0, 4), (0, 5, 3, 0), (0, 4, 0, 3), (0, 5, 0, 4)],
+    "lydian": [(0, 1, 0, 1), (0, 1, 5, 0), (0, 2, 1, 0)],
 }
 # Scriabin's clavier à lumières: keys round the circle of fifths follow the colour wheel (CIELAB hue, deg).
 SCRIABIN = ((40, 0), (60, 7), (90, 2), (140, 9), (200, 4), (250, 11), (285, 6), (305, 1), (325, 8),
@@ -73,6 +75,7 @@ class Plan:
     energy: str           # "calm" | "medium" | "busy"
     beat: float
     bars: int
+    sections: tuple[int, ...]  # per bar: 0 verse, 1 bridge (lighter drums)
 
 
 def seed_for(content_hash: str, seed: int) -> int:
@@ -102,12 +105,15 @@ def make_plan(mood: Mood, duration: float, rng: np.random.Generator) -> Plan:
     beat = 60.0 / bpm
     bars = max(1, math.ceil(duration / (4 * beat) - 0.15))
     mode = mode_name(mood)
-    cycle = PROGRESSIONS[mode][rng.integers(len(PROGRESSIONS[mode]))]
-    chords = [cycle[i % len(cycle)] for i in range(bars)]
+    order = rng.permutation(len(PROGRESSIONS[mode]))
+    verse, bridge = (PROGRESSIONS[mode][i] for i in (order[0], order[1 % len(order)]))
+    # Long pieces alternate eight-bar sections: verse, verse, bridge, verse, ...
+    sections = tuple(1 if bars > 12 and (i // 8) % 4 == 2 else 0 for i in range(bars))
+    chords = [(bridge if sections[i] else verse)[i % 4] for i in range(bars)]
     chords[-1] = 0
     energy = "calm" if mood.arousal < 0.38 else "medium" if mood.arousal < 0.62 else "busy"
     return Plan(bpm=bpm, tonic=tonic_for(mood, rng), mode=mode, scale=MODES[mode], chords=tuple(chords),
-                family=timbre_family(mood), energy=energy, beat=beat, bars=bars)
+                family=timbre_family(mood), energy=energy, beat=beat, bars=bars, sections=sections)
 
 
 def tonic_for(mood: Mood, rng: np.random.Generator) -> int:
@@ -131,14 +137,15 @@ class Voices:
         self.register = int(round(12 * (mood.brightness - 0.5) * 1.6))   # semitones up for bright images
 
     # -- harmony helpers --
-    def pitch(self, degree: int, base: int) -> int:
-        """MIDI pitch of a scale degree (any integer) counted from the tonic in the octave of `base`."""
-        scale = self.plan.scale
-        return base + self.plan.tonic + scale[degree % 7] + 12 * (degree // 7)
+    def pitch(self, degree: int) -> int:
+        """MIDI pitch of a scale degree: degree 0 is the tonic in octave -1 (MIDI 0..11), 7 an octave up."""
+        return self.plan.tonic + self.plan.scale[degree % 7] + 12 * (degree // 7)
 
     def chord_degrees(self, bar: int) -> list[int]:
         root = self.plan.chords[min(bar, self.plan.bars - 1)]
         degrees = [root, root + 2, root + 4]
+        if root == 0:
+            return degrees                      # a plain tonic triad states the mode
         if self.mood.arousal < 0.45:
             degrees.append(root + 8)            # added ninth: calm, open colour
         elif 0.35 < self.mood.valence < 0.65:
@@ -149,7 +156,7 @@ class Voices:
         """Close voicing of the bar's chord around `centre` (keeps voices moving by small steps)."""
         pitches = []
         for d in self.chord_degrees(bar):
-            p = self.pitch(d, 0)
+            p = self.pitch(d)
             p += 12 * round((centre - p) / 12)
             pitches.append(p)
         return sorted(set(pitches))
@@ -180,7 +187,7 @@ class Voices:
         table = harmonic_table((1.0, 0.35, 0.12, 0.05))
         beat, energy = self.plan.beat, self.plan.energy
         for bar in range(self.plan.bars):
-            root = self.pitch(self.plan.chords[bar], 0)
+            root = self.pitch(self.plan.chords[bar])
             root = 34 + (root - 34) % 12
             fifth = root + 7 if root + 7 <= 47 else root - 5
             if energy == "calm" or bar == self.plan.bars - 1:
@@ -223,78 +230,71 @@ class Voices:
                 self.add(mix, send, pluck(note, body, tine, decay), note, 0.16, 0.6)
 
     def melody(self, mix, send, rng):
+        """Two-bar motifs in the form A A B A (A restated over new chords), closing on the tonic."""
         plan = self.plan
         if plan.bars < 2:
             return
         centre = 69 + self.register
         lead = lead_table(plan.family, self.richness)
-        first = 1 if plan.bars >= 4 else 0
-        motif = self.new_motif(rng)
-        phrase, bar, previous = 0, first, None
+        motif_a = self.new_motif(rng)
+        bar, phrase = (1 if plan.bars >= 4 else 0), 0
         while bar < plan.bars - 1:
             kind = phrase % 4
-            if kind == 2:
-                current = self.new_motif(rng)
-            else:
-                current = motif
-            previous = self.play_motif(mix, send, rng, current, bar, centre, lead, previous, vary=(kind == 3))
+            motif = self.new_motif(rng) if kind == 2 else motif_a
+            self.play_motif(mix, send, rng, motif, bar, centre, lead, vary=(kind == 3))
             bar += 2
             phrase += 1
-        # Close on the tonic.
         start = (plan.bars - 1) * self.bar
         length = self.end - start - 0.6
         if length > 0.3:
-            note = Note(start, min(length, 2 * self.bar), self.nearest(0, centre), self.velocity(0, rng, 0.9), 0.15)
+            note = Note(start, min(length, 2 * self.bar), self.pitch(self.degree_near(centre, {0})),
+                        self.velocity(0, rng, 0.9), 0.15)
             self.add(mix, send, lead_voice(note, lead, self.mood.arousal), note, 0.22, 0.5)
 
     def new_motif(self, rng) -> list[tuple[float, float, int]]:
-        """Two bars of (position in beats, length in beats, degree step) with a stepwise contour."""
+        """Two bars of (position in beats, length in beats, scale step from the previous note)."""
         cells = MELODY_CELLS[self.plan.energy]
         rhythm = list(cells[rng.integers(len(cells))]) + list(cells[rng.integers(len(cells))])
-        if rhythm[-1] < 1:
-            rhythm[-1] = 1
-        steps = rng.choice([-2, -1, -1, 1, 1, 2, -3, 3, 4], size=len(rhythm))
+        steps = rng.choice([-3, -2, -1, -1, -1, 1, 1, 1, 2, 3], size=len(rhythm))
+        steps[0] = rng.choice([0, 2, 4])        # where the motif starts, above the chord's nearest root
         notes, pos = [], 0.0
         for length, step in zip(rhythm, steps):
             notes.append((pos, length, int(step)))
             pos += length
         return notes
 
-    def play_motif(self, mix, send, rng, motif, bar, centre, table, previous, vary=False):
-        degree = previous if previous is not None else self.nearest_chord_degree(bar, 0, centre)
-        beat = self.plan.beat
-        last_bar = self.plan.bars - 1
+    def play_motif(self, mix, send, rng, motif, bar, centre, table, vary=False):
+        beat, last_bar = self.plan.beat, self.plan.bars - 1
+        degree = self.degree_near(centre)
         for i, (pos, length, step) in enumerate(motif):
             this_bar = bar + int(pos // 4)
             if this_bar >= last_bar:
                 break
             in_bar = pos % 4
-            if i:
-                degree += -step if vary and i == len(motif) - 1 else step
-            pitch_now = self.pitch(degree, 0) + 12 * round((centre - self.pitch(degree, 0)) / 12) * 0
-            if abs(self.pitch(degree, 0) - centre) > 8:        # keep the line near its register
-                degree += -2 if self.pitch(degree, 0) > centre else 2
-            if in_bar in (0, 2) or i == len(motif) - 1:
+            if vary and i == len(motif) - 1:
+                step = -step
+            moved = degree + step
+            if abs(self.pitch(moved) - centre) > 7:          # turn back towards the register's centre
+                moved = degree - step
+            degree = moved
+            if in_bar in (0, 2) or i == len(motif) - 1:      # strong beats and phrase ends sit on the chord
                 degree = self.nearest_chord_degree(this_bar, degree, centre)
             start = bar * self.bar + pos * beat + self.humanise(rng)
             dur = min(length * beat * 0.92, self.end - start - 0.4)
             if dur <= 0.05 or start < 0:
                 continue
-            note = Note(start, dur, self.pitch(degree, 0), self.velocity(in_bar, rng, 0.95), pan=0.15)
+            note = Note(start, dur, self.pitch(degree), self.velocity(in_bar, rng, 0.95), pan=0.15)
             self.add(mix, send, lead_voice(note, table, self.mood.arousal), note, 0.22, 0.5)
-            del pitch_now
-        return degree
 
     def nearest_chord_degree(self, bar, degree, centre):
-        candidates = []
-        for d in self.chord_degrees(bar)[:3]:
-            for octave in range(-3, 5):
-                cand = d + 7 * octave
-                candidates.append(cand)
-        return min(candidates, key=lambda c: (abs(c - degree), abs(self.pitch(c, 0) - centre)))
+        tones = {d % 7 for d in self.chord_degrees(bar)[:3]}
+        candidates = [d for d in range(degree - 4, degree + 5) if d % 7 in tones]
+        return min(candidates, key=lambda c: (abs(c - degree), abs(self.pitch(c) - centre)))
 
-    def nearest(self, degree, centre):
-        return min((self.pitch(degree + 7 * o, 0) for o in range(-3, 5)), key=lambda p: abs(p - centre))
+    def degree_near(self, target: float, allowed: set[int] | None = None) -> int:
+        """The scale degree (restricted to `allowed` degrees mod 7) whose pitch is nearest `target`."""
+        return min((d for d in range(7, 70) if allowed is None or d % 7 in allowed),
+                   key=lambda d: abs(self.pitch(d) - target))
 
     def drums(self, mix, send, rng):
         a = self.mood.arousal
@@ -303,8 +303,9 @@ class Voices:
         every_beat_kick = a > 0.75
         for bar in range(1 if self.plan.bars > 2 else 0, self.plan.bars - 1):
             t0 = bar * self.bar
+            bridge = self.plan.sections[bar] == 1
             for b in range(4):
-                if b in (0, 2) or every_beat_kick:
+                if not bridge and (b in (0, 2) or every_beat_kick):
                     self.hit(mix, send, kit["kick"], t0 + b * beat, 0.55 * self.velocity(b, rng), 0.0, 0.05)
                 if b in (1, 3) and a > 0.68:
                     self.hit(mix, send, kit["clap"], t0 + b * beat, 0.25 * self.velocity(b, rng), 0.1, 0.3)
@@ -319,7 +320,7 @@ class Voices:
         i0 = int(round(note.start * SAMPLE_RATE))
         if i0 >= self.n or i0 < 0:
             return
-        v = voice[: self.n - i0] * (gain * note.velocity)
+        v = voice[..., : self.n - i0] * np.float32(gain * note.velocity)
         if v.ndim == 2:          # already stereo (pads carry their own width)
             left, right = v[0], v[1]
         else:
@@ -391,15 +392,25 @@ def midi_hz(pitch: float) -> float:
     return 440.0 * 2 ** ((pitch - 69) / 12)
 
 
+def phase_index(pitch: float, n: int, cents: float = 0.0, vibrato: np.ndarray | None = None,
+                phase0: float = 0.0) -> np.ndarray:
+    """Wavetable indices for `n` samples of a note; fixed-point phase keeps pitch exact over long notes."""
+    f = midi_hz(pitch) * 2 ** (cents / 1200) / SAMPLE_RATE
+    if vibrato is not None:
+        phase = np.cumsum(f * (1 + vibrato[:n])) + phase0
+        return (phase * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)
+    step = int(round(f * TABLE_SIZE * _FRACTION))
+    start = int(round(phase0 * TABLE_SIZE * _FRACTION))
+    return ((np.arange(n, dtype=np.int64) * step + start) >> _FRACTION_BITS) & (TABLE_SIZE - 1)
+
+
+_FRACTION_BITS = 20
+_FRACTION = 1 << _FRACTION_BITS
+
+
 def osc(table: np.ndarray, pitch: float, seconds: float, cents: float = 0.0, vibrato: np.ndarray | None = None,
         phase0: float = 0.0) -> np.ndarray:
-    n = max(1, int(seconds * SAMPLE_RATE))
-    f = midi_hz(pitch) * 2 ** (cents / 1200) / SAMPLE_RATE
-    if vibrato is None:
-        phase = np.arange(n) * f + phase0
-    else:
-        phase = np.cumsum(f * (1 + vibrato[:n])) + phase0
-    return table[(phase * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)]
+    return table[phase_index(pitch, max(1, int(seconds * SAMPLE_RATE)), cents, vibrato, phase0)]
 
 
 def envelope(seconds: float, attack: float, release: float, decay: float | None = None) -> np.ndarray:
@@ -425,9 +436,9 @@ def pad_voice(note: Note, dull, bright, attack, release, bar_index) -> np.ndarra
     out = np.empty((2, n), np.float32)
     for side, cents in enumerate((-6.0, 6.0)):
         phase0 = 0.37 * side + 0.11 * note.pitch
-        a = osc(dull, note.pitch, seconds, cents, phase0=phase0)[:n]
-        b = osc(bright, note.pitch, seconds, cents, phase0=phase0)[:n]
-        out[side] = (a + (b - a) * sweep) * env
+        idx = phase_index(note.pitch, n, cents, phase0=phase0)
+        a = dull[idx]
+        out[side] = (a + (bright[idx] - a) * sweep) * env
     return out * 0.7
 
 
@@ -479,13 +490,12 @@ def reverb(send: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.ndarray
     lowpass = signal.butter(1, 3500 + 3000 * mood.brightness, fs=SAMPLE_RATE, output="sos")
     wet_level = 0.22 + 0.3 * calm
     out = np.empty((2, len(send)), np.float32)
-    size = signal.fftconvolve  # noqa: F841 (kept for readers: the FFT product below is that convolution)
-    nfft = _fast_len(len(send) + length)
-    spectrum_in = np.fft.rfft(send, nfft)
+    nfft = sfft.next_fast_len(len(send) + length, real=True)
+    spectrum_in = sfft.rfft(send.astype(np.float32), nfft)
     for side in range(2):
         ir = signal.sosfilt(lowpass, rng.standard_normal(length)) * decay * onset
         ir *= wet_level / math.sqrt(float(np.sum(ir ** 2)))
-        out[side] = np.fft.irfft(spectrum_in * np.fft.rfft(ir, nfft), nfft)[: len(send)]
+        out[side] = sfft.irfft(spectrum_in * sfft.rfft(ir.astype(np.float32), nfft), nfft)[: len(send)]
     return out
 
 
@@ -493,22 +503,16 @@ def master(mix: np.ndarray) -> np.ndarray:
     """Remove DC and rumble, smooth the clip's edges, set the peak."""
     sos = signal.butter(2, 30, "highpass", fs=SAMPLE_RATE, output="sos")
     mix = signal.sosfilt(sos, mix, axis=1).astype(np.float32)
+    mix -= mix.mean(axis=1, keepdims=True)
     edge = min(int(0.02 * SAMPLE_RATE), mix.shape[1] // 4)
     if edge > 1:
         ramp = (0.5 - 0.5 * np.cos(np.linspace(0, math.pi, edge))).astype(np.float32)
         mix[:, :edge] *= ramp
         mix[:, -edge:] *= ramp[::-1]
-    mix -= mix.mean(axis=1, keepdims=True)
     peak = float(np.abs(mix).max())
     if peak > 0:
         mix *= PEAK / peak
     return mix
-
-
-def _fast_len(n: int) -> int:
-    from scipy.fft import next_fast_len
-
-    return next_fast_len(n, real=True)
 
 
 def describe_plan(mood: Mood, content_hash: str, seed: int, duration: float = 20.0) -> dict:

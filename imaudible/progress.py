@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -15,11 +16,13 @@ class Progress:
         self._total = 0
         self._done = 0
         self._started = 0.0
+        self._lock = threading.RLock()
 
     def log(self, message: str) -> None:
         if not self.quiet:
-            self._clear()
-            print(message, file=self.stream, flush=True)
+            with self._lock:
+                self._clear()
+                print(message, file=self.stream, flush=True)
 
     def start(self, stage: str, total: int) -> None:
         self._stage, self._total, self._done, self._started = stage, total, 0, time.monotonic()
@@ -28,6 +31,10 @@ class Progress:
         self._draw()
 
     def advance(self, n: int = 1, item: str = "") -> None:
+        with self._lock:
+            self._advance(n, item)
+
+    def _advance(self, n: int, item: str) -> None:
         self._done += n
         if self.live:
             self._draw()

@@ -27,7 +27,7 @@ INSTRUMENTS = {
 }
 MODE_HINTS = {
     "lydian": "in a bright major key", "ionian": "in a major key", "mixolydian": "in a mellow major key",
-    "dorian": "in a soft minor key", "aeolian": "in a minor key", "phrygian": "in a dark minor key",
+    "dorian": "in a soft minor key", "aeolian": "in a minor key", "harmonic minor": "in a dark minor key",
 }
 
 

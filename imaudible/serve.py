@@ -69,10 +69,6 @@ LIVERELOAD_JS = """\
 """
 
 
-class ServeError(Exception):
-    """The server cannot start (for example, the port is taken); one-line message."""
-
-
 def mime_type(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in MIME_TYPES:
@@ -124,7 +120,8 @@ class _Handler(BaseHTTPRequestHandler):
         target, status = self.server.owner.resolve(raw_path)
         if status == HTTPStatus.MOVED_PERMANENTLY:
             query = self.path[len(raw_path):] if self.path.startswith(raw_path) else ""
-            return self._send_bytes(status, b"", "text/plain", send_body, {"Location": raw_path + "/" + query})
+            location = "/" + raw_path.lstrip("/") + "/" + query  # never "//host/": that would leave the site
+            return self._send_bytes(status, b"", MIME_TYPES[".txt"], send_body, {"Location": location})
         if status != HTTPStatus.OK:
             return self._send_error_page(status, send_body)
         self._send_file(target, send_body)
@@ -147,13 +144,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_file(self, path: Path, send_body: bool) -> None:
         kind = mime_type(path)
-        if path.suffix.lower() in (".html", ".htm"):
-            body = self.server.owner.with_reload_script(path.read_bytes())
-            return self._send_bytes(HTTPStatus.OK, body, kind, send_body)
         try:
             stream = path.open("rb")
         except OSError:  # removed by a rebuild since it was resolved
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
+        if path.suffix.lower() in (".html", ".htm"):
+            with stream:
+                body = self.server.owner.with_reload_script(stream.read())
+            return self._send_bytes(HTTPStatus.OK, body, kind, send_body)
         with stream:
             size = os.fstat(stream.fileno()).st_size
             span = self._range(size)
@@ -219,7 +217,10 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class PreviewServer:
-    """Serves `root` over HTTP on `host:port` (port 0 picks a free port; see `.port`)."""
+    """Serves `root` over HTTP on `host:port` (port 0 picks a free port; see `.port`).
+
+    Binds in the constructor, so a taken port raises OSError there.
+    """
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False):
         self.root = Path(root).resolve()
@@ -227,10 +228,7 @@ class PreviewServer:
         self.version = 0
         self._version_lock = threading.Lock()
         self._running = threading.Event()
-        try:
-            self._httpd = _HTTPServer((host, port), _Handler)
-        except OSError as exc:
-            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self._httpd = _HTTPServer((host, port), _Handler)  # OSError if the address is taken: the CLI reports it
         self._httpd.owner = self
         self.host = host
         self.port = self._httpd.server_address[1]
@@ -243,7 +241,7 @@ class PreviewServer:
     def serve_forever(self) -> None:
         self._running.set()
         try:
-            self._httpd.serve_forever(poll_interval=0.2)
+            self._httpd.serve_forever(poll_interval=0.05)
         finally:
             self._running.clear()
 

@@ -59,6 +59,7 @@ def test_build_then_noop_rebuild(gallery, cli):
             assert (out / art["audio"][fmt]).stat().st_size > 1000
         assert (out / art["images"]["1024"]["webp"]).is_file()
         assert art["models"]["music_draft"] is True and art["models"]["music"] == "builtin:procedural"
+    assert (out / "index.html").stat().st_mode & 0o044 == 0o044, "published files must be world-readable"
     before = tree(out)
 
     result, report = build(cli, gallery)

@@ -272,3 +272,10 @@ def test_serve_rebuilds_on_change_and_bumps_the_version(tmp_path, site, capsys):
         thread.join(5)
     assert not thread.is_alive()
     assert "rebuilt" in capsys.readouterr().err
+
+
+def test_redirect_never_leaves_the_site(server, site):
+    (site / "example.org").mkdir()
+    answer = raw_request(server.port, "//example.org")
+    assert int(answer.split(b" ", 2)[1]) == 301
+    assert b"\r\nLocation: /example.org/\r\n" in answer

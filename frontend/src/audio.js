@@ -1,7 +1,7 @@
 // The music: two <audio> channels that cross-fade (a new piece fades in while the last one fades out),
 // routed through Web Audio for fades, volume and optional spatial sound. Files are fetched only when
-// played (preload="none"); the first play must come from a user gesture, which also unlocks both
-// channels so a guided tour can go on playing by itself (iOS rule).
+// played (preload="none"). Browsers only start sound after a user gesture: the first play (a click, a
+// tap, Enter, or the tour button) also starts the Web Audio context.
 import { pickAudio } from "./data.js";
 import { state, update } from "./state.js";
 
@@ -50,7 +50,7 @@ export class AudioDeck {
     return Boolean(art && pickAudio(art, this.channels[0].el));
   }
 
-  /** Call from a user gesture: starts Web Audio and lets both channels play later without one. */
+  /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
   unlock() {
     if (!this.ctx && (window.AudioContext || window.webkitAudioContext)) {
       try {

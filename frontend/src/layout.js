@@ -86,8 +86,9 @@ function roomSegments(x0, x1, width, hasEntry, hasExit) {
 }
 
 // Share n works between segments in proportion to their usable length (largest remainder), keeping order.
-function shareCounts(segs, n) {
-  const usable = segs.map((s) => Math.max(0, s.length - 2 * DIMS.cornerMargin));
+// Without `useEntry` the wall behind a visitor who walks in stays bare.
+function shareCounts(segs, n, useEntry) {
+  const usable = segs.map((s) => (useEntry || !s.wall.startsWith("entry") ? Math.max(0, s.length - 2 * DIMS.cornerMargin) : 0));
   const total = usable.reduce((a, b) => a + b, 0) || 1;
   const exact = usable.map((u) => (n * u) / total);
   const counts = exact.map(Math.floor);
@@ -105,12 +106,14 @@ function fits(seg, sizes) {
 
 function hangRoom(x0, width, sizes, hasEntry, hasExit) {
   // Grow the room's depth until every segment holds its share of the works.
-  for (let depth = Math.max(5, width - 2); depth < 400; depth += 0.5) {
+  for (let depth = Math.max(6, width - 1.5); depth < 400; depth += 0.5) {
     const segs = roomSegments(x0, x0 + depth, width, hasEntry, hasExit);
-    const counts = shareCounts(segs, sizes.length);
-    let k = 0;
-    const groups = counts.map((c) => sizes.slice(k, (k += c)));
-    if (segs.every((s, i) => fits(s, groups[i]))) return { depth, segs, groups };
+    for (const useEntry of [false, true]) {
+      const counts = shareCounts(segs, sizes.length, useEntry);
+      let k = 0;
+      const groups = counts.map((c) => sizes.slice(k, (k += c)));
+      if (segs.every((s, i) => fits(s, groups[i]))) return { depth, segs, groups };
+    }
   }
   throw new Error("imaudible: cannot hang this room (a painting is too large)");
 }
@@ -131,15 +134,20 @@ function place(seg, sizes, firstIndex) {
   return out;
 }
 
-/** Where to stand to see a painting whole, and which way to look (yaw, radians; 0 looks along -z). */
-function viewpoint(p, room, width) {
-  const want = Math.max(p.size.w * 1.15, p.size.h * 1.5) + 0.6;
-  const room_free = p.normal[0] !== 0 ? room.x1 - room.x0 : width;
-  const dist = Math.min(Math.max(2.0, want), room_free - DIMS.playerRadius - 0.3);
+const VFOV = (70 * Math.PI) / 180; // the camera's vertical field of view
+
+/**
+ * Where to stand to see a painting whole with its plaque, on a screen of the given aspect ratio, and
+ * which way to look (yaw in radians; 0 looks along -z).
+ */
+export function viewpoint(p, aspect = 16 / 9) {
+  const span = 2 * Math.tan(VFOV / 2); // visible height per metre of distance
+  const want = Math.max((p.size.h + 2 * DIMS.frame) / (0.62 * span), (p.size.w + 2 * DIMS.plaqueWidth + 0.3) / (0.9 * span * aspect), 1.4);
+  const dist = Math.min(want, p.free - DIMS.playerRadius - 0.3);
   const x = p.centre[0] + p.normal[0] * dist;
   const z = p.centre[1] + p.normal[1] * dist;
   const yaw = Math.atan2(p.normal[0], p.normal[1]);
-  const pitch = Math.atan2(p.centreY - DIMS.eye, dist);
+  const pitch = Math.atan2(p.centreY - DIMS.eye, dist) - 0.03; // shown a little high: the player bar is below
   return { x, z, yaw, pitch, dist };
 }
 
@@ -178,8 +186,10 @@ export function planGallery(data) {
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const ids = roomIds(data);
   const sizesById = new Map(data.artworks.map((a) => [a.id, paintingSize(a)]));
-  const widest = Math.max(...[...sizesById.values()].map(footprint));
-  const width = Math.max(7.5, DIMS.doorWidth + 2 * (widest + 2 * DIMS.cornerMargin));
+  // Room width from a typical work; a wider one goes on a long wall (hangRoom deepens the room until it fits).
+  const prints = [...sizesById.values()].map(footprint).sort((a, b) => a - b);
+  const typical = prints[Math.floor(prints.length / 2)] || 1;
+  const width = Math.min(10, Math.max(7.5, DIMS.doorWidth + 2 * (typical + 2 * DIMS.cornerMargin)));
   const rooms = [];
   const paintings = [];
   let x0 = 0;
@@ -192,7 +202,8 @@ export function planGallery(data) {
       for (const p of place(seg, groups[s], k)) {
         const id = roomArt[p.index];
         const hung = { ...p, id, art: byId.get(id), room: r, order: paintings.length };
-        hung.view = viewpoint(hung, room, width);
+        hung.free = p.normal[0] !== 0 ? room.x1 - room.x0 : width; // floor in front of the wall
+        hung.view = viewpoint(hung);
         paintings.push(hung);
         room.paintings.push(hung);
       }
@@ -203,6 +214,16 @@ export function planGallery(data) {
   });
   const doors = rooms.slice(0, -1).map((r, i) => ({ between: [i, i + 1], x: (r.x1 + rooms[i + 1].x0) / 2 }));
   return { width, rooms, paintings, doors, walls: wallBoxes(rooms, width) };
+}
+
+/** Where a visit begins: in the first room's entrance corner, looking across it to the far wall. */
+export function entranceView(plan) {
+  const r = plan.rooms[0];
+  const x = r.x0 + 0.9;
+  const z = plan.width / 2 - 1.2;
+  const dx = r.x1 - x;
+  const dz = -plan.width / 4 - z;
+  return { x, z, yaw: Math.atan2(-dx, -dz), pitch: -0.03 };
 }
 
 /** Index of the room a point is in (or nearest to, along the enfilade). */

@@ -51,16 +51,16 @@ export function drawPlaque(canvas, art) {
   y = paragraph(ctx, art.title, y, { font: "serif bold", size: 34, colour: "#111", maxLines: 3, lead: 1.2 });
   y = paragraph(ctx, artistLine(art), y + 4, { font: "sans", size: 23, colour: "#333", maxLines: 2 });
   y = paragraph(ctx, art.description, y + 10, { font: "serif", size: 19, colour: "#333", maxLines: 3 });
-  y = paragraph(ctx, art.caption, y + 10, { font: "serif italic", size: 19, colour: "#333", maxLines: 4 });
+  y = paragraph(ctx, art.caption, y + 10, { font: "serif italic", size: 20, colour: "#333", maxLines: 5 });
   ctx.fillStyle = "#b9b2a5";
   ctx.fillRect(PAD, y + 14, W - 2 * PAD, 2);
-  y = paragraph(ctx, art.prompt ? `Music: “${art.prompt}”` : "", y + 18, { font: "sans", size: 17, colour: "#444", maxLines: 5 });
+  y = paragraph(ctx, art.prompt ? `Music: “${art.prompt}”` : "", y + 18, { font: "sans", size: 18, colour: "#444", maxLines: 8 });
   const m = art.models || {};
   const made = [
     `Caption: ${modelLabel(m.caption, m.caption_draft)}`,
     `Music: ${modelLabel(m.music, m.music_draft)}`,
   ];
-  let yy = Math.max(y + 8, H - PAD - 2 * 16 * 1.3);
-  for (const line of made) yy = paragraph(ctx, line, yy, { font: "sans", size: 15, colour: "#6a6457", maxLines: 1 });
+  let yy = Math.max(y + 8, H - PAD - 2 * 17 * 1.3);
+  for (const line of made) yy = paragraph(ctx, line, yy, { font: "sans", size: 17, colour: "#5e584c", maxLines: 1 });
   return canvas;
 }

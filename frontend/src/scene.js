@@ -187,7 +187,7 @@ export function buildScene(plan) {
   const frames = new Map();
   const materials = {
     floor: new MeshLambertMaterial({ map: woodTexture() }),
-    ceiling: new MeshLambertMaterial({ color: "#f1eee8" }),
+    ceiling: new MeshBasicMaterial({ color: "#bdb7ae" }),
     lightStrip: new MeshBasicMaterial({ color: "#fffaf0" }),
     skirting: new MeshLambertMaterial({ color: "#3b3630" }),
     lamp: new MeshLambertMaterial({ color: "#2b2b2b" }),

@@ -117,6 +117,30 @@ def choose_take(takes: list[np.ndarray], sample_rate: int, prompt: str, ranker=N
     return TakeChoice(chosen, name, full, problems)
 
 
+def take_rows(requests) -> list[tuple[int, int]]:
+    """(request index, take number) for every take of every request."""
+    return [(r, t) for r, req in enumerate(requests) for t in range(max(1, int(req.settings.takes)))]
+
+
+def keep_best(requests, audio: dict, sample_rate: int, ranker=None) -> tuple[list[np.ndarray], list[TakeChoice]]:
+    """For each request, the chosen take's audio (from `audio[(request, take)]`) and how it was chosen."""
+    kept, choices = [], []
+    for r, req in enumerate(requests):
+        takes = [audio[(r, t)] for t in range(max(1, int(req.settings.takes)))]
+        choice = choose_take(takes, sample_rate, req.prompt, ranker if len(takes) > 1 else None)
+        kept.append(takes[choice.chosen])
+        choices.append(choice)
+    return kept, choices
+
+
+def make_ranker(clap, device: str):
+    """A ClapRanker when the CLAP model's weights are here (`clap` resolved, or the default), else None."""
+    if clap is None:
+        from ..models import resolve_clap_model
+        clap = resolve_clap_model()
+    return ClapRanker(clap, device) if clap.available and clap.path is not None else None
+
+
 class ClapRanker:
     """Text-audio similarity with transformers' ClapModel (e.g. laion/clap-htsat-unfused), loaded on first use."""
     SECONDS = 10.0  # CLAP's window; longer takes are scored on up to three evenly spaced windows

@@ -7,6 +7,7 @@ directory with `config.json`, safetensors weights and the tokenizer/processor fi
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 CORPUS = [
@@ -83,7 +84,8 @@ def musicgen_configs(*, text_width=32, text_layers=1, width=32, layers=2, heads=
     codec = EncodecConfig(sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4],
                           num_filters=codec_width, hidden_size=codec_width * 16, codebook_size=codebook_size,
                           codebook_dim=codec_width * 16, num_lstm_layers=codec_lstm_layers,
-                          target_bandwidths=[2.2], use_causal_conv=False, use_conv_shortcut=False,
+                          # the bandwidth that gives exactly 4 codebooks (2.2 kbit/s for the real 2048-code books)
+                          target_bandwidths=[4 * 50 * math.log2(codebook_size) / 1000], use_causal_conv=False, use_conv_shortcut=False,
                           normalize=False)
     decoder = MusicgenDecoderConfig(vocab_size=codebook_size, hidden_size=width, num_hidden_layers=layers,
                                     num_attention_heads=heads, ffn_dim=ffn, num_codebooks=4,
@@ -100,6 +102,7 @@ def build_musicgen(out: Path, *, seed: int = 0, **config_kwargs) -> Path:
     torch.manual_seed(seed)
     config = musicgen_configs(**config_kwargs)
     model = MusicgenForConditionalGeneration(config).eval()
+    _make_codec_audible(model.audio_encoder)
     pad = config.decoder.pad_token_id
     gen = model.generation_config
     gen.decoder_start_token_id = pad
@@ -113,6 +116,23 @@ def build_musicgen(out: Path, *, seed: int = 0, **config_kwargs) -> Path:
     extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=32000, padding_value=0.0)
     MusicgenProcessor(feature_extractor=extractor, tokenizer=t5_tokenizer()).save_pretrained(out)
     return Path(out)
+
+
+def _make_codec_audible(codec) -> None:
+    """A randomly initialised EnCodec decodes every code sequence to nearly the same DC offset: its codebooks
+    start at zero and its last convolution sums positive activations. Random codebooks and a zero-mean last
+    convolution make the tiny model's audio depend on its tokens, with little DC (std ~0.2, peaks < 1)."""
+    import torch
+
+    with torch.no_grad():
+        for layer in codec.quantizer.layers:
+            layer.codebook.embed.normal_(0.0, 3.0)
+            layer.codebook.embed_avg.copy_(layer.codebook.embed)
+        last = codec.decoder.layers[-1].conv
+        direction = last.parametrizations.weight.original1
+        direction.sub_(direction.mean())
+        last.parametrizations.weight.original0.fill_(3.0)
+        last.bias.zero_()
 
 
 def build_blip(out: Path, *, seed: int = 0, image_size: int = 32) -> Path:
@@ -154,3 +174,60 @@ def build_clap(out: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(out, safe_serialization=True)
     ClapProcessor(feature_extractor=ClapFeatureExtractor(), tokenizer=tokenizer).save_pretrained(out)
     return Path(out)
+
+
+def audiocraft_configs(*, card: int = 64, dim: int = 16) -> tuple[dict, dict]:
+    """(compression, language model) configs for audiocraft's builders: a 32 kHz, 50 frames/s EnCodec with
+    4 codebooks and a 2-layer LM conditioned by a lookup table (audiocraft's T5 would need downloaded weights)."""
+    compression = {
+        "compression_model": "encodec", "device": "cpu",
+        "encodec": {"autoencoder": "seanet", "quantizer": "rvq", "sample_rate": 32000, "channels": 1,
+                    "causal": False, "renormalize": False},
+        "seanet": {"dimension": 32, "channels": 1, "causal": False, "n_filters": 4, "n_residual_layers": 1,
+                   "ratios": [8, 5, 4, 4], "activation": "ELU", "activation_params": {"alpha": 1.0},
+                   "norm": "weight_norm", "norm_params": {}, "kernel_size": 7, "residual_kernel_size": 3,
+                   "last_kernel_size": 7, "dilation_base": 2, "pad_mode": "constant", "true_skip": True,
+                   "compress": 2, "lstm": 0, "disable_norm_outer_blocks": 0, "encoder": {},
+                   "decoder": {"trim_right_ratio": 1.0, "final_activation": None, "final_activation_params": None}},
+        "rvq": {"n_q": 4, "q_dropout": False, "bins": card, "decay": 0.99, "kmeans_init": False,
+                "kmeans_iters": 10, "threshold_ema_dead_code": 2, "orthogonal_reg_weight": 0.0,
+                "orthogonal_reg_active_codes_only": False},
+    }
+    lm = {
+        "lm_model": "transformer_lm", "device": "cpu", "dtype": "float32",
+        "transformer_lm": {"n_q": 4, "card": card, "dim": dim, "num_heads": 2, "num_layers": 2, "hidden_scale": 2,
+                           "causal": True, "norm_first": True, "bias_proj": False, "memory_efficient": False},
+        "codebooks_pattern": {"modeling": "delay", "delay": {"delays": [0, 1, 2, 3], "flatten_first": 0,
+                                                             "empty_initial": 0}},
+        "classifier_free_guidance": {"training_dropout": 0.0, "inference_coef": 3.0},
+        "attribute_dropout": {},
+        "fuser": {"cross_attention_pos_emb": False, "cross_attention_pos_emb_scale": 1, "sum": [], "prepend": [],
+                  "cross": ["description"], "input_interpolate": []},
+        "conditioners": {"description": {"model": "lut", "lut": {"n_bins": 128, "dim": dim, "tokenizer": "noop"}}},
+        "dataset": {"segment_duration": 30},
+    }
+    return compression, lm
+
+
+def build_audiocraft_musicgen(out: Path, *, seed: int = 0) -> Path:
+    """Save a tiny audiocraft MusicGen as audiocraft checkpoints (state_dict.bin + compression_state_dict.bin),
+    built by audiocraft's own builders; `MusicGen.get_pretrained(out)` loads it back."""
+    import torch
+    from audiocraft.models import builders
+    from omegaconf import OmegaConf
+
+    torch.manual_seed(seed)
+    compression_cfg, lm_cfg = audiocraft_configs()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for cfg, build, name in ((compression_cfg, builders.get_compression_model, "compression_state_dict.bin"),
+                             (lm_cfg, builders.get_lm_model, "state_dict.bin")):
+        model = build(OmegaConf.create(cfg))
+        if name.startswith("compression"):
+            with torch.no_grad():  # random codebooks, as in build_musicgen
+                for layer in model.quantizer.vq.layers:
+                    layer._codebook.embed.normal_(0.0, 3.0)
+                    layer._codebook.inited.fill_(1.0)
+        torch.save({"xp.cfg": OmegaConf.to_yaml(OmegaConf.create(cfg)), "best_state": model.state_dict()},
+                   out / name)
+    return out

@@ -1,0 +1,155 @@
+// The HTML layer over the 3D view: loading indicator, plaque panel, player bar, tour/help buttons, the
+// screen-reader announcer. Every element comes from the template; this only fills and toggles them.
+import { artistLine, modelLabel } from "./data.js";
+import { state, onChange } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+
+function setText(id, text) {
+  const el = $(id);
+  if (!el) return;
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+export class Hud {
+  /** actions: next, prev, togglePlay(id?), mute, volume(v), spatial(on), tour, help */
+  constructor({ byId, resolve, actions, touch }) {
+    this.byId = byId;
+    this.resolve = resolve;
+    this.actions = actions;
+    this.#bind("prev-button", () => actions.prev());
+    this.#bind("next-button", () => actions.next());
+    this.#bind("plaque-play", () => actions.togglePlay(state.focusedId));
+    this.#bind("play-toggle", () => actions.togglePlay(null));
+    this.#bind("mute-toggle", () => actions.mute());
+    this.#bind("spatial-toggle", () => actions.spatial(!state.spatial));
+    this.#bind("tour-button", () => actions.tour());
+    this.#bind("help-button", () => this.toggleHelp());
+    this.#bind("help-close", () => this.toggleHelp(false));
+    this.#bind("plaque-more", () => {
+      const panel = $("plaque-panel");
+      const open = panel.classList.toggle("expanded");
+      $("plaque-more").setAttribute("aria-expanded", String(open));
+      $("plaque-more").textContent = open ? "Less" : "More";
+    });
+    $("volume")?.addEventListener("input", (e) => actions.volume(Number(e.target.value) / 100));
+    document.body.classList.toggle("touch", Boolean(touch));
+    onChange((keys) => this.render(keys));
+    this.render(Object.keys(state));
+  }
+
+  #bind(id, fn) {
+    $(id)?.addEventListener("click", fn);
+  }
+
+  setTouch(on) {
+    document.body.classList.toggle("touch", on);
+    const stick = $("joystick");
+    if (stick) stick.hidden = !on;
+  }
+
+  progress(done, total) {
+    const bar = $("loader-progress");
+    if (bar) {
+      bar.max = Math.max(1, total);
+      bar.value = done;
+    }
+    setText("loader-text", total ? `Hanging the paintings… ${done} of ${total}` : "Building the rooms…");
+  }
+
+  announce(text) {
+    const el = $("announcer");
+    if (!el) return;
+    el.textContent = "";
+    // A fresh text node makes screen readers speak even when the text repeats.
+    setTimeout(() => (el.textContent = text), 30);
+  }
+
+  toggleHelp(open) {
+    const dlg = $("help");
+    if (!dlg) return;
+    const show = open ?? !dlg.open;
+    if (show && !dlg.open) dlg.showModal ? dlg.showModal() : dlg.setAttribute("open", "");
+    if (!show && dlg.open) dlg.close ? dlg.close() : dlg.removeAttribute("open");
+    $("help-button")?.setAttribute("aria-expanded", String(show));
+  }
+
+  get helpOpen() {
+    return Boolean($("help")?.open);
+  }
+
+  hint(text) {
+    setText("hint", text);
+    clearTimeout(this.hintTimer);
+    if (text) this.hintTimer = setTimeout(() => setText("hint", ""), 9000);
+  }
+
+  render(keys) {
+    const has = (k) => keys.includes(k);
+    if (has("ready")) {
+      const loader = $("loader");
+      if (loader) loader.hidden = state.ready;
+      document.body.classList.toggle("ready", state.ready);
+    }
+    if (has("focusedId")) this.#plaque(this.byId.get(state.focusedId));
+    if (has("playingId") || has("paused") || has("focusedId")) this.#player();
+    if (has("muted") || has("volume")) {
+      const mute = $("mute-toggle");
+      if (mute) {
+        mute.setAttribute("aria-pressed", String(state.muted));
+        mute.textContent = state.muted ? "Unmute" : "Mute";
+      }
+      const vol = $("volume");
+      if (vol && Number(vol.value) !== Math.round(state.volume * 100)) vol.value = String(Math.round(state.volume * 100));
+    }
+    if (has("spatial")) $("spatial-toggle")?.setAttribute("aria-pressed", String(state.spatial));
+    if (has("touring")) {
+      const b = $("tour-button");
+      if (b) {
+        b.setAttribute("aria-pressed", String(state.touring));
+        b.textContent = state.touring ? "Stop tour" : "Guided tour";
+      }
+    }
+    if (has("error")) setText("error-line", state.error);
+  }
+
+  #plaque(art) {
+    const panel = $("plaque-panel");
+    if (!panel) return;
+    panel.hidden = !art;
+    if (!art) return;
+    setText("plaque-title", art.title);
+    setText("plaque-artist", artistLine(art));
+    setText("plaque-description", art.description);
+    setText("plaque-caption", art.caption);
+    setText("plaque-prompt", art.prompt ? `Music prompt: “${art.prompt}”` : "");
+    const m = art.models || {};
+    setText("plaque-models", `Caption by ${modelLabel(m.caption, m.caption_draft)} · music by ${modelLabel(m.music, m.music_draft)}`);
+    const link = $("plaque-link");
+    if (link) link.href = this.resolve(art.page);
+    const list = $("plaque-list");
+    if (list) list.href = this.resolve(art.list_anchor);
+  }
+
+  #player() {
+    const playing = state.playingId && !state.paused;
+    const current = this.byId.get(state.playingId);
+    const line = current
+      ? `${state.paused ? "Paused" : "Now playing"}: music for “${current.title}”${current.artist ? ` by ${current.artist}` : ""}`
+      : "Click or tap a painting (or press Enter) to hear its music.";
+    setText("now-playing", line);
+    const toggle = $("play-toggle");
+    if (toggle) {
+      toggle.textContent = playing ? "Pause" : "Play";
+      toggle.setAttribute("aria-label", playing ? "Pause the music" : "Play the music");
+    }
+    const pp = $("plaque-play");
+    if (pp) {
+      const here = state.focusedId && state.focusedId === state.playingId && !state.paused;
+      pp.textContent = here ? "Pause music" : "Play music";
+      pp.disabled = !this.byId.get(state.focusedId)?.audio;
+    }
+    document.body.classList.toggle("playing", Boolean(playing));
+  }
+}

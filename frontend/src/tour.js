@@ -1,0 +1,66 @@
+// The guided tour: walk to each painting in visiting order, play its music to the end, move on.
+import { state, update } from "./state.js";
+
+const PAUSE_BETWEEN = 1200; // ms of quiet after a piece ends
+const SILENT_DWELL = 8000; // ms in front of a painting that has no music
+
+export class Tour {
+  /** order: ids in visiting order; goTo(id) -> Promise<arrived>; deck: AudioDeck; durations: id -> seconds */
+  constructor({ order, goTo, deck, durations, announce }) {
+    this.order = order;
+    this.goTo = goTo;
+    this.deck = deck;
+    this.durations = durations;
+    this.announce = announce;
+    this.run = 0; // bumps on every start/stop so stale timers do nothing
+    this.timer = 0;
+    deck.onEnded((id) => {
+      if (state.touring && id === this.stopId) this.#later(PAUSE_BETWEEN, this.index + 1);
+    });
+  }
+
+  toggle() {
+    if (state.touring) this.stop("Tour stopped.");
+    else this.start();
+  }
+
+  /** Start at the painting in focus (or the first); call from a user gesture so the music may start. */
+  start() {
+    const i = Math.max(0, this.order.indexOf(state.focusedId));
+    this.deck.unlock();
+    update({ touring: true });
+    this.announce("Guided tour started. Press T or Escape to stop it.");
+    this.#visit(i, ++this.run);
+  }
+
+  stop(message) {
+    if (!state.touring) return;
+    this.run++;
+    clearTimeout(this.timer);
+    update({ touring: false });
+    if (message) this.announce(message);
+  }
+
+  #later(ms, index) {
+    const run = this.run;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => run === this.run && this.#visit(index, run), ms);
+  }
+
+  async #visit(index, run) {
+    if (index >= this.order.length) {
+      this.stop("The tour is over. Thank you for visiting.");
+      return;
+    }
+    this.index = index;
+    const id = this.order[index];
+    this.stopId = id;
+    const arrived = await this.goTo(id);
+    if (!arrived || run !== this.run) return;
+    if (this.deck.play(id)) {
+      // Move on even if the "ended" event never comes (a stalled network, a blocked play).
+      const seconds = this.durations.get(id) || 30;
+      this.#later(seconds * 1000 + 4000, index + 1);
+    } else this.#later(SILENT_DWELL, index + 1);
+  }
+}

@@ -1,0 +1,322 @@
+"""Audio finishing and encoding: loudness (ITU-R BS.1770-4), true-peak limiting, fades or a seamless loop,
+lossless storage of raw clips (FLAC) and web encodes (Opus in WebM, AAC in .m4a).
+
+Everything that touches a codec runs the ffmpeg binary shipped by `imageio-ffmpeg` (no system ffmpeg).
+Finished clips are 48 kHz, the rate Opus works at, with the input's channel count.
+"""
+from __future__ import annotations
+
+import math
+import struct
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage, signal
+
+from .compose import Clip
+from .settings import AudioSettings
+
+VERSION = "1"
+
+SAMPLE_RATE = 48000
+OVERSAMPLE = 4                # true peak: 4x oversampling at 48 kHz (BS.1770-4, Annex 2)
+PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs raise peaks a little
+LIMITER_WINDOW = 0.02         # seconds: how far ahead the limiter looks, and how smoothly it recovers
+FLAC_BITS = 24
+
+# K-weighting at 48 kHz (BS.1770-4, Tables 1 and 2): a high-shelf "head" filter, then the RLB high-pass.
+_K_SHELF = ([1.53512485958697, -2.69169618940638, 1.19839281085285], [1.0, -1.69065929318241, 0.73248077421585])
+_K_HIGHPASS = ([1.0, -2.0, 1.0], [1.0, -1.99004745483398, 0.99007225036621])
+
+
+class AudioError(RuntimeError):
+    """Audio that cannot be finished, stored, encoded or decoded (one-line message)."""
+
+
+# --- finishing ------------------------------------------------------------------------------------------------
+
+def finish(clip: Clip, settings: AudioSettings) -> Clip:
+    """Resample to 48 kHz, remove DC, fade (or loop), normalise loudness and limit the true peak.
+
+    With `settings.loop` the tail is crossfaded into the head (over `fade_out` seconds, at most a third of
+    the clip) so the clip repeats without a seam; the clip gets that much shorter and has no fades.
+    """
+    x = _checked(clip)
+    if clip.sample_rate != SAMPLE_RATE:
+        g = math.gcd(SAMPLE_RATE, clip.sample_rate)
+        x = signal.resample_poly(x, SAMPLE_RATE // g, clip.sample_rate // g, axis=1)
+    if x.shape[1] > 64:
+        x = signal.sosfiltfilt(signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos"), x, axis=1)
+    x -= x.mean(axis=1, keepdims=True)
+    if settings.loop:
+        x = make_loop(x, settings.fade_out)
+    else:
+        x = apply_fades(x, settings.fade_in, settings.fade_out)
+    x = normalise(x, settings.loudness, settings.true_peak, circular=settings.loop)
+    return Clip(x.astype(np.float32), SAMPLE_RATE)
+
+
+def apply_fades(x: np.ndarray, fade_in: float, fade_out: float) -> np.ndarray:
+    n = x.shape[1]
+    x = x.copy()
+    for seconds, at_start in ((fade_in, True), (fade_out, False)):
+        m = min(int(round(seconds * SAMPLE_RATE)), n // 2)
+        if m < 2:
+            continue
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0, math.pi, m))
+        if at_start:
+            x[:, :m] *= ramp
+        else:
+            x[:, n - m:] *= ramp[::-1]
+    return x
+
+
+def make_loop(x: np.ndarray, crossfade: float) -> np.ndarray:
+    """Equal-power crossfade of the last `crossfade` seconds into the first: sample n-1 flows into sample 0."""
+    n = x.shape[1]
+    m = min(int(round(max(crossfade, 0.05) * SAMPLE_RATE)), n // 3)
+    if m < 2:
+        return x
+    t = np.linspace(0, 1, m, endpoint=False)
+    head, tail = x[:, :m], x[:, n - m:]
+    looped = x[:, : n - m].copy()
+    looped[:, :m] = head * np.sin(0.5 * math.pi * t) + tail * np.cos(0.5 * math.pi * t)
+    return looped
+
+
+def normalise(x: np.ndarray, target_lufs: float, ceiling_dbtp: float, circular: bool = False) -> np.ndarray:
+    """Gain to the loudness target and a look-ahead true-peak limiter, repeated until both hold."""
+    level = integrated_loudness(x)
+    if not math.isfinite(level):
+        return x                                     # silence: nothing to normalise
+    ceiling = 10 ** ((ceiling_dbtp - PEAK_MARGIN_DB) / 20)
+    for _ in range(6):
+        x = x * 10 ** ((target_lufs - level) / 20)
+        x = limit(x, ceiling, circular)
+        level = integrated_loudness(x)
+        if abs(level - target_lufs) < 0.05:
+            break
+    return x
+
+
+def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
+    """Scale down, smoothly and ahead of time, wherever the oversampled peak would pass `ceiling`."""
+    peaks = true_peak_envelope(x)
+    if peaks.max() <= ceiling:
+        return x
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    width = max(3, int(LIMITER_WINDOW * SAMPLE_RATE) | 1)
+    mode = "wrap" if circular else "nearest"
+    # Each smoothed value averages minima whose windows all contain this sample: never above `need`.
+    gain = ndimage.minimum_filter1d(need, size=2 * width + 1, mode=mode)
+    gain = ndimage.uniform_filter1d(gain, size=width, mode=mode)
+    y = x * gain
+    over = true_peak(y)
+    if over > ceiling:                               # the gain's own ripple: settle the rest with a trim
+        y *= ceiling / over
+    return y
+
+
+# --- measurement ----------------------------------------------------------------------------------------------
+
+def integrated_loudness(x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
+    """Gated integrated loudness in LUFS (BS.1770-4): 400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates."""
+    x = np.atleast_2d(np.asarray(x, np.float64))
+    if sample_rate != SAMPLE_RATE:
+        g = math.gcd(SAMPLE_RATE, sample_rate)
+        x = signal.resample_poly(x, SAMPLE_RATE // g, sample_rate // g, axis=1)
+    y = signal.lfilter(*_K_HIGHPASS, signal.lfilter(*_K_SHELF, x, axis=1), axis=1)
+    block, step = int(0.4 * SAMPLE_RATE), int(0.1 * SAMPLE_RATE)
+    n = y.shape[1]
+    energy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y * y, axis=1)], axis=1)
+    if n < block:
+        starts, length = np.array([0]), max(n, 1)
+    else:
+        starts, length = np.arange(0, n - block + 1, step), block
+    z = (energy[:, starts + length] - energy[:, starts]) / length      # mean square per channel and block
+    power = z.sum(axis=0)
+    with np.errstate(divide="ignore"):
+        loud = -0.691 + 10 * np.log10(power)
+    kept = loud > -70
+    if not kept.any():
+        return -math.inf
+    relative = -0.691 + 10 * math.log10(power[kept].mean()) - 10
+    kept &= loud > relative
+    return float(-0.691 + 10 * math.log10(power[kept].mean()))
+
+
+def true_peak_envelope(x: np.ndarray) -> np.ndarray:
+    """Per-sample maximum, over channels and the 4x oversampled points around it, of |x|."""
+    up = signal.resample_poly(np.atleast_2d(x), OVERSAMPLE, 1, axis=1)
+    env = np.abs(up).max(axis=0).reshape(-1, OVERSAMPLE).max(axis=1)
+    return np.maximum(env, np.abs(np.atleast_2d(x)).max(axis=0))
+
+
+def true_peak(x: np.ndarray) -> float:
+    return float(true_peak_envelope(x).max())
+
+
+def measure(data: bytes, fmt: str) -> dict:
+    """Loudness (LUFS), true peak (dBTP) and duration (s) of an encoded file, decoded at 48 kHz."""
+    clip = decode(data, fmt)
+    peak = true_peak(clip.samples)
+    return {"loudness_lufs": integrated_loudness(clip.samples),
+            "true_peak_dbtp": 20 * math.log10(peak) if peak > 0 else -math.inf,
+            "duration": clip.duration}
+
+
+# --- codecs ---------------------------------------------------------------------------------------------------
+
+def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
+    """Opus in WebM (primary) and AAC in .m4a (the fallback for older Safari), in one ffmpeg run."""
+    x = _checked(clip)
+    common = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
+        webm, m4a = Path(tmp) / "a.webm", Path(tmp) / "a.m4a"
+        _ffmpeg([*_raw_input(clip),
+                 "-c:a", "libopus", "-b:a", f"{settings.opus_bitrate}k", "-vbr", "on", *common,
+                 "-cues_to_front", "1", "-f", "webm", str(webm),
+                 "-c:a", "aac", "-b:a", f"{settings.aac_bitrate}k", *common,
+                 "-movflags", "+faststart", "-f", "ipod", str(m4a)],
+                x.astype("<f4").T.tobytes(), "encode")
+        return {"webm": webm.read_bytes(), "m4a": m4a.read_bytes()}
+
+
+def decode(data: bytes, fmt: str) -> Clip:
+    """Any file ffmpeg reads (webm, m4a, flac, wav, ...) to a 48 kHz float clip."""
+    if not data:
+        raise AudioError(f"decode: empty {fmt} data")
+    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
+        path = Path(tmp) / f"in.{fmt.lstrip('.') or 'bin'}"
+        path.write_bytes(data)
+        wav = _ffmpeg(["-i", str(path), "-map", "0:a:0", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le",
+                       "-f", "wav", "pipe:1"], None, f"decode {fmt}")
+    return _parse_wav(wav)
+
+
+def clip_to_bytes(clip: Clip) -> bytes:
+    """A raw clip as 24-bit FLAC (lossless at that depth). A clip louder than full scale is stored scaled
+    down, its gain kept in the IMAUDIBLE_GAIN tag."""
+    x = _checked(clip)
+    peak = float(np.abs(x).max())
+    gain = peak / 0.999 if peak > 0.999 else 1.0
+    top = 2 ** (FLAC_BITS - 1) - 1
+    ints = np.clip(np.round(x / gain * top), -top, top).astype(np.int32) << (32 - FLAC_BITS)
+    return _ffmpeg(["-f", "s32le", "-ar", str(clip.sample_rate), "-ac", str(clip.channels), "-i", "pipe:0",
+                    "-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", str(FLAC_BITS),
+                    "-compression_level", "8", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+                    "-map_metadata", "-1", "-metadata", f"IMAUDIBLE_GAIN={gain!r}", "-f", "flac", "pipe:1"],
+                   ints.T.tobytes(), "store clip")
+
+
+def clip_from_bytes(data: bytes) -> Clip:
+    """The clip that `clip_to_bytes` stored."""
+    rate, channels, tags = _flac_info(data)
+    raw = _ffmpeg(["-f", "flac", "-i", "pipe:0", "-f", "s32le", "-c:a", "pcm_s32le", "pipe:1"], data, "read clip")
+    ints = np.frombuffer(raw, "<i4")
+    if ints.size == 0 or ints.size % channels:
+        raise AudioError("read clip: the FLAC stream holds no whole samples")
+    gain = float(tags.get("IMAUDIBLE_GAIN", "1"))
+    x = ints.reshape(-1, channels).T.astype(np.float64) * (gain / (2 ** 31 - 2 ** (32 - FLAC_BITS)))
+    return Clip(x.astype(np.float32), rate)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise AudioError("ffmpeg: the imageio-ffmpeg package is not installed") from exc
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _ffmpeg(args: list[str], stdin: bytes | None, what: str) -> bytes:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args]
+    try:
+        done = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=None if stdin is not None else subprocess.DEVNULL, check=False)
+    except OSError as exc:
+        raise AudioError(f"{what}: cannot run ffmpeg ({exc})") from exc
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"{what}: ffmpeg failed ({lines[-1] if lines else f'exit {done.returncode}'})")
+    return done.stdout
+
+
+def _raw_input(clip: Clip) -> list[str]:
+    return ["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", str(clip.channels), "-i", "pipe:0"]
+
+
+def _checked(clip: Clip) -> np.ndarray:
+    x = np.asarray(clip.samples, np.float64)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise AudioError(f"audio: expected samples shaped (channels, n), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise AudioError("audio: the clip contains NaN or infinite samples")
+    return x
+
+
+def _parse_wav(data: bytes) -> Clip:
+    """A float32 WAV from ffmpeg's pipe (its size fields may be placeholders, so the data runs to the end)."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise AudioError("decode: ffmpeg did not return a WAV stream")
+    pos, channels, rate = 12, None, None
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if chunk == b"fmt ":
+            channels, rate = struct.unpack("<HI", data[pos + 10:pos + 16])
+        elif chunk == b"data":
+            if channels is None:
+                break
+            body = data[pos + 8:]
+            body = body[: len(body) - len(body) % (4 * channels)]
+            x = np.frombuffer(body, "<f4").reshape(-1, channels).T
+            if x.shape[1] == 0:
+                raise AudioError("decode: the file holds no audio samples")
+            return Clip(x.copy(), rate)
+        pos += 8 + size + (size & 1)
+    raise AudioError("decode: malformed WAV stream from ffmpeg")
+
+
+def _flac_info(data: bytes) -> tuple[int, int, dict[str, str]]:
+    """Sample rate, channel count and Vorbis comments from a FLAC stream's metadata blocks."""
+    if data[:4] != b"fLaC":
+        raise AudioError("read clip: not a FLAC stream")
+    pos, rate, channels, tags = 4, None, None, {}
+    while pos + 4 <= len(data):
+        header = data[pos]
+        kind, size = header & 0x7F, int.from_bytes(data[pos + 1:pos + 4], "big")
+        body = data[pos + 4:pos + 4 + size]
+        if kind == 0 and len(body) >= 18:                        # STREAMINFO
+            bits = int.from_bytes(body[10:18], "big")
+            rate, channels = bits >> 44, ((bits >> 41) & 0x7) + 1
+        elif kind == 4:                                          # VORBIS_COMMENT
+            tags = _vorbis_comments(body)
+        pos += 4 + size
+        if header & 0x80:
+            break
+    if not rate or not channels:
+        raise AudioError("read clip: FLAC stream without STREAMINFO")
+    return rate, channels, tags
+
+
+def _vorbis_comments(body: bytes) -> dict[str, str]:
+    try:
+        vendor = struct.unpack("<I", body[:4])[0]
+        pos = 4 + vendor
+        count = struct.unpack("<I", body[pos:pos + 4])[0]
+        pos += 4
+        tags = {}
+        for _ in range(count):
+            size = struct.unpack("<I", body[pos:pos + 4])[0]
+            key, _, value = body[pos + 4:pos + 4 + size].decode("utf-8", "replace").partition("=")
+            tags[key.upper()] = value
+            pos += 4 + size
+        return tags
+    except struct.error:
+        return {}

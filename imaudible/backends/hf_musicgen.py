@@ -1,0 +1,215 @@
+"""Music with MusicGen through transformers: batched, seeded per artwork, windowed past 30 s, best of N takes.
+
+Reproducible seeds in a batch: transformers samples a whole batch from one global random stream, so an
+artwork's music would depend on its batch-mates. Here generation runs in greedy mode and `SeededSampler`
+(a logits processor) does the sampling itself: classifier-free guidance, temperature, top-k, then one
+`torch.multinomial` draw per artwork from that artwork's own `torch.Generator`, seeded with its seed (and
+take number). The chosen token is left as the only finite score, so greedy decoding picks it. An artwork's
+random draws are therefore the same in any batch; batched and one-by-one results differ only by floating-
+point rounding in the batched matrix products (same tokens, audio equal to ~1e-6; see the tests).
+"""
+from __future__ import annotations
+
+import copy
+import gc
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from transformers import LogitsProcessor, LogitsProcessorList
+
+from ..compose import Clip
+from ..models import ModelError
+from . import choose_device, load_options, quiet_transformers
+from .crossfade import crossfade_join
+from .takes import FALLBACK_RANKER, TakeChoice, keep_best, make_ranker, take_rows, take_seed
+
+if TYPE_CHECKING:
+    from ..compose import MusicRequest
+    from ..models import ResolvedModel
+    from ..settings import MusicSettings
+
+WINDOW_S = 30.0     # MusicGen was trained on 30 s excerpts
+PROMPT_S = 10.0     # audio carried over as the prompt of the next window
+CROSSFADE_S = 2.0   # the last part of that prompt, where old and new audio are crossfaded
+RESERVED = -1e4     # score of every token but the sampled one (finite: guidance arithmetic stays NaN-free)
+
+
+class SeededSampler(LogitsProcessor):
+    """Per-row sampling with per-artwork generators (see the module docstring).
+
+    Rows of `scores` are (artwork, codebook) pairs, artwork-major, plus the same again for the unconditional
+    half when classifier-free guidance doubled the batch. Guidance, temperature and top-k may differ per
+    artwork. The result is the same in both halves, so transformers' own guidance step leaves it unchanged.
+    """
+
+    def __init__(self, generators, num_codebooks: int, guidance, temperature, top_k):
+        self.generators, self.k = generators, num_codebooks
+        self.guidance, self.temperature, self.top_k = list(guidance), list(temperature), list(top_k)
+
+    def __call__(self, input_ids, scores):
+        rows = len(self.generators) * self.k
+        doubled = scores.shape[0] == 2 * rows
+        if scores.shape[0] not in (rows, 2 * rows):
+            raise RuntimeError(f"SeededSampler: {scores.shape[0]} score rows for {rows} sequences")
+        per_row = lambda values: torch.tensor(values, dtype=torch.float32,  # noqa: E731
+                                              device=scores.device).repeat_interleave(self.k)[:, None]
+        logits = scores[:rows].float()
+        if doubled:
+            g = per_row(self.guidance)
+            uncond = scores[rows:].float()
+            logits = torch.where(g > 1, uncond + (logits - uncond) * g, logits)
+        logits = logits / per_row(self.temperature)
+        vocab = logits.shape[-1]
+        ks = [min(k, vocab) if k > 0 else vocab for k in self.top_k]
+        if min(ks) < vocab:
+            top = torch.topk(logits, max(ks), dim=-1).values
+            kth = top.gather(1, (per_row(ks).long() - 1))
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        chosen = torch.cat([torch.multinomial(probs[i * self.k:(i + 1) * self.k], 1, generator=gen)
+                            for i, gen in enumerate(self.generators)])
+        out = torch.full_like(scores[:rows], RESERVED)
+        out.scatter_(1, chosen, 0.0)
+        return torch.cat([out, out]) if doubled else out
+
+
+class MusicgenComposer:
+    """The Composer for MusicGen checkpoints (small/medium/large/stereo, or a local directory)."""
+    is_model = True
+
+    def __init__(self, resolved: "ResolvedModel", settings: "MusicSettings", *,
+                 clap: "ResolvedModel | None" = None, window_s: float = WINDOW_S, prompt_s: float = PROMPT_S,
+                 crossfade_s: float = CROSSFADE_S):
+        if not resolved.available or resolved.path is None:
+            raise ModelError(resolved.missing_message())
+        if not 0 < crossfade_s <= prompt_s < window_s:
+            raise ModelError("music windows need 0 < crossfade <= prompt < window")
+        self.resolved, self.settings = resolved, settings
+        self.name, self.revision = resolved.model_id, resolved.revision
+        self.device = choose_device(settings.device)
+        self.window_s, self.prompt_s, self.crossfade_s = window_s, prompt_s, crossfade_s
+        self._clap_resolved = clap
+        self._model = self._processor = self._ranker = None
+        self.choices: list[TakeChoice] = []   # one per request of the last batches, for reports
+
+    # ---- loading ----------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        quiet_transformers()
+        from transformers import AutoConfig, AutoProcessor
+
+        path = str(self.resolved.path)
+        try:
+            config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+            model_class = _model_class(config.model_type)
+            self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+            model = model_class.from_pretrained(path, **load_options(self.resolved, self.device))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load music model '{self.name}' from {path}: "
+                             f"{str(exc).strip().splitlines()[0]}") from None
+        self._model = model.to(self.device).eval()
+        self.sample_rate = int(self._model.config.audio_encoder.sampling_rate)
+        self.frame_rate = float(self._model.config.audio_encoder.frame_rate)
+        self.num_codebooks = int(self._model.decoder.config.num_codebooks)
+
+    @property
+    def take_ranker(self) -> str:
+        """Which ranker chooses among takes: part of what a cached result depends on when takes > 1."""
+        ranker = self._get_ranker()
+        return ranker.name if ranker is not None else FALLBACK_RANKER
+
+    def _get_ranker(self):
+        if self._ranker is None:
+            self._ranker = make_ranker(self._clap_resolved, self.device) or False
+        return self._ranker or None
+
+    # ---- generation -------------------------------------------------------------------------------------
+    def generate(self, requests: list["MusicRequest"]) -> list[Clip]:
+        """One clip per request; each request's takes are generated and the best one is kept."""
+        if not requests:
+            return []
+        self._load()
+        rows = take_rows(requests)
+        audio: dict[tuple[int, int], np.ndarray] = {}
+        by_duration: dict[float, list] = {}
+        for row in rows:
+            by_duration.setdefault(float(requests[row[0]].settings.duration), []).append(row)
+        size = max(1, self.settings.batch_size)
+        for duration, group in by_duration.items():
+            for start in range(0, len(group), size):
+                chunk = group[start:start + size]
+                for row, samples in zip(chunk, self._generate_rows(requests, chunk, duration)):
+                    audio[row] = samples
+        ranker = self._get_ranker() if len(rows) > len(requests) else None
+        kept, self.choices = keep_best(requests, audio, self.sample_rate, ranker)
+        return [Clip(samples=samples, sample_rate=self.sample_rate) for samples in kept]
+
+    def _generate_rows(self, requests, rows, duration: float) -> list[np.ndarray]:
+        """Audio (channels, n) for each (request, take) row, all of the same duration, in one batch."""
+        settings = [requests[r].settings for r, _ in rows]
+        prompts = [requests[r].prompt for r, _ in rows]
+        generators = [torch.Generator(device=self.device).manual_seed(take_seed(s.seed, t))
+                      for s, (_, t) in zip(settings, rows)]
+        sampler = SeededSampler(generators, self.num_codebooks, [s.guidance_scale for s in settings],
+                                [s.temperature for s in settings], [s.top_k for s in settings])
+        guidance = max(s.guidance_scale for s in settings)
+        text = self._processor.tokenizer(prompts, padding=True, return_tensors="pt").to(self.device)
+        total = int(round(duration * self.sample_rate))
+        first = min(duration, self.window_s)
+        audio = self._window(text, sampler, guidance, first, prompt=None)
+        prompt_n, fade_n = self._samples(self.prompt_s), self._samples(self.crossfade_s)
+        while audio.shape[-1] < total:
+            new_s = min(self.window_s - self.prompt_s, (total - audio.shape[-1]) / self.sample_rate)
+            window = self._window(text, sampler, guidance, new_s, prompt=audio[..., -prompt_n:])
+            audio = np.stack([crossfade_join(old, new[:, prompt_n - fade_n:], fade_n)
+                              for old, new in zip(audio, window)])
+        return [a[:, :total] for a in audio]
+
+    def _samples(self, seconds: float) -> int:
+        """Whole codec frames' worth of samples, so a prompt re-encodes onto the same frame grid."""
+        hop = self.sample_rate / self.frame_rate
+        return int(round(round(seconds * self.frame_rate) * hop))
+
+    def _window(self, text, sampler, guidance: float, seconds: float, prompt: np.ndarray | None) -> np.ndarray:
+        """One generate call: `seconds` of new audio (after the re-decoded prompt, when there is one)."""
+        frames = math.ceil(seconds * self.frame_rate)
+        config = copy.deepcopy(self._model.generation_config)
+        config.do_sample, config.top_k, config.top_p, config.temperature = False, None, None, None
+        config.guidance_scale = guidance if guidance > 1 else None
+        config.max_new_tokens, config.max_length = frames + self.num_codebooks - 1, None
+        kwargs = dict(text)
+        if prompt is not None:
+            values = torch.from_numpy(np.ascontiguousarray(prompt)).to(self.device, self._model.dtype)
+            kwargs["input_values"] = values
+        with torch.inference_mode():
+            out = self._model.generate(**kwargs, generation_config=config,
+                                       logits_processor=LogitsProcessorList([sampler]))
+        expected = frames + (0 if prompt is None else prompt.shape[-1] / (self.sample_rate / self.frame_rate))
+        audio = out.float().cpu().numpy()
+        if audio.shape[-1] < round(expected * self.sample_rate / self.frame_rate):
+            raise RuntimeError(f"MusicGen returned {audio.shape[-1]} samples, expected at least "
+                               f"{round(expected * self.sample_rate / self.frame_rate)}")
+        return audio
+
+    def close(self) -> None:
+        """Release the model (and its GPU memory)."""
+        if self._ranker:
+            self._ranker.close()
+        self._model = self._processor = self._ranker = None
+        gc.collect()
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+
+def _model_class(model_type: str):
+    from transformers import MusicgenForConditionalGeneration
+
+    if model_type == "musicgen":
+        return MusicgenForConditionalGeneration
+    if model_type == "musicgen_melody":
+        from transformers import MusicgenMelodyForConditionalGeneration
+        return MusicgenMelodyForConditionalGeneration
+    raise ModelError(f"'{model_type}' is not a MusicGen checkpoint (config.json model_type should be 'musicgen')")

@@ -1,0 +1,112 @@
+"""`imaudible-site models list|pull`: which models a gallery uses, whether their weights are here, downloads."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import click
+
+from . import models as m
+from .settings import CaptionSettings, MusicSettings
+
+
+class ModelsCommandError(click.ClickException):
+    """A one-line error with exit code 2 (configuration), like the rest of the CLI."""
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _gallery(site_dir: Path):
+    """The gallery in `site_dir`, or the default settings when there is no gallery.yaml there."""
+    from .manifest import MANIFEST_NAME, ManifestError, load_manifest
+
+    if not (site_dir / MANIFEST_NAME).is_file():
+        return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings()), False
+    try:
+        gallery, _ = load_manifest(site_dir)
+    except ManifestError as exc:
+        raise ModelsCommandError(str(exc.problems[0])) from None
+    return gallery, True
+
+
+@click.group("models")
+def models():
+    """List the models a gallery uses and download their weights."""
+
+
+@models.command("list")
+@click.argument("site_dir", required=False, default=".",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def list_command(site_dir: Path, as_json: bool):
+    """Show the caption, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults) and whether
+    their weights are on this machine."""
+    gallery, found = _gallery(site_dir)
+    try:
+        rows = m.list_models(gallery)
+    except m.ModelError as exc:
+        raise ModelsCommandError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not found:
+        click.echo(f"(no gallery.yaml in {site_dir}: showing the defaults)")
+    for row in rows:
+        state = "present" if row["available"] else "MISSING"
+        revision = f" @ {row['revision'][:12]}" if row["revision"] else ""
+        asked = "" if row["requested"] in (row["model_id"], "builtin") else f" (from '{row['requested']}')"
+        click.echo(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
+        click.echo(f"{'':<8} {row['backend']}, {state}; used: {row['used']}")
+        if row["path"]:
+            click.echo(f"{'':<8} {row['path']}")
+    for row in rows:
+        if row["message"]:
+            click.echo(f"\n{row['message']}")
+
+
+@models.command("pull")
+@click.argument("model_ids", nargs=-1)
+@click.option("--gallery", "site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Download the models this gallery uses (default: the current folder's).")
+@click.option("--revision", default=None, help="Branch, tag or commit to download (one model id only).")
+@click.option("--backend", type=click.Choice(["transformers", "audiocraft"]), default=None,
+              help="Also fetch audiocraft's checkpoint files (default: as the gallery's music.backend).")
+def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: str | None, backend: str | None):
+    """Download MODEL_IDS (Hugging Face ids) into the Hugging Face cache; without ids, the models the gallery
+    uses. Needs a connection; copy the cache to offline machines afterwards."""
+    if revision and len(model_ids) != 1:
+        raise ModelsCommandError("--revision needs exactly one model id")
+    wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
+    if not model_ids:
+        wanted = _gallery_models(site_dir or Path("."), backend)
+        if not wanted:
+            click.echo("nothing to download: the gallery uses built-in or local models only")
+            return
+    for model_id, rev, kind in wanted:
+        click.echo(f"downloading {model_id}{f' @ {rev}' if rev else ''} ...")
+        try:
+            folder = m.pull(model_id, rev, backend=kind)
+        except m.ModelError as exc:
+            raise ModelsCommandError(str(exc)) from None
+        click.echo(f"  {model_id} -> {folder}")
+
+
+def _gallery_models(site_dir: Path, backend: str | None) -> list[tuple[str, str | None, str]]:
+    """(hub id, revision, backend) of the gallery's models that come from the Hub (CLAP too with MusicGen)."""
+    gallery, _ = _gallery(site_dir)
+    music_backend = backend or ("audiocraft" if gallery.music.backend == "audiocraft" else "transformers")
+    wanted = []
+    for kind, settings in (("caption", gallery.caption), ("music", gallery.music)):
+        if settings.model == "builtin":
+            continue
+        name = m.DEFAULTS[kind] if settings.model == "auto" else settings.model
+        if m.local_dir_for(name, Path(gallery.root)) is None:
+            wanted.append((name, settings.revision, music_backend if kind == "music" else "transformers"))
+        if kind == "music":
+            clap = m.resolve_clap_model()
+            if m.local_dir_for(clap.model_id, Path(gallery.root)) is None:
+                wanted.append((clap.model_id, None, "transformers"))
+    return wanted

@@ -1,0 +1,142 @@
+"""Browser-test fixtures: a small demo site built once with the real CLI, served from localhost with the
+site's own Content-Security-Policy, and Debian's headless Chromium driven by Playwright."""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_gallery
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+BUNDLE = REPO / "imaudible" / "theme" / "static" / "gallery.js"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Software WebGL (SwiftShader) needs --enable-unsafe-swiftshader; audio may start without a gesture.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+NO_WEBGL_FLAGS = ["--disable-3d-apis", "--disable-webgl", "--disable-webgl2"]
+
+# Four demo paintings (landscape, portrait, tiny square, square), two per room: two rooms and a doorway.
+ARTWORKS = [
+    {"file": "art/starry_night.jpg", "title": "The Starry Night", "artist": "Vincent van Gogh", "year": "1889",
+     "size_cm": [92.1, 73.7]},
+    {"file": "art/the_scream.jpg", "title": "The Scream", "artist": "Edvard Munch", "year": "1893"},
+    {"file": "art/water_lilies.jpg", "title": "Water Lilies (detail)", "artist": "Claude Monet", "year": "c. 1916"},
+    {"file": "art/udnie.jpg", "title": "Udnie", "artist": "Francis Picabia", "year": "1913"},
+]
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The demo site, built once per session by `imaudible-site build` with short built-in music."""
+    if not BUNDLE.is_file():
+        pytest.fail("the front end is not built: run `npm ci && npm run build` in the repository root")
+    folder = write_gallery(tmp_path_factory.mktemp("browser-gallery"), ARTWORKS, title="Browser test gallery",
+                           music={"duration": 4}, audio={}, layout={"per_room": 2})
+    out = folder.parent / "site"
+    done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(out), "-q"],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        pytest.fail(f"imaudible-site build failed ({done.returncode}): {done.stderr.strip()}")
+    return out
+
+
+def site_csp(site: Path) -> str:
+    """The Content-Security-Policy the build wrote for every page into Netlify's _headers file."""
+    for line in (site / "_headers").read_text().splitlines():
+        name, _, value = line.strip().partition(":")
+        if name == "Content-Security-Policy":
+            return value.strip()
+    raise AssertionError("_headers has no Content-Security-Policy")
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript",
+                      ".webm": "audio/webm", ".m4a": "audio/mp4", ".webp": "image/webp", ".svg": "image/svg+xml",
+                      ".json": "application/json"}
+    csp = ""
+
+    def end_headers(self):
+        self.send_header("Content-Security-Policy", self.csp)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # The browser drops media connections it no longer needs; that is not a test failure.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site) -> str:
+    handler = type("Handler", (SiteHandler,), {"csp": site_csp(built_site)})
+    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(built_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+class Watched:
+    """A page plus every console error and uncaught exception it produced."""
+
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def assert_clean(self):
+        assert not self.errors, "\n".join(self.errors)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def open_page(browser, **context_options) -> Watched:
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 720}, **context_options})
+    return Watched(context.new_page())
+
+
+@pytest.fixture
+def watched(browser):
+    w = open_page(browser)
+    yield w
+    w.page.context.close()

@@ -1,0 +1,208 @@
+"""Model resolution: hub-cache layout, local directories, missing weights, recorded revisions, refusals."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imaudible import caption, compose, models
+from imaudible.models import ModelError, resolve_caption_model, resolve_clap_model, resolve_music_model
+from imaudible.settings import CaptionSettings, MusicSettings
+
+COMMIT = "a" * 40
+OTHER = "b" * 40
+TRANSFORMERS_FILES = {"config.json": b'{"model_type": "musicgen"}', "model.safetensors": b"weights-1",
+                      "tokenizer.json": b"{}"}
+
+
+def make_hub_repo(cache: Path, model_id: str, commit: str, files: dict[str, bytes], refs: dict[str, str]) -> Path:
+    """The Hugging Face cache layout: blobs by hash, snapshots/<commit>/<file> symlinks, refs/<name> -> commit."""
+    repo = cache / ("models--" + model_id.replace("/", "--"))
+    for name, data in files.items():
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(data)
+        link = repo / "snapshots" / commit / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    for ref, target in refs.items():
+        (repo / "refs").mkdir(parents=True, exist_ok=True)
+        (repo / "refs" / ref).write_text(target)
+    return repo / "snapshots" / commit
+
+
+def make_dir(folder: Path, files: dict[str, bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch) -> Path:
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("IMAUDIBLE_CLAP_MODEL", raising=False)
+    return cache
+
+
+def music(**kw) -> MusicSettings:
+    return MusicSettings(**kw)
+
+
+def test_auto_without_weights_is_missing_with_instructions(hub, tmp_path):
+    r = resolve_music_model(music(), gallery_root=tmp_path, recorded={})
+    assert (r.model_id, r.requested, r.available, r.revision, r.path) == (
+        models.DEFAULT_MUSIC_MODEL, "auto", False, "", None)
+    message = r.missing_message()
+    assert "imaudible-site models pull facebook/musicgen-small" in message
+    assert str(hub / "models--facebook--musicgen-small") in message
+    assert "music.model" in message and "\n" not in message
+
+
+def test_hub_cache_snapshot_is_found_by_ref(hub, tmp_path):
+    snapshot = make_hub_repo(hub, "facebook/musicgen-small", COMMIT, TRANSFORMERS_FILES, {"main": COMMIT})
+    r = resolve_music_model(music(), gallery_root=tmp_path, recorded={})
+    assert r.available and r.backend == "transformers"
+    assert r.revision == COMMIT and r.path == snapshot
+    assert r.identity == f"facebook/musicgen-small@{COMMIT}" and r.is_model
+
+
+def test_revision_setting_picks_a_branch_or_a_commit(hub, tmp_path):
+    make_hub_repo(hub, "org/model", COMMIT, TRANSFORMERS_FILES, {"main": COMMIT})
+    make_hub_repo(hub, "org/model", OTHER, TRANSFORMERS_FILES, {"v2": OTHER})
+    assert resolve_music_model(music(model="org/model"), gallery_root=tmp_path, recorded={}).revision == COMMIT
+    assert resolve_music_model(music(model="org/model", revision="v2"), gallery_root=tmp_path,
+                               recorded={}).revision == OTHER
+    assert resolve_music_model(music(model="org/model", revision=OTHER), gallery_root=tmp_path,
+                               recorded={}).revision == OTHER
+    missing = resolve_music_model(music(model="org/model", revision="v3"), gallery_root=tmp_path, recorded={})
+    assert not missing.available
+
+
+def test_snapshot_whose_blobs_are_gone_is_missing(hub, tmp_path):
+    snapshot = make_hub_repo(hub, "org/model", COMMIT, TRANSFORMERS_FILES, {"main": COMMIT})
+    shutil.rmtree(snapshot.parents[1] / "blobs")
+    r = resolve_caption_model(CaptionSettings(model="org/model"), gallery_root=tmp_path, recorded={})
+    assert not r.available
+
+
+def test_missing_weights_keep_the_recorded_revision(hub, tmp_path):
+    recorded = {models.DEFAULT_CAPTION_MODEL: COMMIT}
+    r = resolve_caption_model(CaptionSettings(), gallery_root=tmp_path, recorded=recorded)
+    assert not r.available and r.revision == COMMIT
+    assert r.identity == f"{models.DEFAULT_CAPTION_MODEL}@{COMMIT}"
+
+
+def test_local_directory_relative_to_gallery(hub, tmp_path):
+    gallery = tmp_path / "gallery"
+    folder = make_dir(gallery / "weights" / "mg", TRANSFORMERS_FILES)
+    r = resolve_music_model(music(model="weights/mg"), gallery_root=gallery, recorded={})
+    assert r.available and r.path == folder and r.model_id == str(folder)
+    assert len(r.revision) == 64 and r.identity == f"local@{r.revision}"
+    # the same files elsewhere: same identity (cache keys follow content, not location)
+    moved = shutil.copytree(folder, tmp_path / "elsewhere")
+    assert resolve_music_model(music(model=str(moved)), gallery_root=gallery, recorded={}).identity == r.identity
+    # a changed weight file: a new revision
+    (folder / "model.safetensors").write_bytes(b"weights-2")
+    assert resolve_music_model(music(model="weights/mg"), gallery_root=gallery, recorded={}).revision != r.revision
+
+
+def test_weight_hashes_are_remembered_by_size_and_mtime(hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = make_dir(tmp_path / "mg", TRANSFORMERS_FILES)
+    first = resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision
+    memo = json.loads((tmp_path / "xdg" / "imaudible" / "file-hashes.json").read_text())
+    assert str((folder / "model.safetensors").resolve()) in memo
+    # Same size and mtime, other bytes: the remembered hash is used (a multi-GB file is not re-read) ...
+    weights = folder / "model.safetensors"
+    stat = weights.stat()
+    weights.write_bytes(b"weights-X")
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision == first
+    # ... and a touched file is hashed again.
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision != first
+
+
+def test_missing_local_directory(hub, tmp_path):
+    r = resolve_caption_model(CaptionSettings(model="./nowhere"), gallery_root=tmp_path, recorded={})
+    assert not r.available and r.model_id == str(tmp_path / "nowhere") and r.revision == ""
+    assert "caption.model" in r.missing_message() and "directory" in r.missing_message()
+
+
+def test_only_bin_weights_are_refused(hub, tmp_path):
+    folder = make_dir(tmp_path / "old", {"config.json": b"{}", "pytorch_model.bin": b"pickle"})
+    r = resolve_caption_model(CaptionSettings(model=str(folder)), gallery_root=tmp_path, recorded={})
+    assert not r.available
+    assert ".bin" in r.problem and "safetensors" in r.missing_message()
+
+
+def test_builtin(tmp_path):
+    r = resolve_caption_model(CaptionSettings(model="builtin"), gallery_root=tmp_path, recorded={})
+    assert (r.backend, r.model_id, r.revision, r.available, r.is_model) == (
+        "builtin", "builtin:describer", caption.VERSION, True, False)
+    m = models.builtin_model("music")
+    assert (m.model_id, m.revision) == ("builtin:procedural", compose.VERSION)
+
+
+def test_music_backend_choice(hub, tmp_path, monkeypatch):
+    audiocraft_files = {"state_dict.bin": b"lm", "compression_state_dict.bin": b"codec"}
+    only_ac = make_dir(tmp_path / "ac", audiocraft_files)
+    both = make_dir(tmp_path / "both", {**audiocraft_files, **TRANSFORMERS_FILES})
+    importable = {"audiocraft": False}
+    monkeypatch.setattr(models.importlib.util, "find_spec",
+                        lambda name: object() if importable.get(name) else None)
+    # transformers' layout wins under auto
+    assert resolve_music_model(music(model=str(both)), gallery_root=tmp_path, recorded={}).backend == "transformers"
+    # audiocraft's files alone: usable only when audiocraft can be imported
+    r = resolve_music_model(music(model=str(only_ac)), gallery_root=tmp_path, recorded={})
+    assert not r.available and "audiocraft is not installed" in r.problem
+    importable["audiocraft"] = True
+    r = resolve_music_model(music(model=str(only_ac)), gallery_root=tmp_path, recorded={})
+    assert r.available and r.backend == "audiocraft" and r.identity.startswith("audiocraft:local@")
+    r = resolve_music_model(music(model=str(both), backend="audiocraft"), gallery_root=tmp_path, recorded={})
+    assert r.backend == "audiocraft" and r.available
+    r = resolve_music_model(music(model=str(tmp_path / "ac"), backend="transformers"), gallery_root=tmp_path,
+                            recorded={})
+    assert not r.available
+
+
+def test_bad_model_names(tmp_path):
+    with pytest.raises(ModelError, match="neither a directory nor a Hugging Face model id"):
+        resolve_music_model(music(model="not a model"), gallery_root=tmp_path, recorded={})
+    with pytest.raises(ModelError, match="no built-in clap"):
+        models.builtin_model("clap")
+
+
+def test_clap_model_follows_the_environment(hub, tmp_path, monkeypatch):
+    assert resolve_clap_model().model_id == models.DEFAULT_CLAP_MODEL
+    folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
+    monkeypatch.setenv("IMAUDIBLE_CLAP_MODEL", str(folder))
+    r = resolve_clap_model()
+    assert r.available and r.path == folder and r.kind == "clap"
+
+
+def test_pull_offline_fails_clearly(hub, monkeypatch):
+    pytest.importorskip("huggingface_hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="offline") as info:
+        models.pull("facebook/musicgen-small")
+    assert "imaudible-site models pull facebook/musicgen-small" in str(info.value)
+    with pytest.raises(ModelError, match="not a Hugging Face model id"):
+        models.pull("./some/dir")
+
+
+def test_read_recorded_tolerates_shapes(tmp_path):
+    cache = tmp_path / ".imaudible-cache"
+    assert models.read_recorded(tmp_path) == {}
+    cache.mkdir()
+    (cache / "models.json").write_text(json.dumps({"org/a": COMMIT, "org/b": {"revision": OTHER}, "x": 3}))
+    assert models.read_recorded(tmp_path) == {"org/a": COMMIT, "org/b": OTHER}
+    (cache / "models.json").write_text("{broken")
+    assert models.read_recorded(tmp_path) == {}

@@ -1,0 +1,74 @@
+"""The cache: content keys, atomic results, recovery from leftovers, the build lock."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from imaudible.cache import BuildLocked, Cache, stage_key
+
+
+def test_key_depends_on_every_part():
+    base = stage_key("music", "1", "abc", {"seed": 1, "duration": 3})
+    assert base == stage_key("music", "1", "abc", {"duration": 3, "seed": 1})  # dict order does not matter
+    assert base != stage_key("music", "2", "abc", {"seed": 1, "duration": 3})
+    assert base != stage_key("music", "1", "abd", {"seed": 1, "duration": 3})
+    assert base != stage_key("music", "1", "abc", {"seed": 2, "duration": 3})
+    assert base != stage_key("audio", "1", "abc", {"seed": 1, "duration": 3})
+
+
+def test_put_get_roundtrip(tmp_path):
+    cache = Cache(tmp_path / "c")
+    assert cache.get("ingest", "ab" * 32) is None
+    entry = cache.put("ingest", "ab" * 32, {"width": 3}, {"x.webp": b"123"})
+    again = cache.get("ingest", "ab" * 32)
+    assert again.meta == {"width": 3} and again.read("x.webp") == b"123" and again.path == entry.path
+
+
+def test_corrupt_result_is_a_miss(tmp_path):
+    cache = Cache(tmp_path / "c")
+    entry = cache.put("mood", "cd" * 32, {"v": 1}, {})
+    entry.file("result.json").write_text("{truncated")
+    assert cache.get("mood", "cd" * 32) is None
+    assert cache.put("mood", "cd" * 32, {"v": 1}, {}).meta == {"v": 1}
+
+
+def test_leftovers_of_a_killed_build_are_swept(tmp_path):
+    cache = Cache(tmp_path / "c")
+    half = cache.tmp / "music-deadbeef-xyz"
+    half.mkdir(parents=True)
+    (half / "clip.bin").write_bytes(b"half a clip")
+    with cache.lock():
+        assert not half.exists()
+    assert cache.get("music", "de" * 32) is None
+
+
+def test_recorded_revisions(tmp_path):
+    cache = Cache(tmp_path / "c")
+    assert cache.recorded_revisions() == {}
+    cache.record_revision("facebook/musicgen-small", "a" * 40)
+    assert Cache(tmp_path / "c").recorded_revisions() == {"facebook/musicgen-small": "a" * 40}
+
+
+def _hold_lock(root, ready, seconds):
+    with Cache(root).lock():
+        ready.set()
+        time.sleep(seconds)
+
+
+def test_lock_excludes_a_second_build(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(tmp_path / "c", ready, 1.5))
+    holder.start()
+    assert ready.wait(30)
+    with pytest.raises(BuildLocked):
+        with Cache(tmp_path / "c").lock(timeout=0.3):
+            pass
+    waited = []
+    started = time.monotonic()
+    with Cache(tmp_path / "c").lock(on_wait=lambda: waited.append(True)):
+        elapsed = time.monotonic() - started
+    holder.join()
+    assert waited == [True] and elapsed > 0.2
