@@ -46,9 +46,10 @@ def _load(site_dir: Path, strict: bool):
 def _display(site_dir: Path) -> str:
     manifest = site_dir / MANIFEST_NAME if site_dir.is_dir() else site_dir
     try:
-        return os.path.relpath(manifest)
+        rel = os.path.relpath(manifest)
     except ValueError:
         return str(manifest)
+    return str(manifest.resolve()) if rel.startswith("..") else rel
 
 
 def _guarded(fn, verbose: bool = False):

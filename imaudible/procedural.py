@@ -193,7 +193,7 @@ class Voices:
             if energy == "calm" or bar == self.plan.bars - 1:
                 hits = [(0, 4, root)]
             elif energy == "medium":
-                hits = [(0, 2, root), (2, 1.5, fifth), (3.5, 0.5, root)]
+                hits = [(0, 2.5, root), (2.5, 0.5, root), (3, 1, fifth)]
             else:
                 hits = [(b * 0.5, 0.45, root + (12 if b in (3, 7) else 0)) for b in range(8)]
             for pos, beats, pitch in hits:
@@ -298,7 +298,7 @@ class Voices:
 
     def drums(self, mix, send, rng):
         a = self.mood.arousal
-        kit = drum_kit(self.plan.family, rng)
+        kit = drum_kit(self.plan.tonic, rng)
         beat = self.plan.beat
         every_beat_kick = a > 0.75
         for bar in range(1 if self.plan.bars > 2 else 0, self.plan.bars - 1):
@@ -461,11 +461,12 @@ def lead_voice(note: Note, table, arousal: float) -> np.ndarray:
     return osc(table, note.pitch, seconds, vibrato=vibrato)[:n] * envelope(seconds, attack, release)[:n]
 
 
-def drum_kit(family: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def drum_kit(tonic: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Kick, hat and clap. The kick is tuned: its pitch glides down onto the tonic (41..78 Hz)."""
     sr = SAMPLE_RATE
     t = np.arange(int(0.45 * sr)) / sr
-    tau = 0.035
-    phase = 2 * math.pi * (48 * t + (120 - 48) * tau * (1 - np.exp(-t / tau)))     # pitch glides 120 -> 48 Hz
+    tau, low = 0.035, midi_hz(28 + (tonic - 4) % 12)
+    phase = 2 * math.pi * (low * t + (2.5 * low - low) * tau * (1 - np.exp(-t / tau)))
     kick = np.sin(phase) * envelope(0.45, 0.002, 0.05, decay=0.16)[: len(t)]
     noise = rng.standard_normal(int(0.3 * sr))
     hat = signal.sosfilt(signal.butter(4, 7000, "highpass", fs=sr, output="sos"), noise)[: int(0.12 * sr)]

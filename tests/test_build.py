@@ -205,3 +205,22 @@ def test_concurrent_builds_do_not_corrupt(tmp_path, cli):
     assert tree(shared / "build") == tree(reference / "build")
     result, report = build(cli, shared)
     assert report["totals"]["computed"] == 0
+
+
+def test_builds_without_torch_installed(gallery):
+    """The base install (no torch, no transformers) builds with the built-ins and rebuilds from cache."""
+    blocker = (
+        "import sys\n"
+        "class NoML:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'torch', 'transformers', 'torchaudio', 'audiocraft'}:\n"
+        "            raise ImportError(name + ' is not installed')\n"
+        "sys.meta_path.insert(0, NoML())\n"
+        "from imaudible.cli import main\n"
+        "main()\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-c", blocker, "build", str(gallery), "--quiet"],
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+    assert (gallery / "build" / "gallery.json").is_file()

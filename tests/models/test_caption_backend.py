@@ -1,0 +1,60 @@
+"""BLIP captions through transformers, on a tiny BLIP saved to disk and loaded back by the real code."""
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from imaudible.caption import make_captioner
+from imaudible.models import ModelError, resolve_caption_model
+from imaudible.mood import estimate_mood
+from imaudible.settings import CaptionSettings
+
+pytest.importorskip("torch")
+
+
+def images() -> list[Image.Image]:
+    return [Image.new("RGB", (64, 48), colour) for colour in ((200, 30, 40), (20, 60, 200), (240, 240, 230))]
+
+
+def captioner(tiny_models, tmp_path, **settings):
+    s = CaptionSettings(model=str(tiny_models["blip"]), **settings)
+    resolved = resolve_caption_model(s, gallery_root=tmp_path, recorded={})
+    return make_captioner(resolved, s), resolved
+
+
+def test_captions_batched_cleaned_and_named(tiny_models, tmp_path):
+    pictures = images()
+    moods = [estimate_mood(p) for p in pictures]
+    batched, resolved = captioner(tiny_models, tmp_path, batch_size=2, num_beams=2, max_new_tokens=6)
+    assert (batched.name, batched.revision, batched.is_model) == (resolved.model_id, resolved.revision, True)
+    texts = batched.caption(pictures, moods)
+    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
+    for text in texts:
+        words = text.split()
+        assert text == " ".join(words)                     # no stray whitespace
+        assert all(a.lower() != b.lower() for a, b in zip(words, words[1:]))   # no repeated words
+        assert len(words) <= 6
+        assert text[:1] == text[:1].upper()
+    # batches of 2 (2 + 1) give what one-by-one captioning gives: beam search is deterministic
+    single, _ = captioner(tiny_models, tmp_path, batch_size=1, num_beams=2, max_new_tokens=6)
+    assert [single.caption([p], [m])[0] for p, m in zip(pictures, moods)] == texts
+    model = batched._model
+    batched.caption(pictures[:1], moods[:1])
+    assert batched._model is model                       # loaded once, reused
+    batched.close()
+    assert batched._model is None
+
+
+def test_missing_model_and_bad_input(tiny_models, tmp_path):
+    s = CaptionSettings(model=str(tmp_path / "absent"))
+    with pytest.raises(ModelError, match="not available"):
+        make_captioner(resolve_caption_model(s, gallery_root=tmp_path, recorded={}), s)
+    c, _ = captioner(tiny_models, tmp_path)
+    with pytest.raises(ValueError, match="2 images but 1 moods"):
+        c.caption(images()[:2], [estimate_mood(images()[0])])
+    assert c.caption([], []) == []
+
+
+def test_unknown_device_is_a_clear_error(tiny_models, tmp_path):
+    with pytest.raises(ModelError, match="unknown device 'tpu'"):
+        captioner(tiny_models, tmp_path, device="tpu")

@@ -1,0 +1,90 @@
+"""Site output: theme overrides, hashed assets, Netlify files, layout by mood."""
+from __future__ import annotations
+
+import json
+import re
+
+from .conftest import DEMO, write_gallery
+
+
+def test_gallery_templates_and_static_override_the_theme(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g")
+    (folder / "templates").mkdir()
+    (folder / "templates" / "list.html").write_text(
+        "<!doctype html><title>{{ gallery.title }}</title>{% for a in gallery.artworks %}<p id='{{ a.id }}'>"
+        "{{ a.title }}</p>{% endfor %}<link rel=stylesheet href='{{ root }}{{ asset('gallery.css') }}'>")
+    (folder / "static").mkdir()
+    (folder / "static" / "gallery.css").write_text("body { background: hotpink; }")
+    assert cli("build", folder).exit_code == 0
+    out = folder / "build"
+    page = (out / "list.html").read_text()
+    assert "<p id='the-scream'>The Scream</p>" in page
+    css = re.search(r"href='(assets/gallery\.[0-9a-f]{10}\.css)'", page).group(1)
+    assert (out / css).read_text() == "body { background: hotpink; }"
+    assert re.search(r"assets/gallery\.[0-9a-f]{10}\.js", (out / "index.html").read_text())  # rest of the theme
+
+
+def test_template_error_is_one_line(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g")
+    (folder / "templates").mkdir()
+    (folder / "templates" / "list.html").write_text("{% for a in gallery.artworks %}")
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("error: template")
+    assert "Traceback" not in result.output
+
+
+def test_netlify_files_and_hashed_assets(gallery, cli):
+    assert cli("build", gallery).exit_code == 0
+    out = gallery / "build"
+    headers = (out / "_headers").read_text()
+    assert "Content-Security-Policy: default-src 'self'" in headers
+    assert re.search(r"/assets/\*\n  Cache-Control: public, max-age=31536000, immutable", headers)
+    assert re.search(r"/index.html\n  Cache-Control: public, max-age=0, must-revalidate", headers)
+    data = json.loads((out / "gallery.json").read_text())
+    for art in data["artworks"]:
+        assert re.fullmatch(r"assets/audio/[a-z-]+\.[0-9a-f]{10}\.webm", art["audio"]["webm"])
+        assert f"/{art['audio']['webm']}\n  Content-Type: audio/webm" in headers
+        assert f"/{art['audio']['m4a']}\n  Content-Type: audio/mp4" in headers
+        assert f"/{art['images']['1024']['webp']}\n  Content-Type: image/webp" in headers
+    assert 'publish = "."' in (out / "netlify.toml").read_text()
+    assert (out / "404.html").is_file()
+    for asset in out.joinpath("assets").iterdir():
+        if asset.is_file():
+            assert re.fullmatch(r"[a-z0-9_-]+\.[0-9a-f]{10}\.[a-z0-9]+", asset.name), asset.name
+    # every page references only files that exist
+    for page in list(out.glob("*.html")) + list(out.glob("art/*/index.html")):
+        for ref in re.findall(r'(?:src|href)="([^"#?:]+)"', page.read_text()):
+            if page.name == "404.html" or ref.startswith("/__imaudible"):
+                continue
+            assert (page.parent / ref).resolve().exists(), f"{page.relative_to(out)} -> {ref}"
+
+
+def test_layout_by_mood_orders_rooms_calm_to_intense(tmp_path, cli):
+    arts = [{"file": f"art/{f}", "title": t} for f, t, _, _ in DEMO]
+    folder = write_gallery(tmp_path / "g", artworks=arts, layout={"order": "mood", "per_room": 2})
+    assert cli("build", folder).exit_code == 0
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    rooms = data["layout"]["rooms"]
+    assert [len(r) for r in rooms] == [2, 2]
+    arousal = {a["id"]: a["mood"]["arousal"] for a in data["artworks"]}
+    walk = [i for room in rooms for i in room]
+    assert sorted(walk) == sorted(arousal)
+    assert [arousal[i] for i in walk] == sorted(arousal[i] for i in walk)
+
+
+def test_curator_overrides_reach_the_site(tmp_path, cli):
+    arts = [{"file": "art/starry_night.jpg", "title": "Starry", "caption": "a village under a swirling sky",
+             "mood": {"valence": 0.9, "arousal": 0.1}},
+            {"file": "art/the_scream.jpg", "title": "Scream", "prompt": "solo cello, slow, grieving"}]
+    folder = write_gallery(tmp_path / "g", artworks=arts)
+    result = cli("build", folder, "--report", folder / "r.json")
+    assert result.exit_code == 0
+    data = {a["id"]: a for a in json.loads((folder / "build" / "gallery.json").read_text())["artworks"]}
+    starry, scream = data["starry-night"], data["the-scream"]
+    assert starry["caption"] == "a village under a swirling sky" and starry["models"]["caption"] == "curator"
+    assert "swirling sky" in starry["prompt"]
+    assert (starry["mood"]["valence"], starry["mood"]["arousal"]) == (0.9, 0.1)
+    assert scream["prompt"] == "solo cello, slow, grieving"
+    report = json.loads((folder / "r.json").read_text())
+    assert report["artworks"]["starry-night"]["stages"]["caption"]["status"] == "skipped"
