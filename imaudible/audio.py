@@ -48,9 +48,7 @@ def finish(clip: Clip, settings: AudioSettings) -> Clip:
     if clip.sample_rate != SAMPLE_RATE:
         g = math.gcd(SAMPLE_RATE, clip.sample_rate)
         x = signal.resample_poly(x, SAMPLE_RATE // g, clip.sample_rate // g, axis=1)
-    if x.shape[1] > 64:
-        x = signal.sosfiltfilt(signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos"), x, axis=1)
-    x -= x.mean(axis=1, keepdims=True)
+    x = remove_dc(x)
     if settings.loop:
         x = make_loop(x, settings.fade_out)
     else:
@@ -88,18 +86,31 @@ def make_loop(x: np.ndarray, crossfade: float) -> np.ndarray:
 
 
 def normalise(x: np.ndarray, target_lufs: float, ceiling_dbtp: float, circular: bool = False) -> np.ndarray:
-    """Gain to the loudness target and a look-ahead true-peak limiter, repeated until both hold."""
+    """Gain to the loudness target and a look-ahead true-peak limiter, repeated until both hold.
+
+    Limiting an asymmetric waveform leaves a DC offset, so each round also removes DC (a constant for
+    loops, whose seam must stay intact; a 10 Hz high-pass otherwise) and trims any peak that creates.
+    """
     level = integrated_loudness(x)
     if not math.isfinite(level):
         return x                                     # silence: nothing to normalise
     ceiling = 10 ** ((ceiling_dbtp - PEAK_MARGIN_DB) / 20)
     for _ in range(6):
-        x = x * 10 ** ((target_lufs - level) / 20)
-        x = limit(x, ceiling, circular)
+        x = limit(x * 10 ** ((target_lufs - level) / 20), ceiling, circular)
+        x = x - x.mean(axis=1, keepdims=True) if circular else remove_dc(x)
+        peak = true_peak(x)
+        if peak > ceiling:
+            x *= ceiling / peak
         level = integrated_loudness(x)
         if abs(level - target_lufs) < 0.05:
             break
     return x
+
+
+def remove_dc(x: np.ndarray) -> np.ndarray:
+    if x.shape[1] <= 64:
+        return x - x.mean(axis=1, keepdims=True)
+    return signal.sosfiltfilt(signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos"), x, axis=1)
 
 
 def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
@@ -113,11 +124,7 @@ def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
     # Each smoothed value averages minima whose windows all contain this sample: never above `need`.
     gain = ndimage.minimum_filter1d(need, size=2 * width + 1, mode=mode)
     gain = ndimage.uniform_filter1d(gain, size=width, mode=mode)
-    y = x * gain
-    over = true_peak(y)
-    if over > ceiling:                               # the gain's own ripple: settle the rest with a trim
-        y *= ceiling / over
-    return y
+    return x * gain
 
 
 # --- measurement ----------------------------------------------------------------------------------------------
@@ -177,7 +184,7 @@ def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
         webm, m4a = Path(tmp) / "a.webm", Path(tmp) / "a.m4a"
         _ffmpeg([*_raw_input(clip),
-                 "-c:a", "libopus", "-b:a", f"{settings.opus_bitrate}k", "-vbr", "on", *common,
+                 "-c:a", "libopus", "-b:a", f"{settings.opus_bitrate}k", "-vbr", "constrained", *common,
                  "-cues_to_front", "1", "-f", "webm", str(webm),
                  "-c:a", "aac", "-b:a", f"{settings.aac_bitrate}k", *common,
                  "-movflags", "+faststart", "-f", "ipod", str(m4a)],

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 
 from PIL import Image
 
-from .mood import Mood
+from .mood import Mood, hex_to_lab
 
 if TYPE_CHECKING:
     from .settings import CaptionSettings
@@ -60,7 +60,8 @@ def describe(mood: Mood) -> str:
     energy = _energy_phrase(mood)
     words = [w for w in mood.words if w not in energy][:2]
     feeling = " and ".join(words) if words else "balanced"
-    return f"{colours}, {light}. The energy is {energy} and the mood {feeling}."
+    joiner = ", and" if "," in energy else " and"
+    return f"{colours}, {light}. The energy is {energy}{joiner} the mood {feeling}."
 
 
 def _colour_phrase(mood: Mood) -> str:
@@ -71,9 +72,13 @@ def _colour_phrase(mood: Mood) -> str:
     if not names:
         return f"{tone} tones"
     if len(names) == 1:
-        return f"{tone} {names[0]} tones fill the frame"
-    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
-    return f"{tone} tones of {listed}"
+        text = f"{tone} {names[0]} tones fill the frame"
+    else:
+        text = f"{tone} tones of " + ", ".join(names[:-1]) + f" and {names[-1]}"
+    accents = [p for p in mood.palette if p.name not in names and _chroma(p.hex) > 30]
+    if accents:
+        text += f", with touches of {max(accents, key=lambda p: _chroma(p.hex)).name}"
+    return text
 
 
 def _light_phrase(mood: Mood) -> str:
@@ -94,6 +99,11 @@ def _energy_phrase(mood: Mood) -> str:
     elif mood.edge_density < 0.08:
         base += ", with smooth, open areas"
     return base
+
+
+def _chroma(hex_colour: str) -> float:
+    lab = hex_to_lab(hex_colour)
+    return float((lab[1] ** 2 + lab[2] ** 2) ** 0.5)
 
 
 # --- clean-up of model captions -----------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def ingest(path: Path, settings: ImageSettings) -> IngestResult:
         sha256=hashlib.sha256(data).hexdigest(),
         width=width,
         height=height,
-        derivatives=_derivatives(base, width, height, settings),
+        derivatives=_derivatives(base, width, height, settings, name),
         analysis=_resize_to_edge(base, width, height, ANALYSIS_EDGE),
         notes=notes,
     )
@@ -257,15 +257,18 @@ def _resize_to_edge(base: Image.Image, width: int, height: int, edge: int) -> Im
     return base.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _derivatives(base: Image.Image, width: int, height: int, settings: ImageSettings) -> list[Derivative]:
+def _derivatives(base: Image.Image, width: int, height: int, settings: ImageSettings, name: str) -> list[Derivative]:
     edges = [(str(size), size) for size in settings.sizes] + [("thumb", settings.thumbnail)]
     encoded: dict[tuple[int, int], dict[str, bytes]] = {}  # small originals give equal sizes: encode once
     result = []
-    for name, edge in edges:
+    for label, edge in edges:
         size = _target_size(width, height, edge)
         if size not in encoded:
-            encoded[size] = _encode(_resize_to_edge(base, width, height, edge), settings.quality)
-        result += [Derivative(name, fmt, size[0], size[1], data) for fmt, data in encoded[size].items()]
+            try:
+                encoded[size] = _encode(_resize_to_edge(base, width, height, edge), settings.quality)
+            except (OSError, ValueError) as exc:  # e.g. WebP's 16383 px limit
+                raise ImageError(f"cannot encode '{name}' at {size[0]}x{size[1]}: {' '.join(str(exc).split())}") from None
+        result += [Derivative(label, fmt, size[0], size[1], data) for fmt, data in encoded[size].items()]
     return result
 
 

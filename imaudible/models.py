@@ -113,6 +113,9 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         return builtin_model(kind)
     name = DEFAULTS[kind] if requested == "auto" else requested
     local = local_dir_for(name, Path(gallery_root))
+    as_dir = os.path.abspath(Path(gallery_root) / os.path.expanduser(name))
+    if local is None and as_dir in recorded:  # a local directory seen before, now gone (not a hub id)
+        local = Path(as_dir)
     if local is not None:
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
         rev_of = _local_revision
@@ -120,7 +123,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         if not _HUB_ID.match(name):
             raise ModelError(f"{SETTING_NAMES[kind]}: '{name}' is neither a directory nor a Hugging Face model id")
         model_id, cache = name, hub_cache_dir()
-        searched = (str(cache / _repo_folder(name)),)
+        searched = (str(cache / _repo_folder(name)),) + ((as_dir,) if requested != "auto" else ())
         snapshot = _hub_snapshot(cache, name, revision)
         rev_of = (lambda p: p.name)   # the snapshot folder is named by the commit hash
     chosen, problem = _choose_backend(kind, backend, snapshot)

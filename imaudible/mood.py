@@ -7,11 +7,13 @@ J. Exp. Psychol. General 123(4)), whose standardised coefficients are
     arousal  = -0.31 * brightness + 0.60 * saturation
 
 with brightness and saturation as Munsell value and chroma, here CIELAB L* and C* (their perceptual
-analogues), each turned into a z-score against typical values for paintings and photographs.
+analogues), each turned into a z-score against reference means and spreads (`REFERENCE`, set by hand to
+centre typical paintings and photographs; not fitted to ratings) and squashed into 0..1 by a logistic.
 Refinements, each a small standardised weight on top of that:
 
 - colourfulness (Hasler & Süsstrunk 2003, "Measuring colourfulness in natural images", SPIE 5007) adds a
-  little pleasure: colourful images are preferred to drab ones at equal lightness;
+  little pleasure: more colourful renderings of a scene tend to be preferred (e.g. Yendrikhovskij,
+  Blommaert & de Ridder 1998, "Perceptually optimal color reproduction", SPIE 3299);
 - hue warmth, the warm-cool index of Ou, Luo, Woodcock & Wright (2004, "A study of colour emotion and
   colour preference, Part I", Color Res. Appl. 29(3)), adds arousal: warm hues are judged more active
   (also Wilms & Oberfeld 2018, "Color and emotion: effects of hue, saturation, and brightness");
@@ -37,7 +39,7 @@ PALETTE_SIZE = 5
 PALETTE_SAMPLE = 6000
 EDGE_THRESHOLD = 6.0         # L* units per pixel (Sobel magnitude) that counts as an edge at ANALYSIS_EDGE
 
-# (mean, standard deviation) of each feature over typical paintings and photographs: the z-score reference.
+# (mean, spread) of each feature for typical paintings and photographs, set by hand: the z-score reference.
 REFERENCE = {
     "brightness": (0.50, 0.14),
     "saturation": (0.22, 0.10),
@@ -66,21 +68,20 @@ LOW, HIGH = 0.42, 0.58
 
 # Everyday colour names for palette entries (sRGB hex).
 NAMED_COLOURS = {
-    "black": "#101010", "charcoal": "#36454f", "dark grey": "#555555", "grey": "#8a8a8a",
-    "silver": "#c0c0c0", "white": "#f5f5f5", "ivory": "#fffff0", "cream": "#f3e9c6",
-    "beige": "#d9c8a5", "sand": "#c2b280", "tan": "#b48c5e", "khaki": "#a99a61",
-    "brown": "#7b4a26", "dark brown": "#4a2c17", "umber": "#635147", "rust": "#a8461c",
-    "terracotta": "#c65d3b", "ochre": "#cc8a1e", "mustard": "#d2a82a", "gold": "#e0b32c",
-    "yellow": "#f2d92b", "lemon": "#f6ef7a", "orange": "#ee7f1b", "peach": "#f7b98b",
-    "coral": "#f0735a", "salmon": "#e98a78", "red": "#cc2427", "crimson": "#9e1b32",
-    "maroon": "#6b1a22", "pink": "#f2a0b5", "rose": "#d35d7e", "magenta": "#c0268e",
-    "plum": "#6e2e5e", "purple": "#6a3d9a", "violet": "#8a5cc7", "lavender": "#b9a6dc",
-    "indigo": "#33306e", "navy": "#1b2650", "blue": "#2a5cb8", "cobalt": "#1f4fa3",
-    "royal blue": "#3550e0", "ultramarine": "#2b2fa8", "azure": "#3b8fe0", "sky blue": "#86bde6", "pale blue": "#bcd6ea", "slate blue": "#5a6f99", "steel blue": "#4a7090",
-    "lilac": "#c8a2c8", "mauve": "#a7849d", "dusty blue": "#6c8ba6", "slate grey": "#6e7f8a",
-    "dark slate": "#2f3f4f", "grey green": "#7a8c78", "forest green": "#2f5a36", "teal": "#1f7a7a", "turquoise": "#3cbcb4", "aqua": "#8fd6d0", "sea green": "#3b8f6e",
-    "green": "#3a8a3a", "dark green": "#1f4a2a", "olive": "#6b6b2a", "moss": "#7a8a3e",
-    "sage": "#9cae88", "lime": "#a6cf3c", "mint": "#b8e3c1",
+    "black": "#101010", "charcoal": "#36454f", "dark grey": "#555555", "grey": "#8a8a8a", "silver": "#c0c0c0",
+    "white": "#f5f5f5", "ivory": "#fffff0", "cream": "#f3e9c6", "beige": "#d9c8a5", "sand": "#c2b280",
+    "tan": "#b48c5e", "khaki": "#a99a61", "brown": "#7b4a26", "dark brown": "#4a2c17", "umber": "#635147",
+    "rust": "#a8461c", "terracotta": "#c65d3b", "ochre": "#cc8a1e", "mustard": "#d2a82a", "gold": "#e0b32c",
+    "yellow": "#f2d92b", "lemon": "#f6ef7a", "orange": "#ee7f1b", "peach": "#f7b98b", "coral": "#f0735a",
+    "salmon": "#e98a78", "red": "#cc2427", "crimson": "#9e1b32", "maroon": "#6b1a22", "pink": "#f2a0b5",
+    "rose": "#d35d7e", "magenta": "#c0268e", "plum": "#6e2e5e", "purple": "#6a3d9a", "violet": "#8a5cc7",
+    "lavender": "#b9a6dc", "indigo": "#33306e", "navy": "#1b2650", "blue": "#2a5cb8", "cobalt": "#1f4fa3",
+    "royal blue": "#3550e0", "ultramarine": "#2b2fa8", "azure": "#3b8fe0", "sky blue": "#86bde6",
+    "pale blue": "#bcd6ea", "slate blue": "#5a6f99", "steel blue": "#4a7090", "lilac": "#c8a2c8",
+    "mauve": "#a7849d", "dusty blue": "#6c8ba6", "slate grey": "#6e7f8a", "dark slate": "#2f3f4f",
+    "grey green": "#7a8c78", "forest green": "#2f5a36", "teal": "#1f7a7a", "turquoise": "#3cbcb4",
+    "aqua": "#8fd6d0", "sea green": "#3b8f6e", "green": "#3a8a3a", "dark green": "#1f4a2a", "olive": "#6b6b2a",
+    "moss": "#7a8a3e", "sage": "#9cae88", "lime": "#a6cf3c", "mint": "#b8e3c1",
 }
 
 
@@ -198,7 +199,8 @@ def tempo_bpm(mood: Mood) -> int:
 def mode_name(mood: Mood) -> str:
     """Valence picks the mode, from the darkest (harmonic minor) to the brightest (lydian)."""
     v = mood.valence
-    for limit, name in ((0.22, "harmonic minor"), (0.40, "aeolian"), (0.48, "dorian"), (0.55, "mixolydian"), (0.75, "ionian")):
+    bands = ((0.22, "harmonic minor"), (0.40, "aeolian"), (0.48, "dorian"), (0.55, "mixolydian"), (0.75, "ionian"))
+    for limit, name in bands:
         if v < limit:
             return name
     return "lydian"

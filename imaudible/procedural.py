@@ -2,9 +2,11 @@
 
 How the mood is played:
 - valence picks the mode (harmonic minor, aeolian, dorian, mixolydian, ionian, lydian; `mood.mode_name`) and
-  with it the chord progressions; calm moods colour their chords with added ninths;
+  with it the chord progressions, which give the tonic half the bars; the tonic chord stays a plain triad,
+  the others take an added ninth when calm or a seventh in the ambivalent middle;
 - arousal sets tempo (`mood.tempo_bpm`), rhythmic density (melody cells, arpeggio subdivision, bass
-  pattern, drums above the middle), dynamics (velocity and accents) and the reverb's length;
+  pattern from a tonic pedal to driving eighths, drums above the middle, with the kick tuned to the
+  tonic), dynamics (velocity and accents) and the reverb's length;
 - brightness sets the register of melody, arpeggio and pads;
 - saturation sets how rich the wavetables are (partials and spectral slope); the palette's dominant hue
   picks the instrument family (`mood.timbre_family`) and, after Scriabin's colour-key wheel, the tonic.
@@ -29,7 +31,7 @@ from .mood import Mood, dominant_hue, is_major, mode_name, tempo_bpm, timbre_fam
 
 VERSION = "1"
 SAMPLE_RATE = 48000
-TABLE_SIZE = 4096
+TABLE_SIZE = 16384          # large enough that reading without interpolation stays ~-55 dB clean
 PEAK = 0.8
 
 MODES = {
@@ -184,16 +186,16 @@ class Voices:
                 self.add(mix, send, pad_voice(note, dull, bright, attack, release, bar), note, gain, 0.9)
 
     def bass(self, mix, send, rng):
+        """Calm: a tonic pedal under every chord. Medium: root, root, octave. Busy: driving eighths."""
         table = harmonic_table((1.0, 0.35, 0.12, 0.05))
         beat, energy = self.plan.beat, self.plan.energy
         for bar in range(self.plan.bars):
-            root = self.pitch(self.plan.chords[bar])
+            root = self.pitch(0 if energy == "calm" else self.plan.chords[bar])
             root = 34 + (root - 34) % 12
-            fifth = root + 7 if root + 7 <= 47 else root - 5
             if energy == "calm" or bar == self.plan.bars - 1:
                 hits = [(0, 4, root)]
             elif energy == "medium":
-                hits = [(0, 2.5, root), (2.5, 0.5, root), (3, 1, fifth)]
+                hits = [(0, 2.5, root), (2.5, 0.5, root), (3, 1, root + 12)]
             else:
                 hits = [(b * 0.5, 0.45, root + (12 if b in (3, 7) else 0)) for b in range(8)]
             for pos, beats, pitch in hits:
@@ -205,7 +207,7 @@ class Voices:
                 release = 0.08 if energy == "busy" else 0.25
                 voice = osc(table, note.pitch, length + release) * envelope(length + release, 0.012, release,
                                                                             decay=1.5 + 2 * (energy == "calm"))
-                self.add(mix, send, voice, note, 0.30, 0.1)
+                self.add(mix, send, voice, note, 0.22 if energy == "busy" else 0.28, 0.1)
 
     def keys(self, mix, send, rng):
         step = {"calm": 1.0, "medium": 0.5, "busy": 0.5 if self.mood.arousal < 0.82 else 0.25}[self.plan.energy]
@@ -227,7 +229,7 @@ class Voices:
                 pitch = chord[pattern[k % len(pattern)] % len(chord)]
                 k += 1
                 note = Note(start, length, pitch, self.velocity(pos, rng, 0.9), pan=0.35 if k % 2 else -0.35)
-                self.add(mix, send, pluck(note, body, tine, decay), note, 0.16, 0.6)
+                self.add(mix, send, pluck(note, body, tine, decay), note, 0.22 if step >= 1 else 0.16, 0.6)
 
     def melody(self, mix, send, rng):
         """Two-bar motifs in the form A A B A (A restated over new chords), closing on the tonic."""
@@ -370,9 +372,9 @@ def pad_tables(family: str, richness: float):
 def keys_tables(family: str, richness: float):
     """(body, tine): the body rings, the tine gives the attack its brightness and decays fast."""
     if family == "green":                       # marimba: the fourth partial is the bar's first overtone
-        return harmonic_table((1.0, 0.0, 0.02)), harmonic_table((0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3))
+        return harmonic_table((1.0, 0.0, 0.02)), harmonic_table((0.0,) * 3 + (1.0,) + (0.0,) * 5 + (0.3,))
     if family == "cool":                        # electric piano: a bell-like tine over a round body
-        return harmonic_table((1.0, 0.2, 0.05)), harmonic_table((0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4))
+        return harmonic_table((1.0, 0.2, 0.05)), harmonic_table((0.2,) + (0.0,) * 5 + (1.0,) + (0.0,) * 6 + (0.4,))
     partials = int(4 + 8 * richness)
     return harmonic_table((1.0, 0.3, 0.1, 0.05)), harmonic_table(spectrum(partials, 1.7 - 0.5 * richness))
 
@@ -465,9 +467,9 @@ def drum_kit(tonic: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Kick, hat and clap. The kick is tuned: its pitch glides down onto the tonic (41..78 Hz)."""
     sr = SAMPLE_RATE
     t = np.arange(int(0.45 * sr)) / sr
-    tau, low = 0.035, midi_hz(28 + (tonic - 4) % 12)
-    phase = 2 * math.pi * (low * t + (2.5 * low - low) * tau * (1 - np.exp(-t / tau)))
-    kick = np.sin(phase) * envelope(0.45, 0.002, 0.05, decay=0.16)[: len(t)]
+    tau, low = 0.01, midi_hz(28 + (tonic - 4) % 12)
+    phase = 2 * math.pi * (low * t + 0.8 * low * tau * (1 - np.exp(-t / tau)))    # from 1.8x down to `low`
+    kick = np.sin(phase) * envelope(0.45, 0.002, 0.05, decay=0.12)[: len(t)]
     noise = rng.standard_normal(int(0.3 * sr))
     hat = signal.sosfilt(signal.butter(4, 7000, "highpass", fs=sr, output="sos"), noise)[: int(0.12 * sr)]
     hat = hat / np.abs(hat).max() * envelope(0.12, 0.001, 0.03, decay=0.025)[: len(hat)]

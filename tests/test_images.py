@@ -248,3 +248,8 @@ def test_real_paintings(tmp_path):
             assert (result.width, result.height) == original.size
         assert len(result.derivatives) == 6
         assert max(result.analysis.size) <= 512
+
+
+def test_derivative_over_the_webp_limit_is_a_clear_error(tmp_path):
+    path = save(tmp_path, "wide.png", Image.new("RGB", (17000, 2), "red"))
+    assert_refused(path, "cannot encode", "17000x2", settings=ImageSettings(sizes=(17000,)))

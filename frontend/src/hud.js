@@ -34,6 +34,7 @@ export class Hud {
       $("plaque-more").textContent = open ? "Less" : "More";
     });
     $("volume")?.addEventListener("input", (e) => actions.volume(Number(e.target.value) / 100));
+    $("help")?.addEventListener("close", () => $("help-button")?.setAttribute("aria-expanded", "false"));
     document.body.classList.toggle("touch", Boolean(touch));
     onChange((keys) => this.render(keys));
     this.render(Object.keys(state));

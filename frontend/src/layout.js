@@ -147,8 +147,8 @@ export function viewpoint(p, aspect = 16 / 9) {
   const x = p.centre[0] + p.normal[0] * dist;
   const z = p.centre[1] + p.normal[1] * dist;
   const yaw = Math.atan2(p.normal[0], p.normal[1]);
-  const pitch = Math.atan2(p.centreY - DIMS.eye, dist) - 0.03; // shown a little high: the player bar is below
-  return { x, z, yaw, pitch, dist };
+  // Level gaze: a tilted camera would draw the frame as a trapezoid at this close range.
+  return { x, z, yaw, pitch: 0, dist };
 }
 
 function wallBoxes(rooms, width) {
@@ -186,10 +186,12 @@ export function planGallery(data) {
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const ids = roomIds(data);
   const sizesById = new Map(data.artworks.map((a) => [a.id, paintingSize(a)]));
-  // Room width from a typical work; a wider one goes on a long wall (hangRoom deepens the room until it fits).
+  // Room width: room for a typical work on each side of a doorway, and for a full room to be about square
+  // (its walls, ~4 widths, hold its works). Wider works go on the long walls: hangRoom deepens the room.
   const prints = [...sizesById.values()].map(footprint).sort((a, b) => a - b);
   const typical = prints[Math.floor(prints.length / 2)] || 1;
-  const width = Math.min(10, Math.max(7.5, DIMS.doorWidth + 2 * (typical + 2 * DIMS.cornerMargin)));
+  const fullest = Math.max(...ids.map((r) => r.reduce((a, id) => a + footprint(sizesById.get(id)) + DIMS.minGap, 0)));
+  const width = Math.min(14, Math.max(7.5, Math.min(10, DIMS.doorWidth + 2 * (typical + 2 * DIMS.cornerMargin)), (fullest + DIMS.doorWidth) / 4));
   const rooms = [];
   const paintings = [];
   let x0 = 0;

@@ -1,10 +1,12 @@
 // Entry point of the 3D gallery: reads the site data, falls back to the list view without WebGL 2, and
 // otherwise wires the scene, the visitor, the input, the music and the HUD together.
-import { PerspectiveCamera, Raycaster, Vector2, Vector3, WebGLRenderer } from "three";
+import { PerspectiveCamera, WebGLRenderer } from "three";
 import { AudioDeck } from "./audio.js";
 import { Controls } from "./controls.js";
+import { debugApi } from "./debug.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
+import { makePicker } from "./picker.js";
 import { DIMS, entranceView, planGallery, roomAt, viewpoint } from "./layout.js";
 import { buildScene, showRoomsNear } from "./scene.js";
 import { state, update } from "./state.js";
@@ -69,6 +71,8 @@ async function start() {
   const visitor = new Visitor(camera, plan);
   let dirty = true;
   let readyPending = false;
+  let markReady;
+  const readyOnce = new Promise((resolveReady) => (markReady = resolveReady));
   let frameWaiters = [];
   let viewChanged = true;
   let gazeAt = 0;
@@ -97,26 +101,7 @@ async function start() {
     },
   });
 
-  const raycaster = new Raycaster();
-  raycaster.far = 40;
-  const ndc = new Vector2();
-  function pick(clientX, clientY) {
-    const rect = canvas.getBoundingClientRect();
-    if (clientX === null) ndc.set(0, 0);
-    else ndc.set(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
-    raycaster.setFromCamera(ndc, camera);
-    const targets = built.pickables.filter(isShown);
-    const hit = raycaster.intersectObjects(targets, false)[0];
-    if (!hit) return null;
-    const id = hit.object.userData.paintingId;
-    if (id) return { paintingId: id, distance: hit.distance };
-    if (hit.point.y < 0.02) return { floor: [hit.point.x, hit.point.z] };
-    return {};
-  }
-  function isShown(m) {
-    for (let o = m; o; o = o.parent) if (!o.visible) return false;
-    return true;
-  }
+  const pick = makePicker(canvas, camera, built.pickables);
 
   let hud;
   function focus(id, { announce = true } = {}) {
@@ -178,6 +163,7 @@ async function start() {
     prev: step(-1),
     activate(id, how) {
       tour.stop("Tour stopped.");
+      hud.hint("");
       focus(id);
       if (how === "tap") goTo(id);
       togglePlay(id === state.playingId ? null : id);
@@ -200,6 +186,7 @@ async function start() {
     interrupt() {
       if (visitor.gliding) visitor.cancelGlide();
       tour.stop("Tour stopped.");
+      hud.hint("");
     },
     lockChanged: (locked) => update({ pointerLocked: locked }),
   };
@@ -237,7 +224,9 @@ async function start() {
   function enterRoom(room) {
     update({ currentRoom: room });
     showRoomsNear(built, room);
-    textures.ensure(room).then(() => {
+    // Neighbours are prefetched once this room is on screen, so they never delay the first view.
+    Promise.all([textures.ensure(room), readyOnce]).then(() => {
+      if (state.currentRoom !== room) return;
       textures.ensure(room + 1);
       textures.ensure(room - 1);
     });
@@ -281,6 +270,7 @@ async function start() {
       readyPending = false;
       performance.mark("imaudible:ready");
       update({ ready: true });
+      markReady();
       hud.hint(
         document.body.classList.contains("touch")
           ? "Drag to look around · walk with the joystick or tap the floor · tap a painting to hear its music"
@@ -314,52 +304,7 @@ async function start() {
     play: (id) => deck.play(id),
     pause: () => deck.pause(),
     tour,
-    debug: {
-      /** Stand in front of painting `id` at once (tests); resolves after the next rendered frame. */
-      aimAt(id) {
-        const p = hung.get(id);
-        if (!p) throw new Error(`no painting ${id}`);
-        visitor.place(viewpoint(p, camera.aspect));
-        focus(id);
-        afterMove(performance.now());
-        return textures.ensure(p.room).then(rendered);
-      },
-      /** The painting at the centre of the view, or null. */
-      facing() {
-        return pick(null)?.paintingId ?? null;
-      },
-      /** The on-screen box of painting `id`'s canvas (without frame), in CSS pixels. */
-      bounds(id) {
-        const p = hung.get(id);
-        const { w, h } = p.size;
-        const along = [p.normal[1], -p.normal[0]]; // along the wall
-        const r = canvas.getBoundingClientRect();
-        const xs = [];
-        const ys = [];
-        for (const [a, b] of [[-1, -1], [1, -1], [1, 1], [-1, 1]]) {
-          const v = new Vector3(p.centre[0] + (along[0] * a * w) / 2, p.centreY + (b * h) / 2, p.centre[1] + (along[1] * a * w) / 2).project(camera);
-          xs.push(r.left + ((v.x + 1) / 2) * r.width);
-          ys.push(r.top + ((1 - v.y) / 2) * r.height);
-        }
-        return { left: Math.min(...xs), right: Math.max(...xs), top: Math.min(...ys), bottom: Math.max(...ys) };
-      },
-      /** Where painting `id`'s centre is on screen, in CSS pixels. */
-      project(id) {
-        const p = hung.get(id);
-        const v = new Vector3(p.centre[0], p.centreY, p.centre[1]).project(camera);
-        const r = canvas.getBoundingClientRect();
-        return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height, inView: Math.abs(v.x) < 1 && Math.abs(v.y) < 1 && v.z < 1 };
-      },
-      audio: () => deck.describe(),
-      rendered,
-      view: () => ({ x: visitor.x, z: visitor.z, yaw: visitor.yaw, pitch: visitor.pitch, room: state.currentRoom }),
-      place(view) {
-        visitor.place(view);
-        afterMove(performance.now());
-        return rendered();
-      },
-      plan: () => ({ width: plan.width, rooms: plan.rooms.map((r) => ({ x0: r.x0, x1: r.x1, ids: r.ids })) }),
-    },
+    debug: debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered }),
   });
 }
 

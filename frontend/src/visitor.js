@@ -7,6 +7,9 @@ const RUN = 4.2;
 const TURN = 1.9; // rad/s for keyboard turning
 const MAX_PITCH = 1.25;
 
+// Visitors who asked for less motion are taken to a painting at once instead of gliding there.
+const REDUCED_MOTION = typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+
 const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2);
 
 function angleLerp(a, b, t) {
@@ -74,7 +77,7 @@ export class Visitor {
         lengths,
         total,
         time: 0,
-        duration: Math.min(4, Math.max(0.6, total / 3)),
+        duration: REDUCED_MOTION ? 0.05 : Math.min(4, Math.max(0.6, total / 3)),
         from: { yaw: this.yaw, pitch: this.pitch },
         target,
         resolve,

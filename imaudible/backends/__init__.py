@@ -50,11 +50,12 @@ def half_precision(device: str) -> bool:
     return device.startswith("cuda")
 
 
-def load_options(resolved, device: str) -> dict:
-    """Keyword arguments for every `from_pretrained` call: local files, safetensors, no remote code."""
+def load_options(resolved, device: str, *, half: bool | None = None) -> dict:
+    """Keyword arguments for every `from_pretrained` call: local files, safetensors, no remote code; fp16
+    where `half` (default: `half_precision(device)`)."""
     torch = require_torch()
     options = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
-    if half_precision(device):
+    if half_precision(device) if half is None else half:
         import transformers
         major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
         options["dtype" if (major, minor) >= (4, 56) else "torch_dtype"] = torch.float16

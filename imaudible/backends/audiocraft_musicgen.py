@@ -94,7 +94,8 @@ class AudiocraftComposer:
         frames = math.ceil(duration * self.frame_rate) + 1
         self._model.set_generation_params(use_sampling=True, top_k=min(int(top_k), card), top_p=0.0,
                                           temperature=float(temperature), duration=frames / self.frame_rate,
-                                          cfg_coef=float(guidance), extend_stride=EXTEND_STRIDE_S)
+                                          cfg_coef=float(guidance),
+                                          extend_stride=min(EXTEND_STRIDE_S, 0.6 * self._model.max_duration))
         generators = [torch.Generator(device=self.device).manual_seed(take_seed(requests[r].settings.seed, t))
                       for r, t in rows]
         with _per_row_sampling(generators):

@@ -81,7 +81,7 @@ class MusicgenComposer:
 
     def __init__(self, resolved: "ResolvedModel", settings: "MusicSettings", *,
                  clap: "ResolvedModel | None" = None, window_s: float = WINDOW_S, prompt_s: float = PROMPT_S,
-                 crossfade_s: float = CROSSFADE_S):
+                 crossfade_s: float = CROSSFADE_S, half: bool | None = None):
         if not resolved.available or resolved.path is None:
             raise ModelError(resolved.missing_message())
         if not 0 < crossfade_s <= prompt_s < window_s:
@@ -90,7 +90,7 @@ class MusicgenComposer:
         self.name, self.revision = resolved.model_id, resolved.revision
         self.device = choose_device(settings.device)
         self.window_s, self.prompt_s, self.crossfade_s = window_s, prompt_s, crossfade_s
-        self._clap_resolved = clap
+        self._clap_resolved, self.half = clap, half   # half: None = fp16 on CUDA only
         self._model = self._processor = self._ranker = None
         self.choices: list[TakeChoice] = []   # one per request of the last batches, for reports
 
@@ -106,7 +106,7 @@ class MusicgenComposer:
             config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             model_class = _model_class(config.model_type)
             self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-            model = model_class.from_pretrained(path, **load_options(self.resolved, self.device))
+            model = model_class.from_pretrained(path, **load_options(self.resolved, self.device, half=self.half))
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load music model '{self.name}' from {path}: "
                              f"{str(exc).strip().splitlines()[0]}") from None

@@ -27,10 +27,13 @@ CHROMIUM_FLAGS = [
 NO_WEBGL_FLAGS = ["--disable-3d-apis", "--disable-webgl", "--disable-webgl2"]
 
 # Four demo paintings (landscape, portrait, tiny square, square), two per room: two rooms and a doorway.
+# The first two get longer music, so a piece is still playing while a test checks it; the other two
+# end soon, so the guided tour moves on quickly.
 ARTWORKS = [
     {"file": "art/starry_night.jpg", "title": "The Starry Night", "artist": "Vincent van Gogh", "year": "1889",
-     "size_cm": [92.1, 73.7]},
-    {"file": "art/the_scream.jpg", "title": "The Scream", "artist": "Edvard Munch", "year": "1893"},
+     "size_cm": [92.1, 73.7], "music": {"duration": 12}},
+    {"file": "art/the_scream.jpg", "title": "The Scream", "artist": "Edvard Munch", "year": "1893",
+     "music": {"duration": 12}},
     {"file": "art/water_lilies.jpg", "title": "Water Lilies (detail)", "artist": "Claude Monet", "year": "c. 1916"},
     {"file": "art/udnie.jpg", "title": "Udnie", "artist": "Francis Picabia", "year": "1913"},
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ def site_data(built_site) -> dict:
 
 
 def wait_ready(page):
-    page.wait_for_function("window.imaudible && window.imaudible.state.ready", timeout=WAIT)
+    page.wait_for_function("() => window.imaudible && window.imaudible.state.ready", timeout=WAIT)
 
 
 def state(page) -> dict:
@@ -64,7 +65,7 @@ def test_gallery_loads_cleanly_and_shows_the_paintings(watched, site_url, built_
     watched.screenshot("gallery-entrance")
     # A lit room, not a blank or single-colour canvas.
     assert pixels.std() > 25
-    assert len(np.unique(pixels[::4, ::4].astype(np.uint8).reshape(-1, 3), axis=0)) > 2000
+    assert len(np.unique(pixels[::4, ::4].astype(np.uint8).reshape(-1, 3), axis=0)) > 500
     # From the entrance, paintings of the first room are in view...
     data = site_data(built_site)
     first_room = data["layout"]["rooms"][0]
@@ -99,9 +100,16 @@ def test_clicking_a_painting_plays_its_music_and_the_next_stops_it(watched, site
     assert after[0] == before[0] and after[1] > before[1]
     assert page.locator("#now-playing").inner_text().startswith("Now playing")
     watched.screenshot("gallery-playing")
+    # Spatial sound re-routes the playing piece through a panner; it keeps playing.
+    page.click("#spatial-toggle")
+    page.wait_for_function("() => window.imaudible.state.spatial === true", timeout=WAIT)
+    assert page.get_attribute("#spatial-toggle", "aria-pressed") == "true"
+    t0 = audio_time(page, second)
+    page.wait_for_function("([id, t]) => document.querySelector(`audio[data-art='${id}']`).currentTime > t + 0.2",
+                           arg=[second, t0], timeout=WAIT)
     # The play/pause button pauses the piece.
     page.click("#play-toggle")
-    page.wait_for_function("window.imaudible.state.paused === true", timeout=WAIT)
+    page.wait_for_function("() => window.imaudible.state.paused === true", timeout=WAIT)
     page.wait_for_function("id => document.querySelector(`audio[data-art='${id}']`).paused", arg=second, timeout=WAIT)
     watched.assert_clean()
 
@@ -128,6 +136,46 @@ def test_keyboard_reaches_every_painting_in_order(watched, site_url, built_site)
                            arg=order[-2], timeout=WAIT)
     assert page.locator("#plaque-title").inner_text() == site_data(built_site)["artworks"][order.index(order[-2])]["title"]
     watched.screenshot("gallery-keyboard")
+    page.keyboard.press("h")
+    assert page.locator("#help").is_visible()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.getElementById('help').open", timeout=WAIT)
+    watched.assert_clean()
+
+
+def hold_key_until(page, key: str, condition: str, then_ms: int = 0):
+    page.keyboard.down(key)
+    try:
+        page.wait_for_function(f"() => {condition}", timeout=WAIT)
+        page.wait_for_timeout(then_ms)
+    finally:
+        page.keyboard.up(key)
+
+
+def test_walking_stops_at_walls_and_passes_through_doorways(watched, site_url):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    plan = page.evaluate("window.imaudible.debug.plan()")
+    room, half, radius = plan["rooms"][0], plan["width"] / 2, 0.35
+    view = "window.imaudible.debug.view()"
+    place = "v => window.imaudible.debug.place(v)"
+    # Facing the side wall (-z) two metres away: walk into it and keep pushing.
+    page.evaluate(place, {"x": (room["x0"] + room["x1"]) / 2, "z": -half + 2, "yaw": 0, "pitch": 0})
+    hold_key_until(page, "w", f"{view}.z < {-half + 0.6}", then_ms=1500)
+    assert page.evaluate(view)["z"] >= -half + radius - 1e-6
+    # Facing the wall beside the doorway: blocked too.
+    page.evaluate(place, {"x": room["x1"] - 2, "z": -half + 1.2, "yaw": -math.pi / 2, "pitch": 0})
+    hold_key_until(page, "ArrowUp", f"{view}.x > {room['x1'] - 0.6}", then_ms=1500)
+    assert page.evaluate(view)["x"] <= room["x1"] - radius + 1e-6
+    assert page.evaluate("window.imaudible.state.currentRoom") == 0
+    # Through the doorway: the next room.
+    page.evaluate(place, {"x": room["x1"] - 2, "z": 0, "yaw": -math.pi / 2, "pitch": 0})
+    hold_key_until(page, "w", f"{view}.x > {plan['rooms'][1]['x0'] + 0.5}")
+    assert page.evaluate("window.imaudible.state.currentRoom") == 1
+    # A click on a wall asks for pointer lock (mouse look); refused or granted, nothing breaks.
+    page.mouse.click(640, 250)
+    page.wait_for_timeout(300)
     watched.assert_clean()
 
 
@@ -150,14 +198,16 @@ def test_guided_tour_walks_on_to_the_next_painting_when_the_music_ends(watched, 
     page.goto(site_url + "index.html")
     wait_ready(page)
     order = page.evaluate("window.imaudible.order")
+    # The tour starts at the painting in focus: the third, whose music is short.
+    page.evaluate("id => window.imaudible.debug.aimAt(id)", order[2])
     page.click("#tour-button")
     page.wait_for_function("id => window.imaudible.state.touring && window.imaudible.state.playingId === id",
-                           arg=order[0], timeout=WAIT)
-    assert page.evaluate("window.imaudible.debug.facing()") == order[0]
-    page.wait_for_function("id => window.imaudible.state.playingId === id", arg=order[1], timeout=WAIT)
-    assert page.evaluate("window.imaudible.debug.facing()") == order[1]
+                           arg=order[2], timeout=WAIT)
+    assert page.evaluate("window.imaudible.debug.facing()") == order[2]
+    page.wait_for_function("id => window.imaudible.state.playingId === id", arg=order[3], timeout=WAIT)
+    assert page.evaluate("window.imaudible.debug.facing()") == order[3]
     page.keyboard.press("t")
-    page.wait_for_function("!window.imaudible.state.touring", timeout=WAIT)
+    page.wait_for_function("() => !window.imaudible.state.touring", timeout=WAIT)
     watched.assert_clean()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +42,17 @@ def tiny_models(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-models")
     return {"blip": tiny.build_blip(root / "blip"), "musicgen": tiny.build_musicgen(root / "musicgen"),
             "clap": tiny.build_clap(root / "clap")}
+
+
+def small_artworks(folder: Path) -> list[dict]:
+    """Two small images (the demo paintings would only slow the image stages down)."""
+    from PIL import Image
+
+    (folder / "art").mkdir(parents=True, exist_ok=True)
+    arts = []
+    for name, colour in (("dawn", (230, 150, 60)), ("night", (20, 30, 90))):
+        image = Image.new("RGB", (96, 64), colour)
+        image.paste((250, 250, 240), (20, 10, 50, 40))
+        image.save(folder / "art" / f"{name}.jpg", quality=90)
+        arts.append({"file": f"art/{name}.jpg", "title": name.title()})
+    return arts

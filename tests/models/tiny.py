@@ -176,7 +176,7 @@ def build_clap(out: Path, *, seed: int = 0) -> Path:
     return Path(out)
 
 
-def audiocraft_configs(*, card: int = 64, dim: int = 16) -> tuple[dict, dict]:
+def audiocraft_configs(*, card: int = 64, dim: int = 16, window_s: float = 30) -> tuple[dict, dict]:
     """(compression, language model) configs for audiocraft's builders: a 32 kHz, 50 frames/s EnCodec with
     4 codebooks and a 2-layer LM conditioned by a lookup table (audiocraft's T5 would need downloaded weights)."""
     compression = {
@@ -204,12 +204,12 @@ def audiocraft_configs(*, card: int = 64, dim: int = 16) -> tuple[dict, dict]:
         "fuser": {"cross_attention_pos_emb": False, "cross_attention_pos_emb_scale": 1, "sum": [], "prepend": [],
                   "cross": ["description"], "input_interpolate": []},
         "conditioners": {"description": {"model": "lut", "lut": {"n_bins": 128, "dim": dim, "tokenizer": "noop"}}},
-        "dataset": {"segment_duration": 30},
+        "dataset": {"segment_duration": window_s},
     }
     return compression, lm
 
 
-def build_audiocraft_musicgen(out: Path, *, seed: int = 0) -> Path:
+def build_audiocraft_musicgen(out: Path, *, seed: int = 0, window_s: float = 30) -> Path:
     """Save a tiny audiocraft MusicGen as audiocraft checkpoints (state_dict.bin + compression_state_dict.bin),
     built by audiocraft's own builders; `MusicGen.get_pretrained(out)` loads it back."""
     import torch
@@ -217,7 +217,7 @@ def build_audiocraft_musicgen(out: Path, *, seed: int = 0) -> Path:
     from omegaconf import OmegaConf
 
     torch.manual_seed(seed)
-    compression_cfg, lm_cfg = audiocraft_configs()
+    compression_cfg, lm_cfg = audiocraft_configs(window_s=window_s)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for cfg, build, name in ((compression_cfg, builders.get_compression_model, "compression_state_dict.bin"),

@@ -1,0 +1,285 @@
+"""Benchmark: the 3D gallery's first view, in Debian's headless Chromium, against baselines from the same run.
+
+    .venv/bin/python benchmarks/bench_frontend.py [--runs 3] [--gallery DIR] [--no-lighthouse]
+                                                  [--lighthouse-dir DIR] [--quick]
+
+Builds the demo gallery (the repository's gallery.yaml and art/, with the built-in caption and music
+models: the benchmark is about the front end) with `imaudible-site build` into a temporary folder and
+serves it from localhost with a server that counts the bytes of every response. Printed:
+
+  - first-view transfer of the 3D gallery (until `imaudible.state.ready`: the first room is textured
+    and drawn), split into HTML, JS, CSS, textures and other, raw and gzip-compressed (what a CDN such
+    as Netlify sends for text); the 250 KB gzip budget for initial JavaScript;
+  - time to the first rendered frame and to "ready" (performance marks set by the page), median of runs;
+  - the same for two baselines: the plain list view (time to its load event), and the gallery with an
+    un-minified bundle of the same sources (esbuild without --minify) -> ratios;
+  - Lighthouse 12.x accessibility and best-practices scores for the gallery and the list view
+    (`npm install lighthouse@12` into a temporary folder, run against /usr/bin/chromium), with the
+    audits that did not pass.
+
+Software WebGL (SwiftShader) on a 2-core machine renders a few frames per second; the frame times are
+for comparing runs on the same machine, not a prediction for a laptop GPU.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+JS_BUDGET_GZIP = 250 * 1024
+KINDS = {".html": "html", ".js": "js", ".css": "css", ".webp": "textures", ".jpg": "textures", ".png": "textures"}
+
+
+def kind(path: str) -> str:
+    return KINDS.get(os.path.splitext(path.split("?")[0])[1], "other")
+
+
+class CountingHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript",
+                      ".webm": "audio/webm", ".m4a": "audio/mp4", ".webp": "image/webp", ".svg": "image/svg+xml"}
+    log: list = []
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def copyfile(self, source, outputfile):
+        data = source.read()
+        outputfile.write(data)
+        self.log.append((self.path, len(data)))
+
+    def log_message(self, *args):
+        pass
+
+
+class Server:
+    def __init__(self, folder: Path):
+        self.log: list = []
+        handler = type("Handler", (CountingHandler,), {"log": self.log})
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+        self.httpd.daemon_threads = True
+        self.folder = folder
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
+
+    def take(self) -> list:
+        out = list(self.log)
+        self.log.clear()
+        return out
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def build_demo(gallery: Path, work: Path) -> Path:
+    folder = work / "gallery"
+    manifest = yaml.safe_load((gallery / "gallery.yaml").read_text())
+    manifest.setdefault("caption", {})["model"] = "builtin"
+    manifest.setdefault("music", {})["model"] = "builtin"
+    folder.mkdir()
+    for art in manifest["artworks"]:
+        target = folder / art["file"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(gallery / art["file"], target)
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    out = work / "site"
+    subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(out), "-q"], check=True)
+    return out
+
+
+def summarise(site: Path, log: list, first_room: set[str]) -> dict:
+    """Bytes per kind of file; textures of the first room apart from those prefetched for the next."""
+    sizes: dict[str, list[int]] = {}
+    for path, n in log:
+        rel = path.split("?")[0].lstrip("/") or "index.html"
+        file = site / rel
+        if file.is_dir():
+            file = file / "index.html"
+        k = kind(file.name)
+        if k == "textures":
+            art_id = file.name.rsplit("-", 1)[0]
+            k = "textures" if art_id in first_room else "prefetch"
+        raw, packed = sizes.get(k, [0, 0])
+        compressible = k in ("html", "js", "css") or file.suffix in (".json", ".svg")
+        packed_n = len(gzip.compress(file.read_bytes(), 9)) if compressible and file.is_file() else n
+        sizes[k] = [raw + n, packed + packed_n]
+    return sizes
+
+
+def measure(browser, server: Server, page_name: str, until: str) -> dict:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    server.take()
+    page.goto(server.url + page_name)
+    if until == "ready":
+        page.wait_for_function("window.imaudible && window.imaudible.state.ready", timeout=120_000)
+        marks = page.evaluate("""() => Object.fromEntries(['imaudible:first-frame', 'imaudible:ready']
+            .map(n => [n, performance.getEntriesByName(n)[0]?.startTime]))""")
+        times = {"first frame": marks["imaudible:first-frame"], "ready": marks["imaudible:ready"]}
+    else:
+        page.wait_for_load_state("load")
+        times = {"load": page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")}
+    time.sleep(0.3)  # let late responses finish counting
+    first_room = set(json.loads((server.folder / "gallery.json").read_text())["layout"]["rooms"][0])
+    sizes = summarise(server.folder, server.take(), first_room)
+    context.close()
+    return {"times": times, "sizes": sizes}
+
+
+def interleaved(browser, jobs: dict, runs: int) -> dict:
+    """Median times of `runs` loads per job, the jobs taking turns so drift affects them alike."""
+    results = {name: [] for name in jobs}
+    for _ in range(runs):
+        for name, (server, page_name, until) in jobs.items():
+            results[name].append(measure(browser, server, page_name, until))
+    return {name: {"times": {k: statistics.median(r["times"][k] for r in rs) for k in rs[0]["times"]},
+                   "sizes": rs[-1]["sizes"]} for name, rs in results.items()}
+
+
+def kb(n: float) -> str:
+    return f"{n / 1024:8.1f} KB"
+
+
+def print_sizes(title: str, sizes: dict):
+    print(f"  {title}: transfer, raw / gzip")
+    total = [0, 0]
+    labels = {"textures": "textures, first room", "prefetch": "(after ready: next room, prefetched)"}
+    for k in ("html", "js", "css", "textures", "other"):
+        if k in sizes:
+            raw, packed = sizes[k]
+            total[0] += raw
+            total[1] += packed
+            print(f"    {labels.get(k, k):22s}{kb(raw)} / {kb(packed)}")
+    print(f"    {'first view total':22s}{kb(total[0])} / {kb(total[1])}")
+    if "prefetch" in sizes:
+        print(f"    {labels['prefetch']:22s}{kb(sizes['prefetch'][0])}")
+    return total
+
+
+def unminified_site(site: Path, work: Path) -> Path | None:
+    esbuild = REPO / "node_modules" / ".bin" / "esbuild"
+    if not esbuild.exists():
+        print("  (no node_modules/.bin/esbuild: run `npm ci` for the un-minified baseline)")
+        return None
+    copy = work / "site-unminified"
+    shutil.copytree(site, copy)
+    bundle = next((copy / "assets").glob("gallery.*.js"))
+    subprocess.run([str(esbuild), str(REPO / "frontend/src/main.js"), "--bundle", "--format=iife", "--target=es2020",
+                    f"--outfile={bundle}", "--log-level=warning"], check=True)
+    return copy
+
+
+def lighthouse(url: str, tool_dir: Path) -> dict:
+    cli = tool_dir / "node_modules" / "lighthouse" / "cli" / "index.js"
+    done = subprocess.run(["node", str(cli), url, f"--chrome-path={CHROMIUM}", f"--chrome-flags={' '.join(FLAGS)}",
+                           "--only-categories=accessibility,best-practices", "--output=json", "--output-path=stdout",
+                           "--quiet", "--max-wait-for-load=90000"], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "lighthouse failed")
+    report = json.loads(done.stdout)
+    scores = {k: round(v["score"] * 100) for k, v in report["categories"].items() if v["score"] is not None}
+    failing = sorted({a["title"] for cat in report["categories"].values() for ref in cat["auditRefs"]
+                      if (a := report["audits"][ref["id"]])["score"] is not None and a["score"] < 1 and ref["weight"] > 0})
+    return {"scores": scores, "failing": failing}
+
+
+def install_lighthouse(target: Path) -> Path:
+    if not (target / "node_modules" / "lighthouse").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(target), "--no-save", "--no-audit", "--no-fund",
+                        "--loglevel=error", "lighthouse@12"], check=True)
+    return target
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3, help="page loads per measurement (median)")
+    ap.add_argument("--gallery", type=Path, default=REPO, help="folder with gallery.yaml (default: the demo)")
+    ap.add_argument("--no-lighthouse", action="store_true")
+    ap.add_argument("--lighthouse-dir", type=Path, help="reuse a folder with lighthouse@12 installed")
+    ap.add_argument("--quick", action="store_true", help="one run each, Lighthouse on the gallery page only")
+    args = ap.parse_args(argv)
+    runs = 1 if args.quick else args.runs
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="imaudible-bench-frontend-") as tmp:
+        work = Path(tmp)
+        site = build_demo(args.gallery, work)
+        bundle = next((site / "assets").glob("gallery.*.js"))
+        js_gzip = len(gzip.compress(bundle.read_bytes(), 9))
+        print(f"bundle {bundle.name}: {kb(bundle.stat().st_size)} raw, {kb(js_gzip)} gzip "
+              f"(budget {kb(JS_BUDGET_GZIP)}: {'ok' if js_gzip <= JS_BUDGET_GZIP else 'OVER'})")
+        server = Server(site)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            plain_site = unminified_site(site, work)
+            plain_server = Server(plain_site) if plain_site else None
+            jobs = {"gallery": (server, "index.html", "ready"), "list": (server, "list.html", "load")}
+            if plain_server:
+                jobs["plain"] = (plain_server, "index.html", "ready")
+            interleaved(browser, jobs, 1)  # warm-up: the browser's first page pays its start-up
+            res = interleaved(browser, jobs, runs)
+            gallery, listing = res["gallery"], res["list"]
+
+            print(f"\n3D gallery, first view (median of {runs} loads):")
+            g_total = print_sizes("index.html", gallery["sizes"])
+            for k, v in gallery["times"].items():
+                print(f"  time to {k}: {v:8.0f} ms")
+
+            print("\nbaseline: list view (plain HTML):")
+            l_total = print_sizes("list.html", listing["sizes"])
+            print(f"  time to load event: {listing['times']['load']:8.0f} ms")
+            print(f"  ratio gallery/list: transfer (gzip) {g_total[1] / l_total[1]:.2f}x, "
+                  f"time (ready vs load) {gallery['times']['ready'] / listing['times']['load']:.2f}x")
+
+            if plain_server:
+                plain = res["plain"]
+                print("\nbaseline: the same gallery with an un-minified bundle:")
+                p_total = print_sizes("index.html", plain["sizes"])
+                for k, v in plain["times"].items():
+                    print(f"  time to {k}: {v:8.0f} ms")
+                pj, gj = plain["sizes"]["js"], gallery["sizes"]["js"]
+                print(f"  ratio minified/un-minified: JS raw {gj[0] / pj[0]:.2f}x, JS gzip {gj[1] / pj[1]:.2f}x, "
+                      f"first view gzip {g_total[1] / p_total[1]:.2f}x, first frame "
+                      f"{gallery['times']['first frame'] / plain['times']['first frame']:.2f}x, ready "
+                      f"{gallery['times']['ready'] / plain['times']['ready']:.2f}x")
+                plain_server.close()
+            browser.close()
+
+        if not args.no_lighthouse:
+            print("\nLighthouse 12 (accessibility, best practices):")
+            try:
+                tool = install_lighthouse(args.lighthouse_dir or work / "lighthouse")
+                pages = ["index.html"] if args.quick else ["index.html", "list.html"]
+                for name in pages:
+                    result = lighthouse(server.url + name, tool)
+                    scores = ", ".join(f"{k} {v}" for k, v in result["scores"].items())
+                    print(f"  {name}: {scores}")
+                    for title in result["failing"]:
+                        print(f"    not passed: {title}")
+            except (subprocess.CalledProcessError, RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+                print(f"  lighthouse could not run: {exc}")
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+// `window.imaudible.debug`: hooks for the browser tests and for anyone inspecting the gallery. They put
+// the visitor somewhere and report what is on screen; they never fake what the page does.
+import { Vector3 } from "three";
+import { viewpoint } from "./layout.js";
+
+export function debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered }) {
+  const toScreen = (x, y, z) => {
+    const v = new Vector3(x, y, z).project(camera);
+    const r = canvas.getBoundingClientRect();
+    return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height, v };
+  };
+  return {
+    /** Stand in front of painting `id` at once; resolves after its room is textured and drawn. */
+    aimAt(id) {
+      const p = hung.get(id);
+      if (!p) throw new Error(`no painting ${id}`);
+      visitor.place(viewpoint(p, camera.aspect));
+      focus(id);
+      afterMove(performance.now());
+      return textures.ensure(p.room).then(rendered);
+    },
+    /** Stand at {x, z, yaw, pitch}; resolves after the next frame. */
+    place(view) {
+      visitor.place(view);
+      afterMove(performance.now());
+      return rendered();
+    },
+    /** The painting at the centre of the view, or null. */
+    facing: () => pick(null)?.paintingId ?? null,
+    /** The on-screen box of painting `id`'s canvas (without frame), in CSS pixels. */
+    bounds(id) {
+      const p = hung.get(id);
+      const along = [p.normal[1], -p.normal[0]];
+      const corners = [[-1, -1], [1, -1], [1, 1], [-1, 1]].map(([a, b]) =>
+        toScreen(p.centre[0] + (along[0] * a * p.size.w) / 2, p.centreY + (b * p.size.h) / 2, p.centre[1] + (along[1] * a * p.size.w) / 2),
+      );
+      const xs = corners.map((c) => c.x);
+      const ys = corners.map((c) => c.y);
+      return { left: Math.min(...xs), right: Math.max(...xs), top: Math.min(...ys), bottom: Math.max(...ys) };
+    },
+    /** Where painting `id`'s centre is on screen, and whether that is inside the view. */
+    project(id) {
+      const p = hung.get(id);
+      const { x, y, v } = toScreen(p.centre[0], p.centreY, p.centre[1]);
+      return { x, y, inView: Math.abs(v.x) < 1 && Math.abs(v.y) < 1 && v.z < 1 };
+    },
+    audio: () => deck.describe(),
+    rendered,
+    view: () => ({ x: visitor.x, z: visitor.z, yaw: visitor.yaw, pitch: visitor.pitch }),
+    plan: () => ({ width: plan.width, rooms: plan.rooms.map((r) => ({ x0: r.x0, x1: r.x1, ids: r.ids })) }),
+  };
+}

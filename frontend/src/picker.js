@@ -1,0 +1,29 @@
+// What is under the pointer (or the crosshair): a painting, a spot on the floor, or something else.
+import { Raycaster, Vector2 } from "three";
+
+function shown(object) {
+  for (let o = object; o; o = o.parent) if (!o.visible) return false;
+  return true;
+}
+
+/**
+ * pick(clientX, clientY) -> {paintingId, distance} | {floor: [x, z]} | {} | null; pass null for the
+ * centre of the view. Walls are pickable too, so a painting behind a wall is never hit.
+ */
+export function makePicker(canvas, camera, pickables) {
+  const raycaster = new Raycaster();
+  raycaster.far = 40;
+  const ndc = new Vector2();
+  return function pick(clientX, clientY) {
+    const rect = canvas.getBoundingClientRect();
+    if (clientX === null) ndc.set(0, 0);
+    else ndc.set(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
+    raycaster.setFromCamera(ndc, camera);
+    const hit = raycaster.intersectObjects(pickables.filter(shown), false)[0];
+    if (!hit) return null;
+    const id = hit.object.userData.paintingId;
+    if (id) return { paintingId: id, distance: hit.distance };
+    if (hit.point.y < 0.02) return { floor: [hit.point.x, hit.point.z] };
+    return {};
+  };
+}

@@ -1,0 +1,144 @@
+"""Whole builds through the CLI with tiny BLIP and MusicGen checkpoints: models named, results cached,
+only music regenerated when music settings change, fallbacks and errors when weights are missing."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from imaudible.audio import clip_from_bytes
+from imaudible.cache import CACHE_DIR_NAME
+
+from ..conftest import write_gallery
+from .conftest import small_artworks
+
+pytest.importorskip("torch")
+
+COMMIT = "c" * 40
+
+
+def build(cli, folder: Path, name: str = "report.json"):
+    report = folder / name
+    result = cli("build", folder, "--report", report)
+    return result, (json.loads(report.read_text()) if report.exists() else None)
+
+
+def statuses(report: dict, stage: str) -> dict[str, str]:
+    return {art_id: info["stages"][stage]["status"] for art_id, info in report["artworks"].items()}
+
+
+def edit(folder: Path, change) -> None:
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    change(manifest)
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+
+def raw_clips(folder: Path) -> dict[str, tuple[int, int]]:
+    """(sample rate, samples) of every cached raw music clip, by model."""
+    out = {}
+    for result in (folder / CACHE_DIR_NAME / "objects" / "music").rglob("result.json"):
+        clip = clip_from_bytes((result.parent / "clip.bin").read_bytes())
+        out.setdefault(json.loads(result.read_text())["model"], []).append((clip.sample_rate, clip.samples.shape[1]))
+    return out
+
+
+@pytest.fixture
+def model_gallery(tmp_path, tiny_models) -> Path:
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    shutil.copytree(tiny_models["blip"], folder / "models" / "blip")
+    shutil.copytree(tiny_models["musicgen"], folder / "models" / "musicgen")
+    return write_gallery(folder, small_artworks(folder),
+                         caption={"model": "models/blip", "num_beams": 2, "max_new_tokens": 8},
+                         music={"model": "models/musicgen", "duration": 2, "batch_size": 2})
+
+
+def test_build_with_tiny_models_then_only_music_is_redone(model_gallery, cli):
+    blip, musicgen = str(model_gallery / "models" / "blip"), str(model_gallery / "models" / "musicgen")
+    result, report = build(cli, model_gallery)
+    assert result.exit_code == 0, result.output
+    assert report["model_calls"] == {"caption": 1, "music": 1}   # two artworks, one batch each
+    assert report["warnings"] == []
+    for info in report["artworks"].values():
+        assert (info["caption_model"], info["music_model"]) == (blip, musicgen)
+    site = json.loads((model_gallery / "build" / "gallery.json").read_text())
+    for art in site["artworks"]:
+        assert art["models"] == {"caption": blip, "caption_draft": False, "music": musicgen, "music_draft": False}
+        assert art["caption"] and art["audio"]["duration"] == pytest.approx(2.0, abs=0.05)
+    assert sorted(raw_clips(model_gallery)[musicgen]) == [(32000, 64000), (32000, 64000)]
+
+    result, report = build(cli, model_gallery)
+    assert result.exit_code == 0, result.output
+    assert report["model_calls"] == {"caption": 0, "music": 0}
+    assert report["totals"]["computed"] == 0 and report["models_loaded"] == []
+
+    edit(model_gallery, lambda m: m["artworks"][0].update(music={"seed": 11}))
+    result, report = build(cli, model_gallery)
+    assert report["model_calls"] == {"caption": 0, "music": 1}
+    assert statuses(report, "music") == {"dawn": "computed", "night": "cached"}
+    assert statuses(report, "caption") == {"dawn": "cached", "night": "cached"}
+
+    edit(model_gallery, lambda m: m["music"].update(duration=3))
+    result, report = build(cli, model_gallery)
+    assert report["model_calls"] == {"caption": 0, "music": 1}
+    assert statuses(report, "music") == {"dawn": "computed", "night": "computed"}
+    assert set(statuses(report, "caption").values()) == {"cached"}
+    assert (32000, 96000) in raw_clips(model_gallery)[musicgen]
+
+    # the weights gone: the recorded revision still finds every cached result, nothing falls back
+    shutil.move(model_gallery / "models", model_gallery.parent / "models-away")
+    result, report = build(cli, model_gallery)
+    assert result.exit_code == 0, result.output
+    assert report["model_calls"] == {"caption": 0, "music": 0} and report["warnings"] == []
+    site = json.loads((model_gallery / "build" / "gallery.json").read_text())
+    assert {a["models"]["music"] for a in site["artworks"]} == {musicgen}
+
+
+def hub_with(cache: Path, model_id: str, source: Path) -> None:
+    """Put a saved checkpoint into the Hugging Face cache layout under `model_id`."""
+    repo = cache / ("models--" + model_id.replace("/", "--"))
+    shutil.copytree(source, repo / "snapshots" / COMMIT)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(COMMIT)
+
+
+def test_auto_falls_back_loudly_then_uses_the_weights_once_present(tmp_path, tiny_models, cli, monkeypatch):
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    folder = tmp_path / "gallery"
+    write_gallery(folder, small_artworks(folder), caption={"model": "auto"}, music={"model": "auto", "duration": 2})
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    warnings = " ".join(report["warnings"])
+    assert "imaudible-site models pull Salesforce/blip-image-captioning-base" in warnings
+    assert "imaudible-site models pull facebook/musicgen-small" in warnings and "DRAFT" in warnings
+    assert "WARNING" in result.output
+    site = json.loads((folder / "build" / "gallery.json").read_text())
+    assert all(a["models"]["caption_draft"] and a["models"]["music_draft"] for a in site["artworks"])
+    assert report["model_calls"] == {"caption": 0, "music": 0}
+
+    # the weights arrive (as `models pull` would put them): the drafts are replaced
+    hub_with(hub, "Salesforce/blip-image-captioning-base", tiny_models["blip"])
+    hub_with(hub, "facebook/musicgen-small", tiny_models["musicgen"])
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert report["warnings"] == [] and report["model_calls"] == {"caption": 1, "music": 1}
+    site = json.loads((folder / "build" / "gallery.json").read_text())
+    for art in site["artworks"]:
+        assert art["models"] == {"caption": "Salesforce/blip-image-captioning-base", "caption_draft": False,
+                                 "music": "facebook/musicgen-small", "music_draft": False}
+
+
+def test_explicit_missing_model_is_an_error(tmp_path, cli):
+    folder = tmp_path / "gallery"
+    write_gallery(folder, small_artworks(folder), music={"model": "facebook/musicgen-small", "duration": 2})
+    result, report = build(cli, folder)
+    assert result.exit_code == 2
+    assert "error: Music model 'facebook/musicgen-small' is not available" in result.output
+    assert "imaudible-site models pull facebook/musicgen-small" in result.output
+    assert "Traceback" not in result.output
+    assert not (folder / "build" / "gallery.json").exists()

@@ -1,0 +1,215 @@
+"""Finished audio, measured by meters that are not ours: pyloudnorm and ffmpeg's ebur128 filter."""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pyloudnorm
+from scipy import signal
+
+from imaudible import audio
+from imaudible.audio import AudioError, clip_from_bytes, clip_to_bytes, encode, finish, measure
+from imaudible.compose import Clip, MusicRequest, ProceduralComposer
+from imaudible.mood import Mood, PaletteColour, mood_words
+from imaudible.settings import AudioSettings, MusicSettings
+
+from .test_compose import count_clicks
+
+FFMPEG = audio.ffmpeg_exe()
+DEFAULT = AudioSettings()
+
+
+def procedural(valence, arousal, duration, seed=0) -> Clip:
+    mood = Mood(valence=valence, arousal=arousal, brightness=valence, saturation=0.4, warmth=0.5, contrast=0.4,
+                colourfulness=0.5, edge_density=0.3, words=mood_words(valence, arousal),
+                palette=(PaletteColour("#cc2427", "red", 0.5), PaletteColour("#2a5cb8", "blue", 0.5)))
+    request = MusicRequest("", mood, MusicSettings(duration=duration, seed=seed), "c" * 64)
+    return ProceduralComposer().generate([request])[0]
+
+
+def spiky_mono_32k(seconds=6.0) -> Clip:
+    """A quiet tone with loud clicks every half second: needs hard true-peak limiting to reach -14 LUFS."""
+    sr = 32000
+    t = np.arange(int(seconds * sr)) / sr
+    x = 0.05 * np.sin(2 * np.pi * 220 * t)
+    x[:: sr // 2] += 0.9
+    return Clip(x[np.newaxis].astype(np.float32), sr)
+
+
+RAW = {
+    "calm": lambda: procedural(0.2, 0.1, 12.0),
+    "lively": lambda: procedural(0.9, 0.9, 7.5),
+    "spiky": spiky_mono_32k,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(RAW))
+def finished(request):
+    raw = RAW[request.param]()
+    clip = finish(raw, DEFAULT)
+    return raw, clip, encode(clip, DEFAULT)
+
+
+def ebur128(data: bytes, suffix: str) -> tuple[float, float]:
+    """(integrated loudness LUFS, true peak dBTP) from ffmpeg's ebur128 filter."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"a.{suffix}"
+        path.write_bytes(data)
+        out = subprocess.run([FFMPEG, "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
+                              "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    summary = out[out.rindex("Summary:"):]
+    loudness = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    return loudness, peak
+
+
+def ffmpeg_decode(data: bytes, suffix: str, channels: int) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"a.{suffix}"
+        path.write_bytes(data)
+        raw = subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "f32le",
+                              "-ac", str(channels), "-ar", "48000", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, "<f4").reshape(-1, channels).T
+
+
+def probe(data: bytes, suffix: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"a.{suffix}"
+        path.write_bytes(data)
+        return subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+
+
+def oversampled_peak_db(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.abs(signal.resample_poly(np.atleast_2d(x), 8, 1, axis=1)).max()))
+
+
+# --- finished clips ---------------------------------------------------------------------------------------------
+
+def test_finished_clip_is_on_target(finished):
+    raw, clip, _ = finished
+    assert clip.sample_rate == 48000 and clip.channels == raw.channels
+    assert clip.duration == pytest.approx(raw.duration, abs=1e-3)
+    meter = pyloudnorm.Meter(48000)
+    assert meter.integrated_loudness(clip.samples.T.astype(np.float64)) == pytest.approx(DEFAULT.loudness, abs=0.3)
+    assert oversampled_peak_db(clip.samples) <= DEFAULT.true_peak
+    assert np.abs(clip.samples.mean(axis=1)).max() < 1e-3
+
+
+@pytest.mark.parametrize("fmt", ["webm", "m4a"])
+def test_encoded_files_keep_loudness_peak_and_duration(finished, fmt):
+    _, clip, files = finished
+    loudness, peak = ebur128(files[fmt], fmt)
+    assert loudness == pytest.approx(DEFAULT.loudness, abs=1.0)
+    assert peak <= DEFAULT.true_peak
+    decoded = ffmpeg_decode(files[fmt], fmt, clip.channels)
+    assert decoded.shape[1] / 48000 == pytest.approx(clip.duration, abs=0.005)
+    assert pyloudnorm.Meter(48000).integrated_loudness(decoded.T.astype(np.float64)) == pytest.approx(
+        DEFAULT.loudness, abs=1.0)
+
+
+def test_measure_agrees_with_ffmpeg(finished):
+    _, clip, files = finished
+    for fmt, data in files.items():
+        ours = measure(data, fmt)
+        loudness, peak = ebur128(data, fmt)
+        assert ours["loudness_lufs"] == pytest.approx(loudness, abs=0.2)
+        assert ours["true_peak_dbtp"] == pytest.approx(peak, abs=0.3)
+        assert ours["duration"] == pytest.approx(clip.duration, abs=0.005)
+
+
+def test_formats_are_opus_in_webm_and_aac_in_mp4(finished):
+    _, _, files = finished
+    webm, m4a = files["webm"], files["m4a"]
+    assert webm[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in webm[:64]
+    assert m4a[4:8] == b"ftyp"
+    assert re.search(r"Audio: opus", probe(webm, "webm"))
+    assert re.search(r"Audio: aac", probe(m4a, "m4a"))
+    assert encode(finished[1], DEFAULT) == files        # byte-for-byte reproducible
+
+
+def test_bitrates_and_targets_are_configurable():
+    clip = procedural(0.6, 0.6, 6.0)
+    quiet = AudioSettings(loudness=-20.0, true_peak=-3.0, opus_bitrate=24, aac_bitrate=48)
+    loud = AudioSettings(opus_bitrate=128, aac_bitrate=192)
+    small, big = encode(finish(clip, quiet), quiet), encode(finish(clip, loud), loud)
+    assert len(big["webm"]) > 2.5 * len(small["webm"])
+    assert len(big["m4a"]) > 2.0 * len(small["m4a"])
+    for fmt, data in small.items():
+        loudness, peak = ebur128(data, fmt)
+        assert loudness == pytest.approx(-20.0, abs=1.0)
+        assert peak <= -3.0
+
+
+def test_fades_in_and_out():
+    clip = finish(procedural(0.5, 0.8, 6.0), AudioSettings(fade_in=0.5, fade_out=2.0))
+    x, ms = clip.samples, 480
+    rms = lambda a: float(np.sqrt(np.mean(a.astype(np.float64) ** 2)))  # noqa: E731
+    middle = rms(x[:, 2 * 48000:3 * 48000])
+    assert rms(x[:, :ms]) < 0.02 * middle
+    assert rms(x[:, 24000 - ms:24000]) > 0.3 * middle
+    assert rms(x[:, -ms:]) < 0.02 * middle
+    assert rms(x[:, -96000 - ms:-96000]) > 0.3 * middle
+
+
+def test_loop_is_seamless_and_shorter_by_the_crossfade():
+    raw = procedural(0.5, 0.3, 12.0)
+    settings = AudioSettings(loop=True, fade_out=1.5)
+    clip = finish(raw, settings)
+    assert clip.duration == pytest.approx(12.0 - 1.5, abs=1e-3)
+    x = clip.samples
+    twice = np.concatenate([x, x], axis=1)
+    assert count_clicks(twice) == 0
+    seam = np.abs(x[:, 0] - x[:, -1]).max()
+    assert seam < 4 * np.percentile(np.abs(np.diff(x, axis=1)), 99)
+    assert np.abs(x[:, :480]).max() > 0.01                   # no fade-in: the loop starts mid-music
+    assert pyloudnorm.Meter(48000).integrated_loudness(x.T.astype(np.float64)) == pytest.approx(-14.0, abs=0.3)
+
+
+def test_silence_passes_through():
+    clip = finish(Clip(np.zeros((2, 48000), np.float32), 48000), DEFAULT)
+    assert clip.duration == 1.0 and not clip.samples.any()
+
+
+# --- lossless storage -------------------------------------------------------------------------------------------
+
+def test_store_round_trip_is_lossless_and_compact():
+    clip = procedural(0.7, 0.5, 5.0)
+    data = clip_to_bytes(clip)
+    assert data[:4] == b"fLaC"
+    assert data == clip_to_bytes(clip)
+    assert len(data) < 0.6 * clip.samples.nbytes                 # well under float32 WAV
+    back = clip_from_bytes(data)
+    assert back.sample_rate == 48000 and back.samples.shape == clip.samples.shape
+    assert np.abs(back.samples - clip.samples).max() < 2 ** -22
+
+
+def test_store_keeps_rate_channels_and_overs():
+    loud = Clip((3.0 * np.sin(np.linspace(0, 300, 32000)))[np.newaxis].astype(np.float32), 32000)
+    back = clip_from_bytes(clip_to_bytes(loud))
+    assert (back.sample_rate, back.channels) == (32000, 1)
+    assert np.abs(back.samples - loud.samples).max() < 3 * 2 ** -21
+
+
+def test_resampled_to_48k_keeping_duration():
+    clip = finish(spiky_mono_32k(2.0), DEFAULT)
+    assert (clip.sample_rate, clip.channels, clip.samples.shape[1]) == (48000, 1, 96000)
+
+
+# --- errors -----------------------------------------------------------------------------------------------------
+
+def test_bad_input_gives_one_line_errors():
+    with pytest.raises(AudioError, match="not a FLAC stream"):
+        clip_from_bytes(b"RIFF0000WAVE")
+    with pytest.raises(AudioError, match="empty webm"):
+        measure(b"", "webm")
+    with pytest.raises(AudioError, match="ffmpeg failed") as info:
+        measure(b"this is not audio at all" * 10, "m4a")
+    assert "\n" not in str(info.value)
+    nan = np.zeros((2, 4800), np.float32)
+    nan[0, 10] = np.nan
+    with pytest.raises(AudioError, match="NaN"):
+        finish(Clip(nan, 48000), DEFAULT)

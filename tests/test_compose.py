@@ -1,0 +1,249 @@
+"""The built-in composer, judged by listening tools run on its audio (not by its internal parameters).
+
+The analysers below are small, standard MIR estimators written with numpy/scipy:
+- tempo: autocorrelation of a spectral-flux onset envelope, with a broad preference around 120 bpm;
+- key: the bass's strongest pitch class as tonic, then Krumhansl-Kessler major vs minor profile
+  correlation of a 100..1000 Hz chroma (Krumhansl 1990);
+- spectral centroid of the average spectrum;
+- clicks: sample-to-sample jumps far above the local level of the first difference.
+Each analyser is first checked on synthetic signals whose answer is known.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import signal
+from scipy.ndimage import uniform_filter1d
+
+from imaudible.compose import Clip, ComposeError, MusicRequest, ProceduralComposer, make_composer
+from imaudible.mood import Mood, PaletteColour, estimate_mood, mood_words
+from imaudible.settings import MusicSettings
+
+SR = 48000
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+# --- analysers ------------------------------------------------------------------------------------------------
+
+def mono(x) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    return x.mean(axis=0) if x.ndim == 2 else x
+
+
+def estimate_tempo(x, sr=SR, lo=40.0, hi=200.0) -> float:
+    hop = 512
+    _, _, spec = signal.stft(mono(x), fs=sr, nperseg=2048, noverlap=2048 - hop, boundary=None, padded=False)
+    logmag = np.log1p(100 * np.abs(spec))
+    flux = np.maximum(np.diff(logmag, axis=1), 0).sum(axis=0)
+    flux = np.maximum(flux - np.convolve(flux, np.ones(16) / 16, mode="same"), 0)
+    flux -= flux.mean()
+    ac = np.correlate(flux, flux, "full")[len(flux) - 1:]
+    lags = np.arange(1, len(ac))
+    bpm = 60 * (sr / hop) / lags
+    prior = np.exp(-0.5 * np.log2(bpm / 120) ** 2)
+    score = np.where((bpm >= lo) & (bpm <= hi), ac[1:] * prior, -np.inf)
+    return float(bpm[np.argmax(score)])
+
+
+def pitch_class_energy(x, lo, hi, nperseg, sr=SR, power=1) -> np.ndarray:
+    f, _, spec = signal.stft(mono(x), fs=sr, nperseg=nperseg, noverlap=nperseg // 2)
+    mag = (np.abs(spec) ** power).mean(axis=1)
+    band = (f >= lo) & (f <= hi)
+    pcs = (np.round(12 * np.log2(f[band] / 440.0)) + 9) % 12
+    return np.bincount(pcs.astype(int), weights=mag[band], minlength=12)
+
+
+def estimate_key(x, sr=SR) -> tuple[int, str]:
+    tonic = int(np.argmax(pitch_class_energy(x, 40, 130, 65536, sr, power=2)))
+    chroma = pitch_class_energy(x, 100, 1000, 32768, sr)
+    major = np.corrcoef(chroma, np.roll(MAJOR_PROFILE, tonic))[0, 1]
+    minor = np.corrcoef(chroma, np.roll(MINOR_PROFILE, tonic))[0, 1]
+    return tonic, "major" if major > minor else "minor"
+
+
+def spectral_centroid(x, sr=SR) -> float:
+    f, _, spec = signal.stft(mono(x), fs=sr, nperseg=2048)
+    mag = np.abs(spec).mean(axis=1)
+    return float((f * mag).sum() / mag.sum())
+
+
+def count_clicks(x, sr=SR, ratio=8.0) -> int:
+    clicks = 0
+    for channel in np.atleast_2d(np.asarray(x, np.float64)):
+        d = np.diff(channel)
+        local = np.sqrt(np.maximum(uniform_filter1d(d * d, size=int(0.01 * sr)), 0))
+        clicks += int(np.sum(np.abs(d) > ratio * local + 1e-4))
+    return clicks
+
+
+# --- the analysers on signals with known answers ------------------------------------------------------------
+
+def tone(freq, seconds, sr=SR, harmonics=(1.0, 0.5, 0.25)):
+    t = np.arange(int(seconds * sr)) / sr
+    env = np.minimum(1, t / 0.01) * np.exp(-t / 0.4) * np.minimum(1, (seconds - t) / 0.01)   # no clicks of its own
+    return sum(a * np.sin(2 * np.pi * freq * (k + 1) * t) for k, a in enumerate(harmonics)) * env
+
+
+def midi_hz(p):
+    return 440.0 * 2 ** ((p - 69) / 12)
+
+
+def chord_track(pitch_sets, bass, bpm, seconds=12.0):
+    out = np.zeros(int(seconds * SR))
+    beat = 60 / bpm
+    for i in range(int(seconds / beat) - 1):
+        start = int(i * beat * SR)
+        chord = pitch_sets[(i // 4) % len(pitch_sets)]
+        note = sum(tone(midi_hz(p), beat) for p in chord) + 1.5 * tone(midi_hz(bass[(i // 4) % len(bass)]), beat)
+        out[start:start + len(note)] += note[: len(out) - start]
+    return out / np.abs(out).max()
+
+
+@pytest.mark.parametrize("bpm", [66, 96, 132])
+def test_tempo_estimator_finds_a_known_pulse(bpm):
+    x = chord_track([(60, 64, 67)], [36], bpm)
+    assert estimate_tempo(x) == pytest.approx(bpm, rel=0.04)
+
+
+def test_key_estimator_tells_major_from_minor():
+    major = chord_track([(60, 64, 67), (65, 69, 72), (60, 64, 67), (67, 71, 74)], [36, 41, 36, 43], 90)
+    minor = chord_track([(57, 60, 64), (62, 65, 69), (57, 60, 64), (64, 68, 71)], [45, 38, 45, 40], 90)
+    assert estimate_key(major) == (0, "major")
+    assert estimate_key(minor) == (9, "minor")
+
+
+def test_click_detector_catches_a_step_and_ignores_smooth_tones():
+    x = chord_track([(60, 64, 67)], [36], 90, seconds=4.0) * 0.5
+    assert count_clicks(x) == 0
+    broken = x.copy()
+    broken[SR:] += 0.2
+    assert count_clicks(broken) >= 1
+
+
+def test_centroid_follows_register():
+    assert spectral_centroid(tone(880, 2.0)) > 3 * spectral_centroid(tone(220, 2.0))
+
+
+# --- the composer -----------------------------------------------------------------------------------------------
+
+def flat_image(rgb, rng_seed=0, size=(240, 160), noise=0.04):
+    rng = np.random.default_rng(rng_seed)
+    pixels = np.clip(np.array(rgb, float) + rng.normal(0, noise, (size[1], size[0], 3)), 0, 1)
+    return Image.fromarray((pixels * 255).astype(np.uint8))
+
+
+@pytest.fixture(scope="module")
+def calm_dark_mood() -> Mood:
+    return estimate_mood(flat_image((0.14, 0.17, 0.25)))
+
+
+@pytest.fixture(scope="module")
+def bright_energetic_mood() -> Mood:
+    return estimate_mood(flat_image((1.0, 0.62, 0.1)))
+
+
+def synthetic_mood(valence=0.5, arousal=0.5, brightness=0.5, saturation=0.3, palette=("#3a8a3a", "#8a8a8a")):
+    return Mood(valence=valence, arousal=arousal, brightness=brightness, saturation=saturation, warmth=0.5,
+                contrast=0.4, colourfulness=0.4, edge_density=0.3, words=mood_words(valence, arousal),
+                palette=tuple(PaletteColour(h, "x", 1 / len(palette)) for h in palette))
+
+
+def render(mood, duration=20.0, seed=0, content_hash="a" * 64) -> Clip:
+    request = MusicRequest(prompt="", mood=mood, settings=MusicSettings(duration=duration, seed=seed),
+                           content_hash=content_hash)
+    return ProceduralComposer().generate([request])[0]
+
+
+def test_same_input_gives_identical_audio(calm_dark_mood):
+    a, b = render(calm_dark_mood, 8.0), render(calm_dark_mood, 8.0)
+    assert a.samples.dtype == np.float32
+    assert np.array_equal(a.samples, b.samples)
+
+
+def test_seed_and_content_hash_change_the_music(calm_dark_mood):
+    base = render(calm_dark_mood, 8.0)
+    assert not np.allclose(base.samples, render(calm_dark_mood, 8.0, seed=1).samples)
+    assert not np.allclose(base.samples, render(calm_dark_mood, 8.0, content_hash="b" * 64).samples)
+
+
+@pytest.mark.parametrize("duration", [1.0, 2.5, 7.3, 20.0])
+def test_duration_rate_and_channels(bright_energetic_mood, duration):
+    clip = render(bright_energetic_mood, duration)
+    assert clip.sample_rate == 48000
+    assert clip.samples.shape == (2, round(duration * 48000))
+    assert clip.duration == pytest.approx(duration, abs=1 / 48000)
+
+
+def test_calm_dark_and_energetic_bright_sound_clearly_different(calm_dark_mood, bright_energetic_mood):
+    calm, bright = render(calm_dark_mood).samples, render(bright_energetic_mood).samples
+    calm_tempo, bright_tempo = estimate_tempo(calm), estimate_tempo(bright)
+    assert bright_tempo > 1.4 * calm_tempo, (calm_tempo, bright_tempo)
+    assert estimate_key(calm)[1] == "minor"
+    assert estimate_key(bright)[1] == "major"
+    assert spectral_centroid(bright) > 2 * spectral_centroid(calm)
+
+
+def test_tempo_rises_with_arousal():
+    tempi = [estimate_tempo(render(synthetic_mood(arousal=a), 16.0).samples) for a in (0.1, 0.5, 0.9)]
+    assert tempi[0] < tempi[1] < tempi[2], tempi
+
+
+@pytest.mark.parametrize("content_hash", ["1" * 64, "2" * 64, "3" * 64])
+def test_mode_follows_valence_across_seeds(content_hash):
+    happy = render(synthetic_mood(valence=0.85, palette=("#cc2427", "#ee7f1b")), 12.0, content_hash=content_hash)
+    sad = render(synthetic_mood(valence=0.15, palette=("#2a5cb8", "#1b2650")), 12.0, content_hash=content_hash)
+    assert estimate_key(happy.samples)[1] == "major"
+    assert estimate_key(sad.samples)[1] == "minor"
+
+
+def test_register_and_timbre_follow_brightness_and_saturation():
+    dull = spectral_centroid(render(synthetic_mood(brightness=0.2, saturation=0.05), 12.0).samples)
+    bright = spectral_centroid(render(synthetic_mood(brightness=0.8, saturation=0.05), 12.0).samples)
+    rich = spectral_centroid(render(synthetic_mood(brightness=0.2, saturation=0.6), 12.0).samples)
+    assert bright > 1.2 * dull
+    assert rich > 1.1 * dull
+
+
+@pytest.mark.parametrize("valence,arousal", [(0.1, 0.1), (0.45, 0.5), (0.9, 0.95), (0.6, 0.7)])
+def test_no_clipping_clicks_or_dc(valence, arousal):
+    clip = render(synthetic_mood(valence=valence, arousal=arousal), 10.0)
+    x = clip.samples
+    assert np.isfinite(x).all()
+    assert np.abs(x).max() < 0.99
+    assert np.abs(x.mean(axis=1)).max() < 1e-3
+    assert count_clicks(x) == 0
+    assert np.abs(x[:, 0]).max() < 1e-3 and np.abs(x[:, -1]).max() < 1e-3      # starts and ends at rest
+    assert not np.allclose(x[0], x[1])                                           # stereo, not dual mono
+
+
+def test_batch_keeps_order_and_per_request_settings(calm_dark_mood, bright_energetic_mood):
+    settings = MusicSettings(duration=3.0)
+    requests = [MusicRequest("", calm_dark_mood, settings, "x"),
+                MusicRequest("", bright_energetic_mood, dataclasses.replace(settings, duration=2.0), "y")]
+    clips = ProceduralComposer().generate(requests)
+    assert [c.duration for c in clips] == [3.0, 2.0]
+    assert np.array_equal(clips[1].samples, ProceduralComposer().generate(requests[1:])[0].samples)
+
+
+def test_factory_and_identity():
+    class Resolved:
+        backend, model_id, revision, path = "builtin", "builtin", None, None
+
+    composer = make_composer(Resolved(), MusicSettings())
+    assert isinstance(composer, ProceduralComposer)
+    assert (composer.name, composer.is_model) == ("builtin:procedural", False)
+    Resolved.backend = "nonsense"
+    with pytest.raises(ComposeError, match="unknown music backend"):
+        make_composer(Resolved(), MusicSettings())
+
+
+def test_clip_rejects_malformed_samples():
+    with pytest.raises(ComposeError, match="shape"):
+        Clip(np.zeros((3, 10), np.float32), 48000)
+    with pytest.raises(ComposeError, match="sample rate"):
+        Clip(np.zeros((2, 10), np.float32), 0)
+    assert Clip(np.zeros(480), 48000).samples.shape == (1, 480)

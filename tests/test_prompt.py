@@ -1,0 +1,143 @@
+"""Prompt composition, overrides, stop words; the built-in describer and caption clean-up."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from imaudible.caption import BuiltinDescriber, CaptionError, clean_caption, describe, make_captioner
+from imaudible.mood import Mood, PaletteColour, estimate_mood, mood_words, tempo_bpm
+from imaudible.prompt import MAX_WORDS, compose_prompt, remove_stopwords
+from imaudible.settings import CaptionSettings, PromptSettings
+
+ART = Path(__file__).resolve().parents[1] / "art"
+
+
+def mood(valence=0.5, arousal=0.5, brightness=0.5, saturation=0.3, palette=(("#3a8a3a", "green", 0.6),
+                                                                            ("#8a8a8a", "grey", 0.4))):
+    return Mood(valence=valence, arousal=arousal, brightness=brightness, saturation=saturation, warmth=0.5,
+                contrast=0.4, colourfulness=0.4, edge_density=0.3, words=mood_words(valence, arousal),
+                palette=tuple(PaletteColour(*p) for p in palette))
+
+
+CALM = mood(valence=0.8, arousal=0.1)
+TENSE = mood(valence=0.1, arousal=0.9, palette=(("#cc2427", "red", 0.7), ("#101010", "black", 0.3)))
+
+
+# --- stop words -------------------------------------------------------------------------------------------------
+
+def test_remove_stopwords_uses_sklearn_list_plus_look_and_like():
+    assert remove_stopwords("a painting of a woman that looks like a cat") == "painting woman cat"
+    assert remove_stopwords("Look at the boats, like toys.") == "boats, toys."
+    assert remove_stopwords("the and of") == ""
+
+
+# --- prompts ----------------------------------------------------------------------------------------------------
+
+def test_prompt_carries_mood_tempo_mode_style_and_caption():
+    prompt = compose_prompt(caption="a pond with water lilies", mood=CALM, style="ambient, piano",
+                            settings=PromptSettings(), override=None)
+    assert prompt.startswith("ambient, piano. ")
+    assert CALM.words[0].capitalize() in prompt and CALM.words[1] in prompt
+    assert f"{tempo_bpm(CALM)} bpm" in prompt and "slow tempo" in prompt
+    assert "major key" in prompt and "no drums" in prompt
+    assert prompt.endswith("Inspired by: a pond with water lilies")
+
+
+def test_prompts_differ_with_mood():
+    calm = compose_prompt(caption="a room", mood=CALM, style="", settings=PromptSettings(), override=None)
+    tense = compose_prompt(caption="a room", mood=TENSE, style="", settings=PromptSettings(), override=None)
+    assert calm != tense
+    assert "minor key" in tense and "with drums" in tense and "warm strings" in tense
+    bpm = [int(re.search(r"(\d+) bpm", p).group(1)) for p in (calm, tense)]
+    assert bpm[0] < bpm[1]
+
+
+def test_override_replaces_everything():
+    prompt = compose_prompt(caption="a pond", mood=CALM, style="ambient",
+                            settings=PromptSettings(remove_stopwords=True), override="  solo cello,  in the rain ")
+    assert prompt == "solo cello, in the rain"
+    blank = compose_prompt(caption="a pond", mood=CALM, style="", settings=PromptSettings(), override="   ")
+    assert "pond" in blank and "bpm" in blank
+
+
+def test_stopword_setting_applies_to_the_caption_only():
+    prompt = compose_prompt(caption="a painting of a man in the rain", mood=CALM, style="the quiet piano",
+                            settings=PromptSettings(remove_stopwords=True), override=None)
+    assert prompt.startswith("the quiet piano. ")
+    assert prompt.endswith("Inspired by: painting man rain")
+
+
+def test_without_mood_only_style_and_caption_remain():
+    settings = PromptSettings(include_mood=False)
+    assert compose_prompt(caption="a pond", mood=TENSE, style="lofi", settings=settings,
+                          override=None) == "lofi. Inspired by: a pond"
+    assert compose_prompt(caption="a pond", mood=TENSE, style="", settings=settings, override=None) == "a pond"
+
+
+def test_long_captions_are_trimmed():
+    caption = " ".join(f"word{i}" for i in range(200))
+    prompt = compose_prompt(caption=caption, mood=TENSE, style="orchestral", settings=PromptSettings(),
+                            override=None)
+    assert len(prompt.split()) <= MAX_WORDS
+    assert "word0 word1" in prompt
+
+
+# --- the built-in describer -------------------------------------------------------------------------------------
+
+SUBJECT_WORDS = re.compile(r"\b(depict\w*|shows?|showing|portrait|painting of|photo\w*|person|people|sky|sea|"
+                           r"water|tree\w*|face|woman|man|scene of)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["starry_night.jpg", "the_scream.jpg", "water_lilies.jpg", "udnie.jpg"])
+def test_describer_speaks_of_colour_light_and_mood_only(name):
+    image = Image.open(ART / name).convert("RGB")
+    image.thumbnail((512, 512))
+    m = estimate_mood(image)
+    text = describe(m)
+    without_colour_names = text
+    for p in m.palette:                     # "sea green" and "sky blue" name colours, not things
+        without_colour_names = without_colour_names.replace(p.name, "")
+    assert not SUBJECT_WORDS.search(without_colour_names), text
+    assert m.palette[0].name in text
+    assert "light" in text and "energy" in text and m.words[0] in text
+    assert 1 <= text.count(".") <= 2 and text.endswith(".")
+
+
+def test_describer_follows_the_mood():
+    dark = describe(mood(valence=0.1, arousal=0.1, brightness=0.1))
+    bright = describe(mood(valence=0.9, arousal=0.9, brightness=0.85))
+    assert dark != bright
+    assert "dark" in dark and ("bright" in bright or "radiant" in bright)
+    assert "still" in dark and "vigorous" in bright
+
+
+def test_builtin_captioner_and_factory():
+    class Resolved:
+        backend, model_id, revision, path = "builtin", "builtin", None, None
+
+    captioner = make_captioner(Resolved(), CaptionSettings())
+    assert isinstance(captioner, BuiltinDescriber)
+    assert (captioner.name, captioner.is_model) == ("builtin:describer", False)
+    images = [Image.new("RGB", (8, 8))] * 2
+    assert captioner.caption(images, [CALM, TENSE]) == [describe(CALM), describe(TENSE)]
+    with pytest.raises(CaptionError, match="2 images but 1 moods"):
+        captioner.caption(images, [CALM])
+
+
+# --- clean-up of model captions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,clean", [
+    ("arafed man sitting on a bench", "Man sitting on a bench"),
+    ("a arafed woman with a hat", "A woman with a hat"),
+    ("there is an araffe dog on the grass", "There is a dog on the grass"),
+    ("an arafed arafe image of a owl", "An image of a owl"),
+    ("a painting of of a tree tree", "A painting of a tree"),
+    ("a boat on the sea on the sea", "A boat on the sea"),
+    ("  a cat ,  sitting  .  ", "A cat, sitting."),
+    ("arrafed", ""),
+])
+def test_clean_caption(raw, clean):
+    assert clean_caption(raw) == clean
