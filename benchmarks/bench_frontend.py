@@ -7,10 +7,12 @@ Builds the demo gallery (the repository's gallery.yaml and art/, with the built-
 models: the benchmark is about the front end) with `imaudible-site build` into a temporary folder and
 serves it from localhost with a server that counts the bytes of every response. Printed:
 
-  - first-view transfer of the 3D gallery (until `imaudible.state.ready`: the first room is textured
-    and drawn), split into HTML, JS, CSS, textures and other, raw and gzip-compressed (what a CDN such
-    as Netlify sends for text); the 250 KB gzip budget for initial JavaScript;
-  - time to the first rendered frame and to "ready" (performance marks set by the page), median of runs;
+  - first-view transfer of the 3D gallery (until `imaudible.state.ready`: the first room is drawn with
+    its paintings' thumbnails), split into HTML, JS, CSS, textures and other, raw and gzip-compressed
+    (what a CDN such as Netlify sends for text); the 250 KB gzip budget for initial JavaScript; and
+    what follows the first view (full-size textures of the first room, the next room's prefetch);
+  - time to the first rendered frame (bare rooms), to "ready" and to "sharp" (full-size textures in
+    the first room): performance marks set by the page, median of runs;
   - the same for two baselines: the plain list view (time to its load event), and the gallery with an
     un-minified bundle of the same sources (esbuild without --minify) -> ratios;
   - Lighthouse 12.x accessibility and best-practices scores for the gallery and the list view
@@ -106,7 +108,8 @@ def build_demo(gallery: Path, work: Path) -> Path:
 
 
 def summarise(site: Path, log: list, first_room: set[str]) -> dict:
-    """Bytes per kind of file; textures of the first room apart from those prefetched for the next."""
+    """Bytes per kind of file. Images are split into what the first view needs (the first room's
+    thumbnails; full size where there is no smaller thumbnail) and what is fetched after it is drawn."""
     sizes: dict[str, list[int]] = {}
     for path, n in log:
         rel = path.split("?")[0].lstrip("/") or "index.html"
@@ -115,8 +118,11 @@ def summarise(site: Path, log: list, first_room: set[str]) -> dict:
             file = file / "index.html"
         k = kind(file.name)
         if k == "textures":
-            art_id = file.name.rsplit("-", 1)[0]
-            k = "textures" if art_id in first_room else "prefetch"
+            art_id, _, variant = file.name.split(".")[0].rpartition("-")
+            if art_id not in first_room:
+                k = "prefetch"
+            elif variant != "thumb" and f"{art_id}-thumb" in {Path(p).name.split(".")[0] for p, _ in log}:
+                k = "sharpen"
         raw, packed = sizes.get(k, [0, 0])
         compressible = k in ("html", "js", "css") or file.suffix in (".json", ".svg")
         packed_n = len(gzip.compress(file.read_bytes(), 9)) if compressible and file.is_file() else n
@@ -130,14 +136,14 @@ def measure(browser, server: Server, page_name: str, until: str) -> dict:
     server.take()
     page.goto(server.url + page_name)
     if until == "ready":
-        page.wait_for_function("window.imaudible && window.imaudible.state.ready", timeout=120_000)
-        marks = page.evaluate("""() => Object.fromEntries(['imaudible:first-frame', 'imaudible:ready']
-            .map(n => [n, performance.getEntriesByName(n)[0]?.startTime]))""")
-        times = {"first frame": marks["imaudible:first-frame"], "ready": marks["imaudible:ready"]}
+        page.wait_for_function("() => window.imaudible && window.imaudible.state.sharp", timeout=120_000)
+        names = {"first frame": "imaudible:first-frame", "ready": "imaudible:ready", "sharp": "imaudible:sharp"}
+        times = page.evaluate("names => Object.fromEntries(Object.entries(names).map("
+                              "([k, n]) => [k, performance.getEntriesByName(n)[0]?.startTime]))", names)
     else:
         page.wait_for_load_state("load")
         times = {"load": page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")}
-    time.sleep(0.3)  # let late responses finish counting
+    time.sleep(0.5)  # let late responses (the next room's prefetch) finish counting
     first_room = set(json.loads((server.folder / "gallery.json").read_text())["layout"]["rooms"][0])
     sizes = summarise(server.folder, server.take(), first_room)
     context.close()
@@ -158,19 +164,20 @@ def kb(n: float) -> str:
     return f"{n / 1024:8.1f} KB"
 
 
-def print_sizes(title: str, sizes: dict):
+def print_sizes(title: str, sizes: dict, images: str = "textures, first room"):
     print(f"  {title}: transfer, raw / gzip")
     total = [0, 0]
-    labels = {"textures": "textures, first room", "prefetch": "(after ready: next room, prefetched)"}
     for k in ("html", "js", "css", "textures", "other"):
         if k in sizes:
             raw, packed = sizes[k]
             total[0] += raw
             total[1] += packed
-            print(f"    {labels.get(k, k):22s}{kb(raw)} / {kb(packed)}")
-    print(f"    {'first view total':22s}{kb(total[0])} / {kb(total[1])}")
-    if "prefetch" in sizes:
-        print(f"    {labels['prefetch']:22s}{kb(sizes['prefetch'][0])}")
+            print(f"    {images if k == 'textures' else k:28s}{kb(raw)} / {kb(packed)}")
+    print(f"    {'first view total':28s}{kb(total[0])} / {kb(total[1])}")
+    later = {"sharpen": "after: full-size, first room", "prefetch": "after: next room, prefetched"}
+    for k, label in later.items():
+        if k in sizes:
+            print(f"    {label:28s}{kb(sizes[k][0])}")
     return total
 
 
@@ -240,12 +247,12 @@ def main(argv=None) -> int:
             gallery, listing = res["gallery"], res["list"]
 
             print(f"\n3D gallery, first view (median of {runs} loads):")
-            g_total = print_sizes("index.html", gallery["sizes"])
+            g_total = print_sizes("index.html", gallery["sizes"], "textures, first room thumbs")
             for k, v in gallery["times"].items():
                 print(f"  time to {k}: {v:8.0f} ms")
 
             print("\nbaseline: list view (plain HTML):")
-            l_total = print_sizes("list.html", listing["sizes"])
+            l_total = print_sizes("list.html", listing["sizes"], "images (eager + in view)")
             print(f"  time to load event: {listing['times']['load']:8.0f} ms")
             print(f"  ratio gallery/list: transfer (gzip) {g_total[1] / l_total[1]:.2f}x, "
                   f"time (ready vs load) {gallery['times']['ready'] / listing['times']['load']:.2f}x")
@@ -253,7 +260,7 @@ def main(argv=None) -> int:
             if plain_server:
                 plain = res["plain"]
                 print("\nbaseline: the same gallery with an un-minified bundle:")
-                p_total = print_sizes("index.html", plain["sizes"])
+                p_total = print_sizes("index.html", plain["sizes"], "textures, first room thumbs")
                 for k, v in plain["times"].items():
                     print(f"  time to {k}: {v:8.0f} ms")
                 pj, gj = plain["sizes"]["js"], gallery["sizes"]["js"]

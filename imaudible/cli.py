@@ -189,7 +189,10 @@ def serve(site_dir, out, port, host, no_build):
     if no_build:
         if not out.is_dir():
             raise Fatal(f"nothing to serve: '{out}' does not exist (run `imaudible-site build` first)")
-        server = preview.PreviewServer(out, host=host, port=port)
+        try:
+            server = preview.PreviewServer(out, host=host, port=port)
+        except OSError as exc:
+            raise Fatal(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         click.echo(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)", err=True)
         try:
             server.serve_forever()

@@ -22,6 +22,7 @@ DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "cla
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
 SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "the CLAP model"}
 
+FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 # What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
 PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
@@ -104,6 +105,13 @@ def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
     if model == "auto":
         model = os.environ.get("IMAUDIBLE_CLAP_MODEL") or "auto"
     return _resolve("clap", model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
+
+
+def take_ranker_identity() -> str:
+    """What chooses among takes (`takes` > 1) on this machine: belongs in the music cache key then, since the
+    chosen take changes when CLAP weights appear or change."""
+    clap = resolve_clap_model()
+    return f"clap:{clap.identity}" if clap.available else FALLBACK_RANKER
 
 
 def _resolve(kind: str, requested: str, revision: str | None, backend: str, gallery_root: Path,

@@ -312,7 +312,7 @@ class Builder:
                 files[name] = d.data
                 derivatives.append({"name": d.name, "fmt": d.fmt, "width": d.width, "height": d.height, "file": name})
             buf = io.BytesIO()
-            result.analysis.save(buf, format="PNG")
+            result.analysis.save(buf, format="PNG", compress_level=1)
             files["analysis.png"] = buf.getvalue()
             meta = {"sha256": result.sha256, "width": result.width, "height": result.height,
                     "derivatives": derivatives, "notes": list(result.notes)}

@@ -31,7 +31,7 @@ from .mood import Mood, dominant_hue, is_major, mode_name, tempo_bpm, timbre_fam
 
 VERSION = "1"
 SAMPLE_RATE = 48000
-TABLE_SIZE = 16384          # large enough that reading without interpolation stays ~-55 dB clean
+TABLE_SIZE = 16384          # large enough that reading it without interpolation stays ~60 dB clean
 PEAK = 0.8
 
 MODES = {
@@ -358,15 +358,16 @@ def spectrum(partials: int, slope: float, odd_only: bool = False, second: float 
 
 
 def pad_tables(family: str, richness: float):
-    partials = int(6 + 12 * richness)
-    slope = 2.2 - 0.9 * richness
+    """(dull, bright) tables the pad sweeps between. Richness steepens or flattens the spectral slope; the
+    partials always reach a few kHz (quietly when dull) so no timbre sounds as if heard through a wall."""
+    slope = 2.4 - 0.9 * richness              # never flatter than 1/k^1.5: a bare sawtooth buzzes
     shapes = {
-        "warm": spectrum(partials, slope - 0.3),
-        "cool": spectrum(partials, slope - 0.2, odd_only=True, second=0.15),
-        "green": spectrum(partials, slope + 0.1, odd_only=True, second=0.3),
-        "muted": spectrum(max(4, partials // 2), slope + 0.4),
+        "warm": spectrum(24, slope),                                        # string-like: all harmonics
+        "cool": spectrum(23, slope - 0.2, odd_only=True, second=0.15),      # hollow, glassy
+        "green": spectrum(21, slope + 0.1, odd_only=True, second=0.3),      # reedy
+        "muted": spectrum(16, slope + 0.3),                                 # soft organ
     }
-    return harmonic_table((1.0, 0.25, 0.08)), harmonic_table(shapes[family])
+    return harmonic_table(spectrum(8, 2.6)), harmonic_table(shapes[family])
 
 
 def keys_tables(family: str, richness: float):
@@ -375,19 +376,17 @@ def keys_tables(family: str, richness: float):
         return harmonic_table((1.0, 0.0, 0.02)), harmonic_table((0.0,) * 3 + (1.0,) + (0.0,) * 5 + (0.3,))
     if family == "cool":                        # electric piano: a bell-like tine over a round body
         return harmonic_table((1.0, 0.2, 0.05)), harmonic_table((0.2,) + (0.0,) * 5 + (1.0,) + (0.0,) * 6 + (0.4,))
-    partials = int(4 + 8 * richness)
-    return harmonic_table((1.0, 0.3, 0.1, 0.05)), harmonic_table(spectrum(partials, 1.7 - 0.5 * richness))
+    return harmonic_table((1.0, 0.3, 0.1, 0.05)), harmonic_table(spectrum(16, 1.9 - 0.6 * richness))
 
 
 def lead_table(family: str, richness: float):
-    partials = int(3 + 7 * richness)
-    if family == "warm":
-        return harmonic_table(spectrum(partials, 1.9 - 0.5 * richness))
-    if family == "green":
-        return harmonic_table(spectrum(partials, 1.6, odd_only=True, second=0.1))
-    if family == "cool":
-        return harmonic_table((1.0, 0.1, 0.25, 0.0, 0.06))
-    return harmonic_table((1.0, 0.2, 0.06))
+    if family == "warm":                        # soft brass
+        return harmonic_table(spectrum(12, 2.0 - 0.6 * richness))
+    if family == "green":                       # clarinet-like: odd harmonics
+        return harmonic_table(spectrum(11, 1.7 - 0.3 * richness, odd_only=True, second=0.1))
+    if family == "cool":                        # vibraphone-like
+        return harmonic_table((1.0, 0.1, 0.25, 0.0, 0.06, 0.0, 0.03))
+    return harmonic_table(spectrum(8, 2.6 - 0.6 * richness))   # flute-like
 
 
 def midi_hz(pitch: float) -> float:
@@ -446,8 +445,8 @@ def pad_voice(note: Note, dull, bright, attack, release, bar_index) -> np.ndarra
 
 def pluck(note: Note, body, tine, decay) -> np.ndarray:
     seconds = note.length + 0.12
-    ring = osc(body, note.pitch, seconds) * envelope(seconds, 0.004, 0.12, decay=decay)
-    strike = osc(tine, note.pitch, seconds) * envelope(seconds, 0.002, 0.12, decay=0.09)
+    ring = osc(body, note.pitch, seconds) * envelope(seconds, 0.006, 0.12, decay=decay)
+    strike = osc(tine, note.pitch, seconds) * envelope(seconds, 0.005, 0.12, decay=0.09)
     n = min(len(ring), len(strike))
     return ring[:n] + 0.45 * strike[:n]
 
@@ -490,7 +489,7 @@ def reverb(send: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.ndarray
     t = np.arange(length) / SAMPLE_RATE
     decay = np.exp(-6.91 * t / t60)
     onset = np.clip((t - 0.012) / 0.01, 0, 1)          # pre-delay, then a smooth start
-    lowpass = signal.butter(1, 3500 + 3000 * mood.brightness, fs=SAMPLE_RATE, output="sos")
+    lowpass = signal.butter(1, 4000 + 4000 * mood.brightness, fs=SAMPLE_RATE, output="sos")
     wet_level = 0.22 + 0.3 * calm
     out = np.empty((2, len(send)), np.float32)
     nfft = sfft.next_fast_len(len(send) + length, real=True)

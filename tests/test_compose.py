@@ -71,7 +71,7 @@ def spectral_centroid(x, sr=SR) -> float:
     return float((f * mag).sum() / mag.sum())
 
 
-def count_clicks(x, sr=SR, ratio=8.0) -> int:
+def count_clicks(x, sr=SR, ratio=10.0) -> int:
     clicks = 0
     for channel in np.atleast_2d(np.asarray(x, np.float64)):
         d = np.diff(channel)
@@ -206,6 +206,14 @@ def test_register_and_timbre_follow_brightness_and_saturation():
     rich = spectral_centroid(render(synthetic_mood(brightness=0.2, saturation=0.6), 12.0).samples)
     assert bright > 1.2 * dull
     assert rich > 1.1 * dull
+
+
+def test_click_detector_catches_a_note_without_envelope_in_composed_music():
+    music = render(synthetic_mood(valence=0.3, arousal=0.2), 6.0).samples.astype(np.float64)
+    assert count_clicks(music) == 0
+    n, start = int(0.3 * SR), 2 * SR + 123
+    music[:, start:start + n] += 0.2 * np.cos(2 * np.pi * 440 * np.arange(n) / SR)   # starts and stops at full level
+    assert count_clicks(music) >= 2
 
 
 @pytest.mark.parametrize("valence,arousal", [(0.1, 0.1), (0.45, 0.5), (0.9, 0.95), (0.6, 0.7)])

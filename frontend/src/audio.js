@@ -45,11 +45,6 @@ export class AudioDeck {
     this.endedHandlers.add(fn);
   }
 
-  hasMusic(id) {
-    const art = this.byId.get(id);
-    return Boolean(art && pickAudio(art, this.channels[0].el));
-  }
-
   /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
   unlock() {
     if (!this.ctx && (window.AudioContext || window.webkitAudioContext)) {
@@ -106,8 +101,10 @@ export class AudioDeck {
     }, 50);
   }
 
+  // With Web Audio the gain nodes fade and set the volume (iOS ignores element.volume); without it, the
+  // element's own volume does both.
   #elementVolume(ch) {
-    ch.el.volume = Math.min(1, Math.max(0, ch.level * (this.ctx ? 1 : state.volume)));
+    ch.el.volume = this.ctx ? 1 : Math.min(1, Math.max(0, ch.level * state.volume));
     ch.el.muted = !this.ctx && state.muted;
   }
 

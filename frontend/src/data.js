@@ -33,9 +33,11 @@ export function supportsWebp() {
   return webpSupport;
 }
 
+const fileOf = (im, webp) => ({ url: (webp && im.webp) || im.jpg || im.webp, long: Math.max(im.width, im.height) });
+
 /**
- * The derivative to use as a texture: the smallest one at least `wanted` pixels on its long edge (or the
- * largest there is), never beyond the GPU's texture limit.
+ * The derivative to use as a texture, as {url, long (edge in px)}: the smallest one at least `wanted`
+ * pixels on its long edge (or the largest there is), never beyond the GPU's texture limit.
  */
 export function pickImage(art, { wanted, maxTexture, webp }) {
   const sized = Object.entries(art.images || {})
@@ -45,8 +47,12 @@ export function pickImage(art, { wanted, maxTexture, webp }) {
     .sort((a, b) => Math.max(a.width, a.height) - Math.max(b.width, b.height));
   const pool = sized.length ? sized : [art.images?.thumb].filter(Boolean);
   if (!pool.length) return null;
-  const im = pool.find((c) => Math.max(c.width, c.height) >= wanted) || pool[pool.length - 1];
-  return (webp && im.webp) || im.jpg || im.webp;
+  return fileOf(pool.find((c) => Math.max(c.width, c.height) >= wanted) || pool[pool.length - 1], webp);
+}
+
+/** The thumbnail, shown first while the full texture loads. */
+export function pickThumb(art, webp) {
+  return art.images?.thumb ? fileOf(art.images.thumb, webp) : null;
 }
 
 /** The audio file this browser plays: Opus/WebM first, AAC/MP4 as the fallback. */

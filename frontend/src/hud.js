@@ -76,10 +76,6 @@ export class Hud {
     $("help-button")?.setAttribute("aria-expanded", String(show));
   }
 
-  get helpOpen() {
-    return Boolean($("help")?.open);
-  }
-
   hint(text) {
     setText("hint", text);
     clearTimeout(this.hintTimer);

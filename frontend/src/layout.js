@@ -119,10 +119,12 @@ function hangRoom(x0, width, sizes, hasEntry, hasExit) {
 }
 
 function place(seg, sizes, firstIndex) {
+  // Spread the spare wall evenly over the gaps, on top of the least gap between works and at the ends.
   const used = sizes.reduce((a, s) => a + footprint(s), 0);
-  const gap = (seg.length - used) / (sizes.length + 1);
+  const spare = (seg.length - used - (sizes.length - 1) * DIMS.minGap - 2 * DIMS.cornerMargin) / (sizes.length + 1);
+  const gap = DIMS.minGap + spare;
   const out = [];
-  let along = gap;
+  let along = DIMS.cornerMargin + spare;
   sizes.forEach((size, i) => {
     const cAlong = along + DIMS.frame + size.w / 2;
     const pAlong = along + footprint(size) - DIMS.plaqueWidth / 2;

@@ -48,6 +48,11 @@ async function start() {
   const root = siteRoot();
   const resolve = resolver(root);
   const startArt = document.body.dataset.startArt || null;
+  if (!data.artworks.length) {
+    document.getElementById("loader-text").textContent = "This gallery has no artworks yet.";
+    document.body.classList.add("failed");
+    return;
+  }
   if (!hasWebGL2()) return showList(root, startArt);
 
   const canvas = document.getElementById("gallery-canvas");
@@ -94,9 +99,14 @@ async function start() {
     resolve,
     webp,
     wanted: !touch && longSide > 1800 ? 2048 : 1024,
-    onChange(index, loaded) {
+    gate: readyOnce,
+    onChange(index, stage) {
       update({ roomsLoaded: [...textures.loaded].sort((a, b) => a - b) });
-      if (loaded && index === startRoom && !state.ready) readyPending = true;
+      if (stage === "shown" && index === startRoom && !state.ready) readyPending = true;
+      if (stage === "sharp" && index === startRoom && !state.sharp) {
+        performance.mark("imaudible:sharp");
+        update({ sharp: true });
+      }
       dirty = true;
     },
   });

@@ -36,7 +36,7 @@ function roomColour(room) {
   const mean = (k) => (moods.length ? moods.reduce((s, m) => s + (m[k] ?? 0.5), 0) / moods.length : 0.4);
   const v = mean("valence");
   const a = mean("arousal");
-  return mix(WALLS.calmLow, WALLS.calmHigh, v).lerp(mix(WALLS.intenseLow, WALLS.intenseHigh, v), Math.max(0, a - 0.35) * 1.1);
+  return mix(WALLS.calmLow, WALLS.calmHigh, v).lerp(mix(WALLS.intenseLow, WALLS.intenseHigh, v), Math.min(1, Math.max(0, (a - 0.3) * 1.6)));
 }
 
 function frameColour(art) {

@@ -2,7 +2,8 @@
 
 export const state = {
   webgl: null, // true once the 3D view runs, false when the page fell back to the list
-  ready: false, // first room's paintings are textured and on screen
+  ready: false, // first room's paintings are textured (thumbnails at least) and on screen
+  sharp: false, // ...and now at full texture size
   firstFrame: false,
   loading: { loaded: 0, total: 0 },
   roomsLoaded: [],

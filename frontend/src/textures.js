@@ -1,11 +1,13 @@
 // Room-by-room texture loading: a room's paintings and plaques get their textures when the visitor comes
 // near, and give them back when far away, so a large exhibition never holds every image in GPU memory.
+// Each painting shows its small thumbnail first; the full texture follows once the first view is drawn.
 import { CanvasTexture, SRGBColorSpace, TextureLoader } from "three";
-import { pickImage } from "./data.js";
+import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
 
 export class RoomTextures {
-  constructor({ renderer, plan, built, resolve, webp, wanted, onChange }) {
+  /** gate: a promise; full-size textures wait for it (the first view is on screen). */
+  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange }) {
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
@@ -14,9 +16,11 @@ export class RoomTextures {
     this.maxTexture = renderer.capabilities.maxTextureSize;
     this.webp = webp;
     this.wanted = wanted;
-    this.onChange = onChange; // (roomIndex, loaded) -> void, after textures are in place
-    this.rooms = new Map(); // room index -> Promise
+    this.gate = gate;
+    this.onChange = onChange; // (roomIndex, "shown" | "sharp" | "released") -> void, after the change
+    this.rooms = new Map(); // room index -> Promise (resolves when every painting shows an image)
     this.loaded = new Set();
+    this.generation = new Map(); // room index -> number, bumped on release so late loads are dropped
   }
 
   /** Load room `index` (once); `progress(done, total)` is told after each painting. */
@@ -28,33 +32,46 @@ export class RoomTextures {
 
   async #load(index, progress) {
     const room = this.plan.rooms[index];
+    const generation = this.generation.get(index) || 0;
+    const current = () => (this.generation.get(index) || 0) === generation;
     let done = 0;
     progress(done, room.paintings.length);
-    await Promise.all(
+    const upgrades = await Promise.all(
       room.paintings.map(async (p) => {
         const built = this.built.paintings.get(p.id);
         this.#plaque(built, p.art);
-        const rel = pickImage(p.art, { wanted: this.wanted, maxTexture: this.maxTexture, webp: this.webp });
-        if (rel) {
-          try {
-            const tex = await this.loader.loadAsync(this.resolve(rel));
-            tex.colorSpace = SRGBColorSpace;
-            tex.anisotropy = this.anisotropy;
-            const mat = built.canvas.material;
-            mat.map = tex;
-            mat.color.set("#ffffff");
-            mat.needsUpdate = true;
-          } catch {
-            console.warn(`imaudible: could not load the image of ${p.id}`);
-          }
-        }
+        const full = pickImage(p.art, { wanted: this.wanted, maxTexture: this.maxTexture, webp: this.webp });
+        const thumb = pickThumb(p.art, this.webp);
+        const first = thumb && full && thumb.long < full.long ? thumb : full;
+        if (first) await this.#show(built, first.url, current);
         progress(++done, room.paintings.length);
+        return first !== full ? [built, full] : null;
       }),
     );
-    if (this.rooms.has(index)) {
-      this.loaded.add(index);
-      this.onChange(index, true);
+    if (!current()) return;
+    this.loaded.add(index);
+    this.onChange(index, "shown");
+    await this.gate;
+    await Promise.all(upgrades.filter(Boolean).map(([built, full]) => this.#show(built, full.url, current)));
+    if (current()) this.onChange(index, "sharp");
+  }
+
+  async #show(built, rel, current) {
+    let tex;
+    try {
+      tex = await this.loader.loadAsync(this.resolve(rel));
+    } catch {
+      console.warn(`imaudible: could not load ${rel}`);
+      return;
     }
+    if (!current()) return tex.dispose();
+    tex.colorSpace = SRGBColorSpace;
+    tex.anisotropy = this.anisotropy;
+    const mat = built.canvas.material;
+    mat.map?.dispose();
+    mat.map = tex;
+    mat.color.set("#ffffff");
+    mat.needsUpdate = true;
   }
 
   #plaque(built, art) {
@@ -70,7 +87,8 @@ export class RoomTextures {
 
   /** Free the GPU memory of room `index`; its paintings fall back to their placeholder colour. */
   release(index) {
-    if (!this.loaded.has(index)) return;
+    if (!this.rooms.has(index)) return;
+    this.generation.set(index, (this.generation.get(index) || 0) + 1);
     this.rooms.delete(index);
     this.loaded.delete(index);
     for (const p of this.plan.rooms[index].paintings) {
@@ -83,6 +101,6 @@ export class RoomTextures {
       built.canvas.material.color.set(built.placeholder);
       built.plaque.material.color.set("#d8d4cc");
     }
-    this.onChange(index, false);
+    this.onChange(index, "released");
   }
 }

@@ -35,10 +35,10 @@ class AudiocraftComposer:
         if not resolved.available or resolved.path is None:
             raise ModelError(resolved.missing_message())
         try:
-            import audiocraft  # noqa: F401
-        except ImportError:
-            raise ModelError("music.backend is audiocraft but audiocraft is not installed (see the README's "
-                             "'audiocraft' section), or use backend: transformers") from None
+            import audiocraft.models  # noqa: F401
+        except ImportError as exc:
+            raise ModelError(f"the audiocraft backend cannot be used: {str(exc).strip().splitlines()[0]} (install "
+                             f"audiocraft, or set music.backend: transformers)") from None
         self.resolved, self.settings = resolved, settings
         self.name, self.revision = resolved.model_id, resolved.revision
         self.device = choose_device(settings.device)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 WINDOW_S = 30.0     # MusicGen was trained on 30 s excerpts
 PROMPT_S = 10.0     # audio carried over as the prompt of the next window
 CROSSFADE_S = 2.0   # the last part of that prompt, where old and new audio are crossfaded
+MELODY_TEXT_TOKENS = 128
 RESERVED = -1e4     # score of every token but the sampled one (finite: guidance arithmetic stays NaN-free)
 
 
@@ -47,25 +48,32 @@ class SeededSampler(LogitsProcessor):
     def __init__(self, generators, num_codebooks: int, guidance, temperature, top_k):
         self.generators, self.k = generators, num_codebooks
         self.guidance, self.temperature, self.top_k = list(guidance), list(temperature), list(top_k)
+        self._per_row: dict = {}
+
+    def _column(self, name: str, values, device):
+        """`values` (one per artwork) repeated per codebook, as a (rows, 1) tensor, built once per device."""
+        key = (name, str(device))
+        if key not in self._per_row:
+            column = torch.tensor(values, dtype=torch.float32, device=device)
+            self._per_row[key] = column.repeat_interleave(self.k)[:, None]
+        return self._per_row[key]
 
     def __call__(self, input_ids, scores):
         rows = len(self.generators) * self.k
         doubled = scores.shape[0] == 2 * rows
         if scores.shape[0] not in (rows, 2 * rows):
             raise RuntimeError(f"SeededSampler: {scores.shape[0]} score rows for {rows} sequences")
-        per_row = lambda values: torch.tensor(values, dtype=torch.float32,  # noqa: E731
-                                              device=scores.device).repeat_interleave(self.k)[:, None]
         logits = scores[:rows].float()
         if doubled:
-            g = per_row(self.guidance)
+            g = self._column("guidance", self.guidance, scores.device)
             uncond = scores[rows:].float()
             logits = torch.where(g > 1, uncond + (logits - uncond) * g, logits)
-        logits = logits / per_row(self.temperature)
+        logits = logits / self._column("temperature", self.temperature, scores.device)
         vocab = logits.shape[-1]
         ks = [min(k, vocab) if k > 0 else vocab for k in self.top_k]
         if min(ks) < vocab:
             top = torch.topk(logits, max(ks), dim=-1).values
-            kth = top.gather(1, (per_row(ks).long() - 1))
+            kth = top.gather(1, self._column("top_k", ks, scores.device).long() - 1)
             logits = logits.masked_fill(logits < kth, float("-inf"))
         probs = torch.softmax(logits, dim=-1)
         chosen = torch.cat([torch.multinomial(probs[i * self.k:(i + 1) * self.k], 1, generator=gen)
@@ -91,7 +99,7 @@ class MusicgenComposer:
         self.device = choose_device(settings.device)
         self.window_s, self.prompt_s, self.crossfade_s = window_s, prompt_s, crossfade_s
         self._clap_resolved, self.half = clap, half   # half: None = fp16 on CUDA only
-        self._model = self._processor = self._ranker = None
+        self._model = self._tokenizer = self._ranker = None
         self.choices: list[TakeChoice] = []   # one per request of the last batches, for reports
 
     # ---- loading ----------------------------------------------------------------------------------------
@@ -99,13 +107,14 @@ class MusicgenComposer:
         if self._model is not None:
             return
         quiet_transformers()
-        from transformers import AutoConfig, AutoProcessor
+        from transformers import AutoConfig, AutoTokenizer
 
         path = str(self.resolved.path)
         try:
             config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             model_class = _model_class(config.model_type)
-            self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+            # Only the tokenizer: prompts are text, and the melody model's feature extractor needs torchaudio.
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             model = model_class.from_pretrained(path, **load_options(self.resolved, self.device, half=self.half))
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load music model '{self.name}' from {path}: "
@@ -156,7 +165,7 @@ class MusicgenComposer:
         sampler = SeededSampler(generators, self.num_codebooks, [s.guidance_scale for s in settings],
                                 [s.temperature for s in settings], [s.top_k for s in settings])
         guidance = max(s.guidance_scale for s in settings)
-        text = self._processor.tokenizer(prompts, padding=True, return_tensors="pt").to(self.device)
+        text = self._tokenize(prompts)
         total = int(round(duration * self.sample_rate))
         first = min(duration, self.window_s)
         audio = self._window(text, sampler, guidance, first, prompt=None)
@@ -167,6 +176,14 @@ class MusicgenComposer:
             audio = np.stack([crossfade_join(old, new[:, prompt_n - fade_n:], fade_n)
                               for old, new in zip(audio, window)])
         return [a[:, :total] for a in audio]
+
+    def _tokenize(self, prompts: list[str]):
+        # The melody model prepends the text to the audio tokens, so the padding length shifts the positions
+        # of the audio tokens: pad to a fixed length there, or an artwork's music would depend on its batch.
+        fixed = self._model.config.model_type == "musicgen_melody"
+        padding = {"padding": "max_length", "max_length": MELODY_TEXT_TOKENS, "truncation": True} if fixed \
+            else {"padding": True}
+        return self._tokenizer(prompts, return_tensors="pt", **padding).to(self.device)
 
     def _samples(self, seconds: float) -> int:
         """Whole codec frames' worth of samples, so a prompt re-encodes onto the same frame grid."""
@@ -181,24 +198,33 @@ class MusicgenComposer:
         config.guidance_scale = guidance if guidance > 1 else None
         config.max_new_tokens, config.max_length = frames + self.num_codebooks - 1, None
         kwargs = dict(text)
-        if prompt is not None:
-            values = torch.from_numpy(np.ascontiguousarray(prompt)).to(self.device, self._model.dtype)
-            kwargs["input_values"] = values
         with torch.inference_mode():
+            if prompt is not None:
+                kwargs["decoder_input_ids"] = self._encode_prompt(prompt)
             out = self._model.generate(**kwargs, generation_config=config,
                                        logits_processor=LogitsProcessorList([sampler]))
-        expected = frames + (0 if prompt is None else prompt.shape[-1] / (self.sample_rate / self.frame_rate))
         audio = out.float().cpu().numpy()
-        if audio.shape[-1] < round(expected * self.sample_rate / self.frame_rate):
-            raise RuntimeError(f"MusicGen returned {audio.shape[-1]} samples, expected at least "
-                               f"{round(expected * self.sample_rate / self.frame_rate)}")
+        expected = round(frames * self.sample_rate / self.frame_rate) + (0 if prompt is None else prompt.shape[-1])
+        if audio.shape[-1] < expected:
+            raise RuntimeError(f"MusicGen returned {audio.shape[-1]} samples where {expected} were expected")
         return audio
+
+    def _encode_prompt(self, prompt: np.ndarray):
+        """EnCodec codes of the audio prompt as decoder input ids (rows: artwork-major, then codebook), the
+        way transformers' own audio-prompt path builds them; done here because the melody model's generate
+        takes no audio prompt. Stereo checkpoints interleave left and right codebooks."""
+        values = torch.from_numpy(np.ascontiguousarray(prompt)).to(self.device, self._model.dtype)
+        codec = self._model.audio_encoder
+        channels = [values[:, c:c + 1] for c in range(values.shape[1])]
+        codes = [codec.encode(input_values=ch, return_dict=True).audio_codes[0] for ch in channels]  # (B, K', T)
+        stacked = torch.stack(codes, dim=2).flatten(1, 2) if len(codes) > 1 else codes[0]
+        return stacked.reshape(-1, stacked.shape[-1])
 
     def close(self) -> None:
         """Release the model (and its GPU memory)."""
         if self._ranker:
             self._ranker.close()
-        self._model = self._processor = self._ranker = None
+        self._model = self._tokenizer = self._ranker = None
         gc.collect()
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()

@@ -18,12 +18,13 @@ from math import gcd
 
 import numpy as np
 
+from ..models import FALLBACK_RANKER
+
 SILENT_DBFS = -45.0
 BLOCK_SILENT_DBFS = -50.0
 CLIPPED_SHARE = 0.001
 LOOP_CORRELATION = 0.95
 LOOP_LAGS_S = (0.1, 2.0)
-FALLBACK_RANKER = "fallback:least-repetitive"
 
 
 def take_seed(seed: int, take: int) -> int:

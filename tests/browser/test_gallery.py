@@ -61,6 +61,8 @@ def test_gallery_loads_cleanly_and_shows_the_paintings(watched, site_url, built_
     assert st["webgl"] is True and st["loading"]["loaded"] == st["loading"]["total"] > 0
     assert 0 in st["roomsLoaded"]
     assert page.locator("#loader").is_hidden()
+    # Thumbnails first, then the full-size textures.
+    page.wait_for_function("() => window.imaudible.state.sharp", timeout=WAIT)
     pixels = screenshot_array(page)
     watched.screenshot("gallery-entrance")
     # A lit room, not a blank or single-colour canvas.

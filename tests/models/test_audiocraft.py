@@ -26,7 +26,8 @@ from .conftest import small_artworks  # noqa: E402
 
 @pytest.fixture(scope="module")
 def audiocraft_dir(tmp_path_factory):
-    return tiny.build_audiocraft_musicgen(tmp_path_factory.mktemp("ac") / "musicgen", window_s=20)  # audiocraft insists on windows over 18 s
+    # 20 s windows: audiocraft's MusicGen insists on windows longer than its 18 s extension stride
+    return tiny.build_audiocraft_musicgen(tmp_path_factory.mktemp("ac") / "musicgen", window_s=20)
 
 
 def composer_for(folder, tmp_path, **settings):

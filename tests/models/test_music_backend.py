@@ -162,3 +162,20 @@ def test_missing_weights_and_bad_windows(tiny_models, tmp_path):
     resolved = resolve_music_model(ok, gallery_root=tmp_path, recorded={})
     with pytest.raises(ModelError, match="windows"):
         MusicgenComposer(resolved, ok, window_s=5, prompt_s=6)
+
+
+def test_melody_checkpoint_batches_and_continues(tmp_path):
+    """MusicGen-melody prepends the text to the audio tokens; prompts are padded to a fixed length there so
+    batch-mates still do not matter, and windows continue from the encoded prompt audio."""
+    from . import tiny
+
+    folder = tiny.build_musicgen_melody(tmp_path / "melody")
+    settings = MusicSettings(model=str(folder), duration=2.0, batch_size=2)
+    composer = MusicgenComposer(resolve_music_model(settings, gallery_root=tmp_path, recorded={}), settings,
+                                window_s=1.5, prompt_s=0.5, crossfade_s=0.25)
+    requests = [MusicRequest(p, None, dataclasses.replace(settings, seed=i), "h") for i, p in enumerate(PROMPTS[:2])]
+    batched = composer.generate(requests)
+    for req, clip in zip(requests, batched):
+        assert clip.samples.shape == (1, 64000)
+        assert np.abs(composer.generate([req])[0].samples - clip.samples).max() < 1e-5
+    composer.close()

@@ -215,3 +215,10 @@ def test_vanished_local_directory_is_not_taken_for_a_hub_id(hub, tmp_path):
     assert (r.model_id, r.revision, r.available) == (gone, "f" * 64, False)
     never = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={})
     assert never.model_id == "weights/mg" and gone in never.missing_message()
+
+
+def test_take_ranker_identity_follows_clap_weights(hub, tmp_path, monkeypatch):
+    assert models.take_ranker_identity() == models.FALLBACK_RANKER
+    folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
+    monkeypatch.setenv("IMAUDIBLE_CLAP_MODEL", str(folder))
+    assert models.take_ranker_identity() == f"clap:{resolve_clap_model().identity}"

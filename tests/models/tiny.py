@@ -74,18 +74,22 @@ def roberta_tokenizer():
     return RobertaTokenizer(vocab=model["vocab"], merges=merges)
 
 
-def musicgen_configs(*, text_width=32, text_layers=1, width=32, layers=2, heads=2, ffn=64,
-                     codec_width=8, codebook_size=64, codec_lstm_layers=1):
-    """T5 + EnCodec (32 kHz, 50 frames/s like the real model) + decoder configs; defaults are tiny."""
+def musicgen_configs(*, text_width=32, text_layers=1, text_heads=4, text_vocab=200, width=32, layers=2, heads=2,
+                     ffn=64, codec_width=8, codebook_size=64, codec_lstm_layers=1):
+    """T5 + EnCodec (32 kHz, 50 frames/s like the real model) + decoder configs; defaults are tiny.
+    The real musicgen-small: text 768 wide, 12 layers, 12 heads, vocab 32128; decoder 1024, 24 layers,
+    16 heads, ffn 4096; EnCodec 64 filters, 2048 codes, 2 LSTM layers."""
     from transformers import EncodecConfig, MusicgenConfig, MusicgenDecoderConfig, T5Config
 
-    text = T5Config(vocab_size=200, d_model=text_width, d_kv=max(8, text_width // 4), d_ff=text_width * 2,
-                    num_layers=text_layers, num_heads=4, relative_attention_num_buckets=8)
+    text = T5Config(vocab_size=text_vocab, d_model=text_width, d_kv=text_width // text_heads, d_ff=text_width * 4,
+                    num_layers=text_layers, num_heads=text_heads,
+                    relative_attention_num_buckets=32 if text_width >= 256 else 8)
     codec = EncodecConfig(sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4],
-                          num_filters=codec_width, hidden_size=codec_width * 16, codebook_size=codebook_size,
-                          codebook_dim=codec_width * 16, num_lstm_layers=codec_lstm_layers,
+                          num_filters=codec_width, hidden_size=128, codebook_size=codebook_size,
+                          codebook_dim=128, num_lstm_layers=codec_lstm_layers,
                           # the bandwidth that gives exactly 4 codebooks (2.2 kbit/s for the real 2048-code books)
-                          target_bandwidths=[4 * 50 * math.log2(codebook_size) / 1000], use_causal_conv=False, use_conv_shortcut=False,
+                          target_bandwidths=[4 * 50 * math.log2(codebook_size) / 1000],
+                          use_causal_conv=False, use_conv_shortcut=False,
                           normalize=False)
     decoder = MusicgenDecoderConfig(vocab_size=codebook_size, hidden_size=width, num_hidden_layers=layers,
                                     num_attention_heads=heads, ffn_dim=ffn, num_codebooks=4,
@@ -118,10 +122,30 @@ def build_musicgen(out: Path, *, seed: int = 0, **config_kwargs) -> Path:
     return Path(out)
 
 
+def build_musicgen_melody(out: Path, *, seed: int = 0) -> Path:
+    """Save a MusicGen-melody checkpoint (text prepended to the audio tokens instead of cross-attention).
+    Only the tokenizer is saved: the melody feature extractor needs torchaudio, which the prompts never use."""
+    import torch
+    from transformers import MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
+
+    torch.manual_seed(seed)
+    base = musicgen_configs()
+    config = MusicgenMelodyConfig(text_encoder=base.text_encoder.to_dict(), audio_encoder=base.audio_encoder.to_dict(),
+                                  decoder={**base.decoder.to_dict(), "model_type": "musicgen_melody_decoder"})
+    model = MusicgenMelodyForConditionalGeneration(config).eval()
+    _make_codec_audible(model.audio_encoder)
+    pad = config.decoder.pad_token_id
+    model.generation_config.update(decoder_start_token_id=pad, pad_token_id=pad, bos_token_id=pad)
+    model.save_pretrained(out, safe_serialization=True)
+    t5_tokenizer().save_pretrained(out)
+    return Path(out)
+
+
 def _make_codec_audible(codec) -> None:
     """A randomly initialised EnCodec decodes every code sequence to nearly the same DC offset: its codebooks
-    start at zero and its last convolution sums positive activations. Random codebooks and a zero-mean last
-    convolution make the tiny model's audio depend on its tokens, with little DC (std ~0.2, peaks < 1)."""
+    start at zero and its last convolution sums positive activations. Random codebooks and a last convolution
+    whose taps sum to zero for every input channel make the tiny model's audio depend on its tokens, without
+    DC (std ~0.2, peaks < 1)."""
     import torch
 
     with torch.no_grad():
@@ -129,8 +153,8 @@ def _make_codec_audible(codec) -> None:
             layer.codebook.embed.normal_(0.0, 3.0)
             layer.codebook.embed_avg.copy_(layer.codebook.embed)
         last = codec.decoder.layers[-1].conv
-        direction = last.parametrizations.weight.original1
-        direction.sub_(direction.mean())
+        direction = last.parametrizations.weight.original1   # (out, in, kernel)
+        direction.sub_(direction.mean(dim=-1, keepdim=True))    # each input channel high-passed: no DC out
         last.parametrizations.weight.original0.fill_(3.0)
         last.bias.zero_()
 
