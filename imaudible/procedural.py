@@ -135,7 +135,7 @@ class Voices:
         sat = mood.saturation
         self.richness = min(1.0, 0.25 + 1.6 * sat)        # 0 dull .. 1 bright timbres
         self.loudness = 0.55 + 0.4 * mood.arousal          # dynamics follow arousal
-        self.accent = 0.08 + 0.25 * mood.arousal
+        self.accent = 0.05 + 0.15 * mood.arousal
         self.register = int(round(12 * (mood.brightness - 0.5) * 1.6))   # semitones up for bright images
 
     # -- harmony helpers --
@@ -308,9 +308,10 @@ class Voices:
             bridge = self.plan.sections[bar] == 1
             for b in range(4):
                 if not bridge and (b in (0, 2) or every_beat_kick):
-                    self.hit(mix, send, kit["kick"], t0 + b * beat, 0.55 * self.velocity(b, rng), 0.0, 0.05)
+                    level = (0.42 if b == 0 else 0.36) * self.loudness    # steady: accents would pump the mix
+                    self.hit(mix, send, kit["kick"], t0 + b * beat, level, 0.0, 0.05)
                 if b in (1, 3) and a > 0.68:
-                    self.hit(mix, send, kit["clap"], t0 + b * beat, 0.25 * self.velocity(b, rng), 0.1, 0.3)
+                    self.hit(mix, send, kit["clap"], t0 + b * beat, 0.22 * self.loudness, 0.1, 0.3)
             hat_step = 0.25 if a > 0.85 else 0.5
             for i in range(int(4 / hat_step)):
                 pos = i * hat_step

@@ -187,9 +187,12 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> SiteFiles:
     data = site_data(gallery, runs, site)
     gallery_json = _json_for_html(data)
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
+    compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
     env = _environment(gallery)
     first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
-    common = {"gallery": data, "gallery_json": gallery_json, "asset": asset, "version": __version__}
+    common = {"gallery": data, "gallery_json": gallery_json, "data_url": data_url, "asset": asset,
+              "version": __version__}
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))

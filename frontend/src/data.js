@@ -1,10 +1,18 @@
 // The site data inlined in every page, and the small decisions made from it (which file to fetch, how to
 // name the models that made a caption or a piece of music).
 
-export function readSiteData(doc = document) {
+export async function readSiteData(doc = document) {
   const el = doc.getElementById("gallery-data");
   if (!el) throw new Error("imaudible: the page has no #gallery-data element");
-  const data = JSON.parse(el.textContent);
+  // The main page inlines the data; artwork pages point at the one hashed copy (data-src).
+  let data;
+  if (el.dataset.src) {
+    const response = await fetch(new URL(el.dataset.src, doc.baseURI));
+    if (!response.ok) throw new Error(`imaudible: site data ${el.dataset.src}: HTTP ${response.status}`);
+    data = await response.json();
+  } else {
+    data = JSON.parse(el.textContent);
+  }
   if (!Array.isArray(data.artworks)) throw new Error("imaudible: site data has no artworks list");
   return data;
 }

@@ -44,7 +44,7 @@ function fail(err) {
 async function start() {
   const api = { state };
   window.imaudible = api;
-  const data = readSiteData();
+  const data = await readSiteData();
   const root = siteRoot();
   const resolve = resolver(root);
   const startArt = document.body.dataset.startArt || null;

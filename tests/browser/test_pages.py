@@ -92,8 +92,11 @@ def test_artwork_pages_open_on_their_artwork_with_opengraph_tags(built_site):
         assert og["og:title"].startswith(art["title"])
         assert og["og:image"].endswith(art["images"]["1024"]["jpg"])
         assert (built_site / art["page"] / og["og:image"]).is_file()
-        inline = [body for attrs, body in page.scripts if attrs.get("id") == "gallery-data"]
-        assert json.loads(inline[0]) == data
+        data_el = [attrs for attrs, body in page.scripts if attrs.get("id") == "gallery-data"]
+        assert json.loads((built_site / art["page"] / data_el[0]["data-src"]).read_text()) == data
+    index = Page((built_site / "index.html").read_text())
+    inline = [body for attrs, body in index.scripts if attrs.get("id") == "gallery-data"]
+    assert json.loads(inline[0]) == data
 
 
 def test_gallery_page_links_the_list_view_and_loads_the_bundle(built_site):
