@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage, signal
 
 from .compose import Clip
 from .settings import AudioSettings
@@ -26,6 +25,7 @@ OVERSAMPLE = 4                # true peak: 4x oversampling at 48 kHz (BS.1770-4,
 PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs raise peaks a little
 LIMITER_WINDOW = 0.02         # seconds: how far ahead the limiter looks, and how smoothly it recovers
 FLAC_BITS = 24
+# scipy is imported inside the functions that need it, so a rebuild from cache never loads it.
 
 # K-weighting at 48 kHz (BS.1770-4, Tables 1 and 2): a high-shelf "head" filter, then the RLB high-pass.
 _K_SHELF = ([1.53512485958697, -2.69169618940638, 1.19839281085285], [1.0, -1.69065929318241, 0.73248077421585])
@@ -44,6 +44,7 @@ def finish(clip: Clip, settings: AudioSettings) -> Clip:
     With `settings.loop` the tail is crossfaded into the head (over `fade_out` seconds, at most a third of
     the clip) so the clip repeats without a seam; the clip gets that much shorter and has no fades.
     """
+    from scipy import signal
     x = _checked(clip)
     if clip.sample_rate != SAMPLE_RATE:
         g = math.gcd(SAMPLE_RATE, clip.sample_rate)
@@ -108,6 +109,7 @@ def normalise(x: np.ndarray, target_lufs: float, ceiling_dbtp: float, circular: 
 
 
 def remove_dc(x: np.ndarray) -> np.ndarray:
+    from scipy import signal
     if x.shape[1] <= 64:
         return x - x.mean(axis=1, keepdims=True)
     return signal.sosfiltfilt(signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos"), x, axis=1)
@@ -115,6 +117,7 @@ def remove_dc(x: np.ndarray) -> np.ndarray:
 
 def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
     """Scale down, smoothly and ahead of time, wherever the oversampled peak would pass `ceiling`."""
+    from scipy import ndimage
     peaks = true_peak_envelope(x)
     if peaks.max() <= ceiling:
         return x
@@ -131,6 +134,7 @@ def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
 
 def integrated_loudness(x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
     """Gated integrated loudness in LUFS (BS.1770-4): 400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates."""
+    from scipy import signal
     x = np.atleast_2d(np.asarray(x, np.float64))
     if sample_rate != SAMPLE_RATE:
         g = math.gcd(SAMPLE_RATE, sample_rate)
@@ -157,6 +161,7 @@ def integrated_loudness(x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
 
 def true_peak_envelope(x: np.ndarray) -> np.ndarray:
     """Per-sample maximum, over channels and the 4x oversampled points around it, of |x|."""
+    from scipy import signal
     up = signal.resample_poly(np.atleast_2d(x), OVERSAMPLE, 1, axis=1)
     env = np.abs(up).max(axis=0).reshape(-1, OVERSAMPLE).max(axis=1)
     return np.maximum(env, np.abs(np.atleast_2d(x)).max(axis=0))

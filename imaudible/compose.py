@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
 
-from . import procedural
 from .mood import Mood
 
 if TYPE_CHECKING:
     from .settings import MusicSettings
 
-VERSION = procedural.VERSION     # bump it there when the music for the same mood changes
+VERSION = "1"  # of the procedural composer: bump when the music for the same mood changes
 
 
 class ComposeError(ValueError):
@@ -71,6 +70,8 @@ class ProceduralComposer:
     is_model = False
 
     def generate(self, requests: Sequence[MusicRequest]) -> list[Clip]:
+        from . import procedural  # here, not at the top: rebuilding from cache never needs scipy
+
         clips = []
         for request in requests:
             duration = float(request.settings.duration)

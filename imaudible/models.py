@@ -20,7 +20,7 @@ DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "the CLAP model"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "IMAUDIBLE_CLAP_MODEL"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")

@@ -114,7 +114,11 @@ class Mood:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Mood":
-        numbers = {f.name: float(d[f.name]) for f in dataclasses.fields(cls) if f.name not in ("words", "palette")}
+        fields = [f.name for f in dataclasses.fields(cls) if f.name not in ("words", "palette")]
+        missing = [name for name in fields if name not in d]
+        if missing:
+            raise ValueError(f"mood: missing {', '.join(missing)}")
+        numbers = {name: float(d[name]) for name in fields}
         palette = tuple(PaletteColour(str(p["hex"]), str(p["name"]), float(p["share"])) for p in d.get("palette", ()))
         return cls(**numbers, words=tuple(str(w) for w in d.get("words", ())), palette=palette)
 

@@ -29,7 +29,6 @@ from scipy import signal
 
 from .mood import Mood, dominant_hue, is_major, mode_name, tempo_bpm, timbre_family
 
-VERSION = "1"
 SAMPLE_RATE = 48000
 TABLE_SIZE = 16384          # large enough that reading it without interpolation stays ~60 dB clean
 PEAK = 0.8

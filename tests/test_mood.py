@@ -126,6 +126,9 @@ def test_every_number_in_range_and_json_round_trip():
     data = json.loads(json.dumps(mood.to_dict()))
     assert Mood.from_dict(data) == mood
     assert data["palette"][0].keys() == {"hex", "name", "share"}
+    del data["arousal"]
+    with pytest.raises(ValueError, match="mood: missing arousal"):
+        Mood.from_dict(data)
 
 
 def test_override_rederives_words():

@@ -3,8 +3,9 @@
 Degenerate takes (checked on the audio, so every backend shares the checks):
 - near-silence: overall level under SILENT_DBFS, or more than half of the 100 ms blocks under BLOCK_SILENT_DBFS;
 - clipping: more than CLIPPED_SHARE of the samples at or beyond full scale (|x| >= 0.999);
-- collapse into a short loop: the log-spectrogram of the second half correlates above LOOP_CORRELATION
-  with itself shifted by some lag between 0.1 and 2 s (ordinary music repeats bars, but never that exactly).
+- collapse into a short loop: the log-spectrogram of the second half (its last 20 s at most) correlates
+  above LOOP_CORRELATION with itself shifted by some lag between 0.1 and 2 s (ordinary music repeats bars,
+  but never that exactly).
 
 The rest are ranked by CLAP text-audio similarity (cosine between the prompt's and the take's embeddings)
 when a CLAP model's weights are available. Without CLAP the fallback score is the negated loop
@@ -47,6 +48,7 @@ def loop_correlation(samples: np.ndarray, sample_rate: int) -> float:
     hop = max(1, sample_rate // 100)
     frame = 4 * hop
     half = x[len(x) // 2:] if len(x) >= 6 * sample_rate else x
+    half = half[-20 * sample_rate:]  # the last 20 s at most: enough to see a loop, bounded memory
     if len(half) < frame * 4:
         return 0.0
     n = 1 + (len(half) - frame) // hop
