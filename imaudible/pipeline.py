@@ -121,6 +121,14 @@ def _one_line(exc: BaseException) -> str:
     return text if known else f"{type(exc).__name__}: {text}"
 
 
+def _label(resolved, name: str) -> str:
+    """How a model is named on the site and in reports: a local directory as the manifest wrote it, so
+    that no absolute path of the curator's machine is published."""
+    if resolved.is_model and Path(resolved.model_id).is_absolute():
+        return resolved.requested
+    return name
+
+
 class Builder:
     def __init__(self, gallery: Gallery, out: Path, *, force: bool | Iterable[str] = False, jobs: int = 2,
                  progress: Progress | None = None, verbose: bool = False):
@@ -378,7 +386,7 @@ class Builder:
                 texts = captioner.caption(pictures, [run.mood for run in batch])
                 if resolved.is_model:
                     self.report.model_calls["caption"] += 1
-                return [({"caption": text, "model": captioner.name, "revision": captioner.revision,
+                return [({"caption": text, "model": _label(resolved, captioner.name), "revision": captioner.revision,
                           "draft": not captioner.is_model}, {}) for text in texts]
 
             batch_size = self.gallery.caption.batch_size if resolved.is_model else 64
@@ -409,8 +417,17 @@ class Builder:
 
         s = run.art.music_settings(self.gallery.music)
         generation = {k: getattr(s, k) for k in ("duration", "seed", "guidance_scale", "top_k", "temperature", "takes")}
+        if resolved.is_model and s.takes > 1:
+            generation["ranker"] = self._take_ranker()  # the chosen take changes when CLAP weights appear
         mood = run.mood.to_dict() if not resolved.is_model else None  # the built-in composer plays the mood
         return stage_key("music", compose.VERSION, resolved.identity, run.prompt, generation, run.source_sha, mood)
+
+    def _take_ranker(self) -> str:
+        if not hasattr(self, "_ranker"):
+            from .models import take_ranker_identity
+
+            self._ranker = take_ranker_identity()
+        return self._ranker
 
     def _music(self, runs: list[ArtworkRun]) -> None:
         from . import audio, compose
@@ -436,7 +453,7 @@ class Builder:
                 clips = composer.generate(requests)
                 if resolved.is_model:
                     self.report.model_calls["music"] += 1
-                return [({"model": composer.name, "revision": composer.revision, "draft": not composer.is_model,
+                return [({"model": _label(resolved, composer.name), "revision": composer.revision, "draft": not composer.is_model,
                           "prompt": r.prompt, "sample_rate": clip.sample_rate, "duration": clip.duration},
                          {"clip.bin": audio.clip_to_bytes(clip)}) for r, clip in zip(batch, clips)]
 
