@@ -13,7 +13,10 @@ demo: setup
 serve: setup
 	.venv/bin/imaudible-site serve .
 
+# audiocraft's pins cannot resolve beside the main venv, so its backend is tested in a venv of its own
+# first; the main suite runs last.
 test: setup
+	sh tests/models/audiocraft_venv.sh .venv-audiocraft
 	.venv/bin/python -m pytest -q
 
 bench:
