@@ -69,6 +69,9 @@ def _guarded(fn, verbose: bool = False):
                     exit_code=130) from None
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
+    except OSError as exc:
+        where = f" '{exc.filename}'" if exc.filename else ""
+        raise Fatal(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
             traceback.print_exc()

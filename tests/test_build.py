@@ -224,3 +224,10 @@ def test_builds_without_torch_installed(gallery):
                                 capture_output=True, text=True, env=env)
         assert result.returncode == 0, result.stderr
     assert (gallery / "build" / "gallery.json").is_file()
+
+
+def test_unwritable_cache_is_a_one_line_error(gallery, cli):
+    (gallery / CACHE_DIR_NAME).write_text("a file where the cache folder should be")
+    result, _ = build(cli, gallery)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"error: cannot write '{gallery / CACHE_DIR_NAME}': File exists"]
