@@ -143,6 +143,7 @@ class Builder:
         else:
             self.forced = set(force or ())
         self.report = BuildReport(str(gallery.root), str(self.out), [])
+        self._resolved: dict = {}
 
     # --- public -----------------------------------------------------------------------------------
     def build(self) -> BuildReport:
@@ -246,6 +247,12 @@ class Builder:
 
     # --- models -----------------------------------------------------------------------------------
     def _resolve(self, kind: str):
+        """The configured model of a kind, resolved once per build."""
+        if kind not in self._resolved:
+            self._resolved[kind] = self._resolve_now(kind)
+        return self._resolved[kind]
+
+    def _resolve_now(self, kind: str):
         from . import models
 
         recorded = self.cache.recorded_revisions()

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import jinja2
 
@@ -169,14 +169,32 @@ NETLIFY_TOML = b"""# Written by imaudible. Deploy this folder as it is:  netlify
 """
 
 
-def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> SiteFiles:
-    site = SiteFiles()
+def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
     statics = {}
     for rel, path in _static_sources(gallery).items():
         statics[rel] = site.add(_hashed_name(rel, _digest(path.read_bytes())), path, immutable=True)
     if "gallery.js" not in statics:
         raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
                         "in the imaudible source folder, or install imaudible from a wheel")
+    return statics
+
+
+def _render_key(gallery: Gallery, compact: bytes, statics: dict[str, str]) -> str:
+    """Everything the pages are rendered from: the site data, the templates and the asset names."""
+    h = hashlib.sha256(__version__.encode() + compact + json.dumps(statics, sort_keys=True).encode())
+    for base in (gallery.root / "templates", THEME_DIR / "templates"):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    h.update(path.as_posix().encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str, Callable[[], None]]:
+    """Every file of the site but the pages, the key of what the pages are rendered from, and a function
+    that renders them into the site (skipped when the key shows they would come out the same)."""
+    site = SiteFiles()
+    statics = _add_statics(gallery, site)
 
     def asset(name: str) -> str:
         try:
@@ -189,10 +207,15 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> SiteFiles:
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
-    env = _environment(gallery)
-    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
+    key = _render_key(gallery, compact, statics)
     common = {"gallery": data, "gallery_json": gallery_json, "data_url": data_url, "asset": asset,
               "version": __version__}
+    return site, key, lambda: _render_pages(gallery, site, data, common)
+
+
+def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
+    env = _environment(gallery)
+    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
@@ -206,7 +229,6 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> SiteFiles:
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)
     site.add("_headers", _headers(site))
-    return site
 
 
 def _check_out_dir(gallery: Gallery, out: Path) -> None:
@@ -222,21 +244,23 @@ def _check_out_dir(gallery: Gallery, out: Path) -> None:
                         "(choose another --out or empty it)")
 
 
-def _read_owned(out: Path) -> set[str]:
+def _read_owned(out: Path) -> tuple[set[str], str]:
+    """The files the last build wrote, and the render key it wrote them from ("" while it was unfinished)."""
     try:
-        return set(json.loads((out / OWNED_LIST).read_text())["files"])
+        owned = json.loads((out / OWNED_LIST).read_text())
+        return set(owned["files"]), str(owned.get("key", ""))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return set()
+        return set(), ""
 
 
-def _write_owned(out: Path, files: set[str]) -> None:
-    atomic_write(out / OWNED_LIST, json.dumps({"files": sorted(files)}, indent=0).encode())
+def _write_owned(out: Path, files: set[str], key: str = "") -> None:
+    atomic_write(out / OWNED_LIST, json.dumps({"files": sorted(files), "key": key}, indent=0).encode())
 
 
-def write_site(site: SiteFiles, out: Path) -> tuple[int, int]:
+def write_site(site: SiteFiles, out: Path, key: str = "") -> tuple[int, int]:
     """Write what changed, delete what the last build wrote and this one does not. Returns (written, removed)."""
     out.mkdir(parents=True, exist_ok=True)
-    previous = _read_owned(out)
+    previous, _ = _read_owned(out)
     new = set(site.files)
     # Record the union first: if the build is killed midway, the next one still knows every file it owns.
     _write_owned(out, previous | new)
@@ -260,7 +284,7 @@ def write_site(site: SiteFiles, out: Path) -> tuple[int, int]:
             target.unlink()
             removed += 1
     _prune_empty_dirs(out)
-    _write_owned(out, new)
+    _write_owned(out, new, key)
     return written, removed
 
 
@@ -273,8 +297,15 @@ def _prune_empty_dirs(out: Path) -> None:
 
 
 def render_site(gallery: Gallery, runs: list[ArtworkRun], out: Path) -> tuple[int, int]:
-    _check_out_dir(gallery, Path(out))
-    return write_site(plan_site(gallery, runs), Path(out))
+    """Render and write the site; returns (files written, files removed)."""
+    out = Path(out)
+    _check_out_dir(gallery, out)
+    site, key, render_pages = plan_site(gallery, runs)
+    owned, previous_key = _read_owned(out)
+    if key == previous_key and all((out / rel).is_file() for rel in owned):
+        return 0, 0  # same data, templates and assets as the finished build already there
+    render_pages()
+    return write_site(site, out, key)
 
 
 def clean(out: Path) -> int:

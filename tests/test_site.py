@@ -88,3 +88,16 @@ def test_curator_overrides_reach_the_site(tmp_path, cli):
     assert scream["prompt"] == "solo cello, slow, grieving"
     report = json.loads((folder / "r.json").read_text())
     assert report["artworks"]["starry-night"]["stages"]["caption"]["status"] == "skipped"
+
+
+def test_unchanged_pages_are_not_rendered_again_but_changes_are_seen(gallery, cli):
+    out = gallery / "build"
+    assert cli("build", gallery).exit_code == 0
+    before = (out / "list.html").read_text()
+    (out / "list.html").unlink()  # a page lost by hand comes back
+    assert cli("build", gallery).exit_code == 0
+    assert (out / "list.html").read_text() == before
+    (gallery / "templates").mkdir()
+    (gallery / "templates" / "list.html").write_text("<!doctype html><title>{{ gallery.title }} (list)</title>")
+    assert cli("build", gallery).exit_code == 0
+    assert (out / "list.html").read_text() == "<!doctype html><title>Test gallery (list)</title>"
