@@ -70,7 +70,7 @@ def _hashed_name(rel: str, digest: str) -> str:
     return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
 
 
-def _artwork_data(run: ArtworkRun, site: SiteFiles) -> dict:
+def _artwork_data(run: ArtworkRun, site: SiteFiles, loop: bool) -> dict:
     art, ingest, audio = run.art, run.entries["ingest"], run.entries["audio"]
     images: dict[str, dict] = {}
     for d in ingest.meta["derivatives"]:
@@ -91,7 +91,7 @@ def _artwork_data(run: ArtworkRun, site: SiteFiles) -> dict:
         "width": ingest.meta["width"], "height": ingest.meta["height"],
         "size_cm": list(art.size_cm) if art.size_cm else None,
         "images": images,
-        "audio": {**sounds, "duration": audio.meta["duration"]},
+        "audio": {**sounds, "duration": audio.meta["duration"], "loop": loop},
         "page": f"art/{art.id}/", "list_anchor": f"list.html#{art.id}",
     }
 
@@ -106,7 +106,7 @@ def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
 
 
 def site_data(gallery: Gallery, runs: list[ArtworkRun], site: SiteFiles) -> dict:
-    artworks = [_artwork_data(run, site) for run in runs]
+    artworks = [_artwork_data(run, site, gallery.audio.loop) for run in runs]
     return {
         "title": gallery.title, "description": gallery.description, "url": gallery.url,
         "generator": f"imaudible {__version__}",

@@ -101,3 +101,11 @@ def test_unchanged_pages_are_not_rendered_again_but_changes_are_seen(gallery, cl
     (gallery / "templates" / "list.html").write_text("<!doctype html><title>{{ gallery.title }} (list)</title>")
     assert cli("build", gallery).exit_code == 0
     assert (out / "list.html").read_text() == "<!doctype html><title>Test gallery (list)</title>"
+
+
+def test_looping_audio_is_marked_for_the_players(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", audio={"loop": True})
+    assert cli("build", folder).exit_code == 0
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    assert all(a["audio"]["loop"] for a in data["artworks"])
+    assert (folder / "build" / "list.html").read_text().count("<audio controls preload=\"none\" loop") == 3

@@ -142,6 +142,9 @@ export class AudioDeck {
     ch.artId = id;
     ch.el.dataset.art = id;
     ch.el.src = this.resolve(rel);
+    // Clips finished as seamless loops (audio.loop) repeat while the visitor stays, except on the
+    // guided tour, which moves on when a piece ends.
+    ch.el.loop = Boolean(art.audio.loop) && !state.touring;
     const pos = this.positions.get(id);
     if (ch.panner && pos) this.#place(ch.panner, pos);
     ch.level = 0;
