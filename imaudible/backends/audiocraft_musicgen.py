@@ -18,7 +18,7 @@ import numpy as np
 from ..compose import Clip
 from ..models import ModelError
 from . import choose_device, require_torch
-from .takes import FALLBACK_RANKER, TakeChoice, keep_best, make_ranker, take_rows, take_seed
+from .takes import RankedTakes, TakeChoice, keep_best, take_rows, take_seed
 
 if TYPE_CHECKING:
     from ..compose import MusicRequest
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 EXTEND_STRIDE_S = 18.0   # audiocraft's default: each window past 30 s keeps 12 s of the previous one as prompt
 
 
-class AudiocraftComposer:
+class AudiocraftComposer(RankedTakes):
     is_model = True
 
     def __init__(self, resolved: "ResolvedModel", settings: "MusicSettings", *, clap: "ResolvedModel | None" = None):
@@ -57,16 +57,6 @@ class AudiocraftComposer:
                                  f"{str(exc).strip().splitlines()[0]}") from None
             self.sample_rate = int(self._model.sample_rate)
             self.frame_rate = float(self._model.frame_rate)
-
-    @property
-    def take_ranker(self) -> str:
-        ranker = self._get_ranker()
-        return ranker.name if ranker is not None else FALLBACK_RANKER
-
-    def _get_ranker(self):
-        if self._ranker is None:
-            self._ranker = make_ranker(self._clap_resolved, self.device) or False
-        return self._ranker or None
 
     def generate(self, requests: list["MusicRequest"]) -> list[Clip]:
         if not requests:

@@ -23,7 +23,7 @@ from ..compose import Clip
 from ..models import ModelError
 from . import choose_device, load_options, quiet_transformers
 from .crossfade import crossfade_join
-from .takes import FALLBACK_RANKER, TakeChoice, keep_best, make_ranker, take_rows, take_seed
+from .takes import RankedTakes, TakeChoice, keep_best, take_rows, take_seed
 
 if TYPE_CHECKING:
     from ..compose import MusicRequest
@@ -83,7 +83,7 @@ class SeededSampler(LogitsProcessor):
         return torch.cat([out, out]) if doubled else out
 
 
-class MusicgenComposer:
+class MusicgenComposer(RankedTakes):
     """The Composer for MusicGen checkpoints (small/medium/large/stereo, or a local directory)."""
     is_model = True
 
@@ -123,17 +123,6 @@ class MusicgenComposer:
         self.sample_rate = int(self._model.config.audio_encoder.sampling_rate)
         self.frame_rate = float(self._model.config.audio_encoder.frame_rate)
         self.num_codebooks = int(self._model.decoder.config.num_codebooks)
-
-    @property
-    def take_ranker(self) -> str:
-        """Which ranker chooses among takes: part of what a cached result depends on when takes > 1."""
-        ranker = self._get_ranker()
-        return ranker.name if ranker is not None else FALLBACK_RANKER
-
-    def _get_ranker(self):
-        if self._ranker is None:
-            self._ranker = make_ranker(self._clap_resolved, self.device) or False
-        return self._ranker or None
 
     # ---- generation -------------------------------------------------------------------------------------
     def generate(self, requests: list["MusicRequest"]) -> list[Clip]:

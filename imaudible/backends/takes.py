@@ -217,3 +217,20 @@ def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
 
     g = gcd(rate, target)
     return resample_poly(x, target // g, rate // g)
+
+
+class RankedTakes:
+    """Mixin for composers that choose among takes: the CLAP ranker, loaded on first use.
+
+    Expects `self._clap_resolved`, `self.device` and `self._ranker` (None until loaded)."""
+
+    @property
+    def take_ranker(self) -> str:
+        """Which ranker chooses among takes: part of what a cached result depends on when takes > 1."""
+        ranker = self._get_ranker()
+        return ranker.name if ranker is not None else FALLBACK_RANKER
+
+    def _get_ranker(self):
+        if self._ranker is None:
+            self._ranker = make_ranker(self._clap_resolved, self.device) or False
+        return self._ranker or None
