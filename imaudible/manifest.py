@@ -17,7 +17,7 @@ from typing import Any, Literal, Union
 
 import yaml
 
-from .settings import Artwork, Gallery
+from .settings import Gallery
 
 MANIFEST_NAME = "gallery.yaml"
 _MISSING = dataclasses.MISSING

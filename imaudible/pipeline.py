@@ -240,6 +240,23 @@ class Builder:
             self.progress.advance(len(chunk), ", ".join(run.id for run, _ in chunk))
         self.progress.finish()
 
+    def _run_models(self, kind: str, todo, make: Callable, run_group: Callable) -> None:
+        """Run the misses of a model stage, grouped by the model each uses; each model is loaded once, only
+        when some artwork needs it, and released afterwards."""
+        groups: dict[str, list] = {}
+        for item in todo:
+            groups.setdefault(getattr(item[0], f"{kind}_resolved").identity, []).append(item)
+        for items in groups.values():
+            resolved = getattr(items[0][0], f"{kind}_resolved")
+            model = make(resolved)
+            if resolved.is_model:
+                self.report.models_loaded.append(resolved.identity)
+            try:
+                run_group(items, resolved, model)
+            finally:
+                if hasattr(model, "close"):
+                    model.close()
+
     def _failed(self, stage: str, run: ArtworkRun, exc: BaseException) -> None:
         run.fail(stage, _one_line(exc))
         if self.verbose:
@@ -376,16 +393,9 @@ class Builder:
             return
         self._choose_model("caption", needing, "caption", self._caption_key)
         todo = self._lookup("caption", needing, lambda r: self._caption_key(r, r.caption_resolved))
-        groups: dict[str, list] = {}
-        for item in todo:
-            groups.setdefault(item[0].caption_resolved.identity, []).append(item)
-        for items in groups.values():
-            resolved = items[0][0].caption_resolved
-            captioner = caption.make_captioner(resolved, self.gallery.caption)
-            if resolved.is_model:
-                self.report.models_loaded.append(resolved.identity)
 
-            def compute(batch: list[ArtworkRun], captioner=captioner, resolved=resolved):
+        def run_group(items, resolved, captioner):
+            def compute(batch: list[ArtworkRun]):
                 pictures = []
                 for run in batch:
                     with Image.open(run.entries["ingest"].file("analysis.png")) as img:
@@ -396,12 +406,9 @@ class Builder:
                 return [({"caption": text, "model": _label(resolved, captioner.name), "revision": captioner.revision,
                           "draft": not captioner.is_model}, {}) for text in texts]
 
-            batch_size = self.gallery.caption.batch_size if resolved.is_model else 64
-            try:
-                self._run_batched("caption", items, batch_size, compute)
-            finally:
-                if hasattr(captioner, "close"):
-                    captioner.close()
+            self._run_batched("caption", items, self.gallery.caption.batch_size if resolved.is_model else 64, compute)
+
+        self._run_models("caption", todo, lambda r: caption.make_captioner(r, self.gallery.caption), run_group)
         for run in needing:
             if not run.error:
                 meta = run.entries["caption"].meta
@@ -444,34 +451,26 @@ class Builder:
             return
         self._choose_model("music", live, "music", self._music_key)
         todo = self._lookup("music", live, lambda r: self._music_key(r, r.music_resolved))
-        groups: dict[str, list] = {}
-        for item in todo:
-            groups.setdefault(item[0].music_resolved.identity, []).append(item)
-        for items in groups.values():
-            resolved = items[0][0].music_resolved
-            composer = compose.make_composer(resolved, self.gallery.music)
-            if resolved.is_model:
-                self.report.models_loaded.append(resolved.identity)
 
-            def compute(batch: list[ArtworkRun], composer=composer, resolved=resolved):
+        def run_group(items, resolved, composer):
+            def compute(batch: list[ArtworkRun]):
                 requests = [compose.MusicRequest(prompt=r.prompt, mood=r.mood,
                                                  settings=r.art.music_settings(self.gallery.music),
                                                  content_hash=r.source_sha) for r in batch]
                 clips = composer.generate(requests)
                 if resolved.is_model:
                     self.report.model_calls["music"] += 1
-                return [({"model": _label(resolved, composer.name), "revision": composer.revision, "draft": not composer.is_model,
-                          "prompt": r.prompt, "sample_rate": clip.sample_rate, "duration": clip.duration},
+                return [({"model": _label(resolved, composer.name), "revision": composer.revision,
+                          "draft": not composer.is_model, "prompt": r.prompt, "sample_rate": clip.sample_rate,
+                          "duration": clip.duration},
                          {"clip.bin": audio.clip_to_bytes(clip)}) for r, clip in zip(batch, clips)]
 
-            try:
-                if resolved.is_model:
-                    self._run_batched("music", items, self.gallery.music.batch_size, compute)
-                else:
-                    self._run_each("music", items, lambda r, c=compute: c([r])[0])
-            finally:
-                if hasattr(composer, "close"):
-                    composer.close()
+            if resolved.is_model:
+                self._run_batched("music", items, self.gallery.music.batch_size, compute)
+            else:  # the built-in composer is CPU work: spread it over the workers
+                self._run_each("music", items, lambda r: compute([r])[0])
+
+        self._run_models("music", todo, lambda r: compose.make_composer(r, self.gallery.music), run_group)
 
     def _audio(self, runs: list[ArtworkRun]) -> None:
         from . import audio

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
