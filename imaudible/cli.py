@@ -102,25 +102,28 @@ def init(directory: Path):
     click.echo(f"next: edit the manifest, then run `imaudible-site build {directory}`")
 
 
-def _split_force(force: tuple[str, ...], site_dir: Path | None):
-    """`--force` alone means everything; `--force ID` (repeatable, or comma-separated) names artworks."""
-    everything, ids = False, []
-    for value in force:
-        if value == "*":
-            everything = True
-        elif site_dir is None and Path(value).is_dir():
-            site_dir = Path(value)  # `build --force DIR`: the value was the folder, not an id
-            everything = True
-        else:
-            ids += [v for v in value.split(",") if v]
-    return everything, ids, site_dir
+def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[str]]:
+    """`build [SITE_DIR] [--force [ARTWORK_ID ...]]`: the first target is the gallery folder when it holds a
+    manifest (or is a manifest file); the others are the artwork ids that --force recomputes."""
+    site_dir, ids = Path("."), list(targets)
+    if ids:
+        first = Path(ids[0])
+        if (first / MANIFEST_NAME).is_file() or (first.is_file() and first.suffix in (".yaml", ".yml")) \
+                or (first.is_dir() and not force) or len(ids) == 1 and not force:
+            site_dir = first
+            ids = ids[1:]
+    if ids and not force:
+        raise click.UsageError(f"unexpected argument '{ids[0]}' (artwork ids go after --force)")
+    if not site_dir.exists():
+        raise click.UsageError(f"no such gallery folder: '{site_dir}'")
+    return site_dir, ids
 
 
 @main.command()
-@click.argument("site_dir", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("targets", nargs=-1, metavar="[SITE_DIR] [ARTWORK_ID ...]")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
-@click.option("--force", multiple=True, is_flag=False, flag_value="*", metavar="[ARTWORK_ID]",
-              help="Recompute everything, or only the named artwork (repeatable, or comma-separated ids).")
+@click.option("--force", is_flag=True,
+              help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Parallel workers for image and audio stages (default: number of CPUs).")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
@@ -128,17 +131,19 @@ def _split_force(force: tuple[str, ...], site_dir: Path | None):
               help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
-def build(site_dir, out, force, jobs, strict, report, quiet, verbose):
-    """Build the site from SITE_DIR/gallery.yaml (default: the current folder)."""
-    everything, ids, site_dir = _split_force(force, site_dir)
-    site_dir = site_dir or Path(".")
+def build(targets, out, force, jobs, strict, report, quiet, verbose):
+    """Build the site from SITE_DIR/gallery.yaml (default: the current folder).
+
+    With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
+    """
+    site_dir, ids = _split_targets(targets, force)
     gallery = _load(site_dir, strict)
     known = {a.id for a in gallery.artworks}
     for art_id in ids:
         if art_id not in known:
             from .manifest import _suggest
             raise Fatal(f"--force: no artwork with id '{art_id}'{_suggest(art_id, known)}")
-    result = _run_build(gallery, out, True if everything else ids, jobs, quiet, verbose)
+    result = _run_build(gallery, out, ids or force, jobs, quiet, verbose)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))

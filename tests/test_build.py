@@ -113,8 +113,12 @@ def test_force_named_and_all(gallery, cli):
     assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "cached"}
     result, report = build(cli, gallery, "--force")
     assert report["totals"]["cached"] == 0 and report["totals"]["computed"] == 15
+    result, report = build(cli, gallery, "--force", "the-scream", "water-lilies")
+    assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "computed"}
     result, _ = build(cli, gallery, "--force", "the-screem")
     assert result.exit_code == 2 and "did you mean 'the-scream'" in result.output
+    result, _ = build(cli, gallery, "the-scream")
+    assert result.exit_code == 2 and "artwork ids go after --force" in result.output
 
 
 def test_bad_image_fails_only_that_artwork(tmp_path, cli):
