@@ -114,6 +114,15 @@ def take_ranker_identity() -> str:
     return f"clap:{clap.identity}" if clap.available else FALLBACK_RANKER
 
 
+def recorded_key(model_id: str, gallery_root: Path) -> str:
+    """How models.json names a model: a hub id as it is; a local directory inside the gallery folder by its
+    path from there ("./models/blip"), so a gallery moved with its cache still finds its models' results."""
+    if not os.path.isabs(model_id):
+        return model_id
+    rel = os.path.relpath(model_id, os.path.abspath(gallery_root))
+    return model_id if rel.startswith("..") else "./" + Path(rel).as_posix()
+
+
 def _resolve(kind: str, requested: str, revision: str | None, backend: str, gallery_root: Path,
              recorded: dict[str, str]) -> ResolvedModel:
     requested = (requested or "auto").strip()
@@ -122,7 +131,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
     name = DEFAULTS[kind] if requested == "auto" else requested
     local = local_dir_for(name, Path(gallery_root))
     as_dir = os.path.abspath(Path(gallery_root) / os.path.expanduser(name))
-    if local is None and as_dir in recorded:  # a local directory seen before, now gone (not a hub id)
+    if local is None and recorded_key(as_dir, gallery_root) in recorded:  # a local directory seen before, now gone
         local = Path(as_dir)
     if local is not None:
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
@@ -137,7 +146,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
     chosen, problem = _choose_backend(kind, backend, snapshot)
     if snapshot is not None and not problem:
         return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
-    known = revision if revision and _COMMIT.match(revision) else recorded.get(model_id, "")
+    known = revision if revision and _COMMIT.match(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
     return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
                          problem if snapshot is not None else "")
 

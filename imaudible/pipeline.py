@@ -278,7 +278,7 @@ class Builder:
         else:
             resolved = models.resolve_music_model(self.gallery.music, gallery_root=self.gallery.root, recorded=recorded)
         if resolved.is_model and resolved.available:
-            self.cache.record_revision(resolved.model_id, resolved.revision)
+            self.cache.record_revision(models.recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
         return resolved
 
     def _check_models_early(self) -> None:

@@ -98,6 +98,14 @@ def test_build_with_tiny_models_then_only_music_is_redone(model_gallery, cli):
     site = json.loads((model_gallery / "build" / "gallery.json").read_text())
     assert {a["models"]["music"] for a in site["artworks"]} == {musicgen}
 
+    # the gallery moved, with its cache and without the weights: still nothing to recompute
+    moved = model_gallery.parent / "moved"
+    shutil.move(model_gallery, moved)
+    result, report = build(cli, moved)
+    assert result.exit_code == 0, result.output
+    assert report["model_calls"] == {"caption": 0, "music": 0} and report["warnings"] == []
+    assert report["totals"]["computed"] == 0
+
 
 def hub_with(cache: Path, model_id: str, source: Path) -> None:
     """Put a saved checkpoint into the Hugging Face cache layout under `model_id`."""

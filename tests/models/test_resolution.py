@@ -211,7 +211,8 @@ def test_read_recorded_tolerates_shapes(tmp_path):
 def test_vanished_local_directory_is_not_taken_for_a_hub_id(hub, tmp_path):
     """'weights/mg' reads like a hub id once the folder is gone; the recorded revision says it was a folder."""
     gone = str(tmp_path / "weights" / "mg")
-    r = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={gone: "f" * 64})
+    # models.json names it by its path from the gallery folder, so a moved gallery still knows it
+    r = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={"./weights/mg": "f" * 64})
     assert (r.model_id, r.revision, r.available) == (gone, "f" * 64, False)
     never = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={})
     assert never.model_id == "weights/mg" and gone in never.missing_message()
