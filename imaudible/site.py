@@ -265,7 +265,10 @@ def write_site(site: SiteFiles, out: Path, key: str = "") -> tuple[int, int]:
     # Record the union first: if the build is killed midway, the next one still knows every file it owns.
     _write_owned(out, previous | new)
     written = 0
-    for rel, source in sorted(site.files.items()):
+    # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
+    # site being served while it is rebuilt (or after a killed build) has no broken references.
+    order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
+    for rel, source in order:
         target = out / rel
         if rel in site.immutable and target.is_file():
             continue
