@@ -163,8 +163,16 @@ class Cache:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def prune(self, keep: set[tuple[str, str]]) -> int:
-        """Delete results whose (stage, key) is not in `keep`; returns how many were removed."""
+    def record_in_use(self, used: set[tuple[str, str]]) -> None:
+        """Remember which results the last finished build used (for `clean --unused`)."""
+        atomic_write(self.root / "in-use.json", json.dumps(sorted(map(list, used))).encode())
+
+    def prune_unused(self) -> int:
+        """Delete results the last finished build did not use; returns how many were removed."""
+        try:
+            keep = {tuple(item) for item in json.loads((self.root / "in-use.json").read_text())}
+        except FileNotFoundError:
+            raise ValueError(f"{self.root}: no finished build recorded yet; build first, then clean") from None
         removed = 0
         if not self.objects.is_dir():
             return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cache import BuildLocked
 from .manifest import MANIFEST_NAME, ManifestError, json_schema, load_manifest
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -54,15 +55,13 @@ def _display(site_dir: Path) -> str:
 
 def _guarded(fn, verbose: bool = False):
     """Run a command body, turning every known error into a one-line message."""
-    from .cache import BuildLocked
     from .images import ImageError
     from .models import ModelError
-    from .pipeline import BuildError
     from .site import SiteError
 
     try:
         return fn()
-    except (ModelError, SiteError, BuildError, BuildLocked, ImageError) as exc:
+    except (ModelError, SiteError, BuildLocked, ImageError) as exc:
         raise Fatal(str(exc).strip()) from None
     except KeyboardInterrupt:
         raise Fatal("interrupted; everything finished so far is cached and the next build picks up from there",
@@ -218,21 +217,34 @@ def serve(site_dir, out, port, host, no_build):
 @main.command()
 @click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
-@click.option("--cache", "with_cache", is_flag=True, help="Also delete the cache (all generated music!).")
-def clean(site_dir, out, with_cache):
-    """Delete the built site (and, with --cache, the cache)."""
+@click.option("--unused", is_flag=True,
+              help="Keep build/; delete only the cached results the last build did not use (old seeds, removed "
+                   "artworks...), e.g. before committing the cache.")
+@click.option("--cache", "with_cache", is_flag=True, help="Also delete the whole cache (all generated music!).")
+def clean(site_dir, out, unused, with_cache):
+    """Delete the built site (and, with --cache, the cache; with --unused, only stale cache entries)."""
     import shutil
 
-    from .cache import CACHE_DIR_NAME
+    from .cache import CACHE_DIR_NAME, Cache
     from .site import SiteError, clean as clean_out
 
+    cache = Path(site_dir) / CACHE_DIR_NAME
+    if unused:
+        if not cache.is_dir():
+            raise Fatal(f"no cache in {site_dir} (nothing was built there yet)")
+        try:
+            with Cache(cache).lock(timeout=0):
+                removed = Cache(cache).prune_unused()
+        except (ValueError, OSError, BuildLocked) as exc:
+            raise Fatal(str(exc)) from None
+        click.echo(f"removed {removed} unused cached results from {cache}")
+        return
     out = Path(out) if out else Path(site_dir) / "build"
     try:
         count = clean_out(out)
     except SiteError as exc:
         raise Fatal(str(exc)) from None
     click.echo(f"removed {out} ({count} files)")
-    cache = Path(site_dir) / CACHE_DIR_NAME
     if with_cache and cache.is_dir():
         shutil.rmtree(cache)
         click.echo(f"removed {cache}")

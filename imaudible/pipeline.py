@@ -24,10 +24,6 @@ from .settings import Artwork, Gallery
 STAGES = ("ingest", "mood", "caption", "music", "audio")
 
 
-class BuildError(Exception):
-    """The build cannot start or go on (bad model configuration, unwritable output...)."""
-
-
 @dataclass
 class StageRecord:
     status: str  # computed | cached | skipped | failed
@@ -161,6 +157,7 @@ class Builder:
             self._music(runs)
             self._audio(runs)
             written, removed = site.render_site(self.gallery, [r for r in runs if not r.error], self.out)
+            self.cache.record_in_use({(e.stage, e.key) for r in runs for e in r.entries.values()})
         self.report.pages_written, self.report.files_removed = written, removed
         self.report.seconds = time.monotonic() - started
         return self.report

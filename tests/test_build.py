@@ -234,3 +234,24 @@ def test_unwritable_cache_is_a_one_line_error(gallery, cli):
     result, _ = build(cli, gallery)
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"error: cannot write '{gallery / CACHE_DIR_NAME}': File exists"]
+
+
+def test_clean_unused_keeps_what_the_last_build_used(gallery, cli):
+    build(cli, gallery)
+    edit(gallery, lambda m: m["artworks"][0].update(music={"seed": 5}))
+    build(cli, gallery)
+    objects = gallery / CACHE_DIR_NAME / "objects"
+    count = lambda stage: len(list((objects / stage).glob("??/*")))  # noqa: E731
+    assert (count("music"), count("audio")) == (4, 4)
+    result = cli("clean", gallery, "--unused")
+    assert result.exit_code == 0 and "removed 2 unused cached results" in result.output
+    assert (count("music"), count("audio"), count("ingest")) == (3, 3, 3)
+    assert (gallery / "build" / "index.html").is_file()
+    _, report = build(cli, gallery)
+    assert report["totals"]["computed"] == 0
+
+
+def test_clean_unused_before_any_build(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g")
+    result = cli("clean", folder, "--unused")
+    assert result.exit_code == 2 and "nothing was built there yet" in result.output
