@@ -97,7 +97,8 @@ class Cache:
             return None
         return Entry(stage, key, meta, path)
 
-    def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes]) -> Entry:
+    def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes], replace: bool = False) -> Entry:
+        """Store a result. An existing one under the same key is kept, unless `replace` (a forced recompute)."""
         final = self._dir(stage, key)
         self.tmp.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))
@@ -113,12 +114,16 @@ class Cache:
                 fh.flush()
                 os.fsync(fh.fileno())
             final.parent.mkdir(parents=True, exist_ok=True)
+            if replace and final.exists():
+                # Move the old result aside first: a kill between the renames leaves a miss, never a mix.
+                os.rename(final, Path(tempfile.mkdtemp(prefix="replaced-", dir=self.tmp)) / "old")
             try:
                 os.rename(staging, final)
             except OSError:
                 if not (final / "result.json").is_file():
                     raise
-                shutil.rmtree(staging, ignore_errors=True)  # an identical result landed first
+                shutil.rmtree(staging, ignore_errors=True)  # a result for this key landed first: keep it
+                return self.get(stage, key) or Entry(stage, key, meta, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

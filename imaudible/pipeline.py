@@ -189,7 +189,7 @@ class Builder:
 
     def _store(self, stage: str, run: ArtworkRun, key: str, result, seconds: float) -> None:
         meta, files = result
-        run.entries[stage] = self.cache.put(stage, key, meta, files)
+        run.entries[stage] = self.cache.put(stage, key, meta, files, replace=run.id in self.forced)
         run.records[stage] = StageRecord("computed", seconds)
 
     def _run_each(self, stage: str, todo, compute: Callable[[ArtworkRun], tuple[dict, dict]]) -> None:

@@ -72,3 +72,12 @@ def test_lock_excludes_a_second_build(tmp_path):
         elapsed = time.monotonic() - started
     holder.join()
     assert waited == [True] and elapsed > 0.2
+
+
+def test_put_keeps_an_existing_result_unless_replacing(tmp_path):
+    cache = Cache(tmp_path / "c")
+    cache.put("music", "ef" * 32, {"take": 1}, {"clip.bin": b"first"})
+    kept = cache.put("music", "ef" * 32, {"take": 2}, {"clip.bin": b"second"})
+    assert kept.read("clip.bin") == b"first" and kept.meta == {"take": 1}
+    replaced = cache.put("music", "ef" * 32, {"take": 3}, {"clip.bin": b"third"}, replace=True)
+    assert replaced.read("clip.bin") == b"third" and cache.get("music", "ef" * 32).meta == {"take": 3}
