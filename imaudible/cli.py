@@ -233,8 +233,9 @@ def clean(site_dir, out, unused, with_cache):
         if not cache.is_dir():
             raise Fatal(f"no cache in {site_dir} (nothing was built there yet)")
         try:
-            with Cache(cache).lock(timeout=0):
-                removed = Cache(cache).prune_unused()
+            store = Cache(cache)
+            with store.lock(timeout=0):
+                removed = store.prune_unused()
         except (ValueError, OSError, BuildLocked) as exc:
             raise Fatal(str(exc)) from None
         click.echo(f"removed {removed} unused cached results from {cache}")

@@ -7,6 +7,7 @@ A model is loaded only when some artwork actually needs it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import time
@@ -19,7 +20,7 @@ from typing import Callable, Iterable
 from . import __version__
 from .cache import CACHE_DIR_NAME, Cache, Entry, stage_key
 from .progress import Progress
-from .settings import Artwork, Gallery
+from .settings import MUSIC_OVERRIDABLE, Artwork, Gallery
 
 STAGES = ("ingest", "mood", "caption", "music", "audio")
 
@@ -427,18 +428,17 @@ class Builder:
         from . import compose
 
         s = run.art.music_settings(self.gallery.music)
-        generation = {k: getattr(s, k) for k in ("duration", "seed", "guidance_scale", "top_k", "temperature", "takes")}
+        generation = {k: getattr(s, k) for k in MUSIC_OVERRIDABLE}  # every per-artwork generation setting
         if resolved.is_model and s.takes > 1:
-            generation["ranker"] = self._take_ranker()  # the chosen take changes when CLAP weights appear
+            generation["ranker"] = self._take_ranker  # the chosen take changes when CLAP weights appear
         mood = run.mood.to_dict() if not resolved.is_model else None  # the built-in composer plays the mood
         return stage_key("music", compose.VERSION, resolved.identity, run.prompt, generation, run.source_sha, mood)
 
+    @functools.cached_property
     def _take_ranker(self) -> str:
-        if not hasattr(self, "_ranker"):
-            from .models import take_ranker_identity
+        from .models import take_ranker_identity
 
-            self._ranker = take_ranker_identity()
-        return self._ranker
+        return take_ranker_identity()
 
     def _music(self, runs: list[ArtworkRun]) -> None:
         from . import audio, compose

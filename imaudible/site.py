@@ -116,9 +116,9 @@ def site_data(gallery: Gallery, runs: list[ArtworkRun], site: SiteFiles) -> dict
     }
 
 
-def _json_for_html(data: dict) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _json_for_html(compact: bytes) -> str:
+    """Compact site JSON made safe inside <script type="application/json">."""
+    return compact.decode().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _environment(gallery: Gallery) -> jinja2.Environment:
@@ -203,9 +203,9 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
             raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
 
     data = site_data(gallery, runs, site)
-    gallery_json = _json_for_html(data)
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    gallery_json = _json_for_html(compact)
     data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
     key = _render_key(gallery, compact, statics)
     common = {"gallery": data, "gallery_json": gallery_json, "data_url": data_url, "asset": asset,
