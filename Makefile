@@ -8,10 +8,10 @@ setup:
 	bash scripts/setup
 
 demo: setup
-	.venv/bin/imaudible-site build .
+	.venv/bin/imaudible-site build demo
 
 serve: setup
-	.venv/bin/imaudible-site serve .
+	.venv/bin/imaudible-site serve demo
 
 # audiocraft's pins cannot resolve beside the main venv, so its backend is tested in a venv of its own
 # first; the main suite runs last.
@@ -23,4 +23,4 @@ bench:
 	bash benchmarks/run
 
 clean:
-	rm -rf build dist .pytest_cache test-artifacts
+	rm -rf demo/build dist .pytest_cache test-artifacts

@@ -219,7 +219,7 @@ def install_lighthouse(target: Path) -> Path:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3, help="page loads per measurement (median)")
-    ap.add_argument("--gallery", type=Path, default=REPO, help="folder with gallery.yaml (default: the demo)")
+    ap.add_argument("--gallery", type=Path, default=REPO / "demo", help="folder with gallery.yaml (default: the demo)")
     ap.add_argument("--no-lighthouse", action="store_true")
     ap.add_argument("--lighthouse-dir", type=Path, help="reuse a folder with lighthouse@12 installed")
     ap.add_argument("--quick", action="store_true", help="one run each, Lighthouse on the gallery page only")

@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from .pipeline import ArtworkRun
     from .settings import Gallery
 
-THEME_DIR = Path(__file__).parent / "theme"
+
+def _theme_dir() -> Path:
+    """The default theme: inside the package in a wheel (the build maps top-level templates/ and static/
+    into imaudible/theme/), or the repository's top-level folders in a source checkout."""
+    packaged = Path(__file__).parent / "theme"
+    return packaged if (packaged / "templates").is_dir() else Path(__file__).resolve().parent.parent
+
+
+THEME_DIR = _theme_dir()
 OWNED_LIST = ".imaudible-build.json"
 
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "

@@ -21,7 +21,7 @@ from click.testing import CliRunner  # noqa: E402
 from imaudible.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-ART = REPO / "art"
+ART = REPO / "demo" / "art"
 DEMO = [
     ("starry_night.jpg", "The Starry Night", "Vincent van Gogh", "1889"),
     ("the_scream.jpg", "The Scream", "Edvard Munch", "1893"),

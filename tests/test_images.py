@@ -14,7 +14,7 @@ from PIL import Image, ImageCms
 from imaudible.images import Derivative, ImageError, ingest
 from imaudible.settings import ImageSettings
 
-ART = Path(__file__).resolve().parent.parent / "art"
+ART = Path(__file__).resolve().parent.parent / "demo" / "art"
 SETTINGS = ImageSettings()
 
 

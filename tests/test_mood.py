@@ -11,7 +11,7 @@ from PIL import Image
 from imaudible.mood import (MOOD_WORDS, NAMED_COLOURS, Mood, estimate_mood, lab_to_srgb, mood_words,
                             srgb_to_lab)
 
-ART = Path(__file__).resolve().parents[1] / "art"
+ART = Path(__file__).resolve().parents[1] / "demo" / "art"
 
 
 def image_of(rgb, size=(240, 160), noise=0.03, seed=0) -> Image.Image:

@@ -12,7 +12,7 @@ from imaudible.mood import Mood, PaletteColour, estimate_mood, mood_words, tempo
 from imaudible.prompt import MAX_WORDS, compose_prompt, remove_stopwords
 from imaudible.settings import CaptionSettings, PromptSettings
 
-ART = Path(__file__).resolve().parents[1] / "art"
+ART = Path(__file__).resolve().parents[1] / "demo" / "art"
 
 
 def mood(valence=0.5, arousal=0.5, brightness=0.5, saturation=0.3, palette=(("#3a8a3a", "green", 0.6),

@@ -14,7 +14,7 @@ from .conftest import REPO, write_gallery
 
 @pytest.mark.slow
 def test_wheel_carries_theme_and_builds(tmp_path):
-    if not (REPO / "imaudible" / "theme" / "static" / "gallery.js").is_file():
+    if not (REPO / "static" / "gallery.js").is_file():
         pytest.fail("front end not built: run `npm ci && npm run build` (scripts/setup does)")
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],

@@ -16,7 +16,7 @@ from tests.conftest import write_gallery
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-BUNDLE = REPO / "imaudible" / "theme" / "static" / "gallery.js"
+BUNDLE = REPO / "static" / "gallery.js"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Software WebGL (SwiftShader) needs --enable-unsafe-swiftshader; audio may start without a gesture.
 CHROMIUM_FLAGS = [
