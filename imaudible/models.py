@@ -82,11 +82,9 @@ def builtin_model(kind: str) -> ResolvedModel:
 
 
 def _builtin_version(kind: str) -> str:
-    import importlib
+    from . import caption, compose  # neither imports this module or a backend
 
-    from . import __version__
-    module = importlib.import_module(".caption" if kind == "caption" else ".compose", __package__)
-    return str(getattr(module, "VERSION", __version__))
+    return (caption if kind == "caption" else compose).VERSION
 
 
 def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
@@ -97,6 +95,12 @@ def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
 def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
                         recorded: dict[str, str]) -> ResolvedModel:
     return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
+
+
+def resolve_model(kind: str, settings, *, gallery_root: Path, recorded: dict[str, str]) -> ResolvedModel:
+    """The model of `kind` that a manifest section (`settings.model`, `.revision`, `.backend`) asks for."""
+    backend = getattr(settings, "backend", "transformers")
+    return _resolve(kind, settings.model, getattr(settings, "revision", None), backend, gallery_root, recorded)
 
 
 def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,

@@ -14,12 +14,12 @@ is degenerate, the one with the fewest problems (then the loudest) is kept and t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import gcd
 
 import numpy as np
 
 from ..models import FALLBACK_RANKER
+from ..types import TakeChoice
 
 SILENT_DBFS = -45.0
 BLOCK_SILENT_DBFS = -50.0
@@ -84,18 +84,6 @@ def take_problems(samples: np.ndarray, sample_rate: int) -> list[str]:
     if loop > LOOP_CORRELATION:
         problems.append(f"collapsed into a short loop (self-similarity {loop:.3f})")
     return problems
-
-
-@dataclass
-class TakeChoice:
-    chosen: int
-    ranker: str
-    scores: list[float] = field(default_factory=list)
-    problems: list[list[str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"chosen": self.chosen, "ranker": self.ranker, "scores": [round(s, 4) for s in self.scores],
-                "problems": self.problems}
 
 
 def choose_take(takes: list[np.ndarray], sample_rate: int, prompt: str, ranker=None) -> TakeChoice:

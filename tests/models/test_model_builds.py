@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from imaudible.audio import clip_from_bytes
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.engine.cache import CACHE_DIR_NAME
 
 from ..conftest import write_gallery
 from .conftest import small_artworks

@@ -1,0 +1,52 @@
+"""Stage `audio`: the raw clip -> a finished clip (loudness, true peak, fades or loop) encoded for the web."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..engine.stage import Result, Stage
+from ..types import StoredFile
+
+
+@dataclass(frozen=True)
+class AudioView:
+    key: str
+    duration: float
+    files: dict[str, StoredFile]    # format -> encoded file
+
+
+def compute(items: list, model=None) -> list[Result]:
+    from .. import audio
+
+    out = []
+    for raw, settings in items:
+        finished = audio.finish(audio.clip_from_bytes(raw), settings)
+        encoded = audio.encode(finished, settings)
+        meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded)}
+        out.append(Result(meta, {f"audio.{fmt}": data for fmt, data in encoded.items()}))
+    return out
+
+
+class Audio(Stage):
+    name = "audio"
+    needs = ("music",)
+    compute = staticmethod(compute)
+
+    @property
+    def version(self) -> str:
+        from .. import audio
+
+        return audio.VERSION
+
+    def settings(self, gallery, art, model):
+        return dataclasses.asdict(gallery.audio)
+
+    def inputs(self, gallery, art, upstream):
+        return upstream["music"].clip.path.read_bytes(), gallery.audio
+
+    def read(self, entry) -> AudioView:
+        files = {fmt: StoredFile(entry.file(f"audio.{fmt}"), entry.key) for fmt in entry.meta["formats"]}
+        return AudioView(entry.key, float(entry.meta["duration"]), files)
+
+
+STAGE = Audio()
