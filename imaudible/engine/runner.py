@@ -14,11 +14,9 @@ later stages are not run. The runner knows no stage by name.
 """
 from __future__ import annotations
 
-import time
 import traceback
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, wait
 
+from .batches import Batches
 from .cache import Cache, stage_key
 from .executors import Executor, ModelSpec
 from .model_choice import ModelChoice
@@ -45,6 +43,8 @@ class Runner:
         self.gallery, self.cache, self.executor, self.report = gallery, cache, executor, report
         self.forced, self.progress, self.verbose = forced, progress, verbose
         self.models = ModelChoice(gallery, cache, forced, self.warn)
+        self.batches = Batches(executor, report, progress, inputs=lambda stage, state: stage.inputs(
+            gallery, state.art, state.views), store=self._store, failed=self._failed)
         self._keys: dict[tuple, str] = {}
 
     def warn(self, message: str) -> None:
@@ -87,11 +87,11 @@ class Runner:
             groups.setdefault(resolved.identity if resolved is not None else None, []).append((state, key))
         for items in groups.values():
             resolved = chosen[items[0][0].id]
+            spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery)) if resolved else None
             if resolved is not None and resolved.is_model:
-                self._run_model(stage, items, resolved)
+                self.batches.on_model(stage, items, spec, stage.batch_size(self.gallery, resolved))
             else:
-                spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery)) if resolved else None
-                self._run_cpu(stage, items, spec)
+                self.batches.on_workers(stage, items, spec)
 
     def _lookup(self, stage, states, chosen) -> list[tuple[ArtworkState, str]]:
         """Serve what the cache holds; return the misses as (state, key)."""
@@ -126,79 +126,3 @@ class Runner:
         state.fail(stage.name, one_line(exc))
         if self.verbose:
             self.progress.log("".join(traceback.format_exception(exc)))
-
-    def _inputs(self, stage, state: ArtworkState):
-        return stage.inputs(self.gallery, state.art, state.views)
-
-    # --- CPU work: one artwork per task, at most 2 x jobs in flight -------------------------------------
-    def _run_cpu(self, stage, items, spec: ModelSpec | None) -> None:
-        self.progress.start(stage.name, len(items))
-        queue, running = deque(items), {}
-        while queue or running:
-            while queue and len(running) < 2 * self.executor.jobs:
-                state, key = queue.popleft()
-                try:
-                    future = self.executor.submit(stage.compute, [self._inputs(stage, state)], spec)
-                except Exception as exc:  # noqa: BLE001
-                    self._failed(stage, state, exc)
-                    self.progress.advance(1, state.id)
-                    continue
-                running[future] = (state, key)
-            if not running:
-                break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                state, key = running.pop(future)
-                try:
-                    results, seconds = future.result()
-                    self._store(stage, state, key, results[0], seconds)
-                except Exception as exc:  # noqa: BLE001
-                    self._failed(stage, state, exc)
-                self.progress.advance(1, state.id)
-        self.progress.finish()
-
-    # --- model work: batches on one loaded model ---------------------------------------------------------
-    def _run_model(self, stage, items, resolved) -> None:
-        worker = self.executor.model_worker(ModelSpec(stage.model, resolved, stage.model_settings(self.gallery)))
-        self.report.models_loaded.append(resolved.identity)
-        size = max(1, stage.batch_size(self.gallery, resolved))
-        self.progress.start(stage.name, len(items))
-        try:
-            for i in range(0, len(items), size):
-                batch = items[i:i + size]
-                self._run_model_batch(stage, worker, batch)
-                self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
-        finally:
-            worker.close()
-            self.progress.finish()
-
-    def _run_model_batch(self, stage, worker, batch) -> None:
-        ready = []
-        for state, key in batch:
-            try:
-                ready.append((state, key, self._inputs(stage, state)))
-            except Exception as exc:  # noqa: BLE001
-                self._failed(stage, state, exc)
-        if not ready:
-            return
-        started = time.monotonic()
-        try:
-            results = worker.run(stage.compute, [inputs for _, _, inputs in ready])
-            self.report.model_calls[stage.model] += 1
-            each = (time.monotonic() - started) / len(ready)
-            for (state, key, _), result in zip(ready, results):
-                self._store(stage, state, key, result, each)
-            return
-        except Exception as exc:  # noqa: BLE001
-            if len(ready) == 1:
-                self._failed(stage, ready[0][0], exc)
-                return
-        for state, key, inputs in ready:  # find the culprit: the others still get their results
-            started = time.monotonic()
-            try:
-                result = worker.run(stage.compute, [inputs])[0]
-                self.report.model_calls[stage.model] += 1
-                self._store(stage, state, key, result, time.monotonic() - started)
-            except Exception as exc:  # noqa: BLE001
-                self._failed(stage, state, exc)
-
