@@ -9,19 +9,19 @@ from __future__ import annotations
 from typing import Any, Callable
 
 
-def _describer(resolved, settings):
+def _describer(resolved, settings, **options):
     from ..caption import BuiltinDescriber
 
     return BuiltinDescriber()
 
 
-def _blip(resolved, settings):
+def _blip(resolved, settings, **options):
     from .hf_caption import BlipCaptioner
 
     return BlipCaptioner(resolved, settings)
 
 
-def _procedural(resolved, settings):
+def _procedural(resolved, settings, **options):
     from ..compose import ProceduralComposer
 
     return ProceduralComposer()

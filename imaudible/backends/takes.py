@@ -125,11 +125,8 @@ def keep_best(requests, audio: dict, sample_rate: int, ranker=None) -> tuple[lis
 
 
 def make_ranker(clap, device: str):
-    """A ClapRanker when the CLAP model's weights are here (`clap` resolved, or the default), else None."""
-    if clap is None:
-        from ..models import resolve_clap_model
-        clap = resolve_clap_model()
-    return ClapRanker(clap, device) if clap.available and clap.path is not None else None
+    """A ClapRanker when `clap` (the resolved `music.ranker`, None for 'none') has its weights here, else None."""
+    return ClapRanker(clap, device) if clap is not None and clap.available and clap.path is not None else None
 
 
 class ClapRanker:
@@ -166,7 +163,10 @@ class ClapRanker:
         # Our windows are never longer than CLAP's, so "rand_trunc" never draws a random crop.
         features = extractor(windows, sampling_rate=rate, return_tensors="pt",
                              truncation="fusion" if fused else "rand_trunc", padding="repeatpad")
-        text = self._processor.tokenizer([prompt], padding=True, truncation=True, return_tensors="pt")
+        # RoBERTa positions start after the padding index: a text may use max_position_embeddings - 2 tokens.
+        longest = int(getattr(self._model.config.text_config, "max_position_embeddings", 514)) - 2
+        text = self._processor.tokenizer([prompt], padding=True, truncation=True, return_tensors="pt",
+                                         max_length=min(longest, int(self._processor.tokenizer.model_max_length)))
         dtype = self._model.dtype
         with torch.inference_mode():
             audio_emb = _embedding(self._model.get_audio_features(

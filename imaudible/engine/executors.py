@@ -26,7 +26,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,6 +41,7 @@ class ModelSpec:
     kind: str
     resolved: Any     # models.ResolvedModel
     settings: Any     # the manifest section of the model (CaptionSettings, MusicSettings, ...)
+    options: dict = field(default_factory=dict)   # more for the backend (e.g. the resolved take ranker)
 
     @property
     def identity(self) -> str:
@@ -57,7 +58,7 @@ class ModelSpec:
 def load_model(spec: ModelSpec) -> LoadedModel:
     from ..backends.registry import load_backend
 
-    backend = load_backend(spec.kind, spec.resolved, spec.settings)
+    backend = load_backend(spec.kind, spec.resolved, spec.settings, **spec.options)
     return LoadedModel(backend, spec.label, str(getattr(backend, "revision", spec.resolved.revision)),
                        bool(spec.resolved.is_model))
 

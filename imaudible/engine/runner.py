@@ -87,7 +87,10 @@ class Runner:
             groups.setdefault(resolved.identity if resolved is not None else None, []).append((state, key))
         for items in groups.values():
             resolved = chosen[items[0][0].id]
-            spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery)) if resolved else None
+            spec = None
+            if resolved is not None:
+                options = stage.model_options(self.gallery) if resolved.is_model else {}
+                spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery), options)
             if resolved is not None and resolved.is_model:
                 self.batches.on_model(stage, items, spec, stage.batch_size(self.gallery, resolved))
             else:

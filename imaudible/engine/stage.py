@@ -87,6 +87,10 @@ class Stage:
         """The manifest section of this stage's model (resolution and loading read it)."""
         return getattr(gallery, self.model)
 
+    def model_options(self, gallery) -> dict:
+        """More for the backend of a real model (keyword arguments of its class), e.g. the take ranker."""
+        return {}
+
     def details(self, view) -> dict | None:
         """Extra facts about a result for the build report (e.g. how a take was chosen)."""
         return None

@@ -3,6 +3,7 @@ built-in composer. With several takes, how the kept take was chosen is stored wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..engine.stage import LoadedModel, Result, Stage
 from ..settings import MUSIC_OVERRIDABLE
@@ -34,6 +35,13 @@ def compute(requests: list[MusicRequest], model: LoadedModel) -> list[Result]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _ranker_identity(ranker: str, root) -> str:
+    from ..models import take_ranker_identity
+
+    return take_ranker_identity(ranker, root)
+
+
 class Music(Stage):
     name = "music"
     needs = ("ingest", "mood", "prompt")
@@ -50,10 +58,14 @@ class Music(Stage):
         s = art.music_settings(gallery.music)
         generation = {k: getattr(s, k) for k in MUSIC_OVERRIDABLE}  # every per-artwork generation setting
         if model is not None and model.is_model and s.takes > 1:
-            from ..models import take_ranker_identity
-
-            generation["ranker"] = take_ranker_identity()  # the chosen take changes when CLAP weights appear
+            # the chosen take changes when CLAP weights appear or change
+            generation["ranker"] = _ranker_identity(gallery.music.ranker, gallery.root)
         return generation
+
+    def model_options(self, gallery) -> dict:
+        from ..models import resolve_clap_model
+
+        return {"clap": resolve_clap_model(gallery.music.ranker, gallery_root=gallery.root)}
 
     def inputs(self, gallery, art, upstream) -> MusicRequest:
         return MusicRequest(prompt=upstream["prompt"].text, mood=upstream["mood"],
