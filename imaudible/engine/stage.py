@@ -17,6 +17,7 @@ exactly what its declaration names.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
@@ -35,6 +36,15 @@ class LoadedModel:
     label: str        # a hub id, a local directory as the manifest wrote it, or builtin:...
     revision: str
     is_model: bool    # False for the built-in describer/composer (their results are drafts)
+
+
+def _each(function: Callable, items: list, model: LoadedModel | None = None) -> list[Result]:
+    return [function(item) for item in items]
+
+
+def per_item(function: Callable[[Any], Result]) -> Callable[[list, LoadedModel | None], list[Result]]:
+    """A batch `compute` made of a function of one input (picklable when `function` is module-level)."""
+    return functools.partial(_each, function)
 
 
 class Stage:

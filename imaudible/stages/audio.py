@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..engine.stage import Result, Stage
+from ..engine.stage import Result, Stage, per_item
 from ..types import StoredFile
 
 
@@ -15,22 +15,20 @@ class AudioView:
     files: dict[str, StoredFile]    # format -> encoded file
 
 
-def compute(items: list, model=None) -> list[Result]:
+def finish_and_encode(item) -> Result:
     from .. import audio
 
-    out = []
-    for raw, settings in items:
-        finished = audio.finish(audio.clip_from_bytes(raw), settings)
-        encoded = audio.encode(finished, settings)
-        meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded)}
-        out.append(Result(meta, {f"audio.{fmt}": data for fmt, data in encoded.items()}))
-    return out
+    raw, settings = item
+    finished = audio.finish(audio.clip_from_bytes(raw), settings)
+    encoded = audio.encode(finished, settings)
+    meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded)}
+    return Result(meta, {f"audio.{fmt}": data for fmt, data in encoded.items()})
 
 
 class Audio(Stage):
     name = "audio"
     needs = ("music",)
-    compute = staticmethod(compute)
+    compute = per_item(finish_and_encode)
 
     @property
     def version(self) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from ..engine.stage import Result, Stage
+from ..engine.stage import Result, Stage, per_item
 from ..types import ImageView, StoredFile
 
 
@@ -21,29 +21,27 @@ class IngestView:
     notes: tuple[str, ...] = ()
 
 
-def compute(items: list, model=None) -> list[Result]:
+def ingest(item) -> Result:
     from .. import images
 
-    out = []
-    for path, settings in items:
-        result = images.ingest(path, settings)
-        files, derivatives = {}, []
-        for d in result.derivatives:
-            name = f"{d.name}.{d.fmt}"
-            files[name] = d.data
-            derivatives.append({"name": d.name, "fmt": d.fmt, "width": d.width, "height": d.height, "file": name})
-        buf = io.BytesIO()
-        result.analysis.save(buf, format="PNG", compress_level=1)
-        files["analysis.png"] = buf.getvalue()
-        meta = {"sha256": result.sha256, "width": result.width, "height": result.height,
-                "derivatives": derivatives, "notes": list(result.notes)}
-        out.append(Result(meta, files))
-    return out
+    path, settings = item
+    result = images.ingest(path, settings)
+    files, derivatives = {}, []
+    for d in result.derivatives:
+        name = f"{d.name}.{d.fmt}"
+        files[name] = d.data
+        derivatives.append({"name": d.name, "fmt": d.fmt, "width": d.width, "height": d.height, "file": name})
+    buf = io.BytesIO()
+    result.analysis.save(buf, format="PNG", compress_level=1)
+    files["analysis.png"] = buf.getvalue()
+    meta = {"sha256": result.sha256, "width": result.width, "height": result.height,
+            "derivatives": derivatives, "notes": list(result.notes)}
+    return Result(meta, files)
 
 
 class Ingest(Stage):
     name = "ingest"
-    compute = staticmethod(compute)
+    compute = per_item(ingest)
 
     @property
     def version(self) -> str:

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..engine.stage import Result, Stage
+from ..engine.stage import Result, Stage, per_item
 from ..types import Mood
 
 
-def compute(items: list, model=None) -> list[Result]:
+def estimate(item) -> Result:
     import io
 
     from PIL import Image
 
     from .. import mood
 
-    out = []
-    for png, override in items:
-        with Image.open(io.BytesIO(png)) as img:
-            estimated = mood.estimate_mood(img.convert("RGB"))
-        if override["valence"] is not None or override["arousal"] is not None:
-            estimated = estimated.with_override(**override)
-        out.append(Result(estimated.to_dict()))
-    return out
+    png, override = item
+    with Image.open(io.BytesIO(png)) as img:
+        estimated = mood.estimate_mood(img.convert("RGB"))
+    if override["valence"] is not None or override["arousal"] is not None:
+        estimated = estimated.with_override(**override)
+    return Result(estimated.to_dict())
 
 
 class MoodStage(Stage):
     name = "mood"
     needs = ("ingest",)
-    compute = staticmethod(compute)
+    compute = per_item(estimate)
 
     @property
     def version(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..engine.stage import Result, Stage
+from ..engine.stage import Result, Stage, per_item
 from ..types import Mood
 
 
@@ -15,19 +15,19 @@ class PromptView:
     given: bool = False
 
 
-def compute(items: list, model=None) -> list[Result]:
+def write_prompt(item) -> Result:
     from ..prompt import compose_prompt
     from ..settings import PromptSettings
 
-    return [Result({"prompt": compose_prompt(caption=caption, mood=Mood.from_dict(mood), style=style,
-                                             settings=PromptSettings(**settings), override=None)})
-            for caption, mood, style, settings in items]
+    caption, mood, style, settings = item
+    return Result({"prompt": compose_prompt(caption=caption, mood=Mood.from_dict(mood), style=style,
+                                            settings=PromptSettings(**settings), override=None)})
 
 
 class PromptStage(Stage):
     name = "prompt"
     needs = ("caption", "mood")
-    compute = staticmethod(compute)
+    compute = per_item(write_prompt)
 
     @property
     def version(self) -> str:
