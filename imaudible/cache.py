@@ -2,7 +2,7 @@
 
 Layout of `<gallery>/.imaudible-cache/`:
 
-    objects/<stage>/<key[:2]>/<key>/result.json   metadata of one stage result
+    objects/<stage>/<key[:2]>/<key>/result.json   {"format": 2, "meta": ..., "files": {name: {size, sha256}}}
     objects/<stage>/<key[:2]>/<key>/<files>       its files (derivatives, audio, ...)
     tmp/                                          results being written (renamed into objects/ when whole)
     models.json                                   last revision seen per model id
@@ -10,6 +10,11 @@ Layout of `<gallery>/.imaudible-cache/`:
 
 A result directory appears in `objects/` only by an atomic rename of a complete temporary directory,
 so a build killed at any moment leaves either the whole result or nothing.
+
+The cache is verified, not trusted: `get` checks the shape of result.json (the stage's own check, given
+as `shapes`) and the size of every file (a stat, so a no-op build stays cheap); the SHA-256 of a file is
+checked when its bytes are read (`Entry.read`), which raises `DamagedResult`. A damaged result is moved
+aside (a miss, recomputed by the caller) and reported through `warn`.
 """
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,7 +33,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 CACHE_DIR_NAME = ".imaudible-cache"
-FORMAT = 1
+FORMAT = 1  # part of every key: changing it recomputes everything
+RESULT_FORMAT = 2  # layout of result.json; results without it (format 1) are upgraded once when read
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a result's file names: never a path
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+TMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")  # what atomic_write leaves when killed
 
 # mkstemp/mkdtemp create private (0600/0700) entries; published files must get the usual permissions.
 _UMASK = os.umask(0o022)
@@ -37,8 +48,21 @@ DIR_MODE = 0o777 & ~_UMASK
 
 def stage_key(stage: str, version: str, *parts) -> str:
     """SHA-256 over a stage's name, code version and everything its result depends on."""
-    payload = json.dumps([stage, version, FORMAT, *parts], sort_keys=True, separators=(",", ":"), default=str)
+    payload = json.dumps([stage, version, FORMAT, *parts], sort_keys=True, separators=(",", ":"), default=str,
+                         allow_nan=False)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class DamagedResult(Exception):
+    """A cached file is missing or is not the bytes that were stored."""
+
+    def __init__(self, stage: str, key: str, name: str, why: str):
+        super().__init__(f"cached {stage} result {key[:12]}: {name} {why}")
+        self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
 
 
 @dataclass(frozen=True)
@@ -47,12 +71,47 @@ class Entry:
     key: str
     meta: dict
     path: Path
+    files: dict = None  # name -> (size, sha256) as stored
 
     def file(self, name: str) -> Path:
+        if name not in (self.files or {}):
+            raise DamagedResult(self.stage, self.key, name, "is not part of this result")
         return self.path / name
 
     def read(self, name: str) -> bytes:
-        return (self.path / name).read_bytes()
+        """The bytes of one file, checked against the size and SHA-256 recorded when it was stored."""
+        try:
+            data = self.file(name).read_bytes()
+        except OSError as exc:
+            raise DamagedResult(self.stage, self.key, name, f"cannot be read ({exc.strerror or exc})") from None
+        size, digest = self.files[name]
+        if len(data) != size:
+            raise DamagedResult(self.stage, self.key, name, f"has {len(data)} bytes instead of {size}")
+        if file_digest(data) != digest:
+            raise DamagedResult(self.stage, self.key, name, "changed since it was stored (SHA-256 differs)")
+        return data
+
+    def source(self, name: str) -> "CachedFile":
+        self.file(name)
+        return CachedFile(self, name)
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    """A cached file to copy somewhere: its bytes are checked when read."""
+    entry: Entry
+    name: str
+
+    @property
+    def sha256(self) -> str:
+        return self.entry.files[self.name][1]
+
+    def read(self) -> bytes:
+        return self.entry.read(self.name)
+
+
+def _result_json(stored: dict) -> bytes:
+    return json.dumps(stored, sort_keys=True, indent=1, allow_nan=False).encode()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -76,26 +135,87 @@ class BuildLocked(Exception):
     pass
 
 
+class CacheUnwritable(Exception):
+    """The cache folder cannot be created or locked (found before any stage runs)."""
+
+
 class Cache:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, warn: Callable[[str], None] | None = None,
+                 shapes: dict[str, Callable[[dict, dict], str | None]] | None = None):
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
+        self.warn = warn or (lambda message: None)
+        self.shapes = shapes or {}
 
     def _dir(self, stage: str, key: str) -> Path:
         return self.objects / stage / key[:2] / key
 
-    def get(self, stage: str, key: str) -> Entry | None:
+    def get(self, stage: str, key: str, on_damage: Callable[[str], None] | None = None) -> Entry | None:
+        """The stored result, or None: absent, or damaged (then moved aside and reported to on_damage)."""
         path = self._dir(stage, key)
         try:
-            meta = json.loads((path / "result.json").read_text())
+            stored = json.loads((path / "result.json").read_bytes())
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except (ValueError, OSError):
-            # Unreadable result (disk trouble, hand edits): treat as a miss and let it be recomputed.
+        except (ValueError, OSError) as exc:
+            why = "result.json is not JSON" if isinstance(exc, ValueError) else f"unreadable ({exc})"
+            return self._damaged(stage, key, why, on_damage)
+        if isinstance(stored, dict) and "format" not in stored and "files" not in stored:
+            stored = self._upgrade(path, stored)
+        meta, files, why = self._check(stage, path, stored)
+        if why:
+            return self._damaged(stage, key, why, on_damage)
+        return Entry(stage, key, meta, path, files)
+
+    def _check(self, stage: str, path: Path, stored) -> tuple[dict, dict, str | None]:
+        if not isinstance(stored, dict) or stored.get("format") != RESULT_FORMAT \
+                or not isinstance(stored.get("meta"), dict) or not isinstance(stored.get("files"), dict):
+            return {}, {}, "result.json has the wrong shape"
+        files = {}
+        for name, record in stored["files"].items():
+            if not FILE_NAME.fullmatch(name) or not isinstance(record, dict) \
+                    or type(record.get("size")) is not int or not _SHA256.fullmatch(str(record.get("sha256"))):
+                return {}, {}, f"result.json lists a bad file record {name!r}"
+            try:
+                info = os.lstat(path / name)
+            except OSError:
+                return {}, {}, f"{name} is missing"
+            if not stat.S_ISREG(info.st_mode) or info.st_size != record["size"]:
+                return {}, {}, f"{name} has {info.st_size} bytes instead of {record['size']}"
+            files[name] = (record["size"], record["sha256"])
+        check = self.shapes.get(stage)
+        why = check(stored["meta"], files) if check else None
+        return stored["meta"], files, (f"result.json is not what the {stage} stage writes: {why}" if why else None)
+
+    def _upgrade(self, path: Path, meta: dict) -> dict:
+        """A result stored before files were recorded: record what it holds now (once)."""
+        files = {}
+        for item in sorted(path.iterdir()):
+            if item.name != "result.json" and item.is_file() and not item.is_symlink():
+                data = item.read_bytes()
+                files[item.name] = {"size": len(data), "sha256": file_digest(data)}
+        stored = {"format": RESULT_FORMAT, "meta": meta, "files": files}
+        with contextlib.suppress(OSError, ValueError):
+            atomic_write(path / "result.json", _result_json(stored))
+        return stored
+
+    def _damaged(self, stage: str, key: str, why: str, on_damage) -> None:
+        (on_damage or (lambda text: self.warn(f"cached {stage} result {key[:12]} is damaged ({text}); "
+                                              "recomputing it")))(why)
+        self.discard(stage, key)
+        return None
+
+    def discard(self, stage: str, key: str) -> None:
+        """Move a result aside (swept with the other leftovers), so the next `put` stores a fresh one."""
+        path = self._dir(stage, key)
+        if not path.exists():
+            return
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(path, Path(tempfile.mkdtemp(prefix="damaged-", dir=self.tmp)) / "old")
+        except OSError:
             shutil.rmtree(path, ignore_errors=True)
-            return None
-        return Entry(stage, key, meta, path)
 
     def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes], replace: bool = False) -> Entry:
         """Store a result. An existing one under the same key is kept, unless `replace` (a forced recompute)."""
@@ -104,13 +224,17 @@ class Cache:
         staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))
         os.chmod(staging, DIR_MODE)
         try:
+            record = {}
             for name, data in files.items():
+                if not FILE_NAME.fullmatch(name):
+                    raise ValueError(f"not a file name for the cache: {name!r}")
                 with open(staging / name, "wb") as fh:
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
-            with open(staging / "result.json", "w") as fh:
-                json.dump(meta, fh, sort_keys=True, indent=1)
+                record[name] = {"size": len(data), "sha256": file_digest(data)}
+            with open(staging / "result.json", "wb") as fh:
+                fh.write(_result_json({"format": RESULT_FORMAT, "meta": meta, "files": record}))
                 fh.flush()
                 os.fsync(fh.fileno())
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -123,31 +247,44 @@ class Cache:
                 if not (final / "result.json").is_file():
                     raise
                 shutil.rmtree(staging, ignore_errors=True)  # a result for this key landed first: keep it
-                return self.get(stage, key) or Entry(stage, key, meta, final)
+                return self.get(stage, key) or Entry(stage, key, meta, final, dict(record))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return Entry(stage, key, meta, final)
+        return Entry(stage, key, meta, final, {n: (r["size"], r["sha256"]) for n, r in record.items()})
 
     # --- models seen ------------------------------------------------------------------------------
     def recorded_revisions(self) -> dict[str, str]:
+        path = self.root / "models.json"
         try:
-            return json.loads((self.root / "models.json").read_text())
-        except (FileNotFoundError, ValueError):
+            seen = json.loads(path.read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
             return {}
+        except (ValueError, OSError):
+            seen = None
+        if not isinstance(seen, dict) or not all(isinstance(v, str) for v in seen.values()):
+            self.warn(f"{path} is damaged (not a mapping of model id to revision); ignoring it, it is "
+                      "rewritten when a model is used")
+            return {}
+        return seen
 
     def record_revision(self, model_id: str, revision: str) -> None:
         seen = self.recorded_revisions()
         if seen.get(model_id) != revision:
             seen[model_id] = revision
-            atomic_write(self.root / "models.json", json.dumps(seen, sort_keys=True, indent=1).encode())
+            atomic_write(self.root / "models.json",
+                         json.dumps(seen, sort_keys=True, indent=1, allow_nan=False).encode())
 
     # --- housekeeping -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, on_wait: Callable[[], None] | None = None, timeout: float | None = None) -> Iterator[None]:
         """Hold the build lock; waits (calling on_wait once) while another build holds it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "lock", "a+") as fh:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(self.root / "lock", "a+")
+        except OSError as exc:
+            raise CacheUnwritable(f"cannot write '{exc.filename or self.root}': {exc.strerror or exc}") from None
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -164,20 +301,41 @@ class Cache:
                         time.sleep(0.2)
             try:
                 shutil.rmtree(self.tmp, ignore_errors=True)  # leftovers of killed builds; we hold the lock
+                for leftover in self.root.iterdir():
+                    if TMP_NAME.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink():
+                        leftover.unlink()
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def record_in_use(self, used: set[tuple[str, str]]) -> None:
         """Remember which results the last finished build used (for `clean --unused`)."""
-        atomic_write(self.root / "in-use.json", json.dumps(sorted(map(list, used))).encode())
+        atomic_write(self.root / "in-use.json", json.dumps(sorted(map(list, used)), allow_nan=False).encode())
+
+    def _in_use(self) -> set[tuple[str, str]]:
+        path = self.root / "in-use.json"
+        try:
+            used = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise ValueError(f"{path} is missing (no finished build recorded yet), so nothing was deleted; "
+                             "build first, then clean") from None
+        except (ValueError, OSError):
+            used = None
+        pairs = used if isinstance(used, list) else []
+        if used is None or not isinstance(used, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                and FILE_NAME.fullmatch(p[0]) and _SHA256.fullmatch(p[1]) for p in pairs):
+            raise ValueError(f"{path} is damaged (not a list of [stage, key] pairs), so nothing was deleted; "
+                             "build again to rewrite it, then clean")
+        if not pairs:
+            raise ValueError(f"{path} lists no results (the last build used none), so nothing was deleted; "
+                             "build again, then clean")
+        return {(stage, key) for stage, key in pairs}
 
     def prune_unused(self) -> int:
-        """Delete results the last finished build did not use; returns how many were removed."""
-        try:
-            keep = {tuple(item) for item in json.loads((self.root / "in-use.json").read_text())}
-        except FileNotFoundError:
-            raise ValueError(f"{self.root}: no finished build recorded yet; build first, then clean") from None
+        """Delete results the last finished build did not use; returns how many were removed.
+        Raises ValueError (deleting nothing) when in-use.json is missing or damaged."""
+        keep = self._in_use()
         removed = 0
         if not self.objects.is_dir():
             return 0

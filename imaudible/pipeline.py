@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import __version__
-from .cache import CACHE_DIR_NAME, Cache, Entry, stage_key
+from .cache import CACHE_DIR_NAME, Cache, DamagedResult, Entry, stage_key
 from .progress import Progress
 from .settings import MUSIC_OVERRIDABLE, Artwork, Gallery
 
@@ -131,7 +131,9 @@ class Builder:
                  progress: Progress | None = None, verbose: bool = False):
         self.gallery = gallery
         self.out = Path(out)
-        self.cache = Cache(gallery.root / CACHE_DIR_NAME)
+        from .result_shapes import RESULT_SHAPES
+
+        self.cache = Cache(gallery.root / CACHE_DIR_NAME, warn=self._warn, shapes=RESULT_SHAPES)
         self.jobs = max(1, jobs)
         self.progress = progress or Progress(quiet=True)
         self.verbose = verbose
@@ -149,19 +151,62 @@ class Builder:
         started = time.monotonic()
         runs = [ArtworkRun(art) for art in self.gallery.artworks]
         self.report.runs = runs
+        # Everything that can be found before the stages run is found here, before anything is written.
+        site.preflight(self.gallery, self.out)
+        self._check_models_early()
         with self.cache.lock(on_wait=lambda: self.progress.log("waiting for another build of this gallery to finish...")):
-            self._check_models_early()
+            self._record_revisions()
             self._ingest(runs)
             self._mood(runs)
             self._caption(runs)
             self._prompt(runs)
             self._music(runs)
             self._audio(runs)
-            written, removed = site.render_site(self.gallery, [r for r in runs if not r.error], self.out)
+            written, removed = self._publish(runs)
             self.cache.record_in_use({(e.stage, e.key) for r in runs for e in r.entries.values()})
         self.report.pages_written, self.report.files_removed = written, removed
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _publish(self, runs: list[ArtworkRun]) -> tuple[int, int]:
+        """Render the site. A cached file found damaged while being copied is not published: its result is
+        recomputed and the site written again (at most twice; then that artwork fails)."""
+        from . import site
+
+        written = removed = 0
+        for attempt in range(3):
+            result = site.render_site(self.gallery, [r for r in runs if not r.error], self.out, self._warn)
+            written, removed = written + result.written, removed + result.removed
+            if not result.damaged:
+                break
+            by_entry = {(e.stage, e.key): r for r in runs for e in r.entries.values()}
+            for exc in result.damaged:
+                run = by_entry.get((exc.stage, exc.key))
+                if run is not None and not run.error:
+                    if attempt == 2:
+                        run.fail(exc.stage, f"its cached {exc.stage} result stays damaged: {exc.why}")
+                    else:
+                        self._repair(run, exc)
+        return written, removed
+
+    def _repair(self, run: ArtworkRun, exc: DamagedResult) -> None:
+        """A stage result was found damaged when its bytes were read: recompute it for this artwork."""
+        self._warn(f"{run.id}: cached {exc.stage} result is damaged ({exc.why}); recomputing it")
+        self.cache.discard(exc.stage, exc.key)
+        run.entries.pop(exc.stage, None)
+        run.records.pop(exc.stage, None)
+        getattr(self, f"_{exc.stage}")([run])
+
+    def _retry_damaged(self, stage: str, damaged: list, compute_one: Callable) -> None:
+        """Runs whose input was damaged: recompute the input, then this stage (once)."""
+        for run, key, exc in damaged:
+            self._repair(run, exc)
+            if run.error:
+                continue
+            try:
+                compute_one(run, key)
+            except Exception as inner:  # noqa: BLE001
+                self._failed(stage, run, inner)
 
     # --- generic stage machinery ------------------------------------------------------------------
     def _warn(self, message: str) -> None:
@@ -180,7 +225,9 @@ class Builder:
             except Exception as exc:  # noqa: BLE001 - a bad artwork must not stop the others
                 run.fail(stage, _one_line(exc))
                 continue
-            entry = None if run.id in self.forced else self.cache.get(stage, key)
+            entry = None if run.id in self.forced else self.cache.get(stage, key, on_damage=functools.partial(
+                lambda run, why: self._warn(f"{run.id}: cached {stage} result is damaged ({why}); recomputing it"),
+                run))
             if entry is not None:
                 run.entries[stage] = entry
                 run.records[stage] = StageRecord("cached")
@@ -196,12 +243,15 @@ class Builder:
     def _run_each(self, stage: str, todo, compute: Callable[[ArtworkRun], tuple[dict, dict]]) -> None:
         """CPU stage: each artwork on its own, `jobs` at a time."""
         self.progress.start(stage, len(todo))
+        damaged = []
 
         def one(item):
             run, key = item
             t0 = time.monotonic()
             try:
                 self._store(stage, run, key, compute(run), time.monotonic() - t0)
+            except DamagedResult as exc:
+                damaged.append((run, key, exc))
             except Exception as exc:  # noqa: BLE001
                 self._failed(stage, run, exc)
             self.progress.advance(1, run.id)
@@ -213,10 +263,12 @@ class Builder:
             with ThreadPoolExecutor(self.jobs) as pool:
                 list(pool.map(one, todo))
         self.progress.finish()
+        self._retry_damaged(stage, damaged, lambda run, key: self._store(stage, run, key, compute(run), 0.0))
 
     def _run_batched(self, stage: str, todo, batch_size: int, compute: Callable[[list[ArtworkRun]], list]) -> None:
         """Model stage: artworks in batches; a failing batch is retried item by item to isolate the culprit."""
         self.progress.start(stage, len(todo))
+        damaged = []
         for i in range(0, len(todo), batch_size):
             chunk = todo[i:i + batch_size]
             t0 = time.monotonic()
@@ -227,16 +279,22 @@ class Builder:
                     self._store(stage, run, key, result, each)
             except Exception as exc:  # noqa: BLE001
                 if len(chunk) == 1:
-                    self._failed(stage, chunk[0][0], exc)
+                    if isinstance(exc, DamagedResult):
+                        damaged.append((*chunk[0], exc))
+                    else:
+                        self._failed(stage, chunk[0][0], exc)
                 else:
                     for run, key in chunk:
                         t1 = time.monotonic()
                         try:
                             self._store(stage, run, key, compute([run])[0], time.monotonic() - t1)
+                        except DamagedResult as inner:
+                            damaged.append((run, key, inner))
                         except Exception as inner:  # noqa: BLE001
                             self._failed(stage, run, inner)
             self.progress.advance(len(chunk), ", ".join(run.id for run, _ in chunk))
         self.progress.finish()
+        self._retry_damaged(stage, damaged, lambda run, key: self._store(stage, run, key, compute([run])[0], 0.0))
 
     def _run_models(self, kind: str, todo, make: Callable, run_group: Callable) -> None:
         """Run the misses of a model stage, grouped by the model each uses; each model is loaded once, only
@@ -275,9 +333,15 @@ class Builder:
             resolved = models.resolve_caption_model(self.gallery.caption, gallery_root=self.gallery.root, recorded=recorded)
         else:
             resolved = models.resolve_music_model(self.gallery.music, gallery_root=self.gallery.root, recorded=recorded)
-        if resolved.is_model and resolved.available:
-            self.cache.record_revision(models.recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
         return resolved
+
+    def _record_revisions(self) -> None:
+        """Remember the revision of every model in use (written once the build holds the cache lock)."""
+        from . import models
+
+        for resolved in self._resolved.values():
+            if resolved.is_model and resolved.available:
+                self.cache.record_revision(models.recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
 
     def _check_models_early(self) -> None:
         """An explicitly named model that is missing, and was never seen here, cannot be served from cache: fail now."""
@@ -356,7 +420,7 @@ class Builder:
         from . import mood
 
         def compute(run: ArtworkRun):
-            with Image.open(run.entries["ingest"].file("analysis.png")) as img:
+            with Image.open(io.BytesIO(run.entries["ingest"].read("analysis.png"))) as img:
                 return mood.estimate_mood(img.convert("RGB")).to_dict(), {}
 
         todo = self._lookup("mood", runs, lambda r: stage_key("mood", mood.VERSION, r.entries["ingest"].key))
@@ -396,7 +460,7 @@ class Builder:
             def compute(batch: list[ArtworkRun]):
                 pictures = []
                 for run in batch:
-                    with Image.open(run.entries["ingest"].file("analysis.png")) as img:
+                    with Image.open(io.BytesIO(run.entries["ingest"].read("analysis.png"))) as img:
                         pictures.append(img.convert("RGB"))
                 texts = captioner.caption(pictures, [run.mood for run in batch])
                 if resolved.is_model:
