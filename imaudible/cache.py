@@ -131,6 +131,62 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _verify(stage: str, path: Path, stored, check) -> tuple[dict, dict, str | None]:
+    """meta, files and None when result.json has the shape stored results have and every file its size
+    (a stat each, no hashing); else what is wrong."""
+    if not isinstance(stored, dict) or stored.get("format") != RESULT_FORMAT \
+            or not isinstance(stored.get("meta"), dict) or not isinstance(stored.get("files"), dict):
+        return {}, {}, "result.json has the wrong shape"
+    files = {}
+    for name, record in stored["files"].items():
+        if not FILE_NAME.fullmatch(name) or not isinstance(record, dict) \
+                or type(record.get("size")) is not int or not _SHA256.fullmatch(str(record.get("sha256"))):
+            return {}, {}, f"result.json lists a bad file record {name!r}"
+        try:
+            info = os.lstat(path / name)
+        except OSError:
+            return {}, {}, f"{name} is missing"
+        if not stat.S_ISREG(info.st_mode) or info.st_size != record["size"]:
+            return {}, {}, f"{name} has {info.st_size} bytes instead of {record['size']}"
+        files[name] = (record["size"], record["sha256"])
+    why = check(stored["meta"], files) if check else None
+    return stored["meta"], files, (f"result.json is not what the {stage} stage writes: {why}" if why else None)
+
+
+def _upgrade(path: Path, meta: dict) -> dict:
+    """A result stored before files were recorded: record what it holds now (once)."""
+    files = {}
+    for item in sorted(path.iterdir()):
+        if item.name != "result.json" and item.is_file() and not item.is_symlink():
+            data = item.read_bytes()
+            files[item.name] = {"size": len(data), "sha256": file_digest(data)}
+    stored = {"format": RESULT_FORMAT, "meta": meta, "files": files}
+    with contextlib.suppress(OSError, ValueError):
+        atomic_write(path / "result.json", _result_json(stored))
+    return stored
+
+
+def _read_in_use(path: Path) -> set[tuple[str, str]]:
+    """The results the last finished build used; ValueError (saying why) when the list is missing or damaged."""
+    try:
+        used = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ValueError(f"{path} is missing (no finished build recorded yet), so nothing was deleted; "
+                         "build first, then clean") from None
+    except (ValueError, OSError):
+        used = None
+    pairs = used if isinstance(used, list) else []
+    if used is None or not isinstance(used, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            and FILE_NAME.fullmatch(p[0]) and _SHA256.fullmatch(p[1]) for p in pairs):
+        raise ValueError(f"{path} is damaged (not a list of [stage, key] pairs), so nothing was deleted; "
+                         "build again to rewrite it, then clean")
+    if not pairs:
+        raise ValueError(f"{path} lists no results (the last build used none), so nothing was deleted; "
+                         "build again, then clean")
+    return {(stage, key) for stage, key in pairs}
+
+
 class BuildLocked(Exception):
     pass
 
@@ -162,43 +218,11 @@ class Cache:
             why = "result.json is not JSON" if isinstance(exc, ValueError) else f"unreadable ({exc})"
             return self._damaged(stage, key, why, on_damage)
         if isinstance(stored, dict) and "format" not in stored and "files" not in stored:
-            stored = self._upgrade(path, stored)
-        meta, files, why = self._check(stage, path, stored)
+            stored = _upgrade(path, stored)
+        meta, files, why = _verify(stage, path, stored, self.shapes.get(stage))
         if why:
             return self._damaged(stage, key, why, on_damage)
         return Entry(stage, key, meta, path, files)
-
-    def _check(self, stage: str, path: Path, stored) -> tuple[dict, dict, str | None]:
-        if not isinstance(stored, dict) or stored.get("format") != RESULT_FORMAT \
-                or not isinstance(stored.get("meta"), dict) or not isinstance(stored.get("files"), dict):
-            return {}, {}, "result.json has the wrong shape"
-        files = {}
-        for name, record in stored["files"].items():
-            if not FILE_NAME.fullmatch(name) or not isinstance(record, dict) \
-                    or type(record.get("size")) is not int or not _SHA256.fullmatch(str(record.get("sha256"))):
-                return {}, {}, f"result.json lists a bad file record {name!r}"
-            try:
-                info = os.lstat(path / name)
-            except OSError:
-                return {}, {}, f"{name} is missing"
-            if not stat.S_ISREG(info.st_mode) or info.st_size != record["size"]:
-                return {}, {}, f"{name} has {info.st_size} bytes instead of {record['size']}"
-            files[name] = (record["size"], record["sha256"])
-        check = self.shapes.get(stage)
-        why = check(stored["meta"], files) if check else None
-        return stored["meta"], files, (f"result.json is not what the {stage} stage writes: {why}" if why else None)
-
-    def _upgrade(self, path: Path, meta: dict) -> dict:
-        """A result stored before files were recorded: record what it holds now (once)."""
-        files = {}
-        for item in sorted(path.iterdir()):
-            if item.name != "result.json" and item.is_file() and not item.is_symlink():
-                data = item.read_bytes()
-                files[item.name] = {"size": len(data), "sha256": file_digest(data)}
-        stored = {"format": RESULT_FORMAT, "meta": meta, "files": files}
-        with contextlib.suppress(OSError, ValueError):
-            atomic_write(path / "result.json", _result_json(stored))
-        return stored
 
     def _damaged(self, stage: str, key: str, why: str, on_damage) -> None:
         (on_damage or (lambda text: self.warn(f"cached {stage} result {key[:12]} is damaged ({text}); "
@@ -312,30 +336,10 @@ class Cache:
         """Remember which results the last finished build used (for `clean --unused`)."""
         atomic_write(self.root / "in-use.json", json.dumps(sorted(map(list, used)), allow_nan=False).encode())
 
-    def _in_use(self) -> set[tuple[str, str]]:
-        path = self.root / "in-use.json"
-        try:
-            used = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise ValueError(f"{path} is missing (no finished build recorded yet), so nothing was deleted; "
-                             "build first, then clean") from None
-        except (ValueError, OSError):
-            used = None
-        pairs = used if isinstance(used, list) else []
-        if used is None or not isinstance(used, list) or not all(
-                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
-                and FILE_NAME.fullmatch(p[0]) and _SHA256.fullmatch(p[1]) for p in pairs):
-            raise ValueError(f"{path} is damaged (not a list of [stage, key] pairs), so nothing was deleted; "
-                             "build again to rewrite it, then clean")
-        if not pairs:
-            raise ValueError(f"{path} lists no results (the last build used none), so nothing was deleted; "
-                             "build again, then clean")
-        return {(stage, key) for stage, key in pairs}
-
     def prune_unused(self) -> int:
         """Delete results the last finished build did not use; returns how many were removed.
         Raises ValueError (deleting nothing) when in-use.json is missing or damaged."""
-        keep = self._in_use()
+        keep = _read_in_use(self.root / "in-use.json")
         removed = 0
         if not self.objects.is_dir():
             return 0

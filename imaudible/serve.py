@@ -20,37 +20,10 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import unquote, urlsplit
 
-from .headers import CONTENT_TYPES, SECURITY_HEADERS
+from .headers import MIME_TYPES, SECURITY_HEADERS
 
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
-MIME_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".webm": "audio/webm",  # the site's .webm files are Opus audio
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".mp3": "audio/mpeg",
-    ".wasm": "application/wasm",
-    ".woff2": "font/woff2",
-    ".txt": "text/plain; charset=utf-8",
-    ".toml": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".webmanifest": "application/manifest+json",
-    **CONTENT_TYPES,  # what the deployed site's _headers says
-}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 _CHUNK = 64 * 1024
