@@ -110,6 +110,11 @@ class CachedFile:
         return self.entry.read(self.name)
 
 
+def _unlink_if_link(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()
+
+
 def _result_json(stored: dict) -> bytes:
     return json.dumps(stored, sort_keys=True, indent=1, allow_nan=False).encode()
 
@@ -203,8 +208,16 @@ class Cache:
         self.tmp = self.root / "tmp"
         self.warn = warn or (lambda message: None)
         self.shapes = shapes or {}
+        self._plain_stages: set[str] = set()
 
     def _dir(self, stage: str, key: str) -> Path:
+        """Where a result lives; a symlink on the way (never made by the tool) is removed first, so nothing
+        is ever read, written or deleted through it."""
+        if stage not in self._plain_stages:
+            _unlink_if_link(self.objects / stage)
+            self._plain_stages.add(stage)
+        _unlink_if_link(self.objects / stage / key[:2])
+        _unlink_if_link(self.objects / stage / key[:2] / key)
         return self.objects / stage / key[:2] / key
 
     def get(self, stage: str, key: str, on_damage: Callable[[str], None] | None = None) -> Entry | None:
@@ -303,8 +316,13 @@ class Cache:
     @contextlib.contextmanager
     def lock(self, on_wait: Callable[[], None] | None = None, timeout: float | None = None) -> Iterator[None]:
         """Hold the build lock; waits (calling on_wait once) while another build holds it."""
+        if self.root.is_symlink() and not self.root.resolve().is_relative_to(self.root.parent.resolve()):
+            raise CacheUnwritable(f"'{self.root}' is a symlink to '{self.root.resolve()}', outside the gallery "
+                                  "folder; the cache must be a folder inside the gallery (delete the link)")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            for name in ("lock", "objects", "tmp"):
+                _unlink_if_link(self.root / name)
             fh = open(self.root / "lock", "a+")
         except OSError as exc:
             raise CacheUnwritable(f"cannot write '{exc.filename or self.root}': {exc.strerror or exc}") from None
@@ -344,8 +362,16 @@ class Cache:
         if not self.objects.is_dir():
             return 0
         for stage_dir in self.objects.iterdir():
+            if stage_dir.is_symlink() or not stage_dir.is_dir():
+                continue
             for path in stage_dir.glob("??/*"):
-                if (stage_dir.name, path.name) not in keep:
+                if (stage_dir.name, path.name) in keep:
+                    continue
+                if path.parent.is_symlink():
+                    path.parent.unlink()  # only the link: never delete through it
+                elif path.is_symlink():
+                    path.unlink()
+                else:
                     shutil.rmtree(path, ignore_errors=True)
-                    removed += 1
+                removed += 1
         return removed

@@ -69,8 +69,9 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
     for base in (THEME_DIR / "static", gallery.root / "static"):
         if base.is_dir():
             for path in sorted(base.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    sources[path.relative_to(base).as_posix()] = path
+                rel = path.relative_to(base)
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    sources[rel.as_posix()] = path
     return sources
 
 
@@ -266,7 +267,12 @@ def preflight(gallery: Gallery, out: Path) -> None:
     except folder.OutputFolderError as exc:
         raise SiteError(str(exc)) from None
     check_gallery_folders(gallery)
-    if "gallery.js" not in _static_sources(gallery):
+    statics = _static_sources(gallery)
+    for rel, path in statics.items():
+        if not SITE_PATH.fullmatch(rel):
+            raise SiteError(f"'{path}': file names in static/ may use only letters, digits, '.', '-' and '_' "
+                            "(and may not start with '.' or '-'); rename it")
+    if "gallery.js" not in statics:
         _add_statics(gallery, SiteFiles())  # raises the front-end error
 
 

@@ -338,3 +338,49 @@ def test_serve_sends_the_headers_of_the_deployed_site(gallery, cli):
     finally:
         preview.shutdown()
         thread.join(5)
+
+
+# --- symlinks in the cache -------------------------------------------------------------------------
+
+def test_a_cache_folder_that_is_a_symlink_is_refused(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "tmp").mkdir(parents=True)
+    (elsewhere / "tmp" / "precious.txt").write_text("precious")
+    (folder / CACHE_DIR_NAME).symlink_to(elsewhere)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert (elsewhere / "tmp" / "precious.txt").read_text() == "precious"
+    assert not (folder / "build").exists()
+
+
+def test_symlinks_inside_the_cache_are_never_followed(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    objects = folder / CACHE_DIR_NAME / "objects"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("precious")
+    import shutil
+    shutil.rmtree(objects / "audio")
+    (objects / "audio").symlink_to(outside)  # results would be written (and pruned) through it
+    prefix = next((objects / "music").iterdir())
+    moved = tmp_path / "music-prefix"
+    shutil.move(prefix, moved)
+    prefix.symlink_to(moved)
+    shutil.rmtree(folder / CACHE_DIR_NAME / "tmp", ignore_errors=True)
+    (folder / CACHE_DIR_NAME / "tmp").symlink_to(outside)
+    result = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
+    assert cli("clean", folder, "--unused").exit_code == 0
+    assert (outside / "precious.txt").read_text() == "precious" and any(moved.iterdir())
+
+
+def test_static_file_names_that_are_no_site_path_are_refused_before_any_stage(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "static").mkdir()
+    (folder / "static" / "my style.css").write_text("body{}")
+    result = build(cli, folder)
+    assert result.exit_code == 2 and "my style.css" in result.output, result.output
+    assert not (folder / CACHE_DIR_NAME).exists()
