@@ -249,7 +249,10 @@ def clean(site_dir, out, unused, with_cache):
     for line in kept:
         click.echo(f"warning: {line}", err=True)
     click.echo(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}")
-    if with_cache and cache.is_dir():
+    if with_cache and cache.is_symlink():
+        cache.unlink()  # only the link: never delete what it points at
+        click.echo(f"removed the link {cache}")
+    elif with_cache and cache.is_dir():
         shutil.rmtree(cache)
         click.echo(f"removed {cache}")
 

@@ -179,3 +179,14 @@ def test_clean_unused_with_damaged_in_use_list_deletes_nothing(tmp_path, cli, co
     assert result.exit_code == 2, result.output
     assert "in-use.json" in result.output and "nothing" in result.output
     assert sorted(p for p in objects.glob("*/??/*")) == before
+
+
+def test_results_stored_before_digests_are_upgraded_once(tmp_path):
+    store = Cache(tmp_path / "c")
+    legacy = tmp_path / "c" / "objects" / "audio" / "ab" / ("ab" * 32)
+    legacy.mkdir(parents=True)
+    (legacy / "audio.webm").write_bytes(b"old bytes")
+    (legacy / "result.json").write_text(json.dumps({"duration": 3.0, "formats": ["webm"]}))
+    entry = store.get("audio", "ab" * 32)
+    assert entry.meta == {"duration": 3.0, "formats": ["webm"]} and entry.read("audio.webm") == b"old bytes"
+    assert json.loads((legacy / "result.json").read_text())["files"]["audio.webm"]["size"] == 9

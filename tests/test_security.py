@@ -384,3 +384,29 @@ def test_static_file_names_that_are_no_site_path_are_refused_before_any_stage(tm
     result = build(cli, folder)
     assert result.exit_code == 2 and "my style.css" in result.output, result.output
     assert not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_clean_cache_removes_a_symlinked_cache_link_only(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("precious")
+    (folder / CACHE_DIR_NAME).symlink_to(elsewhere)
+    result = cli("clean", folder, "--cache")
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / "precious.txt").read_text() == "precious" and not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_missing_front_end_is_exit_2_before_any_stage(tmp_path, cli, monkeypatch):
+    import shutil
+
+    from imaudible import site
+
+    theme = tmp_path / "theme"
+    shutil.copytree(site.THEME_DIR / "templates", theme / "templates")
+    (theme / "static").mkdir()
+    monkeypatch.setattr(site, "THEME_DIR", theme)
+    folder = write_gallery(tmp_path / "g", ONE)
+    result = build(cli, folder)
+    assert result.exit_code == 2 and "front end" in result.output, result.output
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
