@@ -211,14 +211,18 @@ class Cache:
         self._plain_stages: set[str] = set()
 
     def _dir(self, stage: str, key: str) -> Path:
-        """Where a result lives; a symlink on the way (never made by the tool) is removed first, so nothing
-        is ever read, written or deleted through it."""
+        return self.objects / stage / key[:2] / key
+
+    def _plain_dir(self, stage: str, key: str) -> Path:
+        """Where a result lives, for writing or moving it: a symlink on the way (never made by the tool) is
+        removed first, so nothing is ever written or deleted through it. (Reading needs no such care: a
+        result's files must be regular files of the recorded sizes and shapes.)"""
         if stage not in self._plain_stages:
             _unlink_if_link(self.objects / stage)
             self._plain_stages.add(stage)
         _unlink_if_link(self.objects / stage / key[:2])
         _unlink_if_link(self.objects / stage / key[:2] / key)
-        return self.objects / stage / key[:2] / key
+        return self._dir(stage, key)
 
     def get(self, stage: str, key: str, on_damage: Callable[[str], None] | None = None) -> Entry | None:
         """The stored result, or None: absent, or damaged (then moved aside and reported to on_damage)."""
@@ -245,7 +249,7 @@ class Cache:
 
     def discard(self, stage: str, key: str) -> None:
         """Move a result aside (swept with the other leftovers), so the next `put` stores a fresh one."""
-        path = self._dir(stage, key)
+        path = self._plain_dir(stage, key)
         if not path.exists():
             return
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -256,7 +260,7 @@ class Cache:
 
     def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes], replace: bool = False) -> Entry:
         """Store a result. An existing one under the same key is kept, unless `replace` (a forced recompute)."""
-        final = self._dir(stage, key)
+        final = self._plain_dir(stage, key)
         self.tmp.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))
         os.chmod(staging, DIR_MODE)

@@ -170,11 +170,12 @@ class Builder:
 
     def _publish(self, runs: list[ArtworkRun]) -> tuple[int, int]:
         """Render the site. A cached file found damaged while being copied is not published: its result is
-        recomputed and the site written again (at most twice; then that artwork fails)."""
+        recomputed and the site written again (twice at most; then that artwork fails and the site is written
+        without it)."""
         from . import site
 
         written = removed = 0
-        for attempt in range(3):
+        for attempt in range(4):
             result = site.render_site(self.gallery, [r for r in runs if not r.error], self.out, self._warn)
             written, removed = written + result.written, removed + result.removed
             if not result.damaged:
@@ -183,7 +184,7 @@ class Builder:
             for exc in result.damaged:
                 run = by_entry.get((exc.stage, exc.key))
                 if run is not None and not run.error:
-                    if attempt == 2:
+                    if attempt >= 2:
                         run.fail(exc.stage, f"its cached {exc.stage} result stays damaged: {exc.why}")
                     else:
                         self._repair(run, exc)
@@ -195,7 +196,10 @@ class Builder:
         self.cache.discard(exc.stage, exc.key)
         run.entries.pop(exc.stage, None)
         run.records.pop(exc.stage, None)
-        getattr(self, f"_{exc.stage}")([run])
+        try:
+            getattr(self, f"_{exc.stage}")([run])
+        except Exception as inner:  # noqa: BLE001 - e.g. the model that made it is gone: this artwork fails
+            self._failed(exc.stage, run, inner)
 
     def _retry_damaged(self, stage: str, damaged: list, compute_one: Callable) -> None:
         """Runs whose input was damaged: recompute the input, then this stage (once)."""

@@ -6,6 +6,7 @@ Each check returns None when the result is usable, else what is wrong.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Callable
@@ -38,12 +39,15 @@ def _ingest(meta: dict, files: dict) -> str | None:
 def _mood(meta: dict, files: dict) -> str | None:
     from .mood import Mood
 
-    try:
-        Mood.from_dict(meta)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        return str(exc) or "mood values"
-    numbers = [value for name, value in meta.items() if name not in ("words", "palette")]
-    return None if all(_number(v) for v in numbers) else "mood values"
+    numbers = [f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette")]
+    if not all(_number(meta.get(name)) for name in numbers):
+        return "mood values"
+    palette, words = meta.get("palette", []), meta.get("words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words) or not isinstance(palette, list) \
+            or not all(isinstance(p, dict) and isinstance(p.get("hex"), str) and isinstance(p.get("name"), str)
+                       and _number(p.get("share")) for p in palette):
+        return "mood words or palette"
+    return None
 
 
 def _caption(meta: dict, files: dict) -> str | None:

@@ -329,9 +329,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
 
 def render_site(gallery: Gallery, runs: list[ArtworkRun], out: Path,
                 warn: Callable[[str], None] = lambda m: None) -> Written:
-    """Render and write the site."""
+    """Render and write the site (after `preflight`, which the builder runs before any stage)."""
     out = Path(out)
-    preflight(gallery, out)
     if out.is_dir():
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, runs)
