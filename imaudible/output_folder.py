@@ -34,7 +34,11 @@ def check_out_dir(out: Path, gallery_root: Path, protected: dict[str, Path]) -> 
     refuse = lambda why: OutputFolderError(f"refusing to build into '{out}': {why}")  # noqa: E731
     if out_r == Path(out_r.anchor):
         raise refuse("it is the root of the file system")
-    if out_r == Path.home().resolve():
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known
+        home = None
+    if out_r == home:
         raise refuse("it is your home folder")
     if out_r == root or root.is_relative_to(out_r):
         raise refuse("it contains the gallery folder")
@@ -118,9 +122,9 @@ def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
 
 
 def prepare_target(out: Path, rel: str) -> Path:
-    """out/rel, ready for an atomic write: a symlink (or file) where a folder belongs is removed, so that
-    nothing is ever written through a link to somewhere else."""
-    while (blocker := _symlink_on_the_way(out, rel)) is not None:
+    """out/rel, ready for an atomic write: a symlink where a folder belongs is removed (the link only), so
+    that nothing is ever written through it. (A regular file in the way is left alone: the write fails.)"""
+    while (blocker := _symlink_on_the_way(out, rel)) is not None and blocker.is_symlink():
         blocker.unlink()
     return Path(out) / rel
 
