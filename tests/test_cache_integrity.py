@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imaudible import cache as cache_module
-from imaudible.cache import CACHE_DIR_NAME, Cache, DamagedResult
+from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+from imaudible.types import DamagedResult, StoredFile
 
 from .conftest import write_gallery
 from .test_build import build, statuses, tree
@@ -142,14 +142,14 @@ def test_noop_rebuild_hashes_no_cached_file(tmp_path, cli, monkeypatch):
     folder = write_gallery(tmp_path / "g", ONE)
     build(cli, folder)
     calls = []
-    original = cache_module.file_digest
-    monkeypatch.setattr(cache_module, "file_digest", lambda data: calls.append(1) or original(data))
+    original = StoredFile.read
+    monkeypatch.setattr(StoredFile, "read", lambda self: calls.append(self.path.name) or original(self))
     result, report = build(cli, folder)
     assert result.exit_code == 0 and report["totals"]["computed"] == 0
     assert calls == []
     shutil.rmtree(folder / "build")
     build(cli, folder)
-    assert calls  # copying into build/ reads the bytes, and checks them
+    assert calls  # copying into build/ reads the bytes (and checks them)
 
 
 # --- models.json and in-use.json ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.serve import PreviewServer
 
 from .conftest import write_gallery
@@ -400,7 +400,7 @@ def test_clean_cache_removes_a_symlinked_cache_link_only(tmp_path, cli):
 def test_missing_front_end_is_exit_2_before_any_stage(tmp_path, cli, monkeypatch):
     import shutil
 
-    from imaudible import site
+    from imaudible.site import render as site
 
     theme = tmp_path / "theme"
     shutil.copytree(site.THEME_DIR / "templates", theme / "templates")

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..types import DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
+
 CACHE_DIR_NAME = ".imaudible-cache"
 FORMAT = 1  # part of every key: changing it recomputes everything
 RESULT_FORMAT = 2  # layout of result.json; results without it (format 1) are upgraded once when read
@@ -57,14 +59,6 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class DamagedResult(Exception):
-    """A cached file is missing or is not the bytes that were stored."""
-
-    def __init__(self, stage: str, key: str, name: str, why: str):
-        super().__init__(f"cached {stage} result {key[:12]}: {name} {why}")
-        self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
-
-
 @dataclass(frozen=True)
 class Entry:
     stage: str
@@ -78,36 +72,15 @@ class Entry:
             raise DamagedResult(self.stage, self.key, name, "is not part of this result")
         return self.path / name
 
+    def source(self, name: str) -> StoredFile:
+        """One of the result's files, to read (checked) or copy."""
+        self.file(name)  # raises when the name is not one of the result's files
+        size, digest = self.files[name]
+        return StoredFile(self.path / name, self.key, self.stage, size, digest)
+
     def read(self, name: str) -> bytes:
         """The bytes of one file, checked against the size and SHA-256 recorded when it was stored."""
-        try:
-            data = self.file(name).read_bytes()
-        except OSError as exc:
-            raise DamagedResult(self.stage, self.key, name, f"cannot be read ({exc.strerror or exc})") from None
-        size, digest = self.files[name]
-        if len(data) != size:
-            raise DamagedResult(self.stage, self.key, name, f"has {len(data)} bytes instead of {size}")
-        if file_digest(data) != digest:
-            raise DamagedResult(self.stage, self.key, name, "changed since it was stored (SHA-256 differs)")
-        return data
-
-    def source(self, name: str) -> "CachedFile":
-        self.file(name)
-        return CachedFile(self, name)
-
-
-@dataclass(frozen=True)
-class CachedFile:
-    """A cached file to copy somewhere: its bytes are checked when read."""
-    entry: Entry
-    name: str
-
-    @property
-    def sha256(self) -> str:
-        return self.entry.files[self.name][1]
-
-    def read(self) -> bytes:
-        return self.entry.read(self.name)
+        return self.source(name).read()
 
 
 def _unlink_if_link(path: Path) -> None:
@@ -265,19 +238,7 @@ class Cache:
         staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))
         os.chmod(staging, DIR_MODE)
         try:
-            record = {}
-            for name, data in files.items():
-                if not FILE_NAME.fullmatch(name):
-                    raise ValueError(f"not a file name for the cache: {name!r}")
-                with open(staging / name, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                record[name] = {"size": len(data), "sha256": file_digest(data)}
-            with open(staging / "result.json", "wb") as fh:
-                fh.write(_result_json({"format": RESULT_FORMAT, "meta": meta, "files": record}))
-                fh.flush()
-                os.fsync(fh.fileno())
+            record = _write_result(staging, meta, files)
             final.parent.mkdir(parents=True, exist_ok=True)
             if replace and final.exists():
                 # Move the old result aside first: a kill between the renames leaves a miss, never a mix.
@@ -296,18 +257,7 @@ class Cache:
 
     # --- models seen ------------------------------------------------------------------------------
     def recorded_revisions(self) -> dict[str, str]:
-        path = self.root / "models.json"
-        try:
-            seen = json.loads(path.read_bytes())
-        except (FileNotFoundError, NotADirectoryError):
-            return {}
-        except (ValueError, OSError):
-            seen = None
-        if not isinstance(seen, dict) or not all(isinstance(v, str) for v in seen.values()):
-            self.warn(f"{path} is damaged (not a mapping of model id to revision); ignoring it, it is "
-                      "rewritten when a model is used")
-            return {}
-        return seen
+        return _read_revisions(self.root / "models.json", self.warn)
 
     def record_revision(self, model_id: str, revision: str) -> None:
         seen = self.recorded_revisions()
@@ -320,17 +270,7 @@ class Cache:
     @contextlib.contextmanager
     def lock(self, on_wait: Callable[[], None] | None = None, timeout: float | None = None) -> Iterator[None]:
         """Hold the build lock; waits (calling on_wait once) while another build holds it."""
-        if self.root.is_symlink() and not self.root.resolve().is_relative_to(self.root.parent.resolve()):
-            raise CacheUnwritable(f"'{self.root}' is a symlink to '{self.root.resolve()}', outside the gallery "
-                                  "folder; the cache must be a folder inside the gallery (delete the link)")
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            for name in ("lock", "objects", "tmp"):
-                _unlink_if_link(self.root / name)
-            fh = open(self.root / "lock", "a+")
-        except OSError as exc:
-            raise CacheUnwritable(f"cannot write '{exc.filename or self.root}': {exc.strerror or exc}") from None
-        with fh:
+        with _open_lock(self.root) as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -362,20 +302,68 @@ class Cache:
         """Delete results the last finished build did not use; returns how many were removed.
         Raises ValueError (deleting nothing) when in-use.json is missing or damaged."""
         keep = _read_in_use(self.root / "in-use.json")
-        removed = 0
-        if not self.objects.is_dir():
-            return 0
-        for stage_dir in self.objects.iterdir():
-            if stage_dir.is_symlink() or not stage_dir.is_dir():
+        return _remove_unused(self.objects, keep) if self.objects.is_dir() else 0
+
+
+def _write_result(staging: Path, meta: dict, files: dict[str, bytes]) -> dict:
+    """Write a result's files and result.json (with each file's size and SHA-256) into `staging`."""
+    record = {}
+    for name, data in files.items():
+        if not FILE_NAME.fullmatch(name):
+            raise ValueError(f"not a file name for the cache: {name!r}")
+        with open(staging / name, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        record[name] = {"size": len(data), "sha256": file_digest(data)}
+    with open(staging / "result.json", "wb") as fh:
+        fh.write(_result_json({"format": RESULT_FORMAT, "meta": meta, "files": record}))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return record
+
+
+def _read_revisions(path: Path, warn: Callable[[str], None]) -> dict[str, str]:
+    try:
+        seen = json.loads(path.read_bytes())
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except (ValueError, OSError):
+        seen = None
+    if not isinstance(seen, dict) or not all(isinstance(v, str) for v in seen.values()):
+        warn(f"{path} is damaged (not a mapping of model id to revision); ignoring it, it is rewritten when a "
+             "model is used")
+        return {}
+    return seen
+
+
+def _open_lock(root: Path):
+    """The lock file, opened; the cache folder made, with no symlink where its own folders belong."""
+    if root.is_symlink() and not root.resolve().is_relative_to(root.parent.resolve()):
+        raise CacheUnwritable(f"'{root}' is a symlink to '{root.resolve()}', outside the gallery folder; the "
+                              "cache must be a folder inside the gallery (delete the link)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in ("lock", "objects", "tmp"):
+            _unlink_if_link(root / name)
+        return open(root / "lock", "a+")
+    except OSError as exc:
+        raise CacheUnwritable(f"cannot write '{exc.filename or root}': {exc.strerror or exc}") from None
+
+
+def _remove_unused(objects: Path, keep: set[tuple[str, str]]) -> int:
+    removed = 0
+    for stage_dir in objects.iterdir():
+        if stage_dir.is_symlink() or not stage_dir.is_dir():
+            continue
+        for path in stage_dir.glob("??/*"):
+            if (stage_dir.name, path.name) in keep:
                 continue
-            for path in stage_dir.glob("??/*"):
-                if (stage_dir.name, path.name) in keep:
-                    continue
-                if path.parent.is_symlink():
-                    path.parent.unlink()  # only the link: never delete through it
-                elif path.is_symlink():
-                    path.unlink()
-                else:
-                    shutil.rmtree(path, ignore_errors=True)
-                removed += 1
-        return removed
+            if path.parent.is_symlink():
+                path.parent.unlink()  # only the link: never delete through it
+            elif path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed

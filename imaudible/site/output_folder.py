@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import TMP_NAME, atomic_write, file_digest
+from ..engine.cache import TMP_NAME, atomic_write, file_digest
 
 OWNED_LIST = ".imaudible-build.json"
 OWNED_FORMAT = 2

@@ -2,14 +2,16 @@
 
 A result is data from disk, not from this build: a hand edit, a crafted cache or a bug in an older
 version can give it any shape. Names that become file names on the site are matched whole.
-Each check returns None when the result is usable, else what is wrong.
+Each check returns None when the result is usable, else what is wrong; a stage declares its own as
+`check_result` (the engine hands them to the cache).
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
-from typing import Callable
+
+from ..types import Mood
 
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # derivative names, audio formats
 
@@ -22,7 +24,7 @@ def _positive_int(value) -> bool:
     return type(value) is int and value > 0
 
 
-def _ingest(meta: dict, files: dict) -> str | None:
+def ingest(meta: dict, files: dict) -> str | None:
     if not isinstance(meta.get("sha256"), str) or not _positive_int(meta.get("width")) \
             or not _positive_int(meta.get("height")) or not isinstance(meta.get("notes", []), list):
         return "sha256, width, height or notes"
@@ -36,9 +38,7 @@ def _ingest(meta: dict, files: dict) -> str | None:
     return None if "analysis.png" in files else "analysis.png"
 
 
-def _mood(meta: dict, files: dict) -> str | None:
-    from .mood import Mood
-
+def mood(meta: dict, files: dict) -> str | None:
     numbers = [f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette")]
     if not all(_number(meta.get(name)) for name in numbers):
         return "mood values"
@@ -50,19 +50,19 @@ def _mood(meta: dict, files: dict) -> str | None:
     return None
 
 
-def _caption(meta: dict, files: dict) -> str | None:
+def caption(meta: dict, files: dict) -> str | None:
     ok = isinstance(meta.get("caption"), str) and isinstance(meta.get("model"), str) \
         and isinstance(meta.get("draft"), bool)
     return None if ok else "caption, model or draft"
 
 
-def _music(meta: dict, files: dict) -> str | None:
+def music(meta: dict, files: dict) -> str | None:
     ok = isinstance(meta.get("model"), str) and isinstance(meta.get("draft"), bool) \
         and _positive_int(meta.get("sample_rate")) and _number(meta.get("duration")) and "clip.bin" in files
     return None if ok else "model, draft, sample_rate, duration or clip.bin"
 
 
-def _audio(meta: dict, files: dict) -> str | None:
+def audio(meta: dict, files: dict) -> str | None:
     formats = meta.get("formats")
     if not _number(meta.get("duration")) or not isinstance(formats, list) or not formats:
         return "duration or formats"
@@ -72,6 +72,5 @@ def _audio(meta: dict, files: dict) -> str | None:
     return None
 
 
-RESULT_SHAPES: dict[str, Callable[[dict, dict], str | None]] = {
-    "ingest": _ingest, "mood": _mood, "caption": _caption, "music": _music, "audio": _audio,
-}
+def prompt(meta: dict, files: dict) -> str | None:
+    return None if isinstance(meta.get("prompt"), str) else "prompt"
