@@ -164,10 +164,11 @@ class Builder:
         return self.report
 
     # --- generic stage machinery ------------------------------------------------------------------
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, hint: str = "") -> None:
+        """One line per problem (shown even with --quiet); the hint, what to do next, once."""
         if message not in self.report.warnings:
             self.report.warnings.append(message)
-            self.progress.log(f"WARNING: {message}")
+            self.progress.warn(message, hint)
 
     def _lookup(self, stage: str, runs: list[ArtworkRun], key_of: Callable[[ArtworkRun], str]):
         """Split live runs into cache hits (recorded) and misses [(run, key)]."""
@@ -281,18 +282,16 @@ class Builder:
 
     def _check_models_early(self) -> None:
         """An explicitly named model that is missing, and was never seen here, cannot be served from cache: fail now."""
-        from .models import ModelError
-
         needs_caption = any(a.caption is None for a in self.gallery.artworks)
         for kind, needed in (("caption", needs_caption), ("music", True)):
             resolved = self._resolve(kind)
             if needed and resolved.is_model and not resolved.available and not resolved.revision \
                     and resolved.requested != "auto":
-                raise ModelError(resolved.missing_message())
+                raise resolved.missing_error()
 
     def _choose_model(self, kind: str, runs: list[ArtworkRun], stage: str, key_with: Callable) -> None:
         """Give each run the model it will use: the configured one, or (auto, weights missing) the built-in."""
-        from .models import ModelError, builtin_model
+        from .models import DRAFT_HINT, builtin_model, draft_warning
 
         resolved = self._resolve(kind)
         attr = f"{kind}_resolved"
@@ -313,9 +312,8 @@ class Builder:
         if not missing:
             return
         if resolved.requested != "auto":
-            raise ModelError(resolved.missing_message())
-        self._warn(f"{resolved.missing_message()} Using the built-in {'describer' if kind == 'caption' else 'composer'} "
-                   f"for {len(missing)} artwork(s): their {kind} is a DRAFT, marked as such on the site.")
+            raise resolved.missing_error()
+        self._warn(draft_warning(resolved, len(missing)), DRAFT_HINT)
         fallback = builtin_model(kind)
         for run in missing:
             setattr(run, attr, fallback)

@@ -177,13 +177,19 @@ NETLIFY_TOML = b"""# Written by imaudible. Deploy this folder as it is:  netlify
 """
 
 
+def check_front_end(gallery: Gallery) -> None:
+    """Raise SiteError when no gallery.js (the bundled 3D front end) is in the theme or the gallery's static/:
+    the CLI asks before any stage runs, so that nothing is computed for a site that cannot be written."""
+    if "gallery.js" not in _static_sources(gallery):
+        raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
+                        "in the imaudible source folder, or install imaudible from a wheel")
+
+
 def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
+    check_front_end(gallery)
     statics = {}
     for rel, path in _static_sources(gallery).items():
         statics[rel] = site.add(_hashed_name(rel, _digest(path.read_bytes())), path, immutable=True)
-    if "gallery.js" not in statics:
-        raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
-                        "in the imaudible source folder, or install imaudible from a wheel")
     return statics
 
 

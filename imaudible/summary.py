@@ -1,0 +1,73 @@
+"""What a build tells the curator around the stages: warnings that apply before it runs, and the closing
+summary in artworks (built, from cache, drafts, failed) with the next step to take."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .progress import Progress
+
+URL_WARNING = "url: is not set in gallery.yaml, so og:image is a relative URL and link previews show no image"
+URL_HINT = "next: set `url:` to the address the site is published at (e.g. url: https://gallery.example.org/)"
+
+
+def warn_before_build(gallery, progress: Progress) -> None:
+    """Warnings about the manifest as a whole, each once per session (a `serve` rebuilds many times)."""
+    if not getattr(gallery, "url", None) and URL_WARNING not in progress.shown_hints:
+        progress.shown_hints.add(URL_WARNING)
+        progress.warn(URL_WARNING, URL_HINT)
+
+
+def _is_draft(run) -> bool:
+    music = run.entries.get("music")
+    return bool(run.caption_draft or (music is not None and music.meta.get("draft")))
+
+
+def artwork_counts(result) -> dict[str, int]:
+    """Artworks, not stage results: built (something computed), from cache (nothing computed), drafts (a
+    built-in stand-in wrote the caption or the music), failed."""
+    counts = {"built": 0, "from_cache": 0, "drafts": 0, "failed": 0}
+    for run in result.runs:
+        if run.error:
+            counts["failed"] += 1
+            continue
+        computed = any(record.status == "computed" for record in run.records.values())
+        counts["built" if computed else "from_cache"] += 1
+        counts["drafts"] += _is_draft(run)
+    return counts
+
+
+def _shown(path) -> str:
+    rel = os.path.relpath(Path(path).resolve())
+    return str(path) if rel.startswith("..") else rel
+
+
+def print_summary(result, progress: Progress, next_step: bool) -> None:
+    for run in result.failures:
+        progress.error(f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}")
+    counts = artwork_counts(result)
+    total = len(result.runs)
+    if progress.quiet:
+        if counts["drafts"] and not any("DRAFT" in w for w in result.warnings):
+            progress.warn(f"{counts['drafts']} of {total} artworks have a DRAFT caption or music (built-in "
+                          "stand-ins for missing model weights)", _draft_hint())
+        if not result.failures:
+            return
+    out = _shown(result.out)
+    progress.say(f"{total} artwork{'s' if total != 1 else ''} in {out} ({result.seconds:.1f}s): "
+                 f"{counts['built']} built, {counts['from_cache']} from cache, {counts['drafts']} drafts, "
+                 f"{counts['failed']} failed")
+    if not next_step:
+        return
+    if result.failures:
+        progress.say("next: fix the failures above and build again; finished artworks are cached")
+        return
+    gallery = _shown(result.gallery)
+    progress.say(f"next: preview with `imaudible-site serve {gallery}`, then publish {out} "
+                 f"(e.g. `netlify deploy --dir {out} --prod`)")
+
+
+def _draft_hint() -> str:
+    from .models import DRAFT_HINT
+
+    return DRAFT_HINT
