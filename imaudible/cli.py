@@ -206,11 +206,12 @@ def _run_build(gallery, out, force, jobs, progress: Progress, verbose):
     from .site import check_front_end
 
     _guarded(lambda: check_front_end(gallery))
-    summary.warn_before_build(gallery, progress)
     out = Path(out) if out else gallery.root / "build"
     builder = Builder(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1, progress=progress,
                       verbose=verbose)
-    return _guarded(builder.build, verbose, gallery)
+    result = _guarded(builder.build, verbose, gallery)
+    summary.warn_about_site(gallery, progress)
+    return result
 
 
 @main.command()

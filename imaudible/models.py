@@ -82,19 +82,17 @@ class ResolvedModel:
         if self.model_id.startswith("/"):
             fix = (f"point {setting} at a directory holding config.json and *.safetensors weights"
                    f" (or at a Hugging Face model id and run `imaudible-site models pull <id>`)")
-        else:
+        else:  # a Hub id: only the Hub cache was searched, so no local folder is mentioned
             fix = (f"run `imaudible-site models pull {self.model_id}` on a connected machine (copy its "
-                   f"Hugging Face cache here if this machine is offline), or point {setting} at a local "
-                   f"directory holding config.json and *.safetensors weights")
+                   f"Hugging Face cache here if this machine is offline)")
         return f"{what} model {name} is not available: {reason}. To use it, {fix}."
 
     def missing_error(self) -> ModelError:
         return ModelError(self.missing_message(), setting=SETTING_NAMES.get(self.kind))
 
 
-DRAFT_HINT = ("next: run `imaudible-site models pull` in the gallery folder on a connected machine (copy the Hugging "
-              "Face cache here if this one is offline), or point caption.model / music.model at a local folder; "
-              "`imaudible-site models list` shows where imaudible looked")
+DRAFT_HINT = ("next: run `imaudible-site models pull` in the gallery folder on a connected machine, or point "
+              "caption.model / music.model at a local folder; `imaudible-site models list` shows details")
 
 
 def draft_warning(resolved: ResolvedModel, count: int) -> str:
@@ -114,7 +112,9 @@ def similar_model_ids(kind: str, model_id: str) -> list[str]:
     if cache.is_dir():
         known |= {p.name[len("models--"):].replace("--", "/") for p in cache.glob("models--*")}
     known.discard(model_id)
-    return difflib.get_close_matches(model_id, sorted(known), n=2, cutoff=0.75)
+    scored = sorted(((difflib.SequenceMatcher(None, model_id, k).ratio(), k) for k in known), reverse=True)
+    best = scored[0][0] if scored else 0.0
+    return [k for score, k in scored[:2] if score >= 0.8 and score >= best - 0.02]
 
 def builtin_model(kind: str) -> ResolvedModel:
     """The built-in describer (kind "caption") or procedural composer (kind "music")."""

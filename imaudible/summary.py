@@ -1,4 +1,4 @@
-"""What a build tells the curator around the stages: warnings that apply before it runs, and the closing
+"""What a build tells the curator around the stages: warnings about the site as a whole, and the closing
 summary in artworks (built, from cache, drafts, failed) with the next step to take."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ URL_WARNING = "url: is not set in gallery.yaml, so og:image is a relative URL an
 URL_HINT = "next: set `url:` to the address the site is published at (e.g. url: https://gallery.example.org/)"
 
 
-def warn_before_build(gallery, progress: Progress) -> None:
-    """Warnings about the manifest as a whole, each once per session (a `serve` rebuilds many times)."""
+def warn_about_site(gallery, progress: Progress) -> None:
+    """Warnings about the built site as a whole, each once per session (a `serve` rebuilds many times)."""
     if not getattr(gallery, "url", None) and URL_WARNING not in progress.shown_hints:
         progress.shown_hints.add(URL_WARNING)
         progress.warn(URL_WARNING, URL_HINT)
@@ -47,12 +47,8 @@ def print_summary(result, progress: Progress, next_step: bool) -> None:
         progress.error(f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}")
     counts = artwork_counts(result)
     total = len(result.runs)
-    if progress.quiet:
-        if counts["drafts"] and not any("DRAFT" in w for w in result.warnings):
-            progress.warn(f"{counts['drafts']} of {total} artworks have a DRAFT caption or music (built-in "
-                          "stand-ins for missing model weights)", _draft_hint())
-        if not result.failures:
-            return
+    if progress.quiet and not result.failures:
+        return  # the warnings (drafts among them) were printed as they came
     out = _shown(result.out)
     progress.say(f"{total} artwork{'s' if total != 1 else ''} in {out} ({result.seconds:.1f}s): "
                  f"{counts['built']} built, {counts['from_cache']} from cache, {counts['drafts']} drafts, "
@@ -65,9 +61,3 @@ def print_summary(result, progress: Progress, next_step: bool) -> None:
     gallery = _shown(result.gallery)
     progress.say(f"next: preview with `imaudible-site serve {gallery}`, then publish {out} "
                  f"(e.g. `netlify deploy --dir {out} --prod`)")
-
-
-def _draft_hint() -> str:
-    from .models import DRAFT_HINT
-
-    return DRAFT_HINT

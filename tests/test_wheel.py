@@ -65,9 +65,15 @@ def test_wheel_from_fresh_clone_builds_the_demo(fresh_clone, tmp_path):
     assert install.returncode == 0, install.stderr[-2000:]
     assert _run([python, "-c", "import torch"], tmp_path).returncode != 0, "[models] must not be installed"
 
+    tool = venv / "bin" / "imaudible-site"
+    pull = _run([tool, "models", "pull", "facebook/musicgen-small"], tmp_path)
+    assert pull.returncode == 2 and "needs the [models] extra" in pull.stderr, pull.stderr
+    listed = _run([tool, "models", "list"], tmp_path)
+    assert listed.returncode == 0 and "LIBRARY MISSING" in listed.stdout and "WEIGHTS MISSING" in listed.stdout
+
     demo = shutil.copytree(fresh_clone / "demo", tmp_path / "demo")
     site = tmp_path / "site"
-    result = _run([venv / "bin" / "imaudible-site", "build", demo, "--out", site, "-q"], tmp_path)
+    result = _run([tool, "build", demo, "--out", site, "-q"], tmp_path)
     assert result.returncode == 0, result.stderr
     scripts = list((site / "assets").glob("gallery.*.js"))
     assert len(scripts) == 1 and scripts[0].read_bytes() == bundle
