@@ -369,7 +369,7 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
             _status(f"rebuilt in {time.monotonic() - started:.1f} s; reloading open pages")
         else:
             server.report_error(ok if isinstance(ok, str) else "")
-            _status(f"rebuild failed: {server.error}; still serving the previous build")
+            _status("rebuild failed (the error is also shown in open pages); still serving the previous build")
 
     watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)
