@@ -195,7 +195,7 @@ def build(targets, out, force, jobs, strict, report, quiet, verbose):
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))
-    summary.print_summary(result, progress, next_step=True)
+    summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
 
@@ -205,7 +205,10 @@ def _run_build(gallery, out, force, jobs, progress: Progress, verbose):
     from .pipeline import Builder
     from .site import check_front_end
 
+    from .models import check_named_models
+
     _guarded(lambda: check_front_end(gallery))
+    _guarded(lambda: check_named_models(gallery), gallery=gallery)
     out = Path(out) if out else gallery.root / "build"
     builder = Builder(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1, progress=progress,
                       verbose=verbose)
@@ -225,11 +228,11 @@ def serve(site_dir, out, port, host, no_build):
     from . import serve as preview
 
     out = Path(out) if out else Path(site_dir) / "build"
-    shown_hints: set[str] = set()  # advice is given once per session, not on every rebuild
+    shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
 
     def rebuild() -> bool | str:
         """True when the site was rebuilt, else the one-line error (also shown in the open pages)."""
-        progress = Progress(quiet=True, shown_hints=shown_hints)
+        progress = Progress(quiet=True, shown_hints=shown_hints, warn_once=True)
         try:
             gallery = _load(Path(site_dir), strict=False)
             result = _run_build(gallery, out, False, None, progress, verbose=False)

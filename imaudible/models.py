@@ -91,19 +91,6 @@ class ResolvedModel:
         return ModelError(self.missing_message(), setting=SETTING_NAMES.get(self.kind))
 
 
-DRAFT_HINT = ("next: run `imaudible-site models pull` in the gallery folder on a connected machine, or point "
-              "caption.model / music.model at a local folder; `imaudible-site models list` shows details")
-
-
-def draft_warning(resolved: ResolvedModel, count: int) -> str:
-    """One line: which artworks get a draft and why (the details are in DRAFT_HINT and `models list`)."""
-    what = "captions" if resolved.kind == "caption" else "music"
-    stand_in = "the built-in describer" if resolved.kind == "caption" else "the built-in composer"
-    reason = "has no weights on this machine" if not resolved.problem else "cannot be used here"
-    return (f"{what} of {count} artwork{'s' if count != 1 else ''} {'are' if what == 'captions' else 'is'} a DRAFT "
-            f"by {stand_in}: model '{resolved.model_id}' {reason}")
-
-
 def similar_model_ids(kind: str, model_id: str) -> list[str]:
     """Known Hub ids close to `model_id` (a likely typo): the defaults, the family of the default (MusicGen's
     sizes...), and what the Hugging Face cache on this machine holds."""
@@ -331,6 +318,18 @@ def read_recorded(gallery_root: Path) -> dict[str, str]:
         if isinstance(value, str):
             out[str(key)] = value
     return out
+
+
+def check_named_models(gallery) -> None:
+    """Before anything is built or cached: a model named explicitly whose weights are missing, and whose
+    results were never cached here, makes the build impossible (ModelError naming the setting)."""
+    recorded = read_recorded(gallery.root)
+    wanted = [resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
+    if any(art.caption is None for art in gallery.artworks):
+        wanted.append(resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded))
+    for resolved in wanted:
+        if resolved.is_model and not resolved.available and not resolved.revision and resolved.requested != "auto":
+            raise resolved.missing_error()
 
 
 def list_models(gallery) -> list[dict]:

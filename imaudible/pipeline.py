@@ -291,7 +291,8 @@ class Builder:
 
     def _choose_model(self, kind: str, runs: list[ArtworkRun], stage: str, key_with: Callable) -> None:
         """Give each run the model it will use: the configured one, or (auto, weights missing) the built-in."""
-        from .models import DRAFT_HINT, builtin_model, draft_warning
+        from .models import builtin_model
+        from .summary import DRAFT_HINT, draft_warning
 
         resolved = self._resolve(kind)
         attr = f"{kind}_resolved"

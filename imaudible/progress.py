@@ -12,11 +12,12 @@ class Progress:
     so that the advice after a warning is given once, not on every rebuild."""
 
     def __init__(self, stream: TextIO | None = None, live: bool | None = None, quiet: bool = False,
-                 shown_hints: set[str] | None = None):
+                 shown_hints: set | None = None, warn_once: bool = False):
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self.quiet = quiet
         self.shown_hints = set() if shown_hints is None else shown_hints
+        self.warn_once = warn_once  # `serve`: a warning the session already showed is not repeated
         self._stage = ""
         self._total = 0
         self._done = 0
@@ -40,6 +41,10 @@ class Progress:
 
     def warn(self, message: str, hint: str = "") -> None:
         """`warning: message` on one line, then the hint (what to do next) if it was not given yet."""
+        if self.warn_once:
+            if ("warning", message) in self.shown_hints:
+                return
+            self.shown_hints.add(("warning", message))
         with self._lock:
             self._clear()
             print(f"warning: {message}", file=self.stream, flush=True)

@@ -7,6 +7,19 @@ from pathlib import Path
 
 from .progress import Progress
 
+DRAFT_HINT = ("next: run `imaudible-site models pull` in the gallery folder on a connected machine, or point "
+              "caption.model / music.model at a local folder; `imaudible-site models list` shows details")
+
+
+def draft_warning(resolved, count: int) -> str:
+    """One line: which artworks get a draft and why (the details are in DRAFT_HINT and `models list`)."""
+    what = "captions" if resolved.kind == "caption" else "music"
+    stand_in = "the built-in describer" if resolved.kind == "caption" else "the built-in composer"
+    reason = "has no weights on this machine" if not resolved.problem else "cannot be used here"
+    return (f"{what} of {count} artwork{'s' if count != 1 else ''} {'are' if what == 'captions' else 'is'} a DRAFT "
+            f"by {stand_in}: model '{resolved.model_id}' {reason}")
+
+
 URL_WARNING = "url: is not set in gallery.yaml, so og:image is a relative URL and link previews show no image"
 URL_HINT = "next: set `url:` to the address the site is published at (e.g. url: https://gallery.example.org/)"
 
@@ -42,12 +55,12 @@ def _shown(path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def print_summary(result, progress: Progress, next_step: bool) -> None:
+def print_summary(result, progress: Progress, next_step: bool, quiet: bool = False) -> None:
     for run in result.failures:
         progress.error(f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}")
     counts = artwork_counts(result)
     total = len(result.runs)
-    if progress.quiet and not result.failures:
+    if quiet and not result.failures:
         return  # the warnings (drafts among them) were printed as they came
     out = _shown(result.out)
     progress.say(f"{total} artwork{'s' if total != 1 else ''} in {out} ({result.seconds:.1f}s): "

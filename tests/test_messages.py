@@ -98,7 +98,7 @@ def test_misspelled_model_id_names_the_line_and_suggests_known_ids(cli, tmp_path
     assert len(message) == 1 and message[0].startswith(f"error: {folder / 'gallery.yaml'}:{line}:"), result.output
     assert "music.model: Music model 'facebook/musicgen-smal' (did you mean 'facebook/musicgen-small'?)" in message[0]
     assert str(folder / "facebook") not in result.output  # not a path: no local folder was looked for
-    assert not (folder / "build").exists()
+    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME).exists()
 
 
 def test_a_model_path_names_the_folder_it_looked_in(cli, tmp_path):
@@ -131,10 +131,14 @@ def test_quiet_build_keeps_the_draft_warnings_one_line_each_with_the_advice_once
 
 def test_advice_is_given_once_per_session():
     stream = io.StringIO()
-    hints: set[str] = set()
-    for _ in range(2):  # two rebuilds under `serve` share the hints
+    hints: set = set()
+    for _ in range(2):  # two builds sharing the hints: the advice once
         Progress(stream, live=False, quiet=True, shown_hints=hints).warn("a problem", "next: fix it")
     assert stream.getvalue().splitlines() == ["warning: a problem", "  next: fix it", "warning: a problem"]
+    stream, hints = io.StringIO(), set()
+    for problem in ("a problem", "a problem", "another"):  # rebuilds under `serve`: the warning once too
+        Progress(stream, live=False, quiet=True, shown_hints=hints, warn_once=True).warn(problem, "next: fix it")
+    assert stream.getvalue().splitlines() == ["warning: a problem", "  next: fix it", "warning: another"]
 
 
 def test_url_unset_warns_once_per_build(cli, tmp_path):

@@ -3,6 +3,7 @@ installed without [models] into a fresh venv, it builds the demo into a site wit
 An sdist carries the built bundle, so a wheel built from it needs no node."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -101,3 +102,35 @@ def test_sdist_carries_the_bundle_and_builds_a_wheel_without_npm(fresh_clone, tm
     assert from_sdist.returncode == 0, from_sdist.stdout[-2000:] + from_sdist.stderr[-2000:]
     with zipfile.ZipFile(next(wheel_dist.glob("imaudible-*.whl"))) as archive:
         assert archive.read(BUNDLE_IN_WHEEL) == bundle
+
+
+def _hook_module():
+    pytest.importorskip("hatchling")
+    spec = importlib.util.spec_from_file_location("imaudible_hatch_build", REPO / "hatch_build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_hook_rebuilds_only_a_missing_or_stale_bundle(tmp_path, monkeypatch):
+    hook = _hook_module()
+    (tmp_path / "frontend" / "src").mkdir(parents=True)
+    (tmp_path / "static").mkdir()
+    for name in ("frontend/src/main.js", "package.json", "package-lock.json"):
+        (tmp_path / name).write_text("{}")
+        os.utime(tmp_path / name, (1000, 1000))
+    bundle = tmp_path / "static" / "gallery.js"
+    assert hook.bundle_is_stale(tmp_path)  # missing
+    bundle.write_text("")
+    assert hook.bundle_is_stale(tmp_path)  # empty
+    bundle.write_text("bundle")
+    os.utime(bundle, (1000, 1000))
+    assert not hook.bundle_is_stale(tmp_path)  # as in an sdist: every file has the same mtime
+    os.utime(tmp_path / "frontend" / "src" / "main.js", (2000, 2000))
+    assert hook.bundle_is_stale(tmp_path)  # a source changed after the bundle was built
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm
+    with pytest.raises(hook.FrontEndBuildError, match="older than frontend/, and building it needs npm"):
+        hook.build_front_end(tmp_path)
+    os.utime(bundle, (3000, 3000))
+    assert hook.build_front_end(tmp_path) is False  # fresh: npm is not needed
