@@ -98,7 +98,8 @@ def similar_model_ids(kind: str, model_id: str) -> list[str]:
     cache = hub_cache_dir()
     if cache.is_dir():
         known |= {p.name[len("models--"):].replace("--", "/") for p in cache.glob("models--*")}
-    known.discard(model_id)
+    if model_id in known:
+        return []  # a known id whose weights are missing is no typo
     scored = sorted(((difflib.SequenceMatcher(None, model_id, k).ratio(), k) for k in known), reverse=True)
     best = scored[0][0] if scored else 0.0
     return [k for score, k in scored[:2] if score >= 0.8 and score >= best - 0.02]
@@ -168,7 +169,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         rev_of = _local_revision
     else:
         if not _HUB_ID.match(name):
-            raise ModelError(f"'{name}' is neither a folder nor a Hugging Face model id (like {DEFAULTS[kind]})",
+            raise ModelError(f"'{name}' is neither a directory nor a Hugging Face model id (like {DEFAULTS[kind]})",
                              setting=SETTING_NAMES[kind])
         # Not a path (local_dir_for would have said so): only the Hub cache is searched, so only it is named.
         model_id, cache = name, hub_cache_dir()
