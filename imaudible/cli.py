@@ -159,6 +159,10 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
         raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force "
                                f"(e.g. `imaudible-site build {paths[0] if paths else '.'} --force {ids[0]}`)")
     site_dir = Path(paths[0]) if paths else Path(".")
+    folders = [t for t in ids if Path(t).is_dir()]
+    if not paths and folders and not (site_dir / MANIFEST_NAME).is_file():
+        raise click.UsageError(f"'{folders[0]}' is a folder without {MANIFEST_NAME}, and neither is '.' a gallery "
+                               f"folder (create one with `imaudible-site init {folders[0]}`)")
     if not site_dir.exists():
         raise click.UsageError(f"no such gallery folder: '{site_dir}'")
     return site_dir, ids

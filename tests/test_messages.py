@@ -71,7 +71,7 @@ def test_force_tells_the_folder_from_the_ids_in_any_order(cli, tmp_path):
     assert stages == {"udnie": "computed", "the-scream": "cached"}
 
 
-def test_force_errors_name_the_id_and_the_folder(cli, tmp_path):
+def test_force_errors_name_the_id_and_the_folder(cli, tmp_path, monkeypatch):
     folder = _small(tmp_path, TWO)
     result = cli("build", "--force", "udnei", folder)
     assert result.exit_code == 2
@@ -83,6 +83,10 @@ def test_force_errors_name_the_id_and_the_folder(cli, tmp_path):
     assert f"one gallery folder at a time: got '{folder}' and '{other}'" in result.output
     result = cli("build", folder, "udnie")
     assert result.exit_code == 2 and "artwork ids go after --force" in result.output
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = cli("build", "--force", "udnie", "empty")
+    assert result.exit_code == 2 and "error: 'empty' is a folder without gallery.yaml" in result.output
     assert not (folder / "build").exists()
 
 
