@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, summary
 from .cache import BuildLocked
-from . import summary
 from .manifest import MANIFEST_NAME, ManifestError, json_schema, load_manifest
 from .progress import Progress
 
