@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__, summary
-from .cache import BuildLocked
+from .engine.cache import BuildLocked
 from .manifest import MANIFEST_NAME, ManifestError, json_schema, load_manifest
 from .progress import Progress
 
@@ -174,12 +174,14 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Parallel workers for image and audio stages (default: number of CPUs).")
+@click.option("--executor", type=click.Choice(["threads", "processes"]), default="threads", show_default=True,
+              help="Where CPU stages run: threads of this process, or a pool of --jobs worker processes.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
-def build(targets, out, force, jobs, strict, report, quiet, verbose):
+def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
     """Build the site from SITE_DIR/gallery.yaml (default: the current folder).
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
@@ -194,7 +196,7 @@ def build(targets, out, force, jobs, strict, report, quiet, verbose):
             raise Fatal(f"--force: no artwork with id '{art_id}' in {_display(gallery.manifest_path)}"
                         f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
-    result = _run_build(gallery, out, ids or force, jobs, progress, verbose)
+    result = _run_build(gallery, out, ids or force, jobs, progress, verbose, executor)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))
@@ -203,19 +205,18 @@ def build(targets, out, force, jobs, strict, report, quiet, verbose):
         sys.exit(EXIT_FAILED)
 
 
-def _run_build(gallery, out, force, jobs, progress: Progress, verbose):
+def _run_build(gallery, out, force, jobs, progress: Progress, verbose, executor="threads"):
     """Checks what can be checked before any stage runs (exit 2, nothing written), then builds."""
-    from .pipeline import Builder
+    from .build import build_gallery
+    from .engine.model_choice import check_named_models
     from .site import check_front_end
-
-    from .models import check_named_models
 
     _guarded(lambda: check_front_end(gallery))
     _guarded(lambda: check_named_models(gallery), gallery=gallery)
     out = Path(out) if out else gallery.root / "build"
-    builder = Builder(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1, progress=progress,
-                      verbose=verbose)
-    result = _guarded(builder.build, verbose, gallery)
+    result = _guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
+                                            executor=executor, progress=progress, verbose=verbose),
+                      verbose, gallery)
     summary.warn_about_site(gallery, progress)
     return result
 
@@ -278,7 +279,7 @@ def clean(site_dir, out, unused, with_cache):
     """Delete the built site (and, with --cache, the cache; with --unused, only stale cache entries)."""
     import shutil
 
-    from .cache import CACHE_DIR_NAME, Cache
+    from .engine.cache import CACHE_DIR_NAME, Cache
     from .site import SiteError, clean as clean_out
 
     cache = Path(site_dir) / CACHE_DIR_NAME

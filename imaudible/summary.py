@@ -32,8 +32,8 @@ def warn_about_site(gallery, progress: Progress) -> None:
 
 
 def _is_draft(run) -> bool:
-    music = run.entries.get("music")
-    return bool(run.caption_draft or (music is not None and music.meta.get("draft")))
+    """Whether a built-in stand-in wrote some stage's result (the stage's view says `draft`)."""
+    return any(getattr(view, "draft", False) for view in run.views.values())
 
 
 def artwork_counts(result) -> dict[str, int]:

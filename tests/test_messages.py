@@ -11,8 +11,8 @@ import textwrap
 import pytest
 import yaml
 
-from imaudible import site
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.site import render as site_render
+from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.progress import Progress
 
 from .conftest import REPO, write_gallery
@@ -180,7 +180,7 @@ def test_missing_front_end_is_exit_2_before_anything_is_written(cli, tmp_path, m
     theme = tmp_path / "theme"
     (theme / "static").mkdir(parents=True)
     (theme / "static" / "gallery.css").write_text("body {}")
-    monkeypatch.setattr(site, "THEME_DIR", theme)
+    monkeypatch.setattr(site_render, "THEME_DIR", theme)
     folder = _small(tmp_path)
     result = cli("build", folder)
     assert result.exit_code == 2
