@@ -1,0 +1,380 @@
+"""Render the static site into the output folder.
+
+Every file of the site is first listed (relative path -> bytes or a cached file), then written: files
+whose name carries a content hash are written only if absent, the rest only if their bytes changed,
+each by an atomic rename. Files the previous build wrote that this one does not are deleted; the list
+of what the tool owns (path -> SHA-256 of the bytes written) is kept in `.imaudible-build.json`, so
+nothing else in the folder is touched. That list is data on disk, not trusted: an entry is deleted only
+if it names a regular file strictly inside the folder, reached without a symlink, whose bytes are still
+the ones recorded. Nothing is written through a symlink either.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+import jinja2
+
+from .. import __version__
+from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
+from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
+from ..types import StoredFile
+from . import output_folder as folder
+from .output_folder import OWNED_LIST, SITE_PATH
+
+if TYPE_CHECKING:
+    from ..settings import Gallery
+    from ..types import ArtworkView
+
+
+def _theme_dir() -> Path:
+    """The default theme: inside the package in a wheel (the build maps top-level templates/ and static/
+    into imaudible/theme/), or the repository's top-level folders in a source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "theme"
+    return packaged if (packaged / "templates").is_dir() else package.parent
+
+
+THEME_DIR = _theme_dir()
+
+
+class SiteError(Exception):
+    pass
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+class SiteFiles:
+    """The site as a mapping of relative path -> bytes | Path (a cached file to copy)."""
+
+    def __init__(self):
+        self.files: dict[str, bytes | StoredFile] = {}
+        self.immutable: set[str] = set()
+
+    def add(self, rel: str, source: bytes | StoredFile, immutable: bool = False) -> str:
+        if not SITE_PATH.fullmatch(rel):
+            raise SiteError(f"refusing to write '{rel}': not a plain path inside the site")
+        self.files[rel] = source
+        if immutable:
+            self.immutable.add(rel)
+        return rel
+
+
+def _static_sources(gallery: Gallery) -> dict[str, Path]:
+    """Theme static files, overridden file by file by the gallery's own static/ folder."""
+    sources: dict[str, Path] = {}
+    for base in (THEME_DIR / "static", gallery.root / "static"):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                rel = path.relative_to(base)
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    sources[rel.as_posix()] = path
+    return sources
+
+
+def _hashed_name(rel: str, digest: str) -> str:
+    stem, dot, ext = rel.rpartition(".")
+    return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
+
+
+def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
+    art = view.art
+    images: dict[str, dict] = {}
+    for image in view.images:
+        rel = f"assets/img/{art.id}-{image.name}.{image.file.key[:10]}.{image.fmt}"
+        site.add(rel, image.file, immutable=True)
+        slot = images.setdefault(image.name, {"width": image.width, "height": image.height})
+        slot[image.fmt] = rel
+    sounds = {}
+    for fmt, stored in sorted(view.audio.items()):
+        sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.key[:10]}.{fmt}", stored, immutable=True)
+    data = {
+        "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
+        "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
+        "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
+                   "music": view.music_model, "music_draft": view.music_draft},
+        "width": view.width, "height": view.height,
+        "size_cm": list(art.size_cm) if art.size_cm else None,
+        "images": images,
+        "audio": {**sounds, "duration": view.duration, "loop": loop},
+        "page": f"art/{art.id}/", "list_anchor": f"list.html#{art.id}",
+    }
+    if view.takes:
+        data["takes"] = view.takes
+    return data
+
+
+def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
+    ordered = artworks
+    if gallery.layout.order == "mood":
+        ordered = sorted(artworks, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
+    ids = [a["id"] for a in ordered]
+    n = gallery.layout.per_room
+    return [ids[i:i + n] for i in range(0, len(ids), n)]
+
+
+def site_data(gallery: Gallery, views: list[ArtworkView], site: SiteFiles) -> dict:
+    artworks = [_artwork_data(view, site, gallery.audio.loop) for view in views]
+    return {
+        "title": gallery.title, "description": gallery.description, "url": gallery.url,
+        "generator": f"imaudible {__version__}",
+        "layout": {"order": gallery.layout.order, "per_room": gallery.layout.per_room,
+                   "rooms": _rooms(gallery, artworks)},
+        "artworks": artworks,
+    }
+
+
+def _json_for_html(compact: bytes) -> str:
+    """Compact site JSON made safe inside <script type="application/json">."""
+    return compact.decode().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _environment(gallery: Gallery) -> jinja2.Environment:
+    loaders = []
+    if (gallery.root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
+    loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
+    try:
+        return env.get_template(name).render(**context).encode()
+    except jinja2.TemplateSyntaxError as exc:
+        raise SiteError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise SiteError(f"template not found: {exc.name}") from None
+    except jinja2.UndefinedError as exc:
+        raise SiteError(f"template {name}: {exc.message}") from None
+
+
+def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -> dict:
+    base = gallery.url.rstrip("/") + "/" if gallery.url else ""
+    return {"title": title, "description": description, "image": base + image if base else image,
+            "url": base + page if base else page}
+
+
+def _headers(site: SiteFiles) -> bytes:
+    lines = ["# Written by imaudible. Netlify reads this file from the published folder.", "/*",
+             *(f"  {name}: {value}" for name, value in SECURITY_HEADERS.items()), "",
+             "/assets/*", "  Cache-Control: public, max-age=31536000, immutable", ""]
+    for page in ["/", "/index.html", "/list.html", "/404.html", "/gallery.json", "/art/*"]:
+        lines += [page, "  Cache-Control: public, max-age=0, must-revalidate", ""]
+    for rel in sorted(site.files):
+        ctype = CONTENT_TYPES.get(os.path.splitext(rel)[1])
+        if ctype:
+            lines += [f"/{rel}", f"  Content-Type: {ctype}", ""]
+    return "\n".join(lines).encode()
+
+
+NETLIFY_TOML = b"""# Written by imaudible. Deploy this folder as it is:  netlify deploy --dir build --prod
+# Caching, Content-Type and Content-Security-Policy headers are in _headers (same folder).
+[build]
+  publish = "."
+  command = ""
+"""
+
+
+def check_front_end(gallery: Gallery) -> None:
+    """Raise SiteError when no gallery.js (the bundled 3D front end) is in the theme or the gallery's static/:
+    the CLI asks before any stage runs, so that nothing is computed for a site that cannot be written."""
+    if "gallery.js" not in _static_sources(gallery):
+        raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
+                        "in the imaudible source folder, or install imaudible from a wheel")
+
+
+def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
+    check_front_end(gallery)
+    statics = {}
+    for rel, path in _static_sources(gallery).items():
+        data = path.read_bytes()
+        statics[rel] = site.add(_hashed_name(rel, _digest(data)), data, immutable=True)
+    return statics
+
+
+def _render_key(gallery: Gallery, compact: bytes, statics: dict[str, str]) -> str:
+    """Everything the pages are rendered from: the site data, the templates and the asset names."""
+    h = hashlib.sha256(__version__.encode() + compact + json.dumps(statics, sort_keys=True, allow_nan=False).encode())
+    for base in (gallery.root / "templates", THEME_DIR / "templates"):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    h.update(path.as_posix().encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, str, Callable[[], None]]:
+    """Every file of the site but the pages, the key of what the pages are rendered from, and a function
+    that renders them into the site (skipped when the key shows they would come out the same)."""
+    site = SiteFiles()
+    statics = _add_statics(gallery, site)
+
+    def asset(name: str) -> str:
+        try:
+            return statics[name]
+        except KeyError:
+            raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
+
+    data = site_data(gallery, views, site)
+    site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n")
+    compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    gallery_json = _json_for_html(compact)
+    data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
+    key = _render_key(gallery, compact, statics)
+    common = {"gallery": data, "gallery_json": gallery_json, "data_url": data_url, "asset": asset,
+              "version": __version__}
+    return site, key, lambda: _render_pages(gallery, site, data, common)
+
+
+def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
+    env = _environment(gallery)
+    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
+    description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
+    og = _og(gallery, gallery.title, description, first_image, "")
+    site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
+    site.add("list.html", _render(env, "list.html", {**common, "root": "", "page": "list", "artwork": None,
+                                                     "og": _og(gallery, gallery.title, description, first_image, "list.html")}))
+    site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
+    for art in data["artworks"]:
+        art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
+                     art["images"]["1024"]["jpg"], art["page"])
+        site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
+            **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
+    site.add("netlify.toml", NETLIFY_TOML)
+    site.add("_headers", _headers(site))
+
+
+def check_gallery_folders(gallery: Gallery) -> None:
+    """The gallery's static/ and templates/ are published; like artwork files, they may not lead out of the
+    gallery folder through a symlink."""
+    root = gallery.root.resolve()
+    for name in ("static", "templates"):
+        base = gallery.root / name
+        if not base.exists() and not base.is_symlink():
+            continue
+        for top, dirs, files in os.walk(base):  # lists symlinked folders without entering them
+            for entry in [Path(top)] + [Path(top) / d for d in dirs] + [Path(top) / f for f in files]:
+                if not entry.resolve().is_relative_to(root):
+                    rel = entry.relative_to(gallery.root).as_posix()
+                    raise SiteError(f"'{rel}' is a symlink to '{entry.resolve()}', outside the gallery folder; "
+                                    "copy what it points at into the gallery instead")
+
+
+def preflight(gallery: Gallery, out: Path) -> None:
+    """Everything about the output that can be checked before any stage runs (and before anything,
+    the cache included, is written): the out folder, the gallery's static/ and templates/, the front end."""
+    root = gallery.root
+    try:
+        folder.check_out_dir(out, root, {"cache": root / CACHE_DIR_NAME, "gallery's static/ folder": root / "static",
+                                         "gallery's templates/ folder": root / "templates"})
+    except folder.OutputFolderError as exc:
+        raise SiteError(str(exc)) from None
+    check_gallery_folders(gallery)
+    statics = _static_sources(gallery)
+    for rel, path in statics.items():
+        if not SITE_PATH.fullmatch(rel):
+            raise SiteError(f"'{path}': file names in static/ may use only letters, digits, '.', '-' and '_' "
+                            "(and may not start with '.' or '-'); rename it")
+    check_front_end(gallery)
+
+
+def _digest_of(source: bytes | StoredFile) -> str:
+    return source.sha256 if isinstance(source, StoredFile) else file_digest(source)
+
+
+class Written(NamedTuple):
+    written: int
+    removed: int
+    damaged: list  # DamagedResult of cached files that were not copied (their results need recomputing)
+
+
+def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], None] = lambda m: None) -> Written:
+    """Write what changed, delete what the last build wrote and this one does not."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = folder.read_owned(out)
+    for problem in previous.problems:
+        warn(problem)
+    new = {rel: _digest_of(source) for rel, source in site.files.items()}
+    # Record the union first: if the build is killed midway, the next one still knows every file it owns.
+    folder.write_owned(out, {**previous.files, **new})
+    written, damaged = 0, []
+    # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
+    # site being served while it is rebuilt (or after a killed build) has no broken references.
+    order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
+    for rel, source in order:
+        target = folder.prepare_target(out, rel)
+        if rel in site.immutable and folder.is_regular(target):
+            continue
+        try:
+            data = source.read() if isinstance(source, StoredFile) else source
+        except DamagedResult as exc:
+            damaged.append(exc)  # never publish damaged bytes; the builder recomputes and writes it again
+            continue
+        try:
+            if folder.is_regular(target) and target.stat().st_size == len(data) and target.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        atomic_write(target, data)
+        written += 1
+    removed = 0
+    for rel in sorted(set(previous.files) - set(new)):
+        why = folder.remove_owned(out, rel, previous.files[rel])
+        if why is None:
+            removed += 1
+        else:
+            warn(f"kept '{out / rel}', listed in {OWNED_LIST} by an earlier build: {why}")
+    folder.prune_empty_dirs(out)
+    folder.write_owned(out, new, key if not damaged else "")
+    return Written(written, removed, damaged)
+
+
+def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
+                warn: Callable[[str], None] = lambda m: None) -> Written:
+    """Render and write the site (after `preflight`, which the build runs before any stage)."""
+    out = Path(out)
+    if out.is_dir():
+        folder.sweep_tmp(out)
+    site, key, render_pages = plan_site(gallery, views)
+    owned = folder.read_owned(out)
+    if key == owned.key and all(folder.is_regular(out / rel) for rel in owned.files):
+        return Written(0, 0, [])  # same data, templates and assets as the finished build already there
+    render_pages()
+    return write_site(site, out, key, warn)
+
+
+def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
+    """Delete what the tool wrote into a build folder (and the folder, once empty). Returns how many files
+    were deleted and what was kept, and why."""
+    out = Path(out)
+    if not out.exists():
+        return 0, []
+    if not (out / OWNED_LIST).is_file():
+        raise SiteError(f"refusing to delete '{out}': it was not made by imaudible")
+    if gallery_root is not None:
+        try:
+            folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME})
+        except folder.OutputFolderError as exc:
+            raise SiteError(str(exc).replace("build into", "clean")) from None
+    owned = folder.read_owned(out)
+    kept = list(owned.problems)
+    count = folder.sweep_tmp(out)
+    for rel, digest in sorted(owned.files.items()):
+        why = folder.remove_owned(out, rel, digest)
+        if why is None:
+            count += 1
+        else:
+            kept.append(f"kept '{out / rel}': {why}")
+    (out / OWNED_LIST).unlink()
+    folder.prune_empty_dirs(out)
+    try:
+        out.rmdir()
+    except OSError:
+        kept.append(f"kept '{out}': it holds files imaudible did not write")
+    return count, kept
