@@ -49,13 +49,17 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
 
 
-def ingest(path: Path, settings: ImageSettings) -> IngestResult:
-    path = Path(path)
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot read '{name}': {exc.strerror or exc}") from None
+def ingest(source: Path | bytes, settings: ImageSettings, name: str | None = None) -> IngestResult:
+    """`source`: the file, or its bytes (what a worker on another machine gets) with its `name`."""
+    if isinstance(source, bytes):
+        data, name = source, name or "image"
+    else:
+        path = Path(source)
+        name = name or path.name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"cannot read '{name}': {exc.strerror or exc}") from None
     if not data:
         raise ImageError(f"cannot decode '{name}': file is empty (0 bytes)")
     notes: list[str] = []

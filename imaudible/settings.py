@@ -103,6 +103,17 @@ class LayoutSettings:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    executor: Literal["threads", "processes", "ray"] = opt(
+        "threads", "Where the stages run: threads of this process, a pool of worker processes, or Ray (a private "
+        "local Ray, or the cluster named by `address`; needs the imaudible[ray] extra).")
+    address: Optional[str] = opt(None, "Ray cluster to join: 'auto' (the cluster this machine is part of) or "
+                                 "'ray://host:port'. Empty: a local Ray started for the build.")
+    model_gpus: float = opt(1.0, "GPUs each model actor requests on a Ray cluster: 1 gives one copy of a model per "
+                            "GPU, 0.5 two per GPU.", minimum=0.01, maximum=8)
+
+
+@dataclass(frozen=True)
 class MoodOverride:
     valence: Optional[float] = opt(None, "Valence 0 (negative) .. 1 (positive).", minimum=0, maximum=1)
     arousal: Optional[float] = opt(None, "Arousal 0 (calm) .. 1 (intense).", minimum=0, maximum=1)
@@ -141,6 +152,7 @@ class Gallery:
     images: ImageSettings = opt(ImageSettings, "Image derivatives.")
     prompt: PromptSettings = opt(PromptSettings, "Prompt composition.")
     layout: LayoutSettings = opt(LayoutSettings, "Room layout.")
+    run: RunSettings = opt(RunSettings, "Where the build runs (command-line options override it).")
     # Not manifest options: filled in by the loader.
     root: Path = field(default=Path("."), metadata={"internal": True})
     manifest_path: Path = field(default=Path("gallery.yaml"), metadata={"internal": True})

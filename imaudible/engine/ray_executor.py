@@ -48,7 +48,8 @@ class RayExecutor(Executor):
     """`address=None` starts a private local Ray with `jobs` CPUs, stopped on close; "auto" or
     "ray://host:port" joins a running cluster (whose nodes have imaudible's dependencies installed; the
     driver ships its own imaudible code, so both sides run the same version). Joined, `jobs` becomes the
-    cluster's CPU count. A Ray already initialised in this process (a test's) is used and left running."""
+    cluster's CPU count. A Ray already initialised in this process (a test's) is used and left running.
+    Ray is started (or joined) on first use, so a build that stops at a configuration error never starts it."""
 
     def __init__(self, jobs: int, address: str | None = None, *, model_gpus: float = 1.0, max_retries: int = 3,
                  max_restarts: int = 3, verbose: bool = False):
@@ -59,10 +60,21 @@ class RayExecutor(Executor):
         self._nodes: dict[Future, str] = {}
         self._nodes_lock = threading.Lock()
         self._load = (0.0, "")
-        self._start()
 
     # --- lifetime ---------------------------------------------------------------------------------------
+    @property
+    def jobs(self) -> int:
+        """How many CPU batches the runner keeps busy (twice this many in flight): the cluster's CPUs."""
+        self._start()
+        return self._jobs
+
+    @jobs.setter
+    def jobs(self, value: int) -> None:
+        self._jobs = value
+
     def _start(self) -> None:
+        if self._ray is not None:
+            return
         ray = import_ray()
         if not ray.is_initialized():
             options = {"include_dashboard": False, "log_to_driver": self.verbose,
@@ -74,14 +86,16 @@ class RayExecutor(Executor):
                     ray.init(address=self.address, **options,
                              runtime_env={"py_modules": [str(Path(imaudible.__file__).parent)]})
                 else:
-                    ray.init(num_cpus=self.jobs, **options)
+                    # Ray's token auth stays on (its default for a local Ray), without its warning saying so.
+                    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+                    ray.init(address="local", num_cpus=self._jobs, **options)  # never a cluster found by chance
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise RayUnavailable(f"cannot start or reach Ray at '{self.address or 'local'}': "
                                      f"{_first_line(exc)}") from None
             self._owned = True
-        self._ray = ray
         if self.address or not self._owned:
-            self.jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            self._jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self._ray = ray
         self._task = ray.remote(run_batch_here).options(num_cpus=1, max_retries=self.max_retries,
                                                          retry_exceptions=False)
 
@@ -92,6 +106,7 @@ class RayExecutor(Executor):
 
     # --- CPU batches --------------------------------------------------------------------------------------
     def submit(self, compute: Callable, items: list, spec: ModelSpec | None) -> Future:
+        self._start()
         return self._wrap(self._task.remote(compute, items, spec))
 
     def _wrap(self, ref) -> Future:
@@ -122,21 +137,22 @@ class RayExecutor(Executor):
 
     # --- model batches ------------------------------------------------------------------------------------
     def model_worker(self, spec: ModelSpec) -> "RayModelWorker":
-        ray = self._ray
-        gpus = ray.cluster_resources().get("GPU", 0)
+        """The model's actors: the first is started now (a model that cannot load fails here, as it does
+        locally); more, up to one per GPU share, as batches wait for them."""
+        self._start()
+        gpus = self._ray.cluster_resources().get("GPU", 0)
         if gpus and self.model_gpus:
-            count, resources = max(1, int(gpus // self.model_gpus)), {"num_gpus": self.model_gpus, "num_cpus": 1}
+            capacity, resources = max(1, int(gpus // self.model_gpus)), {"num_gpus": self.model_gpus, "num_cpus": 1}
         else:
-            count, resources = 1, {"num_cpus": 1}
-        host = ray.remote(ModelHost).options(max_restarts=self.max_restarts, max_task_retries=self.max_retries,
-                                             **resources)
-        actors = [host.remote(spec) for _ in range(count)]
-        failures = [f for f in ray.get([a.ready.remote() for a in actors]) if f is not None]
-        if failures:
-            for actor in actors:
-                ray.kill(actor)
-            raise failures[0]
-        return RayModelWorker(self, spec, actors)
+            capacity, resources = 1, {"num_cpus": 1}
+        host = self._ray.remote(ModelHost).options(max_restarts=self.max_restarts,
+                                                   max_task_retries=self.max_retries, **resources)
+        worker = RayModelWorker(self, lambda: host.remote(spec), capacity)
+        failure = self._ray.get(worker.actors[0].ready.remote())
+        if failure is not None:
+            worker.close()
+            raise failure
+        return worker
 
     # --- progress -----------------------------------------------------------------------------------------
     def cluster_load(self, every: float = 1.0) -> str:
@@ -152,18 +168,28 @@ class RayExecutor(Executor):
 
 
 class RayModelWorker:
-    """The runner's handle on one model identity's actors: batches go to the least busy actor."""
+    """The runner's handle on one model's actors: each batch goes to an idle actor, or to a new one while
+    there is GPU room for it, else to the least busy."""
 
-    def __init__(self, executor: RayExecutor, spec: ModelSpec, actors: list):
-        self.executor, self.spec, self.actors = executor, spec, actors
-        self.slots = len(actors)  # batches the runner may keep in flight
-        self._busy = dict.fromkeys(range(len(actors)), 0)
+    def __init__(self, executor: RayExecutor, start_actor: Callable[[], Any], capacity: int):
+        self.executor, self._start_actor = executor, start_actor
+        self.slots = capacity  # batches the runner may keep in flight
+        self.actors = [start_actor()]
+        self._busy = [0]
         self._lock = threading.Lock()
 
-    def submit(self, compute: Callable, items: list) -> Future:
+    def _pick(self) -> int:
         with self._lock:
-            index = min(self._busy, key=self._busy.get)
+            index = min(range(len(self.actors)), key=self._busy.__getitem__)
+            if self._busy[index] and len(self.actors) < self.slots:
+                self.actors.append(self._start_actor())
+                self._busy.append(0)
+                index = len(self.actors) - 1
             self._busy[index] += 1
+            return index
+
+    def submit(self, compute: Callable, items: list) -> Future:
+        index = self._pick()
         future = self.executor._wrap(self.actors[index].run.remote(compute, items))
 
         def release(_):
@@ -174,7 +200,10 @@ class RayModelWorker:
         return future
 
     def run(self, compute: Callable, items: list) -> list:
-        return self.submit(compute, items).result()[0]
+        future = self.submit(compute, items)
+        results = future.result()[0]
+        self.executor.where(future)
+        return results
 
     def close(self) -> None:
         for actor in self.actors:

@@ -59,6 +59,8 @@ class ModelHost:
 
     def run(self, compute: Callable, items: list):
         started = time.monotonic()
+        if self._failure is not None:  # an actor started on demand whose model did not load
+            return None, self._failure, 0.0, node_name()
         try:
             results = compute(items, self._model)
             return results, None, time.monotonic() - started, node_name()

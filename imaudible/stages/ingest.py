@@ -25,8 +25,8 @@ class IngestView:
 def ingest(item) -> Result:
     from .. import images
 
-    path, settings = item
-    result = images.ingest(path, settings)
+    data, name, settings = item
+    result = images.ingest(data, settings, name)
     files, derivatives = {}, []
     for d in result.derivatives:
         name = f"{d.name}.{d.fmt}"
@@ -64,7 +64,14 @@ class Ingest(Stage):
         return hashlib.sha256(data).hexdigest()
 
     def inputs(self, gallery, art, upstream):
-        return str(gallery.artwork_path(art)), gallery.images
+        # The bytes, not the path: a worker on another machine has no access to the gallery folder.
+        from ..images import ImageError
+
+        path = gallery.artwork_path(art)
+        try:
+            return path.read_bytes(), path.name, gallery.images
+        except OSError as exc:
+            raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
 
     def read(self, entry) -> IngestView:
         meta = entry.meta
