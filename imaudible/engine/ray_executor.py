@@ -121,12 +121,12 @@ class RayExecutor(Executor):
             except Exception as exc:  # noqa: BLE001 - the worker died more often than the retries allow
                 outer.set_exception(RuntimeError(f"Ray worker lost: {_first_line(exc)}"))
                 return
-            with self._nodes_lock:
-                self._nodes[outer] = node
             if error is not None:
                 outer.set_exception(error)
-            else:
-                outer.set_result((results, seconds))
+                return
+            with self._nodes_lock:
+                self._nodes[outer] = node
+            outer.set_result((results, seconds))
 
         ref.future().add_done_callback(settle)
         return outer
