@@ -1,0 +1,59 @@
+"""The command line's one error type and the one mapping from what can go wrong to exit codes.
+
+Exit codes: 0 built; 1 some artworks failed, or a write failed (the rest is built, nothing is lost);
+2 usage, manifest or configuration error (nothing is built or changed); 130 interrupted.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Callable, TypeVar
+
+import click
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+T = TypeVar("T")
+
+
+class CliError(click.ClickException):
+    """A one-line error, printed as `error: ...`, with exit code 2 (configuration) unless told otherwise."""
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None):
+        click.echo(f"error: {self.message}", err=True)
+
+
+def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
+    """Run a command body, turning every known error into a one-line `CliError`."""
+    from ..engine.cache import BuildLocked
+    from ..engine.plan import PlanError
+    from ..images import ImageError
+    from ..manifest import ManifestError
+    from ..models import ModelError
+    from ..site import SiteError
+
+    try:
+        return fn()
+    except ManifestError as exc:
+        for problem in exc.problems[1:]:
+            click.echo(f"error: {problem}", err=True)
+        raise CliError(str(exc.problems[0])) from None
+    except (ModelError, SiteError, BuildLocked, ImageError, PlanError) as exc:
+        raise CliError(str(exc).strip()) from None
+    except KeyboardInterrupt:
+        raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
+                       exit_code=EXIT_INTERRUPTED) from None
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except OSError as exc:
+        where = f" '{exc.filename}'" if exc.filename else ""
+        raise CliError(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_FAILED) from None
+    except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
+        if verbose:
+            traceback.print_exc()
+        raise CliError(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+                       exit_code=EXIT_FAILED) from None

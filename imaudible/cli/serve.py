@@ -1,0 +1,53 @@
+"""`imaudible-site serve`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .build import run_build, summarise
+from .errors import CliError
+from .gallery import load_gallery
+
+
+@click.command()
+@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-build", is_flag=True, help="Serve the output folder as it is, without building or watching.")
+def serve(site_dir, out, port, host, no_build):
+    """Build, serve the site locally, and rebuild + reload the page when the gallery changes."""
+    from .. import serve as preview
+
+    out = Path(out) if out else Path(site_dir) / "build"
+
+    def rebuild() -> bool:
+        try:
+            gallery = load_gallery(Path(site_dir), strict=False)
+            result = run_build(gallery, out, False, None, quiet=True, verbose=False)
+        except click.ClickException as exc:
+            exc.show()
+            return False
+        summarise(result, quiet=False)
+        return True
+
+    if no_build:
+        if not out.is_dir():
+            raise CliError(f"nothing to serve: '{out}' does not exist (run `imaudible-site build` first)")
+        try:
+            server = preview.PreviewServer(out, host=host, port=port)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        click.echo(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            server.shutdown()
+        return
+    if not rebuild() and not out.is_dir():
+        raise CliError("the first build failed; fix the errors above and try again")
+    try:
+        preview.serve(Path(site_dir), out, host, port, rebuild)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
