@@ -231,7 +231,7 @@ def test_builds_without_torch_installed(gallery):
 def test_unwritable_cache_is_a_one_line_error(gallery, cli):
     (gallery / CACHE_DIR_NAME).write_text("a file where the cache folder should be")
     result, _ = build(cli, gallery)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # found before any stage runs: nothing is written
     assert result.output.strip().splitlines() == [f"error: cannot write '{gallery / CACHE_DIR_NAME}': File exists"]
 
 

@@ -59,7 +59,7 @@ def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
     result = run_build(gallery, out, ids or force, jobs, quiet, verbose, executor)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))
+        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True, allow_nan=False))
     summarise(result, quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)

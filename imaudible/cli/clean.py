@@ -35,10 +35,15 @@ def clean(site_dir, out, unused, with_cache):
         return
     out = Path(out) if out else Path(site_dir) / "build"
     try:
-        count = clean_out(out)
+        count, kept = clean_out(out, Path(site_dir))
     except SiteError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"removed {out} ({count} files)")
-    if with_cache and cache.is_dir():
+    for line in kept:
+        click.echo(f"warning: {line}", err=True)
+    click.echo(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}")
+    if with_cache and cache.is_symlink():
+        cache.unlink()  # only the link: never delete what it points at
+        click.echo(f"removed the link {cache}")
+    elif with_cache and cache.is_dir():
         shutil.rmtree(cache)
         click.echo(f"removed {cache}")

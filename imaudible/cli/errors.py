@@ -1,7 +1,8 @@
 """The command line's one error type and the one mapping from what can go wrong to exit codes.
 
-Exit codes: 0 built; 1 some artworks failed, or a write failed (the rest is built, nothing is lost);
-2 usage, manifest or configuration error (nothing is built or changed); 130 interrupted.
+Exit codes: 0 built; 1 some artworks failed (the rest are built); 2 usage, manifest or configuration error
+(when found before the stages run, nothing is written, the cache included); 3 the build itself failed (an
+internal error, a disk that cannot be written); 130 interrupted.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Callable, TypeVar
 
 import click
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ class CliError(click.ClickException):
 
 def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
     """Run a command body, turning every known error into a one-line `CliError`."""
-    from ..engine.cache import BuildLocked
+    from ..engine.cache import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
     from ..images import ImageError
     from ..manifest import ManifestError
@@ -42,7 +43,7 @@ def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
         for problem in exc.problems[1:]:
             click.echo(f"error: {problem}", err=True)
         raise CliError(str(exc.problems[0])) from None
-    except (ModelError, SiteError, BuildLocked, ImageError, PlanError) as exc:
+    except (ModelError, SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError) as exc:
         raise CliError(str(exc).strip()) from None
     except KeyboardInterrupt:
         raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
@@ -51,9 +52,9 @@ def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
         raise
     except OSError as exc:
         where = f" '{exc.filename}'" if exc.filename else ""
-        raise CliError(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_FAILED) from None
+        raise CliError(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
             traceback.print_exc()
         raise CliError(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
-                       exit_code=EXIT_FAILED) from None
+                       exit_code=EXIT_BUILD_FAILED) from None

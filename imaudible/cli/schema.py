@@ -11,4 +11,4 @@ from ..manifest import json_schema
 @click.command()
 def schema():
     """Print the JSON Schema of gallery.yaml (for editor autocompletion)."""
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2, allow_nan=False))

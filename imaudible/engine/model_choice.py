@@ -16,17 +16,27 @@ class ModelChoice:
     def __init__(self, gallery, cache, forced: set[str], warn: Callable[[str], None]):
         self.gallery, self.cache, self.forced, self.warn = gallery, cache, forced, warn
         self._resolved: dict = {}
+        self._recording = False
 
     def resolve(self, stage):
-        """The configured model of the stage's kind, resolved once per build (its revision recorded)."""
+        """The configured model of the stage's kind, resolved once per build (its revision recorded once
+        recording started)."""
         kind = stage.model
         if kind not in self._resolved:
             resolved = resolve_model(kind, stage.model_settings(self.gallery), gallery_root=self.gallery.root,
                                      recorded=self.cache.recorded_revisions())
-            if resolved.is_model and resolved.available:
+            if resolved.is_model and resolved.available and self._recording:
                 self.cache.record_revision(recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
             self._resolved[kind] = resolved
         return self._resolved[kind]
+
+    def start_recording(self) -> None:
+        """From now on (the build holds the cache lock) remember the revision of every model resolved; before,
+        resolving writes nothing, so a check that fails early leaves the cache untouched."""
+        self._recording = True
+        for resolved in self._resolved.values():
+            if resolved.is_model and resolved.available:
+                self.cache.record_revision(recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
 
     def check_early(self, plan, artworks) -> None:
         """An explicitly named model that is missing, and was never seen here, cannot be served from cache."""
