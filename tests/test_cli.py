@@ -64,7 +64,7 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
 
     assert code(ModelError("Music model 'x' is not available")) == (2, "Music model 'x' is not available")
     assert code(ImageError("cannot decode 'a.jpg'"))[0] == 2
-    assert code(ManifestError(["gallery.yaml:1:1: bad", "second"])) == (2, "gallery.yaml:1:1: bad")
+    assert code(ManifestError(["gallery.yaml:1:1: bad", "gallery.yaml:2:1: worse"])) == (2, "gallery.yaml:2:1: worse")
     assert code(PermissionError(13, "Permission denied", "/x")) == (3, "cannot write '/x': Permission denied")
     assert code(KeyboardInterrupt())[0] == 130
     assert code(RuntimeError("boom")) == (3, "internal error: RuntimeError: boom (run with --verbose for details)")

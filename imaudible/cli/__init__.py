@@ -7,13 +7,14 @@ import click
 from .. import __version__
 from .build import build
 from .clean import clean
+from .errors import ErrorPrintingGroup
 from .init import init
 from .models import models
 from .schema import schema
 from .serve import serve
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ErrorPrintingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="imaudible-site")
 def main():
     """Build a walkable 3D web gallery in which every artwork has its own music.

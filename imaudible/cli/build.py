@@ -8,23 +8,39 @@ from pathlib import Path
 
 import click
 
+from .. import summary
 from ..manifest import MANIFEST_NAME
+from ..progress import Progress
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
+from .where import display
+
+
+def _is_gallery_path(target: str) -> bool:
+    """Whether a `build` argument names the gallery (a folder or a manifest file) rather than an artwork id.
+    Ids are slugs, so anything with a path separator, a manifest or a folder holding one is a path."""
+    path = Path(target)
+    return ((path / MANIFEST_NAME).is_file() or path.suffix in (".yaml", ".yml") or "/" in target
+            or os.sep in target or target in (".", "..") or path.is_absolute())
 
 
 def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[str]]:
-    """`build [SITE_DIR] [--force [ARTWORK_ID ...]]`: the first target is the gallery folder when it holds a
-    manifest (or is a manifest file); the others are the artwork ids that --force recomputes."""
-    site_dir, ids = Path("."), list(targets)
-    if ids:
-        first = Path(ids[0])
-        if (first / MANIFEST_NAME).is_file() or (first.is_file() and first.suffix in (".yaml", ".yml")) \
-                or (first.is_dir() and not force) or len(ids) == 1 and not force:
-            site_dir = first
-            ids = ids[1:]
+    """`build [SITE_DIR] [--force [ARTWORK_ID ...]]`, in any order: the gallery folder is told from the ids by
+    its shape (see `_is_gallery_path`); without --force, a single argument is the folder."""
+    paths = [t for t in targets if _is_gallery_path(t)]
+    ids = [t for t in targets if t not in paths]
+    if not force and not paths and len(ids) == 1:
+        paths, ids = ids, []
+    if len(paths) > 1:
+        raise click.UsageError(f"one gallery folder at a time: got '{paths[0]}' and '{paths[1]}'")
     if ids and not force:
-        raise click.UsageError(f"unexpected argument '{ids[0]}' (artwork ids go after --force)")
+        raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force "
+                               f"(e.g. `imaudible-site build {paths[0] if paths else '.'} --force {ids[0]}`)")
+    site_dir = Path(paths[0]) if paths else Path(".")
+    folders = [t for t in ids if Path(t).is_dir()]
+    if not paths and folders and not (site_dir / MANIFEST_NAME).is_file():
+        raise click.UsageError(f"'{folders[0]}' is a folder without {MANIFEST_NAME}, and neither is '.' a gallery "
+                               f"folder (create one with `imaudible-site init {folders[0]}`)")
     if not site_dir.exists():
         raise click.UsageError(f"no such gallery folder: '{site_dir}'")
     return site_dir, ids
@@ -49,37 +65,36 @@ def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
     """
+    from ..manifest import _suggest
+
     site_dir, ids = _split_targets(targets, force)
     gallery = load_gallery(site_dir, strict)
     known = {a.id for a in gallery.artworks}
     for art_id in ids:
         if art_id not in known:
-            from ..manifest import _suggest
-            raise CliError(f"--force: no artwork with id '{art_id}'{_suggest(art_id, known)}")
-    result = run_build(gallery, out, ids or force, jobs, quiet, verbose, executor)
+            raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
+                           f"{_suggest(art_id, known)}")
+    progress = Progress(quiet=quiet)
+    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True, allow_nan=False))
-    summarise(result, quiet)
+    summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
 
 
-def run_build(gallery, out, force, jobs, quiet, verbose, executor="threads"):
+def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor="threads"):
+    """Checks what can be checked before any stage runs (exit 2, nothing written), then builds."""
     from ..build import build_gallery
-    from ..progress import Progress
+    from ..engine.model_choice import check_named_models
+    from ..site import check_front_end
 
+    guarded(lambda: check_front_end(gallery))
+    guarded(lambda: check_named_models(gallery), gallery=gallery)
     out = Path(out) if out else gallery.root / "build"
-    return guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
-                                         executor=executor, progress=Progress(quiet=quiet), verbose=verbose),
-                   verbose)
-
-
-def summarise(result, quiet: bool) -> None:
-    totals = result.to_dict()["totals"]
-    for run in result.failures:
-        click.echo(f"failed: {run.id} ({run.art.file}) at {run.failed_stage}: {run.error}", err=True)
-    if not quiet or result.failures:
-        ok = totals["artworks"] - totals["failed_artworks"]
-        click.echo(f"built {ok}/{totals['artworks']} artworks into {result.out} in {result.seconds:.1f}s "
-                   f"({totals['computed']} computed, {totals['cached']} cached, {totals['failed']} failed)", err=True)
+    result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
+                                           executor=executor, progress=progress, verbose=verbose),
+                     verbose, gallery)
+    summary.warn_about_site(gallery, progress)
+    return result

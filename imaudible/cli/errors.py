@@ -6,10 +6,13 @@ internal error, a disk that cannot be written); 130 interrupted.
 """
 from __future__ import annotations
 
+import sys
 import traceback
 from typing import Callable, TypeVar
 
 import click
+
+from .where import at_setting
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
 
@@ -28,8 +31,9 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
-    """Run a command body, turning every known error into a one-line `CliError`."""
+def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
+    """Run a command body, turning every known error into a one-line `CliError` (a model error points at the
+    line of `gallery`'s manifest that names the model)."""
     from ..engine.cache import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
     from ..images import ImageError
@@ -40,10 +44,12 @@ def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
     try:
         return fn()
     except ManifestError as exc:
-        for problem in exc.problems[1:]:
+        for problem in exc.problems[:-1]:
             click.echo(f"error: {problem}", err=True)
-        raise CliError(str(exc.problems[0])) from None
-    except (ModelError, SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError) as exc:
+        raise CliError(str(exc.problems[-1])) from None
+    except ModelError as exc:
+        raise CliError(at_setting(gallery, exc.setting, str(exc).strip())) from None
+    except (SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError) as exc:
         raise CliError(str(exc).strip()) from None
     except KeyboardInterrupt:
         raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
@@ -58,3 +64,24 @@ def guarded(fn: Callable[[], T], verbose: bool = False) -> T:
             traceback.print_exc()
         raise CliError(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
                        exit_code=EXIT_BUILD_FAILED) from None
+
+
+class ErrorPrintingGroup(click.Group):
+    """Prints every error, click's usage errors included, as `error: ...` on one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "imaudible-site"
+            click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import click
 
-from .build import run_build, summarise
+from .. import summary
+from ..progress import Progress
+from .build import run_build
 from .errors import CliError
 from .gallery import load_gallery
 
@@ -21,15 +23,18 @@ def serve(site_dir, out, port, host, no_build):
     from .. import serve as preview
 
     out = Path(out) if out else Path(site_dir) / "build"
+    shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
 
-    def rebuild() -> bool:
+    def rebuild() -> bool | str:
+        """True when the site was rebuilt, else the one-line error (also shown in the open pages)."""
+        progress = Progress(quiet=True, shown_hints=shown_hints, warn_once=True)
         try:
             gallery = load_gallery(Path(site_dir), strict=False)
-            result = run_build(gallery, out, False, None, quiet=True, verbose=False)
+            result = run_build(gallery, out, False, None, progress, verbose=False)
         except click.ClickException as exc:
             exc.show()
-            return False
-        summarise(result, quiet=False)
+            return exc.format_message()
+        summary.print_summary(result, progress, next_step=False)
         return True
 
     if no_build:
@@ -45,9 +50,10 @@ def serve(site_dir, out, port, host, no_build):
         except KeyboardInterrupt:
             server.shutdown()
         return
-    if not rebuild() and not out.is_dir():
+    first = rebuild()
+    if first is not True and not out.is_dir():
         raise CliError("the first build failed; fix the errors above and try again")
     try:
-        preview.serve(Path(site_dir), out, host, port, rebuild)
+        preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first)
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
