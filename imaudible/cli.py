@@ -1,7 +1,8 @@
 """`imaudible-site`: the command line. The only place that prints errors and picks exit codes.
 
 Exit codes: 0 built; 1 some artworks failed (the rest are built); 2 usage, manifest or configuration
-error (nothing is built or changed); 130 interrupted.
+error (when found before the stages run, nothing is written, the cache included); 3 the build itself
+failed (an internal error, a disk that cannot be written); 130 interrupted.
 """
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from pathlib import Path
 import click
 
 from . import __version__, summary
-from .engine.cache import BuildLocked
+from .engine.cache import BuildLocked, CacheUnwritable
 from .manifest import MANIFEST_NAME, ManifestError, json_schema, load_manifest
 from .progress import Progress
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
+EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED = 1, 2, 3
 
 
 class Fatal(click.ClickException):
@@ -64,7 +65,7 @@ def _guarded(fn, verbose: bool = False, gallery=None):
         return fn()
     except ModelError as exc:
         raise Fatal(_at_setting(gallery, exc.setting, str(exc).strip())) from None
-    except (SiteError, BuildLocked, ImageError) as exc:
+    except (SiteError, BuildLocked, ImageError, CacheUnwritable) as exc:
         raise Fatal(str(exc).strip()) from None
     except KeyboardInterrupt:
         raise Fatal("interrupted; everything finished so far is cached and the next build picks up from there",
@@ -73,12 +74,12 @@ def _guarded(fn, verbose: bool = False, gallery=None):
         raise
     except OSError as exc:
         where = f" '{exc.filename}'" if exc.filename else ""
-        raise Fatal(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_FAILED) from None
+        raise Fatal(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
             traceback.print_exc()
         raise Fatal(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
-                    exit_code=EXIT_FAILED) from None
+                    exit_code=EXIT_BUILD_FAILED) from None
 
 
 def _at_setting(gallery, setting: str | None, message: str) -> str:
@@ -199,20 +200,16 @@ def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
     result = _run_build(gallery, out, ids or force, jobs, progress, verbose, executor)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))
+        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True, allow_nan=False))
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
 
 
 def _run_build(gallery, out, force, jobs, progress: Progress, verbose, executor="threads"):
-    """Checks what can be checked before any stage runs (exit 2, nothing written), then builds."""
+    """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written)."""
     from .build import build_gallery
-    from .engine.model_choice import check_named_models
-    from .site import check_front_end
 
-    _guarded(lambda: check_front_end(gallery))
-    _guarded(lambda: check_named_models(gallery), gallery=gallery)
     out = Path(out) if out else gallery.root / "build"
     result = _guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
                                             executor=executor, progress=progress, verbose=verbose),
@@ -296,11 +293,16 @@ def clean(site_dir, out, unused, with_cache):
         return
     out = Path(out) if out else Path(site_dir) / "build"
     try:
-        count = clean_out(out)
+        count, kept = clean_out(out, Path(site_dir))
     except SiteError as exc:
         raise Fatal(str(exc)) from None
-    click.echo(f"removed {out} ({count} files)")
-    if with_cache and cache.is_dir():
+    for line in kept:
+        click.echo(f"warning: {line}", err=True)
+    click.echo(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}")
+    if with_cache and cache.is_symlink():
+        cache.unlink()  # only the link: never delete what it points at
+        click.echo(f"removed the link {cache}")
+    elif with_cache and cache.is_dir():
         shutil.rmtree(cache)
         click.echo(f"removed {cache}")
 
@@ -308,7 +310,7 @@ def clean(site_dir, out, unused, with_cache):
 @main.command()
 def schema():
     """Print the JSON Schema of gallery.yaml (for editor autocompletion)."""
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2, allow_nan=False))
 
 
 def _register_models() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
@@ -124,7 +125,7 @@ class _Validator:
                 return _MISSING
             value = str(value)
             pattern = meta.get("pattern")
-            if pattern and value and not re.match(pattern, value):
+            if pattern and value and not re.fullmatch(pattern, value):
                 self.error(node, field, f"'{value}' does not match {pattern}")
                 return _MISSING
             if meta.get("check") == "file" and self.root is not None:
@@ -142,6 +143,9 @@ class _Validator:
             if not ok:
                 expected = "a whole number" if tp is int else "a number"
                 self.error(node, field, f"expected {expected}, found {_describe(value)}")
+                return _MISSING
+            if not math.isfinite(value):  # .nan/.inf: JSON has no such numbers and browsers reject the file
+                self.error(node, field, f"must be a finite number, not {node.value}")
                 return _MISSING
             if "minimum" in meta and value < meta["minimum"]:
                 self.error(node, field, f"must be at least {meta['minimum']}, not {value}")

@@ -173,7 +173,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
         rev_of = _local_revision
     else:
-        if not _HUB_ID.match(name):
+        if not _HUB_ID.fullmatch(name):
             raise ModelError(f"'{name}' is neither a directory nor a Hugging Face model id (like {DEFAULTS[kind]})",
                              setting=SETTING_NAMES[kind])
         # Not a path (local_dir_for would have said so): only the Hub cache is searched, so only it is named.
@@ -184,7 +184,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
     chosen, problem = _choose_backend(kind, backend, snapshot)
     if snapshot is not None and not problem:
         return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
-    known = revision if revision and _COMMIT.match(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
+    known = revision if revision and _COMMIT.fullmatch(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
     return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
                          problem if snapshot is not None else "")
 
@@ -242,7 +242,7 @@ def _repo_folder(model_id: str) -> str:
 def _hub_snapshot(cache: Path, model_id: str, revision: str | None) -> Path | None:
     repo = cache / _repo_folder(model_id)
     rev = revision or "main"
-    if _COMMIT.match(rev):
+    if _COMMIT.fullmatch(rev):
         commit = rev
     elif (repo / "refs" / rev).is_file():
         commit = (repo / "refs" / rev).read_text().strip()
@@ -302,7 +302,7 @@ class _HashMemo:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self.entries))
+            tmp.write_text(json.dumps(self.entries, allow_nan=False))
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only home only costs re-hashing next time
@@ -363,7 +363,7 @@ def _used_note(r: ResolvedModel) -> str:
 
 def pull(model_id: str, revision: str | None = None, *, backend: str = "transformers") -> Path:
     """Download a model's configs, tokenizer and safetensors weights into the Hugging Face cache."""
-    if not _HUB_ID.match(model_id) or model_id.startswith((".", "/")):
+    if not _HUB_ID.fullmatch(model_id) or model_id.startswith((".", "/")):
         raise ModelError(f"'{model_id}' is not a Hugging Face model id (e.g. {DEFAULT_MUSIC_MODEL})")
     try:
         from huggingface_hub import snapshot_download

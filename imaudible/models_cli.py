@@ -51,7 +51,7 @@ def list_command(site_dir: Path, as_json: bool):
     except m.ModelError as exc:
         raise ModelsCommandError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(rows, indent=2, allow_nan=False))
         return
     if not found:
         click.echo(f"(no gallery.yaml in {site_dir}: showing the defaults)")

@@ -1,7 +1,9 @@
 """Local preview server: serves build/ with Range support, rebuilds on change, reloads the open page.
 
 Python's http.server answers no Range requests, and Safari will not play audio without them, so the
-file handler is our own. Every path is resolved and checked to lie inside the served root.
+file handler is our own. Every answer comes from a file whose real path (symlinks resolved, index.html
+and 404.html included) lies inside the served root, and carries the same security headers as the
+deployed site's `_headers` (one definition in headers.py), so a preview breaks where production would.
 """
 from __future__ import annotations
 
@@ -18,34 +20,10 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import unquote, urlsplit
 
+from .headers import MIME_TYPES, SECURITY_HEADERS
+
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
-MIME_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".webm": "audio/webm",  # the site's .webm files are Opus audio
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".mp3": "audio/mpeg",
-    ".wasm": "application/wasm",
-    ".woff2": "font/woff2",
-    ".txt": "text/plain; charset=utf-8",
-    ".toml": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".webmanifest": "application/manifest+json",
-}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 _CHUNK = 64 * 1024
@@ -116,23 +94,27 @@ class _Handler(BaseHTTPRequestHandler):
             body, kind = LIVERELOAD_JS.encode(), MIME_TYPES[".js"]
         elif name == "version":
             state = {"version": self.server.owner.version, "error": self.server.owner.error}
-            body, kind = json.dumps(state).encode(), MIME_TYPES[".json"]
+            body, kind = json.dumps(state, allow_nan=False).encode(), MIME_TYPES[".json"]
         else:
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         self._send_bytes(HTTPStatus.OK, body, kind, send_body)
 
     def _send_error_page(self, status: HTTPStatus, send_body: bool) -> None:
-        page = self.server.owner.root / "404.html"
-        if status == HTTPStatus.NOT_FOUND and page.is_file():
-            body = self.server.owner.with_reload_script(page.read_bytes())
-            return self._send_bytes(status, body, MIME_TYPES[".html"], send_body)
+        page, found = self.server.owner.resolve("/404.html")
+        if status == HTTPStatus.NOT_FOUND and found == HTTPStatus.OK:
+            try:
+                with _open_inside(page, self.server.owner.root) as stream:
+                    body = self.server.owner.with_reload_script(stream.read())
+                return self._send_bytes(status, body, MIME_TYPES[".html"], send_body)
+            except OSError:
+                pass
         self._send_bytes(status, f"{status.value} {status.phrase}\n".encode(), MIME_TYPES[".txt"], send_body)
 
     def _send_file(self, path: Path, send_body: bool) -> None:
         kind = mime_type(path)
         try:
-            stream = path.open("rb")
-        except OSError:  # removed by a rebuild since it was resolved
+            stream = _open_inside(path, self.server.owner.root)
+        except OSError:  # removed (or replaced by a symlink) since it was resolved
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         if path.suffix.lower() in (".html", ".htm"):
             with stream:
@@ -186,6 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Cache-Control", "no-store")  # a preview: always show the latest build
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
         for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
@@ -266,15 +250,35 @@ class PreviewServer:
             resolved = candidate.resolve()
         except (OSError, RuntimeError):
             return None, HTTPStatus.NOT_FOUND
-        if resolved != self.root and self.root not in resolved.parents:
+        if not self._inside(resolved):
             return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
         if resolved.is_dir():
             if not path.endswith("/"):
                 return None, HTTPStatus.MOVED_PERMANENTLY
-            resolved = resolved / "index.html"
+            try:
+                resolved = (resolved / "index.html").resolve()  # index.html may be a symlink too
+            except (OSError, RuntimeError):
+                return None, HTTPStatus.NOT_FOUND
+            if not self._inside(resolved):
+                return None, HTTPStatus.FORBIDDEN
         if not resolved.is_file():
             return None, HTTPStatus.NOT_FOUND
         return resolved, HTTPStatus.OK
+
+    def _inside(self, resolved: Path) -> bool:
+        return resolved == self.root or self.root in resolved.parents
+
+
+def _open_inside(path: Path, root: Path):
+    """Open a resolved path without following a symlink put in its place since, and check (where the
+    system tells) that the file opened still lies inside root."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    stream = os.fdopen(fd, "rb")
+    link = f"/proc/self/fd/{fd}"
+    if os.path.islink(link) and not Path(os.readlink(link)).is_relative_to(root):
+        stream.close()
+        raise PermissionError(f"{path} left the served folder")
+    return stream
 
 
 def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:

@@ -41,7 +41,7 @@ def raw_clips(folder: Path) -> dict[str, tuple[int, int]]:
     out = {}
     for result in (folder / CACHE_DIR_NAME / "objects" / "music").rglob("result.json"):
         clip = clip_from_bytes((result.parent / "clip.bin").read_bytes())
-        out.setdefault(json.loads(result.read_text())["model"], []).append((clip.sample_rate, clip.samples.shape[1]))
+        out.setdefault(json.loads(result.read_text())["meta"]["model"], []).append((clip.sample_rate, clip.samples.shape[1]))
     return out
 
 
