@@ -181,14 +181,20 @@ NETLIFY_TOML = b"""# Written by imaudible. Deploy this folder as it is:  netlify
 """
 
 
+def check_front_end(gallery: Gallery) -> None:
+    """Raise SiteError when no gallery.js (the bundled 3D front end) is in the theme or the gallery's static/:
+    the CLI asks before any stage runs, so that nothing is computed for a site that cannot be written."""
+    if "gallery.js" not in _static_sources(gallery):
+        raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
+                        "in the imaudible source folder, or install imaudible from a wheel")
+
+
 def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
+    check_front_end(gallery)
     statics = {}
     for rel, path in _static_sources(gallery).items():
         data = path.read_bytes()
         statics[rel] = site.add(_hashed_name(rel, _digest(data)), data, immutable=True)
-    if "gallery.js" not in statics:
-        raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
-                        "in the imaudible source folder, or install imaudible from a wheel")
     return statics
 
 
@@ -275,8 +281,7 @@ def preflight(gallery: Gallery, out: Path) -> None:
         if not SITE_PATH.fullmatch(rel):
             raise SiteError(f"'{path}': file names in static/ may use only letters, digits, '.', '-' and '_' "
                             "(and may not start with '.' or '-'); rename it")
-    if "gallery.js" not in statics:
-        _add_statics(gallery, SiteFiles())  # raises the front-end error
+    check_front_end(gallery)
 
 
 def _digest_of(source: bytes | StoredFile) -> str:
