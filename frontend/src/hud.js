@@ -27,6 +27,7 @@ export class Hud {
     this.#bind("tour-button", () => actions.tour());
     this.#bind("help-button", () => this.toggleHelp());
     this.#bind("help-close", () => this.toggleHelp(false));
+    this.#bind("plaque-share", () => actions.share());
     this.#bind("plaque-more", () => {
       const panel = $("plaque-panel");
       const open = panel.classList.toggle("expanded");
@@ -142,11 +143,15 @@ export class Hud {
       toggle.setAttribute("aria-label", playing ? "Pause the music" : "Play the music");
     }
     const pp = $("plaque-play");
+    const focused = this.byId.get(state.focusedId);
+    const here = Boolean(focused) && state.focusedId === state.playingId;
+    const elsewhere = playing && !here ? current : null;
     if (pp) {
-      const here = state.focusedId && state.focusedId === state.playingId && !state.paused;
-      pp.textContent = here ? "Pause music" : "Play music";
-      pp.disabled = !this.byId.get(state.focusedId)?.audio;
+      pp.textContent = here && playing ? "Pause music" : elsewhere ? "Play this instead" : "Play music";
+      pp.disabled = !focused?.audio;
     }
+    // The plaque and the player may describe different works: say so.
+    setText("plaque-relation", elsewhere ? `Playing now: music for “${elsewhere.title}”, not this work.` : here && playing ? "♪ This work's music is playing." : "");
     document.body.classList.toggle("playing", Boolean(playing));
   }
 }

@@ -140,11 +140,18 @@ const VFOV = (70 * Math.PI) / 180; // the camera's vertical field of view
 
 /**
  * Where to stand to see a painting whole with its plaque, on a screen of the given aspect ratio, and
- * which way to look (yaw in radians; 0 looks along -z).
+ * which way to look (yaw in radians; 0 looks along -z). `share` is the part of the view the panels leave
+ * free ({w, h}, fractions); the camera's optical centre is the centre of that part.
  */
-export function viewpoint(p, aspect = 16 / 9) {
+export function viewpoint(p, aspect = 16 / 9, share = { w: 1, h: 1 }) {
   const span = 2 * Math.tan(VFOV / 2); // visible height per metre of distance
-  const want = Math.max((p.size.h + 2 * DIMS.frame) / (0.62 * span), (p.size.w + 2 * DIMS.plaqueWidth + 0.3) / (0.9 * span * aspect), 1.4);
+  const tall = (p.size.h + 2 * DIMS.frame) / (0.82 * span * share.h);
+  // The plaque hangs to the right: keep that much free on both sides of the centred painting, except on
+  // an upright (phone) view, where the panel reads the plaque out and the painting takes the width.
+  const upright = aspect < 1;
+  const margin = upright ? DIMS.frame : DIMS.frame + DIMS.plaqueGap + DIMS.plaqueWidth;
+  const wide = (p.size.w + 2 * margin + 0.1) / ((upright ? 0.96 : 0.92) * span * aspect * share.w);
+  const want = Math.max(tall, wide, 1.2);
   const dist = Math.min(want, p.free - DIMS.playerRadius - 0.3);
   const x = p.centre[0] + p.normal[0] * dist;
   const z = p.centre[1] + p.normal[1] * dist;

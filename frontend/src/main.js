@@ -3,13 +3,16 @@
 import { PerspectiveCamera, WebGLRenderer } from "three";
 import { AudioDeck } from "./audio.js";
 import { Controls } from "./controls.js";
+import { followTo, shareArtwork, startArtwork } from "./address.js";
 import { debugApi } from "./debug.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
 import { DIMS, entranceView, planGallery, roomAt, viewpoint } from "./layout.js";
-import { buildScene, showRoomsNear } from "./scene.js";
-import { state, update } from "./state.js";
+import { PLANE, buildScene, showRoomsNear } from "./scene.js";
+import { SceneCues } from "./cues.js";
+import { centreOn, freeRect } from "./framing.js";
+import { onChange, state, update } from "./state.js";
 import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
@@ -47,7 +50,7 @@ async function start() {
   const data = await readSiteData();
   const root = siteRoot();
   const resolve = resolver(root);
-  const startArt = document.body.dataset.startArt || null;
+  const startArt = startArtwork(document, (id) => data.artworks.some((a) => a.id === id));
   if (!data.artworks.length) {
     document.getElementById("loader-text").textContent = "This gallery has no artworks yet.";
     document.body.classList.add("failed");
@@ -85,10 +88,14 @@ async function start() {
   const positions = new Map(plan.paintings.map((p) => [p.id, [p.centre[0], p.centreY, p.centre[1]]]));
   const deck = new AudioDeck({ artworks: data.artworks, resolve, container: document.getElementById("audio-deck") || document.body, positions, siteTitle: data.title });
 
-  const startPainting = startArt && hung.get(startArt);
+  const portrait = window.innerWidth < window.innerHeight;
+  // On a phone held upright the room is a narrow slice: start in front of the first work instead.
+  const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
   const startRoom = startPainting ? startPainting.room : 0;
-  if (startPainting) visitor.place(viewpoint(startPainting, window.innerWidth / window.innerHeight));
-  else visitor.place(entranceView(plan));
+  let share = { w: 1, h: 1 };
+  let centreNdc = [0, 0];
+  const viewOf = (p) => viewpoint(p, camera.aspect, share);
+  let cues;
 
   const webp = await supportsWebp();
   const longSide = Math.max(window.innerWidth, window.innerHeight) * Math.min(window.devicePixelRatio || 1, 2);
@@ -100,6 +107,8 @@ async function start() {
     webp,
     wanted: !touch && longSide > 1800 ? 2048 : 1024,
     gate: readyOnce,
+    brightness: (id) => cues.brightness(id),
+    isPlaying: (id) => id === state.playingId && !state.paused,
     onChange(index, stage) {
       update({ roomsLoaded: [...textures.loaded].sort((a, b) => a - b) });
       if (stage === "shown" && index === startRoom && !state.ready) readyPending = true;
@@ -111,7 +120,16 @@ async function start() {
     },
   });
 
-  const pick = makePicker(canvas, camera, built.pickables);
+  cues = new SceneCues(built, PLANE, (id, playing) => textures.redrawPlaque(id, playing));
+  onChange((keys) => {
+    if (keys.includes("focusedId")) {
+      cues.select(state.focusedId);
+      followTo(byId.get(state.focusedId), { resolve, siteTitle: data.title });
+    }
+    if (keys.includes("playingId") || keys.includes("paused")) cues.play(state.paused ? null : state.playingId);
+    dirty = true;
+  });
+  const pick = makePicker(canvas, camera, built.pickables, () => centreNdc);
 
   let hud;
   function focus(id, { announce = true } = {}) {
@@ -133,7 +151,7 @@ async function start() {
     focus(id);
     update({ navigating: true });
     textures.ensure(p.room);
-    const arrived = await visitor.glideTo(viewpoint(p, camera.aspect));
+    const arrived = await visitor.glideTo(viewOf(p));
     update({ navigating: visitor.gliding });
     return arrived;
   }
@@ -199,6 +217,13 @@ async function start() {
       hud.hint("");
     },
     lockChanged: (locked) => update({ pointerLocked: locked }),
+    async share() {
+      const art = byId.get(state.focusedId);
+      if (!art) return;
+      const how = await shareArtwork(art, resolve);
+      if (how === "copied") hud.hint("Link copied: paste it anywhere to share this work.");
+      update({ shared: how });
+    },
   };
 
   hud = new Hud({ byId, resolve, actions, touch });
@@ -212,16 +237,41 @@ async function start() {
   });
   hud.setTouch(touch);
 
-  function resize() {
-    const w = stage.clientWidth || window.innerWidth;
-    const h = stage.clientHeight || window.innerHeight;
-    renderer.setSize(w, h, false);
-    camera.aspect = w / h;
-    camera.updateProjectionMatrix();
+  const crosshair = document.querySelector(".crosshair");
+  let framings = 0;
+  function frameView() {
+    const rect = stage.getBoundingClientRect();
+    renderer.setSize(rect.width || window.innerWidth, rect.height || window.innerHeight, false);
+    share = centreOn(camera, freeRect(stage), rect);
+    centreNdc = [(share.x / rect.width) * 2 - 1, 1 - (share.y / rect.height) * 2];
+    if (crosshair) Object.assign(crosshair.style, { left: `${share.x}px`, top: `${share.y}px` });
     dirty = true;
   }
-  window.addEventListener("resize", resize);
-  resize();
+  // When a panel grows, shrinks or appears, the painting in front is framed again in the space left.
+  let reframePending = false;
+  function reframe() {
+    if (reframePending) return;
+    reframePending = true;
+    requestAnimationFrame(async () => {
+      reframePending = false;
+      const before = state.focusedId && hung.get(state.focusedId);
+      const was = before && viewOf(before);
+      frameView();
+      const standing = was && !visitor.gliding && Math.hypot(visitor.x - was.x, visitor.z - was.z) < 0.05;
+      if (standing) await visitor.glideTo(viewOf(before));
+      update({ framings: ++framings });
+    });
+  }
+  window.addEventListener("resize", reframe);
+  window.addEventListener("hashchange", () => {
+    const id = startArtwork(document, (k) => hung.has(k));
+    if (id && id !== state.focusedId) goTo(id);
+  });
+  const watcher = new ResizeObserver(reframe);
+  for (const el of document.querySelectorAll(".topbar, #plaque-panel, #player, .stepper, .hint-slot, #joystick")) watcher.observe(el);
+  if (startPainting) focus(startPainting.id, { announce: false });
+  frameView();
+  visitor.place(startPainting ? viewOf(startPainting) : entranceView(plan));
   canvas.addEventListener("webglcontextlost", (e) => {
     e.preventDefault();
     update({ error: "The graphics card stopped drawing the gallery; reload the page or open the list view." });
@@ -292,7 +342,6 @@ async function start() {
     waiters.forEach((fn) => fn());
   }
 
-  if (startPainting) focus(startPainting.id);
   textures.ensure(startRoom, (done, total) => {
     update({ loading: { loaded: done, total } });
     hud.progress(done, total);
@@ -314,7 +363,7 @@ async function start() {
     play: (id) => deck.play(id),
     pause: () => deck.pause(),
     tour,
-    debug: debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered }),
+    debug: debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy: () => reframePending || visitor.gliding }),
   });
 }
 

@@ -21,7 +21,7 @@ import {
 import { DIMS } from "./layout.js";
 
 const BOX = new BoxGeometry(1, 1, 1);
-const PLANE = new PlaneGeometry(1, 1);
+export const PLANE = new PlaneGeometry(1, 1);
 const CAN = new CylinderGeometry(0.05, 0.07, 0.2, 10);
 
 // Wall colours of real galleries, from calm to intense (rows) and dark to bright moods (columns).
@@ -172,7 +172,7 @@ function buildPainting(p, materials) {
   lamp.position.set(p.centre[0] + p.normal[0] * 1.1, DIMS.wallHeight - 0.12, p.centre[1] + p.normal[1] * 1.1);
   lamp.rotation.set(p.normal[1] * 0.6, 0, -p.normal[0] * 0.6); // tilted towards the painting
   g.add(pool, frame, canvas, plaque, lamp);
-  return { group: g, canvas, plaque, placeholder: placeholderColour(p.art) };
+  return { group: g, canvas, plaque, pool, placeholder: placeholderColour(p.art) };
 }
 
 export function buildScene(plan) {

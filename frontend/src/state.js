@@ -18,6 +18,8 @@ export const state = {
   touring: false,
   pointerLocked: false,
   error: null,
+  shared: null, // how the last share went: shared | copied | shown | cancelled
+  framings: 0, // bumped each time the view is framed again around the panels
 };
 
 const listeners = new Set();

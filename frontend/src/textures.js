@@ -7,7 +7,7 @@ import { drawPlaque } from "./plaque.js";
 
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
-  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange }) {
+  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying }) {
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
@@ -17,6 +17,8 @@ export class RoomTextures {
     this.webp = webp;
     this.wanted = wanted;
     this.gate = gate;
+    this.brightness = brightness; // id -> canvas colour scale (selection cue)
+    this.isPlaying = isPlaying; // id -> whether its wall label shows ♪
     this.onChange = onChange; // (roomIndex, "shown" | "sharp" | "released") -> void, after the change
     this.rooms = new Map(); // room index -> Promise (resolves when every painting shows an image)
     this.loaded = new Set();
@@ -70,14 +72,23 @@ export class RoomTextures {
     const mat = built.canvas.material;
     mat.map?.dispose();
     mat.map = tex;
-    mat.color.set("#ffffff");
+    mat.color.setScalar(this.brightness(built.plan.id));
     mat.needsUpdate = true;
+  }
+
+  /** Repaint painting `id`'s wall label (if its room is loaded), e.g. when its music starts or stops. */
+  redrawPlaque(id, playing) {
+    const built = this.built.paintings.get(id);
+    const tex = built?.plaque.material.map;
+    if (!tex) return;
+    drawPlaque(tex.image, built.plan.art, { playing });
+    tex.needsUpdate = true;
   }
 
   #plaque(built, art) {
     const mat = built.plaque.material;
     if (mat.map) return;
-    const tex = new CanvasTexture(drawPlaque(document.createElement("canvas"), art));
+    const tex = new CanvasTexture(drawPlaque(document.createElement("canvas"), art, { playing: this.isPlaying(built.plan.id) }));
     tex.colorSpace = SRGBColorSpace;
     tex.anisotropy = this.anisotropy;
     mat.map = tex;
