@@ -18,8 +18,10 @@ import jinja2
 
 from . import __version__
 from .cache import CACHE_DIR_NAME, atomic_write
+from .listening import music_description, room_title
 
 if TYPE_CHECKING:
+    from .mood import Mood
     from .pipeline import ArtworkRun
     from .settings import Gallery
 
@@ -74,6 +76,10 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
 
 
 def _hashed_name(rel: str, digest: str) -> str:
+    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those
+    # names; source maps are found by name next to their script. Both keep their names.
+    if rel.startswith("chunks/") or rel.endswith(".map"):
+        return f"assets/{rel}"
     stem, dot, ext = rel.rpartition(".")
     return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
 
@@ -94,6 +100,8 @@ def _artwork_data(run: ArtworkRun, site: SiteFiles, loop: bool) -> dict:
     return {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": run.caption, "prompt": run.prompt, "mood": run.mood.to_dict(),
+        "music_description": music_description(run.mood),
+        "credit": art.credit, "license": art.license, "source_url": art.source_url,
         "models": {"caption": run.caption_model, "caption_draft": run.caption_draft,
                    "music": music["model"], "music_draft": music["draft"]},
         "width": ingest.meta["width"], "height": ingest.meta["height"],
@@ -104,22 +112,31 @@ def _artwork_data(run: ArtworkRun, site: SiteFiles, loop: bool) -> dict:
     }
 
 
-def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
-    ordered = artworks
+def _rooms(gallery: Gallery, artworks: list[dict], moods: dict[str, Mood]) -> tuple[list[list[str]], list[str]]:
+    """Artwork ids per room and the rooms' names: the manifest's named rooms first, then the rest in
+    rooms of per_room, named by their mood ("Calm blues") when hung by mood."""
+    named = [(room.title, list(room.artworks)) for room in gallery.layout.rooms]
+    placed = {i for _, ids in named for i in ids}
+    ordered = [a for a in artworks if a["id"] not in placed]
     if gallery.layout.order == "mood":
-        ordered = sorted(artworks, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
+        ordered = sorted(ordered, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
     ids = [a["id"] for a in ordered]
     n = gallery.layout.per_room
-    return [ids[i:i + n] for i in range(0, len(ids), n)]
+    rest = [ids[i:i + n] for i in range(0, len(ids), n)]
+    by_mood = gallery.layout.order == "mood"
+    rest_named = [(room_title([moods[i] for i in chunk]) if by_mood else "", chunk) for chunk in rest]
+    rooms = named + rest_named
+    return [ids for _, ids in rooms], [title for title, _ in rooms]
 
 
 def site_data(gallery: Gallery, runs: list[ArtworkRun], site: SiteFiles) -> dict:
     artworks = [_artwork_data(run, site, gallery.audio.loop) for run in runs]
+    rooms, titles = _rooms(gallery, artworks, {run.art.id: run.mood for run in runs})
     return {
         "title": gallery.title, "description": gallery.description, "url": gallery.url,
         "generator": f"imaudible {__version__}",
         "layout": {"order": gallery.layout.order, "per_room": gallery.layout.per_room,
-                   "rooms": _rooms(gallery, artworks)},
+                   "rooms": rooms, "titles": titles},
         "artworks": artworks,
     }
 
@@ -138,9 +155,16 @@ def _environment(gallery: Gallery) -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
+def _tidy_html(html: str) -> str:
+    """No trailing whitespace and no blank-line runs (what template indentation leaves behind); the pages
+    pass html-validate's recommended rules."""
+    lines = [line.rstrip() for line in html.split("\n")]
+    return "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
+
+
 def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
     try:
-        return env.get_template(name).render(**context).encode()
+        return _tidy_html(env.get_template(name).render(**context)).encode()
     except jinja2.TemplateSyntaxError as exc:
         raise SiteError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
@@ -221,9 +245,19 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
     return site, key, lambda: _render_pages(gallery, site, data, common)
 
 
+def _card_image(art: dict) -> str:
+    """The JPEG for a link preview: the smallest size at least 1000 px on its long edge, else the largest
+    (the sizes are whatever `images.sizes` made)."""
+    sized = sorted((im for name, im in art["images"].items() if name != "thumb" and im.get("jpg")),
+                   key=lambda im: max(im["width"], im["height"]))
+    if not sized:
+        return art["images"].get("thumb", {}).get("jpg", "")
+    return next((im for im in sized if max(im["width"], im["height"]) >= 1000), sized[-1])["jpg"]
+
+
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
     env = _environment(gallery)
-    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
+    first_image = _card_image(data["artworks"][0]) if data["artworks"] else ""
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
@@ -232,7 +266,7 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
     for art in data["artworks"]:
         art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
-                     art["images"]["1024"]["jpg"], art["page"])
+                     _card_image(art), art["page"])
         site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)

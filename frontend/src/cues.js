@@ -2,18 +2,19 @@
 // and a brighter light, the playing one a brighter light and a ♪ on its wall label.
 import { AdditiveBlending, CanvasTexture, Mesh, MeshBasicMaterial, SRGBColorSpace } from "three";
 import { DIMS } from "./layout.js";
+import { BLANK } from "./scene.js";
 
 const DIM = 0.8; // canvas brightness of works that are neither selected nor playing
-const POOL = { rest: 0.3, lit: 0.75 };
+const POOL = { rest: 0.3, lit: 0.5 };
 
 function glowTexture() {
   const c = document.createElement("canvas");
   c.width = c.height = 64;
   const ctx = c.getContext("2d");
-  ctx.shadowColor = "rgba(255, 226, 160, 1)";
-  ctx.shadowBlur = 14;
-  ctx.strokeStyle = "rgba(255, 236, 190, 1)";
-  ctx.lineWidth = 8;
+  ctx.shadowColor = "rgba(255, 226, 160, 0.9)";
+  ctx.shadowBlur = 6;
+  ctx.strokeStyle = "rgba(255, 236, 190, 0.9)";
+  ctx.lineWidth = 3;
   ctx.strokeRect(14, 14, 36, 36);
   const tex = new CanvasTexture(c);
   tex.colorSpace = SRGBColorSpace;
@@ -27,7 +28,7 @@ export class SceneCues {
     this.redrawPlaque = redrawPlaque;
     this.selected = null;
     this.playing = null;
-    const glow = new MeshBasicMaterial({ map: glowTexture(), transparent: true, blending: AdditiveBlending, depthWrite: false });
+    const glow = new MeshBasicMaterial({ map: glowTexture(), transparent: true, opacity: 0.6, blending: AdditiveBlending, depthWrite: false });
     for (const b of built.paintings.values()) {
       b.pool.material = b.pool.material.clone();
       const outline = new Mesh(plane, glow);
@@ -54,7 +55,7 @@ export class SceneCues {
     const lit = id === this.selected || id === this.playing;
     b.pool.material.opacity = lit ? POOL.lit : POOL.rest;
     b.outline.visible = id === this.selected;
-    if (b.canvas.material.map) b.canvas.material.color.setScalar(this.brightness(id));
+    if (b.canvas.material.map !== BLANK) b.canvas.material.color.setScalar(this.brightness(id));
   }
 
   #refresh(...ids) {

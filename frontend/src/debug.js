@@ -3,7 +3,7 @@
 import { Vector3 } from "three";
 import { DIMS } from "./layout.js";
 
-export function debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy }) {
+export function debugApi({ ways, plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy }) {
   const toScreen = (x, y, z) => {
     const v = new Vector3(x, y, z).project(camera);
     const r = canvas.getBoundingClientRect();
@@ -68,6 +68,14 @@ export function debugApi({ plan, hung, camera, canvas, visitor, textures, deck, 
     },
     /** Resolves once the view is still: no glide and no re-framing around the panels under way. */
     settle,
+    /** The image file painting `id` shows now (relative URL), or null. */
+    texture: (id) => textures.built.paintings.get(id)?.textureUrl ?? null,
+    /** Where plan point [x, z] is on the minimap, in page (client) pixels. */
+    minimapPoint(xz) {
+      const r = ways.minimap.canvas.getBoundingClientRect();
+      const [x, y] = ways.minimap.toScreen(xz);
+      return { x: r.left + x, y: r.top + y };
+    },
     audio: () => deck.describe(),
     rendered,
     view: () => ({ x: visitor.x, z: visitor.z, yaw: visitor.yaw, pitch: visitor.pitch }),

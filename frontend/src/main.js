@@ -8,14 +8,15 @@ import { debugApi } from "./debug.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
-import { DIMS, entranceView, planGallery, roomAt, viewpoint } from "./layout.js";
+import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
 import { PLANE, buildScene, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
-import { centreOn, freeRect } from "./framing.js";
+import { Framer } from "./framing.js";
 import { onChange, state, update } from "./state.js";
 import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
+import { wayfinding } from "./wayfinding.js";
 
 const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
@@ -72,7 +73,8 @@ async function start() {
   const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const plan = planGallery(data);
-  const built = buildScene(plan);
+  const titles = data.layout?.titles || [];
+  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`);
   const order = plan.paintings.map((p) => p.id);
   const hung = new Map(plan.paintings.map((p) => [p.id, p]));
   const camera = new PerspectiveCamera(70, 1, 0.05, 120);
@@ -92,9 +94,8 @@ async function start() {
   // On a phone held upright the room is a narrow slice: start in front of the first work instead.
   const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
   const startRoom = startPainting ? startPainting.room : 0;
-  let share = { w: 1, h: 1 };
-  let centreNdc = [0, 0];
-  const viewOf = (p) => viewpoint(p, camera.aspect, share);
+  const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
+  const viewOf = (p) => framer.viewOf(p);
   let cues;
 
   const webp = await supportsWebp();
@@ -105,7 +106,8 @@ async function start() {
     built,
     resolve,
     webp,
-    wanted: !touch && longSide > 1800 ? 2048 : 1024,
+    // A painting takes at most ~60% of the screen's long side from its viewpoint; the close-up loads the largest size.
+    wanted: Math.round(longSide * 0.6),
     gate: readyOnce,
     brightness: (id) => cues.brightness(id),
     isPlaying: (id) => id === state.playingId && !state.paused,
@@ -129,7 +131,7 @@ async function start() {
     if (keys.includes("playingId") || keys.includes("paused")) cues.play(state.paused ? null : state.playingId);
     dirty = true;
   });
-  const pick = makePicker(canvas, camera, built.pickables, () => centreNdc);
+  const pick = makePicker(canvas, camera, built.pickables, () => framer.centreNdc);
 
   let hud;
   function focus(id, { announce = true } = {}) {
@@ -145,9 +147,20 @@ async function start() {
     }
   }
 
+  let closeUp = null; // loaded on first use
+  async function openCloseUp(id) {
+    if (!closeUp) {
+      const { CloseUp } = await import("./closeup.js");
+      closeUp = new CloseUp({ camera, canvas, visitor, hung, getShare: () => (framer.frame(), framer.share),
+        sharpen: (k) => textures.sharpen(k), changed: () => { dirty = true; viewChanged = true; } });
+    }
+    await closeUp.enter(id);
+  }
+
   async function goTo(id) {
     const p = hung.get(id);
     if (!p) return false;
+    closeUp?.leave();
     focus(id);
     update({ navigating: true });
     textures.ensure(p.room);
@@ -161,7 +174,11 @@ async function start() {
     const m = DIMS.playerRadius + 0.15;
     const tx = Math.min(room.x1 - m, Math.max(room.x0 + m, x));
     const tz = Math.min(plan.width / 2 - m, Math.max(-plan.width / 2 + m, z));
-    visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 });
+    update({ navigating: true });
+    return visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 }).then((arrived) => {
+      update({ navigating: visitor.gliding });
+      return arrived;
+    });
   }
 
   function togglePlay(id) {
@@ -192,6 +209,9 @@ async function start() {
     activate(id, how) {
       tour.stop("Tour stopped.");
       hud.hint("");
+      if (state.closeUp) return closeUp.exit();
+      // A click on the selected work while its music plays looks closer.
+      if (id === state.focusedId && id === state.playingId && !state.paused) return openCloseUp(id);
       focus(id);
       if (how === "tap") goTo(id);
       togglePlay(id === state.playingId ? null : id);
@@ -210,8 +230,27 @@ async function start() {
     },
     togglePlay,
     help: () => hud.toggleHelp(),
-    escape: () => tour.stop("Tour stopped."),
+    escape() {
+      if (state.closeUp) closeUp.exit();
+      else tour.stop("Tour stopped.");
+    },
+    tapBack: () => Boolean(state.closeUp) && (closeUp.exit(), true),
+    drag: (dx, dy) => Boolean(state.closeUp) && (closeUp.panBy(dx, dy), true),
+    tourPause: () => tour.togglePause(),
+    seek: (fraction) => deck.seek(fraction * deck.position().duration),
+    position: () => deck.position(),
+    playNext() {
+      tour.stop("Tour stopped.");
+      const from = order.indexOf(state.playingId || state.focusedId);
+      const id = order[(from + 1) % order.length];
+      deck.play(id);
+      goTo(id);
+    },
+    zoomIn: () => closeUp?.zoomBy(1.4),
+    zoomOut: () => closeUp?.zoomBy(1 / 1.4),
+    closeUp: () => state.focusedId && openCloseUp(state.focusedId),
     interrupt() {
+      if (state.closeUp) closeUp.exit({ glide: false });
       if (visitor.gliding) visitor.cancelGlide();
       tour.stop("Tour stopped.");
       hud.hint("");
@@ -237,40 +276,13 @@ async function start() {
   });
   hud.setTouch(touch);
 
-  const crosshair = document.querySelector(".crosshair");
-  let framings = 0;
-  function frameView() {
-    const rect = stage.getBoundingClientRect();
-    renderer.setSize(rect.width || window.innerWidth, rect.height || window.innerHeight, false);
-    share = centreOn(camera, freeRect(stage), rect);
-    centreNdc = [(share.x / rect.width) * 2 - 1, 1 - (share.y / rect.height) * 2];
-    if (crosshair) Object.assign(crosshair.style, { left: `${share.x}px`, top: `${share.y}px` });
-    dirty = true;
-  }
-  // When a panel grows, shrinks or appears, the painting in front is framed again in the space left.
-  let reframePending = false;
-  function reframe() {
-    if (reframePending) return;
-    reframePending = true;
-    requestAnimationFrame(async () => {
-      reframePending = false;
-      const before = state.focusedId && hung.get(state.focusedId);
-      const was = before && viewOf(before);
-      frameView();
-      const standing = was && !visitor.gliding && Math.hypot(visitor.x - was.x, visitor.z - was.z) < 0.05;
-      if (standing) await visitor.glideTo(viewOf(before));
-      update({ framings: ++framings });
-    });
-  }
-  window.addEventListener("resize", reframe);
   window.addEventListener("hashchange", () => {
     const id = startArtwork(document, (k) => hung.has(k));
     if (id && id !== state.focusedId) goTo(id);
   });
-  const watcher = new ResizeObserver(reframe);
-  for (const el of document.querySelectorAll(".topbar, #plaque-panel, #player, .stepper, .hint-slot, #joystick")) watcher.observe(el);
+  framer.watch(".topbar, .wayfinder, #plaque-panel, #player, .stepper, .hint-slot, #joystick, #tour-bar");
   if (startPainting) focus(startPainting.id, { announce: false });
-  frameView();
+  framer.frame();
   visitor.place(startPainting ? viewOf(startPainting) : entranceView(plan));
   canvas.addEventListener("webglcontextlost", (e) => {
     e.preventDefault();
@@ -281,8 +293,10 @@ async function start() {
     dirty = true;
   });
 
+  const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo });
   function enterRoom(room) {
     update({ currentRoom: room });
+    ways.room(room);
     showRoomsNear(built, room);
     // Neighbours are prefetched once this room is on screen, so they never delay the first view.
     Promise.all([textures.ensure(room), readyOnce]).then(() => {
@@ -296,6 +310,7 @@ async function start() {
   function afterMove(now) {
     const room = roomAt(plan, visitor.x);
     if (room !== state.currentRoom) enterRoom(room);
+    ways.moved(visitor, room, now);
     deck.listen(camera.position, visitor.forward());
     if (viewChanged && !visitor.gliding && now - gazeAt > GAZE_EVERY) {
       gazeAt = now;
@@ -348,6 +363,9 @@ async function start() {
   });
   state.currentRoom = -1;
   enterRoom(startRoom);
+  // Shader programs compile off the main thread where the browser can (KHR_parallel_shader_compile),
+  // instead of blocking the first frame.
+  await renderer.compileAsync(built.scene, camera).catch(() => {});
   requestAnimationFrame(frame);
 
   const rendered = () =>
@@ -363,7 +381,7 @@ async function start() {
     play: (id) => deck.play(id),
     pause: () => deck.pause(),
     tour,
-    debug: debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy: () => reframePending || visitor.gliding }),
+    debug: debugApi({ ways, plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy: () => framer.pending || visitor.gliding }),
   });
 }
 
