@@ -47,7 +47,6 @@ def hub(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "hub"
     cache.mkdir()
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.delenv("IMAUDIBLE_CLAP_MODEL", raising=False)
     return cache
 
 
@@ -62,7 +61,8 @@ def test_auto_without_weights_is_missing_with_instructions(hub, tmp_path):
     message = r.missing_message()
     assert "imaudible-site models pull facebook/musicgen-small" in message
     assert str(hub / "models--facebook--musicgen-small") in message
-    assert "music.model" in message and "\n" not in message
+    assert "Music model 'facebook/musicgen-small'" in message and "\n" not in message
+    assert "did you mean" not in message and str(tmp_path / "facebook") not in message  # a Hub id: no folder named
 
 
 def test_hub_cache_snapshot_is_found_by_ref(hub, tmp_path):
@@ -180,12 +180,13 @@ def test_bad_model_names(tmp_path):
         models.builtin_model("clap")
 
 
-def test_clap_model_follows_the_environment(hub, tmp_path, monkeypatch):
+def test_clap_model_follows_music_ranker(hub, tmp_path):
     assert resolve_clap_model().model_id == models.DEFAULT_CLAP_MODEL
     folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
-    monkeypatch.setenv("IMAUDIBLE_CLAP_MODEL", str(folder))
-    r = resolve_clap_model()
+    r = resolve_clap_model("clap", gallery_root=tmp_path)   # relative to the gallery, like every local model
     assert r.available and r.path == folder and r.kind == "clap"
+    assert resolve_clap_model("none") is None
+    assert "music.ranker" in resolve_clap_model("absent/clap/dir", gallery_root=tmp_path).missing_message()
 
 
 def test_pull_offline_fails_clearly(hub, monkeypatch):
@@ -215,11 +216,13 @@ def test_vanished_local_directory_is_not_taken_for_a_hub_id(hub, tmp_path):
     r = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={"./weights/mg": "f" * 64})
     assert (r.model_id, r.revision, r.available) == (gone, "f" * 64, False)
     never = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={})
-    assert never.model_id == "weights/mg" and gone in never.missing_message()
+    # never seen as a folder and read as a Hub id: only the Hub cache was searched, so only it is named
+    assert never.model_id == "weights/mg" and gone not in never.missing_message()
+    assert "models--weights--mg" in never.missing_message()
 
 
-def test_take_ranker_identity_follows_clap_weights(hub, tmp_path, monkeypatch):
+def test_take_ranker_identity_follows_clap_weights(hub, tmp_path):
     assert models.take_ranker_identity() == models.FALLBACK_RANKER
     folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
-    monkeypatch.setenv("IMAUDIBLE_CLAP_MODEL", str(folder))
-    assert models.take_ranker_identity() == f"clap:{resolve_clap_model().identity}"
+    assert models.take_ranker_identity(str(folder)) == f"clap:{resolve_clap_model(str(folder)).identity}"
+    assert models.take_ranker_identity("none") == models.FALLBACK_RANKER

@@ -1,0 +1,78 @@
+"""`build`: gallery.yaml to build/, as a list of named phases.
+
+1. plan     - which stages run, in which order (`engine.plan`, from `stages.STAGES`);
+2. stages   - every artwork through every stage, from the cache where it can (`engine.runner`);
+3. views    - each artwork's typed view, from the stages' read sides (`stages.view`);
+4. site     - pages, data and assets written into build/ (`site`);
+5. in use   - which cached results this build used, for `clean --unused`.
+
+Everything runs under the cache's lock; only this process writes the cache and build/.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+from .engine.cache import CACHE_DIR_NAME, Cache
+from .engine.executors import make_executor
+from .engine.plan import make_plan
+from .engine.report import ArtworkState, BuildReport
+from .engine.runner import Runner
+from .progress import Progress
+
+
+def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jobs: int = 2,
+                  executor: str = "threads", progress: Progress | None = None, verbose: bool = False,
+                  stages=None) -> BuildReport:
+    from . import site
+    from .stages import STAGES
+
+    started = time.monotonic()
+    out = Path(out)
+    progress = progress or Progress(quiet=True)
+    forced = {a.id for a in gallery.artworks} if force is True else set(force or ())
+    plan = make_plan(STAGES if stages is None else stages, gallery)
+    cache = Cache(gallery.root / CACHE_DIR_NAME,
+                  shapes={stage.name: getattr(stage, "check_result", None) for stage in plan})
+    states = [ArtworkState(art) for art in gallery.artworks]
+    report = BuildReport(str(gallery.root), str(out), tuple(s.name for s in plan),
+                         tuple(s.name for s in plan if s.model), states)
+    with make_executor(executor, jobs) as workers:
+        runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
+        cache.warn = runner.warn
+        # Everything that can be found before the stages run is found here, before anything is written.
+        site.preflight(gallery, out)
+        runner.check_early(plan, states)
+        with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
+            runner.run(plan, states)
+            report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
+            cache.record_in_use(runner.used(states))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
+    """Write the site. A cached file found damaged while being copied is not published: its result is
+    computed again and the site written again (twice at most; then that artwork fails and the site is
+    written without it)."""
+    from . import site
+    from .stages.view import artwork_view
+
+    written = removed = 0
+    for attempt in range(4):
+        views = [artwork_view(s.art, s.views) for s in states if not s.error]
+        result = site.render_site(gallery, views, out, runner.warn)
+        written, removed = written + result.written, removed + result.removed
+        if not result.damaged:
+            break
+        by_entry = {(e.stage, e.key): s for s in states for e in s.entries.values()}
+        for exc in result.damaged:
+            state = by_entry.get((exc.stage, exc.key))
+            if state is None or state.error:
+                continue
+            if attempt >= 2:
+                state.fail(exc.stage, f"its cached {exc.stage} result stays damaged: {exc.why}")
+            else:
+                runner.repair(state, exc)
+    return written, removed
