@@ -1,7 +1,7 @@
 // The HTML layer over the 3D view: loading indicator, plaque panel, player bar, tour/help buttons, the
 // screen-reader announcer. Every element comes from the template; this only fills and toggles them.
 import { artistLine, modelLabel } from "./data.js";
-import { state, onChange } from "./state.js";
+import { state, onChange, update } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +34,7 @@ export class Hud {
     this.#bind("help-close", () => this.toggleHelp(false));
     this.#bind("plaque-share", () => actions.share());
     this.#bind("tour-pause", () => actions.tourPause());
+    this.#fullscreen();
     this.#bind("play-next", () => actions.playNext());
     $("seek")?.addEventListener("input", (e) => actions.seek(Number(e.target.value) / 1000));
     this.position = actions.position;
@@ -157,6 +158,22 @@ export class Hud {
     if (link) link.href = this.resolve(art.page);
     const list = $("plaque-list");
     if (list) list.href = this.resolve(art.list_anchor);
+  }
+
+  #fullscreen() {
+    const button = $("fullscreen-button");
+    if (!button || !document.fullscreenEnabled) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const request = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+      request?.catch?.(() => update({ error: "This browser refused full screen." }));
+    });
+    document.addEventListener("fullscreenchange", () => {
+      const on = Boolean(document.fullscreenElement);
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? "Exit full screen" : "Full screen";
+      update({ fullscreen: on });
+    });
   }
 
   #credit(art) {

@@ -17,6 +17,7 @@ export const state = {
   spatial: false,
   touring: false,
   tourPaused: false,
+  fullscreen: false,
   tour: { at: 0, of: 0 }, // the guided tour's progress: work `at` of `of`
   pointerLocked: false,
   error: null,

@@ -22,12 +22,12 @@ from .. import __version__
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
 from ..types import StoredFile
-from ..listening import music_description, room_title
+from ..listening import music_description
+from .layout import card_image, rooms_and_titles
 from . import output_folder as folder
 from .output_folder import OWNED_LIST, SITE_PATH
 
 if TYPE_CHECKING:
-    from ..mood import Mood
     from ..settings import Gallery
     from ..types import ArtworkView
 
@@ -117,26 +117,9 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     return data
 
 
-def _rooms(gallery: Gallery, artworks: list[dict], moods: dict[str, Mood]) -> tuple[list[list[str]], list[str]]:
-    """Artwork ids per room and the rooms' names: the manifest's named rooms first, then the rest in
-    rooms of per_room, named by their mood ("Calm blues") when hung by mood."""
-    named = [(room.title, list(room.artworks)) for room in gallery.layout.rooms]
-    placed = {i for _, ids in named for i in ids}
-    ordered = [a for a in artworks if a["id"] not in placed]
-    if gallery.layout.order == "mood":
-        ordered = sorted(ordered, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
-    ids = [a["id"] for a in ordered]
-    n = gallery.layout.per_room
-    rest = [ids[i:i + n] for i in range(0, len(ids), n)]
-    by_mood = gallery.layout.order == "mood"
-    rest_named = [(room_title([moods[i] for i in chunk]) if by_mood else "", chunk) for chunk in rest]
-    rooms = named + rest_named
-    return [ids for _, ids in rooms], [title for title, _ in rooms]
-
-
 def site_data(gallery: Gallery, views: list[ArtworkView], site: SiteFiles) -> dict:
     artworks = [_artwork_data(view, site, gallery.audio.loop) for view in views]
-    rooms, titles = _rooms(gallery, artworks, {view.art.id: view.mood for view in views})
+    rooms, titles = rooms_and_titles(gallery, artworks, {view.art.id: view.mood for view in views})
     return {
         "title": gallery.title, "description": gallery.description, "url": gallery.url,
         "generator": f"imaudible {__version__}",
@@ -256,19 +239,9 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
     return site, key, lambda: _render_pages(gallery, site, data, common)
 
 
-def _card_image(art: dict) -> str:
-    """The JPEG for a link preview: the smallest size at least 1000 px on its long edge, else the largest
-    (the sizes are whatever `images.sizes` made)."""
-    sized = sorted((im for name, im in art["images"].items() if name != "thumb" and im.get("jpg")),
-                   key=lambda im: max(im["width"], im["height"]))
-    if not sized:
-        return art["images"].get("thumb", {}).get("jpg", "")
-    return next((im for im in sized if max(im["width"], im["height"]) >= 1000), sized[-1])["jpg"]
-
-
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
     env = _environment(gallery)
-    first_image = _card_image(data["artworks"][0]) if data["artworks"] else ""
+    first_image = card_image(data["artworks"][0]) if data["artworks"] else ""
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
@@ -277,7 +250,7 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
     for art in data["artworks"]:
         art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
-                     _card_image(art), art["page"])
+                     card_image(art), art["page"])
         site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)

@@ -59,3 +59,17 @@ def test_player_shows_time_seeks_and_plays_next(watched, site_url):
                            arg=order[1], timeout=WAIT)
     page.wait_for_function(f"id => ({AUDIO_TIME})(id) > 0.2", arg=order[1], timeout=WAIT)
     watched.assert_clean()
+
+
+def test_fullscreen_button_enters_and_leaves_full_screen(watched, site_url):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    button = page.locator("#fullscreen-button")
+    assert button.is_visible()
+    button.click()
+    page.wait_for_function("() => window.imaudible.state.fullscreen && document.fullscreenElement !== null", timeout=WAIT)
+    assert button.get_attribute("aria-pressed") == "true" and button.inner_text() == "Exit full screen"
+    button.click()
+    page.wait_for_function("() => !window.imaudible.state.fullscreen && document.fullscreenElement === null", timeout=WAIT)
+    watched.assert_clean()
