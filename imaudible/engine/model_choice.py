@@ -69,9 +69,8 @@ class ModelChoice:
         if resolved.requested != "auto":
             raise ModelError(resolved.missing_message())
         fallback = builtin_model(stage.model)
-        what = fallback.model_id.split(":", 1)[-1]
-        self.warn(f"{resolved.missing_message()} Using the built-in {what} for {len(missing)} artwork(s): their "
-                  f"{stage.model} is a DRAFT, marked as such on the site.")
+        self.warn(f"{resolved.missing_message()} Using {fallback.model_id} (built in) for {len(missing)} "
+                  f"artwork(s): their {stage.model} is a DRAFT, marked as such on the site.")
         for state in missing:
             chosen[state.id] = fallback
         return chosen

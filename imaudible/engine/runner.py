@@ -97,12 +97,16 @@ class Runner:
     def _run_stage(self, stage, states: list[ArtworkState]) -> None:
         needing = []
         for state in (s for s in states if not s.error):
-            value = stage.given(state.art)
-            if value is None:
-                needing.append(state)
+            try:
+                value = stage.given(state.art)
+                if value is None:
+                    needing.append(state)
+                    continue
+                state.views[stage.name] = stage.read_given(value)
+            except Exception as exc:  # noqa: BLE001 - a bad artwork must not stop the others
+                self._failed(stage, state, exc)
                 continue
             state.keys[stage.name] = stage_key(stage.name, stage.version, "given", value)
-            state.views[stage.name] = stage.read_given(value)
             state.records[stage.name] = StageRecord("skipped")
         if not needing:
             return
@@ -113,13 +117,14 @@ class Runner:
             groups.setdefault(resolved.identity if resolved is not None else None, []).append((state, key))
         for items in groups.values():
             resolved = chosen[items[0][0].id]
-            spec = None
-            if resolved is not None:
-                options = stage.model_options(self.gallery) if resolved.is_model else {}
-                spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery), options)
-            if resolved is not None and resolved.is_model:
+            if resolved is None:
+                self.batches.on_workers(stage, items, None)
+                continue
+            options = stage.model_options(self.gallery) if resolved.is_model else {}
+            spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery), options)
+            if resolved.is_model:
                 self.batches.on_model(stage, items, spec, stage.batch_size(self.gallery, resolved))
-            else:
+            else:  # a built-in model is CPU work: spread over the workers, each loads it once
                 self.batches.on_workers(stage, items, spec)
         damaged, self._damaged = [d for d in self._damaged if d[0] is stage], [d for d in self._damaged if d[0] is not stage]
         for _, state, _, exc in damaged:  # an input was damaged: recompute it, then this stage, once
