@@ -410,3 +410,11 @@ def test_missing_front_end_is_exit_2_before_any_stage(tmp_path, cli, monkeypatch
     result = build(cli, folder)
     assert result.exit_code == 2 and "front end" in result.output, result.output
     assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+
+
+def test_serve_no_build_serves_only_a_site_imaudible_built(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "id_rsa").write_text("PRIVATE KEY")
+    result = cli("serve", folder, "--no-build", "--out", tmp_path / "foreign", "--port", 0)
+    assert result.exit_code == 2 and "not made by imaudible" in result.output, result.output
