@@ -28,23 +28,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".b
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 _CHUNK = 64 * 1024
 
-# Polls the version endpoint; reloads when the site was rebuilt after this page was served.
-LIVERELOAD_JS = """\
-(() => {
-  const served = document.currentScript && document.currentScript.dataset.version;
-  let known = served === undefined ? null : served;
-  async function poll() {
-    try {
-      const response = await fetch("/__imaudible/version", { cache: "no-store" });
-      const { version } = await response.json();
-      if (known === null) known = String(version);
-      else if (String(version) !== known) { location.reload(); return; }
-    } catch (error) { /* the server is restarting; try again */ }
-    setTimeout(poll, 700);
-  }
-  poll();
-})();
-"""
+# Reloads open pages after a rebuild and shows a failed rebuild's error over them.
+LIVERELOAD_JS = (Path(__file__).parent / "livereload.js").read_text(encoding="utf-8")
 
 
 def mime_type(path: Path) -> str:
@@ -108,8 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "livereload.js":
             body, kind = LIVERELOAD_JS.encode(), MIME_TYPES[".js"]
         elif name == "version":
-            body = json.dumps({"version": self.server.owner.version}, allow_nan=False).encode()
-            kind = MIME_TYPES[".json"]
+            state = {"version": self.server.owner.version, "error": self.server.owner.error}
+            body, kind = json.dumps(state, allow_nan=False).encode(), MIME_TYPES[".json"]
         else:
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         self._send_bytes(HTTPStatus.OK, body, kind, send_body)
@@ -211,6 +196,7 @@ class PreviewServer:
         self.root = Path(root).resolve()
         self.verbose = verbose
         self.version = 0
+        self.error: str | None = None  # the one-line error of the last rebuild, shown over open pages
         self._version_lock = threading.Lock()
         self._running = threading.Event()
         self._httpd = _HTTPServer((host, port), _Handler)  # OSError if the address is taken: the CLI reports it
@@ -237,7 +223,11 @@ class PreviewServer:
 
     def notify_reload(self) -> None:
         with self._version_lock:
+            self.error = None
             self.version += 1
+
+    def report_error(self, message: str) -> None:
+        self.error = " ".join(message.split()) or "the rebuild failed; see the terminal"
 
     def with_reload_script(self, html: bytes) -> bytes:
         tag = RELOAD_TAG.format(version=self.version).encode()
@@ -357,14 +347,18 @@ def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
 
 
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
-          rebuild: Callable[[], bool] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
-          stop: Optional[threading.Event] = None) -> None:
+          rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
+          stop: Optional[threading.Event] = None, error: Optional[str] = None) -> None:
     """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
 
-    The caller builds first; this serves whatever `out` holds. `rebuild()` returns True when the site was
-    (re)written, and only then are pages told to reload. Setting `stop` ends it like Ctrl-C does.
+    The caller builds first; this serves whatever `out` holds (`error`: why that first build failed).
+    `rebuild()` returns True when the site was (re)written, and only then are pages told to reload; otherwise
+    it returns the one-line error (or False), which open pages show over the last good build until the next
+    good one. Setting `stop` ends it like Ctrl-C does.
     """
     server = PreviewServer(out, host, port, verbose=verbose)
+    if error:
+        server.report_error(error)
     stop = stop or threading.Event()
 
     def on_change() -> None:
@@ -373,13 +367,13 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
         try:
             ok = rebuild()
         except Exception as exc:  # keep serving the last good build
-            _status(f"rebuild failed: {' '.join(str(exc).split()) or type(exc).__name__}")
-            return
-        if ok:
+            ok = str(exc) or type(exc).__name__
+        if ok is True:
             server.notify_reload()
             _status(f"rebuilt in {time.monotonic() - started:.1f} s; reloading open pages")
         else:
-            _status("rebuild failed; still serving the previous build")
+            server.report_error(ok if isinstance(ok, str) else "")
+            _status("rebuild failed (the error is also shown in open pages); still serving the previous build")
 
     watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)

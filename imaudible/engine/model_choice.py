@@ -2,18 +2,19 @@
 
 The manifest names one model per kind (`caption.model`, `music.model`). It is resolved once per build.
 When it is `auto` and its weights are missing, the artworks whose results are not cached under it fall back
-to the built-in (describer or composer), with one loud warning: their results are drafts. A model named
+to the built-in (describer or composer), with a one-line warning (kept by -q): their results are drafts. A model named
 explicitly that is missing is an error, before anything is computed when it was never seen here.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from ..models import ModelError, builtin_model, recorded_key, resolve_model
+from ..models import builtin_model, recorded_key, resolve_model
+from ..summary import DRAFT_HINT, draft_warning
 
 
 class ModelChoice:
-    def __init__(self, gallery, cache, forced: set[str], warn: Callable[[str], None]):
+    def __init__(self, gallery, cache, forced: set[str], warn: Callable[[str, str], None]):
         self.gallery, self.cache, self.forced, self.warn = gallery, cache, forced, warn
         self._resolved: dict = {}
         self._recording = False
@@ -46,7 +47,7 @@ class ModelChoice:
             resolved = self.resolve(stage)
             if resolved.is_model and not resolved.available and not resolved.revision \
                     and resolved.requested != "auto":
-                raise ModelError(resolved.missing_message())
+                raise resolved.missing_error()
 
     def assign(self, stage, states, key_of: Callable) -> dict:
         """artwork id -> the ResolvedModel its result comes from (None for a stage without a model)."""
@@ -67,10 +68,9 @@ class ModelChoice:
         if not missing:
             return chosen
         if resolved.requested != "auto":
-            raise ModelError(resolved.missing_message())
+            raise resolved.missing_error()
         fallback = builtin_model(stage.model)
-        self.warn(f"{resolved.missing_message()} Using {fallback.model_id} (built in) for {len(missing)} "
-                  f"artwork(s): their {stage.model} is a DRAFT, marked as such on the site.")
+        self.warn(draft_warning(resolved, len(missing)), DRAFT_HINT)
         for state in missing:
             chosen[state.id] = fallback
         return chosen

@@ -55,10 +55,11 @@ class Runner:
         self._damaged: list[tuple] = []   # (stage, state, key, DamagedResult) met while reading inputs
         self._repairing: set[tuple[str, str]] = set()
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: str, hint: str = "") -> None:
+        """One line per problem (shown even with --quiet); the hint, what to do next, once."""
         if message not in self.report.warnings:
             self.report.warnings.append(message)
-            self.progress.log(f"WARNING: {message}")
+            self.progress.warn(message, hint)
 
     def check_early(self, plan, states: list[ArtworkState]) -> None:
         """What can fail before any stage runs (a named model that is missing); writes nothing."""
