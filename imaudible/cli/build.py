@@ -85,13 +85,9 @@ def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
 
 
 def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor="threads"):
-    """Checks what can be checked before any stage runs (exit 2, nothing written), then builds."""
+    """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written)."""
     from ..build import build_gallery
-    from ..engine.model_choice import check_named_models
-    from ..site import check_front_end
 
-    guarded(lambda: check_front_end(gallery))
-    guarded(lambda: check_named_models(gallery), gallery=gallery)
     out = Path(out) if out else gallery.root / "build"
     result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
                                            executor=executor, progress=progress, verbose=verbose),
