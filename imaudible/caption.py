@@ -1,7 +1,9 @@
 """Captions: the `Captioner` interface, the built-in describer, caption clean-up and the backend factory.
 
 The built-in describer speaks only about what the colour statistics measure (palette, light, contrast,
-energy, mood). It never names a subject: it cannot know what the image depicts.
+energy, mood). It never names a subject: it cannot know what the image depicts. It never contradicts
+itself: a remark on texture that disagrees with the energy (smooth areas in a vigorous read, which a
+curator's mood override can produce) is left out rather than stated beside it.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from .mood import Mood, hex_to_lab
 if TYPE_CHECKING:
     from .settings import CaptionSettings
 
-VERSION = "1"
+VERSION = "2"
 
 
 class CaptionError(ValueError):
@@ -94,9 +96,9 @@ def _energy_phrase(mood: Mood) -> str:
     a = mood.arousal
     base = ("still" if a < 0.25 else "calm" if a < 0.42 else "measured" if a < 0.58 else "lively" if a < 0.75
             else "vigorous")
-    if mood.edge_density > 0.45:
+    if mood.edge_density > 0.45 and a >= 0.42:        # busy detail only beside a measured or livelier read
         base += ", busy with fine detail"
-    elif mood.edge_density < 0.08:
+    elif mood.edge_density < 0.08 and a < 0.58:       # smooth areas only beside a measured or calmer read
         base += ", with smooth, open areas"
     return base
 
