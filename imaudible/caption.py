@@ -8,6 +8,7 @@ curator's mood override can produce) is left out rather than stated beside it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from PIL import Image
@@ -22,6 +23,14 @@ VERSION = "2"
 
 class CaptionError(ValueError):
     """A captioner was given input it cannot caption."""
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    """A caption, who wrote it when not the captioner itself (a fallback), and why it fell back."""
+    text: str
+    model: str | None = None
+    fallback: str = ""
 
 
 class Captioner(Protocol):
@@ -45,12 +54,26 @@ class BuiltinDescriber:
 
 
 def make_captioner(resolved, settings: "CaptionSettings") -> Captioner:
-    """The captioner for a resolved model (see models.py): the describer for 'builtin', else BLIP."""
+    """The captioner for a resolved model (see models.py): the describer for 'builtin', BLIP for a BLIP
+    checkpoint, else a vision-language model answering `settings.instruction`."""
     if resolved.backend == "builtin":
         return BuiltinDescriber()
-    from .backends.hf_caption import BlipCaptioner
+    from .models import architecture
 
-    return BlipCaptioner(resolved, settings)
+    if architecture(resolved) in ("blip", ""):
+        from .backends.hf_caption import BlipCaptioner
+
+        return BlipCaptioner(resolved, settings)
+    from .backends.hf_vlm_caption import VlmCaptioner
+
+    return VlmCaptioner(resolved, settings)
+
+
+def caption_results(captioner, images, moods) -> list[CaptionResult]:
+    """Every captioner's answers as `CaptionResult`s (only vision-language models fall back)."""
+    if hasattr(captioner, "caption_results"):
+        return captioner.caption_results(images, moods)
+    return [CaptionResult(text) for text in captioner.caption(images, moods)]
 
 
 # --- the built-in describer ---------------------------------------------------------------------------------

@@ -13,19 +13,32 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import CaptionSettings, MusicSettings
+from .settings import CaptionSettings, MusicSettings, PromptSettings
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
-DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
-BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "IMAUDIBLE_CLAP_MODEL"}
+DEFAULT_PROMPT_MODEL = "HuggingFaceTB/SmolLM2-360M-Instruct"
+DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL,
+            "prompt": DEFAULT_PROMPT_MODEL}
+BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural", "prompt": "builtin:template"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "IMAUDIBLE_CLAP_MODEL",
+                 "prompt": "prompt.model"}
+# Models known to work, by kind (any other checkpoint of a supported architecture works too).
+KNOWN_MODELS = {
+    "caption": ("Salesforce/blip-image-captioning-base", "Salesforce/blip-image-captioning-large",
+                "HuggingFaceTB/SmolVLM-256M-Instruct", "HuggingFaceTB/SmolVLM-500M-Instruct",
+                "Qwen/Qwen2-VL-2B-Instruct", "Qwen/Qwen2.5-VL-3B-Instruct", "llava-hf/llava-interleave-qwen-0.5b-hf",
+                "google/paligemma2-3b-mix-224"),
+    "prompt": ("HuggingFaceTB/SmolLM2-360M-Instruct", "HuggingFaceTB/SmolLM2-1.7B-Instruct",
+               "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct", "meta-llama/Llama-3.2-1B-Instruct"),
+    "music": ("facebook/musicgen-small", "facebook/musicgen-medium", "facebook/musicgen-large"),
+}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 # What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
-PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
+PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "tokenizer*"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -36,7 +49,7 @@ class ModelError(Exception):
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    kind: str            # "caption" | "music" | "clap"
+    kind: str            # "caption" | "music" | "clap" | "prompt"
     requested: str       # what the manifest said: "auto", "builtin", a hub id or a path
     backend: str         # "builtin" | "transformers" | "audiocraft"
     model_id: str        # hub id, absolute local dir, or "builtin:describer" / "builtin:procedural"
@@ -59,7 +72,8 @@ class ResolvedModel:
         return self.backend != "builtin"
 
     def missing_message(self) -> str:
-        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)"}.get(self.kind, self.kind)
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)",
+                "prompt": "Prompt writer"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
         setting = SETTING_NAMES.get(self.kind, "the model setting")
@@ -74,7 +88,7 @@ class ResolvedModel:
 
 
 def builtin_model(kind: str) -> ResolvedModel:
-    """The built-in describer (kind "caption") or procedural composer (kind "music")."""
+    """The built-in describer (kind "caption"), procedural composer ("music") or prompt template ("prompt")."""
     if kind not in BUILTIN_IDS:
         raise ModelError(f"there is no built-in {kind} model")
     return ResolvedModel(kind=kind, requested="builtin", backend="builtin", model_id=BUILTIN_IDS[kind],
@@ -85,7 +99,7 @@ def _builtin_version(kind: str) -> str:
     import importlib
 
     from . import __version__
-    module = importlib.import_module(".caption" if kind == "caption" else ".compose", __package__)
+    module = importlib.import_module({"caption": ".caption", "prompt": ".prompt"}.get(kind, ".compose"), __package__)
     return str(getattr(module, "VERSION", __version__))
 
 
@@ -97,6 +111,21 @@ def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
 def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
                         recorded: dict[str, str]) -> ResolvedModel:
     return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
+
+
+def resolve_prompt_model(settings: PromptSettings, *, gallery_root: Path,
+                         recorded: dict[str, str]) -> ResolvedModel:
+    return _resolve("prompt", settings.model, settings.revision, "transformers", gallery_root, recorded)
+
+
+def architecture(resolved: ResolvedModel) -> str:
+    """The `model_type` in a present model's config.json ("" when unknown): picks the backend class."""
+    if resolved.path is None:
+        return ""
+    try:
+        return str(json.loads((resolved.path / "config.json").read_text()).get("model_type", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
@@ -291,14 +320,16 @@ def read_recorded(gallery_root: Path) -> dict[str, str]:
 def list_models(gallery) -> list[dict]:
     """The models a gallery is configured with, whether their weights are here, and where from."""
     recorded = read_recorded(gallery.root)
-    resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded),
-                resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
-    if resolved[1].is_model:
+    resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded)]
+    prompt_settings = getattr(gallery, "prompt", PromptSettings())
+    resolved.append(resolve_prompt_model(prompt_settings, gallery_root=gallery.root, recorded=recorded))
+    resolved.append(resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded))
+    if resolved[-1].is_model:
         resolved.append(resolve_clap_model(gallery_root=gallery.root, recorded=recorded))
     rows = []
     for r in resolved:
         rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,
-                     "revision": r.revision, "available": r.available, "path": str(r.path) if r.path else None,
+                     "architecture": architecture(r), "revision": r.revision, "available": r.available, "path": str(r.path) if r.path else None,
                      "used": _used_note(r), "message": "" if r.available else r.missing_message()})
     return rows
 
