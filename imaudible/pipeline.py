@@ -22,7 +22,7 @@ from .cache import CACHE_DIR_NAME, Cache, Entry, stage_key
 from .progress import Progress
 from .settings import MUSIC_OVERRIDABLE, Artwork, Gallery
 
-STAGES = ("ingest", "mood", "caption", "music", "audio")
+STAGES = ("ingest", "mood", "caption", "prompt", "music", "audio")
 
 
 @dataclass
@@ -49,9 +49,13 @@ class ArtworkRun:
     caption: str = ""
     caption_model: str = ""
     caption_draft: bool = False
+    caption_fallback: str = ""
     prompt: str = ""
+    prompt_writer: str = ""
+    prompt_fallback: str = ""
     music_resolved: object = None
     caption_resolved: object = None
+    prompt_resolved: object = None
     error: str | None = None
     failed_stage: str | None = None
 
@@ -71,7 +75,7 @@ class BuildReport:
     runs: list[ArtworkRun]
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
-    model_calls: dict[str, int] = field(default_factory=lambda: {"caption": 0, "music": 0})
+    model_calls: dict[str, int] = field(default_factory=lambda: {"caption": 0, "prompt": 0, "music": 0})
     models_loaded: list[str] = field(default_factory=list)
     pages_written: int = 0
     files_removed: int = 0
@@ -101,6 +105,9 @@ class BuildReport:
                 r.id: {
                     "stages": {s: r.records[s].to_dict() for s in STAGES if s in r.records},
                     "caption_model": r.caption_model or None,
+                    "caption_fallback": r.caption_fallback or None,
+                    "prompt_writer": r.prompt_writer or None,
+                    "prompt_fallback": r.prompt_fallback or None,
                     "music_model": r.entries["music"].meta.get("model") if "music" in r.entries else None,
                     "error": r.error,
                 }
@@ -273,6 +280,8 @@ class Builder:
         recorded = self.cache.recorded_revisions()
         if kind == "caption":
             resolved = models.resolve_caption_model(self.gallery.caption, gallery_root=self.gallery.root, recorded=recorded)
+        elif kind == "prompt":
+            resolved = models.resolve_prompt_model(self.gallery.prompt, gallery_root=self.gallery.root, recorded=recorded)
         else:
             resolved = models.resolve_music_model(self.gallery.music, gallery_root=self.gallery.root, recorded=recorded)
         if resolved.is_model and resolved.available:
@@ -284,7 +293,8 @@ class Builder:
         from .models import ModelError
 
         needs_caption = any(a.caption is None for a in self.gallery.artworks)
-        for kind, needed in (("caption", needs_caption), ("music", True)):
+        needs_prompt = any(a.prompt is None or not a.prompt.strip() for a in self.gallery.artworks)
+        for kind, needed in (("caption", needs_caption), ("prompt", needs_prompt), ("music", True)):
             resolved = self._resolve(kind)
             if needed and resolved.is_model and not resolved.available and not resolved.revision \
                     and resolved.requested != "auto":
@@ -314,7 +324,8 @@ class Builder:
             return
         if resolved.requested != "auto":
             raise ModelError(resolved.missing_message())
-        self._warn(f"{resolved.missing_message()} Using the built-in {'describer' if kind == 'caption' else 'composer'} "
+        builtin = {"caption": "describer", "prompt": "prompt template"}.get(kind, "composer")
+        self._warn(f"{resolved.missing_message()} Using the built-in {builtin} "
                    f"for {len(missing)} artwork(s): their {kind} is a DRAFT, marked as such on the site.")
         fallback = builtin_model(kind)
         for run in missing:
@@ -373,8 +384,13 @@ class Builder:
     def _caption_key(self, run: ArtworkRun, resolved) -> str:
         from . import caption
 
+        from .models import architecture
+
         s = self.gallery.caption
         depends = run.entries["mood"].key if not resolved.is_model else [s.num_beams, s.max_new_tokens]
+        if resolved.is_model and architecture(resolved) not in ("blip", ""):
+            # a vision-language model is asked the instruction, and falls back to the describer (the mood)
+            depends = [*depends, s.instruction, s.max_words, run.entries["mood"].key]
         return stage_key("caption", caption.VERSION, run.entries["ingest"].key, resolved.identity, depends)
 
     def _caption(self, runs: list[ArtworkRun]) -> None:
@@ -398,11 +414,13 @@ class Builder:
                 for run in batch:
                     with Image.open(run.entries["ingest"].file("analysis.png")) as img:
                         pictures.append(img.convert("RGB"))
-                texts = captioner.caption(pictures, [run.mood for run in batch])
+                results = caption.caption_results(captioner, pictures, [run.mood for run in batch])
                 if resolved.is_model:
                     self.report.model_calls["caption"] += 1
-                return [({"caption": text, "model": _label(resolved, captioner.name), "revision": captioner.revision,
-                          "draft": not captioner.is_model}, {}) for text in texts]
+                return [({"caption": r.text, "model": r.model or _label(resolved, captioner.name),
+                          "revision": captioner.revision if r.model is None else caption.VERSION,
+                          "draft": (not captioner.is_model) or r.model is not None, "fallback": r.fallback}, {})
+                        for r in results]
 
             self._run_batched("caption", items, self.gallery.caption.batch_size if resolved.is_model else 64, compute)
 
@@ -411,18 +429,63 @@ class Builder:
             if not run.error:
                 meta = run.entries["caption"].meta
                 run.caption, run.caption_model, run.caption_draft = meta["caption"], meta["model"], meta["draft"]
+                run.caption_fallback = meta.get("fallback", "")
+                if run.caption_fallback:
+                    self._warn(f"{run.id}: the caption model's answer was not used ({run.caption_fallback}); "
+                               f"the built-in describer wrote its caption")
+
+    def _prompt_key(self, run: ArtworkRun, resolved) -> str:
+        from . import prompt
+
+        s = self.gallery.prompt
+        settings = {k: v for k, v in dataclasses.asdict(s).items() if k not in ("batch_size", "device", "model",
+                                                                                 "revision")}
+        caption = run.entries["caption"].key if "caption" in run.entries else run.caption
+        art = run.art
+        metadata = [art.title, art.artist, art.year] if resolved.is_model else None   # the template reads none
+        return stage_key("prompt", prompt.VERSION, resolved.identity, caption, run.mood.to_dict(),
+                         self.gallery.style, settings, metadata)
 
     def _prompt(self, runs: list[ArtworkRun]) -> None:
-        from .prompt import compose_prompt
+        from . import prompt
 
+        needing = []
         for run in runs:
             if run.error:
                 continue
-            try:
-                run.prompt = compose_prompt(caption=run.caption, mood=run.mood, style=self.gallery.style,
-                                            settings=self.gallery.prompt, override=run.art.prompt)
-            except Exception as exc:  # noqa: BLE001
-                run.fail("music", _one_line(exc))
+            if run.art.prompt is not None and run.art.prompt.strip():
+                run.prompt = prompt.compose_prompt(caption=run.caption, mood=run.mood, style=self.gallery.style,
+                                                   settings=self.gallery.prompt, override=run.art.prompt)
+                run.prompt_writer = "curator"
+                run.records["prompt"] = StageRecord("skipped")
+            else:
+                needing.append(run)
+        if not needing:
+            return
+        self._choose_model("prompt", needing, "prompt", self._prompt_key)
+        todo = self._lookup("prompt", needing, lambda r: self._prompt_key(r, r.prompt_resolved))
+
+        def run_group(items, resolved, writer):
+            def compute(batch: list[ArtworkRun]):
+                requests = [prompt.PromptRequest(r.caption, r.mood, self.gallery.style, r.art.title, r.art.artist,
+                                                 r.art.year) for r in batch]
+                written = writer.write(requests)
+                if resolved.is_model:
+                    self.report.model_calls["prompt"] += 1
+                return [({"prompt": w.text, "writer": _label(resolved, w.writer) if w.writer == writer.name
+                          else w.writer, "revision": writer.revision, "fallback": w.fallback}, {}) for w in written]
+
+            size = self.gallery.prompt.batch_size if resolved.is_model else 64
+            self._run_batched("prompt", items, size, compute)
+
+        self._run_models("prompt", todo, lambda r: prompt.make_writer(r, self.gallery.prompt), run_group)
+        for run in needing:
+            if not run.error:
+                meta = run.entries["prompt"].meta
+                run.prompt, run.prompt_writer, run.prompt_fallback = meta["prompt"], meta["writer"], meta["fallback"]
+                if run.prompt_fallback:
+                    self._warn(f"{run.id}: the prompt writer's answer was not used ({run.prompt_fallback}); "
+                               f"the built-in template wrote its prompt")
 
     def _music_key(self, run: ArtworkRun, resolved) -> str:
         from . import compose

@@ -95,6 +95,7 @@ def _artwork_data(run: ArtworkRun, site: SiteFiles, loop: bool) -> dict:
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": run.caption, "prompt": run.prompt, "mood": run.mood.to_dict(),
         "models": {"caption": run.caption_model, "caption_draft": run.caption_draft,
+                   "prompt": run.prompt_writer or None,
                    "music": music["model"], "music_draft": music["draft"]},
         "width": ingest.meta["width"], "height": ingest.meta["height"],
         "size_cm": list(art.size_cm) if art.size_cm else None,
