@@ -58,7 +58,7 @@ class LlmPromptWriter:
         return written
 
     def checked(self, answer: str, request: PromptRequest) -> WrittenPrompt:
-        vocals = asks_for_vocals(request.style, self.settings.instruction)
+        vocals = asks_for_vocals(request.style)      # only the curator's style can ask for vocals
         names = (request.artist,) if request.artist.strip() else ()
         text, reason = check_prompt(answer, self.settings.max_words, vocals_asked=vocals, names=names)
         if text is not None:
