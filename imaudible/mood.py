@@ -141,8 +141,9 @@ class Mood:
 
 def estimate_mood(image: Image.Image) -> Mood:
     """Read the mood of an RGB image (any size) from its colour statistics and texture."""
-    rgb = _analysis_pixels(image)
-    lab = srgb_to_lab(rgb)
+    rgb8 = _analysis_pixels(image)
+    rgb = rgb8.astype(np.float32) / np.float32(255)
+    lab = _lab_from_8bit(rgb8)
     lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     chroma = np.hypot(a, b)
     hue = np.arctan2(b, a)
@@ -296,12 +297,28 @@ def _analysis_pixels(image: Image.Image) -> np.ndarray:
     scale = ANALYSIS_EDGE / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     img = img.resize(size, Image.Resampling.BILINEAR if scale > 1 else Image.Resampling.BOX)
-    return np.asarray(img, dtype=np.float64) / 255.0
+    return np.asarray(img, dtype=np.uint8)
+
+
+_LINEAR_8BIT = None
+
+
+def _lab_from_8bit(rgb8: np.ndarray) -> np.ndarray:
+    """CIELAB of 8-bit sRGB pixels in float32 (the sRGB curve read from a 256-entry table): the same numbers
+    as `srgb_to_lab` to ~1e-4 L*, several times faster on a whole image."""
+    global _LINEAR_8BIT
+    if _LINEAR_8BIT is None:
+        levels = np.arange(256) / 255.0
+        _LINEAR_8BIT = np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    linear = _LINEAR_8BIT[rgb8]
+    xyz = linear @ (_RGB_TO_XYZ.T / _WHITE_D65).astype(np.float32)
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / np.float32(3 * (6 / 29) ** 2) + np.float32(4 / 29))
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
 def _colourfulness(rgb: np.ndarray) -> float:
     """Hasler & Süsstrunk's M on 0..255 sRGB, divided by 110 (their 'extremely colourful') and capped at 1."""
-    r, g, b = (rgb[..., i] * 255 for i in range(3))
+    r, g, b = (rgb[..., i].astype(np.float64) * 255 for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     m = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
     return float(min(m / 110.0, 1.0))

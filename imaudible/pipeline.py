@@ -77,6 +77,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     model_calls: dict[str, int] = field(default_factory=lambda: {"caption": 0, "prompt": 0, "music": 0})
     models_loaded: list[str] = field(default_factory=list)
+    peak_cuda_memory_mb: dict[str, float] = field(default_factory=dict)
     pages_written: int = 0
     files_removed: int = 0
 
@@ -99,6 +100,7 @@ class BuildReport:
             "warnings": self.warnings,
             "model_calls": self.model_calls,
             "models_loaded": self.models_loaded,
+            "peak_cuda_memory_mb": self.peak_cuda_memory_mb,
             "pages_written": self.pages_written,
             "files_removed": self.files_removed,
             "artworks": {
@@ -123,6 +125,19 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     known = exc.__class__.__module__.startswith("imaudible")
     return text if known else f"{type(exc).__name__}: {text}"
+
+
+def _cuda_if_used():
+    """torch.cuda when torch is already imported and sees a GPU (never imports torch just to ask)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        try:
+            import torch  # a model stage is about to import it anyway
+        except ImportError:
+            return None
+    return torch.cuda if torch.cuda.is_available() else None
 
 
 def _label(resolved, name: str) -> str:
@@ -253,6 +268,9 @@ class Builder:
             groups.setdefault(getattr(item[0], f"{kind}_resolved").identity, []).append(item)
         for items in groups.values():
             resolved = getattr(items[0][0], f"{kind}_resolved")
+            cuda = _cuda_if_used() if resolved.is_model else None
+            if cuda is not None:
+                cuda.reset_peak_memory_stats()
             model = make(resolved)
             if resolved.is_model:
                 self.report.models_loaded.append(resolved.identity)
@@ -260,7 +278,10 @@ class Builder:
                 run_group(items, resolved, model)
             finally:
                 if hasattr(model, "close"):
-                    model.close()
+                    model.close()   # one model resident at a time: released before the next stage loads its own
+                if cuda is not None:
+                    peak = cuda.max_memory_allocated() / 2 ** 20
+                    self.report.peak_cuda_memory_mb[kind] = round(max(peak, self.report.peak_cuda_memory_mb.get(kind, 0)), 1)
 
     def _failed(self, stage: str, run: ArtworkRun, exc: BaseException) -> None:
         run.fail(stage, _one_line(exc))

@@ -57,9 +57,9 @@ def fingerprint(lightness: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> tuple[
     coarse = _coarse_gradient(lightness)
     grain = float(magnitude.mean()) / (float(magnitude.mean()) + coarse) if magnitude.mean() + coarse > 1e-6 else 0.5
     weight = lightness + 1.0
-    ys, xs = np.mgrid[0:h, 0:w]
-    centre_x = float((weight * xs).sum() / weight.sum() / max(w - 1, 1))
-    centre_y = float((weight * ys).sum() / weight.sum() / max(h - 1, 1))
+    total = float(weight.sum())
+    centre_x = float(weight.sum(axis=0) @ np.arange(w)) / total / max(w - 1, 1)
+    centre_y = float(weight.sum(axis=1) @ np.arange(h)) / total / max(h - 1, 1)
     values = [*contour, *pulse, *bands, orientation, grain, centre_x, centre_y]
     return tuple(round(float(min(max(v, 0.0), 1.0)), 3) for v in values)
 
