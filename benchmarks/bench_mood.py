@@ -28,6 +28,11 @@ def old_palette(lab):
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="accepted for benchmarks/run; the run is short anyway")
+    parser.parse_args()
     from PIL import Image
 
     from imaudible import mood
