@@ -102,24 +102,24 @@ def main() -> None:
 
 
 def _write(folder, root, size, requests, tokens, device):
+    from imaudible.backends.registry import load_backend
     from imaudible.models import resolve_prompt_model
-    from imaudible.prompt import make_writer
     from imaudible.settings import PromptSettings
 
     s = PromptSettings(model=str(folder), batch_size=size, max_new_tokens=tokens, device=device)
-    writer = _cached(("writer", device), lambda: make_writer(resolve_prompt_model(s, gallery_root=root, recorded={}), s))
-    writer.settings = s
-    return writer.write(requests)
+    writer = _cached(("writer", device), lambda: load_backend("prompt", resolve_prompt_model(
+        s, gallery_root=root, recorded={}), s))
+    return writer.write(requests, s)
 
 
 def _caption(folder, root, size, images, moods, tokens, device):
-    from imaudible.caption import make_captioner
+    from imaudible.backends.registry import load_backend
     from imaudible.models import resolve_caption_model
     from imaudible.settings import CaptionSettings
 
     s = CaptionSettings(model=str(folder), batch_size=size, num_beams=1, max_new_tokens=tokens, device=device)
-    captioner = _cached(("vlm", device), lambda: make_captioner(resolve_caption_model(s, gallery_root=root,
-                                                                                      recorded={}), s))
+    captioner = _cached(("vlm", device), lambda: load_backend("caption", resolve_caption_model(
+        s, gallery_root=root, recorded={}), s))
     captioner.settings = s
     return captioner.caption(images, moods)
 

@@ -1,4 +1,5 @@
-"""Captions: the `Captioner` interface, the built-in describer, caption clean-up and the backend factory.
+"""Captions: the `Captioner` interface, the built-in describer and caption clean-up (backends are found in
+`backends.registry`).
 
 The built-in describer speaks only about what the colour statistics measure (palette, light, contrast,
 energy, mood). It never names a subject: it cannot know what the image depicts. It never contradicts
@@ -9,14 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from PIL import Image
 
 from .mood import Mood, hex_to_lab
-
-if TYPE_CHECKING:
-    from .settings import CaptionSettings
 
 VERSION = "2"
 
@@ -51,22 +49,6 @@ class BuiltinDescriber:
         if len(images) != len(moods):
             raise CaptionError(f"caption: got {len(images)} images but {len(moods)} moods")
         return [describe(m) for m in moods]
-
-
-def make_captioner(resolved, settings: "CaptionSettings") -> Captioner:
-    """The captioner for a resolved model (see models.py): the describer for 'builtin', BLIP for a BLIP
-    checkpoint, else a vision-language model answering `settings.instruction`."""
-    if resolved.backend == "builtin":
-        return BuiltinDescriber()
-    from .models import architecture
-
-    if architecture(resolved) in ("blip", ""):
-        from .backends.hf_caption import BlipCaptioner
-
-        return BlipCaptioner(resolved, settings)
-    from .backends.hf_vlm_caption import VlmCaptioner
-
-    return VlmCaptioner(resolved, settings)
 
 
 def caption_results(captioner, images, moods) -> list[CaptionResult]:

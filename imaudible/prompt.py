@@ -77,30 +77,19 @@ class WrittenPrompt:
 
 
 class TemplateWriter:
-    """The built-in writer: `compose_prompt` without an override."""
+    """The built-in writer: `compose_prompt` without an override. It holds no settings (a worker keeps one
+    loaded across builds): each call brings them."""
     name = TEMPLATE_NAME
     revision = VERSION
     is_model = False
 
-    def __init__(self, settings: PromptSettings):
-        self.settings = settings
-
-    def write(self, requests: Sequence[PromptRequest]) -> list[WrittenPrompt]:
-        return [WrittenPrompt(template_prompt(r, self.settings), TEMPLATE_NAME) for r in requests]
+    def write(self, requests: Sequence[PromptRequest], settings: PromptSettings) -> list[WrittenPrompt]:
+        return [WrittenPrompt(template_prompt(r, settings), TEMPLATE_NAME) for r in requests]
 
 
 def template_prompt(request: PromptRequest, settings: PromptSettings) -> str:
     return compose_prompt(caption=request.caption, mood=request.mood, style=request.style, settings=settings,
                           override=None)
-
-
-def make_writer(resolved, settings: PromptSettings):
-    """The prompt writer for a resolved model (see models.py): the template for 'builtin', else a causal LM."""
-    if resolved.backend == "builtin":
-        return TemplateWriter(settings)
-    from .backends.hf_prompt_writer import LlmPromptWriter
-
-    return LlmPromptWriter(resolved, settings)
 
 
 def writer_message(request: PromptRequest, settings: PromptSettings) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.engine.cache import CACHE_DIR_NAME
 
 from .conftest import write_gallery
 
@@ -46,7 +46,7 @@ def edit(folder: Path, change) -> None:
 def test_build_then_noop_rebuild(gallery, cli):
     result, report = build(cli, gallery)
     assert result.exit_code == 0, result.output
-    assert report["totals"]["computed"] == 18 and report["totals"]["failed"] == 0
+    assert report["totals"]["computed"] == 18 and report["totals"]["failed"] == 0  # 3 artworks x 6 stages (the prompt is a stage)
     out = gallery / "build"
     for name in ("index.html", "list.html", "404.html", "gallery.json", "_headers", "netlify.toml",
                  "art/starry-night/index.html"):
@@ -87,7 +87,7 @@ def test_seed_edit_recomputes_only_that_music(gallery, cli):
     assert result.exit_code == 0
     assert statuses(report, "music") == {"starry-night": "computed", "the-scream": "cached", "water-lilies": "cached"}
     assert statuses(report, "audio")["starry-night"] == "computed"
-    for stage in ("ingest", "mood", "caption", "prompt"):
+    for stage in ("ingest", "mood", "caption"):
         assert set(statuses(report, stage).values()) == {"cached"}
     audio_after = json.loads((gallery / "build" / "gallery.json").read_text())["artworks"][0]["audio"]["webm"]
     assert audio_after != audio_before

@@ -40,7 +40,10 @@ class LlmPromptWriter:
             merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
             return chat.chat_text(self._tokenizer, merged, fallback=f"{system}\n\n{user}\n\nPrompt:")
 
-    def write(self, requests: Sequence[PromptRequest]) -> list[WrittenPrompt]:
+    def write(self, requests: Sequence[PromptRequest], settings: "PromptSettings | None" = None) -> list[WrittenPrompt]:
+        """Prompts for `requests`; `settings` (the build's, the same as those loaded with) may be passed again."""
+        if settings is not None:
+            self.settings = settings
         if not requests:
             return []
         if self._model is None:

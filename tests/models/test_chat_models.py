@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from imaudible.backends import chat
-from imaudible.caption import caption_results, describe, make_captioner
+from imaudible.backends.registry import load_backend
+from imaudible.caption import caption_results, describe
 from imaudible.models import resolve_caption_model, resolve_prompt_model
 from imaudible.mood import estimate_mood
-from imaudible.prompt import PromptRequest, make_writer, template_prompt
+from imaudible.prompt import PromptRequest, template_prompt
 from imaudible.settings import CaptionSettings, PromptSettings
 
 from ..conftest import write_gallery
@@ -27,12 +28,12 @@ pytest.importorskip("torch")
 
 def captioner(path, tmp_path, **settings):
     s = CaptionSettings(model=str(path), num_beams=1, **settings)
-    return make_captioner(resolve_caption_model(s, gallery_root=tmp_path, recorded={}), s)
+    return load_backend("caption", resolve_caption_model(s, gallery_root=tmp_path, recorded={}), s)
 
 
 def writer(path, tmp_path, **settings):
     s = PromptSettings(model=str(path), **settings)
-    return make_writer(resolve_prompt_model(s, gallery_root=tmp_path, recorded={}), s)
+    return load_backend("prompt", resolve_prompt_model(s, gallery_root=tmp_path, recorded={}), s)
 
 
 def requests():
@@ -136,7 +137,8 @@ def test_gallery_built_with_both_models_names_them_and_keys_follow_inputs(chat_g
         plaque = (chat_gallery / "build" / "art" / art["id"] / "index.html").read_text()
         assert "caption: models/vlm" in plaque and "prompt: models/writer" in plaque
     for info in report["artworks"].values():
-        assert info["prompt_writer"] == "models/writer" and info["prompt_fallback"] is None
+        assert info["prompt_model"] == "models/writer" and info["caption_model"] == "models/vlm"
+        assert info["stages"]["prompt"]["writer"] == "models/writer" and "fallback" not in info["stages"]["prompt"]
     assert report["model_calls"]["caption"] >= 1 and report["model_calls"]["prompt"] >= 1
 
     _, report = build(cli, chat_gallery)                        # nothing changed: nothing recomputed
@@ -171,6 +173,5 @@ def test_gallery_with_random_models_records_the_fallbacks(tmp_path, chat_models,
         assert art["models"]["caption"] == "builtin:describer" and art["models"]["caption_draft"] is True
         assert art["models"]["prompt"] == "builtin:template"
     for info in report["artworks"].values():
-        assert info["caption_fallback"] and info["prompt_fallback"]
-    assert any("prompt writer's answer was not used" in w for w in report["warnings"])
-    assert "prompt writer's answer was not used" in result.output
+        assert info["stages"]["caption"]["fallback"] and info["stages"]["prompt"]["fallback"]
+        assert info["prompt_model"] == "builtin:template" and info["caption_model"] == "builtin:describer"
