@@ -364,3 +364,21 @@ def test_structure_drives_the_melody_rhythm():
     right = figures_for(dataclasses.replace(base, structure=fingerprint((0.0,) * 4 + (1.0,) * 4)), rng)
     first_bar = lambda motif: sum(1 for pos, _, _ in motif if pos < 4)   # noqa: E731
     assert first_bar(motif_rhythm(left, "medium", rng)) > first_bar(motif_rhythm(right, "medium", rng)) + 1
+
+
+def test_smooth_fields_play_calm_and_busy_textures_play_lively():
+    """On the clips: a flat maroon field and a dark-blue gradient (once read as tense, 102-128 bpm with
+    drums) play slow and sparse; a busy texture of the same maroon plays faster and denser."""
+    w, h = 240, 160
+    maroon = np.broadcast_to(np.array([0.42, 0.10, 0.13]), (h, w, 3))
+    t = np.linspace(0, 1, h)[:, None, None]
+    blue = np.array([0.05, 0.08, 0.22]) * (1 - t) + np.array([0.11, 0.16, 0.38]) * t + np.zeros((h, w, 3))
+    to_image = lambda p: Image.fromarray((p * 255).round().astype(np.uint8))   # noqa: E731
+    busy = checker_image((0.42, 0.10, 0.13), (0.9, 0.75, 0.7), cell=3)
+    clips = {name: render(estimate_mood(img), 16.0).samples
+             for name, img in (("maroon", to_image(maroon)), ("blue", to_image(blue)), ("busy", busy))}
+    tempi = {name: estimate_tempo(c) for name, c in clips.items()}
+    onsets = {name: onset_density(c) for name, c in clips.items()}
+    assert tempi["maroon"] < 80 and tempi["blue"] < 80, tempi
+    assert tempi["busy"] > 1.3 * max(tempi["maroon"], tempi["blue"]), tempi
+    assert onsets["busy"] > 1.5 * max(onsets["maroon"], onsets["blue"]), onsets

@@ -175,3 +175,26 @@ def test_gallery_with_random_models_records_the_fallbacks(tmp_path, chat_models,
     for info in report["artworks"].values():
         assert info["stages"]["caption"]["fallback"] and info["stages"]["prompt"]["fallback"]
         assert info["prompt_model"] == "builtin:template" and info["caption_model"] == "builtin:describer"
+
+
+def test_models_list_names_the_writer_and_the_vlm(chat_gallery, cli):
+    result = cli("models", "list", chat_gallery, "--json")
+    assert result.exit_code == 0, result.output
+    rows = {row["kind"]: row for row in json.loads(result.output)}
+    assert rows["caption"]["architecture"] == "idefics3" and rows["caption"]["available"]
+    assert rows["prompt"]["architecture"] == "llama" and rows["prompt"]["requested"] == "models/writer"
+    text = cli("models", "list", chat_gallery).output
+    assert "prompt   " in text and "HuggingFaceTB/SmolLM2-360M-Instruct" in text    # the known writers
+    assert "HuggingFaceTB/SmolVLM-256M-Instruct" in text
+
+
+def test_pull_asks_for_chat_templates(monkeypatch):
+    import imaudible.models as m
+
+    seen = {}
+    monkeypatch.setattr("huggingface_hub.snapshot_download",
+                        lambda model_id, revision=None, allow_patterns=(): seen.update(patterns=allow_patterns) or
+                        (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(m.ModelError):
+        m.pull("HuggingFaceTB/SmolVLM-256M-Instruct")
+    assert "*.jinja" in seen["patterns"] and "*.safetensors" in seen["patterns"] and "*.bin" not in seen["patterns"]
