@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from . import shapes
 from ..engine.stage import LoadedModel, Result, Stage
 from ..types import Mood
 
@@ -35,6 +36,7 @@ def compute(items: list, model: LoadedModel) -> list[Result]:
 
 class PromptStage(Stage):
     name = "prompt"
+    check_result = staticmethod(shapes.prompt)
     needs = ("caption", "mood")
     model = "prompt"
     compute = staticmethod(compute)
