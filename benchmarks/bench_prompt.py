@@ -103,11 +103,11 @@ def main() -> None:
 
 def _write(folder, root, size, requests, tokens, device):
     from imaudible.backends.registry import load_backend
-    from imaudible.models import resolve_prompt_model
+    from imaudible.models import resolve_model
     from imaudible.settings import PromptSettings
 
     s = PromptSettings(model=str(folder), batch_size=size, max_new_tokens=tokens, device=device)
-    writer = _cached(("writer", device), lambda: load_backend("prompt", resolve_prompt_model(
+    writer = _cached(("writer", device), lambda: load_backend("prompt", resolve_model("prompt",
         s, gallery_root=root, recorded={}), s))
     return writer.write(requests, s)
 

@@ -14,17 +14,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .known_models import KNOWN_MODEL_IDS
 from .settings import CaptionSettings, MusicSettings, PromptSettings
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
-DEFAULT_PROMPT_MODEL = "HuggingFaceTB/SmolLM2-360M-Instruct"
 DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL,
-            "prompt": DEFAULT_PROMPT_MODEL}
+            "prompt": "HuggingFaceTB/SmolLM2-360M-Instruct"}
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural", "prompt": "builtin:template"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker",
-                 "prompt": "prompt.model"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
@@ -127,18 +126,11 @@ def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
     return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
 
 
-def resolve_prompt_model(settings: PromptSettings, *, gallery_root: Path,
-                         recorded: dict[str, str]) -> ResolvedModel:
-    return _resolve("prompt", settings.model, settings.revision, "transformers", gallery_root, recorded)
-
-
 def architecture(resolved: ResolvedModel) -> str:
     """The `model_type` in a present model's config.json ("" when unknown): picks the backend class."""
-    if resolved.path is None:
-        return ""
     try:
         return str(json.loads((resolved.path / "config.json").read_text()).get("model_type", ""))
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError):   # no path (None), no file, not a config
         return ""
 
 
@@ -343,9 +335,9 @@ def read_recorded(gallery_root: Path) -> dict[str, str]:
 def list_models(gallery) -> list[dict]:
     """The models a gallery is configured with, whether their weights are here, and where from."""
     recorded = read_recorded(gallery.root)
+    prompt = getattr(gallery, "prompt", PromptSettings())
     resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded),
-                resolve_prompt_model(getattr(gallery, "prompt", PromptSettings()), gallery_root=gallery.root,
-                                     recorded=recorded),
+                resolve_model("prompt", prompt, gallery_root=gallery.root, recorded=recorded),
                 resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
     clap = resolve_clap_model(getattr(gallery.music, "ranker", "auto"), gallery_root=gallery.root, recorded=recorded)
     if resolved[-1].is_model and clap is not None:

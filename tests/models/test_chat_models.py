@@ -14,7 +14,7 @@ import pytest
 from imaudible.backends import chat
 from imaudible.backends.registry import load_backend
 from imaudible.caption import caption_results, describe
-from imaudible.models import resolve_caption_model, resolve_prompt_model
+from imaudible.models import resolve_caption_model, resolve_model
 from imaudible.mood import estimate_mood
 from imaudible.prompt import PromptRequest, template_prompt
 from imaudible.settings import CaptionSettings, PromptSettings
@@ -33,7 +33,7 @@ def captioner(path, tmp_path, **settings):
 
 def writer(path, tmp_path, **settings):
     s = PromptSettings(model=str(path), **settings)
-    return load_backend("prompt", resolve_prompt_model(s, gallery_root=tmp_path, recorded={}), s)
+    return load_backend("prompt", resolve_model("prompt", s, gallery_root=tmp_path, recorded={}), s)
 
 
 def requests():
