@@ -106,6 +106,7 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
         "music_description": music_description(view.mood),
         "credit": art.credit, "license": art.license, "source_url": art.source_url,
         "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
+                   "prompt": view.prompt_writer or None,
                    "music": view.music_model, "music_draft": view.music_draft},
         "width": view.width, "height": view.height,
         "size_cm": list(art.size_cm) if art.size_cm else None,
