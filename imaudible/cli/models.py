@@ -8,28 +8,18 @@ from types import SimpleNamespace
 
 import click
 
-from . import models as m
-from .settings import CaptionSettings, MusicSettings
-
-
-class ModelsCommandError(click.ClickException):
-    """A one-line error with exit code 2 (configuration), like the rest of the CLI."""
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"error: {self.message}", err=True)
+from .. import models as m
+from ..settings import CaptionSettings, MusicSettings
+from .errors import CliError, guarded
 
 
 def _gallery(site_dir: Path):
     """The gallery in `site_dir`, or the default settings when there is no gallery.yaml there."""
-    from .manifest import MANIFEST_NAME, ManifestError, load_manifest
+    from ..manifest import MANIFEST_NAME, load_manifest
 
     if not (site_dir / MANIFEST_NAME).is_file():
         return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings()), False
-    try:
-        gallery, _ = load_manifest(site_dir)
-    except ManifestError as exc:
-        raise ModelsCommandError(str(exc.problems[0])) from None
+    gallery, _ = guarded(lambda: load_manifest(site_dir))
     return gallery, True
 
 
@@ -46,10 +36,7 @@ def list_command(site_dir: Path, as_json: bool):
     """Show the caption, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults) and whether
     their weights are on this machine."""
     gallery, found = _gallery(site_dir)
-    try:
-        rows = m.list_models(gallery)
-    except m.ModelError as exc:
-        raise ModelsCommandError(str(exc)) from None
+    rows = guarded(lambda: m.list_models(gallery))
     if as_json:
         click.echo(json.dumps(rows, indent=2, allow_nan=False))
         return
@@ -91,10 +78,10 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
     """Download MODEL_IDS (Hugging Face ids) into the Hugging Face cache; without ids, the models the gallery
     uses. Needs a connection; copy the cache to offline machines afterwards."""
     if revision and len(model_ids) != 1:
-        raise ModelsCommandError("--revision needs exactly one model id")
+        raise CliError("--revision needs exactly one model id")
     if importlib.util.find_spec("huggingface_hub") is None:
-        raise ModelsCommandError("downloading models needs the [models] extra, which is not installed: "
-                                 "pip install 'imaudible[models]'")
+        raise CliError("downloading models needs the [models] extra, which is not installed: "
+                       "pip install 'imaudible[models]'")
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)
@@ -103,10 +90,7 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
             return
     for model_id, rev, kind in wanted:
         click.echo(f"downloading {model_id}{f' @ {rev}' if rev else ''} ...")
-        try:
-            folder = m.pull(model_id, rev, backend=kind)
-        except m.ModelError as exc:
-            raise ModelsCommandError(str(exc)) from None
+        folder = guarded(lambda: m.pull(model_id, rev, backend=kind))
         click.echo(f"  {model_id} -> {folder}")
 
 
