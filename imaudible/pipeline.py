@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import io
 import time
 import traceback
@@ -21,6 +20,7 @@ from . import __version__
 from .cache import CACHE_DIR_NAME, Cache, Entry, stage_key
 from .progress import Progress
 from .settings import MUSIC_OVERRIDABLE, Artwork, Gallery
+from .statcache import StatCache
 
 STAGES = ("ingest", "mood", "caption", "music", "audio")
 
@@ -325,11 +325,12 @@ class Builder:
         from . import images
 
         settings = dataclasses.asdict(self.gallery.images)
+        hashes = StatCache(self.cache.root)
 
         def key_of(run: ArtworkRun) -> str:
             path = self.gallery.artwork_path(run.art)
             try:
-                run.source_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                run.source_sha = hashes.sha256(path)
             except OSError as exc:
                 raise images.ImageError(f"cannot read '{run.art.file}': {exc.strerror or exc}") from None
             return stage_key("ingest", images.VERSION, run.source_sha, settings)
@@ -348,7 +349,16 @@ class Builder:
                     "derivatives": derivatives, "notes": list(result.notes)}
             return meta, files
 
-        self._run_each("ingest", self._lookup("ingest", runs, key_of), compute)
+        todo = self._lookup("ingest", runs, key_of)
+        hashes.save()
+        self._run_each("ingest", todo, compute)
+        for run in runs:
+            if not run.error:
+                meta = run.entries["ingest"].meta
+                small = images.small_source_warning(run.art.file, meta["width"], meta["height"],
+                                                    self.gallery.images.sizes, run.art.size_cm)
+                if small:
+                    self._warn(small)
 
     def _mood(self, runs: list[ArtworkRun]) -> None:
         from PIL import Image

@@ -221,9 +221,18 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
     return site, key, lambda: _render_pages(gallery, site, data, common)
 
 
+def _share_image(art: dict) -> str:
+    """The artwork's JPEG texture (made for og:image), or its largest image when there is none."""
+    textures = [im for name, im in art["images"].items() if name != "thumb"] or list(art["images"].values())
+    with_jpeg = [im for im in textures if im.get("jpg")]
+    if with_jpeg:
+        return with_jpeg[0]["jpg"]
+    return max(textures, key=lambda im: im["width"] * im["height"])["webp"] if textures else ""
+
+
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
     env = _environment(gallery)
-    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
+    first_image = _share_image(data["artworks"][0]) if data["artworks"] else ""
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
@@ -232,7 +241,7 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
     for art in data["artworks"]:
         art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
-                     art["images"]["1024"]["jpg"], art["page"])
+                     _share_image(art), art["page"])
         site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)
