@@ -8,6 +8,7 @@ analysis stages. Every way a file can be unusable raises
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -30,8 +31,7 @@ OG_MIN_EDGE = 600        # the JPEG copy (og:image) is the smallest texture at l
 MIN_PX_PER_10CM = 100    # below this a source looks soft at its real size (size_cm)
 # Formats we decode. Pillow knows more (EPS would run Ghostscript, for one); these are the web and camera ones.
 # (JPEG includes MPO, the multi-picture JPEG of some cameras.)
-Image.init()
-FORMATS = tuple(f for f in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF") if f in Image.OPEN)
+WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
 _ORIENTATION_TAG = 0x0112
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 # Image.MAX_IMAGE_PIXELS is process-wide: it is swapped only while a header is parsed, under this lock.
@@ -93,6 +93,13 @@ def ingest(path: Path, settings: ImageSettings) -> IngestResult:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def decodable_formats() -> tuple[str, ...]:
+    """The wanted formats this Pillow decodes (loading every plug-in takes ~60 ms: not on a no-op rebuild)."""
+    Image.init()
+    return tuple(f for f in WANTED_FORMATS if f in Image.OPEN)
+
+
 def _open_checked(data: bytes, name: str, max_pixels: int) -> Image.Image:
     """Parse only the header, and refuse the file before any pixel is decoded if it is too big."""
     with _PIXEL_LIMIT_LOCK:
@@ -101,7 +108,7 @@ def _open_checked(data: bytes, name: str, max_pixels: int) -> Image.Image:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(io.BytesIO(data), formats=FORMATS)
+                image = Image.open(io.BytesIO(data), formats=decodable_formats())
         except Image.DecompressionBombError as exc:
             found = re.search(r"\((\d+) pixels\)", str(exc))
             size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
@@ -109,7 +116,7 @@ def _open_checked(data: bytes, name: str, max_pixels: int) -> Image.Image:
                              "(images.max_pixels); refused as a possible decompression bomb") from None
         except UnidentifiedImageError:
             raise ImageError(f"cannot decode '{name}': not an image, or not a supported format "
-                             f"({', '.join(FORMATS)})") from None
+                             f"({', '.join(decodable_formats())})") from None
         except Exception as exc:
             raise ImageError(f"cannot decode '{name}': {_describe_decode_error(exc)}") from None
         finally:
