@@ -1,55 +1,14 @@
-"""Music: the `Composer` interface, the clip type, the built-in procedural composer and the backend factory."""
+"""Music: the `Composer` interface and the built-in procedural composer (backends are found in `backends.registry`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-import numpy as np
-
-from .mood import Mood
+from .types import Clip, ComposeError, MusicRequest  # noqa: F401 - the composer's vocabulary
 
 if TYPE_CHECKING:
     from .settings import MusicSettings
 
 VERSION = "1"  # of the procedural composer: bump when the music for the same mood changes
-
-
-class ComposeError(ValueError):
-    """A composer was asked for something it cannot make."""
-
-
-@dataclass(frozen=True)
-class MusicRequest:
-    prompt: str
-    mood: Mood
-    settings: "MusicSettings"      # the artwork's effective settings (gallery music + its overrides)
-    content_hash: str
-
-
-@dataclass(frozen=True, eq=False)
-class Clip:
-    """Audio samples, float32 of shape (channels, n), and their sample rate."""
-    samples: np.ndarray = field(repr=False)
-    sample_rate: int
-
-    def __post_init__(self):
-        samples = np.asarray(self.samples, dtype=np.float32)
-        if samples.ndim == 1:
-            samples = samples[np.newaxis, :]
-        if samples.ndim != 2 or samples.shape[0] not in (1, 2) or samples.shape[1] == 0:
-            raise ComposeError(f"clip: expected samples of shape (1 or 2 channels, n > 0), got {samples.shape}")
-        if int(self.sample_rate) <= 0:
-            raise ComposeError(f"clip: sample rate must be positive, got {self.sample_rate}")
-        object.__setattr__(self, "samples", samples)
-        object.__setattr__(self, "sample_rate", int(self.sample_rate))
-
-    @property
-    def channels(self) -> int:
-        return int(self.samples.shape[0])
-
-    @property
-    def duration(self) -> float:
-        return self.samples.shape[1] / self.sample_rate
 
 
 class Composer(Protocol):
@@ -80,19 +39,3 @@ class ProceduralComposer:
             seed = procedural.seed_for(request.content_hash, int(request.settings.seed))
             clips.append(Clip(procedural.compose(request.mood, duration, seed), procedural.SAMPLE_RATE))
         return clips
-
-
-def make_composer(resolved, settings: "MusicSettings") -> Composer:
-    """The composer for a resolved model (see models.py): procedural, MusicGen via transformers or audiocraft."""
-    backend = resolved.backend
-    if backend == "builtin":
-        return ProceduralComposer()
-    if backend == "transformers":
-        from .backends.hf_musicgen import MusicgenComposer
-
-        return MusicgenComposer(resolved, settings)
-    if backend == "audiocraft":
-        from .backends.audiocraft_musicgen import AudiocraftComposer
-
-        return AudiocraftComposer(resolved, settings)
-    raise ComposeError(f"unknown music backend {backend!r} (expected builtin, transformers or audiocraft)")

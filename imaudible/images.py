@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .settings import ImageSettings
+from .types import Derivative
 
 VERSION = "3"
 
@@ -40,15 +41,6 @@ _PIXEL_LIMIT_LOCK = threading.Lock()
 
 class ImageError(Exception):
     """An image that cannot be used; the message is one line and names the file."""
-
-
-@dataclass(frozen=True)
-class Derivative:
-    name: str  # a size it fills ("1024"), the source's own long edge when it fills none ("192"), or "thumb"
-    fmt: str  # "webp" or "jpg"
-    width: int
-    height: int
-    data: bytes = field(repr=False)
 
 
 @dataclass

@@ -5,7 +5,8 @@ means the file is read and hashed again. Like git's index, a file whose mtime is
 the moment it was hashed is not remembered: it could still change within the same timestamp tick.
 
 The table lives in one JSON file in the cache folder, replaced atomically; a damaged or foreign file
-is ignored (every source is then hashed again), never an error.
+is ignored (every source is then hashed again), never an error. A build opens it with `for_cache` (the
+ingest stage's source key) and writes it back with `close` while it still holds the cache's lock.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from .cache import atomic_write
+from .engine.cache import atomic_write
 
 FILE_NAME = "stat-cache.json"
 FORMAT = 1
@@ -89,3 +90,24 @@ class StatCache:
             atomic_write(self.path, json.dumps(payload, separators=(",", ":")).encode())
         except OSError:
             pass  # only a speed-up: the next build hashes again
+
+
+_OPEN: dict[str, StatCache] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def for_cache(cache_root: Path) -> StatCache:
+    """The table of this cache folder, loaded once per build."""
+    with _OPEN_LOCK:
+        key = os.path.abspath(cache_root)
+        if key not in _OPEN:
+            _OPEN[key] = StatCache(Path(key))
+        return _OPEN[key]
+
+
+def close(cache_root: Path) -> None:
+    """Write the table back (if the build used it) and forget it: the next build reads it afresh."""
+    with _OPEN_LOCK:
+        table = _OPEN.pop(os.path.abspath(cache_root), None)
+    if table is not None:
+        table.save()

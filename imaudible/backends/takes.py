@@ -14,12 +14,12 @@ is degenerate, the one with the fewest problems (then the loudest) is kept and t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import gcd
 
 import numpy as np
 
 from ..models import FALLBACK_RANKER
+from ..types import TakeChoice
 
 SILENT_DBFS = -45.0
 BLOCK_SILENT_DBFS = -50.0
@@ -86,18 +86,6 @@ def take_problems(samples: np.ndarray, sample_rate: int) -> list[str]:
     return problems
 
 
-@dataclass
-class TakeChoice:
-    chosen: int
-    ranker: str
-    scores: list[float] = field(default_factory=list)
-    problems: list[list[str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"chosen": self.chosen, "ranker": self.ranker, "scores": [round(s, 4) for s in self.scores],
-                "problems": self.problems}
-
-
 def choose_take(takes: list[np.ndarray], sample_rate: int, prompt: str, ranker=None) -> TakeChoice:
     """Index of the take to keep. `ranker`, if given, has `name` and `scores(prompt, takes, sample_rate)`."""
     problems = [take_problems(t, sample_rate) for t in takes]
@@ -137,11 +125,8 @@ def keep_best(requests, audio: dict, sample_rate: int, ranker=None) -> tuple[lis
 
 
 def make_ranker(clap, device: str):
-    """A ClapRanker when the CLAP model's weights are here (`clap` resolved, or the default), else None."""
-    if clap is None:
-        from ..models import resolve_clap_model
-        clap = resolve_clap_model()
-    return ClapRanker(clap, device) if clap.available and clap.path is not None else None
+    """A ClapRanker when `clap` (the resolved `music.ranker`, None for 'none') has its weights here, else None."""
+    return ClapRanker(clap, device) if clap is not None and clap.available and clap.path is not None else None
 
 
 class ClapRanker:
@@ -178,7 +163,10 @@ class ClapRanker:
         # Our windows are never longer than CLAP's, so "rand_trunc" never draws a random crop.
         features = extractor(windows, sampling_rate=rate, return_tensors="pt",
                              truncation="fusion" if fused else "rand_trunc", padding="repeatpad")
-        text = self._processor.tokenizer([prompt], padding=True, truncation=True, return_tensors="pt")
+        # RoBERTa positions start after the padding index: a text may use max_position_embeddings - 2 tokens.
+        longest = int(getattr(self._model.config.text_config, "max_position_embeddings", 514)) - 2
+        text = self._processor.tokenizer([prompt], padding=True, truncation=True, return_tensors="pt",
+                                         max_length=min(longest, int(self._processor.tokenizer.model_max_length)))
         dtype = self._model.dtype
         with torch.inference_mode():
             audio_emb = _embedding(self._model.get_audio_features(
