@@ -28,7 +28,7 @@ VERSION = "3"
 
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
-OG_MIN_EDGE = 600        # the JPEG copy (og:image) is the smallest texture at least this big
+OG_MIN_EDGE = 1000       # the JPEG copy is the smallest texture this big: what site.layout.card_image shares
 MIN_PX_PER_10CM = 100    # below this a source looks soft at its real size (size_cm)
 # Formats we decode. Pillow knows more (EPS would run Ghostscript, for one); these are the web and camera ones.
 # (JPEG includes MPO, the multi-picture JPEG of some cameras.)

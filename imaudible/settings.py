@@ -97,9 +97,16 @@ class PromptSettings:
 
 
 @dataclass(frozen=True)
+class Room:
+    title: str = opt(..., "Room name, shown at its door and on screen.")
+    artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order.")
+
+
+@dataclass(frozen=True)
 class LayoutSettings:
     order: Literal["manifest", "mood"] = opt("manifest", "Hang artworks in manifest order, or by mood from calm to intense.")
     per_room: int = opt(6, "Artworks per room.", minimum=1, maximum=24)
+    rooms: tuple[Room, ...] = opt((), "Named rooms, hung first; artworks in none of them follow in rooms of per_room.")
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,9 @@ class Artwork:
     mood: MoodOverride = opt(MoodOverride, "Overrides the estimated mood.")
     music: MusicOverrides = opt(MusicOverrides, "Music settings for this artwork only.")
     size_cm: Optional[tuple[float, float]] = opt(None, "Real size [width, height] in centimetres.", minimum=1)
+    credit: str = opt("", "Credit line shown with the work, e.g. 'Museum of Modern Art, New York. Public domain'.")
+    license: str = opt("", "Licence of the image, e.g. 'Public domain' or 'CC BY-SA 4.0'.")
+    source_url: str = opt("", "Where the image comes from (a web page), linked from the plaque.", pattern=r"^(https?://\S+)?$")
 
     def music_settings(self, base: MusicSettings) -> MusicSettings:
         changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}

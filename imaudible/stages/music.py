@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import shapes
 from ..engine.stage import LoadedModel, Result, Stage
 from ..settings import MUSIC_OVERRIDABLE
 from ..types import MusicRequest, StoredFile
@@ -44,6 +45,7 @@ def _ranker_identity(ranker: str, root) -> str:
 
 class Music(Stage):
     name = "music"
+    check_result = staticmethod(shapes.music)
     needs = ("ingest", "mood", "prompt")
     model = "music"
     compute = staticmethod(compute)
@@ -73,7 +75,7 @@ class Music(Stage):
 
     def read(self, entry) -> MusicView:
         meta = entry.meta
-        return MusicView(StoredFile(entry.file("clip.bin"), entry.key), meta["model"], bool(meta["draft"]),
+        return MusicView(entry.source("clip.bin"), meta["model"], bool(meta["draft"]),
                          meta.get("prompt", ""), float(meta["duration"]), meta.get("takes"))
 
     def batch_size(self, gallery, model) -> int:

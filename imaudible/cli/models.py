@@ -1,34 +1,25 @@
 """`imaudible-site models list|pull`: which models a gallery uses, whether their weights are here, downloads."""
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from types import SimpleNamespace
 
 import click
 
-from . import models as m
-from .settings import CaptionSettings, MusicSettings
-
-
-class ModelsCommandError(click.ClickException):
-    """A one-line error with exit code 2 (configuration), like the rest of the CLI."""
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"error: {self.message}", err=True)
+from .. import models as m
+from ..settings import CaptionSettings, MusicSettings
+from .errors import CliError, guarded
 
 
 def _gallery(site_dir: Path):
     """The gallery in `site_dir`, or the default settings when there is no gallery.yaml there."""
-    from .manifest import MANIFEST_NAME, ManifestError, load_manifest
+    from ..manifest import MANIFEST_NAME, load_manifest
 
     if not (site_dir / MANIFEST_NAME).is_file():
         return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings()), False
-    try:
-        gallery, _ = load_manifest(site_dir)
-    except ManifestError as exc:
-        raise ModelsCommandError(str(exc.problems[0])) from None
+    gallery, _ = guarded(lambda: load_manifest(site_dir))
     return gallery, True
 
 
@@ -45,17 +36,14 @@ def list_command(site_dir: Path, as_json: bool):
     """Show the caption, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults) and whether
     their weights are on this machine."""
     gallery, found = _gallery(site_dir)
-    try:
-        rows = m.list_models(gallery)
-    except m.ModelError as exc:
-        raise ModelsCommandError(str(exc)) from None
+    rows = guarded(lambda: m.list_models(gallery))
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(rows, indent=2, allow_nan=False))
         return
     if not found:
         click.echo(f"(no gallery.yaml in {site_dir}: showing the defaults)")
     for row in rows:
-        state = "present" if row["available"] else "MISSING"
+        state = _state(row)
         revision = f" @ {row['revision'][:12]}" if row["revision"] else ""
         asked = "" if row["requested"] in (row["model_id"], "builtin") else f" (from '{row['requested']}')"
         click.echo(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
@@ -65,6 +53,18 @@ def list_command(site_dir: Path, as_json: bool):
     for row in rows:
         if row["message"]:
             click.echo(f"\n{row['message']}")
+
+
+def _state(row: dict) -> str:
+    """Ready, or what is missing: the weights, the library that runs them (the [models] extra), or both."""
+    problems = []
+    if row["library"]:
+        extra = "pip install 'imaudible[models]'" if row["backend"] == "transformers" else \
+            "pip install --no-deps audiocraft, as the README shows"
+        problems.append(f"LIBRARY MISSING ({', '.join(row['library'])}: {extra})")
+    if not row["available"]:
+        problems.append("WEIGHTS MISSING")
+    return " and ".join(problems) if problems else ("built in" if row["backend"] == "builtin" else "ready")
 
 
 @models.command("pull")
@@ -78,7 +78,10 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
     """Download MODEL_IDS (Hugging Face ids) into the Hugging Face cache; without ids, the models the gallery
     uses. Needs a connection; copy the cache to offline machines afterwards."""
     if revision and len(model_ids) != 1:
-        raise ModelsCommandError("--revision needs exactly one model id")
+        raise CliError("--revision needs exactly one model id")
+    if importlib.util.find_spec("huggingface_hub") is None:
+        raise CliError("downloading models needs the [models] extra, which is not installed: "
+                       "pip install 'imaudible[models]'")
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)
@@ -87,10 +90,7 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
             return
     for model_id, rev, kind in wanted:
         click.echo(f"downloading {model_id}{f' @ {rev}' if rev else ''} ...")
-        try:
-            folder = m.pull(model_id, rev, backend=kind)
-        except m.ModelError as exc:
-            raise ModelsCommandError(str(exc)) from None
+        folder = guarded(lambda: m.pull(model_id, rev, backend=kind))
         click.echo(f"  {model_id} -> {folder}")
 
 
