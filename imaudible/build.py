@@ -1,12 +1,15 @@
 """`build`: gallery.yaml to build/, as a list of named phases.
 
+0. checks   - the out folder, the gallery's static/ and templates/, the front end (`site.preflight`) and
+               the named models: what fails here fails before anything is written, the cache included;
 1. plan     - which stages run, in which order (`engine.plan`, from `stages.STAGES`);
 2. stages   - every artwork through every stage, from the cache where it can (`engine.runner`);
 3. views    - each artwork's typed view, from the stages' read sides (`stages.view`);
-4. site     - pages, data and assets written into build/ (`site`);
+4. site     - pages, data and assets written into build/ (`site`); a cached file found damaged while
+               being copied is computed again and the site written again;
 5. in use   - which cached results this build used, for `clean --unused`.
 
-Everything runs under the cache's lock; only this process writes the cache and build/.
+Everything from 1 on runs under the cache's lock; only this process writes the cache and build/.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from . import statcache
 from .engine.cache import CACHE_DIR_NAME, Cache
 from .engine.executors import make_executor
 from .engine.plan import make_plan
@@ -58,10 +62,25 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         runner.check_early(plan, states)
         with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
             runner.run(plan, states)
+            statcache.close(cache.root)
+            _warn_small_sources(gallery, states, runner.warn)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _warn_small_sources(gallery, states, warn) -> None:
+    """Every build (cached or not) names the sources too small for their place."""
+    from .images import small_source_warning
+
+    for state in states:
+        view = state.views.get("ingest")
+        if view is not None:
+            message = small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
+                                           state.art.size_cm)
+            if message:
+                warn(message)
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from .types import Clip, ComposeError, MusicRequest  # noqa: F401 - the composer
 if TYPE_CHECKING:
     from .settings import MusicSettings
 
-VERSION = "1"  # of the procedural composer: bump when the music for the same mood changes
+VERSION = "2"  # of the procedural composer: bump when the music for the same mood changes
 
 
 class Composer(Protocol):
@@ -20,7 +20,7 @@ class Composer(Protocol):
 
 
 class ProceduralComposer:
-    """Deterministic music from the mood (see `procedural`); the prompt is not read, the mood is played.
+    """Deterministic music from the mood and the image's structure (see `composer`); the prompt is not read.
 
     Stereo float32 at 48 kHz, exactly `settings.duration` long, seeded by (content_hash, settings.seed).
     """
@@ -29,13 +29,13 @@ class ProceduralComposer:
     is_model = False
 
     def generate(self, requests: Sequence[MusicRequest]) -> list[Clip]:
-        from . import procedural  # here, not at the top: rebuilding from cache never needs scipy
+        from . import composer  # here, not at the top: rebuilding from cache never needs scipy
 
         clips = []
         for request in requests:
             duration = float(request.settings.duration)
             if not duration > 0:
                 raise ComposeError(f"music.duration must be positive, got {duration}")
-            seed = procedural.seed_for(request.content_hash, int(request.settings.seed))
-            clips.append(Clip(procedural.compose(request.mood, duration, seed), procedural.SAMPLE_RATE))
+            seed = composer.seed_for(request.content_hash, int(request.settings.seed))
+            clips.append(Clip(composer.compose(request.mood, duration, seed), composer.SAMPLE_RATE))
         return clips

@@ -14,24 +14,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import CaptionSettings, MusicSettings
+from .known_models import KNOWN_MODEL_IDS
+from .settings import CaptionSettings, MusicSettings, PromptSettings
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
-DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
-BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker"}
+DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL,
+            "prompt": "HuggingFaceTB/SmolLM2-360M-Instruct"}
+BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural", "prompt": "builtin:template"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 # What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
-PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
-KNOWN_MODEL_IDS = {
-    "caption": ("Salesforce/blip-image-captioning-base", "Salesforce/blip-image-captioning-large"),
-    "music": ("facebook/musicgen-small", "facebook/musicgen-medium", "facebook/musicgen-large",
-              "facebook/musicgen-melody", "facebook/musicgen-stereo-small"),
-}
+PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "tokenizer*"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -47,7 +44,7 @@ class ModelError(Exception):
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    kind: str            # "caption" | "music" | "clap"
+    kind: str            # "caption" | "music" | "clap" | "prompt"
     requested: str       # what the manifest said: "auto", "builtin", a hub id or a path
     backend: str         # "builtin" | "transformers" | "audiocraft"
     model_id: str        # hub id, absolute local dir, or "builtin:describer" / "builtin:procedural"
@@ -70,7 +67,8 @@ class ResolvedModel:
         return self.backend != "builtin"
 
     def missing_message(self) -> str:
-        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)"}.get(self.kind, self.kind)
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)",
+                "prompt": "Prompt writer"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
         setting = SETTING_NAMES.get(self.kind, "the model setting")
@@ -105,7 +103,7 @@ def similar_model_ids(kind: str, model_id: str) -> list[str]:
     return [k for score, k in scored[:2] if score >= 0.8 and score >= best - 0.02]
 
 def builtin_model(kind: str) -> ResolvedModel:
-    """The built-in describer (kind "caption") or procedural composer (kind "music")."""
+    """The built-in describer (kind "caption"), procedural composer ("music") or prompt template ("prompt")."""
     if kind not in BUILTIN_IDS:
         raise ModelError(f"there is no built-in {kind} model")
     return ResolvedModel(kind=kind, requested="builtin", backend="builtin", model_id=BUILTIN_IDS[kind],
@@ -113,9 +111,9 @@ def builtin_model(kind: str) -> ResolvedModel:
 
 
 def _builtin_version(kind: str) -> str:
-    from . import caption, compose  # neither imports this module or a backend
+    from . import caption, compose, prompt  # none imports this module or a backend
 
-    return (caption if kind == "caption" else compose).VERSION
+    return {"caption": caption, "prompt": prompt}.get(kind, compose).VERSION
 
 
 def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
@@ -126,6 +124,14 @@ def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
 def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
                         recorded: dict[str, str]) -> ResolvedModel:
     return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
+
+
+def architecture(resolved: ResolvedModel) -> str:
+    """The `model_type` in a present model's config.json ("" when unknown): picks the backend class."""
+    try:
+        return str(json.loads((resolved.path / "config.json").read_text()).get("model_type", ""))
+    except (OSError, ValueError, AttributeError, TypeError):   # no path (None), no file, not a config
+        return ""
 
 
 def resolve_model(kind: str, settings, *, gallery_root: Path, recorded: dict[str, str]) -> ResolvedModel:
@@ -329,17 +335,19 @@ def read_recorded(gallery_root: Path) -> dict[str, str]:
 def list_models(gallery) -> list[dict]:
     """The models a gallery is configured with, whether their weights are here, and where from."""
     recorded = read_recorded(gallery.root)
+    prompt = getattr(gallery, "prompt", PromptSettings())
     resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded),
+                resolve_model("prompt", prompt, gallery_root=gallery.root, recorded=recorded),
                 resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
     clap = resolve_clap_model(getattr(gallery.music, "ranker", "auto"), gallery_root=gallery.root, recorded=recorded)
-    if resolved[1].is_model and clap is not None:
+    if resolved[-1].is_model and clap is not None:
         resolved.append(clap)
     rows = []
     for r in resolved:
         rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,
-                     "revision": r.revision, "available": r.available, "path": str(r.path) if r.path else None,
-                     "library": library_missing(r.backend), "used": _used_note(r),
-                     "message": "" if r.available else r.missing_message()})
+                     "architecture": architecture(r), "revision": r.revision, "available": r.available,
+                     "path": str(r.path) if r.path else None, "library": library_missing(r.backend),
+                     "used": _used_note(r), "message": "" if r.available else r.missing_message()})
     return rows
 
 

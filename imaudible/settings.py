@@ -28,18 +28,33 @@ def opt(default, doc: str, **extra):
 class ImageSettings:
     max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard).", minimum=1)
     mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.", pattern=r"^#[0-9a-fA-F]{6}$")
-    sizes: tuple[int, ...] = opt((1024, 2048), "Long-edge pixel sizes of the texture derivatives.", minimum=16)
+    sizes: tuple[int, ...] = opt((1024, 2048), "Long-edge pixel sizes of the textures; a size the source cannot fill is skipped.", minimum=16)
     thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16)
     quality: int = opt(82, "WebP/JPEG quality of the derivatives (1-100).", minimum=1, maximum=100)
+
+
+DEFAULT_CAPTION_INSTRUCTION = (
+    "Look at this artwork. In one sentence, say what it shows and the emotion it evokes, and why "
+    "(for example: it makes me feel calm because of the soft blue sky).")
+DEFAULT_PROMPT_INSTRUCTION = (
+    "You write prompts for a text-to-music model. From the description of an artwork, write one short music "
+    "prompt: genre, instruments, tempo in bpm, key or mode, mood and production words, as a comma-separated "
+    "list. Instrumental only: no vocals, no lyrics. Name no artists. Answer with the prompt only.")
 
 
 @dataclass(frozen=True)
 class CaptionSettings:
     model: str = opt("auto", "Captioning model: 'auto' (BLIP if its weights are present, else the built-in "
-                     "describer), 'builtin', a Hugging Face model id, or a local model directory.")
+                     "describer), 'builtin', a Hugging Face model id, or a local model directory: BLIP or any "
+                     "image-text-to-text model transformers supports natively (SmolVLM/Idefics3, Qwen2-VL, "
+                     "LLaVA, PaliGemma, ...).")
     revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
+    instruction: str = opt(DEFAULT_CAPTION_INSTRUCTION, "What a vision-language model is asked about each "
+                           "image (BLIP takes no instruction). Part of the caption's cache key.")
+    max_words: int = opt(40, "Longest caption a vision-language model may give, in words; longer ones are cut "
+                         "at a sentence or fall back.", minimum=3)
     num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1)
-    max_new_tokens: int = opt(30, "Longest caption, in tokens.", minimum=1)
+    max_new_tokens: int = opt(30, "Longest caption, in tokens (vision-language models: at least 60).", minimum=1)
     batch_size: int = opt(8, "Images captioned per batch.", minimum=1)
     device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
 
@@ -91,6 +106,20 @@ class AudioSettings:
 
 @dataclass(frozen=True)
 class PromptSettings:
+    model: str = opt("builtin", "Who writes the music prompt: 'builtin' (a template of style, mood and caption), "
+                     "or an instruct language model with a chat template (a Hugging Face id such as "
+                     "HuggingFaceTB/SmolLM2-360M-Instruct or Qwen/Qwen2.5-0.5B-Instruct, or a local directory). "
+                     "'auto' uses the default writer model when its weights are present, else the template.")
+    revision: Optional[str] = opt(None, "Writer model revision (branch, tag or commit) on the Hub.")
+    instruction: str = opt(DEFAULT_PROMPT_INSTRUCTION, "The writer model's system instruction.")
+    max_words: int = opt(60, "Longest prompt, in words; a longer model answer falls back to the template.",
+                         minimum=5, maximum=200)
+    include_metadata: bool = opt(False, "Tell the writer model the artwork's title, artist and year.")
+    max_new_tokens: int = opt(96, "Longest answer of the writer model, in tokens.", minimum=8)
+    batch_size: int = opt(8, "Prompts written per batch.", minimum=1)
+    seed: int = opt(0, "Seed of the writer model (it decodes greedily, so the seed only matters for models "
+                    "whose generation config samples).", minimum=0)
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
     remove_stopwords: bool = opt(False, "Drop English stop words (and 'look', 'looks', 'like') from the caption, "
                                  "as in the ImAudible thesis.")
     include_mood: bool = opt(True, "Add the mood words and tempo/mode hints to the prompt.")

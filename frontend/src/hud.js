@@ -153,7 +153,8 @@ export class Hud {
     setText("plaque-caption", art.caption ? `Caption: ${art.caption}` : "");
     setText("plaque-prompt", art.prompt ? `Music prompt: “${art.prompt}”` : "");
     const m = art.models || {};
-    setText("plaque-models", `Caption by ${modelLabel(m.caption, m.caption_draft)} · music by ${modelLabel(m.music, m.music_draft)}`);
+    const prompt = m.prompt ? ` · prompt by ${modelLabel(m.prompt, false)}` : "";
+    setText("plaque-models", `Caption by ${modelLabel(m.caption, m.caption_draft)}${prompt} · music by ${modelLabel(m.music, m.music_draft)}`);
     const link = $("plaque-link");
     if (link) link.href = this.resolve(art.page);
     const list = $("plaque-list");

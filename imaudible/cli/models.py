@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import click
 
 from .. import models as m
-from ..settings import CaptionSettings, MusicSettings
+from ..settings import CaptionSettings, MusicSettings, PromptSettings
 from .errors import CliError, guarded
 
 
@@ -18,7 +18,8 @@ def _gallery(site_dir: Path):
     from ..manifest import MANIFEST_NAME, load_manifest
 
     if not (site_dir / MANIFEST_NAME).is_file():
-        return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings()), False
+        return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings(),
+                               prompt=PromptSettings()), False
     gallery, _ = guarded(lambda: load_manifest(site_dir))
     return gallery, True
 
@@ -33,8 +34,8 @@ def models():
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_command(site_dir: Path, as_json: bool):
-    """Show the caption, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults) and whether
-    their weights are on this machine."""
+    """Show the caption, prompt-writer, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults),
+    whether their weights are on this machine, and the models known to work for each kind."""
     gallery, found = _gallery(site_dir)
     rows = guarded(lambda: m.list_models(gallery))
     if as_json:
@@ -47,12 +48,16 @@ def list_command(site_dir: Path, as_json: bool):
         revision = f" @ {row['revision'][:12]}" if row["revision"] else ""
         asked = "" if row["requested"] in (row["model_id"], "builtin") else f" (from '{row['requested']}')"
         click.echo(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
-        click.echo(f"{'':<8} {row['backend']}, {state}; used: {row['used']}")
+        arch = f" ({row['architecture']})" if row["architecture"] else ""
+        click.echo(f"{'':<8} {row['backend']}{arch}, {state}; used: {row['used']}")
         if row["path"]:
             click.echo(f"{'':<8} {row['path']}")
     for row in rows:
         if row["message"]:
             click.echo(f"\n{row['message']}")
+    click.echo("\nKnown to work (`imaudible-site models pull ID`):")
+    for kind, ids in m.KNOWN_MODEL_IDS.items():
+        click.echo(f"  {kind:<8} {', '.join(ids)}")
 
 
 def _state(row: dict) -> str:
@@ -99,7 +104,8 @@ def _gallery_models(site_dir: Path, backend: str | None) -> list[tuple[str, str 
     gallery, _ = _gallery(site_dir)
     music_backend = backend or ("audiocraft" if gallery.music.backend == "audiocraft" else "transformers")
     wanted = []
-    for kind, settings in (("caption", gallery.caption), ("music", gallery.music)):
+    prompt = getattr(gallery, "prompt", PromptSettings())
+    for kind, settings in (("caption", gallery.caption), ("prompt", prompt), ("music", gallery.music)):
         if settings.model == "builtin":
             continue
         name = m.DEFAULTS[kind] if settings.model == "auto" else settings.model

@@ -40,6 +40,10 @@ def serve(site_dir, out, port, host, no_build):
     if no_build:
         if not out.is_dir():
             raise CliError(f"nothing to serve: '{out}' does not exist (run `imaudible-site build` first)")
+        from ..site.output_folder import OWNED_LIST
+
+        if not (out / OWNED_LIST).is_file():
+            raise CliError(f"refusing to serve '{out}': it was not made by imaudible (serve a build folder)")
         try:
             server = preview.PreviewServer(out, host=host, port=port)
         except OSError as exc:

@@ -47,6 +47,9 @@ class Batches:
         """Model work: batches on the model's worker, which loads the model once and keeps it for all of them;
         `worker.slots` batches in flight (one per copy of the model: several on a cluster with several GPUs)."""
         worker = self.executor.model_worker(spec)
+        cuda = cuda_in_use()
+        if cuda is not None:        # after loading: the weights stay allocated, so the peak still counts them
+            cuda.reset_peak_memory_stats()
         self.report.models_loaded.append(spec.identity)
         size = max(1, batch_size)
         batches = deque(items[i:i + size] for i in range(0, len(items), size))
@@ -71,8 +74,11 @@ class Batches:
         finally:
             for future in running:
                 future.cancel()
-            worker.close()
+            worker.close()      # released before the next stage loads its model: one resident at a time
             self.progress.finish()
+            if cuda is not None:
+                peak = round(cuda.max_memory_allocated() / 2 ** 20, 1)
+                self.report.peak_cuda_memory_mb[stage.name] = max(peak, self.report.peak_cuda_memory_mb.get(stage.name, 0))
 
     def _ready(self, stage, batch) -> list:
         ready = []
@@ -103,3 +109,14 @@ class Batches:
                 self.store(stage, state, key, result, time.monotonic() - started)
             except Exception as exc:  # noqa: BLE001
                 self.failed(stage, state, exc)
+
+
+def cuda_in_use():
+    """torch.cuda when torch is imported (a model stage imports it) and sees a GPU; None otherwise. Never
+    imports torch itself, so a build without models never pays for it."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return torch.cuda

@@ -63,6 +63,7 @@ class BuildReport:
     models_loaded: list[str] = field(default_factory=list)
     stage_wall: dict[str, float] = field(default_factory=dict)  # seconds from a stage's start to its end
     executor: str = ""
+    peak_cuda_memory_mb: dict[str, float] = field(default_factory=dict)   # per model stage, where CUDA is used
     pages_written: int = 0
     files_removed: int = 0
 
@@ -93,6 +94,7 @@ class BuildReport:
             "model_calls": self.model_calls,
             "models_loaded": self.models_loaded,
             "executor": self.executor,
+            "peak_cuda_memory_mb": self.peak_cuda_memory_mb,
             "pages_written": self.pages_written,
             "files_removed": self.files_removed,
             "artworks": {r.id: self._artwork(r) for r in self.runs},

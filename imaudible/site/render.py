@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .. import __version__
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
@@ -105,6 +106,7 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
         "music_description": music_description(view.mood),
         "credit": art.credit, "license": art.license, "source_url": art.source_url,
         "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
+                   "prompt": view.prompt_writer or None,
                    "music": view.music_model, "music_draft": view.music_draft},
         "width": view.width, "height": view.height,
         "size_cm": list(art.size_cm) if art.size_cm else None,
@@ -139,8 +141,9 @@ def _environment(gallery: Gallery) -> jinja2.Environment:
     if (gallery.root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals.
+    return SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
+                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def _tidy_html(html: str) -> str:
@@ -159,6 +162,8 @@ def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
         raise SiteError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         raise SiteError(f"template {name}: {exc.message}") from None
+    except SecurityError as exc:
+        raise SiteError(f"template {name}: not allowed in a template: {exc}") from None
 
 
 def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -> dict:
