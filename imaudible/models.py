@@ -20,7 +20,8 @@ DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "IMAUDIBLE_CLAP_MODEL"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "IMAUDIBLE_CLAP_MODEL",
+                 "encoder": "evaluate.audio_encoder", "genre": "evaluate.genre_model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
@@ -59,7 +60,8 @@ class ResolvedModel:
         return self.backend != "builtin"
 
     def missing_message(self) -> str:
-        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)"}.get(self.kind, self.kind)
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)", "encoder": "Audio encoder (FAD)",
+                "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
         setting = SETTING_NAMES.get(self.kind, "the model setting")
@@ -105,6 +107,11 @@ def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
     if model == "auto":
         model = os.environ.get("IMAUDIBLE_CLAP_MODEL") or "auto"
     return _resolve("clap", model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
+
+
+def resolve_evaluation_model(kind: str, model: str, *, gallery_root: Path) -> ResolvedModel:
+    """An audio encoder (kind "encoder") or audio classifier ("genre") for `evaluate`, named by id or directory."""
+    return _resolve(kind, model, None, "transformers", gallery_root, {})
 
 
 def take_ranker_identity() -> str:
