@@ -83,6 +83,8 @@ class ClapScorer:
             out.append(emb.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0))
 
+    embed = embed_windows  # the interface FAD's embedding spaces share
+
     def embed_audio(self, clips: list[np.ndarray], sample_rate: int | list[int]) -> np.ndarray:
         """One unit vector per clip: the normalised mean of its windows' embeddings."""
         rates = sample_rate if isinstance(sample_rate, list) else [sample_rate] * len(clips)
