@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import unquote, urlsplit
 
+from .audition import MAX_BODY, REPORT_PREFIX, TAKES_PATH, TakeEndpoint, is_loopback
+
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
 MIME_TYPES = {
@@ -109,6 +111,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._respond(send_body=False)
 
+    def do_POST(self):
+        takes = self.server.owner.takes
+        if takes is None or self.path.split("?", 1)[0] != TAKES_PATH:
+            return self._send_bytes(HTTPStatus.NOT_FOUND, b"404 Not Found\n", MIME_TYPES[".txt"], True)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            return self._send_bytes(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"", MIME_TYPES[".txt"], True)
+        status, answer = takes.handle(self.client_address[0], self.headers, self.rfile.read(length),
+                                      self.server.owner.port)
+        self._send_bytes(status, json.dumps(answer).encode(), MIME_TYPES[".json"], True)
+
     def log_message(self, format, *args):
         if self.server.owner.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
@@ -117,7 +130,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw_path = urlsplit(self.path).path if "://" in self.path[:10] else self.path.split("?", 1)[0].split("#", 1)[0]
         if raw_path.startswith(RELOAD_PREFIX):
             return self._reload_endpoint(raw_path[len(RELOAD_PREFIX):], send_body)
-        target, status = self.server.owner.resolve(raw_path)
+        takes = self.server.owner.takes
+        if takes is not None and (raw_path + "/").startswith(REPORT_PREFIX):
+            sub = raw_path[len(REPORT_PREFIX) - 1:]
+            target, status = resolve_under(takes.report_dir, sub) if sub else (None, HTTPStatus.MOVED_PERMANENTLY)
+        else:
+            target, status = self.server.owner.resolve(raw_path)
         if status == HTTPStatus.MOVED_PERMANENTLY:
             query = self.path[len(raw_path):] if self.path.startswith(raw_path) else ""
             location = "/" + raw_path.lstrip("/") + "/" + query  # never "//host/": that would leave the site
@@ -151,6 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path.suffix.lower() in (".html", ".htm"):
             with stream:
                 body = self.server.owner.with_reload_script(stream.read())
+            takes = self.server.owner.takes
+            if takes is not None and path.parent == takes.report_dir.resolve():
+                body = takes.token_meta(body)
             return self._send_bytes(HTTPStatus.OK, body, kind, send_body)
         with stream:
             size = os.fstat(stream.fileno()).st_size
@@ -222,8 +243,10 @@ class PreviewServer:
     Binds in the constructor, so a taken port raises OSError there.
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False):
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False,
+                 takes: Optional[TakeEndpoint] = None):
         self.root = Path(root).resolve()
+        self.takes = takes if takes is not None and is_loopback(host) else None  # never off this machine
         self.verbose = verbose
         self.version = 0
         self._version_lock = threading.Lock()
@@ -260,30 +283,35 @@ class PreviewServer:
         return html + tag if at < 0 else html[:at] + tag + html[at:]
 
     def resolve(self, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
-        """The file a request path names, or why not: 403 outside the root, 404 missing, 301 add a slash."""
-        try:
-            path = unquote(raw_path, errors="strict")
-        except UnicodeDecodeError:
-            return None, HTTPStatus.BAD_REQUEST
-        if not path.startswith("/") or "\x00" in path or "\\" in path:
-            return None, HTTPStatus.FORBIDDEN
-        parts = [part for part in path.split("/") if part not in ("", ".")]
-        if ".." in parts:
-            return None, HTTPStatus.FORBIDDEN
-        candidate = self.root.joinpath(*parts)
-        try:
-            resolved = candidate.resolve()
-        except (OSError, RuntimeError):
-            return None, HTTPStatus.NOT_FOUND
-        if resolved != self.root and self.root not in resolved.parents:
-            return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
-        if resolved.is_dir():
-            if not path.endswith("/"):
-                return None, HTTPStatus.MOVED_PERMANENTLY
-            resolved = resolved / "index.html"
-        if not resolved.is_file():
-            return None, HTTPStatus.NOT_FOUND
-        return resolved, HTTPStatus.OK
+        return resolve_under(self.root, raw_path)
+
+
+def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
+    """The file a request path names under `root`, or why not: 403 outside it, 404 missing, 301 add a slash."""
+    root = Path(root).resolve()
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:
+        return None, HTTPStatus.BAD_REQUEST
+    if not path.startswith("/") or "\x00" in path or "\\" in path:
+        return None, HTTPStatus.FORBIDDEN
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None, HTTPStatus.FORBIDDEN
+    candidate = root.joinpath(*parts)
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError):
+        return None, HTTPStatus.NOT_FOUND
+    if resolved != root and root not in resolved.parents:
+        return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
+    if resolved.is_dir():
+        if not path.endswith("/"):
+            return None, HTTPStatus.MOVED_PERMANENTLY
+        resolved = resolved / "index.html"
+    if not resolved.is_file():
+        return None, HTTPStatus.NOT_FOUND
+    return resolved, HTTPStatus.OK
 
 
 def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
@@ -353,13 +381,13 @@ def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
 
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
           rebuild: Callable[[], bool] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
-          stop: Optional[threading.Event] = None) -> None:
+          stop: Optional[threading.Event] = None, takes: Optional[TakeEndpoint] = None) -> None:
     """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
 
     The caller builds first; this serves whatever `out` holds. `rebuild()` returns True when the site was
     (re)written, and only then are pages told to reload. Setting `stop` ends it like Ctrl-C does.
     """
-    server = PreviewServer(out, host, port, verbose=verbose)
+    server = PreviewServer(out, host, port, verbose=verbose, takes=takes)
     stop = stop or threading.Event()
 
     def on_change() -> None:
@@ -380,6 +408,8 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)
     thread.start()
     _status(f"serving {out} at {server.url} (Ctrl-C to stop)")
+    if server.takes is not None:
+        _status(f"evaluation report with take buttons at {server.url}{REPORT_PREFIX.lstrip('/')}")
     try:
         while thread.is_alive() and not stop.wait(0.5):
             pass
