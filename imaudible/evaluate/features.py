@@ -102,15 +102,24 @@ def _mode(chroma: np.ndarray) -> tuple[float, str]:
     return mode, best["major" if mode >= 0 else "minor"][1]
 
 
-def extract(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
-    """The five cues of a clip (any rate, mono or (channels, n))."""
-    from scipy.signal import find_peaks, resample_poly
+def analysis_signal(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mono at ANALYSIS_RATE: what the features (and the evaluation's repetition score) are computed on."""
+    from scipy.signal import resample_poly
 
-    x = np.asarray(samples, np.float64)
+    x = np.asarray(samples, np.float32)
     x = x.mean(axis=0) if x.ndim == 2 else x
     if sample_rate != ANALYSIS_RATE:
         g = math.gcd(sample_rate, ANALYSIS_RATE)
-        x = resample_poly(x, ANALYSIS_RATE // g, sample_rate // g)
+        x = resample_poly(x, ANALYSIS_RATE // g, sample_rate // g).astype(np.float32)
+    return x
+
+
+def extract(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
+    """The five cues of a clip (any rate, mono or (channels, n))."""
+    from scipy.signal import find_peaks
+
+    x = analysis_signal(samples, sample_rate) if sample_rate != ANALYSIS_RATE or np.ndim(samples) != 1 \
+        else np.asarray(samples, np.float32)
     spec = _frames_spectrum(x)
     power = spec ** 2
     frame_energy = power.sum(axis=1)

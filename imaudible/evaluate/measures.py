@@ -30,8 +30,8 @@ ZERO_SHOT_TEMPERATURE = 0.05
 
 def clip_measures(samples: np.ndarray, sample_rate: int) -> dict:
     """Health and the feature model's estimate for one clip (JSON-ready)."""
-    h = health.check(samples, sample_rate, loudness=True)
-    f = features.extract(samples, sample_rate)
+    h = health.check(samples, sample_rate, loudness=True)  # the take chooser's checks, on the same signal
+    f = features.extract(features.analysis_signal(samples, sample_rate), features.ANALYSIS_RATE)
     valence, arousal = features.valence_arousal(f)
     z = features._standardised(f)
     return {"health": h.to_dict(), "features": f.to_dict(), "valence": round(valence, 4), "arousal": round(arousal, 4),

@@ -129,3 +129,12 @@ def test_genre_kl_is_zero_for_the_same_distribution_and_positive_otherwise():
     assert genre.genre_kl(p, p) == pytest.approx(0.0, abs=1e-12)
     assert genre.genre_kl(p, p[:, ::-1]) > 0.3
     assert "unreliable" in genre.LABEL
+
+
+def test_fast_true_peak_matches_the_full_measurement():
+    from imaudible.audio import true_peak
+
+    rng = np.random.default_rng(5)
+    x = np.stack([synth.varied(8.0, rate=48000, seed=s) for s in (3, 4)]) * rng.uniform(0.5, 1.0, (2, 1))
+    x[:, 100_000:100_010] *= 2.5                     # one loud transient somewhere in the middle
+    assert health.true_peak_near_max(x) == pytest.approx(true_peak(x), rel=1e-9)
