@@ -120,7 +120,7 @@ def true_peak_near_max(x: np.ndarray, block: int = 4800, within_db: float = 6.0)
     """BS.1770 true peak (4x oversampled), computed only on the blocks whose sample peak lies within
     `within_db` of the clip's: an inter-sample peak more than 6 dB above its neighbouring samples needs
     contrived near-Nyquist signals, not music. Much faster than oversampling the whole clip."""
-    from ..audio import true_peak
+    from ..audio import true_peak, true_peak_envelope
 
     x = np.atleast_2d(x)
     env = np.abs(x).max(axis=0)
@@ -132,8 +132,10 @@ def true_peak_near_max(x: np.ndarray, block: int = 4800, within_db: float = 6.0)
     context = 64
     best = top
     for i in np.flatnonzero(peaks >= top * 10 ** (-within_db / 20)):
-        lo, hi = max(0, i * block - context), min(x.shape[1], (i + 1) * block + context)
-        best = max(best, true_peak(x[:, lo:hi]))
+        start, end = i * block, min(x.shape[1], (i + 1) * block)
+        lo, hi = max(0, start - context), min(x.shape[1], end + context)
+        # only the block itself counts: the cut edges of the context ring when oversampled
+        best = max(best, float(true_peak_envelope(x[:, lo:hi])[start - lo:end - lo].max()))
     return best
 
 
