@@ -161,6 +161,16 @@ def _run_build(gallery, out, force, jobs, quiet, verbose):
     return _guarded(builder.build, verbose)
 
 
+def _refresh_report(gallery, out: Path) -> None:
+    """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild."""
+    from .evaluate.report import REPORT_DIR
+
+    if (gallery.root / REPORT_DIR / "report.json").is_file():
+        from .evaluate.command import evaluate as run_evaluation
+
+        _guarded(lambda: run_evaluation(gallery, out, jobs=os.cpu_count() or 1))
+
+
 def _summarise(result, quiet: bool) -> None:
     totals = result.to_dict()["totals"]
     for run in result.failures:
@@ -191,6 +201,7 @@ def serve(site_dir, out, port, host, no_build):
             exc.show()
             return False
         _summarise(result, quiet=False)
+        _refresh_report(gallery, out)
         return True
 
     if no_build:
@@ -208,8 +219,12 @@ def serve(site_dir, out, port, host, no_build):
         return
     if not rebuild() and not out.is_dir():
         raise Fatal("the first build failed; fix the errors above and try again")
+    from .audition import TakeEndpoint, is_loopback
+    from .evaluate.report import REPORT_DIR
+
+    takes = TakeEndpoint(Path(site_dir), Path(site_dir) / REPORT_DIR) if is_loopback(host) else None
     try:
-        preview.serve(Path(site_dir), out, host, port, rebuild)
+        preview.serve(Path(site_dir), out, host, port, rebuild, takes=takes)
     except OSError as exc:
         raise Fatal(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -263,6 +278,9 @@ def _register_models() -> None:
     except ImportError:  # pragma: no cover - models_cli ships with the package
         return
     main.add_command(models)
+    from .evaluate_cli import COMMANDS
+    for command in COMMANDS:
+        main.add_command(command)
 
 
 _register_models()

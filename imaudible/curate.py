@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 from .manifest import MANIFEST_NAME, ManifestError, find_manifest, load_manifest, slugify
 
@@ -25,10 +26,12 @@ class CurateError(Exception):
 class ManifestEditor:
     """A round-trip view of gallery.yaml: load, edit nodes, save only the change."""
 
-    def __init__(self, site_dir: Path):
+    def __init__(self, site_dir: Path, allow_empty: bool = False):
         self.path = find_manifest(Path(site_dir))
+        if not self.path.is_file():
+            raise CurateError(f"no {self.path.name} in {self.path.parent} (create one with `imaudible-site init`)")
         self.text = self.path.read_text(encoding="utf-8")
-        self.gallery = self._validated()
+        self.gallery = self._validated(allow_empty)
         self.yaml, self.data = self._round_tripping_loader()
 
     def _round_tripping_loader(self):
@@ -51,10 +54,12 @@ class ManifestEditor:
             first = first or (yaml, data)
         return first
 
-    def _validated(self):
+    def _validated(self, allow_empty: bool):
         try:
             gallery, _ = load_manifest(self.path)
         except ManifestError as exc:
+            if allow_empty and all(p.field == "artworks" and "no artworks" in p.message for p in exc.problems):
+                return SimpleNamespace(artworks=(), music=None)   # `add` fills an empty gallery
             raise CurateError(f"fix the manifest first: {exc.problems[0]}") from None
         return gallery
 
@@ -126,7 +131,7 @@ def reroll(site_dir: Path, artwork_id: str) -> str:
 
 def add(site_dir: Path, paths: list[Path]) -> list[str]:
     """Append an artwork for each image (files, or images in folders) not yet in the manifest."""
-    editor = ManifestEditor(site_dir)
+    editor = ManifestEditor(site_dir, allow_empty=True)
     root = editor.path.parent.resolve()
     known = {(root / a.file).resolve() for a in editor.gallery.artworks}
     taken_ids = {a.id for a in editor.gallery.artworks}
@@ -149,8 +154,9 @@ def add(site_dir: Path, paths: list[Path]) -> list[str]:
             entry["id"] = art_id
         taken_ids.add(art_id)
         known.add(resolved)
-        if editor.data.get("artworks") is None:
-            editor.data["artworks"] = []
+        if not editor.data.get("artworks"):
+            from ruamel.yaml.comments import CommentedSeq
+            editor.data["artworks"] = CommentedSeq()   # block style, even where the manifest said []
         editor.data["artworks"].append(entry)
         added.append(f"{rel}: '{entry['title']}'")
     if added:

@@ -135,3 +135,17 @@ def test_add_refuses_images_outside_the_gallery(tmp_path):
     with pytest.raises(curate.CurateError, match="outside the gallery folder"):
         curate.add(site, [outside])
     assert (site / "gallery.yaml").read_text() == MANIFEST
+
+
+def test_variants_change_one_option_with_its_type(tmp_path):
+    from imaudible.evaluate import variants
+
+    gallery, _ = load_manifest(_gallery(tmp_path))
+    changed = variants.apply(gallery, "prompt.remove_stopwords=true")
+    assert changed.prompt.remove_stopwords is True and gallery.prompt.remove_stopwords is False
+    assert variants.apply(gallery, "music.guidance_scale=4").music.guidance_scale == 4.0
+    assert variants.apply(gallery, "style=ambient, strings").style == "ambient, strings"
+    for bad, message in (("prompt.remove_stopword=true", "no option 'remove_stopword'"),
+                         ("prompt.remove_stopwords=maybe", "not a valid value"), ("nokey", "KEY=VALUE")):
+        with pytest.raises(variants.VariantError, match=message):
+            variants.apply(gallery, bad)
