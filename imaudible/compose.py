@@ -70,16 +70,28 @@ class ProceduralComposer:
     is_model = False
 
     def generate(self, requests: Sequence[MusicRequest]) -> list[Clip]:
-        from . import procedural  # here, not at the top: rebuilding from cache never needs scipy
+        return self.generate_takes(requests)[0]
 
-        clips = []
+    def generate_takes(self, requests: Sequence[MusicRequest]) -> tuple[list[Clip], list, list[list[Clip]]]:
+        """(chosen clips, how each was chosen or None for one take, every take): `takes` seeds of the same
+        mood, chosen like the model backends' takes. Keeps no state, so threads may share the composer."""
+        from . import procedural  # here, not at the top: rebuilding from cache never needs scipy
+        from .backends.takes import choose_take, take_seed
+
+        clips, choices, every = [], [], []
         for request in requests:
             duration = float(request.settings.duration)
             if not duration > 0:
                 raise ComposeError(f"music.duration must be positive, got {duration}")
             seed = procedural.seed_for(request.content_hash, int(request.settings.seed))
-            clips.append(Clip(procedural.compose(request.mood, duration, seed), procedural.SAMPLE_RATE))
-        return clips
+            takes = [Clip(procedural.compose(request.mood, duration, take_seed(seed, t)), procedural.SAMPLE_RATE)
+                     for t in range(max(1, int(request.settings.takes)))]
+            choice = choose_take([c.samples for c in takes], procedural.SAMPLE_RATE, request.prompt) \
+                if len(takes) > 1 else None
+            clips.append(takes[choice.chosen if choice else 0])
+            choices.append(choice)
+            every.append(takes)
+        return clips, choices, every
 
 
 def make_composer(resolved, settings: "MusicSettings") -> Composer:

@@ -442,6 +442,7 @@ class Builder:
 
     def _music(self, runs: list[ArtworkRun]) -> None:
         from . import audio, compose
+        from .backends.takes import take_file
 
         live = [r for r in runs if not r.error]
         if not live:
@@ -454,13 +455,27 @@ class Builder:
                 requests = [compose.MusicRequest(prompt=r.prompt, mood=r.mood,
                                                  settings=r.art.music_settings(self.gallery.music),
                                                  content_hash=r.source_sha) for r in batch]
-                clips = composer.generate(requests)
+                if hasattr(composer, "generate_takes"):
+                    clips, choices, every = composer.generate_takes(requests)
+                else:   # model backends run one batch at a time and keep the last batch's takes
+                    clips = composer.generate(requests)
+                    choices = list(getattr(composer, "choices", None) or [None] * len(clips))
+                    every = list(getattr(composer, "takes", None) or [[clip] for clip in clips])
                 if resolved.is_model:
                     self.report.model_calls["music"] += 1
-                return [({"model": _label(resolved, composer.name), "revision": composer.revision,
-                          "draft": not composer.is_model, "prompt": r.prompt, "sample_rate": clip.sample_rate,
-                          "duration": clip.duration},
-                         {"clip.bin": audio.clip_to_bytes(clip)}) for r, clip in zip(batch, clips)]
+                results = []
+                for r, clip, choice, takes in zip(batch, clips, choices, every):
+                    meta = {"model": _label(resolved, composer.name), "revision": composer.revision,
+                            "draft": not composer.is_model, "prompt": r.prompt, "sample_rate": clip.sample_rate,
+                            "duration": clip.duration}
+                    files = {"clip.bin": audio.clip_to_bytes(clip)}
+                    if choice is not None and len(takes) > 1:   # every take is kept, so a curator can pin any
+                        meta["takes"] = {**choice.to_dict(), "count": len(takes)}
+                        for number, take in enumerate(takes, start=1):
+                            if number != choice.chosen + 1:
+                                files[take_file(number, choice.chosen)] = audio.clip_to_bytes(take)
+                    results.append((meta, files))
+                return results
 
             if resolved.is_model:
                 self._run_batched("music", items, self.gallery.music.batch_size, compute)
@@ -471,15 +486,32 @@ class Builder:
 
     def _audio(self, runs: list[ArtworkRun]) -> None:
         from . import audio
+        from .backends.takes import take_file
 
         settings = dataclasses.asdict(self.gallery.audio)
 
         def compute(run: ArtworkRun):
-            clip = audio.clip_from_bytes(run.entries["music"].read("clip.bin"))
+            clip = audio.clip_from_bytes(run.entries["music"].read(selected_take(run)))
             finished = audio.finish(clip, self.gallery.audio)
             encoded = audio.encode(finished, self.gallery.audio)
             meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded)}
             return meta, {f"audio.{fmt}": data for fmt, data in encoded.items()}
 
-        key_of = lambda r: stage_key("audio", audio.VERSION, r.entries["music"].key, settings)  # noqa: E731
+        def selected_take(run: ArtworkRun) -> str:
+            """The file of the take the site uses: the pinned one (`music: {take: K}`) if it exists, else the
+            ranked choice. Pinning changes this stage's key, never the music's: no take is regenerated."""
+            pinned, meta = run.art.music.take, run.entries["music"].meta.get("takes")
+            if pinned is None:
+                return "clip.bin"
+            name = take_file(pinned, meta["chosen"]) if meta else ("clip.bin" if pinned == 1 else "")
+            if not name or not run.entries["music"].file(name).is_file():
+                self._warn(f"{run.id}: music.take {pinned} does not exist (this artwork has "
+                           f"{meta['count'] if meta else 1} take(s)); using the ranked choice")
+                return "clip.bin"
+            return name
+
+        def key_of(run: ArtworkRun) -> str:
+            take = selected_take(run) if run.art.music.take is not None else "clip.bin"
+            return stage_key("audio", audio.VERSION, run.entries["music"].key, settings,
+                             *([take] if take != "clip.bin" else []))
         self._run_each("audio", self._lookup("audio", runs, key_of), compute)

@@ -37,7 +37,9 @@ class TakeChoice:
     problems: list[list[str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"chosen": self.chosen, "ranker": self.ranker, "scores": [round(s, 4) for s in self.scores],
+        # A rejected take has no score (None, not -inf: JSON has no infinities).
+        return {"chosen": self.chosen, "ranker": self.ranker,
+                "scores": [round(s, 4) if np.isfinite(s) else None for s in self.scores],
                 "problems": self.problems}
 
 
@@ -77,6 +79,35 @@ def keep_best(requests, audio: dict, sample_rate: int, ranker=None) -> tuple[lis
         kept.append(takes[choice.chosen])
         choices.append(choice)
     return kept, choices
+
+
+def every_take(requests, audio: dict) -> list[list[np.ndarray]]:
+    """All takes of each request, in take order (the cache keeps them all, so a curator can pin any)."""
+    return [[audio[(r, t)] for t in range(max(1, int(req.settings.takes)))] for r, req in enumerate(requests)]
+
+
+def take_file(number: int, chosen: int) -> str:
+    """Where a music result stores take `number` (1-based): the ranked choice is clip.bin, the others takeK.bin."""
+    return "clip.bin" if number == chosen + 1 else f"take{number}.bin"
+
+
+def take_reason(choice: dict, number: int, pinned: int | None) -> str:
+    """Why take `number` (1-based) is or is not the one the site uses, in words."""
+    i = number - 1
+    problems = (choice.get("problems") or [])[i] if i < len(choice.get("problems") or []) else []
+    scores = choice.get("scores") or []
+    score = scores[i] if i < len(scores) else None
+    ranked = "best of the healthy takes" if len(scores) > 1 else "the only take"
+    if pinned is not None:
+        if number == pinned:
+            return "kept: pinned by the curator (music.take)" + (f"; note: {'; '.join(problems)}" if problems else "")
+        return "not used: the curator pinned take %d" % pinned
+    if i == choice.get("chosen", 0):
+        return f"kept: {ranked} ({choice.get('ranker', 'single take')})"
+    if problems:
+        return "rejected: " + "; ".join(problems)
+    return f"not chosen: ranked lower ({choice.get('ranker')}, score {score:.3f})" if score is not None \
+        else "not chosen"
 
 
 def make_ranker(clap, device: str):

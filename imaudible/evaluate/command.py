@@ -32,30 +32,40 @@ def _thumb(run) -> Path | None:
 
 
 def inputs_from_build(result) -> list[ArtworkInput]:
-    """One input per built artwork: its image mood, texts, models and (today) the one take the build kept."""
+    """One input per built artwork: its image mood, texts, models and every take the cache holds."""
     from ..audio import clip_from_bytes
+    from ..backends.takes import take_file, take_reason
 
     out = []
     for run in result.runs:
         if run.error:
             continue
         music, audio = run.entries["music"], run.entries["audio"]
-        choice = music.meta.get("takes") or {}
-
-        def load(entry=music):
-            clip = clip_from_bytes(entry.read("clip.bin"))
-            return clip.samples, clip.sample_rate
-
+        choice = music.meta.get("takes") or {"chosen": 0, "count": 1, "ranker": "single take"}
+        pinned = run.art.music.take
+        if pinned is not None and not music.file(take_file(pinned, choice["chosen"])).is_file():
+            pinned = None       # the build warned and used the ranked choice
+        used = pinned or choice["chosen"] + 1
         encoded = {f: audio.file(f"audio.{f}") for f in audio.meta.get("formats", ["webm", "m4a"])}
-        take = TakeInput(number=int(choice.get("chosen", 0)) + 1, chosen=True,
-                         reason=f"kept by {choice['ranker']}" if choice.get("ranker") else "the only take",
-                         clip_key=music.key, load=load, encoded=encoded)
+        takes = []
+        for number in range(1, int(choice["count"]) + 1):
+            name = take_file(number, choice["chosen"])
+
+            def load(entry=music, name=name):
+                clip = clip_from_bytes(entry.read(name))
+                return clip.samples, clip.sample_rate
+
+            scores = choice.get("scores") or []
+            takes.append(TakeInput(number=number, chosen=number == used, reason=take_reason(choice, number, pinned),
+                                   clip_key=f"{music.key}/{name}", load=load,
+                                   encoded=encoded if number == used else {},
+                                   rank_score=scores[number - 1] if len(scores) >= number and len(scores) > 1 else None))
         out.append(ArtworkInput(
             id=run.id, title=run.art.title, artist=run.art.artist, caption=run.caption, prompt=run.prompt,
             image_mood={"valence": round(run.mood.valence, 4), "arousal": round(run.mood.arousal, 4)},
             models={"caption": run.caption_model, "music": music.meta.get("model", "")},
             drafts={"caption": bool(run.caption_draft), "music": bool(music.meta.get("draft"))},
-            takes=[take], thumb=_thumb(run)))
+            takes=takes, thumb=_thumb(run)))
     return out
 
 
