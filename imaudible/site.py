@@ -211,6 +211,8 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
             raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
 
     data = site_data(gallery, runs, site)
+    if gallery.report == "public":
+        _add_report(gallery, site, data)
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     gallery_json = _json_for_html(compact)
@@ -219,6 +221,17 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
     common = {"gallery": data, "gallery_json": gallery_json, "data_url": data_url, "asset": asset,
               "version": __version__}
     return site, key, lambda: _render_pages(gallery, site, data, common)
+
+
+def _add_report(gallery: Gallery, site: SiteFiles, data: dict) -> None:
+    """`report: public`: the evaluation report (written by `evaluate` beside build/) goes to build/report/."""
+    from .evaluate.report import REPORT_DIR, publish
+
+    folder = gallery.root / REPORT_DIR
+    if (folder / "index.html").is_file():
+        for rel, path in publish(folder).items():
+            site.add(rel, path)
+        data["report"] = f"{REPORT_DIR}/"
 
 
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:

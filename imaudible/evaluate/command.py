@@ -147,6 +147,8 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
     if gallery.report == "public":
         data["links"]["site"] = "../"
     folder = report.write_report(gallery.root, out, data, media)
+    if gallery.report == "public":
+        _build(gallery, out, jobs, progress)   # all cached: only copies the new report into the site
     return Evaluation(folder, data, measurer.computed, measurer.cached, skipped, failed)
 
 

@@ -177,7 +177,7 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
     return folder
 
 
-def publish(report_folder: Path, out: Path) -> dict[str, Path]:
+def publish(report_folder: Path) -> dict[str, Path]:
     """`report: public`: the files the build copies into build/report/ (relative to the site root)."""
     return {f"{REPORT_DIR}/{p.relative_to(report_folder).as_posix()}": p
             for p in sorted(Path(report_folder).rglob("*")) if p.is_file()}
@@ -193,7 +193,10 @@ def _write(path: Path, source: bytes | Path) -> None:
     if isinstance(source, Path):
         if path.exists() and path.stat().st_size == source.stat().st_size and path.read_bytes() == source.read_bytes():
             return
-        shutil.copyfile(source, tmp)
+        try:
+            os.link(source, tmp)   # cached results never change: a hard link is a free copy
+        except OSError:
+            shutil.copyfile(source, tmp)
     else:
         tmp.write_bytes(source)
     os.replace(tmp, path)

@@ -78,3 +78,21 @@ def test_pick_reroll_add_commands(tmp_path, cli):
     assert cli("pick", "starry-night", "3", "--site", str(folder)).exit_code == 2
     assert cli("reroll", "nobody", "--site", str(folder)).output.startswith("error: no artwork with id 'nobody'")
     assert "nothing to add" in cli("add", str(folder / "art"), "--site", str(folder)).output
+
+
+def test_public_report_is_copied_into_the_site_and_linked(tmp_path, cli):
+    import yaml
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2},
+                           report="public")
+    assert cli("evaluate", str(folder), "-q").exit_code == 0
+    published = folder / "build" / "report"
+    assert (published / "index.html").read_bytes() == (folder / "report" / "index.html").read_bytes()
+    assert (published / "report.json").is_file() and list((published / "media").glob("*.webm"))
+    assert 'href="report/"' in (folder / "build" / "list.html").read_text()
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    manifest["report"] = "private"
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest))
+    assert cli("build", str(folder), "-q").exit_code == 0
+    assert not published.exists() and 'href="report/"' not in (folder / "build" / "list.html").read_text()
+    assert (folder / "report" / "index.html").is_file()          # the private copy stays

@@ -138,3 +138,15 @@ def test_fast_true_peak_matches_the_full_measurement():
     x = np.stack([synth.varied(8.0, rate=48000, seed=s) for s in (3, 4)]) * rng.uniform(0.5, 1.0, (2, 1))
     x[:, 100_000:100_010] *= 2.5                     # one loud transient somewhere in the middle
     assert health.true_peak_near_max(x) == pytest.approx(true_peak(x), rel=1e-9)
+
+
+def test_correlation_p_value_matches_scipy():
+    from scipy import stats
+
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=15)
+    b = a * 0.5 + rng.normal(size=15)
+    expected = stats.pearsonr(a, b)
+    got = control.correlation(a, b)
+    assert got["r"] == pytest.approx(expected.statistic, abs=1e-4)
+    assert got["p_value"] == pytest.approx(expected.pvalue, abs=1e-4)
