@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import curate
+from .safe_paths import resolve_under
 
 TAKES_PATH = "/_imaudible/takes"
 REPORT_PREFIX = "/_report/"
@@ -40,8 +41,18 @@ class TakeEndpoint:
         self.report_dir = Path(report_dir)
         self.token = token or secrets.token_urlsafe(32)
 
-    def token_meta(self, html: bytes) -> bytes:
+    def owns(self, raw_path: str) -> bool:
+        return (raw_path + "/").startswith(REPORT_PREFIX)
+
+    def resolve(self, raw_path: str):
+        """The report's file for a request path under REPORT_PREFIX (the report lives beside build/)."""
+        sub = raw_path[len(REPORT_PREFIX) - 1:]
+        return resolve_under(self.report_dir, sub) if sub else (None, HTTPStatus.MOVED_PERMANENTLY)
+
+    def with_token(self, html: bytes, path: Path) -> bytes:
         """The report page as served: with the token, so its buttons can call the endpoint."""
+        if path.parent != self.report_dir.resolve():
+            return html
         tag = f'<meta name="imaudible-token" content="{self.token}">'.encode()
         at = html.lower().find(b"<head>")
         return html if at < 0 else html[:at + 6] + tag + html[at + 6:]
@@ -79,3 +90,15 @@ class TakeEndpoint:
         except (curate.CurateError, ValueError, TypeError) as exc:
             return HTTPStatus.BAD_REQUEST, {"error": str(exc)}
         return HTTPStatus.OK, {"message": f"{message}; rebuilding"}
+
+
+def answer_post(takes: TakeEndpoint | None, handler) -> tuple[HTTPStatus, bytes]:
+    """The preview server's answer to a POST: only TAKES_PATH exists, and only with an endpoint."""
+    if takes is None or handler.path.split("?", 1)[0] != TAKES_PATH:
+        return HTTPStatus.NOT_FOUND, b'{"error": "not found"}'
+    length = int(handler.headers.get("Content-Length") or 0)
+    if length > MAX_BODY:
+        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b'{"error": "request too large"}'
+    status, answer = takes.handle(handler.client_address[0], handler.headers, handler.rfile.read(length),
+                                  handler.server.owner.port)
+    return status, json.dumps(answer).encode()

@@ -1,4 +1,5 @@
-"""Captions: the `Captioner` interface, the built-in describer, caption clean-up and the backend factory.
+"""Captions: the `Captioner` interface, the built-in describer and caption clean-up (backends are found in
+`backends.registry`).
 
 The built-in describer speaks only about what the colour statistics measure (palette, light, contrast,
 energy, mood). It never names a subject: it cannot know what the image depicts.
@@ -6,14 +7,11 @@ energy, mood). It never names a subject: it cannot know what the image depicts.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from PIL import Image
 
 from .mood import Mood, hex_to_lab
-
-if TYPE_CHECKING:
-    from .settings import CaptionSettings
 
 VERSION = "1"
 
@@ -40,15 +38,6 @@ class BuiltinDescriber:
         if len(images) != len(moods):
             raise CaptionError(f"caption: got {len(images)} images but {len(moods)} moods")
         return [describe(m) for m in moods]
-
-
-def make_captioner(resolved, settings: "CaptionSettings") -> Captioner:
-    """The captioner for a resolved model (see models.py): the describer for 'builtin', else BLIP."""
-    if resolved.backend == "builtin":
-        return BuiltinDescriber()
-    from .backends.hf_caption import BlipCaptioner
-
-    return BlipCaptioner(resolved, settings)
 
 
 # --- the built-in describer ---------------------------------------------------------------------------------

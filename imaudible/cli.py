@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .cache import BuildLocked
+from .engine.cache import BuildLocked
 from .manifest import MANIFEST_NAME, ManifestError, json_schema, load_manifest
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -125,12 +125,14 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Parallel workers for image and audio stages (default: number of CPUs).")
+@click.option("--executor", type=click.Choice(["threads", "processes"]), default="threads", show_default=True,
+              help="Where CPU stages run: threads of this process, or a pool of --jobs worker processes.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
-def build(targets, out, force, jobs, strict, report, quiet, verbose):
+def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
     """Build the site from SITE_DIR/gallery.yaml (default: the current folder).
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
@@ -142,7 +144,7 @@ def build(targets, out, force, jobs, strict, report, quiet, verbose):
         if art_id not in known:
             from .manifest import _suggest
             raise Fatal(f"--force: no artwork with id '{art_id}'{_suggest(art_id, known)}")
-    result = _run_build(gallery, out, ids or force, jobs, quiet, verbose)
+    result = _run_build(gallery, out, ids or force, jobs, quiet, verbose, executor)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True))
@@ -151,14 +153,14 @@ def build(targets, out, force, jobs, strict, report, quiet, verbose):
         sys.exit(EXIT_FAILED)
 
 
-def _run_build(gallery, out, force, jobs, quiet, verbose):
-    from .pipeline import Builder
+def _run_build(gallery, out, force, jobs, quiet, verbose, executor="threads"):
+    from .build import build_gallery
     from .progress import Progress
 
     out = Path(out) if out else gallery.root / "build"
-    builder = Builder(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
-                      progress=Progress(quiet=quiet), verbose=verbose)
-    return _guarded(builder.build, verbose)
+    return _guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
+                                          executor=executor, progress=Progress(quiet=quiet), verbose=verbose),
+                    verbose)
 
 
 def _refresh_report(gallery, out: Path) -> None:
@@ -240,7 +242,7 @@ def clean(site_dir, out, unused, with_cache):
     """Delete the built site (and, with --cache, the cache; with --unused, only stale cache entries)."""
     import shutil
 
-    from .cache import CACHE_DIR_NAME, Cache
+    from .engine.cache import CACHE_DIR_NAME, Cache
     from .site import SiteError, clean as clean_out
 
     cache = Path(site_dir) / CACHE_DIR_NAME

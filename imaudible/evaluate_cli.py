@@ -25,6 +25,30 @@ def _gallery(site_dir: Path):
     return gallery
 
 
+def _guarded(fn):
+    """Known errors as one line (exit 2), anything else as an internal error (exit 1), never a traceback."""
+    from .audio import AudioError
+    from .engine.cache import BuildLocked
+    from .images import ImageError
+    from .models import ModelError
+    from .site import SiteError
+
+    try:
+        return fn()
+    except (ModelError, SiteError, ImageError, AudioError, BuildLocked) as exc:
+        raise CurateCommandError(str(exc).strip().splitlines()[0]) from None
+    except click.ClickException:
+        raise
+    except KeyboardInterrupt:
+        raise CurateCommandError("interrupted; everything finished so far is cached") from None
+    except OSError as exc:
+        raise CurateCommandError(f"cannot read or write '{exc.filename}': {exc.strerror or exc}") from None
+    except Exception as exc:  # noqa: BLE001 - never a traceback
+        error = CurateCommandError(f"internal error: {type(exc).__name__}: {exc}")
+        error.exit_code = 1
+        raise error from None
+
+
 def _edit(fn, *args):
     from .curate import CurateError
 
@@ -47,12 +71,9 @@ def _edit(fn, *args):
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     """Measure whether the music fits each image; write SITE_DIR/report/ (index.html, report.json, report.csv)."""
-    from .cache import BuildLocked
     from .evaluate.command import evaluate as run
     from .evaluate.variants import VariantError
     from .progress import Progress
-
-    from .cli import _guarded
 
     gallery = _gallery(site_dir)
     out = Path(out) if out else gallery.root / "build"
@@ -61,7 +82,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         try:
             return run(gallery, out, reference=reference, variant_args=variant_args,
                        jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
-        except (VariantError, FileNotFoundError, BuildLocked) as exc:
+        except (VariantError, FileNotFoundError) as exc:
             raise CurateCommandError(str(exc).splitlines()[0]) from None
 
     result = _guarded(body)

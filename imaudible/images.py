@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .settings import ImageSettings
+from .types import Derivative
 
 VERSION = "2"
 
@@ -36,15 +37,6 @@ _PIXEL_LIMIT_LOCK = threading.Lock()
 
 class ImageError(Exception):
     """An image that cannot be used; the message is one line and names the file."""
-
-
-@dataclass(frozen=True)
-class Derivative:
-    name: str  # "1024", "2048", ... (one per settings.sizes) or "thumb"
-    fmt: str  # "webp" or "jpg"
-    width: int
-    height: int
-    data: bytes = field(repr=False)
 
 
 @dataclass

@@ -20,7 +20,7 @@ DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "IMAUDIBLE_CLAP_MODEL",
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker",
                  "encoder": "evaluate.audio_encoder", "genre": "evaluate.genre_model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
@@ -60,7 +60,7 @@ class ResolvedModel:
         return self.backend != "builtin"
 
     def missing_message(self) -> str:
-        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)", "encoder": "Audio encoder (FAD)",
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking, evaluation)", "encoder": "Audio encoder (FAD)",
                 "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
@@ -84,11 +84,9 @@ def builtin_model(kind: str) -> ResolvedModel:
 
 
 def _builtin_version(kind: str) -> str:
-    import importlib
+    from . import caption, compose  # neither imports this module or a backend
 
-    from . import __version__
-    module = importlib.import_module(".caption" if kind == "caption" else ".compose", __package__)
-    return str(getattr(module, "VERSION", __version__))
+    return (caption if kind == "caption" else compose).VERSION
 
 
 def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
@@ -101,11 +99,18 @@ def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
     return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
 
 
+def resolve_model(kind: str, settings, *, gallery_root: Path, recorded: dict[str, str]) -> ResolvedModel:
+    """The model of `kind` that a manifest section (`settings.model`, `.revision`, `.backend`) asks for."""
+    backend = getattr(settings, "backend", "transformers")
+    return _resolve(kind, settings.model, getattr(settings, "revision", None), backend, gallery_root, recorded)
+
+
 def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
-                       recorded: dict[str, str] | None = None) -> ResolvedModel:
-    """The CLAP model that ranks takes. `IMAUDIBLE_CLAP_MODEL` (hub id or directory) overrides the default."""
-    if model == "auto":
-        model = os.environ.get("IMAUDIBLE_CLAP_MODEL") or "auto"
+                       recorded: dict[str, str] | None = None) -> ResolvedModel | None:
+    """The CLAP model that ranks takes (`music.ranker`: auto, a hub id or a directory relative to the gallery);
+    None for 'none' (takes are then ranked by the fallback score)."""
+    if (model or "auto").strip() == "none":
+        return None
     return _resolve("clap", model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
 
 
@@ -114,11 +119,11 @@ def resolve_evaluation_model(kind: str, model: str, *, gallery_root: Path) -> Re
     return _resolve(kind, model, None, "transformers", gallery_root, {})
 
 
-def take_ranker_identity() -> str:
-    """What chooses among takes (`takes` > 1) on this machine: belongs in the music cache key then, since the
-    chosen take changes when CLAP weights appear or change."""
-    clap = resolve_clap_model()
-    return f"clap:{clap.identity}" if clap.available else FALLBACK_RANKER
+def take_ranker_identity(ranker: str = "auto", gallery_root: Path | None = None) -> str:
+    """What chooses among takes (`takes` > 1): belongs in the music cache key then, since the chosen take
+    changes when CLAP weights appear or change."""
+    clap = resolve_clap_model(ranker, gallery_root=gallery_root)
+    return f"clap:{clap.identity}" if clap is not None and clap.available else FALLBACK_RANKER
 
 
 def recorded_key(model_id: str, gallery_root: Path) -> str:
@@ -300,8 +305,9 @@ def list_models(gallery) -> list[dict]:
     recorded = read_recorded(gallery.root)
     resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded),
                 resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
-    if resolved[1].is_model:
-        resolved.append(resolve_clap_model(gallery_root=gallery.root, recorded=recorded))
+    clap = resolve_clap_model(getattr(gallery.music, "ranker", "auto"), gallery_root=gallery.root, recorded=recorded)
+    if resolved[1].is_model and clap is not None:
+        resolved.append(clap)
     rows = []
     for r in resolved:
         rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,

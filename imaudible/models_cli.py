@@ -106,7 +106,7 @@ def _gallery_models(site_dir: Path, backend: str | None) -> list[tuple[str, str 
         if m.local_dir_for(name, Path(gallery.root)) is None:
             wanted.append((name, settings.revision, music_backend if kind == "music" else "transformers"))
         if kind == "music":
-            clap = m.resolve_clap_model()
-            if m.local_dir_for(clap.model_id, Path(gallery.root)) is None:
+            clap = m.resolve_clap_model(gallery.music.ranker, gallery_root=Path(gallery.root))
+            if clap is not None and m.local_dir_for(clap.model_id, Path(gallery.root)) is None:
                 wanted.append((clap.model_id, None, "transformers"))
     return wanted

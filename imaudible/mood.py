@@ -25,12 +25,12 @@ centre named after the nearest entry of a fixed table of everyday colour names.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+from .types import HIGH, LOW, MOOD_WORDS, Mood, PaletteColour, mood_words  # noqa: F401 - the mood vocabulary
 
 VERSION = "1"
 
@@ -52,19 +52,6 @@ VALENCE_WEIGHTS = {"brightness": 0.69, "saturation": 0.22, "colourfulness": 0.12
 AROUSAL_WEIGHTS = {"brightness": -0.31, "saturation": 0.60, "warmth": 0.15, "contrast": 0.12, "edge_density": 0.25}
 SQUASH = 1.4                 # logistic slope: about +-1.5 standard units span 0.1 .. 0.9
 
-# Mood words by (valence, arousal) cell: rows valence low/mid/high, columns arousal low/mid/high.
-MOOD_WORDS = {
-    ("low", "low"): ("melancholic", "sombre", "still"),
-    ("low", "mid"): ("brooding", "uneasy", "heavy"),
-    ("low", "high"): ("tense", "turbulent", "anxious"),
-    ("mid", "low"): ("quiet", "contemplative", "hushed"),
-    ("mid", "mid"): ("reflective", "wistful", "balanced"),
-    ("mid", "high"): ("restless", "dramatic", "urgent"),
-    ("high", "low"): ("serene", "peaceful", "tender"),
-    ("high", "mid"): ("warm", "hopeful", "gentle"),
-    ("high", "high"): ("joyful", "exuberant", "lively"),
-}
-LOW, HIGH = 0.42, 0.58
 
 # Everyday colour names for palette entries (sRGB hex).
 NAMED_COLOURS = {
@@ -83,49 +70,6 @@ NAMED_COLOURS = {
     "aqua": "#8fd6d0", "sea green": "#3b8f6e", "green": "#3a8a3a", "dark green": "#1f4a2a", "olive": "#6b6b2a",
     "moss": "#7a8a3e", "sage": "#9cae88", "lime": "#a6cf3c", "mint": "#b8e3c1",
 }
-
-
-@dataclass(frozen=True)
-class PaletteColour:
-    hex: str
-    name: str
-    share: float
-
-
-@dataclass(frozen=True)
-class Mood:
-    """The mood read from an image. Every number is in 0..1; words and palette derive from them."""
-    valence: float
-    arousal: float
-    brightness: float
-    saturation: float
-    warmth: float
-    contrast: float
-    colourfulness: float
-    edge_density: float
-    words: tuple[str, ...]
-    palette: tuple[PaletteColour, ...]
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["words"] = list(self.words)
-        d["palette"] = [dataclasses.asdict(p) for p in self.palette]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Mood":
-        fields = [f.name for f in dataclasses.fields(cls) if f.name not in ("words", "palette")]
-        missing = [name for name in fields if name not in d]
-        if missing:
-            raise ValueError(f"mood: missing {', '.join(missing)}")
-        numbers = {name: float(d[name]) for name in fields}
-        palette = tuple(PaletteColour(str(p["hex"]), str(p["name"]), float(p["share"])) for p in d.get("palette", ()))
-        return cls(**numbers, words=tuple(str(w) for w in d.get("words", ())), palette=palette)
-
-    def with_override(self, valence: float | None = None, arousal: float | None = None) -> "Mood":
-        v = self.valence if valence is None else _clip01(valence)
-        a = self.arousal if arousal is None else _clip01(arousal)
-        return dataclasses.replace(self, valence=v, arousal=a, words=mood_words(v, a))
 
 
 def estimate_mood(image: Image.Image) -> Mood:
@@ -149,10 +93,6 @@ def estimate_mood(image: Image.Image) -> Mood:
     f = {k: round(v, 4) for k, v in features.items()}
     return Mood(valence=round(valence, 4), arousal=round(arousal, 4), words=mood_words(valence, arousal),
                 palette=extract_palette(lab), **f)
-
-
-def mood_words(valence: float, arousal: float) -> tuple[str, ...]:
-    return MOOD_WORDS[(_band(valence), _band(arousal))]
 
 
 def extract_palette(lab: np.ndarray, k: int = PALETTE_SIZE) -> tuple[PaletteColour, ...]:
@@ -308,14 +248,6 @@ def _weighted_z(features: dict, weights: dict) -> float:
 
 def _squash(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-SQUASH * z))
-
-
-def _band(x: float) -> str:
-    return "low" if x < LOW else "high" if x > HIGH else "mid"
-
-
-def _clip01(x: float) -> float:
-    return float(min(max(float(x), 0.0), 1.0))
 
 
 def _hex_chroma(hex_colour: str) -> float:

@@ -16,9 +16,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from .audition import MAX_BODY, REPORT_PREFIX, TAKES_PATH, TakeEndpoint, is_loopback
+from .audition import REPORT_PREFIX, TakeEndpoint, answer_post, is_loopback
+from .safe_paths import resolve_under
 
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
@@ -112,15 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def do_POST(self):
-        takes = self.server.owner.takes
-        if takes is None or self.path.split("?", 1)[0] != TAKES_PATH:
-            return self._send_bytes(HTTPStatus.NOT_FOUND, b"404 Not Found\n", MIME_TYPES[".txt"], True)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            return self._send_bytes(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"", MIME_TYPES[".txt"], True)
-        status, answer = takes.handle(self.client_address[0], self.headers, self.rfile.read(length),
-                                      self.server.owner.port)
-        self._send_bytes(status, json.dumps(answer).encode(), MIME_TYPES[".json"], True)
+        status, body = answer_post(self.server.owner.takes, self)
+        self._send_bytes(status, body, MIME_TYPES[".json"], True)
 
     def log_message(self, format, *args):
         if self.server.owner.verbose:
@@ -130,12 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw_path = urlsplit(self.path).path if "://" in self.path[:10] else self.path.split("?", 1)[0].split("#", 1)[0]
         if raw_path.startswith(RELOAD_PREFIX):
             return self._reload_endpoint(raw_path[len(RELOAD_PREFIX):], send_body)
-        takes = self.server.owner.takes
-        if takes is not None and (raw_path + "/").startswith(REPORT_PREFIX):
-            sub = raw_path[len(REPORT_PREFIX) - 1:]
-            target, status = resolve_under(takes.report_dir, sub) if sub else (None, HTTPStatus.MOVED_PERMANENTLY)
-        else:
-            target, status = self.server.owner.resolve(raw_path)
+        target, status = self.server.owner.resolve(raw_path)
         if status == HTTPStatus.MOVED_PERMANENTLY:
             query = self.path[len(raw_path):] if self.path.startswith(raw_path) else ""
             location = "/" + raw_path.lstrip("/") + "/" + query  # never "//host/": that would leave the site
@@ -168,10 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         if path.suffix.lower() in (".html", ".htm"):
             with stream:
-                body = self.server.owner.with_reload_script(stream.read())
-            takes = self.server.owner.takes
-            if takes is not None and path.parent == takes.report_dir.resolve():
-                body = takes.token_meta(body)
+                body = self.server.owner.with_reload_script(stream.read(), path)
             return self._send_bytes(HTTPStatus.OK, body, kind, send_body)
         with stream:
             size = os.fstat(stream.fileno()).st_size
@@ -277,42 +263,16 @@ class PreviewServer:
         with self._version_lock:
             self.version += 1
 
-    def with_reload_script(self, html: bytes) -> bytes:
+    def with_reload_script(self, html: bytes, path: Optional[Path] = None) -> bytes:
+        html = self.takes.with_token(html, path) if self.takes is not None and path is not None else html
         tag = RELOAD_TAG.format(version=self.version).encode()
         at = html.lower().rfind(b"</body>")
         return html + tag if at < 0 else html[:at] + tag + html[at:]
 
     def resolve(self, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
+        if self.takes is not None and self.takes.owns(raw_path):   # the report, under serve only
+            return self.takes.resolve(raw_path)
         return resolve_under(self.root, raw_path)
-
-
-def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
-    """The file a request path names under `root`, or why not: 403 outside it, 404 missing, 301 add a slash."""
-    root = Path(root).resolve()
-    try:
-        path = unquote(raw_path, errors="strict")
-    except UnicodeDecodeError:
-        return None, HTTPStatus.BAD_REQUEST
-    if not path.startswith("/") or "\x00" in path or "\\" in path:
-        return None, HTTPStatus.FORBIDDEN
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        return None, HTTPStatus.FORBIDDEN
-    candidate = root.joinpath(*parts)
-    try:
-        resolved = candidate.resolve()
-    except (OSError, RuntimeError):
-        return None, HTTPStatus.NOT_FOUND
-    if resolved != root and root not in resolved.parents:
-        return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
-    if resolved.is_dir():
-        if not path.endswith("/"):
-            return None, HTTPStatus.MOVED_PERMANENTLY
-        resolved = resolved / "index.html"
-    if not resolved.is_file():
-        return None, HTTPStatus.NOT_FOUND
-    return resolved, HTTPStatus.OK
-
 
 def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
     """mtime and size of every file under the given files and folders (missing ones are left out)."""
@@ -407,9 +367,8 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
     watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)
     thread.start()
-    _status(f"serving {out} at {server.url} (Ctrl-C to stop)")
-    if server.takes is not None:
-        _status(f"evaluation report with take buttons at {server.url}{REPORT_PREFIX.lstrip('/')}")
+    _status(f"serving {out} at {server.url} (Ctrl-C to stop)"
+            + (f"; report with take buttons at {server.url}{REPORT_PREFIX[1:]}" if server.takes else ""))
     try:
         while thread.is_alive() and not stop.wait(0.5):
             pass

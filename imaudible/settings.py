@@ -57,6 +57,9 @@ class MusicSettings:
     top_k: int = opt(250, "Top-k sampling.", minimum=0)
     temperature: float = opt(1.0, "Sampling temperature.", minimum=0.01)
     takes: int = opt(1, "Takes generated per artwork; the best one is kept.", minimum=1, maximum=16)
+    ranker: str = opt("auto", "What chooses among takes: 'auto' (CLAP laion/clap-htsat-unfused if its weights are "
+                      "present, else the least repetitive healthy take), 'none' (always the latter), a Hugging Face "
+                      "model id, or a local CLAP directory (relative to the gallery folder).")
     batch_size: int = opt(4, "Artworks generated together in one batch.", minimum=1)
     device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.engine.cache import CACHE_DIR_NAME
 
 from .conftest import write_gallery
 
@@ -46,7 +46,7 @@ def edit(folder: Path, change) -> None:
 def test_build_then_noop_rebuild(gallery, cli):
     result, report = build(cli, gallery)
     assert result.exit_code == 0, result.output
-    assert report["totals"]["computed"] == 15 and report["totals"]["failed"] == 0
+    assert report["totals"]["computed"] == 18 and report["totals"]["failed"] == 0  # 3 artworks x 6 stages (the prompt is a stage)
     out = gallery / "build"
     for name in ("index.html", "list.html", "404.html", "gallery.json", "_headers", "netlify.toml",
                  "art/starry-night/index.html"):
@@ -63,7 +63,7 @@ def test_build_then_noop_rebuild(gallery, cli):
 
     result, report = build(cli, gallery)
     assert result.exit_code == 0
-    assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 15
+    assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 18
     assert report["pages_written"] == 0 and report["model_calls"] == {"caption": 0, "music": 0}
     assert tree(out) == before
 
@@ -112,7 +112,7 @@ def test_force_named_and_all(gallery, cli):
     assert result.exit_code == 0
     assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "cached"}
     result, report = build(cli, gallery, "--force")
-    assert report["totals"]["cached"] == 0 and report["totals"]["computed"] == 15
+    assert report["totals"]["cached"] == 0 and report["totals"]["computed"] == 18
     result, report = build(cli, gallery, "--force", "the-scream", "water-lilies")
     assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "computed"}
     result, _ = build(cli, gallery, "--force", "the-screem")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from imaudible.cache import BuildLocked, Cache, stage_key
+from imaudible.engine.cache import BuildLocked, Cache, stage_key
 
 
 def test_key_depends_on_every_part():

@@ -18,7 +18,8 @@ from PIL import Image
 from scipy import signal
 from scipy.ndimage import uniform_filter1d
 
-from imaudible.compose import Clip, ComposeError, MusicRequest, ProceduralComposer, make_composer
+from imaudible.backends.registry import load_backend
+from imaudible.compose import Clip, ComposeError, MusicRequest, ProceduralComposer
 from imaudible.mood import Mood, PaletteColour, estimate_mood, mood_words
 from imaudible.settings import MusicSettings
 
@@ -241,12 +242,12 @@ def test_factory_and_identity():
     class Resolved:
         backend, model_id, revision, path = "builtin", "builtin", None, None
 
-    composer = make_composer(Resolved(), MusicSettings())
+    composer = load_backend("music", Resolved(), MusicSettings())
     assert isinstance(composer, ProceduralComposer)
     assert (composer.name, composer.is_model) == ("builtin:procedural", False)
     Resolved.backend = "nonsense"
     with pytest.raises(ComposeError, match="unknown music backend"):
-        make_composer(Resolved(), MusicSettings())
+        load_backend("music", Resolved(), MusicSettings())
 
 
 def test_clip_rejects_malformed_samples():

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.manifest import ManifestError, json_schema, load_manifest
 
 from .conftest import ART

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from imaudible.caption import BuiltinDescriber, CaptionError, clean_caption, describe, make_captioner
+from imaudible.backends.registry import load_backend
+from imaudible.caption import BuiltinDescriber, CaptionError, clean_caption, describe
 from imaudible.mood import Mood, PaletteColour, estimate_mood, mood_words, tempo_bpm
 from imaudible.prompt import MAX_WORDS, compose_prompt, remove_stopwords
 from imaudible.settings import CaptionSettings, PromptSettings
@@ -118,7 +119,7 @@ def test_builtin_captioner_and_factory():
     class Resolved:
         backend, model_id, revision, path = "builtin", "builtin", None, None
 
-    captioner = make_captioner(Resolved(), CaptionSettings())
+    captioner = load_backend("caption", Resolved(), CaptionSettings())
     assert isinstance(captioner, BuiltinDescriber)
     assert (captioner.name, captioner.is_model) == ("builtin:describer", False)
     images = [Image.new("RGB", (8, 8))] * 2

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compose import Clip
+from ..types import Clip
 from ..models import ModelError
 from . import choose_device, require_torch
 from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
 
 if TYPE_CHECKING:
-    from ..compose import MusicRequest
+    from ..types import MusicRequest
     from ..models import ResolvedModel
     from ..settings import MusicSettings
 

@@ -102,7 +102,10 @@ class ClapScorer:
         import torch
 
         self._load()
-        tokens = self._processor.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt")
+        # RoBERTa positions start after the padding index: a text may use max_position_embeddings - 2 tokens.
+        longest = int(getattr(self._model.config.text_config, "max_position_embeddings", 514)) - 2
+        tokens = self._processor.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt",
+                                           max_length=min(longest, int(self._processor.tokenizer.model_max_length)))
         with torch.inference_mode():
             return _normalised(self._model.get_text_features(**tokens.to(self.device))).cpu().numpy()
 

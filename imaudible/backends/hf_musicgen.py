@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-from ..compose import Clip
+from ..types import Clip
 from ..models import ModelError
 from . import choose_device, load_options, quiet_transformers
 from .crossfade import crossfade_join
 from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
 
 if TYPE_CHECKING:
-    from ..compose import MusicRequest
+    from ..types import MusicRequest
     from ..models import ResolvedModel
     from ..settings import MusicSettings
 

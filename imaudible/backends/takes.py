@@ -1,7 +1,7 @@
 """Choosing the best of several takes: reject degenerate audio, rank the rest.
 
 Degenerate takes (near-silence, clipping, collapse into a short loop) are found on the audio by the checks
-in `evaluate/health.py`, which `evaluate` reports for every clip, so every backend shares them.
+in `evaluate/health.py`, which `evaluate` also reports for every clip, so every backend shares them.
 
 The rest are ranked by CLAP text-audio similarity (cosine between the prompt's and the take's embeddings)
 when a CLAP model's weights are available. Without CLAP the fallback score is the negated loop
@@ -10,37 +10,18 @@ is degenerate, the one with the fewest problems (then the loudest) is kept and t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from ..compose import take_seed
 from ..evaluate.health import dbfs as _dbfs
 from ..evaluate.health import loop_correlation, take_problems
 from ..evaluate.health import mono as _mono
 from ..models import FALLBACK_RANKER
+from ..types import TakeChoice
 from .clap import ClapScorer
 
-__all__ = ["ClapScorer", "RankedTakes", "TakeChoice", "choose_take", "keep_best", "loop_correlation",
-           "make_ranker", "take_problems", "take_rows", "take_seed"]
-
-
-def take_seed(seed: int, take: int) -> int:
-    """Seed of take `take` of an artwork: take 0 uses the artwork's seed itself, so `takes: 1` is unchanged."""
-    return seed if take == 0 else (seed * 1_000_003 + take * 7919) % (2**63 - 1)
-
-
-@dataclass
-class TakeChoice:
-    chosen: int
-    ranker: str
-    scores: list[float] = field(default_factory=list)
-    problems: list[list[str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        # A rejected take has no score (None, not -inf: JSON has no infinities).
-        return {"chosen": self.chosen, "ranker": self.ranker,
-                "scores": [round(s, 4) if np.isfinite(s) else None for s in self.scores],
-                "problems": self.problems}
+__all__ = ["ClapScorer", "RankedTakes", "TakeChoice", "choose_take", "every_take", "keep_best", "loop_correlation",
+           "make_ranker", "take_file", "take_problems", "take_reason", "take_rows", "take_seed"]
 
 
 def choose_take(takes: list[np.ndarray], sample_rate: int, prompt: str, ranker=None) -> TakeChoice:
@@ -111,11 +92,8 @@ def take_reason(choice: dict, number: int, pinned: int | None) -> str:
 
 
 def make_ranker(clap, device: str):
-    """A ClapScorer when the CLAP model's weights are here (`clap` resolved, or the default), else None."""
-    if clap is None:
-        from ..models import resolve_clap_model
-        clap = resolve_clap_model()
-    return ClapScorer(clap, device) if clap.available and clap.path is not None else None
+    """A ClapScorer when `clap` (the resolved `music.ranker`, None for 'none') has its weights here, else None."""
+    return ClapScorer(clap, device) if clap is not None and clap.available and clap.path is not None else None
 
 
 class RankedTakes:

@@ -6,7 +6,7 @@ One implementation serves both the take chooser (`backends/takes.py`) and `evalu
 - collapse into a short loop: the log-spectrogram of the second half (its last 20 s at most) correlates
   above LOOP_CORRELATION with itself shifted by some lag between 0.1 and 2 s (ordinary music repeats bars,
   but never that exactly). The same correlation is the clip's repetition score (1.0 = a perfect short loop).
-Loudness (BS.1770 integrated, LUFS) and true peak (dBTP, 4x oversampled) come from `audio.py`.
+Loudness (BS.1770 integrated, LUFS) and true peak (dBTP, 4x oversampled) are added by `measures` (audio.py).
 """
 from __future__ import annotations
 
@@ -100,43 +100,12 @@ def problems_of(level: float, quiet: float, clipped: float, loop: float) -> list
     return problems
 
 
-def check(samples: np.ndarray, sample_rate: int, loudness: bool = False) -> Health:
-    """Every health number of a clip; with `loudness`, also BS.1770 loudness and true peak (slower)."""
+def check(samples: np.ndarray, sample_rate: int) -> Health:
+    """The take-rejection numbers of a clip (loudness and true peak are added by `measures`)."""
     x = mono(samples)
     level, quiet, clipped = dbfs(x), silent_share(x, sample_rate), clipped_share(samples)
     loop = loop_correlation(samples, sample_rate)
-    health = Health(level, quiet, clipped, loop, problems=problems_of(level, quiet, clipped, loop))
-    if loudness:
-        from ..audio import integrated_loudness
-
-        x2 = np.atleast_2d(np.asarray(samples, np.float64))
-        health.loudness_lufs = integrated_loudness(x2, sample_rate)
-        peak = true_peak_near_max(x2)
-        health.true_peak_dbtp = 20 * math.log10(peak) if peak > 0 else -math.inf
-    return health
-
-
-def true_peak_near_max(x: np.ndarray, block: int = 4800, within_db: float = 6.0) -> float:
-    """BS.1770 true peak (4x oversampled), computed only on the blocks whose sample peak lies within
-    `within_db` of the clip's: an inter-sample peak more than 6 dB above its neighbouring samples needs
-    contrived near-Nyquist signals, not music. Much faster than oversampling the whole clip."""
-    from ..audio import true_peak, true_peak_envelope
-
-    x = np.atleast_2d(x)
-    env = np.abs(x).max(axis=0)
-    top = float(env.max()) if env.size else 0.0
-    if top == 0.0 or x.shape[1] <= 4 * block:
-        return true_peak(x) if top > 0 else 0.0
-    n = x.shape[1] // block + 1
-    peaks = np.array([env[i * block:(i + 1) * block].max(initial=0.0) for i in range(n)])
-    context = 64
-    best = top
-    for i in np.flatnonzero(peaks >= top * 10 ** (-within_db / 20)):
-        start, end = i * block, min(x.shape[1], (i + 1) * block)
-        lo, hi = max(0, start - context), min(x.shape[1], end + context)
-        # only the block itself counts: the cut edges of the context ring when oversampled
-        best = max(best, float(true_peak_envelope(x[:, lo:hi])[start - lo:end - lo].max()))
-    return best
+    return Health(level, quiet, clipped, loop, problems=problems_of(level, quiet, clipped, loop))
 
 
 def take_problems(samples: np.ndarray, sample_rate: int) -> list[str]:

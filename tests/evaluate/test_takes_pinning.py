@@ -8,7 +8,7 @@ import pytest
 
 from imaudible import curate
 from imaudible.manifest import load_manifest
-from imaudible.pipeline import Builder
+from imaudible.build import build_gallery
 from tests.conftest import write_gallery
 
 pytestmark = pytest.mark.slow
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def _build(folder):
     gallery, _ = load_manifest(folder)
-    return Builder(gallery, folder / "build", jobs=1).build()
+    return build_gallery(gallery, folder / "build", jobs=1)
 
 
 def test_every_take_is_cached_and_a_pin_swaps_the_audio_only(tmp_path):

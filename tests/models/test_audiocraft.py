@@ -15,7 +15,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("audiocraft.models")
 
-from imaudible.compose import MusicRequest, make_composer  # noqa: E402
+from imaudible.backends.registry import load_backend  # noqa: E402
+from imaudible.compose import MusicRequest  # noqa: E402
 from imaudible.models import resolve_music_model  # noqa: E402
 from imaudible.settings import MusicSettings  # noqa: E402
 
@@ -34,7 +35,7 @@ def composer_for(folder, tmp_path, **settings):
     s = MusicSettings(model=str(folder), **settings)
     resolved = resolve_music_model(s, gallery_root=tmp_path, recorded={})
     assert resolved.available and resolved.backend == "audiocraft"
-    return make_composer(resolved, s)
+    return load_backend("music", resolved, s)
 
 
 def test_lengths_seeds_and_batching(audiocraft_dir, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from imaudible.caption import make_captioner
+from imaudible.backends.registry import load_backend
 from imaudible.models import ModelError, resolve_caption_model
 from imaudible.mood import estimate_mood
 from imaudible.settings import CaptionSettings
@@ -19,7 +19,7 @@ def images() -> list[Image.Image]:
 def captioner(tiny_models, tmp_path, **settings):
     s = CaptionSettings(model=str(tiny_models["blip"]), **settings)
     resolved = resolve_caption_model(s, gallery_root=tmp_path, recorded={})
-    return make_captioner(resolved, s), resolved
+    return load_backend("caption", resolved, s), resolved
 
 
 def test_captions_batched_cleaned_and_named(tiny_models, tmp_path):
@@ -48,7 +48,7 @@ def test_captions_batched_cleaned_and_named(tiny_models, tmp_path):
 def test_missing_model_and_bad_input(tiny_models, tmp_path):
     s = CaptionSettings(model=str(tmp_path / "absent"))
     with pytest.raises(ModelError, match="not available"):
-        make_captioner(resolve_caption_model(s, gallery_root=tmp_path, recorded={}), s)
+        load_backend("caption", resolve_caption_model(s, gallery_root=tmp_path, recorded={}), s)
     c, _ = captioner(tiny_models, tmp_path)
     with pytest.raises(ValueError, match="2 images but 1 moods"):
         c.caption(images()[:2], [estimate_mood(images()[0])])

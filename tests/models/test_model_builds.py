@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from imaudible.audio import clip_from_bytes
-from imaudible.cache import CACHE_DIR_NAME
+from imaudible.engine.cache import CACHE_DIR_NAME
 
 from ..conftest import write_gallery
 from .conftest import small_artworks
@@ -152,3 +152,26 @@ def test_explicit_missing_model_is_an_error(tmp_path, cli):
     assert "imaudible-site models pull facebook/musicgen-small" in result.output
     assert "Traceback" not in result.output
     assert not (folder / "build" / "gallery.json").exists()
+
+
+def test_the_take_ranker_is_a_manifest_setting_and_its_choice_is_published(tmp_path, tiny_models, cli):
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    shutil.copytree(tiny_models["musicgen"], folder / "models" / "musicgen")
+    shutil.copytree(tiny_models["clap"], folder / "models" / "clap")
+    write_gallery(folder, small_artworks(folder)[:1], caption={"model": "builtin"},
+                  music={"model": "models/musicgen", "duration": 1, "takes": 2, "ranker": "models/clap"})
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    (art_id, info), = report["artworks"].items()
+    takes = info["stages"]["music"]["takes"]
+    assert takes["ranker"].startswith("clap:local@") and len(takes["scores"]) == 2
+    assert takes["chosen"] in (0, 1) and takes["scores"][takes["chosen"]] == max(takes["scores"])
+    site = json.loads((folder / "build" / "gallery.json").read_text())
+    assert site["artworks"][0]["takes"] == takes
+
+    edit(folder, lambda m: m["music"].update(ranker="none"))   # another ranker may choose another take
+    result, report = build(cli, folder)
+    assert statuses(report, "music") == {art_id: "computed"}
+    takes = report["artworks"][art_id]["stages"]["music"]["takes"]
+    assert takes["ranker"] == "fallback:least-repetitive"

@@ -10,7 +10,6 @@ from .conftest import small_artworks
 
 def test_list_defaults_without_a_gallery(tmp_path, cli, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    monkeypatch.delenv("IMAUDIBLE_CLAP_MODEL", raising=False)
     result = cli("models", "list", tmp_path)
     assert result.exit_code == 0, result.output
     assert "showing the defaults" in result.output

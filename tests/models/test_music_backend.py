@@ -6,7 +6,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from imaudible.compose import MusicRequest, make_composer
+from imaudible.backends.registry import load_backend
+from imaudible.compose import MusicRequest
 from imaudible.models import ModelError, resolve_clap_model, resolve_music_model
 from imaudible.settings import MusicSettings
 
@@ -21,7 +22,7 @@ PROMPTS = ["calm blue sea, ambient piano", "energetic drums and brass", "dark st
 def composer(tiny_models, tmp_path_factory):
     settings = MusicSettings(model=str(tiny_models["musicgen"]), duration=1.0, batch_size=4)
     resolved = resolve_music_model(settings, gallery_root=tmp_path_factory.mktemp("g"), recorded={})
-    made = make_composer(resolved, settings)
+    made = load_backend("music", resolved, settings)
     yield made
     made.close()
 
@@ -157,7 +158,7 @@ def test_takes_are_ranked_by_clap(tiny_models, tmp_path):
 def test_missing_weights_and_bad_windows(tiny_models, tmp_path):
     settings = MusicSettings(model=str(tmp_path / "absent"))
     with pytest.raises(ModelError, match="not available"):
-        make_composer(resolve_music_model(settings, gallery_root=tmp_path, recorded={}), settings)
+        load_backend("music", resolve_music_model(settings, gallery_root=tmp_path, recorded={}), settings)
     ok = MusicSettings(model=str(tiny_models["musicgen"]))
     resolved = resolve_music_model(ok, gallery_root=tmp_path, recorded={})
     with pytest.raises(ModelError, match="windows"):

@@ -47,7 +47,6 @@ def hub(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "hub"
     cache.mkdir()
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.delenv("IMAUDIBLE_CLAP_MODEL", raising=False)
     return cache
 
 
@@ -180,12 +179,13 @@ def test_bad_model_names(tmp_path):
         models.builtin_model("clap")
 
 
-def test_clap_model_follows_the_environment(hub, tmp_path, monkeypatch):
+def test_clap_model_follows_music_ranker(hub, tmp_path):
     assert resolve_clap_model().model_id == models.DEFAULT_CLAP_MODEL
     folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
-    monkeypatch.setenv("IMAUDIBLE_CLAP_MODEL", str(folder))
-    r = resolve_clap_model()
+    r = resolve_clap_model("clap", gallery_root=tmp_path)   # relative to the gallery, like every local model
     assert r.available and r.path == folder and r.kind == "clap"
+    assert resolve_clap_model("none") is None
+    assert "music.ranker" in resolve_clap_model("absent/clap/dir", gallery_root=tmp_path).missing_message()
 
 
 def test_pull_offline_fails_clearly(hub, monkeypatch):
@@ -218,8 +218,8 @@ def test_vanished_local_directory_is_not_taken_for_a_hub_id(hub, tmp_path):
     assert never.model_id == "weights/mg" and gone in never.missing_message()
 
 
-def test_take_ranker_identity_follows_clap_weights(hub, tmp_path, monkeypatch):
+def test_take_ranker_identity_follows_clap_weights(hub, tmp_path):
     assert models.take_ranker_identity() == models.FALLBACK_RANKER
     folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
-    monkeypatch.setenv("IMAUDIBLE_CLAP_MODEL", str(folder))
-    assert models.take_ranker_identity() == f"clap:{resolve_clap_model().identity}"
+    assert models.take_ranker_identity(str(folder)) == f"clap:{resolve_clap_model(str(folder)).identity}"
+    assert models.take_ranker_identity("none") == models.FALLBACK_RANKER

@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Callable
 
 import jinja2
 
-from . import __version__
-from .cache import CACHE_DIR_NAME, atomic_write
+from .. import __version__
+from ..engine.cache import CACHE_DIR_NAME, atomic_write
 
 if TYPE_CHECKING:
-    from .pipeline import ArtworkRun
-    from .settings import Gallery
+    from ..settings import Gallery
+    from ..types import ArtworkView
 
 
 def _theme_dir() -> Path:
     """The default theme: inside the package in a wheel (the build maps top-level templates/ and static/
     into imaudible/theme/), or the repository's top-level folders in a source checkout."""
-    packaged = Path(__file__).parent / "theme"
-    return packaged if (packaged / "templates").is_dir() else Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "theme"
+    return packaged if (packaged / "templates").is_dir() else package.parent
 
 
 THEME_DIR = _theme_dir()
@@ -78,30 +79,31 @@ def _hashed_name(rel: str, digest: str) -> str:
     return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
 
 
-def _artwork_data(run: ArtworkRun, site: SiteFiles, loop: bool) -> dict:
-    art, ingest, audio = run.art, run.entries["ingest"], run.entries["audio"]
+def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
+    art = view.art
     images: dict[str, dict] = {}
-    for d in ingest.meta["derivatives"]:
-        rel = f"assets/img/{art.id}-{d['name']}.{ingest.key[:10]}.{d['fmt']}"
-        site.add(rel, ingest.file(d["file"]), immutable=True)
-        slot = images.setdefault(d["name"], {"width": d["width"], "height": d["height"]})
-        slot[d["fmt"]] = rel
+    for image in view.images:
+        rel = f"assets/img/{art.id}-{image.name}.{image.file.key[:10]}.{image.fmt}"
+        site.add(rel, image.file.path, immutable=True)
+        slot = images.setdefault(image.name, {"width": image.width, "height": image.height})
+        slot[image.fmt] = rel
     sounds = {}
-    for fmt in audio.meta["formats"]:
-        rel = f"assets/audio/{art.id}.{audio.key[:10]}.{fmt}"
-        sounds[fmt] = site.add(rel, audio.file(f"audio.{fmt}"), immutable=True)
-    music = run.entries["music"].meta
-    return {
+    for fmt, stored in sorted(view.audio.items()):
+        sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.key[:10]}.{fmt}", stored.path, immutable=True)
+    data = {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
-        "caption": run.caption, "prompt": run.prompt, "mood": run.mood.to_dict(),
-        "models": {"caption": run.caption_model, "caption_draft": run.caption_draft,
-                   "music": music["model"], "music_draft": music["draft"]},
-        "width": ingest.meta["width"], "height": ingest.meta["height"],
+        "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
+        "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
+                   "music": view.music_model, "music_draft": view.music_draft},
+        "width": view.width, "height": view.height,
         "size_cm": list(art.size_cm) if art.size_cm else None,
         "images": images,
-        "audio": {**sounds, "duration": audio.meta["duration"], "loop": loop},
+        "audio": {**sounds, "duration": view.duration, "loop": loop},
         "page": f"art/{art.id}/", "list_anchor": f"list.html#{art.id}",
     }
+    if view.takes:
+        data["takes"] = view.takes
+    return data
 
 
 def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
@@ -113,8 +115,8 @@ def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
     return [ids[i:i + n] for i in range(0, len(ids), n)]
 
 
-def site_data(gallery: Gallery, runs: list[ArtworkRun], site: SiteFiles) -> dict:
-    artworks = [_artwork_data(run, site, gallery.audio.loop) for run in runs]
+def site_data(gallery: Gallery, views: list[ArtworkView], site: SiteFiles) -> dict:
+    artworks = [_artwork_data(view, site, gallery.audio.loop) for view in views]
     return {
         "title": gallery.title, "description": gallery.description, "url": gallery.url,
         "generator": f"imaudible {__version__}",
@@ -198,7 +200,7 @@ def _render_key(gallery: Gallery, compact: bytes, statics: dict[str, str]) -> st
     return h.hexdigest()
 
 
-def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str, Callable[[], None]]:
+def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, str, Callable[[], None]]:
     """Every file of the site but the pages, the key of what the pages are rendered from, and a function
     that renders them into the site (skipped when the key shows they would come out the same)."""
     site = SiteFiles()
@@ -210,7 +212,7 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
         except KeyError:
             raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
 
-    data = site_data(gallery, runs, site)
+    data = site_data(gallery, views, site)
     if gallery.report == "public":
         _add_report(gallery, site, data)
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
@@ -225,7 +227,7 @@ def plan_site(gallery: Gallery, runs: list[ArtworkRun]) -> tuple[SiteFiles, str,
 
 def _add_report(gallery: Gallery, site: SiteFiles, data: dict) -> None:
     """`report: public`: the evaluation report (written by `evaluate` beside build/) goes to build/report/."""
-    from .evaluate.report import REPORT_DIR, publish
+    from ..evaluate.report import REPORT_DIR, publish
 
     folder = gallery.root / REPORT_DIR
     if (folder / "index.html").is_file():
@@ -320,11 +322,11 @@ def _prune_empty_dirs(out: Path) -> None:
             pass
 
 
-def render_site(gallery: Gallery, runs: list[ArtworkRun], out: Path) -> tuple[int, int]:
+def render_site(gallery: Gallery, views: list[ArtworkView], out: Path) -> tuple[int, int]:
     """Render and write the site; returns (files written, files removed)."""
     out = Path(out)
     _check_out_dir(gallery, out)
-    site, key, render_pages = plan_site(gallery, runs)
+    site, key, render_pages = plan_site(gallery, views)
     owned, previous_key = _read_owned(out)
     if key == previous_key and all((out / rel).is_file() for rel in owned):
         return 0, 0  # same data, templates and assets as the finished build already there

@@ -1,0 +1,90 @@
+"""How the runner's misses are run: CPU work spread over the executor's workers, model work in batches on
+one model worker per model. Failures are handed back per artwork; a failed model batch is retried item by
+item, so one bad artwork does not take its batch-mates down."""
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, wait
+from typing import Callable
+
+from .executors import Executor, ModelSpec
+
+
+class Batches:
+    def __init__(self, executor: Executor, report, progress, *, inputs: Callable, store: Callable, failed: Callable):
+        self.executor, self.report, self.progress = executor, report, progress
+        self.inputs, self.store, self.failed = inputs, store, failed
+
+    def on_workers(self, stage, items, spec: ModelSpec | None) -> None:
+        """CPU work: one artwork per task on the executor's workers, at most 2 x jobs in flight."""
+        self.progress.start(stage.name, len(items))
+        queue, running = deque(items), {}
+        while queue or running:
+            while queue and len(running) < 2 * self.executor.jobs:
+                state, key = queue.popleft()
+                try:
+                    future = self.executor.submit(stage.compute, [self.inputs(stage, state)], spec)
+                except Exception as exc:  # noqa: BLE001
+                    self.failed(stage, state, exc)
+                    self.progress.advance(1, state.id)
+                    continue
+                running[future] = (state, key)
+            if not running:
+                break
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                state, key = running.pop(future)
+                try:
+                    results, seconds = future.result()
+                    self.store(stage, state, key, results[0], seconds)
+                except Exception as exc:  # noqa: BLE001
+                    self.failed(stage, state, exc)
+                self.progress.advance(1, state.id)
+        self.progress.finish()
+
+    def on_model(self, stage, items, spec: ModelSpec, batch_size: int) -> None:
+        """Model work: batches on one worker that loads the model once and keeps it for all of them."""
+        worker = self.executor.model_worker(spec)
+        self.report.models_loaded.append(spec.identity)
+        size = max(1, batch_size)
+        self.progress.start(stage.name, len(items))
+        try:
+            for i in range(0, len(items), size):
+                batch = items[i:i + size]
+                self._model_batch(stage, worker, batch)
+                self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
+        finally:
+            worker.close()
+            self.progress.finish()
+
+    def _model_batch(self, stage, worker, batch) -> None:
+        ready = []
+        for state, key in batch:
+            try:
+                ready.append((state, key, self.inputs(stage, state)))
+            except Exception as exc:  # noqa: BLE001
+                self.failed(stage, state, exc)
+        if not ready:
+            return
+        started = time.monotonic()
+        try:
+            results = worker.run(stage.compute, [inputs for _, _, inputs in ready])
+            self.report.model_calls[stage.model] += 1
+            each = (time.monotonic() - started) / len(ready)
+            for (state, key, _), result in zip(ready, results):
+                self.store(stage, state, key, result, each)
+            return
+        except Exception as exc:  # noqa: BLE001
+            if len(ready) == 1:
+                self.failed(stage, ready[0][0], exc)
+                return
+        for state, key, inputs in ready:  # find the culprit: the others still get their results
+            started = time.monotonic()
+            try:
+                result = worker.run(stage.compute, [inputs])[0]
+                self.report.model_calls[stage.model] += 1
+                self.store(stage, state, key, result, time.monotonic() - started)
+            except Exception as exc:  # noqa: BLE001
+                self.failed(stage, state, exc)
+

@@ -1,0 +1,171 @@
+"""Executors: where the runner's batches run.
+
+The runner hands an executor two kinds of work, both as plain picklable data:
+
+- CPU batches: `submit(compute, items, spec)` runs the stage's module-level `compute(items, model)` and
+  returns a `concurrent.futures.Future` of its results. `spec` (a `ModelSpec`, or None) names the built-in
+  model the batch needs; the worker loads it itself, once per process (`load_model`).
+- Model batches: `model_worker(spec)` returns a `ModelWorker` that holds one loaded model across batches
+  (`run(compute, items)`) until `close()`. The runner creates one per model identity and closes it when the
+  model's artworks are done, so each model is loaded once per build.
+
+Only the driver (the runner) reads and writes the cache and build/, and holds the lock: workers see inputs
+and return `Result`s. Two executors exist:
+
+- `ThreadExecutor` (`--executor threads`, the default): CPU batches on `jobs` threads; models in-process.
+- `ProcessExecutor` (`--executor processes`): CPU batches on a pool of `jobs` processes (the GIL does not
+  bind), models in the driver process (one copy of the weights, one device owner).
+
+A Ray executor is one more class: `submit` becomes a Ray task (`ray.remote(run_batch)`, items shipped as
+bytes, which is why stages prefer bytes to shared-filesystem paths) wrapped as a future, and `model_worker`
+returns a handle on a Ray actor that calls `load_model(spec)` in its constructor and `compute` per batch.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .stage import LoadedModel
+
+EXECUTORS = ("threads", "processes")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything a worker needs to load a model: plain data, picklable."""
+    kind: str
+    resolved: Any     # models.ResolvedModel
+    settings: Any     # the manifest section of the model (CaptionSettings, MusicSettings, ...)
+    options: dict = field(default_factory=dict)   # more for the backend (e.g. the resolved take ranker)
+
+    @property
+    def identity(self) -> str:
+        return self.resolved.identity
+
+    @property
+    def label(self) -> str:
+        """How the site and reports name the model: a local directory as the manifest wrote it, so that no
+        absolute path of the curator's machine is published."""
+        r = self.resolved
+        return r.requested if r.is_model and Path(r.model_id).is_absolute() else r.model_id
+
+
+def load_model(spec: ModelSpec) -> LoadedModel:
+    from ..backends.registry import load_backend
+
+    backend = load_backend(spec.kind, spec.resolved, spec.settings, **spec.options)
+    return LoadedModel(backend, spec.label, str(getattr(backend, "revision", spec.resolved.revision)),
+                       bool(spec.resolved.is_model))
+
+
+_LOADED: dict[str, LoadedModel] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def run_batch(compute: Callable, items: list, spec: ModelSpec | None) -> tuple[list, float]:
+    """A CPU batch in a worker: the built-in model it needs (loaded once per process), then `compute`.
+    Returns the results and the seconds `compute` took."""
+    model = None
+    if spec is not None:
+        with _LOADED_LOCK:
+            model = _LOADED.get(spec.identity)
+            if model is None:
+                model = _LOADED[spec.identity] = load_model(spec)
+    started = time.monotonic()
+    results = compute(items, model)
+    return results, time.monotonic() - started
+
+
+class ModelWorker:
+    """One loaded model, run batch after batch in the driver process."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.model = load_model(spec)
+
+    def run(self, compute: Callable, items: list) -> list:
+        return compute(items, self.model)
+
+    def close(self) -> None:
+        close = getattr(self.model.backend, "close", None)
+        if close is not None:
+            close()
+
+
+class Executor(ABC):
+    def __init__(self, jobs: int):
+        self.jobs = max(1, int(jobs))
+
+    @abstractmethod
+    def submit(self, compute: Callable, items: list, spec: ModelSpec | None) -> Future: ...
+
+    def model_worker(self, spec: ModelSpec) -> ModelWorker:
+        return ModelWorker(spec)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _done(fn: Callable, *args) -> Future:
+    future: Future = Future()
+    try:
+        future.set_result(fn(*args))
+    except Exception as exc:  # noqa: BLE001 - delivered to the runner like a worker's failure
+        future.set_exception(exc)
+    return future
+
+
+class ThreadExecutor(Executor):
+    """CPU batches on `jobs` threads (inline when jobs is 1)."""
+
+    def __init__(self, jobs: int):
+        super().__init__(jobs)
+        self._pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
+
+    def submit(self, compute, items, spec):
+        if self._pool is None:
+            return _done(run_batch, compute, items, spec)
+        return self._pool.submit(run_batch, compute, items, spec)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ProcessExecutor(Executor):
+    """CPU batches on a pool of `jobs` worker processes, started on first use."""
+
+    def __init__(self, jobs: int):
+        super().__init__(jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, compute, items, spec):
+        if self._pool is None:
+            import multiprocessing
+
+            # spawn: workers never inherit the driver's threads, locks or open cache files.
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool.submit(run_batch, compute, items, spec)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_executor(kind: str, jobs: int) -> Executor:
+    classes = {"threads": ThreadExecutor, "processes": ProcessExecutor}
+    try:
+        return classes[kind](jobs)
+    except KeyError:
+        raise ValueError(f"unknown executor '{kind}' (use {' or '.join(EXECUTORS)})") from None

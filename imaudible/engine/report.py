@@ -1,0 +1,95 @@
+"""The build report: per artwork and stage what happened (computed, cached, skipped, failed), timings,
+models loaded and called, warnings, totals. `to_dict` is what `build --report` writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from .cache import Entry
+
+STATUSES = ("computed", "cached", "skipped", "failed")
+
+
+@dataclass
+class StageRecord:
+    status: str  # computed | cached | skipped | failed
+    seconds: float = 0.0
+    error: str | None = None
+    details: dict | None = None
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"status": self.status, "seconds": round(self.seconds, 4)}
+        if self.error:
+            out["error"] = self.error
+        if self.details:
+            out.update(self.details)
+        return out
+
+
+@dataclass
+class ArtworkState:
+    """Everything the stages learn about one artwork during a build."""
+    art: Any
+    keys: dict[str, str] = field(default_factory=dict)
+    views: dict[str, Any] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    records: dict[str, StageRecord] = field(default_factory=dict)
+    error: str | None = None
+    failed_stage: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.art.id
+
+    def fail(self, stage: str, message: str) -> None:
+        self.error, self.failed_stage = message, stage
+        self.records[stage] = StageRecord("failed", error=message)
+
+
+@dataclass
+class BuildReport:
+    gallery: str
+    out: str
+    stages: tuple[str, ...] = ()
+    model_stages: tuple[str, ...] = ()
+    runs: list[ArtworkState] = field(default_factory=list)
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    model_calls: dict[str, int] = field(default_factory=dict)
+    models_loaded: list[str] = field(default_factory=list)
+    pages_written: int = 0
+    files_removed: int = 0
+
+    @property
+    def failures(self) -> list[ArtworkState]:
+        return [r for r in self.runs if r.error]
+
+    def _artwork(self, run: ArtworkState) -> dict:
+        info = {"stages": {s: run.records[s].to_dict() for s in self.stages if s in run.records}, "error": run.error}
+        for stage in self.model_stages:
+            info[f"{stage}_model"] = getattr(run.views.get(stage), "model", None)
+        return info
+
+    def to_dict(self) -> dict:
+        by_stage = {s: {**dict.fromkeys(STATUSES, 0), "seconds": 0.0} for s in self.stages}
+        for run in self.runs:
+            for stage, rec in run.records.items():
+                by_stage[stage][rec.status] += 1
+                by_stage[stage]["seconds"] = round(by_stage[stage]["seconds"] + rec.seconds, 4)
+        totals = {k: sum(v[k] for v in by_stage.values()) for k in STATUSES}
+        return {
+            "generator": f"imaudible {__version__}",
+            "gallery": self.gallery,
+            "out": self.out,
+            "seconds": round(self.seconds, 3),
+            "warnings": self.warnings,
+            "model_calls": self.model_calls,
+            "models_loaded": self.models_loaded,
+            "pages_written": self.pages_written,
+            "files_removed": self.files_removed,
+            "artworks": {r.id: self._artwork(r) for r in self.runs},
+            "totals": {**totals, "artworks": len(self.runs), "failed_artworks": len(self.failures),
+                       "by_stage": by_stage},
+            "failed": [{"id": r.id, "stage": r.failed_stage, "error": r.error} for r in self.failures],
+        }

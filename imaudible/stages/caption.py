@@ -1,0 +1,66 @@
+"""Stage `caption`: the analysis image (and mood) -> a caption, by a captioning model or the built-in
+describer; a caption written in the manifest replaces it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine.stage import LoadedModel, Result, Stage
+from ..types import Mood
+
+
+@dataclass(frozen=True)
+class CaptionView:
+    text: str
+    model: str        # the model's label, or "curator"
+    draft: bool       # written by the built-in describer
+
+
+def compute(items: list, model: LoadedModel) -> list[Result]:
+    import io
+
+    from PIL import Image
+
+    pictures = []
+    for png, _ in items:
+        with Image.open(io.BytesIO(png)) as img:
+            pictures.append(img.convert("RGB"))
+    texts = model.backend.caption(pictures, [Mood.from_dict(m) for _, m in items])
+    return [Result({"caption": text, "model": model.label, "revision": model.revision, "draft": not model.is_model})
+            for text in texts]
+
+
+class Caption(Stage):
+    name = "caption"
+    needs = ("ingest", "mood")
+    needs_with_model = ("ingest",)      # a captioning model reads the picture only
+    model = "caption"
+    compute = staticmethod(compute)
+
+    @property
+    def version(self) -> str:
+        from .. import caption
+
+        return caption.VERSION
+
+    def settings(self, gallery, art, model):
+        if model is None or not model.is_model:
+            return None
+        return {"num_beams": gallery.caption.num_beams, "max_new_tokens": gallery.caption.max_new_tokens}
+
+    def given(self, art):
+        return art.caption
+
+    def read_given(self, value) -> CaptionView:
+        return CaptionView(value, "curator", False)
+
+    def inputs(self, gallery, art, upstream):
+        return upstream["ingest"].analysis.path.read_bytes(), upstream["mood"].to_dict()
+
+    def read(self, entry) -> CaptionView:
+        return CaptionView(entry.meta["caption"], entry.meta["model"], bool(entry.meta["draft"]))
+
+    def batch_size(self, gallery, model) -> int:
+        return gallery.caption.batch_size
+
+
+STAGE = Caption()

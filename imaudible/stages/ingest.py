@@ -1,0 +1,75 @@
+"""Stage `ingest`: the artwork's file -> web derivatives, a small analysis image and the source's hash."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from dataclasses import dataclass
+
+from ..engine.stage import Result, Stage, per_item
+from ..types import ImageView, StoredFile
+
+
+@dataclass(frozen=True)
+class IngestView:
+    key: str
+    sha256: str
+    width: int
+    height: int
+    images: tuple[ImageView, ...]
+    analysis: StoredFile          # PNG, at most images.ANALYSIS_EDGE pixels on the long edge
+    notes: tuple[str, ...] = ()
+
+
+def ingest(item) -> Result:
+    from .. import images
+
+    path, settings = item
+    result = images.ingest(path, settings)
+    files, derivatives = {}, []
+    for d in result.derivatives:
+        name = f"{d.name}.{d.fmt}"
+        files[name] = d.data
+        derivatives.append({"name": d.name, "fmt": d.fmt, "width": d.width, "height": d.height, "file": name})
+    buf = io.BytesIO()
+    result.analysis.save(buf, format="PNG", compress_level=1)
+    files["analysis.png"] = buf.getvalue()
+    meta = {"sha256": result.sha256, "width": result.width, "height": result.height,
+            "derivatives": derivatives, "notes": list(result.notes)}
+    return Result(meta, files)
+
+
+class Ingest(Stage):
+    name = "ingest"
+    compute = per_item(ingest)
+
+    @property
+    def version(self) -> str:
+        from .. import images
+
+        return images.VERSION
+
+    def settings(self, gallery, art, model):
+        return dataclasses.asdict(gallery.images)
+
+    def source(self, gallery, art) -> str:
+        from ..images import ImageError
+
+        try:
+            data = gallery.artwork_path(art).read_bytes()
+        except OSError as exc:
+            raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
+        return hashlib.sha256(data).hexdigest()
+
+    def inputs(self, gallery, art, upstream):
+        return str(gallery.artwork_path(art)), gallery.images
+
+    def read(self, entry) -> IngestView:
+        meta = entry.meta
+        images = tuple(ImageView(d["name"], d["fmt"], d["width"], d["height"], StoredFile(entry.file(d["file"]), entry.key))
+                       for d in meta["derivatives"])
+        return IngestView(entry.key, meta["sha256"], meta["width"], meta["height"], images,
+                          StoredFile(entry.file("analysis.png"), entry.key), tuple(meta.get("notes", ())))
+
+
+STAGE = Ingest()

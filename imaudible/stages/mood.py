@@ -1,0 +1,47 @@
+"""Stage `mood`: the analysis image -> valence, arousal, palette and mood words (with the curator's
+override applied, so the override is part of the key and everything downstream follows it)."""
+from __future__ import annotations
+
+import dataclasses
+
+from ..engine.stage import Result, Stage, per_item
+from ..types import Mood
+
+
+def estimate(item) -> Result:
+    import io
+
+    from PIL import Image
+
+    from .. import mood
+
+    png, override = item
+    with Image.open(io.BytesIO(png)) as img:
+        estimated = mood.estimate_mood(img.convert("RGB"))
+    if override["valence"] is not None or override["arousal"] is not None:
+        estimated = estimated.with_override(**override)
+    return Result(estimated.to_dict())
+
+
+class MoodStage(Stage):
+    name = "mood"
+    needs = ("ingest",)
+    compute = per_item(estimate)
+
+    @property
+    def version(self) -> str:
+        from .. import mood
+
+        return mood.VERSION
+
+    def settings(self, gallery, art, model):
+        return {"override": dataclasses.asdict(art.mood)}
+
+    def inputs(self, gallery, art, upstream):
+        return upstream["ingest"].analysis.path.read_bytes(), dataclasses.asdict(art.mood)
+
+    def read(self, entry) -> Mood:
+        return Mood.from_dict(entry.meta)
+
+
+STAGE = MoodStage()

@@ -1,0 +1,117 @@
+"""Stage `music`: prompt, mood and the artwork's music settings -> a raw clip, by a music model or the
+built-in composer. With several takes, every take is stored (the ranked choice as clip.bin, the others as
+takeK.bin) with how the kept one was chosen, so a curator can audition them and pin one (`music: {take: K}`)
+without regenerating anything."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..engine.stage import LoadedModel, Result, Stage
+from ..settings import MUSIC_OVERRIDABLE
+from ..types import MusicRequest, StoredFile
+
+
+@dataclass(frozen=True)
+class MusicView:
+    clip: StoredFile          # raw clip (see audio.clip_to_bytes)
+    model: str
+    draft: bool
+    prompt: str
+    duration: float
+    takes: dict | None        # TakeChoice.to_dict() + "count" when the artwork had several takes
+    take_clips: tuple[StoredFile, ...] = ()   # every take, take 1 first (empty for a single take)
+
+    def take_clip(self, number: int | None) -> StoredFile:
+        """Take `number` (1-based), or the ranked choice when None or when there is no such take."""
+        if number is None or not 1 <= number <= len(self.take_clips):
+            return self.clip
+        return self.take_clips[number - 1]
+
+
+def compute(requests: list[MusicRequest], model: LoadedModel) -> list[Result]:
+    from .. import audio
+    from ..backends.takes import take_file
+
+    backend = model.backend
+    if hasattr(backend, "generate_takes"):      # the built-in composer: stateless, threads may share it
+        from ..backends.takes import choose_take
+
+        every = backend.generate_takes(requests)
+        choices = [choose_take([c.samples for c in takes], takes[0].sample_rate, request.prompt)
+                   if len(takes) > 1 else None for request, takes in zip(requests, every)]
+        clips = [takes[choice.chosen if choice else 0] for takes, choice in zip(every, choices)]
+    else:                                       # model backends keep the last batch's takes
+        clips = backend.generate(requests)
+        choices = list(getattr(backend, "choices", None) or [None] * len(clips))
+        every = list(getattr(backend, "takes", None) or [[clip] for clip in clips])
+    out = []
+    for request, clip, choice, takes in zip(requests, clips, choices, every):
+        meta = {"model": model.label, "revision": model.revision, "draft": not model.is_model,
+                "prompt": request.prompt, "sample_rate": clip.sample_rate, "duration": clip.duration}
+        files = {"clip.bin": audio.clip_to_bytes(clip)}
+        if choice is not None and int(request.settings.takes) > 1 and len(takes) > 1:
+            meta["takes"] = {**choice.to_dict(), "count": len(takes)}
+            for number, take in enumerate(takes, start=1):
+                if number != choice.chosen + 1:
+                    files[take_file(number, choice.chosen)] = audio.clip_to_bytes(take)
+        out.append(Result(meta, files))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _ranker_identity(ranker: str, root) -> str:
+    from ..models import take_ranker_identity
+
+    return take_ranker_identity(ranker, root)
+
+
+class Music(Stage):
+    name = "music"
+    needs = ("ingest", "mood", "prompt")
+    model = "music"
+    compute = staticmethod(compute)
+
+    @property
+    def version(self) -> str:
+        from .. import compose
+
+        return compose.VERSION
+
+    def settings(self, gallery, art, model):
+        s = art.music_settings(gallery.music)
+        generation = {k: getattr(s, k) for k in MUSIC_OVERRIDABLE}  # every per-artwork generation setting
+        if model is not None and model.is_model and s.takes > 1:
+            # the chosen take changes when CLAP weights appear or change
+            generation["ranker"] = _ranker_identity(gallery.music.ranker, gallery.root)
+        return generation
+
+    def model_options(self, gallery) -> dict:
+        from ..models import resolve_clap_model
+
+        return {"clap": resolve_clap_model(gallery.music.ranker, gallery_root=gallery.root)}
+
+    def inputs(self, gallery, art, upstream) -> MusicRequest:
+        return MusicRequest(prompt=upstream["prompt"].text, mood=upstream["mood"],
+                            settings=art.music_settings(gallery.music), content_hash=upstream["ingest"].sha256)
+
+    def read(self, entry) -> MusicView:
+        from ..backends.takes import take_file
+
+        meta = entry.meta
+        takes = meta.get("takes")
+        clips = tuple(StoredFile(entry.file(take_file(n, takes["chosen"])), entry.key)
+                      for n in range(1, int(takes.get("count", 0)) + 1)) if takes else ()
+        if clips and not all(c.path.is_file() for c in clips):
+            clips = ()    # a result from before every take was kept: only the ranked choice is there
+        return MusicView(StoredFile(entry.file("clip.bin"), entry.key), meta["model"], bool(meta["draft"]),
+                         meta.get("prompt", ""), float(meta["duration"]), takes, clips)
+
+    def batch_size(self, gallery, model) -> int:
+        return gallery.music.batch_size
+
+    def details(self, view: MusicView) -> dict | None:
+        return {"takes": view.takes} if view.takes else None
+
+
+STAGE = Music()

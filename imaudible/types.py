@@ -1,0 +1,189 @@
+"""The value types every stage shares: what flows between stages, between processes and into the site.
+
+A leaf module: it imports nothing from the package, so any module (a stage, a backend, the site, a worker
+process) can use these types without pulling in anything else. Every type here is plain data and pickles.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# ---- mood ------------------------------------------------------------------------------------------------
+
+# Mood words by (valence, arousal) cell: rows valence low/mid/high, columns arousal low/mid/high.
+MOOD_WORDS = {
+    ("low", "low"): ("melancholic", "sombre", "still"),
+    ("low", "mid"): ("brooding", "uneasy", "heavy"),
+    ("low", "high"): ("tense", "turbulent", "anxious"),
+    ("mid", "low"): ("quiet", "contemplative", "hushed"),
+    ("mid", "mid"): ("reflective", "wistful", "balanced"),
+    ("mid", "high"): ("restless", "dramatic", "urgent"),
+    ("high", "low"): ("serene", "peaceful", "tender"),
+    ("high", "mid"): ("warm", "hopeful", "gentle"),
+    ("high", "high"): ("joyful", "exuberant", "lively"),
+}
+LOW, HIGH = 0.42, 0.58
+
+
+def mood_words(valence: float, arousal: float) -> tuple[str, ...]:
+    return MOOD_WORDS[(_band(valence), _band(arousal))]
+
+
+def _band(x: float) -> str:
+    return "low" if x < LOW else "high" if x > HIGH else "mid"
+
+
+def _clip01(x: float) -> float:
+    return float(min(max(float(x), 0.0), 1.0))
+
+
+@dataclass(frozen=True)
+class PaletteColour:
+    hex: str
+    name: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Mood:
+    """The mood read from an image. Every number is in 0..1; words and palette derive from them."""
+    valence: float
+    arousal: float
+    brightness: float
+    saturation: float
+    warmth: float
+    contrast: float
+    colourfulness: float
+    edge_density: float
+    words: tuple[str, ...]
+    palette: tuple[PaletteColour, ...]
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["words"] = list(self.words)
+        d["palette"] = [dataclasses.asdict(p) for p in self.palette]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Mood":
+        fields = [f.name for f in dataclasses.fields(cls) if f.name not in ("words", "palette")]
+        missing = [name for name in fields if name not in d]
+        if missing:
+            raise ValueError(f"mood: missing {', '.join(missing)}")
+        numbers = {name: float(d[name]) for name in fields}
+        palette = tuple(PaletteColour(str(p["hex"]), str(p["name"]), float(p["share"])) for p in d.get("palette", ()))
+        return cls(**numbers, words=tuple(str(w) for w in d.get("words", ())), palette=palette)
+
+    def with_override(self, valence: float | None = None, arousal: float | None = None) -> "Mood":
+        v = self.valence if valence is None else _clip01(valence)
+        a = self.arousal if arousal is None else _clip01(arousal)
+        return dataclasses.replace(self, valence=v, arousal=a, words=mood_words(v, a))
+
+
+# ---- music -----------------------------------------------------------------------------------------------
+
+class ComposeError(ValueError):
+    """A composer was asked for something it cannot make."""
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    prompt: str
+    mood: Mood
+    settings: Any                  # the artwork's effective MusicSettings (gallery music + its overrides)
+    content_hash: str
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """Audio samples, float32 of shape (channels, n), and their sample rate."""
+    samples: Any = field(repr=False)    # numpy.ndarray (numpy is imported only where clips are made)
+    sample_rate: int
+
+    def __post_init__(self):
+        import numpy as np
+
+        samples = np.asarray(self.samples, dtype=np.float32)
+        if samples.ndim == 1:
+            samples = samples[np.newaxis, :]
+        if samples.ndim != 2 or samples.shape[0] not in (1, 2) or samples.shape[1] == 0:
+            raise ComposeError(f"clip: expected samples of shape (1 or 2 channels, n > 0), got {samples.shape}")
+        if int(self.sample_rate) <= 0:
+            raise ComposeError(f"clip: sample rate must be positive, got {self.sample_rate}")
+        object.__setattr__(self, "samples", samples)
+        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+
+@dataclass
+class TakeChoice:
+    """How one artwork's music was chosen among its takes: the winner, the ranker, each take's score and
+    what was wrong with the rejected ones."""
+    chosen: int
+    ranker: str
+    scores: list[float] = field(default_factory=list)
+    problems: list[list[str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"chosen": self.chosen, "ranker": self.ranker,
+                "scores": [round(s, 4) if math.isfinite(s) else None for s in self.scores],
+                "problems": self.problems}
+
+
+# ---- images ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Derivative:
+    name: str  # "1024", "2048", ... (one per settings.sizes) or "thumb"
+    fmt: str  # "webp" or "jpg"
+    width: int
+    height: int
+    data: bytes = field(repr=False)
+
+
+# ---- what the site reads ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file of a stage result: where it is, and the key of the result (names published copies)."""
+    path: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """One derivative of an artwork's image, as the site publishes it."""
+    name: str
+    fmt: str
+    width: int
+    height: int
+    file: StoredFile
+
+
+@dataclass(frozen=True)
+class ArtworkView:
+    """Everything the site shows of one artwork, assembled from the stages' read sides."""
+    art: Any                        # the manifest's Artwork
+    width: int
+    height: int
+    images: tuple[ImageView, ...]
+    mood: Mood
+    caption: str
+    caption_model: str
+    caption_draft: bool
+    prompt: str
+    music_model: str
+    music_draft: bool
+    audio: dict[str, StoredFile]    # format -> file
+    duration: float
+    takes: dict | None = None       # how the music was chosen among takes (None for a single take)
