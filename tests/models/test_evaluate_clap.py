@@ -70,3 +70,30 @@ def test_take_ranker_is_the_same_scorer(scorer):
     assert isinstance(ranker, ClapScorer)
     choice = takes.choose_take([synth.varied(3.0, seed=1), synth.varied(3.0, seed=2)], synth.RATE, "piano", ranker)
     assert choice.ranker == scorer.name and choice.chosen in (0, 1) and all(np.isfinite(choice.scores))
+
+
+def test_evaluate_command_with_a_tiny_clap_from_the_manifest(scorer, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from imaudible.cli import main
+    from tests.conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", music={"duration": 6},
+                           evaluate={"clap_model": str(scorer.resolved.path)})
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    from scipy.io import wavfile
+    for i in range(2):
+        wavfile.write(reference / f"r{i}.wav", synth.RATE, synth.varied(12.0, seed=i))
+    result = CliRunner().invoke(main, ["evaluate", str(folder), "--reference", str(reference), "-q"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((folder / "report" / "report.json").read_text())
+    assert not any("CLAP" in line for line in data["skipped"])
+    assert data["summary"]["clap"]["prompt"]["pairs"] == 3
+    assert all("clap_prompt" in a["scores"] for a in data["artworks"])
+    assert data["maps"]["prompts"]["source"] == "CLAP text embeddings"
+    fad = data["fad"]["spaces"]["CLAP"]
+    # 12 s references -> one 10 s window each (2 s dropped); 6 s clips -> one window each (over half of 10 s)
+    assert (fad["windows_reference"], fad["windows_generated"]) == (2, 3) and fad["fad"] >= 0
