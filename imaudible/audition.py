@@ -49,6 +49,11 @@ class TakeEndpoint:
         sub = raw_path[len(REPORT_PREFIX) - 1:]
         return resolve_under(self.report_dir, sub) if sub else (None, HTTPStatus.MOVED_PERMANENTLY)
 
+    def serves(self, path: Path) -> bool:
+        """Whether a resolved file is one of the report's."""
+        root = self.report_dir.resolve()
+        return path == root or root in path.parents
+
     def with_token(self, html: bytes, path: Path) -> bytes:
         """The report page as served: with the token, so its buttons can call the endpoint."""
         if path.parent != self.report_dir.resolve():

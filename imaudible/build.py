@@ -27,23 +27,52 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
                   stages=None) -> BuildReport:
     from . import site
     from .stages import STAGES
-    from .stages.view import artwork_view
 
     started = time.monotonic()
     out = Path(out)
     progress = progress or Progress(quiet=True)
     forced = {a.id for a in gallery.artworks} if force is True else set(force or ())
-    cache = Cache(gallery.root / CACHE_DIR_NAME)
     plan = make_plan(STAGES if stages is None else stages, gallery)
+    cache = Cache(gallery.root / CACHE_DIR_NAME,
+                  shapes={stage.name: getattr(stage, "check_result", None) for stage in plan})
     states = [ArtworkState(art) for art in gallery.artworks]
     report = BuildReport(str(gallery.root), str(out), tuple(s.name for s in plan),
                          tuple(s.name for s in plan if s.model), states)
-    with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
-        with make_executor(executor, jobs) as workers:
-            runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
+    with make_executor(executor, jobs) as workers:
+        runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
+        cache.warn = runner.warn
+        # Everything that can be found before the stages run is found here, before anything is written.
+        site.preflight(gallery, out)
+        runner.check_early(plan, states)
+        with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
             runner.run(plan, states)
-        views = [artwork_view(s.art, s.views) for s in states if not s.error]
-        report.pages_written, report.files_removed = site.render_site(gallery, views, out)
-        cache.record_in_use(runner.used(states))
+            report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
+            cache.record_in_use(runner.used(states))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
+    """Write the site. A cached file found damaged while being copied is not published: its result is
+    computed again and the site written again (twice at most; then that artwork fails and the site is
+    written without it)."""
+    from . import site
+    from .stages.view import artwork_view
+
+    written = removed = 0
+    for attempt in range(4):
+        views = [artwork_view(s.art, s.views) for s in states if not s.error]
+        result = site.render_site(gallery, views, out, runner.warn)
+        written, removed = written + result.written, removed + result.removed
+        if not result.damaged:
+            break
+        by_entry = {(e.stage, e.key): s for s in states for e in s.entries.values()}
+        for exc in result.damaged:
+            state = by_entry.get((exc.stage, exc.key))
+            if state is None or state.error:
+                continue
+            if attempt >= 2:
+                state.fail(exc.stage, f"its cached {exc.stage} result stays damaged: {exc.why}")
+            else:
+                runner.repair(state, exc)
+    return written, removed

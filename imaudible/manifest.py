@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
@@ -18,6 +19,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from .settings import Gallery
+from .yaml_syntax import explain as explain_syntax_error
 
 MANIFEST_NAME = "gallery.yaml"
 _MISSING = dataclasses.MISSING
@@ -44,9 +46,14 @@ class ManifestError(Exception):
         super().__init__(str(problems[0]) if problems else "invalid manifest")
 
 
+def closest(word: str, choices, cutoff: float = 0.6) -> str | None:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
 def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(word, choices)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def slugify(text: str) -> str:
@@ -118,7 +125,7 @@ class _Validator:
                 return _MISSING
             value = str(value)
             pattern = meta.get("pattern")
-            if pattern and value and not re.match(pattern, value):
+            if pattern and value and not re.fullmatch(pattern, value):
                 self.error(node, field, f"'{value}' does not match {pattern}")
                 return _MISSING
             if meta.get("check") == "file" and self.root is not None:
@@ -136,6 +143,9 @@ class _Validator:
             if not ok:
                 expected = "a whole number" if tp is int else "a number"
                 self.error(node, field, f"expected {expected}, found {_describe(value)}")
+                return _MISSING
+            if not math.isfinite(value):  # .nan/.inf: JSON has no such numbers and browsers reject the file
+                self.error(node, field, f"must be a finite number, not {node.value}")
                 return _MISSING
             if "minimum" in meta and value < meta["minimum"]:
                 self.error(node, field, f"must be at least {meta['minimum']}, not {value}")
@@ -166,7 +176,8 @@ class _Validator:
             return _MISSING
         options = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
         hints = typing.get_type_hints(cls)
-        values, seen = {}, {}
+        values, seen, misspelled = {}, {}, set()
+        given = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             path = f"{field}.{key}" if field else str(key)
@@ -175,13 +186,20 @@ class _Validator:
                 continue
             seen[key] = key_node.start_mark.line
             if key not in options:
-                problem = self.problem(key_node, path, f"unknown option{_suggest(key, options)}")
-                (self.errors if self.strict else self.warnings).append(problem)
+                # A near miss of a known option is a typo whose value would be dropped: an error. Other
+                # unknown keys (notes for the curator, options of a newer version) are warnings.
+                meant = closest(key, [name for name in options if name not in given])
+                if meant:
+                    misspelled.add(meant)
+                    self.error(key_node, path, f"unknown option '{key}' (did you mean '{meant}'?)")
+                else:
+                    problem = self.problem(key_node, path, "unknown option")
+                    (self.errors if self.strict else self.warnings).append(problem)
                 continue
             f = options[key]
             values[key] = self.convert(value_node, hints[key], path, dict(f.metadata))
         for name, f in options.items():
-            if name not in seen and f.default is _MISSING and f.default_factory is _MISSING:
+            if name not in seen and name not in misspelled and f.default is _MISSING and f.default_factory is _MISSING:
                 self.error(node, f"{field}.{name}" if field else name, "required option is missing")
         if any(v is _MISSING for v in values.values()) or self.errors:
             return _MISSING
@@ -222,9 +240,8 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ManifestError([Problem(name, line, col, "", f"YAML syntax error: {exc.problem or exc.context}")]) from None
+        found = explain_syntax_error(text, exc)
+        raise ManifestError([Problem(name, found.line, found.column, "", found.message)]) from None
     except yaml.YAMLError as exc:
         raise ManifestError([Problem(name, 1, 1, "", f"YAML error: {exc}")]) from None
     if root is None:
@@ -336,3 +353,18 @@ def _schema_for(tp, meta: dict) -> dict:
             bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"}}[tp]
     extra = {k: meta[k] for k in ("minimum", "maximum", "pattern") if k in meta}
     return {**base, **extra, **doc}
+
+
+def locate(manifest: Path, dotted: str) -> tuple[int, int] | None:
+    """(line, column), 1-based, of the value of a top-level option like "music.model", or None."""
+    try:
+        node = yaml.compose(Path(manifest).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    for name in dotted.split("."):
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((value for key, value in node.value if getattr(key, "value", None) == name), None)
+        if node is None:
+            return None
+    return node.start_mark.line + 1, node.start_mark.column + 1

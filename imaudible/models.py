@@ -5,6 +5,7 @@ torch or transformers and never touches the network. `pull` is the one function 
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import json
@@ -27,12 +28,22 @@ FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without C
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 # What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
 PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
+KNOWN_MODEL_IDS = {
+    "caption": ("Salesforce/blip-image-captioning-base", "Salesforce/blip-image-captioning-large"),
+    "music": ("facebook/musicgen-small", "facebook/musicgen-medium", "facebook/musicgen-large",
+              "facebook/musicgen-melody", "facebook/musicgen-stereo-small"),
+}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 class ModelError(Exception):
-    """A model cannot be resolved, loaded or downloaded (one-line, actionable message)."""
+    """A model cannot be resolved, loaded or downloaded (one-line, actionable message). `setting` names the
+    manifest option at fault ("music.model"), so that the CLI can point at its line."""
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 @dataclass(frozen=True)
@@ -65,15 +76,35 @@ class ResolvedModel:
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
         setting = SETTING_NAMES.get(self.kind, "the model setting")
+        name = f"'{self.model_id}'"
+        if not self.model_id.startswith("/") and self.requested not in ("auto", "builtin"):
+            near = similar_model_ids(self.kind, self.model_id)
+            if near:
+                name += f" (did you mean {' or '.join(repr(n) for n in near)}?)"
         if self.model_id.startswith("/"):
             fix = (f"point {setting} at a directory holding config.json and *.safetensors weights"
                    f" (or at a Hugging Face model id and run `imaudible-site models pull <id>`)")
-        else:
+        else:  # a Hub id: only the Hub cache was searched, so no local folder is mentioned
             fix = (f"run `imaudible-site models pull {self.model_id}` on a connected machine (copy its "
-                   f"Hugging Face cache here if this machine is offline), or point {setting} at a local "
-                   f"directory holding config.json and *.safetensors weights")
-        return f"{what} model '{self.model_id}' is not available: {reason}. To use it, {fix}."
+                   f"Hugging Face cache here if this machine is offline)")
+        return f"{what} model {name} is not available: {reason}. To use it, {fix}."
 
+    def missing_error(self) -> ModelError:
+        return ModelError(self.missing_message(), setting=SETTING_NAMES.get(self.kind))
+
+
+def similar_model_ids(kind: str, model_id: str) -> list[str]:
+    """Known Hub ids close to `model_id` (a likely typo): the defaults, the family of the default (MusicGen's
+    sizes...), and what the Hugging Face cache on this machine holds."""
+    known = set(DEFAULTS.values()) | set(KNOWN_MODEL_IDS.get(kind, ()))
+    cache = hub_cache_dir()
+    if cache.is_dir():
+        known |= {p.name[len("models--"):].replace("--", "/") for p in cache.glob("models--*")}
+    if model_id in known:
+        return []  # a known id whose weights are missing is no typo
+    scored = sorted(((difflib.SequenceMatcher(None, model_id, k).ratio(), k) for k in known), reverse=True)
+    best = scored[0][0] if scored else 0.0
+    return [k for score, k in scored[:2] if score >= 0.8 and score >= best - 0.02]
 
 def builtin_model(kind: str) -> ResolvedModel:
     """The built-in describer (kind "caption") or procedural composer (kind "music")."""
@@ -149,16 +180,18 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
         rev_of = _local_revision
     else:
-        if not _HUB_ID.match(name):
-            raise ModelError(f"{SETTING_NAMES[kind]}: '{name}' is neither a directory nor a Hugging Face model id")
+        if not _HUB_ID.fullmatch(name):
+            raise ModelError(f"'{name}' is neither a directory nor a Hugging Face model id (like {DEFAULTS[kind]})",
+                             setting=SETTING_NAMES[kind])
+        # Not a path (local_dir_for would have said so): only the Hub cache is searched, so only it is named.
         model_id, cache = name, hub_cache_dir()
-        searched = (str(cache / _repo_folder(name)),) + ((as_dir,) if requested != "auto" else ())
+        searched = (str(cache / _repo_folder(name)),)
         snapshot = _hub_snapshot(cache, name, revision)
         rev_of = (lambda p: p.name)   # the snapshot folder is named by the commit hash
     chosen, problem = _choose_backend(kind, backend, snapshot)
     if snapshot is not None and not problem:
         return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
-    known = revision if revision and _COMMIT.match(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
+    known = revision if revision and _COMMIT.fullmatch(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
     return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
                          problem if snapshot is not None else "")
 
@@ -216,7 +249,7 @@ def _repo_folder(model_id: str) -> str:
 def _hub_snapshot(cache: Path, model_id: str, revision: str | None) -> Path | None:
     repo = cache / _repo_folder(model_id)
     rev = revision or "main"
-    if _COMMIT.match(rev):
+    if _COMMIT.fullmatch(rev):
         commit = rev
     elif (repo / "refs" / rev).is_file():
         commit = (repo / "refs" / rev).read_text().strip()
@@ -276,7 +309,7 @@ class _HashMemo:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self.entries))
+            tmp.write_text(json.dumps(self.entries, allow_nan=False))
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only home only costs re-hashing next time
@@ -312,8 +345,17 @@ def list_models(gallery) -> list[dict]:
     for r in resolved:
         rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,
                      "revision": r.revision, "available": r.available, "path": str(r.path) if r.path else None,
-                     "used": _used_note(r), "message": "" if r.available else r.missing_message()})
+                     "library": library_missing(r.backend), "used": _used_note(r),
+                     "message": "" if r.available else r.missing_message()})
     return rows
+
+
+BACKEND_LIBRARIES = {"transformers": ("torch", "transformers", "safetensors"), "audiocraft": ("torch", "audiocraft")}
+
+
+def library_missing(backend: str) -> list[str]:
+    """The Python packages a backend needs that are not installed (none for the built-in models)."""
+    return [name for name in BACKEND_LIBRARIES.get(backend, ()) if importlib.util.find_spec(name) is None]
 
 
 def _used_note(r: ResolvedModel) -> str:
@@ -328,7 +370,7 @@ def _used_note(r: ResolvedModel) -> str:
 
 def pull(model_id: str, revision: str | None = None, *, backend: str = "transformers") -> Path:
     """Download a model's configs, tokenizer and safetensors weights into the Hugging Face cache."""
-    if not _HUB_ID.match(model_id) or model_id.startswith((".", "/")):
+    if not _HUB_ID.fullmatch(model_id) or model_id.startswith((".", "/")):
         raise ModelError(f"'{model_id}' is not a Hugging Face model id (e.g. {DEFAULT_MUSIC_MODEL})")
     try:
         from huggingface_hub import snapshot_download

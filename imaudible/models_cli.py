@@ -1,6 +1,7 @@
 """`imaudible-site models list|pull`: which models a gallery uses, whether their weights are here, downloads."""
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -50,12 +51,12 @@ def list_command(site_dir: Path, as_json: bool):
     except m.ModelError as exc:
         raise ModelsCommandError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(rows, indent=2, allow_nan=False))
         return
     if not found:
         click.echo(f"(no gallery.yaml in {site_dir}: showing the defaults)")
     for row in rows:
-        state = "present" if row["available"] else "MISSING"
+        state = _state(row)
         revision = f" @ {row['revision'][:12]}" if row["revision"] else ""
         asked = "" if row["requested"] in (row["model_id"], "builtin") else f" (from '{row['requested']}')"
         click.echo(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
@@ -65,6 +66,18 @@ def list_command(site_dir: Path, as_json: bool):
     for row in rows:
         if row["message"]:
             click.echo(f"\n{row['message']}")
+
+
+def _state(row: dict) -> str:
+    """Ready, or what is missing: the weights, the library that runs them (the [models] extra), or both."""
+    problems = []
+    if row["library"]:
+        extra = "pip install 'imaudible[models]'" if row["backend"] == "transformers" else \
+            "pip install --no-deps audiocraft, as the README shows"
+        problems.append(f"LIBRARY MISSING ({', '.join(row['library'])}: {extra})")
+    if not row["available"]:
+        problems.append("WEIGHTS MISSING")
+    return " and ".join(problems) if problems else ("built in" if row["backend"] == "builtin" else "ready")
 
 
 @models.command("pull")
@@ -79,6 +92,9 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
     uses. Needs a connection; copy the cache to offline machines afterwards."""
     if revision and len(model_ids) != 1:
         raise ModelsCommandError("--revision needs exactly one model id")
+    if importlib.util.find_spec("huggingface_hub") is None:
+        raise ModelsCommandError("downloading models needs the [models] extra, which is not installed: "
+                                 "pip install 'imaudible[models]'")
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)

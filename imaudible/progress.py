@@ -8,10 +8,16 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, live: bool | None = None, quiet: bool = False):
+    """`quiet` hides progress, never warnings. `shown_hints` is shared by the builds of one `serve` session,
+    so that the advice after a warning is given once, not on every rebuild."""
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None, quiet: bool = False,
+                 shown_hints: set | None = None, warn_once: bool = False):
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self.quiet = quiet
+        self.shown_hints = set() if shown_hints is None else shown_hints
+        self.warn_once = warn_once  # `serve`: a warning the session already showed is not repeated
         self._stage = ""
         self._total = 0
         self._done = 0
@@ -23,6 +29,29 @@ class Progress:
             with self._lock:
                 self._clear()
                 print(message, file=self.stream, flush=True)
+
+    def say(self, message: str) -> None:
+        """A line the curator must see even with --quiet (results, errors)."""
+        with self._lock:
+            self._clear()
+            print(message, file=self.stream, flush=True)
+
+    def error(self, message: str) -> None:
+        self.say(f"error: {message}")
+
+    def warn(self, message: str, hint: str = "") -> None:
+        """`warning: message` on one line, then the hint (what to do next) if it was not given yet."""
+        if self.warn_once:
+            if ("warning", message) in self.shown_hints:
+                return
+            self.shown_hints.add(("warning", message))
+        with self._lock:
+            self._clear()
+            print(f"warning: {message}", file=self.stream, flush=True)
+            if hint and hint not in self.shown_hints:
+                self.shown_hints.add(hint)
+                print(f"  {hint}", file=self.stream, flush=True)
+            self._draw()
 
     def start(self, stage: str, total: int) -> None:
         self._stage, self._total, self._done, self._started = stage, total, 0, time.monotonic()

@@ -1,7 +1,9 @@
 """Local preview server: serves build/ with Range support, rebuilds on change, reloads the open page.
 
 Python's http.server answers no Range requests, and Safari will not play audio without them, so the
-file handler is our own. Every path is resolved and checked to lie inside the served root.
+file handler is our own. Every answer comes from a file whose real path (symlinks resolved, index.html
+and 404.html included) lies inside the served root, and carries the same security headers as the
+deployed site's `_headers` (one definition in headers.py), so a preview breaks where production would.
 """
 from __future__ import annotations
 
@@ -19,57 +21,18 @@ from typing import Callable, Optional
 from urllib.parse import urlsplit
 
 from .audition import REPORT_PREFIX, TakeEndpoint, answer_post, is_loopback
-from .safe_paths import resolve_under
+
+from .headers import MIME_TYPES, SECURITY_HEADERS
+from .safe_paths import open_inside, resolve_under
 
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
-MIME_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".webm": "audio/webm",  # the site's .webm files are Opus audio
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".mp3": "audio/mpeg",
-    ".wasm": "application/wasm",
-    ".woff2": "font/woff2",
-    ".txt": "text/plain; charset=utf-8",
-    ".toml": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".webmanifest": "application/manifest+json",
-}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 _CHUNK = 64 * 1024
 
-# Polls the version endpoint; reloads when the site was rebuilt after this page was served.
-LIVERELOAD_JS = """\
-(() => {
-  const served = document.currentScript && document.currentScript.dataset.version;
-  let known = served === undefined ? null : served;
-  async function poll() {
-    try {
-      const response = await fetch("/__imaudible/version", { cache: "no-store" });
-      const { version } = await response.json();
-      if (known === null) known = String(version);
-      else if (String(version) !== known) { location.reload(); return; }
-    } catch (error) { /* the server is restarting; try again */ }
-    setTimeout(poll, 700);
-  }
-  poll();
-})();
-"""
+# Reloads open pages after a rebuild and shows a failed rebuild's error over them.
+LIVERELOAD_JS = (Path(__file__).parent / "livereload.js").read_text(encoding="utf-8")
 
 
 def mime_type(path: Path) -> str:
@@ -137,23 +100,28 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "livereload.js":
             body, kind = LIVERELOAD_JS.encode(), MIME_TYPES[".js"]
         elif name == "version":
-            body, kind = json.dumps({"version": self.server.owner.version}).encode(), MIME_TYPES[".json"]
+            state = {"version": self.server.owner.version, "error": self.server.owner.error}
+            body, kind = json.dumps(state, allow_nan=False).encode(), MIME_TYPES[".json"]
         else:
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         self._send_bytes(HTTPStatus.OK, body, kind, send_body)
 
     def _send_error_page(self, status: HTTPStatus, send_body: bool) -> None:
-        page = self.server.owner.root / "404.html"
-        if status == HTTPStatus.NOT_FOUND and page.is_file():
-            body = self.server.owner.with_reload_script(page.read_bytes())
-            return self._send_bytes(status, body, MIME_TYPES[".html"], send_body)
+        page, found = self.server.owner.resolve("/404.html")
+        if status == HTTPStatus.NOT_FOUND and found == HTTPStatus.OK:
+            try:
+                with open_inside(page, self.server.owner.root) as stream:
+                    body = self.server.owner.with_reload_script(stream.read())
+                return self._send_bytes(status, body, MIME_TYPES[".html"], send_body)
+            except OSError:
+                pass
         self._send_bytes(status, f"{status.value} {status.phrase}\n".encode(), MIME_TYPES[".txt"], send_body)
 
     def _send_file(self, path: Path, send_body: bool) -> None:
         kind = mime_type(path)
         try:
-            stream = path.open("rb")
-        except OSError:  # removed by a rebuild since it was resolved
+            stream = open_inside(path, self.server.owner.root_of(path))
+        except OSError:  # removed (or replaced by a symlink) since it was resolved
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         if path.suffix.lower() in (".html", ".htm"):
             with stream:
@@ -207,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Cache-Control", "no-store")  # a preview: always show the latest build
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
         for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
@@ -235,6 +205,7 @@ class PreviewServer:
         self.takes = takes if takes is not None and is_loopback(host) else None  # never off this machine
         self.verbose = verbose
         self.version = 0
+        self.error: str | None = None  # the one-line error of the last rebuild, shown over open pages
         self._version_lock = threading.Lock()
         self._running = threading.Event()
         self._httpd = _HTTPServer((host, port), _Handler)  # OSError if the address is taken: the CLI reports it
@@ -261,7 +232,11 @@ class PreviewServer:
 
     def notify_reload(self) -> None:
         with self._version_lock:
+            self.error = None
             self.version += 1
+
+    def report_error(self, message: str) -> None:
+        self.error = " ".join(message.split()) or "the rebuild failed; see the terminal"
 
     def with_reload_script(self, html: bytes, path: Optional[Path] = None) -> bytes:
         html = self.takes.with_token(html, path) if self.takes is not None and path is not None else html
@@ -273,6 +248,9 @@ class PreviewServer:
         if self.takes is not None and self.takes.owns(raw_path):   # the report, under serve only
             return self.takes.resolve(raw_path)
         return resolve_under(self.root, raw_path)
+
+    def root_of(self, path: Path) -> Path:
+        return self.takes.report_dir.resolve() if self.takes is not None and self.takes.serves(path) else self.root
 
 def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
     """mtime and size of every file under the given files and folders (missing ones are left out)."""
@@ -340,14 +318,19 @@ def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
 
 
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
-          rebuild: Callable[[], bool] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
-          stop: Optional[threading.Event] = None, takes: Optional[TakeEndpoint] = None) -> None:
+          rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
+          stop: Optional[threading.Event] = None, error: Optional[str] = None,
+          takes: Optional[TakeEndpoint] = None) -> None:
     """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
 
-    The caller builds first; this serves whatever `out` holds. `rebuild()` returns True when the site was
-    (re)written, and only then are pages told to reload. Setting `stop` ends it like Ctrl-C does.
+    The caller builds first; this serves whatever `out` holds (`error`: why that first build failed).
+    `rebuild()` returns True when the site was (re)written, and only then are pages told to reload; otherwise
+    it returns the one-line error (or False), which open pages show over the last good build until the next
+    good one. Setting `stop` ends it like Ctrl-C does.
     """
     server = PreviewServer(out, host, port, verbose=verbose, takes=takes)
+    if error:
+        server.report_error(error)
     stop = stop or threading.Event()
 
     def on_change() -> None:
@@ -356,13 +339,13 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
         try:
             ok = rebuild()
         except Exception as exc:  # keep serving the last good build
-            _status(f"rebuild failed: {' '.join(str(exc).split()) or type(exc).__name__}")
-            return
-        if ok:
+            ok = str(exc) or type(exc).__name__
+        if ok is True:
             server.notify_reload()
             _status(f"rebuilt in {time.monotonic() - started:.1f} s; reloading open pages")
         else:
-            _status("rebuild failed; still serving the previous build")
+            server.report_error(ok if isinstance(ok, str) else "")
+            _status("rebuild failed (the error is also shown in open pages); still serving the previous build")
 
     watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)

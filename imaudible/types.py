@@ -153,11 +153,38 @@ class Derivative:
 
 # ---- what the site reads ---------------------------------------------------------------------------------
 
+class DamagedResult(Exception):
+    """A cached file is missing or is not the bytes that were stored."""
+
+    def __init__(self, stage: str, key: str, name: str, why: str):
+        super().__init__(f"cached {stage} result {key[:12]}: {name} {why}")
+        self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
+
+
 @dataclass(frozen=True)
 class StoredFile:
-    """A file of a stage result: where it is, and the key of the result (names published copies)."""
+    """A file of a stage result: where it is, and the key of the result (names published copies); with
+    the stage, size and SHA-256 recorded when it was stored, which `read` checks."""
     path: Path
     key: str
+    stage: str = ""
+    size: int = -1
+    sha256: str = ""
+
+    def read(self) -> bytes:
+        """The bytes, checked against the recorded size and SHA-256 (DamagedResult when they differ)."""
+        import hashlib
+
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise DamagedResult(self.stage, self.key, self.path.name, f"cannot be read ({exc.strerror or exc})") from None
+        if self.sha256:
+            if len(data) != self.size:
+                raise DamagedResult(self.stage, self.key, self.path.name, f"has {len(data)} bytes instead of {self.size}")
+            if hashlib.sha256(data).hexdigest() != self.sha256:
+                raise DamagedResult(self.stage, self.key, self.path.name, "changed since it was stored (SHA-256 differs)")
+        return data
 
 
 @dataclass(frozen=True)

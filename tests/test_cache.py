@@ -29,7 +29,7 @@ def test_put_get_roundtrip(tmp_path):
 def test_corrupt_result_is_a_miss(tmp_path):
     cache = Cache(tmp_path / "c")
     entry = cache.put("mood", "cd" * 32, {"v": 1}, {})
-    entry.file("result.json").write_text("{truncated")
+    (entry.path / "result.json").write_text("{truncated")
     assert cache.get("mood", "cd" * 32) is None
     assert cache.put("mood", "cd" * 32, {"v": 1}, {}).meta == {"v": 1}
 

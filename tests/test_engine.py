@@ -116,3 +116,63 @@ def test_the_plan_orders_by_needs_and_refuses_what_it_cannot_run(tmp_path):
     assert names.index("audio") > names.index("music")
     with pytest.raises(PlanError, match="needs prompt"):
         make_plan([WordCount()], gallery)
+
+
+def shout(items: list, model) -> list[Result]:
+    if any(item == "bad" for item in items):
+        raise ValueError("cannot shout 'bad'")
+    return [Result({"text": model.backend.upper(item)}) for item in items]
+
+
+def test_a_failed_model_batch_is_retried_item_by_item(tmp_path):
+    """The batch with the bad artwork fails; its batch-mates still get their results, one call each."""
+    from imaudible.engine.batches import Batches
+    from imaudible.engine.executors import ThreadExecutor
+    from imaudible.engine.report import ArtworkState, BuildReport
+    from imaudible.progress import Progress
+
+    class Upper:
+        def upper(self, text):
+            return text.upper()
+
+        def close(self):
+            self.closed = True
+
+    class Worker:
+        def __init__(self):
+            self.backend, self.calls = Upper(), []
+
+        def run(self, compute, items):
+            self.calls.append(list(items))
+            return compute(items, self)
+
+        def close(self):
+            self.backend.close()
+
+    class Executor(ThreadExecutor):
+        def model_worker(self, spec):
+            self.worker = Worker()
+            return self.worker
+
+    class Spec:
+        identity = "upper@1"
+
+    class Shout(Stage):
+        name, model, compute = "shout", "shout", staticmethod(shout)
+
+    class Art:
+        def __init__(self, id):
+            self.id = id
+
+    stored, failed = {}, {}
+    report = BuildReport("g", "out", model_calls={"shout": 0})
+    executor = Executor(1)
+    states = [ArtworkState(Art(i)) for i in ("a", "bad", "c", "d")]
+    batches = Batches(executor, report, Progress(quiet=True), inputs=lambda stage, state: state.id,
+                      store=lambda stage, state, key, result, s: stored.update({state.id: result.meta["text"]}),
+                      failed=lambda stage, state, exc: failed.update({state.id: str(exc)}))
+    batches.on_model(Shout(), [(s, f"k-{s.id}") for s in states], Spec(), batch_size=3)
+    assert stored == {"a": "A", "c": "C", "d": "D"} and failed == {"bad": "cannot shout 'bad'"}
+    assert executor.worker.calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"], ["d"]]
+    assert report.model_calls == {"shout": 3} and report.models_loaded == ["upper@1"]
+    assert executor.worker.backend.closed

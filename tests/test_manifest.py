@@ -15,8 +15,26 @@ GOOD_HEAD = "title: T\nartworks:\n  - file: art/starry_night.jpg\n    title: Sta
 
 # (manifest text, expected line, expected text in the message)
 MALFORMED = {
-    "yaml syntax": ("title: T\nartworks:\n  - file: a.jpg\n   title: x\n", 4, "YAML syntax error"),
-    "tab indentation": ("title: T\nartworks:\n\t- file: a.jpg\n", 3, "YAML syntax error"),
+    # YAML syntax: the line to edit, in plain words (PyYAML names the line after a missing colon)
+    "yaml bad indentation": ("title: T\nartworks:\n  - file: a.jpg\n   title: x\n", 4,
+                             "bad indentation: 'title' does not line up with the lines above (it starts at column 4; "
+                             "'file' on line 3 starts at column 5)"),
+    "yaml deeper indentation": ("title: T\nartworks:\n  - file: a.jpg\n      title: x\n", 4,
+                                "bad indentation: 'title' is indented deeper than the line above"),
+    "yaml key out of line": ("title: T\nmusic:\n  duration: 3\n seed: 2\nartworks: []\n", 4,
+                             "bad indentation: 'seed'"),
+    "tab indentation": ("title: T\nartworks:\n\t- file: a.jpg\n", 3, "tabs are not allowed for indentation; use spaces"),
+    "tab inside indentation": (GOOD_HEAD + "  \t year: 1889\n", 5, "tabs are not allowed for indentation; use spaces"),
+    "missing colon": (GOOD_HEAD + "    artist Vincent\n    year: 1889\n", 5, "missing ':' after 'artist'?"),
+    "missing colon at the end": (GOOD_HEAD + "    artist Vincent\n", 5, "missing ':' after 'artist'?"),
+    "missing colon top level": ("title T\nartworks:\n  - file: a.jpg\n", 1, "missing ':' after 'title'?"),
+    "colon in a value": ("title: Colour: and Sound\nartworks: []\n", 1, "a value that contains ': ' must be put in quotes"),
+    "unclosed quote": ('title: "T\nartworks: []\n', 1, "this quote is never closed"),
+    "unclosed list": ("title: T\nartworks: [a, b\nmusic: {}\n", 2, "this '[' is not closed"),
+    "misspelled required key": ("titel: T\n" + GOOD_HEAD[len("title: T\n"):], 1,
+                                "titel: unknown option 'titel' (did you mean 'title'?)"),
+    "misspelled option": (GOOD_HEAD + "music:\n  durration: 5\n", 6,
+                          "music.durration: unknown option 'durration' (did you mean 'duration'?)"),
     "empty file": ("", 1, "empty"),
     "top level list": ("- title: T\n", 1, "expected a mapping"),
     "missing title": ("artworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: required option is missing"),
@@ -85,14 +103,32 @@ def test_missing_manifest(tmp_path, cli):
 
 
 def test_unknown_key_warns_and_strict_fails(folder):
-    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    colour: red\nmusci: {}\n")
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    colour: red\nnotes: {}\n")
     gallery, warnings = load_manifest(folder)
-    assert [str(w).split(": ", 1)[1] for w in warnings] == [
-        "artworks[0].colour: unknown option", "musci: unknown option (did you mean 'music'?)"]
+    assert [str(w).split(": ", 1)[1] for w in warnings] == ["artworks[0].colour: unknown option", "notes: unknown option"]
     assert gallery.artworks[0].id == "starry-night"
     with pytest.raises(ManifestError) as err:
         load_manifest(folder, strict=True)
     assert len(err.value.problems) == 2
+
+
+def test_near_miss_of_a_known_key_is_an_error_even_without_strict(folder):
+    """`musci:` would silently drop the music settings: an error naming the option meant, not a warning."""
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    artst: Vincent\nmusci: {duration: 5}\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    assert [(p.line, p.field, p.message) for p in err.value.problems] == [
+        (5, "artworks[0].artst", "unknown option 'artst' (did you mean 'artist'?)"),
+        (6, "musci", "unknown option 'musci' (did you mean 'music'?)")]
+
+
+def test_a_misspelled_required_key_is_one_error(folder, cli):
+    """`titel:` says "did you mean 'title'", not "title: required option is missing"."""
+    (folder / "gallery.yaml").write_text("titel: T\n" + GOOD_HEAD[len("title: T\n"):])
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: {folder / 'gallery.yaml'}:1:1: titel: unknown option 'titel' (did you mean 'title'?)"]
 
 
 def test_all_problems_are_reported(folder):

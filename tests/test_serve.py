@@ -179,9 +179,12 @@ def test_live_reload(server):
     response, script = request(server, "/__imaudible/livereload.js")
     assert response.getheader("Content-Type").startswith("text/javascript")
     assert b"/__imaudible/version" in script and b"location.reload()" in script
-    assert json.loads(request(server, "/__imaudible/version")[1]) == {"version": 0}
-    server.notify_reload()
-    assert json.loads(request(server, "/__imaudible/version")[1]) == {"version": 1}
+    assert json.loads(request(server, "/__imaudible/version")[1]) == {"version": 0, "error": None}
+    server.report_error("gallery.yaml:3:1: missing ':'\n after 'title'?")  # a failed rebuild: shown in the page
+    assert json.loads(request(server, "/__imaudible/version")[1]) == {
+        "version": 0, "error": "gallery.yaml:3:1: missing ':' after 'title'?"}
+    server.notify_reload()  # the next good build clears it
+    assert json.loads(request(server, "/__imaudible/version")[1]) == {"version": 1, "error": None}
     assert b'data-version="1"' in request(server, "/")[1]
 
 

@@ -1,40 +1,141 @@
-"""An installed wheel (not the source tree) carries the theme and the bundled front end, and builds a site."""
+"""The wheel is a complete product: built from a fresh clone (no front-end bundle; the build hook runs npm),
+installed without [models] into a fresh venv, it builds the demo into a site with a working gallery.js.
+An sdist carries the built bundle, so a wheel built from it needs no node."""
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, write_gallery
+from .conftest import REPO
+
+BUNDLE_IN_WHEEL = "imaudible/theme/static/gallery.js"
+NO_NPM_PATH = str(Path(sys.executable).parent)  # the test venv's bin: python, no npm or node
+
+
+def _run(args, cwd, env=None, timeout=240):
+    env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONPATH"}  # never the source tree
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _build(kind: str, source: Path, dist: Path, path_env: str | None = None):
+    env = {**os.environ, "PATH": path_env} if path_env else None
+    return _run([sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "--outdir", dist, "."], source, env)
+
+
+@pytest.fixture(scope="module")
+def fresh_clone(tmp_path_factory) -> Path:
+    if shutil.which("git") is None or shutil.which("npm") is None:
+        pytest.skip("needs git and npm")
+    clone = tmp_path_factory.mktemp("clone") / "imaudible"
+    done = _run(["git", "clone", "-q", REPO, clone], REPO)
+    assert done.returncode == 0, done.stderr
+    assert not (clone / "static" / "gallery.js").exists(), "the bundle is git-ignored: a clone has none"
+    return clone
 
 
 @pytest.mark.slow
-def test_wheel_carries_theme_and_builds(tmp_path):
-    if not (REPO / "static" / "gallery.js").is_file():
-        pytest.fail("front end not built: run `npm ci && npm run build` (scripts/setup does)")
+def test_wheel_from_fresh_clone_builds_the_demo(fresh_clone, tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
-                   check=True, capture_output=True)
-    wheel = next(dist.glob("imaudible-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "imaudible/theme/static/gallery.js" in names
-    assert "imaudible/theme/templates/index.html" in names
+    no_npm = _build("wheel", fresh_clone, dist, path_env=NO_NPM_PATH)
+    assert no_npm.returncode != 0
+    assert "needs npm, which is not on PATH" in no_npm.stdout + no_npm.stderr
+    assert not list(dist.glob("*.whl"))
 
-    target = tmp_path / "site-packages"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
-    folder = write_gallery(tmp_path / "gallery")
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = subprocess.run([sys.executable, "-c", "import imaudible; print(imaudible.__file__)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
-    assert probe.stdout.strip().startswith(str(target))
-    result = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--quiet"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    built = _build("wheel", fresh_clone, dist)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    bundle = (fresh_clone / "static" / "gallery.js").read_bytes()
+    wheel = next(dist.glob("imaudible-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read(BUNDLE_IN_WHEEL) == bundle
+        assert "imaudible/theme/templates/index.html" in archive.namelist()
+
+    # A fresh venv with only the wheel and its base dependencies (this pip installs into it; --no-compile
+    # skips byte-compiling numpy/scipy, most of the install time on a busy machine).
+    venv = tmp_path / "venv"
+    assert _run([sys.executable, "-m", "venv", "--without-pip", venv], tmp_path).returncode == 0
+    python = venv / "bin" / "python"
+    install = _run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-compile",
+                    "--disable-pip-version-check", wheel], tmp_path, timeout=300)
+    assert install.returncode == 0, install.stderr[-2000:]
+    assert _run([python, "-c", "import torch"], tmp_path).returncode != 0, "[models] must not be installed"
+
+    tool = venv / "bin" / "imaudible-site"
+    pull = _run([tool, "models", "pull", "facebook/musicgen-small"], tmp_path)
+    assert pull.returncode == 2 and "needs the [models] extra" in pull.stderr, pull.stderr
+    listed = _run([tool, "models", "list"], tmp_path)
+    assert listed.returncode == 0 and "LIBRARY MISSING" in listed.stdout and "WEIGHTS MISSING" in listed.stdout
+
+    demo = shutil.copytree(fresh_clone / "demo", tmp_path / "demo")
+    manifest = demo / "gallery.yaml"  # the demo as it is, with 2 s clips instead of 20 s (a test, not a concert)
+    manifest.write_text(re.sub(r"(?m)^  duration: \d+$", "  duration: 2", manifest.read_text(), count=1))
+    site = tmp_path / "site"
+    result = _run([tool, "build", demo, "--out", site, "-q"], tmp_path)
     assert result.returncode == 0, result.stderr
-    data = json.loads((folder / "build" / "gallery.json").read_text())
-    assert len(data["artworks"]) == 3
-    assert list((folder / "build" / "assets").glob("gallery.*.js"))
+    scripts = list((site / "assets").glob("gallery.*.js"))
+    assert len(scripts) == 1 and scripts[0].read_bytes() == bundle
+    page = (site / "index.html").read_text()
+    assert re.search(rf'<script[^>]+src="[^"]*{re.escape(scripts[0].name)}"', page)
+    if shutil.which("node"):
+        assert _run(["node", "--check", scripts[0]], tmp_path).returncode == 0
+
+
+@pytest.mark.slow
+def test_sdist_carries_the_bundle_and_builds_a_wheel_without_npm(fresh_clone, tmp_path):
+    dist = tmp_path / "dist"
+    built = _build("sdist", fresh_clone, dist)  # runs npm in the clone unless the wheel test already did
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    sdist = next(dist.glob("imaudible-*.tar.gz"))
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    source = next((tmp_path / "unpacked").iterdir())
+    bundle = (source / "static" / "gallery.js").read_bytes()
+    assert bundle == (fresh_clone / "static" / "gallery.js").read_bytes()
+    assert not (source / "node_modules").exists()
+
+    wheel_dist = tmp_path / "wheel"
+    from_sdist = _build("wheel", source, wheel_dist, path_env=NO_NPM_PATH)
+    assert from_sdist.returncode == 0, from_sdist.stdout[-2000:] + from_sdist.stderr[-2000:]
+    with zipfile.ZipFile(next(wheel_dist.glob("imaudible-*.whl"))) as archive:
+        assert archive.read(BUNDLE_IN_WHEEL) == bundle
+
+
+def _hook_module():
+    pytest.importorskip("hatchling")
+    spec = importlib.util.spec_from_file_location("imaudible_hatch_build", REPO / "hatch_build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_hook_rebuilds_only_a_missing_or_stale_bundle(tmp_path, monkeypatch):
+    hook = _hook_module()
+    (tmp_path / "frontend" / "src").mkdir(parents=True)
+    (tmp_path / "static").mkdir()
+    for name in ("frontend/src/main.js", "package.json", "package-lock.json"):
+        (tmp_path / name).write_text("{}")
+        os.utime(tmp_path / name, (1000, 1000))
+    bundle = tmp_path / "static" / "gallery.js"
+    assert hook.bundle_is_stale(tmp_path)  # missing
+    bundle.write_text("")
+    assert hook.bundle_is_stale(tmp_path)  # empty
+    bundle.write_text("bundle")
+    os.utime(bundle, (1000, 1000))
+    assert not hook.bundle_is_stale(tmp_path)  # as in an sdist: every file has the same mtime
+    os.utime(tmp_path / "frontend" / "src" / "main.js", (2000, 2000))
+    assert hook.bundle_is_stale(tmp_path)  # a source changed after the bundle was built
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm
+    with pytest.raises(hook.FrontEndBuildError, match="older than frontend/, and building it needs npm"):
+        hook.build_front_end(tmp_path)
+    os.utime(bundle, (3000, 3000))
+    assert hook.build_front_end(tmp_path) is False  # fresh: npm is not needed

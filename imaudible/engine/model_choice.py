@@ -2,31 +2,43 @@
 
 The manifest names one model per kind (`caption.model`, `music.model`). It is resolved once per build.
 When it is `auto` and its weights are missing, the artworks whose results are not cached under it fall back
-to the built-in (describer or composer), with one loud warning: their results are drafts. A model named
+to the built-in (describer or composer), with a one-line warning (kept by -q): their results are drafts. A model named
 explicitly that is missing is an error, before anything is computed when it was never seen here.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from ..models import ModelError, builtin_model, recorded_key, resolve_model
+from ..models import (builtin_model, read_recorded, recorded_key, resolve_caption_model, resolve_model,
+                      resolve_music_model)
+from ..summary import DRAFT_HINT, draft_warning
 
 
 class ModelChoice:
-    def __init__(self, gallery, cache, forced: set[str], warn: Callable[[str], None]):
+    def __init__(self, gallery, cache, forced: set[str], warn: Callable[[str, str], None]):
         self.gallery, self.cache, self.forced, self.warn = gallery, cache, forced, warn
         self._resolved: dict = {}
+        self._recording = False
 
     def resolve(self, stage):
-        """The configured model of the stage's kind, resolved once per build (its revision recorded)."""
+        """The configured model of the stage's kind, resolved once per build (its revision recorded once
+        recording started)."""
         kind = stage.model
         if kind not in self._resolved:
             resolved = resolve_model(kind, stage.model_settings(self.gallery), gallery_root=self.gallery.root,
                                      recorded=self.cache.recorded_revisions())
-            if resolved.is_model and resolved.available:
+            if resolved.is_model and resolved.available and self._recording:
                 self.cache.record_revision(recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
             self._resolved[kind] = resolved
         return self._resolved[kind]
+
+    def start_recording(self) -> None:
+        """From now on (the build holds the cache lock) remember the revision of every model resolved; before,
+        resolving writes nothing, so a check that fails early leaves the cache untouched."""
+        self._recording = True
+        for resolved in self._resolved.values():
+            if resolved.is_model and resolved.available:
+                self.cache.record_revision(recorded_key(resolved.model_id, self.gallery.root), resolved.revision)
 
     def check_early(self, plan, artworks) -> None:
         """An explicitly named model that is missing, and was never seen here, cannot be served from cache."""
@@ -36,7 +48,7 @@ class ModelChoice:
             resolved = self.resolve(stage)
             if resolved.is_model and not resolved.available and not resolved.revision \
                     and resolved.requested != "auto":
-                raise ModelError(resolved.missing_message())
+                raise resolved.missing_error()
 
     def assign(self, stage, states, key_of: Callable) -> dict:
         """artwork id -> the ResolvedModel its result comes from (None for a stage without a model)."""
@@ -57,11 +69,21 @@ class ModelChoice:
         if not missing:
             return chosen
         if resolved.requested != "auto":
-            raise ModelError(resolved.missing_message())
+            raise resolved.missing_error()
         fallback = builtin_model(stage.model)
-        what = fallback.model_id.split(":", 1)[-1]
-        self.warn(f"{resolved.missing_message()} Using the built-in {what} for {len(missing)} artwork(s): their "
-                  f"{stage.model} is a DRAFT, marked as such on the site.")
+        self.warn(draft_warning(resolved, len(missing)), DRAFT_HINT)
         for state in missing:
             chosen[state.id] = fallback
         return chosen
+
+
+def check_named_models(gallery) -> None:
+    """Before anything is built or cached: a model named explicitly whose weights are missing, and whose
+    results were never cached here, makes the build impossible (ModelError naming the setting)."""
+    recorded = read_recorded(gallery.root)
+    wanted = [resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
+    if any(art.caption is None for art in gallery.artworks):
+        wanted.append(resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded))
+    for resolved in wanted:
+        if resolved.is_model and not resolved.available and not resolved.revision and resolved.requested != "auto":
+            raise resolved.missing_error()

@@ -101,6 +101,11 @@ class Stage:
         """More for the backend of a real model (keyword arguments of its class), e.g. the take ranker."""
         return {}
 
+    def check_result(self, meta: dict, files: dict) -> str | None:
+        """What is wrong with a stored result (its result.json `meta` and `files`, name -> (size, sha256)),
+        or None when it is what this stage writes. A result that fails is a cache miss, recomputed."""
+        return None
+
     def details(self, view) -> dict | None:
         """Extra facts about a result for the build report (e.g. how a take was chosen)."""
         return None

@@ -125,7 +125,7 @@ def _used_clips(states) -> list[tuple]:
     from ..audio import clip_from_bytes
     from .run import used_take
 
-    clips = [clip_from_bytes(s.views["music"].take_clip(used_take(s)).path.read_bytes()) for s in states]
+    clips = [clip_from_bytes(s.views["music"].take_clip(used_take(s)).read()) for s in states]
     return [(c.samples, c.sample_rate) for c in clips]
 
 

@@ -12,13 +12,13 @@ import shutil
 from pathlib import Path
 
 from .. import __version__
+from ..headers import CSP as SITE_CSP
 from . import measures, plots
 
 REPORT_DIR = "report"
 ASSETS = Path(__file__).parent / "assets"
 # The site's policy, minus frame-ancestors (ignored, with a console error, in a <meta> policy).
-CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
-       "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'")
+CSP = "; ".join(part for part in SITE_CSP.split("; ") if not part.startswith("frame-ancestors"))
 FAD_NEEDS_REFERENCE = "FAD needs a reference set: run `imaudible-site evaluate --reference AUDIO_DIR`"
 
 

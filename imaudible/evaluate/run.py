@@ -87,7 +87,7 @@ def clap_embeddings(states, cache, clap) -> tuple[dict[str, list[float]], set[tu
         used.add((CLAP_STAGE, key))
     for start in range(0, len(todo), 8):
         batch = todo[start:start + 8]
-        loaded = [clip_from_bytes(clip.path.read_bytes()) for _, clip, _ in batch]
+        loaded = [clip_from_bytes(clip.read()) for _, clip, _ in batch]
         vectors = clap.embed_audio([c.samples for c in loaded], [c.sample_rate for c in loaded])
         for (art_id, _, key), vector in zip(batch, np.asarray(vectors)):
             out[art_id] = [round(float(v), 6) for v in vector]

@@ -3,21 +3,27 @@
 Every file of the site is first listed (relative path -> bytes or a cached file), then written: files
 whose name carries a content hash are written only if absent, the rest only if their bytes changed,
 each by an atomic rename. Files the previous build wrote that this one does not are deleted; the list
-of what the tool owns is kept in `.imaudible-build.json`, so nothing else in the folder is touched.
+of what the tool owns (path -> SHA-256 of the bytes written) is kept in `.imaudible-build.json`, so
+nothing else in the folder is touched. That list is data on disk, not trusted: an entry is deleted only
+if it names a regular file strictly inside the folder, reached without a symlink, whose bytes are still
+the ones recorded. Nothing is written through a symlink either.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import jinja2
 
 from .. import __version__
-from ..engine.cache import CACHE_DIR_NAME, atomic_write
+from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
+from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
+from ..types import StoredFile
+from . import output_folder as folder
+from .output_folder import OWNED_LIST, SITE_PATH
 
 if TYPE_CHECKING:
     from ..settings import Gallery
@@ -33,12 +39,6 @@ def _theme_dir() -> Path:
 
 
 THEME_DIR = _theme_dir()
-OWNED_LIST = ".imaudible-build.json"
-
-CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
-       "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'")
-CONTENT_TYPES = {".webm": "audio/webm", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".m4a": "audio/mp4",
-                 ".mp3": "audio/mpeg", ".webp": "image/webp"}
 
 
 class SiteError(Exception):
@@ -53,10 +53,12 @@ class SiteFiles:
     """The site as a mapping of relative path -> bytes | Path (a cached file to copy)."""
 
     def __init__(self):
-        self.files: dict[str, bytes | Path] = {}
+        self.files: dict[str, bytes | StoredFile] = {}
         self.immutable: set[str] = set()
 
-    def add(self, rel: str, source: bytes | Path, immutable: bool = False) -> str:
+    def add(self, rel: str, source: bytes | StoredFile, immutable: bool = False) -> str:
+        if not SITE_PATH.fullmatch(rel):
+            raise SiteError(f"refusing to write '{rel}': not a plain path inside the site")
         self.files[rel] = source
         if immutable:
             self.immutable.add(rel)
@@ -69,8 +71,9 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
     for base in (THEME_DIR / "static", gallery.root / "static"):
         if base.is_dir():
             for path in sorted(base.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    sources[path.relative_to(base).as_posix()] = path
+                rel = path.relative_to(base)
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    sources[rel.as_posix()] = path
     return sources
 
 
@@ -84,12 +87,12 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     images: dict[str, dict] = {}
     for image in view.images:
         rel = f"assets/img/{art.id}-{image.name}.{image.file.key[:10]}.{image.fmt}"
-        site.add(rel, image.file.path, immutable=True)
+        site.add(rel, image.file, immutable=True)
         slot = images.setdefault(image.name, {"width": image.width, "height": image.height})
         slot[image.fmt] = rel
     sounds = {}
     for fmt, stored in sorted(view.audio.items()):
-        sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.key[:10]}.{fmt}", stored.path, immutable=True)
+        sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.key[:10]}.{fmt}", stored, immutable=True)
     data = {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
@@ -159,8 +162,7 @@ def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -
 
 def _headers(site: SiteFiles) -> bytes:
     lines = ["# Written by imaudible. Netlify reads this file from the published folder.", "/*",
-             f"  Content-Security-Policy: {CSP}", "  X-Content-Type-Options: nosniff",
-             "  Referrer-Policy: strict-origin-when-cross-origin", "",
+             *(f"  {name}: {value}" for name, value in SECURITY_HEADERS.items()), "",
              "/assets/*", "  Cache-Control: public, max-age=31536000, immutable", ""]
     for page in ["/", "/index.html", "/list.html", "/404.html", "/gallery.json", "/art/*"]:
         lines += [page, "  Cache-Control: public, max-age=0, must-revalidate", ""]
@@ -179,19 +181,26 @@ NETLIFY_TOML = b"""# Written by imaudible. Deploy this folder as it is:  netlify
 """
 
 
-def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
-    statics = {}
-    for rel, path in _static_sources(gallery).items():
-        statics[rel] = site.add(_hashed_name(rel, _digest(path.read_bytes())), path, immutable=True)
-    if "gallery.js" not in statics:
+def check_front_end(gallery: Gallery) -> None:
+    """Raise SiteError when no gallery.js (the bundled 3D front end) is in the theme or the gallery's static/:
+    the CLI asks before any stage runs, so that nothing is computed for a site that cannot be written."""
+    if "gallery.js" not in _static_sources(gallery):
         raise SiteError("the front end is not built (no gallery.js in the theme): run `npm ci && npm run build` "
                         "in the imaudible source folder, or install imaudible from a wheel")
+
+
+def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
+    check_front_end(gallery)
+    statics = {}
+    for rel, path in _static_sources(gallery).items():
+        data = path.read_bytes()
+        statics[rel] = site.add(_hashed_name(rel, _digest(data)), data, immutable=True)
     return statics
 
 
 def _render_key(gallery: Gallery, compact: bytes, statics: dict[str, str]) -> str:
     """Everything the pages are rendered from: the site data, the templates and the asset names."""
-    h = hashlib.sha256(__version__.encode() + compact + json.dumps(statics, sort_keys=True).encode())
+    h = hashlib.sha256(__version__.encode() + compact + json.dumps(statics, sort_keys=True, allow_nan=False).encode())
     for base in (gallery.root / "templates", THEME_DIR / "templates"):
         if base.is_dir():
             for path in sorted(base.rglob("*")):
@@ -215,8 +224,8 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
     data = site_data(gallery, views, site)
     if gallery.report == "public":
         _add_report(gallery, site, data)
-    site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n")
-    compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n")
+    compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     gallery_json = _json_for_html(compact)
     data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
     key = _render_key(gallery, compact, statics)
@@ -232,7 +241,7 @@ def _add_report(gallery: Gallery, site: SiteFiles, data: dict) -> None:
     folder = gallery.root / REPORT_DIR
     if (folder / "index.html").is_file():
         for rel, path in publish(folder).items():
-            site.add(rel, path)
+            site.add(rel, path.read_bytes())
         data["report"] = f"{REPORT_DIR}/"
 
 
@@ -254,93 +263,131 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("_headers", _headers(site))
 
 
-def _check_out_dir(gallery: Gallery, out: Path) -> None:
-    out_r, root = out.resolve(), gallery.root.resolve()
-    if out_r == root or root.is_relative_to(out_r):
-        raise SiteError(f"refusing to build into '{out}': it contains the gallery folder")
-    if out_r.is_relative_to(root / CACHE_DIR_NAME):
-        raise SiteError(f"refusing to build into '{out}': it is inside the cache")
-    if out_r.exists() and not out_r.is_dir():
-        raise SiteError(f"output '{out}' exists and is not a folder")
-    if out_r.is_dir() and any(out_r.iterdir()) and not (out_r / OWNED_LIST).is_file():
-        raise SiteError(f"refusing to write into '{out}': it is not empty and was not made by imaudible "
-                        "(choose another --out or empty it)")
+def check_gallery_folders(gallery: Gallery) -> None:
+    """The gallery's static/ and templates/ are published; like artwork files, they may not lead out of the
+    gallery folder through a symlink."""
+    root = gallery.root.resolve()
+    for name in ("static", "templates"):
+        base = gallery.root / name
+        if not base.exists() and not base.is_symlink():
+            continue
+        for top, dirs, files in os.walk(base):  # lists symlinked folders without entering them
+            for entry in [Path(top)] + [Path(top) / d for d in dirs] + [Path(top) / f for f in files]:
+                if not entry.resolve().is_relative_to(root):
+                    rel = entry.relative_to(gallery.root).as_posix()
+                    raise SiteError(f"'{rel}' is a symlink to '{entry.resolve()}', outside the gallery folder; "
+                                    "copy what it points at into the gallery instead")
 
 
-def _read_owned(out: Path) -> tuple[set[str], str]:
-    """The files the last build wrote, and the render key it wrote them from ("" while it was unfinished)."""
+def preflight(gallery: Gallery, out: Path) -> None:
+    """Everything about the output that can be checked before any stage runs (and before anything,
+    the cache included, is written): the out folder, the gallery's static/ and templates/, the front end."""
+    root = gallery.root
     try:
-        owned = json.loads((out / OWNED_LIST).read_text())
-        return set(owned["files"]), str(owned.get("key", ""))
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return set(), ""
+        folder.check_out_dir(out, root, {"cache": root / CACHE_DIR_NAME, "gallery's static/ folder": root / "static",
+                                         "gallery's templates/ folder": root / "templates"})
+    except folder.OutputFolderError as exc:
+        raise SiteError(str(exc)) from None
+    check_gallery_folders(gallery)
+    statics = _static_sources(gallery)
+    for rel, path in statics.items():
+        if not SITE_PATH.fullmatch(rel):
+            raise SiteError(f"'{path}': file names in static/ may use only letters, digits, '.', '-' and '_' "
+                            "(and may not start with '.' or '-'); rename it")
+    check_front_end(gallery)
 
 
-def _write_owned(out: Path, files: set[str], key: str = "") -> None:
-    atomic_write(out / OWNED_LIST, json.dumps({"files": sorted(files), "key": key}, indent=0).encode())
+def _digest_of(source: bytes | StoredFile) -> str:
+    return source.sha256 if isinstance(source, StoredFile) else file_digest(source)
 
 
-def write_site(site: SiteFiles, out: Path, key: str = "") -> tuple[int, int]:
-    """Write what changed, delete what the last build wrote and this one does not. Returns (written, removed)."""
+class Written(NamedTuple):
+    written: int
+    removed: int
+    damaged: list  # DamagedResult of cached files that were not copied (their results need recomputing)
+
+
+def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], None] = lambda m: None) -> Written:
+    """Write what changed, delete what the last build wrote and this one does not."""
     out.mkdir(parents=True, exist_ok=True)
-    previous, _ = _read_owned(out)
-    new = set(site.files)
+    previous = folder.read_owned(out)
+    for problem in previous.problems:
+        warn(problem)
+    new = {rel: _digest_of(source) for rel, source in site.files.items()}
     # Record the union first: if the build is killed midway, the next one still knows every file it owns.
-    _write_owned(out, previous | new)
-    written = 0
+    folder.write_owned(out, {**previous.files, **new})
+    written, damaged = 0, []
     # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
     # site being served while it is rebuilt (or after a killed build) has no broken references.
     order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
     for rel, source in order:
-        target = out / rel
-        if rel in site.immutable and target.is_file():
+        target = folder.prepare_target(out, rel)
+        if rel in site.immutable and folder.is_regular(target):
             continue
-        data = source.read_bytes() if isinstance(source, Path) else source
         try:
-            if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            data = source.read() if isinstance(source, StoredFile) else source
+        except DamagedResult as exc:
+            damaged.append(exc)  # never publish damaged bytes; the builder recomputes and writes it again
+            continue
+        try:
+            if folder.is_regular(target) and target.stat().st_size == len(data) and target.read_bytes() == data:
                 continue
         except OSError:
             pass
         atomic_write(target, data)
         written += 1
     removed = 0
-    for rel in sorted(previous - new):
-        target = out / rel
-        if target.is_file() or target.is_symlink():
-            target.unlink()
+    for rel in sorted(set(previous.files) - set(new)):
+        why = folder.remove_owned(out, rel, previous.files[rel])
+        if why is None:
             removed += 1
-    _prune_empty_dirs(out)
-    _write_owned(out, new, key)
-    return written, removed
+        else:
+            warn(f"kept '{out / rel}', listed in {OWNED_LIST} by an earlier build: {why}")
+    folder.prune_empty_dirs(out)
+    folder.write_owned(out, new, key if not damaged else "")
+    return Written(written, removed, damaged)
 
 
-def _prune_empty_dirs(out: Path) -> None:
-    for path in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        try:
-            path.rmdir()
-        except OSError:
-            pass
-
-
-def render_site(gallery: Gallery, views: list[ArtworkView], out: Path) -> tuple[int, int]:
-    """Render and write the site; returns (files written, files removed)."""
+def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
+                warn: Callable[[str], None] = lambda m: None) -> Written:
+    """Render and write the site (after `preflight`, which the build runs before any stage)."""
     out = Path(out)
-    _check_out_dir(gallery, out)
+    if out.is_dir():
+        folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
-    owned, previous_key = _read_owned(out)
-    if key == previous_key and all((out / rel).is_file() for rel in owned):
-        return 0, 0  # same data, templates and assets as the finished build already there
+    owned = folder.read_owned(out)
+    if key == owned.key and all(folder.is_regular(out / rel) for rel in owned.files):
+        return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
-    return write_site(site, out, key)
+    return write_site(site, out, key, warn)
 
 
-def clean(out: Path) -> int:
-    """Remove a build folder the tool made (and only such a folder)."""
+def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
+    """Delete what the tool wrote into a build folder (and the folder, once empty). Returns how many files
+    were deleted and what was kept, and why."""
     out = Path(out)
     if not out.exists():
-        return 0
+        return 0, []
     if not (out / OWNED_LIST).is_file():
         raise SiteError(f"refusing to delete '{out}': it was not made by imaudible")
-    count = sum(1 for p in out.rglob("*") if p.is_file())
-    shutil.rmtree(out)
-    return count
+    if gallery_root is not None:
+        try:
+            folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME})
+        except folder.OutputFolderError as exc:
+            raise SiteError(str(exc).replace("build into", "clean")) from None
+    owned = folder.read_owned(out)
+    kept = list(owned.problems)
+    count = folder.sweep_tmp(out)
+    for rel, digest in sorted(owned.files.items()):
+        why = folder.remove_owned(out, rel, digest)
+        if why is None:
+            count += 1
+        else:
+            kept.append(f"kept '{out / rel}': {why}")
+    (out / OWNED_LIST).unlink()
+    folder.prune_empty_dirs(out)
+    try:
+        out.rmdir()
+    except OSError:
+        kept.append(f"kept '{out}': it holds files imaudible did not write")
+    return count, kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from . import shapes
 from ..engine.stage import Result, Stage, per_item
 from ..types import StoredFile
 
@@ -27,6 +28,7 @@ def finish_and_encode(item) -> Result:
 
 class Audio(Stage):
     name = "audio"
+    check_result = staticmethod(shapes.audio)
     needs = ("music",)
     compute = per_item(finish_and_encode)
 
@@ -43,10 +45,10 @@ class Audio(Stage):
         return settings
 
     def inputs(self, gallery, art, upstream):
-        return upstream["music"].take_clip(art.music.take).path.read_bytes(), gallery.audio
+        return upstream["music"].take_clip(art.music.take).read(), gallery.audio
 
     def read(self, entry) -> AudioView:
-        files = {fmt: StoredFile(entry.file(f"audio.{fmt}"), entry.key) for fmt in entry.meta["formats"]}
+        files = {fmt: entry.source(f"audio.{fmt}") for fmt in entry.meta["formats"]}
         return AudioView(entry.key, float(entry.meta["duration"]), files)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import shapes
 from ..engine.stage import LoadedModel, Result, Stage
 from ..types import Mood
 
@@ -31,6 +32,7 @@ def compute(items: list, model: LoadedModel) -> list[Result]:
 
 class Caption(Stage):
     name = "caption"
+    check_result = staticmethod(shapes.caption)
     needs = ("ingest", "mood")
     needs_with_model = ("ingest",)      # a captioning model reads the picture only
     model = "caption"
@@ -54,7 +56,7 @@ class Caption(Stage):
         return CaptionView(value, "curator", False)
 
     def inputs(self, gallery, art, upstream):
-        return upstream["ingest"].analysis.path.read_bytes(), upstream["mood"].to_dict()
+        return upstream["ingest"].analysis.read(), upstream["mood"].to_dict()
 
     def read(self, entry) -> CaptionView:
         return CaptionView(entry.meta["caption"], entry.meta["model"], bool(entry.meta["draft"]))

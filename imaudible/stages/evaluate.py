@@ -52,7 +52,17 @@ class Evaluate(Stage):
         clips = music.take_clips or (music.clip,)
         used = art.music.take if music.take_clips and art.music.take and art.music.take <= len(clips) else None
         used = used or ((music.takes or {}).get("chosen", 0) + 1 if music.take_clips else 1)
-        return [(n, c.path.read_bytes()) for n, c in enumerate(clips, start=1)], used, gallery.audio
+        return [(n, c.read()) for n, c in enumerate(clips, start=1)], used, gallery.audio
+
+    def check_result(self, meta: dict, files: dict) -> str | None:
+        takes = meta.get("takes")
+        if not isinstance(takes, list) or not takes:
+            return "takes"
+        for take in takes:
+            if not isinstance(take, dict) or type(take.get("number")) is not int or not isinstance(take.get("measures"), dict) \
+                    or not all(f"take{take['number']}.{fmt}" in files for fmt in take.get("formats", [])):
+                return f"take {take!r}"
+        return None
 
     def read(self, entry) -> EvaluateView:
         takes = tuple({"number": t["number"], "measures": t["measures"],

@@ -6,6 +6,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 
+from . import shapes
 from ..engine.stage import Result, Stage, per_item
 from ..types import ImageView, StoredFile
 
@@ -41,6 +42,7 @@ def ingest(item) -> Result:
 
 class Ingest(Stage):
     name = "ingest"
+    check_result = staticmethod(shapes.ingest)
     compute = per_item(ingest)
 
     @property
@@ -66,10 +68,10 @@ class Ingest(Stage):
 
     def read(self, entry) -> IngestView:
         meta = entry.meta
-        images = tuple(ImageView(d["name"], d["fmt"], d["width"], d["height"], StoredFile(entry.file(d["file"]), entry.key))
+        images = tuple(ImageView(d["name"], d["fmt"], d["width"], d["height"], entry.source(d["file"]))
                        for d in meta["derivatives"])
         return IngestView(entry.key, meta["sha256"], meta["width"], meta["height"], images,
-                          StoredFile(entry.file("analysis.png"), entry.key), tuple(meta.get("notes", ())))
+                          entry.source("analysis.png"), tuple(meta.get("notes", ())))
 
 
 STAGE = Ingest()

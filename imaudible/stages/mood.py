@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from . import shapes
 from ..engine.stage import Result, Stage, per_item
 from ..types import Mood
 
@@ -25,6 +26,7 @@ def estimate(item) -> Result:
 
 class MoodStage(Stage):
     name = "mood"
+    check_result = staticmethod(shapes.mood)
     needs = ("ingest",)
     compute = per_item(estimate)
 
@@ -38,7 +40,7 @@ class MoodStage(Stage):
         return {"override": dataclasses.asdict(art.mood)}
 
     def inputs(self, gallery, art, upstream):
-        return upstream["ingest"].analysis.path.read_bytes(), dataclasses.asdict(art.mood)
+        return upstream["ingest"].analysis.read(), dataclasses.asdict(art.mood)
 
     def read(self, entry) -> Mood:
         return Mood.from_dict(entry.meta)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import shapes
 from ..engine.stage import LoadedModel, Result, Stage
 from ..settings import MUSIC_OVERRIDABLE
 from ..types import MusicRequest, StoredFile
@@ -68,6 +69,7 @@ def _ranker_identity(ranker: str, root) -> str:
 
 class Music(Stage):
     name = "music"
+    check_result = staticmethod(shapes.music)
     needs = ("ingest", "mood", "prompt")
     model = "music"
     compute = staticmethod(compute)
@@ -100,11 +102,10 @@ class Music(Stage):
 
         meta = entry.meta
         takes = meta.get("takes")
-        clips = tuple(StoredFile(entry.file(take_file(n, takes["chosen"])), entry.key)
-                      for n in range(1, int(takes.get("count", 0)) + 1)) if takes else ()
-        if clips and not all(c.path.is_file() for c in clips):
-            clips = ()    # a result from before every take was kept: only the ranked choice is there
-        return MusicView(StoredFile(entry.file("clip.bin"), entry.key), meta["model"], bool(meta["draft"]),
+        names = [take_file(n, takes["chosen"]) for n in range(1, int(takes.get("count", 0)) + 1)] if takes else []
+        # a result from before every take was kept holds only the ranked choice
+        clips = tuple(entry.source(n) for n in names) if names and all(n in (entry.files or {}) for n in names) else ()
+        return MusicView(entry.source("clip.bin"), meta["model"], bool(meta["draft"]),
                          meta.get("prompt", ""), float(meta["duration"]), takes, clips)
 
     def batch_size(self, gallery, model) -> int:

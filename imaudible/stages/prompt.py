@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from . import shapes
 from ..engine.stage import Result, Stage, per_item
 from ..types import Mood
 
@@ -26,6 +27,7 @@ def write_prompt(item) -> Result:
 
 class PromptStage(Stage):
     name = "prompt"
+    check_result = staticmethod(shapes.prompt)
     needs = ("caption", "mood")
     compute = per_item(write_prompt)
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from imaudible.site.render import CSP
+from imaudible.headers import CSP
 from tests.evaluate import sample
 
 from .conftest import QuietServer, SiteHandler, open_page

@@ -41,7 +41,7 @@ def raw_clips(folder: Path) -> dict[str, tuple[int, int]]:
     out = {}
     for result in (folder / CACHE_DIR_NAME / "objects" / "music").rglob("result.json"):
         clip = clip_from_bytes((result.parent / "clip.bin").read_bytes())
-        out.setdefault(json.loads(result.read_text())["model"], []).append((clip.sample_rate, clip.samples.shape[1]))
+        out.setdefault(json.loads(result.read_text())["meta"]["model"], []).append((clip.sample_rate, clip.samples.shape[1]))
     return out
 
 
@@ -123,10 +123,10 @@ def test_auto_falls_back_loudly_then_uses_the_weights_once_present(tmp_path, tin
     write_gallery(folder, small_artworks(folder), caption={"model": "auto"}, music={"model": "auto", "duration": 2})
     result, report = build(cli, folder)
     assert result.exit_code == 0, result.output
-    warnings = " ".join(report["warnings"])
-    assert "imaudible-site models pull Salesforce/blip-image-captioning-base" in warnings
-    assert "imaudible-site models pull facebook/musicgen-small" in warnings and "DRAFT" in warnings
-    assert "WARNING" in result.output
+    assert len(report["warnings"]) == 2 and all("DRAFT" in w for w in report["warnings"])
+    assert "'Salesforce/blip-image-captioning-base' has no weights" in report["warnings"][0]
+    assert "'facebook/musicgen-small' has no weights" in report["warnings"][1]
+    assert result.output.count("next: run `imaudible-site models pull`") == 1  # the advice once
     site = json.loads((folder / "build" / "gallery.json").read_text())
     assert all(a["models"]["caption_draft"] and a["models"]["music_draft"] for a in site["artworks"])
     assert report["model_calls"] == {"caption": 0, "music": 0}
@@ -148,7 +148,8 @@ def test_explicit_missing_model_is_an_error(tmp_path, cli):
     write_gallery(folder, small_artworks(folder), music={"model": "facebook/musicgen-small", "duration": 2})
     result, report = build(cli, folder)
     assert result.exit_code == 2
-    assert "error: Music model 'facebook/musicgen-small' is not available" in result.output
+    assert "gallery.yaml:" in result.output  # the line of music.model
+    assert "music.model: Music model 'facebook/musicgen-small' is not available" in result.output
     assert "imaudible-site models pull facebook/musicgen-small" in result.output
     assert "Traceback" not in result.output
     assert not (folder / "build" / "gallery.json").exists()

@@ -61,7 +61,8 @@ def test_auto_without_weights_is_missing_with_instructions(hub, tmp_path):
     message = r.missing_message()
     assert "imaudible-site models pull facebook/musicgen-small" in message
     assert str(hub / "models--facebook--musicgen-small") in message
-    assert "music.model" in message and "\n" not in message
+    assert "Music model 'facebook/musicgen-small'" in message and "\n" not in message
+    assert "did you mean" not in message and str(tmp_path / "facebook") not in message  # a Hub id: no folder named
 
 
 def test_hub_cache_snapshot_is_found_by_ref(hub, tmp_path):
@@ -215,7 +216,9 @@ def test_vanished_local_directory_is_not_taken_for_a_hub_id(hub, tmp_path):
     r = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={"./weights/mg": "f" * 64})
     assert (r.model_id, r.revision, r.available) == (gone, "f" * 64, False)
     never = resolve_music_model(music(model="weights/mg"), gallery_root=tmp_path, recorded={})
-    assert never.model_id == "weights/mg" and gone in never.missing_message()
+    # never seen as a folder and read as a Hub id: only the Hub cache was searched, so only it is named
+    assert never.model_id == "weights/mg" and gone not in never.missing_message()
+    assert "models--weights--mg" in never.missing_message()
 
 
 def test_take_ranker_identity_follows_clap_weights(hub, tmp_path):

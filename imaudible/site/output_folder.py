@@ -1,0 +1,173 @@
+"""The output folder: which folders may be one, what the tool owns in it, and how it writes and deletes there.
+
+The ownership list `.imaudible-build.json` maps each file the tool wrote to the SHA-256 of its bytes.
+It is data on disk (a gallery can ship a crafted one), so it is never trusted: an entry is deleted only
+if it is a plain relative path, reached from the folder without passing a symlink, names a regular
+file, and that file still holds the bytes recorded. Writing never follows a symlink either.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..engine.cache import TMP_NAME, atomic_write, file_digest
+
+OWNED_LIST = ".imaudible-build.json"
+OWNED_FORMAT = 2
+# Every path of the site: "/"-separated names that start with a letter, digit or "_" (so never "..").
+SITE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class OutputFolderError(Exception):
+    """The output folder cannot be used (found before any stage runs)."""
+
+
+def check_out_dir(out: Path, gallery_root: Path, protected: dict[str, Path]) -> None:
+    """Refuse an output folder the build must not write into; `protected` names folders of the gallery
+    whose content would be published or lost (the cache, static/, templates/)."""
+    out_r, root = Path(out).resolve(), Path(gallery_root).resolve()
+    refuse = lambda why: OutputFolderError(f"refusing to build into '{out}': {why}")  # noqa: E731
+    if out_r == Path(out_r.anchor):
+        raise refuse("it is the root of the file system")
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known
+        home = None
+    if out_r == home:
+        raise refuse("it is your home folder")
+    if out_r == root or root.is_relative_to(out_r):
+        raise refuse("it contains the gallery folder")
+    for name, folder in protected.items():
+        if out_r.is_relative_to(folder.resolve()):
+            raise refuse(f"it is inside the {name}")
+    existing = out_r
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputFolderError(f"cannot create '{out}': '{existing}' is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputFolderError(f"cannot write '{existing}': permission denied (choose another --out)")
+    if existing == out_r and any(out_r.iterdir()) and not (out_r / OWNED_LIST).is_file():
+        raise OutputFolderError(f"refusing to write into '{out}': it is not empty and was not made by imaudible "
+                                "(choose another --out or empty it)")
+
+
+@dataclass
+class Owned:
+    """What the last build recorded: path -> SHA-256 (None when the list gave none), and its render key."""
+    files: dict[str, str | None] = field(default_factory=dict)
+    key: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def read_owned(out: Path) -> Owned:
+    path = Path(out) / OWNED_LIST
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return Owned()
+    except (ValueError, OSError):
+        return Owned(problems=[f"{path} is damaged; ignoring it (files it named are kept)"])
+    if not isinstance(data, dict):
+        return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
+    listed, owned = data.get("files"), Owned(key=str(data.get("key", "")))
+    if isinstance(listed, list):  # written before digests were recorded: nothing in it can be checked
+        owned.problems.append(f"{path} is from an older imaudible; files it named are kept (run "
+                              "`imaudible-site clean` and build again to remove stale ones)")
+        listed = {name: None for name in listed if isinstance(name, str)}
+    if not isinstance(listed, dict):
+        return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
+    bad = [name for name in listed if not isinstance(name, str) or not SITE_PATH.fullmatch(name)]
+    if bad:
+        owned.problems.append(f"{path}: ignored {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that name no "
+                              f"file inside the output folder: {', '.join(repr(b) for b in bad[:5])}")
+    for name, digest in listed.items():
+        if name not in bad:
+            owned.files[name] = digest if isinstance(digest, str) and _SHA256.fullmatch(digest) else None
+    return owned
+
+
+def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
+    listed = {name: digest for name, digest in sorted(files.items()) if digest}
+    atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key},
+                                                    indent=0, allow_nan=False).encode())
+
+
+def _lstat(path: Path):
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def is_regular(path: Path) -> bool:
+    """A regular file, not a symlink to one."""
+    info = _lstat(path)
+    return info is not None and stat.S_ISREG(info.st_mode)
+
+
+def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
+    here = Path(out)
+    for part in rel.split("/")[:-1]:
+        here = here / part
+        info = _lstat(here)
+        if info is not None and not stat.S_ISDIR(info.st_mode):
+            return here
+    return None
+
+
+def prepare_target(out: Path, rel: str) -> Path:
+    """out/rel, ready for an atomic write: a symlink where a folder belongs is removed (the link only), so
+    that nothing is ever written through it. (A regular file in the way is left alone: the write fails.)"""
+    while (blocker := _symlink_on_the_way(out, rel)) is not None and blocker.is_symlink():
+        blocker.unlink()
+    return Path(out) / rel
+
+
+def remove_owned(out: Path, rel: str, digest: str | None) -> str | None:
+    """Delete one file of an earlier build; returns why it was kept instead, or None once deleted."""
+    if not SITE_PATH.fullmatch(rel):
+        return "not a path inside the output folder"
+    if _symlink_on_the_way(out, rel) is not None:
+        return "reached through a symlink"
+    target = Path(out) / rel
+    info = _lstat(target)
+    if info is None:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if digest is None:
+        return "its bytes were not recorded"
+    try:
+        if file_digest(target.read_bytes()) != digest:
+            return "changed since imaudible wrote it"
+        target.unlink()
+    except OSError as exc:
+        return f"cannot be deleted ({exc.strerror or exc})"
+    return None
+
+
+def sweep_tmp(out: Path) -> int:
+    """Delete the half-written `.NAME.XXXXXXXX.tmp` files a killed build left behind."""
+    removed = 0
+    for folder, dirs, files in os.walk(out):  # never follows symlinked folders
+        for name in files:
+            path = Path(folder) / name
+            if TMP_NAME.fullmatch(name) and is_regular(path):
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def prune_empty_dirs(out: Path) -> None:
+    for folder, _, _ in os.walk(out, topdown=False):
+        if Path(folder) != Path(out):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass

@@ -1,0 +1,78 @@
+"""`imaudible-site serve`: a rebuild that fails (a broken manifest) is shown in the open page as an overlay
+with the one-line error, under the site's own Content-Security-Policy, and is gone after the next good build."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import write_gallery
+
+from .conftest import CHROMIUM_FLAGS, site_csp
+
+pytestmark = pytest.mark.browser
+
+
+def _serve(folder):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "imaudible.cli", "serve", str(folder), "--port", "0"],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    deadline = time.monotonic() + 240
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+        if found:  # keep draining stderr so that the server never blocks on a full pipe
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            return process, found.group(1)
+    process.kill()
+    pytest.fail("serve did not start:\n" + "".join(lines))
+
+
+def test_failed_rebuild_shows_an_overlay_until_the_next_good_build(tmp_path, playwright_driver):
+    from .conftest import CHROMIUM
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2})
+    manifest = folder / "gallery.yaml"
+    good = manifest.read_text()
+    process, url = _serve(folder)
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    try:
+        csp = site_csp(folder / "build")
+        page = browser.new_context().new_page()
+        violations = []
+        page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+
+        def with_csp(route):
+            response = route.fetch()
+            route.fulfill(response=response, headers={**response.headers, "content-security-policy": csp})
+
+        page.route("**/*", with_csp)
+        page.goto(url + "list.html")
+        page.wait_for_function("() => !!document.querySelector('script[src=\"/__imaudible/livereload.js\"]')")
+        assert page.locator("#imaudible-build-error").count() == 0
+
+        manifest.write_text(good.replace("title: Udnie", "title Udnie"))
+        overlay = page.locator("#imaudible-build-error")
+        overlay.wait_for(state="visible", timeout=60_000)
+        text = overlay.inner_text()
+        assert "the rebuild failed" in text
+        assert re.search(r"gallery\.yaml:\d+:\d+: missing ':' after 'title'\?", text), text
+        assert overlay.evaluate("el => getComputedStyle(el).position") == "fixed"  # styled despite the CSP
+
+        manifest.write_text(good.replace("title: Udnie", "title: Udnie, fixed"))
+        page.wait_for_function("() => document.body.innerText.includes('Udnie, fixed')", timeout=120_000)
+        assert page.locator("#imaudible-build-error").count() == 0
+        assert not violations, violations
+    finally:
+        browser.close()
+        process.terminate()
+        process.wait(timeout=20)

@@ -1,0 +1,192 @@
+"""The cache is verified, not trusted: damaged results are misses that get recomputed, never published."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+from imaudible.types import DamagedResult, StoredFile
+
+from .conftest import write_gallery
+from .test_build import build, statuses, tree
+
+ONE = [{"file": "art/starry_night.jpg", "title": "The Starry Night"}]
+
+
+def result_dir(folder: Path, stage: str) -> Path:
+    found = list((folder / CACHE_DIR_NAME / "objects" / stage).glob("??/*"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "flip":
+        middle = len(data) // 2
+        path.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:])
+    else:
+        path.unlink()
+
+
+def test_put_records_size_and_sha256_of_every_file(tmp_path):
+    store = Cache(tmp_path / "c")
+    entry = store.put("ingest", "ab" * 32, {"x": 1}, {"a.bin": b"abc", "b.bin": b""})
+    stored = json.loads((entry.path / "result.json").read_text())
+    assert stored["files"] == {"a.bin": {"size": 3, "sha256": hashlib.sha256(b"abc").hexdigest()},
+                               "b.bin": {"size": 0, "sha256": hashlib.sha256(b"").hexdigest()}}
+    assert store.get("ingest", "ab" * 32).meta == {"x": 1}
+
+
+@pytest.mark.parametrize("how", ["truncate", "flip", "delete"])
+def test_damaged_file_is_a_miss_or_refused_when_read(tmp_path, how):
+    warnings = []
+    store = Cache(tmp_path / "c", warn=warnings.append)
+    key = "cd" * 32
+    store.put("audio", key, {"x": 1}, {"audio.webm": b"0123456789"})
+    damage(store.get("audio", key).path / "audio.webm", how)
+    entry = store.get("audio", key)
+    if how == "flip":  # same size: found when the bytes are read, not by a stat
+        assert entry is not None
+        with pytest.raises(DamagedResult) as caught:
+            entry.read("audio.webm")
+        assert "audio.webm" in str(caught.value)
+        store.discard("audio", key)  # what the builder does before recomputing
+    else:
+        assert entry is None and warnings and "audio" in warnings[0]
+    store.put("audio", key, {"x": 2}, {"audio.webm": b"0123456789"})  # recomputing replaces the damaged one
+    assert store.get("audio", key).read("audio.webm") == b"0123456789"
+
+
+def test_result_json_of_the_wrong_shape_is_a_miss(tmp_path):
+    warnings = []
+    store = Cache(tmp_path / "c", warn=warnings.append,
+                  shapes={"audio": lambda meta, files: None if isinstance(meta.get("formats"), list) else "formats"})
+    key = "ef" * 32
+    entry = store.put("audio", key, {"formats": ["webm"]}, {"audio.webm": b"x"})
+    for bad in ([1, 2], {"meta": {"formats": "webm"}, "files": {}, "format": 2},
+                {"meta": {}, "files": {"../x": {"size": 1, "sha256": "0" * 64}}, "format": 2}):
+        store.put("audio", key, {"formats": ["webm"]}, {"audio.webm": b"x"})
+        (entry.path / "result.json").write_text(json.dumps(bad))
+        assert store.get("audio", key) is None
+    assert len(warnings) == 3
+
+
+# --- end to end: a damaged result never reaches build/ ----------------------------------------------
+
+@pytest.mark.parametrize("stage, name, how", [
+    ("ingest", "1024.webp", "flip"), ("ingest", "1024.jpg", "truncate"), ("ingest", "thumb.webp", "delete"),
+    ("audio", "audio.webm", "flip"), ("audio", "audio.m4a", "truncate"),
+])
+def test_damaged_result_is_recomputed_and_never_published(tmp_path, cli, stage, name, how):
+    folder = write_gallery(tmp_path / "g", ONE)
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0
+    good = tree(folder / "build")
+    shutil.rmtree(folder / "build")
+    damage(result_dir(folder, stage) / name, how)
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "starry-night" in result.output and stage in result.output and "damaged" in result.output
+    assert tree(folder / "build") == good  # recomputed bytes, never the damaged ones
+    assert statuses(report, stage)["starry-night"] == "computed"
+
+
+@pytest.mark.parametrize("upstream, name, downstream", [("music", "clip.bin", "audio"),
+                                                        ("ingest", "analysis.png", "mood")])
+def test_damaged_input_of_a_stage_is_recomputed_when_decoded(tmp_path, cli, upstream, name, downstream):
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    damage(result_dir(folder, upstream) / name, "flip")
+    shutil.rmtree(result_dir(folder, downstream))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "damaged" in result.output and upstream in result.output
+    assert statuses(report, upstream)["starry-night"] == "computed"
+    assert tree(folder / "build") == good
+
+
+@pytest.mark.parametrize("stage, edit", [
+    ("ingest", lambda m: m["derivatives"][0].update(file="../../../../evil.webp")),
+    ("ingest", lambda m: m["derivatives"][0].update(name="1024/../../x")),
+    ("ingest", lambda m: m.pop("width")),
+    ("audio", lambda m: m.update(formats="webm")),
+    ("audio", lambda m: m.update(formats=["../../x"])),
+    ("mood", lambda m: m.update(valence="high")),
+    ("music", lambda m: m.update(sample_rate=None)),
+])
+def test_result_json_that_is_not_its_stage_shape_is_recomputed(tmp_path, cli, stage, edit):
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    shutil.rmtree(folder / "build")
+    path = result_dir(folder, stage) / "result.json"
+    stored = json.loads(path.read_text())
+    edit(stored["meta"])
+    path.write_text(json.dumps(stored))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "starry-night" in result.output and stage in result.output
+    assert statuses(report, stage)["starry-night"] == "computed"
+    assert tree(folder / "build") == good
+    assert not (tmp_path / "evil.webp").exists()
+
+
+def test_noop_rebuild_hashes_no_cached_file(tmp_path, cli, monkeypatch):
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    calls = []
+    original = StoredFile.read
+    monkeypatch.setattr(StoredFile, "read", lambda self: calls.append(self.path.name) or original(self))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0 and report["totals"]["computed"] == 0
+    assert calls == []
+    shutil.rmtree(folder / "build")
+    build(cli, folder)
+    assert calls  # copying into build/ reads the bytes (and checks them)
+
+
+# --- models.json and in-use.json ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("content", ['[1, 2]', '{"facebook/musicgen-small": 5}', '"abc"', 'not json'])
+def test_models_json_of_the_wrong_shape_is_ignored_with_a_warning(tmp_path, cli, content):
+    folder = write_gallery(tmp_path / "g", ONE, music={"model": "auto"}, caption={"model": "auto"})
+    (folder / CACHE_DIR_NAME).mkdir()
+    (folder / CACHE_DIR_NAME / "models.json").write_text(content)
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "models.json" in result.output and "ignoring it" in result.output
+
+
+@pytest.mark.parametrize("content", [None, '{}', '"abc"', '[["music"]]', '[1, 2]', 'garbage{', '[["music", 5]]'])
+def test_clean_unused_with_damaged_in_use_list_deletes_nothing(tmp_path, cli, content):
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    objects = folder / CACHE_DIR_NAME / "objects"
+    before = sorted(p for p in objects.glob("*/??/*"))
+    in_use = folder / CACHE_DIR_NAME / "in-use.json"
+    if content is None:
+        in_use.unlink()
+    else:
+        in_use.write_text(content)
+    result = cli("clean", folder, "--unused")
+    assert result.exit_code == 2, result.output
+    assert "in-use.json" in result.output and "nothing" in result.output
+    assert sorted(p for p in objects.glob("*/??/*")) == before
+
+
+def test_results_stored_before_digests_are_upgraded_once(tmp_path):
+    store = Cache(tmp_path / "c")
+    legacy = tmp_path / "c" / "objects" / "audio" / "ab" / ("ab" * 32)
+    legacy.mkdir(parents=True)
+    (legacy / "audio.webm").write_bytes(b"old bytes")
+    (legacy / "result.json").write_text(json.dumps({"duration": 3.0, "formats": ["webm"]}))
+    entry = store.get("audio", "ab" * 32)
+    assert entry.meta == {"duration": 3.0, "formats": ["webm"]} and entry.read("audio.webm") == b"old bytes"
+    assert json.loads((legacy / "result.json").read_text())["files"]["audio.webm"]["size"] == 9

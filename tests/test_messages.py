@@ -1,0 +1,210 @@
+"""Messages a curator understands: each mistake a new user makes gets a message that leads to the fix."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import yaml
+
+from imaudible.site import render as site_render
+from imaudible.engine.cache import CACHE_DIR_NAME
+from imaudible.progress import Progress
+
+from .conftest import REPO, write_gallery
+
+ONE = [{"file": "art/udnie.jpg", "title": "Udnie", "artist": "Francis Picabia", "year": "1913"}]
+TWO = ONE + [{"file": "art/the_scream.jpg", "title": "The Scream"}]
+
+# Runs the CLI with the [models] extra's packages made unimportable, as in an install without it.
+WITHOUT_MODELS_EXTRA = textwrap.dedent("""
+    import sys
+    for name in ("torch", "transformers", "huggingface_hub", "safetensors", "tokenizers", "audiocraft"):
+        sys.modules[name] = None  # import fails and importlib.util.find_spec says None, as when not installed
+    from imaudible.cli import main
+    main(sys.argv[1:], prog_name="imaudible-site")
+""")
+
+
+def _small(tmp_path, artworks=ONE, **settings):
+    settings.setdefault("music", {"model": "builtin", "duration": 1})
+    return write_gallery(tmp_path / "g", artworks, **settings)
+
+
+def _lines(result, prefix):
+    return [line for line in result.output.splitlines() if line.startswith(prefix)]
+
+
+def _without_models(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-c", WITHOUT_MODELS_EXTRA, *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+# --- one error prefix ----------------------------------------------------------------------------------------
+
+def test_every_error_has_one_prefix(cli, tmp_path):
+    folder = _small(tmp_path)
+    for args, expected in [(("biuld",), "error: No such command 'biuld'"),
+                           (("build", folder, "--jobs", "0"), "error: Invalid value for '--jobs'"),
+                           (("build", tmp_path / "nowhere"), "error: no such gallery folder"),
+                           (("clean", folder, "--unused"), "error: no cache in")]:
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert result.output.startswith(expected), result.output
+        assert "Error:" not in result.output and "Usage:" not in result.output and "Traceback" not in result.output
+
+
+# --- build --force ID FOLDER -----------------------------------------------------------------------------------
+
+def test_force_tells_the_folder_from_the_ids_in_any_order(cli, tmp_path):
+    folder = _small(tmp_path, TWO)
+    assert cli("build", folder, "-q").exit_code == 0
+    report = tmp_path / "report.json"
+    result = cli("build", "--force", "udnie", folder, "--report", report, "-q")
+    assert result.exit_code == 0, result.output
+    stages = {art: info["stages"]["music"]["status"] for art, info in json.loads(report.read_text())["artworks"].items()}
+    assert stages == {"udnie": "computed", "the-scream": "cached"}
+
+
+def test_force_errors_name_the_id_and_the_folder(cli, tmp_path, monkeypatch):
+    folder = _small(tmp_path, TWO)
+    result = cli("build", "--force", "udnei", folder)
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"error: --force: no artwork with id 'udnei' in {folder / 'gallery.yaml'} "
+                                     "(did you mean 'udnie'?)")
+    other = _small(tmp_path / "other")
+    result = cli("build", "--force", "udnie", folder, other)
+    assert result.exit_code == 2
+    assert f"one gallery folder at a time: got '{folder}' and '{other}'" in result.output
+    result = cli("build", folder, "udnie")
+    assert result.exit_code == 2 and "artwork ids go after --force" in result.output
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = cli("build", "--force", "udnie", "empty")
+    assert result.exit_code == 2 and "error: 'empty' is a folder without gallery.yaml" in result.output
+    assert not (folder / "build").exists()
+
+
+# --- a misspelled model id -------------------------------------------------------------------------------------
+
+def test_misspelled_model_id_names_the_line_and_suggests_known_ids(cli, tmp_path):
+    folder = _small(tmp_path, music={"model": "facebook/musicgen-smal", "duration": 1})
+    line = next(i for i, text in enumerate((folder / "gallery.yaml").read_text().splitlines(), 1)
+                if "musicgen-smal" in text)
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    message = _lines(result, "error:")
+    assert len(message) == 1 and message[0].startswith(f"error: {folder / 'gallery.yaml'}:{line}:"), result.output
+    assert "music.model: Music model 'facebook/musicgen-smal' (did you mean 'facebook/musicgen-small'?)" in message[0]
+    assert str(folder / "facebook") not in result.output  # not a path: no local folder was looked for
+    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_a_model_path_names_the_folder_it_looked_in(cli, tmp_path):
+    folder = _small(tmp_path, music={"model": "./models/musicgen", "duration": 1})
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert str(folder / "models" / "musicgen") in result.output
+    assert "did you mean" not in result.output
+
+
+# --- warnings: kept by -q, one line per problem, advice once ----------------------------------------------------
+
+def test_quiet_build_keeps_the_draft_warnings_one_line_each_with_the_advice_once(cli, tmp_path):
+    folder = write_gallery(tmp_path / "g", ONE, caption={"model": "auto"}, music={"model": "auto", "duration": 1},
+                           url="https://example.org/")
+    result = cli("build", folder, "-q")
+    assert result.exit_code == 0, result.output
+    warnings = _lines(result, "warning:")
+    assert warnings == [
+        "warning: captions of 1 artwork are a DRAFT by the built-in describer: model "
+        "'Salesforce/blip-image-captioning-base' has no weights on this machine",
+        "warning: music of 1 artwork is a DRAFT by the built-in composer: model 'facebook/musicgen-small' "
+        "has no weights on this machine"]
+    assert result.output.count("next: run `imaudible-site models pull`") == 1
+    assert all(len(line) < 200 for line in result.output.splitlines())
+
+    again = cli("build", folder, "-q")  # all from cache: the site still has drafts, and -q still says so
+    assert _lines(again, "warning:") == warnings
+
+
+def test_advice_is_given_once_per_session():
+    stream = io.StringIO()
+    hints: set = set()
+    for _ in range(2):  # two builds sharing the hints: the advice once
+        Progress(stream, live=False, quiet=True, shown_hints=hints).warn("a problem", "next: fix it")
+    assert stream.getvalue().splitlines() == ["warning: a problem", "  next: fix it", "warning: a problem"]
+    stream, hints = io.StringIO(), set()
+    for problem in ("a problem", "a problem", "another"):  # rebuilds under `serve`: the warning once too
+        Progress(stream, live=False, quiet=True, shown_hints=hints, warn_once=True).warn(problem, "next: fix it")
+    assert stream.getvalue().splitlines() == ["warning: a problem", "  next: fix it", "warning: another"]
+
+
+def test_url_unset_warns_once_per_build(cli, tmp_path):
+    folder = _small(tmp_path)
+    result = cli("build", folder, "-q")
+    assert _lines(result, "warning: url:") == [
+        "warning: url: is not set in gallery.yaml, so og:image is a relative URL and link previews show no image"]
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    (folder / "gallery.yaml").write_text(yaml.safe_dump({**manifest, "url": "https://example.org/"}))
+    assert not _lines(cli("build", folder, "-q"), "warning:")
+
+
+# --- the summary counts artworks and says what to do next -------------------------------------------------------
+
+def test_summary_counts_artworks_and_suggests_the_next_step(cli, tmp_path, monkeypatch):
+    folder = _small(tmp_path, TWO, url="https://example.org/")
+    monkeypatch.chdir(tmp_path)
+    result = cli("build", "g")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-2].startswith("2 artworks in g/build (") and lines[-2].endswith(
+        "2 built, 0 from cache, 2 drafts, 0 failed")
+    assert lines[-1] == ("next: preview with `imaudible-site serve g`, then publish g/build "
+                         "(e.g. `netlify deploy --dir g/build --prod`)")
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    manifest["artworks"][0]["music"] = {"seed": 9}
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest))
+    assert cli("build", "g").output.splitlines()[-2].endswith("1 built, 1 from cache, 2 drafts, 0 failed")
+    assert "computed" not in result.output
+
+
+# --- the front end is checked before any stage runs -------------------------------------------------------------
+
+def test_missing_front_end_is_exit_2_before_anything_is_written(cli, tmp_path, monkeypatch):
+    theme = tmp_path / "theme"
+    (theme / "static").mkdir(parents=True)
+    (theme / "static" / "gallery.css").write_text("body {}")
+    monkeypatch.setattr(site_render, "THEME_DIR", theme)
+    folder = _small(tmp_path)
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("error: the front end is not built")
+    assert "npm ci && npm run build" in result.output
+    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME).exists()
+
+
+# --- models pull / list without the [models] extra ---------------------------------------------------------------
+
+def test_models_pull_without_the_extra_names_it(tmp_path):
+    result = _without_models("models", "pull", "facebook/musicgen-small", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: downloading models needs the [models] extra, which is not installed: "
+                                     "pip install 'imaudible[models]'")
+    assert "downloading facebook" not in result.stdout
+
+
+def test_models_list_tells_library_missing_from_weights_missing(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE, caption={"model": "auto"}, music={"model": "auto"})
+    without = _without_models("models", "list", folder, cwd=tmp_path)
+    assert without.returncode == 0, without.stderr
+    assert "LIBRARY MISSING (torch, transformers, safetensors: pip install 'imaudible[models]') and WEIGHTS MISSING" \
+        in without.stdout
+    with_extra = cli("models", "list", folder)
+    assert "WEIGHTS MISSING" in with_extra.output and "LIBRARY MISSING" not in with_extra.output
+

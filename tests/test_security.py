@@ -1,0 +1,412 @@
+"""Files outside the site are never deleted, written or served; names that become paths are checked whole;
+the out folder is checked before any stage runs; NaN/inf never reach JSON; exit codes tell what happened."""
+from __future__ import annotations
+
+import ast
+import http.client
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from imaudible.engine.cache import CACHE_DIR_NAME
+from imaudible.serve import PreviewServer
+
+from .conftest import write_gallery
+
+PACKAGE = Path(__file__).resolve().parents[1] / "imaudible"
+ONE = [{"file": "art/starry_night.jpg", "title": "The Starry Night"}]
+
+
+def build(cli, folder: Path, *extra):
+    return cli("build", folder, *extra)
+
+
+def files_under(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")} if folder.exists() else set()
+
+
+def owned_list(out: Path) -> dict:
+    return json.loads((out / ".imaudible-build.json").read_text())
+
+
+def craft_owned_list(out: Path, entries: list[str]) -> None:
+    data = owned_list(out)
+    files = data["files"]
+    if isinstance(files, dict):
+        files.update({entry: "0" * 64 for entry in entries})
+    else:
+        files.extend(entries)
+    data["key"] = "stale"  # make the next build write (and clean up)
+    (out / ".imaudible-build.json").write_text(json.dumps(data))
+
+
+# --- the ownership list ---------------------------------------------------------------------------
+
+def test_crafted_ownership_list_deletes_nothing_outside_the_site(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    out = folder / "build"
+    victims = [tmp_path / "victim.txt", folder / "gallery-notes.txt", tmp_path / "outside" / "secret.txt"]
+    for victim in victims:
+        victim.parent.mkdir(exist_ok=True)
+        victim.write_text("precious")
+    (out / "linked").symlink_to(tmp_path / "outside")
+    (out / "curator-notes.txt").write_text("mine, not the tool's")
+    craft_owned_list(out, ["../../victim.txt", "../gallery-notes.txt", str(tmp_path / "victim.txt"),
+                           "linked/secret.txt", "assets/../../gallery-notes.txt", "curator-notes.txt",
+                           "index.html\x00.txt", "./../victim.txt", "", ".", "..", "assets"])
+    result = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    for victim in victims:
+        assert victim.read_text() == "precious"
+    assert (out / "curator-notes.txt").read_text() == "mine, not the tool's"
+    assert "ignored" in result.output and "../../victim.txt" in result.output
+    listed = owned_list(out)["files"]
+    assert all(not name.startswith(("..", "/")) and "linked" not in name for name in listed)
+
+
+def test_clean_deletes_only_what_the_tool_wrote(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    out = folder / "build"
+    (tmp_path / "victim.txt").write_text("precious")
+    (out / "curator-notes.txt").write_text("mine")
+    craft_owned_list(out, ["../../victim.txt"])
+    result = cli("clean", folder)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "victim.txt").read_text() == "precious"
+    assert (out / "curator-notes.txt").read_text() == "mine"
+    assert not (out / "index.html").exists()
+
+
+def test_symlinked_folder_inside_build_is_never_written_through(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    out = folder / "build"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    import shutil
+    shutil.rmtree(out / "art")
+    (out / "art").symlink_to(outside)
+    (out / "index.html").unlink()
+    (out / "index.html").symlink_to(tmp_path / "outside" / "not-there.html")
+    craft_owned_list(out, [])
+    assert build(cli, folder).exit_code == 0
+    assert list(outside.iterdir()) == []
+    assert not (out / "art").is_symlink() and (out / "art" / "starry-night" / "index.html").is_file()
+    assert not (out / "index.html").is_symlink()
+
+
+# --- the out folder -------------------------------------------------------------------------------
+
+def _refused(cli, folder: Path, out: Path, monkeypatch=None):
+    before = files_under(out) if out.is_dir() and out != Path("/") else None
+    result = build(cli, folder, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1, result.output
+    assert not (folder / CACHE_DIR_NAME).exists(), "a stage ran (or the cache was written) before the check"
+    if before is not None:
+        assert files_under(out) == before
+
+
+@pytest.mark.parametrize("where", ["gallery", "ancestor", "cache", "static", "root", "home", "foreign",
+                                   "file", "under-a-file"])
+def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monkeypatch, where):
+    folder = write_gallery(tmp_path / "g", ONE)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "thesis.docx").write_text("years of work")
+    (tmp_path / "a-file").write_text("x")
+    (folder / "static").mkdir()
+    out = {"gallery": folder, "ancestor": tmp_path, "cache": folder / CACHE_DIR_NAME / "site",
+           "static": folder / "static" / "site", "root": Path("/"), "home": home,
+           "foreign": tmp_path / "foreign", "file": tmp_path / "a-file",
+           "under-a-file": tmp_path / "a-file" / "site"}[where]
+    _refused(cli, folder, out)
+
+
+def test_unwritable_cache_folder_is_exit_2_before_any_stage(gallery, cli):
+    (gallery / CACHE_DIR_NAME).write_text("a file where the cache folder should be")
+    result = build(cli, gallery)
+    assert result.exit_code == 2, result.output
+    assert not (gallery / "build").exists()
+
+
+# --- a killed build's temporary files ----------------------------------------------------------------
+
+@pytest.mark.parametrize("change", [False, True])
+def test_leftover_tmp_files_of_a_killed_build_are_removed(tmp_path, cli, change):
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    out = folder / "build"
+    leftovers = [out / ".index.html.k3j_9x2a.tmp", out / "assets" / "img" / ".starry.webp.ab12cd34.tmp",
+                 out / ".imaudible-build.json.zz99yy88.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half written")
+    if change:
+        manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+        manifest["title"] = "Renamed"
+        (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest))
+    assert build(cli, folder).exit_code == 0
+    assert not any(path.exists() for path in leftovers)
+    text = "".join((out / name).read_text() for name in ("gallery.json", "_headers", ".imaudible-build.json"))
+    assert ".tmp" not in text
+
+
+# --- the gallery's own static/ and templates/ ---------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["static-file", "static-dir", "static-root", "template-file", "templates-root"])
+def test_gallery_static_and_templates_may_not_leave_the_gallery(tmp_path, cli, kind):
+    folder = write_gallery(tmp_path / "g", ONE)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "id_rsa").write_text("PRIVATE KEY")
+    (outside / "list.html").write_text("{{ gallery.title }} PRIVATE KEY")
+    if kind == "static-file":
+        (folder / "static").mkdir()
+        (folder / "static" / "key.txt").symlink_to(outside / "id_rsa")
+    elif kind == "static-dir":
+        (folder / "static").mkdir()
+        (folder / "static" / "home").symlink_to(outside)
+    elif kind == "static-root":
+        (folder / "static").symlink_to(outside)
+    elif kind == "template-file":
+        (folder / "templates").mkdir()
+        (folder / "templates" / "list.html").symlink_to(outside / "list.html")
+    else:
+        (folder / "templates").symlink_to(outside)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert "outside the gallery" in result.output
+    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_symlinks_inside_the_gallery_are_fine(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "shared").mkdir()
+    (folder / "shared" / "extra.css").write_text("body{}")
+    (folder / "static").mkdir()
+    (folder / "static" / "extra.css").symlink_to(folder / "shared" / "extra.css")
+    assert build(cli, folder).exit_code == 0
+
+
+# --- names that become paths --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("art_id", ["abc\n", "abc\ndef", "\u0430bc", "abc/../x", "ab c"])
+def test_artwork_ids_are_matched_whole(tmp_path, cli, art_id):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "S", "id": art_id}])
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert "gallery.yaml:" in result.output and "id" in result.output
+
+
+def test_model_revisions_are_matched_whole(tmp_path):
+    from imaudible import models
+
+    resolved = models._resolve("music", "facebook/musicgen-small", "a" * 40 + "\n", "auto", tmp_path, {})
+    assert "\n" not in resolved.revision
+
+
+# --- NaN and infinity ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where, value", [
+    ("valence", ".nan"), ("arousal", "-.inf"), ("temperature", ".inf"), ("duration", ".NaN"),
+    ("size_cm", "[.inf, 10]"), ("loudness", "-.inf"),
+])
+def test_nan_and_infinity_are_refused_with_file_line_column(tmp_path, cli, where, value):
+    folder = write_gallery(tmp_path / "g", ONE)
+    text = (folder / "gallery.yaml").read_text()
+    art = "  title: The Starry Night\n"
+    line = {"valence": f"{art}  mood:\n    valence: {value}\n", "arousal": f"{art}  mood:\n    arousal: {value}\n",
+            "temperature": f"{art}  music:\n    temperature: {value}\n", "duration": f"{art}  music:\n    duration: {value}\n",
+            "size_cm": f"{art}  size_cm: {value}\n"}.get(where)
+    if line:
+        text = text.replace(art, line)
+    else:
+        text += f"audio:\n  loudness: {value}\n"
+    (folder / "gallery.yaml").write_text(text)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    first = result.output.splitlines()[0]
+    number = next(i for i, l in enumerate(text.splitlines(), 1) if value in l)
+    assert f"gallery.yaml:{number}:" in first and "finite" in first, first
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
+def _json_writes(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("dump", "dumps") and getattr(node.func.value, "id", "") == "json":
+            yield node
+
+
+def test_every_json_write_in_the_package_refuses_nan():
+    offenders, seen = [], 0
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for call in _json_writes(ast.parse(path.read_text())):
+            seen += 1
+            allowed = [k for k in call.keywords if k.arg == "allow_nan"]
+            if not allowed or not (isinstance(allowed[0].value, ast.Constant) and allowed[0].value.value is False):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{call.lineno}")
+    assert seen > 5 and not offenders, offenders
+
+
+# --- exit codes ------------------------------------------------------------------------------------
+
+def test_internal_error_during_the_build_is_not_exit_1(gallery, cli, monkeypatch):
+    from imaudible import audio
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(audio, "finish", broken)  # every artwork fails: the build itself is fine, exit 1
+    result = build(cli, gallery)
+    assert result.exit_code == 1
+    monkeypatch.undo()
+    from imaudible import site
+
+    monkeypatch.setattr(site, "render_site", broken)
+    result = build(cli, gallery)
+    assert result.exit_code == 3, result.output
+    assert "internal error" in result.output
+
+
+# --- serve -----------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def served(tmp_path):
+    root = tmp_path / "build"
+    (root / "art" / "x").mkdir(parents=True)
+    (root / "art" / "y").mkdir(parents=True)
+    (root / "index.html").write_text("<html><body>home</body></html>")
+    (tmp_path / "secret.html").write_text("<html><body>SECRET</body></html>")
+    (root / "art" / "x" / "index.html").symlink_to(tmp_path / "secret.html")
+    (root / "art" / "z").symlink_to(tmp_path)  # a directory leaving the root
+    (root / "404.html").symlink_to(tmp_path / "secret.html")
+    preview = PreviewServer(root, port=0)
+    thread = threading.Thread(target=preview.serve_forever, daemon=True)
+    thread.start()
+    yield preview
+    preview.shutdown()
+    thread.join(5)
+
+
+def get(server, path):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/art/x/", "/art/x/index.html", "/art/z/", "/art/z/secret.html",
+                                  "/art/y/", "/missing", "/404.html", "/art/%2e%2e/%2e%2e/secret.html",
+                                  "/art/x/%00", "/art%2fx%2f"])
+def test_serve_never_answers_from_outside_the_root(served, path):
+    response, body = get(served, path)
+    assert response.status in (400, 403, 404), (path, response.status)
+    assert b"SECRET" not in body
+
+
+def test_serve_sends_the_headers_of_the_deployed_site(gallery, cli):
+    assert build(cli, gallery).exit_code == 0
+    out = gallery / "build"
+    expected, block = {}, None
+    for line in (out / "_headers").read_text().splitlines():
+        if line and not line.startswith((" ", "#")):
+            block = line
+        elif block == "/*" and line.startswith("  "):
+            name, _, value = line.strip().partition(": ")
+            expected[name] = value
+    assert "Content-Security-Policy" in expected
+    preview = PreviewServer(out, port=0)
+    thread = threading.Thread(target=preview.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for path in ("/", "/gallery.json", "/missing"):
+            response, _ = get(preview, path)
+            for name, value in expected.items():
+                assert response.getheader(name) == value, (path, name)
+    finally:
+        preview.shutdown()
+        thread.join(5)
+
+
+# --- symlinks in the cache -------------------------------------------------------------------------
+
+def test_a_cache_folder_that_is_a_symlink_is_refused(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "tmp").mkdir(parents=True)
+    (elsewhere / "tmp" / "precious.txt").write_text("precious")
+    (folder / CACHE_DIR_NAME).symlink_to(elsewhere)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert (elsewhere / "tmp" / "precious.txt").read_text() == "precious"
+    assert not (folder / "build").exists()
+
+
+def test_symlinks_inside_the_cache_are_never_followed(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    objects = folder / CACHE_DIR_NAME / "objects"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("precious")
+    import shutil
+    shutil.rmtree(objects / "audio")
+    (objects / "audio").symlink_to(outside)  # results would be written (and pruned) through it
+    prefix = next((objects / "music").iterdir())
+    moved = tmp_path / "music-prefix"
+    shutil.move(prefix, moved)
+    prefix.symlink_to(moved)
+    shutil.rmtree(folder / CACHE_DIR_NAME / "tmp", ignore_errors=True)
+    (folder / CACHE_DIR_NAME / "tmp").symlink_to(outside)
+    result = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
+    assert cli("clean", folder, "--unused").exit_code == 0
+    assert (outside / "precious.txt").read_text() == "precious" and any(moved.iterdir())
+
+
+def test_static_file_names_that_are_no_site_path_are_refused_before_any_stage(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "static").mkdir()
+    (folder / "static" / "my style.css").write_text("body{}")
+    result = build(cli, folder)
+    assert result.exit_code == 2 and "my style.css" in result.output, result.output
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_clean_cache_removes_a_symlinked_cache_link_only(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("precious")
+    (folder / CACHE_DIR_NAME).symlink_to(elsewhere)
+    result = cli("clean", folder, "--cache")
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / "precious.txt").read_text() == "precious" and not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_missing_front_end_is_exit_2_before_any_stage(tmp_path, cli, monkeypatch):
+    import shutil
+
+    from imaudible.site import render as site
+
+    theme = tmp_path / "theme"
+    shutil.copytree(site.THEME_DIR / "templates", theme / "templates")
+    (theme / "static").mkdir()
+    monkeypatch.setattr(site, "THEME_DIR", theme)
+    folder = write_gallery(tmp_path / "g", ONE)
+    result = build(cli, folder)
+    assert result.exit_code == 2 and "front end" in result.output, result.output
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
