@@ -101,9 +101,12 @@ def answer_post(takes: TakeEndpoint | None, handler) -> tuple[HTTPStatus, bytes]
     """The preview server's answer to a POST: only TAKES_PATH exists, and only with an endpoint."""
     if takes is None or handler.path.split("?", 1)[0] != TAKES_PATH:
         return HTTPStatus.NOT_FOUND, b'{"error": "not found"}'
-    length = int(handler.headers.get("Content-Length") or 0)
-    if length > MAX_BODY:
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        return HTTPStatus.BAD_REQUEST, b'{"error": "bad Content-Length"}'
+    if not 0 <= length <= MAX_BODY:
         return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b'{"error": "request too large"}'
     status, answer = takes.handle(handler.client_address[0], handler.headers, handler.rfile.read(length),
                                   handler.server.owner.port)
-    return status, json.dumps(answer).encode()
+    return status, json.dumps(answer, allow_nan=False).encode()
