@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
-from .manifest import MANIFEST_NAME, ManifestError, find_manifest, load_manifest, slugify
+from .manifest import ManifestError, find_manifest, load_manifest, slugify
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
 INDENT_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1), (3, 3, 1), (4, 2, 0))
@@ -224,4 +224,4 @@ def _xmp_title(packet) -> str:
     return ""
 
 
-__all__ = ["CurateError", "MANIFEST_NAME", "add", "image_title", "pick", "reroll"]
+__all__ = ["CurateError", "add", "image_title", "pick", "reroll"]

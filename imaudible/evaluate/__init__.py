@@ -8,5 +8,8 @@ Modules work on plain data (numpy arrays, dicts); none imports torch at import t
 - `fad`      Fréchet audio distance between Gaussian fits of embeddings, and the window-cutting recipe;
 - `genre`    the thesis' genre-KL proxy (unreliable; reported as such);
 - `measures` per-artwork and gallery measures from those parts;
-- `report`, `plots` the report page (HTML with static SVG plots), report.json and report.csv.
+- `reference`, `encoders` FAD against a reference folder in CLAP or any Hugging Face audio encoder's space;
+- `report`, `plots` the report page (HTML with static SVG plots), report.json and report.csv;
+- `run`, `command`, `variants` the `evaluate` command: the build plus the `evaluate` stage
+  (`stages/evaluate.py`), the records the report reads, and `--variant KEY=VALUE`.
 """
