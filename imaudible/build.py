@@ -1,12 +1,15 @@
 """`build`: gallery.yaml to build/, as a list of named phases.
 
+0. checks   - the out folder, the gallery's static/ and templates/, the front end (`site.preflight`) and
+               the named models: what fails here fails before anything is written, the cache included;
 1. plan     - which stages run, in which order (`engine.plan`, from `stages.STAGES`);
 2. stages   - every artwork through every stage, from the cache where it can (`engine.runner`);
 3. views    - each artwork's typed view, from the stages' read sides (`stages.view`);
-4. site     - pages, data and assets written into build/ (`site`);
+4. site     - pages, data and assets written into build/ (`site`); a cached file found damaged while
+               being copied is computed again and the site written again;
 5. in use   - which cached results this build used, for `clean --unused`.
 
-Everything runs under the cache's lock; only this process writes the cache and build/.
+Everything from 1 on runs under the cache's lock; only this process writes the cache and build/.
 """
 from __future__ import annotations
 

@@ -2,22 +2,33 @@
 `backends.registry`).
 
 The built-in describer speaks only about what the colour statistics measure (palette, light, contrast,
-energy, mood). It never names a subject: it cannot know what the image depicts.
+energy, mood). It never names a subject: it cannot know what the image depicts. It never contradicts
+itself: a remark on texture that disagrees with the energy (smooth areas in a vigorous read, which a
+curator's mood override can produce) is left out rather than stated beside it.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 from PIL import Image
 
 from .mood import Mood, hex_to_lab
 
-VERSION = "1"
+VERSION = "2"
 
 
 class CaptionError(ValueError):
     """A captioner was given input it cannot caption."""
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    """A caption, who wrote it when not the captioner itself (a fallback), and why it fell back."""
+    text: str
+    model: str | None = None
+    fallback: str = ""
 
 
 class Captioner(Protocol):
@@ -38,6 +49,13 @@ class BuiltinDescriber:
         if len(images) != len(moods):
             raise CaptionError(f"caption: got {len(images)} images but {len(moods)} moods")
         return [describe(m) for m in moods]
+
+
+def caption_results(captioner, images, moods) -> list[CaptionResult]:
+    """Every captioner's answers as `CaptionResult`s (only vision-language models fall back)."""
+    if hasattr(captioner, "caption_results"):
+        return captioner.caption_results(images, moods)
+    return [CaptionResult(text) for text in captioner.caption(images, moods)]
 
 
 # --- the built-in describer ---------------------------------------------------------------------------------
@@ -83,9 +101,9 @@ def _energy_phrase(mood: Mood) -> str:
     a = mood.arousal
     base = ("still" if a < 0.25 else "calm" if a < 0.42 else "measured" if a < 0.58 else "lively" if a < 0.75
             else "vigorous")
-    if mood.edge_density > 0.45:
+    if mood.edge_density > 0.45 and a >= 0.42:        # busy detail only beside a measured or livelier read
         base += ", busy with fine detail"
-    elif mood.edge_density < 0.08:
+    elif mood.edge_density < 0.08 and a < 0.58:       # smooth areas only beside a measured or calmer read
         base += ", with smooth, open areas"
     return base
 

@@ -8,7 +8,7 @@ from .types import Clip, ComposeError, MusicRequest  # noqa: F401 - the composer
 if TYPE_CHECKING:
     from .settings import MusicSettings
 
-VERSION = "1"  # of the procedural composer: bump when the music for the same mood changes
+VERSION = "2"  # of the procedural composer: bump when the music for the same mood changes
 
 
 def take_seed(seed: int, take: int) -> int:
@@ -25,7 +25,7 @@ class Composer(Protocol):
 
 
 class ProceduralComposer:
-    """Deterministic music from the mood (see `procedural`); the prompt is not read, the mood is played.
+    """Deterministic music from the mood and the image's structure (see `composer`); the prompt is not read.
 
     Stereo float32 at 48 kHz, exactly `settings.duration` long, seeded by (content_hash, settings.seed).
     """
@@ -39,14 +39,14 @@ class ProceduralComposer:
     def generate_takes(self, requests: Sequence[MusicRequest]) -> list[list[Clip]]:
         """Every take of each request (`takes` seeds of the same mood; take 1 is what `generate` returns).
         The music stage chooses among them like the model backends do. Keeps no state: threads may share it."""
-        from . import procedural  # here, not at the top: rebuilding from cache never needs scipy
+        from . import composer  # here, not at the top: rebuilding from cache never needs scipy
 
         out = []
         for request in requests:
             duration = float(request.settings.duration)
             if not duration > 0:
                 raise ComposeError(f"music.duration must be positive, got {duration}")
-            seed = procedural.seed_for(request.content_hash, int(request.settings.seed))
-            out.append([Clip(procedural.compose(request.mood, duration, take_seed(seed, t)), procedural.SAMPLE_RATE)
+            seed = composer.seed_for(request.content_hash, int(request.settings.seed))
+            out.append([Clip(composer.compose(request.mood, duration, take_seed(seed, t)), composer.SAMPLE_RATE)
                         for t in range(max(1, int(request.settings.takes)))])
         return out

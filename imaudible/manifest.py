@@ -252,6 +252,7 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     if gallery is not _MISSING:
         gallery = dataclasses.replace(gallery, root=manifest.parent.resolve(), manifest_path=manifest.resolve())
         gallery = _check_artworks(gallery, root, validator)
+        _check_rooms(gallery, root, validator)
     if validator.errors:
         raise ManifestError(sorted(validator.errors, key=lambda p: (p.line, p.column)))
     return gallery, validator.warnings
@@ -353,6 +354,22 @@ def _schema_for(tp, meta: dict) -> dict:
             bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"}}[tp]
     extra = {k: meta[k] for k in ("minimum", "maximum", "pattern") if k in meta}
     return {**base, **extra, **doc}
+
+
+def _check_rooms(gallery: Gallery, root_node, v: _Validator) -> None:
+    """Every id in `layout.rooms` names an artwork, and no artwork is hung in two rooms."""
+    known = {art.id for art in gallery.artworks}
+    layout = _field_node(root_node, "layout")
+    rooms_node = _field_node(layout, "rooms") if layout is not root_node else root_node
+    seen: dict[str, int] = {}
+    for r, room in enumerate(gallery.layout.rooms):
+        for art_id in room.artworks:
+            field = f"layout.rooms[{r}].artworks"
+            if art_id not in known:
+                v.error(rooms_node, field, f"no artwork has the id '{art_id}'{_suggest(art_id, sorted(known))}")
+            elif art_id in seen:
+                v.error(rooms_node, field, f"'{art_id}' is already hung in layout.rooms[{seen[art_id]}]")
+            seen.setdefault(art_id, r)
 
 
 def locate(manifest: Path, dotted: str) -> tuple[int, int] | None:

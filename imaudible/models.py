@@ -14,25 +14,22 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import CaptionSettings, MusicSettings
+from .known_models import KNOWN_MODEL_IDS
+from .settings import CaptionSettings, MusicSettings, PromptSettings
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
-DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL}
-BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker",
+DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL,
+            "prompt": "HuggingFaceTB/SmolLM2-360M-Instruct"}
+BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural", "prompt": "builtin:template"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model",
                  "encoder": "evaluate.audio_encoder", "genre": "evaluate.genre_model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 # What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
-PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
-KNOWN_MODEL_IDS = {
-    "caption": ("Salesforce/blip-image-captioning-base", "Salesforce/blip-image-captioning-large"),
-    "music": ("facebook/musicgen-small", "facebook/musicgen-medium", "facebook/musicgen-large",
-              "facebook/musicgen-melody", "facebook/musicgen-stereo-small"),
-}
+PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "tokenizer*"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -48,7 +45,7 @@ class ModelError(Exception):
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    kind: str            # "caption" | "music" | "clap"
+    kind: str            # "caption" | "music" | "clap" | "prompt"
     requested: str       # what the manifest said: "auto", "builtin", a hub id or a path
     backend: str         # "builtin" | "transformers" | "audiocraft"
     model_id: str        # hub id, absolute local dir, or "builtin:describer" / "builtin:procedural"
@@ -71,8 +68,8 @@ class ResolvedModel:
         return self.backend != "builtin"
 
     def missing_message(self) -> str:
-        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking, evaluation)", "encoder": "Audio encoder (FAD)",
-                "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking, evaluation)", "prompt": "Prompt writer",
+                "encoder": "Audio encoder (FAD)", "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
         setting = SETTING_NAMES.get(self.kind, "the model setting")
@@ -107,7 +104,7 @@ def similar_model_ids(kind: str, model_id: str) -> list[str]:
     return [k for score, k in scored[:2] if score >= 0.8 and score >= best - 0.02]
 
 def builtin_model(kind: str) -> ResolvedModel:
-    """The built-in describer (kind "caption") or procedural composer (kind "music")."""
+    """The built-in describer (kind "caption"), procedural composer ("music") or prompt template ("prompt")."""
     if kind not in BUILTIN_IDS:
         raise ModelError(f"there is no built-in {kind} model")
     return ResolvedModel(kind=kind, requested="builtin", backend="builtin", model_id=BUILTIN_IDS[kind],
@@ -115,9 +112,9 @@ def builtin_model(kind: str) -> ResolvedModel:
 
 
 def _builtin_version(kind: str) -> str:
-    from . import caption, compose  # neither imports this module or a backend
+    from . import caption, compose, prompt  # none imports this module or a backend
 
-    return (caption if kind == "caption" else compose).VERSION
+    return {"caption": caption, "prompt": prompt}.get(kind, compose).VERSION
 
 
 def resolve_caption_model(settings: CaptionSettings, *, gallery_root: Path,
@@ -130,24 +127,26 @@ def resolve_music_model(settings: MusicSettings, *, gallery_root: Path,
     return _resolve("music", settings.model, settings.revision, settings.backend, gallery_root, recorded)
 
 
+def architecture(resolved: ResolvedModel) -> str:
+    """The `model_type` in a present model's config.json ("" when unknown): picks the backend class."""
+    try:
+        return str(json.loads((resolved.path / "config.json").read_text()).get("model_type", ""))
+    except (OSError, ValueError, AttributeError, TypeError):   # no path (None), no file, not a config
+        return ""
+
+
 def resolve_model(kind: str, settings, *, gallery_root: Path, recorded: dict[str, str]) -> ResolvedModel:
     """The model of `kind` that a manifest section (`settings.model`, `.revision`, `.backend`) asks for."""
     backend = getattr(settings, "backend", "transformers")
     return _resolve(kind, settings.model, getattr(settings, "revision", None), backend, gallery_root, recorded)
 
 
-def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
-                       recorded: dict[str, str] | None = None) -> ResolvedModel | None:
+def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None, recorded: dict[str, str] | None = None,
+                       kind: str = "clap") -> ResolvedModel | None:
     """The CLAP model that ranks takes (`music.ranker`: auto, a hub id or a directory relative to the gallery);
-    None for 'none' (takes are then ranked by the fallback score)."""
-    if (model or "auto").strip() == "none":
-        return None
-    return _resolve("clap", model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
-
-
-def resolve_evaluation_model(kind: str, model: str, *, gallery_root: Path) -> ResolvedModel:
-    """An audio encoder (kind "encoder") or audio classifier ("genre") for `evaluate`, named by id or directory."""
-    return _resolve(kind, model, None, "transformers", gallery_root, {})
+    None for 'none'. `kind` "encoder" or "genre": evaluate's other audio models, resolved the same way."""
+    return None if (model or "auto").strip() == "none" else \
+        _resolve(kind, model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
 
 
 def take_ranker_identity(ranker: str = "auto", gallery_root: Path | None = None) -> str:
@@ -336,17 +335,19 @@ def read_recorded(gallery_root: Path) -> dict[str, str]:
 def list_models(gallery) -> list[dict]:
     """The models a gallery is configured with, whether their weights are here, and where from."""
     recorded = read_recorded(gallery.root)
+    prompt = getattr(gallery, "prompt", PromptSettings())
     resolved = [resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded),
+                resolve_model("prompt", prompt, gallery_root=gallery.root, recorded=recorded),
                 resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
     clap = resolve_clap_model(getattr(gallery.music, "ranker", "auto"), gallery_root=gallery.root, recorded=recorded)
-    if resolved[1].is_model and clap is not None:
+    if resolved[-1].is_model and clap is not None:
         resolved.append(clap)
     rows = []
     for r in resolved:
         rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,
-                     "revision": r.revision, "available": r.available, "path": str(r.path) if r.path else None,
-                     "library": library_missing(r.backend), "used": _used_note(r),
-                     "message": "" if r.available else r.missing_message()})
+                     "architecture": architecture(r), "revision": r.revision, "available": r.available,
+                     "path": str(r.path) if r.path else None, "library": library_missing(r.backend),
+                     "used": _used_note(r), "message": "" if r.available else r.missing_message()})
     return rows
 
 

@@ -1,5 +1,9 @@
 """The music prompt: caption, mood, gallery style and per-artwork override fused into one short text.
 
+Who writes it is `prompt.model`: the built-in template below (`builtin`, the default), or an instruct
+language model (`backends/hf_prompt_writer.py`) given the same inputs (`writer_message`), whose answer is
+checked (`textcheck.check_prompt`) and replaced by the template, with the reason kept, when it fails.
+
 Plain image captions carry little emotion (the lesson of the ImAudible thesis), so the prompt also states
 the mood in musical terms: mood words, a tempo from arousal, a mode from valence and instruments from the
 palette, the same reading of the mood the built-in composer plays (see `mood.tempo_bpm` and friends).
@@ -9,12 +13,15 @@ prompt within `MAX_WORDS`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 from .mood import Mood, is_major, mode_name, tempo_bpm, timbre_family
 from .settings import PromptSettings
 
 VERSION = "1"
+TEMPLATE_NAME = "builtin:template"
 
 MAX_WORDS = 60
 EXTRA_STOP_WORDS = frozenset({"look", "looks", "like"})
@@ -49,6 +56,65 @@ def compose_prompt(*, caption: str, mood: Mood, style: str, settings: PromptSett
         if budget > 0:
             text = f"{text}. Inspired by: {' '.join(words[:budget])}" if text else " ".join(words[:MAX_WORDS])
     return _tidy(text)
+
+
+@dataclass(frozen=True)
+class PromptRequest:
+    """What a prompt writer is given for one artwork."""
+    caption: str
+    mood: Mood
+    style: str = ""
+    title: str = ""
+    artist: str = ""
+    year: str = ""
+
+
+@dataclass(frozen=True)
+class WrittenPrompt:
+    text: str
+    writer: str                # the model that wrote it, or TEMPLATE_NAME
+    fallback: str = ""         # why a model's answer was replaced by the template
+
+
+class TemplateWriter:
+    """The built-in writer: `compose_prompt` without an override. It holds no settings (a worker keeps one
+    loaded across builds): each call brings them."""
+    name = TEMPLATE_NAME
+    revision = VERSION
+    is_model = False
+
+    def write(self, requests: Sequence[PromptRequest], settings: PromptSettings) -> list[WrittenPrompt]:
+        return [WrittenPrompt(template_prompt(r, settings), TEMPLATE_NAME) for r in requests]
+
+
+def template_prompt(request: PromptRequest, settings: PromptSettings) -> str:
+    return compose_prompt(caption=request.caption, mood=request.mood, style=request.style, settings=settings,
+                          override=None)
+
+
+def writer_message(request: PromptRequest, settings: PromptSettings) -> str:
+    """The user turn a writer model gets: caption, mood in musical terms, palette, style, optional metadata."""
+    mood = request.mood
+    lines = [f"Artwork description: {_tidy(request.caption) or 'none'}",
+             f"Mood: {', '.join(mood.words)} (valence {mood.valence:.2f}, arousal {mood.arousal:.2f})",
+             f"Suggested: {mood_phrase(mood)}",
+             f"Palette: {', '.join(p.name for p in mood.palette[:4]) or 'unknown'}"]
+    if request.style.strip():
+        lines.append(f"Gallery style (keep it): {_tidy(request.style)}")
+    if settings.include_metadata:
+        meta = ", ".join(x for x in (f'"{request.title}"' if request.title else "", request.artist, request.year) if x)
+        if meta:
+            lines.append(f"Artwork: {meta}")
+    lines.append(f"Write the music prompt, at most {settings.max_words} words.")
+    return "\n".join(lines)
+
+
+def with_style(text: str, style: str) -> str:
+    """The curator's style leads the prompt, as in the template, unless the writer already used it."""
+    style = _tidy(style or "").rstrip(".")
+    if not style or style.lower() in text.lower():
+        return text
+    return f"{style}. {text}"
 
 
 def mood_phrase(mood: Mood) -> str:

@@ -33,13 +33,28 @@ class ImageSettings:
     quality: int = opt(82, "WebP/JPEG quality of the derivatives (1-100).", minimum=1, maximum=100)
 
 
+DEFAULT_CAPTION_INSTRUCTION = (
+    "Look at this artwork. In one sentence, say what it shows and the emotion it evokes, and why "
+    "(for example: it makes me feel calm because of the soft blue sky).")
+DEFAULT_PROMPT_INSTRUCTION = (
+    "You write prompts for a text-to-music model. From the description of an artwork, write one short music "
+    "prompt: genre, instruments, tempo in bpm, key or mode, mood and production words, as a comma-separated "
+    "list. Instrumental only: no vocals, no lyrics. Name no artists. Answer with the prompt only.")
+
+
 @dataclass(frozen=True)
 class CaptionSettings:
     model: str = opt("auto", "Captioning model: 'auto' (BLIP if its weights are present, else the built-in "
-                     "describer), 'builtin', a Hugging Face model id, or a local model directory.")
+                     "describer), 'builtin', a Hugging Face model id, or a local model directory: BLIP or any "
+                     "image-text-to-text model transformers supports natively (SmolVLM/Idefics3, Qwen2-VL, "
+                     "LLaVA, PaliGemma, ...).")
     revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
+    instruction: str = opt(DEFAULT_CAPTION_INSTRUCTION, "What a vision-language model is asked about each "
+                           "image (BLIP takes no instruction). Part of the caption's cache key.")
+    max_words: int = opt(40, "Longest caption a vision-language model may give, in words; longer ones are cut "
+                         "at a sentence or fall back.", minimum=3)
     num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1)
-    max_new_tokens: int = opt(30, "Longest caption, in tokens.", minimum=1)
+    max_new_tokens: int = opt(30, "Longest caption, in tokens (vision-language models: at least 60).", minimum=1)
     batch_size: int = opt(8, "Images captioned per batch.", minimum=1)
     device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
 
@@ -93,6 +108,20 @@ class AudioSettings:
 
 @dataclass(frozen=True)
 class PromptSettings:
+    model: str = opt("builtin", "Who writes the music prompt: 'builtin' (a template of style, mood and caption), "
+                     "or an instruct language model with a chat template (a Hugging Face id such as "
+                     "HuggingFaceTB/SmolLM2-360M-Instruct or Qwen/Qwen2.5-0.5B-Instruct, or a local directory). "
+                     "'auto' uses the default writer model when its weights are present, else the template.")
+    revision: Optional[str] = opt(None, "Writer model revision (branch, tag or commit) on the Hub.")
+    instruction: str = opt(DEFAULT_PROMPT_INSTRUCTION, "The writer model's system instruction.")
+    max_words: int = opt(60, "Longest prompt, in words; a longer model answer falls back to the template.",
+                         minimum=5, maximum=200)
+    include_metadata: bool = opt(False, "Tell the writer model the artwork's title, artist and year.")
+    max_new_tokens: int = opt(96, "Longest answer of the writer model, in tokens.", minimum=8)
+    batch_size: int = opt(8, "Prompts written per batch.", minimum=1)
+    seed: int = opt(0, "Seed of the writer model (it decodes greedily, so the seed only matters for models "
+                    "whose generation config samples).", minimum=0)
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
     remove_stopwords: bool = opt(False, "Drop English stop words (and 'look', 'looks', 'like') from the caption, "
                                  "as in the ImAudible thesis.")
     include_mood: bool = opt(True, "Add the mood words and tempo/mode hints to the prompt.")
@@ -109,9 +138,16 @@ class EvaluateSettings:
 
 
 @dataclass(frozen=True)
+class Room:
+    title: str = opt(..., "Room name, shown at its door and on screen.")
+    artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order.")
+
+
+@dataclass(frozen=True)
 class LayoutSettings:
     order: Literal["manifest", "mood"] = opt("manifest", "Hang artworks in manifest order, or by mood from calm to intense.")
     per_room: int = opt(6, "Artworks per room.", minimum=1, maximum=24)
+    rooms: tuple[Room, ...] = opt((), "Named rooms, hung first; artworks in none of them follow in rooms of per_room.")
 
 
 @dataclass(frozen=True)
@@ -134,6 +170,9 @@ class Artwork:
     mood: MoodOverride = opt(MoodOverride, "Overrides the estimated mood.")
     music: MusicOverrides = opt(MusicOverrides, "Music settings for this artwork only.")
     size_cm: Optional[tuple[float, float]] = opt(None, "Real size [width, height] in centimetres.", minimum=1)
+    credit: str = opt("", "Credit line shown with the work, e.g. 'Museum of Modern Art, New York. Public domain'.")
+    license: str = opt("", "Licence of the image, e.g. 'Public domain' or 'CC BY-SA 4.0'.")
+    source_url: str = opt("", "Where the image comes from (a web page), linked from the plaque.", pattern=r"^(https?://\S+)?$")
 
     def music_settings(self, base: MusicSettings) -> MusicSettings:
         changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}

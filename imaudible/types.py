@@ -60,22 +60,25 @@ class Mood:
     edge_density: float
     words: tuple[str, ...]
     palette: tuple[PaletteColour, ...]
+    structure: tuple[float, ...] = ()     # see structure.fingerprint; empty for moods made by hand
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["words"] = list(self.words)
         d["palette"] = [dataclasses.asdict(p) for p in self.palette]
+        d["structure"] = list(self.structure)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Mood":
-        fields = [f.name for f in dataclasses.fields(cls) if f.name not in ("words", "palette")]
+        fields = [f.name for f in dataclasses.fields(cls) if f.name not in ("words", "palette", "structure")]
         missing = [name for name in fields if name not in d]
         if missing:
             raise ValueError(f"mood: missing {', '.join(missing)}")
         numbers = {name: float(d[name]) for name in fields}
         palette = tuple(PaletteColour(str(p["hex"]), str(p["name"]), float(p["share"])) for p in d.get("palette", ()))
-        return cls(**numbers, words=tuple(str(w) for w in d.get("words", ())), palette=palette)
+        structure = tuple(float(x) for x in d.get("structure", ()))
+        return cls(**numbers, words=tuple(str(w) for w in d.get("words", ())), palette=palette, structure=structure)
 
     def with_override(self, valence: float | None = None, arousal: float | None = None) -> "Mood":
         v = self.valence if valence is None else _clip01(valence)
@@ -214,3 +217,4 @@ class ArtworkView:
     audio: dict[str, StoredFile]    # format -> file
     duration: float
     takes: dict | None = None       # how the music was chosen among takes (None for a single take)
+    prompt_writer: str = ""         # who wrote the prompt: a model's label, builtin:template or curator

@@ -64,7 +64,7 @@ def test_build_then_noop_rebuild(gallery, cli):
     result, report = build(cli, gallery)
     assert result.exit_code == 0
     assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 18
-    assert report["pages_written"] == 0 and report["model_calls"] == {"caption": 0, "music": 0}
+    assert report["pages_written"] == 0 and report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0}
     assert tree(out) == before
 
 

@@ -44,3 +44,29 @@ def test_progress_plain_lines_when_not_a_terminal():
     assert stream.getvalue().splitlines() == [
         "audio: computing 2 artworks", "audio: starry-night (1/2)", "audio: the-scream (2/2)",
         "audio: 2/2 done in 0.0s"]
+
+
+def test_one_error_type_maps_every_failure_to_one_exit_code():
+    import click
+    import pytest
+
+    from imaudible.cli.errors import CliError, guarded
+    from imaudible.images import ImageError
+    from imaudible.manifest import ManifestError
+    from imaudible.models import ModelError
+
+    def code(exc: BaseException) -> tuple[int, str]:
+        def fail():
+            raise exc
+        with pytest.raises(CliError) as info:
+            guarded(fail)
+        return info.value.exit_code, info.value.message
+
+    assert code(ModelError("Music model 'x' is not available")) == (2, "Music model 'x' is not available")
+    assert code(ImageError("cannot decode 'a.jpg'"))[0] == 2
+    assert code(ManifestError(["gallery.yaml:1:1: bad", "gallery.yaml:2:1: worse"])) == (2, "gallery.yaml:2:1: worse")
+    assert code(PermissionError(13, "Permission denied", "/x")) == (3, "cannot write '/x': Permission denied")
+    assert code(KeyboardInterrupt())[0] == 130
+    assert code(RuntimeError("boom")) == (3, "internal error: RuntimeError: boom (run with --verbose for details)")
+    assert issubclass(CliError, click.ClickException)
+    assert guarded(lambda: 42) == 42

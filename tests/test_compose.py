@@ -5,7 +5,10 @@ The analysers below are small, standard MIR estimators written with numpy/scipy:
 - key: the bass's strongest pitch class as tonic, then Krumhansl-Kessler major vs minor profile
   correlation of a 100..1000 Hz chroma (Krumhansl 1990);
 - spectral centroid of the average spectrum;
-- clicks: sample-to-sample jumps far above the local level of the first difference.
+- clicks: sample-to-sample jumps far above the local level of the first difference;
+- chroma similarity: cosine between two clips' mean 12-bin chroma (100..2000 Hz), and the mean cosine of
+  their time-aligned quarter-second chroma frames (melody and harmony over time);
+- onset density: spectral-flux peaks per second.
 Each analyser is first checked on synthetic signals whose answer is known.
 """
 from __future__ import annotations
@@ -81,6 +84,35 @@ def count_clicks(x, sr=SR, ratio=10.0) -> int:
     return clicks
 
 
+def chroma_frames(x, sr=SR, hop=0.25) -> np.ndarray:
+    step = int(hop * sr)
+    f, _, spec = signal.stft(mono(x), fs=sr, nperseg=8192, noverlap=8192 - step)
+    band = (f >= 100) & (f <= 2000)
+    pcs = ((np.round(12 * np.log2(f[band] / 440.0)) + 9) % 12).astype(int)
+    out = np.zeros((12, spec.shape[1]))
+    np.add.at(out, pcs, np.abs(spec[band]))
+    return out
+
+
+def chroma_similarity(a, b) -> tuple[float, float]:
+    """(global, frame by frame) cosine similarity of two clips' chroma."""
+    ca, cb = chroma_frames(a), chroma_frames(b)
+    n = min(ca.shape[1], cb.shape[1])
+    ca, cb = ca[:, :n], cb[:, :n]
+    ma, mb = ca.mean(axis=1), cb.mean(axis=1)
+    overall = float(ma @ mb / (np.linalg.norm(ma) * np.linalg.norm(mb)))
+    frames = (ca * cb).sum(axis=0) / (np.linalg.norm(ca, axis=0) * np.linalg.norm(cb, axis=0) + 1e-12)
+    return overall, float(frames.mean())
+
+
+def onset_density(x, sr=SR) -> float:
+    hop = 512
+    _, _, spec = signal.stft(mono(x), fs=sr, nperseg=2048, noverlap=2048 - hop)
+    flux = np.maximum(np.diff(np.log1p(100 * np.abs(spec)), axis=1), 0).sum(axis=0)
+    peaks, _ = signal.find_peaks(flux, height=np.median(flux) + 2 * flux.std(), distance=int(0.08 * sr / hop))
+    return len(peaks) / (len(mono(x)) / sr)
+
+
 # --- the analysers on signals with known answers ------------------------------------------------------------
 
 def tone(freq, seconds, sr=SR, harmonics=(1.0, 0.5, 0.25)):
@@ -125,6 +157,17 @@ def test_click_detector_catches_a_step_and_ignores_smooth_tones():
     assert count_clicks(broken) >= 1
 
 
+def test_chroma_similarity_and_onset_density_on_known_signals():
+    c_major = chord_track([(60, 64, 67)], [36], 90, seconds=6.0)
+    also_c = chord_track([(64, 67, 72)], [36], 120, seconds=6.0)   # an inversion, another tempo
+    f_sharp = chord_track([(66, 70, 73)], [42], 90, seconds=6.0)
+    assert chroma_similarity(c_major, also_c)[0] > 0.95
+    assert chroma_similarity(c_major, f_sharp)[0] < 0.5
+    for bpm in (60, 120):                       # chord_track plays int(seconds / beat) - 1 notes
+        notes = int(8.0 / (60 / bpm)) - 1
+        assert abs(onset_density(chord_track([(60,)], [36], bpm, seconds=8.0)) * 8.0 - notes) <= 1
+
+
 def test_centroid_follows_register():
     assert spectral_centroid(tone(880, 2.0)) > 3 * spectral_centroid(tone(220, 2.0))
 
@@ -142,9 +185,16 @@ def calm_dark_mood() -> Mood:
     return estimate_mood(flat_image((0.14, 0.17, 0.25)))
 
 
+def checker_image(rgb_a, rgb_b, size=(240, 160), cell=4):
+    w, h = size
+    on = (((np.arange(w) // cell)[None, :] + (np.arange(h) // cell)[:, None]) % 2 == 0)[..., None]
+    return Image.fromarray((np.where(on, rgb_a, rgb_b) * 255).round().astype(np.uint8))
+
+
 @pytest.fixture(scope="module")
 def bright_energetic_mood() -> Mood:
-    return estimate_mood(flat_image((1.0, 0.62, 0.1)))
+    """Busy texture in bright warm colours (a flat field, however vivid, reads calm)."""
+    return estimate_mood(checker_image((1.0, 0.8, 0.2), (0.95, 0.45, 0.05)))
 
 
 def synthetic_mood(valence=0.5, arousal=0.5, brightness=0.5, saturation=0.3, palette=("#3a8a3a", "#8a8a8a")):
@@ -256,3 +306,79 @@ def test_clip_rejects_malformed_samples():
     with pytest.raises(ComposeError, match="sample rate"):
         Clip(np.zeros((2, 10), np.float32), 0)
     assert Clip(np.zeros(480), 48000).samples.shape == (1, 480)
+
+
+def grey_image(pixels) -> Image.Image:
+    return Image.fromarray((np.stack([pixels] * 3, axis=-1) * 255).round().astype(np.uint8))
+
+
+def grey_structures():
+    """Four grey pictures of one mood but different layouts: ramps across and down, a blob, broad bars."""
+    w, h = 240, 160
+    x, y = np.arange(w)[None, :], np.arange(h)[:, None]
+    return {
+        "ramp across": np.tile(np.linspace(0.2, 0.8, w), (h, 1)),
+        "ramp down": np.tile(np.linspace(0.2, 0.8, h)[:, None], (1, w)),
+        "blob": 0.5 + 0.3 * np.exp(-(((x - 60) / 30.0) ** 2 + ((y - 110) / 30.0) ** 2)),
+        "bars": np.where((x // 40) % 2 == 0, 0.35, 0.65) * np.ones((h, w)),
+    }
+
+
+def test_grey_images_with_equal_mood_sound_different():
+    """Same mood numbers (only the structural fingerprint differs): same tempo, audibly different music.
+    Before the fingerprint, grey images of one mood shared one template (chroma similarity up to 0.990)."""
+    import hashlib
+    import itertools
+
+    images = {name: grey_image(p) for name, p in grey_structures().items()}
+    moods = {name: estimate_mood(img) for name, img in images.items()}
+    base = moods["ramp across"]
+    clips = {}
+    for name, img in images.items():
+        equal = dataclasses.replace(base, structure=moods[name].structure)
+        assert equal.arousal == base.arousal and equal.valence == base.valence
+        clips[name] = render(equal, 20.0, content_hash=hashlib.sha256(img.tobytes()).hexdigest()).samples
+    tempi = [estimate_tempo(c) for c in clips.values()]
+    assert max(tempi) < 1.05 * min(tempi), tempi                     # the mood's tempo is kept
+    similarities = {pair: chroma_similarity(clips[pair[0]], clips[pair[1]]) for pair in itertools.combinations(clips, 2)}
+    overall = [s[0] for s in similarities.values()]
+    framewise = [s[1] for s in similarities.values()]
+    assert max(overall) < 0.97 and np.mean(overall) < 0.8, similarities
+    assert max(framewise) < 0.85, similarities
+    densities = [onset_density(c) for c in clips.values()]
+    assert max(densities) - min(densities) > 0.2, densities          # rhythm differs too
+
+
+def test_structure_drives_the_melody_rhythm():
+    """Detail on the left half only: the motif's onsets crowd the first bar; on the right half: the second."""
+    base = synthetic_mood(valence=0.6, arousal=0.5)
+    from imaudible.composer.plan import figures_for, motif_rhythm
+    from imaudible.structure import FINGERPRINT_LENGTH
+
+    def fingerprint(pulse):
+        contour = (0.1, 0.3, 0.5, 0.7, 0.9, 0.7, 0.5, 0.3)
+        return contour + pulse + (0.5,) * (FINGERPRINT_LENGTH - 16)
+
+    rng = np.random.default_rng(0)
+    left = figures_for(dataclasses.replace(base, structure=fingerprint((1.0,) * 4 + (0.0,) * 4)), rng)
+    right = figures_for(dataclasses.replace(base, structure=fingerprint((0.0,) * 4 + (1.0,) * 4)), rng)
+    first_bar = lambda motif: sum(1 for pos, _, _ in motif if pos < 4)   # noqa: E731
+    assert first_bar(motif_rhythm(left, "medium", rng)) > first_bar(motif_rhythm(right, "medium", rng)) + 1
+
+
+def test_smooth_fields_play_calm_and_busy_textures_play_lively():
+    """On the clips: a flat maroon field and a dark-blue gradient (once read as tense, 102-128 bpm with
+    drums) play slow and sparse; a busy texture of the same maroon plays faster and denser."""
+    w, h = 240, 160
+    maroon = np.broadcast_to(np.array([0.42, 0.10, 0.13]), (h, w, 3))
+    t = np.linspace(0, 1, h)[:, None, None]
+    blue = np.array([0.05, 0.08, 0.22]) * (1 - t) + np.array([0.11, 0.16, 0.38]) * t + np.zeros((h, w, 3))
+    to_image = lambda p: Image.fromarray((p * 255).round().astype(np.uint8))   # noqa: E731
+    busy = checker_image((0.42, 0.10, 0.13), (0.9, 0.75, 0.7), cell=3)
+    clips = {name: render(estimate_mood(img), 16.0).samples
+             for name, img in (("maroon", to_image(maroon)), ("blue", to_image(blue)), ("busy", busy))}
+    tempi = {name: estimate_tempo(c) for name, c in clips.items()}
+    onsets = {name: onset_density(c) for name, c in clips.items()}
+    assert tempi["maroon"] < 80 and tempi["blue"] < 80, tempi
+    assert tempi["busy"] > 1.3 * max(tempi["maroon"], tempi["blue"]), tempi
+    assert onsets["busy"] > 1.5 * max(onsets["maroon"], onsets["blue"]), onsets

@@ -62,6 +62,14 @@ MALFORMED = {
     "size_cm length": (GOOD_HEAD + "    size_cm: [10, 20, 30]\n", 5, "artworks[0].size_cm: expected a list of 2 values"),
     "title is a list": ("title: [a, b]\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: expected a single value"),
     "duplicate key": (GOOD_HEAD + "title: again\n", 5, "title: duplicate key (first given on line 1)"),
+    "unknown room artwork": (GOOD_HEAD + "layout:\n  rooms:\n    - title: A\n      artworks: [stary-night]\n", 7,
+                             "layout.rooms[0].artworks: no artwork has the id 'stary-night' (did you mean 'starry-night'?)"),
+    "artwork in two rooms": (GOOD_HEAD + "layout:\n  rooms:\n    - {title: A, artworks: [starry-night]}\n"
+                             "    - {title: B, artworks: [starry-night]}\n", 7,
+                             "layout.rooms[1].artworks: 'starry-night' is already hung in layout.rooms[0]"),
+    "room without title": (GOOD_HEAD + "layout:\n  rooms:\n    - artworks: [starry-night]\n", 7,
+                           "layout.rooms[0].title: required option is missing"),
+    "bad source url": (GOOD_HEAD + "    source_url: example.org/x\n", 5, "artworks[0].source_url: 'example.org/x' does not match"),
     "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
 }
 

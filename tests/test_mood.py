@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imaudible.mood import (MOOD_WORDS, NAMED_COLOURS, Mood, estimate_mood, lab_to_srgb, mood_words,
-                            srgb_to_lab)
+from imaudible.mood import (LOW, MOOD_WORDS, NAMED_COLOURS, Mood, estimate_mood, lab_to_srgb, mood_words,
+                            srgb_to_lab, tempo_bpm)
+from imaudible.structure import FINGERPRINT_LENGTH
 
 ART = Path(__file__).resolve().parents[1] / "demo" / "art"
 
@@ -26,14 +27,28 @@ def lab_image(lightness, chroma, hue_deg, **kw) -> Image.Image:
     return image_of(rgb, **kw)
 
 
+def checker(rgb_a, rgb_b, size=(240, 160), cell=8) -> Image.Image:
+    """A textured image: a checkerboard of two colours (edges everywhere, contrast from their lightness)."""
+    w, h = size
+    on = (((np.arange(w) // cell)[None, :] + (np.arange(h) // cell)[:, None]) % 2 == 0)[..., None]
+    return Image.fromarray((np.where(on, rgb_a, rgb_b) * 255).round().astype(np.uint8))
+
+
+def gradient(top, bottom, size=(240, 160)) -> Image.Image:
+    w, h = size
+    t = np.linspace(0, 1, h)[:, None, None]
+    pixels = np.array(top, float) * (1 - t) + np.array(bottom, float) * t + np.zeros((h, w, 3))
+    return Image.fromarray((pixels * 255).round().astype(np.uint8))
+
+
 def painting(name: str) -> Mood:
     img = Image.open(ART / name).convert("RGB")
     img.thumbnail((512, 512))          # what the pipeline hands over: the <= 512 px analysis image
     return estimate_mood(img)
 
 
-def test_bright_saturated_warm_beats_dark_desaturated_cold():
-    lively = estimate_mood(image_of((1.0, 0.6, 0.1)))
+def test_bright_saturated_warm_busy_beats_dark_desaturated_smooth():
+    lively = estimate_mood(checker((1.0, 0.75, 0.1), (0.8, 0.25, 0.05)))
     gloomy = estimate_mood(image_of((0.15, 0.18, 0.25)))
     assert lively.arousal > gloomy.arousal + 0.3
     assert lively.valence > gloomy.valence + 0.5
@@ -41,11 +56,63 @@ def test_bright_saturated_warm_beats_dark_desaturated_cold():
     assert gloomy.words[0] in {w for (v, _), words in MOOD_WORDS.items() if v == "low" for w in words}
 
 
-def test_saturation_raises_arousal_at_equal_lightness():
-    grey, vivid = estimate_mood(lab_image(55, 0, 0)), estimate_mood(lab_image(55, 60, 30))
+def lab_rgb(lightness, chroma, hue_deg):
+    h = np.radians(hue_deg)
+    return lab_to_srgb(np.array([lightness, chroma * np.cos(h), chroma * np.sin(h)]))
+
+
+def test_saturation_raises_arousal_at_equal_lightness_and_texture():
+    grey = estimate_mood(checker(lab_rgb(45, 0, 0), lab_rgb(65, 0, 0)))
+    vivid = estimate_mood(checker(lab_rgb(45, 60, 30), lab_rgb(65, 60, 30)))
     assert vivid.brightness == pytest.approx(grey.brightness, abs=0.03)
+    assert vivid.edge_density == pytest.approx(grey.edge_density, abs=0.02)
     assert vivid.saturation > grey.saturation + 0.4
-    assert vivid.arousal > grey.arousal + 0.2
+    assert vivid.arousal > grey.arousal + 0.15
+
+
+SMOOTH_FIELDS = {   # what a curator tried: each must read calm, whatever its colour
+    "dark-blue low-contrast gradient": lambda: gradient((0.05, 0.08, 0.22), (0.11, 0.16, 0.38)),
+    "flat maroon field": lambda: image_of((0.42, 0.10, 0.13), noise=0.0),
+    "pure red field": lambda: image_of((1.0, 0.0, 0.0), noise=0.0),
+    "grainy orange field": lambda: image_of((1.0, 0.6, 0.1)),
+    "pale green gradient": lambda: gradient((0.6, 0.9, 0.6), (0.4, 0.8, 0.5)),
+    "grey field": lambda: image_of((0.5, 0.5, 0.5)),
+}
+
+
+@pytest.mark.parametrize("name", list(SMOOTH_FIELDS))
+def test_smooth_low_contrast_images_read_calm_whatever_their_colour(name):
+    mood = estimate_mood(SMOOTH_FIELDS[name]())
+    assert mood.contrast < 0.1 and mood.edge_density < 0.02
+    assert mood.arousal < LOW, mood.arousal
+    calm_words = {w for (_, a), words in MOOD_WORDS.items() if a == "low" for w in words}
+    assert set(mood.words) <= calm_words
+    assert tempo_bpm(mood) < 90
+
+
+def test_texture_outweighs_hue_for_arousal():
+    """A colourless checkerboard is more arousing than the most saturated, warmest flat field."""
+    busy_grey = estimate_mood(checker((0.25, 0.25, 0.25), (0.75, 0.75, 0.75), cell=4))
+    flat_red = estimate_mood(image_of((1.0, 0.0, 0.0), noise=0.0))
+    assert flat_red.saturation > 0.9 and flat_red.warmth > 0.8 and busy_grey.saturation < 0.02
+    assert busy_grey.arousal > flat_red.arousal + 0.3
+    assert busy_grey.words[0] in {w for (_, a), words in MOOD_WORDS.items() if a == "high" for w in words}
+
+
+def test_structure_fingerprint_reads_layout():
+    """The fingerprint follows where light and detail are: a left-to-right ramp rises, a top-down one does not."""
+    w, h = 240, 160
+    ramp_x = Image.fromarray((np.tile(np.linspace(0, 255, w), (h, 1))).astype(np.uint8)).convert("RGB")
+    ramp_y = ramp_x.rotate(90, expand=True)
+    sx, sy = estimate_mood(ramp_x).structure, estimate_mood(ramp_y).structure
+    assert len(sx) == len(sy) == FINGERPRINT_LENGTH
+    contour_x, contour_y = sx[:8], sy[:8]
+    assert list(contour_x) == sorted(contour_x) and contour_x[0] == 0.0 and contour_x[-1] == 1.0
+    assert set(contour_y) == {0.5}                         # flat: every strip has the same lightness
+    rows_y = sy[16:20]
+    assert list(rows_y) == sorted(rows_y, reverse=True) or list(rows_y) == sorted(rows_y)
+    assert sx[-2] > 0.6 and abs(sy[-2] - 0.5) < 0.05       # light sits on the right of the horizontal ramp
+    assert estimate_mood(ramp_x).structure == sx          # deterministic
 
 
 def test_lightness_raises_valence_at_equal_chroma():
@@ -70,7 +137,7 @@ def test_edges_and_contrast_raise_arousal():
     calm, lively = estimate_mood(flat), estimate_mood(busy)
     assert lively.edge_density > 0.3 > calm.edge_density
     assert lively.contrast > calm.contrast + 0.3
-    assert lively.arousal > calm.arousal
+    assert lively.arousal > calm.arousal + 0.5
 
 
 def test_uncontroversial_orderings_on_paintings():

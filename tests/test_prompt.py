@@ -1,6 +1,7 @@
 """Prompt composition, overrides, stop words; the built-in describer and caption clean-up."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -113,6 +114,36 @@ def test_describer_follows_the_mood():
     assert dark != bright
     assert "dark" in dark and ("bright" in bright or "radiant" in bright)
     assert "still" in dark and "vigorous" in bright
+
+
+CONTRADICTIONS = [   # words that must never meet in one description
+    ({"still", "calm"}, {"vigorous", "lively", "busy"}),
+    ({"vigorous", "lively"}, {"smooth", "still", "calm", "hushed", "peaceful", "serene"}),
+    ({"Vivid"}, {"colourless", "Muted"}),
+    ({"darkness"}, {"radiant", "bright light"}),
+]
+
+
+def test_describer_never_contradicts_itself():
+    """Over a grid of moods, including texture that disagrees with an overridden arousal."""
+    import itertools
+
+    checked = 0
+    for v, a, edges, bright, colourful, sat in itertools.product(
+            (0.1, 0.5, 0.9), (0.05, 0.3, 0.5, 0.7, 0.95), (0.02, 0.3, 0.6), (0.1, 0.5, 0.9),
+            (0.1, 0.7), (0.02, 0.4)):
+        m = mood(valence=v, arousal=a, brightness=bright, saturation=sat)
+        m = dataclasses.replace(m, edge_density=edges, colourfulness=colourful)
+        text = describe(m)
+        words = set(re.findall(r"[A-Za-z]+", text)) | {p for p in ("bright light",) if p in text}
+        for left, right in CONTRADICTIONS:
+            assert not (words & left and words & right), text
+        checked += 1
+    assert checked == 3 * 5 * 3 * 3 * 2 * 2
+    # the case a curator saw: a vigorous read (an override) of a smooth image
+    smooth_vigorous = dataclasses.replace(mood(valence=0.6, arousal=0.9), edge_density=0.01)
+    assert "vigorous" in describe(smooth_vigorous) and "smooth" not in describe(smooth_vigorous)
+    assert "smooth" in describe(dataclasses.replace(mood(valence=0.6, arousal=0.2), edge_density=0.01))
 
 
 def test_builtin_captioner_and_factory():

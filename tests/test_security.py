@@ -410,3 +410,23 @@ def test_missing_front_end_is_exit_2_before_any_stage(tmp_path, cli, monkeypatch
     result = build(cli, folder)
     assert result.exit_code == 2 and "front end" in result.output, result.output
     assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+
+
+def test_serve_no_build_serves_only_a_site_imaudible_built(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "id_rsa").write_text("PRIVATE KEY")
+    result = cli("serve", folder, "--no-build", "--out", tmp_path / "foreign", "--port", 0)
+    assert result.exit_code == 2 and "not made by imaudible" in result.output, result.output
+
+
+def test_gallery_templates_cannot_reach_python_internals(tmp_path, cli):
+    """A gallery's own templates are data from whoever made the gallery: they render in Jinja's sandbox."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "list.html").write_text(
+        "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{% if c.__name__ == 'Popen' %}"
+        "{{ c(['touch', '" + str(tmp_path / "pwned") + "']) }}{% endif %}{% endfor %}")
+    result = build(cli, folder)
+    assert not (tmp_path / "pwned").exists()
+    assert result.exit_code == 2 and "list.html" in result.output and "Traceback" not in result.output, result.output

@@ -50,8 +50,12 @@ def test_netlify_files_and_hashed_assets(gallery, cli):
     assert 'publish = "."' in (out / "netlify.toml").read_text()
     assert (out / "404.html").is_file()
     for asset in out.joinpath("assets").iterdir():
-        if asset.is_file():
+        if asset.is_file() and not asset.name.endswith(".map"):  # a source map keeps the name its script gives
             assert re.fullmatch(r"[a-z0-9_-]+\.[0-9a-f]{10}\.[a-z0-9]+", asset.name), asset.name
+    # The bundle's lazily loaded chunks keep esbuild's hashed names, next to the script that imports them.
+    chunks = [p.name for p in (out / "assets" / "chunks").glob("*.js")]
+    assert any(name.startswith("closeup-") for name in chunks)
+    assert all(re.fullmatch(r"[a-z]+-[0-9A-Z]{8}\.js", name) for name in chunks), chunks
     # every page references only files that exist
     for page in list(out.glob("*.html")) + list(out.glob("art/*/index.html")):
         for ref in re.findall(r'(?:src|href)="([^"#?:]+)"', page.read_text()):
@@ -71,6 +75,30 @@ def test_layout_by_mood_orders_rooms_calm_to_intense(tmp_path, cli):
     walk = [i for room in rooms for i in room]
     assert sorted(walk) == sorted(arousal)
     assert [arousal[i] for i in walk] == sorted(arousal[i] for i in walk)
+    # Rooms hung by mood are named after it ("Calm blues", "Intense reds").
+    titles = data["layout"]["titles"]
+    assert len(titles) == 2 and all(t.split()[0] in ("Calm", "Gentle", "Lively", "Intense") for t in titles)
+
+
+def test_named_rooms_credits_and_music_descriptions_reach_the_pages(tmp_path, cli):
+    arts = [{"file": f"art/{f}", "title": t, "credit": f"Credit for {t}", "license": "Public domain",
+             "source_url": f"https://example.org/{i}"} for i, (f, t, _, _) in enumerate(DEMO[:3])]
+    folder = write_gallery(tmp_path / "g", artworks=arts, layout={
+        "per_room": 2, "rooms": [{"title": "The last room first", "artworks": ["the-scream"]}]})
+    assert cli("build", folder).exit_code == 0
+    out = folder / "build"
+    data = json.loads((out / "gallery.json").read_text())
+    assert data["layout"]["rooms"] == [["the-scream"], ["starry-night", "water-lilies"]]
+    assert data["layout"]["titles"] == ["The last room first", ""]
+    listing = (out / "list.html").read_text()
+    for art in data["artworks"]:
+        assert art["credit"].startswith("Credit for") and art["license"] == "Public domain"
+        assert " bpm" in art["music_description"] and "key" in art["music_description"]
+        page = (out / art["page"] / "index.html").read_text()
+        for text in (art["credit"], art["source_url"], art["music_description"]):
+            assert text in listing and text in page
+    # What made the plaque text stays behind a disclosure.
+    assert listing.count("<summary>How this was made</summary>") == len(data["artworks"])
 
 
 def test_curator_overrides_reach_the_site(tmp_path, cli):

@@ -242,6 +242,22 @@ export class AudioDeck {
     });
   }
 
+  /** The current piece's position: {time, duration} in seconds (duration from the site data until known). */
+  position() {
+    const ch = this.current;
+    if (!ch) return { time: 0, duration: 0 };
+    const known = Number.isFinite(ch.el.duration) ? ch.el.duration : this.byId.get(ch.artId)?.audio?.duration || 0;
+    return { time: ch.el.currentTime || 0, duration: known };
+  }
+
+  /** Jump to `seconds` in the current piece. */
+  seek(seconds) {
+    const ch = this.current;
+    if (!ch) return;
+    const { duration } = this.position();
+    ch.el.currentTime = Math.max(0, Math.min(duration || seconds, seconds));
+  }
+
   /** What each channel is doing (for tests and debugging). */
   describe() {
     return this.channels.map((c) => ({ art: c.artId, paused: c.el.paused, currentTime: c.el.currentTime, src: c.el.currentSrc }));

@@ -26,7 +26,8 @@ function isControl(el) {
 export class Controls {
   /**
    * actions: pick(clientX, clientY | null) -> {paintingId?, floor?: [x, z]}; activate(id, how); walkTo([x, z]);
-   * next(); prev(); enter(); tour(); mute(); help(); escape(); interrupt() (the visitor took over)
+   * next(); prev(); enter(); tour(); mute(); help(); escape(); interrupt() (the visitor took over);
+   * optional drag(dx, dy) and tapBack() -> true when the close-up took the gesture
    */
   constructor({ canvas, visitor, actions, joystick, onTouchSeen }) {
     this.canvas = canvas;
@@ -69,10 +70,12 @@ export class Controls {
         m: "mute", M: "mute",
         h: "help", H: "help", "?": "help",
         Escape: "escape",
+        c: "closeUp", C: "closeUp",
+        "+": "zoomIn", "=": "zoomIn", "-": "zoomOut",
       }[key];
       if (!handled) return;
       if (key !== "Escape") e.preventDefault();
-      this.actions[handled]();
+      this.actions[handled]?.();
     });
     window.addEventListener("keyup", (e) => {
       this.shift = e.shiftKey;
@@ -105,6 +108,7 @@ export class Controls {
       p.lastX = e.clientX;
       p.lastY = e.clientY;
       p.moved = Math.max(p.moved, Math.hypot(e.clientX - p.x, e.clientY - p.y));
+      if (p.moved > CLICK_SLOP && this.actions.drag?.(dx, dy)) return;
       if (p.moved > CLICK_SLOP) {
         this.actions.interrupt();
         this.visitor.look(dx * DRAG_LOOK, dy * DRAG_LOOK);
@@ -123,6 +127,7 @@ export class Controls {
   }
 
   #click(e, type) {
+    if (this.actions.tapBack?.()) return;
     const hit = this.locked ? this.actions.pick(null, null) : this.actions.pick(e.clientX, e.clientY);
     if (hit?.paintingId) {
       this.actions.activate(hit.paintingId, type === "touch" ? "tap" : "click");

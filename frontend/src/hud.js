@@ -1,9 +1,14 @@
 // The HTML layer over the 3D view: loading indicator, plaque panel, player bar, tour/help buttons, the
 // screen-reader announcer. Every element comes from the template; this only fills and toggles them.
 import { artistLine, modelLabel } from "./data.js";
-import { state, onChange } from "./state.js";
+import { state, onChange, update } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds || 0));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
 
 function setText(id, text) {
   const el = $(id);
@@ -27,6 +32,17 @@ export class Hud {
     this.#bind("tour-button", () => actions.tour());
     this.#bind("help-button", () => this.toggleHelp());
     this.#bind("help-close", () => this.toggleHelp(false));
+    this.#bind("plaque-share", () => actions.share());
+    this.#bind("tour-pause", () => actions.tourPause());
+    this.#fullscreen();
+    this.#bind("play-next", () => actions.playNext());
+    $("seek")?.addEventListener("input", (e) => actions.seek(Number(e.target.value) / 1000));
+    this.position = actions.position;
+    setInterval(() => state.playingId && this.#progress(), 250);
+    this.#bind("plaque-closer", () => actions.closeUp());
+    this.#bind("closeup-back", () => actions.escape());
+    this.#bind("closeup-in", () => actions.zoomIn());
+    this.#bind("closeup-out", () => actions.zoomOut());
     this.#bind("plaque-more", () => {
       const panel = $("plaque-panel");
       const open = panel.classList.toggle("expanded");
@@ -108,7 +124,20 @@ export class Hud {
         b.textContent = state.touring ? "Stop tour" : "Guided tour";
       }
     }
+    if (has("touring") || has("tour") || has("tourPaused")) {
+      const bar = $("tour-bar");
+      if (bar) bar.hidden = !state.touring;
+      document.body.classList.toggle("touring", state.touring);
+      setText("tour-progress", state.touring ? `Tour: ${state.tour.at} of ${state.tour.of}${state.tourPaused ? " · paused" : ""}` : "");
+      const pause = $("tour-pause");
+      if (pause) pause.textContent = state.tourPaused ? "Resume tour" : "Pause tour";
+    }
     if (has("error")) setText("error-line", state.error);
+    if (has("closeUp")) {
+      const bar = $("closeup-bar");
+      if (bar) bar.hidden = !state.closeUp;
+      if (state.closeUp) $("closeup-back")?.focus({ preventScroll: true });
+    }
   }
 
   #plaque(art) {
@@ -118,18 +147,64 @@ export class Hud {
     if (!art) return;
     setText("plaque-title", art.title);
     setText("plaque-artist", artistLine(art));
-    setText("plaque-description", art.description);
-    setText("plaque-caption", art.caption);
+    setText("plaque-description", art.description || art.caption);
+    setText("plaque-music", art.music_description ? `The music: ${art.music_description}` : "");
+    this.#credit(art);
+    setText("plaque-caption", art.caption ? `Caption: ${art.caption}` : "");
     setText("plaque-prompt", art.prompt ? `Music prompt: “${art.prompt}”` : "");
     const m = art.models || {};
-    setText("plaque-models", `Caption by ${modelLabel(m.caption, m.caption_draft)} · music by ${modelLabel(m.music, m.music_draft)}`);
+    const prompt = m.prompt ? ` · prompt by ${modelLabel(m.prompt, false)}` : "";
+    setText("plaque-models", `Caption by ${modelLabel(m.caption, m.caption_draft)}${prompt} · music by ${modelLabel(m.music, m.music_draft)}`);
     const link = $("plaque-link");
     if (link) link.href = this.resolve(art.page);
     const list = $("plaque-list");
     if (list) list.href = this.resolve(art.list_anchor);
   }
 
+  #fullscreen() {
+    const button = $("fullscreen-button");
+    if (!button || !document.fullscreenEnabled) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const request = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+      request?.catch?.(() => update({ error: "This browser refused full screen." }));
+    });
+    document.addEventListener("fullscreenchange", () => {
+      const on = Boolean(document.fullscreenElement);
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? "Exit full screen" : "Full screen";
+      update({ fullscreen: on });
+    });
+  }
+
+  #credit(art) {
+    const el = $("plaque-credit");
+    if (!el) return;
+    const words = [art.credit, art.license].filter(Boolean).join(" · ");
+    el.replaceChildren(words);
+    if (art.source_url) {
+      const a = document.createElement("a");
+      a.href = art.source_url;
+      a.rel = "noopener";
+      a.textContent = "Source";
+      el.append(words ? " · " : "", a);
+    }
+    el.hidden = !words && !art.source_url;
+  }
+
+  #progress() {
+    const { time, duration } = this.position();
+    const seek = $("seek");
+    if (seek) {
+      seek.disabled = !state.playingId;
+      if (document.activeElement !== seek) seek.value = String(duration ? Math.round((time / duration) * 1000) : 0);
+      seek.setAttribute("aria-valuetext", `${clock(time)} of ${clock(duration)}`);
+    }
+    setText("elapsed", `${clock(time)} / ${clock(duration)}`);
+  }
+
   #player() {
+    this.#progress();
     const playing = state.playingId && !state.paused;
     const current = this.byId.get(state.playingId);
     const line = current
@@ -142,11 +217,15 @@ export class Hud {
       toggle.setAttribute("aria-label", playing ? "Pause the music" : "Play the music");
     }
     const pp = $("plaque-play");
+    const focused = this.byId.get(state.focusedId);
+    const here = Boolean(focused) && state.focusedId === state.playingId;
+    const elsewhere = playing && !here ? current : null;
     if (pp) {
-      const here = state.focusedId && state.focusedId === state.playingId && !state.paused;
-      pp.textContent = here ? "Pause music" : "Play music";
-      pp.disabled = !this.byId.get(state.focusedId)?.audio;
+      pp.textContent = here && playing ? "Pause music" : elsewhere ? "Play this instead" : "Play music";
+      pp.disabled = !focused?.audio;
     }
+    // The plaque and the player may describe different works: say so.
+    setText("plaque-relation", elsewhere ? `Playing now: music for “${elsewhere.title}”, not this work.` : here && playing ? "♪ This work's music is playing." : "");
     document.body.classList.toggle("playing", Boolean(playing));
   }
 }

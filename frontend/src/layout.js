@@ -140,14 +140,24 @@ const VFOV = (70 * Math.PI) / 180; // the camera's vertical field of view
 
 /**
  * Where to stand to see a painting whole with its plaque, on a screen of the given aspect ratio, and
- * which way to look (yaw in radians; 0 looks along -z).
+ * which way to look (yaw in radians; 0 looks along -z). `share` is the part of the view the panels leave
+ * free ({w, h}, fractions); the camera's optical centre is the centre of that part.
  */
-export function viewpoint(p, aspect = 16 / 9) {
+export function viewpoint(p, aspect = 16 / 9, share = { w: 1, h: 1 }) {
   const span = 2 * Math.tan(VFOV / 2); // visible height per metre of distance
-  const want = Math.max((p.size.h + 2 * DIMS.frame) / (0.62 * span), (p.size.w + 2 * DIMS.plaqueWidth + 0.3) / (0.9 * span * aspect), 1.4);
+  const tall = (p.size.h + 2 * DIMS.frame) / (0.82 * span * share.h);
+  // The plaque hangs to the right: look at the middle of painting and plaque (staying on the painting),
+  // except on an upright (phone) view, where the panel reads the plaque out and the painting takes the width.
+  const upright = aspect < 1;
+  const label = DIMS.plaqueGap + DIMS.plaqueWidth;
+  const shift = upright ? 0 : Math.min(label / 2, 0.4 * p.size.w);
+  const across = upright ? p.size.w + 2 * DIMS.frame : p.size.w + 2 * DIMS.frame + label + 2 * (label / 2 - shift);
+  const wide = (across + 0.1) / ((upright ? 0.96 : 0.92) * span * aspect * share.w);
+  const want = Math.max(tall, wide, 1.2);
   const dist = Math.min(want, p.free - DIMS.playerRadius - 0.3);
-  const x = p.centre[0] + p.normal[0] * dist;
-  const z = p.centre[1] + p.normal[1] * dist;
+  const right = [p.normal[1], -p.normal[0]]; // along the wall, to the viewer's right
+  const x = p.centre[0] + p.normal[0] * dist + right[0] * shift;
+  const z = p.centre[1] + p.normal[1] * dist + right[1] * shift;
   const yaw = Math.atan2(p.normal[0], p.normal[1]);
   // Level gaze: a tilted camera would draw the frame as a trapezoid at this close range.
   return { x, z, yaw, pitch: 0, dist };

@@ -3,16 +3,20 @@
 import { PerspectiveCamera, WebGLRenderer } from "three";
 import { AudioDeck } from "./audio.js";
 import { Controls } from "./controls.js";
+import { followTo, shareArtwork, startArtwork } from "./address.js";
 import { debugApi } from "./debug.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
-import { DIMS, entranceView, planGallery, roomAt, viewpoint } from "./layout.js";
-import { buildScene, showRoomsNear } from "./scene.js";
-import { state, update } from "./state.js";
+import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
+import { PLANE, buildScene, showRoomsNear } from "./scene.js";
+import { SceneCues } from "./cues.js";
+import { Framer } from "./framing.js";
+import { onChange, state, update } from "./state.js";
 import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
+import { wayfinding } from "./wayfinding.js";
 
 const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
@@ -47,7 +51,7 @@ async function start() {
   const data = await readSiteData();
   const root = siteRoot();
   const resolve = resolver(root);
-  const startArt = document.body.dataset.startArt || null;
+  const startArt = startArtwork(document, (id) => data.artworks.some((a) => a.id === id));
   if (!data.artworks.length) {
     document.getElementById("loader-text").textContent = "This gallery has no artworks yet.";
     document.body.classList.add("failed");
@@ -69,7 +73,8 @@ async function start() {
   const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const plan = planGallery(data);
-  const built = buildScene(plan);
+  const titles = data.layout?.titles || [];
+  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`);
   const order = plan.paintings.map((p) => p.id);
   const hung = new Map(plan.paintings.map((p) => [p.id, p]));
   const camera = new PerspectiveCamera(70, 1, 0.05, 120);
@@ -85,10 +90,13 @@ async function start() {
   const positions = new Map(plan.paintings.map((p) => [p.id, [p.centre[0], p.centreY, p.centre[1]]]));
   const deck = new AudioDeck({ artworks: data.artworks, resolve, container: document.getElementById("audio-deck") || document.body, positions, siteTitle: data.title });
 
-  const startPainting = startArt && hung.get(startArt);
+  const portrait = window.innerWidth < window.innerHeight;
+  // On a phone held upright the room is a narrow slice: start in front of the first work instead.
+  const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
   const startRoom = startPainting ? startPainting.room : 0;
-  if (startPainting) visitor.place(viewpoint(startPainting, window.innerWidth / window.innerHeight));
-  else visitor.place(entranceView(plan));
+  const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
+  const viewOf = (p) => framer.viewOf(p);
+  let cues;
 
   const webp = await supportsWebp();
   const longSide = Math.max(window.innerWidth, window.innerHeight) * Math.min(window.devicePixelRatio || 1, 2);
@@ -98,8 +106,11 @@ async function start() {
     built,
     resolve,
     webp,
-    wanted: !touch && longSide > 1800 ? 2048 : 1024,
+    // A painting takes at most ~60% of the screen's long side from its viewpoint; the close-up loads the largest size.
+    wanted: Math.round(longSide * 0.6),
     gate: readyOnce,
+    brightness: (id) => cues.brightness(id),
+    isPlaying: (id) => id === state.playingId && !state.paused,
     onChange(index, stage) {
       update({ roomsLoaded: [...textures.loaded].sort((a, b) => a - b) });
       if (stage === "shown" && index === startRoom && !state.ready) readyPending = true;
@@ -111,7 +122,16 @@ async function start() {
     },
   });
 
-  const pick = makePicker(canvas, camera, built.pickables);
+  cues = new SceneCues(built, PLANE, (id, playing) => textures.redrawPlaque(id, playing));
+  onChange((keys) => {
+    if (keys.includes("focusedId")) {
+      cues.select(state.focusedId);
+      followTo(byId.get(state.focusedId), { resolve, siteTitle: data.title });
+    }
+    if (keys.includes("playingId") || keys.includes("paused")) cues.play(state.paused ? null : state.playingId);
+    dirty = true;
+  });
+  const pick = makePicker(canvas, camera, built.pickables, () => framer.centreNdc);
 
   let hud;
   function focus(id, { announce = true } = {}) {
@@ -127,13 +147,24 @@ async function start() {
     }
   }
 
+  let closeUp = null; // loaded on first use
+  async function openCloseUp(id) {
+    if (!closeUp) {
+      const { CloseUp } = await import("./closeup.js");
+      closeUp = new CloseUp({ camera, canvas, visitor, hung, getShare: () => (framer.frame(), framer.share),
+        sharpen: (k) => textures.sharpen(k), changed: () => { dirty = true; viewChanged = true; } });
+    }
+    await closeUp.enter(id);
+  }
+
   async function goTo(id) {
     const p = hung.get(id);
     if (!p) return false;
+    closeUp?.leave();
     focus(id);
     update({ navigating: true });
     textures.ensure(p.room);
-    const arrived = await visitor.glideTo(viewpoint(p, camera.aspect));
+    const arrived = await visitor.glideTo(viewOf(p));
     update({ navigating: visitor.gliding });
     return arrived;
   }
@@ -143,7 +174,11 @@ async function start() {
     const m = DIMS.playerRadius + 0.15;
     const tx = Math.min(room.x1 - m, Math.max(room.x0 + m, x));
     const tz = Math.min(plan.width / 2 - m, Math.max(-plan.width / 2 + m, z));
-    visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 });
+    update({ navigating: true });
+    return visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 }).then((arrived) => {
+      update({ navigating: visitor.gliding });
+      return arrived;
+    });
   }
 
   function togglePlay(id) {
@@ -174,6 +209,9 @@ async function start() {
     activate(id, how) {
       tour.stop("Tour stopped.");
       hud.hint("");
+      if (state.closeUp) return closeUp.exit();
+      // A click on the selected work while its music plays looks closer.
+      if (id === state.focusedId && id === state.playingId && !state.paused) return openCloseUp(id);
       focus(id);
       if (how === "tap") goTo(id);
       togglePlay(id === state.playingId ? null : id);
@@ -192,13 +230,39 @@ async function start() {
     },
     togglePlay,
     help: () => hud.toggleHelp(),
-    escape: () => tour.stop("Tour stopped."),
+    escape() {
+      if (state.closeUp) closeUp.exit();
+      else tour.stop("Tour stopped.");
+    },
+    tapBack: () => Boolean(state.closeUp) && (closeUp.exit(), true),
+    drag: (dx, dy) => Boolean(state.closeUp) && (closeUp.panBy(dx, dy), true),
+    tourPause: () => tour.togglePause(),
+    seek: (fraction) => deck.seek(fraction * deck.position().duration),
+    position: () => deck.position(),
+    playNext() {
+      tour.stop("Tour stopped.");
+      const from = order.indexOf(state.playingId || state.focusedId);
+      const id = order[(from + 1) % order.length];
+      deck.play(id);
+      goTo(id);
+    },
+    zoomIn: () => closeUp?.zoomBy(1.4),
+    zoomOut: () => closeUp?.zoomBy(1 / 1.4),
+    closeUp: () => state.focusedId && openCloseUp(state.focusedId),
     interrupt() {
+      if (state.closeUp) closeUp.exit({ glide: false });
       if (visitor.gliding) visitor.cancelGlide();
       tour.stop("Tour stopped.");
       hud.hint("");
     },
     lockChanged: (locked) => update({ pointerLocked: locked }),
+    async share() {
+      const art = byId.get(state.focusedId);
+      if (!art) return;
+      const how = await shareArtwork(art, resolve);
+      if (how === "copied") hud.hint("Link copied: paste it anywhere to share this work.");
+      update({ shared: how });
+    },
   };
 
   hud = new Hud({ byId, resolve, actions, touch });
@@ -212,16 +276,14 @@ async function start() {
   });
   hud.setTouch(touch);
 
-  function resize() {
-    const w = stage.clientWidth || window.innerWidth;
-    const h = stage.clientHeight || window.innerHeight;
-    renderer.setSize(w, h, false);
-    camera.aspect = w / h;
-    camera.updateProjectionMatrix();
-    dirty = true;
-  }
-  window.addEventListener("resize", resize);
-  resize();
+  window.addEventListener("hashchange", () => {
+    const id = startArtwork(document, (k) => hung.has(k));
+    if (id && id !== state.focusedId) goTo(id);
+  });
+  framer.watch(".topbar, .wayfinder, #plaque-panel, #player, .stepper, .hint-slot, #joystick, #tour-bar");
+  if (startPainting) focus(startPainting.id, { announce: false });
+  framer.frame();
+  visitor.place(startPainting ? viewOf(startPainting) : entranceView(plan));
   canvas.addEventListener("webglcontextlost", (e) => {
     e.preventDefault();
     update({ error: "The graphics card stopped drawing the gallery; reload the page or open the list view." });
@@ -231,8 +293,10 @@ async function start() {
     dirty = true;
   });
 
+  const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo });
   function enterRoom(room) {
     update({ currentRoom: room });
+    ways.room(room);
     showRoomsNear(built, room);
     // Neighbours are prefetched once this room is on screen, so they never delay the first view.
     Promise.all([textures.ensure(room), readyOnce]).then(() => {
@@ -246,6 +310,7 @@ async function start() {
   function afterMove(now) {
     const room = roomAt(plan, visitor.x);
     if (room !== state.currentRoom) enterRoom(room);
+    ways.moved(visitor, room, now);
     deck.listen(camera.position, visitor.forward());
     if (viewChanged && !visitor.gliding && now - gazeAt > GAZE_EVERY) {
       gazeAt = now;
@@ -292,13 +357,15 @@ async function start() {
     waiters.forEach((fn) => fn());
   }
 
-  if (startPainting) focus(startPainting.id);
   textures.ensure(startRoom, (done, total) => {
     update({ loading: { loaded: done, total } });
     hud.progress(done, total);
   });
   state.currentRoom = -1;
   enterRoom(startRoom);
+  // Shader programs compile off the main thread where the browser can (KHR_parallel_shader_compile),
+  // instead of blocking the first frame.
+  await renderer.compileAsync(built.scene, camera).catch(() => {});
   requestAnimationFrame(frame);
 
   const rendered = () =>
@@ -314,7 +381,7 @@ async function start() {
     play: (id) => deck.play(id),
     pause: () => deck.pause(),
     tour,
-    debug: debugApi({ plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered }),
+    debug: debugApi({ ways, plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy: () => framer.pending || visitor.gliding }),
   });
 }
 

@@ -8,15 +8,15 @@ function shown(object) {
 
 /**
  * pick(clientX, clientY) -> {paintingId, distance} | {floor: [x, z]} | {} | null; pass null for the
- * centre of the view. Walls are pickable too, so a painting behind a wall is never hit.
+ * centre of the view (`centre()`: its normalised device coordinates). Walls are pickable too, so a painting behind a wall is never hit.
  */
-export function makePicker(canvas, camera, pickables) {
+export function makePicker(canvas, camera, pickables, centre = () => [0, 0]) {
   const raycaster = new Raycaster();
   raycaster.far = 40;
   const ndc = new Vector2();
   return function pick(clientX, clientY) {
     const rect = canvas.getBoundingClientRect();
-    if (clientX === null) ndc.set(0, 0);
+    if (clientX === null) ndc.set(...centre());
     else ndc.set(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
     raycaster.setFromCamera(ndc, camera);
     const hit = raycaster.intersectObjects(pickables.filter(shown), false)[0];

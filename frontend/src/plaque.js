@@ -1,5 +1,5 @@
-// Wall plaques drawn on a canvas: title, artist and year, caption, music prompt, and the models that made them.
-import { artistLine, modelLabel } from "./data.js";
+// Wall plaques drawn on a canvas: what a museum label says, plus a ♪ band while the work's music plays.
+import { artistLine } from "./data.js";
 
 const W = 480;
 const H = 608;
@@ -40,7 +40,11 @@ function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, le
 
 export const PLAQUE_PIXELS = { width: W, height: H };
 
-export function drawPlaque(canvas, art) {
+/**
+ * Paint a wall label: title, artist and year, the curator's text (or the caption), what the music sounds
+ * like and the credit; `playing` adds a ♪ band at the foot. How it was made stays in the HTML panel.
+ */
+export function drawPlaque(canvas, art, { playing = false } = {}) {
   canvas.width = W;
   canvas.height = H;
   const ctx = canvas.getContext("2d");
@@ -50,17 +54,21 @@ export function drawPlaque(canvas, art) {
   let y = PAD - 6;
   y = paragraph(ctx, art.title, y, { font: "serif bold", size: 34, colour: "#111", maxLines: 3, lead: 1.2 });
   y = paragraph(ctx, artistLine(art), y + 4, { font: "sans", size: 23, colour: "#333", maxLines: 2 });
-  y = paragraph(ctx, art.description, y + 10, { font: "serif", size: 19, colour: "#333", maxLines: 3 });
-  y = paragraph(ctx, art.caption, y + 10, { font: "serif italic", size: 20, colour: "#333", maxLines: 5 });
-  ctx.fillStyle = "#b9b2a5";
-  ctx.fillRect(PAD, y + 14, W - 2 * PAD, 2);
-  y = paragraph(ctx, art.prompt ? `Music: “${art.prompt}”` : "", y + 18, { font: "sans", size: 18, colour: "#444", maxLines: 8 });
-  const m = art.models || {};
-  const made = [
-    `Caption: ${modelLabel(m.caption, m.caption_draft)}`,
-    `Music: ${modelLabel(m.music, m.music_draft)}`,
-  ];
-  let yy = Math.max(y + 8, H - PAD - 2 * 17 * 1.3);
-  for (const line of made) yy = paragraph(ctx, line, yy, { font: "sans", size: 17, colour: "#5e584c", maxLines: 1 });
+  const lead = art.description || art.caption;
+  y = paragraph(ctx, lead, y + 10, { font: art.description ? "serif" : "serif italic", size: 20, colour: "#333", maxLines: 6 });
+  if (art.music_description) {
+    ctx.fillStyle = "#b9b2a5";
+    ctx.fillRect(PAD, y + 14, W - 2 * PAD, 2);
+    y = paragraph(ctx, `Music: ${art.music_description}`, y + 18, { font: "sans", size: 19, colour: "#444", maxLines: 4 });
+  }
+  const foot = playing ? H - 64 : H - PAD;
+  if (art.credit) paragraph(ctx, art.credit, Math.max(y + 8, foot - 2 * 16 * 1.3 - 4), { font: "sans", size: 16, colour: "#5e584c", maxLines: 2 });
+  if (playing) {
+    ctx.fillStyle = "#2a2118";
+    ctx.fillRect(0, H - 56, W, 56);
+    ctx.fillStyle = "#f0c46c";
+    ctx.font = `bold 28px ${SANS}`;
+    ctx.fillText("♪  Now playing", PAD, H - 18);
+  }
   return canvas;
 }

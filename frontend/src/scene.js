@@ -6,6 +6,7 @@ import {
   CanvasTexture,
   Color,
   CylinderGeometry,
+  DataTexture,
   DirectionalLight,
   Fog,
   Group,
@@ -21,7 +22,11 @@ import {
 import { DIMS } from "./layout.js";
 
 const BOX = new BoxGeometry(1, 1, 1);
-const PLANE = new PlaneGeometry(1, 1);
+export const PLANE = new PlaneGeometry(1, 1);
+// Untextured paintings and plaques show a 1x1 white map under their colour, so the real texture's arrival
+// swaps an image but never the shader program (no recompile while the visitor looks).
+export const BLANK = new DataTexture(new Uint8Array([255, 255, 255, 255]), 1, 1);
+BLANK.needsUpdate = true;
 const CAN = new CylinderGeometry(0.05, 0.07, 0.2, 10);
 
 // Wall colours of real galleries, from calm to intense (rows) and dark to bright moods (columns).
@@ -159,23 +164,52 @@ function buildPainting(p, materials) {
   const f = DIMS.frame;
   const frame = onWall(new Mesh(BOX, materials.frame(p.art)), p, p.centre, p.centreY, 0.03);
   frame.scale.set(w + 2 * f, h + 2 * f, 0.06);
-  const canvasMat = new MeshBasicMaterial({ color: placeholderColour(p.art) });
+  const canvasMat = new MeshBasicMaterial({ color: placeholderColour(p.art), map: BLANK });
   const canvas = onWall(new Mesh(PLANE, canvasMat), p, p.centre, p.centreY, 0.061);
   canvas.scale.set(w, h, 1);
   canvas.userData.paintingId = p.id;
   const pool = onWall(new Mesh(PLANE, materials.pool), p, p.centre, p.centreY + 0.3, 0.004);
   pool.scale.set(w + 1.6, h + 1.9, 1);
   pool.renderOrder = 1;
-  const plaque = onWall(new Mesh(PLANE, new MeshBasicMaterial({ color: "#d8d4cc" })), p, p.plaque, 1.35, 0.012);
+  const plaque = onWall(new Mesh(PLANE, new MeshBasicMaterial({ color: "#d8d4cc", map: BLANK })), p, p.plaque, 1.35, 0.012);
   plaque.scale.set(DIMS.plaqueWidth, DIMS.plaqueHeight, 1);
   const lamp = new Mesh(CAN, materials.lamp);
   lamp.position.set(p.centre[0] + p.normal[0] * 1.1, DIMS.wallHeight - 0.12, p.centre[1] + p.normal[1] * 1.1);
   lamp.rotation.set(p.normal[1] * 0.6, 0, -p.normal[0] * 0.6); // tilted towards the painting
   g.add(pool, frame, canvas, plaque, lamp);
-  return { group: g, canvas, plaque, placeholder: placeholderColour(p.art) };
+  return { group: g, canvas, plaque, pool, placeholder: placeholderColour(p.art) };
 }
 
-export function buildScene(plan) {
+function signTexture(text) {
+  const c = document.createElement("canvas");
+  c.width = 512;
+  c.height = 96;
+  const ctx = c.getContext("2d");
+  ctx.fillStyle = "#26221e";
+  ctx.fillRect(0, 0, c.width, c.height);
+  ctx.fillStyle = "#f3efe6";
+  ctx.font = '40px Georgia, "DejaVu Serif", serif';
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText(text, c.width / 2, c.height / 2, c.width - 30);
+  const tex = new CanvasTexture(c);
+  tex.colorSpace = SRGBColorSpace;
+  return tex;
+}
+
+/** A name over each doorway, read from the room before it: "Room 3 · Calm blues". */
+function doorSigns(plan, name) {
+  return plan.doors.map((door, i) => {
+    const sign = new Mesh(PLANE, new MeshBasicMaterial({ map: signTexture(name(i + 1)) }));
+    sign.scale.set(2.4, 0.45, 1);
+    sign.position.set(plan.rooms[i].x1 - 0.01, (DIMS.doorHeight + DIMS.wallHeight) / 2, 0);
+    sign.rotation.y = -Math.PI / 2;
+    return sign;
+  });
+}
+
+/** name(roomIndex) -> the room's name, shown at its door. */
+export function buildScene(plan, name = (i) => `Room ${i + 1}`) {
   const scene = new Scene();
   scene.background = new Color("#1c1a18");
   scene.fog = new Fog("#2a2724", 22, 48);
@@ -204,6 +238,7 @@ export function buildScene(plan) {
     scene.add(group);
     return { group, walls: group.children };
   });
+  doorSigns(plan, name).forEach((sign, i) => rooms[i].group.add(sign));
   const paintings = new Map();
   for (const p of plan.paintings) {
     const built = buildPainting(p, materials);

@@ -16,8 +16,17 @@ export const state = {
   muted: false,
   spatial: false,
   touring: false,
+  tourPaused: false,
+  fullscreen: false,
+  tour: { at: 0, of: 0 }, // the guided tour's progress: work `at` of `of`
   pointerLocked: false,
   error: null,
+  shared: null, // how the last share went: shared | copied | shown | cancelled
+  closeUp: null, // the painting seen in close-up
+  closeUpReady: false, // ...and the camera has arrived
+  closeUpSharp: false, // ...and its largest texture shows
+  zoom: 1,
+  framings: 0, // bumped each time the view is framed again around the panels
 };
 
 const listeners = new Set();

@@ -4,10 +4,13 @@
 import { CanvasTexture, SRGBColorSpace, TextureLoader } from "three";
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
+import { BLANK } from "./scene.js";
+
+const textured = (mat) => mat.map && mat.map !== BLANK;
 
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
-  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange }) {
+  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying }) {
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
@@ -17,6 +20,8 @@ export class RoomTextures {
     this.webp = webp;
     this.wanted = wanted;
     this.gate = gate;
+    this.brightness = brightness; // id -> canvas colour scale (selection cue)
+    this.isPlaying = isPlaying; // id -> whether its wall label shows ♪
     this.onChange = onChange; // (roomIndex, "shown" | "sharp" | "released") -> void, after the change
     this.rooms = new Map(); // room index -> Promise (resolves when every painting shows an image)
     this.loaded = new Set();
@@ -56,6 +61,19 @@ export class RoomTextures {
     if (current()) this.onChange(index, "sharp");
   }
 
+  /** Load painting `id`'s largest texture (for the close-up); resolves when it shows. */
+  async sharpen(id) {
+    const built = this.built.paintings.get(id);
+    const room = built.plan.room;
+    await this.ensure(room);
+    const largest = pickImage(built.plan.art, { wanted: Infinity, maxTexture: this.maxTexture, webp: this.webp });
+    const generation = this.generation.get(room) || 0;
+    if (largest && built.textureUrl !== largest.url) {
+      built.largestUrl = largest.url; // a late, smaller upgrade must not replace it
+      await this.#show(built, largest.url, () => (this.generation.get(room) || 0) === generation);
+    }
+  }
+
   async #show(built, rel, current) {
     let tex;
     try {
@@ -64,20 +82,30 @@ export class RoomTextures {
       console.warn(`imaudible: could not load ${rel}`);
       return;
     }
-    if (!current()) return tex.dispose();
+    if (!current() || (built.largestUrl && rel !== built.largestUrl)) return tex.dispose();
     tex.colorSpace = SRGBColorSpace;
     tex.anisotropy = this.anisotropy;
     const mat = built.canvas.material;
-    mat.map?.dispose();
+    if (textured(mat)) mat.map.dispose();
     mat.map = tex;
-    mat.color.set("#ffffff");
+    built.textureUrl = rel;
+    mat.color.setScalar(this.brightness(built.plan.id));
     mat.needsUpdate = true;
+  }
+
+  /** Repaint painting `id`'s wall label (if its room is loaded), e.g. when its music starts or stops. */
+  redrawPlaque(id, playing) {
+    const built = this.built.paintings.get(id);
+    if (!built || !textured(built.plaque.material)) return;
+    const tex = built.plaque.material.map;
+    drawPlaque(tex.image, built.plan.art, { playing });
+    tex.needsUpdate = true;
   }
 
   #plaque(built, art) {
     const mat = built.plaque.material;
-    if (mat.map) return;
-    const tex = new CanvasTexture(drawPlaque(document.createElement("canvas"), art));
+    if (textured(mat)) return;
+    const tex = new CanvasTexture(drawPlaque(document.createElement("canvas"), art, { playing: this.isPlaying(built.plan.id) }));
     tex.colorSpace = SRGBColorSpace;
     tex.anisotropy = this.anisotropy;
     mat.map = tex;
@@ -94,8 +122,9 @@ export class RoomTextures {
     for (const p of this.plan.rooms[index].paintings) {
       const built = this.built.paintings.get(p.id);
       for (const mesh of [built.canvas, built.plaque]) {
-        mesh.material.map?.dispose();
-        mesh.material.map = null;
+        if (textured(mesh.material)) mesh.material.map.dispose();
+        mesh.material.map = BLANK;
+        built.textureUrl = built.largestUrl = null;
         mesh.material.needsUpdate = true;
       }
       built.canvas.material.color.set(built.placeholder);

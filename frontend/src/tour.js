@@ -15,7 +15,7 @@ export class Tour {
     this.run = 0; // bumps on every start/stop so stale timers do nothing
     this.timer = 0;
     deck.onEnded((id) => {
-      if (state.touring && id === this.stopId) this.#later(PAUSE_BETWEEN, this.index + 1);
+      if (state.touring && !state.tourPaused && id === this.stopId) this.#later(PAUSE_BETWEEN, this.index + 1);
     });
   }
 
@@ -24,11 +24,11 @@ export class Tour {
     else this.start();
   }
 
-  /** Start at the painting in focus (or the first); call from a user gesture so the music may start. */
-  start() {
-    const i = Math.max(0, this.order.indexOf(state.focusedId));
+  /** Start at work `id` (default: the painting in focus, or the first); call from a user gesture so the music may start. */
+  start(id = state.focusedId) {
+    const i = Math.max(0, this.order.indexOf(id));
     this.deck.unlock();
-    update({ touring: true });
+    update({ touring: true, tourPaused: false, tour: { at: i + 1, of: this.order.length } });
     this.announce("Guided tour started. Press T or Escape to stop it.");
     this.#visit(i, ++this.run);
   }
@@ -37,8 +37,35 @@ export class Tour {
     if (!state.touring) return;
     this.run++;
     clearTimeout(this.timer);
-    update({ touring: false });
+    update({ touring: false, tourPaused: false });
     if (message) this.announce(message);
+  }
+
+  /** Hold the tour where it is (the music pauses too); `resume` goes on from there. */
+  pause() {
+    if (!state.touring || state.tourPaused) return;
+    this.run++;
+    clearTimeout(this.timer);
+    this.deck.pause();
+    update({ tourPaused: true });
+    this.announce(`Tour paused at ${this.index + 1} of ${this.order.length}.`);
+  }
+
+  resume() {
+    if (!state.touring || !state.tourPaused) return;
+    const run = ++this.run;
+    update({ tourPaused: false });
+    const id = this.order[this.index];
+    const { time, duration } = this.deck.position();
+    if (state.playingId === id && time < duration) {
+      this.deck.resume();
+      this.#later((duration - time) * 1000 + 4000, this.index + 1);
+    } else this.#visit(this.index, run);
+  }
+
+  togglePause() {
+    if (state.tourPaused) this.resume();
+    else this.pause();
   }
 
   #later(ms, index) {
@@ -53,6 +80,7 @@ export class Tour {
       return;
     }
     this.index = index;
+    update({ tour: { at: index + 1, of: this.order.length } });
     const id = this.order[index];
     this.stopId = id;
     const arrived = await this.goTo(id);

@@ -24,6 +24,7 @@ export class Visitor {
     this.camera = camera;
     this.plan = plan;
     this.x = 0;
+    this.y = DIMS.eye; // eye height; a close-up lifts or lowers it to the painting's centre
     this.z = 0;
     this.yaw = 0;
     this.pitch = 0;
@@ -32,14 +33,14 @@ export class Visitor {
   }
 
   /** Stand at (x, z) looking along yaw/pitch at once. */
-  place({ x, z, yaw, pitch = 0 }) {
+  place({ x, z, yaw, pitch = 0, y = DIMS.eye }) {
     this.glide = null;
-    Object.assign(this, { x, z, yaw, pitch });
+    Object.assign(this, { x, y, z, yaw, pitch });
     this.apply();
   }
 
   apply() {
-    this.camera.position.set(this.x, DIMS.eye, this.z);
+    this.camera.position.set(this.x, this.y, this.z);
     this.camera.rotation.set(this.pitch, this.yaw, 0);
   }
 
@@ -78,7 +79,7 @@ export class Visitor {
         total,
         time: 0,
         duration: REDUCED_MOTION ? 0.05 : Math.min(4, Math.max(0.6, total / 3)),
-        from: { yaw: this.yaw, pitch: this.pitch },
+        from: { yaw: this.yaw, pitch: this.pitch, y: this.y },
         target,
         resolve,
       };
@@ -113,6 +114,7 @@ export class Visitor {
     this.z = a[1] + (b[1] - a[1]) * f;
     this.yaw = angleLerp(g.from.yaw, g.target.yaw, e);
     this.pitch = g.from.pitch + ((g.target.pitch ?? 0) - g.from.pitch) * e;
+    this.y = g.from.y + ((g.target.y ?? DIMS.eye) - g.from.y) * e;
     if (t >= 1) {
       this.glide = null;
       g.resolve(true);

@@ -15,10 +15,29 @@ def _describer(resolved, settings, **options):
     return BuiltinDescriber()
 
 
-def _blip(resolved, settings, **options):
-    from .hf_caption import BlipCaptioner
+def _hf_captioner(resolved, settings, **options):
+    """BLIP for a BLIP checkpoint; any other image-text-to-text model answers `caption.instruction`."""
+    from ..models import architecture
 
-    return BlipCaptioner(resolved, settings)
+    if architecture(resolved) in ("blip", ""):
+        from .hf_caption import BlipCaptioner
+
+        return BlipCaptioner(resolved, settings)
+    from .hf_vlm_caption import VlmCaptioner
+
+    return VlmCaptioner(resolved, settings)
+
+
+def _template_writer(resolved, settings, **options):
+    from ..prompt import TemplateWriter
+
+    return TemplateWriter()
+
+
+def _llm_writer(resolved, settings, **options):
+    from .hf_prompt_writer import LlmPromptWriter
+
+    return LlmPromptWriter(resolved, settings)
 
 
 def _procedural(resolved, settings, **options):
@@ -41,7 +60,9 @@ def _audiocraft(resolved, settings, **options):
 
 BACKENDS: dict[tuple[str, str], Callable[..., Any]] = {
     ("caption", "builtin"): _describer,
-    ("caption", "transformers"): _blip,
+    ("caption", "transformers"): _hf_captioner,
+    ("prompt", "builtin"): _template_writer,
+    ("prompt", "transformers"): _llm_writer,
     ("music", "builtin"): _procedural,
     ("music", "transformers"): _musicgen,
     ("music", "audiocraft"): _audiocraft,
@@ -49,7 +70,8 @@ BACKENDS: dict[tuple[str, str], Callable[..., Any]] = {
 
 
 def load_backend(kind: str, resolved, settings, **options):
-    """The object that runs `resolved` (a captioner for kind "caption", a composer for "music")."""
+    """The object that runs `resolved` (a captioner for kind "caption", a prompt writer for "prompt", a
+    composer for "music")."""
     factory = BACKENDS.get((kind, resolved.backend))
     if factory is None:
         from ..types import ComposeError

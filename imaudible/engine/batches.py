@@ -46,6 +46,9 @@ class Batches:
     def on_model(self, stage, items, spec: ModelSpec, batch_size: int) -> None:
         """Model work: batches on one worker that loads the model once and keeps it for all of them."""
         worker = self.executor.model_worker(spec)
+        cuda = cuda_in_use()
+        if cuda is not None:        # after loading: the weights stay allocated, so the peak still counts them
+            cuda.reset_peak_memory_stats()
         self.report.models_loaded.append(spec.identity)
         size = max(1, batch_size)
         self.progress.start(stage.name, len(items))
@@ -55,8 +58,11 @@ class Batches:
                 self._model_batch(stage, worker, batch)
                 self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
         finally:
-            worker.close()
+            worker.close()      # released before the next stage loads its model: one resident at a time
             self.progress.finish()
+            if cuda is not None:
+                peak = round(cuda.max_memory_allocated() / 2 ** 20, 1)
+                self.report.peak_cuda_memory_mb[stage.name] = max(peak, self.report.peak_cuda_memory_mb.get(stage.name, 0))
 
     def _model_batch(self, stage, worker, batch) -> None:
         ready = []
@@ -88,3 +94,13 @@ class Batches:
             except Exception as exc:  # noqa: BLE001
                 self.failed(stage, state, exc)
 
+
+def cuda_in_use():
+    """torch.cuda when torch is imported (a model stage imports it) and sees a GPU; None otherwise. Never
+    imports torch itself, so a build without models never pays for it."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return torch.cuda

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..models import (builtin_model, read_recorded, recorded_key, resolve_caption_model, resolve_model,
-                      resolve_music_model)
+from ..models import builtin_model, recorded_key, resolve_model
 from ..summary import DRAFT_HINT, draft_warning
 
 
@@ -75,15 +74,3 @@ class ModelChoice:
         for state in missing:
             chosen[state.id] = fallback
         return chosen
-
-
-def check_named_models(gallery) -> None:
-    """Before anything is built or cached: a model named explicitly whose weights are missing, and whose
-    results were never cached here, makes the build impossible (ModelError naming the setting)."""
-    recorded = read_recorded(gallery.root)
-    wanted = [resolve_music_model(gallery.music, gallery_root=gallery.root, recorded=recorded)]
-    if any(art.caption is None for art in gallery.artworks):
-        wanted.append(resolve_caption_model(gallery.caption, gallery_root=gallery.root, recorded=recorded))
-    for resolved in wanted:
-        if resolved.is_model and not resolved.available and not resolved.revision and resolved.requested != "auto":
-            raise resolved.missing_error()

@@ -58,6 +58,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     model_calls: dict[str, int] = field(default_factory=dict)
     models_loaded: list[str] = field(default_factory=list)
+    peak_cuda_memory_mb: dict[str, float] = field(default_factory=dict)   # per model stage, where CUDA is used
     pages_written: int = 0
     files_removed: int = 0
 
@@ -86,6 +87,7 @@ class BuildReport:
             "warnings": self.warnings,
             "model_calls": self.model_calls,
             "models_loaded": self.models_loaded,
+            "peak_cuda_memory_mb": self.peak_cuda_memory_mb,
             "pages_written": self.pages_written,
             "files_removed": self.files_removed,
             "artworks": {r.id: self._artwork(r) for r in self.runs},

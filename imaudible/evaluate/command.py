@@ -130,12 +130,12 @@ def _used_clips(states) -> list[tuple]:
 
 
 def _fad(gallery, states, reference: Path, clap, skipped: list[str]) -> dict:
-    from ..models import resolve_evaluation_model
+    from ..models import resolve_clap_model
     from . import reference as ref
 
     spaces = {"CLAP": clap} if clap is not None else {}
     if gallery.evaluate.audio_encoder:
-        resolved = resolve_evaluation_model("encoder", gallery.evaluate.audio_encoder, gallery_root=gallery.root)
+        resolved = resolve_clap_model(gallery.evaluate.audio_encoder, gallery_root=gallery.root, kind="encoder")
         if resolved.available:
             from .encoders import HFAudioModel
             spaces[gallery.evaluate.audio_encoder] = HFAudioModel(resolved)
@@ -147,13 +147,13 @@ def _fad(gallery, states, reference: Path, clap, skipped: list[str]) -> dict:
 
 
 def _genre(gallery, states, reference: Path | None, skipped: list[str]) -> dict | None:
-    from ..models import resolve_evaluation_model
+    from ..models import resolve_clap_model
     from . import genre
     from . import reference as ref
 
     if reference is None:
         return {"label": genre.LABEL, "value": None, "note": "genre-KL needs a reference set (--reference)"}
-    resolved = resolve_evaluation_model("genre", gallery.evaluate.genre_model, gallery_root=gallery.root)
+    resolved = resolve_clap_model(gallery.evaluate.genre_model, gallery_root=gallery.root, kind="genre")
     if not resolved.available:
         skipped.append(f"Genre-KL skipped: {resolved.missing_message()}")
         return None

@@ -177,10 +177,14 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
     return folder
 
 
-def publish(report_folder: Path) -> dict[str, Path]:
-    """`report: public`: the files the build copies into build/report/ (relative to the site root)."""
-    return {f"{REPORT_DIR}/{p.relative_to(report_folder).as_posix()}": p
-            for p in sorted(Path(report_folder).rglob("*")) if p.is_file()}
+def add_to_site(gallery_root: Path, add, data: dict) -> None:
+    """`report: public`: the build copies report/ (when `evaluate` wrote one) into build/report/ and links it."""
+    folder = Path(gallery_root) / REPORT_DIR
+    if (folder / "index.html").is_file():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                add(f"{REPORT_DIR}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+        data["report"] = f"{REPORT_DIR}/"
 
 
 def _json(report: dict) -> bytes:

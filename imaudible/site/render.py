@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .. import __version__
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
 from ..types import StoredFile
+from ..listening import music_description
+from .layout import card_image, rooms_and_titles
 from . import output_folder as folder
 from .output_folder import OWNED_LIST, SITE_PATH
 
@@ -78,6 +81,10 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
 
 
 def _hashed_name(rel: str, digest: str) -> str:
+    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those
+    # names; source maps are found by name next to their script. Both keep their names.
+    if rel.startswith("chunks/") or rel.endswith(".map"):
+        return f"assets/{rel}"
     stem, dot, ext = rel.rpartition(".")
     return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
 
@@ -96,7 +103,10 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     data = {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
+        "music_description": music_description(view.mood),
+        "credit": art.credit, "license": art.license, "source_url": art.source_url,
         "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
+                   "prompt": view.prompt_writer or None,
                    "music": view.music_model, "music_draft": view.music_draft},
         "width": view.width, "height": view.height,
         "size_cm": list(art.size_cm) if art.size_cm else None,
@@ -109,22 +119,14 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     return data
 
 
-def _rooms(gallery: Gallery, artworks: list[dict]) -> list[list[str]]:
-    ordered = artworks
-    if gallery.layout.order == "mood":
-        ordered = sorted(artworks, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
-    ids = [a["id"] for a in ordered]
-    n = gallery.layout.per_room
-    return [ids[i:i + n] for i in range(0, len(ids), n)]
-
-
 def site_data(gallery: Gallery, views: list[ArtworkView], site: SiteFiles) -> dict:
     artworks = [_artwork_data(view, site, gallery.audio.loop) for view in views]
+    rooms, titles = rooms_and_titles(gallery, artworks, {view.art.id: view.mood for view in views})
     return {
         "title": gallery.title, "description": gallery.description, "url": gallery.url,
         "generator": f"imaudible {__version__}",
         "layout": {"order": gallery.layout.order, "per_room": gallery.layout.per_room,
-                   "rooms": _rooms(gallery, artworks)},
+                   "rooms": rooms, "titles": titles},
         "artworks": artworks,
     }
 
@@ -139,19 +141,29 @@ def _environment(gallery: Gallery) -> jinja2.Environment:
     if (gallery.root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals.
+    return SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
+                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def _tidy_html(html: str) -> str:
+    """No trailing whitespace and no blank-line runs (what template indentation leaves behind); the pages
+    pass html-validate's recommended rules."""
+    lines = [line.rstrip() for line in html.split("\n")]
+    return "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
 
 
 def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
     try:
-        return env.get_template(name).render(**context).encode()
+        return _tidy_html(env.get_template(name).render(**context)).encode()
     except jinja2.TemplateSyntaxError as exc:
         raise SiteError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise SiteError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         raise SiteError(f"template {name}: {exc.message}") from None
+    except SecurityError as exc:
+        raise SiteError(f"template {name}: not allowed in a template: {exc}") from None
 
 
 def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -> dict:
@@ -222,8 +234,9 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
             raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
 
     data = site_data(gallery, views, site)
-    if gallery.report == "public":
-        _add_report(gallery, site, data)
+    if gallery.report == "public":   # the evaluation report, written by `evaluate` beside build/
+        from ..evaluate.report import add_to_site
+        add_to_site(gallery.root, site.add, data)
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n")
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     gallery_json = _json_for_html(compact)
@@ -234,20 +247,9 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
     return site, key, lambda: _render_pages(gallery, site, data, common)
 
 
-def _add_report(gallery: Gallery, site: SiteFiles, data: dict) -> None:
-    """`report: public`: the evaluation report (written by `evaluate` beside build/) goes to build/report/."""
-    from ..evaluate.report import REPORT_DIR, publish
-
-    folder = gallery.root / REPORT_DIR
-    if (folder / "index.html").is_file():
-        for rel, path in publish(folder).items():
-            site.add(rel, path.read_bytes())
-        data["report"] = f"{REPORT_DIR}/"
-
-
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
     env = _environment(gallery)
-    first_image = data["artworks"][0]["images"]["1024"]["jpg"] if data["artworks"] else ""
+    first_image = card_image(data["artworks"][0]) if data["artworks"] else ""
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
@@ -256,7 +258,7 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
     for art in data["artworks"]:
         art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
-                     art["images"]["1024"]["jpg"], art["page"])
+                     card_image(art), art["page"])
         site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)

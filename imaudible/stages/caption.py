@@ -14,6 +14,7 @@ class CaptionView:
     text: str
     model: str        # the model's label, or "curator"
     draft: bool       # written by the built-in describer
+    fallback: str = ""  # why a vision-language model's answer was replaced by the describer's
 
 
 def compute(items: list, model: LoadedModel) -> list[Result]:
@@ -25,9 +26,13 @@ def compute(items: list, model: LoadedModel) -> list[Result]:
     for png, _ in items:
         with Image.open(io.BytesIO(png)) as img:
             pictures.append(img.convert("RGB"))
-    texts = model.backend.caption(pictures, [Mood.from_dict(m) for _, m in items])
-    return [Result({"caption": text, "model": model.label, "revision": model.revision, "draft": not model.is_model})
-            for text in texts]
+    from ..caption import VERSION, caption_results
+
+    results = caption_results(model.backend, pictures, [Mood.from_dict(m) for _, m in items])
+    return [Result({"caption": r.text, "model": r.model or model.label,
+                    "revision": model.revision if r.model is None else VERSION,
+                    "draft": (not model.is_model) or r.model is not None, "fallback": r.fallback})
+            for r in results]
 
 
 class Caption(Stage):
@@ -47,7 +52,14 @@ class Caption(Stage):
     def settings(self, gallery, art, model):
         if model is None or not model.is_model:
             return None
-        return {"num_beams": gallery.caption.num_beams, "max_new_tokens": gallery.caption.max_new_tokens}
+        from ..models import architecture
+
+        s = gallery.caption
+        if architecture(model) in ("blip", ""):
+            return {"num_beams": s.num_beams, "max_new_tokens": s.max_new_tokens}
+        return {"num_beams": s.num_beams, "max_new_tokens": s.max_new_tokens, "instruction": s.instruction,
+                "max_words": s.max_words}
+
 
     def given(self, art):
         return art.caption
@@ -59,7 +71,11 @@ class Caption(Stage):
         return upstream["ingest"].analysis.read(), upstream["mood"].to_dict()
 
     def read(self, entry) -> CaptionView:
-        return CaptionView(entry.meta["caption"], entry.meta["model"], bool(entry.meta["draft"]))
+        meta = entry.meta
+        return CaptionView(meta["caption"], meta["model"], bool(meta["draft"]), meta.get("fallback", ""))
+
+    def details(self, view) -> dict | None:
+        return {"fallback": view.fallback} if view.fallback else None
 
     def batch_size(self, gallery, model) -> int:
         return gallery.caption.batch_size

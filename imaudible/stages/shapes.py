@@ -39,9 +39,12 @@ def ingest(meta: dict, files: dict) -> str | None:
 
 
 def mood(meta: dict, files: dict) -> str | None:
-    numbers = [f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette")]
+    numbers = [f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette", "structure")]
     if not all(_number(meta.get(name)) for name in numbers):
         return "mood values"
+    structure = meta.get("structure", [])
+    if not isinstance(structure, list) or not all(_number(x) for x in structure):
+        return "mood structure"
     palette, words = meta.get("palette", []), meta.get("words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words) or not isinstance(palette, list) \
             or not all(isinstance(p, dict) and isinstance(p.get("hex"), str) and isinstance(p.get("name"), str)
@@ -73,4 +76,6 @@ def audio(meta: dict, files: dict) -> str | None:
 
 
 def prompt(meta: dict, files: dict) -> str | None:
-    return None if isinstance(meta.get("prompt"), str) else "prompt"
+    ok = isinstance(meta.get("prompt"), str) and isinstance(meta.get("writer", ""), str) \
+        and isinstance(meta.get("fallback", ""), str)
+    return None if ok else "prompt, writer or fallback"

@@ -31,7 +31,9 @@ NO_WEBGL_FLAGS = ["--disable-3d-apis", "--disable-webgl", "--disable-webgl2"]
 # end soon, so the guided tour moves on quickly.
 ARTWORKS = [
     {"file": "art/starry_night.jpg", "title": "The Starry Night", "artist": "Vincent van Gogh", "year": "1889",
-     "size_cm": [92.1, 73.7], "music": {"duration": 12}},
+     "size_cm": [92.1, 73.7], "music": {"duration": 12}, "description": "Painted from memory, by day.",
+     "credit": "Museum of Modern Art, New York", "license": "Public domain",
+     "source_url": "https://example.org/starry-night"},
     {"file": "art/the_scream.jpg", "title": "The Scream", "artist": "Edvard Munch", "year": "1893",
      "music": {"duration": 12}},
     {"file": "art/water_lilies.jpg", "title": "Water Lilies (detail)", "artist": "Claude Monet", "year": "c. 1916"},
@@ -45,7 +47,11 @@ def built_site(tmp_path_factory) -> Path:
     if not BUNDLE.is_file():
         pytest.fail("the front end is not built: run `npm ci && npm run build` in the repository root")
     folder = write_gallery(tmp_path_factory.mktemp("browser-gallery"), ARTWORKS, title="Browser test gallery",
-                           music={"duration": 4}, audio={}, layout={"per_room": 2})
+                           music={"duration": 4}, audio={},
+                           layout={"per_room": 2, "rooms": [{"title": "Night and fear",
+                                                              "artworks": ["starry-night", "the-scream"]}]},
+                           # Sizes other than the defaults: the front end must use whatever sizes exist.
+                           images={"sizes": [600, 1400]})
     out = folder.parent / "site"
     done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(out), "-q"],
                           capture_output=True, text=True, timeout=600)

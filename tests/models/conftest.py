@@ -56,3 +56,51 @@ def small_artworks(folder: Path) -> list[dict]:
         image.save(folder / "art" / f"{name}.jpg", quality=90)
         arts.append({"file": f"art/{name}.jpg", "title": name.title()})
     return arts
+
+
+CAPTION_ANSWER = "A calm sea under a pale sky; it makes me feel serene because of the soft blue light."
+PROMPT_ANSWER = "slow ambient piano, soft pads, 66 bpm, C major, calm, warm reverb"
+
+
+def teaching_images():
+    from PIL import Image
+
+    return [Image.new("RGB", (64, 48), c) for c in ((200, 30, 40), (20, 60, 200), (240, 240, 230), (230, 150, 60))]
+
+
+def writer_prompts(tok) -> tuple[str, ...]:
+    """Chat texts as the prompt writer builds them, for varied artworks (what the taught writer learns from)."""
+    from imaudible.mood import estimate_mood
+    from imaudible.prompt import PromptRequest, writer_message
+    from imaudible.settings import PromptSettings
+
+    settings = PromptSettings()
+    texts = []
+    for image, caption, style in zip(teaching_images(), ("a red field", "a blue sea", "a white room", "dawn"),
+                                     ("", "ambient", "", "orchestral")):
+        user = writer_message(PromptRequest(caption, estimate_mood(image), style), settings)
+        texts.append(tok.apply_chat_template([{"role": "system", "content": settings.instruction},
+                                              {"role": "user", "content": user}],
+                                             add_generation_prompt=True, tokenize=False))
+    return tuple(texts)
+
+
+@pytest.fixture(scope="session")
+def chat_models(tmp_path_factory):
+    """Tiny vision-language and instruct models: random weights (they write garbage) and taught ones (they
+    answer CAPTION_ANSWER / PROMPT_ANSWER through the real generate path)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from imaudible.settings import DEFAULT_CAPTION_INSTRUCTION
+
+    root = tmp_path_factory.mktemp("chat-models")
+    tok = tiny.chat_tokenizer()
+    ask = tok.apply_chat_template([{"role": "user", "content": [{"type": "image"},
+                                                                {"type": "text", "text": DEFAULT_CAPTION_INSTRUCTION}]}],
+                                  add_generation_prompt=True, tokenize=False)
+    return {
+        "vlm": tiny.build_vlm(root / "vlm", answer=CAPTION_ANSWER, prompt=ask, images=teaching_images()),
+        "vlm-random": tiny.build_vlm(root / "vlm-random", seed=1),
+        "writer": tiny.build_instruct_lm(root / "writer", answer=PROMPT_ANSWER, prompts=writer_prompts(tok)),
+        "writer-random": tiny.build_instruct_lm(root / "writer-random", seed=1),
+    }

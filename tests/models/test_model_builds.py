@@ -60,13 +60,14 @@ def test_build_with_tiny_models_then_only_music_is_redone(model_gallery, cli):
     blip, musicgen = "models/blip", "models/musicgen"   # as the manifest names them: no absolute path is published
     result, report = build(cli, model_gallery)
     assert result.exit_code == 0, result.output
-    assert report["model_calls"] == {"caption": 1, "music": 1}   # two artworks, one batch each
+    assert report["model_calls"] == {"caption": 1, "prompt": 0, "music": 1}   # two artworks, one batch each
     assert report["warnings"] == []
     for info in report["artworks"].values():
         assert (info["caption_model"], info["music_model"]) == (blip, musicgen)
     site = json.loads((model_gallery / "build" / "gallery.json").read_text())
     for art in site["artworks"]:
-        assert art["models"] == {"caption": blip, "caption_draft": False, "music": musicgen, "music_draft": False}
+        assert art["models"] == {"caption": blip, "caption_draft": False, "prompt": "builtin:template", "music": musicgen,
+                                 "music_draft": False}
         assert art["caption"] and art["audio"]["duration"] == pytest.approx(2.0, abs=0.05)
     for page in [*(model_gallery / "build").rglob("*.htm*"), model_gallery / "build" / "gallery.json"]:
         assert str(model_gallery) not in page.read_text(), f"{page} leaks a local path"
@@ -74,18 +75,18 @@ def test_build_with_tiny_models_then_only_music_is_redone(model_gallery, cli):
 
     result, report = build(cli, model_gallery)
     assert result.exit_code == 0, result.output
-    assert report["model_calls"] == {"caption": 0, "music": 0}
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0}
     assert report["totals"]["computed"] == 0 and report["models_loaded"] == []
 
     edit(model_gallery, lambda m: m["artworks"][0].update(music={"seed": 11}))
     result, report = build(cli, model_gallery)
-    assert report["model_calls"] == {"caption": 0, "music": 1}
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 1}
     assert statuses(report, "music") == {"dawn": "computed", "night": "cached"}
     assert statuses(report, "caption") == {"dawn": "cached", "night": "cached"}
 
     edit(model_gallery, lambda m: m["music"].update(duration=3))
     result, report = build(cli, model_gallery)
-    assert report["model_calls"] == {"caption": 0, "music": 1}
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 1}
     assert statuses(report, "music") == {"dawn": "computed", "night": "computed"}
     assert set(statuses(report, "caption").values()) == {"cached"}
     assert (32000, 96000) in raw_clips(model_gallery)[musicgen]
@@ -94,7 +95,7 @@ def test_build_with_tiny_models_then_only_music_is_redone(model_gallery, cli):
     shutil.move(model_gallery / "models", model_gallery.parent / "models-away")
     result, report = build(cli, model_gallery)
     assert result.exit_code == 0, result.output
-    assert report["model_calls"] == {"caption": 0, "music": 0} and report["warnings"] == []
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0} and report["warnings"] == []
     site = json.loads((model_gallery / "build" / "gallery.json").read_text())
     assert {a["models"]["music"] for a in site["artworks"]} == {musicgen}
 
@@ -103,7 +104,7 @@ def test_build_with_tiny_models_then_only_music_is_redone(model_gallery, cli):
     shutil.move(model_gallery, moved)
     result, report = build(cli, moved)
     assert result.exit_code == 0, result.output
-    assert report["model_calls"] == {"caption": 0, "music": 0} and report["warnings"] == []
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0} and report["warnings"] == []
     assert report["totals"]["computed"] == 0
 
 
@@ -129,18 +130,19 @@ def test_auto_falls_back_loudly_then_uses_the_weights_once_present(tmp_path, tin
     assert result.output.count("next: run `imaudible-site models pull`") == 1  # the advice once
     site = json.loads((folder / "build" / "gallery.json").read_text())
     assert all(a["models"]["caption_draft"] and a["models"]["music_draft"] for a in site["artworks"])
-    assert report["model_calls"] == {"caption": 0, "music": 0}
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0}
 
     # the weights arrive (as `models pull` would put them): the drafts are replaced
     hub_with(hub, "Salesforce/blip-image-captioning-base", tiny_models["blip"])
     hub_with(hub, "facebook/musicgen-small", tiny_models["musicgen"])
     result, report = build(cli, folder)
     assert result.exit_code == 0, result.output
-    assert report["warnings"] == [] and report["model_calls"] == {"caption": 1, "music": 1}
+    assert report["warnings"] == [] and report["model_calls"] == {"caption": 1, "prompt": 0, "music": 1}
     site = json.loads((folder / "build" / "gallery.json").read_text())
     for art in site["artworks"]:
         assert art["models"] == {"caption": "Salesforce/blip-image-captioning-base", "caption_draft": False,
-                                 "music": "facebook/musicgen-small", "music_draft": False}
+                                 "prompt": "builtin:template", "music": "facebook/musicgen-small",
+                                 "music_draft": False}
 
 
 def test_explicit_missing_model_is_an_error(tmp_path, cli):

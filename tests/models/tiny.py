@@ -1,4 +1,5 @@
-"""Tiny, randomly initialised BLIP, MusicGen and CLAP models built offline from configs.
+"""Tiny, randomly initialised BLIP, MusicGen, CLAP, vision-language (Idefics3/SmolVLM) and instruct (Llama)
+models built offline from configs.
 
 They have the real architectures (so the real loading and generation code runs on them) with widths small
 enough to generate a few seconds of audio in well under a second on one CPU thread. Each builder writes a
@@ -255,3 +256,122 @@ def build_audiocraft_musicgen(out: Path, *, seed: int = 0, window_s: float = 30)
         torch.save({"xp.cfg": OmegaConf.to_yaml(OmegaConf.create(cfg)), "best_state": model.state_dict()},
                    out / name)
     return out
+
+
+# --- chat models: a vision-language captioner and an instruct prompt writer ------------------------------------
+
+CHAT_SPECIAL = ["<pad>", "<unk>", "<|im_start|>", "<end_of_utterance>", "<image>", "<fake_token_around_image>",
+                "<global-img>"]
+# A SmolVLM-style template: "<|im_start|>User:<image>text<end_of_utterance>\n<|im_start|>Assistant:"
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] | capitalize }}:"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}<image>{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}"
+    "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>Assistant:{% endif %}")
+
+
+def chat_tokenizer(vocab_size: int = 600):
+    """A byte-level BPE tokenizer trained on CORPUS, with chat and image special tokens and CHAT_TEMPLATE."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=CHAT_SPECIAL, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    from imaudible.settings import DEFAULT_CAPTION_INSTRUCTION, DEFAULT_PROMPT_INSTRUCTION
+
+    bpe.train_from_iterator(CORPUS + [DEFAULT_CAPTION_INSTRUCTION, DEFAULT_PROMPT_INSTRUCTION] * 3, trainer=trainer)
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", unk_token="<unk>",
+                                  bos_token="<|im_start|>", eos_token="<end_of_utterance>",
+                                  extra_special_tokens=["<image>", "<fake_token_around_image>", "<global-img>"])
+    tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+def llama_text_config(tok, *, width=32, layers=2, heads=2, kv_heads=2, ffn=64, vocab=None) -> dict:
+    """A Llama text config (tiny by default; SmolLM2-135M is width 576, 30 layers, 9 heads, 3 kv heads,
+    ffn 1536, vocab 49152)."""
+    return dict(model_type="llama", vocab_size=vocab or len(tok), hidden_size=width, intermediate_size=ffn,
+                num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
+                max_position_embeddings=2048, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+
+
+SMOLLM2_135M = dict(width=576, layers=30, heads=9, kv_heads=3, ffn=1536, vocab=49152)
+
+
+def teach(model, processor, prompts: list[str], answer: str, *, images=None, steps: int = 40) -> None:
+    """Fit a tiny model (a few dozen Adam steps) to answer `answer` after each of `prompts` (chat texts that
+    end with the assistant's turn opened), so tests can see a model's good answer go through the real
+    generate-decode-check path; untaught random weights write garbage, which tests use for the fallback."""
+    import torch
+
+    tok = getattr(processor, "tokenizer", processor)
+    model.train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    batches = []
+    for i, prompt in enumerate(prompts):
+        extra = {"images": [[images[i]]]} if images is not None else {"add_special_tokens": False}
+        full = processor(text=[prompt + answer + tok.eos_token], return_tensors="pt", **extra)
+        head = processor(text=[prompt], return_tensors="pt", **extra)["input_ids"].shape[1]
+        labels = full["input_ids"].clone()
+        labels[:, :head] = -100
+        batches.append((full, labels))
+    for _ in range(steps):
+        for inputs, labels in batches:
+            loss = model(**inputs, labels=labels).loss
+            loss.backward()
+            optimiser.step()
+            optimiser.zero_grad()
+    model.eval()
+
+
+def build_instruct_lm(out: Path, *, seed: int = 0, answer: str | None = None, prompts: tuple[str, ...] = (),
+                      **size) -> Path:
+    """Save a Llama causal LM with CHAT_TEMPLATE (an instruct model's layout) into `out`; with `answer`,
+    taught to give it after `prompts` (see `teach`)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = chat_tokenizer()
+    torch.manual_seed(seed)
+    config = LlamaConfig(**{k: v for k, v in llama_text_config(tok, **size).items() if k != "model_type"})
+    model = LlamaForCausalLM(config).eval()
+    if answer is not None:
+        teach(model, tok, list(prompts), answer)
+    model.generation_config.update(pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, do_sample=False)
+    model.save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    return Path(out)
+
+
+def build_vlm(out: Path, *, seed: int = 0, image_size: int = 32, patch: int = 8, vision_width: int = 32,
+              vision_layers: int = 1, answer: str | None = None, prompt: str = "", images=(), **text_size) -> Path:
+    """Save an Idefics3 (SmolVLM's architecture) image-text-to-text model with a PIL image processor and
+    CHAT_TEMPLATE into `out`; with `answer`, taught to give it for `images` asked `prompt` (see `teach`).
+    SmolVLM-256M: vision 768 wide, 12 layers, 512 px in 16 px patches."""
+    import torch
+    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
+    from transformers.models.idefics3 import Idefics3ImageProcessorPil
+
+    tok = chat_tokenizer()
+    torch.manual_seed(seed)
+    scale = 2
+    vision = dict(hidden_size=vision_width, intermediate_size=2 * vision_width, num_hidden_layers=vision_layers,
+                  num_attention_heads=2 if vision_width < 256 else 12, image_size=image_size, patch_size=patch)
+    config = Idefics3Config(vision_config=vision, text_config=llama_text_config(tok, **text_size), scale_factor=scale,
+                            image_token_id=tok.convert_tokens_to_ids("<image>"), pad_token_id=tok.pad_token_id)
+    model = Idefics3ForConditionalGeneration(config).eval()
+    image_processor = Idefics3ImageProcessorPil(do_image_splitting=False, size={"longest_edge": image_size},
+                                                max_image_size={"longest_edge": image_size})
+    tokens_per_image = (image_size // patch) ** 2 // scale ** 2
+    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tok, image_seq_len=tokens_per_image,
+                                  chat_template=CHAT_TEMPLATE)
+    if answer is not None:
+        teach(model, processor, [prompt] * len(images), answer, images=list(images))
+    model.generation_config.update(pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, do_sample=False)
+    model.save_pretrained(out, safe_serialization=True)
+    processor.save_pretrained(out)
+    return Path(out)

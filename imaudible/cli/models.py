@@ -8,28 +8,19 @@ from types import SimpleNamespace
 
 import click
 
-from . import models as m
-from .settings import CaptionSettings, MusicSettings
-
-
-class ModelsCommandError(click.ClickException):
-    """A one-line error with exit code 2 (configuration), like the rest of the CLI."""
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"error: {self.message}", err=True)
+from .. import models as m
+from ..settings import CaptionSettings, MusicSettings, PromptSettings
+from .errors import CliError, guarded
 
 
 def _gallery(site_dir: Path):
     """The gallery in `site_dir`, or the default settings when there is no gallery.yaml there."""
-    from .manifest import MANIFEST_NAME, ManifestError, load_manifest
+    from ..manifest import MANIFEST_NAME, load_manifest
 
     if not (site_dir / MANIFEST_NAME).is_file():
-        return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings()), False
-    try:
-        gallery, _ = load_manifest(site_dir)
-    except ManifestError as exc:
-        raise ModelsCommandError(str(exc.problems[0])) from None
+        return SimpleNamespace(root=site_dir.resolve(), caption=CaptionSettings(), music=MusicSettings(),
+                               prompt=PromptSettings()), False
+    gallery, _ = guarded(lambda: load_manifest(site_dir))
     return gallery, True
 
 
@@ -43,13 +34,10 @@ def models():
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_command(site_dir: Path, as_json: bool):
-    """Show the caption, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults) and whether
-    their weights are on this machine."""
+    """Show the caption, prompt-writer, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults),
+    whether their weights are on this machine, and the models known to work for each kind."""
     gallery, found = _gallery(site_dir)
-    try:
-        rows = m.list_models(gallery)
-    except m.ModelError as exc:
-        raise ModelsCommandError(str(exc)) from None
+    rows = guarded(lambda: m.list_models(gallery))
     if as_json:
         click.echo(json.dumps(rows, indent=2, allow_nan=False))
         return
@@ -60,12 +48,16 @@ def list_command(site_dir: Path, as_json: bool):
         revision = f" @ {row['revision'][:12]}" if row["revision"] else ""
         asked = "" if row["requested"] in (row["model_id"], "builtin") else f" (from '{row['requested']}')"
         click.echo(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
-        click.echo(f"{'':<8} {row['backend']}, {state}; used: {row['used']}")
+        arch = f" ({row['architecture']})" if row["architecture"] else ""
+        click.echo(f"{'':<8} {row['backend']}{arch}, {state}; used: {row['used']}")
         if row["path"]:
             click.echo(f"{'':<8} {row['path']}")
     for row in rows:
         if row["message"]:
             click.echo(f"\n{row['message']}")
+    click.echo("\nKnown to work (`imaudible-site models pull ID`):")
+    for kind, ids in m.KNOWN_MODEL_IDS.items():
+        click.echo(f"  {kind:<8} {', '.join(ids)}")
 
 
 def _state(row: dict) -> str:
@@ -91,10 +83,10 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
     """Download MODEL_IDS (Hugging Face ids) into the Hugging Face cache; without ids, the models the gallery
     uses. Needs a connection; copy the cache to offline machines afterwards."""
     if revision and len(model_ids) != 1:
-        raise ModelsCommandError("--revision needs exactly one model id")
+        raise CliError("--revision needs exactly one model id")
     if importlib.util.find_spec("huggingface_hub") is None:
-        raise ModelsCommandError("downloading models needs the [models] extra, which is not installed: "
-                                 "pip install 'imaudible[models]'")
+        raise CliError("downloading models needs the [models] extra, which is not installed: "
+                       "pip install 'imaudible[models]'")
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)
@@ -103,10 +95,7 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
             return
     for model_id, rev, kind in wanted:
         click.echo(f"downloading {model_id}{f' @ {rev}' if rev else ''} ...")
-        try:
-            folder = m.pull(model_id, rev, backend=kind)
-        except m.ModelError as exc:
-            raise ModelsCommandError(str(exc)) from None
+        folder = guarded(lambda: m.pull(model_id, rev, backend=kind))
         click.echo(f"  {model_id} -> {folder}")
 
 
@@ -115,7 +104,8 @@ def _gallery_models(site_dir: Path, backend: str | None) -> list[tuple[str, str 
     gallery, _ = _gallery(site_dir)
     music_backend = backend or ("audiocraft" if gallery.music.backend == "audiocraft" else "transformers")
     wanted = []
-    for kind, settings in (("caption", gallery.caption), ("music", gallery.music)):
+    prompt = getattr(gallery, "prompt", PromptSettings())
+    for kind, settings in (("caption", gallery.caption), ("prompt", prompt), ("music", gallery.music)):
         if settings.model == "builtin":
             continue
         name = m.DEFAULTS[kind] if settings.model == "auto" else settings.model

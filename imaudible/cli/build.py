@@ -1,0 +1,96 @@
+"""`imaudible-site build`."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .. import summary
+from ..manifest import MANIFEST_NAME
+from ..progress import Progress
+from .errors import EXIT_FAILED, CliError, guarded
+from .gallery import load_gallery
+from .where import display
+
+
+def _is_gallery_path(target: str) -> bool:
+    """Whether a `build` argument names the gallery (a folder or a manifest file) rather than an artwork id.
+    Ids are slugs, so anything with a path separator, a manifest or a folder holding one is a path."""
+    path = Path(target)
+    return ((path / MANIFEST_NAME).is_file() or path.suffix in (".yaml", ".yml") or "/" in target
+            or os.sep in target or target in (".", "..") or path.is_absolute())
+
+
+def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[str]]:
+    """`build [SITE_DIR] [--force [ARTWORK_ID ...]]`, in any order: the gallery folder is told from the ids by
+    its shape (see `_is_gallery_path`); without --force, a single argument is the folder."""
+    paths = [t for t in targets if _is_gallery_path(t)]
+    ids = [t for t in targets if t not in paths]
+    if not force and not paths and len(ids) == 1:
+        paths, ids = ids, []
+    if len(paths) > 1:
+        raise click.UsageError(f"one gallery folder at a time: got '{paths[0]}' and '{paths[1]}'")
+    if ids and not force:
+        raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force "
+                               f"(e.g. `imaudible-site build {paths[0] if paths else '.'} --force {ids[0]}`)")
+    site_dir = Path(paths[0]) if paths else Path(".")
+    folders = [t for t in ids if Path(t).is_dir()]
+    if not paths and folders and not (site_dir / MANIFEST_NAME).is_file():
+        raise click.UsageError(f"'{folders[0]}' is a folder without {MANIFEST_NAME}, and neither is '.' a gallery "
+                               f"folder (create one with `imaudible-site init {folders[0]}`)")
+    if not site_dir.exists():
+        raise click.UsageError(f"no such gallery folder: '{site_dir}'")
+    return site_dir, ids
+
+
+@click.command()
+@click.argument("targets", nargs=-1, metavar="[SITE_DIR] [ARTWORK_ID ...]")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--force", is_flag=True,
+              help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Parallel workers for image and audio stages (default: number of CPUs).")
+@click.option("--executor", type=click.Choice(["threads", "processes"]), default="threads", show_default=True,
+              help="Where CPU stages run: threads of this process, or a pool of --jobs worker processes.")
+@click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
+def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
+    """Build the site from SITE_DIR/gallery.yaml (default: the current folder).
+
+    With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
+    """
+    from ..manifest import _suggest
+
+    site_dir, ids = _split_targets(targets, force)
+    gallery = load_gallery(site_dir, strict)
+    known = {a.id for a in gallery.artworks}
+    for art_id in ids:
+        if art_id not in known:
+            raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
+                           f"{_suggest(art_id, known)}")
+    progress = Progress(quiet=quiet)
+    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True, allow_nan=False))
+    summary.print_summary(result, progress, next_step=True, quiet=quiet)
+    if result.failures:
+        sys.exit(EXIT_FAILED)
+
+
+def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor="threads"):
+    """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written)."""
+    from ..build import build_gallery
+
+    out = Path(out) if out else gallery.root / "build"
+    result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
+                                           executor=executor, progress=progress, verbose=verbose),
+                     verbose, gallery)
+    summary.warn_about_site(gallery, progress)
+    return result

@@ -1,0 +1,87 @@
+"""The command line's one error type and the one mapping from what can go wrong to exit codes.
+
+Exit codes: 0 built; 1 some artworks failed (the rest are built); 2 usage, manifest or configuration error
+(when found before the stages run, nothing is written, the cache included); 3 the build itself failed (an
+internal error, a disk that cannot be written); 130 interrupted.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Callable, TypeVar
+
+import click
+
+from .where import at_setting
+
+EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
+
+T = TypeVar("T")
+
+
+class CliError(click.ClickException):
+    """A one-line error, printed as `error: ...`, with exit code 2 (configuration) unless told otherwise."""
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None):
+        click.echo(f"error: {self.message}", err=True)
+
+
+def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
+    """Run a command body, turning every known error into a one-line `CliError` (a model error points at the
+    line of `gallery`'s manifest that names the model)."""
+    from ..engine.cache import BuildLocked, CacheUnwritable
+    from ..engine.plan import PlanError
+    from ..images import ImageError
+    from ..manifest import ManifestError
+    from ..models import ModelError
+    from ..site import SiteError
+
+    try:
+        return fn()
+    except ManifestError as exc:
+        for problem in exc.problems[:-1]:
+            click.echo(f"error: {problem}", err=True)
+        raise CliError(str(exc.problems[-1])) from None
+    except ModelError as exc:
+        raise CliError(at_setting(gallery, exc.setting, str(exc).strip())) from None
+    except (SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError) as exc:
+        raise CliError(str(exc).strip()) from None
+    except KeyboardInterrupt:
+        raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
+                       exit_code=EXIT_INTERRUPTED) from None
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except OSError as exc:
+        where = f" '{exc.filename}'" if exc.filename else ""
+        raise CliError(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
+    except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
+        if verbose:
+            traceback.print_exc()
+        raise CliError(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+                       exit_code=EXIT_BUILD_FAILED) from None
+
+
+class ErrorPrintingGroup(click.Group):
+    """Prints every error, click's usage errors included, as `error: ...` on one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "imaudible-site"
+            click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,71 @@
+"""`imaudible-site serve`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import summary
+from ..audition import TakeEndpoint, is_loopback
+from ..evaluate.report import REPORT_DIR
+from ..progress import Progress
+from .build import run_build
+from .errors import CliError
+from .evaluate import refresh_report
+from .gallery import load_gallery
+
+
+@click.command()
+@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-build", is_flag=True, help="Serve the output folder as it is, without building or watching.")
+def serve(site_dir, out, port, host, no_build):
+    """Build, serve the site locally, and rebuild + reload the page when the gallery changes."""
+    from .. import serve as preview
+
+    out = Path(out) if out else Path(site_dir) / "build"
+    shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
+
+    def rebuild() -> bool | str:
+        """True when the site was rebuilt, else the one-line error (also shown in the open pages)."""
+        progress = Progress(quiet=True, shown_hints=shown_hints, warn_once=True)
+        try:
+            gallery = load_gallery(Path(site_dir), strict=False)
+            result = run_build(gallery, out, False, None, progress, verbose=False)
+        except click.ClickException as exc:
+            exc.show()
+            return exc.format_message()
+        summary.print_summary(result, progress, next_step=False)
+        try:
+            refresh_report(gallery, out)
+        except click.ClickException as exc:   # the site is rebuilt; only the report is stale
+            exc.show()
+        return True
+
+    if no_build:
+        if not out.is_dir():
+            raise CliError(f"nothing to serve: '{out}' does not exist (run `imaudible-site build` first)")
+        from ..site.output_folder import OWNED_LIST
+
+        if not (out / OWNED_LIST).is_file():
+            raise CliError(f"refusing to serve '{out}': it was not made by imaudible (serve a build folder)")
+        try:
+            server = preview.PreviewServer(out, host=host, port=port)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        click.echo(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            server.shutdown()
+        return
+    first = rebuild()
+    if first is not True and not out.is_dir():
+        raise CliError("the first build failed; fix the errors above and try again")
+    try:
+        preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
+                      takes=TakeEndpoint(Path(site_dir), Path(site_dir) / REPORT_DIR) if is_loopback(host) else None)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -1,0 +1,38 @@
+"""What the pages need from the manifest's layout and the image sizes: the rooms (named by the curator or
+by their mood) and the picture a link preview shows."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..listening import room_title
+
+if TYPE_CHECKING:
+    from ..mood import Mood
+    from ..settings import Gallery
+
+
+def rooms_and_titles(gallery: Gallery, artworks: list[dict], moods: dict[str, Mood]) -> tuple[list[list[str]], list[str]]:
+    """Artwork ids per room and the rooms' names: the manifest's named rooms first, then the rest in
+    rooms of per_room, named by their mood ("Calm blues") when hung by mood."""
+    named = [(room.title, list(room.artworks)) for room in gallery.layout.rooms]
+    placed = {i for _, ids in named for i in ids}
+    ordered = [a for a in artworks if a["id"] not in placed]
+    if gallery.layout.order == "mood":
+        ordered = sorted(ordered, key=lambda a: (a["mood"]["arousal"], -a["mood"]["valence"]))
+    ids = [a["id"] for a in ordered]
+    n = gallery.layout.per_room
+    rest = [ids[i:i + n] for i in range(0, len(ids), n)]
+    by_mood = gallery.layout.order == "mood"
+    rest_named = [(room_title([moods[i] for i in chunk]) if by_mood else "", chunk) for chunk in rest]
+    rooms = named + rest_named
+    return [ids for _, ids in rooms], [title for title, _ in rooms]
+
+
+def card_image(art: dict) -> str:
+    """The JPEG for a link preview: the smallest size at least 1000 px on its long edge, else the largest
+    (the sizes are whatever `images.sizes` made)."""
+    sized = sorted((im for name, im in art["images"].items() if name != "thumb" and im.get("jpg")),
+                   key=lambda im: max(im["width"], im["height"]))
+    if not sized:
+        return art["images"].get("thumb", {}).get("jpg", "")
+    return next((im for im in sized if max(im["width"], im["height"]) >= 1000), sized[-1])["jpg"]

@@ -1,0 +1,110 @@
+"""Checks on what language models write: captions from vision-language models and music prompts from writer
+models. Each check returns the cleaned text, or None and the reason it was refused; the caller then falls
+back (to the describer, or to the prompt template) and records the reason."""
+from __future__ import annotations
+
+import re
+
+REFUSAL = re.compile(
+    r"\b(as an ai|as a language model|language model|i(?:'m| am) (?:sorry|unable|not able)|i cannot|i can't|"
+    r"i can not|i won't|i do not have|i don't have|unable to (?:see|view|describe|help)|cannot (?:see|view|describe)|"
+    r"sorry, but|i apologi[sz]e)\b", re.IGNORECASE)
+PREAMBLE = re.compile(r"^\s*(?:sure[,!.]?|certainly[,!.]?|here(?:'s| is) (?:a|the|your) [\w -]*?:|"
+                      r"(?:music )?prompt:|caption:|answer:|assistant:)\s*", re.IGNORECASE)
+MUSIC_WORDS = frozenset("""
+    music musical song tune melody melodic harmony harmonic chord chords rhythm rhythmic beat beats bpm tempo
+    key major minor mode dorian lydian mixolydian aeolian ionian scale modal
+    piano pianos keys strings string violin violins viola cello cellos bass contrabass guitar guitars harp
+    flute flutes clarinet oboe bassoon horn horns brass trumpet trumpets trombone tuba sax saxophone
+    woodwind woodwinds synth synths synthesizer pad pads organ marimba vibraphone bells celesta glockenspiel
+    percussion drums drum timpani cymbals orchestra orchestral ensemble quartet choir
+    ambient classical jazz folk electronic cinematic lofi lo-fi soundtrack score waltz lullaby nocturne
+    ballad minimal minimalist chamber baroque romantic impressionist acoustic instrumental
+    slow fast moderate adagio andante allegro largo staccato legato crescendo reverb
+""".split())
+VOCALS = re.compile(r"\b(vocals?|vocalist|singer|singers|singing|sung|sings|lyrics?|choir|choral|rap|rapping|"
+                    r"verse about|chorus about|voice|voices)\b", re.IGNORECASE)
+# Two or more capitalised words in a row, none of them a music word: read as a person's (or band's) name,
+# e.g. "Hans Zimmer", "Vincent van Gogh". Title-cased music words ("Ambient Piano") are not names.
+NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+)?[A-Z][a-z'\-]+)+)\b")
+
+
+def clean_model_text(text: str) -> str:
+    """First paragraph, without chat preambles, quotes, markdown or stray whitespace."""
+    text = str(text).replace("\r", "\n").strip()
+    text = re.split(r"\n\s*\n", text)[0]
+    text = re.sub(r"\*+|__+|`+|^#+\s*", "", " ".join(text.split()))
+    for _ in range(2):
+        text = PREAMBLE.sub("", text).strip().strip('"\u201c\u201d\'').strip()
+    return text
+
+
+def first_sentence(text: str) -> str:
+    match = re.match(r"(.+?[.!?])(?:\s|$)", text)
+    return match.group(1) if match else text
+
+
+def check_caption(raw: str, max_words: int) -> tuple[str | None, str]:
+    """(caption, "") for a usable one-sentence caption within `max_words`, else (None, reason)."""
+    text = clean_model_text(raw)
+    if not re.search(r"[A-Za-z]{2,}", text):
+        return None, "empty caption"
+    if REFUSAL.search(text):
+        return None, "the model refused or spoke about itself"
+    sentence = first_sentence(text)
+    words = sentence.split()
+    if len(words) > max_words:
+        return None, f"overlong caption ({len(words)} words > caption.max_words {max_words})"
+    if len(words) < 3:
+        return None, f"too short to be a caption ({len(words)} words)"
+    if _garbled(sentence):
+        return None, "garbled text (not words)"
+    sentence = sentence[:1].upper() + sentence[1:]
+    return (sentence if sentence[-1] in ".!?" else sentence + "."), ""
+
+
+def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False,
+                 names: tuple[str, ...] = ()) -> tuple[str | None, str]:
+    """(prompt, "") for a usable music prompt, else (None, reason). `names` are people's names the prompt
+    must not repeat (the artwork's artist); any other personal name is refused too: it may be a living artist."""
+    text = clean_model_text(raw).rstrip(".")
+    if not re.search(r"[A-Za-z]{2,}", text):
+        return None, "empty prompt"
+    if REFUSAL.search(text):
+        return None, "the model refused or spoke about itself"
+    words = text.split()
+    if len(words) > max_words:
+        return None, f"overlong prompt ({len(words)} words > prompt.max_words {max_words})"
+    if _garbled(text):
+        return None, "garbled text (not words)"
+    tokens = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-]*", text)}
+    if not tokens & MUSIC_WORDS and not re.search(r"\d+\s*bpm", text, re.IGNORECASE):
+        return None, "not a music prompt (no instrument, genre, tempo or key)"
+    if not vocals_asked and VOCALS.search(text):
+        return None, f"mentions vocals or lyrics ('{VOCALS.search(text).group(0)}') though none were asked for"
+    for name in names:
+        if name and re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
+            return None, f"names an artist ('{name}')"
+    for match in NAME.finditer(text):
+        if not {w.lower() for w in match.group(1).split()} & MUSIC_WORDS:
+            return None, f"names a person ('{match.group(1)}'); prompts name no artists"
+    return text, ""
+
+
+def asks_for_vocals(*texts: str) -> bool:
+    return any(VOCALS.search(t or "") for t in texts)
+
+
+def _garbled(text: str) -> bool:
+    """Mostly non-words: few alphabetic tokens with a vowel, or many symbols (random weights write this)."""
+    tokens = text.split()
+    wordlike = [t for t in tokens if _wordlike(t.strip(",.;:!?()"))]
+    symbols = sum(1 for c in text if not (c.isalnum() or c.isspace() or c in ",.;:!?'-()"))
+    return len(wordlike) < 0.7 * len(tokens) or symbols > 0.1 * len(text)
+
+
+def _wordlike(token: str) -> bool:
+    if re.fullmatch(r"\d+(?:[./-]\d+)?[a-zA-Z]*|[A-G][#b]?", token):      # 90, 4/4, 120bpm, C, F#
+        return True
+    return bool(re.fullmatch(r"[A-Za-z][a-z'\-]*", token)) and (bool(re.search(r"[aeiouy]", token, re.I))
+                                                             or token.lower() in MUSIC_WORDS)

@@ -1,0 +1,75 @@
+"""The guided tour and the player (issue 13): the tour shows "2 of 4", pauses and resumes, and starts from
+the work in front; the player shows elapsed and total time, seeks, and plays the next work."""
+from __future__ import annotations
+
+import pytest
+
+from .visit import WAIT, aim, wait_ready
+
+pytestmark = pytest.mark.browser
+
+AUDIO_TIME = "id => document.querySelector(`audio[data-art='${id}']`).currentTime"
+
+
+def test_tour_shows_progress_pauses_and_resumes(watched, site_url):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    order = page.evaluate("window.imaudible.order")
+    aim(page, order[1])  # the tour starts from the work in front, not the first
+    page.click("#tour-button")
+    page.wait_for_function("id => window.imaudible.state.playingId === id && !window.imaudible.state.paused",
+                           arg=order[1], timeout=WAIT)
+    assert page.locator("#tour-bar").is_visible()
+    assert page.locator("#tour-progress").inner_text() == f"Tour: 2 of {len(order)}"
+    page.wait_for_function(f"id => ({AUDIO_TIME})(id) > 0.3", arg=order[1], timeout=WAIT)
+    page.click("#tour-pause")
+    page.wait_for_function("() => window.imaudible.state.tourPaused && window.imaudible.state.paused", timeout=WAIT)
+    assert page.locator("#tour-progress").inner_text().endswith("paused")
+    assert page.locator("#tour-pause").inner_text() == "Resume tour"
+    page.wait_for_function("id => document.querySelector(`audio[data-art='${id}']`).paused", arg=order[1], timeout=WAIT)
+    held = page.evaluate(AUDIO_TIME, order[1])
+    page.wait_for_timeout(800)
+    assert page.evaluate(AUDIO_TIME, order[1]) == held
+    assert page.evaluate("window.imaudible.state.touring") is True
+    page.click("#tour-pause")
+    page.wait_for_function(f"([id, t]) => ({AUDIO_TIME})(id) > t + 0.2", arg=[order[1], held], timeout=WAIT)
+    assert page.locator("#tour-progress").inner_text() == f"Tour: 2 of {len(order)}"
+    page.click("#tour-button")
+    page.wait_for_function("() => !window.imaudible.state.touring", timeout=WAIT)
+    assert page.locator("#tour-bar").is_hidden()
+    watched.assert_clean()
+
+
+def test_player_shows_time_seeks_and_plays_next(watched, site_url):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    order = page.evaluate("window.imaudible.order")
+    aim(page, order[0])
+    page.evaluate("id => window.imaudible.play(id)", order[0])
+    page.wait_for_function(f"id => ({AUDIO_TIME})(id) > 0.3", arg=order[0], timeout=WAIT)
+    page.wait_for_function("() => document.getElementById('elapsed').textContent.endsWith('/ 0:12')", timeout=WAIT)
+    page.eval_on_selector("#seek", "el => { el.value = '500'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function(f"id => Math.abs(({AUDIO_TIME})(id) - 6) < 1.5", arg=order[0], timeout=WAIT)
+    page.wait_for_function("() => document.getElementById('elapsed').textContent.startsWith('0:0') && "
+                           "Number(document.getElementById('seek').value) >= 450", timeout=WAIT)
+    page.click("#play-next")
+    page.wait_for_function("id => window.imaudible.state.playingId === id && window.imaudible.state.focusedId === id",
+                           arg=order[1], timeout=WAIT)
+    page.wait_for_function(f"id => ({AUDIO_TIME})(id) > 0.2", arg=order[1], timeout=WAIT)
+    watched.assert_clean()
+
+
+def test_fullscreen_button_enters_and_leaves_full_screen(watched, site_url):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    button = page.locator("#fullscreen-button")
+    assert button.is_visible()
+    button.click()
+    page.wait_for_function("() => window.imaudible.state.fullscreen && document.fullscreenElement !== null", timeout=WAIT)
+    assert button.get_attribute("aria-pressed") == "true" and button.inner_text() == "Exit full screen"
+    button.click()
+    page.wait_for_function("() => !window.imaudible.state.fullscreen && document.fullscreenElement === null", timeout=WAIT)
+    watched.assert_clean()

@@ -1,0 +1,141 @@
+"""What a visitor sees in the 3D gallery (issue 13): which work is selected and which one plays, panels
+that never cover the framed painting, readable controls in every state, and a phone's first view.
+
+Software GL draws a few frames per second here, so every wait is on a state flag or a promise the page
+gives (`window.imaudible`), never on a frame count."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .conftest import open_page
+from .visit import CONTRAST_JS, WAIT, aim, crop, overlap, rects, screenshot, settle, site_data, wait_ready
+
+pytestmark = pytest.mark.browser
+
+
+def test_selection_and_playing_show_in_the_room_and_on_the_plaque(watched, site_url, built_site):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.wait_for_function("() => window.imaudible.state.sharp", timeout=WAIT)
+    first, second = [a["id"] for a in site_data(built_site)["artworks"][:2]]
+    titles = {a["id"]: a["title"] for a in site_data(built_site)["artworks"]}
+    aim(page, first)
+    box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
+    label = page.evaluate("id => window.imaudible.debug.plaqueBounds(id)", first)
+    selected = screenshot(page)
+    page.evaluate("id => window.imaudible.debug.select(id)", second)
+    unselected = screenshot(page)
+    # The selected painting (with its frame and the wall around it) is lit brighter than when not selected.
+    a, b = crop(selected, box, 0.15), crop(unselected, box, 0.15)
+    assert a.mean() > b.mean() + 6, (a.mean(), b.mean())
+    assert np.abs(crop(selected, box) - crop(unselected, box)).mean() > 6
+    # Playing the first work puts a ♪ band on its wall label, and the plaque of the other one says so.
+    page.evaluate("id => window.imaudible.play(id)", first)
+    page.wait_for_function("id => window.imaudible.state.playingId === id && !window.imaudible.state.paused",
+                           arg=first, timeout=WAIT)
+    page.evaluate("window.imaudible.debug.rendered()")
+    playing = screenshot(page)
+    assert np.abs(crop(playing, label) - crop(unselected, label)).mean() > 8
+    relation = page.locator("#plaque-relation")
+    assert relation.is_visible() and titles[first] in relation.inner_text()
+    assert page.locator("#plaque-title").inner_text() == titles[second]
+    assert page.locator("#plaque-play").inner_text() == "Play this instead"
+    page.click("#plaque-play")
+    page.wait_for_function("id => window.imaudible.state.playingId === id", arg=second, timeout=WAIT)
+    page.wait_for_function("() => document.getElementById('plaque-play').textContent === 'Pause music'", timeout=WAIT)
+    assert "playing" in relation.inner_text()
+    watched.screenshot("visitor-cues")
+    watched.assert_clean()
+
+
+def assert_painting_clear(page, art_id: str, where: str):
+    box = page.evaluate("id => window.imaudible.debug.bounds(id)", art_id)
+    for selector, r in rects(page).items():
+        assert overlap(box, r) == 0, f"{where}: {selector} covers {art_id}: {r} over {box}"
+    viewport = page.viewport_size
+    assert box["left"] >= 0 and box["top"] >= 0
+    assert box["right"] <= viewport["width"] and box["bottom"] <= viewport["height"]
+    return box
+
+
+def test_panels_never_cover_the_framed_painting(watched, site_url, built_site):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    for art in site_data(built_site)["artworks"]:
+        aim(page, art["id"])
+        box = assert_painting_clear(page, art["id"], "plaque closed")
+        assert box["bottom"] - box["top"] > 0.3 * page.viewport_size["height"], "the painting is framed too small"
+    # "More" makes the plaque taller: the painting is framed again in the space left.
+    count = page.evaluate("window.imaudible.state.framings")
+    page.click("#plaque-more")
+    page.wait_for_function("n => window.imaudible.state.framings > n", arg=count, timeout=WAIT)
+    settle(page)
+    assert_painting_clear(page, art["id"], "plaque expanded")
+    watched.screenshot("visitor-plaque-expanded")
+    # An artwork page shows a hint at first: it stays off the painting too.
+    page.goto(site_url + art["page"])
+    wait_ready(page)
+    settle(page)
+    assert page.locator("#hint").is_visible()
+    assert_painting_clear(page, art["id"], "artwork page")
+    hint = page.locator("#hint").bounding_box()
+    box = page.evaluate("id => window.imaudible.debug.bounds(id)", art["id"])
+    assert overlap(box, {"left": hint["x"], "top": hint["y"], "right": hint["x"] + hint["width"],
+                         "bottom": hint["y"] + hint["height"]}) == 0
+    watched.assert_clean()
+
+
+def contrast_failures(page, where: str) -> list[str]:
+    return [f"{where}: {c['name']} {c['ratio']:.2f}:1" for c in page.evaluate(CONTRAST_JS, ".topbar") if c["ratio"] < 4.5]
+
+
+def test_every_top_bar_state_has_readable_contrast(watched, site_url):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    failures = contrast_failures(page, "first paint")
+    controls = page.locator(".topbar button, .topbar a")
+    for i in range(controls.count()):
+        controls.nth(i).hover()
+        failures += contrast_failures(page, f"hover {i}")
+        controls.nth(i).focus()
+        failures += contrast_failures(page, f"focus {i}")
+    page.click("#tour-button")
+    page.wait_for_function("() => window.imaudible.state.touring", timeout=WAIT)
+    assert page.locator("#tour-button").inner_text() == "Stop tour"
+    page.mouse.move(5, 700)
+    failures += contrast_failures(page, "touring")
+    page.hover("#tour-button")
+    failures += contrast_failures(page, "touring, hover")
+    page.focus("#tour-button")
+    failures += contrast_failures(page, "touring, focus")
+    watched.screenshot("visitor-touring-topbar")
+    assert not failures, "\n".join(failures)
+    watched.assert_clean()
+
+
+def test_phone_first_view_faces_a_painting_and_names_the_music_in_full(browser, site_url, built_site):
+    w = open_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=1)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        settle(page)
+        order = page.evaluate("window.imaudible.order")
+        assert page.evaluate("window.imaudible.state.focusedId") == order[0]
+        assert page.evaluate("window.imaudible.debug.facing()") == order[0]
+        box = assert_painting_clear(page, order[0], "phone")
+        assert box["right"] - box["left"] > 0.5 * 390, box
+        page.evaluate("id => window.imaudible.play(id)", order[0])
+        page.wait_for_function("() => window.imaudible.state.playingId && !window.imaudible.state.paused", timeout=WAIT)
+        line = page.locator("#now-playing")
+        title = site_data(built_site)["artworks"][[a["id"] for a in site_data(built_site)["artworks"]].index(order[0])]["title"]
+        assert title in line.inner_text()
+        assert line.evaluate("el => el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1")
+        w.screenshot("visitor-phone-first-view")
+        w.assert_clean()
+    finally:
+        page.context.close()

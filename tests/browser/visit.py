@@ -1,0 +1,82 @@
+"""Helpers shared by the browser tests of the visitor experience."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from PIL import Image
+
+WAIT = 60_000  # ms; generous: two cores, software rendering, other tests running
+PANELS = [".site-title", ".topnav", "#plaque-panel", "#player", ".stepper", ".hint-slot"]
+
+
+def site_data(built_site) -> dict:
+    return json.loads((built_site / "gallery.json").read_text())
+
+
+def wait_ready(page):
+    page.wait_for_function("() => window.imaudible && window.imaudible.state.ready", timeout=WAIT)
+
+
+def settle(page):
+    page.evaluate("window.imaudible.debug.settle()")
+
+
+def aim(page, art_id: str):
+    page.evaluate("id => window.imaudible.debug.aimAt(id)", art_id)
+    settle(page)
+
+
+def screenshot(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(np.float32)
+
+
+def crop(pixels: np.ndarray, box: dict, grow: float = 0.0) -> np.ndarray:
+    w, h = box["right"] - box["left"], box["bottom"] - box["top"]
+    top, bottom = max(0, round(box["top"] - grow * h)), min(pixels.shape[0], round(box["bottom"] + grow * h))
+    left, right = max(0, round(box["left"] - grow * w)), min(pixels.shape[1], round(box["right"] + grow * w))
+    return pixels[top:bottom, left:right]
+
+
+def rects(page, selectors=PANELS) -> dict:
+    """Visible on-screen boxes of the given elements, by selector."""
+    return page.evaluate("""sels => Object.fromEntries(sels.map(s => {
+        const el = document.querySelector(s);
+        if (!el || el.hidden || el.closest('[hidden]')) return [s, null];
+        const r = el.getBoundingClientRect();
+        return [s, r.width && r.height ? {left: r.left, top: r.top, right: r.right, bottom: r.bottom} : null];
+    }).filter(([, r]) => r))""", selectors)
+
+
+def overlap(a: dict, b: dict) -> float:
+    w = min(a["right"], b["right"]) - max(a["left"], b["left"])
+    h = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return max(0.0, w) * max(0.0, h)
+
+
+# WCAG contrast of every text-bearing control in a container, composited over black and over white (the
+# top bar floats over the 3D view, so either may be behind it); returns [{name, ratio}].
+CONTRAST_JS = """root => {
+  const parse = c => { const m = c.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const over = (top, below) => top.slice(0, 3).map((v, i) => v * top[3] + below[i] * (1 - top[3]));
+  const lum = rgb => { const f = rgb.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * f[0] + 0.7152 * f[1] + 0.0722 * f[2]; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const out = [];
+  for (const el of document.querySelector(root).querySelectorAll('h1, button, a')) {
+    if (!el.getClientRects().length) continue;
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    let worst = Infinity;
+    for (const backdrop of [[0, 0, 0], [255, 255, 255]]) {
+      let bg = backdrop, opacity = 1;
+      for (const e of chain) { const cs = getComputedStyle(e); bg = over(parse(cs.backgroundColor), bg); opacity *= Number(cs.opacity); }
+      const fg = parse(getComputedStyle(el).color);
+      const text = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
+      worst = Math.min(worst, ratio(text, bg));
+    }
+    out.push({ name: (el.id || el.className || el.tagName) + ': ' + el.textContent.trim(), ratio: worst });
+  }
+  return out;
+}"""
