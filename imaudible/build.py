@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from . import statcache
 from .engine.cache import CACHE_DIR_NAME, Cache
 from .engine.executors import make_executor
 from .engine.plan import make_plan
@@ -49,10 +50,25 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         runner.check_early(plan, states)
         with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
             runner.run(plan, states)
+            statcache.close(cache.root)
+            _warn_small_sources(gallery, states, runner.warn)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _warn_small_sources(gallery, states, warn) -> None:
+    """Every build (cached or not) names the sources too small for their place."""
+    from .images import small_source_warning
+
+    for state in states:
+        view = state.views.get("ingest")
+        if view is not None:
+            message = small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
+                                           state.art.size_cm)
+            if message:
+                warn(message)
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 from dataclasses import dataclass
 
@@ -55,13 +54,14 @@ class Ingest(Stage):
         return dataclasses.asdict(gallery.images)
 
     def source(self, gallery, art) -> str:
+        from .. import statcache
+        from ..engine.cache import CACHE_DIR_NAME
         from ..images import ImageError
 
-        try:
-            data = gallery.artwork_path(art).read_bytes()
+        try:  # an untouched file is not read again (see statcache)
+            return statcache.for_cache(gallery.root / CACHE_DIR_NAME).sha256(gallery.artwork_path(art))
         except OSError as exc:
             raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
-        return hashlib.sha256(data).hexdigest()
 
     def inputs(self, gallery, art, upstream):
         return str(gallery.artwork_path(art)), gallery.images
