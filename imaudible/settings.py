@@ -91,6 +91,8 @@ class MusicOverrides:
     top_k: Optional[int] = opt(None, "Top-k sampling for this artwork.", minimum=0)
     temperature: Optional[float] = opt(None, "Sampling temperature for this artwork.", minimum=0.01)
     takes: Optional[int] = opt(None, "Takes generated for this artwork.", minimum=1, maximum=16)
+    take: Optional[int] = opt(None, "Pin take K (1 = the first) of this artwork's takes instead of the ranked best "
+                              "(`imaudible-site pick ARTWORK_ID K` writes it).", minimum=1, maximum=16)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,16 @@ class PromptSettings:
     remove_stopwords: bool = opt(False, "Drop English stop words (and 'look', 'looks', 'like') from the caption, "
                                  "as in the ImAudible thesis.")
     include_mood: bool = opt(True, "Add the mood words and tempo/mode hints to the prompt.")
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    clap_model: str = opt("auto", "CLAP model for prompt adherence, zero-shot mood and FAD: 'auto' "
+                          "(laion/clap-htsat-unfused when its weights are present), a model id or a local directory.")
+    audio_encoder: Optional[str] = opt(None, "A second embedding space for FAD: any Hugging Face audio encoder "
+                                       "(model id or local directory).")
+    genre_model: Optional[str] = opt(None, "Audio-classification model for the genre-KL proxy (the thesis found "
+                                     "it unreliable).")
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,9 @@ class Gallery:
     prompt: PromptSettings = opt(PromptSettings, "Prompt composition.")
     layout: LayoutSettings = opt(LayoutSettings, "Room layout.")
     run: RunSettings = opt(RunSettings, "Where the build runs (command-line options override it).")
+    evaluate: EvaluateSettings = opt(EvaluateSettings, "`imaudible-site evaluate`: the models it may use.")
+    report: Literal["private", "public"] = opt("private", "'public' copies the evaluation report into build/report/ "
+                                               "and links it from the site; 'private' keeps it beside build/.")
     # Not manifest options: filled in by the loader.
     root: Path = field(default=Path("."), metadata={"internal": True})
     manifest_path: Path = field(default=Path("gallery.yaml"), metadata={"internal": True})
