@@ -40,34 +40,13 @@ def clip_measures(samples: np.ndarray, sample_rate: int) -> dict:
 
 
 def loudness_and_peak(samples: np.ndarray, sample_rate: int) -> tuple[float, float]:
-    """BS.1770 integrated loudness (LUFS) and true peak (dBTP) of a clip."""
-    from ..audio import integrated_loudness
+    """BS.1770 integrated loudness (LUFS) and true peak (dBTP) of a clip. The true peak is the one the audio
+    stage normalises with: it oversamples only the blocks loud enough to hold the peak."""
+    from ..loudness import integrated_loudness, true_peak
 
-    x = np.atleast_2d(np.asarray(samples, np.float64))
-    peak = true_peak_near_max(x)
+    x = np.atleast_2d(np.asarray(samples, np.float32))
+    peak = true_peak(x)
     return integrated_loudness(x, sample_rate), (20 * math.log10(peak) if peak > 0 else -math.inf)
-
-
-def true_peak_near_max(x: np.ndarray, block: int = 4800, within_db: float = 6.0) -> float:
-    """BS.1770 true peak (4x oversampled), computed only on the blocks whose sample peak lies within
-    `within_db` of the clip's: an inter-sample peak more than 6 dB above its neighbouring samples needs
-    contrived near-Nyquist signals, not music. Much faster than oversampling the whole clip."""
-    from ..audio import true_peak, true_peak_envelope
-
-    x = np.atleast_2d(x)
-    env = np.abs(x).max(axis=0)
-    top = float(env.max()) if env.size else 0.0
-    if top == 0.0 or x.shape[1] <= 4 * block:
-        return true_peak(x) if top > 0 else 0.0
-    n = x.shape[1] // block + 1
-    peaks = np.array([env[i * block:(i + 1) * block].max(initial=0.0) for i in range(n)])
-    context, best = 64, top
-    for i in np.flatnonzero(peaks >= top * 10 ** (-within_db / 20)):
-        start, end = i * block, min(x.shape[1], (i + 1) * block)
-        lo, hi = max(0, start - context), min(x.shape[1], end + context)
-        # only the block itself counts: the cut edges of the context ring when oversampled
-        best = max(best, float(true_peak_envelope(x[:, lo:hi])[start - lo:end - lo].max()))
-    return best
 
 
 def chosen_take(record: dict) -> dict:
