@@ -111,7 +111,7 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
     genre = _genre(gallery, states, reference, skipped) if gallery.evaluate.genre_model else None
     variant_results = [_variant(gallery, v, records, scores, options, clap) for v in variant_args]
     data = report.assemble(records, scores, title=gallery.title, skipped=skipped, fad=fad, genre=genre,
-                           variants=variant_results)
+                           variants=variant_results, previous=report.previous_report(gallery.root))
     if gallery.report == "public":
         data["links"]["site"] = "../"
     folder = report.write_report(gallery.root, out, data, media)

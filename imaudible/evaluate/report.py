@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -23,8 +24,9 @@ FAD_NEEDS_REFERENCE = "FAD needs a reference set: run `imaudible-site evaluate -
 
 
 def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str], fad: dict | None = None,
-             genre: dict | None = None, variants: list[dict] | None = None) -> dict:
-    """report.json: records (see `measures`) with their scores, the gallery summary and the maps."""
+             genre: dict | None = None, variants: list[dict] | None = None, previous: dict | None = None) -> dict:
+    """report.json: records (see `measures`) with their scores, the gallery summary and the maps. A map whose
+    inputs match the `previous` report's is reused, so an unchanged gallery imports no scikit-learn."""
     artworks = []
     for r in records:
         chosen = measures.chosen_take(r)
@@ -42,19 +44,40 @@ def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str
         })
     clap_audio = [measures.chosen_take(r).get("clap") for r in records]
     prompt_vectors = scores.get("prompt_embeddings")
+    earlier = (previous or {}).get("maps") or {}
+    has_clap_audio = all(v is not None for v in clap_audio) and bool(records)
     maps = {
-        "prompts": {"source": "CLAP text embeddings" if prompt_vectors else "TF-IDF of the prompt words (no CLAP)",
-                    "points": _rounded(plots.pca_2d(prompt_vectors if prompt_vectors else
-                                                    plots.text_vectors([r["prompt"] for r in records])))},
-        "audio": {"source": "CLAP audio embeddings" if all(v is not None for v in clap_audio) and records
-                  else "standardised audio features (no CLAP)",
-                  "points": _rounded(plots.pca_2d(clap_audio if all(v is not None for v in clap_audio) and records
-                                                  else [measures.chosen_take(r)["measures"]["vector"] for r in records]))},
+        "prompts": _map(earlier.get("prompts"), "CLAP text embeddings" if prompt_vectors else
+                        "TF-IDF of the prompt words (no CLAP)", prompt_vectors or [r["prompt"] for r in records],
+                        lambda: plots.pca_2d(prompt_vectors if prompt_vectors else
+                                             plots.text_vectors([r["prompt"] for r in records]))),
+        "audio": _map(earlier.get("audio"), "CLAP audio embeddings" if has_clap_audio else
+                      "standardised audio features (no CLAP)",
+                      clap_audio if has_clap_audio else [measures.chosen_take(r)["measures"]["vector"] for r in records],
+                      lambda: plots.pca_2d(clap_audio if has_clap_audio else
+                                           [measures.chosen_take(r)["measures"]["vector"] for r in records])),
     }
     return {"generator": f"imaudible {__version__}", "measures_version": measures.VERSION, "gallery": title,
             "skipped": list(skipped), "summary": scores["summary"],
             "fad": fad or {"note": FAD_NEEDS_REFERENCE}, "genre_kl": genre, "variants": variants or [],
             "maps": maps, "artworks": artworks, "links": {}}
+
+
+def _map(earlier: dict | None, source: str, inputs: list, compute) -> dict:
+    digest = hashlib.sha256(json.dumps([source, inputs], allow_nan=False).encode()).hexdigest()
+    if isinstance(earlier, dict) and earlier.get("inputs") == digest and isinstance(earlier.get("points"), list) \
+            and len(earlier["points"]) == len(inputs):
+        return {"source": source, "inputs": digest, "points": earlier["points"]}
+    return {"source": source, "inputs": digest, "points": _rounded(compute())}
+
+
+def previous_report(gallery_root: Path) -> dict | None:
+    """The report.json an earlier evaluation wrote, or None when there is none or it does not parse."""
+    try:
+        data = json.loads((Path(gallery_root) / REPORT_DIR / "report.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _rounded(points) -> list[list[float]]:

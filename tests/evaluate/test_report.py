@@ -60,3 +60,27 @@ def test_a_second_write_removes_stale_media(written):
     (folder / "media" / "gone.webm").write_bytes(b"x")
     sample.write(root)
     assert not (folder / "media" / "gone.webm").exists()
+
+
+def test_maps_are_reused_when_their_inputs_are_unchanged(monkeypatch):
+    from imaudible.evaluate import measures, plots
+
+    recs, _ = sample.records(seconds=2.0, with_audio=False)
+    scores = measures.gallery_measures(recs)
+    first = report.assemble(recs, scores, title="t", skipped=[])
+    again_json = json.loads(json.dumps(first))                  # as read back from report.json
+
+    def refuse(*_):
+        raise AssertionError("PCA recomputed for unchanged inputs")
+
+    monkeypatch.setattr(plots, "pca_2d", refuse)
+    second = report.assemble(recs, scores, title="t", skipped=[], previous=again_json)
+    assert second["maps"] == first["maps"]
+
+    recs[0]["prompt"] = "a different prompt entirely, strings"   # the prompt map's input changed
+    with pytest.raises(AssertionError, match="PCA recomputed"):
+        report.assemble(recs, scores, title="t", skipped=[], previous=again_json)
+    monkeypatch.undo()
+    third = report.assemble(recs, scores, title="t", skipped=[], previous=again_json)
+    assert third["maps"]["prompts"]["inputs"] != first["maps"]["prompts"]["inputs"]
+    assert third["maps"]["audio"] == first["maps"]["audio"]
