@@ -375,3 +375,45 @@ def build_vlm(out: Path, *, seed: int = 0, image_size: int = 32, patch: int = 8,
     model.save_pretrained(out, safe_serialization=True)
     processor.save_pretrained(out)
     return Path(out)
+
+
+def _wav2vec2_config(**extra):
+    from transformers import Wav2Vec2Config
+
+    # real wav2vec2's 320x total stride (50 frames/s at 16 kHz) with tiny widths: a 10 s window is 500 frames
+    return Wav2Vec2Config(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                          conv_dim=(8, 8, 8, 8), conv_kernel=(10, 3, 3, 3), conv_stride=(5, 4, 4, 4),
+                          num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, vocab_size=8,
+                          do_stable_layer_norm=False, feat_extract_norm="group", **extra)
+
+
+def _wav2vec2_extractor():
+    from transformers import Wav2Vec2FeatureExtractor
+
+    return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                                    return_attention_mask=True)
+
+
+def build_audio_encoder(out: Path, *, seed: int = 0) -> Path:
+    """Save a tiny Wav2Vec2 encoder with its feature extractor: any Hugging Face audio encoder for FAD."""
+    import torch
+    from transformers import Wav2Vec2Model
+
+    torch.manual_seed(seed)
+    Wav2Vec2Model(_wav2vec2_config()).eval().save_pretrained(out, safe_serialization=True)
+    _wav2vec2_extractor().save_pretrained(out)
+    return Path(out)
+
+
+def build_genre_classifier(out: Path, genres: tuple[str, ...] = ("ambient", "classical", "jazz", "rock"), *,
+                           seed: int = 0) -> Path:
+    """Save a tiny Wav2Vec2 audio classifier whose labels are genres (the genre-KL proxy's model)."""
+    import torch
+    from transformers import Wav2Vec2ForSequenceClassification
+
+    torch.manual_seed(seed)
+    config = _wav2vec2_config(num_labels=len(genres), id2label=dict(enumerate(genres)),
+                              label2id={g: i for i, g in enumerate(genres)}, classifier_proj_size=8)
+    Wav2Vec2ForSequenceClassification(config).eval().save_pretrained(out, safe_serialization=True)
+    _wav2vec2_extractor().save_pretrained(out)
+    return Path(out)
