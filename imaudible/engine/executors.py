@@ -19,8 +19,7 @@ and return `Result`s. Two executors exist:
 A Ray executor is one more class: `submit` becomes a Ray task (`ray.remote(run_batch)`, items shipped as
 bytes, which is why stages prefer bytes to shared-filesystem paths) wrapped as a future, and `model_worker`
 returns a handle on a Ray actor that calls `load_model(spec)` in its constructor and `compute` per batch.
-One input is still a path: `ingest` hands over the source file's path, because `images.ingest` reads the
-file itself; on a cluster without a shared filesystem that stage must send the bytes instead.
+Every input is plain data: `ingest` and `derive` read the source file in the driver and send its bytes.
 """
 from __future__ import annotations
 
