@@ -18,13 +18,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .settings import ImageSettings
 from .types import Derivative
 
-VERSION = "3"
+from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
 
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
@@ -238,6 +237,8 @@ def _to_rgb(image: Image.Image, mat_colour: str, notes: list[str], name: str) ->
 
 def _high_depth_to_l(image: Image.Image) -> Image.Image:
     """Scale 16-bit, 32-bit integer or float greyscale to 0..255 (Pillow's own convert clips instead)."""
+    import numpy as np
+
     values = np.asarray(image).astype(np.float64)
     if image.mode == "F":
         low, high = (0.0, 1.0) if values.size and values.min() >= 0 and values.max() <= 1 else _range(values)
@@ -249,7 +250,9 @@ def _high_depth_to_l(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(scaled).astype(np.uint8))
 
 
-def _range(values: np.ndarray) -> tuple[float, float]:
+def _range(values) -> tuple[float, float]:
+    import numpy as np
+
     finite = values[np.isfinite(values)]
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
 

@@ -63,11 +63,12 @@ class Mood:
     structure: tuple[float, ...] = ()     # see structure.fingerprint; empty for moods made by hand
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["words"] = list(self.words)
-        d["palette"] = [dataclasses.asdict(p) for p in self.palette]
-        d["structure"] = list(self.structure)
-        return d
+        # by hand: dataclasses.asdict deep-copies every value, and a build asks for this per artwork
+        return {"valence": self.valence, "arousal": self.arousal, "brightness": self.brightness,
+                "saturation": self.saturation, "warmth": self.warmth, "contrast": self.contrast,
+                "colourfulness": self.colourfulness, "edge_density": self.edge_density, "words": list(self.words),
+                "palette": [{"hex": p.hex, "name": p.name, "share": p.share} for p in self.palette],
+                "structure": list(self.structure)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Mood":

@@ -2,12 +2,11 @@
 JPEG). Only the site reads them, so `images.sizes`, `quality` or `thumbnail` redo this stage and nothing else."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from . import shapes
 from .ingest import source_bytes
-from ..engine.stage import Result, Stage, per_item
+from ..engine.stage import settings_dict, Result, Stage, per_item
 from ..types import ImageView
 
 
@@ -37,12 +36,12 @@ class Derive(Stage):
 
     @property
     def version(self) -> str:
-        from .. import images
+        from .. import versions
 
-        return images.VERSION
+        return versions.IMAGES
 
     def settings(self, gallery, art, model):
-        return dataclasses.asdict(gallery.images)
+        return settings_dict(gallery.images)
 
     def inputs(self, gallery, art, upstream):
         return source_bytes(gallery, art, upstream["ingest"].sha256), gallery.images

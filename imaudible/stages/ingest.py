@@ -63,9 +63,9 @@ class Ingest(Stage):
 
     @property
     def version(self) -> str:
-        from .. import images
+        from .. import versions
 
-        return images.VERSION
+        return versions.IMAGES
 
     def settings(self, gallery, art, model):
         # what decoding reads: the pixel limit (refusal) and the mat colour (transparency flattened on it)
