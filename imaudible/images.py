@@ -109,10 +109,13 @@ def derive(data: bytes, name: str, settings: ImageSettings) -> list[Derivative]:
     return _derivatives(decoded, settings, name)[0]
 
 
-def ingest(path: Path, settings: ImageSettings) -> IngestResult:
-    """Both sides of a source from one decode (for callers outside a build: tests, benchmarks)."""
-    name = Path(path).name
-    data = read_source(path)
+def ingest(source: Path | bytes, settings: ImageSettings, name: str | None = None) -> IngestResult:
+    """Both sides of a source from one decode (for callers outside a build: tests, benchmarks, evaluate).
+    `source`: the file, or its bytes with its `name`."""
+    if isinstance(source, bytes):
+        data, name = source, name or "image"
+    else:
+        data, name = read_source(source), name or Path(source).name
     decoded = decode(data, name, settings, max(*settings.sizes, settings.thumbnail, ANALYSIS_EDGE))
     derivatives, made = _derivatives(decoded, settings, name)
     analysis = _resized(made, _target_size(decoded.width, decoded.height, ANALYSIS_EDGE))

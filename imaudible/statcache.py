@@ -91,7 +91,7 @@ class StatCache:
             payload = {"format": FORMAT, "files": kept}
             self._dirty = False
         try:
-            atomic_write(self.path, json.dumps(payload, separators=(",", ":")).encode())
+            atomic_write(self.path, json.dumps(payload, separators=(",", ":"), allow_nan=False).encode())
         except OSError:
             pass  # only a speed-up: the next build hashes again
 

@@ -38,10 +38,13 @@ class Audio(Stage):
         return versions.AUDIO
 
     def settings(self, gallery, art, model):
-        return settings_dict(gallery.audio)
+        settings = settings_dict(gallery.audio)
+        if art.music.take is not None:   # a pinned take changes this result, never the music's
+            settings["take"] = art.music.take
+        return settings
 
     def inputs(self, gallery, art, upstream):
-        return upstream["music"].clip.read(), gallery.audio
+        return upstream["music"].take_clip(art.music.take).read(), gallery.audio
 
     def read(self, entry) -> AudioView:
         files = {fmt: entry.source(f"audio.{fmt}") for fmt in entry.meta["formats"]}
