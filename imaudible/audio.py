@@ -22,7 +22,7 @@ from .compose import Clip
 from .loudness import SAMPLE_RATE, integrated_loudness, true_peak, true_peak_envelope
 from .settings import AudioSettings
 
-VERSION = "2"
+from .versions import AUDIO as VERSION  # noqa: E402 - bump it in versions.py
 
 PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs raise peaks a little
 LIMITER_WINDOW = 0.02         # seconds: how far ahead the limiter looks, and how smoothly it recovers

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
-from PIL import Image
+from .mood_music import hex_to_lab
+from .types import Mood
 
-from .mood import Mood, hex_to_lab
+if TYPE_CHECKING:
+    from PIL import Image
 
 VERSION = "2"
 

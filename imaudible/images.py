@@ -1,10 +1,10 @@
 """Safe image decoding, web derivatives and the content hash of an artwork's source file.
 
-`ingest` reads one file and returns everything later stages need: the SHA-256 of the source bytes,
-the displayed size (after EXIF orientation), WebP derivatives at each texture size the source fills
-(see `texture_plan`) plus a thumbnail, one JPEG copy (for og:image), and a small RGB copy for the
-analysis stages. Every way a file can be unusable raises
-`ImageError` with a one-line message; nothing else escapes.
+Two sides of a source's bytes, computed apart so that a web-derivative setting never touches the analysis:
+`analyse` gives the SHA-256 of the bytes, the displayed size (after EXIF orientation) and a small RGB copy
+for the analysis stages; `derive` gives WebP derivatives at each texture size the source fills (see
+`texture_plan`) plus a thumbnail and one JPEG copy (for og:image). `ingest` does both from one decode.
+Every way a file can be unusable raises `ImageError` with a one-line message; nothing else escapes.
 """
 from __future__ import annotations
 
@@ -18,13 +18,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .settings import ImageSettings
 from .types import Derivative
 
-VERSION = "3"
+from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
 
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
@@ -44,32 +43,47 @@ class ImageError(Exception):
 
 
 @dataclass
-class IngestResult:
-    sha256: str
+class Decoded:
+    """A source decoded to 8-bit sRGB RGB, turned by its EXIF orientation; (width, height) is its displayed
+    size at full resolution (`image` may be smaller: a JPEG decodes scaled down to what is needed)."""
+    image: Image.Image
     width: int
     height: int
-    derivatives: list[Derivative]
-    analysis: Image.Image
     notes: list[str] = field(default_factory=list)
 
 
-def ingest(source: Path | bytes, settings: ImageSettings, name: str | None = None) -> IngestResult:
-    """`source`: the file, or its bytes (what a worker on another machine gets) with its `name`."""
-    if isinstance(source, bytes):
-        data, name = source, name or "image"
-    else:
-        path = Path(source)
-        name = name or path.name
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ImageError(f"cannot read '{name}': {exc.strerror or exc}") from None
+@dataclass
+class Analysis:
+    """The analysis side of a source: what mood, captions and music read. Web-derivative settings change none of it."""
+    sha256: str
+    width: int
+    height: int
+    analysis: Image.Image   # RGB, at most ANALYSIS_EDGE on the long edge
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult(Analysis):
+    derivatives: list[Derivative] = field(default_factory=list)
+
+
+def read_source(path: Path) -> bytes:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot read '{path.name}': {exc.strerror or exc}") from None
+    return data
+
+
+def decode(data: bytes, name: str, settings: ImageSettings, needed_edge: int) -> Decoded:
+    """Decode `data` (the file `name`) with at least `needed_edge` pixels on the long edge where the source has them."""
     if not data:
         raise ImageError(f"cannot decode '{name}': file is empty (0 bytes)")
     notes: list[str] = []
     image = _open_checked(data, name, settings.max_pixels)
     width, height, orientation = _displayed_size(image, notes)
-    _draft_for(image, min(max(width, height), max(*settings.sizes, settings.thumbnail, ANALYSIS_EDGE)))
+    _draft_for(image, min(max(width, height), needed_edge))
     try:
         image.load()
     except Exception as exc:  # decoders raise OSError, SyntaxError, ValueError, EOFError, struct.error ...
@@ -78,15 +92,35 @@ def ingest(source: Path | bytes, settings: ImageSettings, name: str | None = Non
         image = _apply_orientation(image, notes)
     base = _to_rgb(image, settings.mat_colour, notes, name)
     base.info.clear()
-    derivatives, analysis = _derivatives(base, width, height, settings, name)
-    return IngestResult(
-        sha256=hashlib.sha256(data).hexdigest(),
-        width=width,
-        height=height,
-        derivatives=derivatives,
-        analysis=analysis,
-        notes=notes,
-    )
+    return Decoded(base, width, height, notes)
+
+
+def analyse(data: bytes, name: str, settings: ImageSettings) -> Analysis:
+    """Content hash, displayed size and the small analysis copy (decoded no larger than it needs)."""
+    decoded = decode(data, name, settings, ANALYSIS_EDGE)
+    analysis = _resized([decoded.image], _target_size(decoded.width, decoded.height, ANALYSIS_EDGE))
+    return Analysis(hashlib.sha256(data).hexdigest(), decoded.width, decoded.height, analysis, decoded.notes)
+
+
+def derive(data: bytes, name: str, settings: ImageSettings) -> list[Derivative]:
+    """The web derivatives: a WebP per texture size the source fills (see `texture_plan`), the thumbnail,
+    one JPEG."""
+    decoded = decode(data, name, settings, max(*settings.sizes, settings.thumbnail))
+    return _derivatives(decoded, settings, name)[0]
+
+
+def ingest(source: Path | bytes, settings: ImageSettings, name: str | None = None) -> IngestResult:
+    """Both sides of a source from one decode (for callers outside a build: tests, benchmarks, evaluate).
+    `source`: the file, or its bytes with its `name`."""
+    if isinstance(source, bytes):
+        data, name = source, name or "image"
+    else:
+        data, name = read_source(source), name or Path(source).name
+    decoded = decode(data, name, settings, max(*settings.sizes, settings.thumbnail, ANALYSIS_EDGE))
+    derivatives, made = _derivatives(decoded, settings, name)
+    analysis = _resized(made, _target_size(decoded.width, decoded.height, ANALYSIS_EDGE))
+    return IngestResult(hashlib.sha256(data).hexdigest(), decoded.width, decoded.height, analysis,
+                        decoded.notes, derivatives)
 
 
 @functools.lru_cache(maxsize=1)
@@ -206,6 +240,8 @@ def _to_rgb(image: Image.Image, mat_colour: str, notes: list[str], name: str) ->
 
 def _high_depth_to_l(image: Image.Image) -> Image.Image:
     """Scale 16-bit, 32-bit integer or float greyscale to 0..255 (Pillow's own convert clips instead)."""
+    import numpy as np
+
     values = np.asarray(image).astype(np.float64)
     if image.mode == "F":
         low, high = (0.0, 1.0) if values.size and values.min() >= 0 and values.max() <= 1 else _range(values)
@@ -217,7 +253,9 @@ def _high_depth_to_l(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(scaled).astype(np.uint8))
 
 
-def _range(values: np.ndarray) -> tuple[float, float]:
+def _range(values) -> tuple[float, float]:
+    import numpy as np
+
     finite = values[np.isfinite(values)]
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
 
@@ -295,17 +333,17 @@ def small_source_warning(file: str, width: int, height: int, sizes: tuple[int, .
     return None
 
 
-def _derivatives(base: Image.Image, width: int, height: int, settings: ImageSettings,
-                 name: str) -> tuple[list[Derivative], Image.Image]:
-    """The texture derivatives and the thumbnail, and the analysis copy.
+def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[list[Derivative], list[Image.Image]]:
+    """The texture derivatives and the thumbnail, and every resized image made on the way.
 
     Each is resized from the smallest already-made image that is at least twice its size (a cascade is
     several times faster than resizing everything from the full source, with no visible difference).
     """
+    width, height = decoded.width, decoded.height
     plan = texture_plan(max(width, height), tuple(settings.sizes))
     og = _og_texture(plan)
     wanted = [(label, edge, label == og) for label, edge in plan] + [("thumb", settings.thumbnail, False)]
-    made: list[Image.Image] = [base]
+    made: list[Image.Image] = [decoded.image]
     encoded: dict[tuple[tuple[int, int], str], bytes] = {}  # equal sizes (small sources): encode once
     result = []
     for label, edge, with_jpeg in sorted(wanted, key=lambda item: -item[1]):
@@ -320,9 +358,8 @@ def _derivatives(base: Image.Image, width: int, height: int, settings: ImageSett
                     raise ImageError(f"cannot encode '{name}' at {size[0]}x{size[1]}: "
                                      f"{' '.join(str(exc).split())}") from None
             result.append(Derivative(label, fmt, size[0], size[1], encoded[size, fmt]))
-    analysis = _resized(made, _target_size(width, height, ANALYSIS_EDGE))
     order = {label: i for i, (label, _, _) in enumerate(wanted)}
-    return sorted(result, key=lambda d: (order[d.name], d.fmt)), analysis
+    return sorted(result, key=lambda d: (order[d.name], d.fmt)), made
 
 
 def _resized(made: list[Image.Image], size: tuple[int, int]) -> Image.Image:

@@ -3,7 +3,8 @@ minor key, about 70 bpm"), and a name for a room from the moods of its works ("C
 the mood the same way the prompt and the built-in composer do (`mood.tempo_bpm` and friends)."""
 from __future__ import annotations
 
-from .mood import Mood, dominant_hue, mode_name, tempo_bpm, timbre_family
+from .mood_music import dominant_hue, mode_name, tempo_bpm, timbre_family
+from .types import Mood
 
 SOUNDS = {
     "warm": "strings, soft brass and piano",

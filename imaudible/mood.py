@@ -37,9 +37,11 @@ import numpy as np
 from PIL import Image
 
 from . import structure
+from .mood_music import (_RGB_TO_XYZ_ROWS, _WHITE_D65_TUPLE, dominant_hue, hex_to_lab, is_major,  # noqa: F401
+                         mode_name, tempo_bpm, timbre_family)
 from .types import HIGH, LOW, MOOD_WORDS, Mood, PaletteColour, mood_words  # noqa: F401 - the mood vocabulary
 
-VERSION = "2"
+from .versions import MOOD as VERSION  # noqa: E402 - bump it in versions.py
 
 ANALYSIS_EDGE = 256          # statistics are taken at a fixed size so edge density does not depend on resolution
 PALETTE_SIZE = 5
@@ -149,54 +151,10 @@ def nearest_colour_name(lab_colour: np.ndarray) -> str:
     return names[int(np.argmin(delta))]
 
 
-# --- the musical reading of a mood, shared by the prompt and the built-in composer -------------------------
-
-def tempo_bpm(mood: Mood) -> int:
-    """Arousal sets the tempo: 58 bpm when calm .. 138 bpm when intense."""
-    return int(round(58 + 80 * mood.arousal))
-
-
-def mode_name(mood: Mood) -> str:
-    """Valence picks the mode, from the darkest (harmonic minor) to the brightest (lydian)."""
-    v = mood.valence
-    bands = ((0.22, "harmonic minor"), (0.40, "aeolian"), (0.48, "dorian"), (0.55, "mixolydian"), (0.75, "ionian"))
-    for limit, name in bands:
-        if v < limit:
-            return name
-    return "lydian"
-
-
-def is_major(mode: str) -> bool:
-    return mode in ("ionian", "lydian", "mixolydian")
-
-
-def timbre_family(mood: Mood) -> str:
-    """Palette hue and saturation pick the instrument family: 'warm', 'cool', 'green' or 'muted'."""
-    chromatic = [p for p in mood.palette if _hex_chroma(p.hex) > 18]
-    if mood.saturation < 0.12 or not chromatic:
-        return "muted"
-    hue = _hex_hue(max(chromatic, key=lambda p: p.share * _hex_chroma(p.hex)).hex)
-    if 75 <= hue < 170:
-        return "green"
-    if 170 <= hue < 330:
-        return "cool"
-    return "warm"
-
-
-def dominant_hue(mood: Mood) -> float | None:
-    """CIELAB hue angle (degrees) of the most prominent chromatic palette colour, None for a grey palette."""
-    chromatic = [p for p in mood.palette if _hex_chroma(p.hex) > 18]
-    if not chromatic:
-        return None
-    return _hex_hue(max(chromatic, key=lambda p: p.share * _hex_chroma(p.hex)).hex)
-
-
 # --- colour science ---------------------------------------------------------------------------------------
 
-_WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
+_WHITE_D65 = np.array(_WHITE_D65_TUPLE)
+_RGB_TO_XYZ = np.array(_RGB_TO_XYZ_ROWS)
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -218,11 +176,6 @@ def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
 def lab_to_hex(lab: np.ndarray) -> str:
     r, g, b = (int(round(c * 255)) for c in np.clip(lab_to_srgb(np.asarray(lab, float)), 0, 1))
     return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def hex_to_lab(hex_colour: str) -> np.ndarray:
-    h = hex_colour.lstrip("#")
-    return srgb_to_lab(np.array([int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -272,16 +225,6 @@ def _weighted_z(features: dict, weights: dict) -> float:
 
 def _squash(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-SQUASH * z))
-
-
-def _hex_chroma(hex_colour: str) -> float:
-    lab = hex_to_lab(hex_colour)
-    return float(math.hypot(lab[1], lab[2]))
-
-
-def _hex_hue(hex_colour: str) -> float:
-    lab = hex_to_lab(hex_colour)
-    return math.degrees(math.atan2(lab[2], lab[1])) % 360
 
 
 _NAMED_CACHE: tuple[list[str], np.ndarray] | None = None

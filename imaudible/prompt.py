@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from .mood import Mood, is_major, mode_name, tempo_bpm, timbre_family
+from .mood_music import is_major, mode_name, tempo_bpm, timbre_family
+from .types import Mood
 from .settings import PromptSettings
 
 VERSION = "1"

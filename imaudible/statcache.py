@@ -47,6 +47,7 @@ class StatCache:
         self._dirty = False
         self._seen: set[str] = set()  # only the files this build asked about are kept
         self._entries: dict[str, tuple[list[int], str]] = self._load()
+        self._racy: dict[str, tuple[list[int], str]] = {}  # too fresh to remember past this build
 
     def _load(self) -> dict[str, tuple[list[int], str]]:
         try:
@@ -65,9 +66,9 @@ class StatCache:
         signature = _signature(st)
         with self._lock:
             self._seen.add(name)
-            known = self._entries.get(name)
-        if known is not None and known[0] == signature:
-            return known[1]
+            for known in (self._entries.get(name), self._racy.get(name)):
+                if known is not None and known[0] == signature:
+                    return known[1]
         sha = file_sha256(Path(name))
         with self._lock:
             self.hashed += 1
@@ -75,8 +76,11 @@ class StatCache:
             if _signature(after) == signature and time.time() - after.st_mtime_ns / 1e9 > RACY_SECONDS:
                 self._entries[name] = (signature, sha)
                 self._dirty = True
-            elif self._entries.pop(name, None) is not None:
-                self._dirty = True
+            else:
+                if _signature(after) == signature:
+                    self._racy[name] = (signature, sha)
+                if self._entries.pop(name, None) is not None:
+                    self._dirty = True
         return sha
 
     def save(self) -> None:

@@ -63,15 +63,14 @@ class Mood:
     structure: tuple[float, ...] = ()     # see structure.fingerprint; empty for moods made by hand
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["words"] = list(self.words)
-        d["palette"] = [dataclasses.asdict(p) for p in self.palette]
-        d["structure"] = list(self.structure)
-        return d
+        # by hand: dataclasses.asdict deep-copies every value, and a build asks for this per artwork
+        return {**{name: getattr(self, name) for name in _MOOD_NUMBERS}, "words": list(self.words),
+                "palette": [{"hex": p.hex, "name": p.name, "share": p.share} for p in self.palette],
+                "structure": list(self.structure)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Mood":
-        fields = [f.name for f in dataclasses.fields(cls) if f.name not in ("words", "palette", "structure")]
+        fields = _MOOD_NUMBERS
         missing = [name for name in fields if name not in d]
         if missing:
             raise ValueError(f"mood: missing {', '.join(missing)}")
@@ -84,6 +83,9 @@ class Mood:
         v = self.valence if valence is None else _clip01(valence)
         a = self.arousal if arousal is None else _clip01(arousal)
         return dataclasses.replace(self, valence=v, arousal=a, words=mood_words(v, a))
+
+
+_MOOD_NUMBERS = tuple(f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette", "structure"))
 
 
 # ---- music -----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from imaudible.engine.cache import CACHE_DIR_NAME
@@ -46,7 +47,7 @@ def edit(folder: Path, change) -> None:
 def test_build_then_noop_rebuild(gallery, cli):
     result, report = build(cli, gallery)
     assert result.exit_code == 0, result.output
-    assert report["totals"]["computed"] == 18 and report["totals"]["failed"] == 0  # 3 artworks x 6 stages (the prompt is a stage)
+    assert report["totals"]["computed"] == 21 and report["totals"]["failed"] == 0  # 3 artworks x 7 stages
     out = gallery / "build"
     for name in ("index.html", "list.html", "404.html", "gallery.json", "_headers", "netlify.toml",
                  "art/starry-night/index.html"):
@@ -64,7 +65,7 @@ def test_build_then_noop_rebuild(gallery, cli):
 
     result, report = build(cli, gallery)
     assert result.exit_code == 0
-    assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 18
+    assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 21
     assert report["pages_written"] == 0 and report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0}
     assert tree(out) == before
 
@@ -74,7 +75,7 @@ def test_title_edit_rerenders_without_recomputing(gallery, cli):
     edit(gallery, lambda m: m["artworks"][1].update(title="Der Schrei"))
     result, report = build(cli, gallery)
     assert result.exit_code == 0
-    assert report["totals"]["computed"] == 0
+    assert report["totals"]["computed"] == 0 and report["pages_written"] > 0
     data = json.loads((gallery / "build" / "gallery.json").read_text())
     assert data["artworks"][1]["title"] == "Der Schrei"
     assert "Der Schrei" in (gallery / "build" / "art" / "the-scream" / "index.html").read_text()
@@ -88,11 +89,42 @@ def test_seed_edit_recomputes_only_that_music(gallery, cli):
     assert result.exit_code == 0
     assert statuses(report, "music") == {"starry-night": "computed", "the-scream": "cached", "water-lilies": "cached"}
     assert statuses(report, "audio")["starry-night"] == "computed"
-    for stage in ("ingest", "mood", "caption"):
+    for stage in ("ingest", "derive", "mood", "caption", "prompt"):
         assert set(statuses(report, stage).values()) == {"cached"}
+    assert report["pages_written"] > 0
     audio_after = json.loads((gallery / "build" / "gallery.json").read_text())["artworks"][0]["audio"]["webm"]
     assert audio_after != audio_before
     assert not (gallery / "build" / audio_before).exists(), "the old clip must not linger in build/"
+
+
+ANALYSIS_SIDE = ("ingest", "mood", "caption", "prompt", "music", "audio")
+
+
+@pytest.mark.parametrize("images", [{"quality": 60}, {"sizes": [256, 1024]}, {"thumbnail": 200}])
+def test_web_derivative_settings_redo_only_the_derivatives(gallery, cli, images):
+    build(cli, gallery)
+    before = json.loads((gallery / "build" / "gallery.json").read_text())["artworks"]
+    edit(gallery, lambda m: m.setdefault("images", {}).update(images))
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0, result.output
+    assert set(statuses(report, "derive").values()) == {"computed"}
+    for stage in ANALYSIS_SIDE:
+        assert set(statuses(report, stage).values()) == {"cached"}, stage
+    assert report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0}
+    after = json.loads((gallery / "build" / "gallery.json").read_text())["artworks"]
+    assert [a["images"] for a in after] != [a["images"] for a in before]
+    assert [a["audio"] for a in after] == [a["audio"] for a in before]
+    if "sizes" in images:
+        assert "256" in after[0]["images"] and "2048" not in after[0]["images"]
+
+
+def test_mat_colour_redoes_the_image_side(gallery, cli):
+    """How transparency is flattened changes the pixels every stage reads: ingest and what follows are redone."""
+    build(cli, gallery)
+    edit(gallery, lambda m: m.setdefault("images", {}).update(mat_colour="#000000"))
+    _, report = build(cli, gallery)
+    assert set(statuses(report, "ingest").values()) == {"computed"}
+    assert set(statuses(report, "derive").values()) == {"computed"}
 
 
 def test_removed_artwork_leaves_no_files(gallery, cli):
@@ -113,7 +145,7 @@ def test_force_named_and_all(gallery, cli):
     assert result.exit_code == 0
     assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "cached"}
     result, report = build(cli, gallery, "--force")
-    assert report["totals"]["cached"] == 0 and report["totals"]["computed"] == 18
+    assert report["totals"]["cached"] == 0 and report["totals"]["computed"] == 21
     result, report = build(cli, gallery, "--force", "the-scream", "water-lilies")
     assert statuses(report, "music") == {"starry-night": "cached", "the-scream": "computed", "water-lilies": "computed"}
     result, _ = build(cli, gallery, "--force", "the-screem")

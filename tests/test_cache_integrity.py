@@ -80,7 +80,7 @@ def test_result_json_of_the_wrong_shape_is_a_miss(tmp_path):
 # --- end to end: a damaged result never reaches build/ ----------------------------------------------
 
 @pytest.mark.parametrize("stage, name, how", [
-    ("ingest", "1024.webp", "flip"), ("ingest", "1024.jpg", "truncate"), ("ingest", "thumb.webp", "delete"),
+    ("derive", "1024.webp", "flip"), ("derive", "1024.jpg", "truncate"), ("derive", "thumb.webp", "delete"),
     ("audio", "audio.webm", "flip"), ("audio", "audio.m4a", "truncate"),
 ])
 def test_damaged_result_is_recomputed_and_never_published(tmp_path, cli, stage, name, how):
@@ -113,8 +113,8 @@ def test_damaged_input_of_a_stage_is_recomputed_when_decoded(tmp_path, cli, upst
 
 
 @pytest.mark.parametrize("stage, edit", [
-    ("ingest", lambda m: m["derivatives"][0].update(file="../../../../evil.webp")),
-    ("ingest", lambda m: m["derivatives"][0].update(name="1024/../../x")),
+    ("derive", lambda m: m["derivatives"][0].update(file="../../../../evil.webp")),
+    ("derive", lambda m: m["derivatives"][0].update(name="1024/../../x")),
     ("ingest", lambda m: m.pop("width")),
     ("audio", lambda m: m.update(formats="webm")),
     ("audio", lambda m: m.update(formats=["../../x"])),

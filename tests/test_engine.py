@@ -105,7 +105,7 @@ def test_processes_build_the_same_site_as_threads(tmp_path, cli):
     assert cli("build", threads, "--jobs", "2").exit_code == 0
     result = cli("build", processes, "--jobs", "2", "--executor", "processes", "--report", tmp_path / "r.json")
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "r.json").read_text())["totals"]["computed"] == 18
+    assert json.loads((tmp_path / "r.json").read_text())["totals"]["computed"] == 21
     assert tree(threads / "build") == tree(processes / "build")
 
 

@@ -121,7 +121,7 @@ def _verify(stage: str, path: Path, stored, check) -> tuple[dict, dict, str | No
                 or type(record.get("size")) is not int or not _SHA256.fullmatch(str(record.get("sha256"))):
             return {}, {}, f"result.json lists a bad file record {name!r}"
         try:
-            info = os.lstat(path / name)
+            info = os.lstat(os.path.join(path, name))
         except OSError:
             return {}, {}, f"{name} is missing"
         if not stat.S_ISREG(info.st_mode) or info.st_size != record["size"]:
@@ -184,7 +184,7 @@ class Cache:
         self._plain_stages: set[str] = set()
 
     def _dir(self, stage: str, key: str) -> Path:
-        return self.objects / stage / key[:2] / key
+        return Path(os.path.join(self.objects, stage, key[:2], key))  # one Path, not three joins: a lookup per result
 
     def _plain_dir(self, stage: str, key: str) -> Path:
         """Where a result lives, for writing or moving it: a symlink on the way (never made by the tool) is
@@ -201,7 +201,8 @@ class Cache:
         """The stored result, or None: absent, or damaged (then moved aside and reported to on_damage)."""
         path = self._dir(stage, key)
         try:
-            stored = json.loads((path / "result.json").read_bytes())
+            with open(os.path.join(path, "result.json"), "rb") as fh:
+                stored = json.loads(fh.read())
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (ValueError, OSError) as exc:

@@ -17,6 +17,7 @@ exactly what its declaration names.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
@@ -36,6 +37,20 @@ class LoadedModel:
     label: str        # a hub id, a local directory as the manifest wrote it, or builtin:...
     revision: str
     is_model: bool    # False for the built-in describer/composer (their results are drafts)
+
+
+@functools.lru_cache(maxsize=64)
+def _frozen_dict(settings) -> dict:
+    return dataclasses.asdict(settings)
+
+
+def settings_dict(settings) -> dict:
+    """`dataclasses.asdict` of a frozen settings object, made once per object (a build asks per artwork).
+    A copy: callers may change it."""
+    try:
+        return dict(_frozen_dict(settings))
+    except TypeError:  # not hashable: not frozen
+        return dataclasses.asdict(settings)
 
 
 def _each(function: Callable, items: list, model: LoadedModel | None = None) -> list[Result]:

@@ -25,7 +25,7 @@ def used_take(state) -> int:
 
 
 def _thumb(state) -> Path | None:
-    for image in state.views["ingest"].images:
+    for image in state.views["derive"].images:
         if image.name == "thumb":
             return image.file.path
     return None

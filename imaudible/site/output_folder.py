@@ -157,9 +157,8 @@ def sweep_tmp(out: Path) -> int:
     removed = 0
     for folder, dirs, files in os.walk(out):  # never follows symlinked folders
         for name in files:
-            path = Path(folder) / name
-            if TMP_NAME.fullmatch(name) and is_regular(path):
-                path.unlink()
+            if TMP_NAME.fullmatch(name) and is_regular(Path(folder) / name):
+                (Path(folder) / name).unlink()
                 removed += 1
     return removed
 

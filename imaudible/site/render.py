@@ -237,8 +237,9 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
     if gallery.report == "public":   # the evaluation report, written by `evaluate` beside build/
         from ..evaluate.report import add_to_site
         add_to_site(gallery.root, site.add, data)
-    site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n")
+    # one compact dump (the C encoder; an indented one runs in pure Python), served under both names
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    site.add("gallery.json", compact + b"\n")
     gallery_json = _json_for_html(compact)
     data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
     key = _render_key(gallery, compact, statics)

@@ -1,11 +1,10 @@
 """Stage `audio`: the raw clip -> a finished clip (loudness, true peak, fades or loop) encoded for the web."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from . import shapes
-from ..engine.stage import Result, Stage, per_item
+from ..engine.stage import settings_dict, Result, Stage, per_item
 from ..types import StoredFile
 
 
@@ -34,12 +33,12 @@ class Audio(Stage):
 
     @property
     def version(self) -> str:
-        from .. import audio
+        from .. import versions
 
-        return audio.VERSION
+        return versions.AUDIO
 
     def settings(self, gallery, art, model):
-        settings = dataclasses.asdict(gallery.audio)
+        settings = settings_dict(gallery.audio)
         if art.music.take is not None:   # a pinned take changes this result, never the music's
             settings["take"] = art.music.take
         return settings

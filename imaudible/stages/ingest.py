@@ -1,13 +1,14 @@
-"""Stage `ingest`: the artwork's file -> web derivatives, a small analysis image and the source's hash."""
+"""Stage `ingest`: the artwork's file -> its content hash, displayed size and a small analysis image: what
+mood, captions and music read. No web-derivative setting enters its key (those are stage `derive`'s)."""
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import io
 from dataclasses import dataclass
 
 from . import shapes
 from ..engine.stage import Result, Stage, per_item
-from ..types import ImageView, StoredFile
+from ..types import StoredFile
 
 
 @dataclass(frozen=True)
@@ -16,42 +17,59 @@ class IngestView:
     sha256: str
     width: int
     height: int
-    images: tuple[ImageView, ...]
     analysis: StoredFile          # PNG, at most images.ANALYSIS_EDGE pixels on the long edge
     notes: tuple[str, ...] = ()
 
 
-def ingest(item) -> Result:
+@dataclass(frozen=True)
+class SourceBytes:
+    """An artwork file's bytes, read in the driver (workers get bytes, never a path), and the SHA-256 that
+    keyed the result they are for."""
+    data: bytes
+    name: str
+    sha256: str
+
+    def checked(self) -> bytes:
+        """The bytes, refused when they are not those whose hash made the key (the file changed meanwhile)."""
+        from ..images import ImageError
+
+        if hashlib.sha256(self.data).hexdigest() != self.sha256:
+            raise ImageError(f"'{self.name}' changed during the build; build again")
+        return self.data
+
+
+def source_bytes(gallery, art, sha256: str) -> SourceBytes:
+    from ..images import read_source
+
+    path = gallery.artwork_path(art)
+    return SourceBytes(read_source(path), path.name, sha256)
+
+
+def analyse(item) -> Result:
     from .. import images
 
-    data, name, settings = item
-    result = images.ingest(data, settings, name)
-    files, derivatives = {}, []
-    for d in result.derivatives:
-        name = f"{d.name}.{d.fmt}"
-        files[name] = d.data
-        derivatives.append({"name": d.name, "fmt": d.fmt, "width": d.width, "height": d.height, "file": name})
+    source, settings = item
+    result = images.analyse(source.checked(), source.name, settings)
     buf = io.BytesIO()
     result.analysis.save(buf, format="PNG", compress_level=1)
-    files["analysis.png"] = buf.getvalue()
-    meta = {"sha256": result.sha256, "width": result.width, "height": result.height,
-            "derivatives": derivatives, "notes": list(result.notes)}
-    return Result(meta, files)
+    meta = {"sha256": result.sha256, "width": result.width, "height": result.height, "notes": list(result.notes)}
+    return Result(meta, {"analysis.png": buf.getvalue()})
 
 
 class Ingest(Stage):
     name = "ingest"
     check_result = staticmethod(shapes.ingest)
-    compute = per_item(ingest)
+    compute = per_item(analyse)
 
     @property
     def version(self) -> str:
-        from .. import images
+        from .. import versions
 
-        return images.VERSION
+        return versions.IMAGES
 
     def settings(self, gallery, art, model):
-        return dataclasses.asdict(gallery.images)
+        # what decoding reads: the pixel limit (refusal) and the mat colour (transparency flattened on it)
+        return {"max_pixels": gallery.images.max_pixels, "mat_colour": gallery.images.mat_colour}
 
     def source(self, gallery, art) -> str:
         from .. import statcache
@@ -64,21 +82,12 @@ class Ingest(Stage):
             raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
 
     def inputs(self, gallery, art, upstream):
-        # The bytes, not the path: a worker on another machine has no access to the gallery folder.
-        from ..images import ImageError
-
-        path = gallery.artwork_path(art)
-        try:
-            return path.read_bytes(), path.name, gallery.images
-        except OSError as exc:
-            raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
+        return source_bytes(gallery, art, self.source(gallery, art)), gallery.images
 
     def read(self, entry) -> IngestView:
         meta = entry.meta
-        images = tuple(ImageView(d["name"], d["fmt"], d["width"], d["height"], entry.source(d["file"]))
-                       for d in meta["derivatives"])
-        return IngestView(entry.key, meta["sha256"], meta["width"], meta["height"], images,
-                          entry.source("analysis.png"), tuple(meta.get("notes", ())))
+        return IngestView(entry.key, meta["sha256"], meta["width"], meta["height"], entry.source("analysis.png"),
+                          tuple(meta.get("notes", ())))
 
 
 STAGE = Ingest()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import shapes
-from ..engine.stage import Result, Stage, per_item
+from ..engine.stage import settings_dict, Result, Stage, per_item
 from ..types import Mood
 
 
@@ -32,12 +32,12 @@ class MoodStage(Stage):
 
     @property
     def version(self) -> str:
-        from .. import mood
+        from .. import versions
 
-        return mood.VERSION
+        return versions.MOOD
 
     def settings(self, gallery, art, model):
-        return {"override": dataclasses.asdict(art.mood)}
+        return {"override": settings_dict(art.mood)}
 
     def inputs(self, gallery, art, upstream):
         return upstream["ingest"].analysis.read(), dataclasses.asdict(art.mood)

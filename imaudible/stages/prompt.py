@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from . import shapes
-from ..engine.stage import LoadedModel, Result, Stage
+from ..engine.stage import settings_dict, LoadedModel, Result, Stage
 from ..types import Mood
 
 TEMPLATE = "builtin:template"
@@ -48,7 +48,7 @@ class PromptStage(Stage):
         return prompt.VERSION
 
     def settings(self, gallery, art, model):
-        prompt = {k: v for k, v in dataclasses.asdict(gallery.prompt).items() if k not in RUNTIME_SETTINGS}
+        prompt = {k: v for k, v in settings_dict(gallery.prompt).items() if k not in RUNTIME_SETTINGS}
         if model is None or not model.is_model:      # the template reads neither instruction nor metadata
             prompt = {k: v for k, v in prompt.items() if k in ("remove_stopwords", "include_mood")}
             return {"style": gallery.style, "prompt": prompt}

@@ -28,6 +28,10 @@ def ingest(meta: dict, files: dict) -> str | None:
     if not isinstance(meta.get("sha256"), str) or not _positive_int(meta.get("width")) \
             or not _positive_int(meta.get("height")) or not isinstance(meta.get("notes", []), list):
         return "sha256, width, height or notes"
+    return None if "analysis.png" in files else "analysis.png"
+
+
+def derive(meta: dict, files: dict) -> str | None:
     derivatives = meta.get("derivatives")
     if not isinstance(derivatives, list) or not derivatives:
         return "derivatives"
@@ -35,7 +39,7 @@ def ingest(meta: dict, files: dict) -> str | None:
         if not isinstance(d, dict) or not LABEL.fullmatch(str(d.get("name"))) or not LABEL.fullmatch(str(d.get("fmt"))) \
                 or not _positive_int(d.get("width")) or not _positive_int(d.get("height")) or d.get("file") not in files:
             return f"derivative {d!r}"
-    return None if "analysis.png" in files else "analysis.png"
+    return None
 
 
 def mood(meta: dict, files: dict) -> str | None:

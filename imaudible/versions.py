@@ -1,0 +1,8 @@
+"""The code versions of the work modules whose results are cached (each enters its stage's keys).
+
+Bump one when the same inputs give a different result. They live here, not in their modules, so that
+making the keys of a no-op rebuild imports none of those modules' numpy, SciPy or Pillow.
+"""
+IMAGES = "3"   # images.py: decoding, the analysis copy, the web derivatives
+MOOD = "2"     # mood.py + structure.py: the mood and the structural fingerprint
+AUDIO = "2"    # audio.py + loudness.py: finishing and encoding the clip
