@@ -8,6 +8,7 @@ import { debugApi } from "./debug.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
+import { hops } from "./floorplan.js";
 import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
 import { PLANE, buildScene, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
@@ -170,10 +171,10 @@ async function start() {
   }
 
   function walkTo([x, z]) {
-    const room = plan.rooms[roomAt(plan, x)];
+    const room = plan.rooms[roomAt(plan, x, z)];
     const m = DIMS.playerRadius + 0.15;
     const tx = Math.min(room.x1 - m, Math.max(room.x0 + m, x));
-    const tz = Math.min(plan.width / 2 - m, Math.max(-plan.width / 2 + m, z));
+    const tz = Math.min(room.z1 - m, Math.max(room.z0 + m, z));
     update({ navigating: true });
     return visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 }).then((arrived) => {
       update({ navigating: visitor.gliding });
@@ -301,14 +302,14 @@ async function start() {
     // Neighbours are prefetched once this room is on screen, so they never delay the first view.
     Promise.all([textures.ensure(room), readyOnce]).then(() => {
       if (state.currentRoom !== room) return;
-      textures.ensure(room + 1);
-      textures.ensure(room - 1);
+      for (const { to } of plan.rooms[room].links) textures.ensure(to);
     });
-    for (const i of [...textures.loaded]) if (Math.abs(i - room) > 2) textures.release(i);
+    const dist = hops(plan, room);
+    for (const i of [...textures.loaded]) if (dist[i] > 2) textures.release(i);
   }
 
   function afterMove(now) {
-    const room = roomAt(plan, visitor.x);
+    const room = roomAt(plan, visitor.x, visitor.z);
     if (room !== state.currentRoom) enterRoom(room);
     ways.moved(visitor, room, now);
     deck.listen(camera.position, visitor.forward());
