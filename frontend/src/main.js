@@ -9,6 +9,7 @@ import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
 import { hops } from "./floorplan.js";
+import { XR_THREE, offerVR } from "./vr.js";
 import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
 import { PLANE, buildScene, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
@@ -75,7 +76,6 @@ async function start() {
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const plan = planGallery(data);
   const titles = data.layout?.titles || [];
-  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`);
   const order = plan.paintings.map((p) => p.id);
   const hung = new Map(plan.paintings.map((p) => [p.id, p]));
   const camera = new PerspectiveCamera(70, 1, 0.05, 120);
@@ -95,6 +95,8 @@ async function start() {
   // On a phone held upright the room is a narrow slice: start in front of the first work instead.
   const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
   const startRoom = startPainting ? startPainting.room : 0;
+  // The first room and the rooms next door are built now; the rest after the first view (below).
+  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`, [startRoom, ...plan.rooms[startRoom].links.map((l) => l.to)]);
   const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
   const viewOf = (p) => framer.viewOf(p);
   let cues;
@@ -276,6 +278,8 @@ async function start() {
     onTouchSeen: () => hud.setTouch(true),
   });
   hud.setTouch(touch);
+  offerVR(document.getElementById("vr-button"), () => import("./xr.js").then(({ enterVR }) => enterVR({ three: XR_THREE, renderer, scene: built.scene, camera, visitor,
+    pickables: built.pickables, select: (id) => (focus(id), togglePlay(id)), ended: () => (dirty = true) })), (text) => hud.hint(text));
 
   window.addEventListener("hashchange", () => {
     const id = startArtwork(document, (k) => hung.has(k));
@@ -335,7 +339,7 @@ async function start() {
       viewChanged = true;
     }
     afterMove(now);
-    if (!dirty) return;
+    if (!dirty || renderer.xr.isPresenting) return; // in VR the XR session's own loop draws
     dirty = false;
     renderer.render(built.scene, camera);
     if (!state.firstFrame) {
@@ -368,6 +372,7 @@ async function start() {
   // instead of blocking the first frame.
   await renderer.compileAsync(built.scene, camera).catch(() => {});
   requestAnimationFrame(frame);
+  readyOnce.then(() => built.buildRest((b) => cues.add(b)));
 
   const rendered = () =>
     new Promise((resolveFrame) => {

@@ -233,8 +233,14 @@ function closedDoors(plan, material) {
   });
 }
 
-/** name(roomIndex) -> the room's name, shown at its door. */
-export function buildScene(plan, name = (i) => `Room ${i + 1}`) {
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * name(roomIndex) -> the room's name, shown at its door. Only the rooms in `first` (the visitor's and its
+ * neighbours) are built at once; `built.buildRest(onPainting)` builds the others one room per task, so the
+ * main thread stays free, and `built.whenBuilt(i)` resolves once room i is built.
+ */
+export function buildScene(plan, name = (i) => `Room ${i + 1}`, first = plan.rooms.map((r) => r.index)) {
   const scene = new Scene();
   scene.background = new Color("#1c1a18");
   scene.fog = new Fog("#2a2724", 22, 48);
@@ -258,22 +264,54 @@ export function buildScene(plan, name = (i) => `Room ${i + 1}`) {
     },
   };
 
-  const rooms = plan.rooms.map((room) => {
-    const group = buildRoomShell(room, plan.walls.filter((w) => w.room === room.index), materials);
+  const rooms = plan.rooms.map(() => {
+    const group = new Group();
     scene.add(group);
-    return { group, walls: [...group.children] };
+    return { group, walls: [], built: false };
   });
-  for (const { room, sign } of doorSigns(plan, name)) rooms[room].group.add(sign);
+  const signs = doorSigns(plan, name);
   const doors = closedDoors(plan, new MeshLambertMaterial({ color: "#4a3b2c" }));
   scene.add(...doors);
   const paintings = new Map();
-  for (const p of plan.paintings) {
-    const built = buildPainting(p, materials);
-    rooms[p.room].group.add(built.group);
-    paintings.set(p.id, { ...built, plan: p });
+  const pickables = [];
+  const waiting = new Map(); // room index -> resolve of whenBuilt's promise
+  const done = plan.rooms.map((_, i) => new Promise((resolve) => waiting.set(i, resolve)));
+
+  function buildRoom(i, onPainting = () => {}) {
+    const r = rooms[i];
+    if (r.built) return;
+    const shell = buildRoomShell(plan.rooms[i], plan.walls.filter((w) => w.room === i), materials);
+    r.walls = [...shell.children].filter((m) => m.isMesh);
+    r.group.add(shell);
+    for (const { room, sign } of signs) if (room === i) r.group.add(sign);
+    for (const p of plan.rooms[i].paintings) {
+      const b = { ...buildPainting(p, materials), plan: p };
+      r.group.add(b.group);
+      paintings.set(p.id, b);
+      pickables.push(b.canvas);
+      onPainting(b);
+    }
+    pickables.push(...r.walls);
+    r.built = true;
+    waiting.get(i)();
   }
-  const pickables = [...rooms.flatMap((r) => r.walls.filter((m) => m.isMesh)), ...[...paintings.values()].map((p) => p.canvas)];
-  return { scene, rooms, paintings, pickables, doors, plan };
+  for (const i of first) buildRoom(i);
+  return {
+    scene,
+    rooms,
+    paintings,
+    pickables,
+    doors,
+    plan,
+    whenBuilt: (i) => done[i] ?? Promise.resolve(),
+    async buildRest(onPainting) {
+      for (const i of hops(plan, first[0] ?? 0).map((d, k) => [d, k]).sort((a, b) => a[0] - b[0]).map(([, k]) => k)) {
+        if (rooms[i].built) continue;
+        await nextTask();
+        buildRoom(i, onPainting);
+      }
+    },
+  };
 }
 
 /** Show the rooms within `reach` doorways of the visitor's room; doorways into the rest are closed. */
