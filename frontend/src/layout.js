@@ -120,9 +120,12 @@ function hangRoom(rect, sizes, doorSides, entrySide) {
   return null;
 }
 
+// Rooms are at least this wide and deep: room to step back from a work and to see it across the room.
+const MIN_ROOM = 7;
+
 /** The least square room (side in metres) that holds these works; the room's floor grows with its works. */
 function squareFor(sizes, doorSides, entrySide) {
-  for (let side = 5; side < 400; side += 0.5) {
+  for (let side = MIN_ROOM; side < 400; side += 0.5) {
     if (hangRoom({ x0: 0, x1: side, z0: 0, z1: side }, sizes, doorSides, entrySide)) return side;
   }
   throw new Error("imaudible: cannot hang this room (a painting is too large)");
@@ -251,14 +254,14 @@ export function planGallery(data) {
   return { rooms, paintings, doors, walls, bounds };
 }
 
-/** Where a visit begins: in the first room's entrance corner, looking across it to the far wall. */
+/** Where a visit begins: in the first room's entrance corner, looking across it towards the way on. */
 export function entranceView(plan) {
   const r = plan.rooms[0];
   const x = r.x0 + 0.9;
   const z = r.z1 - 1.2;
-  const dx = r.x1 - x;
-  const dz = r.z0 + (r.z1 - r.z0) / 4 - z;
-  return { x, z, yaw: Math.atan2(-dx, -dz), pitch: -0.03 };
+  const door = plan.doors.find((d) => d.between.includes(0));
+  const [tx, tz] = door ? [door.x, door.z] : [r.x1, r.z0 + (r.z1 - r.z0) / 4];
+  return { x, z, yaw: Math.atan2(-(tx - x), -(tz - z)), pitch: -0.03 };
 }
 
 /** Index of the room a point is in (a doorway belongs to both; the nearest room when outside all). */
