@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))      # this checkout's imaudible, here and in the builds it runs
+
 SIGAL_CONF = """\
 source = {source!r}
 destination = {destination!r}
@@ -36,6 +40,10 @@ img_size = (1024, 1024)
 thumb_size = (320, 320)
 """
 MUSIC_STAGES = ("music", "audio")
+# Targets (issue 9): ratios against sigal in the same run, and per-item costs.
+NOOP_TARGET, COLD_IMAGES_TARGET = 1.0, 2.0
+AUDIO_TARGET_S, AUDIO_CLIP_S = 0.3, 20.0      # finishing + web encoding of one 20 s clip
+MOOD_TARGET_MS = 30.0                          # mood of one image, after warm-up
 
 
 def make_image(index: int) -> Image.Image:
@@ -86,9 +94,9 @@ def tool(name: str) -> str:
     return found
 
 
-def timed(command: list[str], label: str) -> float:
+def timed(command: list[str], label: str, env: dict | None = None) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"bench_build: {label} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
@@ -97,10 +105,12 @@ def timed(command: list[str], label: str) -> float:
 
 
 def ours(gallery: Path, out: Path, report: Path, jobs: int | None, label: str) -> tuple[float, dict]:
-    command = [tool("imaudible-site"), "build", str(gallery), "--out", str(out), "--report", str(report), "--quiet"]
+    command = [sys.executable, "-m", "imaudible", "build", str(gallery), "--out", str(out), "--report", str(report),
+               "--quiet"]
     if jobs:
         command += ["--jobs", str(jobs)]
-    seconds = timed(command, label)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    seconds = timed(command, label, env)
     return seconds, json.loads(report.read_text())
 
 
@@ -135,6 +145,60 @@ def rebuild_images_only(gallery: Path, out: Path, report: Path, jobs: int | None
     return seconds, comparable
 
 
+def per_item(report: dict, stage: str) -> float:
+    """Seconds per computed item of a stage, summed over workers (as the build report counts them)."""
+    by_stage = report["totals"]["by_stage"].get(stage, {})
+    return by_stage.get("seconds", 0.0) / max(1, by_stage.get("computed", 0))
+
+
+def audio_per_clip(repeat: int = 3) -> tuple[float, float]:
+    """Finishing and web encoding of one 20 s built-in clip, in this process: (wall, CPU) seconds, best of `repeat`."""
+    from imaudible import audio
+    from imaudible.compose import MusicRequest, ProceduralComposer
+    from imaudible.mood import Mood, PaletteColour, mood_words
+    from imaudible.settings import AudioSettings, MusicSettings
+
+    mood = Mood(valence=0.5, arousal=0.5, brightness=0.5, saturation=0.3, warmth=0.5, contrast=0.4,
+                colourfulness=0.5, edge_density=0.3, words=mood_words(0.5, 0.5),
+                palette=(PaletteColour("#3a8a3a", "green", 0.5), PaletteColour("#8a8a8a", "grey", 0.5)))
+    request = MusicRequest("", mood, MusicSettings(duration=AUDIO_CLIP_S), "bench")
+    clip, settings = ProceduralComposer().generate([request])[0], AudioSettings()
+    audio.encode(audio.finish(clip, settings), settings)                      # warm-up (imports, ffmpeg)
+    return best_wall_and_cpu(lambda: audio.encode(audio.finish(clip, settings), settings), repeat)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg): what a busy shared machine distorts least."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def best_wall_and_cpu(work, repeat: int) -> tuple[float, float]:
+    walls, cpus = [], []
+    for _ in range(repeat):
+        started, cpu = time.perf_counter(), cpu_seconds()
+        work()
+        walls.append(time.perf_counter() - started)
+        cpus.append(cpu_seconds() - cpu)
+    return min(walls), min(cpus)
+
+
+def mood_per_image(images: Path, count: int = 20) -> tuple[float, float]:
+    """Mood of one image (the ingest stage's 512 px analysis copy), after warm-up: median (wall, CPU) seconds."""
+    from imaudible import images as ingest_images
+    from imaudible.mood import estimate_mood
+    from imaudible.settings import ImageSettings
+
+    copies = [ingest_images.ingest(path, ImageSettings()).analysis for path in sorted(images.glob("*.jpg"))[:count]]
+    estimate_mood(copies[0])
+    walls, cpus = zip(*(best_wall_and_cpu(lambda c=copy: estimate_mood(c), 1) for copy in copies))
+    return float(np.median(walls)), float(np.median(cpus))
+
+
+def verdict(value: float, target: float) -> str:
+    return "meets" if value <= target else "MISSES"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=500, help="images in the synthetic gallery (default 500)")
@@ -145,7 +209,10 @@ def main() -> None:
     parser.add_argument("--no-images-only", action="store_true",
                         help="skip the images-only rebuild that measures our time without music")
     parser.add_argument("--skip-sigal", action="store_true", help="build with imaudible only")
+    parser.add_argument("--quick", action="store_true", help="40 images, one no-op rebuild per tool")
     args = parser.parse_args()
+    if args.quick:
+        args.count, args.repeat = min(args.count, 40), 1
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="imaudible-bench-"))
     gallery, out, report = work / "gallery", work / "out-imaudible", work / "report.json"
@@ -169,6 +236,16 @@ def main() -> None:
         images_only, music_cached = rebuild_images_only(gallery, out, report, args.jobs)
     print(f"  music+audio stage seconds (summed over workers): {music_seconds(cold_report):.1f} s "
           f"-> cold build without music, estimated: {estimated:.2f} s")
+    print(f"  per item in the cold build (summed over workers): ingest {per_item(cold_report, 'ingest') * 1000:.0f} ms, "
+          f"mood {per_item(cold_report, 'mood') * 1000:.0f} ms, audio {per_item(cold_report, 'audio'):.3f} s "
+          f"per {args.duration:g} s clip")
+    clip_wall, clip_cpu = audio_per_clip()
+    mood_wall, mood_cpu = (seconds * 1000 for seconds in mood_per_image(gallery / "images"))
+    print("\nper item, measured in this process (wall; CPU incl. ffmpeg):")
+    print(f"  audio finishing + encoding, {AUDIO_CLIP_S:g} s clip  {clip_wall:6.3f} s; CPU {clip_cpu:.3f} s   "
+          f"target {AUDIO_TARGET_S:g} s: {clip_cpu / AUDIO_TARGET_S:4.2f}x of it ({verdict(clip_cpu, AUDIO_TARGET_S)})")
+    print(f"  mood per image (after warm-up)         {mood_wall:6.1f} ms; CPU {mood_cpu:.1f} ms   "
+          f"target {MOOD_TARGET_MS:g} ms: {mood_cpu / MOOD_TARGET_MS:4.2f}x of it ({verdict(mood_cpu, MOOD_TARGET_MS)})")
 
     if args.skip_sigal:
         return
@@ -180,11 +257,14 @@ def main() -> None:
 
     print("\nratios (imaudible / sigal, lower is faster):")
     print(f"  cold build                     {cold / sigal_cold:6.2f}x   ({cold:.1f} s / {sigal_cold:.1f} s)")
-    print(f"  no-op rebuild                  {noop / sigal_noop:6.2f}x   ({noop:.2f} s / {sigal_noop:.2f} s)")
-    print(f"  cold without music, estimated  {estimated / sigal_cold:6.2f}x   ({estimated:.1f} s / {sigal_cold:.1f} s)")
+    print(f"  no-op rebuild                  {noop / sigal_noop:6.2f}x   ({noop:.2f} s / {sigal_noop:.2f} s)   "
+          f"target {NOOP_TARGET:g}x ({verdict(noop / sigal_noop, NOOP_TARGET)})")
+    print(f"  cold without music, estimated  {estimated / sigal_cold:6.2f}x   ({estimated:.1f} s / {sigal_cold:.1f} s)   "
+          f"target {COLD_IMAGES_TARGET:g}x ({verdict(estimated / sigal_cold, COLD_IMAGES_TARGET)})")
     if music_cached:
         print(f"  cold without music, measured   {images_only / sigal_cold:6.2f}x   "
-              f"({images_only:.1f} s / {sigal_cold:.1f} s; images-only rebuild)")
+              f"({images_only:.1f} s / {sigal_cold:.1f} s; images-only rebuild)   "
+              f"target {COLD_IMAGES_TARGET:g}x ({verdict(images_only / sigal_cold, COLD_IMAGES_TARGET)})")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from . import statcache
 from .engine.cache import CACHE_DIR_NAME, Cache
 from .engine.executors import make_executor
 from .engine.plan import make_plan
@@ -25,9 +26,18 @@ from .engine.runner import Runner
 from .progress import Progress
 
 
+def open_executor(kind: str, jobs: int, run, address: str | None = None, verbose: bool = False):
+    """The executor a build hands its batches to; `run` is the manifest's RunSettings."""
+    if kind == "ray":
+        from .engine.ray_executor import RayExecutor
+
+        return RayExecutor(jobs, address or run.address, model_gpus=run.model_gpus, verbose=verbose)
+    return make_executor(kind, jobs)
+
+
 def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jobs: int = 2,
-                  executor: str = "threads", progress: Progress | None = None, verbose: bool = False,
-                  stages=None) -> BuildReport:
+                  executor: str | None = None, ray_address: str | None = None, progress: Progress | None = None,
+                  verbose: bool = False, stages=None) -> BuildReport:
     from . import site
     from .stages import STAGES
 
@@ -41,7 +51,10 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     states = [ArtworkState(art) for art in gallery.artworks]
     report = BuildReport(str(gallery.root), str(out), tuple(s.name for s in plan),
                          tuple(s.name for s in plan if s.model), states)
-    with make_executor(executor, jobs) as workers:
+    kind = executor or gallery.run.executor
+    with open_executor(kind, jobs, gallery.run, ray_address, verbose) as workers:
+        report.executor = kind
+        progress.detail = getattr(workers, "cluster_load", None)
         runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
         cache.warn = runner.warn
         # Everything that can be found before the stages run is found here, before anything is written.
@@ -49,10 +62,25 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         runner.check_early(plan, states)
         with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
             runner.run(plan, states)
+            statcache.close(cache.root)
+            _warn_small_sources(gallery, states, runner.warn)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _warn_small_sources(gallery, states, warn) -> None:
+    """Every build (cached or not) names the sources too small for their place."""
+    from .images import small_source_warning
+
+    for state in states:
+        view = state.views.get("ingest")
+        if view is not None:
+            message = small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
+                                           state.art.size_cm)
+            if message:
+                warn(message)
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

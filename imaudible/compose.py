@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 VERSION = "2"  # of the procedural composer: bump when the music for the same mood changes
 
 
+def take_seed(seed: int, take: int) -> int:
+    """Seed of take `take` of an artwork: take 0 uses the artwork's seed itself, so `takes: 1` is unchanged."""
+    return seed if take == 0 else (seed * 1_000_003 + take * 7919) % (2**63 - 1)
+
+
 class Composer(Protocol):
     name: str
     revision: str
@@ -29,13 +34,19 @@ class ProceduralComposer:
     is_model = False
 
     def generate(self, requests: Sequence[MusicRequest]) -> list[Clip]:
+        return [takes[0] for takes in self.generate_takes(requests)]
+
+    def generate_takes(self, requests: Sequence[MusicRequest]) -> list[list[Clip]]:
+        """Every take of each request (`takes` seeds of the same mood; take 1 is what `generate` returns).
+        The music stage chooses among them like the model backends do. Keeps no state: threads may share it."""
         from . import composer  # here, not at the top: rebuilding from cache never needs scipy
 
-        clips = []
+        out = []
         for request in requests:
             duration = float(request.settings.duration)
             if not duration > 0:
                 raise ComposeError(f"music.duration must be positive, got {duration}")
             seed = composer.seed_for(request.content_hash, int(request.settings.seed))
-            clips.append(Clip(composer.compose(request.mood, duration, seed), composer.SAMPLE_RATE))
-        return clips
+            out.append([Clip(composer.compose(request.mood, duration, take_seed(seed, t)), composer.SAMPLE_RATE)
+                        for t in range(max(1, int(request.settings.takes)))])
+        return out

@@ -23,7 +23,8 @@ DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL,
             "prompt": "HuggingFaceTB/SmolLM2-360M-Instruct"}
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural", "prompt": "builtin:template"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model"}
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model",
+                 "encoder": "evaluate.audio_encoder", "genre": "evaluate.genre_model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
@@ -67,8 +68,8 @@ class ResolvedModel:
         return self.backend != "builtin"
 
     def missing_message(self) -> str:
-        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking)",
-                "prompt": "Prompt writer"}.get(self.kind, self.kind)
+        what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking, evaluation)", "prompt": "Prompt writer",
+                "encoder": "Audio encoder (FAD)", "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
         reason = self.problem or f"no usable weights were found (looked in {where})"
         setting = SETTING_NAMES.get(self.kind, "the model setting")
@@ -140,13 +141,12 @@ def resolve_model(kind: str, settings, *, gallery_root: Path, recorded: dict[str
     return _resolve(kind, settings.model, getattr(settings, "revision", None), backend, gallery_root, recorded)
 
 
-def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None,
-                       recorded: dict[str, str] | None = None) -> ResolvedModel | None:
+def resolve_clap_model(model: str = "auto", *, gallery_root: Path | None = None, recorded: dict[str, str] | None = None,
+                       kind: str = "clap") -> ResolvedModel | None:
     """The CLAP model that ranks takes (`music.ranker`: auto, a hub id or a directory relative to the gallery);
-    None for 'none' (takes are then ranked by the fallback score)."""
-    if (model or "auto").strip() == "none":
-        return None
-    return _resolve("clap", model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
+    None for 'none'. `kind` "encoder" or "genre": evaluate's other audio models, resolved the same way."""
+    return None if (model or "auto").strip() == "none" else \
+        _resolve(kind, model, None, "transformers", gallery_root or Path.cwd(), recorded or {})
 
 
 def take_ranker_identity(ranker: str = "auto", gallery_root: Path | None = None) -> str:

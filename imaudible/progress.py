@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 
 class Progress:
@@ -23,6 +23,11 @@ class Progress:
         self._done = 0
         self._started = 0.0
         self._lock = threading.RLock()
+        self.detail: Callable[[], str] | None = None  # e.g. the Ray cluster's busy CPUs/GPUs
+
+    def _detail(self) -> str:
+        text = self.detail() if self.detail else ""
+        return f"  [{text}]" if text else ""
 
     def log(self, message: str) -> None:
         if not self.quiet:
@@ -68,7 +73,7 @@ class Progress:
         if self.live:
             self._draw()
         elif item and not self.quiet:
-            self.log(f"{self._stage}: {item} ({self._done}/{self._total})")
+            self.log(f"{self._stage}: {item} ({self._done}/{self._total}){self._detail()}")
 
     def finish(self) -> None:
         if self._total:
@@ -88,9 +93,9 @@ class Progress:
         width = 24
         filled = int(width * self._done / self._total)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self._stage:<8} [{bar}] {self._done}/{self._total}  {elapsed:.0f}s{eta}   ")
+        self.stream.write(f"\r{self._stage:<8} [{bar}] {self._done}/{self._total}  {elapsed:.0f}s{eta}{self._detail()}   ")
         self.stream.flush()
 
     def _clear(self) -> None:
         if self.live and self._total and not self.quiet:
-            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.write("\r" + " " * 119 + "\r")

@@ -18,9 +18,12 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+from .audition import REPORT_PREFIX, TakeEndpoint, answer_post, is_loopback
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
+from .safe_paths import open_inside, resolve_under
 
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
@@ -72,6 +75,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._respond(send_body=False)
 
+    def do_POST(self):
+        status, body = answer_post(self.server.owner.takes, self)
+        self._send_bytes(status, body, MIME_TYPES[".json"], True)
+
     def log_message(self, format, *args):
         if self.server.owner.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
@@ -103,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
         page, found = self.server.owner.resolve("/404.html")
         if status == HTTPStatus.NOT_FOUND and found == HTTPStatus.OK:
             try:
-                with _open_inside(page, self.server.owner.root) as stream:
+                with open_inside(page, self.server.owner.root) as stream:
                     body = self.server.owner.with_reload_script(stream.read())
                 return self._send_bytes(status, body, MIME_TYPES[".html"], send_body)
             except OSError:
@@ -113,12 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_file(self, path: Path, send_body: bool) -> None:
         kind = mime_type(path)
         try:
-            stream = _open_inside(path, self.server.owner.root)
+            stream = open_inside(path, self.server.owner.root_of(path))
         except OSError:  # removed (or replaced by a symlink) since it was resolved
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
         if path.suffix.lower() in (".html", ".htm"):
             with stream:
-                body = self.server.owner.with_reload_script(stream.read())
+                body = self.server.owner.with_reload_script(stream.read(), path)
             return self._send_bytes(HTTPStatus.OK, body, kind, send_body)
         with stream:
             size = os.fstat(stream.fileno()).st_size
@@ -192,8 +199,10 @@ class PreviewServer:
     Binds in the constructor, so a taken port raises OSError there.
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False):
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False,
+                 takes: Optional[TakeEndpoint] = None):
         self.root = Path(root).resolve()
+        self.takes = takes if takes is not None and is_loopback(host) else None  # never off this machine
         self.verbose = verbose
         self.version = 0
         self.error: str | None = None  # the one-line error of the last rebuild, shown over open pages
@@ -229,57 +238,19 @@ class PreviewServer:
     def report_error(self, message: str) -> None:
         self.error = " ".join(message.split()) or "the rebuild failed; see the terminal"
 
-    def with_reload_script(self, html: bytes) -> bytes:
+    def with_reload_script(self, html: bytes, path: Optional[Path] = None) -> bytes:
+        html = self.takes.with_token(html, path) if self.takes is not None and path is not None else html
         tag = RELOAD_TAG.format(version=self.version).encode()
         at = html.lower().rfind(b"</body>")
         return html + tag if at < 0 else html[:at] + tag + html[at:]
 
     def resolve(self, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
-        """The file a request path names, or why not: 403 outside the root, 404 missing, 301 add a slash."""
-        try:
-            path = unquote(raw_path, errors="strict")
-        except UnicodeDecodeError:
-            return None, HTTPStatus.BAD_REQUEST
-        if not path.startswith("/") or "\x00" in path or "\\" in path:
-            return None, HTTPStatus.FORBIDDEN
-        parts = [part for part in path.split("/") if part not in ("", ".")]
-        if ".." in parts:
-            return None, HTTPStatus.FORBIDDEN
-        candidate = self.root.joinpath(*parts)
-        try:
-            resolved = candidate.resolve()
-        except (OSError, RuntimeError):
-            return None, HTTPStatus.NOT_FOUND
-        if not self._inside(resolved):
-            return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
-        if resolved.is_dir():
-            if not path.endswith("/"):
-                return None, HTTPStatus.MOVED_PERMANENTLY
-            try:
-                resolved = (resolved / "index.html").resolve()  # index.html may be a symlink too
-            except (OSError, RuntimeError):
-                return None, HTTPStatus.NOT_FOUND
-            if not self._inside(resolved):
-                return None, HTTPStatus.FORBIDDEN
-        if not resolved.is_file():
-            return None, HTTPStatus.NOT_FOUND
-        return resolved, HTTPStatus.OK
+        if self.takes is not None and self.takes.owns(raw_path):   # the report, under serve only
+            return self.takes.resolve(raw_path)
+        return resolve_under(self.root, raw_path)
 
-    def _inside(self, resolved: Path) -> bool:
-        return resolved == self.root or self.root in resolved.parents
-
-
-def _open_inside(path: Path, root: Path):
-    """Open a resolved path without following a symlink put in its place since, and check (where the
-    system tells) that the file opened still lies inside root."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    stream = os.fdopen(fd, "rb")
-    link = f"/proc/self/fd/{fd}"
-    if os.path.islink(link) and not Path(os.readlink(link)).is_relative_to(root):
-        stream.close()
-        raise PermissionError(f"{path} left the served folder")
-    return stream
-
+    def root_of(self, path: Path) -> Path:
+        return self.takes.report_dir.resolve() if self.takes is not None and self.takes.serves(path) else self.root
 
 def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
     """mtime and size of every file under the given files and folders (missing ones are left out)."""
@@ -348,7 +319,8 @@ def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
 
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
           rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
-          stop: Optional[threading.Event] = None, error: Optional[str] = None) -> None:
+          stop: Optional[threading.Event] = None, error: Optional[str] = None,
+          takes: Optional[TakeEndpoint] = None) -> None:
     """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
 
     The caller builds first; this serves whatever `out` holds (`error`: why that first build failed).
@@ -356,7 +328,7 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
     it returns the one-line error (or False), which open pages show over the last good build until the next
     good one. Setting `stop` ends it like Ctrl-C does.
     """
-    server = PreviewServer(out, host, port, verbose=verbose)
+    server = PreviewServer(out, host, port, verbose=verbose, takes=takes)
     if error:
         server.report_error(error)
     stop = stop or threading.Event()
@@ -378,7 +350,8 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
     watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)
     thread.start()
-    _status(f"serving {out} at {server.url} (Ctrl-C to stop)")
+    _status(f"serving {out} at {server.url} (Ctrl-C to stop)"
+            + (f"; report with take buttons at {server.url}{REPORT_PREFIX[1:]}" if server.takes else ""))
     try:
         while thread.is_alive() and not stop.wait(0.5):
             pass

@@ -28,7 +28,7 @@ def opt(default, doc: str, **extra):
 class ImageSettings:
     max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard).", minimum=1)
     mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.", pattern=r"^#[0-9a-fA-F]{6}$")
-    sizes: tuple[int, ...] = opt((1024, 2048), "Long-edge pixel sizes of the texture derivatives.", minimum=16)
+    sizes: tuple[int, ...] = opt((1024, 2048), "Long-edge pixel sizes of the textures; a size the source cannot fill is skipped.", minimum=16)
     thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16)
     quality: int = opt(82, "WebP/JPEG quality of the derivatives (1-100).", minimum=1, maximum=100)
 
@@ -91,6 +91,8 @@ class MusicOverrides:
     top_k: Optional[int] = opt(None, "Top-k sampling for this artwork.", minimum=0)
     temperature: Optional[float] = opt(None, "Sampling temperature for this artwork.", minimum=0.01)
     takes: Optional[int] = opt(None, "Takes generated for this artwork.", minimum=1, maximum=16)
+    take: Optional[int] = opt(None, "Pin take K (1 = the first) of this artwork's takes instead of the ranked best "
+                              "(`imaudible-site pick ARTWORK_ID K` writes it).", minimum=1, maximum=16)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,16 @@ class PromptSettings:
 
 
 @dataclass(frozen=True)
+class EvaluateSettings:
+    clap_model: str = opt("auto", "CLAP model for prompt adherence, zero-shot mood and FAD: 'auto' "
+                          "(laion/clap-htsat-unfused when its weights are present), a model id or a local directory.")
+    audio_encoder: Optional[str] = opt(None, "A second embedding space for FAD: any Hugging Face audio encoder "
+                                       "(model id or local directory).")
+    genre_model: Optional[str] = opt(None, "Audio-classification model for the genre-KL proxy (the thesis found "
+                                     "it unreliable).")
+
+
+@dataclass(frozen=True)
 class Room:
     title: str = opt(..., "Room name, shown at its door and on screen.")
     artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order.")
@@ -136,6 +148,17 @@ class LayoutSettings:
     order: Literal["manifest", "mood"] = opt("manifest", "Hang artworks in manifest order, or by mood from calm to intense.")
     per_room: int = opt(6, "Artworks per room.", minimum=1, maximum=24)
     rooms: tuple[Room, ...] = opt((), "Named rooms, hung first; artworks in none of them follow in rooms of per_room.")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    executor: Literal["threads", "processes", "ray"] = opt(
+        "threads", "Where the stages run: threads of this process, a pool of worker processes, or Ray (a private "
+        "local Ray, or the cluster named by `address`; needs the imaudible[ray] extra).")
+    address: Optional[str] = opt(None, "Ray cluster to join: 'auto' (the cluster this machine is part of) or "
+                                 "'ray://host:port'. Empty: a local Ray started for the build.")
+    model_gpus: float = opt(1.0, "GPUs each model actor requests on a Ray cluster: 1 gives one copy of a model per "
+                            "GPU, 0.5 two per GPU.", minimum=0.01, maximum=8)
 
 
 @dataclass(frozen=True)
@@ -180,6 +203,10 @@ class Gallery:
     images: ImageSettings = opt(ImageSettings, "Image derivatives.")
     prompt: PromptSettings = opt(PromptSettings, "Prompt composition.")
     layout: LayoutSettings = opt(LayoutSettings, "Room layout.")
+    run: RunSettings = opt(RunSettings, "Where the build runs (command-line options override it).")
+    evaluate: EvaluateSettings = opt(EvaluateSettings, "`imaudible-site evaluate`: the models it may use.")
+    report: Literal["private", "public"] = opt("private", "'public' copies the evaluation report into build/report/ "
+                                               "and links it from the site; 'private' keeps it beside build/.")
     # Not manifest options: filled in by the loader.
     root: Path = field(default=Path("."), metadata={"internal": True})
     manifest_path: Path = field(default=Path("gallery.yaml"), metadata={"internal": True})

@@ -147,7 +147,7 @@ class TakeChoice:
 
 @dataclass(frozen=True)
 class Derivative:
-    name: str  # "1024", "2048", ... (one per settings.sizes) or "thumb"
+    name: str  # a size it fills ("1024"), the source's own long edge when it fills none ("192"), or "thumb"
     fmt: str  # "webp" or "jpg"
     width: int
     height: int

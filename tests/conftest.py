@@ -66,3 +66,38 @@ def cli():
         return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+
+def ray_processes() -> set[int]:
+    """Pids of every Ray process on this machine: raylet, gcs_server, Ray's Python daemons (monitor,
+    log monitor, dashboard) and its workers ("ray::...")."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"ray::") or b"/site-packages/ray/" in command:
+                pids.add(int(entry.name))
+    return pids
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """One local Ray on 2 CPUs for the tests that need it (`--executor ray` then uses it), stopped at the end
+    of the session, with a check that none of its processes outlives it. It declares one GPU that is not there,
+    so model actors ask for GPU shares as they would on a cluster (and run on the CPU)."""
+    import logging
+    import time
+
+    ray = pytest.importorskip("ray")
+    before = ray_processes()
+    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.WARNING)
+    yield ray
+    ray.shutdown()
+    deadline = time.monotonic() + 30
+    while ray_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not ray_processes() - before, "Ray processes outlived the test session"

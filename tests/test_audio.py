@@ -213,3 +213,15 @@ def test_bad_input_gives_one_line_errors():
     nan[0, 10] = np.nan
     with pytest.raises(AudioError, match="NaN"):
         finish(Clip(nan, 48000), DEFAULT)
+
+
+# --- the pydub export path --------------------------------------------------------------------------------------
+
+def test_pydub_exports_with_the_bundled_ffmpeg_keeping_channels():
+    assert audio._audio_segment().converter == FFMPEG
+    clip = finish(spiky_mono_32k(3.0), DEFAULT)
+    files = encode(clip, DEFAULT)
+    for fmt, data in files.items():
+        assert re.search(r"Audio: (opus|aac).*48000 Hz, mono", probe(data, fmt)), fmt
+        loudness, peak = ebur128(data, fmt)
+        assert loudness == pytest.approx(DEFAULT.loudness, abs=1.0) and peak <= DEFAULT.true_peak

@@ -56,7 +56,8 @@ def test_build_then_noop_rebuild(gallery, cli):
     for art in data["artworks"]:
         for fmt in ("webm", "m4a"):
             assert (out / art["audio"][fmt]).stat().st_size > 1000
-        assert (out / art["images"]["1024"]["webp"]).is_file()
+        assert art["images"] and all((out / im[fmt]).is_file() for im in art["images"].values()
+                                     for fmt in ("webp", "jpg") if fmt in im)
         assert art["models"]["music_draft"] is True and art["models"]["music"] == "builtin:procedural"
     assert (out / "index.html").stat().st_mode & 0o044 == 0o044, "published files must be world-readable"
     before = tree(out)

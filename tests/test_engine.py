@@ -127,7 +127,7 @@ def shout(items: list, model) -> list[Result]:
 def test_a_failed_model_batch_is_retried_item_by_item(tmp_path):
     """The batch with the bad artwork fails; its batch-mates still get their results, one call each."""
     from imaudible.engine.batches import Batches
-    from imaudible.engine.executors import ThreadExecutor
+    from imaudible.engine.executors import ModelWorker, ThreadExecutor
     from imaudible.engine.report import ArtworkState, BuildReport
     from imaudible.progress import Progress
 
@@ -138,7 +138,7 @@ def test_a_failed_model_batch_is_retried_item_by_item(tmp_path):
         def close(self):
             self.closed = True
 
-    class Worker:
+    class Worker(ModelWorker):  # its model is made here, not loaded
         def __init__(self):
             self.backend, self.calls = Upper(), []
 
@@ -169,7 +169,7 @@ def test_a_failed_model_batch_is_retried_item_by_item(tmp_path):
     executor = Executor(1)
     states = [ArtworkState(Art(i)) for i in ("a", "bad", "c", "d")]
     batches = Batches(executor, report, Progress(quiet=True), inputs=lambda stage, state: state.id,
-                      store=lambda stage, state, key, result, s: stored.update({state.id: result.meta["text"]}),
+                      store=lambda stage, state, key, result, *_: stored.update({state.id: result.meta["text"]}),
                       failed=lambda stage, state, exc: failed.update({state.id: str(exc)}))
     batches.on_model(Shout(), [(s, f"k-{s.id}") for s in states], Spec(), batch_size=3)
     assert stored == {"a": "A", "c": "C", "d": "D"} and failed == {"bad": "cannot shout 'bad'"}

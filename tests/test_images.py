@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from imaudible.images import Derivative, ImageError, ingest
+from imaudible.images import Derivative, ImageError, ingest, small_source_warning, texture_plan
 from imaudible.settings import ImageSettings
 
 ART = Path(__file__).resolve().parent.parent / "demo" / "art"
@@ -24,8 +24,13 @@ def decode(d: Derivative) -> Image.Image:
     return image
 
 
-def find(result, name: str, fmt: str = "jpg") -> Derivative:
+def find(result, name: str, fmt: str = "webp") -> Derivative:
     return next(d for d in result.derivatives if d.name == name and d.fmt == fmt)
+
+
+def texture(result, fmt: str = "webp") -> Derivative:
+    """The largest texture derivative in this format."""
+    return max((d for d in result.derivatives if d.name != "thumb" and d.fmt == fmt), key=lambda d: d.width)
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -121,7 +126,7 @@ def test_pixel_limit_is_the_setting(tmp_path):
 def test_cmyk_jpeg(tmp_path):
     cmyk = Image.new("CMYK", (64, 64), (0, 255, 255, 0))  # pure red ink mix
     result = ingest(save(tmp_path, "cmyk.jpg", cmyk, quality=95), SETTINGS)
-    pixel = decode(find(result, "1024", "webp")).convert("RGB").getpixel((32, 32))
+    pixel = decode(texture(result)).convert("RGB").getpixel((32, 32))
     assert pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
     assert any("CMYK" in note for note in result.notes)
 
@@ -138,7 +143,7 @@ def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     path = save(tmp_path, "deep.png", Image.fromarray(levels))
     assert Image.open(path).mode.startswith("I")
     result = ingest(path, SETTINGS)
-    values = [decode(find(result, "1024", "webp")).convert("L").getpixel((x * 16 + 8, 8)) for x in range(4)]
+    values = [decode(texture(result)).convert("L").getpixel((x * 16 + 8, 8)) for x in range(4)]
     for got, expected in zip(values, (0, 64, 128, 255)):
         assert abs(got - expected) <= 3, values
 
@@ -150,7 +155,7 @@ def test_16_bit_rgb_png(tmp_path):
     path = tmp_path / "deep_rgb.png"
     path.write_bytes(raw_png(width, height, 16, 2, rows))
     result = ingest(path, SETTINGS)
-    r, g, b = decode(find(result, "1024", "webp")).convert("RGB").getpixel((8, 4))
+    r, g, b = decode(texture(result)).convert("RGB").getpixel((8, 4))
     assert abs(r - 156) <= 4 and abs(g - 39) <= 4 and b >= 250
 
 
@@ -162,7 +167,7 @@ def test_exif_orientation_6_rotates_pixels(tmp_path):
     path = save(tmp_path, "phone.jpg", stored, exif=exif, quality=95)
     result = ingest(path, SETTINGS)
     assert (result.width, result.height) == (48, 96)
-    shown = decode(find(result, "1024", "jpg")).convert("RGB")
+    shown = decode(texture(result, "jpg")).convert("RGB")
     assert shown.size == (48, 96)
     top_right, top_left = shown.getpixel((40, 8)), shown.getpixel((8, 8))
     assert top_right[0] > 200 and top_right[2] < 60
@@ -176,7 +181,7 @@ def test_palette_transparency_flattened_on_mat(tmp_path):
     image.paste(1, (0, 0, 16, 32))
     path = save(tmp_path, "logo.png", image, transparency=0)
     settings = ImageSettings(mat_colour="#20a040")
-    flat = decode(find(ingest(path, settings), "1024", "webp")).convert("RGB")
+    flat = decode(texture(ingest(path, settings))).convert("RGB")
     assert _close(flat.getpixel((28, 16)), (0x20, 0xA0, 0x40))
     assert _close(flat.getpixel((4, 16)), (200, 30, 30))
 
@@ -185,7 +190,7 @@ def test_rgba_alpha_flattened_on_mat(tmp_path):
     image = Image.new("RGBA", (32, 32), (255, 255, 255, 0))
     image.paste((10, 20, 200, 255), (0, 0, 32, 16))
     result = ingest(save(tmp_path, "alpha.png", image), ImageSettings(mat_colour="#f3efe6"))
-    flat = decode(find(result, "1024", "webp")).convert("RGB")
+    flat = decode(texture(result)).convert("RGB")
     assert _close(flat.getpixel((16, 4)), (10, 20, 200))
     assert _close(flat.getpixel((16, 28)), (0xF3, 0xEF, 0xE6))
     assert result.analysis.mode == "RGB"
@@ -195,7 +200,7 @@ def test_greyscale_becomes_rgb(tmp_path):
     path = save(tmp_path, "grey.jpg", gradient(64, 64).convert("L"))
     result = ingest(path, SETTINGS)
     assert result.analysis.mode == "RGB"
-    pixel = decode(find(result, "1024", "webp")).convert("RGB").getpixel((40, 40))
+    pixel = decode(texture(result)).convert("RGB").getpixel((40, 40))
     assert max(pixel) - min(pixel) <= 3
 
 
@@ -209,23 +214,58 @@ def test_derivative_sizes_never_upscale(tmp_path):
     big = ingest(save(tmp_path, "big.jpg", gradient(3000, 1500), quality=90), SETTINGS)
     assert (big.width, big.height) == (3000, 1500)
     sizes = {(d.name, d.fmt): (d.width, d.height) for d in big.derivatives}
+    # WebP at every size; one JPEG (og:image): the smallest texture of at least 600 px
     assert sizes == {("1024", "webp"): (1024, 512), ("1024", "jpg"): (1024, 512),
-                     ("2048", "webp"): (2048, 1024), ("2048", "jpg"): (2048, 1024),
-                     ("thumb", "webp"): (320, 160), ("thumb", "jpg"): (320, 160)}
+                     ("2048", "webp"): (2048, 1024), ("thumb", "webp"): (320, 160)}
     for d in big.derivatives:
         image = decode(d)
         assert image.size == (d.width, d.height)
         assert image.format == {"webp": "WEBP", "jpg": "JPEG"}[d.fmt]
     assert big.analysis.size == (512, 256) and big.analysis.mode == "RGB"
 
+    # a source smaller than every size is shown at its own size, named by it: never "-1024" or "-2048"
     small = ingest(save(tmp_path, "small.png", gradient(600, 900)), SETTINGS)
-    assert {(d.name, d.width, d.height) for d in small.derivatives} == {
-        ("1024", 600, 900), ("2048", 600, 900), ("thumb", 213, 320)}
+    assert {(d.name, d.fmt, d.width, d.height) for d in small.derivatives} == {
+        ("900", "webp", 600, 900), ("900", "jpg", 600, 900), ("thumb", "webp", 213, 320)}
     assert max(small.analysis.size) == 512
 
     custom = ingest(tmp_path / "big.jpg", ImageSettings(sizes=(256,), thumbnail=64))
     assert [(d.name, d.fmt, d.width) for d in custom.derivatives] == [
-        ("256", "webp", 256), ("256", "jpg", 256), ("thumb", "webp", 64), ("thumb", "jpg", 64)]
+        ("256", "jpg", 256), ("256", "webp", 256), ("thumb", "webp", 64)]
+
+
+@pytest.mark.parametrize("sizes, long_edge, expected", [
+    ((1024, 2048), 3000, ["1024", "2048"]),
+    ((1024, 2048), 1200, ["1024"]),            # within 25% of 1024: the 1024 texture is enough
+    ((1024, 2048), 1500, ["1024", "1500"]),    # well beyond 1024, short of 2048: its own size too
+    ((1024, 2048), 192, ["192"]),
+    ((512,), 800, ["512"]),
+    ((800, 1600), 1600, ["800", "1600"]),
+    ((2048, 512, 1024), 700, ["512", "700"]),
+])
+def test_texture_plan_names_only_sizes_a_source_fills(sizes, long_edge, expected):
+    plan = texture_plan(long_edge, sizes)
+    assert [name for name, _ in plan] == expected
+    assert all(edge <= long_edge for _, edge in plan)
+
+
+def test_any_set_of_sizes_ingests(tmp_path):
+    path = save(tmp_path, "wide.jpg", gradient(1700, 850), quality=90)
+    for sizes in [(512,), (800, 1600), (300, 600, 1200)]:
+        result = ingest(path, ImageSettings(sizes=sizes))
+        names = {d.name for d in result.derivatives if d.fmt == "webp"} - {"thumb"}
+        assert names == {str(s) for s in sizes}
+        assert {d.width for d in result.derivatives if d.name != "thumb"} == set(sizes)
+        assert sum(d.fmt == "jpg" for d in result.derivatives) == 1
+
+
+def test_small_source_warning():
+    assert small_source_warning("a.jpg", 3000, 2000, (1024, 2048), None) is None
+    message = small_source_warning("tiny.png", 192, 128, (1024, 2048), None)
+    assert "tiny.png" in message and "192 px" in message and "1024" in message and "\n" not in message
+    assert small_source_warning("a.jpg", 1500, 1000, (1024,), (100, 60)) is None       # 150 px per 10 cm
+    message = small_source_warning("wall.jpg", 1500, 1000, (1024,), (300, 200))        # 50 px per 10 cm
+    assert "wall.jpg" in message and "size_cm" in message and "50 px per 10 cm" in message
 
 
 def test_hash_determinism_and_no_metadata(tmp_path):
@@ -246,7 +286,8 @@ def test_real_paintings(tmp_path):
         result = ingest(path, SETTINGS)
         with Image.open(path) as original:
             assert (result.width, result.height) == original.size
-        assert len(result.derivatives) == 6
+        plan = texture_plan(max(result.width, result.height), SETTINGS.sizes)
+        assert len(result.derivatives) == len(plan) + 2  # WebP textures, the thumbnail and one JPEG
         assert max(result.analysis.size) <= 512
 
 

@@ -18,6 +18,8 @@ from imaudible.progress import Progress
 from .conftest import REPO, write_gallery
 
 ONE = [{"file": "art/udnie.jpg", "title": "Udnie", "artist": "Francis Picabia", "year": "1913"}]
+# Fills the smallest default texture size, so no small-source warning is expected besides the ones tested.
+LARGE = [{"file": "art/starry_night.jpg", "title": "The Starry Night", "artist": "Vincent van Gogh", "year": "1889"}]
 TWO = ONE + [{"file": "art/the_scream.jpg", "title": "The Scream"}]
 
 # Runs the CLI with the [models] extra's packages made unimportable, as in an install without it.
@@ -116,7 +118,7 @@ def test_a_model_path_names_the_folder_it_looked_in(cli, tmp_path):
 # --- warnings: kept by -q, one line per problem, advice once ----------------------------------------------------
 
 def test_quiet_build_keeps_the_draft_warnings_one_line_each_with_the_advice_once(cli, tmp_path):
-    folder = write_gallery(tmp_path / "g", ONE, caption={"model": "auto"}, music={"model": "auto", "duration": 1},
+    folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "auto"}, music={"model": "auto", "duration": 1},
                            url="https://example.org/")
     result = cli("build", folder, "-q")
     assert result.exit_code == 0, result.output
@@ -146,7 +148,7 @@ def test_advice_is_given_once_per_session():
 
 
 def test_url_unset_warns_once_per_build(cli, tmp_path):
-    folder = _small(tmp_path)
+    folder = _small(tmp_path, LARGE)
     result = cli("build", folder, "-q")
     assert _lines(result, "warning: url:") == [
         "warning: url: is not set in gallery.yaml, so og:image is a relative URL and link previews show no image"]
@@ -200,7 +202,7 @@ def test_models_pull_without_the_extra_names_it(tmp_path):
 
 
 def test_models_list_tells_library_missing_from_weights_missing(tmp_path, cli):
-    folder = write_gallery(tmp_path / "g", ONE, caption={"model": "auto"}, music={"model": "auto"})
+    folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "auto"}, music={"model": "auto"})
     without = _without_models("models", "list", folder, cwd=tmp_path)
     assert without.returncode == 0, without.stderr
     assert "LIBRARY MISSING (torch, transformers, safetensors: pip install 'imaudible[models]') and WEIGHTS MISSING" \

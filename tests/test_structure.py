@@ -121,14 +121,8 @@ def test_the_engine_knows_no_stage_and_the_site_no_cache_layout():
         assert cache_name not in site
 
 
-# Being split under issue 11 (the built-in composer's Voices class); remove once that lands.
-KNOWN_LONG = {"imaudible.procedural"}
-
-
 def test_modules_and_classes_are_short():
     for name, path in modules().items():
-        if name in KNOWN_LONG:
-            continue
         lines = path.read_text().splitlines()
         assert len(lines) <= 400, f"{name} has {len(lines)} lines"
         for node in ast.walk(ast.parse("\n".join(lines))):

@@ -18,7 +18,7 @@ import numpy as np
 from ..types import Clip
 from ..models import ModelError
 from . import choose_device, require_torch
-from .takes import RankedTakes, TakeChoice, keep_best, take_rows, take_seed
+from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
 
 if TYPE_CHECKING:
     from ..types import MusicRequest
@@ -45,6 +45,7 @@ class AudiocraftComposer(RankedTakes):
         self._clap_resolved = clap
         self._model = self._ranker = None
         self.choices: list[TakeChoice] = []
+        self.takes: list[list[Clip]] = []      # every take of each request of the last batch
 
     def _load(self) -> None:
         if self._model is None:
@@ -76,6 +77,7 @@ class AudiocraftComposer(RankedTakes):
                     audio[row] = samples
         ranker = self._get_ranker() if len(rows) > len(requests) else None
         kept, self.choices = keep_best(requests, audio, self.sample_rate, ranker)
+        self.takes = [[Clip(samples=t, sample_rate=self.sample_rate) for t in takes] for takes in every_take(requests, audio)]
         return [Clip(samples=samples, sample_rate=self.sample_rate) for samples in kept]
 
     def _generate_rows(self, requests, rows, duration, guidance, top_k, temperature) -> list[np.ndarray]:

@@ -23,7 +23,7 @@ from ..types import Clip
 from ..models import ModelError
 from . import choose_device, load_options, quiet_transformers
 from .crossfade import crossfade_join
-from .takes import RankedTakes, TakeChoice, keep_best, take_rows, take_seed
+from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
 
 if TYPE_CHECKING:
     from ..types import MusicRequest
@@ -101,6 +101,7 @@ class MusicgenComposer(RankedTakes):
         self._clap_resolved, self.half = clap, half   # half: None = fp16 on CUDA only
         self._model = self._tokenizer = self._ranker = None
         self.choices: list[TakeChoice] = []   # one per request of the last batches, for reports
+        self.takes: list[list[Clip]] = []      # every take of each request of the last batch
 
     # ---- loading ----------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -143,6 +144,7 @@ class MusicgenComposer(RankedTakes):
                     audio[row] = samples
         ranker = self._get_ranker() if len(rows) > len(requests) else None
         kept, self.choices = keep_best(requests, audio, self.sample_rate, ranker)
+        self.takes = [[Clip(samples=t, sample_rate=self.sample_rate) for t in takes] for takes in every_take(requests, audio)]
         return [Clip(samples=samples, sample_rate=self.sample_rate) for samples in kept]
 
     def _generate_rows(self, requests, rows, duration: float) -> list[np.ndarray]:

@@ -1,11 +1,7 @@
 """Choosing the best of several takes: reject degenerate audio, rank the rest.
 
-Degenerate takes (checked on the audio, so every backend shares the checks):
-- near-silence: overall level under SILENT_DBFS, or more than half of the 100 ms blocks under BLOCK_SILENT_DBFS;
-- clipping: more than CLIPPED_SHARE of the samples at or beyond full scale (|x| >= 0.999);
-- collapse into a short loop: the log-spectrogram of the second half (its last 20 s at most) correlates
-  above LOOP_CORRELATION with itself shifted by some lag between 0.1 and 2 s (ordinary music repeats bars,
-  but never that exactly).
+Degenerate takes (near-silence, clipping, collapse into a short loop) are found on the audio by the checks
+in `evaluate/health.py`, which `evaluate` also reports for every clip, so every backend shares them.
 
 The rest are ranked by CLAP text-audio similarity (cosine between the prompt's and the take's embeddings)
 when a CLAP model's weights are available. Without CLAP the fallback score is the negated loop
@@ -14,76 +10,18 @@ is degenerate, the one with the fewest problems (then the loudest) is kept and t
 """
 from __future__ import annotations
 
-from math import gcd
-
 import numpy as np
 
+from ..compose import take_seed
+from ..evaluate.health import dbfs as _dbfs
+from ..evaluate.health import loop_correlation, take_problems
+from ..evaluate.health import mono as _mono
 from ..models import FALLBACK_RANKER
 from ..types import TakeChoice
+from .clap import ClapScorer
 
-SILENT_DBFS = -45.0
-BLOCK_SILENT_DBFS = -50.0
-CLIPPED_SHARE = 0.001
-LOOP_CORRELATION = 0.95
-LOOP_LAGS_S = (0.1, 2.0)
-
-
-def take_seed(seed: int, take: int) -> int:
-    """Seed of take `take` of an artwork: take 0 uses the artwork's seed itself, so `takes: 1` is unchanged."""
-    return seed if take == 0 else (seed * 1_000_003 + take * 7919) % (2**63 - 1)
-
-
-def _mono(samples: np.ndarray) -> np.ndarray:
-    samples = np.asarray(samples, dtype=np.float64)
-    return samples.mean(axis=0) if samples.ndim == 2 else samples
-
-
-def _dbfs(x: np.ndarray) -> float:
-    return 20 * np.log10(max(float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0, 1e-12))
-
-
-def loop_correlation(samples: np.ndarray, sample_rate: int) -> float:
-    """How exactly the second half repeats itself at a lag of 0.1-2 s (1.0 = a perfect short loop)."""
-    x = _mono(samples)
-    hop = max(1, sample_rate // 100)
-    frame = 4 * hop
-    half = x[len(x) // 2:] if len(x) >= 6 * sample_rate else x
-    half = half[-20 * sample_rate:]  # the last 20 s at most: enough to see a loop, bounded memory
-    if len(half) < frame * 4:
-        return 0.0
-    n = 1 + (len(half) - frame) // hop
-    idx = np.arange(frame)[None, :] + hop * np.arange(n)[:, None]
-    spec = np.abs(np.fft.rfft(half[idx] * np.hanning(frame), axis=1))
-    bands = np.array_split(np.arange(1, spec.shape[1]), 48)  # pooled bands keep it fast
-    logspec = np.log(np.stack([spec[:, b].mean(axis=1) for b in bands], axis=1) + 1e-6)
-    z = (logspec - logspec.mean(axis=0)) / (logspec.std(axis=0) + 1e-9)
-    best = 0.0
-    lo, hi = (int(round(s * sample_rate / hop)) for s in LOOP_LAGS_S)
-    for lag in range(max(1, lo), min(hi, n // 2) + 1):  # at least two repetitions must be visible
-        a, b = z[:-lag].ravel(), z[lag:].ravel()
-        denom = np.sqrt(np.dot(a, a) * np.dot(b, b))
-        if denom > 0:
-            best = max(best, float(np.dot(a, b) / denom))
-    return best
-
-
-def take_problems(samples: np.ndarray, sample_rate: int) -> list[str]:
-    """What is wrong with a take, in words; empty when it is healthy."""
-    x = _mono(samples)
-    problems = []
-    level = _dbfs(x)
-    block = max(1, sample_rate // 10)
-    blocks = [_dbfs(x[i:i + block]) for i in range(0, len(x) - block + 1, block)]
-    quiet_share = float(np.mean([b < BLOCK_SILENT_DBFS for b in blocks])) if blocks else 1.0
-    if level < SILENT_DBFS or quiet_share > 0.5:
-        problems.append(f"near-silent ({level:.0f} dBFS, {quiet_share:.0%} of it silent)")
-    clipped = float(np.mean(np.abs(np.asarray(samples)) >= 0.999)) if np.size(samples) else 0.0
-    if clipped > CLIPPED_SHARE:
-        problems.append(f"clipping ({clipped:.2%} of samples at full scale)")
-    loop = loop_correlation(samples, sample_rate)
-    if loop > LOOP_CORRELATION:
-        problems.append(f"collapsed into a short loop (self-similarity {loop:.3f})")
-    return problems
+__all__ = ["ClapScorer", "RankedTakes", "TakeChoice", "choose_take", "every_take", "keep_best", "loop_correlation",
+           "make_ranker", "take_file", "take_problems", "take_reason", "take_rows", "take_seed"]
 
 
 def choose_take(takes: list[np.ndarray], sample_rate: int, prompt: str, ranker=None) -> TakeChoice:
@@ -124,87 +62,38 @@ def keep_best(requests, audio: dict, sample_rate: int, ranker=None) -> tuple[lis
     return kept, choices
 
 
+def every_take(requests, audio: dict) -> list[list[np.ndarray]]:
+    """All takes of each request, in take order (the cache keeps them all, so a curator can pin any)."""
+    return [[audio[(r, t)] for t in range(max(1, int(req.settings.takes)))] for r, req in enumerate(requests)]
+
+
+def take_file(number: int, chosen: int) -> str:
+    """Where a music result stores take `number` (1-based): the ranked choice is clip.bin, the others takeK.bin."""
+    return "clip.bin" if number == chosen + 1 else f"take{number}.bin"
+
+
+def take_reason(choice: dict, number: int, pinned: int | None) -> str:
+    """Why take `number` (1-based) is or is not the one the site uses, in words."""
+    i = number - 1
+    problems = (choice.get("problems") or [])[i] if i < len(choice.get("problems") or []) else []
+    scores = choice.get("scores") or []
+    score = scores[i] if i < len(scores) else None
+    ranked = "best of the healthy takes" if len(scores) > 1 else "the only take"
+    if pinned is not None:
+        if number == pinned:
+            return "kept: pinned by the curator (music.take)" + (f"; note: {'; '.join(problems)}" if problems else "")
+        return "not used: the curator pinned take %d" % pinned
+    if i == choice.get("chosen", 0):
+        return f"kept: {ranked} ({choice.get('ranker', 'single take')})"
+    if problems:
+        return "rejected: " + "; ".join(problems)
+    return f"not chosen: ranked lower ({choice.get('ranker')}, score {score:.3f})" if score is not None \
+        else "not chosen"
+
+
 def make_ranker(clap, device: str):
-    """A ClapRanker when `clap` (the resolved `music.ranker`, None for 'none') has its weights here, else None."""
-    return ClapRanker(clap, device) if clap is not None and clap.available and clap.path is not None else None
-
-
-class ClapRanker:
-    """Text-audio similarity with transformers' ClapModel (e.g. laion/clap-htsat-unfused), loaded on first use."""
-    SECONDS = 10.0  # CLAP's window; longer takes are scored on up to three evenly spaced windows
-
-    def __init__(self, resolved, device: str):
-        self.resolved, self.device = resolved, device
-        self.name = f"clap:{resolved.identity}"
-        self._model = self._processor = None
-
-    def _load(self) -> None:
-        if self._model is None:
-            from transformers import AutoProcessor, ClapModel
-
-            from . import load_options
-            path = str(self.resolved.path)
-            self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-            self._model = ClapModel.from_pretrained(path, **load_options(self.resolved, self.device))
-            self._model = self._model.to(self.device).eval()
-
-    def scores(self, prompt: str, takes: list[np.ndarray], sample_rate: int) -> list[float]:
-        import torch
-
-        self._load()
-        extractor = self._processor.feature_extractor
-        rate = int(extractor.sampling_rate)
-        windows, owner = [], []
-        for i, take in enumerate(takes):
-            for w in self._windows(_resample(_mono(take), sample_rate, rate), rate):
-                windows.append(w.astype(np.float32))
-                owner.append(i)
-        fused = bool(getattr(self._model.config.audio_config, "enable_fusion", False))
-        # Our windows are never longer than CLAP's, so "rand_trunc" never draws a random crop.
-        features = extractor(windows, sampling_rate=rate, return_tensors="pt",
-                             truncation="fusion" if fused else "rand_trunc", padding="repeatpad")
-        # RoBERTa positions start after the padding index: a text may use max_position_embeddings - 2 tokens.
-        longest = int(getattr(self._model.config.text_config, "max_position_embeddings", 514)) - 2
-        text = self._processor.tokenizer([prompt], padding=True, truncation=True, return_tensors="pt",
-                                         max_length=min(longest, int(self._processor.tokenizer.model_max_length)))
-        dtype = self._model.dtype
-        with torch.inference_mode():
-            audio_emb = _embedding(self._model.get_audio_features(
-                input_features=features["input_features"].to(self.device, dtype),
-                is_longer=features.get("is_longer", torch.zeros(len(windows), 1, dtype=torch.bool)).to(self.device)))
-            text_emb = _embedding(self._model.get_text_features(**text.to(self.device)))
-        owner_t = torch.tensor(owner, device=audio_emb.device)
-        out = []
-        for i in range(len(takes)):
-            mean = torch.nn.functional.normalize(audio_emb[owner_t == i].mean(dim=0), dim=-1)
-            out.append(float((mean * text_emb[0]).sum()))
-        return out
-
-    def _windows(self, x: np.ndarray, rate: int) -> list[np.ndarray]:
-        size = int(self.SECONDS * rate)
-        if len(x) <= size:
-            return [x]
-        starts = np.linspace(0, len(x) - size, num=min(3, int(np.ceil(len(x) / size)))).astype(int)
-        return [x[s:s + size] for s in starts]
-
-    def close(self) -> None:
-        self._model = self._processor = None
-
-
-def _embedding(output):
-    import torch
-
-    tensor = output.pooler_output if hasattr(output, "pooler_output") else output  # transformers 5 vs 4
-    return torch.nn.functional.normalize(tensor.float(), dim=-1)
-
-
-def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
-    if rate == target:
-        return x
-    from scipy.signal import resample_poly
-
-    g = gcd(rate, target)
-    return resample_poly(x, target // g, rate // g)
+    """A ClapScorer when `clap` (the resolved `music.ranker`, None for 'none') has its weights here, else None."""
+    return ClapScorer(clap, device) if clap is not None and clap.available and clap.path is not None else None
 
 
 class RankedTakes:

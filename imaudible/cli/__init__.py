@@ -7,7 +7,9 @@ import click
 from .. import __version__
 from .build import build
 from .clean import clean
+from .curate import add, pick, reroll
 from .errors import ErrorPrintingGroup
+from .evaluate import evaluate
 from .init import init
 from .models import models
 from .schema import schema
@@ -24,5 +26,5 @@ def main():
     """
 
 
-for command in (init, build, serve, clean, schema, models):
+for command in (init, build, serve, clean, schema, models, evaluate, pick, reroll, add):
     main.add_command(command)

@@ -53,14 +53,17 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Parallel workers for image and audio stages (default: number of CPUs).")
-@click.option("--executor", type=click.Choice(["threads", "processes"]), default="threads", show_default=True,
-              help="Where CPU stages run: threads of this process, or a pool of --jobs worker processes.")
+@click.option("--executor", type=click.Choice(["threads", "processes", "ray"]), default=None,
+              help="Where stages run: threads of this process (default), a pool of --jobs worker processes, or Ray "
+                   "(needs the imaudible[ray] extra). Overrides the manifest's run.executor.")
+@click.option("--ray-address", metavar="auto|ray://HOST:PORT", default=None,
+              help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
-def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
+def build(targets, out, force, jobs, executor, ray_address, strict, report, quiet, verbose):
     """Build the site from SITE_DIR/gallery.yaml (default: the current folder).
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
@@ -68,14 +71,19 @@ def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
     from ..manifest import _suggest
 
     site_dir, ids = _split_targets(targets, force)
+    if ray_address and executor not in (None, "ray"):
+        raise click.UsageError(f"--ray-address needs --executor ray, not '{executor}'")
     gallery = load_gallery(site_dir, strict)
+    executor = "ray" if ray_address else executor or gallery.run.executor
+    if executor == "ray":
+        _require_ray()
     known = {a.id for a in gallery.artworks}
     for art_id in ids:
         if art_id not in known:
             raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
                            f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
-    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor)
+    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True, allow_nan=False))
@@ -84,13 +92,23 @@ def build(targets, out, force, jobs, executor, strict, report, quiet, verbose):
         sys.exit(EXIT_FAILED)
 
 
-def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor="threads"):
+def _require_ray() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        from ..engine.ray_executor import INSTALL_HINT
+
+        raise CliError(INSTALL_HINT)
+
+
+def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor=None, ray_address=None):
     """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written)."""
     from ..build import build_gallery
 
     out = Path(out) if out else gallery.root / "build"
     result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
-                                           executor=executor, progress=progress, verbose=verbose),
+                                           executor=executor, ray_address=ray_address, progress=progress,
+                                           verbose=verbose),
                      verbose, gallery)
     summary.warn_about_site(gallery, progress)
     return result

@@ -36,6 +36,7 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     line of `gallery`'s manifest that names the model)."""
     from ..engine.cache import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
+    from ..engine.ray_executor import RayUnavailable
     from ..images import ImageError
     from ..manifest import ManifestError
     from ..models import ModelError
@@ -49,7 +50,7 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
         raise CliError(str(exc.problems[-1])) from None
     except ModelError as exc:
         raise CliError(at_setting(gallery, exc.setting, str(exc).strip())) from None
-    except (SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError) as exc:
+    except (SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError, RayUnavailable) as exc:
         raise CliError(str(exc).strip()) from None
     except KeyboardInterrupt:
         raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",

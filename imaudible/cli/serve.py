@@ -6,9 +6,12 @@ from pathlib import Path
 import click
 
 from .. import summary
+from ..audition import TakeEndpoint, is_loopback
+from ..evaluate.report import REPORT_DIR
 from ..progress import Progress
 from .build import run_build
 from .errors import CliError
+from .evaluate import refresh_report
 from .gallery import load_gallery
 
 
@@ -35,6 +38,10 @@ def serve(site_dir, out, port, host, no_build):
             exc.show()
             return exc.format_message()
         summary.print_summary(result, progress, next_step=False)
+        try:
+            refresh_report(gallery, out)
+        except click.ClickException as exc:   # the site is rebuilt; only the report is stale
+            exc.show()
         return True
 
     if no_build:
@@ -58,6 +65,7 @@ def serve(site_dir, out, port, host, no_build):
     if first is not True and not out.is_dir():
         raise CliError("the first build failed; fix the errors above and try again")
     try:
-        preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first)
+        preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
+                      takes=TakeEndpoint(Path(site_dir), Path(site_dir) / REPORT_DIR) if is_loopback(host) else None)
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

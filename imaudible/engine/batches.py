@@ -37,49 +37,65 @@ class Batches:
                 state, key = running.pop(future)
                 try:
                     results, seconds = future.result()
-                    self.store(stage, state, key, results[0], seconds)
+                    self.store(stage, state, key, results[0], seconds, self.executor.where(future))
                 except Exception as exc:  # noqa: BLE001
                     self.failed(stage, state, exc)
                 self.progress.advance(1, state.id)
         self.progress.finish()
 
     def on_model(self, stage, items, spec: ModelSpec, batch_size: int) -> None:
-        """Model work: batches on one worker that loads the model once and keeps it for all of them."""
+        """Model work: batches on the model's worker, which loads the model once and keeps it for all of them;
+        `worker.slots` batches in flight (one per copy of the model: several on a cluster with several GPUs)."""
         worker = self.executor.model_worker(spec)
         cuda = cuda_in_use()
         if cuda is not None:        # after loading: the weights stay allocated, so the peak still counts them
             cuda.reset_peak_memory_stats()
         self.report.models_loaded.append(spec.identity)
         size = max(1, batch_size)
+        batches = deque(items[i:i + size] for i in range(0, len(items), size))
+        running: dict = {}
         self.progress.start(stage.name, len(items))
         try:
-            for i in range(0, len(items), size):
-                batch = items[i:i + size]
-                self._model_batch(stage, worker, batch)
-                self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
+            while batches or running:
+                while batches and len(running) < worker.slots:
+                    batch = batches.popleft()
+                    ready = self._ready(stage, batch)
+                    if ready:
+                        running[worker.submit(stage.compute, [inputs for _, _, inputs in ready])] = (batch, ready)
+                    else:
+                        self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
+                if not running:
+                    continue
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch, ready = running.pop(future)
+                    self._model_batch_done(stage, worker, future, ready)
+                    self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
         finally:
+            for future in running:
+                future.cancel()
             worker.close()      # released before the next stage loads its model: one resident at a time
             self.progress.finish()
             if cuda is not None:
                 peak = round(cuda.max_memory_allocated() / 2 ** 20, 1)
                 self.report.peak_cuda_memory_mb[stage.name] = max(peak, self.report.peak_cuda_memory_mb.get(stage.name, 0))
 
-    def _model_batch(self, stage, worker, batch) -> None:
+    def _ready(self, stage, batch) -> list:
         ready = []
         for state, key in batch:
             try:
                 ready.append((state, key, self.inputs(stage, state)))
             except Exception as exc:  # noqa: BLE001
                 self.failed(stage, state, exc)
-        if not ready:
-            return
-        started = time.monotonic()
+        return ready
+
+    def _model_batch_done(self, stage, worker, future, ready) -> None:
         try:
-            results = worker.run(stage.compute, [inputs for _, _, inputs in ready])
+            results, seconds = future.result()
             self.report.model_calls[stage.model] += 1
-            each = (time.monotonic() - started) / len(ready)
+            node = self.executor.where(future)
             for (state, key, _), result in zip(ready, results):
-                self.store(stage, state, key, result, each)
+                self.store(stage, state, key, result, seconds / len(ready), node)
             return
         except Exception as exc:  # noqa: BLE001
             if len(ready) == 1:

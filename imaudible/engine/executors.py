@@ -16,11 +16,9 @@ and return `Result`s. Two executors exist:
 - `ProcessExecutor` (`--executor processes`): CPU batches on a pool of `jobs` processes (the GIL does not
   bind), models in the driver process (one copy of the weights, one device owner).
 
-A Ray executor is one more class: `submit` becomes a Ray task (`ray.remote(run_batch)`, items shipped as
-bytes, which is why stages prefer bytes to shared-filesystem paths) wrapped as a future, and `model_worker`
-returns a handle on a Ray actor that calls `load_model(spec)` in its constructor and `compute` per batch.
-One input is still a path: `ingest` hands over the source file's path, because `images.ingest` reads the
-file itself; on a cluster without a shared filesystem that stage must send the bytes instead.
+The Ray executor (`ray_executor.py`, `--executor ray`) is one more class: `submit` becomes a Ray task and
+`model_worker` a handle on actors that load the model once. Stage inputs are values (bytes, not paths),
+so workers on other machines need no access to the gallery folder.
 """
 from __future__ import annotations
 
@@ -84,7 +82,9 @@ def run_batch(compute: Callable, items: list, spec: ModelSpec | None) -> tuple[l
 
 
 class ModelWorker:
-    """One loaded model, run batch after batch in the driver process."""
+    """One loaded model, run batch after batch in the driver process. `slots`: how many batches the runner
+    may keep in flight (more than one where several copies of the model run, as on a Ray cluster)."""
+    slots = 1
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -92,6 +92,15 @@ class ModelWorker:
 
     def run(self, compute: Callable, items: list) -> list:
         return compute(items, self.model)
+
+    def submit(self, compute: Callable, items: list) -> Future:
+        """A future of (results, seconds), like `Executor.submit`'s."""
+        def timed():
+            started = time.monotonic()
+            results = self.run(compute, items)
+            return results, time.monotonic() - started
+
+        return _done(timed)
 
     def close(self) -> None:
         close = getattr(self.model.backend, "close", None)
@@ -108,6 +117,10 @@ class Executor(ABC):
 
     def model_worker(self, spec: ModelSpec) -> ModelWorker:
         return ModelWorker(spec)
+
+    def where(self, future: Future) -> str | None:
+        """The node that computed a finished future's batch, when the executor spans machines."""
+        return None
 
     def close(self) -> None:
         pass

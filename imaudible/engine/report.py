@@ -17,11 +17,14 @@ class StageRecord:
     seconds: float = 0.0
     error: str | None = None
     details: dict | None = None
+    node: str | None = None  # the machine that computed it, when the executor spans machines
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"status": self.status, "seconds": round(self.seconds, 4)}
         if self.error:
             out["error"] = self.error
+        if self.node:
+            out["node"] = self.node
         if self.details:
             out.update(self.details)
         return out
@@ -58,6 +61,8 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     model_calls: dict[str, int] = field(default_factory=dict)
     models_loaded: list[str] = field(default_factory=list)
+    stage_wall: dict[str, float] = field(default_factory=dict)  # seconds from a stage's start to its end
+    executor: str = ""
     peak_cuda_memory_mb: dict[str, float] = field(default_factory=dict)   # per model stage, where CUDA is used
     pages_written: int = 0
     files_removed: int = 0
@@ -73,7 +78,8 @@ class BuildReport:
         return info
 
     def to_dict(self) -> dict:
-        by_stage = {s: {**dict.fromkeys(STATUSES, 0), "seconds": 0.0} for s in self.stages}
+        by_stage = {s: {**dict.fromkeys(STATUSES, 0), "seconds": 0.0, "wall_seconds": round(self.stage_wall.get(s, 0.0), 4)}
+                    for s in self.stages}
         for run in self.runs:
             for stage, rec in run.records.items():
                 by_stage[stage][rec.status] += 1
@@ -87,6 +93,7 @@ class BuildReport:
             "warnings": self.warnings,
             "model_calls": self.model_calls,
             "models_loaded": self.models_loaded,
+            "executor": self.executor,
             "peak_cuda_memory_mb": self.peak_cuda_memory_mb,
             "pages_written": self.pages_written,
             "files_removed": self.files_removed,

@@ -18,6 +18,7 @@ stage is run again for that artwork, then whatever read it.
 """
 from __future__ import annotations
 
+import time
 import traceback
 
 from .batches import Batches
@@ -71,7 +72,9 @@ class Runner:
         self.check_early(plan, states)
         self.models.start_recording()
         for stage in plan:
+            started = time.monotonic()
             self._run_stage(stage, states)
+            self.report.stage_wall[stage.name] = time.monotonic() - started
 
     def repair(self, state: ArtworkState, exc: DamagedResult) -> None:
         """A result of this artwork was found damaged when its bytes were read: compute it again."""
@@ -161,9 +164,9 @@ class Runner:
         state.keys[stage.name], state.entries[stage.name], state.views[stage.name] = key, entry, view
         state.records[stage.name] = record
 
-    def _store(self, stage, state: ArtworkState, key: str, result, seconds: float) -> None:
+    def _store(self, stage, state: ArtworkState, key: str, result, seconds: float, node: str | None = None) -> None:
         entry = self.cache.put(stage.name, key, result.meta, result.files, replace=state.id in self.forced)
-        self._accept(stage, state, key, entry, StageRecord("computed", seconds))
+        self._accept(stage, state, key, entry, StageRecord("computed", seconds, node=node))
 
     def _failed(self, stage, state: ArtworkState, exc: BaseException) -> None:
         if isinstance(exc, DamagedResult) and (stage.name, state.id) not in self._repairing:

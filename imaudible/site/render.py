@@ -234,6 +234,9 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
             raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
 
     data = site_data(gallery, views, site)
+    if gallery.report == "public":   # the evaluation report, written by `evaluate` beside build/
+        from ..evaluate.report import add_to_site
+        add_to_site(gallery.root, site.add, data)
     site.add("gallery.json", json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n")
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     gallery_json = _json_for_html(compact)

@@ -39,10 +39,13 @@ class Audio(Stage):
         return audio.VERSION
 
     def settings(self, gallery, art, model):
-        return dataclasses.asdict(gallery.audio)
+        settings = dataclasses.asdict(gallery.audio)
+        if art.music.take is not None:   # a pinned take changes this result, never the music's
+            settings["take"] = art.music.take
+        return settings
 
     def inputs(self, gallery, art, upstream):
-        return upstream["music"].clip.read(), gallery.audio
+        return upstream["music"].take_clip(art.music.take).read(), gallery.audio
 
     def read(self, entry) -> AudioView:
         files = {fmt: entry.source(f"audio.{fmt}") for fmt in entry.meta["formats"]}

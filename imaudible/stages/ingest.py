@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 from dataclasses import dataclass
 
@@ -25,8 +24,8 @@ class IngestView:
 def ingest(item) -> Result:
     from .. import images
 
-    path, settings = item
-    result = images.ingest(path, settings)
+    data, name, settings = item
+    result = images.ingest(data, settings, name)
     files, derivatives = {}, []
     for d in result.derivatives:
         name = f"{d.name}.{d.fmt}"
@@ -55,16 +54,24 @@ class Ingest(Stage):
         return dataclasses.asdict(gallery.images)
 
     def source(self, gallery, art) -> str:
+        from .. import statcache
+        from ..engine.cache import CACHE_DIR_NAME
         from ..images import ImageError
 
-        try:
-            data = gallery.artwork_path(art).read_bytes()
+        try:  # an untouched file is not read again (see statcache)
+            return statcache.for_cache(gallery.root / CACHE_DIR_NAME).sha256(gallery.artwork_path(art))
         except OSError as exc:
             raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
-        return hashlib.sha256(data).hexdigest()
 
     def inputs(self, gallery, art, upstream):
-        return str(gallery.artwork_path(art)), gallery.images
+        # The bytes, not the path: a worker on another machine has no access to the gallery folder.
+        from ..images import ImageError
+
+        path = gallery.artwork_path(art)
+        try:
+            return path.read_bytes(), path.name, gallery.images
+        except OSError as exc:
+            raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
 
     def read(self, entry) -> IngestView:
         meta = entry.meta

@@ -1,5 +1,7 @@
 """Stage `music`: prompt, mood and the artwork's music settings -> a raw clip, by a music model or the
-built-in composer. With several takes, how the kept take was chosen is stored with it."""
+built-in composer. With several takes, every take is stored (the ranked choice as clip.bin, the others as
+takeK.bin) with how the kept one was chosen, so a curator can audition them and pin one (`music: {take: K}`)
+without regenerating anything."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,21 +20,43 @@ class MusicView:
     draft: bool
     prompt: str
     duration: float
-    takes: dict | None        # TakeChoice.to_dict() when the artwork had several takes
+    takes: dict | None        # TakeChoice.to_dict() + "count" when the artwork had several takes
+    take_clips: tuple[StoredFile, ...] = ()   # every take, take 1 first (empty for a single take)
+
+    def take_clip(self, number: int | None) -> StoredFile:
+        """Take `number` (1-based), or the ranked choice when None or when there is no such take."""
+        if number is None or not 1 <= number <= len(self.take_clips):
+            return self.clip
+        return self.take_clips[number - 1]
 
 
 def compute(requests: list[MusicRequest], model: LoadedModel) -> list[Result]:
     from .. import audio
+    from ..backends.takes import take_file
 
-    clips = model.backend.generate(requests)
-    choices = list(getattr(model.backend, "choices", None) or [])
+    backend = model.backend
+    if hasattr(backend, "generate_takes"):      # the built-in composer: stateless, threads may share it
+        from ..backends.takes import choose_take
+
+        every = backend.generate_takes(requests)
+        choices = [choose_take([c.samples for c in takes], takes[0].sample_rate, request.prompt)
+                   if len(takes) > 1 else None for request, takes in zip(requests, every)]
+        clips = [takes[choice.chosen if choice else 0] for takes, choice in zip(every, choices)]
+    else:                                       # model backends keep the last batch's takes
+        clips = backend.generate(requests)
+        choices = list(getattr(backend, "choices", None) or [None] * len(clips))
+        every = list(getattr(backend, "takes", None) or [[clip] for clip in clips])
     out = []
-    for i, (request, clip) in enumerate(zip(requests, clips)):
+    for request, clip, choice, takes in zip(requests, clips, choices, every):
         meta = {"model": model.label, "revision": model.revision, "draft": not model.is_model,
                 "prompt": request.prompt, "sample_rate": clip.sample_rate, "duration": clip.duration}
-        if len(choices) == len(requests) and int(request.settings.takes) > 1:
-            meta["takes"] = choices[i].to_dict()
-        out.append(Result(meta, {"clip.bin": audio.clip_to_bytes(clip)}))
+        files = {"clip.bin": audio.clip_to_bytes(clip)}
+        if choice is not None and int(request.settings.takes) > 1 and len(takes) > 1:
+            meta["takes"] = {**choice.to_dict(), "count": len(takes)}
+            for number, take in enumerate(takes, start=1):
+                if number != choice.chosen + 1:
+                    files[take_file(number, choice.chosen)] = audio.clip_to_bytes(take)
+        out.append(Result(meta, files))
     return out
 
 
@@ -74,9 +98,15 @@ class Music(Stage):
                             settings=art.music_settings(gallery.music), content_hash=upstream["ingest"].sha256)
 
     def read(self, entry) -> MusicView:
+        from ..backends.takes import take_file
+
         meta = entry.meta
+        takes = meta.get("takes")
+        names = [take_file(n, takes["chosen"]) for n in range(1, int(takes.get("count", 0)) + 1)] if takes else []
+        # a result from before every take was kept holds only the ranked choice
+        clips = tuple(entry.source(n) for n in names) if names and all(n in (entry.files or {}) for n in names) else ()
         return MusicView(entry.source("clip.bin"), meta["model"], bool(meta["draft"]),
-                         meta.get("prompt", ""), float(meta["duration"]), meta.get("takes"))
+                         meta.get("prompt", ""), float(meta["duration"]), takes, clips)
 
     def batch_size(self, gallery, model) -> int:
         return gallery.music.batch_size

@@ -43,7 +43,7 @@ def shows_painting(page, built_site, art: dict) -> float:
     inset = 3  # stay inside the canvas edge (filtering blends in the frame)
     crop = shot.crop((round(box["left"]) + inset, round(box["top"]) + inset,
                       round(box["right"]) - inset, round(box["bottom"]) - inset))
-    source = Image.open(built_site / art["images"]["thumb"]["jpg"]).convert("RGB")
+    source = Image.open(built_site / art["images"]["thumb"]["webp"]).convert("RGB")
     a = np.asarray(crop.convert("L").resize((24, 24), Image.BILINEAR), dtype=np.float32).ravel()
     b = np.asarray(source.convert("L").resize((24, 24), Image.BILINEAR), dtype=np.float32).ravel()
     return float(np.corrcoef(a, b)[0, 1])

@@ -45,14 +45,15 @@ def tiny_models(tmp_path_factory):
 
 
 def small_artworks(folder: Path) -> list[dict]:
-    """Two small images (the demo paintings would only slow the image stages down)."""
+    """Two plain images (the demo paintings would only slow the image stages down), just large enough for the
+    smallest default texture size, so that no small-source warning is expected."""
     from PIL import Image
 
     (folder / "art").mkdir(parents=True, exist_ok=True)
     arts = []
     for name, colour in (("dawn", (230, 150, 60)), ("night", (20, 30, 90))):
-        image = Image.new("RGB", (96, 64), colour)
-        image.paste((250, 250, 240), (20, 10, 50, 40))
+        image = Image.new("RGB", (1024, 683), colour)
+        image.paste((250, 250, 240), (213, 107, 533, 427))
         image.save(folder / "art" / f"{name}.jpg", quality=90)
         arts.append({"file": f"art/{name}.jpg", "title": name.title()})
     return arts

@@ -1,0 +1,56 @@
+"""`imaudible-site pick | reroll | add`: the curator's edits of gallery.yaml (comments and layout kept)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import CliError
+
+SITE = click.option("--site", "site_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                    help="Gallery folder (default: the current folder).")
+
+
+def _edit(fn, *args):
+    from ..curate import CurateError
+
+    try:
+        return fn(*args)
+    except CurateError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write '{exc.filename}': {exc.strerror or exc}") from None
+
+
+@click.command()
+@click.argument("artwork_id")
+@click.argument("take", type=click.IntRange(1, 16))
+@SITE
+def pick(artwork_id, take, site_dir):
+    """Pin take TAKE (1 = the first) of ARTWORK_ID in gallery.yaml; the next build uses it."""
+    from ..curate import pick as do_pick
+
+    click.echo(_edit(do_pick, site_dir, artwork_id, take))
+
+
+@click.command()
+@click.argument("artwork_id")
+@SITE
+def reroll(artwork_id, site_dir):
+    """Give ARTWORK_ID a new seed in gallery.yaml; the next build makes new music for it."""
+    from ..curate import reroll as do_reroll
+
+    click.echo(_edit(do_reroll, site_dir, artwork_id))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@SITE
+def add(paths, site_dir):
+    """Append an artwork to gallery.yaml for each image (or image in a folder) not in it yet."""
+    from ..curate import add as do_add
+
+    added = _edit(do_add, site_dir, list(paths))
+    for line in added:
+        click.echo(f"added {line}")
+    click.echo(f"{len(added)} artwork(s) added" if added else "nothing to add: every image is in the manifest")

@@ -1,0 +1,57 @@
+"""`imaudible-site evaluate`: does the music fit the image? The report beside build/."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .errors import EXIT_FAILED, CliError, guarded
+from .gallery import load_gallery
+
+
+@click.command()
+@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder of the build (default: SITE_DIR/build).")
+@click.option("--reference", type=click.Path(path_type=Path), help="Folder of reference audio for FAD.")
+@click.option("--variant", "variant_args", multiple=True, metavar="KEY=VALUE",
+              help="Also evaluate the gallery with this manifest option changed (repeatable), e.g. "
+                   "prompt.remove_stopwords=true; its music goes to the cache, not the site.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Parallel workers.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
+    """Measure whether the music fits each image; write SITE_DIR/report/ (index.html, report.json, report.csv)."""
+    from ..evaluate.command import evaluate as run
+    from ..evaluate.variants import VariantError
+    from ..progress import Progress
+
+    gallery = load_gallery(site_dir)
+    out = Path(out) if out else gallery.root / "build"
+
+    def body():
+        try:
+            return run(gallery, out, reference=reference, variant_args=variant_args,
+                       jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
+        except (VariantError, FileNotFoundError) as exc:
+            raise CliError(str(exc).splitlines()[0]) from None
+
+    result = guarded(body, gallery=gallery)
+    for line in result.skipped:
+        click.echo(f"note: {line}", err=True)
+    for line in result.failed:
+        click.echo(f"failed: {line}", err=True)
+    if not quiet:
+        click.echo(f"evaluated {len(result.data['artworks'])} artworks ({result.computed} clips measured, "
+                   f"{result.cached} from cache): {result.folder / 'index.html'}", err=True)
+    if result.failed:
+        raise SystemExit(EXIT_FAILED)
+
+
+def refresh_report(gallery, out: Path) -> None:
+    """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild."""
+    from ..evaluate.report import REPORT_DIR
+
+    if (gallery.root / REPORT_DIR / "report.json").is_file():
+        from ..evaluate.command import evaluate as run
+
+        guarded(lambda: run(gallery, out, jobs=os.cpu_count() or 1), gallery=gallery)

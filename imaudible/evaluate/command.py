@@ -1,0 +1,166 @@
+"""`imaudible-site evaluate`: the build's stages plus the `evaluate` stage (all cached), then the gallery's
+scores, controls and maps, written as the report beside build/."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import control, measures, report, variants
+from .run import clap_embeddings, records_and_media
+
+
+@dataclass
+class Evaluation:
+    folder: Path
+    data: dict
+    computed: int = 0
+    cached: int = 0
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _clap(gallery, skipped: list[str]):
+    from ..models import resolve_clap_model
+
+    name = gallery.evaluate.clap_model
+    if name == "auto":   # the take ranker's model: one CLAP scorer for ranking and evaluation
+        name = gallery.music.ranker if gallery.music.ranker != "none" else "auto"
+    resolved = resolve_clap_model(name, gallery_root=gallery.root)
+    if resolved is None or not resolved.available or resolved.path is None:
+        skipped.append("Prompt adherence, CLAP zero-shot mood and FAD in CLAP space skipped: "
+                       + (resolved.missing_message() if resolved else "no CLAP model"))
+        return None
+    try:
+        from ..backends import choose_device
+        from ..backends.clap import ClapScorer
+        return ClapScorer(resolved, choose_device("auto"))
+    except Exception as exc:  # noqa: BLE001 - e.g. torch missing: say so, run the weight-free measures
+        skipped.append(f"CLAP measures skipped: {str(exc).splitlines()[0]}")
+        return None
+
+
+def _run(gallery, out: Path, options: dict, clap):
+    """Build with the `evaluate` stage; the records, media, counts and failures."""
+    from ..build import build_gallery
+    from ..engine.cache import CACHE_DIR_NAME, Cache
+    from ..stages import STAGES
+    from ..stages import evaluate as evaluate_stage
+
+    result = build_gallery(gallery, out, stages=(*STAGES, evaluate_stage.STAGE), **options)
+    states = [s for s in result.runs if not s.error]
+    embeddings, used, clap_computed = {}, set(), 0
+    if clap is not None:
+        cache = Cache(gallery.root / CACHE_DIR_NAME)
+        embeddings, used, clap_computed = clap_embeddings(states, cache, clap)
+        cache.record_in_use(_in_use(cache) | used)
+    records, media = records_and_media(states, embeddings)
+    counts = result.to_dict()["totals"]["by_stage"]["evaluate"]
+    failed = [f"{s.id}: {s.error}" for s in result.failures]
+    return records, media, counts["computed"] + clap_computed, counts["cached"], failed, states
+
+
+def _in_use(cache) -> set[tuple[str, str]]:
+    import json
+
+    try:
+        return {tuple(item) for item in json.loads((cache.root / "in-use.json").read_text())}
+    except (FileNotFoundError, ValueError):
+        return set()
+
+
+VARIANT_MEASURES = {
+    "mood distance (features)": lambda s, r: s["artworks"][r["id"]]["mood_distance"],
+    "CLAP clip-prompt similarity": lambda s, r: s["artworks"][r["id"]].get("clap_prompt"),
+    "repetition": lambda s, r: measures.chosen_take(r)["measures"]["health"]["repetition"],
+    "music arousal": lambda s, r: measures.chosen_take(r)["measures"]["arousal"],
+    "music valence": lambda s, r: measures.chosen_take(r)["measures"]["valence"],
+}
+
+
+def _variant(gallery, assignment: str, base_records, base_scores, options, clap) -> dict:
+    changed = variants.apply(gallery, assignment)
+    with tempfile.TemporaryDirectory(prefix="imaudible-variant-") as tmp:  # the variant's site is thrown away
+        records, _, computed, _, _, _ = _run(changed, Path(tmp) / "site", options, clap)
+    scores = measures.gallery_measures(records, clap)
+    by_id = {r["id"]: r for r in records}
+    shared = [r for r in base_records if r["id"] in by_id]
+    tests = {}
+    for name, value in VARIANT_MEASURES.items():
+        current = [value(base_scores, r) for r in shared]
+        variant = [value(scores, by_id[r["id"]]) for r in shared]
+        if all(v is not None for v in current + variant):
+            tests[name] = control.paired_test(current, variant)
+    return {"name": assignment, "test": "Wilcoxon signed-rank", "tests": tests, "summary": scores["summary"],
+            "computed": computed}
+
+
+def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=(), jobs: int = 1,
+             executor: str = "threads", progress=None) -> Evaluation:
+    for assignment in variant_args:   # a bad --variant fails before any work
+        variants.apply(gallery, assignment)
+    if reference is not None:
+        from .reference import reference_files
+        reference_files(reference)      # likewise a missing or empty reference folder
+    options = {"jobs": jobs, "executor": executor, "progress": progress}
+    skipped: list[str] = []
+    clap = _clap(gallery, skipped)
+    records, media, computed, cached, failed, states = _run(gallery, out, options, clap)
+    scores = measures.gallery_measures(records, clap)
+    fad = _fad(gallery, states, reference, clap, skipped) if reference else None
+    genre = _genre(gallery, states, reference, skipped) if gallery.evaluate.genre_model else None
+    variant_results = [_variant(gallery, v, records, scores, options, clap) for v in variant_args]
+    data = report.assemble(records, scores, title=gallery.title, skipped=skipped, fad=fad, genre=genre,
+                           variants=variant_results)
+    if gallery.report == "public":
+        data["links"]["site"] = "../"
+    folder = report.write_report(gallery.root, out, data, media)
+    if gallery.report == "public":
+        from ..build import build_gallery
+        build_gallery(gallery, out, **options)   # all cached: copies the new report into the site
+    return Evaluation(folder, data, computed, cached, skipped, failed)
+
+
+def _used_clips(states) -> list[tuple]:
+    from ..audio import clip_from_bytes
+    from .run import used_take
+
+    clips = [clip_from_bytes(s.views["music"].take_clip(used_take(s)).read()) for s in states]
+    return [(c.samples, c.sample_rate) for c in clips]
+
+
+def _fad(gallery, states, reference: Path, clap, skipped: list[str]) -> dict:
+    from ..models import resolve_clap_model
+    from . import reference as ref
+
+    spaces = {"CLAP": clap} if clap is not None else {}
+    if gallery.evaluate.audio_encoder:
+        resolved = resolve_clap_model(gallery.evaluate.audio_encoder, gallery_root=gallery.root, kind="encoder")
+        if resolved.available:
+            from .encoders import HFAudioModel
+            spaces[gallery.evaluate.audio_encoder] = HFAudioModel(resolved)
+        else:
+            skipped.append(f"FAD in the encoder's space skipped: {resolved.missing_message()}")
+    if not spaces:
+        return {"note": "FAD needs an embedding model: no CLAP weights and no evaluate.audio_encoder available"}
+    return ref.fad_spaces(_used_clips(states), ref.load_reference(reference), spaces)
+
+
+def _genre(gallery, states, reference: Path | None, skipped: list[str]) -> dict | None:
+    from ..models import resolve_clap_model
+    from . import genre
+    from . import reference as ref
+
+    if reference is None:
+        return {"label": genre.LABEL, "value": None, "note": "genre-KL needs a reference set (--reference)"}
+    resolved = resolve_clap_model(gallery.evaluate.genre_model, gallery_root=gallery.root, kind="genre")
+    if not resolved.available:
+        skipped.append(f"Genre-KL skipped: {resolved.missing_message()}")
+        return None
+    from .encoders import HFAudioModel
+
+    model = HFAudioModel(resolved, classifier=True)
+    probs_gen = model.classify(ref._windows(_used_clips(states), model))
+    probs_ref = model.classify(ref._windows(ref.load_reference(reference), model))
+    return {"label": genre.LABEL, "model": gallery.evaluate.genre_model,
+            "value": round(genre.genre_kl(probs_gen, probs_ref), 4)}

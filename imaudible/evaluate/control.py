@@ -1,0 +1,100 @@
+"""Controls that give a score meaning: shuffled pairs, a permutation test, correlation, paired tests.
+
+A pairing score (CLAP similarity of clip i with prompt i, or mood agreement of music i with image i) means
+little alone: the shuffled control scores every clip against every *other* artwork's text or image. The margin
+is true minus shuffled; the permutation test asks how often a random re-pairing scores at least as well.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+PERMUTATIONS = 2000
+
+
+@dataclass(frozen=True)
+class PairedControl:
+    true_mean: float
+    shuffled_mean: float
+    margin: float
+    p_value: float | None        # None with fewer than 3 pairs: no meaningful re-pairing exists
+    pairs: int
+    permutations: int
+
+    def to_dict(self) -> dict:
+        def num(v):
+            return None if v is None or not math.isfinite(v) else round(float(v), 4)
+        return {"true_mean": num(self.true_mean), "shuffled_mean": num(self.shuffled_mean), "margin": num(self.margin),
+                "p_value": num(self.p_value), "pairs": self.pairs, "permutations": self.permutations}
+
+
+def shuffled_control(scores: np.ndarray, permutations: int = PERMUTATIONS, seed: int = 0) -> PairedControl:
+    """`scores[i, j]`: how well clip i fits artwork j (higher is better); the diagonal holds the true pairs.
+
+    Shuffled mean: the mean over every mismatched pair (i != j). p-value: (1 + #{random permutations whose mean
+    matched score >= the true mean}) / (1 + permutations), one-sided.
+    """
+    s = np.asarray(scores, np.float64)
+    n = s.shape[0]
+    if s.ndim != 2 or s.shape[1] != n or n == 0:
+        raise ValueError(f"shuffled control: expected a square score matrix, got shape {s.shape}")
+    true_mean = float(np.trace(s) / n)
+    if n < 2:
+        return PairedControl(true_mean, math.nan, math.nan, None, n, 0)
+    shuffled = float((s.sum() - np.trace(s)) / (n * (n - 1)))
+    p_value = None
+    if n >= 3:
+        rng = np.random.default_rng(seed)
+        perms = np.argsort(rng.random((permutations, n)), axis=1)
+        means = s[np.arange(n)[None, :], perms].mean(axis=1)
+        # a tolerance so that ties (e.g. identical clips) count as "at least as good"
+        p_value = float((1 + np.sum(means >= true_mean - 1e-12)) / (1 + permutations))
+    return PairedControl(true_mean, shuffled, true_mean - shuffled, p_value, n, permutations if n >= 3 else 0)
+
+
+def mood_fit_matrix(music: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """`[i, j]` = minus the valence-arousal distance between music i and image j (higher is a better fit)."""
+    m, g = np.asarray(music, np.float64), np.asarray(image, np.float64)
+    return -np.linalg.norm(m[:, None, :] - g[None, :, :], axis=2)
+
+
+def correlation(a, b) -> dict:
+    """Pearson r and its p-value over the gallery (None when undefined: fewer than 3 points or no spread)."""
+    from scipy.special import stdtr  # not scipy.stats: importing that costs seconds on every run
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    n = len(a)
+    if n < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return {"r": None, "p_value": None, "n": int(n)}
+    r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
+    if abs(r) == 1.0:
+        p = 0.0
+    else:  # two-sided test of r = 0: t = r sqrt((n-2)/(1-r^2)) has Student's t distribution, n-2 dof
+        t = r * np.sqrt((n - 2) / (1 - r * r))
+        p = float(2 * stdtr(n - 2, -abs(t)))
+    return {"r": round(r, 4), "p_value": round(p, 4), "n": int(n)}
+
+
+def paired_test(current, variant) -> dict:
+    """Variant minus current, per artwork: mean difference and the Wilcoxon signed-rank p-value (two-sided)."""
+    from scipy import stats
+
+    a, b = np.asarray(current, np.float64), np.asarray(variant, np.float64)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    diff = b - a
+    out = {"n": int(len(diff)), "mean_current": _round(a.mean() if len(a) else math.nan),
+           "mean_variant": _round(b.mean() if len(b) else math.nan),
+           "mean_difference": _round(diff.mean() if len(diff) else math.nan), "test": "Wilcoxon signed-rank",
+           "p_value": None}
+    if len(diff) >= 2 and np.any(diff != 0):
+        out["p_value"] = _round(float(stats.wilcoxon(b, a, zero_method="zsplit").pvalue))
+    elif len(diff) >= 2:
+        out["p_value"] = 1.0
+    return out
+
+
+def _round(v: float):
+    return None if v is None or not math.isfinite(v) else round(float(v), 4)

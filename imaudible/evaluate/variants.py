@@ -1,0 +1,64 @@
+"""`evaluate --variant KEY=VALUE`: the gallery with one manifest option changed (the thesis' ablation).
+
+KEY is a manifest option by its dotted name (`prompt.remove_stopwords`, `music.guidance_scale`, `style`);
+VALUE is read as YAML (true, 3.5, text) and must have the option's type.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+import yaml
+
+from ..settings import Gallery
+
+
+class VariantError(ValueError):
+    """A --variant that names no option or gives it a value of the wrong type (one-line message)."""
+
+
+def _field(cls, name: str):
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    if name not in fields or name == "artworks":
+        options = ", ".join(sorted(n for n in fields if n != "artworks"))
+        raise VariantError(f"--variant: '{cls.__name__}' has no option '{name}' (options: {options})")
+    return fields[name]
+
+
+def _converted(tp, value, key: str):
+    hints = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType")) else (tp,)
+    if value is None and type(None) in hints:
+        return None
+    for hint in hints:
+        if typing.get_origin(hint) is typing.Literal:
+            if value in typing.get_args(hint):
+                return value
+        elif hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        elif hint is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        elif hint in (bool, int) and type(value) is hint:
+            return value
+    raise VariantError(f"--variant {key}: {value!r} is not a valid value for this option")
+
+
+def apply(gallery: Gallery, assignment: str) -> Gallery:
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise VariantError(f"--variant: expected KEY=VALUE, got '{assignment}'")
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    path = key.strip().split(".")
+    hints = typing.get_type_hints(Gallery)
+    if len(path) == 1:
+        _field(Gallery, path[0])
+        return dataclasses.replace(gallery, **{path[0]: _converted(hints[path[0]], value, key)})
+    if len(path) != 2:
+        raise VariantError(f"--variant: '{key}' is not an option (use section.option, e.g. prompt.remove_stopwords)")
+    section_field = _field(Gallery, path[0])
+    section = getattr(gallery, section_field.name)
+    if not dataclasses.is_dataclass(section):
+        raise VariantError(f"--variant: '{path[0]}' is not a section")
+    _field(type(section), path[1])
+    inner = typing.get_type_hints(type(section))[path[1]]
+    changed = dataclasses.replace(section, **{path[1]: _converted(inner, value, key)})
+    return dataclasses.replace(gallery, **{path[0]: changed})

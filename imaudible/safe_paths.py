@@ -1,0 +1,58 @@
+"""Turning a request path into a file under a folder, and opening it, safely: the preview server and the
+report it serves share these."""
+from __future__ import annotations
+
+import os
+from http import HTTPStatus
+from pathlib import Path
+from typing import Optional
+from urllib.parse import unquote
+
+
+def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
+    """The file a request path names under `root`, or why not: 403 outside it, 404 missing, 301 add a slash."""
+    root = Path(root).resolve()
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:
+        return None, HTTPStatus.BAD_REQUEST
+    if not path.startswith("/") or "\x00" in path or "\\" in path:
+        return None, HTTPStatus.FORBIDDEN
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None, HTTPStatus.FORBIDDEN
+    candidate = root.joinpath(*parts)
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError):
+        return None, HTTPStatus.NOT_FOUND
+    if not _inside(resolved, root):
+        return None, HTTPStatus.FORBIDDEN  # e.g. a symlink pointing out of the root
+    if resolved.is_dir():
+        if not path.endswith("/"):
+            return None, HTTPStatus.MOVED_PERMANENTLY
+        try:
+            resolved = (resolved / "index.html").resolve()  # index.html may be a symlink too
+        except (OSError, RuntimeError):
+            return None, HTTPStatus.NOT_FOUND
+        if not _inside(resolved, root):
+            return None, HTTPStatus.FORBIDDEN
+    if not resolved.is_file():
+        return None, HTTPStatus.NOT_FOUND
+    return resolved, HTTPStatus.OK
+
+
+def _inside(resolved: Path, root: Path) -> bool:
+    return resolved == root or root in resolved.parents
+
+
+def open_inside(path: Path, root: Path):
+    """Open a resolved path without following a symlink put in its place since, and check (where the
+    system tells) that the file opened still lies inside root."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    stream = os.fdopen(fd, "rb")
+    link = f"/proc/self/fd/{fd}"
+    if os.path.islink(link) and not Path(os.readlink(link)).is_relative_to(root):
+        stream.close()
+        raise PermissionError(f"{path} left the served folder")
+    return stream

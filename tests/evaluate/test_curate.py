@@ -1,0 +1,151 @@
+"""pick / reroll / add edit gallery.yaml round-trip: only the edited lines change."""
+from __future__ import annotations
+
+import difflib
+import io
+
+import pytest
+from PIL import Image
+
+from imaudible import curate
+from imaudible.manifest import load_manifest
+
+MANIFEST = """\
+# My gallery -- a comment the curator wrote
+title: "Colour and Sound"   # quoted on purpose
+style: instrumental, piano
+music:
+  duration: 12     # short clips
+  takes: 3
+  seed: 4
+
+artworks:
+  # the first room
+  - file: art/dawn.jpg
+    title: 'Dawn'
+    size_cm: [92.1, 73.7]
+  - file: art/night.jpg
+    title: Night
+    music: {duration: 8}   # shorter
+    # trailing comment in the entry
+  - file: art/noon.jpg
+    title: Noon
+    music:
+      seed: 9
+      take: 2
+"""
+
+
+def _gallery(tmp_path, text=MANIFEST):
+    (tmp_path / "art").mkdir(parents=True)
+    for name in ("dawn", "night", "noon"):
+        Image.new("RGB", (8, 8), (10, 20, 30)).save(tmp_path / "art" / f"{name}.jpg")
+    (tmp_path / "gallery.yaml").write_text(text)
+    return tmp_path
+
+
+def _changed(before: str, after: str) -> list[str]:
+    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_pick_adds_one_line_and_nothing_else(tmp_path):
+    site = _gallery(tmp_path)
+    curate.pick(site, "night", 3)
+    after = (site / "gallery.yaml").read_text()
+    changed = _changed(MANIFEST, after)
+    assert changed[0] == "-    music: {duration: 8}   # shorter"
+    assert len(changed) == 2 and changed[1].startswith("+    music: {duration: 8, take: 3}") and changed[1].endswith("# shorter")
+    gallery, _ = load_manifest(site)
+    assert gallery.artworks[1].music.take == 3
+
+
+def test_pick_on_an_artwork_without_music_settings(tmp_path):
+    site = _gallery(tmp_path)
+    curate.pick(site, "dawn", 2)
+    after = (site / "gallery.yaml").read_text()
+    assert _changed(MANIFEST, after) == ["+    music: {take: 2}"]
+    # undoing the edit by hand gives back the original bytes
+    assert after.replace("    music: {take: 2}\n", "") == MANIFEST
+
+
+def test_reroll_sets_a_new_seed_and_drops_the_pin(tmp_path):
+    site = _gallery(tmp_path)
+    curate.reroll(site, "noon")
+    after = (site / "gallery.yaml").read_text()
+    assert _changed(MANIFEST, after) == ["-      seed: 9", "-      take: 2", "+      seed: 10"]
+    curate.reroll(site, "dawn")   # inherits the gallery seed 4
+    assert load_manifest(site)[0].artworks[0].music.seed == 5
+
+
+def test_bad_picks_leave_the_manifest_alone(tmp_path):
+    site = _gallery(tmp_path)
+    with pytest.raises(curate.CurateError, match="has 3 take"):
+        curate.pick(site, "dawn", 4)
+    with pytest.raises(curate.CurateError, match="no artwork with id 'dusk'"):
+        curate.pick(site, "dusk", 1)
+    assert (site / "gallery.yaml").read_text() == MANIFEST
+
+
+def _xmp(title: str) -> bytes:
+    return (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+            b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
+            + title.encode() + b'</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>'
+            b'<?xpacket end="w"?>')
+
+
+def test_add_appends_new_images_with_embedded_or_file_name_titles(tmp_path):
+    site = _gallery(tmp_path)
+    new = site / "new"
+    new.mkdir()
+    Image.new("RGB", (8, 8)).save(new / "blue_hour.jpg", xmp=_xmp("L'heure bleue"))
+    Image.new("RGB", (8, 8)).save(new / "red-field.png")
+    Image.new("RGB", (8, 8)).save(site / "art" / "extra.webp")
+    added = curate.add(site, [new, site / "art"])    # art/ holds three known images and one new
+    assert len(added) == 3
+    after = (site / "gallery.yaml").read_text()
+    assert after.startswith(MANIFEST)
+    assert after[len(MANIFEST):] == (
+        "  - file: new/blue_hour.jpg\n    title: L'heure bleue\n"
+        "  - file: new/red-field.png\n    title: Red field\n"
+        "  - file: art/extra.webp\n    title: Extra\n")
+    assert curate.add(site, [new]) == []              # nothing new the second time
+    assert len(load_manifest(site)[0].artworks) == 6
+
+
+def test_add_reads_the_iptc_title(tmp_path):
+    site = _gallery(tmp_path)
+    title = b"Harbour at dusk"
+    record = b"\x1c\x02\x05" + len(title).to_bytes(2, "big") + title
+    resource = b"8BIM\x04\x04\x00\x00" + len(record).to_bytes(4, "big") + record + b"\x00" * (len(record) % 2)
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "JPEG")
+    data = buf.getvalue()
+    app13 = b"Photoshop 3.0\x00" + resource
+    segment = b"\xff\xed" + (len(app13) + 2).to_bytes(2, "big") + app13
+    (site / "art" / "harbour.jpg").write_bytes(data[:2] + segment + data[2:])
+    assert curate.image_title(site / "art" / "harbour.jpg") == "Harbour at dusk"
+
+
+def test_add_refuses_images_outside_the_gallery(tmp_path):
+    site = _gallery(tmp_path / "g")
+    outside = tmp_path / "elsewhere.jpg"
+    Image.new("RGB", (8, 8)).save(outside)
+    with pytest.raises(curate.CurateError, match="outside the gallery folder"):
+        curate.add(site, [outside])
+    assert (site / "gallery.yaml").read_text() == MANIFEST
+
+
+def test_variants_change_one_option_with_its_type(tmp_path):
+    from imaudible.evaluate import variants
+
+    gallery, _ = load_manifest(_gallery(tmp_path))
+    changed = variants.apply(gallery, "prompt.remove_stopwords=true")
+    assert changed.prompt.remove_stopwords is True and gallery.prompt.remove_stopwords is False
+    assert variants.apply(gallery, "music.guidance_scale=4").music.guidance_scale == 4.0
+    assert variants.apply(gallery, "style=ambient, strings").style == "ambient, strings"
+    for bad, message in (("prompt.remove_stopword=true", "no option 'remove_stopword'"),
+                         ("prompt.remove_stopwords=maybe", "not a valid value"), ("nokey", "KEY=VALUE")):
+        with pytest.raises(variants.VariantError, match=message):
+            variants.apply(gallery, bad)

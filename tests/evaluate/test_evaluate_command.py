@@ -1,0 +1,98 @@
+"""`imaudible-site evaluate` end to end with the built-ins (no weights): report beside build/, cached
+measures (a second run computes nothing), the stopword variant with paired tests, and one-line errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import write_gallery
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from imaudible.cli import main
+
+    folder = write_gallery(tmp_path_factory.mktemp("eval") / "g", music={"duration": 2})
+    runner = CliRunner()
+    args = ["evaluate", str(folder), "--variant", "prompt.remove_stopwords=true"]
+    first = runner.invoke(main, args)
+    first.report = json.loads((folder / "report" / "report.json").read_text())
+    second = runner.invoke(main, args)
+    return folder, first, second
+
+
+def test_report_is_written_beside_build(evaluated):
+    folder, first, _ = evaluated
+    assert first.exit_code == 0, first.output
+    assert (folder / "report" / "index.html").is_file() and (folder / "build" / "index.html").is_file()
+    assert not (folder / "build" / "report").exists()           # report: private is the default
+    data = json.loads((folder / "report" / "report.json").read_text())
+    assert len(data["artworks"]) == 3 and all(a["drafts"]["music"] for a in data["artworks"])
+    assert any("CLAP" in line and "not available" in line for line in data["skipped"])
+    assert data["fad"]["note"].startswith("FAD needs a reference set")
+    for art in data["artworks"]:
+        take = art["takes"][0]
+        assert take["chosen"] and (folder / "report" / take["audio"]["webm"]).is_file()
+        assert take["health"]["loudness_lufs"] is not None and 0 <= take["valence"] <= 1
+
+
+def test_second_run_recomputes_nothing(evaluated):
+    folder, first, second = evaluated
+    assert second.exit_code == 0, second.output
+    assert "(0 clips measured, 3 from cache)" in second.output
+    assert "computing" not in second.output                   # no stage of the build or the variant ran
+    data = json.loads((folder / "report" / "report.json").read_text())
+    assert data["variants"][0]["computed"] == 0 and first.report["variants"][0]["computed"] == 3
+
+
+def test_variant_is_reported_with_paired_tests(evaluated):
+    folder, first, _ = evaluated
+    data = first.report
+    (variant,) = data["variants"]
+    assert variant["name"] == "prompt.remove_stopwords=true" and variant["test"] == "Wilcoxon signed-rank"
+    assert variant["tests"]["mood distance (features)"]["n"] == 3
+    site = json.loads((folder / "build" / "gallery.json").read_text())
+    # the site keeps the current settings' prompts: the variant's went to the cache only
+    assert [a["prompt"] for a in site["artworks"]] == [a["prompt"] for a in data["artworks"]]
+    assert variant["summary"]["mood"]["control"]["pairs"] == 3
+    assert "Variants" in (folder / "report" / "index.html").read_text()
+
+
+def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g")
+    result = cli("evaluate", str(folder), "--variant", "prompt.remove_stopword=true")
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: --variant:") and "Traceback" not in result.output
+    assert not (folder / "report").exists() and not (folder / "build").exists()
+
+
+def test_pick_reroll_add_commands(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", music={"takes": 2})
+    result = cli("pick", "starry-night", "2", "--site", str(folder))
+    assert result.exit_code == 0 and "take 2 pinned" in result.output
+    assert cli("pick", "starry-night", "3", "--site", str(folder)).exit_code == 2
+    assert cli("reroll", "nobody", "--site", str(folder)).output.startswith("error: no artwork with id 'nobody'")
+    assert "nothing to add" in cli("add", str(folder / "art"), "--site", str(folder)).output
+
+
+def test_public_report_is_copied_into_the_site_and_linked(tmp_path, cli):
+    import yaml
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2},
+                           report="public")
+    assert cli("evaluate", str(folder), "-q").exit_code == 0
+    published = folder / "build" / "report"
+    assert (published / "index.html").read_bytes() == (folder / "report" / "index.html").read_bytes()
+    assert (published / "report.json").is_file() and list((published / "media").glob("*.webm"))
+    assert 'href="report/"' in (folder / "build" / "list.html").read_text()
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    manifest["report"] = "private"
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest))
+    assert cli("build", str(folder), "-q").exit_code == 0
+    assert not published.exists() and 'href="report/"' not in (folder / "build" / "list.html").read_text()
+    assert (folder / "report" / "index.html").is_file()          # the private copy stays

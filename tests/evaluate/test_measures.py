@@ -1,0 +1,152 @@
+"""Each measure where the answer is known."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imaudible.evaluate import control, fad, features, genre, health, measures
+
+from . import synth
+
+
+def test_fad_of_a_set_against_itself_is_zero():
+    e = np.random.default_rng(0).normal(size=(400, 8))
+    assert fad.fad(e, e) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_fad_grows_as_the_set_moves_away():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(500, 6))
+    other = rng.normal(size=(500, 6))
+    values = [fad.fad(base, other + shift) for shift in (0.0, 0.5, 1.0, 2.0)]
+    assert values == sorted(values) and values[-1] > 10 * values[0]
+
+
+def test_fad_matches_the_closed_form_for_gaussians():
+    # N(m1, diag(a)) vs N(m2, diag(b)): |m1-m2|^2 + sum(a + b - 2 sqrt(a b))
+    a, b = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    m1, m2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, -1.0, 2.0])
+    expected = float(np.sum((m1 - m2) ** 2) + np.sum(a + b - 2 * np.sqrt(a * b)))
+    fit_a = fad.GaussianFit(m1, np.diag(a), 100)
+    fit_b = fad.GaussianFit(m2, np.diag(b), 100)
+    assert fad.frechet_distance(fit_a, fit_b) == pytest.approx(expected, rel=1e-9)
+    # non-diagonal: rotate both covariances by the same rotation -> distance unchanged
+    q, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(3, 3)))
+    rotated = fad.frechet_distance(fad.GaussianFit(q @ m1, q @ np.diag(a) @ q.T, 100),
+                                   fad.GaussianFit(q @ m2, q @ np.diag(b) @ q.T, 100))
+    assert rotated == pytest.approx(expected, rel=1e-6)
+    # and from samples the estimate converges to the closed form
+    rng = np.random.default_rng(3)
+    sa = m1 + rng.normal(size=(200_000, 3)) * np.sqrt(a)
+    sb = m2 + rng.normal(size=(200_000, 3)) * np.sqrt(b)
+    assert fad.fad(sa, sb) == pytest.approx(expected, rel=0.02)
+
+
+def test_windows_follow_the_recipe():
+    rate = 100
+    windows = fad.cut_windows(np.zeros(int(34.9 * rate)), rate, seconds=10)
+    assert [len(w) for w in windows] == [1000, 1000, 1000]           # the 4.9 s tail is under half a window
+    assert len(fad.cut_windows(np.zeros(35 * rate), rate, seconds=10)) == 4
+    assert fad.cut_windows(np.zeros(4 * rate), rate, seconds=10) == []
+
+
+def test_shuffled_control_equals_true_score_when_all_clips_are_the_same():
+    # every clip identical -> row i of the score matrix does not depend on i
+    per_text = np.array([0.3, 0.1, 0.7, 0.2, 0.5])
+    scores = np.tile(per_text, (5, 1))
+    result = control.shuffled_control(scores)
+    assert result.true_mean == pytest.approx(result.shuffled_mean)
+    assert result.margin == pytest.approx(0.0, abs=1e-12)
+    assert result.p_value == pytest.approx(1.0)
+
+
+def test_shuffled_control_detects_a_real_pairing():
+    rng = np.random.default_rng(4)
+    scores = rng.normal(0, 0.05, (12, 12)) + np.eye(12) * 0.5
+    result = control.shuffled_control(scores)
+    assert result.margin > 0.4 and result.p_value < 0.01
+
+
+def test_mood_fit_matrix_and_correlation():
+    image = np.array([[0.1, 0.2], [0.5, 0.5], [0.9, 0.8], [0.3, 0.9]])
+    m = control.mood_fit_matrix(image, image)
+    assert np.allclose(np.diag(m), 0) and (m <= 0).all()
+    assert control.correlation(image[:, 0], image[:, 0] * 2)["r"] == pytest.approx(1.0)
+    assert control.correlation([1, 1, 1], [1, 2, 3])["r"] is None
+
+
+def test_paired_test_sees_a_consistent_improvement():
+    current = np.linspace(0, 1, 20)
+    better = control.paired_test(current, current + 0.1)
+    assert better["mean_difference"] == pytest.approx(0.1) and better["p_value"] < 0.001
+    assert control.paired_test(current, current)["p_value"] == 1.0
+
+
+def test_fast_bright_major_clip_has_higher_arousal_and_valence():
+    bright = features.extract(synth.bright_fast_major(), synth.RATE)
+    dark = features.extract(synth.dark_slow_minor(), synth.RATE)
+    assert bright.tempo_bpm > dark.tempo_bpm and bright.onset_rate > dark.onset_rate
+    assert bright.centroid_hz > dark.centroid_hz and bright.mode > 0 > dark.mode
+    v_bright, a_bright = features.valence_arousal(bright)
+    v_dark, a_dark = features.valence_arousal(dark)
+    assert a_bright > a_dark + 0.3
+    assert v_bright > v_dark + 0.2
+
+
+def test_mode_reads_major_and_minor_keys():
+    major = features.extract(synth.notes([60, 64, 67, 72], bpm=120, seconds=6, harmonics=6, decay=0.3), synth.RATE)
+    minor = features.extract(synth.notes([57, 60, 64, 69], bpm=120, seconds=6, harmonics=6, decay=0.3), synth.RATE)
+    assert (major.key, minor.key) == ("C major", "A minor")
+
+
+def test_looping_clip_gets_a_high_repetition_score():
+    loop = health.check(synth.looping(), synth.RATE)
+    music = health.check(synth.varied(), synth.RATE)
+    assert loop.repetition > 0.95 and any("loop" in p for p in loop.problems)
+    assert music.repetition < 0.6 and not music.problems
+
+
+def test_health_reports_silence_clipping_loudness_and_peak():
+    rate = synth.RATE
+    silent = health.check(np.zeros(rate * 3, np.float32), rate)
+    assert silent.silent_share == 1.0 and any("near-silent" in p for p in silent.problems)
+    clipped = np.clip(synth.varied() * 20, -1, 1)
+    assert any("clipping" in p for p in health.check(clipped, rate).problems)
+    tone = 0.5 * np.sin(2 * np.pi * 997 * np.arange(rate * 3) / rate)
+    h = measures.clip_measures(tone, rate)["health"]
+    assert h["true_peak_dbtp"] == pytest.approx(-6.02, abs=0.1)
+    assert h["loudness_lufs"] == pytest.approx(-9.0, abs=0.3)   # a 997 Hz sine at -6 dBFS peak reads about -9 LUFS (mono)
+
+
+def test_take_chooser_uses_the_same_checks():
+    from imaudible.backends import takes
+
+    assert takes.take_problems is health.take_problems and takes.loop_correlation is health.loop_correlation
+
+
+def test_genre_kl_is_zero_for_the_same_distribution_and_positive_otherwise():
+    p = np.array([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1]])
+    assert genre.genre_kl(p, p) == pytest.approx(0.0, abs=1e-12)
+    assert genre.genre_kl(p, p[:, ::-1]) > 0.3
+    assert "unreliable" in genre.LABEL
+
+
+def test_fast_true_peak_matches_the_full_measurement():
+    from imaudible.audio import true_peak
+
+    rng = np.random.default_rng(5)
+    x = np.stack([synth.varied(8.0, rate=48000, seed=s) for s in (3, 4)]) * rng.uniform(0.5, 1.0, (2, 1))
+    x[:, 100_000:100_010] *= 2.5                     # one loud transient somewhere in the middle
+    assert measures.true_peak_near_max(x) == pytest.approx(true_peak(x), rel=1e-9)
+
+
+def test_correlation_p_value_matches_scipy():
+    from scipy import stats
+
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=15)
+    b = a * 0.5 + rng.normal(size=15)
+    expected = stats.pearsonr(a, b)
+    got = control.correlation(a, b)
+    assert got["r"] == pytest.approx(expected.statistic, abs=1e-4)
+    assert got["p_value"] == pytest.approx(expected.pvalue, abs=1e-4)

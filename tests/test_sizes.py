@@ -1,0 +1,60 @@
+"""images.sizes end to end: any set of sizes builds, the site lists exactly the files that exist, and a
+source too small for its place is warned about and never named after a size it does not have."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from PIL import Image
+
+from .conftest import DEMO, write_gallery
+from .test_build import build
+
+
+@pytest.mark.parametrize("sizes", [[512], [800, 1600]])
+def test_any_set_of_sizes_builds_and_the_site_lists_what_exists(tmp_path, cli, sizes):
+    artworks = [{"file": f"art/{f}", "title": t} for f, t, _, _ in DEMO]  # 1528, 1024, 192 and 512 px long
+    folder = write_gallery(tmp_path / "gallery", artworks, images={"sizes": sizes})
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    out = folder / "build"
+    data = json.loads((out / "gallery.json").read_text())
+    for art in data["artworks"]:
+        long_edge = max(art["width"], art["height"])
+        textures = {name: im for name, im in art["images"].items() if name != "thumb"}
+        assert textures, art["id"]
+        for name, im in art["images"].items():
+            for fmt in ("webp", "jpg"):
+                if fmt in im:
+                    with Image.open(out / im[fmt]) as shown:
+                        assert shown.size == (im["width"], im["height"])
+        for name, im in textures.items():
+            assert int(name) == max(im["width"], im["height"]) <= long_edge   # a texture is the size it is named
+        filled = {str(size) for size in sizes if size <= long_edge}
+        assert filled <= set(textures)
+        assert sum("jpg" in im for im in textures.values()) == 1          # one JPEG, for og:image
+        page = (out / art["page"] / "index.html").read_text()
+        og = re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)
+        assert og.endswith(".jpg") and (out / art["page"] / og).resolve().is_file()
+
+
+def test_small_source_warns_and_is_not_named_as_a_bigger_size(tmp_path, cli):
+    artworks = [{"file": "art/water_lilies.jpg", "title": "Lilies"},                          # 192 x 192
+                {"file": "art/starry_night.jpg", "title": "Night", "size_cm": [92, 74]}]       # 1024 px, fine
+    folder = write_gallery(tmp_path / "gallery", artworks)
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    warnings = [w for w in report["warnings"] if "is small" in w]
+    assert len(warnings) == 1 and "water_lilies.jpg" in warnings[0] and "192 px" in warnings[0]
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    lilies = next(a for a in data["artworks"] if a["title"] == "Lilies")
+    assert set(lilies["images"]) == {"192", "thumb"}
+    assert not any(re.search(r"-(1024|2048)\.", p.name) for p in (folder / "build").rglob("lilies*"))
+
+    # a real size far bigger than the pixels can carry: warned as well (1024 px over 3 m is 34 px per 10 cm)
+    artworks[1]["size_cm"] = [300, 190]
+    write_gallery(folder, artworks)
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert any("starry_night.jpg" in w and "size_cm" in w for w in report["warnings"])
