@@ -28,21 +28,25 @@ export class SceneCues {
     this.redrawPlaque = redrawPlaque;
     this.selected = null;
     this.playing = null;
-    const glow = new MeshBasicMaterial({ map: glowTexture(), transparent: true, opacity: 0.6, blending: AdditiveBlending, depthWrite: false });
-    for (const b of built.paintings.values()) {
-      b.pool.material = b.pool.material.clone();
-      const outline = new Mesh(plane, glow);
-      const p = b.plan;
-      outline.position.set(p.centre[0] + p.normal[0] * 0.008, p.centreY, p.centre[1] + p.normal[1] * 0.008);
-      outline.rotation.y = Math.atan2(p.normal[0], p.normal[1]);
-      // The glow's stroke covers the middle 56% of its texture: put it just outside the frame.
-      outline.scale.set((p.size.w + 2 * DIMS.frame + 0.1) / 0.5625, (p.size.h + 2 * DIMS.frame + 0.1) / 0.5625, 1);
-      outline.renderOrder = 2;
-      outline.visible = false;
-      b.group.add(outline);
-      b.outline = outline;
-      this.#apply(b);
-    }
+    this.plane = plane;
+    this.glow = new MeshBasicMaterial({ map: glowTexture(), transparent: true, opacity: 0.6, blending: AdditiveBlending, depthWrite: false });
+    for (const b of built.paintings.values()) this.add(b);
+  }
+
+  /** Give a newly built painting its pool of light and outline. */
+  add(b) {
+    b.pool.material = b.pool.material.clone();
+    const outline = new Mesh(this.plane, this.glow);
+    const p = b.plan;
+    outline.position.set(p.centre[0] + p.normal[0] * 0.008, p.centreY, p.centre[1] + p.normal[1] * 0.008);
+    outline.rotation.y = Math.atan2(p.normal[0], p.normal[1]);
+    // The glow's stroke covers the middle 56% of its texture: put it just outside the frame.
+    outline.scale.set((p.size.w + 2 * DIMS.frame + 0.1) / 0.5625, (p.size.h + 2 * DIMS.frame + 0.1) / 0.5625, 1);
+    outline.renderOrder = 2;
+    outline.visible = false;
+    b.group.add(outline);
+    b.outline = outline;
+    this.#apply(b);
   }
 
   /** Canvas brightness for a painting that just got its texture. */

@@ -79,6 +79,12 @@ export function debugApi({ ways, plan, hung, camera, canvas, visitor, textures, 
     audio: () => deck.describe(),
     rendered,
     view: () => ({ x: visitor.x, z: visitor.z, yaw: visitor.yaw, pitch: visitor.pitch }),
-    plan: () => ({ width: plan.width, rooms: plan.rooms.map((r) => ({ x0: r.x0, x1: r.x1, ids: r.ids })) }),
+    plan: () => ({
+      bounds: plan.bounds,
+      rooms: plan.rooms.map((r) => ({ x0: r.x0, x1: r.x1, z0: r.z0, z1: r.z1, ids: r.ids, links: r.links.map((l) => l.to) })),
+      doors: plan.doors.map(({ between, x, z, axis }) => ({ between, x, z, axis })),
+    }),
+    /** Which rooms are drawn and which doorways are shown closed. */
+    drawn: () => ({ rooms: textures.built.rooms.map((r) => r.group.visible), closedDoors: textures.built.doors.map((d) => d.visible) }),
   };
 }

@@ -1,6 +1,8 @@
-// Pure geometry of the exhibition: rooms in an enfilade along +x, doorways between them, paintings hung
+// Pure geometry of the exhibition: rooms on a 2-D plan (floorplan.js), doorways between them, paintings hung
 // on the walls in visiting order, the spot to view each from, and the boxes the visitor collides with.
 // Units are metres; y is up. No three.js here, so the layout can be reasoned about (and tested) alone.
+
+import { SIDES, arrangeRooms, cellBounds, doorway, roomPath, roomWalls } from "./floorplan.js";
 
 export const DIMS = {
   eye: 1.6,
@@ -60,27 +62,29 @@ export function roomIds(data) {
 
 // A hanging segment: a stretch of wall between corners/doorways. `dir` runs along the wall in visiting
 // order, which is always the viewer's right when facing the wall; `normal` points into the room.
-function segment(wall, sx, sz, dir, normal, length) {
-  return { wall, start: [sx, sz], dir, normal, length };
-}
+const SIDE_GEOMETRY = {
+  N: (r) => ({ start: [r.x0, r.z0], dir: [1, 0], normal: [0, 1], length: r.x1 - r.x0 }),
+  E: (r) => ({ start: [r.x1, r.z0], dir: [0, 1], normal: [-1, 0], length: r.z1 - r.z0 }),
+  S: (r) => ({ start: [r.x1, r.z1], dir: [-1, 0], normal: [0, -1], length: r.x1 - r.x0 }),
+  W: (r) => ({ start: [r.x0, r.z1], dir: [0, -1], normal: [1, 0], length: r.z1 - r.z0 }),
+};
 
-function roomSegments(x0, x1, width, hasEntry, hasExit) {
-  const half = width / 2;
-  const d = DIMS.doorWidth / 2;
-  const side = half - d;
-  const segs = [segment("left", x0, -half, [1, 0], [0, 1], x1 - x0)];
-  if (hasExit) {
-    segs.push(segment("exit-left", x1, -half, [0, 1], [-1, 0], side));
-    segs.push(segment("exit-right", x1, d, [0, 1], [-1, 0], side));
-  } else {
-    segs.push(segment("exit", x1, -half, [0, 1], [-1, 0], width));
-  }
-  segs.push(segment("right", x1, half, [-1, 0], [0, -1], x1 - x0));
-  if (hasEntry) {
-    segs.push(segment("entry-right", x0, half, [0, -1], [1, 0], side));
-    segs.push(segment("entry-left", x0, -d, [0, -1], [1, 0], side));
-  } else {
-    segs.push(segment("entry", x0, half, [0, -1], [1, 0], width));
+/** The room's hanging walls in visiting order: clockwise from the wall after the entrance, which comes last. */
+function roomSegments(rect, doorSides, entrySide) {
+  const first = entrySide ? (SIDES.indexOf(entrySide) + 1) % 4 : 0;
+  const segs = [];
+  for (let k = 0; k < 4; k++) {
+    const side = SIDES[(first + k) % 4];
+    const g = SIDE_GEOMETRY[side](rect);
+    const entry = side === entrySide;
+    if (!doorSides.includes(side)) {
+      segs.push({ wall: side, entry, ...g });
+      continue;
+    }
+    const part = (g.length - DIMS.doorWidth) / 2;
+    const at = (a) => [g.start[0] + g.dir[0] * a, g.start[1] + g.dir[1] * a];
+    segs.push({ wall: `${side}-a`, entry, ...g, length: part });
+    segs.push({ wall: `${side}-b`, entry, ...g, start: at(part + DIMS.doorWidth), length: part });
   }
   return segs;
 }
@@ -88,7 +92,7 @@ function roomSegments(x0, x1, width, hasEntry, hasExit) {
 // Share n works between segments in proportion to their usable length (largest remainder), keeping order.
 // Without `useEntry` the wall behind a visitor who walks in stays bare.
 function shareCounts(segs, n, useEntry) {
-  const usable = segs.map((s) => (useEntry || !s.wall.startsWith("entry") ? Math.max(0, s.length - 2 * DIMS.cornerMargin) : 0));
+  const usable = segs.map((s) => (useEntry || !s.entry ? Math.max(0, s.length - 2 * DIMS.cornerMargin) : 0));
   const total = usable.reduce((a, b) => a + b, 0) || 1;
   const exact = usable.map((u) => (n * u) / total);
   const counts = exact.map(Math.floor);
@@ -104,16 +108,25 @@ function fits(seg, sizes) {
   return need <= seg.length - 2 * DIMS.cornerMargin;
 }
 
-function hangRoom(x0, width, sizes, hasEntry, hasExit) {
-  // Grow the room's depth until every segment holds its share of the works.
-  for (let depth = Math.max(6, width - 1.5); depth < 400; depth += 0.5) {
-    const segs = roomSegments(x0, x0 + depth, width, hasEntry, hasExit);
-    for (const useEntry of [false, true]) {
-      const counts = shareCounts(segs, sizes.length, useEntry);
-      let k = 0;
-      const groups = counts.map((c) => sizes.slice(k, (k += c)));
-      if (segs.every((s, i) => fits(s, groups[i]))) return { depth, segs, groups };
-    }
+/** How the room's works go on its walls, or null when they do not fit. */
+function hangRoom(rect, sizes, doorSides, entrySide) {
+  const segs = roomSegments(rect, doorSides, entrySide);
+  for (const useEntry of [false, true]) {
+    const counts = shareCounts(segs, sizes.length, useEntry);
+    let k = 0;
+    const groups = counts.map((c) => sizes.slice(k, (k += c)));
+    if (segs.every((s, i) => fits(s, groups[i]))) return { segs, groups };
+  }
+  return null;
+}
+
+// Rooms are at least this wide and deep: room to step back from a work and to see it across the room.
+const MIN_ROOM = 7;
+
+/** The least square room (side in metres) that holds these works; the room's floor grows with its works. */
+function squareFor(sizes, doorSides, entrySide) {
+  for (let side = MIN_ROOM; side < 400; side += 0.5) {
+    if (hangRoom({ x0: 0, x1: side, z0: 0, z1: side }, sizes, doorSides, entrySide)) return side;
   }
   throw new Error("imaudible: cannot hang this room (a painting is too large)");
 }
@@ -163,87 +176,107 @@ export function viewpoint(p, aspect = 16 / 9, share = { w: 1, h: 1 }) {
   return { x, z, yaw, pitch: 0, dist };
 }
 
-function wallBoxes(rooms, width) {
-  const t = DIMS.wall;
-  const half = width / 2;
-  const d = DIMS.doorWidth / 2;
-  const boxes = [];
-  const first = rooms[0];
-  const last = rooms[rooms.length - 1];
-  // Long side walls, one per room so each room can carry its own colour.
-  rooms.forEach((r, i) => {
-    const xa = r.x0 - (i === 0 ? t : t / 2);
-    const xb = r.x1 + (i === rooms.length - 1 ? t : t / 2);
-    boxes.push({ room: i, kind: "side", min: [xa, -half - t], max: [xb, -half] });
-    boxes.push({ room: i, kind: "side", min: [xa, half], max: [xb, half + t] });
-  });
-  boxes.push({ room: 0, kind: "end", min: [first.x0 - t, -half], max: [first.x0, half] });
-  boxes.push({ room: rooms.length - 1, kind: "end", min: [last.x1, -half], max: [last.x1 + t, half] });
-  // Cross walls with a doorway between consecutive rooms.
-  for (let i = 0; i + 1 < rooms.length; i++) {
-    const xa = rooms[i].x1;
-    const xb = rooms[i + 1].x0;
-    boxes.push({ room: i, kind: "cross", min: [xa, -half], max: [xb, -d] });
-    boxes.push({ room: i, kind: "cross", min: [xa, d], max: [xb, half] });
-    boxes.push({ room: i, kind: "lintel", min: [xa, -d], max: [xb, d], fromY: DIMS.doorHeight });
-  }
-  return boxes;
+function hangAll(ids, sizes, rects, doorSides, entrySides) {
+  return ids.map((_, i) => hangRoom(rects[i], sizes[i], doorSides[i], entrySides[i]));
 }
 
 /**
- * The whole exhibition for the site data: rooms, hung paintings (in visiting order), wall boxes, doors.
- * Every artwork appears exactly once, in the order of `layout.rooms`.
+ * The whole exhibition for the site data: rooms on a 2-D plan (each room's floor from its works), hung
+ * paintings (in visiting order), doorways, wall boxes. Every artwork appears exactly once, in the order of
+ * `layout.rooms`; a mood walk (`layout.order: mood`) goes round a ring of rooms.
  */
 export function planGallery(data) {
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const ids = roomIds(data);
   const sizesById = new Map(data.artworks.map((a) => [a.id, paintingSize(a)]));
-  // Room width: room for a typical work on each side of a doorway, and for a full room to be about square
-  // (its walls, ~4 widths, hold its works). Wider works go on the long walls: hangRoom deepens the room.
-  const prints = [...sizesById.values()].map(footprint).sort((a, b) => a - b);
-  const typical = prints[Math.floor(prints.length / 2)] || 1;
-  const fullest = Math.max(...ids.map((r) => r.reduce((a, id) => a + footprint(sizesById.get(id)) + DIMS.minGap, 0)));
-  const width = Math.min(14, Math.max(7.5, Math.min(10, DIMS.doorWidth + 2 * (typical + 2 * DIMS.cornerMargin)), (fullest + DIMS.doorWidth) / 4));
+  const sizes = ids.map((room) => room.map((id) => sizesById.get(id)));
+  const { cells, links } = arrangeRooms(ids.length, data.layout?.order === "mood");
+  const doorSides = links.map((l) => l.map((x) => x.side));
+  const entrySides = links.map((l, i) => l.find((x) => x.to === i - 1)?.side ?? null);
+  const colW = Array(Math.max(...cells.map((c) => c[0])) + 1).fill(0);
+  const rowD = Array(Math.max(...cells.map((c) => c[1])) + 1).fill(0);
+  cells.forEach(([c, r], i) => {
+    const side = squareFor(sizes[i], doorSides[i], entrySides[i]);
+    colW[c] = Math.max(colW[c], side);
+    rowD[r] = Math.max(rowD[r], side);
+  });
+  // A room takes its whole cell (its column's width, its row's depth): proportions vary with the
+  // neighbours' works. Where the new shape shares the works out badly, the cell grows until they fit.
+  let rects;
+  let hangs;
+  for (let tries = 0; ; tries++) {
+    const { xs, zs } = cellBounds(colW, rowD, DIMS.wall);
+    rects = cells.map(([c, r]) => ({ x0: xs[c], x1: xs[c] + colW[c], z0: zs[r], z1: zs[r] + rowD[r] }));
+    hangs = hangAll(ids, sizes, rects, doorSides, entrySides);
+    const bad = hangs.findIndex((h) => !h);
+    if (bad < 0) break;
+    if (tries > 400) throw new Error("imaudible: cannot hang this room (a painting is too large)");
+    colW[cells[bad][0]] += 0.5;
+    rowD[cells[bad][1]] += 0.5;
+  }
+  const taken = new Map(cells.map(([c, r], i) => [`${c},${r}`, i]));
   const rooms = [];
   const paintings = [];
-  let x0 = 0;
+  const walls = [];
   ids.forEach((roomArt, r) => {
-    const sizes = roomArt.map((id) => sizesById.get(id));
-    const { depth, segs, groups } = hangRoom(x0, width, sizes, r > 0, r < ids.length - 1);
-    const room = { index: r, x0, x1: x0 + depth, ids: roomArt, paintings: [] };
+    const room = { index: r, ...rects[r], cell: cells[r], ids: roomArt, links: links[r], paintings: [] };
+    const { segs, groups } = hangs[r];
     let k = 0;
     segs.forEach((seg, s) => {
       for (const p of place(seg, groups[s], k)) {
         const id = roomArt[p.index];
         const hung = { ...p, id, art: byId.get(id), room: r, order: paintings.length };
-        hung.free = p.normal[0] !== 0 ? room.x1 - room.x0 : width; // floor in front of the wall
+        hung.free = p.normal[0] !== 0 ? room.x1 - room.x0 : room.z1 - room.z0; // floor in front of the wall
         hung.view = viewpoint(hung);
         paintings.push(hung);
         room.paintings.push(hung);
       }
       k += groups[s].length;
     });
+    room.segments = segs;
+    const occupied = (side) => {
+      const step = { N: [0, -1], E: [1, 0], S: [0, 1], W: [-1, 0] }[side];
+      return taken.has(`${cells[r][0] + step[0]},${cells[r][1] + step[1]}`);
+    };
+    walls.push(...roomWalls(room, occupied, doorSides[r], DIMS));
     rooms.push(room);
-    x0 += depth + DIMS.wall;
   });
-  const doors = rooms.slice(0, -1).map((r, i) => ({ between: [i, i + 1], x: (r.x1 + rooms[i + 1].x0) / 2 }));
-  return { width, rooms, paintings, doors, walls: wallBoxes(rooms, width) };
+  const doors = [];
+  rooms.forEach((room, i) => {
+    for (const { side, to } of room.links) if (to > i) doors.push({ between: [i, to], side, ...doorway(room, side, DIMS.wall) });
+  });
+  const bounds = {
+    x0: Math.min(...rooms.map((r) => r.x0)) - DIMS.wall,
+    x1: Math.max(...rooms.map((r) => r.x1)) + DIMS.wall,
+    z0: Math.min(...rooms.map((r) => r.z0)) - DIMS.wall,
+    z1: Math.max(...rooms.map((r) => r.z1)) + DIMS.wall,
+  };
+  return { rooms, paintings, doors, walls, bounds };
 }
 
-/** Where a visit begins: in the first room's entrance corner, looking across it to the far wall. */
+/** Where a visit begins: in the first room's entrance corner, looking across it towards the way on. */
 export function entranceView(plan) {
   const r = plan.rooms[0];
   const x = r.x0 + 0.9;
-  const z = plan.width / 2 - 1.2;
-  const dx = r.x1 - x;
-  const dz = -plan.width / 4 - z;
-  return { x, z, yaw: Math.atan2(-dx, -dz), pitch: -0.03 };
+  const z = r.z1 - 1.2;
+  const door = plan.doors.find((d) => d.between.includes(0));
+  const [tx, tz] = door ? [door.x, door.z] : [r.x1, r.z0 + (r.z1 - r.z0) / 4];
+  return { x, z, yaw: Math.atan2(-(tx - x), -(tz - z)), pitch: -0.03 };
 }
 
-/** Index of the room a point is in (or nearest to, along the enfilade). */
-export function roomAt(plan, x) {
-  for (const r of plan.rooms) if (x <= r.x1 + DIMS.wall / 2) return r.index;
-  return plan.rooms.length - 1;
+/** Index of the room a point is in (a doorway belongs to both; the nearest room when outside all). */
+export function roomAt(plan, x, z) {
+  const h = DIMS.wall / 2;
+  let best = 0;
+  let bestGap = Infinity;
+  for (const r of plan.rooms) {
+    const gx = Math.max(r.x0 - h - x, 0, x - r.x1 - h);
+    const gz = Math.max(r.z0 - h - z, 0, z - r.z1 - h);
+    const gap = Math.hypot(gx, gz);
+    if (gap === 0) return r.index;
+    if (gap < bestGap) [best, bestGap] = [r.index, gap];
+  }
+  return best;
 }
 
 /**
@@ -263,14 +296,20 @@ export function collide(plan, x, z, dx, dz) {
 
 /** Points to walk through from one spot to another: straight in a room, through doorway centres between rooms. */
 export function route(plan, from, to) {
-  const a = roomAt(plan, from[0]);
-  const b = roomAt(plan, to[0]);
+  const rooms = roomPath(plan, roomAt(plan, ...from), roomAt(plan, ...to));
   const pts = [];
-  const step = a < b ? 1 : -1;
-  for (let r = a; r !== b; r += step) {
-    const door = plan.doors[Math.min(r, r + step)];
-    const off = DIMS.wall / 2 + DIMS.playerRadius + 0.25;
-    pts.push([door.x - step * off, 0], [door.x + step * off, 0]);
+  const off = DIMS.wall / 2 + DIMS.playerRadius + 0.25;
+  for (let k = 0; k + 1 < rooms.length; k++) {
+    const [a, b] = [rooms[k], rooms[k + 1]];
+    const door = plan.doors.find((d) => d.between.includes(a) && d.between.includes(b));
+    const target = plan.rooms[b];
+    if (door.axis === "x") {
+      const sign = Math.sign((target.x0 + target.x1) / 2 - door.x);
+      pts.push([door.x - sign * off, door.z], [door.x + sign * off, door.z]);
+    } else {
+      const sign = Math.sign((target.z0 + target.z1) / 2 - door.z);
+      pts.push([door.x, door.z - sign * off], [door.x, door.z + sign * off]);
+    }
   }
   pts.push(to);
   return pts;

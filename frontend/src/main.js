@@ -8,6 +8,8 @@ import { debugApi } from "./debug.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
+import { hops } from "./floorplan.js";
+import { XR_THREE, offerVR } from "./vr.js";
 import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
 import { PLANE, buildScene, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
@@ -74,7 +76,6 @@ async function start() {
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
   const plan = planGallery(data);
   const titles = data.layout?.titles || [];
-  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`);
   const order = plan.paintings.map((p) => p.id);
   const hung = new Map(plan.paintings.map((p) => [p.id, p]));
   const camera = new PerspectiveCamera(70, 1, 0.05, 120);
@@ -94,6 +95,8 @@ async function start() {
   // On a phone held upright the room is a narrow slice: start in front of the first work instead.
   const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
   const startRoom = startPainting ? startPainting.room : 0;
+  // The first room and the rooms next door are built now; the rest after the first view (below).
+  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`, [startRoom, ...plan.rooms[startRoom].links.map((l) => l.to)]);
   const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
   const viewOf = (p) => framer.viewOf(p);
   let cues;
@@ -170,10 +173,10 @@ async function start() {
   }
 
   function walkTo([x, z]) {
-    const room = plan.rooms[roomAt(plan, x)];
+    const room = plan.rooms[roomAt(plan, x, z)];
     const m = DIMS.playerRadius + 0.15;
     const tx = Math.min(room.x1 - m, Math.max(room.x0 + m, x));
-    const tz = Math.min(plan.width / 2 - m, Math.max(-plan.width / 2 + m, z));
+    const tz = Math.min(room.z1 - m, Math.max(room.z0 + m, z));
     update({ navigating: true });
     return visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 }).then((arrived) => {
       update({ navigating: visitor.gliding });
@@ -275,6 +278,8 @@ async function start() {
     onTouchSeen: () => hud.setTouch(true),
   });
   hud.setTouch(touch);
+  offerVR(document.getElementById("vr-button"), () => import("./xr.js").then(({ enterVR }) => enterVR({ three: XR_THREE, renderer, scene: built.scene, camera, visitor,
+    pickables: built.pickables, select: (id) => (focus(id), togglePlay(id)), ended: () => (dirty = true) })), (text) => hud.hint(text));
 
   window.addEventListener("hashchange", () => {
     const id = startArtwork(document, (k) => hung.has(k));
@@ -301,14 +306,14 @@ async function start() {
     // Neighbours are prefetched once this room is on screen, so they never delay the first view.
     Promise.all([textures.ensure(room), readyOnce]).then(() => {
       if (state.currentRoom !== room) return;
-      textures.ensure(room + 1);
-      textures.ensure(room - 1);
+      for (const { to } of plan.rooms[room].links) textures.ensure(to);
     });
-    for (const i of [...textures.loaded]) if (Math.abs(i - room) > 2) textures.release(i);
+    const dist = hops(plan, room);
+    for (const i of [...textures.loaded]) if (dist[i] > 2) textures.release(i);
   }
 
   function afterMove(now) {
-    const room = roomAt(plan, visitor.x);
+    const room = roomAt(plan, visitor.x, visitor.z);
     if (room !== state.currentRoom) enterRoom(room);
     ways.moved(visitor, room, now);
     deck.listen(camera.position, visitor.forward());
@@ -334,7 +339,7 @@ async function start() {
       viewChanged = true;
     }
     afterMove(now);
-    if (!dirty) return;
+    if (!dirty || renderer.xr.isPresenting) return; // in VR the XR session's own loop draws
     dirty = false;
     renderer.render(built.scene, camera);
     if (!state.firstFrame) {
@@ -367,6 +372,7 @@ async function start() {
   // instead of blocking the first frame.
   await renderer.compileAsync(built.scene, camera).catch(() => {});
   requestAnimationFrame(frame);
+  readyOnce.then(() => built.buildRest((b) => cues.add(b)));
 
   const rendered = () =>
     new Promise((resolveFrame) => {

@@ -18,8 +18,12 @@ export function makePicker(canvas, camera, pickables, centre = () => [0, 0]) {
     const rect = canvas.getBoundingClientRect();
     if (clientX === null) ndc.set(...centre());
     else ndc.set(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
+    // Objects built since the last frame have no world matrix yet: bring them (and the camera) up to date.
+    const candidates = pickables.filter(shown);
+    for (const o of candidates) o.updateWorldMatrix(true, false);
+    camera.updateMatrixWorld();
     raycaster.setFromCamera(ndc, camera);
-    const hit = raycaster.intersectObjects(pickables.filter(shown), false)[0];
+    const hit = raycaster.intersectObjects(candidates, false)[0];
     if (!hit) return null;
     const id = hit.object.userData.paintingId;
     if (id) return { paintingId: id, distance: hit.distance };

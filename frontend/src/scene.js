@@ -19,6 +19,7 @@ import {
   Scene,
   SRGBColorSpace,
 } from "three";
+import { hops } from "./floorplan.js";
 import { DIMS } from "./layout.js";
 
 const BOX = new BoxGeometry(1, 1, 1);
@@ -122,25 +123,24 @@ function onWall(mesh, p, xz, y, out) {
   return mesh;
 }
 
-function buildRoomShell(plan, room, materials) {
+function buildRoomShell(room, walls, materials) {
   const g = new Group();
-  const half = plan.width / 2;
-  const t = DIMS.wall;
-  const xa = room.x0 - t / 2;
-  const xb = room.x1 + t / 2;
-  const len = xb - xa;
-  const floorGeo = new PlaneGeometry(len, plan.width);
+  const h = DIMS.wall / 2;
+  const [xa, xb, za, zb] = [room.x0 - h, room.x1 + h, room.z0 - h, room.z1 + h];
+  const [len, dep] = [xb - xa, zb - za];
+  const floorGeo = new PlaneGeometry(len, dep);
   const uv = floorGeo.attributes.uv;
-  for (let i = 0; i < uv.count; i++) uv.setXY(i, (uv.getX(i) * len) / 4, (uv.getY(i) * plan.width) / 4);
+  for (let i = 0; i < uv.count; i++) uv.setXY(i, (uv.getX(i) * len) / 4, (uv.getY(i) * dep) / 4);
   const floor = new Mesh(floorGeo, materials.floor);
   floor.rotation.x = -Math.PI / 2;
-  floor.position.set((xa + xb) / 2, 0, 0);
+  floor.position.set((xa + xb) / 2, 0, (za + zb) / 2);
   const ceiling = new Mesh(PLANE, materials.ceiling);
-  ceiling.scale.set(len, plan.width, 1);
+  ceiling.scale.set(len, dep, 1);
   ceiling.rotation.x = Math.PI / 2;
-  ceiling.position.set((xa + xb) / 2, DIMS.wallHeight, 0);
+  ceiling.position.set((xa + xb) / 2, DIMS.wallHeight, (za + zb) / 2);
   g.add(floor, ceiling);
-  for (const z of [-half / 2, half / 2]) {
+  const d = room.z1 - room.z0;
+  for (const z of [room.z0 + d / 4, room.z1 - d / 4]) {
     const strip = new Mesh(PLANE, materials.lightStrip);
     strip.scale.set(Math.max(1, room.x1 - room.x0 - 2), 0.35, 1);
     strip.rotation.x = Math.PI / 2;
@@ -148,12 +148,15 @@ function buildRoomShell(plan, room, materials) {
     g.add(strip);
   }
   const wall = new MeshLambertMaterial({ color: roomColour(room) });
-  for (const b of plan.walls.filter((w) => w.room === room.index)) {
-    g.add(box(wall, b.min, b.max, b.fromY ?? 0, DIMS.wallHeight));
-    if (b.kind === "side") {
-      const inner = b.min[1] < 0 ? [b.min[0], b.max[1] - 0.001] : [b.min[0], b.min[1] - 0.015];
-      g.add(box(materials.skirting, inner, [b.max[0], inner[1] + 0.016], 0, 0.1));
-    }
+  for (const b of walls) g.add(box(wall, b.min, b.max, b.fromY ?? 0, DIMS.wallHeight));
+  // Skirting along every stretch of wall the works hang on (corner to corner or doorway).
+  for (const seg of room.segments) {
+    const end = [seg.start[0] + seg.dir[0] * seg.length, seg.start[1] + seg.dir[1] * seg.length];
+    const inner = (pt) => [pt[0] + seg.normal[0] * 0.016, pt[1] + seg.normal[1] * 0.016];
+    const pts = [seg.start, end, inner(seg.start), inner(end)];
+    const lo = [0, 1].map((k) => Math.min(...pts.map((pt) => pt[k])));
+    const hi = [0, 1].map((k) => Math.max(...pts.map((pt) => pt[k])));
+    g.add(box(materials.skirting, lo, hi, 0, 0.1));
   }
   return g;
 }
@@ -197,19 +200,47 @@ function signTexture(text) {
   return tex;
 }
 
-/** A name over each doorway, read from the room before it: "Room 3 · Calm blues". */
+/** Over each doorway, on both faces, the name of the room it leads to: "Room 3 · Calm blues". */
 function doorSigns(plan, name) {
-  return plan.doors.map((door, i) => {
-    const sign = new Mesh(PLANE, new MeshBasicMaterial({ map: signTexture(name(i + 1)) }));
-    sign.scale.set(2.4, 0.45, 1);
-    sign.position.set(plan.rooms[i].x1 - 0.01, (DIMS.doorHeight + DIMS.wallHeight) / 2, 0);
-    sign.rotation.y = -Math.PI / 2;
-    return sign;
+  const signs = [];
+  for (const door of plan.doors) {
+    door.between.forEach((from, k) => {
+      const to = door.between[1 - k];
+      const r = plan.rooms[from];
+      const sign = new Mesh(PLANE, new MeshBasicMaterial({ map: signTexture(name(to)) }));
+      sign.scale.set(2.4, 0.45, 1);
+      // Face into room `from`, just off its face of the wall.
+      const into = door.axis === "x" ? [Math.sign((r.x0 + r.x1) / 2 - door.x), 0] : [0, Math.sign((r.z0 + r.z1) / 2 - door.z)];
+      const off = DIMS.wall / 2 + 0.01;
+      sign.position.set(door.x + into[0] * off, (DIMS.doorHeight + DIMS.wallHeight) / 2, door.z + into[1] * off);
+      sign.rotation.y = Math.atan2(into[0], into[1]);
+      signs.push({ room: from, sign });
+    });
+  }
+  return signs;
+}
+
+/** A closed door in each doorway, shown while the room behind it is not drawn: never a view into the void. */
+function closedDoors(plan, material) {
+  return plan.doors.map((door) => {
+    const m = new Mesh(BOX, material);
+    const thin = DIMS.wall * 0.4;
+    if (door.axis === "x") m.scale.set(thin, DIMS.doorHeight, DIMS.doorWidth);
+    else m.scale.set(DIMS.doorWidth, DIMS.doorHeight, thin);
+    m.position.set(door.x, DIMS.doorHeight / 2, door.z);
+    m.visible = false;
+    return m;
   });
 }
 
-/** name(roomIndex) -> the room's name, shown at its door. */
-export function buildScene(plan, name = (i) => `Room ${i + 1}`) {
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * name(roomIndex) -> the room's name, shown at its door. Only the rooms in `first` (the visitor's and its
+ * neighbours) are built at once; `built.buildRest(onPainting)` builds the others one room per task, so the
+ * main thread stays free, and `built.whenBuilt(i)` resolves once room i is built.
+ */
+export function buildScene(plan, name = (i) => `Room ${i + 1}`, first = plan.rooms.map((r) => r.index)) {
   const scene = new Scene();
   scene.background = new Color("#1c1a18");
   scene.fog = new Fog("#2a2724", 22, 48);
@@ -233,25 +264,63 @@ export function buildScene(plan, name = (i) => `Room ${i + 1}`) {
     },
   };
 
-  const rooms = plan.rooms.map((room) => {
-    const group = buildRoomShell(plan, room, materials);
+  const rooms = plan.rooms.map(() => {
+    const group = new Group();
     scene.add(group);
-    return { group, walls: group.children };
+    return { group, walls: [], built: false };
   });
-  doorSigns(plan, name).forEach((sign, i) => rooms[i].group.add(sign));
+  const signs = doorSigns(plan, name);
+  const doors = closedDoors(plan, new MeshLambertMaterial({ color: "#4a3b2c" }));
+  scene.add(...doors);
   const paintings = new Map();
-  for (const p of plan.paintings) {
-    const built = buildPainting(p, materials);
-    rooms[p.room].group.add(built.group);
-    paintings.set(p.id, { ...built, plan: p });
+  const pickables = [];
+  const waiting = new Map(); // room index -> resolve of whenBuilt's promise
+  const done = plan.rooms.map((_, i) => new Promise((resolve) => waiting.set(i, resolve)));
+
+  function buildRoom(i, onPainting = () => {}) {
+    const r = rooms[i];
+    if (r.built) return;
+    const shell = buildRoomShell(plan.rooms[i], plan.walls.filter((w) => w.room === i), materials);
+    r.walls = [...shell.children].filter((m) => m.isMesh);
+    r.group.add(shell);
+    for (const { room, sign } of signs) if (room === i) r.group.add(sign);
+    for (const p of plan.rooms[i].paintings) {
+      const b = { ...buildPainting(p, materials), plan: p };
+      r.group.add(b.group);
+      paintings.set(p.id, b);
+      pickables.push(b.canvas);
+      onPainting(b);
+    }
+    pickables.push(...r.walls);
+    r.built = true;
+    waiting.get(i)();
   }
-  const pickables = [...rooms.flatMap((r) => r.walls.filter((m) => m.isMesh)), ...[...paintings.values()].map((p) => p.canvas)];
-  return { scene, rooms, paintings, pickables };
+  for (const i of first) buildRoom(i);
+  return {
+    scene,
+    rooms,
+    paintings,
+    pickables,
+    doors,
+    plan,
+    whenBuilt: (i) => done[i] ?? Promise.resolve(),
+    async buildRest(onPainting) {
+      for (const i of hops(plan, first[0] ?? 0).map((d, k) => [d, k]).sort((a, b) => a[0] - b[0]).map(([, k]) => k)) {
+        if (rooms[i].built) continue;
+        await nextTask();
+        buildRoom(i, onPainting);
+      }
+    },
+  };
 }
 
-/** Show the rooms within `reach` of the visitor's room; the rest cost nothing to draw. */
+/** Show the rooms within `reach` doorways of the visitor's room; doorways into the rest are closed. */
 export function showRoomsNear(built, current, reach = 2) {
+  const dist = hops(built.plan, current);
   built.rooms.forEach((r, i) => {
-    r.group.visible = Math.abs(i - current) <= reach;
+    r.group.visible = dist[i] <= reach;
+  });
+  built.plan.doors.forEach((door, i) => {
+    built.doors[i].visible = door.between.some((r) => dist[r] > reach);
   });
 }

@@ -36,6 +36,7 @@ export class RoomTextures {
   }
 
   async #load(index, progress) {
+    await this.built.whenBuilt(index);
     const room = this.plan.rooms[index];
     const generation = this.generation.get(index) || 0;
     const current = () => (this.generation.get(index) || 0) === generation;

@@ -9,63 +9,69 @@ export function roomName(plan, titles, index) {
   return `Room ${index + 1} of ${plan.rooms.length}${title ? ` · ${title}` : ""}`;
 }
 
-const SPAN = 36; // metres of the plan the minimap shows around the visitor
+const PAD = 0.6; // metres of margin around the plan on the minimap
 
+/** The whole floor plan, fitted to the canvas' width: rooms, doorways, works and "you are here". */
 export class Minimap {
   /** walkTo([x, z]) walks the visitor to a point of the plan. */
   constructor(canvas, plan, walkTo) {
     this.canvas = canvas;
     this.plan = plan;
-    this.length = plan.rooms[plan.rooms.length - 1].x1 - plan.rooms[0].x0;
+    const b = plan.bounds;
+    this.origin = [b.x0 - PAD, b.z0 - PAD];
+    this.scale = canvas.width / (b.x1 - b.x0 + 2 * PAD);
+    canvas.height = Math.round((b.z1 - b.z0 + 2 * PAD) * this.scale);
     canvas.addEventListener("click", (e) => {
       const r = canvas.getBoundingClientRect();
       walkTo(this.#toPlan((e.clientX - r.left) * (canvas.width / r.width), (e.clientY - r.top) * (canvas.height / r.height)));
     });
   }
 
-  #scale() {
-    return this.canvas.width / Math.min(SPAN, this.length + 2);
+  #toPlan(px, py) {
+    return [this.origin[0] + px / this.scale, this.origin[1] + py / this.scale];
   }
 
-  #toPlan(px, py) {
-    const s = this.#scale();
-    return [this.left + px / s, py / s - this.plan.width / 2 - 0.5];
+  #px([x, z]) {
+    return [(x - this.origin[0]) * this.scale, (z - this.origin[1]) * this.scale];
   }
 
   /** Where the plan point (x, z) is on the minimap canvas, in CSS pixels from its top-left corner. */
-  toScreen([x, z]) {
-    const s = this.#scale();
+  toScreen(xz) {
     const k = this.canvas.getBoundingClientRect().width / this.canvas.width;
-    return [(x - this.left) * s * k, (z + this.plan.width / 2 + 0.5) * s * k];
+    return this.#px(xz).map((v) => v * k);
   }
 
   draw(visitor, currentRoom) {
-    const { canvas, plan } = this;
-    const s = this.#scale();
-    canvas.height = Math.round((plan.width + 1) * s);
-    const view = canvas.width / s;
-    const start = plan.rooms[0].x0 - 1;
-    this.left = Math.max(start, Math.min(visitor.x - view / 2, start + this.length + 2 - view));
+    const { canvas, plan, scale: s } = this;
     const ctx = canvas.getContext("2d");
-    const X = (x) => (x - this.left) * s;
-    const Z = (z) => (z + plan.width / 2 + 0.5) * s;
     ctx.fillStyle = "#1c1a18";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     for (const r of plan.rooms) {
       ctx.fillStyle = r.index === currentRoom ? "#5b5043" : "#3a3530";
-      ctx.fillRect(X(r.x0), Z(-plan.width / 2), (r.x1 - r.x0) * s, plan.width * s);
+      const [x, y] = this.#px([r.x0, r.z0]);
+      ctx.fillRect(x, y, (r.x1 - r.x0) * s, (r.z1 - r.z0) * s);
+    }
+    ctx.fillStyle = "#7d705f";
+    for (const d of plan.doors) {
+      const [x, y] = this.#px([d.x, d.z]);
+      const [w, h] = d.axis === "x" ? [0.6 * s, 1.8 * s] : [1.8 * s, 0.6 * s];
+      ctx.fillRect(x - w / 2, y - h / 2, w, h);
     }
     ctx.fillStyle = "#e2b866";
-    for (const p of plan.paintings) ctx.fillRect(X(p.centre[0]) - 2, Z(p.centre[1]) - 2, 4, 4);
+    for (const p of plan.paintings) {
+      const [x, y] = this.#px(p.centre);
+      ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
+    }
+    const [vx, vy] = this.#px([visitor.x, visitor.z]);
     ctx.fillStyle = "#ffffff";
     ctx.beginPath();
-    ctx.arc(X(visitor.x), Z(visitor.z), 4.5, 0, 2 * Math.PI);
+    ctx.arc(vx, vy, 3.5, 0, 2 * Math.PI);
     ctx.fill();
     ctx.strokeStyle = "#ffffff";
     ctx.lineWidth = 2;
     ctx.beginPath();
-    ctx.moveTo(X(visitor.x), Z(visitor.z));
-    ctx.lineTo(X(visitor.x - Math.sin(visitor.yaw) * 1.6), Z(visitor.z - Math.cos(visitor.yaw) * 1.6));
+    ctx.moveTo(vx, vy);
+    ctx.lineTo(...this.#px([visitor.x - Math.sin(visitor.yaw) * 1.6, visitor.z - Math.cos(visitor.yaw) * 1.6]));
     ctx.stroke();
   }
 }

@@ -159,20 +159,23 @@ def test_walking_stops_at_walls_and_passes_through_doorways(watched, site_url):
     page.goto(site_url + "index.html")
     wait_ready(page)
     plan = page.evaluate("window.imaudible.debug.plan()")
-    room, half, radius = plan["rooms"][0], plan["width"] / 2, 0.35
+    room, radius = plan["rooms"][0], 0.35
+    north = room["z0"]
+    door = plan["doors"][0]
+    assert door["between"] == [0, 1] and door["axis"] == "x"  # two rooms side by side, a doorway in the east wall
     view = "window.imaudible.debug.view()"
     place = "v => window.imaudible.debug.place(v)"
-    # Facing the side wall (-z) two metres away: walk into it and keep pushing.
-    page.evaluate(place, {"x": (room["x0"] + room["x1"]) / 2, "z": -half + 2, "yaw": 0, "pitch": 0})
-    hold_key_until(page, "w", f"{view}.z < {-half + 0.6}", then_ms=1500)
-    assert page.evaluate(view)["z"] >= -half + radius - 1e-6
+    # Facing the north wall (-z) two metres away: walk into it and keep pushing.
+    page.evaluate(place, {"x": (room["x0"] + room["x1"]) / 2, "z": north + 2, "yaw": 0, "pitch": 0})
+    hold_key_until(page, "w", f"{view}.z < {north + 0.6}", then_ms=1500)
+    assert page.evaluate(view)["z"] >= north + radius - 1e-6
     # Facing the wall beside the doorway: blocked too.
-    page.evaluate(place, {"x": room["x1"] - 2, "z": -half + 1.2, "yaw": -math.pi / 2, "pitch": 0})
+    page.evaluate(place, {"x": room["x1"] - 2, "z": north + 1.2, "yaw": -math.pi / 2, "pitch": 0})
     hold_key_until(page, "ArrowUp", f"{view}.x > {room['x1'] - 0.6}", then_ms=1500)
     assert page.evaluate(view)["x"] <= room["x1"] - radius + 1e-6
     assert page.evaluate("window.imaudible.state.currentRoom") == 0
     # Through the doorway: the next room.
-    page.evaluate(place, {"x": room["x1"] - 2, "z": 0, "yaw": -math.pi / 2, "pitch": 0})
+    page.evaluate(place, {"x": room["x1"] - 2, "z": door["z"], "yaw": -math.pi / 2, "pitch": 0})
     hold_key_until(page, "w", f"{view}.x > {plan['rooms'][1]['x0'] + 0.5}")
     assert page.evaluate("window.imaudible.state.currentRoom") == 1
     # A click on a wall asks for pointer lock (mouse look); refused or granted, nothing breaks.

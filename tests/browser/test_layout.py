@@ -22,7 +22,7 @@ def plan_for(data: dict) -> dict:
     return json.loads(done.stdout)
 
 
-def synthetic(count: int, per_room: int, seed: int) -> dict:
+def synthetic(count: int, per_room: int, seed: int, order: str = "manifest") -> dict:
     rng = random.Random(seed)
     artworks = []
     for i in range(count):
@@ -32,7 +32,7 @@ def synthetic(count: int, per_room: int, seed: int) -> dict:
         artworks.append(art)
     ids = [a["id"] for a in artworks]
     rng.shuffle(ids)  # a mood order differs from the manifest order
-    return {"artworks": artworks, "layout": {"per_room": per_room,
+    return {"artworks": artworks, "layout": {"per_room": per_room, "order": order,
                                              "rooms": [ids[i:i + per_room] for i in range(0, count, per_room)]}}
 
 
@@ -45,7 +45,7 @@ def inside_wall(plan: dict, x: float, z: float, margin: float) -> bool:
 def test_layout_hangs_every_work_in_order_without_overlaps(count, per_room, seed):
     data = synthetic(count, per_room, seed)
     plan = plan_for(data)
-    dims, half = plan["dims"], plan["width"] / 2
+    dims = plan["dims"]
     assert [p["id"] for p in plan["paintings"]] == [i for room in data["layout"]["rooms"] for i in room]
     assert len(plan["rooms"]) == len(data["layout"]["rooms"])
     by_id = {a["id"]: a for a in data["artworks"]}
@@ -64,14 +64,15 @@ def test_layout_hangs_every_work_in_order_without_overlaps(count, per_room, seed
         start = p["centre"][axis] - direction * (w / 2 + dims["frame"])
         end = p["plaque"][axis] + direction * dims["plaqueWidth"] / 2
         lo, hi = sorted((start, end))
-        limits = (room["x0"], room["x1"]) if axis == 0 else (-half, half)
+        limits = (room["x0"], room["x1"]) if axis == 0 else (room["z0"], room["z1"])
         assert limits[0] - 1e-9 <= lo and hi <= limits[1] + 1e-9, p["id"]
-        if axis == 1 and p["wall"] not in ("entry", "exit"):  # a wall with a doorway in the middle
-            assert hi <= -dims["doorWidth"] / 2 + 1e-9 or lo >= dims["doorWidth"] / 2 - 1e-9, p["id"]
+        if "-" in p["wall"]:  # a wall with a doorway in the middle
+            mid = (limits[0] + limits[1]) / 2
+            assert hi <= mid - dims["doorWidth"] / 2 + 1e-9 or lo >= mid + dims["doorWidth"] / 2 - 1e-9, p["id"]
         spans.setdefault((p["room"], p["wall"]), []).append((lo, hi))
         # Its viewpoint faces it from inside the room, clear of every wall.
         v = p["view"]
-        assert room["x0"] < v["x"] < room["x1"] and -half < v["z"] < half
+        assert room["x0"] < v["x"] < room["x1"] and room["z0"] < v["z"] < room["z1"]
         assert not inside_wall(plan, v["x"], v["z"], dims["playerRadius"] - 1e-6)
     for key, intervals in spans.items():
         intervals.sort()
@@ -85,7 +86,53 @@ def test_walking_never_enters_a_wall_and_doorways_connect_rooms():
     for walk in plan["walks"]:
         for x, z in walk:
             assert not inside_wall(plan, x, z, radius - 1e-6)
-    # Doorways: the gap in each cross wall is as wide as a door, centred on the enfilade's axis.
+    # Doorways: a gap as wide as a door in the wall between two rooms, walls on either side of it.
     for door in plan["doors"]:
-        assert not inside_wall(plan, door["x"], 0.0, radius)
-        assert inside_wall(plan, door["x"], plan["dims"]["doorWidth"] / 2 + 0.01, 0)
+        assert not inside_wall(plan, door["x"], door["z"], radius)
+        beside = plan["dims"]["doorWidth"] / 2 + 0.01
+        inset = plan["dims"]["wall"] / 4  # into one room's half of the shared wall
+        x, z = (door["x"] + inset, door["z"] + beside) if door["axis"] == "x" else (door["x"] + beside, door["z"] + inset)
+        assert inside_wall(plan, x, z, 0)
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["z0"] < b["z1"] and b["z0"] < a["z1"]
+
+
+@pytest.mark.parametrize("order", ["manifest", "mood"])
+def test_a_big_show_is_a_2d_plan_whose_rooms_all_connect(order):
+    plan = plan_for(synthetic(60, 4, 11, order))
+    rooms, dims = plan["rooms"], plan["dims"]
+    assert len(rooms) == 15
+    b = plan["bounds"]
+    width, depth = b["x1"] - b["x0"], b["z1"] - b["z0"]
+    assert max(width, depth) / min(width, depth) < 3, (width, depth)  # not a long corridor
+    for i, a in enumerate(rooms):
+        for other in rooms[i + 1:]:
+            assert not overlap(a, other)
+    # Proportions vary: not every room the same size.
+    assert len({(round(r["x1"] - r["x0"], 2), round(r["z1"] - r["z0"], 2)) for r in rooms}) > 2
+    # Every room is reached from the first through doorways; each doorway lies in the wall the two rooms share.
+    graph: dict[int, set] = {i: set() for i in range(len(rooms))}
+    for door in plan["doors"]:
+        a, c = (rooms[i] for i in door["between"])
+        graph[a["index"]].add(c["index"])
+        graph[c["index"]].add(a["index"])
+        for r in (a, c):
+            h = dims["wall"] / 2 + 1e-6
+            assert r["x0"] - h <= door["x"] <= r["x1"] + h and r["z0"] - h <= door["z"] <= r["z1"] + h
+    seen, todo = {0}, [0]
+    while todo:
+        for n in graph[todo.pop()] - seen:
+            seen.add(n)
+            todo.append(n)
+    assert seen == set(range(len(rooms)))
+    # The walk from the first room to the last goes through doorways, never through a wall.
+    pts = plan["across"]
+    assert len(pts) > 2
+    for (x0, z0), (x1, z1) in zip(pts, pts[1:]):
+        for k in range(21):
+            x, z = x0 + (x1 - x0) * k / 20, z0 + (z1 - z0) * k / 20
+            assert not inside_wall(plan, x, z, dims["playerRadius"] - 1e-6), (x, z)
+    last = rooms[-1]
+    assert last["x0"] < pts[-1][0] < last["x1"] and last["z0"] < pts[-1][1] < last["z1"]

@@ -21,12 +21,12 @@ def test_room_names_minimap_and_index_take_the_visitor_around(watched, site_url,
     # A click on the second room of the minimap walks there.
     plan = page.evaluate("window.imaudible.debug.plan()")
     room = plan["rooms"][1]
-    point = page.evaluate("xz => window.imaudible.debug.minimapPoint(xz)", [(room["x0"] + room["x1"]) / 2, 0])
+    point = page.evaluate("xz => window.imaudible.debug.minimapPoint(xz)", [(room["x0"] + room["x1"]) / 2, (room["z0"] + room["z1"]) / 2])
     page.mouse.click(point["x"], point["y"])
     page.wait_for_function("() => window.imaudible.state.currentRoom === 1 && !window.imaudible.state.navigating",
                            timeout=WAIT)
     view = page.evaluate("window.imaudible.debug.view()")
-    assert room["x0"] < view["x"] < room["x1"]
+    assert room["x0"] < view["x"] < room["x1"] and room["z0"] < view["z"] < room["z1"]
     assert page.locator("#room-name").inner_text() == "Room 2 of 2"
     # The index lists every work; a search narrows it to one, and choosing it takes you there.
     page.click("#index-button")
