@@ -45,6 +45,21 @@ def choose_device(name: str) -> str:
     raise ModelError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)")
 
 
+class ModelBackend:
+    """Where every transformers backend starts: a resolved model whose weights are present (else a one-line
+    error), its settings, the name and revision the site shows, and the device. Subclasses load the model
+    itself on first use."""
+    is_model = True
+
+    def __init__(self, resolved, settings):
+        if not resolved.available or resolved.path is None:
+            raise ModelError(resolved.missing_message())
+        self.resolved, self.settings = resolved, settings
+        self.name, self.revision = resolved.model_id, resolved.revision
+        self.device = choose_device(settings.device)
+        self._model = None
+
+
 def half_precision(device: str) -> bool:
     """fp16 on CUDA only: MPS fp16 generation is unreliable and CPUs are slower in fp16."""
     return device.startswith("cuda")

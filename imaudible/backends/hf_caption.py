@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..caption import CaptionError, clean_caption
 from ..models import ModelError
-from . import choose_device, load_options, quiet_transformers, require_torch
+from . import ModelBackend, load_options, quiet_transformers, require_torch
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -15,18 +15,13 @@ if TYPE_CHECKING:
     from ..settings import CaptionSettings
 
 
-class BlipCaptioner:
+class BlipCaptioner(ModelBackend):
     """Captions images in batches with beam search. The model is loaded on first use, once, and kept until
     `close()`. Moods are not used: the prompt stage fuses them with the caption."""
-    is_model = True
 
     def __init__(self, resolved: "ResolvedModel", settings: "CaptionSettings"):
-        if not resolved.available or resolved.path is None:
-            raise ModelError(resolved.missing_message())
-        self.resolved, self.settings = resolved, settings
-        self.name, self.revision = resolved.model_id, resolved.revision
-        self.device = choose_device(settings.device)
-        self._model = self._processor = None
+        super().__init__(resolved, settings)
+        self._processor = None
 
     def _load(self) -> None:
         if self._model is not None:

@@ -10,26 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ..models import ModelError
 from ..prompt import PromptRequest, WrittenPrompt, template_prompt, with_style, writer_message
 from ..textcheck import asks_for_vocals, check_prompt
-from . import chat, choose_device
+from . import ModelBackend, chat
 
 if TYPE_CHECKING:
     from ..models import ResolvedModel
     from ..settings import PromptSettings
 
 
-class LlmPromptWriter:
-    is_model = True
-
+class LlmPromptWriter(ModelBackend):
     def __init__(self, resolved: "ResolvedModel", settings: "PromptSettings"):
-        if not resolved.available or resolved.path is None:
-            raise ModelError(resolved.missing_message())
-        self.resolved, self.settings = resolved, settings
-        self.name, self.revision = resolved.model_id, resolved.revision
-        self.device = choose_device(settings.device)
-        self._model = self._tokenizer = None
+        super().__init__(resolved, settings)
+        self._tokenizer = None
 
     def chat_prompt(self, request: PromptRequest) -> str:
         system, user = self.settings.instruction, writer_message(request, self.settings)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 from ..caption import CaptionError, CaptionResult, describe
-from ..models import ModelError
 from ..textcheck import check_caption
-from . import chat, choose_device
+from . import ModelBackend, chat
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -25,16 +24,10 @@ if TYPE_CHECKING:
 MIN_NEW_TOKENS = 60        # an emotional sentence is longer than BLIP's plain caption
 
 
-class VlmCaptioner:
-    is_model = True
-
+class VlmCaptioner(ModelBackend):
     def __init__(self, resolved: "ResolvedModel", settings: "CaptionSettings"):
-        if not resolved.available or resolved.path is None:
-            raise ModelError(resolved.missing_message())
-        self.resolved, self.settings = resolved, settings
-        self.name, self.revision = resolved.model_id, resolved.revision
-        self.device = choose_device(settings.device)
-        self._model = self._processor = None
+        super().__init__(resolved, settings)
+        self._processor = None
 
     def caption(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[str]:
         return [r.text for r in self.caption_results(images, moods)]
