@@ -3,7 +3,7 @@ minor key, about 70 bpm"), and a name for a room from the moods of its works ("C
 the mood the same way the prompt and the built-in composer do (`mood.tempo_bpm` and friends)."""
 from __future__ import annotations
 
-from .mood_music import dominant_hue, mode_name, tempo_bpm, timbre_family
+from .mood_music import MODE_PHRASES, dominant_hue, mode_name, tempo_bpm, timbre_family
 from .types import Mood
 
 SOUNDS = {
@@ -11,10 +11,6 @@ SOUNDS = {
     "cool": "electric piano, pads and bells",
     "green": "woodwinds, marimba and guitar",
     "muted": "felt piano and soft pads",
-}
-KEYS = {
-    "lydian": "in a bright major key", "ionian": "in a major key", "mixolydian": "in a mellow major key",
-    "dorian": "in a soft minor key", "aeolian": "in a minor key", "harmonic minor": "in a dark minor key",
 }
 # (upper hue bound in CIELAB degrees, plural colour name)
 HUES = ((50, "reds"), (75, "ambers"), (105, "golds"), (170, "greens"), (240, "teals"), (310, "blues"), (345, "violets"),
@@ -29,7 +25,7 @@ def music_description(mood: Mood) -> str:
     """A short, readable description of the music made for a work with this mood."""
     bpm = tempo_bpm(mood)
     feeling = f"{mood.words[0]} " if mood.words else ""
-    return f"{pace(bpm)}, {feeling}{SOUNDS[timbre_family(mood)]} {KEYS[mode_name(mood)]}, about {bpm} bpm"
+    return f"{pace(bpm)}, {feeling}{SOUNDS[timbre_family(mood)]} {MODE_PHRASES[mode_name(mood)]}, about {bpm} bpm"
 
 
 def calmness(arousal: float) -> str:

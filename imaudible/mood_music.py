@@ -13,6 +13,12 @@ _RGB_TO_XYZ_ROWS = ((0.4124564, 0.3575761, 0.1804375),
                     (0.2126729, 0.7151522, 0.0721750),
                     (0.0193339, 0.1191920, 0.9503041))
 
+# How each mode is said in words: in music prompts and in the visitor's description of a piece.
+MODE_PHRASES = {
+    "lydian": "in a bright major key", "ionian": "in a major key", "mixolydian": "in a mellow major key",
+    "dorian": "in a soft minor key", "aeolian": "in a minor key", "harmonic minor": "in a dark minor key",
+}
+
 
 def tempo_bpm(mood: Mood) -> int:
     """Arousal sets the tempo: 58 bpm when calm .. 138 bpm when intense."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from .mood_music import is_major, mode_name, tempo_bpm, timbre_family
+from .mood_music import MODE_PHRASES, is_major, mode_name, tempo_bpm, timbre_family
 from .types import Mood
 from .settings import PromptSettings
 
@@ -32,10 +32,6 @@ INSTRUMENTS = {
     "cool": "electric piano, glassy pads and bells",
     "green": "woodwinds, marimba and acoustic guitar",
     "muted": "felt piano and soft pads",
-}
-MODE_HINTS = {
-    "lydian": "in a bright major key", "ionian": "in a major key", "mixolydian": "in a mellow major key",
-    "dorian": "in a soft minor key", "aeolian": "in a minor key", "harmonic minor": "in a dark minor key",
 }
 
 
@@ -124,7 +120,7 @@ def mood_phrase(mood: Mood) -> str:
     pace = "slow" if bpm < 80 else "moderate" if bpm < 110 else "fast" if bpm < 130 else "driving"
     words = ", ".join(mood.words[:2])
     mode = mode_name(mood)
-    hint = MODE_HINTS[mode]
+    hint = MODE_PHRASES[mode]
     rhythm = ", with drums" if mood.arousal > 0.55 else ", no drums" if mood.arousal < 0.35 else ""
     family = INSTRUMENTS[timbre_family(mood)]
     text = f"{words} music {hint}, {pace} tempo around {bpm} bpm, {family}{rhythm}"
