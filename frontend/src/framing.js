@@ -76,7 +76,10 @@ export class Framer {
 
   frame() {
     const rect = this.stage.getBoundingClientRect();
-    this.renderer.setSize(rect.width || window.innerWidth, rect.height || window.innerHeight, false);
+    const size = [rect.width || window.innerWidth, rect.height || window.innerHeight];
+    // Resizing the canvas reallocates its drawing buffer: only when the size really changed.
+    if (size.join() !== this.size?.join()) this.renderer.setSize(size[0], size[1], false);
+    this.size = size;
     this.share = centreOn(this.camera, freeRect(this.stage), rect);
     this.centreNdc = [(this.share.x / rect.width) * 2 - 1, 1 - (this.share.y / rect.height) * 2];
     if (this.crosshair) Object.assign(this.crosshair.style, { left: `${this.share.x}px`, top: `${this.share.y}px` });

@@ -10,12 +10,12 @@ const textured = (mat) => mat.map && mat.map !== BLANK;
 
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
-  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying }) {
+  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying, anisotropy = 8 }) {
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
     this.loader = new TextureLoader();
-    this.anisotropy = Math.min(8, renderer.capabilities.getMaxAnisotropy());
+    this.anisotropy = Math.min(anisotropy, renderer.capabilities.getMaxAnisotropy());
     this.maxTexture = renderer.capabilities.maxTextureSize;
     this.webp = webp;
     this.wanted = wanted;
@@ -58,7 +58,9 @@ export class RoomTextures {
     this.loaded.add(index);
     this.onChange(index, "shown");
     await this.gate;
-    await Promise.all(upgrades.filter(Boolean).map(([built, full]) => this.#show(built, full.url, current)));
+    // All of a room's sharper textures arrive in one frame: one upload pause instead of one per painting.
+    const fetched = await Promise.all(upgrades.filter(Boolean).map(async ([built, full]) => [built, full.url, await this.#fetch(full.url)]));
+    for (const [built, url, tex] of fetched) this.#apply(built, url, tex, current);
     if (current()) this.onChange(index, "sharp");
   }
 
@@ -75,14 +77,21 @@ export class RoomTextures {
     }
   }
 
-  async #show(built, rel, current) {
-    let tex;
+  async #fetch(rel) {
     try {
-      tex = await this.loader.loadAsync(this.resolve(rel));
+      return await this.loader.loadAsync(this.resolve(rel));
     } catch {
       console.warn(`imaudible: could not load ${rel}`);
-      return;
+      return null;
     }
+  }
+
+  async #show(built, rel, current) {
+    this.#apply(built, rel, await this.#fetch(rel), current);
+  }
+
+  #apply(built, rel, tex, current) {
+    if (!tex) return;
     if (!current() || (built.largestUrl && rel !== built.largestUrl)) return tex.dispose();
     tex.colorSpace = SRGBColorSpace;
     tex.anisotropy = this.anisotropy;

@@ -1,0 +1,42 @@
+// The WebGL renderer, sized to what the device can draw. A software renderer (no GPU, or a blocked one:
+// SwiftShader, llvmpipe) draws every pixel on the CPU, and the page waits for each frame while the browser
+// copies it out: there the gallery draws without multisampling, at one pixel per CSS pixel.
+import { WebGLRenderer } from "three";
+
+const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+/** "gpu", "software" (WebGL 2 drawn on the CPU) or null (no WebGL 2). */
+export function probeWebGL2() {
+  if (!window.WebGL2RenderingContext) return null;
+  let gl;
+  try {
+    gl = document.createElement("canvas").getContext("webgl2");
+  } catch {
+    return null;
+  }
+  if (!gl) return null;
+  const info = gl.getExtension("WEBGL_debug_renderer_info");
+  const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension("WEBGL_lose_context")?.loseContext(); // a probe: its resources go back at once
+  return SOFTWARE.test(name) ? "software" : "gpu";
+}
+
+// Pixels a software renderer draws per frame, at most: about a quarter of a second each on a laptop CPU.
+const SOFTWARE_PIXELS = 400_000;
+
+/** Pixels per CSS pixel the gallery draws with: on a CPU renderer, fewer on a large window. */
+export function pixelRatio(kind) {
+  if (kind !== "software") return Math.min(window.devicePixelRatio || 1, 2);
+  const area = Math.max(1, window.innerWidth * window.innerHeight);
+  return Math.min(1, Math.sqrt(SOFTWARE_PIXELS / area));
+}
+
+export function createRenderer(canvas, kind) {
+  const renderer = new WebGLRenderer({
+    canvas,
+    antialias: kind !== "software" && window.devicePixelRatio < 2,
+    powerPreference: "high-performance",
+  });
+  renderer.setPixelRatio(pixelRatio(kind));
+  return renderer;
+}
