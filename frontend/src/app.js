@@ -15,11 +15,14 @@ import { PLANE, buildScene, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
 import { Framer } from "./framing.js";
 import { onChange, state, update } from "./state.js";
-import { createRenderer, pixelRatio, probeWebGL2 } from "./renderer.js";
+import { createRenderer, pixelRatio, probeWebGL2, warmUp } from "./renderer.js";
 import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
 import { wayfinding } from "./wayfinding.js";
+
+// Lets the page paint and answer input between the steps of setting up the scene.
+const breathe = () => (globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0)));
 
 const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
@@ -50,6 +53,7 @@ export async function start() {
   }
   const gpu = probeWebGL2();
   if (!gpu) return showList(root, startArt);
+  await breathe();
 
   const canvas = document.getElementById("gallery-canvas");
   const stage = canvas.parentElement;
@@ -60,6 +64,7 @@ export async function start() {
     return showList(root, startArt);
   }
   update({ webgl: true });
+  await breathe();
 
   const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
   const byId = new Map(data.artworks.map((a) => [a.id, a]));
@@ -86,6 +91,7 @@ export async function start() {
   const startRoom = startPainting ? startPainting.room : 0;
   // The first room and the rooms next door are built now; the rest after the first view (below).
   const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`, [startRoom, ...plan.rooms[startRoom].links.map((l) => l.to)]);
+  await breathe();
   const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
   const viewOf = (p) => framer.viewOf(p);
   let cues;
@@ -106,7 +112,12 @@ export async function start() {
     isPlaying: (id) => id === state.playingId && !state.paused,
     onChange(index, stage) {
       update({ roomsLoaded: [...textures.loaded].sort((a, b) => a - b) });
-      if (stage === "shown" && index === startRoom && !state.ready) readyPending = true;
+      if (stage === "shown" && index === startRoom && !state.ready) {
+        warmUp(renderer, built.scene, camera).then(() => {
+          readyPending = true;
+          dirty = true;
+        });
+      }
       if (stage === "sharp" && index === startRoom && !state.sharp) {
         performance.mark("imaudible:sharp");
         update({ sharp: true });
@@ -258,6 +269,7 @@ export async function start() {
     },
   };
 
+  await breathe();
   hud = new Hud({ byId, resolve, actions, touch });
   hud.progress(0, 0);
   const controls = new Controls({
@@ -288,6 +300,7 @@ export async function start() {
     dirty = true;
   });
 
+  await breathe();
   const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo });
   function enterRoom(room) {
     update({ currentRoom: room });
@@ -330,6 +343,7 @@ export async function start() {
     }
     afterMove(now);
     if (!dirty || renderer.xr.isPresenting) return; // in VR the XR session's own loop draws
+    if (!state.ready && !readyPending) return; // the loader hides the bare rooms: draw once they are hung
     dirty = false;
     renderer.render(built.scene, camera);
     if (!state.firstFrame) {

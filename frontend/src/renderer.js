@@ -1,7 +1,7 @@
 // The WebGL renderer, sized to what the device can draw. A software renderer (no GPU, or a blocked one:
 // SwiftShader, llvmpipe) draws every pixel on the CPU, and the page waits for each frame while the browser
 // copies it out: there the gallery draws without multisampling, at one pixel per CSS pixel.
-import { WebGLRenderer } from "three";
+import { SRGBColorSpace, WebGLRenderTarget, WebGLRenderer } from "three";
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
@@ -39,4 +39,38 @@ export function createRenderer(canvas, kind) {
   });
   renderer.setPixelRatio(pixelRatio(kind));
   return renderer;
+}
+
+/**
+ * Resolves once the GPU has done all the work queued so far (texture uploads, say), without the page
+ * waiting for it: the next frame then draws at once instead of holding the page until the uploads finish.
+ */
+export function gpuFinished(renderer, every = 8) {
+  const gl = renderer.getContext();
+  const sync = gl.fenceSync?.(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+  if (!sync) return Promise.resolve();
+  gl.flush();
+  return new Promise((resolve) => {
+    const probe = () => {
+      if (!gl.isContextLost() && gl.clientWaitSync(sync, 0, 0) === gl.TIMEOUT_EXPIRED) return setTimeout(probe, every);
+      if (!gl.isContextLost()) gl.deleteSync(sync);
+      resolve();
+    };
+    setTimeout(probe, every);
+  });
+}
+
+/**
+ * Draws the scene once into a small off-screen target that takes the canvas's shaders and pixel format,
+ * and resolves when the GPU is done: a software renderer builds its drawing routines there, while the
+ * page stays free, rather than in the first frame shown (which the page must wait for).
+ */
+export async function warmUp(renderer, scene, camera) {
+  const target = new WebGLRenderTarget(64, 64, { colorSpace: SRGBColorSpace });
+  target.isXRRenderTarget = true; // three then encodes sRGB as for the canvas: the very same programs
+  renderer.setRenderTarget(target);
+  renderer.render(scene, camera);
+  renderer.setRenderTarget(null);
+  await gpuFinished(renderer);
+  target.dispose();
 }

@@ -4,6 +4,7 @@
 import { CanvasTexture, SRGBColorSpace, TextureLoader } from "three";
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
+import { gpuFinished } from "./renderer.js";
 import { BLANK } from "./scene.js";
 
 const textured = (mat) => mat.map && mat.map !== BLANK;
@@ -11,6 +12,7 @@ const textured = (mat) => mat.map && mat.map !== BLANK;
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
   constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying, anisotropy = 8 }) {
+    this.renderer = renderer;
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
@@ -60,6 +62,7 @@ export class RoomTextures {
     await this.gate;
     // All of a room's sharper textures arrive in one frame: one upload pause instead of one per painting.
     const fetched = await Promise.all(upgrades.filter(Boolean).map(async ([built, full]) => [built, full.url, await this.#fetch(full.url)]));
+    await this.#upload(fetched.map(([, , tex]) => tex));
     for (const [built, url, tex] of fetched) this.#apply(built, url, tex, current);
     if (current()) this.onChange(index, "sharp");
   }
@@ -87,14 +90,24 @@ export class RoomTextures {
   }
 
   async #show(built, rel, current) {
-    this.#apply(built, rel, await this.#fetch(rel), current);
+    const tex = await this.#fetch(rel);
+    await this.#upload([tex]);
+    this.#apply(built, rel, tex, current);
+  }
+
+  /** Send textures to the GPU and wait (without blocking) until they are there, before a frame shows them. */
+  async #upload(textures) {
+    for (const tex of textures.filter(Boolean)) {
+      tex.colorSpace = SRGBColorSpace;
+      tex.anisotropy = this.anisotropy;
+      this.renderer.initTexture(tex);
+    }
+    await gpuFinished(this.renderer);
   }
 
   #apply(built, rel, tex, current) {
     if (!tex) return;
     if (!current() || (built.largestUrl && rel !== built.largestUrl)) return tex.dispose();
-    tex.colorSpace = SRGBColorSpace;
-    tex.anisotropy = this.anisotropy;
     const mat = built.canvas.material;
     if (textured(mat)) mat.map.dispose();
     mat.map = tex;
