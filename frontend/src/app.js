@@ -11,7 +11,7 @@ import { makePicker } from "./picker.js";
 import { hops } from "./floorplan.js";
 import { XR_THREE, offerVR } from "./vr.js";
 import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
-import { PLANE, buildScene, showRoomsNear } from "./scene.js";
+import { PLANE, buildScene, roomInView, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
 import { Framer } from "./framing.js";
 import { onChange, state, update } from "./state.js";
@@ -122,7 +122,8 @@ export async function start() {
         performance.mark("imaudible:sharp");
         update({ sharp: true });
       }
-      if (built.rooms[index]?.group.visible) dirty = true;
+      // A room next door gets its textures unseen: the next frame that looks there shows them.
+      if (built.rooms[index]?.group.visible && (index === state.currentRoom || roomInView(built, index, camera))) dirty = true;
     },
   });
 
@@ -280,6 +281,9 @@ export async function start() {
     onTouchSeen: () => hud.setTouch(true),
   });
   hud.setTouch(touch);
+  // The welcome hint is laid out under the loader, so the first view is framed around it once, not again
+  // (a second frame and a glide) when the loader goes.
+  hud.hint(hud.welcome(), { hold: true });
   offerVR(document.getElementById("vr-button"), () => import("./xr.js").then(({ enterVR }) => enterVR({ three: XR_THREE, renderer, scene: built.scene, camera, visitor,
     pickables: built.pickables, select: (id) => (focus(id), togglePlay(id)), ended: () => (dirty = true) })), (text) => hud.hint(text));
 
@@ -309,7 +313,7 @@ export async function start() {
     // Neighbours are prefetched once this room is on screen, so they never delay the first view.
     Promise.all([textures.ensure(room), readyOnce]).then(() => {
       if (state.currentRoom !== room) return;
-      for (const { to } of plan.rooms[room].links) textures.ensure(to);
+      for (const { to } of plan.rooms[room].links) textures.ensure(to, undefined, { ahead: true });
     });
     const dist = hops(plan, room);
     for (const i of [...textures.loaded]) if (dist[i] > 2) textures.release(i);
@@ -355,11 +359,7 @@ export async function start() {
       performance.mark("imaudible:ready");
       update({ ready: true });
       markReady();
-      hud.hint(
-        document.body.classList.contains("touch")
-          ? "Drag to look around · walk with the joystick or tap the floor · tap a painting to hear its music"
-          : "Click the view to look around (Esc frees the mouse) · W A S D or arrows walk · N / P next or previous painting · Enter plays · T guided tour",
-      );
+      hud.hint(hud.welcome()); // its 9 s start now
     }
     const waiters = frameWaiters;
     frameWaiters = [];

@@ -95,7 +95,11 @@ export class Framer {
       const was = before && this.viewOf(before);
       this.frame();
       const v = this.visitor;
-      if (was && !v.gliding && !state.closeUp && Math.hypot(v.x - was.x, v.z - was.z) < 0.05) await v.glideTo(this.viewOf(before));
+      if (was && !v.gliding && !state.closeUp && Math.hypot(v.x - was.x, v.z - was.z) < 0.05) {
+        // Under the loader nobody sees a glide: step there at once (no frames to draw).
+        if (state.ready) await v.glideTo(this.viewOf(before));
+        else v.place(this.viewOf(before));
+      }
       update({ framings: state.framings + 1 });
     });
   }

@@ -13,15 +13,29 @@ function fail(err) {
   document.body.classList.add("failed");
 }
 
-/** Resolves once the poster (if any) has arrived, or after POSTER_WAIT, and a frame with it was painted. */
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves when the browser reports the poster painted (its largest-contentful-paint entry). */
+function posterPainted(poster) {
+  return new Promise((resolve) => {
+    const observer = new PerformanceObserver((list) => {
+      if (list.getEntries().some((entry) => entry.element === poster)) {
+        observer.disconnect();
+        resolve();
+      }
+    });
+    observer.observe({ type: "largest-contentful-paint", buffered: true });
+  });
+}
+
+/** Resolves once the poster (if any) is on screen, or after POSTER_WAIT. */
 async function firstPaint() {
   const poster = document.querySelector(".loader-poster img");
+  if (poster && PerformanceObserver.supportedEntryTypes?.includes("largest-contentful-paint")) {
+    return Promise.race([posterPainted(poster), delay(POSTER_WAIT)]);
+  }
   if (poster && !poster.complete) {
-    await new Promise((resolve) => {
-      poster.addEventListener("load", resolve, { once: true });
-      poster.addEventListener("error", resolve, { once: true });
-      setTimeout(resolve, POSTER_WAIT);
-    });
+    await Promise.race([new Promise((resolve) => poster.addEventListener("load", resolve, { once: true })), delay(POSTER_WAIT)]);
   }
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }

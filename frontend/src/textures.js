@@ -30,14 +30,17 @@ export class RoomTextures {
     this.generation = new Map(); // room index -> number, bumped on release so late loads are dropped
   }
 
-  /** Load room `index` (once); `progress(done, total)` is told after each painting. */
-  ensure(index, progress = () => {}) {
+  /**
+   * Load room `index` (once); `progress(done, total)` is told after each painting. Thumbnails come first
+   * where the visitor looks; a room fetched ahead (`ahead`) gets its full textures at once, one upload each.
+   */
+  ensure(index, progress = () => {}, { ahead = false } = {}) {
     if (index < 0 || index >= this.plan.rooms.length) return Promise.resolve();
-    if (!this.rooms.has(index)) this.rooms.set(index, this.#load(index, progress));
+    if (!this.rooms.has(index)) this.rooms.set(index, this.#load(index, progress, !ahead));
     return this.rooms.get(index);
   }
 
-  async #load(index, progress) {
+  async #load(index, progress, thumbsFirst) {
     await this.built.whenBuilt(index);
     const room = this.plan.rooms[index];
     const generation = this.generation.get(index) || 0;
@@ -50,7 +53,7 @@ export class RoomTextures {
         this.#plaque(built, p.art);
         const full = pickImage(p.art, { wanted: this.wanted, maxTexture: this.maxTexture, webp: this.webp });
         const thumb = pickThumb(p.art, this.webp);
-        const first = thumb && full && thumb.long < full.long ? thumb : full;
+        const first = thumbsFirst && thumb && full && thumb.long < full.long ? thumb : full;
         if (first) await this.#show(built, first.url, current);
         progress(++done, room.paintings.length);
         return first !== full ? [built, full] : null;
