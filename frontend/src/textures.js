@@ -1,13 +1,19 @@
 // Room-by-room texture loading: a room's paintings and plaques get their textures when the visitor comes
 // near, and give them back when far away, so a large exhibition never holds every image in GPU memory.
 // Each painting shows its small thumbnail first; the full texture follows once the first view is drawn.
-import { CanvasTexture, SRGBColorSpace, TextureLoader } from "three";
+import { CanvasTexture, ImageBitmapLoader, SRGBColorSpace, Texture } from "three";
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
 import { gpuFinished } from "./renderer.js";
 import { BLANK } from "./scene.js";
 
 const textured = (mat) => mat.map && mat.map !== BLANK;
+
+/** Free a texture's GPU memory and, for a decoded bitmap, its pixels too. */
+function drop(tex) {
+  tex.dispose();
+  tex.image?.close?.();
+}
 
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
@@ -16,7 +22,8 @@ export class RoomTextures {
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
-    this.loader = new TextureLoader();
+    // Images are decoded off the main thread (createImageBitmap), so uploading them never waits on a decode.
+    this.loader = new ImageBitmapLoader().setOptions({ imageOrientation: "flipY" });
     this.anisotropy = Math.min(anisotropy, renderer.capabilities.getMaxAnisotropy());
     this.maxTexture = renderer.capabilities.maxTextureSize;
     this.webp = webp;
@@ -85,7 +92,9 @@ export class RoomTextures {
 
   async #fetch(rel) {
     try {
-      return await this.loader.loadAsync(this.resolve(rel));
+      const tex = new Texture(await this.loader.loadAsync(this.resolve(rel)));
+      tex.needsUpdate = true;
+      return tex;
     } catch {
       console.warn(`imaudible: could not load ${rel}`);
       return null;
@@ -110,9 +119,9 @@ export class RoomTextures {
 
   #apply(built, rel, tex, current) {
     if (!tex) return;
-    if (!current() || (built.largestUrl && rel !== built.largestUrl)) return tex.dispose();
+    if (!current() || (built.largestUrl && rel !== built.largestUrl)) return drop(tex);
     const mat = built.canvas.material;
-    if (textured(mat)) mat.map.dispose();
+    if (textured(mat)) drop(mat.map);
     mat.map = tex;
     built.textureUrl = rel;
     mat.color.setScalar(this.brightness(built.plan.id));
@@ -148,7 +157,7 @@ export class RoomTextures {
     for (const p of this.plan.rooms[index].paintings) {
       const built = this.built.paintings.get(p.id);
       for (const mesh of [built.canvas, built.plaque]) {
-        if (textured(mesh.material)) mesh.material.map.dispose();
+        if (textured(mesh.material)) drop(mesh.material.map);
         mesh.material.map = BLANK;
         built.textureUrl = built.largestUrl = null;
         mesh.material.needsUpdate = true;
