@@ -28,7 +28,7 @@ const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
 
 // State changes that only the HUD shows: they need no new frame of the scene.
-const HUD_ONLY = new Set(["loading", "roomsLoaded", "navigating", "touring", "tourPaused", "tour", "volume", "muted", "spatial",
+const HUD_ONLY = new Set(["drawing", "loading", "roomsLoaded", "navigating", "touring", "tourPaused", "tour", "volume", "muted", "spatial",
   "pointerLocked", "shared", "error", "fullscreen", "ready", "sharp", "firstFrame", "webgl", "framings"]);
 
 function showList(root, startArt) {
@@ -63,7 +63,7 @@ export async function start() {
   } catch {
     return showList(root, startArt);
   }
-  update({ webgl: true });
+  update({ webgl: true, drawing: gpu });
   await breathe();
 
   const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;

@@ -2,6 +2,7 @@
 
 export const state = {
   webgl: null, // true once the 3D view runs, false when the page fell back to the list
+  drawing: null, // "gpu", or "software" (WebGL drawn on the CPU: fewer pixels, no multisampling)
   ready: false, // first room's paintings are textured (thumbnails at least) and on screen
   sharp: false, // ...and now at full texture size
   firstFrame: false,
