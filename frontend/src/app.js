@@ -14,22 +14,18 @@ import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
 import { PLANE, buildScene, roomInView, showRoomsNear } from "./scene.js";
 import { SceneCues } from "./cues.js";
 import { Framer } from "./framing.js";
-import { onChange, state, update } from "./state.js";
+import { HUD_ONLY, onChange, state, update } from "./state.js";
+import { Presenter, breathe } from "./present.js";
 import { createRenderer, pixelRatio, probeWebGL2, warmUp } from "./renderer.js";
 import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
 import { wayfinding } from "./wayfinding.js";
 
-// Lets the page paint and answer input between the steps of setting up the scene.
-const breathe = () => (globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0)));
 
 const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
 
-// State changes that only the HUD shows: they need no new frame of the scene.
-const HUD_ONLY = new Set(["drawing", "loading", "roomsLoaded", "navigating", "touring", "tourPaused", "tour", "volume", "muted", "spatial",
-  "pointerLocked", "shared", "error", "fullscreen", "ready", "sharp", "firstFrame", "webgl", "framings"]);
 
 function showList(root, startArt) {
   update({ webgl: false });
@@ -64,6 +60,7 @@ export async function start() {
     return showList(root, startArt);
   }
   update({ webgl: true, drawing: gpu });
+  const presenter = new Presenter(renderer, gpu === "software");
   await breathe();
 
   const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
@@ -113,10 +110,7 @@ export async function start() {
     onChange(index, stage) {
       update({ roomsLoaded: [...textures.loaded].sort((a, b) => a - b) });
       if (stage === "shown" && index === startRoom && !state.ready) {
-        warmUp(renderer, built.scene, camera).then(() => {
-          readyPending = true;
-          dirty = true;
-        });
+        warmUp(renderer, built.scene, camera).then(() => (readyPending = dirty = true));
       }
       if (stage === "sharp" && index === startRoom && !state.sharp) {
         performance.mark("imaudible:sharp");
@@ -346,23 +340,28 @@ export async function start() {
       viewChanged = true;
     }
     afterMove(now);
-    if (!dirty || renderer.xr.isPresenting) return; // in VR the XR session's own loop draws
+    const free = presenter.tick();
+    if (!dirty || renderer.xr.isPresenting || !free) return; // in VR the XR session's own loop draws
     if (!state.ready && !readyPending) return; // the loader hides the bare rooms: draw once they are hung
     dirty = false;
-    renderer.render(built.scene, camera);
+    const first = readyPending;
+    const waiters = frameWaiters;
+    readyPending = false;
+    frameWaiters = [];
+    presenter.draw(built.scene, camera, () => shown(first, waiters));
+  }
+
+  function shown(first, waiters) {
     if (!state.firstFrame) {
       performance.mark("imaudible:first-frame");
       update({ firstFrame: true });
     }
-    if (readyPending) {
-      readyPending = false;
+    if (first) {
       performance.mark("imaudible:ready");
       update({ ready: true });
       markReady();
       hud.hint(hud.welcome()); // its 9 s start now
     }
-    const waiters = frameWaiters;
-    frameWaiters = [];
     waiters.forEach((fn) => fn());
   }
 

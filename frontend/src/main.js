@@ -44,6 +44,7 @@ async function boot() {
   window.imaudible = { state }; // app.js adds the rest once it runs
   await firstPaint();
   const { start } = await import("./app.js");
+  await new Promise((resolve) => setTimeout(resolve, 0)); // evaluating three.js is one task, the setup others
   await start();
 }
 

@@ -30,6 +30,10 @@ export const state = {
   framings: 0, // bumped each time the view is framed again around the panels
 };
 
+// State that only the HUD shows: a change there needs no new frame of the scene.
+export const HUD_ONLY = new Set(["drawing", "loading", "roomsLoaded", "navigating", "touring", "tourPaused", "tour", "volume",
+  "muted", "spatial", "pointerLocked", "shared", "error", "fullscreen", "ready", "sharp", "firstFrame", "webgl", "framings"]);
+
 const listeners = new Set();
 
 export function onChange(fn) {
