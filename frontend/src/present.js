@@ -8,12 +8,20 @@ import { SRGBColorSpace, Vector2, WebGLRenderTarget } from "three";
 export const breathe = () =>
   globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0));
 
+/** An off-screen target three draws into exactly as into the canvas (same shader programs, sRGB out). */
+export function canvasLikeTarget(width, height) {
+  const target = new WebGLRenderTarget(width, height, { colorSpace: SRGBColorSpace });
+  target.isXRRenderTarget = true; // what makes three encode sRGB for a target, as it does for the canvas
+  return target;
+}
+
 export class Presenter {
   constructor(renderer, offscreen) {
     this.renderer = renderer;
     this.offscreen = offscreen;
     this.target = null;
-    this.sync = null; // the off-screen frame in flight
+    this.inFlight = false; // a frame is drawn off screen, or about to be
+    this.sync = null; // ...and queued: its fence
     this.idle = null; // then: all the GPU work queued until it was done
     this.shown = null;
     this.copied = false; // a frame was copied to the canvas in this animation frame
@@ -22,9 +30,13 @@ export class Presenter {
   /** Each animation frame, first: shows a finished off-screen frame; whether a new frame may be drawn. */
   tick() {
     this.copied = false;
-    if (!this.sync) return true;
+    if (!this.inFlight) return true;
+    if (!this.sync) return false;
     const gl = this.renderer.getContext();
-    if (gl.isContextLost()) return !(this.sync = this.idle = null);
+    if (gl.isContextLost()) {
+      this.sync = this.idle = null;
+      return !(this.inFlight = false);
+    }
     if (gl.clientWaitSync(this.sync, 0, 0) === gl.TIMEOUT_EXPIRED) return false;
     // The copy must not wait on other work queued meanwhile (texture uploads) either: a second fence.
     if (!this.idle) {
@@ -35,6 +47,7 @@ export class Presenter {
     gl.deleteSync(this.sync);
     gl.deleteSync(this.idle);
     this.sync = this.idle = null;
+    this.inFlight = false;
     const { width, height } = this.target;
     gl.bindFramebuffer(gl.READ_FRAMEBUFFER, this.renderer.properties.get(this.target).__webglFramebuffer);
     gl.bindFramebuffer(gl.DRAW_FRAMEBUFFER, null);
@@ -52,7 +65,7 @@ export class Presenter {
       return shown();
     }
     this.shown = shown;
-    this.sync = true; // in flight from now on
+    this.inFlight = true;
     // After a copy, the browser reads the canvas back at the end of this task: draw in the next one, or
     // that read-back would wait for this frame too.
     if (this.copied) setTimeout(() => this.#drawOffscreen(scene, camera), 0);
@@ -63,8 +76,7 @@ export class Presenter {
     const size = this.renderer.getDrawingBufferSize(new Vector2());
     if (this.target?.width !== size.x || this.target?.height !== size.y) {
       this.target?.dispose();
-      this.target = new WebGLRenderTarget(size.x, size.y, { colorSpace: SRGBColorSpace });
-      this.target.isXRRenderTarget = true; // three then encodes sRGB as for the canvas: the same programs
+      this.target = canvasLikeTarget(size.x, size.y);
     }
     this.renderer.setRenderTarget(this.target);
     this.renderer.render(scene, camera);

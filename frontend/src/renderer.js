@@ -1,7 +1,8 @@
 // The WebGL renderer, sized to what the device can draw. A software renderer (no GPU, or a blocked one:
-// SwiftShader, llvmpipe) draws every pixel on the CPU, and the page waits for each frame while the browser
-// copies it out: there the gallery draws without multisampling, at one pixel per CSS pixel.
-import { SRGBColorSpace, WebGLRenderTarget, WebGLRenderer } from "three";
+// SwiftShader, llvmpipe) draws every pixel on the CPU: there the gallery draws without multisampling and
+// at most SOFTWARE_PIXELS pixels a frame (present.js keeps the page from waiting on those frames).
+import { WebGLRenderer } from "three";
+import { canvasLikeTarget } from "./present.js";
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
@@ -21,7 +22,8 @@ export function probeWebGL2() {
   return SOFTWARE.test(name) ? "software" : "gpu";
 }
 
-// Pixels a software renderer draws per frame, at most: about a quarter of a second each on a laptop CPU.
+// Pixels a software renderer draws per frame, at most: SwiftShader took 70-140 ms for such a frame of the
+// demo's first room on a shared 2-core machine (1 CSS pixel to 1 on a phone, about 0.66 on 1280 x 720).
 const SOFTWARE_PIXELS = 400_000;
 
 /** Pixels per CSS pixel the gallery draws with: on a CPU renderer, fewer on a large window. */
@@ -66,8 +68,7 @@ export function gpuFinished(renderer, every = 8) {
  * page stays free, rather than in the first frame shown (which the page must wait for).
  */
 export async function warmUp(renderer, scene, camera) {
-  const target = new WebGLRenderTarget(64, 64, { colorSpace: SRGBColorSpace });
-  target.isXRRenderTarget = true; // three then encodes sRGB as for the canvas: the very same programs
+  const target = canvasLikeTarget(64, 64);
   renderer.setRenderTarget(target);
   renderer.render(scene, camera);
   renderer.setRenderTarget(null);
