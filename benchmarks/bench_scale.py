@@ -78,8 +78,10 @@ def main() -> int:
     results = {}
     for executor in chosen:
         results[executor] = r = cold_build(gallery, executor, args.jobs)
+        load = os.getloadavg()[1]  # the machine's other work: the figures are only as steady as this
         print(f"  {executor:<10} wall {r['wall']:7.1f} s   build {r['build']:7.1f} s   "
-              f"stages overlap {r['overlap']:.1f}x", flush=True)
+              f"stages overlap {r['overlap']:.1f}x   load average (5 min) {load:.1f} on {os.cpu_count()} cores",
+              flush=True)
     base = results.get("processes")
     for executor in chosen if base else ():
         r = results[executor]
