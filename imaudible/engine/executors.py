@@ -65,6 +65,7 @@ def load_model(spec: ModelSpec) -> LoadedModel:
 
 _LOADED: dict[str, LoadedModel] = {}
 _LOADED_LOCK = threading.Lock()
+_MODEL_RUN_LOCK = threading.Lock()
 
 
 def run_batch(compute: Callable, items: list, spec: ModelSpec | None) -> tuple[list, float]:
@@ -91,7 +92,10 @@ class ModelWorker:
         self.model = load_model(spec)
 
     def run(self, compute: Callable, items: list) -> list:
-        return compute(items, self.model)
+        # One model batch at a time in this process, whichever model: stages stream, so two models' batches
+        # could overlap, and a backend that seeds torch's global random stream must not share it meanwhile.
+        with _MODEL_RUN_LOCK:
+            return compute(items, self.model)
 
     def submit(self, compute: Callable, items: list) -> Future:
         """A future of (results, seconds), like `Executor.submit`'s. The batch runs on the worker's own
