@@ -20,6 +20,7 @@ class Progress:
         self.warn_once = warn_once  # `serve`: a warning the session already showed is not repeated
         self._stage = ""   # the stage started last: `advance` and `finish` without a stage name mean it
         self._runs: dict[str, list] = {}   # stage -> [total, done, started]
+        self._width = 119                   # of the widest live line drawn, cleared before a log line
         self._lock = threading.RLock()
         self.detail: Callable[[], str] | None = None  # e.g. the Ray cluster's busy CPUs/GPUs
 
@@ -100,12 +101,14 @@ class Progress:
             remaining = elapsed / done * (total - done)
             eta = f"  ETA {remaining:.0f}s"
         width = 24
-        filled = int(width * done / total)
+        filled = min(width, int(width * done / total))
         bar = "#" * filled + "-" * (width - filled)
         others = "".join(f"  {name} {run[1]}/{run[0]}" for name, run in runs[:-1])
-        self.stream.write(f"\r{stage:<8} [{bar}] {done}/{total}  {elapsed:.0f}s{eta}{others}{self._detail()}   ")
+        line = f"{stage:<8} [{bar}] {done}/{total}  {elapsed:.0f}s{eta}{others}{self._detail()}   "
+        self._width = max(self._width, len(line))
+        self.stream.write("\r" + line)
         self.stream.flush()
 
     def _clear(self, force: bool = False) -> None:
         if self.live and (force or any(run[0] for run in self._runs.values())) and not self.quiet:
-            self.stream.write("\r" + " " * 119 + "\r")
+            self.stream.write("\r" + " " * self._width + "\r")
