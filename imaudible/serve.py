@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-from .audition import REPORT_PREFIX, TakeEndpoint, answer_post, is_loopback
+from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint, is_loopback
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
 from .safe_paths import open_inside, resolve_under
@@ -79,11 +79,20 @@ class _Handler(BaseHTTPRequestHandler):
         status, body = answer_post(self.server.owner.takes, self)
         self._send_bytes(status, body, MIME_TYPES[".json"], True)
 
+    def _method_not_allowed(self):
+        """PUT, DELETE, OPTIONS (no CORS preflight succeeds), ... and GET of the take endpoint."""
+        self._send_bytes(HTTPStatus.METHOD_NOT_ALLOWED, b'{"error": "method not allowed"}', MIME_TYPES[".json"],
+                         self.command != "HEAD", {"Allow": allowed_methods(self.server.owner.takes, self.path)})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _method_not_allowed
+
     def log_message(self, format, *args):
         if self.server.owner.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     def _respond(self, send_body: bool) -> None:
+        if is_endpoint(self.server.owner.takes, self.path):
+            return self._method_not_allowed()
         raw_path = urlsplit(self.path).path if "://" in self.path[:10] else self.path.split("?", 1)[0].split("#", 1)[0]
         if raw_path.startswith(RELOAD_PREFIX):
             return self._reload_endpoint(raw_path[len(RELOAD_PREFIX):], send_body)
