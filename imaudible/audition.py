@@ -134,6 +134,7 @@ def allowed_methods(takes: TakeEndpoint | None, request_path: str) -> str:
 def answer_post(takes: TakeEndpoint | None, handler) -> tuple[HTTPStatus, bytes]:
     """The preview server's answer to a POST: only TAKES_PATH exists, and only with an endpoint."""
     if not is_endpoint(takes, handler.path):
+        handler.close_connection = True   # the body is left unread
         return HTTPStatus.NOT_FOUND, b'{"error": "not found"}'
     kind = (handler.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
     if kind != "application/json":

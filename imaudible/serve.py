@@ -81,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _method_not_allowed(self):
         """PUT, DELETE, OPTIONS (no CORS preflight succeeds), ... and GET of the take endpoint."""
+        self.close_connection = True   # any body is left unread: it must not be taken for the next request
         self._send_bytes(HTTPStatus.METHOD_NOT_ALLOWED, b'{"error": "method not allowed"}', MIME_TYPES[".json"],
                          self.command != "HEAD", {"Allow": allowed_methods(self.server.owner.takes, self.path)})
 
@@ -188,6 +189,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         for name, value in extra.items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
 
 

@@ -178,3 +178,20 @@ def test_simultaneous_edits_of_different_artworks_all_land(gallery):
         assert [a.music.seed for a in load_manifest(gallery)[0].artworks] == [1] * len(names)
     finally:
         server.shutdown()
+
+
+def test_an_unread_body_is_never_taken_for_the_next_request_on_the_connection(gallery):
+    server = _serve(gallery)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        for method, path in (("PUT", TAKES_PATH), ("POST", "/index.html"), ("DELETE", "/")):
+            conn.request(method, path, body=b"GET /x HTTP/1.1\r\n\r\n" * 3,
+                         headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            assert response.status in (404, 405) and response.getheader("Connection") == "close"
+            conn.request("GET", "/")     # http.client reconnects once the server has closed
+            response = conn.getresponse()
+            assert response.status == 200 and response.read().startswith(b"<html>")
+    finally:
+        server.shutdown()
