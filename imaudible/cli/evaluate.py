@@ -40,11 +40,23 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         click.echo(f"note: {line}", err=True)
     for line in result.failed:
         click.echo(f"failed: {line}", err=True)
+    _echo_fad(result.data.get("fad") or {}, quiet)
     if not quiet:
         click.echo(f"evaluated {len(result.data['artworks'])} artworks ({result.computed} clips measured, "
                    f"{result.cached} from cache): {result.folder / 'index.html'}", err=True)
     if result.failed:
         raise SystemExit(EXIT_FAILED)
+
+
+def _echo_fad(fad: dict, quiet: bool) -> None:
+    """Each FAD figure (unless quiet), and a warning when one rests on too few windows (always)."""
+    from ..evaluate.report import fad_line
+
+    for space, value in (fad.get("spaces") or {}).items():
+        if not quiet:
+            click.echo(f"FAD ({space}): {fad_line(value)}", err=True)
+        if value.get("warning"):
+            click.echo(f"warning: FAD ({space}) {value['warning']}", err=True)
 
 
 def refresh_report(gallery, out: Path) -> None:

@@ -45,14 +45,15 @@ def _windows(clips: list[tuple[np.ndarray, int]], model) -> list[np.ndarray]:
 
 def fad_spaces(generated: list[tuple[np.ndarray, int]], reference: list[tuple[np.ndarray, int]],
                spaces: dict) -> dict:
-    """{"recipe", "spaces": {name: {fad, windows_generated, windows_reference}}}; `spaces` maps a name to a
-    model with `sampling_rate` and `embed(windows) -> (n, d)`."""
+    """{"recipe", "spaces": {name: {fad, windows_generated, windows_reference, and `fad.assess`'s dimensions,
+    covariance, reliable, warning}}}; `spaces` maps a name to a model with `sampling_rate` and
+    `embed(windows) -> (n, d)`."""
     result = {"recipe": RECIPE, "spaces": {}}
     for name, model in spaces.items():
         gen, ref = _windows(generated, model), _windows(reference, model)
         entry = {"windows_generated": len(gen), "windows_reference": len(ref), "fad": None}
         if len(gen) >= 2 and len(ref) >= 2:
-            entry["fad"] = round(fad.fad(model.embed(gen), model.embed(ref)), 4)
+            entry.update(fad.assess(model.embed(gen), model.embed(ref)))
         else:
             entry["note"] = "FAD needs at least two windows on each side"
         result["spaces"][name] = entry

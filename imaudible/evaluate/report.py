@@ -112,7 +112,16 @@ def _summary_rows(summary: dict) -> list[dict]:
     return rows
 
 
-def _facts(report: dict) -> list[tuple[str, str]]:
+def fad_line(space: dict) -> str:
+    """One FAD figure with what it rests on: window counts, and the dimensions and covariance estimator."""
+    fitted = f"; {space['dimensions']} dimensions, {space['covariance']}" if space.get("covariance") else ""
+    note = f"; {space['note']}" if space.get("note") else ""
+    return (f"{_num(space['fad'])} ({space['windows_generated']} generated windows, "
+            f"{space['windows_reference']} reference windows{fitted}{note})")
+
+
+def _facts(report: dict) -> list[tuple]:
+    """(label, value, css class or None) rows of the summary."""
     s = report["summary"]
     facts = []
     for key, label in (("valence_correlation", "valence correlation, image vs music"),
@@ -129,12 +138,13 @@ def _facts(report: dict) -> list[tuple[str, str]]:
     if "note" in fad:
         facts.append(("FAD", fad["note"]))
     for space, value in (fad.get("spaces") or {}).items():
-        facts.append((f"FAD ({space})", f"{_num(value['fad'])} ({value['windows_generated']} generated windows, "
-                      f"{value['windows_reference']} reference windows)"))
+        facts.append((f"FAD ({space})", fad_line(value)))
+        if value.get("warning"):
+            facts.append((f"FAD ({space}) is unreliable", value["warning"], "problems"))
     if report.get("genre_kl"):
         g = report["genre_kl"]
         facts.append((g["label"], _num(g.get("value"))))
-    return facts
+    return [(*fact, None)[:3] for fact in facts]
 
 
 def render_html(report: dict, token: str | None = None) -> str:

@@ -97,3 +97,21 @@ def test_evaluate_command_with_a_tiny_clap_from_the_manifest(scorer, tmp_path):
     fad = data["fad"]["spaces"]["CLAP"]
     # 12 s references -> one 10 s window each (2 s dropped); 6 s clips -> one window each (over half of 10 s)
     assert (fad["windows_reference"], fad["windows_generated"]) == (2, 3) and fad["fad"] >= 0
+    # 2 and 3 windows in the tiny CLAP's 16 dimensions: shrinkage, flagged in the JSON, the page and the CLI.
+    assert (fad["dimensions"], fad["covariance"], fad["reliable"]) == (16, "Ledoit-Wolf shrinkage covariance", False)
+    assert "2 windows but 16 embedding dimensions" in fad["warning"]
+    html = (folder / "report" / "index.html").read_text()
+    assert "16 dimensions, Ledoit-Wolf shrinkage covariance" in html
+    assert f'<dd class="problems">{fad["warning"]}</dd>' in html
+    assert "warning: FAD (CLAP) unreliable: 2 windows but 16 embedding dimensions" in result.output
+
+    import subprocess
+    import sys
+    again = subprocess.run([sys.executable, "-m", "imaudible.cli", "evaluate", str(folder), "--reference",
+                            str(reference)], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert f"FAD (CLAP): {fad['fad']:.3f} (3 generated windows, 2 reference windows; 16 dimensions, " \
+           "Ledoit-Wolf shrinkage covariance)" in again.stderr
+    assert "warning: FAD (CLAP) unreliable" in again.stderr
+    for stray in ("Warning:", "singular. The result", "Traceback"):     # scipy's LinAlgWarning said the former
+        assert stray not in again.stderr + again.stdout, again.stderr
