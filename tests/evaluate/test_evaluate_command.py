@@ -63,11 +63,33 @@ def test_variant_is_reported_with_paired_tests(evaluated):
     assert "Variants" in (folder / "report" / "index.html").read_text()
 
 
-def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli):
+@pytest.mark.parametrize("variant", [
+    "prompt.remove_stopword=true",
+    "music.duration=[",                 # was a multi-line YAML error with exit 3
+    "music.duration=-5",                # these four were accepted: the manifest's limits were not checked
+    "music.guidance_scale=.nan",
+    "music.takes=0",
+    "images.mat_colour=red",
+])
+def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli, variant):
     folder = write_gallery(tmp_path / "g")
-    result = cli("evaluate", str(folder), "--variant", "prompt.remove_stopword=true")
-    assert result.exit_code == 2
-    assert result.output.strip().startswith("error: --variant:") and "Traceback" not in result.output
+    result = cli("evaluate", str(folder), "--variant", variant)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().startswith("error: --variant") and len(result.output.strip().splitlines()) == 1
+    assert not (folder / "report").exists() and not (folder / "build").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda path: None, "no such folder"),
+    (lambda path: path.write_bytes(b"RIFF"), "is a file; give the folder"),   # was "no such folder"
+    (lambda path: path.mkdir(), "holds no audio files"),
+])
+def test_bad_reference_is_one_line_and_changes_nothing(tmp_path, cli, make, message):
+    folder = write_gallery(tmp_path / "g")
+    make(tmp_path / "reference")
+    result = cli("evaluate", str(folder), "--reference", str(tmp_path / "reference"))
+    assert result.exit_code == 2 and result.output.startswith("error: --reference:") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert not (folder / "report").exists() and not (folder / "build").exists()
 
 

@@ -115,3 +115,20 @@ def test_evaluate_command_with_a_tiny_clap_from_the_manifest(scorer, tmp_path):
     assert "warning: FAD (CLAP) unreliable" in again.stderr
     for stray in ("Warning:", "singular. The result", "Traceback"):     # scipy's LinAlgWarning said the former
         assert stray not in again.stderr + again.stdout, again.stderr
+
+
+def test_a_reference_file_that_is_not_audio_is_one_line_before_any_work(scorer, tmp_path):
+    from click.testing import CliRunner
+
+    from imaudible.cli import main
+    from tests.conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", music={"duration": 2}, evaluate={"clap_model": str(scorer.resolved.path)})
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / "broken.wav").write_bytes(b"not a wave file at all")
+    result = CliRunner().invoke(main, ["evaluate", str(folder), "--reference", str(reference), "-q"])
+    assert result.exit_code == 2, result.output        # was "internal error: AudioError ...", exit 3, after the build
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and f"cannot read '{reference / 'broken.wav'}' as audio" in lines[0]
+    assert not (folder / "build").exists() and not (folder / "report").exists()
