@@ -23,6 +23,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     """Measure whether the music fits each image; write SITE_DIR/report/ (index.html, report.json, report.csv)."""
     from ..evaluate.command import evaluate as run
     from ..evaluate.reference import ReferenceError
+    from ..evaluate.report import ReportLocationError
     from ..evaluate.variants import VariantError
     from ..progress import Progress
 
@@ -33,7 +34,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         try:
             return run(gallery, out, reference=reference, variant_args=variant_args,
                        jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
-        except (VariantError, ReferenceError, FileNotFoundError) as exc:
+        except (VariantError, ReferenceError, ReportLocationError, FileNotFoundError) as exc:
             raise CliError(str(exc).splitlines()[0]) from None
 
     result = guarded(body, gallery=gallery)
@@ -41,6 +42,9 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         click.echo(f"note: {line}", err=True)
     for line in result.failed:
         click.echo(f"failed: {line}", err=True)
+    if result.folder is None:
+        raise CliError(f"no artwork could be evaluated ({len(result.failed)} failed); the report was left as it was",
+                       EXIT_FAILED)
     _echo_fad(result.data.get("fad") or {}, quiet)
     if not quiet:
         click.echo(f"evaluated {len(result.data['artworks'])} artworks ({result.computed} clips measured, "

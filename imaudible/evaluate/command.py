@@ -12,7 +12,7 @@ from .run import clap_embeddings, records_and_media
 
 @dataclass
 class Evaluation:
-    folder: Path
+    folder: Path | None   # None: nothing could be evaluated and no report was written
     data: dict
     computed: int = 0
     cached: int = 0
@@ -99,6 +99,7 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
              executor: str = "threads", progress=None) -> Evaluation:
     for assignment in variant_args:   # a bad --variant fails before any work
         variants.apply(gallery, assignment)
+    report.check_location(gallery.root, out)   # before any work: a clash would lose the site or the report
     reference_clips = None
     if reference is not None:
         from .reference import load_reference, reference_files
@@ -109,6 +110,8 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
     if reference is not None and (clap is not None or gallery.evaluate.audio_encoder or gallery.evaluate.genre_model):
         reference_clips = load_reference(reference)   # decoded once, and a file that does not decode stops here
     records, media, computed, cached, failed, states = _run(gallery, out, options, clap)
+    if not records:   # every artwork failed: an empty report must not replace the last good one
+        return Evaluation(None, {}, computed, cached, skipped, failed)
     scores = measures.gallery_measures(records, clap)
     fad = _fad(gallery, states, reference_clips, clap, skipped) if reference else None
     genre = _genre(gallery, states, reference_clips, skipped) if gallery.evaluate.genre_model else None
