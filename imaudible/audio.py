@@ -129,12 +129,25 @@ def limit(x: np.ndarray, peaks: np.ndarray, ceiling: float, circular: bool = Fal
     """Scale down, smoothly and ahead of time, wherever the oversampled peak envelope `peaks` (from
     `true_peak_envelope(x, floor=ceiling)`) passes `ceiling`."""
     from scipy import ndimage
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    n = peaks.size
     width = max(3, int(LIMITER_WINDOW * SAMPLE_RATE) | 1)
     mode = "wrap" if circular else "nearest"
-    # Each smoothed value averages minima whose windows all contain this sample: never above `need`.
-    gain = ndimage.minimum_filter1d(need, size=2 * width + 1, mode=mode)
-    gain = ndimage.uniform_filter1d(gain, size=width, mode=mode)
+    over = np.flatnonzero(peaks > ceiling)
+    if over.size == 0:
+        return x
+    if circular:
+        spans = [(0, n)]
+    else:   # the gain dips only within `reach` of a peak over the ceiling: filter just those stretches
+        reach = width + width // 2 + 1
+        gaps = np.flatnonzero(np.diff(over) > 2 * reach)
+        starts, stops = over[np.r_[0, gaps + 1]], over[np.r_[gaps, over.size - 1]]
+        spans = zip(np.maximum(starts - reach, 0), np.minimum(stops + reach + 1, n))
+    gain = np.ones(n)
+    for lo, hi in spans:
+        need = np.minimum(1.0, ceiling / np.maximum(peaks[lo:hi], 1e-12))
+        # Each smoothed value averages minima whose windows all contain this sample: never above `need`.
+        dips = ndimage.minimum_filter1d(need, size=2 * width + 1, mode=mode)
+        gain[lo:hi] = ndimage.uniform_filter1d(dips, size=width, mode=mode)
     return x * gain
 
 

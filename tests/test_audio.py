@@ -241,3 +241,22 @@ def test_an_unlimited_clip_is_only_scaled():
     gains = ratio[np.isfinite(ratio)]
     assert gains.std() < 1e-5 * abs(gains.mean())
     assert audio.integrated_loudness(clip.samples) == pytest.approx(-30.0, abs=0.001)
+
+
+def test_limiter_dips_only_around_peaks_over_the_ceiling():
+    """The limiter filters only the stretches near peaks; the result matches filtering the whole clip."""
+    from imaudible.loudness import true_peak_envelope
+    t = np.arange(6 * 48000) / 48000
+    x = 0.5 * np.sin(2 * np.pi * 110 * t)[np.newaxis]
+    for at in (1.0, 1.05, 4.0):                 # two clicks close together (one stretch) and one alone
+        x[0, int(at * 48000)] = 1.2
+    ceiling = 0.8
+    peaks = true_peak_envelope(x, floor=ceiling)
+    limited = audio.limit(x, peaks, ceiling)
+    whole = audio.limit(x, peaks, ceiling, circular=True)     # the circular limiter filters everything
+    gain = limited[0] / np.where(np.abs(x[0]) > 1e-3, x[0], np.nan)
+    assert np.allclose(limited, whole, atol=1e-12)
+    assert np.nanmax(gain[:int(0.9 * 48000)]) == 1.0 and np.nanmin(gain[:int(0.9 * 48000)]) == 1.0
+    assert np.nanmin(gain[int(2.0 * 48000):int(3.9 * 48000)]) == 1.0
+    for at in (1.0, 1.05, 4.0):
+        assert abs(limited[0, int(at * 48000)]) <= ceiling
