@@ -178,7 +178,7 @@ def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
     The float samples go in on a pipe, read once for both encoders; the files are written to a temporary
     folder because MP4's `faststart` and WebM's cues go back into the file.
     """
-    x = _checked(clip)
+    x = _checked(clip, np.float32)
     bitrates = {"webm": settings.opus_bitrate, "m4a": settings.aac_bitrate}
     with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
         outputs, paths = [], {}
@@ -255,8 +255,8 @@ def _ffmpeg(args: list[str], stdin: bytes | None, what: str) -> bytes:
     return done.stdout
 
 
-def _checked(clip: Clip) -> np.ndarray:
-    x = np.asarray(clip.samples, np.float64)
+def _checked(clip: Clip, dtype=np.float64) -> np.ndarray:
+    x = np.asarray(clip.samples, dtype)
     if x.ndim != 2 or x.shape[1] == 0:
         raise AudioError(f"audio: expected samples shaped (channels, n), got {x.shape}")
     if not np.isfinite(x).all():
