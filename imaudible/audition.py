@@ -9,7 +9,6 @@ build never contains the token or the endpoint. An accepted request edits galler
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import secrets
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import curate
+from .local_hosts import is_loopback
 from .safe_paths import resolve_under
 
 TAKES_PATH = "/_imaudible/takes"
@@ -26,19 +26,6 @@ MAX_BODY = 4096
 BODY_SECONDS = 10
 MAX_TAKE = 16   # as `imaudible-site pick` accepts
 EXPECTED = 'expected JSON {"id": ..., "action": "pick"|"reroll", "take": K}'
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]")
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class TakeEndpoint:
     def __init__(self, gallery_root: Path, report_dir: Path, token: str | None = None):
         self.gallery_root = Path(gallery_root)

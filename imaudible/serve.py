@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint, is_loopback
+from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint
+from .local_hosts import host_allowed, is_loopback
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
 from .safe_paths import open_inside, resolve_under
@@ -70,14 +71,29 @@ class _Handler(BaseHTTPRequestHandler):
     server: "_HTTPServer"
 
     def do_GET(self):
+        if self._host_refused(True):
+            return
         self._respond(send_body=True)
 
     def do_HEAD(self):
+        if self._host_refused(False):
+            return
         self._respond(send_body=False)
 
     def do_POST(self):
+        if self._host_refused(True):
+            return
         status, body = answer_post(self.server.owner.takes, self)
         self._send_bytes(status, body, MIME_TYPES[".json"], True)
+
+    def _host_refused(self, send_body: bool) -> bool:
+        """A page reached through a foreign domain name (DNS rebinding) gets nothing from this server."""
+        if host_allowed(self.headers.get("Host"), self.server.owner.host):
+            return False
+        self.close_connection = True
+        self._send_bytes(HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n",
+                         MIME_TYPES[".txt"], send_body, {"Connection": "close"})
+        return True
 
     def _method_not_allowed(self):
         """PUT, DELETE, OPTIONS (no CORS preflight succeeds), ... and GET of the take endpoint."""

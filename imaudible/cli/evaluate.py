@@ -22,7 +22,7 @@ from .gallery import load_gallery
 def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     """Measure whether the music fits each image; write SITE_DIR/report/ (index.html, report.json, report.csv)."""
     from ..evaluate.command import evaluate as run
-    from ..evaluate.reference import ReferenceError
+    from ..evaluate.reference import ReferenceSetError
     from ..evaluate.report import ReportLocationError
     from ..evaluate.variants import VariantError
     from ..progress import Progress
@@ -34,7 +34,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         try:
             return run(gallery, out, reference=reference, variant_args=variant_args,
                        jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
-        except (VariantError, ReferenceError, ReportLocationError, FileNotFoundError) as exc:
+        except (VariantError, ReferenceSetError, ReportLocationError, FileNotFoundError) as exc:
             raise CliError(str(exc).splitlines()[0]) from None
 
     result = guarded(body, gallery=gallery)

@@ -16,24 +16,24 @@ RECIPE = (f"non-overlapping {fad.WINDOW_SECONDS:g} s windows, a last window unde
           f"{fad.MIN_WINDOW_SHARE:.0%} of that dropped, mono, resampled to the model's rate")
 
 
-class ReferenceError(ValueError):
+class ReferenceSetError(ValueError):
     """A --reference folder that cannot be used (one-line message)."""
 
 
 def reference_files(folder: Path) -> list[Path]:
     folder = Path(folder)
     if not folder.exists():
-        raise ReferenceError(f"--reference: no such folder '{folder}'")
+        raise ReferenceSetError(f"--reference: no such folder '{folder}'")
     if not folder.is_dir():
-        raise ReferenceError(f"--reference: '{folder}' is a file; give the folder that holds the reference audio")
+        raise ReferenceSetError(f"--reference: '{folder}' is a file; give the folder that holds the reference audio")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
-        raise ReferenceError(f"--reference: '{folder}' holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
+        raise ReferenceSetError(f"--reference: '{folder}' holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
     return files
 
 
 def load_reference(folder: Path) -> list[tuple[np.ndarray, int]]:
-    """Every reference file decoded (48 kHz); one that does not decode is a ReferenceError naming it."""
+    """Every reference file decoded (48 kHz); one that does not decode is a ReferenceSetError naming it."""
     from ..audio import AudioError, decode
 
     clips = []
@@ -42,7 +42,7 @@ def load_reference(folder: Path) -> list[tuple[np.ndarray, int]]:
             clips.append((decode(path.read_bytes(), path.suffix.lstrip(".")).samples, 48000))
         except (AudioError, OSError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ReferenceError(f"--reference: cannot read '{path}' as audio ({reason})") from None
+            raise ReferenceSetError(f"--reference: cannot read '{path}' as audio ({reason})") from None
     return clips
 
 

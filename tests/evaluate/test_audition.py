@@ -75,7 +75,8 @@ def test_requests_without_the_token_or_from_elsewhere_are_refused(gallery, heade
     server = _serve(gallery)
     try:
         status, answer = _post(server, {"id": "a", "action": "pick", "take": 2}, headers)
-        assert status == 403 and answer["error"]
+        # a foreign Host is turned away by the whole server (421), before the endpoint sees the request
+        assert status == (421 if "Host" in headers else 403) and answer["error"]
         assert (gallery / "gallery.yaml").read_text() == MANIFEST
     finally:
         server.shutdown()
