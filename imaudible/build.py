@@ -72,7 +72,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
 
 def _warn_small_sources(gallery, states, warn) -> None:
     """Every build (cached or not) names the sources too small for their place."""
-    from .images import small_source_warning
+    from .image_checks import small_source_warning
 
     for state in states:
         view = state.views.get("ingest")

@@ -37,7 +37,7 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     from ..engine.cache import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
     from ..engine.ray_executor import RayUnavailable
-    from ..images import ImageError
+    from ..image_checks import ImageError
     from ..manifest import ManifestError
     from ..models import ModelError
     from ..site import SiteError

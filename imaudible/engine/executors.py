@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -163,11 +163,12 @@ class ProcessExecutor(Executor):
 
     def __init__(self, jobs: int):
         super().__init__(jobs)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = None   # a ProcessPoolExecutor (imported on first use: multiprocessing is slow to import)
 
     def submit(self, compute, items, spec):
         if self._pool is None:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             # spawn: workers never inherit the driver's threads, locks or open cache files.
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))

@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from concurrent.futures import Future
@@ -77,6 +76,8 @@ class RayExecutor(Executor):
             return
         ray = import_ray()
         if not ray.is_initialized():
+            import logging   # here: every command's start-up imports this module (for RayUnavailable)
+
             options = {"include_dashboard": False, "log_to_driver": self.verbose,
                        "logging_level": logging.INFO if self.verbose else logging.WARNING}
             try:

@@ -16,9 +16,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
-
 from .. import __version__
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
@@ -29,6 +26,8 @@ from . import output_folder as folder
 from .output_folder import OWNED_LIST, SITE_PATH
 
 if TYPE_CHECKING:
+    import jinja2
+
     from ..settings import Gallery
     from ..types import ArtworkView
 
@@ -137,13 +136,16 @@ def _json_for_html(compact: bytes) -> str:
 
 
 def _environment(gallery: Gallery) -> jinja2.Environment:
+    import jinja2.sandbox   # here: a rebuild whose pages come out the same renders nothing and needs no Jinja
+
     loaders = []
     if (gallery.root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
     # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals.
-    return SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
-                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return jinja2.sandbox.SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders),
+                                               autoescape=jinja2.select_autoescape(),
+                                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def _tidy_html(html: str) -> str:
@@ -154,6 +156,8 @@ def _tidy_html(html: str) -> str:
 
 
 def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
+    import jinja2.sandbox
+
     try:
         return _tidy_html(env.get_template(name).render(**context)).encode()
     except jinja2.TemplateSyntaxError as exc:
@@ -162,7 +166,7 @@ def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
         raise SiteError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         raise SiteError(f"template {name}: {exc.message}") from None
-    except SecurityError as exc:
+    except jinja2.sandbox.SecurityError as exc:
         raise SiteError(f"template {name}: not allowed in a template: {exc}") from None
 
 
