@@ -66,6 +66,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             _warn_small_sources(gallery, states, runner.warn)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
+            cache.save_index()
     report.seconds = time.monotonic() - started
     return report
 
