@@ -1,0 +1,190 @@
+"""The index of result.json texts (engine/result_index.py) saves reading, never checking: an entry stands for
+a file only while the file's stat is unchanged, what it gives is verified like the file, and a damaged or
+half-written index is ignored."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+from imaudible.engine.result_index import FILE_NAME, ResultIndex
+
+from .conftest import write_gallery
+from .test_build import build, statuses, tree
+
+KEY = "ab" * 32
+SHAPES = {"audio": lambda meta, files: None if isinstance(meta.get("formats"), list) else "formats"}
+
+
+def age(path: Path, seconds: float = 60.0) -> None:
+    """Make a file look written `seconds` ago (older than the racy window, so the index may remember it)."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def stored_result(root: Path, meta: dict | None = None) -> Path:
+    """A cache with one audio result whose result.json is old enough to be indexed; returns result.json."""
+    entry = Cache(root, shapes=SHAPES).put("audio", KEY, meta or {"formats": ["webm"]}, {"audio.webm": b"abc"})
+    age(entry.path / "result.json")
+    return entry.path / "result.json"
+
+
+def index_after_one_build(root: Path) -> None:
+    cache = Cache(root, shapes=SHAPES)
+    assert cache.get("audio", KEY) is not None
+    cache.save_index()
+
+
+def test_unchanged_result_json_is_not_read_again(tmp_path):
+    root = tmp_path / "c"
+    stored_result(root)
+    index_after_one_build(root)
+    cache = Cache(root, shapes=SHAPES)
+    entry = cache.get("audio", KEY)
+    assert entry.meta == {"formats": ["webm"]} and entry.read("audio.webm") == b"abc"
+    assert cache.index.read_files == 0
+
+
+def test_an_entry_that_disagrees_with_the_file_is_not_trusted(tmp_path):
+    root = tmp_path / "c"
+    result_json = stored_result(root)
+    index_after_one_build(root)
+    stored = json.loads(result_json.read_text())
+    stored["meta"]["formats"] = ["webm", "m4a"]
+    result_json.write_text(json.dumps(stored))
+    age(result_json)
+    cache = Cache(root, shapes=SHAPES)
+    assert cache.get("audio", KEY).meta["formats"] == ["webm", "m4a"]   # the file's, not the index's
+    assert cache.index.read_files == 1
+    stored["meta"]["formats"] = "webm"                                  # and it is checked as always
+    result_json.write_text(json.dumps(stored))
+    age(result_json)
+    warnings = []
+    assert Cache(root, warn=warnings.append, shapes=SHAPES).get("audio", KEY) is None
+    assert warnings and "formats" in warnings[0]
+
+
+def test_same_size_edit_in_place_is_seen(tmp_path):
+    """An edit that keeps the size changes the mtime: the file is read again."""
+    root = tmp_path / "c"
+    result_json = stored_result(root, {"formats": ["webm"], "note": "aaaa"})
+    index_after_one_build(root)
+    text = result_json.read_text()
+    result_json.write_text(text.replace("aaaa", "bbbb"))
+    cache = Cache(root, shapes=SHAPES)
+    assert cache.get("audio", KEY).meta["note"] == "bbbb" and cache.index.read_files == 1
+
+
+def test_an_index_entry_is_verified_like_the_file(tmp_path):
+    """A crafted index whose entry matches the file's stat but holds another text: that text still goes
+    through the shape and size checks, so it can do no more than a crafted result.json could."""
+    root = tmp_path / "c"
+    stored_result(root)
+    index_after_one_build(root)
+    index = root / FILE_NAME
+    data = json.loads(index.read_text())
+    name = f"audio/{KEY}"
+    signature, text = data["results"][name]
+    bad = json.loads(text)
+    bad["files"]["audio.webm"]["size"] = 999
+    data["results"][name] = [signature, json.dumps(bad)]
+    index.write_text(json.dumps(data))
+    warnings = []
+    assert Cache(root, warn=warnings.append, shapes=SHAPES).get("audio", KEY) is None
+    assert warnings and "999" in warnings[0]
+
+
+def test_a_fresh_result_json_is_not_remembered(tmp_path):
+    """Like git's index: a file modified within the racy window could change again in the same tick."""
+    root = tmp_path / "c"
+    Cache(root, shapes=SHAPES).put("audio", KEY, {"formats": ["webm"]}, {"audio.webm": b"abc"})
+    index_after_one_build(root)
+    cache = Cache(root, shapes=SHAPES)
+    assert cache.get("audio", KEY) is not None and cache.index.read_files == 1
+
+
+def test_discarded_or_replaced_result_leaves_no_entry(tmp_path):
+    root = tmp_path / "c"
+    stored_result(root)
+    cache = Cache(root, shapes=SHAPES)
+    cache.get("audio", KEY)
+    cache.put("audio", KEY, {"formats": ["m4a"]}, {"audio.m4a": b"xyz"}, replace=True)
+    cache.save_index()
+    assert f"audio/{KEY}" not in json.loads((root / FILE_NAME).read_text())["results"]
+    assert Cache(root, shapes=SHAPES).get("audio", KEY).meta == {"formats": ["m4a"]}
+
+
+def test_damaged_or_half_written_index_is_ignored(tmp_path):
+    root = tmp_path / "c"
+    stored_result(root)
+    index_after_one_build(root)
+    whole = (root / FILE_NAME).read_bytes()
+    for damaged in (whole[: len(whole) // 2], b"not json", b'{"format": 1, "results": [1]}', b'[]',
+                    b'{"format": 99, "results": {}}'):
+        (root / FILE_NAME).write_bytes(damaged)
+        cache = Cache(root, shapes=SHAPES)
+        assert cache.get("audio", KEY).meta == {"formats": ["webm"]} and cache.index.read_files == 1
+        cache.save_index()                                   # rewritten whole
+        assert json.loads((root / FILE_NAME).read_text())["format"] == 1
+
+
+def test_killed_index_write_is_harmless(tmp_path):
+    """A write killed midway leaves the old index and a temporary file; the next build sweeps it."""
+    root = tmp_path / "c"
+    stored_result(root)
+    index_after_one_build(root)
+    leftover = root / f".{FILE_NAME}.a1b2c3d4.tmp"
+    leftover.write_bytes(b'{"format": 1, "resu')
+    cache = Cache(root, shapes=SHAPES)
+    with cache.lock():
+        assert not leftover.exists()
+        assert cache.get("audio", KEY).meta == {"formats": ["webm"]} and cache.index.read_files == 0
+
+
+def test_index_keeps_only_what_a_build_looked_up_and_is_written_only_on_change(tmp_path):
+    root = tmp_path / "c"
+    stored_result(root)
+    index_after_one_build(root)
+    before = os.stat(root / FILE_NAME)
+    index_after_one_build(root)                              # nothing new: not rewritten
+    assert os.stat(root / FILE_NAME).st_ino == before.st_ino
+    cache = Cache(root, shapes=SHAPES)
+    other = "cd" * 32
+    age(cache.put("audio", other, {"formats": ["webm"]}, {"audio.webm": b"x"}).path / "result.json")
+    cache.get("audio", other)                                # this build uses another result only
+    cache.save_index()
+    assert list(json.loads((root / FILE_NAME).read_text())["results"]) == [f"audio/{other}"]
+
+
+def test_no_op_rebuild_opens_no_result_json(tmp_path, cli, monkeypatch):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    build(cli, folder)
+    good = tree(folder / "build")
+    for path in (folder / CACHE_DIR_NAME / "objects").rglob("result.json"):
+        age(path)
+    build(cli, folder)                                       # reads every result.json and indexes it
+    opened = []
+    original = ResultIndex.save
+    monkeypatch.setattr(ResultIndex, "save", lambda self, write: opened.append(self.read_files) or original(self, write))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0 and report["totals"]["computed"] == 0
+    assert opened == [0] and tree(folder / "build") == good
+
+
+def test_changed_artwork_is_recomputed_with_an_index(tmp_path, cli):
+    arts = [{"file": "art/starry_night.jpg", "title": "The Starry Night"},
+            {"file": "art/the_scream.jpg", "title": "The Scream"}]
+    folder = write_gallery(tmp_path / "g", arts)
+    build(cli, folder)
+    for path in (folder / CACHE_DIR_NAME / "objects").rglob("result.json"):
+        age(path)
+    build(cli, folder)
+    assert (folder / CACHE_DIR_NAME / FILE_NAME).is_file()
+    image = folder / "art" / "the_scream.jpg"
+    image.write_bytes(image.read_bytes() + b"\0")            # new bytes: a new source hash
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert statuses(report, "ingest") == {"starry-night": "cached", "the-scream": "computed"}
+    assert statuses(report, "audio") == {"starry-night": "cached", "the-scream": "computed"}
