@@ -1,14 +1,20 @@
-"""The index of result.json texts (engine/result_index.py) saves reading, never checking: an entry stands for
+"""What keeps a no-op rebuild cheap, and what it must not cost.
+
+The index of result.json texts (engine/result_index.py) saves reading, never checking: an entry stands for
 a file only while the file's stat is unchanged, what it gives is verified like the file, and a damaged or
-half-written index is ignored."""
+half-written index is ignored. A rebuild from cache imports no numpy, Pillow, Jinja or multiprocessing, and
+the report is written by the C JSON encoder."""
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+from imaudible.engine.report import report_json
 from imaudible.engine.result_index import FILE_NAME, ResultIndex
 
 from .conftest import write_gallery
@@ -188,3 +194,28 @@ def test_changed_artwork_is_recomputed_with_an_index(tmp_path, cli):
     assert result.exit_code == 0, result.output
     assert statuses(report, "ingest") == {"starry-night": "cached", "the-scream": "computed"}
     assert statuses(report, "audio") == {"starry-night": "cached", "the-scream": "computed"}
+
+
+def test_no_op_rebuild_imports_nothing_heavy(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    build(cli, folder)
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['imaudible', 'build', sys.argv[1], '--quiet', '--report', sys.argv[2]]\n"
+             "try:\n    runpy.run_module('imaudible', run_name='__main__')\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(sorted(m for m in ('numpy', 'PIL', 'jinja2', 'multiprocessing', 'scipy', 'torch') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, str(folder), str(tmp_path / "r.json")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["totals"]["computed"] == 0
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_report_json_is_the_report():
+    data = {"artworks": {"b": {"stages": {"mood": {"status": "cached", "seconds": 0.0}}, "error": None},
+                         "a": {"stages": {}, "error": "no such file: 'x\n.jpg'"}},
+            "warnings": ["one", "two"], "totals": {"computed": 0, "by_stage": {"mood": {"cached": 1}}}, "seconds": 0.25}
+    text = report_json(data)
+    assert json.loads(text) == data
+    assert text.index('"a"') < text.index('"b"') and len(text.splitlines()) == 9   # a line per field and per artwork
+    assert json.loads(report_json({"artworks": {}, "failed": []})) == {"artworks": {}, "failed": []}
