@@ -301,7 +301,7 @@ def _check_artworks(gallery: Gallery, root_node, v: _Validator) -> Gallery:
             v.error(id_node, f"{field}.id", f"id '{art_id}' is already used by artworks[{ids[art_id]}]; "
                     "give one of them an explicit `id:`")
         ids.setdefault(art_id, i)
-        checked.append(dataclasses.replace(art, id=art_id))
+        checked.append(art if art.id == art_id else dataclasses.replace(art, id=art_id))
     return dataclasses.replace(gallery, artworks=tuple(checked))
 
 
