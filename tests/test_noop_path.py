@@ -45,11 +45,12 @@ def index_after_one_build(root: Path) -> None:
 
 def test_unchanged_result_json_is_not_read_again(tmp_path):
     root = tmp_path / "c"
-    stored_result(root)
+    meta = {"formats": ["webm"], "caption": "two\nlines,\ta tab \u00e9 \\n"}
+    stored_result(root, meta)
     index_after_one_build(root)
     cache = Cache(root, shapes=SHAPES)
     entry = cache.get("audio", KEY)
-    assert entry.meta == {"formats": ["webm"]} and entry.read("audio.webm") == b"abc"
+    assert entry.meta == meta and entry.read("audio.webm") == b"abc"
     assert cache.index.read_files == 0
 
 
@@ -90,13 +91,11 @@ def test_an_index_entry_is_verified_like_the_file(tmp_path):
     stored_result(root)
     index_after_one_build(root)
     index = root / FILE_NAME
-    data = json.loads(index.read_text())
-    name = f"audio/{KEY}"
-    signature, text = data["results"][name]
+    signature, text = ResultIndex(root).entries()[f"audio/{KEY}"]
     bad = json.loads(text)
     bad["files"]["audio.webm"]["size"] = 999
-    data["results"][name] = [signature, json.dumps(bad)]
-    index.write_text(json.dumps(data))
+    index.write_text(index.read_text().replace(text, json.dumps(bad)))
+    assert ResultIndex(root).entries()[f"audio/{KEY}"] == (signature, json.dumps(bad))
     warnings = []
     assert Cache(root, warn=warnings.append, shapes=SHAPES).get("audio", KEY) is None
     assert warnings and "999" in warnings[0]
@@ -118,7 +117,7 @@ def test_discarded_or_replaced_result_leaves_no_entry(tmp_path):
     cache.get("audio", KEY)
     cache.put("audio", KEY, {"formats": ["m4a"]}, {"audio.m4a": b"xyz"}, replace=True)
     cache.save_index()
-    assert f"audio/{KEY}" not in json.loads((root / FILE_NAME).read_text())["results"]
+    assert f"audio/{KEY}" not in ResultIndex(root).entries()
     assert Cache(root, shapes=SHAPES).get("audio", KEY).meta == {"formats": ["m4a"]}
 
 
@@ -127,13 +126,15 @@ def test_damaged_or_half_written_index_is_ignored(tmp_path):
     stored_result(root)
     index_after_one_build(root)
     whole = (root / FILE_NAME).read_bytes()
-    for damaged in (whole[: len(whole) // 2], b"not json", b'{"format": 1, "results": [1]}', b'[]',
-                    b'{"format": 99, "results": {}}'):
+    assert whole.endswith(b"\nend 1\n")
+    for damaged in (whole[: len(whole) // 2], whole[:-4], whole.replace(b"end 1", b"end 2"), b"\xff\xfe garbage",
+                    whole.replace(b"index 1", b"index 9"), b""):
         (root / FILE_NAME).write_bytes(damaged)
+        assert ResultIndex(root).entries() == {}
         cache = Cache(root, shapes=SHAPES)
         assert cache.get("audio", KEY).meta == {"formats": ["webm"]} and cache.index.read_files == 1
         cache.save_index()                                   # rewritten whole
-        assert json.loads((root / FILE_NAME).read_text())["format"] == 1
+        assert (root / FILE_NAME).read_bytes() == whole
 
 
 def test_killed_index_write_is_harmless(tmp_path):
@@ -142,7 +143,7 @@ def test_killed_index_write_is_harmless(tmp_path):
     stored_result(root)
     index_after_one_build(root)
     leftover = root / f".{FILE_NAME}.a1b2c3d4.tmp"
-    leftover.write_bytes(b'{"format": 1, "resu')
+    leftover.write_bytes(b"imaudible results index 1\naudio/")
     cache = Cache(root, shapes=SHAPES)
     with cache.lock():
         assert not leftover.exists()
@@ -161,7 +162,7 @@ def test_index_keeps_only_what_a_build_looked_up_and_is_written_only_on_change(t
     age(cache.put("audio", other, {"formats": ["webm"]}, {"audio.webm": b"x"}).path / "result.json")
     cache.get("audio", other)                                # this build uses another result only
     cache.save_index()
-    assert list(json.loads((root / FILE_NAME).read_text())["results"]) == [f"audio/{other}"]
+    assert list(ResultIndex(root).entries()) == [f"audio/{other}"]
 
 
 def test_no_op_rebuild_opens_no_result_json(tmp_path, cli, monkeypatch):

@@ -36,7 +36,7 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     line of `gallery`'s manifest that names the model)."""
     from ..engine.cache import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
-    from ..engine.ray_executor import RayUnavailable
+    from ..engine.executors import RayUnavailable
     from ..image_checks import ImageError
     from ..manifest import ManifestError
     from ..models import ModelError

@@ -35,6 +35,11 @@ from .stage import LoadedModel
 EXECUTORS = ("threads", "processes")
 
 
+class RayUnavailable(Exception):
+    """Ray is not installed, or its cluster cannot be reached: a configuration error (exit 2). (Here, not in
+    ray_executor.py, so that the command line can name it without importing the Ray executor.)"""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything a worker needs to load a model: plain data, picklable."""

@@ -14,20 +14,17 @@
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from .executors import Executor, ModelSpec
+from .executors import Executor, ModelSpec, RayUnavailable
 from .ray_hosts import ModelHost, run_batch_here
 
 INSTALL_HINT = "the Ray executor needs the 'ray' extra: pip install 'imaudible[ray]'"
-
-
-class RayUnavailable(Exception):
-    """Ray is not installed, or its cluster cannot be reached: a configuration error (exit 2)."""
 
 
 def import_ray():
@@ -76,8 +73,6 @@ class RayExecutor(Executor):
             return
         ray = import_ray()
         if not ray.is_initialized():
-            import logging   # here: every command's start-up imports this module (for RayUnavailable)
-
             options = {"include_dashboard": False, "log_to_driver": self.verbose,
                        "logging_level": logging.INFO if self.verbose else logging.WARNING}
             try:
