@@ -5,4 +5,4 @@ making the keys of a no-op rebuild imports none of those modules' numpy, SciPy o
 """
 IMAGES = "3"   # images.py: decoding, the analysis copy, the web derivatives
 MOOD = "2"     # mood.py + structure.py: the mood and the structural fingerprint
-AUDIO = "2"    # audio.py + loudness.py: finishing and encoding the clip
+AUDIO = "3"    # audio.py + loudness.py: finishing and encoding the clip

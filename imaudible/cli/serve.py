@@ -21,8 +21,9 @@ from .gallery import load_gallery
 def serve(site_dir, out, port, host, no_build):
     """Build, serve the site locally, and rebuild + reload the page when the gallery changes."""
     from .. import serve as preview
-    from ..audition import TakeEndpoint, is_loopback
+    from ..audition import TakeEndpoint
     from ..evaluate.report import REPORT_DIR   # numpy: only `serve` needs it, not every command's start-up
+    from ..local_hosts import is_loopback
     from .evaluate import refresh_report
 
     out = Path(out) if out else Path(site_dir) / "build"
