@@ -79,13 +79,13 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
     return sources
 
 
-def _hashed_name(rel: str, digest: str) -> str:
-    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those
-    # names; source maps are found by name next to their script. Both keep their names.
+def _hashed_name(rel: str, data: bytes) -> str:
+    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those names;
+    # source maps (most of the theme's bytes) are found by name next to their script. Both keep their names.
     if rel.startswith("chunks/") or rel.endswith(".map"):
         return f"assets/{rel}"
     stem, dot, ext = rel.rpartition(".")
-    return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
+    return f"assets/{stem}.{_digest(data)}.{ext}" if dot else f"assets/{rel}.{_digest(data)}"
 
 
 def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
@@ -210,7 +210,7 @@ def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
     statics = {}
     for rel, path in _static_sources(gallery).items():
         data = path.read_bytes()
-        statics[rel] = site.add(_hashed_name(rel, _digest(data)), data, immutable=True)
+        statics[rel] = site.add(_hashed_name(rel, data), data, immutable=True)
     return statics
 
 
