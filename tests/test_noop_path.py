@@ -220,3 +220,27 @@ def test_report_json_is_the_report():
     assert json.loads(text) == data
     assert text.index('"a"') < text.index('"b"') and len(text.splitlines()) == 9   # a line per field and per artwork
     assert json.loads(report_json({"artworks": {}, "failed": []})) == {"artworks": {}, "failed": []}
+
+
+def test_resolved_with_stat_is_resolve_and_stat(tmp_path):
+    """The manifest's check of artwork files resolves each folder once; it must name what `resolve` names."""
+    from imaudible.image_checks import resolved_with_stat
+
+    root, outside = tmp_path / "g", tmp_path / "elsewhere"
+    (root / "art" / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (root / "art" / "a.jpg").write_bytes(b"a")
+    (outside / "b.jpg").write_bytes(b"b")
+    (root / "art" / "link-in.jpg").symlink_to(root / "art" / "a.jpg")
+    (root / "art" / "link-out.jpg").symlink_to(outside / "b.jpg")
+    (root / "art" / "dangling.jpg").symlink_to(root / "nothing.jpg")
+    (root / "linked-folder").symlink_to(outside)
+    real_folders: dict = {}
+    for rel in ("art/a.jpg", "art/link-in.jpg", "art/link-out.jpg", "art/dangling.jpg", "art/missing.jpg",
+                "art/sub/../a.jpg", "art/..", "linked-folder/b.jpg", "art/sub", "art/./a.jpg"):
+        path = root / rel
+        target, info = resolved_with_stat(path, real_folders)
+        assert target == path.resolve(), rel
+        assert (info is None) == (not path.exists()), rel
+        if info is not None:
+            assert (info.st_ino, info.st_mode) == (os.stat(path).st_ino, os.stat(path).st_mode), rel
