@@ -18,10 +18,9 @@ class Progress:
         self.quiet = quiet
         self.shown_hints = set() if shown_hints is None else shown_hints
         self.warn_once = warn_once  # `serve`: a warning the session already showed is not repeated
-        self._stage = ""
-        self._total = 0
-        self._done = 0
-        self._started = 0.0
+        self._stage = ""   # the stage started last: `advance` and `finish` without a stage name mean it
+        self._runs: dict[str, list] = {}   # stage -> [total, done, started]
+        self._width = 119                   # of the widest live line drawn, cleared before a log line
         self._lock = threading.RLock()
         self.detail: Callable[[], str] | None = None  # e.g. the Ray cluster's busy CPUs/GPUs
 
@@ -59,43 +58,57 @@ class Progress:
             self._draw()
 
     def start(self, stage: str, total: int) -> None:
-        self._stage, self._total, self._done, self._started = stage, total, 0, time.monotonic()
-        if total and not self.live:
-            self.log(f"{stage}: computing {total} artwork{'s' if total != 1 else ''}")
-        self._draw()
-
-    def advance(self, n: int = 1, item: str = "") -> None:
+        """A stage starts computing `total` artworks. Stages overlap (they stream): each keeps its own count.
+        Starting a stage that is still running adds to its total."""
         with self._lock:
-            self._advance(n, item)
-
-    def _advance(self, n: int, item: str) -> None:
-        self._done += n
-        if self.live:
+            if stage in self._runs:
+                self._runs[stage][0] += total
+            else:
+                self._runs[stage] = [total, 0, time.monotonic()]
+                if total and not self.live:
+                    self.log(f"{stage}: computing {total} artwork{'s' if total != 1 else ''}")
+            self._stage = stage
             self._draw()
-        elif item and not self.quiet:
-            self.log(f"{self._stage}: {item} ({self._done}/{self._total}){self._detail()}")
 
-    def finish(self) -> None:
-        if self._total:
-            elapsed = time.monotonic() - self._started
-            self._clear()
-            self.log(f"{self._stage}: {self._done}/{self._total} done in {elapsed:.1f}s")
-        self._total = 0
+    def advance(self, n: int = 1, item: str = "", stage: str | None = None) -> None:
+        with self._lock:
+            run = self._runs.get(stage or self._stage)
+            if run is None:
+                return
+            run[1] += n
+            if self.live:
+                self._draw()
+            elif item and not self.quiet:
+                self.log(f"{stage or self._stage}: {item} ({run[1]}/{run[0]}){self._detail()}")
+
+    def finish(self, stage: str | None = None) -> None:
+        with self._lock:
+            stage = stage or self._stage
+            run = self._runs.pop(stage, None)
+            if run and run[0]:
+                self._clear(force=True)
+                self.log(f"{stage}: {run[1]}/{run[0]} done in {time.monotonic() - run[2]:.1f}s")
+                self._draw()
 
     def _draw(self) -> None:
-        if not (self.live and self._total) or self.quiet:
+        runs = [(name, run) for name, run in self._runs.items() if run[0]]
+        if not (self.live and runs) or self.quiet:
             return
-        elapsed = time.monotonic() - self._started
+        stage, (total, done, started) = runs[-1]
+        elapsed = time.monotonic() - started
         eta = ""
-        if self._done:
-            remaining = elapsed / self._done * (self._total - self._done)
+        if done:
+            remaining = elapsed / done * (total - done)
             eta = f"  ETA {remaining:.0f}s"
         width = 24
-        filled = int(width * self._done / self._total)
+        filled = min(width, int(width * done / total))
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self._stage:<8} [{bar}] {self._done}/{self._total}  {elapsed:.0f}s{eta}{self._detail()}   ")
+        others = "".join(f"  {name} {run[1]}/{run[0]}" for name, run in runs[:-1])
+        line = f"{stage:<8} [{bar}] {done}/{total}  {elapsed:.0f}s{eta}{others}{self._detail()}   "
+        self._width = max(self._width, len(line))
+        self.stream.write("\r" + line)
         self.stream.flush()
 
-    def _clear(self) -> None:
-        if self.live and self._total and not self.quiet:
-            self.stream.write("\r" + " " * 119 + "\r")
+    def _clear(self, force: bool = False) -> None:
+        if self.live and (force or any(run[0] for run in self._runs.values())) and not self.quiet:
+            self.stream.write("\r" + " " * self._width + "\r")

@@ -46,6 +46,29 @@ def test_progress_plain_lines_when_not_a_terminal():
         "audio: 2/2 done in 0.0s"]
 
 
+def test_progress_counts_overlapping_stages_apart():
+    """Stages stream, so several run at once: each keeps its own count, in plain lines and on the live line."""
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    progress.start("ingest", 2)
+    progress.start("music", 1)
+    progress.advance(1, "a", "ingest")
+    progress.advance(1, "a", "music")
+    progress.finish("music")
+    progress.advance(1, "b", "ingest")
+    progress.finish("ingest")
+    assert stream.getvalue().splitlines() == [
+        "ingest: computing 2 artworks", "music: computing 1 artwork", "ingest: a (1/2)", "music: a (1/1)",
+        "music: 1/1 done in 0.0s", "ingest: b (2/2)", "ingest: 2/2 done in 0.0s"]
+
+    live = io.StringIO()
+    progress = Progress(live, live=True)
+    progress.start("ingest", 4)
+    progress.advance(1, "a", "ingest")
+    progress.start("music", 2)
+    assert live.getvalue().split("\r")[-1].startswith("music    [") and "ingest 1/4" in live.getvalue()
+
+
 def test_one_error_type_maps_every_failure_to_one_exit_code():
     import click
     import pytest

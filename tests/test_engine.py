@@ -4,6 +4,7 @@ stages by their needs."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from imaudible.engine.stage import Result, Stage
 from imaudible.manifest import load_manifest
 from imaudible.stages import STAGES
 
-from .conftest import write_gallery
+from .conftest import DEMO, write_gallery
 from .test_build import tree
 
 CALLS = []
@@ -118,61 +119,44 @@ def test_the_plan_orders_by_needs_and_refuses_what_it_cannot_run(tmp_path):
         make_plan([WordCount()], gallery)
 
 
-def shout(items: list, model) -> list[Result]:
-    if any(item == "bad" for item in items):
-        raise ValueError("cannot shout 'bad'")
-    return [Result({"text": model.backend.upper(item)}) for item in items]
+def stamped(items: list, model=None) -> list[Result]:
+    """A throwaway stage's compute that says when it ran (wall clock, so any executor's workers can tell):
+    the later the artwork in the gallery, the longer it takes."""
+    results = []
+    for place, pause in items:
+        started = time.time()
+        time.sleep(pause * place)
+        results.append(Result({"started": started, "finished": time.time(), "place": place}))
+    return results
 
 
-def test_a_failed_model_batch_is_retried_item_by_item(tmp_path):
-    """The batch with the bad artwork fails; its batch-mates still get their results, one call each."""
-    from imaudible.engine.batches import Batches
-    from imaudible.engine.executors import ModelWorker, ThreadExecutor
-    from imaudible.engine.report import ArtworkState, BuildReport
-    from imaudible.progress import Progress
+class Slow(Stage):
+    name, version, compute = "slow", "1", staticmethod(stamped)
+    needs = ("ingest",)
+    pause = 0.4
 
-    class Upper:
-        def upper(self, text):
-            return text.upper()
+    def inputs(self, gallery, art, upstream):
+        return [a.id for a in gallery.artworks].index(art.id), self.pause
 
-        def close(self):
-            self.closed = True
+    def read(self, entry) -> dict:
+        return entry.meta
 
-    class Worker(ModelWorker):  # its model is made here, not loaded
-        def __init__(self):
-            self.backend, self.calls = Upper(), []
 
-        def run(self, compute, items):
-            self.calls.append(list(items))
-            return compute(items, self)
+class AfterSlow(Slow):
+    name, needs, pause = "afterslow", ("slow",), 0.0
 
-        def close(self):
-            self.backend.close()
 
-    class Executor(ThreadExecutor):
-        def model_worker(self, spec):
-            self.worker = Worker()
-            return self.worker
-
-    class Spec:
-        identity = "upper@1"
-
-    class Shout(Stage):
-        name, model, compute = "shout", "shout", staticmethod(shout)
-
-    class Art:
-        def __init__(self, id):
-            self.id = id
-
-    stored, failed = {}, {}
-    report = BuildReport("g", "out", model_calls={"shout": 0})
-    executor = Executor(1)
-    states = [ArtworkState(Art(i)) for i in ("a", "bad", "c", "d")]
-    batches = Batches(executor, report, Progress(quiet=True), inputs=lambda stage, state: state.id,
-                      store=lambda stage, state, key, result, *_: stored.update({state.id: result.meta["text"]}),
-                      failed=lambda stage, state, exc: failed.update({state.id: str(exc)}))
-    batches.on_model(Shout(), [(s, f"k-{s.id}") for s in states], Spec(), batch_size=3)
-    assert stored == {"a": "A", "c": "C", "d": "D"} and failed == {"bad": "cannot shout 'bad'"}
-    assert executor.worker.calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"], ["d"]]
-    assert report.model_calls == {"shout": 3} and report.models_loaded == ["upper@1"]
-    assert executor.worker.backend.closed
+def test_stages_stream_a_later_stage_starts_before_an_earlier_one_ends(tmp_path):
+    """Per artwork, a stage starts as soon as its upstream stages are done for that artwork: the first
+    artwork's `afterslow` runs while later artworks' `slow` is still running (stage by stage, it would wait
+    for all of them)."""
+    folder = write_gallery(tmp_path / "g", [{"file": f"art/{f}", "title": t} for f, t, *_ in DEMO])
+    report = run(folder, Slow(), AfterSlow(), jobs=2)
+    assert report.failures == []
+    slow = [s.views["slow"] for s in report.runs]
+    after = [s.views["afterslow"] for s in report.runs]
+    assert min(a["started"] for a in after) < max(s["finished"] for s in slow)
+    assert all(a["started"] >= s["finished"] for s, a in zip(slow, after))  # never before its own upstream
+    walls = report.stage_wall
+    assert walls["afterslow"] > 0 and walls["slow"] >= 0.4 * 3      # first start to last end
+    assert walls["slow"] + walls["afterslow"] > max(a["finished"] for a in after) - min(s["started"] for s in slow)

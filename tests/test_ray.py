@@ -158,3 +158,21 @@ def test_ray_address_with_another_executor_is_a_usage_error(gallery, cli):
     assert result.exit_code == 2
     assert "--ray-address needs --executor ray" in result.output
     assert not (gallery / "build").exists()
+
+
+def test_stages_stream_on_ray(local_ray, tmp_path):
+    """On Ray too, a later stage starts for the first artworks while an earlier one still runs for the last."""
+    from imaudible.build import build_gallery
+    from imaudible.manifest import load_manifest
+    from imaudible.stages import STAGES
+
+    from .test_engine import AfterSlow, Slow
+
+    folder = write_gallery(tmp_path / "g", [{"file": f"art/{f}", "title": t} for f, t, *_ in DEMO])
+    gallery, _ = load_manifest(folder)
+    report = build_gallery(gallery, folder / "build", executor="ray", stages=[*STAGES, Slow(), AfterSlow()])
+    assert report.failures == []
+    slow = [s.views["slow"] for s in report.runs]
+    after = [s.views["afterslow"] for s in report.runs]
+    assert min(a["started"] for a in after) < max(s["finished"] for s in slow)
+    assert all(a["started"] >= s["finished"] for s, a in zip(slow, after))

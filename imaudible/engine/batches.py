@@ -1,114 +1,144 @@
-"""How the runner's misses are run: CPU work spread over the executor's workers, model work in batches on
-one model worker per model. Failures are handed back per artwork; a failed model batch is retried item by
-item, so one bad artwork does not take its batch-mates down."""
+"""Model work: one lane per model identity, its batches on one model worker (each model loaded once).
+
+The batches are planned before anything runs: the artworks the model must compute, in gallery order, cut
+at the stage's batch size. A batch goes to the model once each of its artworks is ready (or has failed
+elsewhere), so which artworks share a batch never depends on timing or on the executor: batched results
+can differ from one-by-one ones in the last bits, and the build must be byte-identical however it ran.
+A result found missing later (a damaged input computed again) is a batch of its own.
+
+The model is loaded (on a thread of its own, so the stages upstream go on meanwhile) when the lane's first
+artwork is ready, and released once its last batch is done. A failed batch is retried item by item, so one
+bad artwork does not take its batch-mates down.
+"""
 from __future__ import annotations
 
-import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, wait
-from typing import Callable
-
-from .executors import Executor, ModelSpec
+from concurrent.futures import ThreadPoolExecutor
 
 
-class Batches:
-    def __init__(self, executor: Executor, report, progress, *, inputs: Callable, store: Callable, failed: Callable):
-        self.executor, self.report, self.progress = executor, report, progress
-        self.inputs, self.store, self.failed = inputs, store, failed
+class Batch:
+    def __init__(self, lane: "ModelLane", members: list, items: list | None = None):
+        self.lane, self.members = lane, members
+        self.unsettled = set(members)          # members not ready yet, nor gone
+        self.items = items                     # [(node, inputs)], once sent (a retry's is given)
+        for node in members:
+            node.batch = self
 
-    def on_workers(self, stage, items, spec: ModelSpec | None) -> None:
-        """CPU work: one artwork per task on the executor's workers, at most 2 x jobs in flight."""
-        self.progress.start(stage.name, len(items))
-        queue, running = deque(items), {}
-        while queue or running:
-            while queue and len(running) < 2 * self.executor.jobs:
-                state, key = queue.popleft()
-                try:
-                    future = self.executor.submit(stage.compute, [self.inputs(stage, state)], spec)
-                except Exception as exc:  # noqa: BLE001
-                    self.failed(stage, state, exc)
-                    self.progress.advance(1, state.id)
-                    continue
-                running[future] = (state, key)
-            if not running:
-                break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                state, key = running.pop(future)
-                try:
-                    results, seconds = future.result()
-                    self.store(stage, state, key, results[0], seconds, self.executor.where(future))
-                except Exception as exc:  # noqa: BLE001
-                    self.failed(stage, state, exc)
-                self.progress.advance(1, state.id)
-        self.progress.finish()
+    def settle(self, node) -> None:
+        if node in self.unsettled:
+            self.unsettled.discard(node)
+            if not self.unsettled:
+                self.lane.queue(self)
 
-    def on_model(self, stage, items, spec: ModelSpec, batch_size: int) -> None:
-        """Model work: batches on the model's worker, which loads the model once and keeps it for all of them;
-        `worker.slots` batches in flight (one per copy of the model: several on a cluster with several GPUs)."""
-        worker = self.executor.model_worker(spec)
-        cuda = cuda_in_use()
-        if cuda is not None:        # after loading: the weights stay allocated, so the peak still counts them
-            cuda.reset_peak_memory_stats()
-        self.report.models_loaded.append(spec.identity)
-        size = max(1, batch_size)
-        batches = deque(items[i:i + size] for i in range(0, len(items), size))
-        running: dict = {}
-        self.progress.start(stage.name, len(items))
-        try:
-            while batches or running:
-                while batches and len(running) < worker.slots:
-                    batch = batches.popleft()
-                    ready = self._ready(stage, batch)
-                    if ready:
-                        running[worker.submit(stage.compute, [inputs for _, _, inputs in ready])] = (batch, ready)
-                    else:
-                        self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
-                if not running:
-                    continue
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in done:
-                    batch, ready = running.pop(future)
-                    self._model_batch_done(stage, worker, future, ready)
-                    self.progress.advance(len(batch), ", ".join(state.id for state, _ in batch))
-        finally:
-            for future in running:
-                future.cancel()
-            worker.close()      # released before the next stage loads its model: one resident at a time
-            self.progress.finish()
-            if cuda is not None:
-                peak = round(cuda.max_memory_allocated() / 2 ** 20, 1)
-                self.report.peak_cuda_memory_mb[stage.name] = max(peak, self.report.peak_cuda_memory_mb.get(stage.name, 0))
 
-    def _ready(self, stage, batch) -> list:
-        ready = []
-        for state, key in batch:
-            try:
-                ready.append((state, key, self.inputs(stage, state)))
-            except Exception as exc:  # noqa: BLE001
-                self.failed(stage, state, exc)
-        return ready
+class ModelLane:
+    def __init__(self, flow, stage, spec):
+        self.flow, self.stage, self.spec = flow, stage, spec
+        self.worker = None
+        self._loading = None            # the future of the worker being loaded
+        self._loader: ThreadPoolExecutor | None = None
+        self._ready: deque[Batch] = deque()
+        self._running = 0
+        self._left = 0                  # batches not finished
+        self._cuda = None
 
-    def _model_batch_done(self, stage, worker, future, ready) -> None:
+    # --- batches ------------------------------------------------------------------------------------------
+    def plan(self, nodes: list, size: int) -> None:
+        size = max(1, size)
+        for start in range(0, len(nodes), size):
+            self._left += 1
+            Batch(self, nodes[start:start + size])
+
+    def member_ready(self, node) -> None:
+        node.status = "ready"
+        if node.batch is None:             # not planned (a damaged result computed again): alone
+            self._left += 1
+            Batch(self, [node])
+        node.batch.settle(node)
+
+    def queue(self, batch: Batch, first: bool = False) -> None:
+        (self._ready.appendleft if first else self._ready.append)(batch)
+
+    # --- the worker ---------------------------------------------------------------------------------------
+    def pump(self) -> None:
+        while self._ready and self._ready[0].items is None and \
+                not any(node.status == "ready" for node in self._ready[0].members):
+            self._ready.popleft()           # every artwork of it failed elsewhere
+            self._finished()
+        if not self._ready:
+            return
+        if self.worker is None:
+            if self._loading is None:
+                self.flow.runner.report.models_loaded.append(self.spec.identity)
+                self._loader = self._loader or ThreadPoolExecutor(1, thread_name_prefix="model-load")
+                self._loading = self._loader.submit(self.flow.executor.model_worker, self.spec)
+                self.flow.watch(self._loading, self._loaded)
+            return
+        while self._ready and self._running < self.worker.slots:
+            batch = self._ready.popleft()
+            if batch.items is None:
+                batch.items = [(node, inputs) for node in batch.members if node.status == "ready"
+                               for inputs in [self.flow.inputs(node)] if inputs is not None]
+            if not batch.items:
+                self._finished()
+                continue
+            self.flow.started(self.stage)
+            for node, _ in batch.items:
+                node.status = "running"
+            future = self.worker.submit(self.stage.compute, [inputs for _, inputs in batch.items])
+            self._running += 1
+            self.flow.watch(future, lambda future, batch=batch: self._done(future, batch))
+
+    def _loaded(self, future) -> None:
+        if future is not self._loading:     # loaded after all for a lane closed meanwhile (see close)
+            return
+        self.worker, self._loading = future.result(), None    # a model that cannot load stops the build
+        self._cuda = cuda_in_use()
+        if self._cuda is not None:   # after loading: the weights stay allocated, so the peak still counts them
+            self._cuda.reset_peak_memory_stats()
+
+    def _done(self, future, batch: Batch) -> None:
+        self._running -= 1
         try:
             results, seconds = future.result()
-            self.report.model_calls[stage.model] += 1
-            node = self.executor.where(future)
-            for (state, key, _), result in zip(ready, results):
-                self.store(stage, state, key, result, seconds / len(ready), node)
-            return
         except Exception as exc:  # noqa: BLE001
-            if len(ready) == 1:
-                self.failed(stage, ready[0][0], exc)
-                return
-        for state, key, inputs in ready:  # find the culprit: the others still get their results
-            started = time.monotonic()
+            if len(batch.items) == 1:
+                self.flow.fail(batch.items[0][0], exc)
+            else:                   # find the culprit: the others still get their results
+                for item in reversed(batch.items):
+                    self._left += 1
+                    self.queue(Batch(self, [], [item]), first=True)
+        else:
+            self.flow.runner.report.model_calls[self.stage.model] += 1
+            where = self.flow.executor.where(future)
+            for (node, _), result in zip(batch.items, results):
+                self.flow.stored(node, result, seconds / len(batch.items), where)
+        self._finished()
+
+    def _finished(self) -> None:
+        self._left -= 1
+        if not self._left:
+            self.close()
+
+    def close(self) -> None:
+        """Release the model (its last batch is done, or the build stops)."""
+        if self._loading is not None:
             try:
-                result = worker.run(stage.compute, [inputs])[0]
-                self.report.model_calls[stage.model] += 1
-                self.store(stage, state, key, result, time.monotonic() - started)
-            except Exception as exc:  # noqa: BLE001
-                self.failed(stage, state, exc)
+                self.worker = self._loading.result()
+            except Exception:  # noqa: BLE001 - already reported by _loaded
+                pass
+            self._loading = None
+        if self._loader is not None:
+            self._loader.shutdown(wait=False)
+            self._loader = None
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+        if self._cuda is not None:
+            report = self.flow.runner.report
+            peak = round(self._cuda.max_memory_allocated() / 2 ** 20, 1)
+            report.peak_cuda_memory_mb[self.stage.name] = max(peak, report.peak_cuda_memory_mb.get(self.stage.name, 0))
+            self._cuda = None
 
 
 def cuda_in_use():

@@ -70,6 +70,7 @@ def load_model(spec: ModelSpec) -> LoadedModel:
 
 _LOADED: dict[str, LoadedModel] = {}
 _LOADED_LOCK = threading.Lock()
+_MODEL_RUN_LOCK = threading.Lock()
 
 
 def run_batch(compute: Callable, items: list, spec: ModelSpec | None) -> tuple[list, float]:
@@ -96,18 +97,28 @@ class ModelWorker:
         self.model = load_model(spec)
 
     def run(self, compute: Callable, items: list) -> list:
-        return compute(items, self.model)
+        # One model batch at a time in this process, whichever model: stages stream, so two models' batches
+        # could overlap, and a backend that seeds torch's global random stream must not share it meanwhile.
+        with _MODEL_RUN_LOCK:
+            return compute(items, self.model)
 
     def submit(self, compute: Callable, items: list) -> Future:
-        """A future of (results, seconds), like `Executor.submit`'s."""
+        """A future of (results, seconds), like `Executor.submit`'s. The batch runs on the worker's own
+        thread, so the runner keeps feeding the CPU stages meanwhile (stages stream)."""
         def timed():
             started = time.monotonic()
             results = self.run(compute, items)
             return results, time.monotonic() - started
 
-        return _done(timed)
+        if getattr(self, "_thread", None) is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="model")
+        return self._thread.submit(timed)
 
     def close(self) -> None:
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.shutdown(wait=True, cancel_futures=True)
+            self._thread = None
         close = getattr(self.model.backend, "close", None)
         if close is not None:
             close()

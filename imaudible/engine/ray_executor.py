@@ -137,10 +137,12 @@ class RayExecutor(Executor):
         locally); more, up to one per GPU share, as batches wait for them."""
         self._start()
         gpus = self._ray.cluster_resources().get("GPU", 0)
+        # An actor reserves no CPU: stages stream, so several models' actors live beside the CPU tasks, and
+        # actors holding every CPU would leave the tasks that feed them waiting forever.
         if gpus and self.model_gpus:
-            capacity, resources = max(1, int(gpus // self.model_gpus)), {"num_gpus": self.model_gpus, "num_cpus": 1}
+            capacity, resources = max(1, int(gpus // self.model_gpus)), {"num_gpus": self.model_gpus, "num_cpus": 0}
         else:
-            capacity, resources = 1, {"num_cpus": 1}
+            capacity, resources = 1, {"num_cpus": 0}
         host = self._ray.remote(ModelHost).options(max_restarts=self.max_restarts,
                                                    max_task_retries=self.max_retries, **resources)
         worker = RayModelWorker(self, lambda: host.remote(spec), capacity)

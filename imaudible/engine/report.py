@@ -62,7 +62,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     model_calls: dict[str, int] = field(default_factory=dict)
     models_loaded: list[str] = field(default_factory=list)
-    stage_wall: dict[str, float] = field(default_factory=dict)  # seconds from a stage's start to its end
+    stage_wall: dict[str, float] = field(default_factory=dict)  # first computation's start to last one's end (stages overlap)
     executor: str = ""
     peak_cuda_memory_mb: dict[str, float] = field(default_factory=dict)   # per model stage, where CUDA is used
     pages_written: int = 0

@@ -1,13 +1,16 @@
-"""The runner: takes the plan's stages in order and, for each, decides per artwork what to run.
+"""The runner: plans every artwork's stages, then runs them as a dataflow (`schedule.Flow`), so stages stream.
 
-For every stage and artwork it
-1. takes a curator's given value instead, if the stage declares one (status "skipped");
-2. chooses the model (`ModelChoice`: the configured one, or the built-in where an `auto` model is missing);
-3. builds the key from the upstream keys, the stage's settings and source, and the model's identity
+Planning, before anything is computed, for every stage (in plan order) and artwork:
+1. a curator's given value instead, if the stage declares one (status "skipped");
+2. the model (`ModelChoice`: the configured one, or the built-in where an `auto` model is missing: decided
+   here for all artworks at once, which needs their upstream keys only, not their results);
+3. the key from the upstream keys, the stage's settings and source, and the model's identity
    (`stage_key_for`, the only place keys are made, so every key follows the same rule);
-4. serves the result from the cache, or hands the input to the executor: model stages in batches on one
-   model worker per model identity (each model loaded once), CPU stages one by one on the executor's workers;
-5. stores what comes back (only the driver writes the cache), reads the typed view, records the outcome.
+4. what the cache holds under it.
+Then each (artwork, stage) is settled or computed as soon as its upstream stages are done for that artwork:
+model stages in planned batches on one model worker per model identity (each model loaded once), CPU stages
+one by one on the executor's workers. What comes back is stored (only the driver writes the cache) and read
+back as the typed view.
 
 A failure fails that artwork only (a failed model batch is retried item by item to find the culprit); its
 later stages are not run. The runner knows no stage by name.
@@ -18,15 +21,14 @@ stage is run again for that artwork, then whatever read it.
 """
 from __future__ import annotations
 
-import time
 import traceback
 
-from .batches import Batches
 from ..types import DamagedResult
 from .cache import Cache, stage_key
 from .executors import Executor, ModelSpec
 from .model_choice import ModelChoice
 from .report import ArtworkState, BuildReport, StageRecord
+from .schedule import Flow, Node
 
 
 def one_line(exc: BaseException) -> str:
@@ -49,12 +51,10 @@ class Runner:
         self.gallery, self.cache, self.executor, self.report = gallery, cache, executor, report
         self.forced, self.progress, self.verbose = forced, progress, verbose
         self.models = ModelChoice(gallery, cache, forced, self.warn)
-        self.batches = Batches(executor, report, progress, inputs=lambda stage, state: stage.inputs(
-            gallery, state.art, state.views), store=self._store, failed=self._failed)
         self._keys: dict[tuple, str] = {}
         self._stages: dict[str, object] = {}
-        self._damaged: list[tuple] = []   # (stage, state, key, DamagedResult) met while reading inputs
-        self._repairing: set[tuple[str, str]] = set()
+        self._places: dict[str, int] = {}          # stage or artwork -> its place in the plan or gallery
+        self._specs: dict[tuple, ModelSpec] = {}
 
     def warn(self, message: str, hint: str = "") -> None:
         """One line per problem (shown even with --quiet); the hint, what to do next, once."""
@@ -69,15 +69,113 @@ class Runner:
     def run(self, plan, states: list[ArtworkState]) -> None:
         self.report.model_calls = {stage.model: 0 for stage in plan if stage.model}
         self._stages = {stage.name: stage for stage in plan}
+        self._places = {**{s.name: i for i, s in enumerate(plan)}, **{s.id: i for i, s in enumerate(states)}}
         self.check_early(plan, states)
         self.models.start_recording()
-        for stage in plan:
-            started = time.monotonic()
-            self._run_stage(stage, states)
-            self.report.stage_wall[stage.name] = time.monotonic() - started
+        nodes = [node for stage in plan for node in self.plan(stage, states)]
+        Flow(self, nodes).run()
 
     def repair(self, state: ArtworkState, exc: DamagedResult) -> None:
         """A result of this artwork was found damaged when its bytes were read: compute it again."""
+        fresh = self.forget(state, exc)
+        if fresh is not None:
+            Flow(self, [fresh]).run()
+
+    def used(self, states) -> set[tuple[str, str]]:
+        return {(e.stage, e.key) for s in states for e in s.entries.values()}
+
+    # --- planning -----------------------------------------------------------------------------------------
+    def _key(self, stage, state: ArtworkState, resolved) -> str:
+        memo = (stage.name, state.id, resolved.identity if resolved is not None else None)
+        if memo not in self._keys:
+            self._keys[memo] = stage_key_for(stage, self.gallery, state, resolved)
+        return self._keys[memo]
+
+    def plan(self, stage, states: list[ArtworkState]) -> list[Node]:
+        """One node per artwork: its given value, or its model, key and what the cache holds. Keys enter
+        `state.keys` now (later stages' keys are made from them); results and views when the node is done."""
+        nodes, needing = [], []
+        for state in states:
+            node = Node(state, stage, (self._places.get(state.id, 0), self._places.get(stage.name, 0)))
+            nodes.append(node)
+            try:
+                node.given = stage.given(state.art)
+                if node.given is None:
+                    needing.append(node)
+                else:
+                    state.keys[stage.name] = stage_key(stage.name, stage.version, "given", node.given)
+            except Exception as exc:  # noqa: BLE001 - a bad artwork must not stop the others
+                node.error = exc
+        chosen = self.models.assign(stage, [n.state for n in needing], self._key) if needing else {}
+        for node in needing:
+            node.resolved = chosen[node.id]
+            try:
+                node.key = node.state.keys[stage.name] = self._key(stage, node.state, node.resolved)
+            except Exception as exc:  # noqa: BLE001
+                node.error = exc
+                continue
+            if node.id not in self.forced:
+                node.entry = self.cache.get(stage.name, node.key, on_damage=self._damage_warning(node))
+        return nodes
+
+    def _damage_warning(self, node: Node):
+        return lambda why: self.warn(f"{node.id}: cached {node.stage.name} result is damaged ({why}); recomputing it")
+
+    # --- what the flow asks -------------------------------------------------------------------------------
+    def needers(self, stage) -> list:
+        return [s for s in self._stages.values() if stage.name in s.needs]
+
+    def batch_size(self, node: Node) -> int:
+        return node.stage.batch_size(self.gallery, node.resolved)
+
+    def model_spec(self, node: Node) -> ModelSpec | None:
+        """What loads the node's model (a real one on its lane, a built-in one in each worker); None if none."""
+        resolved, stage = node.resolved, node.stage
+        if resolved is None:
+            return None
+        memo = (stage.name, resolved.identity)
+        if memo not in self._specs:
+            options = stage.model_options(self.gallery) if resolved.is_model else {}
+            self._specs[memo] = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery), options)
+        return self._specs[memo]
+
+    def settle(self, node: Node) -> str:
+        """A ready node from what planning found: "done" (given, cached), "failed", or "compute"."""
+        stage, state = node.stage, node.state
+        try:
+            if node.error is not None:
+                raise node.error
+            if node.given is not None:
+                state.views[stage.name] = stage.read_given(node.given)
+                state.records[stage.name] = StageRecord("skipped")
+                return "done"
+        except Exception as exc:  # noqa: BLE001 - a bad artwork must not stop the others
+            self.fail(node, exc)
+            return "failed"
+        entry, node.entry = node.entry, None
+        if entry is not None:
+            try:
+                self._accept(node, entry, StageRecord("cached"))
+                return "done"
+            except Exception as exc:  # noqa: BLE001 - an unreadable result is a miss
+                self._damage_warning(node)(one_line(exc))
+                self.cache.discard(stage.name, node.key)
+        return "compute"
+
+    def inputs(self, node: Node):
+        return node.stage.inputs(self.gallery, node.state.art, node.state.views)
+
+    def store(self, node: Node, result, seconds: float, where: str | None = None) -> None:
+        entry = self.cache.put(node.stage.name, node.key, result.meta, result.files, replace=node.id in self.forced)
+        self._accept(node, entry, StageRecord("computed", seconds, node=where))
+
+    def fail(self, node: Node, exc: BaseException) -> None:
+        node.state.fail(node.stage.name, one_line(exc))
+        if self.verbose:
+            self.progress.log("".join(traceback.format_exception(exc)))
+
+    def forget(self, state: ArtworkState, exc: DamagedResult) -> Node | None:
+        """Drop a result found damaged; the node that computes it again, or None (the artwork failed)."""
         self.warn(f"{state.id}: cached {exc.stage} result is damaged ({exc.why}); recomputing it")
         self.cache.discard(exc.stage, exc.key)
         for table in (state.entries, state.views, state.records):
@@ -85,94 +183,12 @@ class Runner:
         stage = self._stages.get(exc.stage)
         if stage is None:
             state.fail(exc.stage, one_line(exc))
-            return
-        self._run_stage(stage, [state])
+            return None
+        return self.plan(stage, [state])[0]
 
-    def used(self, states) -> set[tuple[str, str]]:
-        return {(e.stage, e.key) for s in states for e in s.entries.values()}
-
-    # --- one stage --------------------------------------------------------------------------------------
-    def _key(self, stage, state: ArtworkState, resolved) -> str:
-        memo = (stage.name, state.id, resolved.identity if resolved is not None else None)
-        if memo not in self._keys:
-            self._keys[memo] = stage_key_for(stage, self.gallery, state, resolved)
-        return self._keys[memo]
-
-    def _run_stage(self, stage, states: list[ArtworkState]) -> None:
-        needing = []
-        for state in (s for s in states if not s.error):
-            try:
-                value = stage.given(state.art)
-                if value is None:
-                    needing.append(state)
-                    continue
-                state.views[stage.name] = stage.read_given(value)
-            except Exception as exc:  # noqa: BLE001 - a bad artwork must not stop the others
-                self._failed(stage, state, exc)
-                continue
-            state.keys[stage.name] = stage_key(stage.name, stage.version, "given", value)
-            state.records[stage.name] = StageRecord("skipped")
-        if not needing:
-            return
-        chosen = self.models.assign(stage, needing, self._key)
-        groups: dict[str | None, list] = {}
-        for state, key in self._lookup(stage, needing, chosen):
-            resolved = chosen[state.id]
-            groups.setdefault(resolved.identity if resolved is not None else None, []).append((state, key))
-        for items in groups.values():
-            resolved = chosen[items[0][0].id]
-            if resolved is None:
-                self.batches.on_workers(stage, items, None)
-                continue
-            options = stage.model_options(self.gallery) if resolved.is_model else {}
-            spec = ModelSpec(stage.model, resolved, stage.model_settings(self.gallery), options)
-            if resolved.is_model:
-                self.batches.on_model(stage, items, spec, stage.batch_size(self.gallery, resolved))
-            else:  # a built-in model is CPU work: spread over the workers, each loads it once
-                self.batches.on_workers(stage, items, spec)
-        damaged, self._damaged = [d for d in self._damaged if d[0] is stage], [d for d in self._damaged if d[0] is not stage]
-        for _, state, _, exc in damaged:  # an input was damaged: recompute it, then this stage, once
-            self.repair(state, exc)
-            if not state.error:
-                self._run_stage(stage, [state])
-
-    def _lookup(self, stage, states, chosen) -> list[tuple[ArtworkState, str]]:
-        """Serve what the cache holds; return the misses as (state, key)."""
-        todo = []
-        for state in states:
-            try:
-                key = self._key(stage, state, chosen[state.id])
-            except Exception as exc:  # noqa: BLE001 - a bad artwork must not stop the others
-                self._failed(stage, state, exc)
-                continue
-            damaged = lambda why, state=state: self.warn(  # noqa: E731
-                f"{state.id}: cached {stage.name} result is damaged ({why}); recomputing it")
-            entry = None if state.id in self.forced else self.cache.get(stage.name, key, on_damage=damaged)
-            if entry is not None:
-                try:
-                    self._accept(stage, state, key, entry, StageRecord("cached"))
-                    continue
-                except Exception as exc:  # noqa: BLE001 - an unreadable result is a miss
-                    damaged(one_line(exc))
-                    self.cache.discard(stage.name, key)
-            todo.append((state, key))
-        return todo
-
-    def _accept(self, stage, state: ArtworkState, key: str, entry, record: StageRecord) -> None:
+    def _accept(self, node: Node, entry, record: StageRecord) -> None:
+        stage, state = node.stage, node.state
         view = stage.read(entry)
         record.details = stage.details(view)
-        state.keys[stage.name], state.entries[stage.name], state.views[stage.name] = key, entry, view
+        state.keys[stage.name], state.entries[stage.name], state.views[stage.name] = node.key, entry, view
         state.records[stage.name] = record
-
-    def _store(self, stage, state: ArtworkState, key: str, result, seconds: float, node: str | None = None) -> None:
-        entry = self.cache.put(stage.name, key, result.meta, result.files, replace=state.id in self.forced)
-        self._accept(stage, state, key, entry, StageRecord("computed", seconds, node=node))
-
-    def _failed(self, stage, state: ArtworkState, exc: BaseException) -> None:
-        if isinstance(exc, DamagedResult) and (stage.name, state.id) not in self._repairing:
-            self._repairing.add((stage.name, state.id))  # once: a second damage fails the artwork
-            self._damaged.append((stage, state, None, exc))  # repaired once the stage's batches are done
-            return
-        state.fail(stage.name, one_line(exc))
-        if self.verbose:
-            self.progress.log("".join(traceback.format_exception(exc)))

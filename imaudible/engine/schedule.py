@@ -1,0 +1,237 @@
+"""The build as a per-artwork dataflow: each (artwork, stage) is a node, ready once that artwork's upstream
+nodes are done, so stages stream (the first batch's music is made while later images are still ingested).
+
+- A ready node is settled from what the runner found when it planned it (a curator's given value, a cached
+  result) or else computed: CPU work goes to the executor's workers as soon as it is ready (at most 2 x jobs
+  in flight, earliest artworks first, so they flow through to the model stages early); work of a real model
+  goes to that model's lane (`batches.ModelLane`), whose batches were planned before anything ran.
+- Only this driver thread touches the runner (stores, views, the report): finished futures are handed over
+  through one queue, in whatever order and from whichever thread they finish.
+- An artwork that fails fails alone: its nodes not yet running are dropped, its batch-mates go on without
+  it. A cached input found damaged while a node reads it is computed again (once), then the node.
+- A stage's wall time runs from its first computation's start to its last one's end; stages overlap.
+
+The flow knows no stage by name and the executor interface is unchanged: any executor's futures will do.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..types import DamagedResult
+from .batches import ModelLane
+
+
+@dataclass(eq=False)
+class Node:
+    """One artwork's result of one stage, as planned by the runner and then settled or computed."""
+    state: Any                # ArtworkState
+    stage: Any
+    order: tuple[int, int]    # (artwork's place, stage's place): who goes first
+    key: str | None = None
+    resolved: Any = None      # the ResolvedModel that computes it, or None
+    given: Any = None         # the curator's value, when the stage takes one
+    entry: Any = None         # the cached result found when planning
+    error: BaseException | None = None   # why it could not be planned (e.g. its key)
+    batch: Any = None         # its planned batch, when a real model computes it
+    waiting: set = field(default_factory=set)   # upstream stages not done yet
+    status: str = "waiting"   # waiting | ready | running | done | closed
+
+    @property
+    def id(self) -> str:
+        return self.state.id
+
+
+class CpuWork:
+    """Ready CPU nodes, earliest artwork first, on the executor's workers."""
+
+    def __init__(self, flow: "Flow"):
+        self.flow, self._heap, self._seq, self.running = flow, [], itertools.count(), 0
+
+    def push(self, node: Node) -> None:
+        node.status = "ready"
+        heapq.heappush(self._heap, (node.order, next(self._seq), node))
+
+    def pump(self) -> None:
+        flow = self.flow
+        while self._heap and self.running < 2 * flow.executor.jobs:
+            node = heapq.heappop(self._heap)[2]
+            if node.status != "ready":
+                continue
+            inputs = flow.inputs(node)
+            if inputs is None:
+                continue
+            flow.started(node.stage)
+            try:
+                future = flow.executor.submit(node.stage.compute, [inputs], flow.runner.model_spec(node))
+            except Exception as exc:  # noqa: BLE001 - e.g. an input that cannot be sent
+                flow.fail(node, exc)
+                continue
+            node.status = "running"
+            self.running += 1
+            flow.watch(future, lambda future, node=node: self._finished(future, node))
+
+    def _finished(self, future, node: Node) -> None:
+        self.running -= 1
+        try:
+            results, seconds = future.result()
+        except Exception as exc:  # noqa: BLE001
+            self.flow.fail(node, exc)
+            return
+        self.flow.stored(node, results[0], seconds, self.flow.executor.where(future))
+
+
+class Flow:
+    """Runs a set of planned nodes to the end (see the module docstring)."""
+
+    def __init__(self, runner, nodes: list[Node]):
+        self.runner, self.executor = runner, runner.executor
+        self.nodes = {(n.id, n.stage.name): n for n in nodes}
+        self._of: dict[str, list[Node]] = {}                # artwork id -> its nodes
+        self.lanes: dict[tuple, ModelLane] = {}
+        self.cpu = CpuWork(self)
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._watched = 0
+        self._open: dict[str, int] = {}                     # stage -> its nodes not done or closed
+        self._clock: dict[str, list[float]] = {}           # stage -> [first start, last end]
+        self._repairing: set[tuple[str, str]] = set()
+        planned: dict[tuple, list[Node]] = {}
+        for node in sorted(nodes, key=lambda n: n.order):
+            node.waiting = {need for need in node.stage.needs if (node.id, need) in self.nodes}
+            self._open[node.stage.name] = self._open.get(node.stage.name, 0) + 1
+            self._of.setdefault(node.id, []).append(node)
+            if node.error is None and node.given is None and node.entry is None and \
+                    node.resolved is not None and node.resolved.is_model:
+                planned.setdefault((node.stage.name, node.resolved.identity), []).append(node)
+        for members in planned.values():
+            self._lane(members[0]).plan(members, runner.batch_size(members[0]))
+
+    # --- the loop ---------------------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            for node in sorted(self.nodes.values(), key=lambda n: n.order):
+                if not node.waiting and node.status == "waiting":
+                    self._ready(node)
+            while any(self._open.values()):
+                self.cpu.pump()
+                for lane in self.lanes.values():
+                    lane.pump()
+                if not self._watched:
+                    raise RuntimeError("internal error: the build has nodes left but nothing running")
+                handle = self._events.get()
+                self._watched -= 1
+                handle()
+        finally:
+            for lane in self.lanes.values():
+                lane.close()
+            for stage, (first, last) in self._clock.items():
+                self.runner.report.stage_wall[stage] = self.runner.report.stage_wall.get(stage, 0.0) + last - first
+
+    def watch(self, future, callback: Callable) -> None:
+        """`callback(future)` runs on this thread once `future` is done."""
+        self._watched += 1
+        future.add_done_callback(lambda f: self._events.put(lambda: callback(f)))
+
+    def started(self, stage) -> None:
+        if stage.name not in self._clock:
+            now = time.monotonic()
+            self._clock[stage.name] = [now, now]
+            total = sum(1 for n in self.nodes.values() if n.stage is stage and n.status in ("waiting", "ready")
+                        and n.error is None and n.given is None and n.entry is None)
+            self.runner.progress.start(stage.name, total)
+
+    # --- a node's life ------------------------------------------------------------------------------------
+    def _ready(self, node: Node) -> None:
+        if node.state.error:
+            self._close(node)
+            return
+        outcome = self.runner.settle(node)
+        if outcome == "done":
+            self._done(node)
+        elif outcome == "failed":
+            self._close(node)
+            self._artwork_failed(node.state)
+        elif node.resolved is not None and node.resolved.is_model:
+            self._lane(node).member_ready(node)
+        else:
+            self.cpu.push(node)
+
+    def _lane(self, node: Node) -> ModelLane:
+        identity = (node.stage.name, node.resolved.identity)
+        if identity not in self.lanes:
+            self.lanes[identity] = ModelLane(self, node.stage, self.runner.model_spec(node))
+        return self.lanes[identity]
+
+    def inputs(self, node: Node):
+        """The node's inputs, read now (bytes of upstream results); None when reading failed."""
+        try:
+            return self.runner.inputs(node)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(node, exc)
+            return None
+
+    def stored(self, node: Node, result, seconds: float, where: str | None) -> None:
+        try:
+            self.runner.store(node, result, seconds, where)
+        except Exception as exc:  # noqa: BLE001 - a result the stage cannot read back
+            self.fail(node, exc)
+            return
+        self._ended(node)
+        self._done(node)
+
+    def fail(self, node: Node, exc: BaseException) -> None:
+        if isinstance(exc, DamagedResult) and (node.stage.name, node.id) not in self._repairing:
+            self._repair(node, exc)
+            return
+        self.runner.fail(node, exc)
+        self._ended(node)
+        self._close(node)
+        self._artwork_failed(node.state)
+
+    def _ended(self, node: Node) -> None:
+        if node.stage.name in self._clock:
+            self._clock[node.stage.name][1] = time.monotonic()
+            self.runner.progress.advance(1, node.id, node.stage.name)
+
+    def _done(self, node: Node) -> None:
+        self._close(node, "done")
+        for other in self.runner.needers(node.stage):
+            after = self.nodes.get((node.id, other.name))
+            if after is not None and node.stage.name in after.waiting:
+                after.waiting.discard(node.stage.name)
+                if not after.waiting and after.status == "waiting":
+                    self._ready(after)
+
+    def _close(self, node: Node, status: str = "closed") -> None:
+        if node.status in ("done", "closed"):
+            return
+        node.status = status
+        if node.batch is not None:
+            node.batch.settle(node)     # a batch-mate gone: the batch need not wait for it
+        name = node.stage.name
+        self._open[name] -= 1
+        if not self._open[name] and name in self._clock:
+            self.runner.progress.finish(name)
+
+    def _artwork_failed(self, state) -> None:
+        """Drop what the artwork still had to do; nodes already running end as they will."""
+        for node in [n for n in self._of.get(state.id, ()) if n.status in ("waiting", "ready")]:
+            self._close(node)
+
+    def _repair(self, node: Node, exc: DamagedResult) -> None:
+        """An upstream result was found damaged while `node` read it: compute it again, then `node`."""
+        self._repairing.add((node.stage.name, node.id))
+        fresh = self.runner.forget(node.state, exc)
+        if fresh is None:      # not a stage of this build: the artwork has failed
+            self._close(node)
+            self._artwork_failed(node.state)
+            return
+        self.nodes[(node.id, fresh.stage.name)] = fresh
+        self._of[node.id].append(fresh)
+        self._open[fresh.stage.name] = self._open.get(fresh.stage.name, 0) + 1
+        node.status, node.waiting, node.batch = "waiting", {fresh.stage.name}, None
+        self._ready(fresh)
