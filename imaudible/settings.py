@@ -28,7 +28,7 @@ def opt(default, doc: str, **extra):
 class ImageSettings:
     max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard).", minimum=1)
     mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.", pattern=r"^#[0-9a-fA-F]{6}$")
-    sizes: tuple[int, ...] = opt((1024, 2048), "Long-edge pixel sizes of the textures; a size the source cannot fill is skipped.", minimum=16)
+    sizes: tuple[int, ...] = opt((720, 1024, 2048), "Long-edge pixel sizes of the textures (720 serves phones and the list view); a size the source cannot fill is skipped.", minimum=16)
     thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16)
     quality: int = opt(82, "WebP/JPEG quality of the derivatives (1-100).", minimum=1, maximum=100)
 

@@ -215,7 +215,7 @@ def test_derivative_sizes_never_upscale(tmp_path):
     assert (big.width, big.height) == (3000, 1500)
     sizes = {(d.name, d.fmt): (d.width, d.height) for d in big.derivatives}
     # WebP at every size; one JPEG (og:image): the smallest texture of at least 600 px
-    assert sizes == {("1024", "webp"): (1024, 512), ("1024", "jpg"): (1024, 512),
+    assert sizes == {("720", "webp"): (720, 360), ("1024", "webp"): (1024, 512), ("1024", "jpg"): (1024, 512),
                      ("2048", "webp"): (2048, 1024), ("thumb", "webp"): (320, 160)}
     for d in big.derivatives:
         image = decode(d)
@@ -223,10 +223,10 @@ def test_derivative_sizes_never_upscale(tmp_path):
         assert image.format == {"webp": "WEBP", "jpg": "JPEG"}[d.fmt]
     assert big.analysis.size == (512, 256) and big.analysis.mode == "RGB"
 
-    # a source smaller than every size is shown at its own size, named by it: never "-1024" or "-2048"
-    small = ingest(save(tmp_path, "small.png", gradient(600, 900)), SETTINGS)
+    # a source smaller than every size is shown at its own size, named by it: never "-720" or "-1024"
+    small = ingest(save(tmp_path, "small.png", gradient(400, 600)), SETTINGS)
     assert {(d.name, d.fmt, d.width, d.height) for d in small.derivatives} == {
-        ("900", "webp", 600, 900), ("900", "jpg", 600, 900), ("thumb", "webp", 213, 320)}
+        ("600", "webp", 400, 600), ("600", "jpg", 400, 600), ("thumb", "webp", 213, 320)}
     assert max(small.analysis.size) == 512
 
     custom = ingest(tmp_path / "big.jpg", ImageSettings(sizes=(256,), thumbnail=64))

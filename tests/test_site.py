@@ -138,3 +138,32 @@ def test_looping_audio_is_marked_for_the_players(tmp_path, cli):
     data = json.loads((folder / "build" / "gallery.json").read_text())
     assert all(a["audio"]["loop"] for a in data["artworks"])
     assert (folder / "build" / "list.html").read_text().count("<audio controls preload=\"none\" loop") == 3
+
+
+def test_first_view_markup(gallery, cli):
+    """The gallery page paints a picture of the work the visitor will face before any script; the list view
+    fetches its first image first and the others only as they come near."""
+    assert cli("build", gallery).exit_code == 0
+    out = gallery / "build"
+    data = json.loads((out / "gallery.json").read_text())
+    by_id = {a["id"]: a for a in data["artworks"]}
+    index = (out / "index.html").read_text()
+    # The bundle is a module (it never blocks parsing) fetched at low priority.
+    assert re.search(r'<script type="module" src="assets/gallery\.[0-9a-f]{10}\.js" fetchpriority="low">', index)
+    poster = re.search(r'<figure class="loader-poster">(.*?)</figure>', index, re.S).group(1)
+    first = by_id[data["layout"]["rooms"][0][0]]
+    assert any(im["webp"] in poster for im in first["images"].values()) and 'fetchpriority="high"' in poster
+    assert 'loading="eager"' in poster and re.search(r'width="\d+" height="\d+"', poster)
+    # An artwork page's poster is that artwork.
+    art = data["artworks"][-1]
+    page = (out / "art" / art["id"] / "index.html").read_text()
+    page_poster = re.search(r'<figure class="loader-poster">(.*?)</figure>', page, re.S).group(1)
+    assert any(f'../../{im["webp"]}' in page_poster for im in art["images"].values())
+    assert not any(im["webp"] in page_poster for im in first["images"].values())
+    # The list view: one eager, high-priority image (the first), every other one lazy; all sized.
+    listing = (out / "list.html").read_text()
+    imgs = re.findall(r"<img [^>]*>", listing)
+    assert len(imgs) == len(data["artworks"]) > 1
+    assert 'loading="eager"' in imgs[0] and 'fetchpriority="high"' in imgs[0]
+    assert all('loading="lazy"' in i and "fetchpriority" not in i for i in imgs[1:])
+    assert all(re.search(r'width="\d+" height="\d+"', i) for i in imgs)

@@ -76,7 +76,10 @@ export class Framer {
 
   frame() {
     const rect = this.stage.getBoundingClientRect();
-    this.renderer.setSize(rect.width || window.innerWidth, rect.height || window.innerHeight, false);
+    const size = [rect.width || window.innerWidth, rect.height || window.innerHeight];
+    // Resizing the canvas reallocates its drawing buffer: only when the size really changed.
+    if (size.join() !== this.size?.join()) this.renderer.setSize(size[0], size[1], false);
+    this.size = size;
     this.share = centreOn(this.camera, freeRect(this.stage), rect);
     this.centreNdc = [(this.share.x / rect.width) * 2 - 1, 1 - (this.share.y / rect.height) * 2];
     if (this.crosshair) Object.assign(this.crosshair.style, { left: `${this.share.x}px`, top: `${this.share.y}px` });
@@ -92,7 +95,11 @@ export class Framer {
       const was = before && this.viewOf(before);
       this.frame();
       const v = this.visitor;
-      if (was && !v.gliding && !state.closeUp && Math.hypot(v.x - was.x, v.z - was.z) < 0.05) await v.glideTo(this.viewOf(before));
+      if (was && !v.gliding && !state.closeUp && Math.hypot(v.x - was.x, v.z - was.z) < 0.05) {
+        // Under the loader nobody sees a glide: step there at once (no frames to draw).
+        if (state.ready) await v.glideTo(this.viewOf(before));
+        else v.place(this.viewOf(before));
+      }
       update({ framings: state.framings + 1 });
     });
   }

@@ -92,10 +92,17 @@ export class Hud {
     $("help-button")?.setAttribute("aria-expanded", String(show));
   }
 
-  hint(text) {
+  welcome() {
+    return document.body.classList.contains("touch")
+      ? "Drag to look around · walk with the joystick or tap the floor · tap a painting to hear its music"
+      : "Click the view to look around (Esc frees the mouse) · W A S D or arrows walk · N / P next or previous painting · Enter plays · T guided tour";
+  }
+
+  /** Show a hint for 9 s (or, with hold, until the next one). */
+  hint(text, { hold = false } = {}) {
     setText("hint", text);
     clearTimeout(this.hintTimer);
-    if (text) this.hintTimer = setTimeout(() => setText("hint", ""), 9000);
+    if (text && !hold) this.hintTimer = setTimeout(() => setText("hint", ""), 9000);
   }
 
   render(keys) {

@@ -1,43 +1,9 @@
-// Entry point of the 3D gallery: reads the site data, falls back to the list view without WebGL 2, and
-// otherwise wires the scene, the visitor, the input, the music and the HUD together.
-import { PerspectiveCamera, WebGLRenderer } from "three";
-import { AudioDeck } from "./audio.js";
-import { Controls } from "./controls.js";
-import { followTo, shareArtwork, startArtwork } from "./address.js";
-import { debugApi } from "./debug.js";
-import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
-import { Hud } from "./hud.js";
-import { makePicker } from "./picker.js";
-import { hops } from "./floorplan.js";
-import { XR_THREE, offerVR } from "./vr.js";
-import { DIMS, entranceView, planGallery, roomAt } from "./layout.js";
-import { PLANE, buildScene, showRoomsNear } from "./scene.js";
-import { SceneCues } from "./cues.js";
-import { Framer } from "./framing.js";
-import { onChange, state, update } from "./state.js";
-import { RoomTextures } from "./textures.js";
-import { Tour } from "./tour.js";
-import { Visitor } from "./visitor.js";
-import { wayfinding } from "./wayfinding.js";
+// Entry point of the 3D gallery. The page itself (title, a picture of the first work, the HUD) is painted
+// first; the 3D code, three.js and all, is fetched and started after that, so the visitor sees the gallery's
+// first work at once and the page never waits on half a megabyte of script to show anything.
+import { state, update } from "./state.js";
 
-const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
-const GAZE_REACH = 8; // m: farther paintings do not take the focus
-
-function hasWebGL2() {
-  try {
-    return Boolean(window.WebGL2RenderingContext && document.createElement("canvas").getContext("webgl2"));
-  } catch {
-    return false;
-  }
-}
-
-function showList(root, startArt) {
-  update({ webgl: false });
-  const url = new URL("list.html", root);
-  url.searchParams.set("nowebgl", "1");
-  if (startArt) url.hash = startArt;
-  location.replace(url.href);
-}
+const POSTER_WAIT = 1500; // ms: at most this long for the poster before the 3D starts anyway
 
 function fail(err) {
   console.error(err);
@@ -47,353 +13,44 @@ function fail(err) {
   document.body.classList.add("failed");
 }
 
-async function start() {
-  const api = { state };
-  window.imaudible = api;
-  const data = await readSiteData();
-  const root = siteRoot();
-  const resolve = resolver(root);
-  const startArt = startArtwork(document, (id) => data.artworks.some((a) => a.id === id));
-  if (!data.artworks.length) {
-    document.getElementById("loader-text").textContent = "This gallery has no artworks yet.";
-    document.body.classList.add("failed");
-    return;
-  }
-  if (!hasWebGL2()) return showList(root, startArt);
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  const canvas = document.getElementById("gallery-canvas");
-  const stage = canvas.parentElement;
-  let renderer;
-  try {
-    renderer = new WebGLRenderer({ canvas, antialias: window.devicePixelRatio < 2, powerPreference: "high-performance" });
-  } catch {
-    return showList(root, startArt);
-  }
-  update({ webgl: true });
-  renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-
-  const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
-  const byId = new Map(data.artworks.map((a) => [a.id, a]));
-  const plan = planGallery(data);
-  const titles = data.layout?.titles || [];
-  const order = plan.paintings.map((p) => p.id);
-  const hung = new Map(plan.paintings.map((p) => [p.id, p]));
-  const camera = new PerspectiveCamera(70, 1, 0.05, 120);
-  const visitor = new Visitor(camera, plan);
-  let dirty = true;
-  let readyPending = false;
-  let markReady;
-  const readyOnce = new Promise((resolveReady) => (markReady = resolveReady));
-  let frameWaiters = [];
-  let viewChanged = true;
-  let gazeAt = 0;
-
-  const positions = new Map(plan.paintings.map((p) => [p.id, [p.centre[0], p.centreY, p.centre[1]]]));
-  const deck = new AudioDeck({ artworks: data.artworks, resolve, container: document.getElementById("audio-deck") || document.body, positions, siteTitle: data.title });
-
-  const portrait = window.innerWidth < window.innerHeight;
-  // On a phone held upright the room is a narrow slice: start in front of the first work instead.
-  const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
-  const startRoom = startPainting ? startPainting.room : 0;
-  // The first room and the rooms next door are built now; the rest after the first view (below).
-  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`, [startRoom, ...plan.rooms[startRoom].links.map((l) => l.to)]);
-  const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
-  const viewOf = (p) => framer.viewOf(p);
-  let cues;
-
-  const webp = await supportsWebp();
-  const longSide = Math.max(window.innerWidth, window.innerHeight) * Math.min(window.devicePixelRatio || 1, 2);
-  const textures = new RoomTextures({
-    renderer,
-    plan,
-    built,
-    resolve,
-    webp,
-    // A painting takes at most ~60% of the screen's long side from its viewpoint; the close-up loads the largest size.
-    wanted: Math.round(longSide * 0.6),
-    gate: readyOnce,
-    brightness: (id) => cues.brightness(id),
-    isPlaying: (id) => id === state.playingId && !state.paused,
-    onChange(index, stage) {
-      update({ roomsLoaded: [...textures.loaded].sort((a, b) => a - b) });
-      if (stage === "shown" && index === startRoom && !state.ready) readyPending = true;
-      if (stage === "sharp" && index === startRoom && !state.sharp) {
-        performance.mark("imaudible:sharp");
-        update({ sharp: true });
+/** Resolves when the browser reports the poster painted (its largest-contentful-paint entry). */
+function posterPainted(poster) {
+  return new Promise((resolve) => {
+    const observer = new PerformanceObserver((list) => {
+      if (list.getEntries().some((entry) => entry.element === poster)) {
+        observer.disconnect();
+        resolve();
       }
-      dirty = true;
-    },
-  });
-
-  cues = new SceneCues(built, PLANE, (id, playing) => textures.redrawPlaque(id, playing));
-  onChange((keys) => {
-    if (keys.includes("focusedId")) {
-      cues.select(state.focusedId);
-      followTo(byId.get(state.focusedId), { resolve, siteTitle: data.title });
-    }
-    if (keys.includes("playingId") || keys.includes("paused")) cues.play(state.paused ? null : state.playingId);
-    dirty = true;
-  });
-  const pick = makePicker(canvas, camera, built.pickables, () => framer.centreNdc);
-
-  let hud;
-  function focus(id, { announce = true } = {}) {
-    if (!id || id === state.focusedId) return;
-    update({ focusedId: id });
-    if (announce && hud) {
-      const art = byId.get(id);
-      const p = hung.get(id);
-      hud.announce(
-        `${art.title}${art.artist ? `, ${art.artist}` : ""}. Painting ${p.order + 1} of ${order.length}, room ${p.room + 1}.` +
-          (art.audio ? " Press Enter to hear its music." : ""),
-      );
-    }
-  }
-
-  let closeUp = null; // loaded on first use
-  async function openCloseUp(id) {
-    if (!closeUp) {
-      const { CloseUp } = await import("./closeup.js");
-      closeUp = new CloseUp({ camera, canvas, visitor, hung, getShare: () => (framer.frame(), framer.share),
-        sharpen: (k) => textures.sharpen(k), changed: () => { dirty = true; viewChanged = true; } });
-    }
-    await closeUp.enter(id);
-  }
-
-  async function goTo(id) {
-    const p = hung.get(id);
-    if (!p) return false;
-    closeUp?.leave();
-    focus(id);
-    update({ navigating: true });
-    textures.ensure(p.room);
-    const arrived = await visitor.glideTo(viewOf(p));
-    update({ navigating: visitor.gliding });
-    return arrived;
-  }
-
-  function walkTo([x, z]) {
-    const room = plan.rooms[roomAt(plan, x, z)];
-    const m = DIMS.playerRadius + 0.15;
-    const tx = Math.min(room.x1 - m, Math.max(room.x0 + m, x));
-    const tz = Math.min(room.z1 - m, Math.max(room.z0 + m, z));
-    update({ navigating: true });
-    return visitor.glideTo({ x: tx, z: tz, yaw: Math.atan2(-(tx - visitor.x), -(tz - visitor.z)), pitch: 0 }).then((arrived) => {
-      update({ navigating: visitor.gliding });
-      return arrived;
     });
-  }
-
-  function togglePlay(id) {
-    if (state.touring) tour.stop("Tour stopped.");
-    if (id && (id !== state.playingId || state.paused)) deck.play(id);
-    else deck.toggle(id || state.focusedId);
-  }
-
-  const step = (delta) => () => {
-    tour.stop("Tour stopped.");
-    const i = order.indexOf(state.focusedId);
-    const next = i < 0 ? (delta > 0 ? 0 : order.length - 1) : (i + delta + order.length) % order.length;
-    goTo(order[next]);
-  };
-
-  const tour = new Tour({
-    order,
-    goTo,
-    deck,
-    durations: new Map(data.artworks.map((a) => [a.id, a.audio?.duration])),
-    announce: (t) => hud?.announce(t),
-  });
-
-  const actions = {
-    pick,
-    next: step(1),
-    prev: step(-1),
-    activate(id, how) {
-      tour.stop("Tour stopped.");
-      hud.hint("");
-      if (state.closeUp) return closeUp.exit();
-      // A click on the selected work while its music plays looks closer.
-      if (id === state.focusedId && id === state.playingId && !state.paused) return openCloseUp(id);
-      focus(id);
-      if (how === "tap") goTo(id);
-      togglePlay(id === state.playingId ? null : id);
-    },
-    enter() {
-      if (!state.focusedId) return actions.next();
-      togglePlay(state.focusedId === state.playingId ? null : state.focusedId);
-    },
-    walkTo,
-    tour: () => tour.toggle(),
-    mute: () => deck.setMuted(!state.muted),
-    volume: (v) => deck.setVolume(v),
-    spatial: (on) => {
-      deck.setSpatial(on);
-      deck.listen(camera.position, visitor.forward());
-    },
-    togglePlay,
-    help: () => hud.toggleHelp(),
-    escape() {
-      if (state.closeUp) closeUp.exit();
-      else tour.stop("Tour stopped.");
-    },
-    tapBack: () => Boolean(state.closeUp) && (closeUp.exit(), true),
-    drag: (dx, dy) => Boolean(state.closeUp) && (closeUp.panBy(dx, dy), true),
-    tourPause: () => tour.togglePause(),
-    seek: (fraction) => deck.seek(fraction * deck.position().duration),
-    position: () => deck.position(),
-    playNext() {
-      tour.stop("Tour stopped.");
-      const from = order.indexOf(state.playingId || state.focusedId);
-      const id = order[(from + 1) % order.length];
-      deck.play(id);
-      goTo(id);
-    },
-    zoomIn: () => closeUp?.zoomBy(1.4),
-    zoomOut: () => closeUp?.zoomBy(1 / 1.4),
-    closeUp: () => state.focusedId && openCloseUp(state.focusedId),
-    interrupt() {
-      if (state.closeUp) closeUp.exit({ glide: false });
-      if (visitor.gliding) visitor.cancelGlide();
-      tour.stop("Tour stopped.");
-      hud.hint("");
-    },
-    lockChanged: (locked) => update({ pointerLocked: locked }),
-    async share() {
-      const art = byId.get(state.focusedId);
-      if (!art) return;
-      const how = await shareArtwork(art, resolve);
-      if (how === "copied") hud.hint("Link copied: paste it anywhere to share this work.");
-      update({ shared: how });
-    },
-  };
-
-  hud = new Hud({ byId, resolve, actions, touch });
-  hud.progress(0, 0);
-  const controls = new Controls({
-    canvas,
-    visitor,
-    actions,
-    joystick: document.getElementById("joystick"),
-    onTouchSeen: () => hud.setTouch(true),
-  });
-  hud.setTouch(touch);
-  offerVR(document.getElementById("vr-button"), () => import("./xr.js").then(({ enterVR }) => enterVR({ three: XR_THREE, renderer, scene: built.scene, camera, visitor,
-    pickables: built.pickables, select: (id) => (focus(id), togglePlay(id)), ended: () => (dirty = true) })), (text) => hud.hint(text));
-
-  window.addEventListener("hashchange", () => {
-    const id = startArtwork(document, (k) => hung.has(k));
-    if (id && id !== state.focusedId) goTo(id);
-  });
-  framer.watch(".topbar, .wayfinder, #plaque-panel, #player, .stepper, .hint-slot, #joystick, #tour-bar");
-  if (startPainting) focus(startPainting.id, { announce: false });
-  framer.frame();
-  visitor.place(startPainting ? viewOf(startPainting) : entranceView(plan));
-  canvas.addEventListener("webglcontextlost", (e) => {
-    e.preventDefault();
-    update({ error: "The graphics card stopped drawing the gallery; reload the page or open the list view." });
-  });
-  canvas.addEventListener("webglcontextrestored", () => {
-    update({ error: null });
-    dirty = true;
-  });
-
-  const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo });
-  function enterRoom(room) {
-    update({ currentRoom: room });
-    ways.room(room);
-    showRoomsNear(built, room);
-    // Neighbours are prefetched once this room is on screen, so they never delay the first view.
-    Promise.all([textures.ensure(room), readyOnce]).then(() => {
-      if (state.currentRoom !== room) return;
-      for (const { to } of plan.rooms[room].links) textures.ensure(to);
-    });
-    const dist = hops(plan, room);
-    for (const i of [...textures.loaded]) if (dist[i] > 2) textures.release(i);
-  }
-
-  function afterMove(now) {
-    const room = roomAt(plan, visitor.x, visitor.z);
-    if (room !== state.currentRoom) enterRoom(room);
-    ways.moved(visitor, room, now);
-    deck.listen(camera.position, visitor.forward());
-    if (viewChanged && !visitor.gliding && now - gazeAt > GAZE_EVERY) {
-      gazeAt = now;
-      viewChanged = false;
-      const hit = pick(null);
-      if (hit?.paintingId && hit.distance < GAZE_REACH) focus(hit.paintingId, { announce: false });
-    }
-  }
-
-  let last = performance.now();
-  function frame(now) {
-    requestAnimationFrame(frame);
-    // Walking steps stay short (collisions); glides keep real time even at a few frames per second.
-    const elapsed = Math.min(0.5, Math.max(0, (now - last) / 1000));
-    last = now;
-    let moved = controls.update(Math.min(0.1, elapsed));
-    if (visitor.update(elapsed)) moved = true;
-    if (moved) {
-      visitor.apply();
-      dirty = true;
-      viewChanged = true;
-    }
-    afterMove(now);
-    if (!dirty || renderer.xr.isPresenting) return; // in VR the XR session's own loop draws
-    dirty = false;
-    renderer.render(built.scene, camera);
-    if (!state.firstFrame) {
-      performance.mark("imaudible:first-frame");
-      update({ firstFrame: true });
-    }
-    if (readyPending) {
-      readyPending = false;
-      performance.mark("imaudible:ready");
-      update({ ready: true });
-      markReady();
-      hud.hint(
-        document.body.classList.contains("touch")
-          ? "Drag to look around · walk with the joystick or tap the floor · tap a painting to hear its music"
-          : "Click the view to look around (Esc frees the mouse) · W A S D or arrows walk · N / P next or previous painting · Enter plays · T guided tour",
-      );
-    }
-    const waiters = frameWaiters;
-    frameWaiters = [];
-    waiters.forEach((fn) => fn());
-  }
-
-  textures.ensure(startRoom, (done, total) => {
-    update({ loading: { loaded: done, total } });
-    hud.progress(done, total);
-  });
-  state.currentRoom = -1;
-  enterRoom(startRoom);
-  // Shader programs compile off the main thread where the browser can (KHR_parallel_shader_compile),
-  // instead of blocking the first frame.
-  await renderer.compileAsync(built.scene, camera).catch(() => {});
-  requestAnimationFrame(frame);
-  readyOnce.then(() => built.buildRest((b) => cues.add(b)));
-
-  const rendered = () =>
-    new Promise((resolveFrame) => {
-      dirty = true;
-      frameWaiters.push(resolveFrame);
-    });
-  Object.assign(api, {
-    order,
-    next: actions.next,
-    prev: actions.prev,
-    goTo,
-    play: (id) => deck.play(id),
-    pause: () => deck.pause(),
-    tour,
-    debug: debugApi({ ways, plan, hung, camera, canvas, visitor, textures, deck, pick, focus, afterMove, rendered, viewOf, busy: () => framer.pending || visitor.gliding }),
+    observer.observe({ type: "largest-contentful-paint", buffered: true });
   });
 }
 
-function boot() {
-  start().catch(fail);
+/** Resolves once the poster (if any) is on screen, or after POSTER_WAIT. */
+async function firstPaint() {
+  const poster = document.querySelector(".loader-poster img");
+  if (poster && PerformanceObserver.supportedEntryTypes?.includes("largest-contentful-paint")) {
+    return Promise.race([posterPainted(poster), delay(POSTER_WAIT)]);
+  }
+  if (poster && !poster.complete) {
+    await Promise.race([new Promise((resolve) => poster.addEventListener("load", resolve, { once: true })), delay(POSTER_WAIT)]);
+  }
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
-else boot();
+async function boot() {
+  window.imaudible = { state }; // app.js adds the rest once it runs
+  await firstPaint();
+  const { start } = await import("./app.js");
+  await new Promise((resolve) => setTimeout(resolve, 0)); // evaluating three.js is one task, the setup others
+  await start();
+}
+
+function run() {
+  boot().catch(fail);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
+else run();

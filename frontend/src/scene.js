@@ -9,11 +9,13 @@ import {
   DataTexture,
   DirectionalLight,
   Fog,
+  Frustum,
   Group,
   HemisphereLight,
   Mesh,
   MeshBasicMaterial,
   MeshLambertMaterial,
+  Matrix4,
   PlaneGeometry,
   RepeatWrapping,
   Scene,
@@ -322,5 +324,20 @@ export function showRoomsNear(built, current, reach = 2) {
   });
   built.plan.doors.forEach((door, i) => {
     built.doors[i].visible = door.between.some((r) => dist[r] > reach);
+  });
+}
+
+const frustum = new Frustum();
+const viewProjection = new Matrix4();
+
+/** Whether one of room `index`'s paintings is within the camera's view (walls between are not considered). */
+export function roomInView(built, index, camera) {
+  camera.updateMatrixWorld();
+  frustum.setFromProjectionMatrix(viewProjection.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse));
+  return built.plan.rooms[index].paintings.some((p) => {
+    const mesh = built.paintings.get(p.id)?.canvas;
+    if (!mesh) return false;
+    mesh.updateWorldMatrix(true, false);
+    return frustum.intersectsObject(mesh);
   });
 }

@@ -2,6 +2,7 @@
 
 export const state = {
   webgl: null, // true once the 3D view runs, false when the page fell back to the list
+  drawing: null, // "gpu", or "software" (WebGL drawn on the CPU: fewer pixels, no multisampling)
   ready: false, // first room's paintings are textured (thumbnails at least) and on screen
   sharp: false, // ...and now at full texture size
   firstFrame: false,
@@ -28,6 +29,10 @@ export const state = {
   zoom: 1,
   framings: 0, // bumped each time the view is framed again around the panels
 };
+
+// State that only the HUD shows: a change there needs no new frame of the scene.
+export const HUD_ONLY = new Set(["drawing", "loading", "roomsLoaded", "navigating", "touring", "tourPaused", "tour", "volume",
+  "muted", "spatial", "pointerLocked", "shared", "error", "fullscreen", "ready", "sharp", "firstFrame", "webgl", "framings"]);
 
 const listeners = new Set();
 

@@ -1,21 +1,30 @@
 // Room-by-room texture loading: a room's paintings and plaques get their textures when the visitor comes
 // near, and give them back when far away, so a large exhibition never holds every image in GPU memory.
 // Each painting shows its small thumbnail first; the full texture follows once the first view is drawn.
-import { CanvasTexture, SRGBColorSpace, TextureLoader } from "three";
+import { CanvasTexture, ImageBitmapLoader, SRGBColorSpace, Texture } from "three";
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
+import { gpuFinished } from "./renderer.js";
 import { BLANK } from "./scene.js";
 
 const textured = (mat) => mat.map && mat.map !== BLANK;
 
+/** Free a texture's GPU memory and, for a decoded bitmap, its pixels too. */
+function drop(tex) {
+  tex.dispose();
+  tex.image?.close?.();
+}
+
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
-  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying }) {
+  constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying, anisotropy = 8 }) {
+    this.renderer = renderer;
     this.plan = plan;
     this.built = built;
     this.resolve = resolve;
-    this.loader = new TextureLoader();
-    this.anisotropy = Math.min(8, renderer.capabilities.getMaxAnisotropy());
+    // Images are decoded off the main thread (createImageBitmap), so uploading them never waits on a decode.
+    this.loader = new ImageBitmapLoader().setOptions({ imageOrientation: "flipY" });
+    this.anisotropy = Math.min(anisotropy, renderer.capabilities.getMaxAnisotropy());
     this.maxTexture = renderer.capabilities.maxTextureSize;
     this.webp = webp;
     this.wanted = wanted;
@@ -28,14 +37,17 @@ export class RoomTextures {
     this.generation = new Map(); // room index -> number, bumped on release so late loads are dropped
   }
 
-  /** Load room `index` (once); `progress(done, total)` is told after each painting. */
-  ensure(index, progress = () => {}) {
+  /**
+   * Load room `index` (once); `progress(done, total)` is told after each painting. Thumbnails come first
+   * where the visitor looks; a room fetched ahead (`ahead`) gets its full textures at once, one upload each.
+   */
+  ensure(index, progress = () => {}, { ahead = false } = {}) {
     if (index < 0 || index >= this.plan.rooms.length) return Promise.resolve();
-    if (!this.rooms.has(index)) this.rooms.set(index, this.#load(index, progress));
+    if (!this.rooms.has(index)) this.rooms.set(index, this.#load(index, progress, !ahead));
     return this.rooms.get(index);
   }
 
-  async #load(index, progress) {
+  async #load(index, progress, thumbsFirst) {
     await this.built.whenBuilt(index);
     const room = this.plan.rooms[index];
     const generation = this.generation.get(index) || 0;
@@ -48,7 +60,7 @@ export class RoomTextures {
         this.#plaque(built, p.art);
         const full = pickImage(p.art, { wanted: this.wanted, maxTexture: this.maxTexture, webp: this.webp });
         const thumb = pickThumb(p.art, this.webp);
-        const first = thumb && full && thumb.long < full.long ? thumb : full;
+        const first = thumbsFirst && thumb && full && thumb.long < full.long ? thumb : full;
         if (first) await this.#show(built, first.url, current);
         progress(++done, room.paintings.length);
         return first !== full ? [built, full] : null;
@@ -58,7 +70,10 @@ export class RoomTextures {
     this.loaded.add(index);
     this.onChange(index, "shown");
     await this.gate;
-    await Promise.all(upgrades.filter(Boolean).map(([built, full]) => this.#show(built, full.url, current)));
+    // All of a room's sharper textures arrive in one frame: one upload pause instead of one per painting.
+    const fetched = await Promise.all(upgrades.filter(Boolean).map(async ([built, full]) => [built, full.url, await this.#fetch(full.url)]));
+    await this.#upload(fetched.map(([, , tex]) => tex));
+    for (const [built, url, tex] of fetched) this.#apply(built, url, tex, current);
     if (current()) this.onChange(index, "sharp");
   }
 
@@ -75,19 +90,38 @@ export class RoomTextures {
     }
   }
 
-  async #show(built, rel, current) {
-    let tex;
+  async #fetch(rel) {
     try {
-      tex = await this.loader.loadAsync(this.resolve(rel));
+      const tex = new Texture(await this.loader.loadAsync(this.resolve(rel)));
+      tex.needsUpdate = true;
+      return tex;
     } catch {
       console.warn(`imaudible: could not load ${rel}`);
-      return;
+      return null;
     }
-    if (!current() || (built.largestUrl && rel !== built.largestUrl)) return tex.dispose();
-    tex.colorSpace = SRGBColorSpace;
-    tex.anisotropy = this.anisotropy;
+  }
+
+  async #show(built, rel, current) {
+    const tex = await this.#fetch(rel);
+    await this.#upload([tex]);
+    this.#apply(built, rel, tex, current);
+  }
+
+  /** Send textures to the GPU and wait (without blocking) until they are there, before a frame shows them. */
+  async #upload(textures) {
+    for (const tex of textures.filter(Boolean)) {
+      tex.colorSpace = SRGBColorSpace;
+      tex.anisotropy = this.anisotropy;
+      this.renderer.initTexture(tex);
+    }
+    await gpuFinished(this.renderer);
+  }
+
+  #apply(built, rel, tex, current) {
+    if (!tex) return;
+    if (!current() || (built.largestUrl && rel !== built.largestUrl)) return drop(tex);
     const mat = built.canvas.material;
-    if (textured(mat)) mat.map.dispose();
+    if (textured(mat)) drop(mat.map);
     mat.map = tex;
     built.textureUrl = rel;
     mat.color.setScalar(this.brightness(built.plan.id));
@@ -123,7 +157,7 @@ export class RoomTextures {
     for (const p of this.plan.rooms[index].paintings) {
       const built = this.built.paintings.get(p.id);
       for (const mesh of [built.canvas, built.plaque]) {
-        if (textured(mesh.material)) mesh.material.map.dispose();
+        if (textured(mesh.material)) drop(mesh.material.map);
         mesh.material.map = BLANK;
         built.textureUrl = built.largestUrl = null;
         mesh.material.needsUpdate = true;
