@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from .image_checks import ImageError, small_source_warning  # noqa: F401 - kept Pillow-free there
 from .settings import ImageSettings
 from .types import Derivative
 
@@ -28,7 +29,6 @@ from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
 OG_MIN_EDGE = 1000       # the JPEG copy is the smallest texture this big: what site.layout.card_image shares
-MIN_PX_PER_10CM = 100    # below this a source looks soft at its real size (size_cm)
 # Formats we decode. Pillow knows more (EPS would run Ghostscript, for one); these are the web and camera ones.
 # (JPEG includes MPO, the multi-picture JPEG of some cameras.)
 WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
@@ -36,10 +36,6 @@ _ORIENTATION_TAG = 0x0112
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 # Image.MAX_IMAGE_PIXELS is process-wide: it is swapped only while a header is parsed, under this lock.
 _PIXEL_LIMIT_LOCK = threading.Lock()
-
-
-class ImageError(Exception):
-    """An image that cannot be used; the message is one line and names the file."""
 
 
 @dataclass
@@ -315,22 +311,6 @@ def _og_texture(plan: list[tuple[str, int]]) -> str:
     """The one texture also written as JPEG (og:image and the <img> fallback): the smallest of at least
     OG_MIN_EDGE pixels, else the largest."""
     return next((name for name, edge in plan if edge >= OG_MIN_EDGE), plan[-1][0])
-
-
-def small_source_warning(file: str, width: int, height: int, sizes: tuple[int, ...],
-                         size_cm: tuple[float, float] | None) -> str | None:
-    """A one-line warning when a source is too small for its place, or None."""
-    long_edge = max(width, height)
-    smallest = min(sizes)
-    if long_edge < smallest:
-        return (f"'{file}' is small: {long_edge} px on its long edge, under the smallest texture size "
-                f"({smallest} px, images.sizes); it is shown at {long_edge} px and will look soft")
-    if size_cm:
-        per_10cm = long_edge / max(size_cm) * 10
-        if per_10cm < MIN_PX_PER_10CM:
-            return (f"'{file}' is small for its size_cm: {long_edge} px across {max(size_cm):g} cm is "
-                    f"{per_10cm:.0f} px per 10 cm (about {MIN_PX_PER_10CM} looks sharp); it will look soft")
-    return None
 
 
 def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[list[Derivative], list[Image.Image]]:

@@ -111,6 +111,15 @@ def is_regular(path: Path) -> bool:
     return info is not None and stat.S_ISREG(info.st_mode)
 
 
+def all_regular(out: Path, rels) -> bool:
+    """Whether every out/rel is a regular file (a stat each; a no-op rebuild asks for every file of the site)."""
+    base = os.fspath(out)
+    try:
+        return all(stat.S_ISREG(os.lstat(f"{base}/{rel}").st_mode) for rel in rels)
+    except OSError:
+        return False
+
+
 def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
     here = Path(out)
     for part in rel.split("/")[:-1]:

@@ -31,7 +31,7 @@ class SourceBytes:
 
     def checked(self) -> bytes:
         """The bytes, refused when they are not those whose hash made the key (the file changed meanwhile)."""
-        from ..images import ImageError
+        from ..image_checks import ImageError
 
         if hashlib.sha256(self.data).hexdigest() != self.sha256:
             raise ImageError(f"'{self.name}' changed during the build; build again")
@@ -74,7 +74,7 @@ class Ingest(Stage):
     def source(self, gallery, art) -> str:
         from .. import statcache
         from ..engine.cache import CACHE_DIR_NAME
-        from ..images import ImageError
+        from ..image_checks import ImageError
 
         try:  # an untouched file is not read again (see statcache)
             return statcache.for_cache(gallery.root / CACHE_DIR_NAME).sha256(gallery.artwork_path(art))

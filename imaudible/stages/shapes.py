@@ -17,7 +17,7 @@ LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # derivative names, audio form
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return type(value) in (int, float) and math.isfinite(value)  # JSON's numbers; never a bool
 
 
 def _positive_int(value) -> bool:
@@ -42,9 +42,11 @@ def derive(meta: dict, files: dict) -> str | None:
     return None
 
 
+_MOOD_NUMBERS = tuple(f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette", "structure"))
+
+
 def mood(meta: dict, files: dict) -> str | None:
-    numbers = [f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette", "structure")]
-    if not all(_number(meta.get(name)) for name in numbers):
+    if not all(_number(meta.get(name)) for name in _MOOD_NUMBERS):
         return "mood values"
     structure = meta.get("structure", [])
     if not isinstance(structure, list) or not all(_number(x) for x in structure):
