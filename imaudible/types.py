@@ -6,7 +6,9 @@ process) can use these types without pulling in anything else. Every type here i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,12 +171,17 @@ class DamagedResult(Exception):
 @dataclass(frozen=True)
 class StoredFile:
     """A file of a stage result: where it is, and the key of the result (names published copies); with
-    the stage, size and SHA-256 recorded when it was stored, which `read` checks."""
-    path: Path
+    the stage, size and SHA-256 recorded when it was stored, which `read` checks. `location` may be a plain
+    string: a no-op build makes thousands of these and reads few, so `path` is made when first asked for."""
+    location: str | os.PathLike
     key: str
     stage: str = ""
     size: int = -1
     sha256: str = ""
+
+    @functools.cached_property
+    def path(self) -> Path:
+        return Path(self.location)
 
     def read(self) -> bytes:
         """The bytes, checked against the recorded size and SHA-256 (DamagedResult when they differ)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -67,8 +68,12 @@ class Entry:
     stage: str
     key: str
     meta: dict
-    path: Path
+    folder: str       # a string: a no-op build looks up thousands of results and makes no Path for them
     files: dict = None  # name -> (size, sha256) as stored
+
+    @functools.cached_property
+    def path(self) -> Path:
+        return Path(self.folder)
 
     def file(self, name: str) -> Path:
         if name not in (self.files or {}):
@@ -80,7 +85,7 @@ class Entry:
         if name not in (self.files or {}):
             raise DamagedResult(self.stage, self.key, name, "is not part of this result")
         size, digest = self.files[name]
-        return StoredFile(self.path / name, self.key, self.stage, size, digest)
+        return StoredFile(f"{self.folder}/{name}", self.key, self.stage, size, digest)
 
     def read(self, name: str) -> bytes:
         """The bytes of one file, checked against the size and SHA-256 recorded when it was stored."""
@@ -221,7 +226,7 @@ class Cache:
         meta, files, why = _verify(stage, path, stored, self.shapes.get(stage))
         if why:
             return self._damaged(stage, key, why, on_damage)
-        return Entry(stage, key, meta, Path(path), files)
+        return Entry(stage, key, meta, path, files)
 
     def _damaged(self, stage: str, key: str, why: str, on_damage) -> None:
         (on_damage or (lambda text: self.warn(f"cached {stage} result {key[:12]} is damaged ({text}); "
@@ -260,11 +265,11 @@ class Cache:
                 if not (final / "result.json").is_file():
                     raise
                 shutil.rmtree(staging, ignore_errors=True)  # a result for this key landed first: keep it
-                return self.get(stage, key) or Entry(stage, key, meta, final, dict(record))
+                return self.get(stage, key) or Entry(stage, key, meta, os.fspath(final), dict(record))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return Entry(stage, key, meta, final, {n: (r["size"], r["sha256"]) for n, r in record.items()})
+        return Entry(stage, key, meta, os.fspath(final), {n: (r["size"], r["sha256"]) for n, r in record.items()})
 
     def save_index(self) -> None:
         """Remember the result.json files read by this build (call it while holding the lock)."""
