@@ -178,7 +178,7 @@ class _Validator:
         if not isinstance(node, yaml.MappingNode):
             self.error(node, field, f"expected a mapping of options, found {_node_kind(node)}")
             return _MISSING
-        options = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+        options, metadata = _options(cls)
         hints = _type_hints(cls)
         values, seen, misspelled = {}, {}, set()
         given = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
@@ -201,13 +201,20 @@ class _Validator:
                     (self.errors if self.strict else self.warnings).append(problem)
                 continue
             f = options[key]
-            values[key] = self.convert(value_node, hints[key], path, dict(f.metadata))
+            values[key] = self.convert(value_node, hints[key], path, metadata[key])
         for name, f in options.items():
             if name not in seen and name not in misspelled and f.default is _MISSING and f.default_factory is _MISSING:
                 self.error(node, f"{field}.{name}" if field else name, "required option is missing")
         if any(v is _MISSING for v in values.values()) or self.errors:
             return _MISSING
         return cls(**values)
+
+
+@functools.lru_cache(maxsize=None)
+def _options(cls) -> tuple[dict, dict]:
+    """The manifest options of a settings class (name -> field) and each one's metadata, once per class."""
+    options = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    return options, {name: dict(f.metadata) for name, f in options.items()}
 
 
 @functools.lru_cache(maxsize=None)

@@ -95,7 +95,7 @@ class Runner:
         node.state.fail(node.stage.name, str(exc))
 
     def needers(self, stage):
-        return [s for s in self.stages if stage.name in s.needs]
+        return [s.name for s in self.stages if stage.name in s.needs]
 
     def batch_size(self, node):
         return self.batch

@@ -55,6 +55,7 @@ class Runner:
         self._stages: dict[str, object] = {}
         self._places: dict[str, int] = {}          # stage or artwork -> its place in the plan or gallery
         self._specs: dict[tuple, ModelSpec] = {}
+        self._needers: dict[str, list[str]] = {}
 
     def warn(self, message: str, hint: str = "") -> None:
         """One line per problem (shown even with --quiet); the hint, what to do next, once."""
@@ -69,6 +70,7 @@ class Runner:
     def run(self, plan, states: list[ArtworkState]) -> None:
         self.report.model_calls = {stage.model: 0 for stage in plan if stage.model}
         self._stages = {stage.name: stage for stage in plan}
+        self._needers = {}
         self._places = {**{s.name: i for i, s in enumerate(plan)}, **{s.id: i for i, s in enumerate(states)}}
         self.check_early(plan, states)
         self.models.start_recording()
@@ -122,8 +124,12 @@ class Runner:
         return lambda why: self.warn(f"{node.id}: cached {node.stage.name} result is damaged ({why}); recomputing it")
 
     # --- what the flow asks -------------------------------------------------------------------------------
-    def needers(self, stage) -> list:
-        return [s for s in self._stages.values() if stage.name in s.needs]
+    def needers(self, stage) -> list[str]:
+        """The names of the planned stages that need `stage` (asked once per finished node)."""
+        found = self._needers.get(stage.name)
+        if found is None:
+            found = self._needers[stage.name] = [s.name for s in self._stages.values() if stage.name in s.needs]
+        return found
 
     def batch_size(self, node: Node) -> int:
         return node.stage.batch_size(self.gallery, node.resolved)

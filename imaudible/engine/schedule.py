@@ -40,10 +40,10 @@ class Node:
     batch: Any = None         # its planned batch, when a real model computes it
     waiting: set = field(default_factory=set)   # upstream stages not done yet
     status: str = "waiting"   # waiting | ready | running | done | closed
+    id: str = field(init=False)   # the artwork's id (asked for at every step of the flow)
 
-    @property
-    def id(self) -> str:
-        return self.state.id
+    def __post_init__(self):
+        self.id = self.state.id
 
 
 class CpuWork:
@@ -199,10 +199,11 @@ class Flow:
 
     def _done(self, node: Node) -> None:
         self._close(node, "done")
+        name = node.stage.name
         for other in self.runner.needers(node.stage):
-            after = self.nodes.get((node.id, other.name))
-            if after is not None and node.stage.name in after.waiting:
-                after.waiting.discard(node.stage.name)
+            after = self.nodes.get((node.id, other))
+            if after is not None and name in after.waiting:
+                after.waiting.discard(name)
                 if not after.waiting and after.status == "waiting":
                     self._ready(after)
 

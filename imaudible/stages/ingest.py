@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from dataclasses import dataclass
 
 from . import shapes
@@ -76,8 +77,9 @@ class Ingest(Stage):
         from ..engine.cache import CACHE_DIR_NAME
         from ..image_checks import ImageError
 
-        try:  # an untouched file is not read again (see statcache)
-            return statcache.for_cache(gallery.root / CACHE_DIR_NAME).sha256(gallery.artwork_path(art))
+        try:  # an untouched file is not read again (see statcache); plain strings: asked once per artwork
+            return statcache.for_cache(os.path.join(gallery.root, CACHE_DIR_NAME)).sha256(
+                os.path.join(gallery.root, art.file))
         except OSError as exc:
             raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
 
