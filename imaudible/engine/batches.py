@@ -13,7 +13,10 @@ bad artwork does not take its batch-mates down.
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a model is first loaded: a no-op loads none
+    from concurrent.futures import ThreadPoolExecutor
 
 
 class Batch:
@@ -70,6 +73,8 @@ class ModelLane:
         if self.worker is None:
             if self._loading is None:
                 self.flow.runner.report.models_loaded.append(self.spec.identity)
+                from concurrent.futures import ThreadPoolExecutor
+
                 self._loader = self._loader or ThreadPoolExecutor(1, thread_name_prefix="model-load")
                 self._loading = self._loader.submit(self.flow.executor.model_worker, self.spec)
                 self.flow.watch(self._loading, self._loaded)

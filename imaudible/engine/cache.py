@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +102,8 @@ def _result_json(stored: dict) -> bytes:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write a file so that readers (and a later build after a kill) see the old or the new bytes, never half."""
+    import tempfile  # here: a no-op build writes nothing
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -240,6 +241,8 @@ class Cache:
         path = self._plain_dir(stage, key)
         if not path.exists():
             return
+        import tempfile
+
         self.tmp.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(path, Path(tempfile.mkdtemp(prefix="damaged-", dir=self.tmp)) / "old")
@@ -248,6 +251,8 @@ class Cache:
 
     def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes], replace: bool = False) -> Entry:
         """Store a result. An existing one under the same key is kept, unless `replace` (a forced recompute)."""
+        import tempfile
+
         final = self._plain_dir(stage, key)
         self.tmp.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))

@@ -25,10 +25,12 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # concurrent.futures (and logging) are imported when work is first handed out: a no-op has none
+    from concurrent.futures import Future
 
 from .stage import LoadedModel
 
@@ -111,6 +113,8 @@ class ModelWorker:
             return results, time.monotonic() - started
 
         if getattr(self, "_thread", None) is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="model")
         return self._thread.submit(timed)
 
@@ -149,6 +153,8 @@ class Executor(ABC):
 
 
 def _done(fn: Callable, *args) -> Future:
+    from concurrent.futures import Future
+
     future: Future = Future()
     try:
         future.set_result(fn(*args))
@@ -162,11 +168,15 @@ class ThreadExecutor(Executor):
 
     def __init__(self, jobs: int):
         super().__init__(jobs)
-        self._pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
+        self._pool = None   # a ThreadPoolExecutor, started on first use (never when jobs is 1)
 
     def submit(self, compute, items, spec):
-        if self._pool is None:
+        if self.jobs <= 1:
             return _done(run_batch, compute, items, spec)
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.jobs)
         return self._pool.submit(run_batch, compute, items, spec)
 
     def close(self) -> None:

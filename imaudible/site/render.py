@@ -226,8 +226,8 @@ def _render_key(gallery: Gallery, compact: bytes, statics: dict[str, str]) -> st
 
 
 def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, str, Callable[[], None]]:
-    """Every file of the site but the pages, the key of what the pages are rendered from, and a function
-    that renders them into the site (skipped when the key shows they would come out the same)."""
+    """Every file of the site but the pages and the data files, the key of what those are made from, and a
+    function that adds them to the site (skipped when the key shows they would come out the same)."""
     site = SiteFiles()
     statics = _add_statics(gallery, site)
 
@@ -243,13 +243,15 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
         add_to_site(gallery.root, site.add, data)
     # one compact dump (the C encoder; an indented one runs in pure Python), served under both names
     compact = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-    site.add("gallery.json", compact + b"\n")
-    gallery_json = _json_for_html(compact)
-    data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
-    key = _render_key(gallery, compact, statics)
-    common = {"gallery": data, "gallery_json": gallery_json, "data_url": data_url, "asset": asset,
-              "version": __version__}
-    return site, key, lambda: _render_pages(gallery, site, data, common)
+
+    def render_pages() -> None:  # not called when the key matches the site already there (a no-op)
+        site.add("gallery.json", compact + b"\n")
+        data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
+        common = {"gallery": data, "gallery_json": _json_for_html(compact), "data_url": data_url, "asset": asset,
+                  "version": __version__}
+        _render_pages(gallery, site, data, common)
+
+    return site, _render_key(gallery, compact, statics), render_pages
 
 
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:

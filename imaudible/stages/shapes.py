@@ -20,6 +20,16 @@ def _number(value) -> bool:
     return type(value) in (int, float) and math.isfinite(value)  # JSON's numbers; never a bool
 
 
+def _numbers(values) -> bool:
+    """`_number` of each value, in one loop (a mood holds dozens: checked per artwork on every build)."""
+    isfinite = math.isfinite
+    for value in values:
+        kind = type(value)
+        if (kind is not float and kind is not int) or not isfinite(value):
+            return False
+    return True
+
+
 def _positive_int(value) -> bool:
     return type(value) is int and value > 0
 
@@ -46,10 +56,10 @@ _MOOD_NUMBERS = tuple(f.name for f in dataclasses.fields(Mood) if f.name not in 
 
 
 def mood(meta: dict, files: dict) -> str | None:
-    if not all(_number(meta.get(name)) for name in _MOOD_NUMBERS):
+    if not _numbers([meta.get(name) for name in _MOOD_NUMBERS]):
         return "mood values"
     structure = meta.get("structure", [])
-    if not isinstance(structure, list) or not all(_number(x) for x in structure):
+    if not isinstance(structure, list) or not _numbers(structure):
         return "mood structure"
     palette, words = meta.get("palette", []), meta.get("words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words) or not isinstance(palette, list) \
