@@ -2,17 +2,15 @@
 lossless storage of raw clips (FLAC) and web encodes (Opus in WebM, AAC in .m4a).
 
 Everything that touches a codec runs the ffmpeg binary shipped by `imageio-ffmpeg` (no system ffmpeg);
-the web encodes go through pydub's `AudioSegment.export`, pointed at that binary in `_audio_segment`.
+one ffmpeg run writes both web encodes.
 Finished clips are 48 kHz, the rate Opus works at, with the input's channel count.
 """
 from __future__ import annotations
 
-import io
 import math
 import struct
 import subprocess
 import tempfile
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -87,17 +85,24 @@ def make_loop(x: np.ndarray, crossfade: float) -> np.ndarray:
 def normalise(x: np.ndarray, target_lufs: float, ceiling_dbtp: float, circular: bool = False) -> np.ndarray:
     """Gain to the loudness target and a look-ahead true-peak limiter, repeated until both hold.
 
-    Limiting an asymmetric waveform leaves a DC offset, so each round also removes DC (a constant for
-    loops, whose seam must stay intact; a 10 Hz high-pass otherwise) and trims any peak that creates.
+    A gain alone moves the loudness by exactly itself, so a clip whose peaks stay under the ceiling is
+    done after one measurement. Limiting an asymmetric waveform leaves a DC offset, so each limited round
+    also removes DC (a constant for loops, whose seam must stay intact; a 10 Hz high-pass otherwise),
+    trims any peak that creates and measures again.
     """
     level = integrated_loudness(x)
     if not math.isfinite(level):
         return x                                     # silence: nothing to normalise
     ceiling = 10 ** ((ceiling_dbtp - PEAK_MARGIN_DB) / 20)
     for _ in range(6):
-        x = limit(x * 10 ** ((target_lufs - level) / 20), ceiling, circular)
+        x = x * 10 ** ((target_lufs - level) / 20)
+        peaks = true_peak_envelope(x, floor=ceiling, circular=circular)
+        if peaks.max() <= ceiling:
+            return x
+        x = limit(x, peaks, ceiling, circular)
         x = x - x.mean(axis=1, keepdims=True) if circular else remove_dc(x)
-        peak = true_peak(x, circular)
+        # exact wherever it passes the ceiling: only blocks that cannot are left un-oversampled
+        peak = float(true_peak_envelope(x, floor=ceiling, circular=circular).max())
         if peak > ceiling:
             x *= ceiling / peak
         level = integrated_loudness(x)
@@ -110,27 +115,39 @@ def remove_dc(x: np.ndarray) -> np.ndarray:
     from scipy import signal
     if x.shape[1] <= 64:
         return x - x.mean(axis=1, keepdims=True)
-    return signal.sosfiltfilt(_dc_highpass(), x, axis=1)
+    return signal.filtfilt(*_dc_highpass(), x, axis=1)
 
 
 @lru_cache(maxsize=1)
-def _dc_highpass() -> np.ndarray:
+def _dc_highpass() -> tuple[np.ndarray, np.ndarray]:
+    """One biquad: as (b, a) it filters a quarter faster than as second-order sections, to the same result."""
     from scipy import signal
-    return signal.butter(2, 10, "highpass", fs=SAMPLE_RATE, output="sos")
+    return signal.butter(2, 10, "highpass", fs=SAMPLE_RATE)
 
 
-def limit(x: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
-    """Scale down, smoothly and ahead of time, wherever the oversampled peak would pass `ceiling`."""
+def limit(x: np.ndarray, peaks: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
+    """Scale down, smoothly and ahead of time, wherever the oversampled peak envelope `peaks` (from
+    `true_peak_envelope(x, floor=ceiling)`) passes `ceiling`."""
     from scipy import ndimage
-    peaks = true_peak_envelope(x, floor=ceiling, circular=circular)
-    if peaks.max() <= ceiling:
-        return x
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    n = peaks.size
     width = max(3, int(LIMITER_WINDOW * SAMPLE_RATE) | 1)
     mode = "wrap" if circular else "nearest"
-    # Each smoothed value averages minima whose windows all contain this sample: never above `need`.
-    gain = ndimage.minimum_filter1d(need, size=2 * width + 1, mode=mode)
-    gain = ndimage.uniform_filter1d(gain, size=width, mode=mode)
+    over = np.flatnonzero(peaks > ceiling)
+    if over.size == 0:
+        return x
+    if circular:
+        spans = [(0, n)]
+    else:   # the gain dips only within `reach` of a peak over the ceiling: filter just those stretches
+        reach = width + width // 2 + 1
+        gaps = np.flatnonzero(np.diff(over) > 2 * reach)
+        starts, stops = over[np.r_[0, gaps + 1]], over[np.r_[gaps, over.size - 1]]
+        spans = zip(np.maximum(starts - reach, 0), np.minimum(stops + reach + 1, n))
+    gain = np.ones(n)
+    for lo, hi in spans:
+        need = np.minimum(1.0, ceiling / np.maximum(peaks[lo:hi], 1e-12))
+        # Each smoothed value averages minima whose windows all contain this sample: never above `need`.
+        dips = ndimage.minimum_filter1d(need, size=2 * width + 1, mode=mode)
+        gain[lo:hi] = ndimage.uniform_filter1d(dips, size=width, mode=mode)
     return x * gain
 
 
@@ -147,44 +164,32 @@ def measure(data: bytes, fmt: str) -> dict:
 
 # --- codecs ---------------------------------------------------------------------------------------------------
 
+# (container, codec, codec options) of each web format; the bitrates come from the settings
+WEB_FORMATS = {
+    "webm": ("webm", "libopus", ["-vbr", "constrained", "-cues_to_front", "1"]),
+    # the "fast" AAC coder: 0.18 s against 0.41 s of CPU for 20 s of stereo, within 1% of the size
+    "m4a": ("ipod", "aac", ["-aac_coder", "fast", "-movflags", "+faststart"]),
+}
+
+
 def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
-    """Opus in WebM (primary) and AAC in .m4a (the fallback for older Safari), exported by pydub."""
-    x = _checked(clip)
-    segment = _audio_segment()(data=_pcm32(x), sample_width=4, frame_rate=clip.sample_rate, channels=clip.channels)
-    common = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
-    formats = {
-        "webm": ("webm", "libopus", settings.opus_bitrate, ["-vbr", "constrained", "-cues_to_front", "1"]),
-        # the "fast" AAC coder: 0.18 s against 0.41 s of CPU for 20 s of stereo, within 1% of the size
-        "m4a": ("ipod", "aac", settings.aac_bitrate, ["-aac_coder", "fast", "-movflags", "+faststart"]),
-    }
-    encoded = {}
-    for fmt, (container, codec, bitrate, options) in formats.items():
-        out = io.BytesIO()
-        try:
-            segment.export(out, format=container, codec=codec, bitrate=f"{bitrate}k", parameters=[*options, *common])
-        except Exception as exc:  # pydub raises CouldntEncodeError with ffmpeg's whole output
-            lines = [line for line in str(exc).splitlines() if line.strip()]
-            raise AudioError(f"encode {fmt}: ffmpeg failed ({lines[-1] if lines else type(exc).__name__})") from None
-        encoded[fmt] = out.getvalue()
-    return encoded
+    """Opus in WebM (primary) and AAC in .m4a (the fallback for older Safari), from one ffmpeg run.
 
-
-def _pcm32(x: np.ndarray) -> bytes:
-    """Interleaved signed 32-bit PCM (finished clips peak below full scale; anything above is clipped)."""
-    scaled = np.clip(np.round(x * 2.0 ** 31), -(2 ** 31), 2 ** 31 - 1)
-    return scaled.astype("<i4").T.tobytes()
-
-
-@lru_cache(maxsize=1)
-def _audio_segment():
-    """pydub's AudioSegment, converting with imageio-ffmpeg's ffmpeg: the one place pydub is set up."""
-    with warnings.catch_warnings():
-        # pydub looks for an ffmpeg on PATH when imported and warns if there is none; it is given ours below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)  # its `import audioop` (audioop-lts from 3.13)
-        from pydub import AudioSegment
-    AudioSegment.converter = ffmpeg_exe()
-    return AudioSegment
+    The float samples go in on a pipe, read once for both encoders; the files are written to a temporary
+    folder because MP4's `faststart` and WebM's cues go back into the file.
+    """
+    x = _checked(clip, np.float32)
+    bitrates = {"webm": settings.opus_bitrate, "m4a": settings.aac_bitrate}
+    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
+        outputs, paths = [], {}
+        for fmt, (container, codec, options) in WEB_FORMATS.items():
+            paths[fmt] = Path(tmp) / f"out.{fmt}"
+            outputs += ["-map", "0:a", "-c:a", codec, "-b:a", f"{bitrates[fmt]}k", *options,
+                        "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+                        "-f", container, str(paths[fmt])]
+        _ffmpeg(["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", str(clip.channels), "-i", "pipe:0",
+                 *outputs], np.ascontiguousarray(x.T, "<f4").tobytes(), "encode webm and m4a")
+        return {fmt: path.read_bytes() for fmt, path in paths.items()}
 
 
 def decode(data: bytes, fmt: str) -> Clip:
@@ -250,8 +255,8 @@ def _ffmpeg(args: list[str], stdin: bytes | None, what: str) -> bytes:
     return done.stdout
 
 
-def _checked(clip: Clip) -> np.ndarray:
-    x = np.asarray(clip.samples, np.float64)
+def _checked(clip: Clip, dtype=np.float64) -> np.ndarray:
+    x = np.asarray(clip.samples, dtype)
     if x.ndim != 2 or x.shape[1] == 0:
         raise AudioError(f"audio: expected samples shaped (channels, n), got {x.shape}")
     if not np.isfinite(x).all():

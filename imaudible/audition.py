@@ -9,37 +9,29 @@ build never contains the token or the endpoint. An accepted request edits galler
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import secrets
+import threading
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import curate
+from .local_hosts import is_loopback
 from .safe_paths import resolve_under
 
 TAKES_PATH = "/_imaudible/takes"
 REPORT_PREFIX = "/_report/"
 MAX_BODY = 4096
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]")
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
+BODY_SECONDS = 10
+MAX_TAKE = 16   # as `imaudible-site pick` accepts
+EXPECTED = 'expected JSON {"id": ..., "action": "pick"|"reroll", "take": K}'
 class TakeEndpoint:
     def __init__(self, gallery_root: Path, report_dir: Path, token: str | None = None):
         self.gallery_root = Path(gallery_root)
         self.report_dir = Path(report_dir)
         self.token = token or secrets.token_urlsafe(32)
+        self._edit_lock = threading.Lock()
 
     def owns(self, raw_path: str) -> bool:
         return (raw_path + "/").startswith(REPORT_PREFIX)
@@ -81,32 +73,75 @@ class TakeEndpoint:
         if refused:
             return refused[0], {"error": refused[1]}
         try:
-            request = json.loads(body.decode("utf-8"))
-            artwork_id, action = str(request["id"]), request["action"]
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return HTTPStatus.BAD_REQUEST, {"error": 'expected JSON {"id": ..., "action": "pick"|"reroll", "take": K}'}
+            artwork_id, action, take = parse_request(body)
+        except ValueError as exc:
+            return HTTPStatus.BAD_REQUEST, {"error": str(exc)}
         try:
-            if action == "pick":
-                message = curate.pick(self.gallery_root, artwork_id, int(request.get("take", 0)))
-            elif action == "reroll":
-                message = curate.reroll(self.gallery_root, artwork_id)
-            else:
-                return HTTPStatus.BAD_REQUEST, {"error": f"unknown action '{action}' (pick or reroll)"}
-        except (curate.CurateError, ValueError, TypeError) as exc:
+            with self._edit_lock:   # two clicks at once must not both read, then overwrite each other's edit
+                if action == "pick":
+                    message = curate.pick(self.gallery_root, artwork_id, take)
+                else:
+                    message = curate.reroll(self.gallery_root, artwork_id)
+        except curate.CurateError as exc:
             return HTTPStatus.BAD_REQUEST, {"error": str(exc)}
         return HTTPStatus.OK, {"message": f"{message}; rebuilding"}
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number here")
+
+
+def parse_request(body: bytes) -> tuple[str, str, int]:
+    """(id, action, take) of a request body, or ValueError with the one-line reason."""
+    try:
+        request = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):   # RecursionError: nesting like [[[[...]]]] within MAX_BODY
+        request = None
+    if not isinstance(request, dict):
+        raise ValueError(EXPECTED)
+    artwork_id, action, take = request.get("id"), request.get("action"), request.get("take")
+    if not isinstance(artwork_id, str) or not artwork_id:
+        raise ValueError(f"'id' must be an artwork id (a string); {EXPECTED}")
+    if action not in ("pick", "reroll"):
+        raise ValueError("'action' must be \"pick\" or \"reroll\"")
+    if action == "pick" and (type(take) is not int or not 1 <= take <= MAX_TAKE):  # not True, 2.5 or 1e999
+        raise ValueError(f"'take' must be a whole number from 1 to {MAX_TAKE} for \"pick\"")
+    return artwork_id, action, take if action == "pick" else 0
+
+
+def is_endpoint(takes: TakeEndpoint | None, request_path: str) -> bool:
+    return takes is not None and request_path.split("?", 1)[0] == TAKES_PATH
+
+
+def allowed_methods(takes: TakeEndpoint | None, request_path: str) -> str:
+    """The Allow header of a 405 answer: the endpoint takes POST only, everything else GET and HEAD."""
+    return "POST" if is_endpoint(takes, request_path) else "GET, HEAD"
+
+
 def answer_post(takes: TakeEndpoint | None, handler) -> tuple[HTTPStatus, bytes]:
     """The preview server's answer to a POST: only TAKES_PATH exists, and only with an endpoint."""
-    if takes is None or handler.path.split("?", 1)[0] != TAKES_PATH:
+    if not is_endpoint(takes, handler.path):
+        handler.close_connection = True   # the body is left unread
         return HTTPStatus.NOT_FOUND, b'{"error": "not found"}'
+    kind = (handler.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        handler.close_connection = True   # the body is left unread
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, b'{"error": "send the request as application/json"}'
     try:
         length = int(handler.headers.get("Content-Length") or 0)
     except ValueError:
-        return HTTPStatus.BAD_REQUEST, b'{"error": "bad Content-Length"}'
+        length = -1
     if not 0 <= length <= MAX_BODY:
-        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b'{"error": "request too large"}'
-    status, answer = takes.handle(handler.client_address[0], handler.headers, handler.rfile.read(length),
-                                  handler.server.owner.port)
+        handler.close_connection = True
+        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > MAX_BODY else HTTPStatus.BAD_REQUEST, \
+            b'{"error": "request too large"}' if length > MAX_BODY else b'{"error": "bad Content-Length"}'
+    handler.connection.settimeout(BODY_SECONDS)   # a client announcing more than it sends must not hold a thread
+    try:
+        body = handler.rfile.read(length)
+    except TimeoutError:
+        handler.close_connection = True
+        return HTTPStatus.REQUEST_TIMEOUT, b'{"error": "the request body did not arrive"}'
+    finally:
+        handler.connection.settimeout(None)
+    status, answer = takes.handle(handler.client_address[0], handler.headers, body, handler.server.owner.port)
     return status, json.dumps(answer, allow_nan=False).encode()

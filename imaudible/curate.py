@@ -74,11 +74,31 @@ class ManifestEditor:
         from ruamel.yaml.comments import CommentedMap
 
         music = node.get("music")
-        if music is None:
-            music = CommentedMap()
-            music.fa.set_flow_style()
-            node["music"] = music
+        if music is None or self._references(music) > 1:
+            # A mapping shared through a YAML anchor (`music: *slow`, or `<<: *base`) would carry the edit to
+            # every artwork that uses it: this artwork gets its own copy, the others keep the shared one.
+            own = CommentedMap(music or {})
+            if music is None or music.fa.flow_style():
+                own.fa.set_flow_style()
+            node["music"] = music = own
         return music
+
+    def _references(self, target) -> int:
+        """How many places in the document hold `target` (the very object, not an equal one)."""
+        found, stack, seen = 0, [self.data], set()
+        while stack:
+            item = stack.pop()
+            if item is target:
+                found += 1
+                continue
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        return found
 
     def save(self) -> None:
         from io import StringIO

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-from .audition import REPORT_PREFIX, TakeEndpoint, answer_post, is_loopback
+from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint
+from .local_hosts import host_allowed, is_loopback
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
 from .safe_paths import open_inside, resolve_under
@@ -70,20 +71,45 @@ class _Handler(BaseHTTPRequestHandler):
     server: "_HTTPServer"
 
     def do_GET(self):
+        if self._host_refused(True):
+            return
         self._respond(send_body=True)
 
     def do_HEAD(self):
+        if self._host_refused(False):
+            return
         self._respond(send_body=False)
 
     def do_POST(self):
+        if self._host_refused(True):
+            return
         status, body = answer_post(self.server.owner.takes, self)
         self._send_bytes(status, body, MIME_TYPES[".json"], True)
+
+    def _host_refused(self, send_body: bool) -> bool:
+        """A page reached through a foreign domain name (DNS rebinding) gets nothing from this server."""
+        if host_allowed(self.headers.get("Host"), self.server.owner.host):
+            return False
+        self.close_connection = True
+        self._send_bytes(HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n",
+                         MIME_TYPES[".txt"], send_body, {"Connection": "close"})
+        return True
+
+    def _method_not_allowed(self):
+        """PUT, DELETE, OPTIONS (no CORS preflight succeeds), ... and GET of the take endpoint."""
+        self.close_connection = True   # any body is left unread: it must not be taken for the next request
+        self._send_bytes(HTTPStatus.METHOD_NOT_ALLOWED, b'{"error": "method not allowed"}', MIME_TYPES[".json"],
+                         self.command != "HEAD", {"Allow": allowed_methods(self.server.owner.takes, self.path)})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _method_not_allowed
 
     def log_message(self, format, *args):
         if self.server.owner.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     def _respond(self, send_body: bool) -> None:
+        if is_endpoint(self.server.owner.takes, self.path):
+            return self._method_not_allowed()
         raw_path = urlsplit(self.path).path if "://" in self.path[:10] else self.path.split("?", 1)[0].split("#", 1)[0]
         if raw_path.startswith(RELOAD_PREFIX):
             return self._reload_endpoint(raw_path[len(RELOAD_PREFIX):], send_body)
@@ -179,6 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         for name, value in extra.items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
 
 

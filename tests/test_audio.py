@@ -215,13 +215,48 @@ def test_bad_input_gives_one_line_errors():
         finish(Clip(nan, 48000), DEFAULT)
 
 
-# --- the pydub export path --------------------------------------------------------------------------------------
+# --- the web encode: one ffmpeg run for both files ------------------------------------------------------------
 
-def test_pydub_exports_with_the_bundled_ffmpeg_keeping_channels():
-    assert audio._audio_segment().converter == FFMPEG
+def test_one_ffmpeg_run_writes_both_files_keeping_channels(monkeypatch):
     clip = finish(spiky_mono_32k(3.0), DEFAULT)
+    runs = []
+    real_run = audio.subprocess.run
+    monkeypatch.setattr(audio.subprocess, "run", lambda cmd, **kw: runs.append(cmd) or real_run(cmd, **kw))
     files = encode(clip, DEFAULT)
+    assert len(runs) == 1 and runs[0][0] == FFMPEG
     for fmt, data in files.items():
         assert re.search(r"Audio: (opus|aac).*48000 Hz, mono", probe(data, fmt)), fmt
         loudness, peak = ebur128(data, fmt)
         assert loudness == pytest.approx(DEFAULT.loudness, abs=1.0) and peak <= DEFAULT.true_peak
+        assert ffmpeg_decode(data, fmt, 1).shape[1] / 48000 == pytest.approx(3.0, abs=0.005)
+
+
+def test_an_unlimited_clip_is_only_scaled():
+    """Peaks that stay under the ceiling: finishing is a DC high-pass, the fades and one exact gain."""
+    raw = procedural(0.2, 0.1, 6.0)
+    quiet = AudioSettings(loudness=-30.0, fade_in=0.0, fade_out=0.0)
+    clip = finish(raw, quiet)
+    reference = audio.remove_dc(raw.samples.astype(np.float64))
+    ratio = clip.samples.astype(np.float64) / np.where(np.abs(reference) > 1e-3, reference, np.nan)
+    gains = ratio[np.isfinite(ratio)]
+    assert gains.std() < 1e-5 * abs(gains.mean())
+    assert audio.integrated_loudness(clip.samples) == pytest.approx(-30.0, abs=0.001)
+
+
+def test_limiter_dips_only_around_peaks_over_the_ceiling():
+    """The limiter filters only the stretches near peaks; the result matches filtering the whole clip."""
+    from imaudible.loudness import true_peak_envelope
+    t = np.arange(6 * 48000) / 48000
+    x = 0.5 * np.sin(2 * np.pi * 110 * t)[np.newaxis]
+    for at in (1.0, 1.05, 4.0):                 # two clicks close together (one stretch) and one alone
+        x[0, int(at * 48000)] = 1.2
+    ceiling = 0.8
+    peaks = true_peak_envelope(x, floor=ceiling)
+    limited = audio.limit(x, peaks, ceiling)
+    whole = audio.limit(x, peaks, ceiling, circular=True)     # the circular limiter filters everything
+    gain = limited[0] / np.where(np.abs(x[0]) > 1e-3, x[0], np.nan)
+    assert np.allclose(limited, whole, atol=1e-12)
+    assert np.nanmax(gain[:int(0.9 * 48000)]) == 1.0 and np.nanmin(gain[:int(0.9 * 48000)]) == 1.0
+    assert np.nanmin(gain[int(2.0 * 48000):int(3.9 * 48000)]) == 1.0
+    for at in (1.0, 1.05, 4.0):
+        assert abs(limited[0, int(at * 48000)]) <= ceiling

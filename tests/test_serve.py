@@ -280,3 +280,18 @@ def test_redirect_never_leaves_the_site(server, site):
     answer = raw_request(server.port, "//example.org")
     assert int(answer.split(b" ", 2)[1]) == 301
     assert b"\r\nLocation: /example.org/\r\n" in answer
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io", "localhost.evil.example"])
+def test_a_foreign_domain_name_gets_nothing_no_dns_rebinding(server, host):
+    for method in ("GET", "HEAD", "POST"):
+        response, body = request(server, "/index.html", method=method, headers={"Host": host})
+        assert response.status == 421
+        assert b"<html" not in body.lower()
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST:8000", "127.0.0.1", "[::1]:8000", "gallery.localhost",
+                                  "192.168.1.20:8000"])
+def test_own_addresses_are_answered(server, host):
+    response, body = request(server, "/index.html", headers={"Host": host})
+    assert response.status == 200 and body

@@ -44,7 +44,8 @@ class ClapScorer:
         if self._model is None:
             from transformers import AutoProcessor, ClapModel
 
-            from . import load_options
+            from . import load_options, quiet_transformers
+            quiet_transformers()   # no "Loading weights" bars in evaluate's or the ranker's output
             path = str(self.resolved.path)
             self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             self._model = ClapModel.from_pretrained(path, **load_options(self.resolved, self.device))

@@ -22,6 +22,8 @@ from .gallery import load_gallery
 def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     """Measure whether the music fits each image; write SITE_DIR/report/ (index.html, report.json, report.csv)."""
     from ..evaluate.command import evaluate as run
+    from ..evaluate.reference import ReferenceSetError
+    from ..evaluate.report import ReportLocationError
     from ..evaluate.variants import VariantError
     from ..progress import Progress
 
@@ -32,7 +34,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         try:
             return run(gallery, out, reference=reference, variant_args=variant_args,
                        jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
-        except (VariantError, FileNotFoundError) as exc:
+        except (VariantError, ReferenceSetError, ReportLocationError, FileNotFoundError) as exc:
             raise CliError(str(exc).splitlines()[0]) from None
 
     result = guarded(body, gallery=gallery)
@@ -40,11 +42,26 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
         click.echo(f"note: {line}", err=True)
     for line in result.failed:
         click.echo(f"failed: {line}", err=True)
+    if result.folder is None:
+        raise CliError(f"no artwork could be evaluated ({len(result.failed)} failed); the report was left as it was",
+                       EXIT_FAILED)
+    _echo_fad(result.data.get("fad") or {}, quiet)
     if not quiet:
         click.echo(f"evaluated {len(result.data['artworks'])} artworks ({result.computed} clips measured, "
                    f"{result.cached} from cache): {result.folder / 'index.html'}", err=True)
     if result.failed:
         raise SystemExit(EXIT_FAILED)
+
+
+def _echo_fad(fad: dict, quiet: bool) -> None:
+    """Each FAD figure (unless quiet), and a warning when one rests on too few windows (always)."""
+    from ..evaluate.report import fad_line
+
+    for space, value in (fad.get("spaces") or {}).items():
+        if not quiet:
+            click.echo(f"FAD ({space}): {fad_line(value)}", err=True)
+        if value.get("warning"):
+            click.echo(f"warning: FAD ({space}) {value['warning']}", err=True)
 
 
 def refresh_report(gallery, out: Path) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from .. import summary
-from ..audition import TakeEndpoint, is_loopback
+from ..audition import TakeEndpoint
+from ..local_hosts import is_loopback
 from ..evaluate.report import REPORT_DIR
 from ..progress import Progress
 from .build import run_build

@@ -12,7 +12,7 @@ from .run import clap_embeddings, records_and_media
 
 @dataclass
 class Evaluation:
-    folder: Path
+    folder: Path | None   # None: nothing could be evaluated and no report was written
     data: dict
     computed: int = 0
     cached: int = 0
@@ -99,16 +99,22 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
              executor: str = "threads", progress=None) -> Evaluation:
     for assignment in variant_args:   # a bad --variant fails before any work
         variants.apply(gallery, assignment)
+    report.check_location(gallery.root, out)   # before any work: a clash would lose the site or the report
+    reference_clips = None
     if reference is not None:
-        from .reference import reference_files
+        from .reference import load_reference, reference_files
         reference_files(reference)      # likewise a missing or empty reference folder
     options = {"jobs": jobs, "executor": executor, "progress": progress}
     skipped: list[str] = []
     clap = _clap(gallery, skipped)
+    if reference is not None and (clap is not None or gallery.evaluate.audio_encoder or gallery.evaluate.genre_model):
+        reference_clips = load_reference(reference)   # decoded once, and a file that does not decode stops here
     records, media, computed, cached, failed, states = _run(gallery, out, options, clap)
+    if not records:   # every artwork failed: an empty report must not replace the last good one
+        return Evaluation(None, {}, computed, cached, skipped, failed)
     scores = measures.gallery_measures(records, clap)
-    fad = _fad(gallery, states, reference, clap, skipped) if reference else None
-    genre = _genre(gallery, states, reference, skipped) if gallery.evaluate.genre_model else None
+    fad = _fad(gallery, states, reference_clips, clap, skipped) if reference else None
+    genre = _genre(gallery, states, reference_clips, skipped) if gallery.evaluate.genre_model else None
     variant_results = [_variant(gallery, v, records, scores, options, clap) for v in variant_args]
     data = report.assemble(records, scores, title=gallery.title, skipped=skipped, fad=fad, genre=genre,
                            variants=variant_results, previous=report.previous_report(gallery.root))
@@ -129,7 +135,7 @@ def _used_clips(states) -> list[tuple]:
     return [(c.samples, c.sample_rate) for c in clips]
 
 
-def _fad(gallery, states, reference: Path, clap, skipped: list[str]) -> dict:
+def _fad(gallery, states, reference: list | None, clap, skipped: list[str]) -> dict:
     from ..models import resolve_clap_model
     from . import reference as ref
 
@@ -143,10 +149,10 @@ def _fad(gallery, states, reference: Path, clap, skipped: list[str]) -> dict:
             skipped.append(f"FAD in the encoder's space skipped: {resolved.missing_message()}")
     if not spaces:
         return {"note": "FAD needs an embedding model: no CLAP weights and no evaluate.audio_encoder available"}
-    return ref.fad_spaces(_used_clips(states), ref.load_reference(reference), spaces)
+    return ref.fad_spaces(_used_clips(states), reference, spaces)
 
 
-def _genre(gallery, states, reference: Path | None, skipped: list[str]) -> dict | None:
+def _genre(gallery, states, reference: list | None, skipped: list[str]) -> dict | None:
     from ..models import resolve_clap_model
     from . import genre
     from . import reference as ref
@@ -161,6 +167,6 @@ def _genre(gallery, states, reference: Path | None, skipped: list[str]) -> dict 
 
     model = HFAudioModel(resolved, classifier=True)
     probs_gen = model.classify(ref._windows(_used_clips(states), model))
-    probs_ref = model.classify(ref._windows(ref.load_reference(reference), model))
+    probs_ref = model.classify(ref._windows(reference, model))
     return {"label": genre.LABEL, "model": gallery.evaluate.genre_model,
             "value": round(genre.genre_kl(probs_gen, probs_ref), 4)}

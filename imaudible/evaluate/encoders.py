@@ -25,7 +25,8 @@ class HFAudioModel:
         if self._model is None:
             from transformers import AutoFeatureExtractor, AutoModel, AutoModelForAudioClassification
 
-            from ..backends import load_options
+            from ..backends import load_options, quiet_transformers
+            quiet_transformers()
             path = str(self.resolved.path)
             self._extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
             kind = AutoModelForAudioClassification if self.classifier else AutoModel

@@ -112,7 +112,16 @@ def _summary_rows(summary: dict) -> list[dict]:
     return rows
 
 
-def _facts(report: dict) -> list[tuple[str, str]]:
+def fad_line(space: dict) -> str:
+    """One FAD figure with what it rests on: window counts, and the dimensions and covariance estimator."""
+    fitted = f"; {space['dimensions']} dimensions, {space['covariance']}" if space.get("covariance") else ""
+    note = f"; {space['note']}" if space.get("note") else ""
+    return (f"{_num(space['fad'])} ({space['windows_generated']} generated windows, "
+            f"{space['windows_reference']} reference windows{fitted}{note})")
+
+
+def _facts(report: dict) -> list[tuple]:
+    """(label, value, css class or None) rows of the summary."""
     s = report["summary"]
     facts = []
     for key, label in (("valence_correlation", "valence correlation, image vs music"),
@@ -129,12 +138,13 @@ def _facts(report: dict) -> list[tuple[str, str]]:
     if "note" in fad:
         facts.append(("FAD", fad["note"]))
     for space, value in (fad.get("spaces") or {}).items():
-        facts.append((f"FAD ({space})", f"{_num(value['fad'])} ({value['windows_generated']} generated windows, "
-                      f"{value['windows_reference']} reference windows)"))
+        facts.append((f"FAD ({space})", fad_line(value)))
+        if value.get("warning"):
+            facts.append((f"FAD ({space}) is unreliable", value["warning"], "problems"))
     if report.get("genre_kl"):
         g = report["genre_kl"]
         facts.append((g["label"], _num(g.get("value"))))
-    return facts
+    return [(*fact, None)[:3] for fact in facts]
 
 
 def render_html(report: dict, token: str | None = None) -> str:
@@ -178,13 +188,31 @@ def render_csv(report: dict) -> str:
     return buf.getvalue()
 
 
+class ReportLocationError(ValueError):
+    """The report folder cannot be written where it belongs (one-line message)."""
+
+
+def check_location(gallery_root: Path, out: Path) -> Path:
+    """GALLERY/report, refused when it is not a real folder, or when it and the build's output folder overlap:
+    the report must not be published with the site, and its clean-up must never delete the site."""
+    folder = Path(gallery_root).resolve() / REPORT_DIR
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ReportLocationError(f"'{folder}' is a file or a link; evaluate writes its report folder there "
+                                  "(move it away and run again)")
+    out = Path(out).resolve()
+    if folder == out or out in folder.parents:
+        where = "would be the published folder" if folder == out else f"would be inside the published folder {out}"
+        raise ReportLocationError(f"the report folder {folder} {where} (choose another --out)")
+    if folder in out.parents:
+        raise ReportLocationError(f"the output folder {out} is inside the report folder {folder}, which evaluate "
+                                  "rewrites (choose another --out)")
+    return folder
+
+
 def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, bytes | Path]) -> Path:
     """Write report/ into the gallery folder (refusing a folder inside `out`); media maps report-relative
     paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go."""
-    folder = Path(gallery_root).resolve() / REPORT_DIR
-    out = Path(out).resolve()
-    if folder == out or out in folder.parents:
-        raise ValueError(f"the report folder {folder} would be inside the published folder {out}")
+    folder = check_location(gallery_root, out)
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes | Path] = {
         "index.html": render_html(report).encode(), "report.json": _json(report), "report.csv": render_csv(report).encode(),

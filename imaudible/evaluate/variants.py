@@ -6,6 +6,8 @@ VALUE is read as YAML (true, 3.5, text) and must have the option's type.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import typing
 
 import yaml
@@ -42,23 +44,42 @@ def _converted(tp, value, key: str):
     raise VariantError(f"--variant {key}: {value!r} is not a valid value for this option")
 
 
+def _checked(field, value, key: str):
+    """The manifest's own limits for the option (the same minimum, maximum and pattern `load_manifest` checks)."""
+    meta = field.metadata
+    if isinstance(value, float) and not math.isfinite(value):
+        raise VariantError(f"--variant {key}: {value!r} is not a finite number")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in meta and value < meta["minimum"]:
+            raise VariantError(f"--variant {key}: must be at least {meta['minimum']}, not {value}")
+        if "maximum" in meta and value > meta["maximum"]:
+            raise VariantError(f"--variant {key}: must be at most {meta['maximum']}, not {value}")
+    if isinstance(value, str) and meta.get("pattern") and value and not re.fullmatch(meta["pattern"], value):
+        raise VariantError(f"--variant {key}: '{value}' does not match {meta['pattern']}")
+    return value
+
+
 def apply(gallery: Gallery, assignment: str) -> Gallery:
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise VariantError(f"--variant: expected KEY=VALUE, got '{assignment}'")
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not a YAML value"
+        raise VariantError(f"--variant {key.strip()}: cannot read '{raw}' ({problem})") from None
     path = key.strip().split(".")
     hints = typing.get_type_hints(Gallery)
     if len(path) == 1:
-        _field(Gallery, path[0])
-        return dataclasses.replace(gallery, **{path[0]: _converted(hints[path[0]], value, key)})
+        field = _field(Gallery, path[0])
+        return dataclasses.replace(gallery, **{path[0]: _checked(field, _converted(hints[path[0]], value, key), key)})
     if len(path) != 2:
         raise VariantError(f"--variant: '{key}' is not an option (use section.option, e.g. prompt.remove_stopwords)")
     section_field = _field(Gallery, path[0])
     section = getattr(gallery, section_field.name)
     if not dataclasses.is_dataclass(section):
         raise VariantError(f"--variant: '{path[0]}' is not a section")
-    _field(type(section), path[1])
+    field = _field(type(section), path[1])
     inner = typing.get_type_hints(type(section))[path[1]]
-    changed = dataclasses.replace(section, **{path[1]: _converted(inner, value, key)})
+    changed = dataclasses.replace(section, **{path[1]: _checked(field, _converted(inner, value, key), key)})
     return dataclasses.replace(gallery, **{path[0]: changed})

@@ -149,3 +149,18 @@ def test_variants_change_one_option_with_its_type(tmp_path):
                          ("prompt.remove_stopwords=maybe", "not a valid value"), ("nokey", "KEY=VALUE")):
         with pytest.raises(variants.VariantError, match=message):
             variants.apply(gallery, bad)
+
+
+@pytest.mark.parametrize("text", [
+    "title: T\nmusic: {takes: 3}\nartworks:\n  - file: art/dawn.jpg\n    title: A\n    music: &slow {duration: 8}\n"
+    "  - file: art/night.jpg\n    title: B\n    music: *slow\n",
+    "title: T\nmusic: {takes: 3}\nshared: &base\n  music: {duration: 8}\nartworks:\n  - <<: *base\n"
+    "    file: art/dawn.jpg\n    title: A\n  - <<: *base\n    file: art/night.jpg\n    title: B\n",
+])
+def test_an_edit_never_reaches_another_artwork_through_a_yaml_anchor(tmp_path, text):
+    folder = _gallery(tmp_path, text)
+    curate.pick(folder, "dawn", 2)       # used to pin take 2 on "night" too, through the shared mapping
+    curate.reroll(folder, "night")       # and this used to give "dawn" the new seed and drop its pin
+    dawn, night = load_manifest(folder)[0].artworks
+    assert (dawn.music.take, dawn.music.seed, dawn.music.duration) == (2, None, 8)
+    assert (night.music.take, night.music.seed, night.music.duration) == (None, 1, 8)

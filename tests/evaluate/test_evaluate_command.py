@@ -63,12 +63,62 @@ def test_variant_is_reported_with_paired_tests(evaluated):
     assert "Variants" in (folder / "report" / "index.html").read_text()
 
 
-def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli):
+@pytest.mark.parametrize("variant", [
+    "prompt.remove_stopword=true",
+    "music.duration=[",                 # was a multi-line YAML error with exit 3
+    "music.duration=-5",                # these four were accepted: the manifest's limits were not checked
+    "music.guidance_scale=.nan",
+    "music.takes=0",
+    "images.mat_colour=red",
+])
+def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli, variant):
     folder = write_gallery(tmp_path / "g")
-    result = cli("evaluate", str(folder), "--variant", "prompt.remove_stopword=true")
-    assert result.exit_code == 2
-    assert result.output.strip().startswith("error: --variant:") and "Traceback" not in result.output
+    result = cli("evaluate", str(folder), "--variant", variant)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().startswith("error: --variant") and len(result.output.strip().splitlines()) == 1
     assert not (folder / "report").exists() and not (folder / "build").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda path: None, "no such folder"),
+    (lambda path: path.write_bytes(b"RIFF"), "is a file; give the folder"),   # was "no such folder"
+    (lambda path: path.mkdir(), "holds no audio files"),
+])
+def test_bad_reference_is_one_line_and_changes_nothing(tmp_path, cli, make, message):
+    folder = write_gallery(tmp_path / "g")
+    make(tmp_path / "reference")
+    result = cli("evaluate", str(folder), "--reference", str(tmp_path / "reference"))
+    assert result.exit_code == 2 and result.output.startswith("error: --reference:") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (folder / "report").exists() and not (folder / "build").exists()
+
+
+@pytest.mark.parametrize("setup, out, message", [
+    (lambda g: (g / "report").write_text("my notes"), "build", "is a file or a link"),   # was exit 3, after the build
+    (lambda g: None, "report", "would be the published folder"),     # was exit 3, with the site built into report/
+    (lambda g: None, "report/site", "is inside the report folder"),  # was exit 0, the site deleted by the clean-up
+    (lambda g: None, ".", "would be inside the published folder"),
+])
+def test_report_and_output_folders_that_clash_are_refused_before_any_work(tmp_path, cli, setup, out, message):
+    folder = write_gallery(tmp_path / "g")
+    setup(folder)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    result = cli("evaluate", str(folder), "--out", str(folder / out))
+    assert result.exit_code == 2 and result.output.startswith("error: ") and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before     # nothing built, nothing removed
+
+
+def test_when_every_artwork_fails_the_last_good_report_is_kept(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2})
+    assert cli("evaluate", str(folder), "-q").exit_code == 0
+    report = {p: p.read_bytes() for p in (folder / "report").rglob("*") if p.is_file()}
+    (folder / "art" / "udnie.jpg").write_bytes(b"no longer an image")
+    result = cli("evaluate", str(folder), "-q")
+    assert result.exit_code == 1       # was exit 1 after an empty report replaced the good one, media and all
+    assert result.output.strip().splitlines()[-1] == \
+        "error: no artwork could be evaluated (1 failed); the report was left as it was"
+    assert {p: p.read_bytes() for p in (folder / "report").rglob("*") if p.is_file()} == report
 
 
 def test_pick_reroll_add_commands(tmp_path, cli):

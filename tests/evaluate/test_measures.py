@@ -42,6 +42,33 @@ def test_fad_matches_the_closed_form_for_gaussians():
     assert fad.fad(sa, sb) == pytest.approx(expected, rel=0.02)
 
 
+def test_fad_with_fewer_windows_than_dimensions_uses_shrinkage_and_says_it_is_unreliable():
+    import warnings
+
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(5, 64)), rng.normal(size=(6, 64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # scipy's sqrtm said "Matrix is singular" here
+        result = fad.assess(a, b)
+        constant = fad.assess(np.ones((3, 16)), np.ones((4, 16)) + 1.0)   # zero covariance on both sides
+        same_window = fad.assess(np.ones((3, 16)), np.ones((3, 16)))
+    assert result["reliable"] is False and result["covariance"] == fad.LEDOIT_WOLF
+    assert result["dimensions"] == 64 and "5 windows but 64 embedding dimensions" in result["warning"]
+    assert constant["fad"] == pytest.approx(16.0) and same_window["fad"] == pytest.approx(0.0, abs=1e-9)
+    full = fad.assess(rng.normal(size=(70, 64)), rng.normal(size=(65, 64)))
+    assert full["reliable"] is True and full["covariance"] == fad.SAMPLE and "warning" not in full
+
+
+def test_shrinkage_is_closer_than_the_sample_covariance_to_the_true_fad_with_few_windows():
+    # 20 windows of N(0, I) and N(shift, I) in 64 dimensions: the true FAD is 64 * shift^2 (0 and 64)
+    rng = np.random.default_rng(5)
+    for shift, truth in ((0.0, 0.0), (1.0, 64.0)):
+        pairs = [(rng.normal(size=(20, 64)), rng.normal(size=(20, 64)) + shift) for _ in range(4)]
+        sample_error = abs(np.mean([fad.fad(x, y) for x, y in pairs]) - truth)
+        shrunk_error = abs(np.mean([fad.assess(x, y)["fad"] for x, y in pairs]) - truth)
+        assert shrunk_error < sample_error / 4 and shrunk_error < 12
+
+
 def test_windows_follow_the_recipe():
     rate = 100
     windows = fad.cut_windows(np.zeros(int(34.9 * rate)), rate, seconds=10)

@@ -15,7 +15,7 @@ PIP="$VENV/bin/pip"
 "$PIP" install -q --no-deps audiocraft==1.3.0 torchaudio==2.11.0 xformers==0.0.35
 "$PIP" install -q spacy librosa torchmetrics dora-search julius num2words av sentencepiece einops \
     omegaconf soundfile transformers huggingface_hub hydra-core flashy \
-    numpy scipy click jinja2 pillow pyyaml scikit-learn imageio-ffmpeg pydub pytest pytest-timeout
+    numpy scipy click jinja2 pillow pyyaml scikit-learn imageio-ffmpeg pytest pytest-timeout
 rm -f "$VENV"/lib/python3*/site-packages/torchaudio/lib/*.so
 cd "$REPO"
 PYTHONPATH="$REPO" "$VENV/bin/python" -m pytest tests/models/test_audiocraft.py -q -p no:cacheprovider

@@ -97,3 +97,39 @@ def test_evaluate_command_with_a_tiny_clap_from_the_manifest(scorer, tmp_path):
     fad = data["fad"]["spaces"]["CLAP"]
     # 12 s references -> one 10 s window each (2 s dropped); 6 s clips -> one window each (over half of 10 s)
     assert (fad["windows_reference"], fad["windows_generated"]) == (2, 3) and fad["fad"] >= 0
+    # 2 and 3 windows in the tiny CLAP's 16 dimensions: shrinkage, flagged in the JSON, the page and the CLI.
+    assert (fad["dimensions"], fad["covariance"], fad["reliable"]) == (16, "Ledoit-Wolf shrinkage covariance", False)
+    assert "2 windows but 16 embedding dimensions" in fad["warning"]
+    html = (folder / "report" / "index.html").read_text()
+    assert "16 dimensions, Ledoit-Wolf shrinkage covariance" in html
+    assert f'<dd class="problems">{fad["warning"]}</dd>' in html
+    assert "warning: FAD (CLAP) unreliable: 2 windows but 16 embedding dimensions" in result.output
+
+    import subprocess
+    import sys
+    again = subprocess.run([sys.executable, "-m", "imaudible.cli", "evaluate", str(folder), "--reference",
+                            str(reference)], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert f"FAD (CLAP): {fad['fad']:.3f} (3 generated windows, 2 reference windows; 16 dimensions, " \
+           "Ledoit-Wolf shrinkage covariance)" in again.stderr
+    assert "warning: FAD (CLAP) unreliable" in again.stderr
+    # scipy's LinAlgWarning said "Matrix is singular. The result might be inaccurate"; transformers drew bars
+    for stray in ("Warning:", "singular. The result", "Traceback", "Loading weights"):
+        assert stray not in again.stderr + again.stdout, again.stderr
+
+
+def test_a_reference_file_that_is_not_audio_is_one_line_before_any_work(scorer, tmp_path):
+    from click.testing import CliRunner
+
+    from imaudible.cli import main
+    from tests.conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", music={"duration": 2}, evaluate={"clap_model": str(scorer.resolved.path)})
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / "broken.wav").write_bytes(b"not a wave file at all")
+    result = CliRunner().invoke(main, ["evaluate", str(folder), "--reference", str(reference), "-q"])
+    assert result.exit_code == 2, result.output        # was "internal error: AudioError ...", exit 3, after the build
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and f"cannot read '{reference / 'broken.wav'}' as audio" in lines[0]
+    assert not (folder / "build").exists() and not (folder / "report").exists()

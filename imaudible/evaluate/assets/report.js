@@ -56,8 +56,11 @@
         button.disabled = true;
         fetch("/_imaudible/takes", { method: "POST", headers: { "Content-Type": "application/json",
               "X-Imaudible-Token": token.getAttribute("content") }, body: JSON.stringify(body) })
-          .then(function (r) { return r.json(); })
-          .then(function (answer) { button.textContent = answer.message || answer.error; })
+          .then(function (r) { return r.json().then(function (answer) { return { ok: r.ok, answer: answer }; }); })
+          .then(function (result) {
+            button.textContent = result.answer.message || result.answer.error;
+            button.disabled = result.ok;   // a refused request may be tried again
+          })
           .catch(function () { button.disabled = false; });
       });
     });
