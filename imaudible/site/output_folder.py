@@ -120,6 +120,12 @@ def all_regular(out: Path, rels) -> bool:
         return False
 
 
+def size_of(path: Path) -> int | None:
+    """The size of a regular file (not a symlink to one); None for anything else."""
+    info = _lstat(path)
+    return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
+
+
 def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
     here = Path(out)
     for part in rel.split("/")[:-1]:

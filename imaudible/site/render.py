@@ -329,7 +329,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
     for rel, source in order:
         target = folder.prepare_target(out, rel)
-        if rel in site.immutable and folder.is_regular(target):
+        size = source.size if isinstance(source, StoredFile) else len(source)
+        if rel in site.immutable and folder.size_of(target) == size:  # a short one (a power cut) is rewritten
             continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
@@ -341,7 +342,7 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
                 continue
         except OSError:
             pass
-        atomic_write(target, data)
+        atomic_write(target, data, durable=False)
         written += 1
     removed = 0
     for rel in sorted(set(previous.files) - set(new)):
