@@ -180,6 +180,26 @@ def test_no_op_rebuild_opens_no_result_json(tmp_path, cli, monkeypatch):
     assert opened == [0] and tree(folder / "build") == good
 
 
+def test_a_site_file_edited_truncated_or_replaced_since_the_build_is_written_again(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    build(cli, folder)
+    good = tree(folder / "build")
+    page = folder / "build" / "index.html"
+    audio = next(p for p in (folder / "build").rglob("*.webm"))
+    texture = next(p for p in (folder / "build").rglob("*.jpg"))
+    page.write_text(page.read_text().replace("The Starry Night", "The Starry Nite"))   # an edit, any size
+    with open(audio, "r+b") as stream:                                                # a power cut's short file
+        stream.truncate(10)
+    texture.unlink()
+    texture.symlink_to(tmp_path / "elsewhere.jpg")
+    result, report = build(cli, folder)
+    assert result.exit_code == 0 and report["totals"]["computed"] == 0
+    rebuilt = tree(folder / "build")
+    for listing in (rebuilt, good):
+        listing.pop(".imaudible-build.json")        # records the new files' stats
+    assert rebuilt == good and not texture.is_symlink()
+
+
 def test_changed_artwork_is_recomputed_with_an_index(tmp_path, cli):
     arts = [{"file": "art/starry_night.jpg", "title": "The Starry Night"},
             {"file": "art/the_scream.jpg", "title": "The Scream"}]

@@ -364,7 +364,7 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
     owned = folder.read_owned(out)
-    if key == owned.key and folder.all_regular(out, owned.files):
+    if key == owned.key and folder.unchanged_since_written(out, owned):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
     return write_site(site, out, key, warn)
