@@ -29,6 +29,11 @@ from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
 OG_MIN_EDGE = 1000       # the JPEG copy is the smallest texture this big: what site.layout.card_image shares
+# The thumbnail (about 3x smaller than the texture it comes from) is box-reduced 2x before Lanczos: 35% less
+# time (6.2 -> 4.0 ms), a mean difference of 0.4 levels (99th percentile 2) from Lanczos alone. Textures,
+# seen close up, get Lanczos only.
+THUMB_REDUCING_GAP = 1.5
+TEXTURE_REDUCING_GAP = 3.0
 # Formats we decode. Pillow knows more (EPS would run Ghostscript, for one); these are the web and camera ones.
 # (JPEG includes MPO, the multi-picture JPEG of some cameras.)
 WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
@@ -328,7 +333,7 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
     result = []
     for label, edge, with_jpeg in sorted(wanted, key=lambda item: -item[1]):
         size = _target_size(width, height, edge)
-        image = _resized(made, size)
+        image = _resized(made, size, THUMB_REDUCING_GAP if label == "thumb" else TEXTURE_REDUCING_GAP)
         made.append(image)
         for fmt in ("webp", "jpg") if with_jpeg else ("webp",):
             if (size, fmt) not in encoded:
@@ -342,13 +347,13 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
     return sorted(result, key=lambda d: (order[d.name], d.fmt)), made
 
 
-def _resized(made: list[Image.Image], size: tuple[int, int]) -> Image.Image:
+def _resized(made: list[Image.Image], size: tuple[int, int], reducing_gap: float = TEXTURE_REDUCING_GAP) -> Image.Image:
     for image in made:
         if image.size == size:
             return image
     source = min((im for im in made if im.width >= 2 * size[0] and im.height >= 2 * size[1]),
                  key=lambda im: im.width, default=made[0])
-    return source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return source.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
 
 
 def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:

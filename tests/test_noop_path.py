@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from imaudible.engine.cache import CACHE_DIR_NAME, Cache
 from imaudible.engine.report import report_json
 from imaudible.engine.result_index import FILE_NAME, ResultIndex
@@ -178,6 +180,35 @@ def test_no_op_rebuild_opens_no_result_json(tmp_path, cli, monkeypatch):
     result, report = build(cli, folder)
     assert result.exit_code == 0 and report["totals"]["computed"] == 0
     assert opened == [0] and tree(folder / "build") == good
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text().replace("The Starry Night", "The Starry Nite"))   # an edit, any size
+
+
+def _truncate(path: Path) -> None:
+    with open(path, "r+b") as stream:                                                  # a power cut's short file
+        stream.truncate(10)
+
+
+def _replace_by_link(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.parent / "elsewhere")
+
+
+@pytest.mark.parametrize("change, pick", [(_edit, "index.html"), (_truncate, "*.webm"), (_replace_by_link, "*.jpg")])
+def test_a_site_file_edited_truncated_or_replaced_since_the_build_is_written_again(tmp_path, cli, change, pick):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    build(cli, folder)
+    good = tree(folder / "build")
+    target = next(p for p in (folder / "build").rglob(pick) if not p.is_symlink())
+    change(target)
+    result, report = build(cli, folder)
+    assert result.exit_code == 0 and report["totals"]["computed"] == 0
+    rebuilt = tree(folder / "build")
+    for listing in (rebuilt, good):
+        listing.pop(".imaudible-build.json")        # records the new files' stats
+    assert rebuilt == good and not target.is_symlink()
 
 
 def test_changed_artwork_is_recomputed_with_an_index(tmp_path, cli):

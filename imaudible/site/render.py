@@ -331,7 +331,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
     for rel, source in order:
         target = folder.prepare_target(out, rel)
-        if rel in site.immutable and folder.is_regular(target):
+        size = source.size if isinstance(source, StoredFile) else len(source)
+        if rel in site.immutable and folder.size_of(target) == size:  # a short one (a power cut) is rewritten
             continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
@@ -343,7 +344,7 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
                 continue
         except OSError:
             pass
-        atomic_write(target, data)
+        atomic_write(target, data, durable=False)
         written += 1
     removed = 0
     for rel in sorted(set(previous.files) - set(new)):
@@ -365,7 +366,7 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
     owned = folder.read_owned(out)
-    if key == owned.key and folder.all_regular(out, owned.files):
+    if key == owned.key and folder.unchanged_since_written(out, owned):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
     return write_site(site, out, key, warn)

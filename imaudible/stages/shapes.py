@@ -38,7 +38,16 @@ def ingest(meta: dict, files: dict) -> str | None:
     if not isinstance(meta.get("sha256"), str) or not _positive_int(meta.get("width")) \
             or not _positive_int(meta.get("height")) or not isinstance(meta.get("notes", []), list):
         return "sha256, width, height or notes"
-    return None if "analysis.png" in files else "analysis.png"
+    return None if analysis_file(files) in files else ANALYSIS_FILE
+
+
+ANALYSIS_FILE = "analysis.ppm"
+_EARLIER_ANALYSIS_FILE = "analysis.png"   # what ingest wrote before (the same pixels, slower to write and read)
+
+
+def analysis_file(files) -> str:
+    """The name of an ingest result's analysis image: the PPM it writes, or the PNG of a result stored before."""
+    return _EARLIER_ANALYSIS_FILE if _EARLIER_ANALYSIS_FILE in files and ANALYSIS_FILE not in files else ANALYSIS_FILE
 
 
 def derive(meta: dict, files: dict) -> str | None:
