@@ -250,7 +250,6 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
         common = {"gallery": data, "gallery_json": _json_for_html(compact), "data_url": data_url, "asset": asset,
                   "version": __version__}
         _render_pages(gallery, site, data, common)
-
     return site, _render_key(gallery, compact, statics), render_pages
 
 
