@@ -178,8 +178,7 @@ class _Validator:
         if not isinstance(node, yaml.MappingNode):
             self.error(node, field, f"expected a mapping of options, found {_node_kind(node)}")
             return _MISSING
-        options, metadata = _options(cls)
-        hints = _type_hints(cls)
+        options, metadata, hints = _declared(cls)
         values, seen, misspelled = {}, {}, set()
         given = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
         for key_node, value_node in node.value:
@@ -200,7 +199,6 @@ class _Validator:
                     problem = self.problem(key_node, path, "unknown option")
                     (self.errors if self.strict else self.warnings).append(problem)
                 continue
-            f = options[key]
             values[key] = self.convert(value_node, hints[key], path, metadata[key])
         for name, f in options.items():
             if name not in seen and name not in misspelled and f.default is _MISSING and f.default_factory is _MISSING:
@@ -211,16 +209,11 @@ class _Validator:
 
 
 @functools.lru_cache(maxsize=None)
-def _options(cls) -> tuple[dict, dict]:
-    """The manifest options of a settings class (name -> field) and each one's metadata, once per class."""
+def _declared(cls) -> tuple[dict, dict, dict]:
+    """A settings class's options (name -> field), their metadata and type hints, once per class (for 500
+    artworks: typing.get_type_hints re-evaluates every annotation)."""
     options = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    return options, {name: dict(f.metadata) for name, f in options.items()}
-
-
-@functools.lru_cache(maxsize=None)
-def _type_hints(cls) -> dict:
-    """typing.get_type_hints, once per class (it re-evaluates every annotation: slow for 500 artworks)."""
-    return typing.get_type_hints(cls)
+    return options, {name: dict(f.metadata) for name, f in options.items()}, typing.get_type_hints(cls)
 
 
 def _describe(value) -> str:

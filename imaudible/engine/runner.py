@@ -70,7 +70,7 @@ class Runner:
     def run(self, plan, states: list[ArtworkState]) -> None:
         self.report.model_calls = {stage.model: 0 for stage in plan if stage.model}
         self._stages = {stage.name: stage for stage in plan}
-        self._needers = {}
+        self._needers = {s.name: [o.name for o in plan if s.name in o.needs] for s in plan}
         self._places = {**{s.name: i for i, s in enumerate(plan)}, **{s.id: i for i, s in enumerate(states)}}
         self.check_early(plan, states)
         self.models.start_recording()
@@ -125,11 +125,7 @@ class Runner:
 
     # --- what the flow asks -------------------------------------------------------------------------------
     def needers(self, stage) -> list[str]:
-        """The names of the planned stages that need `stage` (asked once per finished node)."""
-        found = self._needers.get(stage.name)
-        if found is None:
-            found = self._needers[stage.name] = [s.name for s in self._stages.values() if stage.name in s.needs]
-        return found
+        return self._needers.get(stage.name, [])   # names of the planned stages that need it
 
     def batch_size(self, node: Node) -> int:
         return node.stage.batch_size(self.gallery, node.resolved)

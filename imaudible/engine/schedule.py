@@ -199,11 +199,10 @@ class Flow:
 
     def _done(self, node: Node) -> None:
         self._close(node, "done")
-        name = node.stage.name
-        for other in self.runner.needers(node.stage):
+        for other in self.runner.needers(node.stage):    # names
             after = self.nodes.get((node.id, other))
-            if after is not None and name in after.waiting:
-                after.waiting.discard(name)
+            if after is not None and node.stage.name in after.waiting:
+                after.waiting.discard(node.stage.name)
                 if not after.waiting and after.status == "waiting":
                     self._ready(after)
 
