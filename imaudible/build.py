@@ -66,13 +66,14 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             _warn_small_sources(gallery, states, runner.warn)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
+            cache.save_index()
     report.seconds = time.monotonic() - started
     return report
 
 
 def _warn_small_sources(gallery, states, warn) -> None:
     """Every build (cached or not) names the sources too small for their place."""
-    from .images import small_source_warning
+    from .image_checks import small_source_warning
 
     for state in states:
         view = state.views.get("ingest")

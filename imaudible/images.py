@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from .image_checks import ImageError, small_source_warning  # noqa: F401 - kept Pillow-free there
 from .settings import ImageSettings
 from .types import Derivative
 
@@ -28,7 +29,11 @@ from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
 OG_MIN_EDGE = 1000       # the JPEG copy is the smallest texture this big: what site.layout.card_image shares
-MIN_PX_PER_10CM = 100    # below this a source looks soft at its real size (size_cm)
+# The thumbnail (about 3x smaller than the texture it comes from) is box-reduced 2x before Lanczos: 35% less
+# time (6.2 -> 4.0 ms), a mean difference of 0.4 levels (99th percentile 2) from Lanczos alone. Textures,
+# seen close up, get Lanczos only.
+THUMB_REDUCING_GAP = 1.5
+TEXTURE_REDUCING_GAP = 3.0
 # Formats we decode. Pillow knows more (EPS would run Ghostscript, for one); these are the web and camera ones.
 # (JPEG includes MPO, the multi-picture JPEG of some cameras.)
 WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
@@ -36,10 +41,6 @@ _ORIENTATION_TAG = 0x0112
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 # Image.MAX_IMAGE_PIXELS is process-wide: it is swapped only while a header is parsed, under this lock.
 _PIXEL_LIMIT_LOCK = threading.Lock()
-
-
-class ImageError(Exception):
-    """An image that cannot be used; the message is one line and names the file."""
 
 
 @dataclass
@@ -317,22 +318,6 @@ def _og_texture(plan: list[tuple[str, int]]) -> str:
     return next((name for name, edge in plan if edge >= OG_MIN_EDGE), plan[-1][0])
 
 
-def small_source_warning(file: str, width: int, height: int, sizes: tuple[int, ...],
-                         size_cm: tuple[float, float] | None) -> str | None:
-    """A one-line warning when a source is too small for its place, or None."""
-    long_edge = max(width, height)
-    smallest = min(sizes)
-    if long_edge < smallest:
-        return (f"'{file}' is small: {long_edge} px on its long edge, under the smallest texture size "
-                f"({smallest} px, images.sizes); it is shown at {long_edge} px and will look soft")
-    if size_cm:
-        per_10cm = long_edge / max(size_cm) * 10
-        if per_10cm < MIN_PX_PER_10CM:
-            return (f"'{file}' is small for its size_cm: {long_edge} px across {max(size_cm):g} cm is "
-                    f"{per_10cm:.0f} px per 10 cm (about {MIN_PX_PER_10CM} looks sharp); it will look soft")
-    return None
-
-
 def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[list[Derivative], list[Image.Image]]:
     """The texture derivatives and the thumbnail, and every resized image made on the way.
 
@@ -348,7 +333,7 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
     result = []
     for label, edge, with_jpeg in sorted(wanted, key=lambda item: -item[1]):
         size = _target_size(width, height, edge)
-        image = _resized(made, size)
+        image = _resized(made, size, THUMB_REDUCING_GAP if label == "thumb" else TEXTURE_REDUCING_GAP)
         made.append(image)
         for fmt in ("webp", "jpg") if with_jpeg else ("webp",):
             if (size, fmt) not in encoded:
@@ -362,13 +347,13 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
     return sorted(result, key=lambda d: (order[d.name], d.fmt)), made
 
 
-def _resized(made: list[Image.Image], size: tuple[int, int]) -> Image.Image:
+def _resized(made: list[Image.Image], size: tuple[int, int], reducing_gap: float = TEXTURE_REDUCING_GAP) -> Image.Image:
     for image in made:
         if image.size == size:
             return image
     source = min((im for im in made if im.width >= 2 * size[0] and im.height >= 2 * size[1]),
                  key=lambda im: im.width, default=made[0])
-    return source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return source.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
 
 
 def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:

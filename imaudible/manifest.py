@@ -11,6 +11,7 @@ import difflib
 import functools
 import math
 import re
+import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any, Literal, Union
 
 import yaml
 
+from .image_checks import resolved_with_stat
 from .settings import Gallery
 from .yaml_syntax import explain as explain_syntax_error
 
@@ -70,6 +72,7 @@ class _Validator:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self._scalars = yaml.SafeLoader("")
+        self.real_folders: dict[Path, Path] = {}  # an artwork folder -> its resolved path (one realpath per folder)
 
     def problem(self, node, field: str, message: str) -> Problem:
         mark = node.start_mark
@@ -298,7 +301,7 @@ def _check_artworks(gallery: Gallery, root_node, v: _Validator) -> Gallery:
             v.error(id_node, f"{field}.id", f"id '{art_id}' is already used by artworks[{ids[art_id]}]; "
                     "give one of them an explicit `id:`")
         ids.setdefault(art_id, i)
-        checked.append(dataclasses.replace(art, id=art_id))
+        checked.append(art if art.id == art_id else dataclasses.replace(art, id=art_id))
     return dataclasses.replace(gallery, artworks=tuple(checked))
 
 
@@ -310,15 +313,15 @@ def _check_file(root: Path, rel: str, node, field: str, v: _Validator) -> None:
     if candidate.is_absolute():
         v.error(node, field, f"'{rel}' is an absolute path; give a path relative to the gallery folder")
         return
-    target = (root / candidate).resolve()
+    target, info = resolved_with_stat(root / candidate, v.real_folders)
     if not target.is_relative_to(root):
         v.error(node, field, f"'{rel}' is outside the gallery folder")
         return
-    if not target.exists():
+    if info is None:
         folder = (root / candidate).parent
         names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
         v.error(node, field, f"no such file '{rel}'{_suggest(candidate.name, names)}")
-    elif not target.is_file():
+    elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{rel}' is not a file")
 
 

@@ -6,6 +6,7 @@ torch or transformers and never touches the network. `pull` is the one function 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -55,10 +56,9 @@ class ResolvedModel:
     searched: tuple[str, ...] = ()   # where the weights were looked for (for the error message)
     problem: str = ""                # why present files are not usable (e.g. only .bin weights)
 
-    @property
+    @functools.cached_property   # asked for every artwork's key of a model stage
     def identity(self) -> str:
-        """What goes into cache keys. Local directories are keyed by content, not by where they sit,
-        so a gallery (and its committed cache) can move between machines."""
+        """What goes into cache keys: a local directory by content, so a gallery and its cache can move."""
         name = "local" if self.model_id.startswith("/") or re.match(r"^[A-Za-z]:\\", self.model_id) else self.model_id
         prefix = "audiocraft:" if self.backend == "audiocraft" else ""
         return f"{prefix}{name}@{self.revision}"

@@ -12,6 +12,8 @@ _WHITE_D65_TUPLE = (0.95047, 1.0, 1.08883)
 _RGB_TO_XYZ_ROWS = ((0.4124564, 0.3575761, 0.1804375),
                     (0.2126729, 0.7151522, 0.0721750),
                     (0.0193339, 0.1191920, 0.9503041))
+# an 8-bit sRGB channel value -> linear light (the site asks for thousands of palette colours per build)
+_LINEAR = tuple((c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4) for c in (v / 255 for v in range(256)))
 
 # How each mode is said in words: in music prompts and in the visitor's description of a piece.
 MODE_PHRASES = {
@@ -65,9 +67,8 @@ def hex_to_lab(hex_colour: str) -> tuple[float, float, float]:
     """CIELAB (D65) of one #rrggbb colour, in plain Python: the site and prompts ask per palette entry, where
     numpy's per-call overhead is most of the cost. The same numbers as `srgb_to_lab`."""
     h = hex_colour.lstrip("#")
-    linear = [(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-              for c in (int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))]
-    xyz = [sum(m * c for m, c in zip(row, linear)) / white for row, white in zip(_RGB_TO_XYZ_ROWS, _WHITE_D65_TUPLE)]
+    r, g, b = (_LINEAR[int(h[i:i + 2], 16)] for i in (0, 2, 4))
+    xyz = [(m0 * r + m1 * g + m2 * b) / white for (m0, m1, m2), white in zip(_RGB_TO_XYZ_ROWS, _WHITE_D65_TUPLE)]
     f = [t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in xyz]
     return (116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2]))
 

@@ -187,7 +187,7 @@ class Artwork:
 
     def music_settings(self, base: MusicSettings) -> MusicSettings:
         changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}
-        return dataclasses.replace(base, **changes)
+        return dataclasses.replace(base, **changes) if changes else base  # frozen: no copy needed
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def test_damaged_result_is_recomputed_and_never_published(tmp_path, cli, stage, 
 
 
 @pytest.mark.parametrize("upstream, name, downstream", [("music", "clip.bin", "audio"),
-                                                        ("ingest", "analysis.png", "mood")])
+                                                        ("ingest", "analysis.ppm", "mood")])
 def test_damaged_input_of_a_stage_is_recomputed_when_decoded(tmp_path, cli, upstream, name, downstream):
     folder = write_gallery(tmp_path / "g", ONE)
     build(cli, folder)
@@ -150,6 +150,48 @@ def test_noop_rebuild_hashes_no_cached_file(tmp_path, cli, monkeypatch):
     shutil.rmtree(folder / "build")
     build(cli, folder)
     assert calls  # copying into build/ reads the bytes (and checks them)
+
+
+def test_ingest_result_stored_with_a_png_analysis_image_is_still_used(tmp_path, cli):
+    """Ingest wrote its analysis image as PNG before it wrote PPM (same pixels, same key): such a result is
+    read as it is, and nothing downstream of it (mood, music, ...) is computed again."""
+    from PIL import Image
+
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    shutil.rmtree(folder / "build")
+    ingest = result_dir(folder, "ingest")
+    stored = json.loads((ingest / "result.json").read_text())
+    assert set(stored["files"]) == {"analysis.ppm"}
+    with Image.open(ingest / "analysis.ppm") as ppm:
+        ppm.save(ingest / "analysis.png", compress_level=1)
+    (ingest / "analysis.ppm").unlink()
+    png = (ingest / "analysis.png").read_bytes()
+    stored["files"] = {"analysis.png": {"size": len(png), "sha256": hashlib.sha256(png).hexdigest()}}
+    (ingest / "result.json").write_text(json.dumps(stored))
+    shutil.rmtree(result_dir(folder, "mood"))       # mood reads the PNG's pixels again: the same mood
+    result, report = build(cli, folder)
+    assert result.exit_code == 0 and "damaged" not in result.output, result.output
+    assert statuses(report, "ingest")["starry-night"] == "cached"
+    assert statuses(report, "mood")["starry-night"] == "computed"
+    assert statuses(report, "music")["starry-night"] == "cached"
+    assert tree(folder / "build") == good
+
+
+def test_a_short_published_asset_is_written_again(tmp_path, cli):
+    """Site files are not fsynced: one that a power cut left short is found by its size and rewritten."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    texture = next((folder / "build" / "assets" / "img").glob("starry-night-1024.*.webp"))
+    damage(texture, "truncate")
+    (folder / "gallery.yaml").write_text((folder / "gallery.yaml").read_text().replace(
+        "The Starry Night", "The Starry Night (1889)"))     # a build that writes the site again
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    rebuilt = tree(folder / "build")
+    assert rebuilt[texture.relative_to(folder / "build").as_posix()] == good[texture.relative_to(folder / "build").as_posix()]
 
 
 # --- models.json and in-use.json ----------------------------------------------------------------------

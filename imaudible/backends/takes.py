@@ -21,7 +21,7 @@ from ..types import TakeChoice
 from .clap import ClapScorer
 
 __all__ = ["ClapScorer", "RankedTakes", "TakeChoice", "choose_take", "every_take", "keep_best", "loop_correlation",
-           "make_ranker", "take_file", "take_problems", "take_reason", "take_rows", "take_seed"]
+           "make_ranker", "take_problems", "take_reason", "take_rows", "take_seed"]
 
 
 def choose_take(takes: list[np.ndarray], sample_rate: int, prompt: str, ranker=None) -> TakeChoice:
@@ -65,11 +65,6 @@ def keep_best(requests, audio: dict, sample_rate: int, ranker=None) -> tuple[lis
 def every_take(requests, audio: dict) -> list[list[np.ndarray]]:
     """All takes of each request, in take order (the cache keeps them all, so a curator can pin any)."""
     return [[audio[(r, t)] for t in range(max(1, int(req.settings.takes)))] for r, req in enumerate(requests)]
-
-
-def take_file(number: int, chosen: int) -> str:
-    """Where a music result stores take `number` (1-based): the ranked choice is clip.bin, the others takeK.bin."""
-    return "clip.bin" if number == chosen + 1 else f"take{number}.bin"
 
 
 def take_reason(choice: dict, number: int, pinned: int | None) -> str:

@@ -1,7 +1,6 @@
 """`imaudible-site build`."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -68,6 +67,7 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
     """
+    from ..engine.report import report_json
     from ..manifest import _suggest
 
     site_dir, ids = _split_targets(targets, force)
@@ -86,7 +86,7 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
     result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True, allow_nan=False))
+        report.write_text(report_json(result.to_dict()))
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)

@@ -36,8 +36,8 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     line of `gallery`'s manifest that names the model)."""
     from ..engine.cache import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
-    from ..engine.ray_executor import RayUnavailable
-    from ..images import ImageError
+    from ..engine.executors import RayUnavailable
+    from ..image_checks import ImageError
     from ..manifest import ManifestError
     from ..models import ModelError
     from ..site import SiteError

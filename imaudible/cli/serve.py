@@ -6,13 +6,9 @@ from pathlib import Path
 import click
 
 from .. import summary
-from ..audition import TakeEndpoint
-from ..local_hosts import is_loopback
-from ..evaluate.report import REPORT_DIR
 from ..progress import Progress
 from .build import run_build
 from .errors import CliError
-from .evaluate import refresh_report
 from .gallery import load_gallery
 
 
@@ -25,6 +21,10 @@ from .gallery import load_gallery
 def serve(site_dir, out, port, host, no_build):
     """Build, serve the site locally, and rebuild + reload the page when the gallery changes."""
     from .. import serve as preview
+    from ..audition import TakeEndpoint
+    from ..evaluate.report import REPORT_DIR   # numpy: only `serve` needs it, not every command's start-up
+    from ..local_hosts import is_loopback
+    from .evaluate import refresh_report
 
     out = Path(out) if out else Path(site_dir) / "build"
     shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild

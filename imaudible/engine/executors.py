@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -33,6 +33,11 @@ from typing import Any, Callable
 from .stage import LoadedModel
 
 EXECUTORS = ("threads", "processes")
+
+
+class RayUnavailable(Exception):
+    """Ray is not installed, or its cluster cannot be reached: a configuration error (exit 2). (Here, not in
+    ray_executor.py, so that the command line can name it without importing the Ray executor.)"""
 
 
 @dataclass(frozen=True)
@@ -174,11 +179,12 @@ class ProcessExecutor(Executor):
 
     def __init__(self, jobs: int):
         super().__init__(jobs)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = None   # a ProcessPoolExecutor (imported on first use: multiprocessing is slow to import)
 
     def submit(self, compute, items, spec):
         if self._pool is None:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             # spawn: workers never inherit the driver's threads, locks or open cache files.
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))

@@ -21,14 +21,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from .executors import Executor, ModelSpec
+from .executors import Executor, ModelSpec, RayUnavailable
 from .ray_hosts import ModelHost, run_batch_here
 
 INSTALL_HINT = "the Ray executor needs the 'ray' extra: pip install 'imaudible[ray]'"
-
-
-class RayUnavailable(Exception):
-    """Ray is not installed, or its cluster cannot be reached: a configuration error (exit 2)."""
 
 
 def import_ray():

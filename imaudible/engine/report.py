@@ -1,7 +1,8 @@
 """The build report: per artwork and stage what happened (computed, cached, skipped, failed), timings,
-models loaded and called, warnings, totals. `to_dict` is what `build --report` writes."""
+models loaded and called, warnings, totals. `to_dict` is what `build --report` writes (as `report_json`)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,3 +103,19 @@ class BuildReport:
                        "by_stage": by_stage},
             "failed": [{"id": r.id, "stage": r.failed_stage, "error": r.error} for r in self.failures],
         }
+
+
+def report_json(data: dict) -> str:
+    """The report as JSON text, one line per field and per artwork. (Indented JSON goes through Python's
+    pure-Python encoder: ~0.1 s for 500 artworks, a fifth of a no-op rebuild; compact lines use the C one.)"""
+    def compact(value) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+    lines = []
+    for name, value in sorted(data.items()):
+        if name == "artworks" and value:
+            rows = ",\n".join(f"  {compact(art_id)}: {compact(info)}" for art_id, info in sorted(value.items()))
+            lines.append(f" {compact(name)}: {{\n{rows}\n }}")
+        else:
+            lines.append(f" {compact(name)}: {compact(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"

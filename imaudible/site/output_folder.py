@@ -62,6 +62,7 @@ class Owned:
     """What the last build recorded: path -> SHA-256 (None when the list gave none), and its render key."""
     files: dict[str, str | None] = field(default_factory=dict)
     key: str = ""
+    stats: dict[str, list] = field(default_factory=dict)   # path -> [size, mtime_ns] just after it was written
     problems: list[str] = field(default_factory=list)
 
 
@@ -76,6 +77,8 @@ def read_owned(out: Path) -> Owned:
     if not isinstance(data, dict):
         return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
     listed, owned = data.get("files"), Owned(key=str(data.get("key", "")))
+    if isinstance(data.get("stats"), dict):
+        owned.stats = data["stats"]
     if isinstance(listed, list):  # written before digests were recorded: nothing in it can be checked
         owned.problems.append(f"{path} is from an older imaudible; files it named are kept (run "
                               "`imaudible-site clean` and build again to remove stale ones)")
@@ -94,8 +97,13 @@ def read_owned(out: Path) -> Owned:
 
 def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
     listed = {name: digest for name, digest in sorted(files.items()) if digest}
-    atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key},
-                                                    indent=0, allow_nan=False).encode())
+    base, stats = os.fspath(out), {}
+    for name in listed:
+        info = _lstat(f"{base}/{name}")
+        if info is not None and stat.S_ISREG(info.st_mode):
+            stats[name] = [info.st_size, info.st_mtime_ns]
+    atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key,
+                                                     "stats": stats}, indent=0, allow_nan=False).encode())
 
 
 def _lstat(path: Path):
@@ -109,6 +117,27 @@ def is_regular(path: Path) -> bool:
     """A regular file, not a symlink to one."""
     info = _lstat(path)
     return info is not None and stat.S_ISREG(info.st_mode)
+
+
+def unchanged_since_written(out: Path, owned: Owned) -> bool:
+    """Whether every file the last build wrote is still there, a regular file with the size and mtime it had
+    just after writing (a stat each: a no-op rebuild asks this of every file of the site). An edited,
+    truncated, replaced or removed file answers False, and the site is written again."""
+    base = os.fspath(out)
+    try:
+        for rel in owned.files:
+            info = os.lstat(f"{base}/{rel}")
+            if not stat.S_ISREG(info.st_mode) or owned.stats.get(rel) != [info.st_size, info.st_mtime_ns]:
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def size_of(path: Path) -> int | None:
+    """The size of a regular file (not a symlink to one); None for anything else."""
+    info = _lstat(path)
+    return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
 
 
 def _symlink_on_the_way(out: Path, rel: str) -> Path | None:

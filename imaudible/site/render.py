@@ -16,9 +16,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
-
 from .. import __version__
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
@@ -29,6 +26,8 @@ from . import output_folder as folder
 from .output_folder import OWNED_LIST, SITE_PATH
 
 if TYPE_CHECKING:
+    import jinja2
+
     from ..settings import Gallery
     from ..types import ArtworkView
 
@@ -80,13 +79,13 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
     return sources
 
 
-def _hashed_name(rel: str, digest: str) -> str:
-    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those
-    # names; source maps are found by name next to their script. Both keep their names.
+def _hashed_name(rel: str, data: bytes) -> str:
+    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those names;
+    # source maps (most of the theme's bytes) are found by name next to their script. Both keep their names.
     if rel.startswith("chunks/") or rel.endswith(".map"):
         return f"assets/{rel}"
     stem, dot, ext = rel.rpartition(".")
-    return f"assets/{stem}.{digest}.{ext}" if dot else f"assets/{rel}.{digest}"
+    return f"assets/{stem}.{_digest(data)}.{ext}" if dot else f"assets/{rel}.{_digest(data)}"
 
 
 def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
@@ -137,13 +136,16 @@ def _json_for_html(compact: bytes) -> str:
 
 
 def _environment(gallery: Gallery) -> jinja2.Environment:
+    import jinja2.sandbox   # here: a rebuild whose pages come out the same renders nothing and needs no Jinja
+
     loaders = []
     if (gallery.root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
     # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals.
-    return SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
-                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return jinja2.sandbox.SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders),
+                                               autoescape=jinja2.select_autoescape(),
+                                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def _tidy_html(html: str) -> str:
@@ -154,6 +156,8 @@ def _tidy_html(html: str) -> str:
 
 
 def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
+    import jinja2.sandbox
+
     try:
         return _tidy_html(env.get_template(name).render(**context)).encode()
     except jinja2.TemplateSyntaxError as exc:
@@ -162,7 +166,7 @@ def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
         raise SiteError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         raise SiteError(f"template {name}: {exc.message}") from None
-    except SecurityError as exc:
+    except jinja2.sandbox.SecurityError as exc:
         raise SiteError(f"template {name}: not allowed in a template: {exc}") from None
 
 
@@ -206,7 +210,7 @@ def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
     statics = {}
     for rel, path in _static_sources(gallery).items():
         data = path.read_bytes()
-        statics[rel] = site.add(_hashed_name(rel, _digest(data)), data, immutable=True)
+        statics[rel] = site.add(_hashed_name(rel, data), data, immutable=True)
     return statics
 
 
@@ -325,7 +329,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
     for rel, source in order:
         target = folder.prepare_target(out, rel)
-        if rel in site.immutable and folder.is_regular(target):
+        size = source.size if isinstance(source, StoredFile) else len(source)
+        if rel in site.immutable and folder.size_of(target) == size:  # a short one (a power cut) is rewritten
             continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
@@ -337,7 +342,7 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
                 continue
         except OSError:
             pass
-        atomic_write(target, data)
+        atomic_write(target, data, durable=False)
         written += 1
     removed = 0
     for rel in sorted(set(previous.files) - set(new)):
@@ -359,7 +364,7 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
     owned = folder.read_owned(out)
-    if key == owned.key and all(folder.is_regular(out / rel) for rel in owned.files):
+    if key == owned.key and folder.unchanged_since_written(out, owned):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
     return write_site(site, out, key, warn)

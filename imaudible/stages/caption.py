@@ -23,8 +23,8 @@ def compute(items: list, model: LoadedModel) -> list[Result]:
     from PIL import Image
 
     pictures = []
-    for png, _ in items:
-        with Image.open(io.BytesIO(png)) as img:
+    for analysis, _ in items:
+        with Image.open(io.BytesIO(analysis)) as img:
             pictures.append(img.convert("RGB"))
     from ..caption import VERSION, caption_results
 

@@ -38,7 +38,7 @@ class Derive(Stage):
     def version(self) -> str:
         from .. import versions
 
-        return versions.IMAGES
+        return versions.DERIVATIVES
 
     def settings(self, gallery, art, model):
         return settings_dict(gallery.images)

@@ -16,8 +16,8 @@ def estimate(item) -> Result:
 
     from .. import mood
 
-    png, override = item
-    with Image.open(io.BytesIO(png)) as img:
+    analysis, override = item
+    with Image.open(io.BytesIO(analysis)) as img:
         estimated = mood.estimate_mood(img.convert("RGB"))
     if override["valence"] is not None or override["arousal"] is not None:
         estimated = estimated.with_override(**override)

@@ -30,10 +30,13 @@ class MusicView:
         return self.take_clips[number - 1]
 
 
+def take_file(number: int, chosen: int) -> str:
+    """Where a music result stores take `number` (1-based): the ranked choice is clip.bin, the others takeK.bin."""
+    return "clip.bin" if number == chosen + 1 else f"take{number}.bin"
+
+
 def compute(requests: list[MusicRequest], model: LoadedModel) -> list[Result]:
     from .. import audio
-    from ..backends.takes import take_file
-
     backend = model.backend
     if hasattr(backend, "generate_takes"):      # the built-in composer: stateless, threads may share it
         from ..backends.takes import choose_take
@@ -98,8 +101,6 @@ class Music(Stage):
                             settings=art.music_settings(gallery.music), content_hash=upstream["ingest"].sha256)
 
     def read(self, entry) -> MusicView:
-        from ..backends.takes import take_file
-
         meta = entry.meta
         takes = meta.get("takes")
         names = [take_file(n, takes["chosen"]) for n in range(1, int(takes.get("count", 0)) + 1)] if takes else []

@@ -17,7 +17,7 @@ LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # derivative names, audio form
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return type(value) in (int, float) and math.isfinite(value)  # JSON's numbers; never a bool
 
 
 def _positive_int(value) -> bool:
@@ -28,7 +28,16 @@ def ingest(meta: dict, files: dict) -> str | None:
     if not isinstance(meta.get("sha256"), str) or not _positive_int(meta.get("width")) \
             or not _positive_int(meta.get("height")) or not isinstance(meta.get("notes", []), list):
         return "sha256, width, height or notes"
-    return None if "analysis.png" in files else "analysis.png"
+    return None if analysis_file(files) in files else ANALYSIS_FILE
+
+
+ANALYSIS_FILE = "analysis.ppm"
+_EARLIER_ANALYSIS_FILE = "analysis.png"   # what ingest wrote before (the same pixels, slower to write and read)
+
+
+def analysis_file(files) -> str:
+    """The name of an ingest result's analysis image: the PPM it writes, or the PNG of a result stored before."""
+    return _EARLIER_ANALYSIS_FILE if _EARLIER_ANALYSIS_FILE in files and ANALYSIS_FILE not in files else ANALYSIS_FILE
 
 
 def derive(meta: dict, files: dict) -> str | None:
@@ -42,9 +51,11 @@ def derive(meta: dict, files: dict) -> str | None:
     return None
 
 
+_MOOD_NUMBERS = tuple(f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette", "structure"))
+
+
 def mood(meta: dict, files: dict) -> str | None:
-    numbers = [f.name for f in dataclasses.fields(Mood) if f.name not in ("words", "palette", "structure")]
-    if not all(_number(meta.get(name)) for name in numbers):
+    if not all(_number(meta.get(name)) for name in _MOOD_NUMBERS):
         return "mood values"
     structure = meta.get("structure", [])
     if not isinstance(structure, list) or not all(_number(x) for x in structure):

@@ -1,0 +1,51 @@
+"""What is said about an artwork's image without decoding it, so a rebuild from cache never imports Pillow:
+the one error type of image handling, where the file really is, and the warning about a source too small
+for its place."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MIN_PX_PER_10CM = 100    # below this a source looks soft at its real size (size_cm)
+
+
+class ImageError(Exception):
+    """An image that cannot be used; the message is one line and names the file."""
+
+
+def small_source_warning(file: str, width: int, height: int, sizes: tuple[int, ...],
+                         size_cm: tuple[float, float] | None) -> str | None:
+    """A one-line warning when a source is too small for its place, or None."""
+    long_edge = max(width, height)
+    smallest = min(sizes)
+    if long_edge < smallest:
+        return (f"'{file}' is small: {long_edge} px on its long edge, under the smallest texture size "
+                f"({smallest} px, images.sizes); it is shown at {long_edge} px and will look soft")
+    if size_cm:
+        per_10cm = long_edge / max(size_cm) * 10
+        if per_10cm < MIN_PX_PER_10CM:
+            return (f"'{file}' is small for its size_cm: {long_edge} px across {max(size_cm):g} cm is "
+                    f"{per_10cm:.0f} px per 10 cm (about {MIN_PX_PER_10CM} looks sharp); it will look soft")
+    return None
+
+
+def resolved_with_stat(path: Path, real_folders: dict[Path, Path]) -> tuple[Path, os.stat_result | None]:
+    """`path.resolve()` and the stat of what it names (None when nothing). Each folder is resolved once for
+    all the artworks in it (`real_folders` remembers it); a name that is a symlink (or '..') is resolved whole."""
+    folder = path.parent
+    if folder not in real_folders:
+        real_folders[folder] = folder.resolve()
+    if path.name not in ("", ".", ".."):
+        target = real_folders[folder] / path.name
+        try:
+            info = os.lstat(target)
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISLNK(info.st_mode):
+            return target, info
+    target = path.resolve()
+    try:
+        return target, os.stat(target)
+    except OSError:
+        return target, None
