@@ -363,6 +363,7 @@ def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
         # method 0 encodes ~1.8x faster than method 2 for ~5% more bytes (measured on the benchmark's art).
         image.save(out, "WEBP", quality=quality, method=0)
     else:
-        # Baseline JPEG: progressive + optimize took 57 ms against 3 ms per 1024 px image, for 12% fewer bytes.
+        # Baseline JPEG: optimize + progressive cost 13.6 against 2.6 ms per texture for 5% fewer bytes
+        # (benchmarks/bench_texture_format.py, demo art, textures above 720 px).
         image.save(out, "JPEG", quality=quality)
     return out.getvalue()

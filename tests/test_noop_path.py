@@ -205,10 +205,7 @@ def test_a_site_file_edited_truncated_or_replaced_since_the_build_is_written_aga
     change(target)
     result, report = build(cli, folder)
     assert result.exit_code == 0 and report["totals"]["computed"] == 0
-    rebuilt = tree(folder / "build")
-    for listing in (rebuilt, good):
-        listing.pop(".imaudible-build.json")        # records the new files' stats
-    assert rebuilt == good and not target.is_symlink()
+    assert tree(folder / "build") == good and not target.is_symlink()
 
 
 def test_changed_artwork_is_recomputed_with_an_index(tmp_path, cli):

@@ -62,7 +62,8 @@ class Owned:
     """What the last build recorded: path -> SHA-256 (None when the list gave none), and its render key."""
     files: dict[str, str | None] = field(default_factory=dict)
     key: str = ""
-    stats: dict[str, list] = field(default_factory=dict)   # path -> [size, mtime_ns] just after it was written
+    sizes: dict[str, int] = field(default_factory=dict)   # path -> size in bytes as written
+    written_ns: int = 0                                    # mtime of the list, written after every file
     problems: list[str] = field(default_factory=list)
 
 
@@ -77,8 +78,9 @@ def read_owned(out: Path) -> Owned:
     if not isinstance(data, dict):
         return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
     listed, owned = data.get("files"), Owned(key=str(data.get("key", "")))
-    if isinstance(data.get("stats"), dict):
-        owned.stats = data["stats"]
+    if isinstance(data.get("sizes"), dict):
+        owned.sizes = data["sizes"]
+        owned.written_ns = os.stat(path).st_mtime_ns
     if isinstance(listed, list):  # written before digests were recorded: nothing in it can be checked
         owned.problems.append(f"{path} is from an older imaudible; files it named are kept (run "
                               "`imaudible-site clean` and build again to remove stale ones)")
@@ -97,13 +99,13 @@ def read_owned(out: Path) -> Owned:
 
 def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
     listed = {name: digest for name, digest in sorted(files.items()) if digest}
-    base, stats = os.fspath(out), {}
+    base, sizes = os.fspath(out), {}
     for name in listed:
         info = _lstat(f"{base}/{name}")
         if info is not None and stat.S_ISREG(info.st_mode):
-            stats[name] = [info.st_size, info.st_mtime_ns]
+            sizes[name] = info.st_size
     atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key,
-                                                     "stats": stats}, indent=0, allow_nan=False).encode())
+                                                     "sizes": sizes}, indent=0, allow_nan=False).encode())
 
 
 def _lstat(path: Path):
@@ -120,14 +122,16 @@ def is_regular(path: Path) -> bool:
 
 
 def unchanged_since_written(out: Path, owned: Owned) -> bool:
-    """Whether every file the last build wrote is still there, a regular file with the size and mtime it had
-    just after writing (a stat each: a no-op rebuild asks this of every file of the site). An edited,
-    truncated, replaced or removed file answers False, and the site is written again."""
+    """Whether every file the last build wrote is still there: a regular file of the size it was written with
+    and not modified since the list was written (a stat each: a no-op rebuild asks this of every file of the
+    site). An edited, truncated, replaced or removed file answers False, and the site is written again. The
+    list holds no times, so two builds of the same gallery write the same bytes."""
     base = os.fspath(out)
     try:
         for rel in owned.files:
             info = os.lstat(f"{base}/{rel}")
-            if not stat.S_ISREG(info.st_mode) or owned.stats.get(rel) != [info.st_size, info.st_mtime_ns]:
+            if not stat.S_ISREG(info.st_mode) or owned.sizes.get(rel) != info.st_size \
+                    or info.st_mtime_ns > owned.written_ns:
                 return False
     except OSError:
         return False
@@ -138,6 +142,13 @@ def size_of(path: Path) -> int | None:
     """The size of a regular file (not a symlink to one); None for anything else."""
     info = _lstat(path)
     return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
+
+
+def same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return Path(path).read_bytes() == data
+    except OSError:
+        return False
 
 
 def _symlink_on_the_way(out: Path, rel: str) -> Path | None:

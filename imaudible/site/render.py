@@ -329,19 +329,16 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
     for rel, source in order:
         target = folder.prepare_target(out, rel)
-        size = source.size if isinstance(source, StoredFile) else len(source)
-        if rel in site.immutable and folder.size_of(target) == size:  # a short one (a power cut) is rewritten
+        size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
+        if rel in site.immutable and folder.size_of(target) == size:
             continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
         except DamagedResult as exc:
             damaged.append(exc)  # never publish damaged bytes; the builder recomputes and writes it again
             continue
-        try:
-            if folder.is_regular(target) and target.stat().st_size == len(data) and target.read_bytes() == data:
-                continue
-        except OSError:
-            pass
+        if folder.size_of(target) == len(data) and folder.same_bytes(target, data):
+            continue
         atomic_write(target, data, durable=False)
         written += 1
     removed = 0
