@@ -37,8 +37,9 @@ def run(command: list[str], label: str) -> tuple[float, str]:
 
 
 def main() -> None:
-    quick = os.environ.get("BENCH_QUICK") == "1"
+    quick = os.environ.get("BENCH_QUICK") == "1" or "--quick" in sys.argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="40 artworks (as BENCH_QUICK=1)")
     parser.add_argument("--count", type=int, default=40 if quick else 500, help="artworks (default 500; 40 quick)")
     parser.add_argument("--duration", type=float, default=2.0, help="music seconds per artwork (default 2)")
     parser.add_argument("--jobs", type=int, default=None, help="--jobs for both commands (default: one per CPU)")

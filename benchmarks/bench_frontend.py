@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_frontend.py [--runs 3] [--gallery DIR] [--no-lighthouse]
                                                   [--lighthouse-dir DIR] [--quick]
+                                                  [--only PAGE:FORM ...] [--no-timings]
 
 Builds the demo gallery (the repository's gallery.yaml and art/, with the built-in caption and music
 models: the benchmark is about the front end) with `imaudible-site build` into a temporary folder and
@@ -22,6 +23,9 @@ serves it from localhost with a server that counts the bytes of every response. 
 
 Software WebGL (SwiftShader) on a 2-core machine renders a few frames per second; the frame times are
 for comparing runs on the same machine, not a prediction for a laptop GPU.
+
+`--only list.html:mobile` (repeatable) restricts Lighthouse to the named page and form factor;
+`--no-timings` skips the Playwright loads and prints only the bundle size and the Lighthouse figures.
 """
 from __future__ import annotations
 
@@ -235,6 +239,76 @@ def install_lighthouse(target: Path) -> Path:
     return target
 
 
+def lighthouse_target(text: str) -> tuple[str, str]:
+    page, _, form = text.partition(":")
+    if (page, form) not in TARGETS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(f'{p}:{f}' for p, f in TARGETS)}")
+    return page, form
+
+
+def timings(site: Path, work: Path, server: Server, runs: int) -> None:
+    """First-view bytes and times of the gallery, against the list view and an un-minified bundle."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        plain_site = unminified_site(site, work)
+        plain_server = Server(plain_site) if plain_site else None
+        jobs = {"gallery": (server, "index.html", "ready"), "list": (server, "list.html", "load")}
+        if plain_server:
+            jobs["plain"] = (plain_server, "index.html", "ready")
+        interleaved(browser, jobs, 1)  # warm-up: the browser's first page pays its start-up
+        res = interleaved(browser, jobs, runs)
+        gallery, listing = res["gallery"], res["list"]
+
+        print(f"\n3D gallery, first view (median of {runs} loads):")
+        g_total = print_sizes("index.html", gallery["sizes"], "textures, first room thumbs")
+        for k, v in gallery["times"].items():
+            print(f"  time to {k}: {v:8.0f} ms")
+
+        print("\nbaseline: list view (plain HTML):")
+        l_total = print_sizes("list.html", listing["sizes"], "images (eager + in view)")
+        print(f"  time to load event: {listing['times']['load']:8.0f} ms")
+        print(f"  ratio gallery/list: transfer (gzip) {g_total[1] / l_total[1]:.2f}x, "
+              f"time (ready vs load) {gallery['times']['ready'] / listing['times']['load']:.2f}x")
+
+        if plain_server:
+            plain = res["plain"]
+            print("\nbaseline: the same gallery with an un-minified bundle:")
+            p_total = print_sizes("index.html", plain["sizes"], "textures, first room thumbs")
+            for k, v in plain["times"].items():
+                print(f"  time to {k}: {v:8.0f} ms")
+            pj, gj = plain["sizes"]["js"], gallery["sizes"]["js"]
+            print(f"  ratio minified/un-minified: JS raw {gj[0] / pj[0]:.2f}x, JS gzip {gj[1] / pj[1]:.2f}x, "
+                  f"first view gzip {g_total[1] / p_total[1]:.2f}x, first frame "
+                  f"{gallery['times']['first frame'] / plain['times']['first frame']:.2f}x, ready "
+                  f"{gallery['times']['ready'] / plain['times']['ready']:.2f}x")
+            plain_server.close()
+        browser.close()
+
+
+def lighthouse_report(server: Server, tool: Path, pairs: list[tuple[str, str]]) -> None:
+    print("\nLighthouse 12 (performance, accessibility, best practices) against issue 13's targets:")
+    for name, form in pairs:
+        result = lighthouse(server.url + name, tool, form)
+        scores = result["scores"]
+        perf = scores.get("performance", 0)
+        others_ok = all(scores.get(k, 0) == 100 for k in ("accessibility", "best-practices"))
+        verdict = "ok" if perf >= TARGETS[(name, form)] and others_ok else "BELOW TARGET"
+        print(f"  {name} ({form}): " + ", ".join(f"{k} {v}" for k, v in scores.items())
+              + f"  [performance target {TARGETS[(name, form)]}, others 100: {verdict}]")
+        print("    " + ", ".join(f"{k} {v}" for k, v in result["metrics"].items()))
+        for title in result["failing"]:
+            print(f"    not passed: {title}")
+
+
+def lighthouse_target(text: str) -> tuple[str, str]:
+    page, _, form = text.partition(":")
+    if (page, form) not in TARGETS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(f'{p}:{f}' for p, f in TARGETS)}")
+    return page, form
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3, help="page loads per measurement (median)")
@@ -242,9 +316,11 @@ def main(argv=None) -> int:
     ap.add_argument("--no-lighthouse", action="store_true")
     ap.add_argument("--lighthouse-dir", type=Path, help="reuse a folder with lighthouse@12 installed")
     ap.add_argument("--quick", action="store_true", help="one run each, Lighthouse on the gallery page only")
+    ap.add_argument("--only", action="append", type=lighthouse_target, metavar="PAGE:FORM",
+                    help="Lighthouse on this page and form factor only (repeatable), e.g. list.html:mobile")
+    ap.add_argument("--no-timings", action="store_true", help="skip the Playwright loads (bytes and times)")
     args = ap.parse_args(argv)
     runs = 1 if args.quick else args.runs
-    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="imaudible-bench-frontend-") as tmp:
         work = Path(tmp)
@@ -257,58 +333,12 @@ def main(argv=None) -> int:
         print(f"first-view JavaScript ({bundle.name} and {len(first_js) - 1} chunks): {kb(js_raw)} raw, {kb(js_gzip)} gzip "
               f"(budget {kb(JS_BUDGET_GZIP)}: {'ok' if js_gzip <= JS_BUDGET_GZIP else 'OVER'})")
         server = Server(site)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            plain_site = unminified_site(site, work)
-            plain_server = Server(plain_site) if plain_site else None
-            jobs = {"gallery": (server, "index.html", "ready"), "list": (server, "list.html", "load")}
-            if plain_server:
-                jobs["plain"] = (plain_server, "index.html", "ready")
-            interleaved(browser, jobs, 1)  # warm-up: the browser's first page pays its start-up
-            res = interleaved(browser, jobs, runs)
-            gallery, listing = res["gallery"], res["list"]
-
-            print(f"\n3D gallery, first view (median of {runs} loads):")
-            g_total = print_sizes("index.html", gallery["sizes"], "textures, first room thumbs")
-            for k, v in gallery["times"].items():
-                print(f"  time to {k}: {v:8.0f} ms")
-
-            print("\nbaseline: list view (plain HTML):")
-            l_total = print_sizes("list.html", listing["sizes"], "images (eager + in view)")
-            print(f"  time to load event: {listing['times']['load']:8.0f} ms")
-            print(f"  ratio gallery/list: transfer (gzip) {g_total[1] / l_total[1]:.2f}x, "
-                  f"time (ready vs load) {gallery['times']['ready'] / listing['times']['load']:.2f}x")
-
-            if plain_server:
-                plain = res["plain"]
-                print("\nbaseline: the same gallery with an un-minified bundle:")
-                p_total = print_sizes("index.html", plain["sizes"], "textures, first room thumbs")
-                for k, v in plain["times"].items():
-                    print(f"  time to {k}: {v:8.0f} ms")
-                pj, gj = plain["sizes"]["js"], gallery["sizes"]["js"]
-                print(f"  ratio minified/un-minified: JS raw {gj[0] / pj[0]:.2f}x, JS gzip {gj[1] / pj[1]:.2f}x, "
-                      f"first view gzip {g_total[1] / p_total[1]:.2f}x, first frame "
-                      f"{gallery['times']['first frame'] / plain['times']['first frame']:.2f}x, ready "
-                      f"{gallery['times']['ready'] / plain['times']['ready']:.2f}x")
-                plain_server.close()
-            browser.close()
-
+        if not args.no_timings:
+            timings(site, work, server, runs)
         if not args.no_lighthouse:
-            print("\nLighthouse 12 (performance, accessibility, best practices) against issue 13's targets:")
+            pairs = args.only or ([("index.html", "desktop")] if args.quick else list(TARGETS))
             try:
-                tool = install_lighthouse(args.lighthouse_dir or work / "lighthouse")
-                runs = [("index.html", "desktop")] if args.quick else list(TARGETS)
-                for name, form in runs:
-                    result = lighthouse(server.url + name, tool, form)
-                    scores = result["scores"]
-                    perf = scores.get("performance", 0)
-                    others_ok = all(scores.get(k, 0) == 100 for k in ("accessibility", "best-practices"))
-                    verdict = "ok" if perf >= TARGETS[(name, form)] and others_ok else "BELOW TARGET"
-                    print(f"  {name} ({form}): " + ", ".join(f"{k} {v}" for k, v in scores.items())
-                          + f"  [performance target {TARGETS[(name, form)]}, others 100: {verdict}]")
-                    print("    " + ", ".join(f"{k} {v}" for k, v in result["metrics"].items()))
-                    for title in result["failing"]:
-                        print(f"    not passed: {title}")
+                lighthouse_report(server, install_lighthouse(args.lighthouse_dir or work / "lighthouse"), pairs)
             except (subprocess.CalledProcessError, RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
                 print(f"  lighthouse could not run: {exc}")
         server.close()

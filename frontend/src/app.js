@@ -221,11 +221,11 @@ export async function start() {
     },
     walkTo,
     tour: () => tour.toggle(),
-    mute: () => deck.setMuted(!state.muted),
-    volume: (v) => deck.setVolume(v),
+    mute: () => deck.mixer.setMuted(!state.muted),
+    volume: (v) => deck.mixer.setVolume(v),
     spatial: (on) => {
-      deck.setSpatial(on);
-      deck.listen(camera.position, visitor.forward());
+      deck.mixer.setSpatial(on);
+      deck.mixer.listen(camera.position, visitor.forward());
     },
     togglePlay,
     help: () => hud.toggleHelp(),
@@ -317,7 +317,7 @@ export async function start() {
     const room = roomAt(plan, visitor.x, visitor.z);
     if (room !== state.currentRoom) enterRoom(room);
     ways.moved(visitor, room, now);
-    deck.listen(camera.position, visitor.forward());
+    deck.mixer.listen(camera.position, visitor.forward());
     if (viewChanged && !visitor.gliding && now - gazeAt > GAZE_EVERY) {
       gazeAt = now;
       viewChanged = false;

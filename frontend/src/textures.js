@@ -1,31 +1,20 @@
 // Room-by-room texture loading: a room's paintings and plaques get their textures when the visitor comes
 // near, and give them back when far away, so a large exhibition never holds every image in GPU memory.
 // Each painting shows its small thumbnail first; the full texture follows once the first view is drawn.
-import { CanvasTexture, ImageBitmapLoader, SRGBColorSpace, Texture } from "three";
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
-import { gpuFinished } from "./renderer.js";
 import { BLANK } from "./scene.js";
+import { drop, TextureUploader } from "./texture-upload.js";
 
 const textured = (mat) => mat.map && mat.map !== BLANK;
-
-/** Free a texture's GPU memory and, for a decoded bitmap, its pixels too. */
-function drop(tex) {
-  tex.dispose();
-  tex.image?.close?.();
-}
 
 export class RoomTextures {
   /** gate: a promise; full-size textures wait for it (the first view is on screen). */
   constructor({ renderer, plan, built, resolve, webp, wanted, gate, onChange, brightness, isPlaying, anisotropy = 8 }) {
-    this.renderer = renderer;
     this.plan = plan;
     this.built = built;
-    this.resolve = resolve;
-    // Images are decoded off the main thread (createImageBitmap), so uploading them never waits on a decode.
-    this.loader = new ImageBitmapLoader().setOptions({ imageOrientation: "flipY" });
-    this.anisotropy = Math.min(anisotropy, renderer.capabilities.getMaxAnisotropy());
-    this.maxTexture = renderer.capabilities.maxTextureSize;
+    this.gpu = new TextureUploader({ renderer, resolve, anisotropy });
+    this.maxTexture = this.gpu.maxTexture;
     this.webp = webp;
     this.wanted = wanted;
     this.gate = gate;
@@ -71,8 +60,8 @@ export class RoomTextures {
     this.onChange(index, "shown");
     await this.gate;
     // All of a room's sharper textures arrive in one frame: one upload pause instead of one per painting.
-    const fetched = await Promise.all(upgrades.filter(Boolean).map(async ([built, full]) => [built, full.url, await this.#fetch(full.url)]));
-    await this.#upload(fetched.map(([, , tex]) => tex));
+    const fetched = await Promise.all(upgrades.filter(Boolean).map(async ([built, full]) => [built, full.url, await this.gpu.fetch(full.url)]));
+    await this.gpu.upload(fetched.map(([, , tex]) => tex));
     for (const [built, url, tex] of fetched) this.#apply(built, url, tex, current);
     if (current()) this.onChange(index, "sharp");
   }
@@ -90,31 +79,10 @@ export class RoomTextures {
     }
   }
 
-  async #fetch(rel) {
-    try {
-      const tex = new Texture(await this.loader.loadAsync(this.resolve(rel)));
-      tex.needsUpdate = true;
-      return tex;
-    } catch {
-      console.warn(`imaudible: could not load ${rel}`);
-      return null;
-    }
-  }
-
   async #show(built, rel, current) {
-    const tex = await this.#fetch(rel);
-    await this.#upload([tex]);
+    const tex = await this.gpu.fetch(rel);
+    await this.gpu.upload([tex]);
     this.#apply(built, rel, tex, current);
-  }
-
-  /** Send textures to the GPU and wait (without blocking) until they are there, before a frame shows them. */
-  async #upload(textures) {
-    for (const tex of textures.filter(Boolean)) {
-      tex.colorSpace = SRGBColorSpace;
-      tex.anisotropy = this.anisotropy;
-      this.renderer.initTexture(tex);
-    }
-    await gpuFinished(this.renderer);
   }
 
   #apply(built, rel, tex, current) {
@@ -140,10 +108,7 @@ export class RoomTextures {
   #plaque(built, art) {
     const mat = built.plaque.material;
     if (textured(mat)) return;
-    const tex = new CanvasTexture(drawPlaque(document.createElement("canvas"), art, { playing: this.isPlaying(built.plan.id) }));
-    tex.colorSpace = SRGBColorSpace;
-    tex.anisotropy = this.anisotropy;
-    mat.map = tex;
+    mat.map = this.gpu.fromCanvas(drawPlaque(document.createElement("canvas"), art, { playing: this.isPlaying(built.plan.id) }));
     mat.color.set("#ffffff");
     mat.needsUpdate = true;
   }

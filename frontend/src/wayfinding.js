@@ -1,8 +1,7 @@
 // Finding your way in a big show: the room name on screen ("Room 3 of 15 · Calm blues"), a minimap of the
 // floor plan with "you are here" (a click walks you there), and an index drawer of every work with search.
 import { artistLine, pickThumb } from "./data.js";
-
-const $ = (id) => document.getElementById(id);
+import { $ } from "./dom.js";
 
 export function roomName(plan, titles, index) {
   const title = titles?.[index];

@@ -1,0 +1,66 @@
+// The Web Audio graph behind the deck's channels: the master level (volume, mute), spatial sound (each
+// channel through a panner at its painting, the listener at the camera). Browsers only start it from a
+// user gesture; until then, and where there is no Web Audio, each element's own volume does the work.
+import { placeAt } from "./audio-channel.js";
+import { state, update } from "./state.js";
+
+export class Mixer {
+  constructor(channels) {
+    this.channels = channels;
+    this.ctx = null;
+    this.master = null;
+  }
+
+  /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
+  unlock() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!this.ctx && Context) {
+      try {
+        this.ctx = new Context();
+        this.master = this.ctx.createGain();
+        this.master.connect(this.ctx.destination);
+        for (const ch of this.channels) ch.connect(this.ctx, this.master);
+        this.applyVolume();
+      } catch {
+        this.ctx = null; // element volume still works
+        for (const ch of this.channels) Object.assign(ch, { ctx: null, gain: null, panner: null });
+      }
+    }
+    if (this.ctx?.state === "suspended") this.ctx.resume().catch(() => {});
+  }
+
+  applyVolume() {
+    if (this.master) this.master.gain.value = state.muted ? 0 : state.volume;
+    for (const ch of this.channels) ch.applyVolume();
+  }
+
+  setVolume(v) {
+    update({ volume: Math.min(1, Math.max(0, v)), muted: v > 0 ? false : state.muted });
+    this.applyVolume();
+  }
+
+  setMuted(m) {
+    update({ muted: m });
+    this.applyVolume();
+  }
+
+  setSpatial(on) {
+    update({ spatial: on });
+    for (const ch of this.channels) ch.route();
+  }
+
+  /** Move the listener with the camera (only matters with spatial sound on). */
+  listen(position, forward) {
+    if (!this.ctx || !state.spatial) return;
+    const l = this.ctx.listener;
+    placeAt(l, [position.x, position.y, position.z]);
+    if (l.forwardX) {
+      l.forwardX.value = forward.x;
+      l.forwardY.value = forward.y;
+      l.forwardZ.value = forward.z;
+      l.upX.value = 0;
+      l.upY.value = 1;
+      l.upZ.value = 0;
+    } else l.setOrientation(forward.x, forward.y, forward.z, 0, 1, 0);
+  }
+}

@@ -1,0 +1,51 @@
+// Getting images onto the GPU without stalling a frame: decoded off the main thread (createImageBitmap),
+// uploaded ahead of the frame that shows them, and freed with their pixels when no longer shown.
+import { CanvasTexture, ImageBitmapLoader, SRGBColorSpace, Texture } from "three";
+import { gpuFinished } from "./renderer.js";
+
+/** Free a texture's GPU memory and, for a decoded bitmap, its pixels too. */
+export function drop(tex) {
+  tex.dispose();
+  tex.image?.close?.();
+}
+
+export class TextureUploader {
+  constructor({ renderer, resolve, anisotropy = 8 }) {
+    this.renderer = renderer;
+    this.resolve = resolve;
+    this.loader = new ImageBitmapLoader().setOptions({ imageOrientation: "flipY" });
+    this.anisotropy = Math.min(anisotropy, renderer.capabilities.getMaxAnisotropy());
+    this.maxTexture = renderer.capabilities.maxTextureSize;
+  }
+
+  /** Fetch and decode the image at `rel` into a texture (null, with a warning, when it fails). */
+  async fetch(rel) {
+    try {
+      const tex = new Texture(await this.loader.loadAsync(this.resolve(rel)));
+      tex.needsUpdate = true;
+      return tex;
+    } catch {
+      console.warn(`imaudible: could not load ${rel}`);
+      return null;
+    }
+  }
+
+  /** Send textures to the GPU and wait (without blocking) until they are there, before a frame shows them. */
+  async upload(textures) {
+    for (const tex of textures.filter(Boolean)) {
+      this.#prepare(tex);
+      this.renderer.initTexture(tex);
+    }
+    await gpuFinished(this.renderer);
+  }
+
+  fromCanvas(canvas) {
+    return this.#prepare(new CanvasTexture(canvas));
+  }
+
+  #prepare(tex) {
+    tex.colorSpace = SRGBColorSpace;
+    tex.anisotropy = this.anisotropy;
+    return tex;
+  }
+}

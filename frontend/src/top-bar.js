@@ -1,0 +1,59 @@
+// The top bar and the bars that come and go over the view: guided tour (with its progress and pause),
+// help dialog, full screen, and the close-up's back and zoom buttons.
+import { $, onClick, setPressed, setText } from "./dom.js";
+import { state, update } from "./state.js";
+
+export class TopBar {
+  /** actions: tour(), tourPause(), escape(), zoomIn(), zoomOut() */
+  constructor({ actions }) {
+    onClick("tour-button", () => actions.tour());
+    onClick("tour-pause", () => actions.tourPause());
+    onClick("help-button", () => this.toggleHelp());
+    onClick("help-close", () => this.toggleHelp(false));
+    onClick("closeup-back", () => actions.escape());
+    onClick("closeup-in", () => actions.zoomIn());
+    onClick("closeup-out", () => actions.zoomOut());
+    $("help")?.addEventListener("close", () => $("help-button")?.setAttribute("aria-expanded", "false"));
+    this.#fullscreen();
+  }
+
+  toggleHelp(open) {
+    const dlg = $("help");
+    if (!dlg) return;
+    const show = open ?? !dlg.open;
+    if (show && !dlg.open) dlg.showModal ? dlg.showModal() : dlg.setAttribute("open", "");
+    if (!show && dlg.open) dlg.close ? dlg.close() : dlg.removeAttribute("open");
+    $("help-button")?.setAttribute("aria-expanded", String(show));
+  }
+
+  tour(keys) {
+    if (keys.includes("touring")) setPressed("tour-button", state.touring, state.touring ? "Stop tour" : "Guided tour");
+    const bar = $("tour-bar");
+    if (bar) bar.hidden = !state.touring;
+    document.body.classList.toggle("touring", state.touring);
+    setText("tour-progress", state.touring ? `Tour: ${state.tour.at} of ${state.tour.of}${state.tourPaused ? " · paused" : ""}` : "");
+    const pause = $("tour-pause");
+    if (pause) pause.textContent = state.tourPaused ? "Resume tour" : "Pause tour";
+  }
+
+  closeUp() {
+    const bar = $("closeup-bar");
+    if (bar) bar.hidden = !state.closeUp;
+    if (state.closeUp) $("closeup-back")?.focus({ preventScroll: true });
+  }
+
+  #fullscreen() {
+    const button = $("fullscreen-button");
+    if (!button || !document.fullscreenEnabled) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const request = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+      request?.catch?.(() => update({ error: "This browser refused full screen." }));
+    });
+    document.addEventListener("fullscreenchange", () => {
+      const on = Boolean(document.fullscreenElement);
+      setPressed("fullscreen-button", on, on ? "Exit full screen" : "Full screen");
+      update({ fullscreen: on });
+    });
+  }
+}

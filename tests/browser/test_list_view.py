@@ -1,0 +1,49 @@
+"""The list view's first view: a phone gets the first work's thumbnail (preloaded), a desktop the full image,
+and the first image's place is kept while it loads, so nothing below it moves."""
+from __future__ import annotations
+
+import time
+
+from tests.browser.conftest import open_page
+
+SHIFTS = """window.__shifts = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__shifts.push(e.value); })
+  .observe({ type: "layout-shift", buffered: true });"""
+FIRST_IMAGE = "(() => { const i = document.querySelector('.artwork img'); const r = i.getBoundingClientRect();" \
+              " return { src: i.currentSrc, complete: i.complete, height: r.height }; })()"
+
+
+def visit(browser, site_url, **context):
+    watched = open_page(browser, **context)
+    page = watched.page
+    images = []
+
+    def slow_image(route):
+        images.append(route.request.url.rsplit("/", 1)[1])
+        time.sleep(0.6)  # the image arrives after the first paint, as over a slow network
+        route.continue_()
+
+    page.route("**/assets/img/**", slow_image)
+    page.add_init_script(SHIFTS)
+    page.goto(site_url + "list.html", wait_until="domcontentloaded")
+    page.wait_for_function("() => document.querySelector('.artwork img').complete", timeout=30_000)
+    first = page.evaluate(FIRST_IMAGE)
+    shifts = page.evaluate("window.__shifts")
+    watched.assert_clean()
+    page.context.close()
+    return first, images, shifts
+
+
+def test_a_phone_gets_the_first_works_thumbnail_without_a_layout_shift(browser, site_url):
+    first, images, shifts = visit(browser, site_url, viewport={"width": 412, "height": 823}, device_scale_factor=1.75,
+                                  is_mobile=True, has_touch=True)
+    assert "-thumb." in first["src"], first
+    assert first["height"] > 150, first
+    assert not any("-thumb." not in name and name.startswith("starry-night") for name in images), images
+    assert sum(shifts) < 0.01, shifts
+
+
+def test_a_desktop_gets_the_full_image_and_no_thumbnail(browser, site_url):
+    first, images, shifts = visit(browser, site_url, viewport={"width": 1280, "height": 800})
+    assert "-thumb." not in first["src"] and "starry-night" in first["src"], first
+    assert not any(name.startswith("starry-night-thumb") for name in images), images
