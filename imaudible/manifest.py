@@ -130,7 +130,7 @@ class _Validator:
             value = str(value)
             pattern = meta.get("pattern")
             if pattern and value and not re.fullmatch(pattern, value):
-                self.error(node, field, f"'{value}' does not match {pattern}")
+                self.error(node, field, f"'{value}' is not {meta.get('expected') or 'matching ' + pattern}")
                 return _MISSING
             if meta.get("check") == "file" and self.root is not None:
                 _check_file(self.root, value, node, field, self)

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Literal, Optional
 
 
+# Ray's own address forms; anything else fails at the manifest, not after the build has started
+RAY_ADDRESS = r"^(auto|ray://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5})$"
+
+
 def opt(default, doc: str, **extra):
     """A manifest option: a dataclass field carrying its documentation (and optional bounds)."""
     meta = {"doc": doc, **extra}
@@ -27,7 +31,8 @@ def opt(default, doc: str, **extra):
 @dataclass(frozen=True)
 class ImageSettings:
     max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard).", minimum=1)
-    mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.", pattern=r"^#[0-9a-fA-F]{6}$")
+    mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.",
+                          pattern=r"^#[0-9a-fA-F]{6}$", expected="a colour as #rrggbb")
     sizes: tuple[int, ...] = opt((720, 1024, 2048), "Long-edge pixel sizes of the textures (720 serves phones and the list view); a size the source cannot fill is skipped.", minimum=16)
     thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16)
     quality: int = opt(82, "WebP/JPEG quality of the derivatives (1-100).", minimum=1, maximum=100)
@@ -155,8 +160,10 @@ class RunSettings:
     executor: Literal["threads", "processes", "ray"] = opt(
         "threads", "Where the stages run: threads of this process, a pool of worker processes, or Ray (a private "
         "local Ray, or the cluster named by `address`; needs the imaudible[ray] extra).")
-    address: Optional[str] = opt(None, "Ray cluster to join: 'auto' (the cluster this machine is part of) or "
-                                 "'ray://host:port'. Empty: a local Ray started for the build.")
+    address: Optional[str] = opt(None, "Ray cluster to join: 'auto' (the cluster this machine is part of), "
+                                 "'ray://host:port' (Ray Client) or 'host:port' (the head node's GCS). Empty: a "
+                                 "local Ray started for the build.", pattern=RAY_ADDRESS,
+                                 expected="'auto', 'ray://host:port' or 'host:port'")
     model_gpus: float = opt(1.0, "GPUs each model actor requests on a Ray cluster: 1 gives one copy of a model per "
                             "GPU, 0.5 two per GPU.", minimum=0.01, maximum=8)
 
@@ -174,7 +181,7 @@ class Artwork:
     artist: str = opt("", "Artist shown on the plaque.")
     year: str = opt("", "Year (free text, e.g. 'c. 1831').")
     id: str = opt("", "Stable id used in URLs and file names; derived from the file name when empty.",
-                  pattern=r"^[a-z0-9][a-z0-9-]*$")
+                  pattern=r"^[a-z0-9][a-z0-9-]*$", expected="lowercase letters, digits and hyphens")
     description: str = opt("", "Curator's text shown on the plaque.")
     caption: Optional[str] = opt(None, "Replaces the generated caption.")
     prompt: Optional[str] = opt(None, "Replaces the whole generated music prompt.")
@@ -183,7 +190,8 @@ class Artwork:
     size_cm: Optional[tuple[float, float]] = opt(None, "Real size [width, height] in centimetres.", minimum=1)
     credit: str = opt("", "Credit line shown with the work, e.g. 'Museum of Modern Art, New York. Public domain'.")
     license: str = opt("", "Licence of the image, e.g. 'Public domain' or 'CC BY-SA 4.0'.")
-    source_url: str = opt("", "Where the image comes from (a web page), linked from the plaque.", pattern=r"^(https?://\S+)?$")
+    source_url: str = opt("", "Where the image comes from (a web page), linked from the plaque.",
+                          pattern=r"^(https?://\S+)?$", expected="an http:// or https:// address")
 
     def music_settings(self, base: MusicSettings) -> MusicSettings:
         changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}

@@ -52,13 +52,13 @@ MALFORMED = {
                               "artworks[1].id: id 'one' is already used by artworks[0]"),
     "duplicate derived id": (GOOD_HEAD + "  - file: art/starry_night.jpg\n    title: S2\n", 5,
                              "artworks[1].id: id 'starry-night' is already used"),
-    "bad id": (GOOD_HEAD + "    id: Starry Night\n", 5, "artworks[0].id: 'Starry Night' does not match"),
+    "bad id": (GOOD_HEAD + "    id: Starry Night\n", 5, "artworks[0].id: 'Starry Night' is not lowercase letters, digits and hyphens"),
     "negative duration": (GOOD_HEAD + "music:\n  duration: -5\n", 6, "music.duration: must be at least 1"),
     "text duration": (GOOD_HEAD + "music:\n  duration: long\n", 6, "music.duration: expected a number, found 'long'"),
     "float seed": (GOOD_HEAD + "music: {seed: 1.5}\n", 5, "music.seed: expected a whole number"),
     "bad choice": (GOOD_HEAD + "layout:\n  order: moood\n", 6, "layout.order: must be one of 'manifest', 'mood', not 'moood' (did you mean 'mood'?)"),
     "not a bool": (GOOD_HEAD + "audio:\n  loop: maybe\n", 6, "audio.loop: expected true or false"),
-    "bad colour": (GOOD_HEAD + "images: {mat_colour: white}\n", 5, "images.mat_colour: 'white' does not match"),
+    "bad colour": (GOOD_HEAD + "images: {mat_colour: white}\n", 5, "images.mat_colour: 'white' is not a colour as #rrggbb"),
     "size_cm length": (GOOD_HEAD + "    size_cm: [10, 20, 30]\n", 5, "artworks[0].size_cm: expected a list of 2 values"),
     "title is a list": ("title: [a, b]\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: expected a single value"),
     "duplicate key": (GOOD_HEAD + "title: again\n", 5, "title: duplicate key (first given on line 1)"),
@@ -69,8 +69,10 @@ MALFORMED = {
                              "layout.rooms[1].artworks: 'starry-night' is already hung in layout.rooms[0]"),
     "room without title": (GOOD_HEAD + "layout:\n  rooms:\n    - artworks: [starry-night]\n", 7,
                            "layout.rooms[0].title: required option is missing"),
-    "bad source url": (GOOD_HEAD + "    source_url: example.org/x\n", 5, "artworks[0].source_url: 'example.org/x' does not match"),
+    "bad source url": (GOOD_HEAD + "    source_url: example.org/x\n", 5, "artworks[0].source_url: 'example.org/x' is not an http:// or https:// address"),
     "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
+    "bad ray address": (GOOD_HEAD + "run: {executor: ray, address: 'http://head:8265'}\n", 5,
+                        "run.address: 'http://head:8265' is not 'auto', 'ray://host:port' or 'host:port'"),
 }
 
 

@@ -160,6 +160,27 @@ def test_ray_address_with_another_executor_is_a_usage_error(gallery, cli):
     assert not (gallery / "build").exists()
 
 
+@pytest.mark.parametrize("address", ["garbage", "http://head:8265", "ray://", "ray://head:port"])
+def test_a_malformed_ray_address_is_refused_before_any_work(gallery, cli, address):
+    result = cli("build", gallery, "--ray-address", address)
+    assert result.exit_code == 2
+    assert f"'{address}' is not 'auto', 'ray://host:port' or 'host:port'" in result.output
+    assert not (gallery / "build").exists()
+
+
+@pytest.mark.parametrize("address", ["auto", "ray://head.example.org:10001", "ray://10.0.0.5", "10.0.0.5:6379",
+                                     "ray://[::1]:10001"])
+def test_ray_address_forms_that_ray_takes_pass_the_manifest(tmp_path, address):
+    from imaudible.manifest import load_manifest
+
+    folder = write_gallery(tmp_path / "g")
+    manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
+    manifest["run"] = {"executor": "ray", "address": address}
+    (folder / "gallery.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    gallery, _ = load_manifest(folder)
+    assert gallery.run.address == address
+
+
 def test_stages_stream_on_ray(local_ray, tmp_path):
     """On Ray too, a later stage starts for the first artworks while an earlier one still runs for the last."""
     from imaudible.build import build_gallery

@@ -73,6 +73,13 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
     site_dir, ids = _split_targets(targets, force)
     if ray_address and executor not in (None, "ray"):
         raise click.UsageError(f"--ray-address needs --executor ray, not '{executor}'")
+    if ray_address is not None:
+        import re
+        from ..settings import RAY_ADDRESS
+
+        if not re.fullmatch(RAY_ADDRESS, ray_address):
+            raise click.BadParameter(f"'{ray_address}' is not 'auto', 'ray://host:port' or 'host:port'",
+                                     param_hint="--ray-address")
     gallery = load_gallery(site_dir, strict)
     executor = "ray" if ray_address else executor or gallery.run.executor
     if executor == "ray":

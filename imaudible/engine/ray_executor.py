@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
@@ -76,15 +77,18 @@ class RayExecutor(Executor):
             options = {"include_dashboard": False, "log_to_driver": self.verbose,
                        "logging_level": logging.INFO if self.verbose else logging.WARNING}
             try:
-                if self.address:
-                    import imaudible
+                with warnings.catch_warnings():
+                    if not self.verbose:     # the error below says what Ray's own warnings would
+                        warnings.simplefilter("ignore")
+                    if self.address:
+                        import imaudible
 
-                    ray.init(address=self.address, **options,
-                             runtime_env={"py_modules": [str(Path(imaudible.__file__).parent)]})
-                else:
-                    # Ray's token auth stays on (its default for a local Ray), without its warning saying so.
-                    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-                    ray.init(address="local", num_cpus=self._jobs, **options)  # never a cluster found by chance
+                        ray.init(address=self.address, **options,
+                                 runtime_env={"py_modules": [str(Path(imaudible.__file__).parent)]})
+                    else:
+                        # Ray's token auth stays on (its default for a local Ray), without its warning saying so.
+                        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+                        ray.init(address="local", num_cpus=self._jobs, **options)  # never a cluster found by chance
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise RayUnavailable(f"cannot start or reach Ray at '{self.address or 'local'}': "
                                      f"{_first_line(exc)}") from None
