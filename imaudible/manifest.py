@@ -37,8 +37,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return f"{self.file}:{self.line}:{self.column}: " + (f"{self.field}: " if self.field else "") + self.message
 
 
 class ManifestError(Exception):
@@ -66,9 +65,7 @@ def slugify(text: str) -> str:
 
 class _Validator:
     def __init__(self, display_name: str, strict: bool, root: Path | None = None):
-        self.file = display_name
-        self.root = root
-        self.strict = strict
+        self.file, self.root, self.strict = display_name, root, strict
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self._scalars = yaml.SafeLoader("")
@@ -241,12 +238,15 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     """Parse and validate; returns the gallery and the warnings, or raises ManifestError."""
     manifest = find_manifest(path)
     name = display_name or str(manifest)
-    if not manifest.is_file():
-        raise ManifestError([Problem(name, 1, 1, "", "no such file (create one with `imaudible-site init`)")])
     try:
+        if not manifest.is_file():
+            raise FileNotFoundError(0, "a folder, not a file" if manifest.is_dir() else
+                                    "no such file (create one with `imaudible-site init`)")
         text = manifest.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(name, 1, 1, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    except OSError as exc:
+        raise ManifestError([Problem(name, 1, 1, "", exc.strerror or str(exc))]) from None
     try:
         try:  # libyaml parses a 500-artwork manifest ~10x faster; on an error the pure parser words the message
             root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -106,6 +106,14 @@ def test_not_utf8(folder, cli):
     assert "not UTF-8" in result.output and "Traceback" not in result.output
 
 
+def test_a_manifest_that_is_a_folder_is_named_so(tmp_path, cli):
+    (tmp_path / "gallery.yaml").mkdir()
+    result = cli("build", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {tmp_path / 'gallery.yaml'}:1:1: a folder, not a file"
+    assert not (tmp_path / "build").exists()
+
+
 def test_missing_manifest(tmp_path, cli):
     result = cli("build", tmp_path)
     assert result.exit_code == 2
