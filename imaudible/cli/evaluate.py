@@ -47,7 +47,8 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
                        EXIT_FAILED)
     _echo_fad(result.data.get("fad") or {}, quiet)
     if not quiet:
-        click.echo(f"evaluated {len(result.data['artworks'])} artworks ({result.computed} clips measured, "
+        count = len(result.data["artworks"])
+        click.echo(f"evaluated {count} artwork{'s' if count != 1 else ''} ({result.computed} clips measured, "
                    f"{result.cached} from cache): {result.folder / 'index.html'}", err=True)
     if result.failed:
         raise SystemExit(EXIT_FAILED)
