@@ -136,3 +136,71 @@ def test_model_batches_keep_gallery_order_and_start_while_upstream_still_runs():
     first_call = runner.stored[("shout", "c")]["at"]
     assert first_call < runner.stored[("pause", "a")]["at"]
     assert runner.report.model_calls == {"shout": 2}
+
+
+class Models(ThreadExecutor):
+    """Hands out a fresh stand-in per model and records which are loaded at once."""
+
+    def __init__(self, jobs):
+        super().__init__(jobs)
+        self.loaded, self.most, self.order = set(), 0, []
+
+    def model_worker(self, spec):
+        executor = self
+
+        class Counted(Worker):
+            def close(self):
+                executor.loaded.discard(spec.identity)
+
+        self.loaded.add(spec.identity)
+        self.most = max(self.most, len(self.loaded))
+        self.order.append(spec.identity)
+        return Counted()
+
+
+class SpecOf:
+    def __init__(self, identity):
+        self.identity = identity
+
+
+class ResolvedAs:
+    is_model = True
+
+    def __init__(self, identity):
+        self.identity = identity
+
+
+def two_model_flow(executor):
+    """Stage `first` (model A) feeds `second` (model B), one artwork a batch. Artwork "a" has no `first` work
+    (as if cached), so B's batch [a] is ready at once; its batch [b] needs A's result."""
+    first, second = Shout(), Shout()
+    first.name, second.name, second.needs = "first", "second", ("first",)
+    runner = Runner(jobs=2, batch=1, stages=[first, second])
+    runner.executor = executor
+    runner.report.model_calls = {"shout": 0}
+    runner.model_spec = lambda node: SpecOf(node.resolved.identity)
+    a, b = ArtworkState(Art("a")), ArtworkState(Art("b"))
+    nodes = [Node(b, first, (1, 0), key="k", resolved=ResolvedAs("A")),
+             Node(a, second, (0, 1), key="k", resolved=ResolvedAs("B")),
+             Node(b, second, (1, 1), key="k", resolved=ResolvedAs("B"))]
+    Flow(runner, nodes).run()
+    return runner
+
+
+def test_models_in_this_process_are_resident_one_at_a_time_in_plan_order():
+    """B's first batch is ready before A has run at all; still A loads first, finishes and is released
+    before B loads, and nothing waits forever."""
+    runner = two_model_flow(Models(2))
+    assert runner.failed == {}
+    assert {key for key in runner.stored} == {("first", "b"), ("second", "a"), ("second", "b")}
+    assert runner.executor.order == ["A", "B"] and runner.executor.most == 1
+    assert runner.executor.loaded == set()
+
+
+def test_on_a_cluster_model_actors_may_be_up_together():
+    """An executor whose models live elsewhere (Ray places actors by their GPU requests) is not held back."""
+    executor = Models(2)
+    executor.models_in_process = False
+    runner = two_model_flow(executor)
+    assert runner.failed == {} and len(runner.stored) == 3
+    assert executor.order == ["B", "A"] and executor.most == 2

@@ -7,8 +7,10 @@ can differ from one-by-one ones in the last bits, and the build must be byte-ide
 A result found missing later (a damaged input computed again) is a batch of its own.
 
 The model is loaded (on a thread of its own, so the stages upstream go on meanwhile) when the lane's first
-artwork is ready, and released once its last batch is done. A failed batch is retried item by item, so one
-bad artwork does not take its batch-mates down.
+artwork is ready, and released once its last batch is done. Where models load into this process, one is
+resident at a time: a lane loads only once every model lane before it in the plan has finished (see
+`ModelLane.may_load`). A failed batch is retried item by item, so one bad artwork does not take its batch-mates
+down.
 """
 from __future__ import annotations
 
@@ -35,8 +37,9 @@ class Batch:
 
 
 class ModelLane:
-    def __init__(self, flow, stage, spec):
+    def __init__(self, flow, stage, spec, place: int = 0):
         self.flow, self.stage, self.spec = flow, stage, spec
+        self.order = (place, len(flow.lanes))      # the stage's place in the plan, then first come
         self.worker = None
         self._loading = None            # the future of the worker being loaded
         self._loader: ThreadPoolExecutor | None = None
@@ -71,7 +74,7 @@ class ModelLane:
         if not self._ready:
             return
         if self.worker is None:
-            if self._loading is None:
+            if self._loading is None and self.may_load():
                 self.flow.runner.report.models_loaded.append(self.spec.identity)
                 from concurrent.futures import ThreadPoolExecutor
 
@@ -119,6 +122,15 @@ class ModelLane:
             for (node, _), result in zip(batch.items, results):
                 self.flow.stored(node, result, seconds / len(batch.items), where)
         self._finished()
+
+    def may_load(self) -> bool:
+        """One model resident at a time in this process (a small GPU holds one large model, not three):
+        a lane loads once every model lane before it in the plan has finished. The earliest unfinished
+        lane can always go on, since its inputs come from earlier stages only, so no lane waits forever.
+        On a cluster, each model's actors ask for their own GPUs and Ray places them."""
+        if not self.flow.executor.models_in_process:
+            return True
+        return not any(other._left for other in self.flow.lanes.values() if other.order < self.order)
 
     def _finished(self) -> None:
         self._left -= 1

@@ -129,6 +129,10 @@ class ModelWorker:
 
 
 class Executor(ABC):
+    # Its models load into this process (RAM or this machine's GPU), so the runner keeps one at a time;
+    # a cluster's executor places its model actors by the resources they ask for.
+    models_in_process = True
+
     def __init__(self, jobs: int):
         self.jobs = max(1, int(jobs))
 

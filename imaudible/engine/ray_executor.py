@@ -48,6 +48,8 @@ class RayExecutor(Executor):
     cluster's CPU count. A Ray already initialised in this process (a test's) is used and left running.
     Ray is started (or joined) on first use, so a build that stops at a configuration error never starts it."""
 
+    models_in_process = False
+
     def __init__(self, jobs: int, address: str | None = None, *, model_gpus: float = 1.0, max_retries: int = 3,
                  max_restarts: int = 3, verbose: bool = False):
         super().__init__(jobs)

@@ -163,7 +163,7 @@ class Flow:
     def _lane(self, node: Node) -> ModelLane:
         identity = (node.stage.name, node.resolved.identity)
         if identity not in self.lanes:
-            self.lanes[identity] = ModelLane(self, node.stage, self.runner.model_spec(node))
+            self.lanes[identity] = ModelLane(self, node.stage, self.runner.model_spec(node), node.order[1])
         return self.lanes[identity]
 
     def inputs(self, node: Node):
