@@ -63,7 +63,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
             runner.run(plan, states)
             statcache.close(cache.root)
-            _warn_small_sources(gallery, states, runner.warn)
+            _warn_small_sources(gallery, states, runner)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
             cache.save_index()
@@ -71,17 +71,29 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     return report
 
 
-def _warn_small_sources(gallery, states, warn) -> None:
-    """Every build (cached or not) names the sources too small for their place."""
+SMALL_SOURCES_SHOWN = 5   # more than this are counted in one line (the report lists each)
+
+
+def _warn_small_sources(gallery, states, runner: Runner) -> None:
+    """Every build (cached or not) names the sources too small for their place: a few one per line, a
+    gallery of hundreds in one line, so they do not bury the other warnings (the report keeps each)."""
     from .image_checks import small_source_warning
 
+    messages = []
     for state in states:
         view = state.views.get("ingest")
         if view is not None:
             message = small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
                                            state.art.size_cm)
             if message:
-                warn(message)
+                messages.append(message)
+    shown = messages if len(messages) <= SMALL_SOURCES_SHOWN else messages[:SMALL_SOURCES_SHOWN - 2]
+    for message in shown:
+        runner.warn(message)
+    if len(shown) < len(messages):
+        runner.report.warnings.extend(messages[len(shown):])
+        runner.warn(f"{len(messages) - len(shown)} more sources are small for their place and will look soft "
+                    "(each is listed in the build report: --report FILE)")
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

@@ -58,3 +58,21 @@ def test_small_source_warns_and_is_not_named_as_a_bigger_size(tmp_path, cli):
     result, report = build(cli, folder)
     assert result.exit_code == 0, result.output
     assert any("starry_night.jpg" in w and "size_cm" in w for w in report["warnings"])
+
+
+def test_many_small_sources_are_counted_in_one_line_and_listed_in_the_report(tmp_path, cli):
+    """A gallery of many small scans must not bury its other warnings under one line per image."""
+    (tmp_path / "gallery" / "art").mkdir(parents=True)
+    for n in range(8):
+        Image.new("RGB", (300 + n, 200), (40 * n, 90, 120)).save(tmp_path / "gallery" / "art" / f"scan-{n}.png")
+    folder = write_gallery(tmp_path / "gallery", [{"file": f"art/scan-{n}.png", "title": f"Scan {n}"}
+                                                  for n in range(8)])
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    printed = [line for line in result.output.splitlines() if "is small" in line]
+    assert printed == [f"warning: 'art/scan-{n}.png' is small: {300 + n} px on its long edge, under the smallest "
+                       f"texture size (720 px, images.sizes); it is shown at {300 + n} px and will look soft"
+                       for n in range(3)]
+    assert "warning: 5 more sources are small for their place" in result.output
+    listed = [w for w in report["warnings"] if "is small" in w]
+    assert [re.search(r"scan-(\d)", w).group(1) for w in listed] == [str(n) for n in range(8)]
