@@ -29,7 +29,7 @@ export class PlayerBar {
     const current = this.byId.get(state.playingId);
     const line = current
       ? `${state.paused ? "Paused" : "Now playing"}: music for “${current.title}”${current.artist ? ` by ${current.artist}` : ""}`
-      : "Click or tap a painting (or press Enter) to hear its music.";
+      : document.body.classList.contains("touch") ? "Tap a painting to hear its music." : "Click a painting (or press Enter) to hear its music.";
     setText("now-playing", line);
     const toggle = $("play-toggle");
     if (toggle) {

@@ -15,6 +15,19 @@ export class TopBar {
     onClick("closeup-out", () => actions.zoomOut());
     $("help")?.addEventListener("close", () => $("help-button")?.setAttribute("aria-expanded", "false"));
     this.#fullscreen();
+    this.#height();
+  }
+
+  // The panels start where the top bar ends and stop where the player begins, however tall a long title,
+  // a wrapped status line or a narrow screen makes either (--topbar-height, --player-height in the CSS).
+  #height() {
+    if (!window.ResizeObserver) return;
+    const root = document.documentElement.style;
+    for (const [selector, name] of [[".topbar", "--topbar-height"], ["#player", "--player-height"]]) {
+      const el = document.querySelector(selector);
+      if (!el) continue;
+      new ResizeObserver(() => root.setProperty(name, `${Math.ceil(el.getBoundingClientRect().height)}px`)).observe(el);
+    }
   }
 
   toggleHelp(open) {

@@ -139,3 +139,47 @@ def test_phone_first_view_faces_a_painting_and_names_the_music_in_full(browser, 
         w.assert_clean()
     finally:
         page.context.close()
+
+
+LONG_TITLE = "Paintings of the Northern Coast, the Harbour Towns and the Sea in Every Season, 1850 to 1930"
+OVERLAYS = [".site-title", ".topnav", "#plaque-panel", ".wayfinder", "#player", ".stepper", ".hint-slot", "#joystick"]
+
+
+def overlaps_between_panels(page) -> list[str]:
+    boxes = rects(page, OVERLAYS)
+    names = list(boxes)
+    return [f"{a} overlaps {b}" for i, a in enumerate(names) for b in names[i + 1:] if overlap(boxes[a], boxes[b]) > 1]
+
+
+def plaque_title_is_on_top(page) -> str:
+    """'' when the plaque's title is what a visitor sees at its start, else what is there instead."""
+    return page.evaluate("""() => { const t = document.getElementById('plaque-title'); const r = t.getBoundingClientRect();
+        const el = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
+        return r.height > 0 && t.contains(el) ? '' : (el ? el.outerHTML.slice(0, 80) : 'nothing'); }""")
+
+
+@pytest.mark.parametrize("width,height,phone", [(360, 740, True), (390, 844, True), (1280, 720, False)])
+def test_panels_never_cover_each_other_whatever_the_screen_or_the_title(browser, site_url, built_site, width, height,
+                                                                         phone):
+    """On a phone the top bar's buttons once wrapped onto a second row under which the plaque started, hiding
+    its title; a long gallery title does the same on any screen. The plaque starts where the bar ends."""
+    w = open_page(browser, viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
+                  device_scale_factor=1)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        settle(page)
+        first = page.evaluate("window.imaudible.order")[0]
+        aim(page, first)                                  # the plaque shows the work faced
+        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+        bar = page.locator(".topbar").bounding_box()
+        assert bar["height"] < 0.2 * height, "the top bar takes too much of the screen"
+        page.evaluate("t => { document.querySelector('.site-title').textContent = t; }", LONG_TITLE)
+        page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+        settle(page)
+        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+        assert_painting_clear(page, first, f"{width} px, long title")
+        w.assert_clean()
+    finally:
+        page.context.close()
