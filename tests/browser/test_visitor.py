@@ -142,7 +142,8 @@ def test_phone_first_view_faces_a_painting_and_names_the_music_in_full(browser, 
 
 
 LONG_TITLE = "Paintings of the Northern Coast, the Harbour Towns and the Sea in Every Season, 1850 to 1930"
-OVERLAYS = [".site-title", ".topnav", "#plaque-panel", ".wayfinder", "#player", ".stepper", ".hint-slot", "#joystick"]
+OVERLAYS = [".site-title", ".topnav", "#plaque-panel", ".wayfinder", "#player", ".stepper", ".hint-slot", "#joystick",
+            "#tour-bar"]
 
 
 def overlaps_between_panels(page) -> list[str]:
@@ -158,11 +159,14 @@ def plaque_title_is_on_top(page) -> str:
         return r.height > 0 && t.contains(el) ? '' : (el ? el.outerHTML.slice(0, 80) : 'nothing'); }""")
 
 
-@pytest.mark.parametrize("width,height,phone", [(360, 740, True), (390, 844, True), (1280, 720, False)])
+@pytest.mark.parametrize("width,height,phone", [(360, 740, True), (390, 844, True), (740, 360, True), (768, 1024, True),
+                                                (1280, 720, False)])
 def test_panels_never_cover_each_other_whatever_the_screen_or_the_title(browser, site_url, built_site, width, height,
                                                                          phone):
     """On a phone the top bar's buttons once wrapped onto a second row under which the plaque started, hiding
-    its title; a long gallery title does the same on any screen. The plaque starts where the bar ends."""
+    its title; a long gallery title does the same on any screen; a phone held sideways stacked every panel
+    on the painting; the tour's bar met the plaque on anything narrower than a laptop. Checked on phones
+    (upright and sideways), a tablet and a laptop, with the tour running and with a long title."""
     w = open_page(browser, viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
                   device_scale_factor=1)
     page = w.page
@@ -173,8 +177,16 @@ def test_panels_never_cover_each_other_whatever_the_screen_or_the_title(browser,
         first = page.evaluate("window.imaudible.order")[0]
         aim(page, first)                                  # the plaque shows the work faced
         assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+        assert_painting_clear(page, first, f"{width} px")
         bar = page.locator(".topbar").bounding_box()
         assert bar["height"] < 0.2 * height, "the top bar takes too much of the screen"
+        page.click("#tour-button")
+        page.wait_for_function("() => window.imaudible.state.touring", timeout=WAIT)
+        settle(page)
+        assert page.locator("#tour-bar").is_visible() and overlaps_between_panels(page) == []
+        page.click("#tour-button")
+        page.wait_for_function("() => !window.imaudible.state.touring", timeout=WAIT)
+        aim(page, first)
         page.evaluate("t => { document.querySelector('.site-title').textContent = t; }", LONG_TITLE)
         page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
         settle(page)
