@@ -8,10 +8,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 
@@ -22,31 +18,12 @@ from imaudible.cli import main
 from tests.conftest import write_gallery
 
 from .conftest import CHROMIUM, CHROMIUM_FLAGS
+from .visit import serve_gallery
 
 pytestmark = pytest.mark.browser
 
 NOTE = "# the curator's own notes stay put\n"
 PIN_SEPARATOR = "\n    "   # the artwork's `music:` mapping is in block style, as yaml.safe_dump wrote it
-
-
-def _serve(folder):
-    """`imaudible-site serve` on a free port; its url and every stderr line it writes (kept, to look for tracebacks)."""
-    process = subprocess.Popen([sys.executable, "-m", "imaudible.cli", "serve", str(folder), "--port", "0"],
-                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    lines: list[str] = []
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-        lines.append(line)
-        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
-        if found:   # keep draining stderr, so that the server never blocks on a full pipe
-            threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True).start()
-            return process, found.group(1), lines
-    process.kill()
-    pytest.fail("serve did not start:\n" + "".join(lines))
 
 
 def _wait_for(condition, timeout: float, what: str, passing=()):
@@ -105,7 +82,7 @@ def test_another_take_makes_new_music_and_a_new_take_can_then_be_picked(evaluate
     first_site_clip = _digest(folder / "build" / first_audio["webm"])
     assert [t["chosen"] for t in _report(folder)["artworks"][0]["takes"]] == [False, True]   # the pin holds
 
-    process, url, server_log = _serve(folder)
+    process, url, server_log = serve_gallery(folder)
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
     try:
         page = browser.new_context().new_page()
@@ -191,7 +168,7 @@ def test_the_endpoint_refuses_what_visitors_and_other_origins_send(evaluated, pl
     folder, manifest = evaluated, evaluated / "gallery.yaml"
     art_id = _report(folder)["artworks"][0]["id"]
     before = manifest.read_text()
-    process, url, server_log = _serve(folder)
+    process, url, server_log = serve_gallery(folder)
     attacker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AttackerPage)
     threading.Thread(target=attacker.serve_forever, daemon=True).start()
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

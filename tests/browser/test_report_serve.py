@@ -13,7 +13,7 @@ from imaudible.cli import main
 from tests.conftest import write_gallery
 
 from .conftest import CHROMIUM, CHROMIUM_FLAGS
-from .test_serve_overlay import _serve
+from .visit import serve_gallery
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def test_use_this_take_pins_it_in_the_manifest_and_rebuilds(tmp_path, playwright
     site_json = folder / "build" / "gallery.json"
     before_audio = json.loads(site_json.read_text())["artworks"][0]["audio"]
 
-    process, url = _serve(folder)
+    process, url, _ = serve_gallery(folder)
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
     try:
         page = browser.new_context().new_page()

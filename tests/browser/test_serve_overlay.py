@@ -2,39 +2,16 @@
 with the one-line error, under the site's own Content-Security-Policy, and is gone after the next good build."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
 
 from tests.conftest import write_gallery
 
 from .conftest import CHROMIUM_FLAGS, site_csp
+from .visit import serve_gallery
 
 pytestmark = pytest.mark.browser
-
-
-def _serve(folder):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "imaudible.cli", "serve", str(folder), "--port", "0"],
-                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-    deadline = time.monotonic() + 240
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-        lines.append(line)
-        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
-        if found:  # keep draining stderr so that the server never blocks on a full pipe
-            threading.Thread(target=process.stderr.read, daemon=True).start()
-            return process, found.group(1)
-    process.kill()
-    pytest.fail("serve did not start:\n" + "".join(lines))
 
 
 def test_failed_rebuild_shows_an_overlay_until_the_next_good_build(tmp_path, playwright_driver):
@@ -43,7 +20,7 @@ def test_failed_rebuild_shows_an_overlay_until_the_next_good_build(tmp_path, pla
     folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2})
     manifest = folder / "gallery.yaml"
     good = manifest.read_text()
-    process, url = _serve(folder)
+    process, url, _ = serve_gallery(folder)
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
     try:
         csp = site_csp(folder / "build")

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 WAIT = 60_000  # ms; generous: two cores, software rendering, other tests running
@@ -80,3 +87,24 @@ CONTRAST_JS = """root => {
   }
   return out;
 }"""
+
+
+def serve_gallery(folder):
+    """`imaudible-site serve` on a free port: the process, its url and every stderr line it writes (kept, so a
+    test can look for tracebacks; drained on a thread, so the server never blocks on a full pipe)."""
+    process = subprocess.Popen([sys.executable, "-m", "imaudible.cli", "serve", str(folder), "--port", "0"],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: list[str] = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+        if found:
+            threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True).start()
+            return process, found.group(1), lines
+    process.kill()
+    pytest.fail("serve did not start:\n" + "".join(lines))
