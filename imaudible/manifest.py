@@ -238,10 +238,10 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     """Parse and validate; returns the gallery and the warnings, or raises ManifestError."""
     manifest = find_manifest(path)
     name = display_name or str(manifest)
+    if not manifest.is_file():
+        why = "a folder, not a file" if manifest.is_dir() else "no such file (create one with `imaudible-site init`)"
+        raise ManifestError([Problem(name, 1, 1, "", why)])
     try:
-        if not manifest.is_file():
-            raise FileNotFoundError(0, "a folder, not a file" if manifest.is_dir() else
-                                    "no such file (create one with `imaudible-site init`)")
         text = manifest.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(name, 1, 1, "", f"not UTF-8 text (byte {exc.start})")]) from None

@@ -14,6 +14,7 @@ from typing import Literal, Optional
 
 
 # Ray's own address forms; anything else fails at the manifest, not after the build has started
+RAY_ADDRESS_FORMS = "'auto', 'ray://host:port' or 'host:port'"
 RAY_ADDRESS = r"^(auto|ray://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5})$"
 
 
@@ -163,7 +164,7 @@ class RunSettings:
     address: Optional[str] = opt(None, "Ray cluster to join: 'auto' (the cluster this machine is part of), "
                                  "'ray://host:port' (Ray Client) or 'host:port' (the head node's GCS). Empty: a "
                                  "local Ray started for the build.", pattern=RAY_ADDRESS,
-                                 expected="'auto', 'ray://host:port' or 'host:port'")
+                                 expected=RAY_ADDRESS_FORMS)
     model_gpus: float = opt(1.0, "GPUs each model actor requests on a Ray cluster: 1 gives one copy of a model per "
                             "GPU, 0.5 two per GPU.", minimum=0.01, maximum=8)
 

@@ -15,12 +15,12 @@ export class TopBar {
     onClick("closeup-out", () => actions.zoomOut());
     $("help")?.addEventListener("close", () => $("help-button")?.setAttribute("aria-expanded", "false"));
     this.#fullscreen();
-    this.#height();
+    this.#publishHeights();
   }
 
   // The panels start where the top bar ends and stop where the player begins, however tall a long title,
   // a wrapped status line or a narrow screen makes either (--topbar-height, --player-height in the CSS).
-  #height() {
+  #publishHeights() {
     if (!window.ResizeObserver) return;
     const root = document.documentElement.style;
     for (const [selector, name] of [[".topbar", "--topbar-height"], ["#player", "--player-height"]]) {

@@ -75,11 +75,10 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
         raise click.UsageError(f"--ray-address needs --executor ray, not '{executor}'")
     if ray_address is not None:
         import re
-        from ..settings import RAY_ADDRESS
+        from ..settings import RAY_ADDRESS, RAY_ADDRESS_FORMS
 
         if not re.fullmatch(RAY_ADDRESS, ray_address):
-            raise click.BadParameter(f"'{ray_address}' is not 'auto', 'ray://host:port' or 'host:port'",
-                                     param_hint="--ray-address")
+            raise click.BadParameter(f"'{ray_address}' is not {RAY_ADDRESS_FORMS}", param_hint="--ray-address")
     gallery = load_gallery(site_dir, strict)
     executor = "ray" if ray_address else executor or gallery.run.executor
     if executor == "ray":
