@@ -1,8 +1,8 @@
 """Content hashes of source files, remembered by their stat so that an untouched file is not read again.
 
 A file's SHA-256 is reused while its (device, inode, size, mtime_ns) stay the same; any change to them
-means the file is read and hashed again. Like git's index, a file whose mtime is within `RACY_SECONDS` of
-the moment it was hashed is not remembered: it could still change within the same timestamp tick.
+means the file is read and hashed again. A hash is remembered only when `engine.stat_rule.settled` says so
+(like git's index: a file written within the same timestamp tick could still change unseen).
 
 The table lives in one JSON file in the cache folder, replaced atomically; a damaged or foreign file
 is ignored (every source is then hashed again), never an error. A build opens it with `for_cache` (the
@@ -14,14 +14,13 @@ import hashlib
 import json
 import os
 import threading
-import time
 from pathlib import Path
 
 from .engine.cache import atomic_write
+from .engine.stat_rule import same_stat, settled
 
 FILE_NAME = "stat-cache.json"
 FORMAT = 1
-RACY_SECONDS = 2.0
 _CHUNK = 1 << 20
 
 
@@ -73,11 +72,11 @@ class StatCache:
         with self._lock:
             self.hashed += 1
             after = os.stat(name)
-            if _signature(after) == signature and time.time() - after.st_mtime_ns / 1e9 > RACY_SECONDS:
+            if settled(st, after):
                 self._entries[name] = (signature, sha)
                 self._dirty = True
             else:
-                if _signature(after) == signature:
+                if same_stat(st, after):
                     self._racy[name] = (signature, sha)
                 if self._entries.pop(name, None) is not None:
                     self._dirty = True

@@ -5,8 +5,7 @@ An entry holds what a result.json held when it was last read, with that file's (
 mtime_ns). It stands for the file only while all four are unchanged; otherwise the file is read again and
 the entry replaced. The index saves reading, never checking: what it gives is parsed afresh and verified
 exactly as the file itself would be (the stage's shape, every file's size by a stat; see cache.py). Like
-statcache, a file whose mtime is within RACY_SECONDS of the moment it was read is not remembered: it
-could still change within the same timestamp tick.
+statcache, it remembers a file only when `stat_rule.settled` says so.
 
 The index is one file in the cache folder, written (atomically, while the build holds the lock) only
 when it changed, and holding only the results the build looked up. A damaged or foreign file is ignored
@@ -16,13 +15,13 @@ temporary one that the next build's lock sweeps.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Callable
 
+from .stat_rule import settled
+
 FILE_NAME = "results-index"
 HEADER = "imaudible results index 1"
-RACY_SECONDS = 2.0
 
 
 def _signature(st: os.stat_result) -> str:
@@ -65,7 +64,8 @@ class ResultIndex:
         """The file's text: from the index while its stat is unchanged, else read (and remembered).
         Raises what reading it raises (FileNotFoundError, other OSErrors, UnicodeDecodeError)."""
         entries = self.entries()
-        signature = _signature(os.stat(path))
+        before = os.stat(path)
+        signature = _signature(before)
         self._seen.add(name)
         known = entries.get(name)
         if known is not None and known[0] == signature:
@@ -74,7 +74,7 @@ class ResultIndex:
             text = fh.read().decode("utf-8")
         self.read_files += 1
         after = os.stat(path)
-        if _signature(after) == signature and time.time() - after.st_mtime_ns / 1e9 > RACY_SECONDS:
+        if settled(before, after):
             entries[name] = (signature, text.replace("\n", " "))
             self._dirty = True
         elif entries.pop(name, None) is not None:
