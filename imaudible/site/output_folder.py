@@ -99,11 +99,8 @@ def read_owned(out: Path) -> Owned:
 
 def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
     listed = {name: digest for name, digest in sorted(files.items()) if digest}
-    base, sizes = os.fspath(out), {}
-    for name in listed:
-        info = _lstat(f"{base}/{name}")
-        if info is not None and stat.S_ISREG(info.st_mode):
-            sizes[name] = info.st_size
+    base = os.fspath(out)
+    sizes = {name: size for name in listed if (size := size_of(f"{base}/{name}")) is not None}
     atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key,
                                                      "sizes": sizes}, indent=0, allow_nan=False).encode())
 
