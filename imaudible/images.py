@@ -2,8 +2,9 @@
 
 Two sides of a source's bytes, computed apart so that a web-derivative setting never touches the analysis:
 `analyse` gives the SHA-256 of the bytes, the displayed size (after EXIF orientation) and a small RGB copy
-for the analysis stages; `derive` gives WebP derivatives at each texture size the source fills (see
-`texture_plan`) plus a thumbnail and one JPEG copy (for og:image). `ingest` does both from one decode.
+for the analysis stages; `derive` gives the web derivatives at each texture size the source fills (see
+`texture_plan`) plus a thumbnail: WebP up to 720 px, JPEG above, and og:image's texture always as JPEG.
+`ingest` does both from one decode.
 Every way a file can be unusable raises `ImageError` with a one-line message; nothing else escapes.
 """
 from __future__ import annotations
@@ -28,7 +29,11 @@ from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
 
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size
-OG_MIN_EDGE = 1000       # the JPEG copy is the smallest texture this big: what site.layout.card_image shares
+OG_MIN_EDGE = 1000       # og:image is the smallest texture this big, always also a JPEG: what site.layout.card_image shares
+# WebP (method 0) is the smaller format for a given SSIM at 720 px and below, JPEG (Huffman-optimised) above
+# it, where it also encodes 3.6x faster (benchmarks/bench_texture_format.py; ARCHITECTURE.md, "The cold
+# image path"): derivatives up to this long edge are WebP, larger ones JPEG.
+WEBP_MAX_EDGE = 720
 # The thumbnail (about 3x smaller than the texture it comes from) is box-reduced 2x before Lanczos: 35% less
 # time (6.2 -> 4.0 ms), a mean difference of 0.4 levels (99th percentile 2) from Lanczos alone. Textures,
 # seen close up, get Lanczos only.
@@ -104,8 +109,8 @@ def analyse(data: bytes, name: str, settings: ImageSettings) -> Analysis:
 
 
 def derive(data: bytes, name: str, settings: ImageSettings) -> list[Derivative]:
-    """The web derivatives: a WebP per texture size the source fills (see `texture_plan`), the thumbnail,
-    one JPEG."""
+    """The web derivatives: a texture per size the source fills (see `texture_plan`) and the thumbnail,
+    each WebP up to WEBP_MAX_EDGE and JPEG above it, and the og:image texture also as JPEG."""
     decoded = decode(data, name, settings, max(*settings.sizes, settings.thumbnail))
     return _derivatives(decoded, settings, name)[0]
 
@@ -335,7 +340,7 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
         size = _target_size(width, height, edge)
         image = _resized(made, size, THUMB_REDUCING_GAP if label == "thumb" else TEXTURE_REDUCING_GAP)
         made.append(image)
-        for fmt in ("webp", "jpg") if with_jpeg else ("webp",):
+        for fmt in _formats(edge, with_jpeg):
             if (size, fmt) not in encoded:
                 try:
                     encoded[size, fmt] = _encode(image, fmt, settings.quality)
@@ -345,6 +350,12 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
             result.append(Derivative(label, fmt, size[0], size[1], encoded[size, fmt]))
     order = {label: i for i, (label, _, _) in enumerate(wanted)}
     return sorted(result, key=lambda d: (order[d.name], d.fmt)), made
+
+
+def _formats(edge: int, with_jpeg: bool) -> tuple[str, ...]:
+    if edge > WEBP_MAX_EDGE:
+        return ("jpg",)
+    return ("webp", "jpg") if with_jpeg else ("webp",)
 
 
 def _resized(made: list[Image.Image], size: tuple[int, int], reducing_gap: float = TEXTURE_REDUCING_GAP) -> Image.Image:
@@ -363,7 +374,7 @@ def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
         # method 0 encodes ~1.8x faster than method 2 for ~5% more bytes (measured on the benchmark's art).
         image.save(out, "WEBP", quality=quality, method=0)
     else:
-        # Baseline JPEG: optimize + progressive cost 13.6 against 2.6 ms per texture for 5% fewer bytes
-        # (benchmarks/bench_texture_format.py, demo art, textures above 720 px).
-        image.save(out, "JPEG", quality=quality)
+        # Baseline JPEG with optimised Huffman tables: 6.3 against 2.5 ms per artwork for 1.5% fewer bytes;
+        # progressive would save 4% more for 13.5 ms (benchmarks/bench_texture_format.py, demo art).
+        image.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()

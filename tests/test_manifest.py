@@ -55,6 +55,8 @@ MALFORMED = {
     "bad id": (GOOD_HEAD + "    id: Starry Night\n", 5, "artworks[0].id: 'Starry Night' is not lowercase letters, digits and hyphens"),
     "negative duration": (GOOD_HEAD + "music:\n  duration: -5\n", 6, "music.duration: must be at least 1"),
     "text duration": (GOOD_HEAD + "music:\n  duration: long\n", 6, "music.duration: expected a number, found 'long'"),
+    "texture beyond a GPU's": (GOOD_HEAD + "images: {sizes: [1024, 20000]}\n", 5,
+                               "images.sizes[1]: must be at most 16384, not 20000"),
     "float seed": (GOOD_HEAD + "music: {seed: 1.5}\n", 5, "music.seed: expected a whole number"),
     "bad choice": (GOOD_HEAD + "layout:\n  order: moood\n", 6, "layout.order: must be one of 'manifest', 'mood', not 'moood' (did you mean 'mood'?)"),
     "not a bool": (GOOD_HEAD + "audio:\n  loop: maybe\n", 6, "audio.loop: expected true or false"),

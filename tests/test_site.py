@@ -47,7 +47,8 @@ def test_netlify_files_and_hashed_assets(gallery, cli):
         assert f"/{art['audio']['webm']}\n  Content-Type: audio/webm" in headers
         assert f"/{art['audio']['m4a']}\n  Content-Type: audio/mp4" in headers
         for im in art["images"].values():
-            assert f"/{im['webp']}\n  Content-Type: image/webp" in headers
+            if "webp" in im:   # the type hosts guess wrong; every host knows .jpg
+                assert f"/{im['webp']}\n  Content-Type: image/webp" in headers
     assert 'publish = "."' in (out / "netlify.toml").read_text()
     assert (out / "404.html").is_file()
     for asset in out.joinpath("assets").iterdir():
@@ -152,14 +153,15 @@ def test_first_view_markup(gallery, cli):
     assert re.search(r'<script type="module" src="assets/gallery\.[0-9a-f]{10}\.js" fetchpriority="low">', index)
     poster = re.search(r'<figure class="loader-poster">(.*?)</figure>', index, re.S).group(1)
     first = by_id[data["layout"]["rooms"][0][0]]
-    assert any(im["webp"] in poster for im in first["images"].values()) and 'fetchpriority="high"' in poster
+    files = lambda art: [f for im in art["images"].values() for f in (im.get("webp"), im.get("jpg")) if f]  # noqa: E731
+    assert any(f in poster for f in files(first)) and 'fetchpriority="high"' in poster
     assert 'loading="eager"' in poster and re.search(r'width="\d+" height="\d+"', poster)
     # An artwork page's poster is that artwork.
     art = data["artworks"][-1]
     page = (out / "art" / art["id"] / "index.html").read_text()
     page_poster = re.search(r'<figure class="loader-poster">(.*?)</figure>', page, re.S).group(1)
-    assert any(f'../../{im["webp"]}' in page_poster for im in art["images"].values())
-    assert not any(im["webp"] in page_poster for im in first["images"].values())
+    assert any(f'../../{f}' in page_poster for f in files(art))
+    assert not any(f in page_poster for f in files(first))
     # The list view: one eager, high-priority image (the first), every other one lazy; all sized.
     listing = (out / "list.html").read_text()
     imgs = re.findall(r"<img [^>]*>", listing)

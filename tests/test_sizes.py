@@ -33,7 +33,9 @@ def test_any_set_of_sizes_builds_and_the_site_lists_what_exists(tmp_path, cli, s
             assert int(name) == max(im["width"], im["height"]) <= long_edge   # a texture is the size it is named
         filled = {str(size) for size in sizes if size <= long_edge}
         assert filled <= set(textures)
-        assert sum("jpg" in im for im in textures.values()) == 1          # one JPEG, for og:image
+        for name, im in textures.items():   # WebP up to 720 px, JPEG above; og:image's texture also a JPEG
+            assert ("webp" in im) == (int(name) <= 720) and ("jpg" in im or int(name) <= 720)
+        assert any("jpg" in im for im in textures.values())
         page = (out / art["page"] / "index.html").read_text()
         og = re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)
         assert og.endswith(".jpg") and (out / art["page"] / og).resolve().is_file()
