@@ -169,3 +169,28 @@ def test_first_view_markup(gallery, cli):
     assert 'loading="eager"' in imgs[0] and 'fetchpriority="high"' in imgs[0]
     assert all('loading="lazy"' in i and "fetchpriority" not in i for i in imgs[1:])
     assert all(re.search(r'width="\d+" height="\d+"', i) for i in imgs)
+
+
+def test_pictures_offer_each_size_in_its_format_and_jpegs_to_the_rest(tmp_path, cli):
+    """WebP up to 720 px, JPEG above: a browser that reads WebP gets every size from the WebP <source>
+    (each in its own format); one that does not gets the <img>, which names JPEGs only."""
+    artworks = [{"file": f"art/{f}", "title": t} for f, t, _, _ in DEMO]  # 1528, 1024, 192 and 512 px long
+    folder = write_gallery(tmp_path / "gallery", artworks)
+    assert cli("build", folder).exit_code == 0
+    out = folder / "build"
+    data = json.loads((out / "gallery.json").read_text())
+    listing = (out / "list.html").read_text()
+    pictures = re.findall(r"<picture>(.*?)</picture>", listing, re.S)
+    assert len(pictures) == len(data["artworks"])
+    for art, picture in zip(data["artworks"], pictures):
+        by_width = {}
+        for im in sorted(art["images"].values(), key=lambda im: im["width"]):
+            by_width.setdefault(im["width"], im)
+        webp_source = re.search(r'<source type="image/webp" sizes="[^"]*" srcset="([^"]*)"', picture).group(1)
+        offered = {entry.split()[0]: int(entry.split()[1][:-1]) for entry in webp_source.split(", ")}
+        assert offered == {im.get("webp") or im["jpg"]: w for w, im in by_width.items()}, art["id"]
+        for url, width in offered.items():
+            assert url.endswith(".webp") == (max(by_width[width]["width"], by_width[width]["height"]) <= 720)
+        img = re.search(r"<img ([^>]*)>", picture).group(1)
+        src, srcset = re.search(r'src="([^"]*)"', img).group(1), re.search(r'srcset="([^"]*)"', img).group(1)
+        assert src.endswith(".jpg") and all(entry.split()[0].endswith(".jpg") for entry in srcset.split(", "))
