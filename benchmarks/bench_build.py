@@ -13,8 +13,9 @@ rebuild, and our time without the music stages, which sigal does not have:
   - derivatives only: a rebuild after changing `images.quality`, which recomputes the web derivatives
     (stage `derive`: decoding and encoding, sigal's work) and the site and finds everything else in the
     cache (no key but derive's depends on the derivatives' settings).
-The work differs: per image we write WebP and JPEG at two texture sizes plus a thumbnail, estimate
-the mood, describe it, compose and encode music, and render pages; sigal (configured in
+The work differs: per image we write a texture per size it fills (720 px as WebP, 1024 px and the source's
+own size as JPEG) plus a WebP thumbnail, estimate the mood, describe it, compose and encode music, and
+render a page; sigal (configured in
 SIGAL_CONF below) writes one JPEG of at most 1024 px and a 320 px thumbnail.
 """
 from __future__ import annotations
