@@ -1,5 +1,6 @@
-"""Stage `derive`: the artwork's file -> its web derivatives (WebP per texture size it fills, thumbnail, one
-JPEG). Only the site reads them, so `images.sizes`, `quality` or `thumbnail` redo this stage and nothing else."""
+"""Stage `derive`: the artwork's file -> its web derivatives (a texture per size it fills and a thumbnail; WebP up
+to 720 px, JPEG above, og:image's texture always JPEG). Only the site reads them, so `images.sizes`, `quality`
+or `thumbnail` redo this stage and nothing else."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -91,8 +91,12 @@ def test_artwork_pages_open_on_their_artwork_with_opengraph_tags(built_site):
         assert body["data-start-art"] == art["id"] and body["data-root"] == "../../"
         og = {a["property"]: a["content"] for a in page.find("meta") if "property" in a}
         assert og["og:title"].startswith(art["title"])
-        jpegs = [im["jpg"] for name, im in art["images"].items() if name != "thumb" and "jpg" in im]
-        assert len(jpegs) == 1 and og["og:image"].endswith(jpegs[0])   # the one JPEG is made for og:image
+        # og:image: the smallest JPEG texture of at least 1000 px, else the largest (textures above 720 px are
+        # JPEG; a smaller one gets a JPEG twin when it is the largest)
+        jpegs = sorted((im for name, im in art["images"].items() if name != "thumb" and "jpg" in im),
+                       key=lambda im: max(im["width"], im["height"]))
+        shared = next((im for im in jpegs if max(im["width"], im["height"]) >= 1000), jpegs[-1])
+        assert og["og:image"].endswith(shared["jpg"])
         assert (built_site / art["page"] / og["og:image"]).is_file()
         data_el = [attrs for attrs, body in page.scripts if attrs.get("id") == "gallery-data"]
         assert json.loads((built_site / art["page"] / data_el[0]["data-src"]).read_text()) == data
