@@ -331,14 +331,15 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     for rel, source in order:
         target = folder.prepare_target(out, rel)
         size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
-        if rel in site.immutable and folder.size_of(target) == size:
+        existing = folder.size_of(target)
+        if rel in site.immutable and existing == size:
             continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
         except DamagedResult as exc:
             damaged.append(exc)  # never publish damaged bytes; the builder recomputes and writes it again
             continue
-        if folder.size_of(target) == len(data) and folder.same_bytes(target, data):
+        if existing == len(data) and folder.same_bytes(target, data):
             continue
         atomic_write(target, data, durable=False)
         written += 1
