@@ -1,5 +1,8 @@
 """`build`: gallery.yaml to build/, as a list of named phases.
 
+-. unchanged - with `skip_unchanged` (the CLI's builds): when the stamp a build that changed nothing left
+               still holds (`engine.stamp`: same inputs by digest and stat, same cached results and site
+               files by stat), its report is said again and nothing else runs;
 0. checks   - the out folder, the gallery's static/ and templates/, the front end (`site.preflight`) and
                the named models: what fails here fails before anything is written, the cache included;
 1. plan     - which stages run, in which order (`engine.plan`, from `stages.STAGES`);
@@ -7,19 +10,25 @@
 3. views    - each artwork's typed view, from the stages' read sides (`stages.view`);
 4. site     - pages, data and assets written into build/ (`site`); a cached file found damaged while
                being copied is computed again and the site written again;
-5. in use   - which cached results this build used, for `clean --unused`.
+5. in use   - which cached results this build used, for `clean --unused`;
+6. stamp    - when nothing was computed, failed or written: what it depended on, for the phase before 0.
 
 Everything from 1 on runs under the cache's lock; only this process writes the cache and build/.
 """
 from __future__ import annotations
 
+import os
+import sys
+import sysconfig
 import time
 from pathlib import Path
 from typing import Iterable
 
-from . import statcache
-from .engine.cache import CACHE_DIR_NAME, Cache
+from . import __version__, statcache
+from .engine import stamp
+from .engine.cache import CACHE_DIR_NAME, Cache, atomic_write
 from .engine.executors import make_executor
+from .engine.model_choice import ModelChoice
 from .engine.plan import make_plan
 from .engine.report import ArtworkState, BuildReport
 from .engine.runner import Runner
@@ -37,7 +46,11 @@ def open_executor(kind: str, jobs: int, run, address: str | None = None, verbose
 
 def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jobs: int = 2,
                   executor: str | None = None, ray_address: str | None = None, progress: Progress | None = None,
-                  verbose: bool = False, stages=None) -> BuildReport:
+                  verbose: bool = False, stages=None, skip_unchanged: bool = False,
+                  not_inputs: Iterable[str | Path] = ()) -> BuildReport:
+    """Build `gallery` into `out`. `skip_unchanged`: replay the last build when nothing it depended on changed
+    (the report then holds records and the model and draft marks of views, not the views themselves);
+    `not_inputs`: files the caller writes into the gallery folder itself (a report), not read by the build."""
     from . import site
     from .stages import STAGES
 
@@ -52,6 +65,10 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     report = BuildReport(str(gallery.root), str(out), tuple(s.name for s in plan),
                          tuple(s.name for s in plan if s.model), states)
     kind = executor or gallery.run.executor
+    watched = lambda: _watched(gallery, out, not_inputs)  # noqa: E731
+    if skip_unchanged and not forced and _replayed(gallery, out, plan, cache, report, progress, watched):
+        report.executor, report.seconds = kind, time.monotonic() - started
+        return report
     with open_executor(kind, jobs, gallery.run, ray_address, verbose) as workers:
         report.executor = kind
         progress.detail = getattr(workers, "cluster_load", None)
@@ -61,12 +78,16 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         site.preflight(gallery, out)
         runner.check_early(plan, states)
         with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
+            stamp.discard(cache.root)
             runner.run(plan, states)
             statcache.close(cache.root)
             _warn_small_sources(gallery, states, runner)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
             cache.save_index()
+            if skip_unchanged and _changed_nothing(report):
+                stamp.record(cache.root, _identity(gallery, out, plan, runner.models), watched(),
+                             _outputs(states, out), report.replay_payload(runner.said), atomic_write)
     report.seconds = time.monotonic() - started
     return report
 
@@ -120,3 +141,66 @@ def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
             else:
                 runner.repair(state, exc)
     return written, removed
+
+
+# --- the stamp of a build that changed nothing (engine/stamp.py) -------------------------------------------
+def _identity(gallery, out: Path, plan, models: ModelChoice) -> str:
+    """Everything but files that the build's keys and site depend on."""
+    parts = [stamp.HEADER, __version__, sys.version, sys.executable, gallery, os.path.realpath(out)]
+    for stage in plan:
+        parts.append((stage.name, stage.version, type(stage).__module__, type(stage).__qualname__))
+        if stage.model:
+            resolved = models.resolve(stage)
+            parts.append(resolved)
+            if resolved.is_model:
+                parts.append(stage.model_options(gallery))
+    return stamp.identity_of(parts)
+
+
+def _watched(gallery, out: Path, not_inputs: Iterable[str | Path]) -> stamp.Watched:
+    """The files the build reads: the gallery folder (but its output and cache), the tool's code and theme,
+    the folders packages are installed in, the manifest and the sources (followed through symlinks)."""
+    from . import site
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    folders = [os.path.realpath(gallery.root), package,
+               *(f for f in site.theme_folders() if not f.startswith(package + os.sep))]
+    installed = {sysconfig.get_paths()[name] for name in ("purelib", "platlib")}
+    files = [os.fspath(gallery.manifest_path), *(os.fspath(gallery.artwork_path(a)) for a in gallery.artworks),
+             *sorted(installed)]
+    return stamp.Watched(folders, files, {os.path.realpath(p) for p in (out, *not_inputs)})
+
+
+def _outputs(states, out: Path) -> list[str]:
+    """What the build checked of its outputs: every cached result it used, every file of the site."""
+    from . import site
+
+    paths = [f"{entry.folder}/{name}" for state in states for entry in state.entries.values()
+             for name in ("result.json", *(entry.files or ()))]
+    return paths + site.written_files(out)
+
+
+def _changed_nothing(report: BuildReport) -> bool:
+    return not report.failures and not report.pages_written and not report.files_removed and all(
+        record.status in ("cached", "skipped") for run in report.runs for record in run.records.values())
+
+
+def _replayed(gallery, out: Path, plan, cache: Cache, report: BuildReport, progress: Progress, watched) -> bool:
+    """Whether the stamp still holds; if it does, `report` is the stamped build's and its warnings are said."""
+    from . import site
+
+    if not (cache.root / stamp.FILE_NAME).is_file():
+        return False
+    site.preflight(gallery, out)      # what a full build refuses, this one refuses too
+    identity = _identity(gallery, out, plan, ModelChoice(gallery, cache, set(), lambda *_: None))
+    with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
+        payload = stamp.check(cache.root, identity, watched())
+    if payload is None:
+        return False
+    try:
+        said = report.replay(payload)
+    except (KeyError, TypeError, ValueError):
+        return False      # a stamp from another gallery's build that happens to match: not ours to replay
+    for message, hint in said:
+        progress.warn(message, hint)
+    return True

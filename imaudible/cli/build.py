@@ -89,7 +89,7 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
             raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
                            f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
-    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address)
+    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(report_json(result.to_dict()))
@@ -107,14 +107,15 @@ def _require_ray() -> None:
         raise CliError(INSTALL_HINT)
 
 
-def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor=None, ray_address=None):
-    """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written)."""
+def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor=None, ray_address=None, report=None):
+    """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written), replaying
+    the last build when nothing changed; `report`, the --report file, is no input even inside the gallery."""
     from ..build import build_gallery
 
     out = Path(out) if out else gallery.root / "build"
     result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
                                            executor=executor, ray_address=ray_address, progress=progress,
-                                           verbose=verbose),
+                                           verbose=verbose, skip_unchanged=True, not_inputs=[report] if report else []),
                      verbose, gallery)
     summary.warn_about_site(gallery, progress)
     return result

@@ -31,6 +31,20 @@ class StageRecord:
         return out
 
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "StageRecord":
+        own = ("status", "seconds", "error", "node")
+        return cls(data["status"], data.get("seconds", 0.0), data.get("error"),
+                   {k: v for k, v in data.items() if k not in own} or None, data.get("node"))
+
+
+@dataclass(frozen=True)
+class RecordedView:
+    """What a replayed build keeps of a stage's view: all the report and the summary read of it."""
+    model: str | None = None
+    draft: bool = False
+
+
 @dataclass
 class ArtworkState:
     """Everything the stages learn about one artwork during a build."""
@@ -77,6 +91,36 @@ class BuildReport:
         for stage in self.model_stages:
             info[f"{stage}_model"] = getattr(run.views.get(stage), "model", None)
         return info
+
+    def replay_payload(self, said: list[tuple[str, str]]) -> dict:
+        """What an unchanged rebuild says again (engine/stamp.py): the warnings as printed (`said`: message,
+        hint) and as reported, the models, and per artwork its records and the model and draft mark of
+        each view."""
+        def views(run: ArtworkState) -> dict:
+            return {stage: [getattr(view, "model", None), bool(getattr(view, "draft", False))]
+                    for stage, view in run.views.items() if hasattr(view, "model") or hasattr(view, "draft")}
+
+        return {"said": [list(pair) for pair in said], "warnings": self.warnings, "model_calls": self.model_calls,
+                "models_loaded": self.models_loaded,
+                "artworks": [[run.id, {s: r.to_dict() for s, r in run.records.items()}, views(run)]
+                             for run in self.runs]}
+
+    def replay(self, payload: dict) -> list[tuple[str, str]]:
+        """Fill this report (made for the same gallery) from `replay_payload`'s output; returns what was said.
+        A payload that does not fit raises (KeyError, TypeError, ValueError) and changes nothing."""
+        by_id = {run.id: run for run in self.runs}
+        filled = [(by_id[art_id], {stage: StageRecord.from_dict(record) for stage, record in records.items()},
+                   {stage: RecordedView(model, bool(draft)) for stage, (model, draft) in views.items()})
+                  for art_id, records, views in payload["artworks"]]
+        if len(filled) != len(self.runs):
+            raise ValueError("the stamp's artworks are not this gallery's")
+        said = [(str(message), str(hint)) for message, hint in payload["said"]]
+        warnings, calls = list(payload["warnings"]), dict(payload["model_calls"])
+        loaded = list(payload["models_loaded"])
+        for run, records, views in filled:
+            run.records, run.views = records, views
+        self.warnings, self.model_calls, self.models_loaded = warnings, calls, loaded
+        return said
 
     def to_dict(self) -> dict:
         by_stage = {s: {**dict.fromkeys(STATUSES, 0), "seconds": 0.0, "wall_seconds": round(self.stage_wall.get(s, 0.0), 4)}

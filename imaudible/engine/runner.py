@@ -51,16 +51,17 @@ class Runner:
         self.gallery, self.cache, self.executor, self.report = gallery, cache, executor, report
         self.forced, self.progress, self.verbose = forced, progress, verbose
         self.models = ModelChoice(gallery, cache, forced, self.warn)
-        self._keys: dict[tuple, str] = {}
-        self._stages: dict[str, object] = {}
+        self._keys, self._stages = {}, {}      # memo of keys; name -> stage
         self._places: dict[str, int] = {}          # stage or artwork -> its place in the plan or gallery
         self._specs: dict[tuple, ModelSpec] = {}
         self._needers: dict[str, list[str]] = {}
+        self.said: list[tuple[str, str]] = []      # (message, hint) as shown, for a replay (engine/stamp.py)
 
     def warn(self, message: str, hint: str = "") -> None:
         """One line per problem (shown even with --quiet); the hint, what to do next, once."""
         if message not in self.report.warnings:
             self.report.warnings.append(message)
+            self.said.append((message, hint))
             self.progress.warn(message, hint)
 
     def check_early(self, plan, states: list[ArtworkState]) -> None:

@@ -105,6 +105,12 @@ def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
                                                      "sizes": sizes}, indent=0, allow_nan=False).encode())
 
 
+def written_files(out: Path) -> list[str]:
+    """The paths of the files the last build wrote into `out`: its ownership list and what that names."""
+    base = os.fspath(out)
+    return [f"{base}/{OWNED_LIST}", *(f"{base}/{rel}" for rel in read_owned(out).files)]
+
+
 def _lstat(path: Path):
     try:
         return os.lstat(path)

@@ -43,6 +43,11 @@ def _theme_dir() -> Path:
 THEME_DIR = _theme_dir()
 
 
+def theme_folders() -> list[str]:
+    """The default theme's folders, as a build reads them."""
+    return [os.fspath(THEME_DIR / "templates"), os.fspath(THEME_DIR / "static")]
+
+
 class SiteError(Exception):
     pass
 
@@ -368,33 +373,3 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
     render_pages()
     return write_site(site, out, key, warn)
 
-
-def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
-    """Delete what the tool wrote into a build folder (and the folder, once empty). Returns how many files
-    were deleted and what was kept, and why."""
-    out = Path(out)
-    if not out.exists():
-        return 0, []
-    if not (out / OWNED_LIST).is_file():
-        raise SiteError(f"refusing to delete '{out}': it was not made by imaudible")
-    if gallery_root is not None:
-        try:
-            folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME})
-        except folder.OutputFolderError as exc:
-            raise SiteError(str(exc).replace("build into", "clean")) from None
-    owned = folder.read_owned(out)
-    kept = list(owned.problems)
-    count = folder.sweep_tmp(out)
-    for rel, digest in sorted(owned.files.items()):
-        why = folder.remove_owned(out, rel, digest)
-        if why is None:
-            count += 1
-        else:
-            kept.append(f"kept '{out / rel}': {why}")
-    (out / OWNED_LIST).unlink()
-    folder.prune_empty_dirs(out)
-    try:
-        out.rmdir()
-    except OSError:
-        kept.append(f"kept '{out}': it holds files imaudible did not write")
-    return count, kept

@@ -1,0 +1,40 @@
+"""`clean`: delete what the tool wrote into a build folder, and nothing else (see output_folder.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..engine.cache import CACHE_DIR_NAME
+from . import output_folder as folder
+from .output_folder import OWNED_LIST
+from .render import SiteError
+
+
+def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
+    """Delete what the tool wrote into a build folder (and the folder, once empty). Returns how many files
+    were deleted and what was kept, and why."""
+    out = Path(out)
+    if not out.exists():
+        return 0, []
+    if not (out / OWNED_LIST).is_file():
+        raise SiteError(f"refusing to delete '{out}': it was not made by imaudible")
+    if gallery_root is not None:
+        try:
+            folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME})
+        except folder.OutputFolderError as exc:
+            raise SiteError(str(exc).replace("build into", "clean")) from None
+    owned = folder.read_owned(out)
+    kept = list(owned.problems)
+    count = folder.sweep_tmp(out)
+    for rel, digest in sorted(owned.files.items()):
+        why = folder.remove_owned(out, rel, digest)
+        if why is None:
+            count += 1
+        else:
+            kept.append(f"kept '{out / rel}': {why}")
+    (out / OWNED_LIST).unlink()
+    folder.prune_empty_dirs(out)
+    try:
+        out.rmdir()
+    except OSError:
+        kept.append(f"kept '{out}': it holds files imaudible did not write")
+    return count, kept
