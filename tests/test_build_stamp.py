@@ -125,11 +125,41 @@ def test_any_change_to_what_the_build_read_or_wrote_runs_it_in_full(gallery, cli
     assert (gallery / "build" / "gallery.json").is_file()
 
 
+def test_a_change_behind_a_symlink_in_the_gallery_runs_it_in_full(gallery, cli):
+    """templates/ may be a link to a folder elsewhere in the gallery, even a hidden one: the stamp follows it."""
+    hidden = gallery / ".theme-templates"
+    hidden.mkdir()
+    (hidden / "404.html").write_text("<p>gone</p>")
+    (gallery / "templates").symlink_to(hidden)
+    stamped(cli, gallery)
+    assert not planned(cli, gallery)
+    (hidden / "404.html").write_text("<p>moved</p>")
+    assert planned(cli, gallery)
+    assert (gallery / "build" / "404.html").read_text().count("moved") == 1
+
+
 def test_what_the_full_build_repairs_is_repaired(gallery, cli):
     stamped(cli, gallery)
     shutil.rmtree(next((gallery / CACHE_DIR_NAME / "objects" / "mood").glob("*/*")))
     result, report = build(cli, gallery)
     assert report["totals"]["by_stage"]["mood"]["computed"] == 1
+
+
+@pytest.mark.parametrize("shape", ["folder", "symlink"])
+def test_a_stamp_that_is_not_a_file_is_ignored_and_left_alone(gallery, cli, tmp_path, shape):
+    stamped(cli, gallery)
+    path = gallery / CACHE_DIR_NAME / stamp.FILE_NAME
+    path.unlink()
+    target = tmp_path / "elsewhere"
+    target.write_text("imaudible build stamp 1\nnot ours\n")
+    if shape == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(target)
+    assert planned(cli, gallery)
+    assert target.read_text() == "imaudible build stamp 1\nnot ours\n"     # never written through
+    result, _ = build(cli, gallery)
+    assert result.exit_code == 0, result.output
 
 
 def test_force_and_another_output_folder_run_in_full(gallery, cli, tmp_path):

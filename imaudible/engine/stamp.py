@@ -57,13 +57,14 @@ def _signature(st: os.stat_result) -> str:
 
 
 def _walk(folder: str, skip: set[str], into: dict[str, str]) -> bool:
-    """Add the signature of `folder` and of every entry under it to `into`; False past WALK_LIMIT."""
+    """Add the signature of `folder` and of every entry under it to `into`, through symlinks (a link's
+    entry holds its own signature and its target's; a linked folder is walked once); False past WALK_LIMIT."""
     try:
         into[folder] = _signature(os.stat(folder))
     except OSError:
         into[folder] = _MISSING
         return True
-    stack = [folder]
+    stack, walked = [folder], {os.path.realpath(folder)}
     while stack:
         try:
             entries = os.scandir(stack.pop())
@@ -74,11 +75,20 @@ def _walk(folder: str, skip: set[str], into: dict[str, str]) -> bool:
                 if entry.name.startswith(".") or entry.name == "__pycache__" or entry.path in skip:
                     continue
                 try:
-                    into[entry.path] = _signature(entry.stat(follow_symlinks=False))
+                    signature = _signature(entry.stat(follow_symlinks=False))
                 except OSError:
-                    into[entry.path] = _MISSING
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
+                    signature = _MISSING
+                if entry.is_symlink():
+                    try:
+                        signature += " > " + _signature(entry.stat())
+                    except OSError:
+                        signature += " > " + _MISSING
+                into[entry.path] = signature
+                if entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real not in walked and real not in skip:
+                        walked.add(real)
+                        stack.append(entry.path)
         if len(into) > WALK_LIMIT:
             return False
     return True
@@ -109,12 +119,13 @@ def _outputs(paths: Iterable[str]) -> dict[str, str]:
 
 def _settled(signatures: Iterable[str], now: float) -> bool:
     """Every file too old to change unseen (a missing one may not: its appearing changes its signature)."""
-    return all(sig == _MISSING or old_enough(int(sig.rpartition(" ")[2]), now) for sig in signatures)
+    return all(part == _MISSING or old_enough(int(part.rpartition(" ")[2]), now)
+               for sig in signatures for part in sig.split(" > "))
 
 
 def discard(cache_root: Path) -> None:
     """The build runs in full: whatever it changes, no stamp from before may stand for it."""
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(OSError):   # absent, or not a file (then never read as a stamp either)
         os.unlink(Path(cache_root) / FILE_NAME)
 
 

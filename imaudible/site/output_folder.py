@@ -7,11 +7,9 @@ file, and that file still holds the bytes recorded. Writing never follows a syml
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,24 +152,6 @@ def same_bytes(path: Path, data: bytes) -> bool:
         return Path(path).read_bytes() == data
     except OSError:
         return False
-
-
-def place(target: Path, data: bytes, same_file: str | os.PathLike | None = None) -> None:
-    """Write `data` at `target` atomically (not fsynced: the next build checks and rewrites). `same_file`, a
-    cached result's file just read and found to hold exactly `data`, is linked instead of copied: a cached
-    result is never changed in place, and one changed through its other name fails its SHA-256 when read
-    and is computed again. Where no hard link can be made (another file system), the bytes are written."""
-    if same_file is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")   # TMP_NAME: swept if killed
-        try:
-            os.link(same_file, tmp)
-            os.replace(tmp, target)
-            return
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    atomic_write(target, data, durable=False)
 
 
 def _symlink_on_the_way(out: Path, rel: str) -> Path | None:

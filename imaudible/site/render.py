@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .. import __version__
-from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
+from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
 from ..types import StoredFile
 from ..listening import music_description
@@ -346,7 +346,7 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
             continue
         if existing == len(data) and folder.same_bytes(target, data):
             continue
-        folder.place(target, data, source.location if isinstance(source, StoredFile) and rel in site.immutable else None)
+        atomic_write(target, data, durable=False)
         written += 1
     removed = 0
     for rel in sorted(set(previous.files) - set(new)):
