@@ -31,7 +31,7 @@ from .stat_rule import old_enough
 
 FILE_NAME = "build-stamp"
 HEADER = "imaudible build stamp 1"
-WALK_LIMIT = 20_000          # entries in the watched folders; beyond it a stamp would cost more than it saves
+WALK_LIMIT = 100_000         # entries in the watched folders (a gallery of tens of thousands of images fits)
 _MISSING = "-"
 
 
