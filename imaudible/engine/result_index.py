@@ -18,14 +18,10 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from .stat_rule import settled
+from .stat_rule import settled, signature as _signature
 
 FILE_NAME = "results-index"
 HEADER = "imaudible results index 1"
-
-
-def _signature(st: os.stat_result) -> str:
-    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}"
 
 
 class ResultIndex:

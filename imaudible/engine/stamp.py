@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .stat_rule import old_enough
+from .stat_rule import old_enough, signature as _signature
 
 FILE_NAME = "build-stamp"
 HEADER = "imaudible build stamp 1"
@@ -50,10 +50,6 @@ def identity_of(parts: Iterable) -> str:
     for part in parts:
         digest.update(repr(part).encode() + b"\0")
     return digest.hexdigest()
-
-
-def _signature(st: os.stat_result) -> str:
-    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}"
 
 
 def _walk(folder: str, skip: set[str], into: dict[str, str]) -> bool:
