@@ -1,17 +1,17 @@
 """`build`: gallery.yaml to build/, as a list of named phases.
 
--. unchanged - with `skip_unchanged` (the CLI's builds): when the stamp a build that changed nothing left
-               still holds (`engine.stamp`: same inputs by digest and stat, same cached results and site
-               files by stat), its report is said again and nothing else runs;
 0. checks   - the out folder, the gallery's static/ and templates/, the front end (`site.preflight`) and
                the named models: what fails here fails before anything is written, the cache included;
+   unchanged - with `skip_unchanged` (the CLI's builds), after the first of those checks: when the stamp a
+               build that changed nothing left still holds (`engine.stamp`: same inputs by digest and stat,
+               same cached results and site files by stat), its report is said again and nothing else runs;
 1. plan     - which stages run, in which order (`engine.plan`, from `stages.STAGES`);
 2. stages   - every artwork through every stage, from the cache where it can (`engine.runner`);
 3. views    - each artwork's typed view, from the stages' read sides (`stages.view`);
 4. site     - pages, data and assets written into build/ (`site`); a cached file found damaged while
                being copied is computed again and the site written again;
 5. in use   - which cached results this build used, for `clean --unused`;
-6. stamp    - when nothing was computed, failed or written: what it depended on, for the phase before 0.
+6. stamp    - when nothing was computed, failed or written: what it depended on, for `unchanged`.
 
 Everything from 1 on runs under the cache's lock; only this process writes the cache and build/.
 """
@@ -65,6 +65,8 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     report = BuildReport(str(gallery.root), str(out), tuple(s.name for s in plan),
                          tuple(s.name for s in plan if s.model), states)
     kind = executor or gallery.run.executor
+    # What can be found before the stages run is found first, before anything is written or started.
+    site.preflight(gallery, out)
     watched = lambda: _watched(gallery, out, not_inputs)  # noqa: E731
     if skip_unchanged and not forced and _replayed(gallery, out, plan, cache, report, progress, watched):
         report.executor, report.seconds = kind, time.monotonic() - started
@@ -74,8 +76,6 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         progress.detail = getattr(workers, "cluster_load", None)
         runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
         cache.warn = runner.warn
-        # Everything that can be found before the stages run is found here, before anything is written.
-        site.preflight(gallery, out)
         runner.check_early(plan, states)
         with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
             stamp.discard(cache.root)
@@ -87,7 +87,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             cache.save_index()
             if skip_unchanged and _changed_nothing(report):
                 stamp.record(cache.root, _identity(gallery, out, plan, runner.models), watched(),
-                             _outputs(states, out), report.replay_payload(runner.said), atomic_write)
+                             _checked_files(states, out), report.replay_payload(runner.said), atomic_write)
     report.seconds = time.monotonic() - started
     return report
 
@@ -171,7 +171,7 @@ def _watched(gallery, out: Path, not_inputs: Iterable[str | Path]) -> stamp.Watc
     return stamp.Watched(folders, files, {os.path.realpath(p) for p in (out, *not_inputs)})
 
 
-def _outputs(states, out: Path) -> list[str]:
+def _checked_files(states, out: Path) -> list[str]:
     """What the build checked of its outputs: every cached result it used, every file of the site."""
     from . import site
 
@@ -187,11 +187,8 @@ def _changed_nothing(report: BuildReport) -> bool:
 
 def _replayed(gallery, out: Path, plan, cache: Cache, report: BuildReport, progress: Progress, watched) -> bool:
     """Whether the stamp still holds; if it does, `report` is the stamped build's and its warnings are said."""
-    from . import site
-
     if not (cache.root / stamp.FILE_NAME).is_file():
         return False
-    site.preflight(gallery, out)      # what a full build refuses, this one refuses too
     identity = _identity(gallery, out, plan, ModelChoice(gallery, cache, set(), lambda *_: None))
     with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
         payload = stamp.check(cache.root, identity, watched())
@@ -200,7 +197,7 @@ def _replayed(gallery, out: Path, plan, cache: Cache, report: BuildReport, progr
     try:
         said = report.replay(payload)
     except (KeyError, TypeError, ValueError):
-        return False      # a stamp from another gallery's build that happens to match: not ours to replay
+        return False      # a payload of another shape (the stamp's lines hold, its JSON was altered): a miss
     for message, hint in said:
         progress.warn(message, hint)
     return True

@@ -4,7 +4,6 @@ any change to what a build depends on makes the next build run in full.
 "Replayed" is observed, not assumed: the runner is made to fail if it is asked to plan anything."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -20,7 +19,7 @@ from imaudible.engine.runner import Runner
 from imaudible.engine.stat_rule import FINE_RACY_SECONDS
 from imaudible.manifest import load_manifest
 
-from .conftest import ART, write_gallery
+from .conftest import ART
 from .test_build import build, edit, tree
 
 

@@ -30,7 +30,6 @@ class StageRecord:
             out.update(self.details)
         return out
 
-
     @classmethod
     def from_dict(cls, data: dict) -> "StageRecord":
         own = ("status", "seconds", "error", "node")

@@ -372,4 +372,3 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
     return write_site(site, out, key, warn)
-
