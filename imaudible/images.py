@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from . import resample
 from .image_checks import ImageError, small_source_warning  # noqa: F401 - kept Pillow-free there
 from .settings import ImageSettings
 from .types import Derivative
@@ -338,7 +339,8 @@ def _derivatives(decoded: Decoded, settings: ImageSettings, name: str) -> tuple[
     result = []
     for label, edge, with_jpeg in sorted(wanted, key=lambda item: -item[1]):
         size = _target_size(width, height, edge)
-        image = _resized(made, size, THUMB_REDUCING_GAP if label == "thumb" else TEXTURE_REDUCING_GAP)
+        image = _resized(made, size, THUMB_REDUCING_GAP if label == "thumb" else TEXTURE_REDUCING_GAP,
+                         resample.lanczos)
         made.append(image)
         for fmt in _formats(edge, with_jpeg):
             if (size, fmt) not in encoded:
@@ -358,13 +360,14 @@ def _formats(edge: int, with_jpeg: bool) -> tuple[str, ...]:
     return ("webp", "jpg") if with_jpeg else ("webp",)
 
 
-def _resized(made: list[Image.Image], size: tuple[int, int], reducing_gap: float = TEXTURE_REDUCING_GAP) -> Image.Image:
+def _resized(made: list[Image.Image], size: tuple[int, int], reducing_gap: float = TEXTURE_REDUCING_GAP,
+             resize=resample.pillow_lanczos) -> Image.Image:
     for image in made:
         if image.size == size:
             return image
     source = min((im for im in made if im.width >= 2 * size[0] and im.height >= 2 * size[1]),
                  key=lambda im: im.width, default=made[0])
-    return source.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+    return resize(source, size, reducing_gap)
 
 
 def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:

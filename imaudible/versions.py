@@ -4,6 +4,6 @@ Bump one when the same inputs give a different result. They live here, not in th
 making the keys of a no-op rebuild imports none of those modules' numpy, SciPy or Pillow.
 """
 IMAGES = "3"   # images.py: decoding and the analysis copy (stage ingest; its key is upstream of everything)
-DERIVATIVES = "5"  # images.py: the web derivatives (stage derive; only the site reads them)
+DERIVATIVES = "6"  # images.py + resample.py: the web derivatives (stage derive; only the site reads them)
 MOOD = "2"     # mood.py + structure.py: the mood and the structural fingerprint
 AUDIO = "3"    # audio.py + loudness.py: finishing and encoding the clip
