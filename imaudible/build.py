@@ -35,22 +35,25 @@ from .engine.runner import Runner
 from .progress import Progress
 
 
-def open_executor(kind: str, jobs: int, run, address: str | None = None, verbose: bool = False):
+def open_executor(kind: str, jobs: int, run, address: str | None = None, verbose: bool = False,
+                  may_spawn: bool = False):
     """The executor a build hands its batches to; `run` is the manifest's RunSettings."""
     if kind == "ray":
         from .engine.ray_executor import RayExecutor
 
         return RayExecutor(jobs, address or run.address, model_gpus=run.model_gpus, verbose=verbose)
-    return make_executor(kind, jobs)
+    return make_executor(kind, jobs, may_spawn)
 
 
 def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jobs: int = 2,
                   executor: str | None = None, ray_address: str | None = None, progress: Progress | None = None,
                   verbose: bool = False, stages=None, skip_unchanged: bool = False,
-                  not_inputs: Iterable[str | Path] = ()) -> BuildReport:
+                  not_inputs: Iterable[str | Path] = (), may_spawn: bool = False) -> BuildReport:
     """Build `gallery` into `out`. `skip_unchanged`: replay the last build when nothing it depended on changed
     (the report then holds records and the model and draft marks of views, not the views themselves);
-    `not_inputs`: files the caller writes into the gallery folder itself (a report), not read by the build."""
+    `not_inputs`: files the caller writes into the gallery folder itself (a report), not read by the build;
+    `may_spawn`: the `auto` executor may start worker processes, which import the caller's main module (the
+    command line's is guarded; leave it False from a script without `if __name__ == "__main__":`)."""
     from . import site
     from .stages import STAGES
 
@@ -69,9 +72,9 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     site.preflight(gallery, out)
     watched = lambda: _watched(gallery, out, not_inputs)  # noqa: E731
     if skip_unchanged and not forced and _replayed(gallery, out, plan, cache, report, progress, watched):
-        report.executor, report.seconds = kind, time.monotonic() - started
+        report.seconds = time.monotonic() - started    # the executor too is the stamped build's
         return report
-    with open_executor(kind, jobs, gallery.run, ray_address, verbose) as workers:
+    with open_executor(kind, jobs, gallery.run, ray_address, verbose, may_spawn) as workers:
         report.executor = kind
         progress.detail = getattr(workers, "cluster_load", None)
         runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
@@ -85,6 +88,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
             cache.save_index()
+            report.executor = workers.name        # `auto` has chosen by now
             if skip_unchanged and _changed_nothing(report):
                 stamp.record(cache.root, _identity(gallery, out, plan, runner.models), watched(),
                              _checked_files(states, out), report.replay_payload(runner.said), atomic_write)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from imaudible.build import build_gallery
+from imaudible.engine import executors
 from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.engine.plan import PlanError, make_plan
 from imaudible.engine.stage import Result, Stage
@@ -103,11 +104,48 @@ def test_a_failing_plugged_in_stage_fails_only_its_artwork(tmp_path):
 def test_processes_build_the_same_site_as_threads(tmp_path, cli):
     threads = write_gallery(tmp_path / "threads")
     processes = write_gallery(tmp_path / "processes")
-    assert cli("build", threads, "--jobs", "2").exit_code == 0
+    assert cli("build", threads, "--jobs", "2", "--executor", "threads").exit_code == 0
     result = cli("build", processes, "--jobs", "2", "--executor", "processes", "--report", tmp_path / "r.json")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "r.json").read_text())["totals"]["computed"] == 21
     assert tree(threads / "build") == tree(processes / "build")
+
+
+def test_auto_takes_the_pool_for_a_big_build_from_the_command_line_only(tmp_path, cli, monkeypatch):
+    small, big, api = (write_gallery(tmp_path / name) for name in ("small", "big", "api"))
+    result = cli("build", small, "--jobs", "2", "--report", tmp_path / "small.json")   # auto is the default
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "small.json").read_text())["executor"] == "auto (threads)"   # 21 batches
+
+    monkeypatch.setattr(executors, "AUTO_POOL_FROM", 21)      # this gallery's 21 CPU batches make it "big"
+    result = cli("build", big, "--jobs", "2", "--report", tmp_path / "big.json")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "big.json").read_text())["executor"] == "auto (processes)"
+    assert tree(small / "build") == tree(big / "build")
+    # one job: nothing to run side by side
+    assert cli("build", big, "--jobs", "1", "--force", "--report", tmp_path / "one.json").exit_code == 0
+    assert json.loads((tmp_path / "one.json").read_text())["executor"] == "auto (threads)"
+
+    # from Python, a worker process would import the caller's script again: only when the caller says so
+    gallery, _ = load_manifest(api)
+    assert build_gallery(gallery, api / "build", jobs=2).executor == "auto (threads)"
+    assert build_gallery(gallery, api / "build", jobs=2, force=True, may_spawn=True).executor == "auto (processes)"
+
+
+def test_auto_decides_once_from_the_planned_batches():
+    auto = executors.AutoExecutor(2, may_spawn=True)
+    assert auto.name == "auto"
+    auto.expect(executors.AUTO_POOL_FROM - 1)
+    auto.expect(10_000)                                     # a repair's second flow keeps the first choice
+    assert isinstance(auto.chosen, executors.ThreadExecutor) and auto.name == "auto (threads)"
+    pooled = executors.AutoExecutor(2, may_spawn=True)
+    pooled.expect(executors.AUTO_POOL_FROM)
+    assert isinstance(pooled.chosen, executors.ProcessExecutor) and pooled.name == "auto (processes)"
+    pooled.close()                                          # never started: nothing to stop
+    for jobs, may_spawn in ((1, True), (2, False)):
+        other = executors.AutoExecutor(jobs, may_spawn)
+        other.expect(10_000)
+        assert isinstance(other.chosen, executors.ThreadExecutor)
 
 
 def test_the_plan_orders_by_needs_and_refuses_what_it_cannot_run(tmp_path):

@@ -52,9 +52,10 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Parallel workers for image and audio stages (default: number of CPUs).")
-@click.option("--executor", type=click.Choice(["threads", "processes", "ray"]), default=None,
-              help="Where stages run: threads of this process (default), a pool of --jobs worker processes, or Ray "
-                   "(needs the imaudible[ray] extra). Overrides the manifest's run.executor.")
+@click.option("--executor", type=click.Choice(["auto", "threads", "processes", "ray"]), default=None,
+              help="Where stages run: threads of this process, a pool of --jobs worker processes, or Ray (needs the "
+                   "imaudible[ray] extra); auto (default): the pool for builds with enough image and audio work "
+                   "(about 50 artworks and more), threads otherwise. Overrides the manifest's run.executor.")
 @click.option("--ray-address", metavar="auto|ray://HOST:PORT", default=None,
               help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
@@ -115,7 +116,8 @@ def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor=N
     out = Path(out) if out else gallery.root / "build"
     result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
                                            executor=executor, ray_address=ray_address, progress=progress,
-                                           verbose=verbose, skip_unchanged=True, not_inputs=[report] if report else []),
+                                           verbose=verbose, skip_unchanged=True, not_inputs=[report] if report else [],
+                                           may_spawn=True),
                      verbose, gallery)
     summary.warn_about_site(gallery, progress)
     return result

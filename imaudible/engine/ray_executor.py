@@ -49,6 +49,7 @@ class RayExecutor(Executor):
     Ray is started (or joined) on first use, so a build that stops at a configuration error never starts it."""
 
     models_in_process = False
+    kind = "ray"
 
     def __init__(self, jobs: int, address: str | None = None, *, model_gpus: float = 1.0, max_retries: int = 3,
                  max_restarts: int = 3, verbose: bool = False):

@@ -93,14 +93,14 @@ class BuildReport:
 
     def replay_payload(self, said: list[tuple[str, str]]) -> dict:
         """What an unchanged rebuild says again (engine/stamp.py): the warnings as printed (`said`: message,
-        hint) and as reported, the models, and per artwork its records and the model and draft mark of
+        hint) and as reported, the models, the executor, and per artwork its records and the model and draft mark of
         each view."""
         def views(run: ArtworkState) -> dict:
             return {stage: [getattr(view, "model", None), bool(getattr(view, "draft", False))]
                     for stage, view in run.views.items() if hasattr(view, "model") or hasattr(view, "draft")}
 
         return {"said": [list(pair) for pair in said], "warnings": self.warnings, "model_calls": self.model_calls,
-                "models_loaded": self.models_loaded,
+                "models_loaded": self.models_loaded, "executor": self.executor,
                 "artworks": [[run.id, {s: r.to_dict() for s, r in run.records.items()}, views(run)]
                              for run in self.runs]}
 
@@ -115,10 +115,10 @@ class BuildReport:
             raise ValueError("the stamp's artworks are not this gallery's")
         said = [(str(message), str(hint)) for message, hint in payload["said"]]
         warnings, calls = list(payload["warnings"]), dict(payload["model_calls"])
-        loaded = list(payload["models_loaded"])
+        loaded, executor = list(payload["models_loaded"]), str(payload["executor"])
         for run, records, views in filled:
             run.records, run.views = records, views
-        self.warnings, self.model_calls, self.models_loaded = warnings, calls, loaded
+        self.warnings, self.model_calls, self.models_loaded, self.executor = warnings, calls, loaded, executor
         return said
 
     def to_dict(self) -> dict:

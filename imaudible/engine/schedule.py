@@ -52,6 +52,16 @@ class Node:
     def __post_init__(self):
         self.id = self.state.id
 
+    @property
+    def to_compute(self) -> bool:
+        """Planned to be computed: not failed, given or cached."""
+        return self.error is None and self.given is None and self.entry is None
+
+    @property
+    def on_lane(self) -> bool:
+        """Computed by a real model, on its model lane (else as a CPU batch)."""
+        return self.resolved is not None and self.resolved.is_model
+
 
 class CpuWork:
     """Ready CPU nodes, earliest artwork first, on the executor's workers."""
@@ -92,6 +102,11 @@ class CpuWork:
         self.flow.stored(node, results[0], seconds, self.flow.executor.where(future))
 
 
+def cpu_batches(nodes) -> int:
+    """How many of the planned nodes will go to the executor as CPU batches."""
+    return sum(n.to_compute and not n.on_lane for n in nodes)
+
+
 class Flow:
     """Runs a set of planned nodes to the end (see the module docstring)."""
 
@@ -111,14 +126,14 @@ class Flow:
             node.waiting = {need for need in node.stage.needs if (node.id, need) in self.nodes}
             self._open[node.stage.name] = self._open.get(node.stage.name, 0) + 1
             self._of.setdefault(node.id, []).append(node)
-            if node.error is None and node.given is None and node.entry is None and \
-                    node.resolved is not None and node.resolved.is_model:
+            if node.to_compute and node.on_lane:
                 planned.setdefault((node.stage.name, node.resolved.identity), []).append(node)
         for members in planned.values():
             self._lane(members[0]).plan(members, runner.batch_size(members[0]))
 
     # --- the loop ---------------------------------------------------------------------------------------
     def run(self) -> None:
+        self.executor.expect(cpu_batches(self.nodes.values()))
         try:
             for node in sorted(self.nodes.values(), key=lambda n: n.order):
                 if not node.waiting and node.status == "waiting":
@@ -147,8 +162,8 @@ class Flow:
         if stage.name not in self._clock:
             now = time.monotonic()
             self._clock[stage.name] = [now, now]
-            total = sum(1 for n in self.nodes.values() if n.stage is stage and n.status in ("waiting", "ready")
-                        and n.error is None and n.given is None and n.entry is None)
+            total = sum(1 for n in self.nodes.values()
+                        if n.stage is stage and n.status in ("waiting", "ready") and n.to_compute)
             self.runner.progress.start(stage.name, total)
 
     # --- a node's life ------------------------------------------------------------------------------------
@@ -162,7 +177,7 @@ class Flow:
         elif outcome == "failed":
             self._close(node)
             self._artwork_failed(node.state)
-        elif node.resolved is not None and node.resolved.is_model:
+        elif node.on_lane:
             self._lane(node).member_ready(node)
         else:
             self.cpu.push(node)
