@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/bench_build.py [--count 500] [--duration 2] [--jobs N] [--workdir DIR]
 
 Both tools run as subprocesses (start-up included) with their default parallelism (one worker per
-CPU), on the same JPEGs. Printed: wall times, our/sigal ratios for the cold build and the no-op
-rebuild (the first one after the cold build plans every stage and leaves the build stamp; the best of
-the later ones, which replay it, is the no-op figure), and our time without the music stages, which
+CPU; ours on its default executor, `auto`, named in the lines of counts), on the same JPEGs. Printed:
+wall times, our/sigal ratios for the cold build and the no-op rebuild (the first one after the cold
+build plans every stage and leaves the build stamp; the best of the later ones, which replay it, is the
+no-op figure), and our time without the music stages, which
 sigal does not have:
   - estimated from `--report` (wall time minus the music and audio stage seconds / jobs);
   - measured: a cold build with only the music and audio results left in the cache (the others and the
@@ -137,7 +138,8 @@ def stage_counts(report: dict) -> str:
     by_stage = report["totals"]["by_stage"]
     order = ("ingest", "derive", "mood", "caption", "prompt", "music", "audio")
     stages = sorted(by_stage, key=lambda s: order.index(s) if s in order else len(order))
-    return "computed/cached: " + ", ".join(f"{s} {by_stage[s]['computed']}/{by_stage[s]['cached']}" for s in stages)
+    return "computed/cached: " + ", ".join(f"{s} {by_stage[s]['computed']}/{by_stage[s]['cached']}" for s in stages) \
+        + f"; executor {report.get('executor', '?')}"
 
 
 def music_seconds(report: dict) -> float:
