@@ -101,6 +101,37 @@ def test_a_failing_plugged_in_stage_fails_only_its_artwork(tmp_path):
     assert [a["id"] for a in site["artworks"]] == ["starry-night", "water-lilies"]
 
 
+def kill_my_worker(items: list, model=None) -> list[Result]:
+    """A throwaway stage's compute that crashes its worker process on "the scream" (as a decoder might on a
+    hostile file): module-level, so worker processes can import it."""
+    import os
+    import signal
+
+    if any("scream" in unit for _, unit in items):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return count_words(items)
+
+
+class Crashy(WordCount):
+    name = "crashy"
+    compute = staticmethod(kill_my_worker)
+
+    def inputs(self, gallery, art, upstream):
+        return upstream["prompt"].text, art.id
+
+
+def test_a_worker_that_dies_fails_only_the_artwork_that_killed_it(tmp_path):
+    folder = write_gallery(tmp_path / "g")
+    report = run(folder, Crashy(), executor="processes", jobs=2)
+    assert [(s.id, s.failed_stage) for s in report.failures] == [("the-scream", "crashy")]
+    assert "worker process died while computing it, and again when it ran alone" in report.failures[0].error
+    site = json.loads((folder / "build" / "gallery.json").read_text())
+    assert [a["id"] for a in site["artworks"]] == ["starry-night", "water-lilies"]
+    report = run(folder, Crashy(), executor="processes", jobs=2)   # the others are cached; it fails again
+    assert [s.id for s in report.failures] == ["the-scream"]
+    assert report.to_dict()["totals"]["by_stage"]["crashy"]["cached"] == 2
+
+
 def test_processes_build_the_same_site_as_threads(tmp_path, cli):
     threads = write_gallery(tmp_path / "threads")
     processes = write_gallery(tmp_path / "processes")

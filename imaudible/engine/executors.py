@@ -206,25 +206,24 @@ class ThreadExecutor(Executor):
 
 
 class ProcessExecutor(Executor):
-    """CPU batches on a pool of `jobs` worker processes, started on first use."""
+    """CPU batches on a pool of `jobs` worker processes, started on first use. A worker's death fails only
+    the batch that caused it (`worker_pool.WorkerPool`)."""
     kind = "processes"
 
     def __init__(self, jobs: int):
         super().__init__(jobs)
-        self._pool = None   # a ProcessPoolExecutor (imported on first use: multiprocessing is slow to import)
+        self._pool = None   # a WorkerPool (imported on first use: multiprocessing is slow to import)
 
     def submit(self, compute, items, spec):
         if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from .worker_pool import WorkerPool
 
-            # spawn: workers never inherit the driver's threads, locks or open cache files.
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = WorkerPool(self.jobs)
         return self._pool.submit(run_batch, compute, items, spec)
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
 
 
 class AutoExecutor(Executor):

@@ -1,0 +1,133 @@
+"""A pool of worker processes that outlives the death of a worker (a crash in native code on a hostile file,
+or a kill for lack of memory).
+
+`concurrent.futures.ProcessPoolExecutor` fails every task in flight when one of its workers dies, and stays
+broken. Here those tasks become suspects: each runs again alone, one at a time, on a pool of one worker. The
+one that kills that worker too fails with `WorkerDied`; the others finish as if nothing had happened. New
+tasks go to a fresh pool meanwhile.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from concurrent.futures import Future
+
+MAX_DEATHS_ALONE = 3   # then suspects fail at once: workers that cannot even start would be retried forever
+
+
+class WorkerDied(RuntimeError):
+    """The worker process running a task ended, and did so again when the task ran alone."""
+
+
+def _spawn_pool(workers: int):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: workers never inherit the driver's threads, locks or open cache files.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class WorkerPool:
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._shared = None                 # the pool for new tasks, made on first use and after a death
+        self._alone = None                  # the one-worker pool the suspects run on
+        self._suspects: deque = deque()     # (future, fn, args) waiting to run alone
+        self._running_alone = False
+        self._deaths_alone = 0
+        self._retired: list = []            # broken pools, shut down on close
+        self._closed = False
+
+    def submit(self, fn, *args) -> Future:
+        from concurrent.futures.process import BrokenProcessPool
+
+        outer: Future = Future()
+        for _ in range(2):   # the shared pool may break between choosing it and submitting to it
+            with self._lock:
+                if self._shared is None:
+                    self._shared = _spawn_pool(self.workers)
+                pool = self._shared
+            try:
+                self._run(pool, outer, fn, args, alone=False)
+                return outer
+            except BrokenProcessPool:
+                self._retire(pool)
+        raise WorkerDied("worker processes cannot be started")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            suspects, pools = list(self._suspects), [self._shared, self._alone, *self._retired]
+            self._suspects.clear()
+        for outer, _, _ in suspects:
+            outer.cancel()
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, pool, outer: Future, fn, args, alone: bool) -> None:
+        inner = pool.submit(fn, *args)
+        inner.add_done_callback(lambda done: self._settled(pool, outer, fn, args, alone, done))
+
+    def _settled(self, pool, outer: Future, fn, args, alone: bool, inner: Future) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        if inner.cancelled():
+            outer.cancel()          # the pool is closing
+            return
+        error = inner.exception()
+        if isinstance(error, BrokenProcessPool):
+            self._retire(pool)
+            if not alone:
+                self._suspect(outer, fn, args)
+                return
+            with self._lock:
+                self._deaths_alone += 1
+            outer.set_exception(WorkerDied("its worker process died while computing it, and again when it ran "
+                                           "alone (a crash in native code, or killed, e.g. for lack of memory)"))
+        elif error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+        if alone:
+            with self._lock:
+                self._running_alone = False
+            self._next_alone()
+
+    def _suspect(self, outer: Future, fn, args) -> None:
+        with self._lock:
+            hopeless = self._deaths_alone >= MAX_DEATHS_ALONE
+            if not hopeless:
+                self._suspects.append((outer, fn, args))
+        if hopeless:
+            outer.set_exception(WorkerDied("its worker process died while computing it (worker processes keep "
+                                           "dying: a crash in native code, or too little memory)"))
+        else:
+            self._next_alone()
+
+    def _next_alone(self) -> None:
+        with self._lock:
+            if self._running_alone or self._closed or not self._suspects:
+                return
+            outer, fn, args = self._suspects.popleft()
+            if self._alone is None:
+                self._alone = _spawn_pool(1)
+            self._running_alone, pool = True, self._alone
+        try:
+            self._run(pool, outer, fn, args, alone=True)
+        except Exception as exc:  # noqa: BLE001 - closed or broken meanwhile: this task fails, the next may run
+            self._retire(pool)
+            with self._lock:
+                self._running_alone = False
+            outer.set_exception(WorkerDied(f"its worker process could not be started ({exc})"))
+            self._next_alone()
+
+    def _retire(self, pool) -> None:
+        with self._lock:
+            if self._shared is pool:
+                self._shared = None
+            if self._alone is pool:
+                self._alone = None
+            if pool not in self._retired:
+                self._retired.append(pool)

@@ -1,0 +1,65 @@
+"""engine.worker_pool: a worker's death fails the task that caused it, and only that one."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from imaudible.engine.worker_pool import WorkerDied, WorkerPool
+
+
+def square_unless(x: int, deadly: int) -> int:
+    """Module-level, so spawned workers can import it. The deadly task kills its own process, as a crash
+    in a decoder or the kernel's OOM killer would."""
+    if x == deadly:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)         # the others are still in flight when it dies
+    return x * x
+
+
+def pid_of(_: int) -> int:
+    return os.getpid()
+
+
+def test_the_deadly_task_fails_alone_and_the_others_finish():
+    pool = WorkerPool(2)
+    try:
+        futures = [pool.submit(square_unless, x, 3) for x in range(10)]
+        for x, future in enumerate(futures):
+            if x == 3:
+                with pytest.raises(WorkerDied, match="died while computing it, and again when it ran alone"):
+                    future.result(timeout=120)
+            else:
+                assert future.result(timeout=120) == x * x
+        # new work after the death goes to a fresh pool
+        assert pool.submit(square_unless, 12, 3).result(timeout=120) == 144
+    finally:
+        pool.close()
+
+
+def test_a_pool_of_worker_processes():
+    pool = WorkerPool(2)
+    try:
+        pids = {pool.submit(pid_of, x).result(timeout=120) for x in range(6)}
+    finally:
+        pool.close()
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_deaths_that_never_stop_fail_fast(monkeypatch):
+    import imaudible.engine.worker_pool as worker_pool
+
+    monkeypatch.setattr(worker_pool, "MAX_DEATHS_ALONE", 1)
+    pool = WorkerPool(1)
+    try:
+        first = pool.submit(square_unless, 1, 1)
+        with pytest.raises(WorkerDied, match="again when it ran alone"):
+            first.result(timeout=120)
+        # one death alone is the limit here: the next task that kills its worker fails without a second try
+        with pytest.raises(WorkerDied, match="keep dying"):
+            pool.submit(square_unless, 2, 2).result(timeout=120)
+        assert pool.submit(square_unless, 4, 2).result(timeout=120) == 16
+    finally:
+        pool.close()
