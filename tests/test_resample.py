@@ -35,7 +35,7 @@ def test_pyvips_loads_from_its_wheel():
     ((1500, 1000), (720, 480), 3.0, 0.5),
     ((720, 480), (320, 213), 1.5, 0.5),
     ((1023, 1025), (719, 720), 3.0, 0.5),
-    ((4000, 300), (1024, 77), 3.0, 0.5),     # a reduction of almost 4x: box-reduced first, like Pillow
+    ((4000, 300), (1024, 77), 3.0, 0.5),
     ((1500, 1), (320, 1), 1.5, 0.5),
     ((1, 900), (1, 720), 3.0, 0.5),
     # every pixel of a 2 px wide result is an edge pixel, and the two extend edges differently
@@ -47,6 +47,16 @@ def test_lanczos_is_pillows_to_within_rounding(shape, target, gap, tolerance):
     assert ours.size == target and ours.mode == "RGB"
     assert mean_difference(ours, pillows) < tolerance
     assert np.abs(np.asarray(ours, np.int16) - np.asarray(pillows, np.int16)).max() <= 16
+
+
+@pytest.mark.parametrize("shape, target, gap", [
+    ((7000, 4000), (1024, 585), 3.0),
+    ((6001, 3001), (719, 360), 3.0),      # partial blocks at the edges, which libvips would stretch
+    ((2000, 1301), (320, 208), 1.5),      # the thumbnail's gap
+])
+def test_a_resize_that_box_reduces_first_is_pillows_exactly(shape, target, gap):
+    source = painting(*shape, seed=5)
+    assert resample.lanczos(source, target, gap).tobytes() == resample.pillow_lanczos(source, target, gap).tobytes()
 
 
 def test_every_size_a_build_asks_for_comes_out_exact():
