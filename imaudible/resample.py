@@ -5,8 +5,8 @@ The same Lanczos-3 as Pillow's to within rounding: on the benchmark's and the de
 to 44 ms per artwork (ARCHITECTURE.md, "The cold image path"). Encoding stays Pillow's, which is faster
 at WebP. Only the derivatives use it: the analysis copy stays Pillow's, because its pixels enter the mood
 and music keys. Pillow still does the resizes that start with a box reduction (a source at least twice
-`reducing_gap` times the size: a PNG or TIFF far bigger than its texture; a JPEG is decoded at reduced scale
-first), and every resize where pyvips cannot be loaded.
+`reducing_gap` times the size: a PNG or TIFF far bigger than its texture; with the default sizes a JPEG is
+decoded at reduced scale and never is), and every resize where pyvips cannot be loaded.
 """
 from __future__ import annotations
 
