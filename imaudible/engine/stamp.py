@@ -55,10 +55,8 @@ def identity_of(parts: Iterable) -> str:
 def _walk(folder: str, skip: set[str], into: dict[str, str]) -> bool:
     """Add the signature of `folder` and of every entry under it to `into`, through symlinks (a link's
     entry holds its own signature and its target's; a linked folder is walked once); False past WALK_LIMIT."""
-    try:
-        into[folder] = _signature(os.stat(folder))
-    except OSError:
-        into[folder] = _MISSING
+    into[folder] = _signature_of(os.stat, folder)
+    if into[folder] == _MISSING:
         return True
     stack, walked = [folder], {os.path.realpath(folder)}
     while stack:
@@ -70,15 +68,9 @@ def _walk(folder: str, skip: set[str], into: dict[str, str]) -> bool:
             for entry in entries:
                 if entry.name.startswith(".") or entry.name == "__pycache__" or entry.path in skip:
                     continue
-                try:
-                    signature = _signature(entry.stat(follow_symlinks=False))
-                except OSError:
-                    signature = _MISSING
+                signature = _signature_of(entry.stat, follow_symlinks=False)
                 if entry.is_symlink():
-                    try:
-                        signature += " > " + _signature(entry.stat())
-                    except OSError:
-                        signature += " > " + _MISSING
+                    signature += " > " + _signature_of(entry.stat)
                 into[entry.path] = signature
                 if entry.is_dir():
                     real = os.path.realpath(entry.path)
@@ -96,21 +88,20 @@ def _inputs(watched: Watched) -> dict[str, str] | None:
         if not _walk(folder, watched.skip, found):
             return None
     for path in watched.files:
-        try:
-            found["=" + path] = _signature(os.stat(path))   # "=": followed, apart from the walk's entry
-        except OSError:
-            found["=" + path] = _MISSING
+        found["=" + path] = _signature_of(os.stat, path)   # "=": followed, apart from the walk's entry
     return found
 
 
 def _outputs(paths: Iterable[str]) -> dict[str, str]:
-    found = {}
-    for path in paths:
-        try:
-            found[path] = _signature(os.lstat(path))
-        except OSError:
-            found[path] = _MISSING
-    return found
+    return {path: _signature_of(os.lstat, path) for path in paths}
+
+
+def _signature_of(stat: Callable[..., os.stat_result], *args, **options) -> str:
+    """The signature of what `stat(*args, **options)` finds, or _MISSING."""
+    try:
+        return _signature(stat(*args, **options))
+    except OSError:
+        return _MISSING
 
 
 def _settled(signatures: Iterable[str], now: float) -> bool:

@@ -16,13 +16,17 @@ RACY_SECONDS = 2.0
 FINE_RACY_SECONDS = 0.1
 
 
+def _known_by(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def signature(st: os.stat_result) -> str:
     """A file as these rules know it, as text: "device inode size mtime_ns"."""
-    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}"
+    return "%d %d %d %d" % _known_by(st)
 
 
 def same_stat(a: os.stat_result, b: os.stat_result) -> bool:
-    return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
+    return _known_by(a) == _known_by(b)
 
 
 def old_enough(mtime_ns: int, now: float | None = None) -> bool:
