@@ -243,7 +243,8 @@ def ffmpeg_exe() -> str:
 
 
 def _ffmpeg(args: list[str], stdin: bytes | None, what: str) -> bytes:
-    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args]
+    # local files and pipes only, also for what an input names inside it (a playlist, a concat list)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file,pipe", *args]
     try:
         done = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               stdin=None if stdin is not None else subprocess.DEVNULL, check=False)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import secrets
 import threading
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from . import curate
 from .local_hosts import is_loopback
@@ -26,10 +27,14 @@ MAX_BODY = 4096
 BODY_SECONDS = 10
 MAX_TAKE = 16   # as `imaudible-site pick` accepts
 EXPECTED = 'expected JSON {"id": ..., "action": "pick"|"reroll", "take": K}'
+
+
 class TakeEndpoint:
     def __init__(self, gallery_root: Path, report_dir: Path, token: str | None = None):
         self.gallery_root = Path(gallery_root)
         self.report_dir = Path(report_dir)
+        # The report folder's real place, found without following the folder itself should it be a link.
+        self.report_root = self.report_dir.parent.resolve() / self.report_dir.name
         self.token = token or secrets.token_urlsafe(32)
         self._edit_lock = threading.Lock()
 
@@ -37,18 +42,27 @@ class TakeEndpoint:
         return (raw_path + "/").startswith(REPORT_PREFIX)
 
     def resolve(self, raw_path: str):
-        """The report's file for a request path under REPORT_PREFIX (the report lives beside build/)."""
+        """The report's file for a request path under REPORT_PREFIX (the report lives beside build/). The
+        report is data a gallery may ship: no symlink is followed, the report folder itself included."""
         sub = raw_path[len(REPORT_PREFIX) - 1:]
-        return resolve_under(self.report_dir, sub) if sub else (None, HTTPStatus.MOVED_PERMANENTLY)
+        if not sub:
+            return None, HTTPStatus.MOVED_PERMANENTLY
+        if os.path.islink(self.report_root):
+            return None, HTTPStatus.NOT_FOUND
+        path, status = resolve_under(self.report_root, sub)
+        if status != HTTPStatus.OK:
+            return path, status
+        # Every real path that a request names literally was reached through no link; anything else was.
+        literal = self.report_root.joinpath(*[p for p in unquote(sub).split("/") if p not in ("", ".")])
+        return (path, status) if path in (literal, literal / "index.html") else (None, HTTPStatus.FORBIDDEN)
 
     def serves(self, path: Path) -> bool:
         """Whether a resolved file is one of the report's."""
-        root = self.report_dir.resolve()
-        return path == root or root in path.parents
+        return self.report_root in path.parents
 
     def with_token(self, html: bytes, path: Path) -> bytes:
         """The report page as served: with the token, so its buttons can call the endpoint."""
-        if path.parent != self.report_dir.resolve():
+        if path.parent != self.report_root:
             return html
         tag = f'<meta name="imaudible-token" content="{self.token}">'.encode()
         at = html.lower().find(b"<head>")
@@ -58,11 +72,11 @@ class TakeEndpoint:
         """Why a request may not use the endpoint, or None."""
         if not is_loopback(client):
             return HTTPStatus.FORBIDDEN, "the take endpoint answers local requests only"
-        host = urlsplit("//" + (headers.get("Host") or "")).hostname or ""
+        host, _ = _host_and_port("//" + (headers.get("Host") or ""))
         if not is_loopback(host):
             return HTTPStatus.FORBIDDEN, "the take endpoint answers requests to 127.0.0.1 or localhost only"
         origin = headers.get("Origin")
-        if origin and not (is_loopback(urlsplit(origin).hostname or "") and urlsplit(origin).port == port):
+        if origin and not (is_loopback((found := _host_and_port(origin))[0]) and found[1] == port):
             return HTTPStatus.FORBIDDEN, "cross-origin requests are refused"
         if not hmac.compare_digest((headers.get("X-Imaudible-Token") or "").encode(), self.token.encode()):
             return HTTPStatus.FORBIDDEN, "missing or wrong token (reload the report from this server)"
@@ -85,6 +99,15 @@ class TakeEndpoint:
         except curate.CurateError as exc:
             return HTTPStatus.BAD_REQUEST, {"error": str(exc)}
         return HTTPStatus.OK, {"message": f"{message}; rebuilding"}
+
+
+def _host_and_port(url: str) -> tuple[str, int | None]:
+    """The host and port of a URL; ("", None) when it has none or cannot be read ("http://[zz", port 99999)."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname or "", parts.port
+    except ValueError:
+        return "", None
 
 
 def _no_constant(name: str):

@@ -26,7 +26,7 @@ from typing import Iterable
 
 from . import __version__, statcache
 from .engine import stamp
-from .engine.cache import CACHE_DIR_NAME, Cache, atomic_write
+from .engine.cache import CACHE_DIR_NAME, Cache, atomic_write, check_place
 from .engine.executors import make_executor
 from .engine.model_choice import ModelChoice
 from .engine.plan import make_plan
@@ -69,6 +69,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
                          tuple(s.name for s in plan if s.model), states)
     kind = executor or gallery.run.executor
     # What can be found before the stages run is found first, before anything is written or started.
+    check_place(cache.root)     # first: a cache linked elsewhere would make the site look inside it
     site.preflight(gallery, out)
     watched = lambda: _watched(gallery, out, not_inputs)  # noqa: E731
     if skip_unchanged and not forced and _replayed(gallery, out, plan, cache, report, progress, watched):

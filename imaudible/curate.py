@@ -1,22 +1,32 @@
 """Edits a curator makes from the command line: `pick`, `reroll` and `add`.
 
 `gallery.yaml` is edited with ruamel.yaml's round-trip mode, so comments, key order, quoting and layout stay
-as the curator wrote them; only the edited lines change. The manifest is validated before and after: an edit
-that would make it invalid is not written, and the write is atomic.
+as the curator wrote them; only the edited lines change (CRLF line endings and a UTF-8 BOM are kept too). The
+manifest is validated before and after: an edit that would make it invalid is not written, and the write is
+atomic.
+
+`add` takes the images the build can read (their suffixes and header checks come from `images`), and never
+a file of the tool's own: the output folder, any folder holding a site the build wrote, the cache, the
+evaluation report, the gallery's theme folders.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Callable
 
 from .manifest import ManifestError, find_manifest, load_manifest, slugify
+from .settings import MAX_SEED, ImageSettings
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
 INDENT_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1), (3, 3, 1), (4, 2, 0))
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp"}
+DEFAULT_OUT = "build"                    # the output folder when no --out is given (cli/build.py)
+THEME_FOLDERS = ("static", "templates")  # the gallery's own theme files (site/render.py), not artworks
 
 
 class CurateError(Exception):
@@ -30,8 +40,14 @@ class ManifestEditor:
         self.path = find_manifest(Path(site_dir))
         if not self.path.is_file():
             raise CurateError(f"no {self.path.name} in {self.path.parent} (create one with `imaudible-site init`)")
-        self.text = self.path.read_text(encoding="utf-8")
-        self.gallery = self._validated(allow_empty)
+        self.gallery = self._validated(allow_empty)   # first: it words a manifest that is not UTF-8
+        raw = self.path.read_bytes()
+        self.bom = raw.startswith(codecs.BOM_UTF8)
+        text = raw.decode("utf-8-sig")
+        # ruamel.yaml writes "\n" only: the file's own line ending (that of its first line) is put back on save
+        first = text.find("\n")
+        self.newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+        self.text = text.replace("\r\n", "\n")
         self.yaml, self.data = self._round_tripping_loader()
 
     def _round_tripping_loader(self):
@@ -108,10 +124,11 @@ class ManifestEditor:
         text = buf.getvalue()
         if not self.text.endswith("\n") and text.endswith("\n"):
             text = text[:-1]
+        data = (codecs.BOM_UTF8 if self.bom else b"") + text.replace("\n", self.newline).encode("utf-8")
         fd, tmp = tempfile.mkstemp(prefix=".gallery-", suffix=".yaml", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             try:
                 load_manifest(Path(tmp))
             except ManifestError as exc:
@@ -137,10 +154,12 @@ def pick(site_dir: Path, artwork_id: str, take: int) -> str:
 
 
 def reroll(site_dir: Path, artwork_id: str) -> str:
-    """A new seed for one artwork (its current seed + 1); a pinned take no longer applies and is dropped."""
+    """A new seed for one artwork (its current seed + 1, or 0 after MAX_SEED); a pinned take no longer
+    applies and is dropped."""
     editor = ManifestEditor(site_dir)
     node, art = editor.artwork_node(artwork_id)
-    seed = art.music_settings(editor.gallery.music).seed + 1
+    current = art.music_settings(editor.gallery.music).seed
+    seed = current + 1 if current < MAX_SEED else 0
     music = editor.music_of(node)
     music["seed"] = seed
     if "take" in music:
@@ -149,21 +168,28 @@ def reroll(site_dir: Path, artwork_id: str) -> str:
     return f"{artwork_id}: new seed {seed} in {editor.path.name}; the next build makes new music for it"
 
 
-def add(site_dir: Path, paths: list[Path]) -> list[str]:
-    """Append an artwork for each image (files, or images in folders) not yet in the manifest."""
+def add(site_dir: Path, paths: list[Path], warn: Callable[[str], None] | None = None) -> list[str]:
+    """Append an artwork for each image (files, or images found in folders) not yet in the manifest. A file
+    found in a folder that the build could not read is skipped with a one-line warning to `warn`; a file
+    named in `paths` is refused instead, and then nothing is written."""
+    warn = warn or (lambda line: None)
     editor = ManifestEditor(site_dir, allow_empty=True)
     root = editor.path.parent.resolve()
+    finder = _Candidates(root, getattr(editor.gallery, "images", ImageSettings()).max_pixels)
     known = {(root / a.file).resolve() for a in editor.gallery.artworks}
     taken_ids = {a.id for a in editor.gallery.artworks}
     added = []
-    for image in _images(paths):
-        resolved = image.resolve()
+    for image, named in finder.candidates(paths, warn):
+        resolved = finder.inside(image)
         if resolved in known:
             continue
-        try:
-            rel = resolved.relative_to(root).as_posix()
-        except ValueError:
-            raise CurateError(f"'{image}' is outside the gallery folder {root}; copy it in first") from None
+        rel = resolved.relative_to(root).as_posix()
+        problem = _name_problem(rel) or finder.tool_owned(resolved, is_dir=False) or finder.unreadable(resolved)
+        if problem:
+            if named:
+                raise CurateError(f"'{image}' is {problem}")
+            warn(f"skipped '{rel}': {problem}")
+            continue
         entry = {"file": rel, "title": image_title(resolved)}
         art_id = slugify(Path(rel).stem)
         if art_id in taken_ids:
@@ -184,20 +210,126 @@ def add(site_dir: Path, paths: list[Path]) -> list[str]:
     return added
 
 
-def _images(paths: list[Path]) -> list[Path]:
-    found = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                            and not any(part.startswith(".") or part == "build" for part in p.relative_to(path).parts))
-        elif path.is_file():
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                raise CurateError(f"'{path}' is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
-            found.append(path)
-        else:
-            raise CurateError(f"no such file or folder: '{path}'")
-    return found
+def accepted_suffixes() -> frozenset[str]:
+    """The file-name suffixes of the formats the build decodes, from Pillow's registry (so they follow it)."""
+    from PIL import Image
+
+    from .images import decodable_formats
+
+    formats = decodable_formats()
+    return frozenset(suffix for suffix, fmt in Image.registered_extensions().items() if fmt in formats)
+
+
+class _Candidates:
+    """The files `add` considers, and what it checks of each, in the gallery folder `root` (resolved)."""
+
+    def __init__(self, root: Path, max_pixels: int):
+        from PIL import Image
+
+        from .engine.cache import CACHE_DIR_NAME
+        from .evaluate.report import REPORT_DIR
+        from .images import decodable_formats
+        from .site.output_folder import OWNED_LIST
+
+        self.root, self.max_pixels, self.marker = root, max_pixels, OWNED_LIST
+        theme = "the gallery's theme folder"
+        self.fixed = {root / DEFAULT_OUT: "the build's output folder", root / CACHE_DIR_NAME: "the build's cache",
+                      root / REPORT_DIR: "the evaluation report folder (`evaluate` rewrites it)",
+                      **{root / name: theme for name in THEME_FOLDERS}}
+        self.reasons: dict[Path, str | None] = {}
+        self.suffixes, self.formats = accepted_suffixes(), decodable_formats()
+        # Formats Pillow opens but the build does not: worth a warning when found, unlike a .txt or a .pdf
+        self.other_images = {suffix: fmt for suffix, fmt in Image.registered_extensions().items()
+                             if fmt in Image.OPEN and suffix not in self.suffixes}
+
+    def candidates(self, paths: list[Path], warn: Callable[[str], None]) -> list[tuple[Path, bool]]:
+        """(file, named): each file named, and each image found in the folders named."""
+        found = []
+        for path in map(Path, paths):
+            if path.is_dir():
+                problem = self.tool_owned(self.inside(path), is_dir=True)
+                if problem:
+                    raise CurateError(f"'{path}' is {problem}")
+                found += [(image, False) for image in self._found_in(path, warn)]
+            elif path.is_file():
+                found.append((path, True))
+            elif path.exists():
+                raise CurateError(f"'{path}' is not a file or folder")
+            else:
+                raise CurateError(f"no such file or folder: '{path}'")
+        return found
+
+    def inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise CurateError(f"'{path}' is outside the gallery folder {self.root}; copy it in first")
+        return resolved
+
+    def _found_in(self, folder: Path, warn: Callable[[str], None]) -> list[Path]:
+        """The images in `folder` and below, outside hidden folders and the tool's own (never entered)."""
+        real, found = folder.resolve(), []
+        for here, dirs, files in os.walk(folder):   # symlinked folders are not followed
+            real_here = real / Path(here).relative_to(folder)
+            dirs[:] = [d for d in dirs if not d.startswith(".") and self._reason(real_here / d) is None]
+            for name in files:
+                suffix = os.path.splitext(name)[1].lower()
+                if name.startswith("."):   # hidden, or macOS's "._name" resource forks
+                    continue
+                if suffix in self.suffixes:
+                    found.append(Path(here) / name)
+                elif suffix in self.other_images:
+                    rel = (real_here / name).relative_to(self.root).as_posix()
+                    warn(f"skipped '{rel}': {self.other_images[suffix]}, a format the build does not read "
+                         f"({', '.join(self.formats)})")
+        return sorted(found)
+
+    def _reason(self, folder: Path) -> str | None:
+        """Why `folder` (resolved) holds the tool's files and not the curator's, or None."""
+        if folder not in self.reasons:
+            self.reasons[folder] = self.fixed.get(folder) or (
+                f"a site the build wrote (it holds {self.marker})" if (folder / self.marker).is_file() else None)
+        return self.reasons[folder]
+
+    def tool_owned(self, path: Path, is_dir: bool) -> str | None:
+        """Why `path` (resolved, in the gallery) is, or is inside, a folder of the tool's, or None."""
+        for folder in [path, *path.parents] if is_dir else path.parents:
+            if folder == self.root:
+                return None
+            reason = self._reason(folder)
+            if reason:
+                where = "" if folder == path else f"inside '{folder.relative_to(self.root).as_posix()}/', "
+                return f"{where}{reason}: its files are not artworks"
+        return None
+
+    def unreadable(self, path: Path) -> str | None:
+        """Why the build could not read the image, from its header alone (no pixel decoded), or None."""
+        from PIL import Image, UnidentifiedImageError
+
+        not_image = f"not an image the build can read ({', '.join(self.formats)})"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path, formats=self.formats) as img:
+                    width, height = img.size
+        except Image.DecompressionBombError as exc:
+            # Pillow's own limit, which images.max_pixels may exceed (the build lifts Pillow's to it)
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = int(found.group(1)) if found else self.max_pixels + 1
+            return self._too_large(f"{pixels:,} pixels") if pixels > self.max_pixels else None
+        except UnidentifiedImageError:
+            return not_image
+        except Exception as exc:   # Pillow's plug-ins raise many kinds on a hostile header
+            if isinstance(exc, OSError) and exc.strerror:
+                return f"not readable ({exc.strerror})"
+            return f"{not_image[:-1]}; damaged: {' '.join(str(exc).split()) or type(exc).__name__})"
+        if width < 1 or height < 1:
+            return f"{not_image[:-1]}; its header gives an empty size {width}x{height})"
+        if width * height > self.max_pixels:
+            return self._too_large(f"{width}x{height} = {width * height:,} pixels")
+        return None
+
+    def _too_large(self, size: str) -> str:
+        return f"too large for the build: {size}, over images.max_pixels ({self.max_pixels:,})"
 
 
 def image_title(path: Path) -> str:
@@ -212,12 +344,22 @@ def image_title(path: Path) -> str:
                 raw = iptc.get((2, 5))
                 raw = raw[0] if isinstance(raw, list) else raw
                 title = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else ""
-    except OSError:
+    except Exception:   # noqa: BLE001 - best effort: Pillow's plug-ins raise many kinds on a hostile file
         title = ""
+    title = " ".join(_CONTROL.sub(" ", title).split())[:MAX_TITLE]   # an embedded title is anyone's text
     if title:
         return title
     words = re.sub(r"[_\-.]+", " ", path.stem).strip()
     return words[:1].upper() + words[1:] if words else path.name
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_TITLE = 300
+
+
+def _name_problem(rel: str) -> str | None:
+    """Why a file name cannot go into the manifest (which refuses control characters in text), or None."""
+    return "a file name with control characters in it (rename the file)" if _CONTROL.search(rel) else None
 
 
 def _xmp_title(packet) -> str:
@@ -244,4 +386,4 @@ def _xmp_title(packet) -> str:
     return ""
 
 
-__all__ = ["CurateError", "add", "image_title", "pick", "reroll"]
+__all__ = ["CurateError", "accepted_suffixes", "add", "image_title", "pick", "reroll"]

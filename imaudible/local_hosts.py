@@ -23,7 +23,10 @@ def host_allowed(host_header: str | None, bound: str) -> bool:
     non-browser client. A rebinding attack needs a domain name of the attacker's, which none of these is."""
     if not host_header:
         return True
-    host = (urlsplit("//" + host_header).hostname or "").rstrip(".").lower()
+    try:
+        host = (urlsplit("//" + host_header).hostname or "").rstrip(".").lower()
+    except ValueError:   # "[zz": no host at all, so none of ours
+        return False
     if host in ("localhost", bound.strip("[]").lower()) or host.endswith(".localhost"):
         return True
     try:

@@ -2,14 +2,15 @@
 
 The YAML is composed into nodes (not loaded into plain dicts) so that every error can name the file,
 line, column and field. Types, bounds and docs come from the dataclasses in `settings.py`; the same
-declarations produce the JSON Schema (`json_schema()`).
+declarations produce the JSON Schema (`manifest_schema.py`). Checks that look past one value (files, ids,
+rooms, takes) are in `manifest_checks.py`; reading bytes and merge keys in `yaml_syntax.py`.
 """
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import math
+import os
 import re
 import stat
 import types
@@ -20,12 +21,23 @@ from typing import Any, Literal, Union
 
 import yaml
 
-from .image_checks import resolved_with_stat
-from .settings import Gallery
+from .manifest_checks import check_artworks, check_file, check_rooms, clip, closest, slugify
+from .manifest_checks import suggest as _suggest
+from .manifest_schema import json_schema
+from .settings import MAX_TEXT_LENGTH, Gallery
+from .yaml_syntax import SyntaxProblem, apply_merge_keys, decode, unreadable_character
 from .yaml_syntax import explain as explain_syntax_error
 
+__all__ = ["MANIFEST_NAME", "ManifestError", "Problem", "closest", "find_manifest", "json_schema",
+           "load_manifest", "locate", "slugify"]
+
 MANIFEST_NAME = "gallery.yaml"
+SHOWN_PROBLEMS = 20        # problems listed for people; the rest are counted
 _MISSING = dataclasses.MISSING
+_TAG = "tag:yaml.org,2002:"
+# A plain scalar for a text option is the text as written, whatever YAML 1.1 would make of it: `12:30` is not
+# 750, `3.10` is not 3.1, `010` is not 8, `Yes` is not true.
+_TEXT_TAGS = frozenset(_TAG + kind for kind in ("str", "int", "float", "bool", "timestamp"))
 
 
 @dataclass(frozen=True)
@@ -47,20 +59,12 @@ class ManifestError(Exception):
         self.problems = problems
         super().__init__(str(problems[0]) if problems else "invalid manifest")
 
-
-def closest(word: str, choices, cutoff: float = 0.6) -> str | None:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
-    return close[0] if close else None
-
-
-def _suggest(word: str, choices) -> str:
-    close = closest(word, choices)
-    return f" (did you mean '{close}'?)" if close else ""
-
-
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug or "artwork"
+    def lines(self, limit: int = SHOWN_PROBLEMS) -> list[str]:
+        """The problems as lines for people: all of them, or the first `limit` and a count of the others."""
+        if len(self.problems) <= limit + 1:
+            return [str(p) for p in self.problems]
+        rest = len(self.problems) - limit
+        return [str(p) for p in self.problems[:limit]] + [f"... and {rest:,} more problems"]
 
 
 class _Validator:
@@ -97,13 +101,14 @@ class _Validator:
                 return _MISSING
             if value not in args:
                 options = ", ".join(f"'{a}'" for a in args)
-                self.error(node, field, f"must be one of {options}, not '{value}'{_suggest(value, args)}")
+                shown = clip(str(value))
+                self.error(node, field, f"must be one of {options}, not '{shown}'{_suggest(value, args)}")
                 return _MISSING
             return value
         return self.convert_scalar(node, tp, field, meta)
 
     def _is_null(self, node) -> bool:
-        return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+        return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null"
 
     def scalar(self, node, field):
         if not isinstance(node, yaml.ScalarNode):
@@ -116,43 +121,39 @@ class _Validator:
             self.error(node, field, f"unreadable value ({exc.problem if hasattr(exc, 'problem') else exc})")
             return _MISSING
 
+    def convert_text(self, node, field, meta):
+        if isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS:
+            value = node.value
+        else:
+            value = self.scalar(node, field)
+            if value is _MISSING:
+                return _MISSING
+            if not isinstance(value, str):
+                self.error(node, field, f"expected text, found {_describe(value)}")
+                return _MISSING
+        wrong = _text_problem(value, meta)
+        if wrong:
+            self.error(node, field, wrong)
+            return _MISSING
+        if meta.get("check") == "file" and self.root is not None:
+            check_file(self.root, value, node, field, self)
+        return value
+
     def convert_scalar(self, node, tp, field, meta):
+        if tp is str:
+            return self.convert_text(node, field, meta)
         value = self.scalar(node, field)
         if value is _MISSING:
             return _MISSING
-        if tp is str:
-            if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
-                self.error(node, field, f"expected text, found {_describe(value)}")
-                return _MISSING
-            value = str(value)
-            pattern = meta.get("pattern")
-            if pattern and value and not re.fullmatch(pattern, value):
-                self.error(node, field, f"'{value}' is not {meta.get('expected') or 'matching ' + pattern}")
-                return _MISSING
-            if meta.get("check") == "file" and self.root is not None:
-                _check_file(self.root, value, node, field, self)
-            return value
         if tp is bool:
             if not isinstance(value, bool):
                 self.error(node, field, f"expected true or false, found {_describe(value)}")
                 return _MISSING
             return value
         if tp in (int, float):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            if tp is float:
-                ok = ok or isinstance(value, float)
-            if not ok:
-                expected = "a whole number" if tp is int else "a number"
-                self.error(node, field, f"expected {expected}, found {_describe(value)}")
-                return _MISSING
-            if not math.isfinite(value):  # .nan/.inf: JSON has no such numbers and browsers reject the file
-                self.error(node, field, f"must be a finite number, not {node.value}")
-                return _MISSING
-            if "minimum" in meta and value < meta["minimum"]:
-                self.error(node, field, f"must be at least {meta['minimum']}, not {value}")
-                return _MISSING
-            if "maximum" in meta and value > meta["maximum"]:
-                self.error(node, field, f"must be at most {meta['maximum']}, not {value}")
+            wrong = _number_problem(value, tp, node.value, meta)
+            if wrong:
+                self.error(node, field, wrong)
                 return _MISSING
             return tp(value)
         raise TypeError(f"unsupported option type {tp!r}")
@@ -164,6 +165,11 @@ class _Validator:
         fixed = not (len(args) == 2 and args[1] is Ellipsis)
         if fixed and len(node.value) != len(args):
             self.error(node, field, f"expected a list of {len(args)} values, found {len(node.value)}")
+            return _MISSING
+        least = meta.get("min_items", 0)
+        if len(node.value) < least:
+            self.error(node, field, meta.get("empty") or f"must list at least {least} value"
+                       f"{'s' if least > 1 else ''}, found {len(node.value)}")
             return _MISSING
         items = []
         for i, child in enumerate(node.value):
@@ -205,6 +211,38 @@ class _Validator:
         return cls(**values)
 
 
+def _number_problem(value, tp, written: str, meta: dict) -> str | None:
+    """What is wrong with a number for an option of type `tp` (int or float) and its bounds, or None."""
+    if isinstance(value, bool) or not isinstance(value, int if tp is int else (int, float)):
+        return f"expected {'a whole number' if tp is int else 'a number'}, found {_describe(value)}"
+    if not math.isfinite(value):  # .nan/.inf: JSON has no such numbers and browsers reject the file
+        return f"must be a finite number, not {written}"
+    if "minimum" in meta and value < meta["minimum"]:
+        return f"must be at least {meta['minimum']}, not {value}"
+    if "maximum" in meta and value > meta["maximum"]:
+        return f"must be at most {meta['maximum']}, not {value}"
+    return None
+
+
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")   # controls but tab and newlines; lone surrogates
+
+
+def _text_problem(value: str, meta: dict) -> str | None:
+    """What is wrong with a text value under its option's declared constraints, or None."""
+    limit = meta.get("max_length", MAX_TEXT_LENGTH)
+    if len(value) > limit:
+        return f"is too long: {len(value):,} characters (at most {limit:,})"
+    odd = _UNWRITABLE.search(value)
+    if odd:   # from an escape such as "\0" or "\ud800": nothing a page, a file name or a terminal should get
+        return f"holds the character U+{ord(odd.group()):04X}, which text here cannot hold (remove that escape)"
+    if meta.get("nonblank") and not value.strip():
+        return "must not be empty" + (" (it is only whitespace)" if value else "")
+    pattern = meta.get("pattern")
+    if pattern and value and not re.fullmatch(pattern, value):
+        return f"'{clip(value)}' is not {meta.get('expected') or 'matching ' + pattern}"
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def _declared(cls) -> tuple[dict, dict, dict]:
     """A settings class's options (name -> field), their metadata and type hints, once per class (for 500
@@ -222,11 +260,13 @@ def _describe(value) -> str:
 
 
 def _node_kind(node) -> str:
+    if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null":
+        return "nothing"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
-    return f"'{node.value}'"
+    return f"'{clip(node.value)}'"
 
 
 def find_manifest(path: Path) -> Path:
@@ -238,158 +278,70 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     """Parse and validate; returns the gallery and the warnings, or raises ManifestError."""
     manifest = find_manifest(path)
     name = display_name or str(manifest)
-    if not manifest.is_file():
-        why = "a folder, not a file" if manifest.is_dir() else "no such file (create one with `imaudible-site init`)"
-        raise ManifestError([Problem(name, 1, 1, "", why)])
-    try:
-        text = manifest.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestError([Problem(name, 1, 1, "", f"not UTF-8 text (byte {exc.start})")]) from None
-    except OSError as exc:
-        raise ManifestError([Problem(name, 1, 1, "", exc.strerror or str(exc))]) from None
+    text = _read_text(manifest, name)
     try:
         try:  # libyaml parses a 500-artwork manifest ~10x faster; on an error the pure parser words the message
             root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        raise _error(name, unreadable_character(text, exc)) from None
     except yaml.MarkedYAMLError as exc:
-        found = explain_syntax_error(text, exc)
-        raise ManifestError([Problem(name, found.line, found.column, "", found.message)]) from None
+        raise _error(name, explain_syntax_error(text, exc)) from None
     except yaml.YAMLError as exc:
-        raise ManifestError([Problem(name, 1, 1, "", f"YAML error: {exc}")]) from None
+        raise _error(name, SyntaxProblem(1, 1, "YAML error: " + " ".join(str(exc).split()))) from None
     if root is None:
-        raise ManifestError([Problem(name, 1, 1, "", "the file is empty; it needs at least a title and artworks")])
+        raise _error(name, SyntaxProblem(1, 1, "the file is empty; it needs at least a title and artworks"))
 
+    root, merge_problems = apply_merge_keys(root)
     validator = _Validator(name, strict, manifest.parent.resolve())
+    for node, field, message in merge_problems:
+        validator.error(node, field, message)
     gallery = validator.convert_dataclass(root, Gallery, "")
     if gallery is not _MISSING:
         gallery = dataclasses.replace(gallery, root=manifest.parent.resolve(), manifest_path=manifest.resolve())
-        gallery = _check_artworks(gallery, root, validator)
-        _check_rooms(gallery, root, validator)
+        gallery = check_artworks(gallery, root, validator)
+        check_rooms(gallery, root, validator)
     if validator.errors:
         raise ManifestError(sorted(validator.errors, key=lambda p: (p.line, p.column)))
     return gallery, validator.warnings
 
 
-def _artwork_nodes(root) -> list:
-    for key, value in root.value:
-        if key.value == "artworks" and isinstance(value, yaml.SequenceNode):
-            return value.value
-    return []
+def _error(name: str, found: SyntaxProblem) -> ManifestError:
+    return ManifestError([Problem(name, found.line, found.column, "", found.message)])
 
 
-def _field_node(art_node, name):
-    for key, value in art_node.value:
-        if key.value == name:
-            return value
-    return art_node
-
-
-def _check_artworks(gallery: Gallery, root_node, v: _Validator) -> Gallery:
-    nodes = _artwork_nodes(root_node)
-    if not gallery.artworks:
-        v.error(root_node, "artworks", "the gallery has no artworks; add at least one")
-        return gallery
-    ids: dict[str, int] = {}
-    checked = []
-    for i, (art, node) in enumerate(zip(gallery.artworks, nodes)):
-        field = f"artworks[{i}]"
-        file_node = _field_node(node, "file")
-        art_id = art.id or slugify(Path(art.file).stem)
-        if art_id in ids:
-            id_node = _field_node(node, "id") if art.id else file_node
-            v.error(id_node, f"{field}.id", f"id '{art_id}' is already used by artworks[{ids[art_id]}]; "
-                    "give one of them an explicit `id:`")
-        ids.setdefault(art_id, i)
-        checked.append(art if art.id == art_id else dataclasses.replace(art, id=art_id))
-    return dataclasses.replace(gallery, artworks=tuple(checked))
-
-
-def _check_file(root: Path, rel: str, node, field: str, v: _Validator) -> None:
-    if not rel:
-        v.error(node, field, "file name is empty")
-        return
-    candidate = Path(rel)
-    if candidate.is_absolute():
-        v.error(node, field, f"'{rel}' is an absolute path; give a path relative to the gallery folder")
-        return
-    target, info = resolved_with_stat(root / candidate, v.real_folders)
-    if not target.is_relative_to(root):
-        v.error(node, field, f"'{rel}' is outside the gallery folder")
-        return
-    if info is None:
-        folder = (root / candidate).parent
-        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
-        v.error(node, field, f"no such file '{rel}'{_suggest(candidate.name, names)}")
-    elif not stat.S_ISREG(info.st_mode):
-        v.error(node, field, f"'{rel}' is not a file")
-
-
-# --- JSON Schema ---------------------------------------------------------------------------------
-
-def json_schema() -> dict:
-    schema = _schema_for(Gallery, {})
-    schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "imaudible gallery.yaml"})
-    return schema
-
-
-def _schema_for(tp, meta: dict) -> dict:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    doc = {"description": meta["doc"]} if meta.get("doc") else {}
-    if origin in (Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)][0]
-        return {"anyOf": [_schema_for(inner, {}), {"type": "null"}], **doc}
-    if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        props, required = {}, []
-        for f in dataclasses.fields(tp):
-            if f.metadata.get("internal"):
-                continue
-            props[f.name] = _schema_for(hints[f.name], dict(f.metadata))
-            if f.default is _MISSING and f.default_factory is _MISSING:
-                required.append(f.name)
-            elif f.default is not _MISSING and f.default is not None and not dataclasses.is_dataclass(f.default):
-                default = list(f.default) if isinstance(f.default, tuple) else f.default
-                props[f.name]["default"] = default
-        out = {"type": "object", "properties": props, "additionalProperties": False, **doc}
-        if required:
-            out["required"] = required
-        return out
-    if origin is tuple:
-        item_meta = {k: v for k, v in meta.items() if k in ("minimum", "maximum")}
-        if len(args) == 2 and args[1] is Ellipsis:
-            return {"type": "array", "items": _schema_for(args[0], item_meta), **doc}
-        return {"type": "array", "prefixItems": [_schema_for(a, item_meta) for a in args],
-                "minItems": len(args), "maxItems": len(args), **doc}
-    if origin is Literal:
-        return {"enum": list(args), **doc}
-    base = {str: {"type": ["string", "number"]} if meta.get("doc", "").startswith("Year") else {"type": "string"},
-            bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"}}[tp]
-    extra = {k: meta[k] for k in ("minimum", "maximum", "pattern") if k in meta}
-    return {**base, **extra, **doc}
-
-
-def _check_rooms(gallery: Gallery, root_node, v: _Validator) -> None:
-    """Every id in `layout.rooms` names an artwork, and no artwork is hung in two rooms."""
-    known = {art.id for art in gallery.artworks}
-    layout = _field_node(root_node, "layout")
-    rooms_node = _field_node(layout, "rooms") if layout is not root_node else root_node
-    seen: dict[str, int] = {}
-    for r, room in enumerate(gallery.layout.rooms):
-        for art_id in room.artworks:
-            field = f"layout.rooms[{r}].artworks"
-            if art_id not in known:
-                v.error(rooms_node, field, f"no artwork has the id '{art_id}'{_suggest(art_id, sorted(known))}")
-            elif art_id in seen:
-                v.error(rooms_node, field, f"'{art_id}' is already hung in layout.rooms[{seen[art_id]}]")
-            seen.setdefault(art_id, r)
+def _read_text(manifest: Path, name: str) -> str:
+    """The manifest's text. What is not a regular file is named and never read: a named pipe would block."""
+    try:
+        info = os.stat(manifest)
+        if stat.S_ISREG(info.st_mode):
+            # O_NONBLOCK: should a pipe replace the file between stat and open, opening it does not wait
+            with os.fdopen(os.open(manifest, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
+                info = os.fstat(file.fileno())
+                data = file.read() if stat.S_ISREG(info.st_mode) else None
+    except FileNotFoundError:
+        raise _error(name, SyntaxProblem(1, 1, "no such file (create one with `imaudible-site init`)")) from None
+    except OSError as exc:
+        raise _error(name, SyntaxProblem(1, 1, exc.strerror or str(exc))) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise _error(name, SyntaxProblem(1, 1, "a folder, not a file"))
+    if not stat.S_ISREG(info.st_mode) or data is None:
+        mode = info.st_mode
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise _error(name, SyntaxProblem(1, 1, f"not a regular file (it is {kind}); the manifest must be a file"))
+    text = decode(data)
+    if isinstance(text, SyntaxProblem):
+        raise _error(name, text)
+    return text
 
 
 def locate(manifest: Path, dotted: str) -> tuple[int, int] | None:
     """(line, column), 1-based, of the value of a top-level option like "music.model", or None."""
     try:
-        node = yaml.compose(Path(manifest).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        node, _ = apply_merge_keys(yaml.compose(_read_text(Path(manifest), str(manifest)), Loader=yaml.SafeLoader))
+    except (ManifestError, yaml.YAMLError):
         return None
     for name in dotted.split("."):
         if not isinstance(node, yaml.MappingNode):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
 import importlib.util
 import json
 import os
@@ -16,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .known_models import KNOWN_MODEL_IDS
+from .local_revision import local_revision
 from .settings import CaptionSettings, MusicSettings, PromptSettings
+from .state_files import read_state_file
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
@@ -177,7 +178,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         local = Path(as_dir)
     if local is not None:
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
-        rev_of = _local_revision
+        rev_of = local_revision
     else:
         if not _HUB_ID.fullmatch(name):
             raise ModelError(f"'{name}' is neither a directory nor a Hugging Face model id (like {DEFAULTS[kind]})",
@@ -261,65 +262,12 @@ def _hub_snapshot(cache: Path, model_id: str, revision: str | None) -> Path | No
     return snapshot if snapshot.is_dir() else None
 
 
-# ---- local directories: revision = hash of their config and weight files ------------------------------------
-
-_HASHED = ("*.json", "*.safetensors", "*.txt", "*.model", "*.bin", "tokenizer*")
-
-
-def _local_revision(folder: Path) -> str:
-    files = sorted({p for pattern in _HASHED for p in folder.glob(pattern) if p.is_file()})
-    memo = _HashMemo()
-    total = hashlib.sha256()
-    for f in files:
-        total.update(f"{f.name}\0{f.stat().st_size}\0{memo.file_sha256(f)}\n".encode())
-    memo.save()
-    return total.hexdigest()
-
-
-class _HashMemo:
-    """Content hashes of big files, remembered by (path, size, mtime_ns) so weights are hashed once."""
-
-    def __init__(self) -> None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        self.path = Path(base) / "imaudible" / "file-hashes.json"
-        try:
-            self.entries: dict[str, list] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.entries = {}
-        self.changed = False
-
-    def file_sha256(self, f: Path) -> str:
-        st = f.stat()
-        key, stamp = str(f.resolve()), [st.st_size, st.st_mtime_ns]
-        hit = self.entries.get(key)
-        if isinstance(hit, list) and len(hit) == 3 and hit[:2] == stamp:
-            return hit[2]
-        digest = hashlib.sha256()
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        self.entries[key] = [*stamp, digest.hexdigest()]
-        self.changed = True
-        return digest.hexdigest()
-
-    def save(self) -> None:
-        if not self.changed:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self.entries, allow_nan=False))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a read-only home only costs re-hashing next time
-
-
 # ---- listing and downloading -------------------------------------------------------------------------------
 
 def read_recorded(gallery_root: Path) -> dict[str, str]:
     """model id -> last revision, from the gallery cache's models.json (tolerates absence and other shapes)."""
     try:
-        data = json.loads((Path(gallery_root) / ".imaudible-cache" / "models.json").read_text())
+        data = json.loads(read_state_file(Path(gallery_root) / ".imaudible-cache" / "models.json"))
     except (OSError, ValueError):
         return {}
     data = data.get("models", data) if isinstance(data, dict) else {}

@@ -1,10 +1,21 @@
 """Progress of long stages: a live line with counts and ETA on a terminal, plain log lines otherwise."""
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
 from typing import Callable, TextIO
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """Text a terminal shows as it is: control characters escaped (an escape sequence in a file name or an
+    image's embedded title could retitle the window or forge output). Newlines too, unless `lines` (a
+    traceback with --verbose): a message is one line."""
+    return "\n".join(_CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), part)
+                     for part in (text.split("\n") if lines else [text]))
 
 
 class Progress:
@@ -32,13 +43,13 @@ class Progress:
         if not self.quiet:
             with self._lock:
                 self._clear()
-                print(message, file=self.stream, flush=True)
+                print(printable(message, lines=True), file=self.stream, flush=True)
 
     def say(self, message: str) -> None:
         """A line the curator must see even with --quiet (results, errors)."""
         with self._lock:
             self._clear()
-            print(message, file=self.stream, flush=True)
+            print(printable(message), file=self.stream, flush=True)
 
     def error(self, message: str) -> None:
         self.say(f"error: {message}")
@@ -51,10 +62,10 @@ class Progress:
             self.shown_hints.add(("warning", message))
         with self._lock:
             self._clear()
-            print(f"warning: {message}", file=self.stream, flush=True)
+            print(printable(f"warning: {message}"), file=self.stream, flush=True)
             if hint and hint not in self.shown_hints:
                 self.shown_hints.add(hint)
-                print(f"  {hint}", file=self.stream, flush=True)
+                print(printable(f"  {hint}"), file=self.stream, flush=True)
             self._draw()
 
     def start(self, stage: str, total: int) -> None:

@@ -92,8 +92,13 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         self.close_connection = True
         self._send_bytes(HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n",
-                         MIME_TYPES[".txt"], send_body, {"Connection": "close"})
+                         MIME_TYPES[".txt"], send_body)
         return True
+
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own answers (a malformed request, an unknown method): with the security headers too."""
+        self.close_connection = True   # as http.server does: a body may be left unread
+        self._send_error_page(HTTPStatus(code), self.command != "HEAD")
 
     def _method_not_allowed(self):
         """PUT, DELETE, OPTIONS (no CORS preflight succeeds), ... and GET of the take endpoint."""
@@ -278,7 +283,7 @@ class PreviewServer:
         return resolve_under(self.root, raw_path)
 
     def root_of(self, path: Path) -> Path:
-        return self.takes.report_dir.resolve() if self.takes is not None and self.takes.serves(path) else self.root
+        return self.takes.report_root if self.takes is not None and self.takes.serves(path) else self.root
 
 def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
     """mtime and size of every file under the given files and folders (missing ones are left out)."""

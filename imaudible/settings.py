@@ -18,8 +18,20 @@ RAY_ADDRESS_FORMS = "'auto', 'ray://host:port' or 'host:port'"
 RAY_ADDRESS = r"^(auto|ray://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5})$"
 
 
+# Declared once for every text option: generous for a curator's prose, a stop for a pasted file (the text is
+# copied into every page).
+MAX_TEXT_LENGTH = 100_000
+# The conventional seed range: torch's manual_seed overflows at 2**64, numpy's legacy seeding at 2**32, and a
+# JavaScript number holds it exactly.
+MAX_SEED = 2**32 - 1
+WEB_ADDRESS = r"^(https?://\S+)?$"
+WEB_ADDRESS_FORM = "an http:// or https:// address"
+
+
 def opt(default, doc: str, **extra):
-    """A manifest option: a dataclass field carrying its documentation (and optional bounds)."""
+    """A manifest option: a dataclass field carrying its documentation and constraints: `minimum`/`maximum`
+    (numbers), `pattern` + `expected` (text), `nonblank` (text that must hold more than whitespace),
+    `max_length` (text, default MAX_TEXT_LENGTH), `min_items` + `empty` (lists; `empty` words the error)."""
     meta = {"doc": doc, **extra}
     if default is ...:
         return field(metadata=meta)  # required
@@ -29,15 +41,18 @@ def opt(default, doc: str, **extra):
     return field(default=default, metadata=meta)
 
 
+MAX_ID_LENGTH = 80         # an artwork id, which file names on the site carry with more after it
 MAX_TEXTURE_EDGE = 16384   # WebGL's MAX_TEXTURE_SIZE on the largest GPUs; WebP itself stops at 16383
 
 
 @dataclass(frozen=True)
 class ImageSettings:
-    max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard).", minimum=1)
+    max_pixels: int = opt(80_000_000, "Refuse images with more pixels than this (decompression-bomb guard); at most "
+                          f"{MAX_TEXTURE_EDGE}² (the largest texture a GPU takes; decoding one takes ~0.8 GB).",
+                          minimum=1, maximum=MAX_TEXTURE_EDGE ** 2)
     mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.",
                           pattern=r"^#[0-9a-fA-F]{6}$", expected="a colour as #rrggbb")
-    sizes: tuple[int, ...] = opt((720, 1024, 2048), f"Long-edge pixel sizes of the textures (720 serves phones and the list view); a size the source cannot fill is skipped. At most {MAX_TEXTURE_EDGE}, the largest texture a GPU takes.", minimum=16, maximum=MAX_TEXTURE_EDGE)
+    sizes: tuple[int, ...] = opt((720, 1024, 2048), f"Long-edge pixel sizes of the textures (720 serves phones and the list view); a size the source cannot fill is skipped. At most {MAX_TEXTURE_EDGE}, the largest texture a GPU takes.", minimum=16, maximum=MAX_TEXTURE_EDGE, min_items=1)
     thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16, maximum=MAX_TEXTURE_EDGE)
     quality: int = opt(82, "Quality of the derivatives (1-100): WebP up to 720 px, JPEG above.", minimum=1, maximum=100)
 
@@ -56,7 +71,7 @@ class CaptionSettings:
     model: str = opt("auto", "Captioning model: 'auto' (BLIP if its weights are present, else the built-in "
                      "describer), 'builtin', a Hugging Face model id, or a local model directory: BLIP or any "
                      "image-text-to-text model transformers supports natively (SmolVLM/Idefics3, Qwen2-VL, "
-                     "LLaVA, PaliGemma, ...).")
+                     "LLaVA, PaliGemma, ...).", nonblank=True)
     revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
     instruction: str = opt(DEFAULT_CAPTION_INSTRUCTION, "What a vision-language model is asked about each "
                            "image (BLIP takes no instruction). Part of the caption's cache key.")
@@ -65,27 +80,29 @@ class CaptionSettings:
     num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1)
     max_new_tokens: int = opt(30, "Longest caption, in tokens (vision-language models: at least 60).", minimum=1)
     batch_size: int = opt(8, "Images captioned per batch.", minimum=1)
-    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.", nonblank=True)
 
 
 @dataclass(frozen=True)
 class MusicSettings:
     model: str = opt("auto", "Music model: 'auto' (MusicGen if its weights are present, else the built-in "
-                     "composer), 'builtin', a MusicGen model id such as facebook/musicgen-small, or a local directory.")
+                     "composer), 'builtin', a MusicGen model id such as facebook/musicgen-small, or a local directory.",
+                     nonblank=True)
     backend: Literal["auto", "transformers", "audiocraft"] = opt(
         "auto", "Library that runs MusicGen: transformers (default) or Meta's audiocraft.")
     revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
     duration: float = opt(20.0, "Clip length in seconds. Over 30 s, MusicGen continues in windows.", minimum=1, maximum=600)
-    seed: int = opt(0, "Random seed; the same seed, prompt and model give the same music.", minimum=0)
+    seed: int = opt(0, "Random seed; the same seed, prompt and model give the same music.", minimum=0,
+                    maximum=MAX_SEED)
     guidance_scale: float = opt(3.0, "Classifier-free guidance scale.", minimum=0)
     top_k: int = opt(250, "Top-k sampling.", minimum=0)
     temperature: float = opt(1.0, "Sampling temperature.", minimum=0.01)
     takes: int = opt(1, "Takes generated per artwork; the best one is kept.", minimum=1, maximum=16)
     ranker: str = opt("auto", "What chooses among takes: 'auto' (CLAP laion/clap-htsat-unfused if its weights are "
                       "present, else the least repetitive healthy take), 'none' (always the latter), a Hugging Face "
-                      "model id, or a local CLAP directory (relative to the gallery folder).")
+                      "model id, or a local CLAP directory (relative to the gallery folder).", nonblank=True)
     batch_size: int = opt(4, "Artworks generated together in one batch.", minimum=1)
-    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.", nonblank=True)
 
 
 # Fields of MusicSettings that an artwork may override (the model and its runtime stay gallery-wide).
@@ -95,7 +112,7 @@ MUSIC_OVERRIDABLE = ("duration", "seed", "guidance_scale", "top_k", "temperature
 @dataclass(frozen=True)
 class MusicOverrides:
     duration: Optional[float] = opt(None, "Clip length in seconds for this artwork.", minimum=1, maximum=600)
-    seed: Optional[int] = opt(None, "Random seed for this artwork.", minimum=0)
+    seed: Optional[int] = opt(None, "Random seed for this artwork.", minimum=0, maximum=MAX_SEED)
     guidance_scale: Optional[float] = opt(None, "Classifier-free guidance scale for this artwork.", minimum=0)
     top_k: Optional[int] = opt(None, "Top-k sampling for this artwork.", minimum=0)
     temperature: Optional[float] = opt(None, "Sampling temperature for this artwork.", minimum=0.01)
@@ -120,7 +137,8 @@ class PromptSettings:
     model: str = opt("builtin", "Who writes the music prompt: 'builtin' (a template of style, mood and caption), "
                      "or an instruct language model with a chat template (a Hugging Face id such as "
                      "HuggingFaceTB/SmolLM2-360M-Instruct or Qwen/Qwen2.5-0.5B-Instruct, or a local directory). "
-                     "'auto' uses the default writer model when its weights are present, else the template.")
+                     "'auto' uses the default writer model when its weights are present, else the template.",
+                     nonblank=True)
     revision: Optional[str] = opt(None, "Writer model revision (branch, tag or commit) on the Hub.")
     instruction: str = opt(DEFAULT_PROMPT_INSTRUCTION, "The writer model's system instruction.")
     max_words: int = opt(60, "Longest prompt, in words; a longer model answer falls back to the template.",
@@ -129,8 +147,8 @@ class PromptSettings:
     max_new_tokens: int = opt(96, "Longest answer of the writer model, in tokens.", minimum=8)
     batch_size: int = opt(8, "Prompts written per batch.", minimum=1)
     seed: int = opt(0, "Seed of the writer model (it decodes greedily, so the seed only matters for models "
-                    "whose generation config samples).", minimum=0)
-    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.")
+                    "whose generation config samples).", minimum=0, maximum=MAX_SEED)
+    device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.", nonblank=True)
     remove_stopwords: bool = opt(False, "Drop English stop words (and 'look', 'looks', 'like') from the caption, "
                                  "as in the ImAudible thesis.")
     include_mood: bool = opt(True, "Add the mood words and tempo/mode hints to the prompt.")
@@ -139,17 +157,19 @@ class PromptSettings:
 @dataclass(frozen=True)
 class EvaluateSettings:
     clap_model: str = opt("auto", "CLAP model for prompt adherence, zero-shot mood and FAD: 'auto' "
-                          "(laion/clap-htsat-unfused when its weights are present), a model id or a local directory.")
+                          "(laion/clap-htsat-unfused when its weights are present), a model id or a local directory.",
+                          nonblank=True)
     audio_encoder: Optional[str] = opt(None, "A second embedding space for FAD: any Hugging Face audio encoder "
-                                       "(model id or local directory).")
+                                       "(model id or local directory).", nonblank=True)
     genre_model: Optional[str] = opt(None, "Audio-classification model for the genre-KL proxy (the thesis found "
-                                     "it unreliable).")
+                                     "it unreliable).", nonblank=True)
 
 
 @dataclass(frozen=True)
 class Room:
-    title: str = opt(..., "Room name, shown at its door and on screen.")
-    artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order.")
+    title: str = opt(..., "Room name, shown at its door and on screen.", nonblank=True)
+    artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order.", min_items=1,
+                                    empty="a room needs at least one artwork id")
 
 
 @dataclass(frozen=True)
@@ -182,10 +202,10 @@ class MoodOverride:
 @dataclass(frozen=True)
 class Artwork:
     file: str = opt(..., "Image file, relative to the gallery folder.", check="file")
-    title: str = opt(..., "Title shown on the plaque.")
+    title: str = opt(..., "Title shown on the plaque.", nonblank=True)
     artist: str = opt("", "Artist shown on the plaque.")
     year: str = opt("", "Year (free text, e.g. 'c. 1831').")
-    id: str = opt("", "Stable id used in URLs and file names; derived from the file name when empty.",
+    id: str = opt("", "Stable id used in URLs and file names; derived from the file name when empty.", max_length=MAX_ID_LENGTH,
                   pattern=r"^[a-z0-9][a-z0-9-]*$", expected="lowercase letters, digits and hyphens")
     description: str = opt("", "Curator's text shown on the plaque.")
     caption: Optional[str] = opt(None, "Replaces the generated caption.")
@@ -196,7 +216,7 @@ class Artwork:
     credit: str = opt("", "Credit line shown with the work, e.g. 'Museum of Modern Art, New York. Public domain'.")
     license: str = opt("", "Licence of the image, e.g. 'Public domain' or 'CC BY-SA 4.0'.")
     source_url: str = opt("", "Where the image comes from (a web page), linked from the plaque.",
-                          pattern=r"^(https?://\S+)?$", expected="an http:// or https:// address")
+                          pattern=WEB_ADDRESS, expected=WEB_ADDRESS_FORM)
 
     def music_settings(self, base: MusicSettings) -> MusicSettings:
         changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}
@@ -205,10 +225,12 @@ class Artwork:
 
 @dataclass(frozen=True)
 class Gallery:
-    title: str = opt(..., "Gallery title.")
-    artworks: tuple[Artwork, ...] = opt(..., "The artworks, in hanging order.")
+    title: str = opt(..., "Gallery title.", nonblank=True)
+    artworks: tuple[Artwork, ...] = opt(..., "The artworks, in hanging order.", min_items=1,
+                                        empty="the gallery has no artworks; add at least one")
     description: str = opt("", "Short description (page text and OpenGraph).")
-    url: str = opt("", "Public URL of the deployed site (for OpenGraph links), e.g. https://example.org/.")
+    url: str = opt("", "Public URL of the deployed site (for OpenGraph links), e.g. https://example.org/.",
+                   pattern=WEB_ADDRESS, expected=WEB_ADDRESS_FORM)
     style: str = opt("", "Text added to every music prompt, e.g. 'ambient, piano'.")
     caption: CaptionSettings = opt(CaptionSettings, "Image captioning.")
     music: MusicSettings = opt(MusicSettings, "Music generation.")

@@ -1,6 +1,6 @@
 """Content hashes of source files, remembered by their stat so that an untouched file is not read again.
 
-A file's SHA-256 is reused while its (device, inode, size, mtime_ns) stay the same; any change to them
+A file's SHA-256 is reused while its (device, inode, size, mtime_ns, ctime_ns) stay the same; any change to them
 means the file is read and hashed again. A hash is remembered only when `engine.stat_rule.settled` says so
 (like git's index: a file written within the same timestamp tick could still change unseen).
 
@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 
 from .engine.cache import atomic_write
-from .engine.stat_rule import same_stat, settled
+from .engine.stat_rule import known_by, same_stat, settled
+from .state_files import read_state_file
 
 FILE_NAME = "stat-cache.json"
 FORMAT = 1
@@ -33,7 +34,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _signature(st: os.stat_result) -> list[int]:
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+    return list(known_by(st))
 
 
 class StatCache:
@@ -50,11 +51,11 @@ class StatCache:
 
     def _load(self) -> dict[str, tuple[list[int], str]]:
         try:
-            raw = json.loads(self.path.read_bytes())
+            raw = json.loads(read_state_file(self.path))
             if raw.get("format") != FORMAT:
                 return {}
             return {str(name): ([int(v) for v in sig], str(sha)) for name, (sig, sha) in raw["files"].items()
-                    if len(sig) == 4 and len(sha) == 64}
+                    if len(sig) == 5 and len(sha) == 64}
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return {}
 

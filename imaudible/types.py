@@ -149,16 +149,26 @@ class TakeChoice:
 
 # ---- images ----------------------------------------------------------------------------------------------
 
+# The formats the site's files may have: a cached result naming another (.html, .js) is damaged, never published.
+DERIVATIVE_FORMATS = ("webp", "jpg")
+WEB_AUDIO_FORMATS = ("webm", "m4a")
+
+
 @dataclass(frozen=True)
 class Derivative:
     name: str  # a size it fills ("1024"), the source's own long edge when it fills none ("192"), or "thumb"
-    fmt: str  # "webp" or "jpg"
+    fmt: str  # one of DERIVATIVE_FORMATS
     width: int
     height: int
     data: bytes = field(repr=False)
 
 
 # ---- what the site reads ---------------------------------------------------------------------------------
+
+class CacheWriteFailed(Exception):
+    """The cache could not store a result (a full disk, a folder that cannot be written): the build stops
+    there, before the site is touched, instead of failing artwork after artwork."""
+
 
 class DamagedResult(Exception):
     """A cached file is missing or is not the bytes that were stored."""

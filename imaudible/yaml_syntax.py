@@ -1,8 +1,10 @@
-"""YAML syntax errors in the curator's words, at the line to edit.
+"""YAML text to nodes, every problem in the curator's words at the line to edit.
 
 PyYAML reports where its scanner gave up, often the line after the mistake ("could not find expected ':'" at
 62:5 for a colon missing on line 61), in its own vocabulary ("expected <block end>, but found '?'"). `explain`
-maps its errors back to the line the curator must change and says what is wrong there.
+maps its errors back to the line the curator must change and says what is wrong there. `decode` and
+`unreadable_character` place bytes that are not UTF-8 and characters YAML refuses at their line and column,
+and `apply_merge_keys` resolves `<<:` merge keys while keeping each merged value's own position.
 """
 from __future__ import annotations
 
@@ -95,3 +97,94 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> SyntaxProblem:
                              f"this '{bracket}' is not closed where expected ({problem})")
     where = f" ({context} on line {ctx_line + 1})" if context and exc.context_mark else ""
     return SyntaxProblem(at + 1, column, f"YAML syntax error: {problem or context}{where}")
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of the character at `index`."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def decode(data: bytes) -> str | SyntaxProblem:
+    """The UTF-8 text of a manifest, or where it stops being UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return SyntaxProblem(1, 1, "the file is UTF-16 text; save it as UTF-8")
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8")) + 1   # valid up to exc.start
+        return SyntaxProblem(data.count(b"\n", 0, exc.start) + 1, column,
+                             f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+
+
+def unreadable_character(text: str, exc: yaml.reader.ReaderError) -> SyntaxProblem:
+    """A character YAML does not allow in a file (control characters, U+FFFE...), at its line and column."""
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    escape = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    kind = "control character" if code < 0x20 or 0x7F <= code <= 0x9F else "character"
+    line, column = _line_column(text, exc.position) if 0 <= exc.position < len(text) else (1, 1)
+    return SyntaxProblem(line, column, f"{kind} U+{code:04X} is not allowed in YAML text (write it as an escape "
+                         f'in double quotes, e.g. "{escape}", or remove it)')
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def apply_merge_keys(root: yaml.Node) -> tuple[yaml.Node, list[tuple[yaml.Node, str, str]]]:
+    """A copy of the node tree with every merge key (`<<: *defaults`, `<<: [*a, *b]`) replaced by the pairs it
+    merges, and the problems found as (node, field, message). As in YAML 1.1: a key of the mapping itself wins
+    over a merged one, and an earlier merged mapping over a later. Merged pairs keep their own nodes, so an
+    error in a merged value points at the line where it is written. The nodes are copied, not changed: an
+    anchored mapping is also used as itself."""
+    copies: dict[int, yaml.Node] = {}
+    merging: set[int] = set()      # mappings being copied, to refuse one that merges itself
+    problems: list[tuple[yaml.Node, str, str]] = []
+
+    def child(path: str, key) -> str:
+        return f"{path}.{key}" if path else str(key)
+
+    def copy(node: yaml.Node, path: str) -> yaml.Node:
+        if id(node) in copies:
+            return copies[id(node)]
+        if isinstance(node, yaml.SequenceNode):
+            new = yaml.SequenceNode(node.tag, [], node.start_mark, node.end_mark, node.flow_style)
+            copies[id(node)] = new
+            new.value = [copy(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+            return new
+        if not isinstance(node, yaml.MappingNode):
+            return node
+        new = yaml.MappingNode(node.tag, [], node.start_mark, node.end_mark, node.flow_style)
+        copies[id(node)] = new
+        merging.add(id(node))
+        own, sources = [], []
+        for key, value in node.value:
+            if key.tag == MERGE_TAG:
+                sources.extend(merged_mappings(value, child(path, "<<")))
+            else:
+                own.append((key, copy(value, child(path, getattr(key, "value", "?")))))
+        merging.discard(id(node))
+        taken = {key.value for key, _ in own if isinstance(key, yaml.ScalarNode)}
+        merged = []
+        for source in sources:
+            keys = {key.value for key, _ in source.value if isinstance(key, yaml.ScalarNode)}
+            merged.extend(pair for pair in source.value if getattr(pair[0], "value", None) not in taken)
+            taken |= keys
+        new.value = merged + own
+        return new
+
+    def merged_mappings(value: yaml.Node, path: str) -> list[yaml.Node]:
+        items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        found = []
+        for item in items:
+            if not isinstance(item, yaml.MappingNode):
+                what = ("a list" if isinstance(item, yaml.SequenceNode) else "nothing"
+                        if item.tag == "tag:yaml.org,2002:null" else f"'{item.value[:40]}'")
+                problems.append((item, path, f"a merge key ('<<') takes a mapping or a list of mappings, not {what}"))
+            elif id(item) in merging:
+                problems.append((item, path, "a merge key ('<<') cannot merge a mapping into itself"))
+            else:
+                found.append(copy(item, path))
+        return found
+
+    return copy(root, ""), problems

@@ -284,6 +284,37 @@ def test_clean_unused_keeps_what_the_last_build_used(gallery, cli):
     assert report["totals"]["computed"] == 0
 
 
+def test_clean_refuses_a_file_and_contradictory_flags_and_keeps_the_cache(gallery, cli):
+    build(cli, gallery)
+    cache = gallery / CACHE_DIR_NAME
+    before = sorted(p.relative_to(cache) for p in cache.rglob("*"))
+    assert cli("clean", gallery / "art" / "starry_night.jpg").exit_code == 2
+    result = cli("clean", gallery, "--cache", "--unused")
+    assert result.exit_code == 2 and "give one of them" in result.output
+    assert sorted(p.relative_to(cache) for p in cache.rglob("*")) == before
+
+
+def test_clean_cache_never_pulls_the_cache_from_under_a_build(gallery, cli):
+    from imaudible.engine.cache import Cache
+
+    build(cli, gallery)
+    cache = gallery / CACHE_DIR_NAME
+    with Cache(cache).lock():                         # a build in progress
+        result = cli("clean", gallery, "--cache")
+    assert result.exit_code == 2 and "nothing was deleted from the cache" in result.output
+    assert (cache / "objects").is_dir()
+    result = cli("clean", gallery, "--cache")
+    assert result.exit_code == 0, result.output
+    assert not any(p.name.startswith(CACHE_DIR_NAME) for p in gallery.iterdir())
+
+
+def test_force_keeps_no_copy_of_the_results_it_replaced(gallery, cli):
+    build(cli, gallery)
+    assert cli("build", gallery, "--force", "-q").exit_code == 0
+    tmp = gallery / CACHE_DIR_NAME / "tmp"
+    assert not tmp.exists() or list(tmp.iterdir()) == []
+
+
 def test_clean_unused_before_any_build(tmp_path, cli):
     folder = write_gallery(tmp_path / "g")
     result = cli("clean", folder, "--unused")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -115,6 +116,7 @@ def test_damaged_input_of_a_stage_is_recomputed_when_decoded(tmp_path, cli, upst
 @pytest.mark.parametrize("stage, edit", [
     ("derive", lambda m: m["derivatives"][0].update(file="../../../../evil.webp")),
     ("derive", lambda m: m["derivatives"][0].update(name="1024/../../x")),
+    ("derive", lambda m: m["derivatives"][0].update(fmt="html")),     # was published as a same-origin page
     ("ingest", lambda m: m.pop("width")),
     ("audio", lambda m: m.update(formats="webm")),
     ("audio", lambda m: m.update(formats=["../../x"])),
@@ -194,6 +196,24 @@ def test_a_short_published_asset_is_written_again(tmp_path, cli):
     assert rebuilt[texture.relative_to(folder / "build").as_posix()] == good[texture.relative_to(folder / "build").as_posix()]
 
 
+@pytest.mark.parametrize("mtime_put_back", [False, True])
+def test_junk_of_the_same_size_in_a_published_asset_is_written_again(tmp_path, cli, mtime_put_back):
+    """Same size, other bytes, under a name that holds its hash: a stat that shows a change since the
+    site was written (the ctime too: `touch -r` cannot put that back) sends it to be compared and rewritten."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    for asset in [next((folder / "build" / "assets" / "audio").glob("starry-night.*.webm")),
+                  next((folder / "build" / "assets" / "img").glob("starry-night-1024.*.jpg"))]:
+        before = asset.stat()
+        asset.write_bytes(bytes(len(asset.read_bytes())))
+        if mtime_put_back:
+            os.utime(asset, ns=(before.st_atime_ns, before.st_mtime_ns))
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert tree(folder / "build") == good
+
+
 # --- models.json and in-use.json ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("content", ['[1, 2]', '{"facebook/musicgen-small": 5}', '"abc"', 'not json'])
@@ -232,3 +252,112 @@ def test_results_stored_before_digests_are_upgraded_once(tmp_path):
     entry = store.get("audio", "ab" * 32)
     assert entry.meta == {"duration": 3.0, "formats": ["webm"]} and entry.read("audio.webm") == b"old bytes"
     assert json.loads((legacy / "result.json").read_text())["files"]["audio.webm"]["size"] == 9
+
+
+def test_a_cache_that_cannot_be_written_stops_the_build_and_keeps_the_site(tmp_path, cli):
+    """A full disk or an unwritable cache is no fault of the artworks: the build stops with exit 3 before
+    the site is touched (each artwork used to fail in turn, and the site lost every one of them)."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    audio = folder / CACHE_DIR_NAME / "objects" / "audio"
+    shutil.rmtree(audio)
+    audio.write_text("not a folder")                       # what any write under it now meets
+    manifest = folder / "gallery.yaml"
+    manifest.write_text(manifest.read_text() + "audio: {loudness: -16}\n")
+    result, _ = build(cli, folder)
+    assert result.exit_code == 3, result.output
+    assert "error: cannot write the cache:" in result.output and "the site was left as it was" in result.output
+    assert "Traceback" not in result.output
+    assert tree(folder / "build") == good
+
+
+def test_a_result_folder_without_its_result_json_is_replaced(tmp_path, cli):
+    """What a kill within `clean --unused` can leave: the folder of a result, its result.json gone. It is
+    no result, and the result computed again takes its place (it used to fail the artwork on every build)."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    (result_dir(folder, "audio") / "result.json").unlink()
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert statuses(report, "audio")["starry-night"] == "computed"
+    assert (result_dir(folder, "audio") / "result.json").is_file()
+    assert tree(folder / "build") == good
+
+
+def test_one_changed_digit_in_a_result_with_no_files_is_a_damaged_result(tmp_path, cli):
+    """A mood's result.json holds all of it: a flipped digit was published as another mood."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    path = result_dir(folder, "mood") / "result.json"
+    stored = json.loads(path.read_text())
+    stored["meta"]["arousal"] = round(1 - stored["meta"]["arousal"], 3)   # still a valid mood
+    path.write_text(json.dumps(stored))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "damaged" in result.output and statuses(report, "mood")["starry-night"] == "computed"
+    assert tree(folder / "build") == good
+
+
+@pytest.mark.parametrize("payload", [
+    b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n",     # Pillow would hand it to Ghostscript
+    "big png",                                                              # a pixel bomb for the mood stage
+])
+def test_a_crafted_analysis_image_reaches_no_other_decoder(tmp_path, cli, payload):
+    """The cache checks that a file is the bytes recorded, not who recorded them (a gallery may come with its
+    cache): an analysis image that ingest would not write is a damaged result, computed again."""
+    import io
+
+    from PIL import Image
+
+    if payload == "big png":
+        buf = io.BytesIO()
+        Image.new("1", (6000, 6000)).save(buf, format="PNG")
+        payload = buf.getvalue()
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    ingest = result_dir(folder, "ingest")
+    (ingest / "analysis.ppm").write_bytes(payload)
+    stored = json.loads((ingest / "result.json").read_text())
+    stored["files"]["analysis.ppm"] = {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+    (ingest / "result.json").write_text(json.dumps(stored))
+    shutil.rmtree(result_dir(folder, "mood"))               # so that the analysis image is read again
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "is not a PPM or PNG of at most" in result.output
+    assert statuses(report, "ingest")["starry-night"] == "computed"
+    assert tree(folder / "build") == good
+
+
+@pytest.mark.parametrize("name", ["stat-cache.json", "results-index", "build-stamp", "models.json"])
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "fifo"])
+def test_state_files_that_are_not_regular_files_read_as_damaged(tmp_path, cli, name, kind):
+    """A shipped cache whose state file is a link to a device (memory filled in seconds) or a FIFO (a build
+    that never ends): read as damaged, which costs at most some re-reading."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    path = folder / CACHE_DIR_NAME / name
+    if path.exists():
+        path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert tree(folder / "build") == good
+
+
+def test_clean_unused_with_an_in_use_list_linked_to_a_device_deletes_nothing(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    before = sorted((folder / CACHE_DIR_NAME / "objects").rglob("*"))
+    (folder / CACHE_DIR_NAME / "in-use.json").unlink()
+    (folder / CACHE_DIR_NAME / "in-use.json").symlink_to("/dev/zero")
+    result = cli("clean", folder, "--unused")
+    assert result.exit_code == 2 and "is damaged" in result.output and "Traceback" not in result.output
+    assert sorted((folder / CACHE_DIR_NAME / "objects").rglob("*")) == before

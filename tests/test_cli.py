@@ -88,8 +88,62 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
     assert code(ModelError("Music model 'x' is not available")) == (2, "Music model 'x' is not available")
     assert code(ImageError("cannot decode 'a.jpg'"))[0] == 2
     assert code(ManifestError(["gallery.yaml:1:1: bad", "gallery.yaml:2:1: worse"])) == (2, "gallery.yaml:2:1: worse")
-    assert code(PermissionError(13, "Permission denied", "/x")) == (3, "cannot write '/x': Permission denied")
+    assert code(PermissionError(13, "Permission denied", "/x")) == (3, "cannot access '/x': Permission denied")
+    assert code(IsADirectoryError(21, "Is a directory", "/b/.p.tmp", None, "/b/p")) == (
+        3, "cannot access '/b/p': Is a directory")
     assert code(KeyboardInterrupt())[0] == 130
     assert code(RuntimeError("boom")) == (3, "internal error: RuntimeError: boom (run with --verbose for details)")
     assert issubclass(CliError, click.ClickException)
     assert guarded(lambda: 42) == 42
+
+
+def test_no_command_ends_in_a_traceback(tmp_path, cli, monkeypatch):
+    """What a command body lets escape (here `init` on a folder it cannot write) goes through the one
+    mapping: one line, the exit code of its kind."""
+    from imaudible import scaffold
+
+    target = tmp_path / "new"
+    monkeypatch.setattr(scaffold, "create_gallery",
+                        lambda folder: (_ for _ in ()).throw(PermissionError(13, "Permission denied", str(folder))))
+    result = cli("init", target)
+    assert (result.exit_code, result.output) == (3, f"error: cannot access '{target}': Permission denied\n")
+    monkeypatch.setattr(scaffold, "create_gallery", lambda folder: (_ for _ in ()).throw(RuntimeError("boom")))
+    result = cli("init", target)
+    assert (result.exit_code, result.output) == (
+        3, "error: internal error: RuntimeError: boom (run with --verbose for details)\n")
+
+
+def test_a_bare_command_group_shows_its_help_not_an_error(cli):
+    result = cli("models")
+    assert result.exit_code == 2
+    assert result.output.startswith("Usage: main models") and "error" not in result.output
+    assert "list" in result.output and "pull" in result.output
+
+
+def test_thousands_of_manifest_problems_print_the_first_twenty(tmp_path, cli):
+    from .conftest import write_gallery
+
+    art = {"file": "art/udnie.jpg", "title": "U", "artist": "P", "year": 1913}
+    folder = write_gallery(tmp_path / "g", [dict(art) for _ in range(50)])
+    result = cli("build", folder)
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and len(lines) == 21
+    assert all(line.startswith(f"error: {folder / 'gallery.yaml'}:") and "already used" in line for line in lines[:20])
+    assert lines[-1] == "error: ... and 29 more problems"
+
+
+def test_what_reaches_the_terminal_is_one_line_without_control_characters(capsys):
+    """A file name or an image's embedded title can hold escape sequences (retitle the window, forge
+    output) or newlines: they are shown escaped, and a library's warning is one `warning:` line."""
+    import warnings
+
+    from imaudible.cli.errors import CliError, show_warning
+
+    stream = io.StringIO()
+    Progress(stream).warn("'art/\x1b]0;PWNED\x07red\njpg' is small")
+    assert stream.getvalue() == "warning: 'art/\\x1b]0;PWNED\\x07red\\x0ajpg' is small\n"
+    CliError("bad \x1b[31mname").show()
+    show_warning(UserWarning("Corrupt EXIF data.\n  Expecting to read 12 bytes"), UserWarning, "/x/y.py", 3)
+    assert capsys.readouterr().err.splitlines() == [
+        "error: bad \\x1b[31mname", "warning: UserWarning: Corrupt EXIF data."]
+    assert warnings.showwarning is not show_warning        # only the command line installs it

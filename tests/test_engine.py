@@ -101,6 +101,22 @@ def test_a_failing_plugged_in_stage_fails_only_its_artwork(tmp_path):
     assert [a["id"] for a in site["artworks"]] == ["starry-night", "water-lilies"]
 
 
+def test_a_build_whose_every_artwork_fails_reports_them_all(tmp_path, monkeypatch):
+    """Every source unreadable (a permission error, found only when read): each artwork fails on its own
+    line, where the scheduler once stopped with an internal error because nothing was left running."""
+    from imaudible import images
+    from imaudible.image_checks import ImageError
+
+    def unreadable(path):
+        raise ImageError(f"cannot read '{Path(path).name}': Permission denied")
+
+    monkeypatch.setattr(images, "read_source", unreadable)
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "U", "artist": "P", "year": 1913}])
+    report = run(folder, executor="threads", jobs=2)
+    assert [(s.id, s.failed_stage, s.error) for s in report.failures] == [
+        ("udnie", "ingest", "cannot read 'udnie.jpg': Permission denied")]
+
+
 def kill_my_worker(items: list, model=None) -> list[Result]:
     """A throwaway stage's compute that crashes its worker process on "the scream" (as a decoder might on a
     hostile file): module-level, so worker processes can import it."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -39,7 +40,7 @@ MALFORMED = {
     "top level list": ("- title: T\n", 1, "expected a mapping"),
     "missing title": ("artworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: required option is missing"),
     "missing artworks": ("title: T\n", 1, "artworks: required option is missing"),
-    "no artworks": ("title: T\nartworks: []\n", 1, "artworks: the gallery has no artworks"),
+    "no artworks": ("title: T\nartworks: []\n", 2, "artworks: the gallery has no artworks"),
     "artworks mapping": ("title: T\nartworks:\n  file: x.jpg\n", 3, "artworks: expected a list"),
     "artwork without file": ("title: T\nartworks:\n  - title: S\n", 3, "artworks[0].file: required option is missing"),
     "missing image": ("title: T\nartworks:\n  - file: art/stary_night.jpg\n    title: S\n", 3,
@@ -64,10 +65,10 @@ MALFORMED = {
     "size_cm length": (GOOD_HEAD + "    size_cm: [10, 20, 30]\n", 5, "artworks[0].size_cm: expected a list of 2 values"),
     "title is a list": ("title: [a, b]\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: expected a single value"),
     "duplicate key": (GOOD_HEAD + "title: again\n", 5, "title: duplicate key (first given on line 1)"),
-    "unknown room artwork": (GOOD_HEAD + "layout:\n  rooms:\n    - title: A\n      artworks: [stary-night]\n", 7,
+    "unknown room artwork": (GOOD_HEAD + "layout:\n  rooms:\n    - title: A\n      artworks: [stary-night]\n", 8,
                              "layout.rooms[0].artworks: no artwork has the id 'stary-night' (did you mean 'starry-night'?)"),
     "artwork in two rooms": (GOOD_HEAD + "layout:\n  rooms:\n    - {title: A, artworks: [starry-night]}\n"
-                             "    - {title: B, artworks: [starry-night]}\n", 7,
+                             "    - {title: B, artworks: [starry-night]}\n", 8,
                              "layout.rooms[1].artworks: 'starry-night' is already hung in layout.rooms[0]"),
     "room without title": (GOOD_HEAD + "layout:\n  rooms:\n    - artworks: [starry-night]\n", 7,
                            "layout.rooms[0].title: required option is missing"),
@@ -75,6 +76,44 @@ MALFORMED = {
     "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
     "bad ray address": (GOOD_HEAD + "run: {executor: ray, address: 'http://head:8265'}\n", 5,
                         "run.address: 'http://head:8265' is not 'auto', 'ray://host:port' or 'host:port'"),
+    # required text is not blank, model names and devices not blank when given
+    "empty gallery title": ('title: ""\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n', 1,
+                            "title: must not be empty"),
+    "blank artwork title": ("title: T\nartworks:\n  - file: art/starry_night.jpg\n    title: '  '\n", 4,
+                            "artworks[0].title: must not be empty (it is only whitespace)"),
+    "empty room title": (GOOD_HEAD + "layout:\n  rooms:\n    - {title: '', artworks: [starry-night]}\n", 7,
+                         "layout.rooms[0].title: must not be empty"),
+    "blank music model": (GOOD_HEAD + 'music: {model: "   "}\n', 5, "music.model: must not be empty"),
+    "blank ranker": (GOOD_HEAD + 'music: {ranker: ""}\n', 5, "music.ranker: must not be empty"),
+    "blank caption device": (GOOD_HEAD + 'caption: {device: ""}\n', 5, "caption.device: must not be empty"),
+    "blank optional encoder": (GOOD_HEAD + 'evaluate: {audio_encoder: " "}\n', 5,
+                               "evaluate.audio_encoder: must not be empty"),
+    "null title": ("title: ~\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1,
+                   "title: expected text, found nothing"),
+    "javascript url": (GOOD_HEAD + "url: javascript:alert(1)//\n", 5,
+                       "url: 'javascript:alert(1)//' is not an http:// or https:// address"),
+    "no texture sizes": (GOOD_HEAD + "images: {sizes: []}\n", 5, "images.sizes: must list at least 1 value, found 0"),
+    "empty room": (GOOD_HEAD + "layout:\n  rooms:\n    - title: A\n      artworks: []\n", 8,
+                   "layout.rooms[0].artworks: a room needs at least one artwork id"),
+    "take beyond the gallery's takes": (GOOD_HEAD + "    music:\n      take: 3\nmusic: {takes: 2}\n", 6,
+                                        "artworks[0].music.take: take 3, but this artwork makes 2 takes (music.takes)"),
+    "take beyond the artwork's takes": (GOOD_HEAD + "    music: {takes: 2, take: 3}\n", 5,
+                                        "take 3, but this artwork makes 2 takes (artworks[0].music.takes)"),
+    "take of a single take": (GOOD_HEAD + "    music: {take: 2}\n", 5, "take 2, but this artwork makes 1 take "),
+    "seed beyond 32 bits": (GOOD_HEAD + "music: {seed: 4294967296}\n", 5, "music.seed: must be at most 4294967295"),
+    "artwork seed beyond 32 bits": (GOOD_HEAD + "    music: {seed: 18446744073709551616}\n", 5,
+                                    "artworks[0].music.seed: must be at most 4294967295"),
+    "prompt seed beyond 32 bits": (GOOD_HEAD + "prompt: {seed: 4294967296}\n", 5, "prompt.seed: must be at most"),
+    "merge of a scalar": (GOOD_HEAD + "    <<: 5\n", 5, "artworks[0].<<: a merge key ('<<') takes a mapping"),
+    # escapes that give text no page, file name or terminal should get (a NUL was an internal error, exit 3)
+    "nul in a file name": ('title: T\nartworks:\n  - file: "art/starry_night.jpg\\0x"\n    title: S\n', 3,
+                           "artworks[0].file: holds the character U+0000"),
+    "lone surrogate": ('title: "a\\ud800b"\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n', 1,
+                       "title: holds the character U+D800"),
+    "terminal escape": (GOOD_HEAD + '    artist: "\\e]0;owned\\a"\n', 5, "artworks[0].artist: holds the character U+001B"),
+    "id too long": (GOOD_HEAD + "    id: " + "a" * 81 + "\n", 5, "artworks[0].id: is too long: 81 characters (at most 80)"),
+    "pixel guard switched off": (GOOD_HEAD + "images: {max_pixels: 100000000000}\n", 5,
+                                 "images.max_pixels: must be at most 268435456"),
 }
 
 
@@ -181,3 +220,233 @@ def test_schema_lists_every_option(cli):
     assert schema["properties"]["layout"]["properties"]["order"]["enum"] == ["manifest", "mood"]
     assert schema["properties"]["music"]["properties"]["duration"]["minimum"] == 1
     assert schema == json_schema()
+
+
+# --- text is kept as written ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("written", ["12:30", "010", "3.10", "0x1F", "1.0e+500", ".NaN", "Yes", "off", "2001-01-01",
+                                     "2001-12-14t21:59:43.10-05:00", "1_000"])
+def test_plain_text_is_kept_as_written(folder, written):
+    """YAML 1.1 would read these as 750, 8, 3.1, 31, inf, nan, true, false, a date...; a title is text."""
+    (folder / "gallery.yaml").write_text(f"title: {written}\nartworks:\n  - file: art/starry_night.jpg\n"
+                                         f"    title: {written}\n    year: {written}\n    description: a {written}\n")
+    gallery, _ = load_manifest(folder)
+    art = gallery.artworks[0]
+    assert (gallery.title, art.title, art.year, art.description) == (written, written, written, f"a {written}")
+
+
+def test_year_keeps_its_decimals_and_numbers_stay_numbers(folder):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    year: 1889.10\nmusic: {duration: 12.50, seed: 010}\n")
+    gallery, _ = load_manifest(folder)
+    assert gallery.artworks[0].year == "1889.10"
+    assert (gallery.music.duration, gallery.music.seed) == (12.5, 8)
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+def test_text_is_capped_at_a_declared_length(folder):
+    from imaudible.settings import MAX_TEXT_LENGTH
+
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + f"description: {'x' * MAX_TEXT_LENGTH}\n")
+    assert len(load_manifest(folder)[0].description) == MAX_TEXT_LENGTH
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + f"description: {'x' * (MAX_TEXT_LENGTH + 1)}\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    assert [str(p).split(": ", 1)[1] for p in err.value.problems] == [
+        f"description: is too long: {MAX_TEXT_LENGTH + 1:,} characters (at most {MAX_TEXT_LENGTH:,})"]
+
+
+def test_the_largest_seed_is_accepted_and_named_for_other_modules(folder):
+    from imaudible.settings import MAX_SEED
+
+    assert MAX_SEED == 2**32 - 1
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + f"    music: {{seed: {MAX_SEED}}}\n"
+                                         f"music: {{seed: {MAX_SEED}}}\nprompt: {{seed: {MAX_SEED}}}\n")
+    gallery, _ = load_manifest(folder)
+    assert gallery.music.seed == gallery.prompt.seed == gallery.artworks[0].music.seed == MAX_SEED
+
+
+def test_a_pinned_take_within_the_takes_is_kept(folder):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    music: {take: 3}\nmusic: {takes: 3}\n")
+    assert load_manifest(folder)[0].artworks[0].music.take == 3
+
+
+# --- merge keys ----------------------------------------------------------------------------------
+
+def test_merge_keys_apply_and_explicit_keys_win(folder):
+    (folder / "gallery.yaml").write_text(
+        "title: T\n"
+        "x-defaults: &defaults\n"
+        "  artist: Vincent\n"
+        "  year: '1889'\n"
+        "  music: {seed: 7}\n"
+        "x-more: &more {artist: Someone, credit: MoMA}\n"
+        "artworks:\n"
+        "  - <<: *defaults\n"
+        "    file: art/starry_night.jpg\n"
+        "    title: Starry\n"
+        "  - <<: [*defaults, *more]\n"
+        "    file: art/starry_night.jpg\n"
+        "    id: second\n"
+        "    title: Again\n"
+        "    year: '1890'\n"
+        "  - <<: {title: Merged}\n"
+        "    file: art/starry_night.jpg\n"
+        "    id: third\n")
+    gallery, warnings = load_manifest(folder)
+    first, second, third = gallery.artworks
+    assert (first.artist, first.year, first.music.seed) == ("Vincent", "1889", 7)
+    assert (second.artist, second.year, second.credit, second.music.seed) == ("Vincent", "1890", "MoMA", 7)
+    assert third.title == "Merged"
+    assert [w.field for w in warnings] == ["x-defaults", "x-more"]   # no "unknown option '<<'"
+
+
+def test_an_error_in_a_merged_value_points_at_its_own_line(folder):
+    (folder / "gallery.yaml").write_text(
+        "title: T\nx-defaults: &d\n  music: {seed: -1}\nartworks:\n"
+        "  - <<: *d\n    file: art/starry_night.jpg\n    title: S\n    title: again\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    assert [(p.line, p.field, p.message) for p in err.value.problems] == [
+        (3, "artworks[0].music.seed", "must be at least 0, not -1"),
+        (8, "artworks[0].title", "duplicate key (first given on line 7)")]
+
+
+def test_a_mapping_that_merges_itself_is_an_error(folder):
+    (folder / "gallery.yaml").write_text("title: T\nx: &a {b: 1, <<: *a}\nartworks:\n"
+                                         "  - {file: art/starry_night.jpg, title: S}\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    assert err.value.problems[0].message == "a merge key ('<<') cannot merge a mapping into itself"
+
+
+def test_locate_sees_merged_options(folder):
+    from imaudible.manifest import locate
+
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "x: &m {model: builtin}\nmusic:\n  <<: *m\n")
+    assert locate(folder / "gallery.yaml", "music.model") == (5, 15)
+
+
+# --- bytes that are not YAML text, files that are not files --------------------------------------
+
+def test_a_control_character_is_named_at_its_line_and_column(folder, cli):
+    (folder / "gallery.yaml").write_bytes((GOOD_HEAD + 'description: "x\x01y"\n').encode())
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: {folder / 'gallery.yaml'}:5:16: control character U+0001 is not allowed in YAML text "
+        '(write it as an escape in double quotes, e.g. "\\x01", or remove it)']
+
+
+def test_invalid_utf8_is_named_at_its_line_and_column(folder):
+    (folder / "gallery.yaml").write_bytes(GOOD_HEAD.encode() + "description: é ".encode() + b"caf\xe9\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    problem = err.value.problems[0]
+    assert (problem.line, problem.column) == (5, 19)
+    assert problem.message == "not UTF-8 text (byte 0xe9); save the file as UTF-8"
+
+
+def test_a_named_pipe_is_not_read(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "gallery.yaml")   # reading it would wait for a writer forever
+    with pytest.raises(ManifestError) as err:
+        load_manifest(tmp_path)
+    assert err.value.problems[0].message.startswith("not a regular file (it is a named pipe)")
+
+
+# --- ids from file names -------------------------------------------------------------------------
+
+def test_ids_from_ascii_names_are_unchanged():
+    from imaudible.manifest import slugify
+
+    assert [slugify(s) for s in ("starry_night", "The Scream (1893)", "a--b", "", "---", "x~!@#y")] == [
+        "starry-night", "the-scream-1893", "a-b", "artwork", "artwork", "x-y"]
+
+
+def test_ids_from_other_scripts_are_distinct_and_stable():
+    import re
+    import unicodedata
+
+    from imaudible.manifest import slugify
+
+    assert (slugify("émoji 🎨 file"), slugify("Café_Terrace")) == ("emoji-file", "cafe-terrace")
+    ids = [slugify(s) for s in ("山水", "花鸟", "山水 1", "Москва")]
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]*", i) for i in ids)
+    assert len(set(ids)) == 4
+    assert ids[0].startswith("artwork-") and ids[2].startswith("1-") and ids[2] != "1"
+    # the same name stored decomposed (macOS) gives the same id
+    assert slugify(unicodedata.normalize("NFD", "Mélodie 山")) == slugify("Mélodie 山")
+
+
+def test_two_cjk_file_names_do_not_collide(folder):
+    for name in ("山水", "花鸟"):
+        shutil.copyfile(folder / "art" / "starry_night.jpg", folder / "art" / f"{name}.jpg")
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n  - {file: art/山水.jpg, title: A}\n"
+                                         "  - {file: art/花鸟.jpg, title: B}\n", encoding="utf-8")
+    first, second = load_manifest(folder)[0].artworks
+    assert first.id != second.id
+
+
+# --- many problems -------------------------------------------------------------------------------
+
+def test_every_problem_is_kept_and_the_lines_for_people_are_capped(folder):
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n" + "  - {file: art/starry_night.jpg, title: S}\n" * 300)
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    assert len(err.value.problems) == 299
+    lines = err.value.lines()
+    assert len(lines) == 21 and lines[:20] == [str(p) for p in err.value.problems[:20]]
+    assert lines[-1] == "... and 279 more problems"
+    assert err.value.lines(limit=298) == [str(p) for p in err.value.problems]   # never "... and 1 more"
+
+
+# --- JSON Schema ---------------------------------------------------------------------------------
+
+def test_schema_reflects_the_constraints():
+    from imaudible.settings import MAX_SEED, MAX_TEXT_LENGTH
+
+    schema = json_schema()
+    props = schema["properties"]
+    art = props["artworks"]["items"]["properties"]
+    assert props["title"]["minLength"] == 1 and props["title"]["pattern"] == r"\S"
+    assert props["description"]["maxLength"] == MAX_TEXT_LENGTH
+    assert props["url"]["pattern"] == art["source_url"]["pattern"]
+    assert props["images"]["properties"]["sizes"]["minItems"] == 1 and props["artworks"]["minItems"] == 1
+    assert props["layout"]["properties"]["rooms"]["items"]["properties"]["artworks"]["minItems"] == 1
+    assert props["music"]["properties"]["seed"]["maximum"] == MAX_SEED
+    assert props["prompt"]["properties"]["seed"]["maximum"] == MAX_SEED
+    assert art["music"]["properties"]["seed"]["anyOf"][0]["maximum"] == MAX_SEED
+    assert props["evaluate"]["properties"]["audio_encoder"]["anyOf"][0]["minLength"] == 1
+
+
+def test_schema_is_valid_and_agrees_with_the_loader():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    good = {"title": "T", "url": "https://example.org/", "artworks": [{"file": "a.jpg", "title": "S", "year": 1889}]}
+    assert list(validator.iter_errors(good)) == []
+    for bad in ({**good, "title": " "}, {**good, "url": "javascript:alert(1)//"}, {**good, "images": {"sizes": []}},
+                {**good, "music": {"seed": 2**32}}, {**good, "description": "x" * 100_001}):
+        assert list(validator.iter_errors(bad)), bad
+
+
+def test_a_symlink_loop_and_an_unreadable_folder_are_named(folder, cli):
+    (folder / "art" / "loop1").symlink_to("loop2")
+    (folder / "art" / "loop2").symlink_to("loop1")
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n  - file: art/loop1\n    title: S\n")
+    result = cli("build", folder)
+    assert result.exit_code == 2 and result.output.strip().splitlines() == [
+        f"error: {folder / 'gallery.yaml'}:3:11: artworks[0].file: cannot read 'art/loop1': "
+        "Too many levels of symbolic links"]
+
+
+def test_a_long_file_name_gets_a_short_id_that_stays_distinct():
+    from imaudible.manifest import slugify
+
+    stem = "a-very-long-title-of-a-painting-" * 5
+    one, other = slugify(stem + "1"), slugify(stem + "2")
+    assert len(one) <= 80 and len(other) <= 80 and one != other
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", one) and slugify(stem + "1") == one

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 import yaml
 
 from imaudible.site import render as site_render

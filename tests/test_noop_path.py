@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+from imaudible.engine.cache import CACHE_DIR_NAME, Cache, meta_digest
 from imaudible.engine.report import report_json
 from imaudible.engine.result_index import FILE_NAME, ResultIndex
 
@@ -62,12 +62,14 @@ def test_an_entry_that_disagrees_with_the_file_is_not_trusted(tmp_path):
     index_after_one_build(root)
     stored = json.loads(result_json.read_text())
     stored["meta"]["formats"] = ["webm", "m4a"]
+    stored["meta_sha256"] = meta_digest(stored["meta"])               # a well-formed edit, digest and all
     result_json.write_text(json.dumps(stored))
     age(result_json)
     cache = Cache(root, shapes=SHAPES)
     assert cache.get("audio", KEY).meta["formats"] == ["webm", "m4a"]   # the file's, not the index's
     assert cache.index.read_files == 1
     stored["meta"]["formats"] = "webm"                                  # and it is checked as always
+    stored["meta_sha256"] = meta_digest(stored["meta"])
     result_json.write_text(json.dumps(stored))
     age(result_json)
     warnings = []
@@ -81,7 +83,9 @@ def test_same_size_edit_in_place_is_seen(tmp_path):
     result_json = stored_result(root, {"formats": ["webm"], "note": "aaaa"})
     index_after_one_build(root)
     text = result_json.read_text()
-    result_json.write_text(text.replace("aaaa", "bbbb"))
+    stored = json.loads(text)
+    edited = {**stored["meta"], "note": "bbbb"}
+    result_json.write_text(text.replace("aaaa", "bbbb").replace(stored["meta_sha256"], meta_digest(edited)))
     cache = Cache(root, shapes=SHAPES)
     assert cache.get("audio", KEY).meta["note"] == "bbbb" and cache.index.read_files == 1
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import http.client
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -352,6 +351,11 @@ def test_a_cache_folder_that_is_a_symlink_is_refused(tmp_path, cli):
     assert result.exit_code == 2, result.output
     assert (elsewhere / "tmp" / "precious.txt").read_text() == "precious"
     assert not (folder / "build").exists()
+    (folder / CACHE_DIR_NAME).unlink()
+    (folder / CACHE_DIR_NAME).symlink_to(tmp_path)    # a folder holding the gallery: said as it is
+    result = build(cli, folder)
+    assert result.exit_code == 2 and "is a symlink to" in result.output and "outside the gallery" in result.output
+    assert not (folder / "build").exists()
 
 
 def test_symlinks_inside_the_cache_are_never_followed(tmp_path, cli):
@@ -430,3 +434,21 @@ def test_gallery_templates_cannot_reach_python_internals(tmp_path, cli):
     result = build(cli, folder)
     assert not (tmp_path / "pwned").exists()
     assert result.exit_code == 2 and "list.html" in result.output and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("{{ 'a' * 10**10 }}", "would be too large"),            # filled the memory, or exit 3 as an internal error
+    ("{{ [1] * 100000000 }}", "would be too large"),
+    ("{{ 10 ** 100000000 }}", "would be too large"),
+    ("{{ lipsum(min=1000, max=1000) }}", "ValueError"),        # exit 3, an internal error
+    ("{{ range(10**9) | list }}", "list.html"),
+])
+def test_a_gallery_template_cannot_exhaust_the_build(tmp_path, cli, body, expected):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "list.html").write_text(body)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: template list.html: ") and expected in last, result.output
+    assert "Traceback" not in result.output

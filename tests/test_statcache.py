@@ -44,6 +44,25 @@ def test_untouched_files_are_not_read_again(tmp_path):
     assert changed.sha256(source) == hashlib.sha256(b"other version").hexdigest() and changed.hashed == 1
 
 
+def test_an_edit_in_place_that_puts_the_mtime_back_is_seen(tmp_path, cli):
+    """Same inode, same size, the old mtime restored (`touch -r`, some editors and sync tools): only the
+    ctime, which the kernel alone sets, tells. It was missed, and then `build --force` failed for good."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/the_scream.jpg", "title": "S"}])
+    image = folder / "art" / "the_scream.jpg"
+    settle(image)
+    assert build(cli, folder)[0].exit_code == 0
+    before = image.stat()
+    flipped = bytearray(image.read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF                  # one byte inside the JPEG's scan data
+    with open(image, "r+b") as fh:                      # written in place: same inode and size
+        fh.write(flipped)
+    os.utime(image, ns=(before.st_atime_ns, before.st_mtime_ns))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert statuses(report, "ingest")["the-scream"] == "computed"
+    assert cli("build", folder, "--force", "-q").exit_code == 0
+
+
 def test_a_file_changed_within_the_racy_window_is_not_remembered(tmp_path):
     source = tmp_path / "a.jpg"
     source.write_bytes(b"just written")

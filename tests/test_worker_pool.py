@@ -63,3 +63,13 @@ def test_deaths_that_never_stop_fail_fast(monkeypatch):
         assert pool.submit(square_unless, 4, 2).result(timeout=120) == 16
     finally:
         pool.close()
+
+
+def test_closing_now_ends_busy_workers_and_cancels_their_tasks():
+    pool = WorkerPool(1)
+    assert pool.submit(square_unless, 2, -1).result(timeout=120) == 4      # the worker is up
+    busy = pool.submit(time.sleep, 60)
+    time.sleep(0.5)
+    started = time.monotonic()
+    pool.close(now=True)
+    assert time.monotonic() - started < 20 and busy.cancelled()

@@ -2,13 +2,15 @@
 one mapping to exit codes; no other part of the package prints errors or exits."""
 from __future__ import annotations
 
+import warnings
+
 import click
 
 from .. import __version__
 from .build import build
 from .clean import clean
 from .curate import add, pick, reroll
-from .errors import ErrorPrintingGroup
+from .errors import ErrorPrintingGroup, show_warning
 from .evaluate import evaluate
 from .init import init
 from .models import models
@@ -24,6 +26,7 @@ def main():
     A gallery folder holds gallery.yaml and the images. `imaudible-site build` turns it into a static
     site in build/, ready to deploy (e.g. `netlify deploy --dir build`).
     """
+    warnings.showwarning = show_warning
 
 
 for command in (init, build, serve, clean, schema, models, evaluate, pick, reroll, add):

@@ -1,13 +1,16 @@
 """`imaudible-site clean`."""
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import click
 
-from ..engine.cache import CACHE_DIR_NAME, BuildLocked, Cache
-from .errors import CliError
+from ..engine.cache import CACHE_DIR_NAME, BuildLocked, Cache, CacheUnwritable
+from ..manifest import MANIFEST_NAME
+from .errors import EXIT_BUILD_FAILED, CliError
 
 
 @click.command()
@@ -21,7 +24,10 @@ def clean(site_dir, out, unused, with_cache):
     """Delete the built site (and, with --cache, the cache; with --unused, only stale cache entries)."""
     from ..site import SiteError, clean as clean_out
 
-    cache = Path(site_dir) / CACHE_DIR_NAME
+    site_dir = _gallery_folder(Path(site_dir))
+    if unused and with_cache:
+        raise click.UsageError("--unused keeps the cache and --cache deletes it: give one of them")
+    cache = site_dir / CACHE_DIR_NAME
     if unused:
         if not cache.is_dir():
             raise CliError(f"no cache in {site_dir} (nothing was built there yet)")
@@ -29,13 +35,13 @@ def clean(site_dir, out, unused, with_cache):
             store = Cache(cache)
             with store.lock(timeout=0):
                 removed = store.prune_unused()
-        except (ValueError, OSError, BuildLocked) as exc:
+        except (ValueError, OSError, BuildLocked, CacheUnwritable) as exc:
             raise CliError(str(exc)) from None
         click.echo(f"removed {removed} unused cached results from {cache}")
         return
-    out = Path(out) if out else Path(site_dir) / "build"
+    out = Path(out) if out else site_dir / "build"
     try:
-        count, kept = clean_out(out, Path(site_dir))
+        count, kept = clean_out(out, site_dir)
     except SiteError as exc:
         raise CliError(str(exc)) from None
     for line in kept:
@@ -45,5 +51,41 @@ def clean(site_dir, out, unused, with_cache):
         cache.unlink()  # only the link: never delete what it points at
         click.echo(f"removed the link {cache}")
     elif with_cache and cache.is_dir():
-        shutil.rmtree(cache)
+        _delete_cache(cache)
         click.echo(f"removed {cache}")
+
+
+def _gallery_folder(path: Path) -> Path:
+    """SITE_DIR as given, or the folder of a manifest named instead; anything else is a usage error."""
+    if path.is_dir():
+        return path
+    if path.suffix in (".yaml", ".yml"):
+        return path.parent
+    raise click.BadParameter(f"'{path}' is a file, not a gallery folder (one holding {MANIFEST_NAME})",
+                             param_hint="SITE_DIR")
+
+
+def _delete_cache(cache: Path) -> None:
+    """Take the build lock (never pull the cache from under a running build), rename the whole cache out of
+    the way (one step: either it is gone or nothing changed), then delete the renamed folder."""
+    try:
+        with Cache(cache).lock(timeout=0):
+            doomed = cache.with_name(f"{cache.name}.deleting-{os.getpid()}")
+            os.rename(cache, doomed)
+    except (BuildLocked, CacheUnwritable) as exc:
+        raise CliError(f"{exc}; nothing was deleted from the cache") from None
+    except OSError as exc:
+        raise CliError(f"cannot delete '{cache}': {exc.strerror or exc}; nothing was deleted from it") from None
+    failed: list[str] = []
+
+    def note(path, exc):
+        failed.append(f"{path}: {getattr(exc, 'strerror', None) or exc}")
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(doomed, onexc=lambda _fn, path, exc: note(path, exc))
+    else:
+        shutil.rmtree(doomed, onerror=lambda _fn, path, info: note(path, info[1]))
+    if failed:
+        raise CliError(f"the cache was moved to '{doomed}', but {len(failed)} of its files could not be deleted "
+                       f"(first: {failed[0]}); delete that folder by hand",
+                       exit_code=EXIT_BUILD_FAILED)

@@ -5,17 +5,18 @@ from pathlib import Path
 
 import click
 
+from ..progress import printable
 from .errors import CliError
 
 SITE = click.option("--site", "site_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
                     help="Gallery folder (default: the current folder).")
 
 
-def _edit(fn, *args):
+def _edit(fn, *args, **kwargs):
     from ..curate import CurateError
 
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except CurateError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
@@ -47,10 +48,13 @@ def reroll(artwork_id, site_dir):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @SITE
 def add(paths, site_dir):
-    """Append an artwork to gallery.yaml for each image (or image in a folder) not in it yet."""
+    """Append an artwork to gallery.yaml for each image (or image in a folder) not in it yet.
+
+    Folders are searched below, except hidden ones and the tool's own (build output, cache, report, theme);
+    a file found there that the build cannot read is skipped with a warning, a file named is refused."""
     from ..curate import add as do_add
 
-    added = _edit(do_add, site_dir, list(paths))
+    added = _edit(do_add, site_dir, list(paths), warn=lambda line: click.echo(printable(f"warning: {line}"), err=True))
     for line in added:
-        click.echo(f"added {line}")
+        click.echo(printable(f"added {line}"))
     click.echo(f"{len(added)} artwork(s) added" if added else "nothing to add: every image is in the manifest")

@@ -12,9 +12,11 @@ from typing import Callable, TypeVar
 
 import click
 
+from ..progress import printable
 from .where import at_setting
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())   # click >= 8.2
 
 T = TypeVar("T")
 
@@ -28,7 +30,14 @@ class CliError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None):
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(printable(f"error: {self.message}"), err=True)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning (Pillow on an odd EXIF block, numpy on NaN pixels) as one `warning:` line, not
+    the source line and its path."""
+    text = str(message).strip().splitlines()
+    click.echo(printable(f"warning: {category.__name__}: {text[0] if text else ''}"), err=True)
 
 
 def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
@@ -41,25 +50,30 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     from ..manifest import ManifestError
     from ..models import ModelError
     from ..site import SiteError
+    from ..types import CacheWriteFailed
 
     try:
         return fn()
-    except ManifestError as exc:
-        for problem in exc.problems[:-1]:
-            click.echo(f"error: {problem}", err=True)
-        raise CliError(str(exc.problems[-1])) from None
+    except ManifestError as exc:   # thousands of problems: the first ones tell what to fix
+        *first, last = exc.lines()
+        for line in first:
+            click.echo(printable(f"error: {line}"), err=True)
+        raise CliError(last) from None
     except ModelError as exc:
         raise CliError(at_setting(gallery, exc.setting, str(exc).strip())) from None
     except (SiteError, BuildLocked, ImageError, CacheUnwritable, PlanError, RayUnavailable) as exc:
         raise CliError(str(exc).strip()) from None
+    except CacheWriteFailed as exc:
+        raise CliError(str(exc), exit_code=EXIT_BUILD_FAILED) from None
     except KeyboardInterrupt:
         raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
                        exit_code=EXIT_INTERRUPTED) from None
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
-    except OSError as exc:
-        where = f" '{exc.filename}'" if exc.filename else ""
-        raise CliError(f"cannot write{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
+    except OSError as exc:   # read or write: the error does not say which, so neither does the message
+        named = exc.filename2 or exc.filename   # a rename's target: its source is a temporary name
+        where = f" '{named}'" if named else ""
+        raise CliError(f"cannot access{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
             traceback.print_exc()
@@ -68,19 +82,27 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
 
 
 class ErrorPrintingGroup(click.Group):
-    """Prints every error, click's usage errors included, as `error: ...` on one line."""
+    """Prints every error, click's usage errors included, as `error: ...` on one line; whatever a command
+    lets escape goes through `guarded` too, so no command can end in a traceback."""
+
+    def invoke(self, ctx):
+        verbose = bool({"-v", "--verbose"} & set(ctx.args))
+        return guarded(lambda: super(ErrorPrintingGroup, self).invoke(ctx), verbose)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as exc:    # a bare group (`imaudible-site models`): its help, not as an error
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "imaudible-site"
-            click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+            click.echo(printable(f"error: {exc.format_message()} (see `{command} --help`)"), err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            click.echo(printable(f"error: {exc.format_message()}"), err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("error: interrupted", err=True)

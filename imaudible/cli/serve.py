@@ -24,9 +24,15 @@ def serve(site_dir, out, port, host, no_build):
     from ..audition import TakeEndpoint
     from ..evaluate.report import REPORT_DIR   # numpy: only `serve` needs it, not every command's start-up
     from ..local_hosts import is_loopback
+    from ..site.output_folder import link_problem
     from .evaluate import refresh_report
 
     out = Path(out) if out else Path(site_dir) / "build"
+    if (linked := link_problem(out, "serve")) is not None:   # a failed first build would serve its target
+        raise CliError(linked)
+    report_dir = Path(site_dir) / REPORT_DIR
+    if report_dir.is_symlink():
+        click.echo(f"warning: not serving the report: '{report_dir}' is a symlink", err=True)
     shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
 
     def rebuild() -> bool | str:
@@ -67,6 +73,6 @@ def serve(site_dir, out, port, host, no_build):
         raise CliError("the first build failed; fix the errors above and try again")
     try:
         preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
-                      takes=TakeEndpoint(Path(site_dir), Path(site_dir) / REPORT_DIR) if is_loopback(host) else None)
+                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None)
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -2,7 +2,8 @@
 
 Layout of `<gallery>/.imaudible-cache/`:
 
-    objects/<stage>/<key[:2]>/<key>/result.json   {"format": 2, "meta": ..., "files": {name: {size, sha256}}}
+    objects/<stage>/<key[:2]>/<key>/result.json   {"format": 2, "meta": ..., "files": {name: {size, sha256}},
+                                                   "meta_sha256": ...}
     objects/<stage>/<key[:2]>/<key>/<files>       its files (derivatives, audio, ...)
     tmp/                                          results being written (renamed into objects/ when whole)
     models.json                                   last revision seen per model id
@@ -12,7 +13,7 @@ A result directory appears in `objects/` only by an atomic rename of a complete 
 so a build killed at any moment leaves either the whole result or nothing.
 
 The cache is verified, not trusted: `get` checks the shape of result.json (the stage's own check, given
-as `shapes`) and the size of every file (a stat, so a no-op build stays cheap); the SHA-256 of a file is
+as `shapes`), the SHA-256 of its meta and the size of every file (a stat, so a no-op build stays cheap); the SHA-256 of a file is
 checked when its bytes are read (`Entry.read`), which raises `DamagedResult`. A damaged result is moved
 aside (a miss, recomputed by the caller) and reported through `warn`.
 
@@ -36,14 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..state_files import read_state_file
 from ..types import DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
+from .in_use import read_in_use, remove_unused
+from .names import FILE_NAME, SHA256
 from .result_index import ResultIndex
 
 CACHE_DIR_NAME = ".imaudible-cache"
 FORMAT = 1  # part of every key: changing it recomputes everything
 RESULT_FORMAT = 2  # layout of result.json; results without it (format 1) are upgraded once when read
-FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a result's file names: never a path
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 TMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")  # what atomic_write leaves when killed
 
 # mkstemp/mkdtemp create private (0600/0700) entries; published files must get the usual permissions.
@@ -104,6 +106,12 @@ def _result_json(stored: dict) -> bytes:
     return json.dumps(stored, sort_keys=True, indent=1, allow_nan=False).encode()
 
 
+def meta_digest(meta: dict) -> str:
+    """The SHA-256 of a result's meta in one canonical form: results with no files (a mood, a caption) are
+    checked too, so one flipped digit in result.json is a damaged result, not a different mood."""
+    return file_digest(json.dumps(meta, sort_keys=True, separators=(",", ":"), allow_nan=False).encode())
+
+
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Write a file so that readers (and a later build after a kill) see the old or the new bytes, never half.
     `durable` (the default) fsyncs it before the rename; the published site's files skip that, because the
@@ -135,7 +143,7 @@ def _verify(stage: str, path: str, stored, check) -> tuple[dict, dict, str | Non
     files = {}
     for name, record in stored["files"].items():
         if not FILE_NAME.fullmatch(name) or not isinstance(record, dict) \
-                or type(record.get("size")) is not int or not _SHA256.fullmatch(str(record.get("sha256"))):
+                or type(record.get("size")) is not int or not SHA256.fullmatch(str(record.get("sha256"))):
             return {}, {}, f"result.json lists a bad file record {name!r}"
         try:
             info = os.lstat(f"{path}/{name}")
@@ -144,6 +152,8 @@ def _verify(stage: str, path: str, stored, check) -> tuple[dict, dict, str | Non
         if not stat.S_ISREG(info.st_mode) or info.st_size != record["size"]:
             return {}, {}, f"{name} has {info.st_size} bytes instead of {record['size']}"
         files[name] = (record["size"], record["sha256"])
+    if "meta_sha256" in stored and stored["meta_sha256"] != meta_digest(stored["meta"]):   # results from before it have none
+        return {}, {}, "result.json changed since it was stored (its meta's SHA-256 differs)"
     why = check(stored["meta"], files) if check else None
     return stored["meta"], files, (f"result.json is not what the {stage} stage writes: {why}" if why else None)
 
@@ -155,31 +165,10 @@ def _upgrade(path: Path, meta: dict) -> dict:
         if item.name != "result.json" and item.is_file() and not item.is_symlink():
             data = item.read_bytes()
             files[item.name] = {"size": len(data), "sha256": file_digest(data)}
-    stored = {"format": RESULT_FORMAT, "meta": meta, "files": files}
+    stored = {"format": RESULT_FORMAT, "meta": meta, "files": files, "meta_sha256": meta_digest(meta)}
     with contextlib.suppress(OSError, ValueError):
         atomic_write(path / "result.json", _result_json(stored))
     return stored
-
-
-def _read_in_use(path: Path) -> set[tuple[str, str]]:
-    """The results the last finished build used; ValueError (saying why) when the list is missing or damaged."""
-    try:
-        used = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise ValueError(f"{path} is missing (no finished build recorded yet), so nothing was deleted; "
-                         "build first, then clean") from None
-    except (ValueError, OSError):
-        used = None
-    pairs = used if isinstance(used, list) else []
-    if used is None or not isinstance(used, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
-            and FILE_NAME.fullmatch(p[0]) and _SHA256.fullmatch(p[1]) for p in pairs):
-        raise ValueError(f"{path} is damaged (not a list of [stage, key] pairs), so nothing was deleted; "
-                         "build again to rewrite it, then clean")
-    if not pairs:
-        raise ValueError(f"{path} lists no results (the last build used none), so nothing was deleted; "
-                         "build again, then clean")
-    return {(stage, key) for stage, key in pairs}
 
 
 class BuildLocked(Exception):
@@ -267,15 +256,9 @@ class Cache:
         try:
             record = _write_result(staging, meta, files)
             final.parent.mkdir(parents=True, exist_ok=True)
-            if replace and final.exists():
+            if replace:
                 self.index.forget(f"{stage}/{key}")
-                # Move the old result aside first: a kill between the renames leaves a miss, never a mix.
-                os.rename(final, Path(tempfile.mkdtemp(prefix="replaced-", dir=self.tmp)) / "old")
-            try:
-                os.rename(staging, final)
-            except OSError:
-                if not (final / "result.json").is_file():
-                    raise
+            if not _rename_into_place(staging, final, self.tmp, replace):
                 shutil.rmtree(staging, ignore_errors=True)  # a result for this key landed first: keep it
                 return self.get(stage, key) or Entry(stage, key, meta, os.fspath(final), dict(record))
         except BaseException:
@@ -337,8 +320,8 @@ class Cache:
     def prune_unused(self) -> int:
         """Delete results the last finished build did not use; returns how many were removed.
         Raises ValueError (deleting nothing) when in-use.json is missing or damaged."""
-        keep = _read_in_use(self.root / "in-use.json")
-        return _remove_unused(self.objects, keep) if self.objects.is_dir() else 0
+        keep = read_in_use(self.root / "in-use.json")
+        return remove_unused(self.objects, keep) if self.objects.is_dir() else 0
 
 
 def _write_result(staging: Path, meta: dict, files: dict[str, bytes]) -> dict:
@@ -350,13 +333,42 @@ def _write_result(staging: Path, meta: dict, files: dict[str, bytes]) -> dict:
             raise ValueError(f"not a file name for the cache: {name!r}")
         (staging / name).write_bytes(data)
         record[name] = {"size": len(data), "sha256": file_digest(data)}
-    (staging / "result.json").write_bytes(_result_json({"format": RESULT_FORMAT, "meta": meta, "files": record}))
+    (staging / "result.json").write_bytes(_result_json({"format": RESULT_FORMAT, "meta": meta, "files": record,
+                                                        "meta_sha256": meta_digest(meta)}))
     return record
+
+
+def _rename_into_place(staging: Path, final: Path, tmp: Path, replace: bool) -> bool:
+    """Rename a complete result into place; False when a result for its key landed first (then it stays).
+    With `replace`, the old result is moved aside first (a kill between the renames leaves a miss, never a
+    mix), then deleted: no copy is left for a cache committed right after `build --force`."""
+    import tempfile
+
+    aside = Path(tempfile.mkdtemp(prefix="replaced-", dir=tmp)) if replace and final.exists() else None
+    if aside is not None:
+        os.rename(final, aside / "old")
+    try:
+        try:
+            os.rename(staging, final)
+            return True
+        except OSError:
+            if (final / "result.json").is_file():
+                return False
+            if not os.path.lexists(final):
+                raise
+        # a folder there without its result.json (a kill within `clean --unused`, a hand edit) is no result
+        aside = aside or Path(tempfile.mkdtemp(prefix="torn-", dir=tmp))
+        os.rename(final, aside / "torn")
+        os.rename(staging, final)
+        return True
+    finally:
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 def _read_revisions(path: Path, warn: Callable[[str], None]) -> dict[str, str]:
     try:
-        seen = json.loads(path.read_bytes())
+        seen = json.loads(read_state_file(path))
     except (FileNotFoundError, NotADirectoryError):
         return {}
     except (ValueError, OSError):
@@ -368,11 +380,16 @@ def _read_revisions(path: Path, warn: Callable[[str], None]) -> dict[str, str]:
     return seen
 
 
-def _open_lock(root: Path):
-    """The lock file, opened; the cache folder made, with no symlink where its own folders belong."""
+def check_place(root: Path) -> None:
+    """CacheUnwritable when the cache folder is a link out of the gallery folder."""
     if root.is_symlink() and not root.resolve().is_relative_to(root.parent.resolve()):
         raise CacheUnwritable(f"'{root}' is a symlink to '{root.resolve()}', outside the gallery folder; the "
                               "cache must be a folder inside the gallery (delete the link)")
+
+
+def _open_lock(root: Path):
+    """The lock file, opened; the cache folder made, with no symlink where its own folders belong."""
+    check_place(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         for name in ("lock", "objects", "tmp"):
@@ -380,21 +397,3 @@ def _open_lock(root: Path):
         return open(root / "lock", "a+")
     except OSError as exc:
         raise CacheUnwritable(f"cannot write '{exc.filename or root}': {exc.strerror or exc}") from None
-
-
-def _remove_unused(objects: Path, keep: set[tuple[str, str]]) -> int:
-    removed = 0
-    for stage_dir in objects.iterdir():
-        if stage_dir.is_symlink() or not stage_dir.is_dir():
-            continue
-        for path in stage_dir.glob("??/*"):
-            if (stage_dir.name, path.name) in keep:
-                continue
-            if path.parent.is_symlink():
-                path.parent.unlink()  # only the link: never delete through it
-            elif path.is_symlink():
-                path.unlink()
-            else:
-                shutil.rmtree(path, ignore_errors=True)
-            removed += 1
-    return removed

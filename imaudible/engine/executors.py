@@ -80,6 +80,42 @@ def load_model(spec: ModelSpec) -> LoadedModel:
 _LOADED: dict[str, LoadedModel] = {}
 _LOADED_LOCK = threading.Lock()
 _MODEL_RUN_LOCK = threading.Lock()
+_PRELOADED: set = set()       # the computes whose declared modules this process has imported
+_PRELOAD_LOCK = threading.Lock()
+
+
+def declared_preload(compute: Callable) -> list[str]:
+    """The modules that the Stage declarations whose `compute` this is name in `preload`."""
+    from .stage import Stage
+
+    found, classes = [], [Stage]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if getattr(cls, "compute", None) is compute:
+            found.extend(name for name in cls.preload if name not in found)
+    return found
+
+
+def preload(compute: Callable) -> None:
+    """Import the modules `compute`'s stage declares (`Stage.preload`), once, on this (the driver's) thread,
+    before its first batch runs beside others. Two threads importing SciPy's submodules for the first time
+    at once can each hold a module lock the other needs; Python breaks that deadlock by handing one of them
+    a partially initialised module: "ImportError: cannot import name ... (most likely due to a circular
+    import)". Called only when a batch is handed out, so a build with nothing to compute imports nothing."""
+    if compute in _PRELOADED:
+        return
+    import importlib
+
+    with _PRELOAD_LOCK:
+        if compute in _PRELOADED:
+            return
+        for name in declared_preload(compute):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the batch's own import then fails and is reported per artwork
+                pass
+        _PRELOADED.add(compute)
 
 
 def run_batch(compute: Callable, items: list, spec: ModelSpec | None) -> tuple[list, float]:
@@ -119,6 +155,7 @@ class ModelWorker:
             results = self.run(compute, items)
             return results, time.monotonic() - started
 
+        preload(compute)      # the batch runs beside the CPU stages' threads
         if getattr(self, "_thread", None) is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -165,11 +202,18 @@ class Executor(ABC):
     def close(self) -> None:
         pass
 
+    def abandon(self) -> None:
+        """Close when the build has failed or been interrupted: nothing in flight is wanted any more."""
+        self.close()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
 
 
 def _done(fn: Callable, *args) -> Future:
@@ -184,7 +228,8 @@ def _done(fn: Callable, *args) -> Future:
 
 
 class ThreadExecutor(Executor):
-    """CPU batches on `jobs` threads (inline when jobs is 1)."""
+    """CPU batches on `jobs` threads (inline when jobs is 1), each stage's first only once the driver has
+    imported what the stage declares in `preload`."""
     kind = "threads"
 
     def __init__(self, jobs: int):
@@ -192,6 +237,7 @@ class ThreadExecutor(Executor):
         self._pool = None   # a ThreadPoolExecutor, started on first use (never when jobs is 1)
 
     def submit(self, compute, items, spec):
+        preload(compute)
         if self.jobs <= 1:
             return _done(run_batch, compute, items, spec)
         if self._pool is None:
@@ -225,6 +271,11 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.close()
 
+    def abandon(self) -> None:
+        # Ends the workers mid-batch: waiting could take minutes (they ignore Ctrl-C; the driver handles it).
+        if self._pool is not None:
+            self._pool.close(now=True)
+
 
 class AutoExecutor(Executor):
     """Threads, or a process pool when the build plans at least AUTO_POOL_FROM CPU batches, jobs > 1 and
@@ -253,6 +304,10 @@ class AutoExecutor(Executor):
     def close(self) -> None:
         if self.chosen is not None:
             self.chosen.close()
+
+    def abandon(self) -> None:
+        if self.chosen is not None:
+            self.chosen.abandon()
 
 
 def make_executor(kind: str, jobs: int, may_spawn: bool = False) -> Executor:

@@ -48,6 +48,8 @@ class ModelChoice:
             if resolved.is_model and not resolved.available and not resolved.revision \
                     and resolved.requested != "auto":
                 raise resolved.missing_error()
+            if resolved.is_model and resolved.available:
+                stage.check_model_options(self.gallery, artworks, resolved)
 
     def assign(self, stage, states, key_of: Callable) -> dict:
         """artwork id -> the ResolvedModel its result comes from (None for a stage without a model)."""

@@ -1,8 +1,8 @@
 """The text of cached result.json files, remembered by their stat, so that a no-op rebuild does not open
 thousands of small files again.
 
-An entry holds what a result.json held when it was last read, with that file's (device, inode, size,
-mtime_ns). It stands for the file only while all four are unchanged; otherwise the file is read again and
+An entry holds what a result.json held when it was last read, with that file's stat (`stat_rule`: device,
+inode, size, mtime, ctime). It stands for the file only while all of them are unchanged; otherwise the file is read again and
 the entry replaced. The index saves reading, never checking: what it gives is parsed afresh and verified
 exactly as the file itself would be (the stage's shape, every file's size by a stat; see cache.py). Like
 statcache, it remembers a file only when `stat_rule.settled` says so.
@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from ..state_files import read_state_file
 from .stat_rule import settled, signature as _signature
 
 FILE_NAME = "results-index"
@@ -44,8 +45,7 @@ class ResultIndex:
         if self._entries is None:
             self._entries = {}
             try:
-                with open(self.path, "rb") as fh:
-                    lines = fh.read().decode("utf-8").split("\n")
+                lines = read_state_file(self.path).decode("utf-8").split("\n")
             except (OSError, ValueError):
                 return self._entries
             if len(lines) >= 3 and lines[0] == HEADER and lines[-1] == "" and lines[-2] == f"end {len(lines) - 3}":
@@ -66,8 +66,7 @@ class ResultIndex:
         known = entries.get(name)
         if known is not None and known[0] == signature:
             return known[1]
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
+        text = read_state_file(path).decode("utf-8")
         self.read_files += 1
         after = os.stat(path)
         if settled(before, after):

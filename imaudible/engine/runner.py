@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import traceback
 
-from ..types import DamagedResult
+from ..types import CacheWriteFailed, DamagedResult
 from .cache import Cache, stage_key
 from .executors import Executor, ModelSpec
 from .model_choice import ModelChoice
@@ -43,6 +43,15 @@ def stage_key_for(stage, gallery, state: ArtworkState, resolved) -> str:
     model = resolved.identity if resolved is not None else None
     return stage_key(stage.name, stage.version, upstream, stage.source(gallery, state.art),
                      stage.settings(gallery, state.art, resolved), model)
+
+
+def _put(cache: Cache, node: Node, result, replace: bool):
+    """`cache.put`, with what the disk refuses raised as CacheWriteFailed: the build stops there."""
+    try:
+        return cache.put(node.stage.name, node.key, result.meta, result.files, replace=replace)
+    except OSError as exc:
+        raise CacheWriteFailed(f"cannot write the cache: '{exc.filename or cache.root}': {exc.strerror or exc}; "
+                               "the site was left as it was") from None
 
 
 class Runner:
@@ -169,7 +178,7 @@ class Runner:
         return node.stage.inputs(self.gallery, node.state.art, node.state.views)
 
     def store(self, node: Node, result, seconds: float, where: str | None = None) -> None:
-        entry = self.cache.put(node.stage.name, node.key, result.meta, result.files, replace=node.id in self.forced)
+        entry = _put(self.cache, node, result, replace=node.id in self.forced)
         self._accept(node, entry, StageRecord("computed", seconds, node=where))
 
     def fail(self, node: Node, exc: BaseException) -> None:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..types import DamagedResult
+from ..types import CacheWriteFailed, DamagedResult
 from .batches import ModelLane
 
 
@@ -116,8 +116,7 @@ class Flow:
         self._of: dict[str, list[Node]] = {}                # artwork id -> its nodes
         self.lanes: dict[tuple, ModelLane] = {}
         self.cpu = CpuWork(self)
-        self._events: queue.SimpleQueue = queue.SimpleQueue()
-        self._watched = 0
+        self._events, self._watched = queue.SimpleQueue(), 0      # callbacks of watched futures, and how many
         self._open: dict[str, int] = {}                     # stage -> its nodes not done or closed
         self._clock: dict[str, list[float]] = {}           # stage -> [first start, last end]
         self._repairing: set[tuple[str, str]] = set()
@@ -142,11 +141,12 @@ class Flow:
                 self.cpu.pump()
                 for lane in self.lanes.values():
                     lane.pump()
-                if not self._watched:
-                    raise RuntimeError("internal error: the build has nodes left but nothing running")
-                handle = self._events.get()
+                if not self._watched:        # the last nodes may have failed while being sent
+                    if any(self._open.values()):
+                        raise RuntimeError("internal error: the build has nodes left but nothing running")
+                    break
                 self._watched -= 1
-                handle()
+                self._events.get()()        # the next callback of a watched future
         finally:
             for lane in self.lanes.values():
                 lane.close()
@@ -160,8 +160,7 @@ class Flow:
 
     def started(self, stage) -> None:
         if stage.name not in self._clock:
-            now = time.monotonic()
-            self._clock[stage.name] = [now, now]
+            self._clock[stage.name] = [time.monotonic()] * 2
             total = sum(1 for n in self.nodes.values()
                         if n.stage is stage and n.status in ("waiting", "ready") and n.to_compute)
             self.runner.progress.start(stage.name, total)
@@ -199,9 +198,10 @@ class Flow:
     def stored(self, node: Node, result, seconds: float, where: str | None) -> None:
         try:
             self.runner.store(node, result, seconds, where)
+        except CacheWriteFailed:
+            raise       # the disk, not the artwork: the build stops, and the site stays as it was
         except Exception as exc:  # noqa: BLE001 - a result the stage cannot read back
-            self.fail(node, exc)
-            return
+            return self.fail(node, exc)
         self._ended(node)
         self._done(node)
 

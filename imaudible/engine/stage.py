@@ -71,6 +71,9 @@ class Stage:
     # The upstream stages a result depends on when a real model (not the built-in) computes it; None: `needs`.
     needs_with_model: ClassVar[tuple[str, ...] | None] = None
     compute: ClassVar[Callable[[list, LoadedModel | None], list[Result]]]
+    # Modules `compute` imports that must not be first imported on two threads at once (SciPy's submodules),
+    # imported by the driver before the stage's first batch runs beside others (`executors.preload`).
+    preload: ClassVar[tuple[str, ...]] = ()
 
     @property
     def version(self) -> str:
@@ -115,6 +118,10 @@ class Stage:
     def model_options(self, gallery) -> dict:
         """More for the backend of a real model (keyword arguments of its class), e.g. the take ranker."""
         return {}
+
+    def check_model_options(self, gallery, artworks, model) -> None:
+        """Before any stage runs, with the real model that will run: raise ModelError when something named
+        explicitly for it (e.g. a take ranker) is missing."""
 
     def check_result(self, meta: dict, files: dict) -> str | None:
         """What is wrong with a stored result (its result.json `meta` and `files`, name -> (size, sha256)),

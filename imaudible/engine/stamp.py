@@ -4,7 +4,7 @@ A build that computed nothing, failed nothing and wrote nothing into the site le
 folder. It holds:
 - `identity`: a digest of what the build depended on that is not a file (the caller's: the parsed gallery,
   the plan's stages and versions, the models as resolved, the output folder, the tool and its Python);
-- the signature (device, inode, size, mtime_ns) of every file it depended on: each entry of the watched
+- the signature (device, inode, size, mtime_ns, ctime_ns) of every file it depended on: each entry of the watched
   folders (the gallery folder, the tool's code and theme), each named input (the sources, followed through
   symlinks), and each output it checked (every cached result it used, every file of the site);
 - its payload: what the build reported, to be said again.
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..state_files import read_state_file
 from .stat_rule import old_enough, signature as _signature
 
 FILE_NAME = "build-stamp"
@@ -106,7 +107,7 @@ def _signature_of(stat: Callable[..., os.stat_result], *args, **options) -> str:
 
 def _settled(signatures: Iterable[str], now: float) -> bool:
     """Every file too old to change unseen (a missing one may not: its appearing changes its signature)."""
-    return all(part == _MISSING or old_enough(int(part.rpartition(" ")[2]), now)
+    return all(part == _MISSING or old_enough(int(part.split(" ")[3]), now)     # "dev ino size mtime ctime"
                for sig in signatures for part in sig.split(" > "))
 
 
@@ -138,8 +139,7 @@ def record(cache_root: Path, identity: str, watched: Watched, outputs: Iterable[
 def check(cache_root: Path, identity: str, watched: Watched) -> dict | None:
     """The payload of a stamp that still holds for this build, else None."""
     try:
-        with open(Path(cache_root) / FILE_NAME, "rb") as fh:
-            lines = fh.read().decode("utf-8").split("\n")
+        lines = read_state_file(Path(cache_root) / FILE_NAME).decode("utf-8").split("\n")
     except (OSError, ValueError):
         return None
     if len(lines) < 5 or lines[0] != HEADER or lines[1] != identity or lines[-1] != "" \

@@ -1,8 +1,10 @@
 """When what was read from a file may be remembered by the file's stat (statcache, result_index, stamp).
 
-A file is known by (device, inode, size, mtime_ns). Like git's index, what was read is remembered only if
-that stat did not change while reading and the mtime is older than the clock tick it was taken from: a file
-written within the same tick could change again without its stat showing it. The tick is not known, so it
+A file is known by (device, inode, size, mtime_ns, ctime_ns). The ctime is git's answer to an edit in
+place that keeps the size and puts the mtime back (`touch -r`, an editor, a sync tool): only the kernel
+sets it. Like git's index, what was read is remembered only if that stat did not change while reading and
+the mtime is older than the clock tick it was taken from: a file written within the same tick could change
+again without its stat showing it. The tick is not known, so it
 is bounded: a file system that keeps times in whole seconds (an mtime of exactly N s) may tick every
 `RACY_SECONDS` (FAT: 2 s); one that keeps finer times ticks with the kernel's clock (a few ms), so
 `FINE_RACY_SECONDS` is ten times that.
@@ -16,17 +18,17 @@ RACY_SECONDS = 2.0
 FINE_RACY_SECONDS = 0.1
 
 
-def _known_by(st: os.stat_result) -> tuple[int, int, int, int]:
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+def known_by(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def signature(st: os.stat_result) -> str:
-    """A file as these rules know it, as text: "device inode size mtime_ns"."""
-    return "%d %d %d %d" % _known_by(st)
+    """A file as these rules know it, as text: "device inode size mtime_ns ctime_ns"."""
+    return "%d %d %d %d %d" % known_by(st)
 
 
 def same_stat(a: os.stat_result, b: os.stat_result) -> bool:
-    return _known_by(a) == _known_by(b)
+    return known_by(a) == known_by(b)
 
 
 def old_enough(mtime_ns: int, now: float | None = None) -> bool:

@@ -5,14 +5,21 @@ or a kill for lack of memory).
 broken. Here those tasks become suspects: each runs again alone, one at a time, on a pool of one worker. The
 one that kills that worker too fails with `WorkerDied`; the others finish as if nothing had happened. New
 tasks go to a fresh pool meanwhile.
+
+Workers ignore Ctrl-C (the driver handles it, and `close(now=True)` ends them mid-task) and end by themselves
+within a second of the driver's death, however it died.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 from collections import deque
 from concurrent.futures import Future
 
 MAX_DEATHS_ALONE = 3   # then suspects fail at once: workers that cannot even start would be retried forever
+PARENT_CHECK_S = 1.0   # how often a worker also compares its parent pid (the pipe below tells at once)
 
 
 class WorkerDied(RuntimeError):
@@ -23,8 +30,66 @@ def _spawn_pool(workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    if hasattr(signal, "pthread_sigmask"):
+        from multiprocessing import resource_tracker
+
+        # Started now rather than by the first worker's start, which would unblock SIGINT in the middle of
+        # `_sigint_held`.
+        resource_tracker.ensure_running()
     # spawn: workers never inherit the driver's threads, locks or open cache files.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started)
+
+
+@contextlib.contextmanager
+def _sigint_held():
+    """Processes started meanwhile begin with SIGINT blocked (a signal mask survives exec), so a Ctrl-C that
+    comes while a worker is still starting up waits, and is dropped when `_worker_started` ignores SIGINT,
+    instead of ending that worker with a traceback. In the driver it is only delayed: another thread takes
+    it, or this one once the mask is restored."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _worker_started() -> None:
+    """First thing in each worker process. Ctrl-C reaches the whole process group: the driver handles it
+    (and ends its workers), so a worker ignores it rather than printing a KeyboardInterrupt traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the driver is gone, however it ended (SIGKILL, SIGTERM, a crash): an
+    orphaned worker would otherwise wait for tasks forever, and keep the resource tracker alive too.
+
+    The sentinel is a pipe whose other end only the driver holds: it reads as closed once the driver has
+    died. The parent pid is compared too, in case some other process came to hold that end. (Linux's
+    PR_SET_PDEATHSIG is not used: it fires when the *thread* that started the worker ends, and workers are
+    started from short-lived threads too, e.g. when a task is retried alone after a death.)"""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    while not wait([parent.sentinel], timeout=PARENT_CHECK_S) and os.getppid() == parent.pid:
+        pass
+    os._exit(1)
+
+
+def _end_workers(pool) -> None:
+    """Terminate a pool's worker processes mid-task (the pool then breaks and shuts down at once). There is
+    no public way to before Python 3.14's `terminate_workers`."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):   # already ended or closed
+            process.terminate()
 
 
 class WorkerPool:
@@ -55,7 +120,9 @@ class WorkerPool:
                 self._retire(pool)
         raise WorkerDied("worker processes cannot be started")
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
+        """Shut the pools down once the tasks in flight are done, or `now`: end the workers mid-task (the
+        driver is giving up, e.g. on Ctrl-C, which the workers ignore; their tasks are cancelled)."""
         with self._lock:
             self._closed = True
             suspects, pools = list(self._suspects), [self._shared, self._alone, *self._retired]
@@ -64,10 +131,13 @@ class WorkerPool:
             outer.cancel()
         for pool in pools:
             if pool is not None:
+                if now:
+                    _end_workers(pool)
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, pool, outer: Future, fn, args, alone: bool) -> None:
-        inner = pool.submit(fn, *args)
+        with _sigint_held():     # the pool starts its workers inside submit, on this thread
+            inner = pool.submit(fn, *args)
         inner.add_done_callback(lambda done: self._settled(pool, outer, fn, args, alone, done))
 
     def _settled(self, pool, outer: Future, fn, args, alone: bool, inner: Future) -> None:
@@ -78,6 +148,9 @@ class WorkerPool:
             return
         error = inner.exception()
         if isinstance(error, BrokenProcessPool):
+            if self._closed:        # e.g. its worker ended by `close(now=True)`: nothing runs again
+                outer.cancel()
+                return
             self._retire(pool)
             if not alone:
                 self._suspect(outer, fn, args)

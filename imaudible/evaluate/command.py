@@ -98,7 +98,7 @@ def _variant(gallery, assignment: str, base_records, base_scores, options, clap)
 def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=(), jobs: int = 1,
              executor: str = "threads", progress=None) -> Evaluation:
     for assignment in variant_args:   # a bad --variant fails before any work
-        variants.apply(gallery, assignment)
+        variants.check_models(gallery, variants.apply(gallery, assignment), assignment)
     report.check_location(gallery.root, out)   # before any work: a clash would lose the site or the report
     reference_clips = None
     if reference is not None:

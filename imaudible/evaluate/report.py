@@ -9,7 +9,9 @@ import io
 import json
 import math
 import os
-import shutil
+import secrets
+import stat
+import sys
 from pathlib import Path
 
 from .. import __version__
@@ -74,7 +76,7 @@ def _map(earlier: dict | None, source: str, inputs: list, compute) -> dict:
 def previous_report(gallery_root: Path) -> dict | None:
     """The report.json an earlier evaluation wrote, or None when there is none or it does not parse."""
     try:
-        data = json.loads((Path(gallery_root) / REPORT_DIR / "report.json").read_text("utf-8"))
+        data = json.loads(_read_regular(Path(gallery_root) / REPORT_DIR / "report.json").decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -211,47 +213,85 @@ def check_location(gallery_root: Path, out: Path) -> Path:
 
 def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, bytes | Path]) -> Path:
     """Write report/ into the gallery folder (refusing a folder inside `out`); media maps report-relative
-    paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go."""
+    paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go.
+    report/ is this writer's own folder, so a symlink found in it (a gallery may ship one) is removed like any
+    other stale entry, the link only, and replaced by a real folder or file: nothing is written through it."""
     folder = check_location(gallery_root, out)
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes | Path] = {
         "index.html": render_html(report).encode(), "report.json": _json(report), "report.csv": render_csv(report).encode(),
         "report.js": ASSETS / "report.js", "report.css": ASSETS / "report.css", **media}
     for rel, source in files.items():
-        _write(folder / rel, source)
-    wanted = {(folder / rel).resolve() for rel in files}
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file() and path.resolve() not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+        _write(folder, rel, source)
+    wanted = {folder / rel for rel in files}
+    for top, dirs, names in os.walk(folder, topdown=False):   # lists symlinked folders without entering them
+        for name in names + dirs:
+            path = Path(top) / name
+            if path.is_symlink() or (path not in wanted and not path.is_dir()):
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
     return folder
 
 
-def add_to_site(gallery_root: Path, add, data: dict) -> None:
-    """`report: public`: the build copies report/ (when `evaluate` wrote one) into build/report/ and links it."""
+def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
+    """`report: public`: the build copies report/ (when `evaluate` wrote one) into build/report/ and links it.
+    Only regular files are published: a symlink in report/ (or report/ itself being one) could lead anywhere on
+    this machine, so it is skipped with a warning, and its target never read."""
+    warn = warn or _warn
     folder = Path(gallery_root) / REPORT_DIR
-    if (folder / "index.html").is_file():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                add(f"{REPORT_DIR}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+    if folder.is_symlink():
+        warn(f"not publishing the report: '{folder}' is a symlink to '{os.readlink(folder)}'")
+        return
+    found: dict[str, Path] = {}
+    for top, dirs, names in os.walk(folder):   # never enters a symlinked folder
+        dirs[:] = [d for d in dirs if not d.startswith(".")]   # hidden, like the gallery's own static/ files
+        for name in sorted(dirs + [n for n in names if not n.startswith(".")]):
+            path = Path(top) / name
+            if path.is_symlink():
+                warn(f"not publishing '{path}' with the report: it is a symlink to '{os.readlink(path)}'")
+            elif name in names and stat.S_ISREG(os.lstat(path).st_mode):
+                found[path.relative_to(folder).as_posix()] = path
+    if "index.html" in found:
+        for rel, path in sorted(found.items()):
+            add(f"{REPORT_DIR}/{rel}", _read_regular(path))
         data["report"] = f"{REPORT_DIR}/"
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _read_regular(path: Path) -> bytes:
+    """A regular file's bytes, refusing a symlink put in its place since it was listed."""
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as stream:   # a FIFO: no wait
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return stream.read()
 
 
 def _json(report: dict) -> bytes:
     return json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False).encode()
 
 
-def _write(path: Path, source: bytes | Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(source, Path):
-        if path.exists() and path.stat().st_size == source.stat().st_size and path.read_bytes() == source.read_bytes():
-            return
-        try:
-            os.link(source, tmp)   # cached results never change: a hard link is a free copy
-        except OSError:
-            shutil.copyfile(source, tmp)
-    else:
-        tmp.write_bytes(source)
+def _write(folder: Path, rel: str, source: bytes | Path) -> None:
+    """folder/rel, written whole or not at all. Whatever is not a real folder where one belongs, and a symlink
+    where the file goes, is removed first (the link itself, never its target); the temporary file is created
+    afresh. Sources are copied, never hard-linked: editing the report in place must not change the package's
+    own report.js or a cached result."""
+    here = folder
+    for part in rel.split("/")[:-1]:
+        here = here / part
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            here.unlink()
+        here.mkdir(exist_ok=True)
+    path = folder / rel
+    data = source.read_bytes() if isinstance(source, Path) else source
+    if path.is_symlink():
+        path.unlink()
+    elif path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as stream:
+        stream.write(data)
     os.replace(tmp, path)

@@ -83,3 +83,17 @@ def apply(gallery: Gallery, assignment: str) -> Gallery:
     inner = typing.get_type_hints(type(section))[path[1]]
     changed = dataclasses.replace(section, **{path[1]: _checked(field, _converted(inner, value, key), key)})
     return dataclasses.replace(gallery, **{path[0]: changed})
+
+
+def check_models(gallery: Gallery, changed: Gallery, assignment: str) -> None:
+    """A variant that names a model (`music.model=...`) must name one that is here: found now, not after the
+    main evaluation has run."""
+    from ..models import read_recorded, resolve_model
+
+    for kind in ("caption", "prompt", "music"):
+        section = getattr(changed, kind)
+        if section == getattr(gallery, kind):
+            continue
+        resolved = resolve_model(kind, section, gallery_root=gallery.root, recorded=read_recorded(gallery.root))
+        if resolved.is_model and not resolved.available and resolved.requested != "auto":
+            raise VariantError(f"--variant {assignment}: {resolved.missing_message()}")

@@ -13,15 +13,17 @@ def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
     """Delete what the tool wrote into a build folder (and the folder, once empty). Returns how many files
     were deleted and what was kept, and why."""
     out = Path(out)
+    if (linked := folder.link_problem(out, "clean")) is not None:   # deleting through it would reach its target
+        raise SiteError(linked)
     if not out.exists():
         return 0, []
     if not (out / OWNED_LIST).is_file():
         raise SiteError(f"refusing to delete '{out}': it was not made by imaudible")
     if gallery_root is not None:
         try:
-            folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME})
+            folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME}, "clean")
         except folder.OutputFolderError as exc:
-            raise SiteError(str(exc).replace("build into", "clean")) from None
+            raise SiteError(str(exc)) from None
     owned = folder.read_owned(out)
     kept = list(owned.problems)
     count = folder.sweep_tmp(out)

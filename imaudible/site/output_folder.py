@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..engine.cache import TMP_NAME, atomic_write, file_digest
+from ..state_files import read_state_file
 
 OWNED_LIST = ".imaudible-build.json"
 OWNED_FORMAT = 2
@@ -27,11 +28,26 @@ class OutputFolderError(Exception):
     """The output folder cannot be used (found before any stage runs)."""
 
 
-def check_out_dir(out: Path, gallery_root: Path, protected: dict[str, Path]) -> None:
+def link_problem(out: Path, action: str = "build into") -> str | None:
+    """Why an output folder that is itself a symlink is refused, or None when it is none. A gallery may ship
+    `build -> /anywhere`: writing (or cleaning, or serving) through it would reach a folder the gallery chose."""
+    if not os.path.islink(out):
+        return None
+    try:
+        target = os.readlink(out)
+    except OSError:
+        target = "?"
+    return (f"refusing to {action} '{out}': it is a symlink to '{target}'; if that is where the site belongs, "
+            "pass the real folder as --out")
+
+
+def check_out_dir(out: Path, gallery_root: Path, protected: dict[str, Path], action: str = "build into") -> None:
     """Refuse an output folder the build must not write into; `protected` names folders of the gallery
     whose content would be published or lost (the cache, static/, templates/)."""
+    if (linked := link_problem(out, action)) is not None:
+        raise OutputFolderError(linked)
     out_r, root = Path(out).resolve(), Path(gallery_root).resolve()
-    refuse = lambda why: OutputFolderError(f"refusing to build into '{out}': {why}")  # noqa: E731
+    refuse = lambda why: OutputFolderError(f"refusing to {action} '{out}': {why}")  # noqa: E731
     if out_r == Path(out_r.anchor):
         raise refuse("it is the root of the file system")
     try:
@@ -70,7 +86,7 @@ class Owned:
 def read_owned(out: Path) -> Owned:
     path = Path(out) / OWNED_LIST
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_state_file(path))
     except FileNotFoundError:
         return Owned()
     except (ValueError, OSError):
@@ -111,7 +127,7 @@ def written_files(out: Path) -> list[str]:
     return [f"{base}/{OWNED_LIST}", *(f"{base}/{rel}" for rel in read_owned(out).files)]
 
 
-def _lstat(path: Path):
+def lstat(path: Path):
     try:
         return os.lstat(path)
     except OSError:
@@ -120,7 +136,7 @@ def _lstat(path: Path):
 
 def is_regular(path: Path) -> bool:
     """A regular file, not a symlink to one."""
-    info = _lstat(path)
+    info = lstat(path)
     return info is not None and stat.S_ISREG(info.st_mode)
 
 
@@ -131,19 +147,22 @@ def unchanged_since_written(out: Path, owned: Owned) -> bool:
     list holds no times, so two builds of the same gallery write the same bytes."""
     base = os.fspath(out)
     try:
-        for rel in owned.files:
-            info = os.lstat(f"{base}/{rel}")
-            if not stat.S_ISREG(info.st_mode) or owned.sizes.get(rel) != info.st_size \
-                    or info.st_mtime_ns > owned.written_ns:
-                return False
+        return all(written_as_listed(os.lstat(f"{base}/{rel}"), owned.sizes.get(rel), owned)
+                   for rel in owned.files)
     except OSError:
         return False
-    return True
+
+
+def written_as_listed(info: os.stat_result | None, size: int | None, owned: Owned) -> bool:
+    """A regular file of `size`, not changed since `owned` was written. The ctime counts too: only the
+    kernel sets it, so junk written with the old mtime put back (`touch -r`) is seen as well."""
+    return info is not None and stat.S_ISREG(info.st_mode) and info.st_size == size \
+        and max(info.st_mtime_ns, info.st_ctime_ns) <= owned.written_ns
 
 
 def size_of(path: Path) -> int | None:
     """The size of a regular file (not a symlink to one); None for anything else."""
-    info = _lstat(path)
+    info = lstat(path)
     return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
 
 
@@ -158,7 +177,7 @@ def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
     here = Path(out)
     for part in rel.split("/")[:-1]:
         here = here / part
-        info = _lstat(here)
+        info = lstat(here)
         if info is not None and not stat.S_ISDIR(info.st_mode):
             return here
     return None
@@ -179,7 +198,7 @@ def remove_owned(out: Path, rel: str, digest: str | None) -> str | None:
     if _symlink_on_the_way(out, rel) is not None:
         return "reached through a symlink"
     target = Path(out) / rel
-    info = _lstat(target)
+    info = lstat(target)
     if info is None:
         return None
     if not stat.S_ISREG(info.st_mode):

@@ -41,6 +41,7 @@ def _theme_dir() -> Path:
 
 
 THEME_DIR = _theme_dir()
+MAX_TEMPLATE_VALUE = 10_000_000   # characters or items a template's '*' may make (a whole page is far less)
 
 
 def theme_folders() -> list[str]:
@@ -147,10 +148,21 @@ def _environment(gallery: Gallery) -> jinja2.Environment:
     if (gallery.root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
-    # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals.
-    return jinja2.sandbox.SandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders),
-                                               autoescape=jinja2.select_autoescape(),
-                                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals
+    # and from results that fill the memory ('a' * 10**10).
+    class Sandbox(jinja2.sandbox.SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            sizes = [len(v) for v in (left, right) if isinstance(v, (str, list, tuple))]
+            times = [abs(v) for v in (left, right) if isinstance(v, int)]
+            if (operator == "*" and sizes and times and sizes[0] * max(times) > MAX_TEMPLATE_VALUE) \
+                    or (operator == "**" and isinstance(right, (int, float)) and abs(right) > 64):
+                raise jinja2.sandbox.SecurityError(f"the result of '{operator}' would be too large")
+            return super().call_binop(context, operator, left, right)
+
+    return Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
+                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def _tidy_html(html: str) -> str:
@@ -173,6 +185,8 @@ def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
         raise SiteError(f"template {name}: {exc.message}") from None
     except jinja2.sandbox.SecurityError as exc:
         raise SiteError(f"template {name}: not allowed in a template: {exc}") from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, MemoryError) as exc:   # lipsum(min=1000), ...
+        raise SiteError(f"template {name}: {type(exc).__name__}: {exc}") from None
 
 
 def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -> dict:
@@ -337,8 +351,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
         target = folder.prepare_target(out, rel)
         size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
         existing = folder.size_of(target)
-        if rel in site.immutable and existing == size:
-            continue
+        if rel in site.immutable and folder.written_as_listed(folder.lstat(target), size, previous):
+            continue            # a hashed name, untouched since written: its bytes are the ones it names
         try:
             data = source.read() if isinstance(source, StoredFile) else source
         except DamagedResult as exc:

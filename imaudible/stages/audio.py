@@ -30,6 +30,7 @@ class Audio(Stage):
     check_result = staticmethod(shapes.audio)
     needs = ("music",)
     compute = per_item(finish_and_encode)
+    preload = ("imaudible.audio", "scipy.signal", "scipy.ndimage")
 
     @property
     def version(self) -> str:

@@ -42,6 +42,7 @@ class Caption(Stage):
     needs_with_model = ("ingest",)      # a captioning model reads the picture only
     model = "caption"
     compute = staticmethod(compute)
+    preload = ("PIL.Image",)        # the built-in describer's compute imports nothing heavier
 
     @property
     def version(self) -> str:
@@ -68,7 +69,7 @@ class Caption(Stage):
         return CaptionView(value, "curator", False)
 
     def inputs(self, gallery, art, upstream):
-        return upstream["ingest"].analysis.read(), upstream["mood"].to_dict()
+        return upstream["ingest"].analysis_bytes(), upstream["mood"].to_dict()
 
     def read(self, entry) -> CaptionView:
         meta = entry.meta

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import shapes
 from ..engine.stage import Result, Stage, per_item
-from ..types import StoredFile
+from ..types import DamagedResult, StoredFile
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,27 @@ class IngestView:
     height: int
     analysis: StoredFile          # PPM (PNG in older results), at most images.ANALYSIS_EDGE px on the long edge
     notes: tuple[str, ...] = ()
+
+    def analysis_bytes(self) -> bytes:
+        """The analysis image's bytes, once seen to be what ingest writes. The cache checks that a file is
+        the bytes recorded, not who recorded them: a crafted result must reach no other decoder (an EPS
+        would start Ghostscript) and no pixel bomb. Anything else is a damaged result, computed again."""
+        import io
+
+        from PIL import Image
+
+        from ..images import ANALYSIS_EDGE
+
+        data = self.analysis.read()
+        try:
+            with Image.open(io.BytesIO(data), formats=("PPM", "PNG")) as img:   # reads the header only
+                size = img.size
+        except (OSError, Image.DecompressionBombError):
+            size = (0, 0)
+        if not (0 < size[0] <= ANALYSIS_EDGE and 0 < size[1] <= ANALYSIS_EDGE):
+            raise DamagedResult("ingest", self.key, self.analysis.path.name,
+                                f"is not a PPM or PNG of at most {ANALYSIS_EDGE} px a side")
+        return data
 
 
 @dataclass(frozen=True)

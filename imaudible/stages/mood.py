@@ -29,6 +29,7 @@ class MoodStage(Stage):
     check_result = staticmethod(shapes.mood)
     needs = ("ingest",)
     compute = per_item(estimate)
+    preload = ("imaudible.mood", "scipy.cluster.vq", "scipy.ndimage")   # what `estimate` imports, lazily too
 
     @property
     def version(self) -> str:
@@ -40,7 +41,7 @@ class MoodStage(Stage):
         return {"override": settings_dict(art.mood)}
 
     def inputs(self, gallery, art, upstream):
-        return upstream["ingest"].analysis.read(), dataclasses.asdict(art.mood)
+        return upstream["ingest"].analysis_bytes(), dataclasses.asdict(art.mood)
 
     def read(self, entry) -> Mood:
         return Mood.from_dict(entry.meta)

@@ -76,6 +76,7 @@ class Music(Stage):
     needs = ("ingest", "mood", "prompt")
     model = "music"
     compute = staticmethod(compute)
+    preload = ("imaudible.composer", "imaudible.audio", "imaudible.backends.takes")   # scipy.signal, .fft
 
     @property
     def version(self) -> str:
@@ -95,6 +96,16 @@ class Music(Stage):
         from ..models import resolve_clap_model
 
         return {"clap": resolve_clap_model(gallery.music.ranker, gallery_root=gallery.root)}
+
+    def check_model_options(self, gallery, artworks, model) -> None:
+        from ..models import resolve_clap_model
+
+        if gallery.music.ranker.strip() in ("auto", "none"):
+            return
+        if any(art.music_settings(gallery.music).takes > 1 for art in artworks):
+            clap = resolve_clap_model(gallery.music.ranker, gallery_root=gallery.root)
+            if clap is not None and not clap.available:
+                raise clap.missing_error()
 
     def inputs(self, gallery, art, upstream) -> MusicRequest:
         return MusicRequest(prompt=upstream["prompt"].text, mood=upstream["mood"],

@@ -11,9 +11,9 @@ import dataclasses
 import math
 import re
 
-from ..types import Mood
+from ..types import DERIVATIVE_FORMATS, WEB_AUDIO_FORMATS, Mood
 
-LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # derivative names, audio formats
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # derivative names
 
 
 def _number(value) -> bool:
@@ -55,7 +55,7 @@ def derive(meta: dict, files: dict) -> str | None:
     if not isinstance(derivatives, list) or not derivatives:
         return "derivatives"
     for d in derivatives:
-        if not isinstance(d, dict) or not LABEL.fullmatch(str(d.get("name"))) or not LABEL.fullmatch(str(d.get("fmt"))) \
+        if not isinstance(d, dict) or not LABEL.fullmatch(str(d.get("name"))) or d.get("fmt") not in DERIVATIVE_FORMATS \
                 or not _positive_int(d.get("width")) or not _positive_int(d.get("height")) or d.get("file") not in files:
             return f"derivative {d!r}"
     return None
@@ -95,7 +95,7 @@ def audio(meta: dict, files: dict) -> str | None:
     if not _number(meta.get("duration")) or not isinstance(formats, list) or not formats:
         return "duration or formats"
     for fmt in formats:
-        if not LABEL.fullmatch(str(fmt)) or f"audio.{fmt}" not in files:
+        if fmt not in WEB_AUDIO_FORMATS or f"audio.{fmt}" not in files:
             return f"format {fmt!r}"
     return None
 

@@ -45,7 +45,8 @@ def _exercise(watched, url: str, name: str) -> None:
     card.wait_for(state="visible", timeout=5000)
     assert card.inner_text().strip() == "Nocturne"
     assert page.evaluate("window.imaudibleReport.hovered") == "Nocturne"
-    assert page.locator("#card img").evaluate("img => img.complete && img.naturalWidth") == 64
+    page.wait_for_function("() => document.querySelector('#card img').complete", timeout=5000)   # a busy machine
+    assert page.locator("#card img").evaluate("img => img.naturalWidth") == 64
     point.click()
     page.wait_for_function("() => window.imaudibleReport.playing === 'nocturne' && "
                            "document.getElementById('map-player').currentTime > 0.2", timeout=15000)

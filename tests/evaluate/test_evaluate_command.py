@@ -70,6 +70,8 @@ def test_variant_is_reported_with_paired_tests(evaluated):
     "music.guidance_scale=.nan",
     "music.takes=0",
     "images.mat_colour=red",
+    "music.model=nonsense",             # these two were found only after the main evaluation had run
+    "caption.model=./no-such-model",
 ])
 def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli, variant):
     folder = write_gallery(tmp_path / "g")

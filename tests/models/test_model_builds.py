@@ -157,6 +157,21 @@ def test_explicit_missing_model_is_an_error(tmp_path, cli):
     assert not (folder / "build" / "gallery.json").exists()
 
 
+def test_a_take_ranker_named_explicitly_must_exist(tmp_path, tiny_models, cli):
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    shutil.copytree(tiny_models["musicgen"], folder / "models" / "musicgen")
+    write_gallery(folder, small_artworks(folder)[:1], caption={"model": "builtin"},
+                  music={"model": "models/musicgen", "duration": 1, "takes": 2, "ranker": "models/nope"})
+    result, _ = build(cli, folder)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "music.ranker: CLAP (take ranking, evaluation) model" in result.output and "is not available" in result.output
+    assert not (folder / CACHE_DIR_NAME).exists()
+    edit(folder, lambda m: m["music"].update(takes=1))      # one take: nothing to rank, so nothing missing
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+
+
 def test_the_take_ranker_is_a_manifest_setting_and_its_choice_is_published(tmp_path, tiny_models, cli):
     folder = tmp_path / "gallery"
     folder.mkdir()

@@ -113,21 +113,26 @@ def test_local_directory_relative_to_gallery(hub, tmp_path):
     assert resolve_music_model(music(model="weights/mg"), gallery_root=gallery, recorded={}).revision != r.revision
 
 
-def test_weight_hashes_are_remembered_by_size_and_mtime(hub, tmp_path, monkeypatch):
+def test_weight_hashes_are_remembered_by_their_stat(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     folder = make_dir(tmp_path / "mg", TRANSFORMERS_FILES)
     first = resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision
-    memo = json.loads((tmp_path / "xdg" / "imaudible" / "file-hashes.json").read_text())
-    assert str((folder / "model.safetensors").resolve()) in memo
-    # Same size and mtime, other bytes: the remembered hash is used (a multi-GB file is not re-read) ...
+    memo_file = tmp_path / "xdg" / "imaudible" / "file-hashes.json"
+    assert str((folder / "model.safetensors").resolve()) in json.loads(memo_file.read_text())
+    # An untouched file is not read again (a multi-GB file): its remembered hash is the one used ...
+    memo = json.loads(memo_file.read_text())
+    key = str((folder / "model.safetensors").resolve())
+    memo[key][-1] = "0" * 64
+    memo_file.write_text(json.dumps(memo))
+    assert resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision != first
+    # ... and other bytes of the same size with the mtime put back are seen by the ctime, and hashed again.
     weights = folder / "model.safetensors"
     stat = weights.stat()
-    weights.write_bytes(b"weights-X")
+    weights.write_bytes(b"weights-X"[:stat.st_size].ljust(stat.st_size, b"-"))
     os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision == first
-    # ... and a touched file is hashed again.
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision != first
+    assert json.loads(memo_file.read_text())[key][-1] == "0" * 64
+    third = resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision
+    assert json.loads(memo_file.read_text())[key][-1] != "0" * 64 and third != first
 
 
 def test_missing_local_directory(hub, tmp_path):

@@ -1,0 +1,156 @@
+"""Checks of `gallery.yaml` that look past one value: image files on disk, artwork ids (derived from file names
+when not given), room lists and pinned takes. Each reports through the validator's `error(node, field,
+message)`, at the node the curator must edit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import os
+import re
+import stat
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from .image_checks import resolved_with_stat
+from .settings import MAX_ID_LENGTH, Gallery
+
+
+def closest(word: str, choices, cutoff: float = 0.6) -> str | None:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def suggest(word: str, choices) -> str:
+    close = closest(word, choices)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """Text quoted in a message, shortened: a pasted page must not become a page of error."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def slugify(text: str) -> str:
+    """An id (lowercase ASCII letters, digits, hyphens) from a file name. Accents are dropped (é -> e); when
+    letters or digits with no ASCII form are dropped too (CJK, Cyrillic, ...), a short hash of the name keeps
+    the ids of such files distinct and stable ('山水 1' -> '1-' + 6 hex digits)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    slug = re.sub(r"[^a-z0-9]+", "-", decomposed.encode("ascii", "ignore").decode().lower()).strip("-")
+    lost = any(not ch.isascii() and ch.isalnum() for ch in decomposed)
+    if lost or len(slug) > MAX_ID_LENGTH:   # a long name is cut: its ids become file names with more after them
+        # NFC first: macOS stores file names decomposed, and the id must not depend on the machine
+        digest = hashlib.sha256(unicodedata.normalize("NFC", text).encode()).hexdigest()[:6]
+        return f"{slug[:MAX_ID_LENGTH - 7].rstrip('-') or 'artwork'}-{digest}"
+    return slug or "artwork"
+
+
+def _artwork_nodes(root) -> list:
+    for key, value in root.value:
+        if key.value == "artworks" and isinstance(value, yaml.SequenceNode):
+            return value.value
+    return []
+
+
+def field_node(node, name):
+    """The value node of option `name` in mapping `node`, or `node` itself when it has none."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == name:
+                return value
+    return node
+
+
+def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
+    """Gives every artwork its id, refusing a second use of one, and checks pinned takes."""
+    ids: dict[str, int] = {}
+    checked = []
+    for i, (art, node) in enumerate(zip(gallery.artworks, _artwork_nodes(root_node))):
+        field = f"artworks[{i}]"
+        art_id = art.id or slugify(Path(art.file).stem)
+        if art_id in ids:
+            id_node = field_node(node, "id") if art.id else field_node(node, "file")
+            v.error(id_node, f"{field}.id", f"id '{art_id}' is already used by artworks[{ids[art_id]}]; "
+                    "give one of them an explicit `id:`")
+        ids.setdefault(art_id, i)
+        _check_take(gallery, art, node, field, v)
+        checked.append(art if art.id == art_id else dataclasses.replace(art, id=art_id))
+    return dataclasses.replace(gallery, artworks=tuple(checked))
+
+
+def _check_take(gallery: Gallery, art, node, field: str, v) -> None:
+    """A pinned take must be one the artwork makes (the build would silently play the ranked one instead)."""
+    take = art.music.take
+    takes = art.music_settings(gallery.music).takes
+    if take is None or take <= takes:
+        return
+    where = f"{field}.music.takes" if art.music.takes is not None else "music.takes"
+    v.error(field_node(field_node(node, "music"), "take"), f"{field}.music.take",
+            f"take {take}, but this artwork makes {takes} take{'s' if takes > 1 else ''} ({where}); "
+            f"pin one of 1..{takes} or raise {where}")
+
+
+def check_file(root: Path, rel: str, node, field: str, v) -> None:
+    """`rel` names a regular file inside the gallery folder."""
+    if not rel:
+        v.error(node, field, "file name is empty")
+        return
+    candidate = Path(rel)
+    shown = clip(rel)
+    if candidate.is_absolute():
+        v.error(node, field, f"'{shown}' is an absolute path; give a path relative to the gallery folder")
+        return
+    try:
+        target, info = resolved_with_stat(root / candidate, v.real_folders)
+    except (OSError, RuntimeError):     # a symlink loop (RuntimeError before Python 3.13)
+        target, info = root, None
+    if not target.is_relative_to(root):
+        v.error(node, field, f"'{shown}' is outside the gallery folder")
+        return
+    if info is None:
+        why = _unreadable(root / candidate)
+        if why:
+            v.error(node, field, f"cannot read '{shown}': {why}")
+            return
+        folder = (root / candidate).parent
+        try:
+            names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+        except OSError:
+            names = []
+        v.error(node, field, f"no such file '{shown}'{suggest(candidate.name, names)}")
+    elif not stat.S_ISREG(info.st_mode):
+        v.error(node, field, f"'{shown}' is not a file")
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a file that is there cannot be read (a folder without permission, a symlink loop); None when
+    it is simply missing."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def check_rooms(gallery: Gallery, root_node, v) -> None:
+    """Every id in `layout.rooms` names an artwork, and no artwork is hung in two rooms."""
+    known = {art.id for art in gallery.artworks}
+    rooms_node = field_node(field_node(root_node, "layout"), "rooms")
+    room_nodes = rooms_node.value if isinstance(rooms_node, yaml.SequenceNode) else []
+    seen: dict[str, int] = {}
+    for r, room in enumerate(gallery.layout.rooms):
+        ids_node = field_node(room_nodes[r], "artworks") if r < len(room_nodes) else rooms_node
+        id_nodes = ids_node.value if isinstance(ids_node, yaml.SequenceNode) else []
+        for k, art_id in enumerate(room.artworks):
+            at = id_nodes[k] if k < len(id_nodes) else ids_node
+            field = f"layout.rooms[{r}].artworks"
+            if art_id not in known:
+                v.error(at, field, f"no artwork has the id '{clip(art_id)}'{suggest(art_id, sorted(known))}")
+            elif art_id in seen:
+                v.error(at, field, f"'{art_id}' is already hung in layout.rooms[{seen[art_id]}]")
+            seen.setdefault(art_id, r)

@@ -1,0 +1,173 @@
+"""`add` takes only the curator's images (never the tool's own output, never a file the build cannot read),
+and every edit keeps the manifest's bytes: CRLF line endings, a UTF-8 BOM, seeds within their range."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from imaudible import curate
+from imaudible.cli import main
+from imaudible.engine.cache import CACHE_DIR_NAME
+from imaudible.manifest import load_manifest
+from imaudible.settings import MAX_SEED
+from imaudible.site.output_folder import OWNED_LIST
+
+MANIFEST = "title: T\nmusic: {takes: 3}\nartworks:\n  - file: art/dawn.jpg\n    title: Dawn\n"
+
+
+def _image(path, fmt=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), (200, 40, 10)).save(path, fmt)
+    return path
+
+
+def _gallery(folder, text=MANIFEST):
+    _image(folder / "art" / "dawn.jpg")
+    (folder / "gallery.yaml").write_text(text)
+    return folder
+
+
+def _files(site):
+    return [a.file for a in load_manifest(site)[0].artworks]
+
+
+def test_add_never_takes_the_tools_own_output(tmp_path):
+    site = _gallery(tmp_path)
+    _image(site / "art" / "noon.jpg")
+    for rel in ("build/assets/img/dawn-720.1a2b.webp", "public/assets/img/dawn-720.1a2b.webp",
+                f"{CACHE_DIR_NAME}/ab/cd/thumb.png", "report/media/dawn.thumb.webp", "static/floor.jpg",
+                "templates/preview.png", ".drafts/old.jpg", "art/.hidden.jpg"):
+        _image(site / rel)
+    (site / "public" / OWNED_LIST).write_text('{"format": 2, "files": {}}')   # what every build writes
+    _image(site / "elsewhere" / "site" / "assets" / "x.webp")
+    (site / "elsewhere" / "site" / OWNED_LIST).write_text("{}")   # a site built with --out elsewhere/site
+    _image(site / "art" / "build" / "scaffold.jpg")   # a curator's folder that only happens to be called build
+    added = curate.add(site, [site])
+    assert [line.split(":")[0] for line in added] == ["art/build/scaffold.jpg", "art/noon.jpg"]
+    assert _files(site) == ["art/dawn.jpg", "art/build/scaffold.jpg", "art/noon.jpg"]
+
+
+@pytest.mark.parametrize("rel", ["public/assets/img/dawn-720.1a2b.webp", "public", f"{CACHE_DIR_NAME}/x.png",
+                                 "report/media/a.webp", "build/a.webp"])
+def test_add_refuses_a_named_file_or_folder_of_the_tools_output(tmp_path, rel):
+    site = _gallery(tmp_path)
+    for name in ("public/assets/img/dawn-720.1a2b.webp", f"{CACHE_DIR_NAME}/x.png", "report/media/a.webp",
+                 "build/a.webp"):
+        _image(site / name, "PNG")
+    (site / "public" / OWNED_LIST).write_text("{}")
+    with pytest.raises(curate.CurateError, match="not artworks"):
+        curate.add(site, [site / rel])
+    assert (site / "gallery.yaml").read_text() == MANIFEST
+
+
+def test_add_takes_every_format_the_build_decodes(tmp_path):
+    from imaudible.images import decodable_formats
+
+    site = _gallery(tmp_path)
+    assert {".avif", ".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp"} <= curate.accepted_suffixes()
+    if "AVIF" not in decodable_formats():
+        pytest.skip("this Pillow has no AVIF")
+    _image(site / "new" / "dusk.avif")
+    _image(site / "new" / "LOUD.TIF")
+    assert len(curate.add(site, [site / "new"])) == 2
+    assert curate.add(site, [site / "new" / "dusk.avif"]) == []       # named again: already there, not twice
+    assert _files(site) == ["art/dawn.jpg", "new/LOUD.TIF", "new/dusk.avif"]
+
+
+def test_add_skips_a_found_file_the_build_cannot_read_and_refuses_a_named_one(tmp_path):
+    from imaudible.images import decodable_formats
+
+    formats = ", ".join(decodable_formats())
+    site = _gallery(tmp_path)
+    new = site / "new"
+    _image(new / "good.png")
+    (new / "fake.png").write_text("not an image at all\n")
+    (new / "ppm.jpg").write_bytes(b"P6\n8 8\n255\n" + bytes(8 * 8 * 3))   # Pillow reads PPM; the build does not
+    _image(new / "raster.ico", "ICO")                                      # an image format the build does not read
+    (new / "notes.txt").write_text("a sidecar, not worth a warning")
+    warnings = []
+    assert [line.split(":")[0] for line in curate.add(site, [new], warn=warnings.append)] == ["new/good.png"]
+    assert sorted(warnings) == [
+        f"skipped 'new/fake.png': not an image the build can read ({formats})",
+        f"skipped 'new/ppm.jpg': not an image the build can read ({formats})",
+        f"skipped 'new/raster.ico': ICO, a format the build does not read ({formats})"]
+    before = (site / "gallery.yaml").read_text()
+    _image(new / "other.png")
+    with pytest.raises(curate.CurateError, match="'.*fake.png' is not an image the build can read"):
+        curate.add(site, [new / "other.png", new / "fake.png"])   # nothing is written, other.png neither
+    assert (site / "gallery.yaml").read_text() == before
+
+
+def test_a_named_image_is_read_by_its_content_not_its_name(tmp_path):
+    site = _gallery(tmp_path)
+    _image(site / "scan", "JPEG")
+    assert len(curate.add(site, [site / "scan"])) == 1
+
+
+def test_add_refuses_an_image_over_the_pixel_limit(tmp_path):
+    site = _gallery(tmp_path, MANIFEST + "images: {max_pixels: 1000}\n")
+    Image.new("L", (40, 30)).save(site / "big.png")
+    with pytest.raises(curate.CurateError, match=r"40x30 = 1,200 pixels, over images.max_pixels \(1,000\)"):
+        curate.add(site, [site / "big.png"])
+
+
+def test_add_handles_nested_folders_spaces_unicode_and_duplicates(tmp_path):
+    site = _gallery(tmp_path)
+    _image(site / "new sub" / "deeper" / "été à Paris.png")
+    _image(site / "new sub" / "[draft] #1: yes.jpg")
+    added = curate.add(site, [site / "new sub", site / "new sub" / "[draft] #1: yes.jpg", site / "art"])
+    assert len(added) == 2
+    gallery = load_manifest(site)[0]
+    assert [(a.file, a.title) for a in gallery.artworks[1:]] == [
+        ("new sub/[draft] #1: yes.jpg", "[draft] #1: yes"), ("new sub/deeper/été à Paris.png", "Été à Paris")]
+
+
+def test_the_cli_prints_a_skipped_file_as_a_warning(tmp_path):
+    site = _gallery(tmp_path)
+    _image(site / "new" / "good.png")
+    (site / "new" / "fake.png").write_text("text")
+    result = CliRunner().invoke(main, ["add", str(site / "new"), "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    assert "warning: skipped 'new/fake.png': not an image the build can read" in result.output
+    assert "1 artwork(s) added" in result.output
+
+
+@pytest.mark.parametrize("edit", [lambda s: curate.pick(s, "dawn", 2), lambda s: curate.reroll(s, "dawn"),
+                                  lambda s: curate.add(s, [_image(s / "art" / "noon.jpg")])])
+def test_edits_keep_crlf_line_endings_and_a_bom(tmp_path, edit):
+    site = _gallery(tmp_path)
+    original = b"\xef\xbb\xbf" + MANIFEST.replace("\n", "\r\n").encode()
+    (site / "gallery.yaml").write_bytes(original)
+    edit(site)
+    after = (site / "gallery.yaml").read_bytes()
+    assert after.startswith(b"\xef\xbb\xbf") and after.count(b"\n") == after.count(b"\r\n") > MANIFEST.count("\n")
+    assert after.startswith(original)                                  # only lines added at the end
+    (site / "gallery.yaml").write_bytes(MANIFEST.encode())             # and a plain LF file stays LF
+    edit(site)
+    assert b"\r" not in (site / "gallery.yaml").read_bytes()
+
+
+def test_reroll_wraps_to_zero_past_the_largest_seed(tmp_path):
+    site = _gallery(tmp_path, MANIFEST.replace("{takes: 3}", f"{{takes: 3, seed: {MAX_SEED}}}")
+                    + "  - file: art/noon.jpg\n    title: Noon\n    music: {seed: %d}\n" % (MAX_SEED - 1))
+    _image(site / "art" / "noon.jpg")
+    assert "new seed 0" in curate.reroll(site, "dawn")       # inherits the gallery's seed, the largest there is
+    assert "new seed %d" % MAX_SEED in curate.reroll(site, "noon")
+    assert "new seed 0" in curate.reroll(site, "noon")
+    assert [a.music.seed for a in load_manifest(site)[0].artworks] == [0, 0]
+
+
+def test_add_keeps_control_characters_out_of_the_manifest(tmp_path):
+    """An embedded title is anyone's text and a file name anything the disk allows: what `add` writes must
+    load (the manifest refuses control characters) and show safely."""
+    from tests.evaluate.test_curate import _xmp
+
+    site = _gallery(tmp_path)
+    Image.new("RGB", (8, 8)).save(site / "art" / "owned.jpg", xmp=_xmp("Dusk\x9b31m\nred\tsky"))
+    _image(site / "art" / "bad\x1b[31mname.jpg")
+    result = CliRunner().invoke(main, ["add", str(site / "art"), "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    assert "skipped 'art/bad\\x1b[31mname.jpg': a file name with control characters" in result.output
+    gallery, _ = load_manifest(site)
+    assert [(a.file, a.title) for a in gallery.artworks][1:] == [("art/owned.jpg", "Dusk 31m red sky")]
