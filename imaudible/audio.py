@@ -25,6 +25,7 @@ from .versions import AUDIO as VERSION  # noqa: E402 - bump it in versions.py
 PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs raise peaks a little
 LIMITER_WINDOW = 0.02         # seconds: how far ahead the limiter looks, and how smoothly it recovers
 FLAC_BITS = 24
+MAX_CLIP_SECONDS = 610        # music.duration is at most 600 s
 # scipy is imported inside the functions that need it, so a rebuild from cache never loads it.
 
 
@@ -220,9 +221,14 @@ def clip_to_bytes(clip: Clip) -> bytes:
 
 
 def clip_from_bytes(data: bytes) -> Clip:
-    """The clip that `clip_to_bytes` stored."""
+    """The clip that `clip_to_bytes` stored. A stored clip is data from disk (a cache may come with a
+    gallery): one that claims more than any clip this tool makes is refused, and decoding stops at that
+    length, so a 3 MB FLAC of an hour's silence cannot take gigabytes."""
     rate, channels, tags = _flac_info(data)
-    raw = _ffmpeg(["-f", "flac", "-i", "pipe:0", "-f", "s32le", "-c:a", "pcm_s32le", "pipe:1"], data, "read clip")
+    if not (8000 <= rate <= 192000 and channels <= 8):
+        raise AudioError(f"read clip: a FLAC stream of {rate} Hz and {channels} channels is not one this tool stores")
+    raw = _ffmpeg(["-f", "flac", "-i", "pipe:0", "-t", str(MAX_CLIP_SECONDS), "-f", "s32le", "-c:a", "pcm_s32le",
+                   "pipe:1"], data, "read clip")
     ints = np.frombuffer(raw, "<i4")
     if ints.size == 0 or ints.size % channels:
         raise AudioError("read clip: the FLAC stream holds no whole samples")

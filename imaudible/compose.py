@@ -8,7 +8,7 @@ from .types import Clip, ComposeError, MusicRequest  # noqa: F401 - the composer
 if TYPE_CHECKING:
     from .settings import MusicSettings
 
-VERSION = "2"  # of the procedural composer: bump when the music for the same mood changes
+VERSION = "3"  # of the procedural composer: bump when the music for the same mood or prompt changes
 
 
 def take_seed(seed: int, take: int) -> int:
@@ -25,7 +25,8 @@ class Composer(Protocol):
 
 
 class ProceduralComposer:
-    """Deterministic music from the mood and the image's structure (see `composer`); the prompt is not read.
+    """Deterministic music from the mood and the image's structure, steered by the words of the prompt that
+    name what it can play (instruments, tempo, mode, dynamics; see `composer`).
 
     Stereo float32 at 48 kHz, exactly `settings.duration` long, seeded by (content_hash, settings.seed).
     """
@@ -47,6 +48,12 @@ class ProceduralComposer:
             if not duration > 0:
                 raise ComposeError(f"music.duration must be positive, got {duration}")
             seed = composer.seed_for(request.content_hash, int(request.settings.seed))
-            out.append([Clip(composer.compose(request.mood, duration, take_seed(seed, t)), composer.SAMPLE_RATE)
-                        for t in range(max(1, int(request.settings.takes)))])
+            out.append([Clip(composer.compose(request.mood, duration, take_seed(seed, t), request.prompt or ""),
+                             composer.SAMPLE_RATE) for t in range(max(1, int(request.settings.takes)))])
         return out
+
+    def describe(self, request: MusicRequest) -> str:
+        """What the clip of `request` plays and which prompt words it followed (the same for every take)."""
+        from . import composer
+
+        return composer.describe(request.mood, request.prompt or "", float(request.settings.duration))

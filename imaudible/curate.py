@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -127,6 +128,7 @@ class ManifestEditor:
         data = (codecs.BOM_UTF8 if self.bom else b"") + text.replace("\n", self.newline).encode("utf-8")
         fd, tmp = tempfile.mkstemp(prefix=".gallery-", suffix=".yaml", dir=self.path.parent)
         try:
+            os.chmod(tmp, stat.S_IMODE(os.stat(self.path).st_mode))   # mkstemp's 0600 would make it private
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             try:
@@ -162,10 +164,10 @@ def reroll(site_dir: Path, artwork_id: str) -> str:
     seed = current + 1 if current < MAX_SEED else 0
     music = editor.music_of(node)
     music["seed"] = seed
-    if "take" in music:
-        del music["take"]
+    pinned = music.pop("take", None)
     editor.save()
-    return f"{artwork_id}: new seed {seed} in {editor.path.name}; the next build makes new music for it"
+    unpinned = f" (its pinned take {pinned} was of the old seed and is unpinned)" if pinned is not None else ""
+    return f"{artwork_id}: new seed {seed} in {editor.path.name}{unpinned}; the next build makes new music for it"
 
 
 def add(site_dir: Path, paths: list[Path], warn: Callable[[str], None] | None = None) -> list[str]:

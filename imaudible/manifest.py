@@ -25,6 +25,7 @@ from .manifest_checks import check_artworks, check_file, check_rooms, clip, clos
 from .manifest_checks import suggest as _suggest
 from .manifest_schema import json_schema
 from .settings import MAX_TEXT_LENGTH, Gallery
+from .types import UNSAFE_TEXT
 from .yaml_syntax import SyntaxProblem, apply_merge_keys, decode, unreadable_character
 from .yaml_syntax import explain as explain_syntax_error
 
@@ -224,7 +225,6 @@ def _number_problem(value, tp, written: str, meta: dict) -> str | None:
     return None
 
 
-_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")   # controls but tab and newlines; lone surrogates
 
 
 def _text_problem(value: str, meta: dict) -> str | None:
@@ -232,7 +232,7 @@ def _text_problem(value: str, meta: dict) -> str | None:
     limit = meta.get("max_length", MAX_TEXT_LENGTH)
     if len(value) > limit:
         return f"is too long: {len(value):,} characters (at most {limit:,})"
-    odd = _UNWRITABLE.search(value)
+    odd = UNSAFE_TEXT.search(value)
     if odd:   # from an escape such as "\0" or "\ud800": nothing a page, a file name or a terminal should get
         return f"holds the character U+{ord(odd.group()):04X}, which text here cannot hold (remove that escape)"
     if meta.get("nonblank") and not value.strip():

@@ -120,7 +120,9 @@ def check_file(root: Path, rel: str, node, field: str, v) -> None:
             names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
         except OSError:
             names = []
-        v.error(node, field, f"no such file '{shown}'{suggest(candidate.name, names)}")
+        close = closest(candidate.name, names)   # suggested as the whole path: what the field needs
+        meant = f" (did you mean '{(candidate.parent / close).as_posix()}'?)" if close else ""
+        v.error(node, field, f"no such file '{shown}'{meant}")
     elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{shown}' is not a file")
 

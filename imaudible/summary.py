@@ -64,7 +64,7 @@ def print_summary(result, progress: Progress, next_step: bool, quiet: bool = Fal
         return  # the warnings (drafts among them) were printed as they came
     out = _shown(result.out)
     progress.say(f"{total} artwork{'s' if total != 1 else ''} in {out} ({result.seconds:.1f}s): "
-                 f"{counts['built']} built, {counts['from_cache']} from cache, {counts['drafts']} drafts, "
+                 f"{counts['built']} built, {counts['from_cache']} from cache, {counts['drafts']} draft{'s' if counts['drafts'] != 1 else ''}, "
                  f"{counts['failed']} failed")
     if not next_step:
         return

@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,10 @@ class TakeChoice:
 
 # ---- images ----------------------------------------------------------------------------------------------
 
+# Characters no text of the tool's may hold (controls but tab and newlines; lone surrogates): the manifest
+# refuses them, and a cached result holding them is damaged. They would reach pages, file names, terminals.
+UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
 # The formats the site's files may have: a cached result naming another (.html, .js) is damaged, never published.
 DERIVATIVE_FORMATS = ("webp", "jpg")
 WEB_AUDIO_FORMATS = ("webm", "m4a")
@@ -237,3 +242,4 @@ class ArtworkView:
     duration: float
     takes: dict | None = None       # how the music was chosen among takes (None for a single take)
     prompt_writer: str = ""         # who wrote the prompt: a model's label, builtin:template or curator
+    music_description: str = ""     # what the built-in composer played, in words ("" from a model)

@@ -260,3 +260,16 @@ def test_limiter_dips_only_around_peaks_over_the_ceiling():
     assert np.nanmin(gain[int(2.0 * 48000):int(3.9 * 48000)]) == 1.0
     for at in (1.0, 1.05, 4.0):
         assert abs(limited[0, int(at * 48000)]) <= ceiling
+
+
+def test_a_stored_clip_longer_than_any_this_tool_makes_is_cut_when_read():
+    """A cache may come with a gallery: 3 MB of FLAC can hold an hour of silence, which took 7 GB to read."""
+    import subprocess
+
+    from imaudible import audio
+
+    hour = subprocess.run([audio.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                           "anullsrc=r=8000:cl=mono", "-t", "3600", "-c:a", "flac", "-f", "flac", "pipe:1"],
+                          capture_output=True, check=True).stdout
+    clip = audio.clip_from_bytes(hour)
+    assert clip.sample_rate == 8000 and clip.duration <= audio.MAX_CLIP_SECONDS

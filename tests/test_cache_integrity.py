@@ -5,11 +5,12 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+from imaudible.engine.cache import CACHE_DIR_NAME, Cache, meta_digest
 from imaudible.types import DamagedResult, StoredFile
 
 from .conftest import write_gallery
@@ -122,6 +123,16 @@ def test_damaged_input_of_a_stage_is_recomputed_when_decoded(tmp_path, cli, upst
     ("audio", lambda m: m.update(formats=["../../x"])),
     ("mood", lambda m: m.update(valence="high")),
     ("music", lambda m: m.update(sample_rate=None)),
+    # values a crafted result (its meta's digest made to match) could hold, each a whole-build failure
+    # or a value passed on to the pages before
+    ("mood", lambda m: m.update(arousal=1e308)),
+    ("mood", lambda m: m["palette"][0].update(hex="#zz")),
+    ("caption", lambda m: m.update(caption="a\ud800b")),
+    ("caption", lambda m: m.update(caption="ok\x1b]0;owned\x07")),
+    ("ingest", lambda m: m.update(width=10 ** 400)),
+    ("derive", lambda m: m["derivatives"][0].update(width=10 ** 300)),
+    ("audio", lambda m: m.update(duration=-1e308)),
+    ("music", lambda m: m.update(takes={"chosen": 0, "count": 1_000_000_000, "ranker": "x"})),
 ])
 def test_result_json_that_is_not_its_stage_shape_is_recomputed(tmp_path, cli, stage, edit):
     folder = write_gallery(tmp_path / "g", ONE)
@@ -131,10 +142,11 @@ def test_result_json_that_is_not_its_stage_shape_is_recomputed(tmp_path, cli, st
     path = result_dir(folder, stage) / "result.json"
     stored = json.loads(path.read_text())
     edit(stored["meta"])
+    stored["meta_sha256"] = meta_digest(stored["meta"])      # the shape, not the digest, must catch it
     path.write_text(json.dumps(stored))
     result, report = build(cli, folder)
     assert result.exit_code == 0, result.output
-    assert "starry-night" in result.output and stage in result.output
+    assert "starry-night" in result.output and stage in result.output and "is not what the" in result.output
     assert statuses(report, stage)["starry-night"] == "computed"
     assert tree(folder / "build") == good
     assert not (tmp_path / "evil.webp").exists()
@@ -361,3 +373,23 @@ def test_clean_unused_with_an_in_use_list_linked_to_a_device_deletes_nothing(tmp
     result = cli("clean", folder, "--unused")
     assert result.exit_code == 2 and "is damaged" in result.output and "Traceback" not in result.output
     assert sorted((folder / CACHE_DIR_NAME / "objects").rglob("*")) == before
+
+
+def test_a_site_that_comes_with_the_gallery_is_checked_not_trusted(tmp_path, cli):
+    """A gallery may come with its build/ (a site committed for GitHub Pages, an archive), its files changed
+    and the ownership list's time set to cover them. Only a stat this machine recorded when it wrote a file
+    lets the build skip reading it; planted JavaScript under a hashed name was kept and deployed."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    build(cli, folder)
+    good = tree(folder / "build")
+    copy = tmp_path / "from-elsewhere"
+    shutil.copytree(folder, copy, symlinks=True)             # copy2: the times come along
+    shutil.rmtree(copy / CACHE_DIR_NAME)
+    shutil.copytree(folder / CACHE_DIR_NAME, copy / CACHE_DIR_NAME)
+    bundle = next((copy / "build" / "assets").glob("gallery.*.js"))
+    bundle.write_bytes(b"/*planted*/".ljust(bundle.stat().st_size, b" "))
+    later = time.time() + 3600
+    os.utime(copy / "build" / ".imaudible-build.json", (later, later))
+    result, _ = build(cli, copy)
+    assert result.exit_code == 0, result.output
+    assert tree(copy / "build") == good

@@ -171,3 +171,13 @@ def test_add_keeps_control_characters_out_of_the_manifest(tmp_path):
     assert "skipped 'art/bad\\x1b[31mname.jpg': a file name with control characters" in result.output
     gallery, _ = load_manifest(site)
     assert [(a.file, a.title) for a in gallery.artworks][1:] == [("art/owned.jpg", "Dusk 31m red sky")]
+
+
+def test_edits_keep_the_manifests_permissions(tmp_path):
+    """A manifest shared with a group stays shared: the rewrite used mkstemp's 0600."""
+    site = _gallery(tmp_path)
+    (site / "gallery.yaml").chmod(0o664)
+    _image(site / "art" / "noon.jpg")
+    curate.add(site, [site / "art" / "noon.jpg"])
+    curate.reroll(site, "noon")
+    assert (site / "gallery.yaml").stat().st_mode & 0o777 == 0o664

@@ -44,7 +44,7 @@ MALFORMED = {
     "artworks mapping": ("title: T\nartworks:\n  file: x.jpg\n", 3, "artworks: expected a list"),
     "artwork without file": ("title: T\nartworks:\n  - title: S\n", 3, "artworks[0].file: required option is missing"),
     "missing image": ("title: T\nartworks:\n  - file: art/stary_night.jpg\n    title: S\n", 3,
-                      "artworks[0].file: no such file 'art/stary_night.jpg' (did you mean 'starry_night.jpg'?)"),
+                      "artworks[0].file: no such file 'art/stary_night.jpg' (did you mean 'art/starry_night.jpg'?)"),
     "outside folder": ("title: T\nartworks:\n  - file: ../escape.jpg\n    title: S\n", 3,
                        "artworks[0].file: '../escape.jpg' is outside the gallery folder"),
     "absolute path": ("title: T\nartworks:\n  - file: /etc/passwd\n    title: S\n", 3, "artworks[0].file: '/etc/passwd' is an absolute path"),

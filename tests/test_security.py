@@ -452,3 +452,42 @@ def test_a_gallery_template_cannot_exhaust_the_build(tmp_path, cli, body, expect
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("error: template list.html: ") and expected in last, result.output
     assert "Traceback" not in result.output
+
+
+def test_every_model_load_refuses_code_shipped_with_the_model():
+    """A model folder can come with a gallery: its config may name Python files (`auto_map`), which
+    transformers runs (or asks whether to run) unless told not to. Every `from_pretrained` in the package
+    says `trust_remote_code=False`, itself or through `load_options`; one did not, and offered to run a
+    gallery's code."""
+    package = Path(__file__).resolve().parent.parent / "imaudible"
+    unsafe = []
+    def is_load_options(value) -> bool:
+        return isinstance(value, ast.Call) and getattr(value.func, "id", "") == "load_options"
+
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        option_names = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and is_load_options(n.value)
+                        for t in n.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "from_pretrained":
+                named = {k.arg: k.value for k in node.keywords}
+                spread = [k.value for k in node.keywords if k.arg is None]
+                refuses = isinstance(named.get("trust_remote_code"), ast.Constant) \
+                    and named["trust_remote_code"].value is False
+                through_options = any(is_load_options(v) or (isinstance(v, ast.Name) and v.id in option_names)
+                                      for v in spread)
+                if not (refuses or through_options):
+                    unsafe.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert unsafe == []
+
+
+def test_the_report_file_replaces_a_link_the_gallery_ships(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (folder / "report.json").symlink_to(victim)
+    result = cli("build", folder, "--report", folder / "report.json")
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "precious"
+    assert not (folder / "report.json").is_symlink() and json.loads((folder / "report.json").read_text())["totals"]

@@ -295,3 +295,15 @@ def test_a_foreign_domain_name_gets_nothing_no_dns_rebinding(server, host):
 def test_own_addresses_are_answered(server, host):
     response, body = request(server, "/index.html", headers={"Host": host})
     assert response.status == 200 and body
+
+
+def test_a_taken_port_is_said_before_the_first_build(tmp_path, cli):
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "U"}])
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = cli("serve", folder, "--port", port)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: cannot listen on 127.0.0.1:{port}:") and "--port 0" in result.output
+    assert not (folder / "build").exists()               # it used to build everything first

@@ -194,3 +194,18 @@ def test_pictures_offer_each_size_in_its_format_and_jpegs_to_the_rest(tmp_path, 
         img = re.search(r"<img ([^>]*)>", picture).group(1)
         src, srcset = re.search(r'src="([^"]*)"', img).group(1), re.search(r'srcset="([^"]*)"', img).group(1)
         assert src.endswith(".jpg") and all(entry.split()[0].endswith(".jpg") for entry in srcset.split(", "))
+
+
+def test_a_draft_plaque_says_what_the_built_in_composer_played(tmp_path, cli):
+    """The plaque showed a description made from the mood next to a curator's prompt it contradicted
+    ('electric piano, pads and bells' under 'slow solo cello')."""
+    import json
+
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "U", "prompt": "slow solo cello"},
+                                            {"file": "art/the_scream.jpg", "title": "S"}])
+    assert cli("build", folder, "-q").exit_code == 0
+    by_id = {a["id"]: a for a in json.loads((folder / "build" / "gallery.json").read_text())["artworks"]}
+    assert "'cello'" in by_id["udnie"]["music_description"] and "solo cello" in by_id["udnie"]["music_description"]
+    assert by_id["the-scream"]["music_description"].startswith("built-in draft from the mood")

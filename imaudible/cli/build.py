@@ -46,7 +46,7 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
 
 
 @click.command()
-@click.argument("targets", nargs=-1, metavar="[SITE_DIR] [ARTWORK_ID ...]")
+@click.argument("targets", nargs=-1, metavar="[SITE_DIR] [--force [ARTWORK_ID ...]]")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
 @click.option("--force", is_flag=True,
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
@@ -56,7 +56,7 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Where stages run: threads of this process, a pool of --jobs worker processes, or Ray (needs the "
                    "imaudible[ray] extra); auto (default): the pool for builds with enough image and audio work "
                    "(about 50 artworks and more), threads otherwise. Overrides the manifest's run.executor.")
-@click.option("--ray-address", metavar="auto|ray://HOST:PORT", default=None,
+@click.option("--ray-address", metavar="auto|ray://HOST:PORT|HOST:PORT", default=None,
               help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
@@ -92,11 +92,20 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
     progress = Progress(quiet=quiet)
     result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
     if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(report_json(result.to_dict()))
+        _write_report(report, report_json(result.to_dict()).encode())
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
+
+
+def _write_report(path: Path, data: bytes) -> None:
+    """Rewritten in place, which changes no folder's mtime (the build stamp watches the gallery folder, where
+    a report may be), and never through a link (a gallery may ship one where the report goes)."""
+    if path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as fh:
+        fh.write(data)
 
 
 def _require_ray() -> None:

@@ -19,8 +19,10 @@ from .errors import EXIT_BUILD_FAILED, CliError
 @click.option("--unused", is_flag=True,
               help="Keep build/; delete only the cached results the last build did not use (old seeds, removed "
                    "artworks...), e.g. before committing the cache.")
-@click.option("--cache", "with_cache", is_flag=True, help="Also delete the whole cache (all generated music!).")
-def clean(site_dir, out, unused, with_cache):
+@click.option("--cache", "with_cache", is_flag=True, help="Also delete the whole cache (all generated music!); "
+              "asks first on a terminal.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting the cache.")
+def clean(site_dir, out, unused, with_cache, yes):
     """Delete the built site (and, with --cache, the cache; with --unused, only stale cache entries)."""
     from ..site import SiteError, clean as clean_out
 
@@ -40,13 +42,19 @@ def clean(site_dir, out, unused, with_cache):
         click.echo(f"removed {removed} unused cached results from {cache}")
         return
     out = Path(out) if out else site_dir / "build"
+    if with_cache and cache.is_dir() and not cache.is_symlink() and not yes and sys.stdin.isatty():
+        click.confirm(f"delete {cache}: every cached result, the generated music among them?", abort=True)
+    existed = out.exists()
     try:
         count, kept = clean_out(out, site_dir)
     except SiteError as exc:
         raise CliError(str(exc)) from None
     for line in kept:
         click.echo(f"warning: {line}", err=True)
-    click.echo(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}")
+    if not existed:
+        click.echo(f"nothing to remove: {out} does not exist")
+    else:
+        click.echo(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}")
     if with_cache and cache.is_symlink():
         cache.unlink()  # only the link: never delete what it points at
         click.echo(f"removed the link {cache}")

@@ -10,6 +10,7 @@ import click
 
 from .. import models as m
 from ..settings import CaptionSettings, MusicSettings, PromptSettings
+from ..progress import printable
 from .errors import CliError, guarded
 
 
@@ -41,20 +42,24 @@ def list_command(site_dir: Path, as_json: bool):
     if as_json:
         click.echo(json.dumps(rows, indent=2, allow_nan=False))
         return
+    def say(line: str) -> None:   # a model folder's config.json and models.json are anyone's text
+        click.echo(printable(line))
+
     if not found:
-        click.echo(f"(no gallery.yaml in {site_dir}: showing the defaults)")
+        say(f"(no gallery.yaml in {site_dir}: showing the defaults)")
     for row in rows:
         state = _state(row)
         revision = f" @ {row['revision'][:12]}" if row["revision"] else ""
         asked = "" if row["requested"] in (row["model_id"], "builtin") else f" (from '{row['requested']}')"
-        click.echo(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
+        say(f"{row['kind']:<8} {row['model_id']}{asked}{revision}")
         arch = f" ({row['architecture']})" if row["architecture"] else ""
-        click.echo(f"{'':<8} {row['backend']}{arch}, {state}; used: {row['used']}")
+        say(f"{'':<8} {row['backend']}{arch}, {state}; used: {row['used']}")
         if row["path"]:
-            click.echo(f"{'':<8} {row['path']}")
+            say(f"{'':<8} {row['path']}")
     for row in rows:
         if row["message"]:
-            click.echo(f"\n{row['message']}")
+            click.echo()
+            say(row["message"])
     click.echo("\nKnown to work (`imaudible-site models pull ID`):")
     for kind, ids in m.KNOWN_MODEL_IDS.items():
         click.echo(f"  {kind:<8} {', '.join(ids)}")

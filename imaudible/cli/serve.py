@@ -61,13 +61,14 @@ def serve(site_dir, out, port, host, no_build):
         try:
             server = preview.PreviewServer(out, host=host, port=port)
         except OSError as exc:
-            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise CliError(_cannot_listen(host, port, exc)) from None
         click.echo(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)", err=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             server.shutdown()
         return
+    _check_port(host, port)    # before the first build: a taken port would only be found after it
     first = rebuild()
     if first is not True and not out.is_dir():
         raise CliError("the first build failed; fix the errors above and try again")
@@ -75,4 +76,19 @@ def serve(site_dir, out, port, host, no_build):
         preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
                       takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None)
     except OSError as exc:
-        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise CliError(_cannot_listen(host, port, exc)) from None
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    return (f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? pass another "
+            "--port, or --port 0 for any free one)")
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise CliError(_cannot_listen(host, port, exc)) from None

@@ -16,6 +16,8 @@ class Harmony:
     def chord_degrees(self, bar: int) -> list[int]:
         root = self.plan.chords[min(bar, self.plan.bars - 1)]
         degrees = [root, root + 2, root + 4]
+        if self.plan.tension:                   # seventh and ninth on every chord, a ninth on the tonic too
+            return degrees + ([root + 8] if root == 0 else [root + 6, root + 8])
         if root == 0:
             return degrees                      # a plain tonic triad states the mode
         if self.mood.arousal < 0.45:

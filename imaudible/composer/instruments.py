@@ -31,36 +31,55 @@ def spectrum(partials: int, slope: float, odd_only: bool = False, second: float 
     return tuple(amps)
 
 
-def pad_tables(family: str, richness: float):
+def pad_tables(voice: str, richness: float):
     """(dull, bright) tables the pad sweeps between. Richness steepens or flattens the spectral slope; the
     partials always reach a few kHz (quietly when dull) so no timbre sounds as if heard through a wall."""
     slope = 2.4 - 0.9 * richness              # never flatter than 1/k^1.5: a bare sawtooth buzzes
     shapes = {
-        "warm": spectrum(24, slope),                                        # string-like: all harmonics
-        "cool": spectrum(23, slope - 0.2, odd_only=True, second=0.15),      # hollow, glassy
-        "green": spectrum(21, slope + 0.1, odd_only=True, second=0.3),      # reedy
-        "muted": spectrum(16, slope + 0.3),                                 # soft organ
+        "strings": lambda: spectrum(24, slope),                                   # all harmonics
+        "glass": lambda: spectrum(23, slope - 0.2, odd_only=True, second=0.15),   # hollow, glassy
+        "reeds": lambda: spectrum(21, slope + 0.1, odd_only=True, second=0.3),    # reedy
+        "organ": lambda: spectrum(16, slope + 0.3),                               # soft organ
+        "brass": lambda: spectrum(12, slope),                                     # a darker section
     }
-    return harmonic_table(spectrum(8, 2.6)), harmonic_table(shapes[family])
+    return harmonic_table(spectrum(8, 2.6)), harmonic_table(shapes[voice]())
 
 
-def keys_tables(family: str, richness: float):
+KEYS_VOICES = ("piano", "electric piano", "marimba", "guitar")
+
+
+def keys_tables(voice: str, richness: float):
     """(body, tine): the body rings, the tine gives the attack its brightness and decays fast."""
-    if family == "green":                       # marimba: the fourth partial is the bar's first overtone
+    if voice == "marimba":                      # the fourth partial is the bar's first overtone
         return harmonic_table((1.0, 0.0, 0.02)), harmonic_table((0.0,) * 3 + (1.0,) + (0.0,) * 5 + (0.3,))
-    if family == "cool":                        # electric piano: a bell-like tine over a round body
+    if voice == "electric piano":               # a bell-like tine over a round body
         return harmonic_table((1.0, 0.2, 0.05)), harmonic_table((0.2,) + (0.0,) * 5 + (1.0,) + (0.0,) * 6 + (0.4,))
+    if voice == "guitar":                       # a string plucked at a fifth of its length: no 5th, 10th partial
+        body = tuple(round(abs(math.sin(math.pi * k / 5)) / k ** 1.6, 4) for k in range(1, 15))
+        return harmonic_table(body), harmonic_table(spectrum(18, 1.6 - 0.4 * richness))
     return harmonic_table((1.0, 0.3, 0.1, 0.05)), harmonic_table(spectrum(16, 1.9 - 0.6 * richness))
 
 
-def lead_table(family: str, richness: float):
-    if family == "warm":                        # soft brass
+def lead_table(voice: str, richness: float):
+    if voice == "brass":
         return harmonic_table(spectrum(12, 2.0 - 0.6 * richness))
-    if family == "green":                       # clarinet-like: odd harmonics
+    if voice == "clarinet":                     # odd harmonics
         return harmonic_table(spectrum(11, 1.7 - 0.3 * richness, odd_only=True, second=0.1))
-    if family == "cool":                        # vibraphone-like
+    if voice == "vibraphone":
         return harmonic_table((1.0, 0.1, 0.25, 0.0, 0.06, 0.0, 0.03))
+    if voice == "strings":                      # bowed: every harmonic, sawtooth-like but not bare
+        return harmonic_table(spectrum(20, 1.9 - 0.4 * richness))
     return harmonic_table(spectrum(8, 2.6 - 0.6 * richness))   # flute-like
+
+
+def lead_player(voice: str, richness: float, arousal: float):
+    """The melody's instrument: note -> mono samples. A keys voice strikes the melody; the others sustain."""
+    if voice in KEYS_VOICES:
+        body, tine = keys_tables(voice, richness)
+        decay = 0.5 + 0.9 * (1 - arousal)
+        return lambda note: pluck(note, body, tine, decay)
+    table = lead_table(voice, richness)
+    return lambda note: lead_voice(note, table, arousal, bowed=voice == "strings")
 
 
 def midi_hz(pitch: float) -> float:
@@ -125,14 +144,14 @@ def pluck(note: Note, body, tine, decay) -> np.ndarray:
     return ring[:n] + 0.45 * strike[:n]
 
 
-def lead_voice(note: Note, table, arousal: float) -> np.ndarray:
-    release = 0.18 - 0.1 * arousal
+def lead_voice(note: Note, table, arousal: float, bowed: bool = False) -> np.ndarray:
+    release = 0.18 - 0.1 * arousal + 0.12 * bowed             # a bow speaks and lets go more slowly
     seconds = note.length + release
     n = int(seconds * SAMPLE_RATE)
     t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
     depth = np.clip((t - 0.25) / 0.4, 0, 1) * 0.0035          # vibrato grows in after the attack
     vibrato = depth * np.sin(2 * math.pi * 5.2 * t)
-    attack = 0.06 - 0.045 * arousal
+    attack = 0.06 - 0.045 * arousal + 0.08 * bowed
     return osc(table, note.pitch, seconds, vibrato=vibrato)[:n] * envelope(seconds, attack, release)[:n]
 
 

@@ -42,9 +42,12 @@ class Mixer:
     def hit(self, sample: np.ndarray, start: float, level: float, pan: float, send_level: float) -> None:
         self.add(sample, Note(max(start, 0.0), 0.0, 0, 1.0, pan), level, send_level)
 
-    def finish(self, mood: Mood, rng: np.random.Generator) -> np.ndarray:
-        """The hall added to the mix, mastered."""
-        return master(self.mix + reverb(self.send, mood, rng))
+    def finish(self, mood: Mood, rng: np.random.Generator, crescendo: bool = False) -> np.ndarray:
+        """The hall added to the mix, mastered; a crescendo rises 12 dB evenly (in dB) over the clip."""
+        mix = self.mix + reverb(self.send, mood, rng)
+        if crescendo:
+            mix *= np.geomspace(0.25, 1.0, self.n, dtype=np.float32)
+        return master(mix)
 
 
 

@@ -1,7 +1,8 @@
 """The band of the built-in composer: each part (pads, bass, keys, melody, drums) renders a plan into the mixer.
 
 A `Band` holds what every part shares: the mood, the plan, its harmony, the mixer and the dynamics
-(velocity, accents and small human timing, all following arousal).
+(velocity, accents and small human timing, all following arousal). Each part plays the voice the plan's
+orchestra gives it; `compose` leaves out the parts the orchestra has no voice for.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numpy as np
 
 from ..mood import Mood
 from .harmony import Harmony
-from .instruments import (SAMPLE_RATE, drum_kit, envelope, harmonic_table, keys_tables, lead_table, lead_voice,
-                          osc, pad_tables, pad_voice, pluck)
+from .instruments import (SAMPLE_RATE, drum_kit, envelope, harmonic_table, keys_tables, lead_player, osc,
+                          pad_tables, pad_voice, pluck)
 from .mixer import Mixer
 from .plan import BASS_FIGURES, Note, Plan, motif_rhythm
 
@@ -59,7 +60,7 @@ def pads(band: Band, rng) -> None:
     calm = 1 - band.mood.arousal
     attack, release = 0.3 + 1.1 * calm, 0.5 + 1.3 * calm
     centre = 57 + band.register // 2
-    dull, bright = pad_tables(band.plan.family, band.richness)
+    dull, bright = pad_tables(band.plan.orchestra.pad, band.richness)
     for bar in range(band.plan.bars):
         start = bar * band.bar
         length = band.bar if bar < band.plan.bars - 1 else band.end - start - release
@@ -97,7 +98,7 @@ def bass(band: Band, rng) -> None:
 def keys(band: Band, rng) -> None:
     plan = band.plan
     step = {"calm": 1.0, "medium": 0.5, "busy": 0.5 if band.mood.arousal < 0.82 else 0.25}[plan.energy]
-    body, tine = keys_tables(plan.family, band.richness)
+    body, tine = keys_tables(plan.orchestra.keys, band.richness)
     centre = 64 + band.register
     pattern = plan.figures.arpeggio
     decay = 0.35 + 0.9 * (1 - band.mood.arousal)
@@ -123,8 +124,8 @@ def melody(band: Band, rng) -> None:
     plan = band.plan
     if plan.bars < 2:
         return
-    centre = 69 + band.register
-    lead = lead_table(plan.family, band.richness)
+    centre = 69 + band.register + 12 * plan.orchestra.octave
+    lead = lead_player(plan.orchestra.lead, band.richness, band.mood.arousal)
     motif_a = motif_rhythm(plan.figures, plan.energy, rng)
     heights = [h for _, _, h in motif_a]
     motif_b = [(pos, length, h) for (pos, length, _), h in zip(motif_a, heights[::-1])]
@@ -139,10 +140,10 @@ def melody(band: Band, rng) -> None:
     if length > 0.3:
         note = Note(start, min(length, 2 * band.bar), band.harmony.pitch(band.harmony.degree_near(centre, {0})),
                     band.velocity(0, rng, 0.9), 0.15)
-        band.mixer.add(lead_voice(note, lead, band.mood.arousal), note, 0.22, 0.5)
+        band.mixer.add(lead(note), note, 0.22, 0.5)
 
 
-def play_motif(band: Band, rng, motif, bar, centre, table, vary=False) -> None:
+def play_motif(band: Band, rng, motif, bar, centre, play, vary=False) -> None:
     """Heights 0..1 span three or four scale degrees either side of the register's centre; strong beats,
     long notes and the phrase's end sit on the chord. `vary` lifts the last note (an answering phrase)."""
     harmony, beat, last_bar = band.harmony, band.plan.beat, band.plan.bars - 1
@@ -160,7 +161,7 @@ def play_motif(band: Band, rng, motif, bar, centre, table, vary=False) -> None:
         if dur <= 0.05 or start < 0:
             continue
         note = Note(start, dur, harmony.pitch(degree), band.velocity(in_bar, rng, 0.95), pan=0.15)
-        band.mixer.add(lead_voice(note, table, band.mood.arousal), note, 0.22, 0.5)
+        band.mixer.add(play(note), note, 0.22, 0.5)
 
 
 def drums(band: Band, rng) -> None:

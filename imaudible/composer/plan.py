@@ -9,6 +9,9 @@ structural fingerprint (`structure.fingerprint`) decides what makes it its own:
 - `arpeggio`: the keys' pattern (from the orientation of the edges and the busiest strip);
 - the tonic of a colourless image (which has no hue to pick one) and the bass figure.
 Moods made by hand carry no fingerprint: then the seeded generator draws one.
+
+The music prompt steers the plan where its words name something the composer can do (`words`: tempo,
+mode, dissonance, dynamics, density, a crescendo; `orchestra`: the instruments); the mood decides the rest.
 """
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..mood import Mood, dominant_hue, mode_name, tempo_bpm, timbre_family
+from ..mood import Mood, dominant_hue, is_major, mode_name, tempo_bpm, timbre_family
 from ..structure import BANDS, FINGERPRINT_LENGTH, STRIPS
+from .orchestra import Orchestra, orchestrate
+from .words import Reading, Said, read_prompt
 
 MODES = {
     "harmonic minor": (0, 2, 3, 5, 7, 8, 11), "aeolian": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
@@ -80,17 +85,26 @@ class Plan:
     bars: int
     sections: tuple[int, ...]  # per bar: 0 verse, 1 bridge (lighter drums)
     figures: Figures
+    orchestra: Orchestra
+    arousal: float        # what the dynamics and articulation follow: the mood's, unless the prompt says
+    tension: bool = False      # extended, clashing chords
+    dynamics: str | None = None      # "soft" | "loud" when the prompt says so
+    density: str | None = None       # "sparse" | "dense" when the prompt says so
+    crescendo: bool = False
+    followed: tuple[str, ...] = ()   # the prompt's words the plan follows, in the prompt's order
+    steered: frozenset[str] = frozenset()   # the aspects those words set ("tempo", "mode", "instrument", ...)
 
 
 def seed_for(content_hash: str, seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{content_hash}:{seed}".encode()).digest()[:8], "little")
 
 
-def make_plan(mood: Mood, duration: float, rng: np.random.Generator) -> Plan:
-    bpm = tempo_bpm(mood)
+def make_plan(mood: Mood, duration: float, rng: np.random.Generator, prompt: str = "") -> Plan:
+    reading = read_prompt(prompt, mood) if prompt.strip() else Reading()
+    bpm = int(reading.value("tempo", tempo_bpm(mood)))
     beat = 60.0 / bpm
     bars = max(1, math.ceil(duration / (4 * beat) - 0.15))
-    mode = mode_name(mood)
+    mode = mode_for(reading, mood)
     figures = figures_for(mood, rng)
     order = rng.permutation(len(PROGRESSIONS[mode]))
     verse, bridge = (PROGRESSIONS[mode][i] for i in (order[0], order[1 % len(order)]))
@@ -98,10 +112,37 @@ def make_plan(mood: Mood, duration: float, rng: np.random.Generator) -> Plan:
     sections = tuple(1 if bars > 12 and (i // 8) % 4 == 2 else 0 for i in range(bars))
     chords = [(bridge if sections[i] else verse)[i % 4] for i in range(bars)]
     chords[-1] = 0
-    energy = "calm" if mood.arousal < 0.38 else "medium" if mood.arousal < 0.62 else "busy"
+    density = reading.value("density")
+    energy = {"sparse": "calm", "dense": "busy"}.get(density) or (
+        "calm" if mood.arousal < 0.38 else "medium" if mood.arousal < 0.62 else "busy")
+    family = timbre_family(mood)
+    orchestra, instruments = orchestrate(reading, family, mood.arousal)
+    dynamics = reading.value("dynamics")
+    arousal = {"soft": min(mood.arousal, 0.2), "loud": max(mood.arousal, 0.85)}.get(dynamics, mood.arousal)
     return Plan(bpm=bpm, tonic=tonic_for(mood, figures), mode=mode, scale=MODES[mode], chords=tuple(chords),
-                family=timbre_family(mood), energy=energy, beat=beat, bars=bars, sections=sections,
-                figures=figures)
+                family=family, energy=energy, beat=beat, bars=bars, sections=sections, figures=figures,
+                orchestra=orchestra, arousal=arousal, tension=bool(reading.value("tension", False)),
+                dynamics=dynamics, density=density, crescendo=bool(reading.value("crescendo", False)),
+                followed=followed_words(reading, instruments, orchestra),
+                steered=frozenset(reading.asked) | ({"instrument"} if instruments else set()))
+
+
+def mode_for(reading: Reading, mood: Mood) -> str:
+    """The prompt's mode; "minor" or "major" keep the mood's own when it is one; tension darkens."""
+    own, asked = mode_name(mood), reading.value("mode")
+    if asked == "minor":
+        return own if not is_major(own) else "aeolian"
+    if asked == "major":
+        return own if is_major(own) else "ionian"
+    if asked:
+        return str(asked)
+    return "harmonic minor" if reading.value("tension", False) else own
+
+
+def followed_words(reading: Reading, instruments: list[Said], orchestra: Orchestra) -> tuple[str, ...]:
+    said = [s for aspect, words in reading.asked.items() for s in words
+            if not (aspect == "drums" and not orchestra.drums) and not (aspect == "bass" and not orchestra.bass)]
+    return tuple(s.text for s in sorted(said + instruments + list(reading.without), key=lambda s: s.position))
 
 
 def tonic_for(mood: Mood, figures: Figures) -> int:

@@ -76,6 +76,7 @@ VARIANT_MEASURES = {
     "music arousal": lambda s, r: measures.chosen_take(r)["measures"]["arousal"],
     "music valence": lambda s, r: measures.chosen_take(r)["measures"]["valence"],
 }
+MOOD_MEASURES = ("mood distance (features)", "music arousal", "music valence")   # None: the clip is too short
 
 
 def _variant(gallery, assignment: str, base_records, base_scores, options, clap) -> dict:
@@ -85,14 +86,23 @@ def _variant(gallery, assignment: str, base_records, base_scores, options, clap)
     scores = measures.gallery_measures(records, clap)
     by_id = {r["id"]: r for r in records}
     shared = [r for r in base_records if r["id"] in by_id]
-    tests = {}
+    differ = sum(not variants.same_music(r, by_id[r["id"]]) for r in shared)
+    result = {"name": assignment, "test": "Wilcoxon signed-rank", "tests": {}, "summary": scores["summary"],
+              "computed": computed, "artworks": len(shared), "music_changed": differ}
+    if shared and not differ:   # every pair is equal: p = 1 everywhere would look like a finding
+        return {**result, "note": variants.NOTHING_TO_COMPARE}
+    left_out = {}
     for name, value in VARIANT_MEASURES.items():
-        current = [value(base_scores, r) for r in shared]
-        variant = [value(scores, by_id[r["id"]]) for r in shared]
-        if all(v is not None for v in current + variant):
-            tests[name] = control.paired_test(current, variant)
-    return {"name": assignment, "test": "Wilcoxon signed-rank", "tests": tests, "summary": scores["summary"],
-            "computed": computed}
+        pairs = [(value(base_scores, r), value(scores, by_id[r["id"]])) for r in shared]
+        pairs = [p for p in pairs if None not in p]
+        if pairs:
+            result["tests"][name] = control.paired_test(*zip(*pairs))
+        if len(pairs) < len(shared) and name in MOOD_MEASURES:
+            left_out[name] = len(shared) - len(pairs)
+    if left_out:
+        result["left_out"] = {name: f"{count} artwork(s) left out: music {measures.TOO_SHORT}"
+                              for name, count in left_out.items()}
+    return result
 
 
 def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=(), jobs: int = 1,
@@ -116,10 +126,11 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
     fad = _fad(gallery, states, reference_clips, clap, skipped) if reference else None
     genre = _genre(gallery, states, reference_clips, skipped) if gallery.evaluate.genre_model else None
     variant_results = [_variant(gallery, v, records, scores, options, clap) for v in variant_args]
+    for v in variant_results:
+        if v.get("note") and progress is not None:
+            progress.warn(f"--variant {v['name']}: {v['note']}")
     data = report.assemble(records, scores, title=gallery.title, skipped=skipped, fad=fad, genre=genre,
                            variants=variant_results, previous=report.previous_report(gallery.root))
-    if gallery.report == "public":
-        data["links"]["site"] = "../"
     folder = report.write_report(gallery.root, out, data, media)
     if gallery.report == "public":
         from ..build import build_gallery

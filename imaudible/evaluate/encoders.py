@@ -28,7 +28,7 @@ class HFAudioModel:
             from ..backends import load_options, quiet_transformers
             quiet_transformers()
             path = str(self.resolved.path)
-            self._extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
+            self._extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             kind = AutoModelForAudioClassification if self.classifier else AutoModel
             self._model = kind.from_pretrained(path, **load_options(self.resolved, self.device)).to(self.device).eval()
 

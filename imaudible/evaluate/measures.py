@@ -5,8 +5,15 @@ feature vector for the audio map). `gallery_measures` combines the artworks' rec
 and map coordinates; it is cheap, so it runs afresh every time from the cached per-clip results.
 
 An artwork record is a dict: id, title, caption, prompt, image_mood {valence, arousal}, drafts
-{caption, music}, models {caption, music}, and takes: [{number, chosen, reason, measures, clap}] where
-`measures` is `clip_measures(...)` and `clap` an optional unit CLAP audio embedding.
+{caption, music}, models {caption, music}, and takes: [{number, chosen, reason, measures, heard, clap}] where
+`measures` is `clip_measures(...)` of the raw take, `heard` is `heard_measures(...)` of its web encode and
+`clap` an optional unit CLAP audio embedding.
+
+Raw and heard: the music stage stores each take as generated; the site plays it finished (loudness
+normalised, true-peak limited, faded: `audio.finish`) and encoded. Loudness and true peak are reported for
+both, and the summary's figures are the heard ones: that is what a visitor hears. The other measures read
+the raw take (the take chooser's checks, and the cues of the music's mood, which finishing does not change
+beyond the level).
 """
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ import numpy as np
 
 from . import control, features, health
 
-VERSION = "1"
+VERSION = "2"
 
 # CLAP zero-shot mood: descriptions at the corners of Russell's circumplex (valence, arousal).
 EMOTION_DESCRIPTIONS = {
@@ -28,15 +35,41 @@ EMOTION_DESCRIPTIONS = {
 ZERO_SHOT_TEMPERATURE = 0.05
 
 
+TOO_SHORT = "too short to measure"
+
+
 def clip_measures(samples: np.ndarray, sample_rate: int) -> dict:
-    """Health and the feature model's estimate for one clip (JSON-ready)."""
+    """Health and the feature model's estimate for one clip (JSON-ready). A measure the clip is too short
+    for (`features.MIN_SECONDS`) is None, with its reason in `unmeasured`; in the audio map's `vector` such a
+    cue sits at its typical value."""
     h = health.check(samples, sample_rate)  # the take chooser's checks, on the same signal
     h.loudness_lufs, h.true_peak_dbtp = loudness_and_peak(samples, sample_rate)
+    seconds = np.shape(samples)[-1] / sample_rate
     f = features.extract(features.analysis_signal(samples, sample_rate), features.ANALYSIS_RATE)
     valence, arousal = features.valence_arousal(f)
     z = features._standardised(f)
-    return {"health": h.to_dict(), "features": f.to_dict(), "valence": round(valence, 4), "arousal": round(arousal, 4),
-            "vector": [round(z[k], 4) for k in sorted(z)] + [round(h.repetition, 4)]}
+    unmeasured = too_short(seconds)
+    values = {**f.to_dict(), "valence": round(valence, 4), "arousal": round(arousal, 4)}
+    values.update(dict.fromkeys(unmeasured))
+    return {"seconds": round(seconds, 3), "health": h.to_dict(), "features": {k: values[k] for k in f.to_dict()},
+            "valence": values["valence"], "arousal": values["arousal"], "unmeasured": unmeasured,
+            "vector": [round(0.0 if k in unmeasured else z[k], 4) for k in sorted(z)] + [round(h.repetition, 4)]}
+
+
+def too_short(seconds: float) -> dict[str, str]:
+    """Measure name -> why a clip of `seconds` gets no number for it (empty when it is long enough)."""
+    return {name: f"{TOO_SHORT}: {seconds:.1f} s of audio, {features.CUE_NAMES[name]} needs at least {least:g} s"
+            for name, least in features.MIN_SECONDS.items() if seconds < least}
+
+
+def heard_measures(encoded: bytes, fmt: str) -> dict:
+    """Loudness, true peak and length of a take's web encode, decoded as a browser would: what a visitor
+    hears, after the audio stage's finishing."""
+    from ..audio import measure
+
+    m = measure(encoded, fmt)
+    return {"format": fmt, "loudness_lufs": _finite(m["loudness_lufs"]), "true_peak_dbtp": _finite(m["true_peak_dbtp"]),
+            "seconds": round(float(m["duration"]), 3)}
 
 
 def loudness_and_peak(samples: np.ndarray, sample_rate: int) -> tuple[float, float]:
@@ -61,28 +94,32 @@ def zero_shot_mood(audio: np.ndarray, descriptions: np.ndarray) -> np.ndarray:
     return weights @ np.array(list(EMOTION_DESCRIPTIONS.values()))
 
 
+def music_mood_gap(record: dict) -> str | None:
+    """Why the chosen take has no valence/arousal (too short), or None when it has both."""
+    m = chosen_take(record)["measures"]
+    if m["valence"] is not None and m["arousal"] is not None:
+        return None
+    unmeasured = m.get("unmeasured") or {}
+    return unmeasured.get("arousal") or unmeasured.get("valence") or TOO_SHORT
+
+
 def gallery_measures(records: list[dict], clap=None) -> dict:
-    """Scores per artwork and for the gallery. `clap` (a ClapScorer) adds prompt adherence and zero-shot mood."""
+    """Scores per artwork and for the gallery. `clap` (a ClapScorer) adds prompt adherence and zero-shot mood.
+    Artworks whose music is too short for a mood reading get no mood distance and stay out of the mood
+    control and correlations (`summary.mood.left_out` counts them)."""
     n = len(records)
     out = {"artworks": {r["id"]: {} for r in records}, "summary": {}}
     if n == 0:
         return out
     image = np.array([[r["image_mood"]["valence"], r["image_mood"]["arousal"]] for r in records], np.float64)
-    music = np.array([[chosen_take(r)["measures"]["valence"], chosen_take(r)["measures"]["arousal"]] for r in records])
-    fit = control.mood_fit_matrix(music, image)
-    for i, r in enumerate(records):
-        out["artworks"][r["id"]]["mood_distance"] = round(float(-fit[i, i]), 4)
-    out["summary"]["mood"] = {
-        "model": "audio features (tempo, mode, onset density, loudness, centroid)",
-        "mean_distance": round(float(-np.trace(fit) / n), 4),
-        "control": _negated(control.shuffled_control(fit).to_dict()),
-        "valence_correlation": control.correlation(image[:, 0], music[:, 0]),
-        "arousal_correlation": control.correlation(image[:, 1], music[:, 1]),
-    }
+    out["summary"]["mood"] = _mood_summary(records, image, out["artworks"])
     health_rows = [chosen_take(r)["measures"]["health"] for r in records]
+    heard_rows = [chosen_take(r).get("heard") or {} for r in records]
     out["summary"]["health"] = {
-        "mean_loudness_lufs": _mean([h["loudness_lufs"] for h in health_rows]),
-        "max_true_peak_dbtp": _max([h["true_peak_dbtp"] for h in health_rows]),
+        "heard_mean_loudness_lufs": _mean([h.get("loudness_lufs") for h in heard_rows]),
+        "heard_max_true_peak_dbtp": _max([h.get("true_peak_dbtp") for h in heard_rows]),
+        "raw_mean_loudness_lufs": _mean([h["loudness_lufs"] for h in health_rows]),
+        "raw_max_true_peak_dbtp": _max([h["true_peak_dbtp"] for h in health_rows]),
         "mean_repetition": _mean([h["repetition"] for h in health_rows]),
         "clips_with_problems": sum(1 for h in health_rows if h["problems"]),
     }
@@ -91,6 +128,30 @@ def gallery_measures(records: list[dict], clap=None) -> dict:
     if clap is not None and all(chosen_take(r).get("clap") is not None for r in records):
         _clap_measures(records, clap, image, out)
     return out
+
+
+def _mood_summary(records: list[dict], image: np.ndarray, artworks: dict) -> dict:
+    summary = {"model": "audio features (tempo, mode, onset density, loudness, centroid)"}
+    kept = []
+    for i, r in enumerate(records):
+        gap = music_mood_gap(r)
+        if gap is None:
+            kept.append(i)
+        else:
+            artworks[r["id"]].update(mood_distance=None, unmeasured={"mood_distance": gap})
+    summary["left_out"] = len(records) - len(kept)
+    if not kept:
+        summary["note"] = f"{TOO_SHORT}: every clip is shorter than the {features.MIN_SECONDS['arousal']:g} s " \
+                          "that valence and arousal need"
+        return summary
+    music = np.array([[chosen_take(records[i])["measures"][k] for k in ("valence", "arousal")] for i in kept])
+    fit = control.mood_fit_matrix(music, image[kept])
+    for row, i in enumerate(kept):
+        artworks[records[i]["id"]]["mood_distance"] = round(float(-fit[row, row]), 4)
+    return {**summary, "mean_distance": round(float(-np.trace(fit) / len(kept)), 4),
+            "control": _negated(control.shuffled_control(fit).to_dict()),
+            "valence_correlation": control.correlation(image[kept, 0], music[:, 0]),
+            "arousal_correlation": control.correlation(image[kept, 1], music[:, 1])}
 
 
 def _clap_measures(records: list[dict], clap, image: np.ndarray, out: dict) -> None:
@@ -122,6 +183,10 @@ def _negated(c: dict) -> dict:
     flip = {k: (None if c[k] is None else round(-c[k], 4)) for k in ("true_mean", "shuffled_mean")}
     margin = None if c["margin"] is None else round(c["margin"], 4)  # shuffled minus true distance: > 0 is good
     return {**c, **flip, "margin": margin}
+
+
+def _finite(value):
+    return round(float(value), 4) if value is not None and math.isfinite(value) else None
 
 
 def _mean(values):

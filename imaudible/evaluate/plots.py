@@ -65,21 +65,30 @@ def _frame(title: str, x_label: str, y_label: str, body: str, legend: str = "") 
 
 
 def mood_map(items: list[dict]) -> str:
-    """Image point (square) and music point (circle) of each artwork on valence x arousal, joined by a line."""
+    """Image point (square) and music point (circle) of each artwork on valence x arousal, joined by a line.
+    Music too short for a mood reading has no circle (the image's square stays)."""
     if not items:
         return _frame("Valence-arousal map (no artworks)", "valence", "arousal", "")
     image = _scale(np.array([[i["image_mood"]["valence"], i["image_mood"]["arousal"]] for i in items]), (0, 0), (1, 1))
-    music = _scale(np.array([[i["music_mood"]["valence"], i["music_mood"]["arousal"]] for i in items]), (0, 0), (1, 1))
+    music = _scale(np.array([[_or_nan(i["music_mood"]["valence"]), _or_nan(i["music_mood"]["arousal"])] for i in items]),
+                   (0, 0), (1, 1))
     body = []
     for item, (ix, iy), (mx, my) in zip(items, image, music):
-        body.append(f'<line class="link" x1="{ix:.1f}" y1="{iy:.1f}" x2="{mx:.1f}" y2="{my:.1f}"/>')
-        body.append(_point(item, ix, iy, "image", "image mood"))
-        body.append(_point(item, mx, my, "music", "music mood"))
+        measured = np.isfinite(mx) and np.isfinite(my)
+        if measured:
+            body.append(f'<line class="link" x1="{ix:.1f}" y1="{iy:.1f}" x2="{mx:.1f}" y2="{my:.1f}"/>')
+        body.append(_point(item, ix, iy, "image", "image mood" if measured else "image mood; music too short to measure"))
+        if measured:
+            body.append(_point(item, mx, my, "music", "music mood"))
     legend = (f'<g class="legend"><rect class="pt-image" x="{PAD}" y="12" width="10" height="10"/>'
               f'<text x="{PAD + 16}" y="21">image</text><circle class="pt-music" cx="{PAD + 85}" cy="17" r="5"/>'
               f'<text x="{PAD + 96}" y="21">music</text></g>')
     return _frame("Valence-arousal map: image (square) and music (circle) of each artwork", "valence (negative to positive)",
                   "arousal (calm to intense)", "".join(body), legend)
+
+
+def _or_nan(value) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def pca_map(items: list[dict], points, title: str) -> str:

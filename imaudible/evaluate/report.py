@@ -3,11 +3,8 @@
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import math
 import os
 import secrets
 import stat
@@ -16,7 +13,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..headers import CSP as SITE_CSP
-from . import measures, plots
+from . import measures, plots, text
+from .public import public_report
+from .text import fad_line, render_csv  # noqa: F401 - fad_line: the `evaluate` command prints FAD lines with it
 
 REPORT_DIR = "report"
 ASSETS = Path(__file__).parent / "assets"
@@ -32,17 +31,21 @@ def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str
     artworks = []
     for r in records:
         chosen = measures.chosen_take(r)
+        gap = measures.music_mood_gap(r)
         artworks.append({
             "id": r["id"], "title": r["title"], "artist": r.get("artist", ""), "thumb": r.get("thumb"),
             "caption": r["caption"], "prompt": r["prompt"], "models": r["models"], "drafts": r["drafts"],
             "image_mood": r["image_mood"],
-            "music_mood": {"valence": chosen["measures"]["valence"], "arousal": chosen["measures"]["arousal"]},
+            "music_mood": {"valence": chosen["measures"]["valence"], "arousal": chosen["measures"]["arousal"],
+                           **({"unmeasured": gap} if gap else {})},
             "audio": chosen.get("audio"),
             "scores": scores["artworks"][r["id"]],
             "takes": [{"number": t["number"], "chosen": bool(t.get("chosen")), "reason": t.get("reason", ""),
-                       "rank_score": t.get("rank_score"), "audio": t.get("audio"), "health": t["measures"]["health"],
-                       "features": t["measures"]["features"], "valence": t["measures"]["valence"],
-                       "arousal": t["measures"]["arousal"]} for t in r["takes"]],
+                       "rank_score": t.get("rank_score"), "audio": t.get("audio"),
+                       "seconds": t["measures"].get("seconds"), "heard": t.get("heard"),
+                       "health": t["measures"]["health"], "features": t["measures"]["features"],
+                       "valence": t["measures"]["valence"], "arousal": t["measures"]["arousal"],
+                       "unmeasured": t["measures"].get("unmeasured") or {}} for t in r["takes"]],
         })
     clap_audio = [measures.chosen_take(r).get("clap") for r in records]
     prompt_vectors = scores.get("prompt_embeddings")
@@ -86,108 +89,20 @@ def _rounded(points) -> list[list[float]]:
     return [[round(float(x), 4), round(float(y), 4)] for x, y in points]
 
 
-def _num(value) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def _pct(value) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
-def _summary_rows(summary: dict) -> list[dict]:
-    rows = []
-    mood = summary.get("mood", {}).get("control")
-    if mood:
-        rows.append({"label": "mood distance, audio features (lower is better)", "true": mood["true_mean"],
-                     "shuffled": mood["shuffled_mean"], "margin": mood["margin"], "p": mood["p_value"]})
-    clap = summary.get("clap")
-    if clap:
-        for key, label in (("prompt", "CLAP clip-prompt similarity"), ("caption", "CLAP clip-caption similarity")):
-            c = clap[key]
-            rows.append({"label": label, "true": c["true_mean"], "shuffled": c["shuffled_mean"],
-                         "margin": c["margin"], "p": c["p_value"]})
-        c = clap["zero_shot_mood"]["control"]
-        rows.append({"label": "mood distance, CLAP zero-shot (lower is better)", "true": c["true_mean"],
-                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"]})
-    return rows
-
-
-def fad_line(space: dict) -> str:
-    """One FAD figure with what it rests on: window counts, and the dimensions and covariance estimator."""
-    fitted = f"; {space['dimensions']} dimensions, {space['covariance']}" if space.get("covariance") else ""
-    note = f"; {space['note']}" if space.get("note") else ""
-    return (f"{_num(space['fad'])} ({space['windows_generated']} generated windows, "
-            f"{space['windows_reference']} reference windows{fitted}{note})")
-
-
-def _facts(report: dict) -> list[tuple]:
-    """(label, value, css class or None) rows of the summary."""
-    s = report["summary"]
-    facts = []
-    for key, label in (("valence_correlation", "valence correlation, image vs music"),
-                       ("arousal_correlation", "arousal correlation, image vs music")):
-        c = s.get("mood", {}).get(key) or {}
-        facts.append((label, f"r = {_num(c.get('r'))} (p = {_num(c.get('p_value'))}, n = {c.get('n', 0)})"))
-    h = s.get("health", {})
-    facts.append(("audio health", f"mean {_num(h.get('mean_loudness_lufs'))} LUFS, highest peak "
-                  f"{_num(h.get('max_true_peak_dbtp'))} dBTP, mean repetition {_num(h.get('mean_repetition'))}, "
-                  f"{h.get('clips_with_problems', 0)} clip(s) with problems"))
-    d = s.get("drafts", {})
-    facts.append(("drafts", f"{d.get('caption', 0)} draft caption(s), {d.get('music', 0)} draft clip(s)"))
-    fad = report.get("fad") or {}
-    if "note" in fad:
-        facts.append(("FAD", fad["note"]))
-    for space, value in (fad.get("spaces") or {}).items():
-        facts.append((f"FAD ({space})", fad_line(value)))
-        if value.get("warning"):
-            facts.append((f"FAD ({space}) is unreliable", value["warning"], "problems"))
-    if report.get("genre_kl"):
-        g = report["genre_kl"]
-        facts.append((g["label"], _num(g.get("value"))))
-    return [(*fact, None)[:3] for fact in facts]
-
-
 def render_html(report: dict, token: str | None = None) -> str:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ASSETS)), autoescape=True)
-    env.filters["num"], env.filters["pct"] = _num, _pct
+    env.filters.update(num=text.num, pct=text.pct, bpm=text.bpm, unmeasured_line=text.unmeasured_line)
+    env.globals["TOO_SHORT"] = text.TOO_SHORT
     items = [{"id": a["id"], "title": a["title"], "thumb": a["thumb"], "audio": a["audio"],
               "image_mood": a["image_mood"], "music_mood": a["music_mood"]} for a in report["artworks"]]
     svg = {"mood": plots.mood_map(items),
            "prompts": plots.pca_map(items, report["maps"]["prompts"]["points"], "PCA of prompt embeddings"),
            "audio": plots.pca_map(items, report["maps"]["audio"]["points"], "PCA of audio embeddings")}
     return env.get_template("report.html").render(report=report, plots=svg, csp=CSP, token=token,
-                                                  summary_rows=_summary_rows(report["summary"]),
-                                                  facts=_facts(report))
-
-
-CSV_COLUMNS = ["id", "title", "caption_model", "caption_draft", "music_model", "music_draft", "image_valence",
-               "image_arousal", "music_valence", "music_arousal", "mood_distance", "clap_prompt", "clap_caption",
-               "loudness_lufs", "true_peak_dbtp", "silent_share", "clipped_share", "repetition", "problems",
-               "takes", "chosen_take"]
-
-
-def render_csv(report: dict) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for a in report["artworks"]:
-        chosen = next((t for t in a["takes"] if t["chosen"]), a["takes"][0])
-        h = chosen["health"]
-        writer.writerow({"id": a["id"], "title": a["title"], "caption_model": a["models"].get("caption"),
-                         "caption_draft": a["drafts"].get("caption"), "music_model": a["models"].get("music"),
-                         "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
-                         "image_arousal": a["image_mood"]["arousal"], "music_valence": a["music_mood"]["valence"],
-                         "music_arousal": a["music_mood"]["arousal"], "mood_distance": a["scores"].get("mood_distance"),
-                         "clap_prompt": a["scores"].get("clap_prompt"), "clap_caption": a["scores"].get("clap_caption"),
-                         "loudness_lufs": h["loudness_lufs"], "true_peak_dbtp": h["true_peak_dbtp"],
-                         "silent_share": h["silent_share"], "clipped_share": h["clipped_share"],
-                         "repetition": h["repetition"], "problems": "; ".join(h["problems"]),
-                         "takes": len(a["takes"]), "chosen_take": chosen["number"]})
-    return buf.getvalue()
+                                                  summary_rows=text.summary_rows(report["summary"]),
+                                                  facts=text.facts(report))
 
 
 class ReportLocationError(ValueError):
@@ -237,7 +152,9 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
 def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
     """`report: public`: the build copies report/ (when `evaluate` wrote one) into build/report/ and links it.
     Only regular files are published: a symlink in report/ (or report/ itself being one) could lead anywhere on
-    this machine, so it is skipped with a warning, and its target never read."""
+    this machine, so it is skipped with a warning, and its target never read. The page, report.json and
+    report.csv are made afresh from report.json by `public.public_report`: no local path is published (a
+    folder without report.json, which `evaluate` always writes, is published as it is)."""
     warn = warn or _warn
     folder = Path(gallery_root) / REPORT_DIR
     if folder.is_symlink():
@@ -252,14 +169,29 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
                 warn(f"not publishing '{path}' with the report: it is a symlink to '{os.readlink(path)}'")
             elif name in names and stat.S_ISREG(os.lstat(path).st_mode):
                 found[path.relative_to(folder).as_posix()] = path
-    if "index.html" in found:
-        for rel, path in sorted(found.items()):
-            add(f"{REPORT_DIR}/{rel}", _read_regular(path))
-        data["report"] = f"{REPORT_DIR}/"
+    if "index.html" not in found:
+        return
+    made = {}
+    if "report.json" in found:   # else a page evaluate did not write: there is nothing to make it from
+        try:
+            report = public_report(json.loads(_read_regular(found["report.json"]).decode("utf-8")))
+            made = {"index.html": render_html(report).encode(), "report.json": _json(report),
+                    "report.csv": render_csv(report).encode()}
+        except Exception as exc:  # noqa: BLE001 - an old or hand-edited report.json must not fail the build
+            warn(f"not publishing the report: report.json cannot be read ({type(exc).__name__}: {exc}); "
+                 "run `imaudible-site evaluate` again")
+            return
+    for rel, path in sorted(found.items()):
+        add(f"{REPORT_DIR}/{rel}", made[rel] if rel in made else _read_regular(path))
+    for rel in sorted(set(made) - set(found)):
+        add(f"{REPORT_DIR}/{rel}", made[rel])
+    data["report"] = f"{REPORT_DIR}/"
 
 
 def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    from ..progress import printable
+
+    print(printable(f"warning: {message}"), file=sys.stderr, flush=True)
 
 
 def _read_regular(path: Path) -> bytes:
@@ -286,7 +218,8 @@ def _write(folder: Path, rel: str, source: bytes | Path) -> None:
             here.unlink()
         here.mkdir(exist_ok=True)
     path = folder / rel
-    data = source.read_bytes() if isinstance(source, Path) else source
+    # a cached file (StoredFile) is read through its recorded size and SHA-256: damaged bytes are never copied
+    data = source.read_bytes() if isinstance(source, Path) else source if isinstance(source, bytes) else source.read()
     if path.is_symlink():
         path.unlink()
     elif path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.cache import stage_key
-from . import measures
 
 CLAP_STAGE = "evaluate-clap"
+CLAP_VERSION = "1"   # of the cached embeddings: not measures.VERSION, whose changes leave a clip's embedding as it was
 
 
 def used_take(state) -> int:
@@ -24,10 +24,11 @@ def used_take(state) -> int:
     return (music.takes or {}).get("chosen", 0) + 1 if music.take_clips else 1
 
 
-def _thumb(state) -> Path | None:
+def _thumb(state):
+    """The artwork's thumbnail as a cached file (its bytes are checked when the report copies them), or None."""
     for image in state.views["derive"].images:
         if image.name == "thumb":
-            return image.file.path
+            return image.file
     return None
 
 
@@ -44,30 +45,42 @@ def records_and_media(states, embeddings: dict[str, list[float]]) -> tuple[list[
         choice = music.takes or {"chosen": 0, "ranker": "single take"}
         thumb = _thumb(state)
         if thumb is not None:
-            media[f"media/{art.id}.thumb{thumb.suffix}"] = thumb
+            media[f"media/{art.id}.thumb{thumb.path.suffix}"] = thumb
         takes = []
         for take in evaluation.takes:
             number = take["number"]
-            sources = {f: s.path for f, s in views["audio"].files.items()} if number == used else take["files"]
+            sources = views["audio"].files if number == used else take["files"]   # StoredFiles: checked when read
             audio = {}
-            for fmt, path in sorted(sources.items()):
+            for fmt, stored in sorted(sources.items()):
                 audio[fmt] = f"media/{art.id}.take{number}.{fmt}"
-                media[audio[fmt]] = path
+                media[audio[fmt]] = stored
             scores = choice.get("scores") or []
             takes.append({"number": number, "chosen": number == used, "audio": audio, "measures": take["measures"],
+                          "heard": take["heard"],
                           "reason": take_reason(choice, number, pinned) if music.takes else "the only take",
                           "rank_score": scores[number - 1] if music.takes and number <= len(scores) else None,
                           "clap": embeddings.get(art.id) if number == used else None})
         caption = views["caption"]
         records.append({
             "id": art.id, "title": art.title, "artist": art.artist,
-            "thumb": f"media/{art.id}.thumb{thumb.suffix}" if thumb else None,
+            "thumb": f"media/{art.id}.thumb{thumb.path.suffix}" if thumb else None,
             "caption": caption.text, "prompt": views["prompt"].text,
             "models": {"caption": caption.model, "music": music.model},
             "drafts": {"caption": bool(caption.draft), "music": bool(music.draft)},
             "image_mood": {"valence": round(views["mood"].valence, 4), "arousal": round(views["mood"].arousal, 4)},
-            "takes": takes})
+            "takes": takes, "music_identity": music_identity(music, used)})
     return records, media
+
+
+def music_identity(music, used: int) -> dict:
+    """What tells two runs' music apart: the music result's key, and the SHA-256 of each take's stored clip
+    with the take the site uses (equal keys mean equal music; other keys can still give the same bytes,
+    e.g. when the composer ignores the option a variant changed)."""
+    import hashlib
+
+    clips = music.take_clips or (music.clip,)
+    return {"key": music.clip.key, "used": used,
+            "sha256": [c.sha256 or hashlib.sha256(c.read()).hexdigest() for c in clips]}
 
 
 def clap_embeddings(states, cache, clap) -> tuple[dict[str, list[float]], set[tuple[str, str]], int]:
@@ -78,7 +91,7 @@ def clap_embeddings(states, cache, clap) -> tuple[dict[str, list[float]], set[tu
     out, used, todo = {}, set(), []
     for state in states:
         clip = state.views["music"].take_clip(used_take(state))
-        key = stage_key(CLAP_STAGE, measures.VERSION, clip.key, clip.path.name, clap.name)
+        key = stage_key(CLAP_STAGE, CLAP_VERSION, clip.key, clip.path.name, clap.name)
         entry = cache.get(CLAP_STAGE, key)
         if entry is not None:
             out[state.art.id] = entry.meta["embedding"]

@@ -97,3 +97,14 @@ def check_models(gallery: Gallery, changed: Gallery, assignment: str) -> None:
         resolved = resolve_model(kind, section, gallery_root=gallery.root, recorded=read_recorded(gallery.root))
         if resolved.is_model and not resolved.available and resolved.requested != "auto":
             raise VariantError(f"--variant {assignment}: {resolved.missing_message()}")
+
+
+NOTHING_TO_COMPARE = "the variant changed no music: nothing to compare"
+
+
+def same_music(current: dict, variant: dict) -> bool:
+    """Whether two records' `music_identity` (see `run.music_identity`) name the same music in the site."""
+    a, b = current.get("music_identity") or {}, variant.get("music_identity") or {}
+    if not a or not b or a.get("used") != b.get("used"):
+        return False
+    return a.get("key") == b.get("key") or (bool(a.get("sha256")) and a.get("sha256") == b.get("sha256"))

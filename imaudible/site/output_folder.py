@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..engine.cache import TMP_NAME, atomic_write, file_digest
 from ..state_files import read_state_file
+from . import written
 
 OWNED_LIST = ".imaudible-build.json"
 OWNED_FORMAT = 2
@@ -79,7 +80,6 @@ class Owned:
     files: dict[str, str | None] = field(default_factory=dict)
     key: str = ""
     sizes: dict[str, int] = field(default_factory=dict)   # path -> size in bytes as written
-    written_ns: int = 0                                    # mtime of the list, written after every file
     problems: list[str] = field(default_factory=list)
 
 
@@ -96,7 +96,6 @@ def read_owned(out: Path) -> Owned:
     listed, owned = data.get("files"), Owned(key=str(data.get("key", "")))
     if isinstance(data.get("sizes"), dict):
         owned.sizes = data["sizes"]
-        owned.written_ns = os.stat(path).st_mtime_ns
     if isinstance(listed, list):  # written before digests were recorded: nothing in it can be checked
         owned.problems.append(f"{path} is from an older imaudible; files it named are kept (run "
                               "`imaudible-site clean` and build again to remove stale ones)")
@@ -140,24 +139,13 @@ def is_regular(path: Path) -> bool:
     return info is not None and stat.S_ISREG(info.st_mode)
 
 
-def unchanged_since_written(out: Path, owned: Owned) -> bool:
-    """Whether every file the last build wrote is still there: a regular file of the size it was written with
-    and not modified since the list was written (a stat each: a no-op rebuild asks this of every file of the
-    site). An edited, truncated, replaced or removed file answers False, and the site is written again. The
-    list holds no times, so two builds of the same gallery write the same bytes."""
+def unchanged_since_written(out: Path, owned: Owned, recorded: dict[str, list[int]]) -> bool:
+    """Whether every file the last build wrote, and the list itself, still has the stat this machine recorded
+    when it wrote it (`written.py`; a stat each: a no-op rebuild asks this of every file of the site). An
+    edited, truncated, replaced or removed file, or a build/ that came from elsewhere, answers False, and
+    the site is written again. The list holds no times, so two builds of the same gallery write the same bytes."""
     base = os.fspath(out)
-    try:
-        return all(written_as_listed(os.lstat(f"{base}/{rel}"), owned.sizes.get(rel), owned)
-                   for rel in owned.files)
-    except OSError:
-        return False
-
-
-def written_as_listed(info: os.stat_result | None, size: int | None, owned: Owned) -> bool:
-    """A regular file of `size`, not changed since `owned` was written. The ctime counts too: only the
-    kernel sets it, so junk written with the old mtime put back (`touch -r`) is seen as well."""
-    return info is not None and stat.S_ISREG(info.st_mode) and info.st_size == size \
-        and max(info.st_mtime_ns, info.st_ctime_ns) <= owned.written_ns
+    return all(written.unchanged(lstat(f"{base}/{rel}"), recorded.get(rel)) for rel in [OWNED_LIST, *owned.files])
 
 
 def size_of(path: Path) -> int | None:

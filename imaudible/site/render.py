@@ -22,7 +22,7 @@ from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP i
 from ..types import StoredFile
 from ..listening import music_description
 from .layout import card_image, rooms_and_titles
-from . import output_folder as folder
+from . import output_folder as folder, written as written_stat
 from .output_folder import OWNED_LIST, SITE_PATH
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     data = {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
-        "music_description": music_description(view.mood),
+        "music_description": view.music_description or music_description(view.mood),
         "credit": art.credit, "license": art.license, "source_url": art.source_url,
         "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
                    "prompt": view.prompt_writer or None,
@@ -119,8 +119,10 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
         "audio": {**sounds, "duration": view.duration, "loop": loop},
         "page": f"art/{art.id}/", "list_anchor": f"list.html#{art.id}",
     }
-    if view.takes:
-        data["takes"] = view.takes
+    if view.takes:   # `chosen` is the ranker's pick, counted from 0; `played`, the take the site plays, from 1
+        pinned = view.art.music.take
+        data["takes"] = {**view.takes, "played": pinned or int(view.takes.get("chosen", 0)) + 1,
+                         "pinned": pinned is not None}
     return data
 
 
@@ -334,10 +336,11 @@ class Written(NamedTuple):
     damaged: list  # DamagedResult of cached files that were not copied (their results need recomputing)
 
 
-def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], None] = lambda m: None) -> Written:
+def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], None] = lambda m: None,
+               cache_root: Path | None = None) -> Written:
     """Write what changed, delete what the last build wrote and this one does not."""
     out.mkdir(parents=True, exist_ok=True)
-    previous = folder.read_owned(out)
+    previous, recorded = folder.read_owned(out), written_stat.load(cache_root, out)
     for problem in previous.problems:
         warn(problem)
     new = {rel: _digest_of(source) for rel, source in site.files.items()}
@@ -351,8 +354,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
         target = folder.prepare_target(out, rel)
         size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
         existing = folder.size_of(target)
-        if rel in site.immutable and folder.written_as_listed(folder.lstat(target), size, previous):
-            continue            # a hashed name, untouched since written: its bytes are the ones it names
+        if rel in site.immutable and existing == size and written_stat.unchanged(folder.lstat(target), recorded.get(rel)):
+            continue            # a hashed name, untouched since this machine wrote it: its bytes are the ones it names
         try:
             data = source.read() if isinstance(source, StoredFile) else source
         except DamagedResult as exc:
@@ -371,6 +374,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
             warn(f"kept '{out / rel}', listed in {OWNED_LIST} by an earlier build: {why}")
     folder.prune_empty_dirs(out)
     folder.write_owned(out, new, key if not damaged else "")
+    if not damaged:
+        written_stat.save(cache_root, out, [OWNED_LIST, *new])
     return Written(written, removed, damaged)
 
 
@@ -381,8 +386,8 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
     if out.is_dir():
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
-    owned = folder.read_owned(out)
-    if key == owned.key and folder.unchanged_since_written(out, owned):
+    owned, cache_root = folder.read_owned(out), gallery.root / CACHE_DIR_NAME
+    if key == owned.key and folder.unchanged_since_written(out, owned, written_stat.load(cache_root, out)):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
-    return write_site(site, out, key, warn)
+    return write_site(site, out, key, warn, cache_root)

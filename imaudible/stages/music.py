@@ -22,6 +22,7 @@ class MusicView:
     duration: float
     takes: dict | None        # TakeChoice.to_dict() + "count" when the artwork had several takes
     take_clips: tuple[StoredFile, ...] = ()   # every take, take 1 first (empty for a single take)
+    description: str = ""     # what the built-in composer played ("" from a model: its prompt says it)
 
     def take_clip(self, number: int | None) -> StoredFile:
         """Take `number` (1-based), or the ranked choice when None or when there is no such take."""
@@ -53,6 +54,8 @@ def compute(requests: list[MusicRequest], model: LoadedModel) -> list[Result]:
     for request, clip, choice, takes in zip(requests, clips, choices, every):
         meta = {"model": model.label, "revision": model.revision, "draft": not model.is_model,
                 "prompt": request.prompt, "sample_rate": clip.sample_rate, "duration": clip.duration}
+        if hasattr(backend, "describe"):    # the built-in composer says what it played (the plaque shows it)
+            meta["description"] = backend.describe(request)
         files = {"clip.bin": audio.clip_to_bytes(clip)}
         if choice is not None and int(request.settings.takes) > 1 and len(takes) > 1:
             meta["takes"] = {**choice.to_dict(), "count": len(takes)}
@@ -80,9 +83,9 @@ class Music(Stage):
 
     @property
     def version(self) -> str:
-        from .. import compose
+        from .. import versions
 
-        return compose.VERSION
+        return versions.MUSIC   # the built-in composer's own version is in its model identity
 
     def settings(self, gallery, art, model):
         s = art.music_settings(gallery.music)
@@ -118,7 +121,7 @@ class Music(Stage):
         # a result from before every take was kept holds only the ranked choice
         clips = tuple(entry.source(n) for n in names) if names and all(n in (entry.files or {}) for n in names) else ()
         return MusicView(entry.source("clip.bin"), meta["model"], bool(meta["draft"]),
-                         meta.get("prompt", ""), float(meta["duration"]), takes, clips)
+                         meta.get("prompt", ""), float(meta["duration"]), takes, clips, meta.get("description", ""))
 
     def batch_size(self, gallery, model) -> int:
         return gallery.music.batch_size

@@ -11,7 +11,7 @@ import dataclasses
 import math
 import re
 
-from ..types import DERIVATIVE_FORMATS, WEB_AUDIO_FORMATS, Mood
+from ..types import DERIVATIVE_FORMATS, UNSAFE_TEXT, WEB_AUDIO_FORMATS, Mood
 
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # derivative names
 
@@ -30,8 +30,21 @@ def _numbers(values) -> bool:
     return True
 
 
-def _positive_int(value) -> bool:
-    return type(value) is int and value > 0
+def _positive_int(value, most: int = 1_000_000) -> bool:
+    """A count or a size in pixels, within what the tool makes (a huge one reached pages as it was)."""
+    return type(value) is int and 0 < value <= most
+
+
+def _text(value, most: int = 100_000) -> bool:
+    """Text the tool writes: of sane length, with nothing a page or a terminal should not get."""
+    return isinstance(value, str) and len(value) <= most and not UNSAFE_TEXT.search(value)
+
+
+def _fraction(value) -> bool:
+    return _number(value) and 0 <= value <= 1
+
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def ingest(meta: dict, files: dict) -> str | None:
@@ -65,34 +78,56 @@ _MOOD_NUMBERS = tuple(f.name for f in dataclasses.fields(Mood) if f.name not in 
 
 
 def mood(meta: dict, files: dict) -> str | None:
-    if not _numbers([meta.get(name) for name in _MOOD_NUMBERS]):
+    values = [meta.get(name) for name in _MOOD_NUMBERS]
+    if not _numbers(values) or not all(0 <= v <= 1 for v in values):     # every number of a mood is in 0..1
         return "mood values"
     structure = meta.get("structure", [])
-    if not isinstance(structure, list) or not _numbers(structure):
+    if not isinstance(structure, list) or len(structure) > 256 or not _numbers(structure) \
+            or not all(abs(v) <= 1e3 for v in structure):
         return "mood structure"
     palette, words = meta.get("palette", []), meta.get("words", [])
-    if not isinstance(words, list) or not all(isinstance(w, str) for w in words) or not isinstance(palette, list) \
-            or not all(isinstance(p, dict) and isinstance(p.get("hex"), str) and isinstance(p.get("name"), str)
-                       and _number(p.get("share")) for p in palette):
+    if not isinstance(words, list) or len(words) > 64 or not all(_text(w, 100) for w in words) \
+            or not isinstance(palette, list) or len(palette) > 64 \
+            or not all(isinstance(p, dict) and isinstance(p.get("hex"), str) and _HEX.fullmatch(p["hex"])
+                       and _text(p.get("name"), 100) and _fraction(p.get("share")) for p in palette):
         return "mood words or palette"
     return None
 
 
 def caption(meta: dict, files: dict) -> str | None:
-    ok = isinstance(meta.get("caption"), str) and isinstance(meta.get("model"), str) \
-        and isinstance(meta.get("draft"), bool)
+    ok = _text(meta.get("caption")) and _text(meta.get("model"), 1000) and isinstance(meta.get("draft"), bool)
     return None if ok else "caption, model or draft"
 
 
+def _duration(value) -> bool:
+    return _number(value) and 0 < value <= 1000      # music.duration is at most 600 s
+
+
+def _takes(takes) -> bool:
+    """How the kept take was chosen: a few takes, the chosen one among them (a count of a billion took
+    gigabytes to read)."""
+    if takes is None:
+        return True
+    if not isinstance(takes, dict) or not _positive_int(takes.get("count", 1), 16) \
+            or type(takes.get("chosen")) is not int or not 0 <= takes["chosen"] < takes.get("count", 16):
+        return False
+    scores, problems = takes.get("scores", []), takes.get("problems", [])
+    return _text(takes.get("ranker", ""), 1000) and isinstance(scores, list) and len(scores) <= 16 \
+        and all(s is None or _number(s) for s in scores) and isinstance(problems, list) and len(problems) <= 16 \
+        and all(isinstance(p, list) and all(_text(x, 1000) for x in p) for p in problems)
+
+
 def music(meta: dict, files: dict) -> str | None:
-    ok = isinstance(meta.get("model"), str) and isinstance(meta.get("draft"), bool) \
-        and _positive_int(meta.get("sample_rate")) and _number(meta.get("duration")) and "clip.bin" in files
-    return None if ok else "model, draft, sample_rate, duration or clip.bin"
+    ok = _text(meta.get("model"), 1000) and isinstance(meta.get("draft"), bool) \
+        and _positive_int(meta.get("sample_rate"), 192_000) and _duration(meta.get("duration")) \
+        and _text(meta.get("prompt", "")) and _text(meta.get("description", ""), 1000) and "clip.bin" in files \
+        and _takes(meta.get("takes"))
+    return None if ok else "model, draft, sample_rate, duration, prompt, takes or clip.bin"
 
 
 def audio(meta: dict, files: dict) -> str | None:
     formats = meta.get("formats")
-    if not _number(meta.get("duration")) or not isinstance(formats, list) or not formats:
+    if not _duration(meta.get("duration")) or not isinstance(formats, list) or not formats:
         return "duration or formats"
     for fmt in formats:
         if fmt not in WEB_AUDIO_FORMATS or f"audio.{fmt}" not in files:
@@ -101,6 +136,5 @@ def audio(meta: dict, files: dict) -> str | None:
 
 
 def prompt(meta: dict, files: dict) -> str | None:
-    ok = isinstance(meta.get("prompt"), str) and isinstance(meta.get("writer", ""), str) \
-        and isinstance(meta.get("fallback", ""), str)
+    ok = _text(meta.get("prompt")) and _text(meta.get("writer", ""), 1000) and _text(meta.get("fallback", ""), 1000)
     return None if ok else "prompt, writer or fallback"

@@ -10,4 +10,5 @@ def artwork_view(art, views: dict) -> ArtworkView:
         art=art, width=ingest.width, height=ingest.height, images=views["derive"].images, mood=views["mood"],
         caption=caption.text, caption_model=caption.model, caption_draft=caption.draft,
         prompt=views["prompt"].text, music_model=music.model, music_draft=music.draft,
-        audio=audio.files, duration=audio.duration, takes=music.takes, prompt_writer=views["prompt"].model)
+        audio=audio.files, duration=audio.duration, takes=music.takes, prompt_writer=views["prompt"].model,
+        music_description=music.description)

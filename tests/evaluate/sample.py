@@ -18,7 +18,7 @@ ART = [("sunrise", "Sunrise", (240, 180, 60), 0.8, 0.7, synth.bright_fast_major)
        ("harbour", "Harbour", (90, 140, 160), 0.5, 0.4, synth.varied)]
 
 
-def records(seconds: float = 4.0, with_audio: bool = True) -> tuple[list[dict], dict]:
+def records(seconds: float = 8.0, with_audio: bool = True) -> tuple[list[dict], dict]:
     out, media = [], {}
     for i, (art_id, title, colour, valence, arousal, make) in enumerate(ART):
         buf = io.BytesIO()
@@ -33,6 +33,7 @@ def records(seconds: float = 4.0, with_audio: bool = True) -> tuple[list[dict], 
                 for fmt, data in audio.encode(finished, AudioSettings()).items():
                     media[f"media/{art_id}.take{number}.{fmt}"] = data
                 entry["audio"] = {fmt: f"media/{art_id}.take{number}.{fmt}" for fmt in ("webm", "m4a")}
+                entry["heard"] = measures.heard_measures(media[f"media/{art_id}.take{number}.webm"], "webm")
             takes.append(entry)
         out.append({"id": art_id, "title": title, "artist": "", "thumb": f"media/{art_id}.thumb.webp",
                     "caption": f"a painting in {title.lower()} colours", "prompt": f"music for {title.lower()}, piano",

@@ -71,10 +71,11 @@ def test_pick_on_an_artwork_without_music_settings(tmp_path):
 
 def test_reroll_sets_a_new_seed_and_drops_the_pin(tmp_path):
     site = _gallery(tmp_path)
-    curate.reroll(site, "noon")
+    said = curate.reroll(site, "noon")
     after = (site / "gallery.yaml").read_text()
     assert _changed(MANIFEST, after) == ["-      seed: 9", "-      take: 2", "+      seed: 10"]
-    curate.reroll(site, "dawn")   # inherits the gallery seed 4
+    assert "its pinned take 2 was of the old seed and is unpinned" in said
+    assert "unpinned" not in curate.reroll(site, "dawn")   # inherits the gallery seed 4
     assert load_manifest(site)[0].artworks[0].music.seed == 5
 
 

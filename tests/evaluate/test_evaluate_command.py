@@ -1,5 +1,6 @@
 """`imaudible-site evaluate` end to end with the built-ins (no weights): report beside build/, cached
-measures (a second run computes nothing), the stopword variant with paired tests, and one-line errors."""
+measures (a second run computes nothing), a variant with paired tests, one that changes no music, the
+published report without local paths, and one-line errors."""
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ def evaluated(tmp_path_factory):
 
     folder = write_gallery(tmp_path_factory.mktemp("eval") / "g", music={"duration": 2})
     runner = CliRunner()
-    args = ["evaluate", str(folder), "--variant", "prompt.remove_stopwords=true"]
+    args = ["evaluate", str(folder), "--variant", "music.seed=7"]
     first = runner.invoke(main, args)
     first.report = json.loads((folder / "report" / "report.json").read_text())
     second = runner.invoke(main, args)
@@ -38,7 +39,14 @@ def test_report_is_written_beside_build(evaluated):
     for art in data["artworks"]:
         take = art["takes"][0]
         assert take["chosen"] and (folder / "report" / take["audio"]["webm"]).is_file()
-        assert take["health"]["loudness_lufs"] is not None and 0 <= take["valence"] <= 1
+        assert take["health"]["loudness_lufs"] is not None
+        # 2 s clips: no tempo or mood reading, and the report says why instead of showing noise
+        assert take["valence"] is None and take["arousal"] is None and take["features"]["tempo_bpm"] is None
+        assert take["unmeasured"]["tempo_bpm"] == "too short to measure: 2.0 s of audio, tempo needs at least 8 s"
+        assert art["scores"]["mood_distance"] is None and art["scores"]["unmeasured"]["mood_distance"]
+    assert data["summary"]["mood"]["note"].startswith("too short to measure")
+    html = (folder / "report" / "index.html").read_text()
+    assert "too short to measure: 2.0 s of audio; tempo, mode, key, valence and arousal need at least 8 s" in html
 
 
 def test_second_run_recomputes_nothing(evaluated):
@@ -54,13 +62,36 @@ def test_variant_is_reported_with_paired_tests(evaluated):
     folder, first, _ = evaluated
     data = first.report
     (variant,) = data["variants"]
-    assert variant["name"] == "prompt.remove_stopwords=true" and variant["test"] == "Wilcoxon signed-rank"
-    assert variant["tests"]["mood distance (features)"]["n"] == 3
+    assert variant["name"] == "music.seed=7" and variant["test"] == "Wilcoxon signed-rank"
+    assert variant["music_changed"] == variant["artworks"] == 3 and "note" not in variant
+    assert variant["tests"]["repetition"]["n"] == 3
+    # no mood reading of 2 s clips: those tests are left out, with the reason, not run on nothing
+    assert "mood distance (features)" not in variant["tests"]
+    assert variant["left_out"]["music arousal"] == "3 artwork(s) left out: music too short to measure"
     site = json.loads((folder / "build" / "gallery.json").read_text())
-    # the site keeps the current settings' prompts: the variant's went to the cache only
-    assert [a["prompt"] for a in site["artworks"]] == [a["prompt"] for a in data["artworks"]]
-    assert variant["summary"]["mood"]["control"]["pairs"] == 3
+    # the site keeps the current settings' music: the variant's went to the cache only
+    assert [a["audio"] for a in site["artworks"]] != [] and variant["summary"]["health"]["clips_with_problems"] == 0
     assert "Variants" in (folder / "report" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("variant", ["prompt.remove_stopwords=true", "music.guidance_scale=5"])
+def test_a_variant_that_changes_no_music_says_so_instead_of_p_values(tmp_path, variant):
+    # The built-in composer ignores guidance_scale (new music keys, the same bytes); with it, the stopword
+    # variant gave p = 1.000 on every measure and no word that the comparison could show nothing.
+    from click.testing import CliRunner
+
+    from imaudible.cli import main
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"},
+                                            {"file": "art/the_scream.jpg", "title": "Scream"}], music={"duration": 2})
+    result = CliRunner().invoke(main, ["evaluate", str(folder), "-q", "--variant", variant])
+    assert result.exit_code == 0, result.output
+    assert f"warning: --variant {variant}: the variant changed no music: nothing to compare" in result.output
+    (reported,) = json.loads((folder / "report" / "report.json").read_text())["variants"]
+    assert reported["note"] == "the variant changed no music: nothing to compare"
+    assert reported["tests"] == {} and reported["music_changed"] == 0 and reported["artworks"] == 2
+    html = (folder / "report" / "index.html").read_text()
+    assert "the variant changed no music: nothing to compare" in html and "Wilcoxon" not in html
 
 
 @pytest.mark.parametrize("variant", [
@@ -133,14 +164,25 @@ def test_pick_reroll_add_commands(tmp_path, cli):
 
 
 def test_public_report_is_copied_into_the_site_and_linked(tmp_path, cli):
+    import os
+
     import yaml
 
     folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2},
                            report="public")
     assert cli("evaluate", str(folder), "-q").exit_code == 0
     published = folder / "build" / "report"
-    assert (published / "index.html").read_bytes() == (folder / "report" / "index.html").read_bytes()
-    assert (published / "report.json").is_file() and list((published / "media").glob("*.webm"))
+    private = (folder / "report" / "report.json").read_text()
+    hf_home = os.environ["HF_HOME"]        # where the missing CLAP weights were looked for
+    assert hf_home in private               # the private report may say where
+    for name in ("index.html", "report.json", "report.csv"):
+        text = (published / name).read_text()
+        assert hf_home not in text and str(tmp_path) not in text and "/hub/models--" not in text, name
+    data = json.loads((published / "report.json").read_text())
+    assert any("the Hugging Face cache of laion/clap-htsat-unfused" in line for line in data["skipped"])
+    assert data["links"]["site"] == "../" and data["artworks"] == json.loads(private)["artworks"]
+    assert 'href="../"' in (published / "index.html").read_text()
+    assert list((published / "media").glob("*.webm"))
     assert 'href="report/"' in (folder / "build" / "list.html").read_text()
     manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
     manifest["report"] = "private"
@@ -148,3 +190,29 @@ def test_public_report_is_copied_into_the_site_and_linked(tmp_path, cli):
     assert cli("build", str(folder), "-q").exit_code == 0
     assert not published.exists() and 'href="report/"' not in (folder / "build" / "list.html").read_text()
     assert (folder / "report" / "index.html").is_file()          # the private copy stays
+
+
+def test_a_crafted_evaluate_result_publishes_no_page_or_script(tmp_path, cli):
+    """A cached evaluate result (its meta's digest made to match) named a take's format "html": the report,
+    and with `report: public` the site, published it as a same-origin page."""
+    import hashlib
+
+    from imaudible.engine.cache import CACHE_DIR_NAME, meta_digest
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "U"}],
+                           music={"duration": 2, "takes": 2}, report="public")
+    assert cli("evaluate", folder).exit_code == 0
+    result_dir, = (folder / CACHE_DIR_NAME / "objects" / "evaluate").glob("??/*")
+    stored = json.loads((result_dir / "result.json").read_text())
+    page = b"<script>alert(1)</script>"
+    (result_dir / "take2.html").write_bytes(page)
+    stored["files"]["take2.html"] = {"size": len(page), "sha256": hashlib.sha256(page).hexdigest()}
+    for take in stored["meta"]["takes"]:
+        if take["number"] == 2:
+            take["formats"] = ["html"]
+    stored["meta_sha256"] = meta_digest(stored["meta"])
+    (result_dir / "result.json").write_text(json.dumps(stored))
+    result = cli("evaluate", folder)
+    assert result.exit_code == 0, result.output
+    assert cli("build", folder, "-q").exit_code == 0
+    assert not list(folder.rglob("*.take2.html"))

@@ -180,3 +180,31 @@ def test_correlation_p_value_matches_scipy():
     got = control.correlation(a, b)
     assert got["r"] == pytest.approx(expected.statistic, abs=1e-4)
     assert got["p_value"] == pytest.approx(expected.pvalue, abs=1e-4)
+
+
+def test_measures_a_clip_is_too_short_for_are_none_with_the_reason():
+    short = measures.clip_measures(synth.varied(3.0), synth.RATE)
+    assert set(short["unmeasured"]) == {"tempo_bpm", "tempo_alternative_bpm", "mode", "key", "onset_rate",
+                                        "valence", "arousal"}
+    assert all(short["features"][k] is None for k in ("tempo_bpm", "tempo_alternative_bpm", "mode", "key", "onset_rate"))
+    assert short["valence"] is None and short["arousal"] is None and short["seconds"] == 3.0
+    assert short["features"]["centroid_hz"] > 0 and short["health"]["loudness_lufs"] is not None
+    assert short["unmeasured"]["valence"] == "too short to measure: 3.0 s of audio, valence needs at least 8 s"
+    assert len(short["vector"]) == 6 and short["vector"][-2] == 0.0           # an unmeasured cue (tempo) at its centre
+    long = measures.clip_measures(synth.varied(8.0), synth.RATE)
+    assert long["unmeasured"] == {} and 0 <= long["valence"] <= 1 and long["features"]["tempo_bpm"] > 0
+    assert set(measures.too_short(5.0)) == {"tempo_bpm", "tempo_alternative_bpm", "mode", "key", "valence", "arousal"}
+    assert measures.too_short(features.MIN_SECONDS["tempo_bpm"]) == {}
+
+
+def test_same_music_compares_keys_then_bytes_and_the_take_in_use():
+    from imaudible.evaluate.variants import same_music
+
+    def rec(key, sha, used=1):
+        return {"music_identity": {"key": key, "sha256": sha, "used": used}}
+
+    assert same_music(rec("k", ["a"]), rec("k", ["a"]))
+    assert same_music(rec("k1", ["a", "b"]), rec("k2", ["a", "b"]))        # a new key, the same bytes
+    assert not same_music(rec("k1", ["a", "b"]), rec("k2", ["a", "c"]))
+    assert not same_music(rec("k", ["a", "b"]), rec("k", ["a", "b"], used=2))
+    assert not same_music({}, rec("k", ["a"]))

@@ -84,3 +84,66 @@ def test_maps_are_reused_when_their_inputs_are_unchanged(monkeypatch):
     third = report.assemble(recs, scores, title="t", skipped=[], previous=again_json)
     assert third["maps"]["prompts"]["inputs"] != first["maps"]["prompts"]["inputs"]
     assert third["maps"]["audio"] == first["maps"]["audio"]
+
+
+def test_loudness_is_given_as_heard_on_the_site_and_as_generated(written):
+    # The report gave the raw take's loudness (-11.3 LUFS for a 3 s clip) as the site's, whose webm measured
+    # -14.0 LUFS: the audio target, reached by finishing (normalisation, limiter, fades) after generation.
+    _, folder = written
+    data = json.loads((folder / "report.json").read_text())
+    for art in data["artworks"]:
+        for take in art["takes"]:
+            assert take["heard"]["format"] == "webm"
+            assert take["heard"]["loudness_lufs"] == pytest.approx(-14.0, abs=0.5)     # AudioSettings().loudness
+            assert take["heard"]["true_peak_dbtp"] <= -1.0 + 0.5
+            assert abs(take["health"]["loudness_lufs"] - take["heard"]["loudness_lufs"]) > 0.5
+    health = data["summary"]["health"]
+    assert health["heard_mean_loudness_lufs"] == pytest.approx(-14.0, abs=0.5)
+    assert health["raw_mean_loudness_lufs"] < -16
+    html = (folder / "index.html").read_text()
+    sunrise = data["artworks"][0]["takes"][0]
+    assert f"as heard on the site (webm): {sunrise['heard']['loudness_lufs']:.3f} LUFS" in html
+    assert f"raw take, before finishing: {sunrise['health']['loudness_lufs']:.3f} LUFS" in html
+    assert "loudness as heard on the site" in html and "loudness of the raw takes" in html
+    rows = list(csv.DictReader((folder / "report.csv").open()))
+    assert "loudness_lufs" not in rows[0]          # no column that could be either
+    assert float(rows[0]["heard_loudness_lufs"]) == pytest.approx(-14.0, abs=0.5)
+    assert float(rows[0]["raw_loudness_lufs"]) == pytest.approx(sunrise["health"]["loudness_lufs"])
+
+
+def test_measures_a_clip_is_too_short_for_read_too_short_to_measure(tmp_path):
+    folder = sample.write(tmp_path, seconds=3.0)
+    data = json.loads((folder / "report.json").read_text())
+    art = data["artworks"][0]
+    take = art["takes"][0]
+    assert take["features"]["tempo_bpm"] is None and take["features"]["mode"] is None
+    assert take["valence"] is None and take["arousal"] is None
+    assert take["features"]["centroid_hz"] is not None and take["health"]["repetition"] is not None
+    assert take["unmeasured"]["tempo_bpm"] == "too short to measure: 3.0 s of audio, tempo needs at least 8 s"
+    assert take["unmeasured"]["onset_rate"] == "too short to measure: 3.0 s of audio, onset rate needs at least 5 s"
+    assert art["music_mood"]["valence"] is None and art["music_mood"]["unmeasured"].startswith("too short to measure")
+    assert art["scores"]["mood_distance"] is None
+    assert "control" not in data["summary"]["mood"] and data["summary"]["mood"]["left_out"] == 3
+    rows = list(csv.DictReader((folder / "report.csv").open()))
+    for column in ("music_valence", "music_arousal", "mood_distance", "tempo_bpm"):
+        assert rows[0][column] == "too short to measure", column
+    assert rows[0]["unmeasured"] == ("too short to measure: 3.0 s of audio; tempo, mode, key, valence and arousal "
+                                     "need at least 8 s, onset rate 5 s")
+    html = (folder / "index.html").read_text()
+    assert rows[0]["unmeasured"] in html and "tempo too short to measure" in html
+    assert html.count('class="pt pt-music"') == 6           # the mood map draws no music point it has not got
+    assert html.count('class="pt pt-image"') == 3
+
+
+def test_a_gallery_of_long_and_short_clips_leaves_the_short_out_of_the_mood_measures(tmp_path):
+    from imaudible.evaluate import measures
+
+    recs, _ = sample.records(seconds=8.0, with_audio=False)
+    short, _ = sample.records(seconds=3.0, with_audio=False)
+    recs[2] = short[2]
+    scores = measures.gallery_measures(recs)
+    assert scores["summary"]["mood"]["left_out"] == 1 and scores["summary"]["mood"]["control"]["pairs"] == 2
+    assert scores["artworks"]["harbour"]["mood_distance"] is None
+    assert scores["artworks"]["sunrise"]["mood_distance"] is not None
+    html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
+    assert "1 artwork(s): their music is too short to measure" in html

@@ -38,6 +38,8 @@ def test_every_take_is_cached_and_a_pin_swaps_the_audio_only(tmp_path):
     assert second.runs[0].entries["audio"].read("audio.webm") != audio_before
     site = json.loads((folder / "build" / "gallery.json").read_text())
     assert site["artworks"][0]["audio"]["webm"]
+    takes = site["artworks"][0]["takes"]          # what the site plays, not only what the ranker chose
+    assert (takes["chosen"], takes["played"], takes["pinned"]) == (chosen, other, True)
 
     curate.pick(folder, "starry-night", chosen + 1)    # pinning the ranked choice gives back the first audio
     third = _build(folder)

@@ -186,7 +186,8 @@ def test_the_take_ranker_is_a_manifest_setting_and_its_choice_is_published(tmp_p
     assert takes["ranker"].startswith("clap:local@") and len(takes["scores"]) == 2
     assert takes["chosen"] in (0, 1) and takes["scores"][takes["chosen"]] == max(takes["scores"])
     site = json.loads((folder / "build" / "gallery.json").read_text())
-    assert site["artworks"][0]["takes"] == takes
+    played = site["artworks"][0]["takes"]
+    assert played == {**takes, "played": takes["chosen"] + 1, "pinned": False}
 
     edit(folder, lambda m: m["music"].update(ranker="none"))   # another ranker may choose another take
     result, report = build(cli, folder)

@@ -1,0 +1,153 @@
+"""How the report states its numbers: the summary's rows and facts, the words for what was not measured, the
+page's number filters and report.csv. A measure a clip is too short for is written as `measures.TOO_SHORT`,
+never as a number."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from . import features, measures
+
+TOO_SHORT = measures.TOO_SHORT
+
+
+def num(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def pct(value) -> str:
+    return f"{100 * value:.1f}%" if isinstance(value, (int, float)) and math.isfinite(value) else "–"
+
+
+def bpm(value) -> str:
+    return f"{value:.0f} bpm" if isinstance(value, (int, float)) and math.isfinite(value) else "–"
+
+
+def unmeasured_line(unmeasured: dict, seconds) -> str:
+    """One sentence for a take's measures that its length does not allow, e.g. "too short to measure: 3.0 s
+    of audio; tempo, mode, key, valence and arousal need at least 8 s, onset rate 5 s"."""
+    by_least: dict[float, list[str]] = {}
+    for name in sorted(unmeasured, key=lambda n: list(features.MIN_SECONDS).index(n) if n in features.MIN_SECONDS else 99):
+        names = by_least.setdefault(features.MIN_SECONDS.get(name, 0.0), [])
+        if features.CUE_NAMES.get(name, name) not in names:
+            names.append(features.CUE_NAMES.get(name, name))
+    parts = []
+    for i, (least, names) in enumerate(sorted(by_least.items(), reverse=True)):
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = ("needs" if len(names) == 1 else "need") + " at least " if i == 0 else ""
+        parts.append(f"{listed} {verb}{least:g} s")
+    length = f"{seconds:.1f} s of audio; " if isinstance(seconds, (int, float)) else ""
+    return f"{TOO_SHORT}: {length}{', '.join(parts)}"
+
+
+def summary_rows(summary: dict) -> list[dict]:
+    rows = []
+    mood = summary.get("mood", {})
+    if mood.get("control"):
+        c = mood["control"]
+        rows.append({"label": "mood distance, audio features (lower is better)", "true": c["true_mean"],
+                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"]})
+    elif mood.get("note"):
+        rows.append({"label": "mood distance, audio features", "note": mood["note"]})
+    clap = summary.get("clap")
+    if clap:
+        for key, label in (("prompt", "CLAP clip-prompt similarity"), ("caption", "CLAP clip-caption similarity")):
+            c = clap[key]
+            rows.append({"label": label, "true": c["true_mean"], "shuffled": c["shuffled_mean"],
+                         "margin": c["margin"], "p": c["p_value"]})
+        c = clap["zero_shot_mood"]["control"]
+        rows.append({"label": "mood distance, CLAP zero-shot (lower is better)", "true": c["true_mean"],
+                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"]})
+    return rows
+
+
+def fad_line(space: dict) -> str:
+    """One FAD figure with what it rests on: window counts, and the dimensions and covariance estimator."""
+    fitted = f"; {space['dimensions']} dimensions, {space['covariance']}" if space.get("covariance") else ""
+    note = f"; {space['note']}" if space.get("note") else ""
+    return (f"{num(space['fad'])} ({space['windows_generated']} generated windows, "
+            f"{space['windows_reference']} reference windows{fitted}{note})")
+
+
+def facts(report: dict) -> list[tuple]:
+    """(label, value, css class or None) rows of the summary."""
+    s = report["summary"]
+    out = []
+    mood = s.get("mood", {})
+    if mood.get("note"):
+        out.append(("music mood", mood["note"], "problems"))
+    else:
+        for key, label in (("valence_correlation", "valence correlation, image vs music"),
+                           ("arousal_correlation", "arousal correlation, image vs music")):
+            c = mood.get(key) or {}
+            out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}, n = {c.get('n', 0)})"))
+        if mood.get("left_out"):
+            out.append(("left out of the mood measures", f"{mood['left_out']} artwork(s): their music is "
+                        f"{TOO_SHORT} (valence and arousal need at least {features.MIN_SECONDS['arousal']:g} s)",
+                        "problems"))
+    h = s.get("health", {})
+    out.append(("loudness as heard on the site", f"mean {num(h.get('heard_mean_loudness_lufs'))} LUFS, highest true "
+                f"peak {num(h.get('heard_max_true_peak_dbtp'))} dBTP (each take finished with the gallery's audio "
+                "settings, encoded and decoded again)"))
+    out.append(("loudness of the raw takes", f"mean {num(h.get('raw_mean_loudness_lufs'))} LUFS, highest true peak "
+                f"{num(h.get('raw_max_true_peak_dbtp'))} dBTP (as generated: before loudness normalisation, "
+                "limiter and fades)"))
+    out.append(("audio health", f"mean repetition {num(h.get('mean_repetition'))}, "
+                f"{h.get('clips_with_problems', 0)} clip(s) with problems"))
+    d = s.get("drafts", {})
+    out.append(("drafts", f"{d.get('caption', 0)} draft caption(s), {d.get('music', 0)} draft clip(s)"))
+    fad = report.get("fad") or {}
+    if "note" in fad:
+        out.append(("FAD", fad["note"]))
+    for space, value in (fad.get("spaces") or {}).items():
+        out.append((f"FAD ({space})", fad_line(value)))
+        if value.get("warning"):
+            out.append((f"FAD ({space}) is unreliable", value["warning"], "problems"))
+    if report.get("genre_kl"):
+        g = report["genre_kl"]
+        out.append((g["label"], num(g.get("value"))))
+    return [(*fact, None)[:3] for fact in out]
+
+
+CSV_COLUMNS = ["id", "title", "caption_model", "caption_draft", "music_model", "music_draft", "image_valence",
+               "image_arousal", "music_valence", "music_arousal", "mood_distance", "clap_prompt", "clap_caption",
+               "seconds", "tempo_bpm", "tempo_alternative_bpm", "heard_loudness_lufs", "heard_true_peak_dbtp",
+               "raw_loudness_lufs", "raw_true_peak_dbtp", "silent_share", "clipped_share", "repetition", "problems",
+               "unmeasured", "takes", "chosen_take"]
+
+
+def render_csv(report: dict) -> str:
+    """One row per artwork, for its take in the site. `heard_*`: that take as visitors hear it; `raw_*`: as
+    generated. A measure the clip is too short for reads TOO_SHORT, and `unmeasured` says why."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for a in report["artworks"]:
+        chosen = next((t for t in a["takes"] if t["chosen"]), a["takes"][0])
+        h, f, heard = chosen["health"], chosen["features"], chosen.get("heard") or {}
+        gaps = chosen.get("unmeasured") or {}
+
+        def measured(value, *names):
+            return TOO_SHORT if any(n in gaps for n in names) else value
+
+        writer.writerow({"id": a["id"], "title": a["title"], "caption_model": a["models"].get("caption"),
+                         "caption_draft": a["drafts"].get("caption"), "music_model": a["models"].get("music"),
+                         "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
+                         "image_arousal": a["image_mood"]["arousal"],
+                         "music_valence": measured(a["music_mood"]["valence"], "valence"),
+                         "music_arousal": measured(a["music_mood"]["arousal"], "arousal"),
+                         "mood_distance": measured(a["scores"].get("mood_distance"), "valence", "arousal"),
+                         "clap_prompt": a["scores"].get("clap_prompt"), "clap_caption": a["scores"].get("clap_caption"),
+                         "seconds": chosen.get("seconds"), "tempo_bpm": measured(f.get("tempo_bpm"), "tempo_bpm"),
+                         "tempo_alternative_bpm": measured(f.get("tempo_alternative_bpm"), "tempo_bpm"),
+                         "heard_loudness_lufs": heard.get("loudness_lufs"),
+                         "heard_true_peak_dbtp": heard.get("true_peak_dbtp"),
+                         "raw_loudness_lufs": h["loudness_lufs"], "raw_true_peak_dbtp": h["true_peak_dbtp"],
+                         "silent_share": h["silent_share"], "clipped_share": h["clipped_share"],
+                         "repetition": h["repetition"], "problems": "; ".join(h["problems"]),
+                         "unmeasured": unmeasured_line(gaps, chosen.get("seconds")) if gaps else "",
+                         "takes": len(a["takes"]), "chosen_take": chosen["number"]})
+    return buf.getvalue()
