@@ -15,10 +15,10 @@ import secrets
 import threading
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from . import curate
-from .local_hosts import is_loopback
+from .local_hosts import host_and_port, is_loopback
 from .safe_paths import resolve_under
 
 TAKES_PATH = "/_imaudible/takes"
@@ -72,11 +72,11 @@ class TakeEndpoint:
         """Why a request may not use the endpoint, or None."""
         if not is_loopback(client):
             return HTTPStatus.FORBIDDEN, "the take endpoint answers local requests only"
-        host, _ = _host_and_port("//" + (headers.get("Host") or ""))
+        host, _ = host_and_port("//" + (headers.get("Host") or ""))
         if not is_loopback(host):
             return HTTPStatus.FORBIDDEN, "the take endpoint answers requests to 127.0.0.1 or localhost only"
         origin = headers.get("Origin")
-        if origin and not (is_loopback((found := _host_and_port(origin))[0]) and found[1] == port):
+        if origin and not (is_loopback((found := host_and_port(origin))[0]) and found[1] == port):
             return HTTPStatus.FORBIDDEN, "cross-origin requests are refused"
         if not hmac.compare_digest((headers.get("X-Imaudible-Token") or "").encode(), self.token.encode()):
             return HTTPStatus.FORBIDDEN, "missing or wrong token (reload the report from this server)"
@@ -99,15 +99,6 @@ class TakeEndpoint:
         except curate.CurateError as exc:
             return HTTPStatus.BAD_REQUEST, {"error": str(exc)}
         return HTTPStatus.OK, {"message": f"{message}; rebuilding"}
-
-
-def _host_and_port(url: str) -> tuple[str, int | None]:
-    """The host and port of a URL; ("", None) when it has none or cannot be read ("http://[zz", port 99999)."""
-    try:
-        parts = urlsplit(url)
-        return parts.hostname or "", parts.port
-    except ValueError:
-        return "", None
 
 
 def _no_constant(name: str):

@@ -23,6 +23,7 @@ from typing import Callable
 
 from .manifest import ManifestError, find_manifest, load_manifest, slugify
 from .settings import MAX_SEED, ImageSettings
+from .types import CONTROL_CHARACTERS
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
 INDENT_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1), (3, 3, 1), (4, 2, 0))
@@ -348,20 +349,19 @@ def image_title(path: Path) -> str:
                 title = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else ""
     except Exception:   # noqa: BLE001 - best effort: Pillow's plug-ins raise many kinds on a hostile file
         title = ""
-    title = " ".join(_CONTROL.sub(" ", title).split())[:MAX_TITLE]   # an embedded title is anyone's text
+    title = " ".join(CONTROL_CHARACTERS.sub(" ", title).split())[:MAX_TITLE]   # an embedded title is anyone's text
     if title:
         return title
     words = re.sub(r"[_\-.]+", " ", path.stem).strip()
     return words[:1].upper() + words[1:] if words else path.name
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_TITLE = 300
 
 
 def _name_problem(rel: str) -> str | None:
     """Why a file name cannot go into the manifest (which refuses control characters in text), or None."""
-    return "a file name with control characters in it (rename the file)" if _CONTROL.search(rel) else None
+    return "a file name with control characters in it (rename the file)" if CONTROL_CHARACTERS.search(rel) else None
 
 
 def _xmp_title(packet) -> str:

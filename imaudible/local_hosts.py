@@ -18,15 +18,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_and_port(url: str) -> tuple[str, int | None]:
+    """The host and port of a URL; ("", None) when it has none or cannot be read ("http://[zz", port 99999)."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname or "", parts.port
+    except ValueError:
+        return "", None
+
+
 def host_allowed(host_header: str | None, bound: str) -> bool:
     """An IP address, localhost (or *.localhost) or the name serve was started with; no Host at all is a
     non-browser client. A rebinding attack needs a domain name of the attacker's, which none of these is."""
     if not host_header:
         return True
-    try:
-        host = (urlsplit("//" + host_header).hostname or "").rstrip(".").lower()
-    except ValueError:   # "[zz": no host at all, so none of ours
-        return False
+    host = host_and_port("//" + host_header)[0].rstrip(".").lower()   # "[zz": no host, so none of ours
     if host in ("localhost", bound.strip("[]").lower()) or host.endswith(".localhost"):
         return True
     try:

@@ -225,8 +225,6 @@ def _number_problem(value, tp, written: str, meta: dict) -> str | None:
     return None
 
 
-
-
 def _text_problem(value: str, meta: dict) -> str | None:
     """What is wrong with a text value under its option's declared constraints, or None."""
     limit = meta.get("max_length", MAX_TEXT_LENGTH)

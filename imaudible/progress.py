@@ -1,20 +1,18 @@
 """Progress of long stages: a live line with counts and ETA on a terminal, plain log lines otherwise."""
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import time
 from typing import Callable, TextIO
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
+from .types import CONTROL_CHARACTERS
 
 def printable(text: str, lines: bool = False) -> str:
     """Text a terminal shows as it is: control characters escaped (an escape sequence in a file name or an
     image's embedded title could retitle the window or forge output). Newlines too, unless `lines` (a
     traceback with --verbose): a message is one line."""
-    return "\n".join(_CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), part)
+    return "\n".join(CONTROL_CHARACTERS.sub(lambda m: "\\x%02x" % ord(m.group()), part)
                      for part in (text.split("\n") if lines else [text]))
 
 

@@ -1,5 +1,5 @@
 """Reading the tool's own state files (the cache's indexes and records, the build stamp, a site's list of
-owned files) as what they must be: small regular files. A gallery may come from someone else, cache
+owned files, the evaluation report's files) as what they must be: regular files of sane size. A gallery may come from someone else, cache
 included; such a file that is a link (to /dev/zero, to a secret), a FIFO (a read that never ends) or huge
 must read as damaged, which every caller already survives, not hang the build or fill the memory."""
 from __future__ import annotations

@@ -153,6 +153,8 @@ class TakeChoice:
 # Characters no text of the tool's may hold (controls but tab and newlines; lone surrogates): the manifest
 # refuses them, and a cached result holding them is damaged. They would reach pages, file names, terminals.
 UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Every control character, tab and newlines too: what a one-line terminal message or a file name must not hold.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # The formats the site's files may have: a cached result naming another (.html, .js) is damaged, never published.
 DERIVATIVE_FORMATS = ("webp", "jpg")

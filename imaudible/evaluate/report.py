@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..headers import CSP as SITE_CSP
+from ..state_files import read_state_file
 from . import measures, plots, text
 from .public import public_report
 from .text import fad_line, render_csv  # noqa: F401 - fad_line: the `evaluate` command prints FAD lines with it
@@ -79,7 +80,7 @@ def _map(earlier: dict | None, source: str, inputs: list, compute) -> dict:
 def previous_report(gallery_root: Path) -> dict | None:
     """The report.json an earlier evaluation wrote, or None when there is none or it does not parse."""
     try:
-        data = json.loads(_read_regular(Path(gallery_root) / REPORT_DIR / "report.json").decode("utf-8"))
+        data = json.loads(read_state_file(Path(gallery_root) / REPORT_DIR / "report.json").decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -174,7 +175,7 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
     made = {}
     if "report.json" in found:   # else a page evaluate did not write: there is nothing to make it from
         try:
-            report = public_report(json.loads(_read_regular(found["report.json"]).decode("utf-8")))
+            report = public_report(json.loads(read_state_file(found["report.json"]).decode("utf-8")))
             made = {"index.html": render_html(report).encode(), "report.json": _json(report),
                     "report.csv": render_csv(report).encode()}
         except Exception as exc:  # noqa: BLE001 - an old or hand-edited report.json must not fail the build
@@ -182,7 +183,7 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
                  "run `imaudible-site evaluate` again")
             return
     for rel, path in sorted(found.items()):
-        add(f"{REPORT_DIR}/{rel}", made[rel] if rel in made else _read_regular(path))
+        add(f"{REPORT_DIR}/{rel}", made[rel] if rel in made else read_state_file(path))
     for rel in sorted(set(made) - set(found)):
         add(f"{REPORT_DIR}/{rel}", made[rel])
     data["report"] = f"{REPORT_DIR}/"
@@ -192,14 +193,6 @@ def _warn(message: str) -> None:
     from ..progress import printable
 
     print(printable(f"warning: {message}"), file=sys.stderr, flush=True)
-
-
-def _read_regular(path: Path) -> bytes:
-    """A regular file's bytes, refusing a symlink put in its place since it was listed."""
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as stream:   # a FIFO: no wait
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        return stream.read()
 
 
 def _json(report: dict) -> bytes:

@@ -79,7 +79,6 @@ class Owned:
     """What the last build recorded: path -> SHA-256 (None when the list gave none), and its render key."""
     files: dict[str, str | None] = field(default_factory=dict)
     key: str = ""
-    sizes: dict[str, int] = field(default_factory=dict)   # path -> size in bytes as written
     problems: list[str] = field(default_factory=list)
 
 
@@ -94,8 +93,6 @@ def read_owned(out: Path) -> Owned:
     if not isinstance(data, dict):
         return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
     listed, owned = data.get("files"), Owned(key=str(data.get("key", "")))
-    if isinstance(data.get("sizes"), dict):
-        owned.sizes = data["sizes"]
     if isinstance(listed, list):  # written before digests were recorded: nothing in it can be checked
         owned.problems.append(f"{path} is from an older imaudible; files it named are kept (run "
                               "`imaudible-site clean` and build again to remove stale ones)")
@@ -114,10 +111,8 @@ def read_owned(out: Path) -> Owned:
 
 def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
     listed = {name: digest for name, digest in sorted(files.items()) if digest}
-    base = os.fspath(out)
-    sizes = {name: size for name in listed if (size := size_of(f"{base}/{name}")) is not None}
-    atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key,
-                                                     "sizes": sizes}, indent=0, allow_nan=False).encode())
+    atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key},
+                                                    indent=0, allow_nan=False).encode())
 
 
 def written_files(out: Path) -> list[str]:
@@ -148,9 +143,8 @@ def unchanged_since_written(out: Path, owned: Owned, recorded: dict[str, list[in
     return all(written.unchanged(lstat(f"{base}/{rel}"), recorded.get(rel)) for rel in [OWNED_LIST, *owned.files])
 
 
-def size_of(path: Path) -> int | None:
-    """The size of a regular file (not a symlink to one); None for anything else."""
-    info = lstat(path)
+def regular_size(info: os.stat_result | None) -> int | None:
+    """The size that an `lstat` found, when it found a regular file; None for anything else."""
     return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
 
 

@@ -353,8 +353,9 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     for rel, source in order:
         target = folder.prepare_target(out, rel)
         size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
-        existing = folder.size_of(target)
-        if rel in site.immutable and existing == size and written_stat.unchanged(folder.lstat(target), recorded.get(rel)):
+        info = folder.lstat(target)
+        existing = folder.regular_size(info)
+        if rel in site.immutable and existing == size and written_stat.unchanged(info, recorded.get(rel)):
             continue            # a hashed name, untouched since this machine wrote it: its bytes are the ones it names
         try:
             data = source.read() if isinstance(source, StoredFile) else source

@@ -17,7 +17,7 @@ HEARD_FORMAT = "webm"   # the site's primary format: the one most visitors hear
 @dataclass(frozen=True)
 class EvaluateView:
     key: str
-    takes: tuple[dict, ...]   # per take, 1-based "number": {"number", "measures", "heard", "files": {fmt: path}}
+    takes: tuple[dict, ...]   # per take, 1-based "number": {"number", "measures", "heard", "files": {fmt: StoredFile}}
 
 
 def measure_takes(item) -> Result:
