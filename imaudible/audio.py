@@ -113,17 +113,22 @@ def normalise(x: np.ndarray, target_lufs: float, ceiling_dbtp: float, circular: 
 
 
 def remove_dc(x: np.ndarray) -> np.ndarray:
+    """A 10 Hz high-pass, one pass started in its steady state (no transient at the start). Its phase shift is
+    8 degrees at 100 Hz and under one above 1 kHz; twice as fast as a zero-phase forward-backward pass."""
     from scipy import signal
     if x.shape[1] <= 64:
         return x - x.mean(axis=1, keepdims=True)
-    return signal.filtfilt(*_dc_highpass(), x, axis=1)
+    b, a, initial = _dc_highpass()
+    return signal.lfilter(b, a, x, axis=1, zi=initial * x[:, :1])[0]
 
 
 @lru_cache(maxsize=1)
-def _dc_highpass() -> tuple[np.ndarray, np.ndarray]:
-    """One biquad: as (b, a) it filters a quarter faster than as second-order sections, to the same result."""
+def _dc_highpass() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One biquad, as (b, a) (a quarter faster than as second-order sections) and its steady-state initial
+    conditions for a unit input."""
     from scipy import signal
-    return signal.butter(2, 10, "highpass", fs=SAMPLE_RATE)
+    b, a = signal.butter(2, 10, "highpass", fs=SAMPLE_RATE)
+    return b, a, signal.lfilter_zi(b, a)[np.newaxis, :]
 
 
 def limit(x: np.ndarray, peaks: np.ndarray, ceiling: float, circular: bool = False) -> np.ndarray:
@@ -174,22 +179,24 @@ WEB_FORMATS = {
 
 
 def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
-    """Opus in WebM (primary) and AAC in .m4a (the fallback for older Safari), from one ffmpeg run.
+    """The web encodes `settings.formats` names, from one ffmpeg run: Opus in WebM (primary) and AAC in .m4a
+    (the fallback for Safari 16 and older).
 
-    The float samples go in on a pipe, read once for both encoders; the files are written to a temporary
+    The float samples go in on a pipe, read once by every encoder; the files are written to a temporary
     folder because MP4's `faststart` and WebM's cues go back into the file.
     """
     x = _checked(clip, np.float32)
     bitrates = {"webm": settings.opus_bitrate, "m4a": settings.aac_bitrate}
     with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
         outputs, paths = [], {}
-        for fmt, (container, codec, options) in WEB_FORMATS.items():
+        for fmt in settings.formats:
+            container, codec, options = WEB_FORMATS[fmt]
             paths[fmt] = Path(tmp) / f"out.{fmt}"
             outputs += ["-map", "0:a", "-c:a", codec, "-b:a", f"{bitrates[fmt]}k", *options,
                         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
                         "-f", container, str(paths[fmt])]
         _ffmpeg(["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", str(clip.channels), "-i", "pipe:0",
-                 *outputs], np.ascontiguousarray(x.T, "<f4").tobytes(), "encode webm and m4a")
+                 *outputs], np.ascontiguousarray(x.T, "<f4").tobytes(), f"encode {' and '.join(paths)}")
         return {fmt: path.read_bytes() for fmt, path in paths.items()}
 
 

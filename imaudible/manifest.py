@@ -176,7 +176,14 @@ class _Validator:
         for i, child in enumerate(node.value):
             tp = args[i] if fixed else args[0]
             items.append(self.convert(child, tp, f"{field}[{i}]", meta))
-        return _MISSING if any(v is _MISSING for v in items) else tuple(items)
+        if any(v is _MISSING for v in items):
+            return _MISSING
+        if meta.get("unique"):
+            for i, (child, value) in enumerate(zip(node.value, items)):
+                if value in items[:i]:
+                    self.error(child, f"{field}[{i}]", f"'{clip(str(value))}' is listed twice")
+                    return _MISSING
+        return tuple(items)
 
     def convert_dataclass(self, node, cls, field):
         if not isinstance(node, yaml.MappingNode):

@@ -32,6 +32,7 @@ def _schema_for(tp, meta: dict) -> dict:
         item_meta = {k: v for k, v in meta.items() if k in ("minimum", "maximum")}
         if len(args) == 2 and args[1] is Ellipsis:
             sized = {"minItems": meta["min_items"]} if "min_items" in meta else {}
+            sized.update({"uniqueItems": True} if meta.get("unique") else {})
             return {"type": "array", "items": _schema_for(args[0], item_meta), **sized, **doc}
         return {"type": "array", "prefixItems": [_schema_for(a, item_meta) for a in args],
                 "minItems": len(args), "maxItems": len(args), **doc}

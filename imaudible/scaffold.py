@@ -23,6 +23,7 @@ music:
 # audio:
 #   loudness: -14      # LUFS
 #   loop: false
+#   formats: [webm, m4a] # Opus for every current browser, AAC for Safari 16 and older
 # layout:
 #   order: manifest    # manifest | mood (an emotional journey from calm to intense)
 #   per_room: 6

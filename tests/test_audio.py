@@ -231,6 +231,27 @@ def test_one_ffmpeg_run_writes_both_files_keeping_channels(monkeypatch):
         assert ffmpeg_decode(data, fmt, 1).shape[1] / 48000 == pytest.approx(3.0, abs=0.005)
 
 
+@pytest.mark.parametrize("formats", [("webm",), ("m4a",), ("m4a", "webm")])
+def test_formats_picks_the_web_encodes(formats):
+    settings = AudioSettings(formats=formats)
+    files = encode(finish(procedural(0.5, 0.5, 3.0), settings), settings)
+    assert sorted(files) == sorted(formats)
+    for fmt, data in files.items():
+        assert re.search(r"Audio: opus" if fmt == "webm" else r"Audio: aac", probe(data, fmt))
+
+
+def test_a_dc_offset_goes_without_a_click_at_the_start():
+    """The DC high-pass starts in its steady state: a clip that starts at a large offset neither keeps it nor
+    begins with the step a filter started at rest would leave (with no fade-in to hide it)."""
+    t = np.arange(4 * 48000) / 48000
+    raw = Clip((0.3 + 0.1 * np.sin(2 * np.pi * 440 * t))[np.newaxis].astype(np.float32), 48000)
+    clip = finish(raw, AudioSettings(fade_in=0.0, fade_out=0.0, loudness=-20.0))
+    x = clip.samples[0].astype(np.float64)
+    assert abs(x[48000:].mean()) < 0.01 * np.abs(x).max()
+    envelope = [np.abs(x[i:i + 480]).max() for i in range(0, x.size, 480)]
+    assert max(envelope[:20]) < 1.05 * np.median(envelope)
+
+
 def test_an_unlimited_clip_is_only_scaled():
     """Peaks that stay under the ceiling: finishing is a DC high-pass, the fades and one exact gain."""
     raw = procedural(0.2, 0.1, 6.0)

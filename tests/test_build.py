@@ -118,6 +118,28 @@ def test_web_derivative_settings_redo_only_the_derivatives(gallery, cli, images)
         assert "256" in after[0]["images"] and "2048" not in after[0]["images"]
 
 
+def test_audio_formats_redo_only_the_audio_and_publish_only_those(gallery, cli):
+    build(cli, gallery)
+    out = gallery / "build"
+    before = json.loads((out / "gallery.json").read_text())["artworks"]
+    opus_before = [(out / art["audio"]["webm"]).read_bytes() for art in before]
+    assert 'type="audio/mp4"' in (out / "art" / before[0]["id"] / "index.html").read_text()
+    edit(gallery, lambda m: m.setdefault("audio", {}).update(formats=["webm"]))
+    result, report = build(cli, gallery)
+    assert result.exit_code == 0, result.output
+    assert set(statuses(report, "audio").values()) == {"computed"}
+    for stage in ("ingest", "derive", "mood", "caption", "prompt", "music"):
+        assert set(statuses(report, stage).values()) == {"cached"}, stage
+    after = json.loads((out / "gallery.json").read_text())["artworks"]
+    assert [(bool(art["audio"]["webm"]), art["audio"]["m4a"]) for art in after] == [(True, None)] * len(after)
+    assert not list(out.rglob("*.m4a")), "the AAC files of the last build must not linger"
+    # the same clip through the same Opus encoder: only the list of formats changed
+    assert [(out / art["audio"]["webm"]).read_bytes() for art in after] == opus_before
+    for art in after:
+        page = (out / "art" / art["id"] / "index.html").read_text()
+        assert 'type="audio/mp4"' not in page and art["audio"]["webm"] in page
+
+
 def test_mat_colour_redoes_the_image_side(gallery, cli):
     """How transparency is flattened changes the pixels every stage reads: ingest and what follows are redone."""
     build(cli, gallery)

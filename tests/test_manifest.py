@@ -112,6 +112,11 @@ MALFORMED = {
                        "title: holds the character U+D800"),
     "terminal escape": (GOOD_HEAD + '    artist: "\\e]0;owned\\a"\n', 5, "artworks[0].artist: holds the character U+001B"),
     "id too long": (GOOD_HEAD + "    id: " + "a" * 81 + "\n", 5, "artworks[0].id: is too long: 81 characters (at most 80)"),
+    "audio format twice": (GOOD_HEAD + "audio:\n  formats: [webm, m4a, webm]\n", 6,
+                           "audio.formats[2]: 'webm' is listed twice"),
+    "no audio format": (GOOD_HEAD + "audio: {formats: []}\n", 5, "audio.formats: must list at least 1 value, found 0"),
+    "unknown audio format": (GOOD_HEAD + "audio: {formats: [webm, mp3]}\n", 5,
+                             "audio.formats[1]: must be one of 'webm', 'm4a', not 'mp3'"),
     "pixel guard switched off": (GOOD_HEAD + "images: {max_pixels: 100000000000}\n", 5,
                                  "images.max_pixels: must be at most 268435456"),
 }
@@ -417,6 +422,9 @@ def test_schema_reflects_the_constraints():
     assert props["layout"]["properties"]["rooms"]["items"]["properties"]["artworks"]["minItems"] == 1
     assert props["music"]["properties"]["seed"]["maximum"] == MAX_SEED
     assert props["prompt"]["properties"]["seed"]["maximum"] == MAX_SEED
+    assert props["audio"]["properties"]["formats"] == {**props["audio"]["properties"]["formats"], "type": "array",
+                                                       "items": {"enum": ["webm", "m4a"]}, "minItems": 1,
+                                                       "uniqueItems": True, "default": ["webm", "m4a"]}
     assert art["music"]["properties"]["seed"]["anyOf"][0]["maximum"] == MAX_SEED
     assert props["evaluate"]["properties"]["audio_encoder"]["anyOf"][0]["minLength"] == 1
 

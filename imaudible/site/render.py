@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from .. import __version__
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
-from ..types import StoredFile
+from ..types import WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description
 from .layout import card_image, rooms_and_titles
 from . import output_folder as folder, written as written_stat
@@ -102,7 +102,7 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
         site.add(rel, image.file, immutable=True)
         slot = images.setdefault(image.name, {"width": image.width, "height": image.height})
         slot[image.fmt] = rel
-    sounds = {}
+    sounds = dict.fromkeys(WEB_AUDIO_FORMATS)     # a format the gallery does not publish (audio.formats) is null
     for fmt, stored in sorted(view.audio.items()):
         sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.key[:10]}.{fmt}", stored, immutable=True)
     data = {
