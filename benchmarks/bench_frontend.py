@@ -302,13 +302,6 @@ def lighthouse_report(server: Server, tool: Path, pairs: list[tuple[str, str]]) 
             print(f"    not passed: {title}")
 
 
-def lighthouse_target(text: str) -> tuple[str, str]:
-    page, _, form = text.partition(":")
-    if (page, form) not in TARGETS:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(f'{p}:{f}' for p, f in TARGETS)}")
-    return page, form
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3, help="page loads per measurement (median)")
