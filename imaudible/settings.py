@@ -55,7 +55,7 @@ class ImageSettings:
                           minimum=1, maximum=MAX_TEXTURE_EDGE ** 2)
     mat_colour: str = opt("#f3efe6", "Colour that transparent areas are flattened onto, as #rrggbb.",
                           pattern=r"^#[0-9a-fA-F]{6}$", expected="a colour as #rrggbb")
-    sizes: tuple[int, ...] = opt((720, 1024, 2048), f"Long-edge pixel sizes of the textures (720 serves phones and the list view); a size the source cannot fill is skipped. At most {MAX_TEXTURE_EDGE}, the largest texture a GPU takes.", minimum=16, maximum=MAX_TEXTURE_EDGE, min_items=1)
+    sizes: tuple[int, ...] = opt((720, 1024, 2048), f"Long-edge pixel sizes of the textures (720 serves phones and the list view); a size the source cannot fill is skipped. At most {MAX_TEXTURE_EDGE}, the largest texture a GPU takes.", minimum=16, maximum=MAX_TEXTURE_EDGE, min_items=1, unique=True)
     thumbnail: int = opt(320, "Long-edge pixel size of the thumbnail.", minimum=16, maximum=MAX_TEXTURE_EDGE)
     quality: int = opt(82, "Quality of the derivatives (1-100): WebP up to 720 px, JPEG above.", minimum=1, maximum=100)
 

@@ -114,6 +114,7 @@ MALFORMED = {
     "id too long": (GOOD_HEAD + "    id: " + "a" * 81 + "\n", 5, "artworks[0].id: is too long: 81 characters (at most 80)"),
     "audio format twice": (GOOD_HEAD + "audio:\n  formats: [webm, m4a, webm]\n", 6,
                            "audio.formats[2]: 'webm' is listed twice"),
+    "texture size twice": (GOOD_HEAD + "images: {sizes: [720, 720]}\n", 5, "images.sizes[1]: '720' is listed twice"),
     "no audio format": (GOOD_HEAD + "audio: {formats: []}\n", 5, "audio.formats: must list at least 1 value, found 0"),
     "unknown audio format": (GOOD_HEAD + "audio: {formats: [webm, mp3]}\n", 5,
                              "audio.formats[1]: must be one of 'webm', 'm4a', not 'mp3'"),
