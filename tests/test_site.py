@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote
+
+import pytest
 
 from .conftest import DEMO, write_gallery
 
@@ -64,6 +67,20 @@ def test_netlify_files_and_hashed_assets(gallery, cli):
             if page.name == "404.html" or ref.startswith("/__imaudible"):
                 continue
             assert (page.parent / ref).resolve().exists(), f"{page.relative_to(out)} -> {ref}"
+
+
+@pytest.mark.parametrize("url, prefix", [(None, "/"), ("https://example.org/", "/"),
+                                         ("https://user.github.io/our%20museum", "/our%20museum/")])
+def test_the_404_page_links_from_where_the_site_is_served(tmp_path, cli, url, prefix):
+    """Hosts answer a missing page at any depth with 404.html: its links start at the site's own path."""
+    folder = write_gallery(tmp_path / "g", **({"url": url} if url else {}))
+    assert cli("build", folder).exit_code == 0
+    out = folder / "build"
+    refs = re.findall(r'(?:src|href)="([^"#?]+)"', (out / "404.html").read_text())
+    local = [ref for ref in refs if not ref.startswith(("http://", "https://"))]
+    assert len(local) >= 4 and all(ref.startswith(prefix) for ref in local), refs
+    for ref in local:
+        assert (out / unquote(ref[len(prefix):])).is_file(), ref
 
 
 def test_layout_by_mood_orders_rooms_calm_to_intense(tmp_path, cli):

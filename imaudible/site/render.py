@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .. import __version__
@@ -282,7 +283,8 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
     site.add("list.html", _render(env, "list.html", {**common, "root": "", "page": "list", "artwork": None,
                                                      "og": _og(gallery, gallery.title, description, first_image, "list.html")}))
-    site.add("404.html", _render(env, "404.html", {**common, "root": "/", "page": "404", "artwork": None, "og": og}))
+    site.add("404.html", _render(env, "404.html", {**common, "root": site_path(gallery.url), "page": "404",
+                                                   "artwork": None, "og": og}))
     for art in data["artworks"]:
         art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
                      card_image(art), art["page"])
@@ -290,6 +292,13 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)
     site.add("_headers", _headers(site))
+
+
+def site_path(url: str) -> str:
+    """The path the site is served under, from its `url` ("/" when none is given): the host answers a missing
+    page at any depth with 404.html, so its links start there, also for a site in a folder (GitHub Pages)."""
+    path = urlsplit(url).path if url else ""
+    return quote(path.rstrip("/"), safe="/%") + "/"
 
 
 def check_gallery_folders(gallery: Gallery) -> None:
