@@ -233,8 +233,9 @@ class PreviewServer:
     """
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False,
-                 takes: Optional[TakeEndpoint] = None):
+                 takes: Optional[TakeEndpoint] = None, base: str = "/"):
         self.root = Path(root).resolve()
+        self.base = base   # the path the site is published under (url:), also served here, as 404.html links there
         self.takes = takes if takes is not None and is_loopback(host) else None  # never off this machine
         self.verbose = verbose
         self.version = 0
@@ -280,6 +281,8 @@ class PreviewServer:
     def resolve(self, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
         if self.takes is not None and self.takes.owns(raw_path):   # the report, under serve only
             return self.takes.resolve(raw_path)
+        if self.base != "/" and (raw_path + "/").startswith(self.base):
+            raw_path = "/" + raw_path[len(self.base):]
         return resolve_under(self.root, raw_path)
 
     def root_of(self, path: Path) -> Path:
@@ -353,15 +356,16 @@ def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
           rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
           stop: Optional[threading.Event] = None, error: Optional[str] = None,
-          takes: Optional[TakeEndpoint] = None) -> None:
+          takes: Optional[TakeEndpoint] = None, base: str = "/") -> None:
     """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
 
     The caller builds first; this serves whatever `out` holds (`error`: why that first build failed).
     `rebuild()` returns True when the site was (re)written, and only then are pages told to reload; otherwise
     it returns the one-line error (or False), which open pages show over the last good build until the next
-    good one. Setting `stop` ends it like Ctrl-C does.
+    good one. Setting `stop` ends it like Ctrl-C does. The site is also served under `base`, the path of
+    the gallery's `url:`, where its 404 page links.
     """
-    server = PreviewServer(out, host, port, verbose=verbose, takes=takes)
+    server = PreviewServer(out, host, port, verbose=verbose, takes=takes, base=base)
     if error:
         server.report_error(error)
     stop = stop or threading.Event()

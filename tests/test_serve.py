@@ -163,6 +163,25 @@ def test_directories_and_404(server):
     assert response.getheader("Content-Type").startswith("text/html")
 
 
+def test_the_site_is_also_served_under_its_published_path(site):
+    """A gallery published in a folder (url: https://user.github.io/museum/) links its 404 page there."""
+    preview = PreviewServer(site, port=0, base="/museum/")
+    threading.Thread(target=preview.serve_forever, daemon=True).start()
+    try:
+        for path in ("/museum/art/starry/", "/art/starry/"):
+            response, body = request(preview, path)
+            assert response.status == 200 and b"Starry" in body, path
+        response, body = request(preview, "/museum")
+        assert response.status == 200 and b"Gallery" in body
+        response, _ = request(preview, "/museum/art/starry")
+        assert response.status == 301 and response.getheader("Location") == "/museum/art/starry/"
+        for path in ("/museumart/starry/", "/museum/../secret.txt", "/museum/escape.txt"):
+            response, body = request(preview, path)
+            assert response.status in (403, 404) and SECRET not in body, path
+    finally:
+        preview.shutdown()
+
+
 def test_plain_404_without_a_404_page(server, site):
     (site / "404.html").unlink()
     response, body = request(server, "/missing.webm")

@@ -25,6 +25,7 @@ def serve(site_dir, out, port, host, no_build):
     from ..evaluate.report import REPORT_DIR   # numpy: only `serve` needs it, not every command's start-up
     from ..local_hosts import is_loopback
     from ..site.output_folder import link_problem
+    from ..site.render import site_path
     from .evaluate import refresh_report
 
     out = Path(out) if out else Path(site_dir) / "build"
@@ -34,12 +35,14 @@ def serve(site_dir, out, port, host, no_build):
     if report_dir.is_symlink():
         click.echo(f"warning: not serving the report: '{report_dir}' is a symlink", err=True)
     shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
+    base = ["/"]              # the path of the gallery's url:, as the first build found it
 
     def rebuild() -> bool | str:
         """True when the site was rebuilt, else the one-line error (also shown in the open pages)."""
         progress = Progress(quiet=True, shown_hints=shown_hints, warn_once=True)
         try:
             gallery = load_gallery(Path(site_dir), strict=False)
+            base[0] = site_path(gallery.url)
             result = run_build(gallery, out, False, None, progress, verbose=False)
         except click.ClickException as exc:
             exc.show()
@@ -74,7 +77,7 @@ def serve(site_dir, out, port, host, no_build):
         raise CliError("the first build failed; fix the errors above and try again")
     try:
         preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
-                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None)
+                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None, base=base[0])
     except OSError as exc:
         raise CliError(_cannot_listen(host, port, exc)) from None
 
