@@ -2,6 +2,8 @@
 scores, controls and maps, written as the report beside build/."""
 from __future__ import annotations
 
+import contextlib
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,24 +42,52 @@ def _clap(gallery, skipped: list[str]):
         return None
 
 
-def _run(gallery, out: Path, options: dict, clap):
-    """Build with the `evaluate` stage; the records, media, counts and failures."""
-    from ..build import build_gallery
+def _run(gallery, out: Path, options: dict, clap, keep: set | None = None):
+    """Build with the `evaluate` stage; the records, media, counts and failures. `keep`: see `_keeping`."""
     from ..engine.cache import CACHE_DIR_NAME, Cache
     from ..stages import STAGES
     from ..stages import evaluate as evaluate_stage
 
-    result = build_gallery(gallery, out, stages=(*STAGES, evaluate_stage.STAGE), **options)
-    states = [s for s in result.runs if not s.error]
-    embeddings, used, clap_computed = {}, set(), 0
-    if clap is not None:
-        cache = Cache(gallery.root / CACHE_DIR_NAME)
-        embeddings, used, clap_computed = clap_embeddings(states, cache, clap)
-        cache.record_in_use(_in_use(cache) | used)
+    cache = Cache(gallery.root / CACHE_DIR_NAME)
+    with _keeping(cache, keep) as used:
+        result = _build(gallery, out, stages=(*STAGES, evaluate_stage.STAGE), **options)
+        states = [s for s in result.runs if not s.error]
+        embeddings, clap_computed = {}, 0
+        if clap is not None:
+            embeddings, clap_used, clap_computed = clap_embeddings(states, cache, clap)
+            used |= clap_used
     records, media = records_and_media(states, embeddings)
     counts = result.to_dict()["totals"]["by_stage"]["evaluate"]
     failed = [f"{s.id}: {s.error}" for s in result.failures]
     return records, media, counts["computed"] + clap_computed, counts["cached"], failed, states
+
+
+def _build(gallery, out: Path, **options):
+    from ..build import build_gallery
+
+    return build_gallery(gallery, out, **options)
+
+
+@contextlib.contextmanager
+def _keeping(cache, keep: set | None):
+    """Around a build: afterwards the cache's in-use list (what `clean --unused` keeps) names what the build
+    recorded, the results added to the yielded set (CLAP embeddings) and, with `keep`, the results in `keep`,
+    which then gains all of those. A variant's build, or the rebuild that publishes the report, records only
+    what it used: without `keep` (what the evaluation itself used), `clean --unused` after
+    `evaluate --variant` deleted the site's music. Done when interrupted too."""
+    used: set = set()
+    try:
+        yield used
+    finally:
+        if used or keep is not None:
+            wanted = _in_use(cache) | used | (keep or set())
+            if keep is not None:
+                keep |= wanted
+            try:
+                cache.record_in_use(wanted)
+            except OSError:
+                if sys.exc_info()[0] is None:   # not while another error is on its way out
+                    raise
 
 
 def _in_use(cache) -> set[tuple[str, str]]:
@@ -79,10 +109,10 @@ VARIANT_MEASURES = {
 MOOD_MEASURES = ("mood distance (features)", "music arousal", "music valence")   # None: the clip is too short
 
 
-def _variant(gallery, assignment: str, base_records, base_scores, options, clap) -> dict:
+def _variant(gallery, assignment: str, base_records, base_scores, options, clap, keep: set) -> dict:
     changed = variants.apply(gallery, assignment)
     with tempfile.TemporaryDirectory(prefix="imaudible-variant-") as tmp:  # the variant's site is thrown away
-        records, _, computed, _, _, _ = _run(changed, Path(tmp) / "site", options, clap)
+        records, _, computed, _, _, _ = _run(changed, Path(tmp) / "site", options, clap, keep)
     scores = measures.gallery_measures(records, clap)
     by_id = {r["id"]: r for r in records}
     shared = [r for r in base_records if r["id"] in by_id]
@@ -120,12 +150,15 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
     if reference is not None and (clap is not None or gallery.evaluate.audio_encoder or gallery.evaluate.genre_model):
         reference_clips = load_reference(reference)   # decoded once, and a file that does not decode stops here
     records, media, computed, cached, failed, states = _run(gallery, out, options, clap)
+    from ..engine.cache import CACHE_DIR_NAME, Cache
+    cache = Cache(gallery.root / CACHE_DIR_NAME)
+    keep = _in_use(cache)   # what the evaluation used: the builds below must not drop it from the in-use list
     if not records:   # every artwork failed: an empty report must not replace the last good one
         return Evaluation(None, {}, computed, cached, skipped, failed)
     scores = measures.gallery_measures(records, clap)
     fad = _fad(gallery, states, reference_clips, clap, skipped) if reference else None
     genre = _genre(gallery, states, reference_clips, skipped) if gallery.evaluate.genre_model else None
-    variant_results = [_variant(gallery, v, records, scores, options, clap) for v in variant_args]
+    variant_results = [_variant(gallery, v, records, scores, options, clap, keep) for v in variant_args]
     for v in variant_results:
         if v.get("note") and progress is not None:
             progress.warn(f"--variant {v['name']}: {v['note']}")
@@ -133,8 +166,8 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
                            variants=variant_results, previous=report.previous_report(gallery.root))
     folder = report.write_report(gallery.root, out, data, media)
     if gallery.report == "public":
-        from ..build import build_gallery
-        build_gallery(gallery, out, **options)   # all cached: copies the new report into the site
+        with _keeping(cache, keep):
+            _build(gallery, out, **options)   # all cached: copies the new report into the site
     return Evaluation(folder, data, computed, cached, skipped, failed)
 
 

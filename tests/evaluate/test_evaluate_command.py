@@ -216,3 +216,16 @@ def test_a_crafted_evaluate_result_publishes_no_page_or_script(tmp_path, cli):
     assert result.exit_code == 0, result.output
     assert cli("build", folder, "-q").exit_code == 0
     assert not list(folder.rglob("*.take2.html"))
+
+
+@pytest.mark.parametrize("settings", [{}, {"report": "public"}])
+def test_clean_unused_after_a_variant_keeps_the_sites_music(tmp_path, cli, settings):
+    # The variant's build (and the rebuild that publishes the report) recorded only what it used as the
+    # cache's in-use list: `clean --unused` then deleted the site's music and the evaluation's measures.
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2},
+                           **settings)
+    assert cli("evaluate", folder, "-q", "--variant", "music.seed=7").exit_code == 0
+    assert cli("clean", folder, "--unused").exit_code == 0
+    again = cli("evaluate", folder)
+    assert again.exit_code == 0, again.output
+    assert "computing" not in again.output and "(0 clips measured, 1 from cache)" in again.output
