@@ -279,12 +279,33 @@ class _Candidates:
                 if name.startswith("."):   # hidden, or macOS's "._name" resource forks
                     continue
                 if suffix in self.suffixes:
-                    found.append(Path(here) / name)
+                    problem = self._not_a_file(Path(here) / name)
+                    if problem:
+                        warn(f"skipped '{(real_here / name).relative_to(self.root).as_posix()}': {problem}")
+                    else:
+                        found.append(Path(here) / name)
                 elif suffix in self.other_images:
                     rel = (real_here / name).relative_to(self.root).as_posix()
                     warn(f"skipped '{rel}': {self.other_images[suffix]}, a format the build does not read "
                          f"({', '.join(self.formats)})")
         return sorted(found)
+
+    def _not_a_file(self, path: Path) -> str | None:
+        """Why a name found in a folder is no image file of the gallery's, or None: what os.walk lists as a
+        file may be a named pipe (opening it would wait forever), a device, a link in a loop or to nothing, or
+        a link to a file outside the gallery (one such link must not stop the whole `add`)."""
+        try:
+            mode = os.stat(path).st_mode
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:   # RuntimeError: a symlink loop, on Python < 3.13
+            return f"a link that leads nowhere ({getattr(exc, 'strerror', None) or 'a symlink loop'})"
+        if not stat.S_ISREG(mode):
+            kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+            return f"not a regular file (it is {kind})"
+        if not resolved.is_relative_to(self.root):
+            return f"a link to '{resolved}', outside the gallery folder; copy the file in instead"
+        return None
 
     def _reason(self, folder: Path) -> str | None:
         """Why `folder` (resolved) holds the tool's files and not the curator's, or None."""

@@ -123,6 +123,31 @@ def test_add_handles_nested_folders_spaces_unicode_and_duplicates(tmp_path):
         ("new sub/[draft] #1: yes.jpg", "[draft] #1: yes"), ("new sub/deeper/été à Paris.png", "Été à Paris")]
 
 
+def test_add_skips_pipes_and_links_found_in_a_folder(tmp_path):
+    # A named pipe called *.jpg made `add` wait forever (Pillow opened it); a symlink loop was "internal
+    # error: RuntimeError", exit 3; one link to a file outside the gallery stopped the whole `add`.
+    import os
+
+    site = _gallery(tmp_path / "g")
+    new = site / "new"
+    _image(new / "good.png")
+    os.mkfifo(new / "pipe.jpg")
+    (new / "a.jpg").symlink_to("b.jpg")
+    (new / "b.jpg").symlink_to("a.jpg")
+    (new / "gone.jpg").symlink_to("nothing-here.jpg")
+    (new / "away.jpg").symlink_to(_image(tmp_path / "elsewhere" / "away.jpg"))
+    (new / "inside.jpg").symlink_to("good.png")   # a link within the gallery: the same image, added once
+    warnings = []
+    assert [line.split(":")[0] for line in curate.add(site, [new], warn=warnings.append)] == ["new/good.png"]
+    assert sorted(warnings) == [
+        "skipped 'new/a.jpg': a link that leads nowhere (Too many levels of symbolic links)",
+        f"skipped 'new/away.jpg': a link to '{(tmp_path / 'elsewhere' / 'away.jpg').resolve()}', outside the "
+        "gallery folder; copy the file in instead",
+        "skipped 'new/b.jpg': a link that leads nowhere (Too many levels of symbolic links)",
+        "skipped 'new/gone.jpg': a link that leads nowhere (No such file or directory)",
+        "skipped 'new/pipe.jpg': not a regular file (it is a named pipe)"]
+
+
 def test_the_cli_prints_a_skipped_file_as_a_warning(tmp_path):
     site = _gallery(tmp_path)
     _image(site / "new" / "good.png")
