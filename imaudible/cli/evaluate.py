@@ -35,7 +35,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
             return run(gallery, out, reference=reference, variant_args=variant_args,
                        jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
         except (VariantError, ReferenceSetError, ReportLocationError, FileNotFoundError) as exc:
-            raise CliError(str(exc).splitlines()[0]) from None
+            raise CliError(str(exc).strip()) from None   # one line: CliError escapes a newline in a name
 
     result = guarded(body, gallery=gallery)
     for line in result.skipped:

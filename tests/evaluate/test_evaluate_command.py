@@ -112,6 +112,16 @@ def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli, variant):
     assert not (folder / "report").exists() and not (folder / "build").exists()
 
 
+def test_an_error_naming_a_value_with_a_newline_is_whole_on_one_line(tmp_path, cli):
+    # The message was cut at the value's newline: "cannot read '1" and nothing more.
+    folder = write_gallery(tmp_path / "g")
+    result = cli("evaluate", str(folder), "--variant", "music.seed=1\ntitle: x\x1b[2J")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: --variant music.seed: cannot read '1\\x0atitle: x\\x1b[2J' (")
+    assert len(result.output.splitlines()) == 1
+    assert not (folder / "report").exists() and not (folder / "build").exists()
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda path: None, "no such folder"),
     (lambda path: path.write_bytes(b"RIFF"), "is a file; give the folder"),   # was "no such folder"
