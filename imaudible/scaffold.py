@@ -1,6 +1,8 @@
 """`imaudible-site init`: a new gallery folder with a commented manifest and an example image."""
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -54,8 +56,33 @@ def example_image() -> Image.Image:
     return img
 
 
+class ScaffoldError(Exception):
+    """`init` would overwrite a file (one-line message); nothing was written."""
+
+
 def create_gallery(directory: Path) -> None:
+    """gallery.yaml and images/example.jpg in `directory`, each created only where no file (nor a link, even
+    one to nothing) of that name is: `init` in a folder of the curator's never overwrites one of their files,
+    and of two `init`s at once one finds the other's files. A refusal writes nothing."""
     directory = Path(directory)
-    (directory / "images").mkdir(parents=True, exist_ok=True)
-    (directory / "gallery.yaml").write_text(MANIFEST_TEMPLATE)
-    example_image().save(directory / "images" / "example.jpg", quality=90)
+    manifest, image = directory / "gallery.yaml", directory / "images" / "example.jpg"
+    for path in (manifest, image):
+        if os.path.lexists(path):
+            raise ScaffoldError(f"{path} already exists; not overwriting it")
+    image.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    example_image().save(buf, "JPEG", quality=90)
+    written = []
+    try:
+        for path, data in ((image, buf.getvalue()), (manifest, MANIFEST_TEMPLATE.encode())):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                raise ScaffoldError(f"{path} already exists; not overwriting it") from None
+            written.append(path)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+    except BaseException:
+        for path in written:   # only what this call created
+            path.unlink(missing_ok=True)
+        raise

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
+
+import pytest
 
 from imaudible import __version__
 from imaudible.progress import Progress
@@ -111,6 +114,32 @@ def test_no_command_ends_in_a_traceback(tmp_path, cli, monkeypatch):
     result = cli("init", target)
     assert (result.exit_code, result.output) == (
         3, "error: internal error: RuntimeError: boom (run with --verbose for details)\n")
+
+
+@pytest.mark.parametrize("existing", ["images/example.jpg", "gallery.yaml"])
+def test_init_never_overwrites_a_file_or_writes_through_a_link(tmp_path, cli, existing):
+    # `init` in a folder of the curator's photos overwrote their images/example.jpg; a gallery.yaml that is
+    # a link to nowhere was followed and its target created.
+    folder = tmp_path / "photos"
+    (folder / "images").mkdir(parents=True)
+    (folder / "images" / "example.jpg").write_bytes(b"my own photo")
+    result = cli("init", folder)
+    assert (result.exit_code, result.output) == (
+        2, f"error: {folder / 'images' / 'example.jpg'} already exists; not overwriting it\n")
+    assert (folder / "images" / "example.jpg").read_bytes() == b"my own photo"
+    assert not (folder / "gallery.yaml").exists()
+    linked = tmp_path / "linked"
+    (linked / existing).parent.mkdir(parents=True, exist_ok=True)
+    (linked / existing).symlink_to(tmp_path / "target")
+    result = cli("init", linked)
+    assert (result.exit_code, result.output) == (2, f"error: {linked / existing} already exists; not overwriting it\n")
+    assert not (tmp_path / "target").exists() and sorted(p.name for p in linked.rglob("*")) == sorted(
+        Path(existing).parts)
+
+
+def test_init_prints_a_folder_name_with_control_characters_escaped(tmp_path, cli):
+    result = cli("init", tmp_path / "new\x1b]0;owned\x07")
+    assert result.exit_code == 0 and "\x1b" not in result.output and "new\\x1b]0;owned\\x07" in result.output
 
 
 def test_a_bare_command_group_shows_its_help_not_an_error(cli):

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from ..manifest import MANIFEST_NAME
+from ..progress import printable
 from .errors import CliError
 
 
@@ -13,10 +14,11 @@ from .errors import CliError
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path):
     """Create a new gallery folder with a commented gallery.yaml and an example image."""
-    from ..scaffold import create_gallery
+    from ..scaffold import ScaffoldError, create_gallery
 
-    if (directory / MANIFEST_NAME).exists():
-        raise CliError(f"{directory / MANIFEST_NAME} already exists; not overwriting it")
-    create_gallery(directory)
-    click.echo(f"created {directory / MANIFEST_NAME} and {directory / 'images' / 'example.jpg'}")
-    click.echo(f"next: edit the manifest, then run `imaudible-site build {directory}`")
+    try:
+        create_gallery(directory)
+    except ScaffoldError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(printable(f"created {directory / MANIFEST_NAME} and {directory / 'images' / 'example.jpg'}"))
+    click.echo(printable(f"next: edit the manifest, then run `imaudible-site build {directory}`"))
