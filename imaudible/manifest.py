@@ -298,6 +298,42 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     if root is None:
         raise _error(name, SyntaxProblem(1, 1, "the file is empty; it needs at least a title and artworks"))
 
+    return _validated(root, manifest, name, strict)
+
+
+def with_option(manifest: Path, section: str | None, option: str, value_text: str) -> None:
+    """Validate the manifest with one option (`section.option`, or a top-level `option`) set to the YAML
+    `value_text`, as if written so in the file (`evaluate --variant`): every check the file gets, those
+    across options (a pinned take over `takes`) and of text (blank, control characters) included. Raises
+    ManifestError; the file is read, never written."""
+    manifest = find_manifest(manifest)
+    name = str(manifest)
+    root = yaml.compose(_read_text(manifest, name), Loader=yaml.SafeLoader)
+    root, _ = apply_merge_keys(root)
+    value = yaml.compose(value_text, Loader=yaml.SafeLoader) if value_text.strip() else None
+    value = value or yaml.ScalarNode(_TAG + "str", "", root.start_mark, root.end_mark)
+    root = _set(root, section, lambda mapping: _set(mapping, option, lambda _: value)) if section else \
+        _set(root, option, lambda _: value)
+    _validated(root, manifest, name, strict=False)
+
+
+def _set(mapping, key: str, make):
+    """A copy of a mapping node with `key`'s value replaced by make(its value, or an empty mapping)."""
+    pairs, found = [], False
+    for k, v in mapping.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            v, found = make(v if isinstance(v, yaml.MappingNode) else _empty(mapping)), True
+        pairs.append((k, v))
+    if not found:
+        pairs.append((yaml.ScalarNode(_TAG + "str", key, mapping.start_mark, mapping.end_mark), make(_empty(mapping))))
+    return yaml.MappingNode(mapping.tag, pairs, mapping.start_mark, mapping.end_mark, mapping.flow_style)
+
+
+def _empty(near) -> yaml.MappingNode:
+    return yaml.MappingNode(_TAG + "map", [], near.start_mark, near.end_mark)
+
+
+def _validated(root, manifest: Path, name: str, strict: bool) -> tuple[Gallery, list[Problem]]:
     root, merge_problems = apply_merge_keys(root)
     validator = _Validator(name, strict, manifest.parent.resolve())
     for node, field, message in merge_problems:

@@ -9,6 +9,7 @@ import dataclasses
 import math
 import re
 import typing
+from pathlib import Path
 
 import yaml
 
@@ -72,7 +73,9 @@ def apply(gallery: Gallery, assignment: str) -> Gallery:
     hints = typing.get_type_hints(Gallery)
     if len(path) == 1:
         field = _field(Gallery, path[0])
-        return dataclasses.replace(gallery, **{path[0]: _checked(field, _converted(hints[path[0]], value, key), key)})
+        changed = dataclasses.replace(gallery, **{path[0]: _checked(field, _converted(hints[path[0]], value, key), key)})
+        _check_in_manifest(gallery, None, path[0], raw, key.strip())
+        return changed
     if len(path) != 2:
         raise VariantError(f"--variant: '{key}' is not an option (use section.option, e.g. prompt.remove_stopwords)")
     section_field = _field(Gallery, path[0])
@@ -82,7 +85,26 @@ def apply(gallery: Gallery, assignment: str) -> Gallery:
     field = _field(type(section), path[1])
     inner = typing.get_type_hints(type(section))[path[1]]
     changed = dataclasses.replace(section, **{path[1]: _checked(field, _converted(inner, value, key), key)})
+    _check_in_manifest(gallery, path[0], path[1], raw, key.strip())
     return dataclasses.replace(gallery, **{path[0]: changed})
+
+
+def _check_in_manifest(gallery: Gallery, section: str | None, option: str, raw: str, key: str) -> None:
+    """The value as if written into gallery.yaml gets every check the file gets: besides each option's own
+    type and limits, a blank title or device, control characters in text, and what spans options (a take
+    pinned beyond the variant's `music.takes`) were let through to the build."""
+    from ..manifest import ManifestError, with_option
+
+    if not Path(gallery.manifest_path).is_absolute() or not Path(gallery.manifest_path).is_file():
+        return   # a Gallery made in code, not loaded from a file
+    try:
+        with_option(gallery.manifest_path, section, option, raw)
+    except ManifestError as exc:
+        problem = exc.problems[0]
+        where = f"{problem.field}: " if problem.field and problem.field != key else ""
+        raise VariantError(f"--variant {key}: not a value gallery.yaml accepts here ({where}{problem.message})") from None
+    except yaml.YAMLError:
+        return   # already read (or refused) above
 
 
 def check_models(gallery: Gallery, changed: Gallery, assignment: str) -> None:

@@ -112,6 +112,22 @@ def test_bad_variant_is_one_line_and_changes_nothing(tmp_path, cli, variant):
     assert not (folder / "report").exists() and not (folder / "build").exists()
 
 
+@pytest.mark.parametrize("variant, message", [
+    ("title=", "(must not be empty)"),                 # these were accepted: checked by type and limits only
+    ("caption.device=", "(must not be empty)"),
+    ("music.takes=1", "(artworks[0].music.take: take 3, but this artwork makes 1 take (music.takes)"),
+])
+def test_a_variant_gets_every_check_the_manifest_gets(tmp_path, cli, variant, message):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie", "music": {"take": 3}}],
+                           music={"takes": 3})
+    result = cli("evaluate", str(folder), "--variant", variant)
+    assert result.exit_code == 2, result.output
+    key = variant.split("=")[0]
+    assert result.output.startswith(f"error: --variant {key}: not a value gallery.yaml accepts here {message}")
+    assert len(result.output.splitlines()) == 1
+    assert not (folder / "report").exists() and not (folder / "build").exists()
+
+
 def test_an_error_naming_a_value_with_a_newline_is_whole_on_one_line(tmp_path, cli):
     # The message was cut at the value's newline: "cannot read '1" and nothing more.
     folder = write_gallery(tmp_path / "g")
