@@ -323,11 +323,24 @@ def test_clean_cache_never_pulls_the_cache_from_under_a_build(gallery, cli):
     cache = gallery / CACHE_DIR_NAME
     with Cache(cache).lock():                         # a build in progress
         result = cli("clean", gallery, "--cache")
-    assert result.exit_code == 2 and "nothing was deleted from the cache" in result.output
+    assert result.exit_code == 2 and "nothing was deleted, from the site or the cache" in result.output
     assert (cache / "objects").is_dir()
     result = cli("clean", gallery, "--cache")
     assert result.exit_code == 0, result.output
     assert not any(p.name.startswith(CACHE_DIR_NAME) for p in gallery.iterdir())
+
+
+def test_clean_never_deletes_the_site_under_a_running_build(gallery, cli):
+    # `clean` took no lock: run while a build (or serve's rebuild, or evaluate) published, it left a half site.
+    from imaudible.engine.cache import Cache
+
+    build(cli, gallery)
+    before = sorted(p.relative_to(gallery) for p in (gallery / "build").rglob("*"))
+    with Cache(gallery / CACHE_DIR_NAME).lock():      # a build in progress
+        result = cli("clean", gallery)
+    assert result.exit_code == 2 and result.output.startswith("error: a build of this gallery is running (")
+    assert sorted(p.relative_to(gallery) for p in (gallery / "build").rglob("*")) == before
+    assert cli("clean", gallery).exit_code == 0 and not (gallery / "build").exists()
 
 
 def test_force_keeps_no_copy_of_the_results_it_replaced(gallery, cli):

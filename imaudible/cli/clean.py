@@ -1,6 +1,7 @@
 """`imaudible-site clean`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -46,7 +47,8 @@ def clean(site_dir, out, unused, with_cache, yes):
         click.confirm(f"delete {cache}: every cached result, the generated music among them?", abort=True)
     existed = out.exists()
     try:
-        count, kept = clean_out(out, site_dir)
+        with _no_build_running(cache):
+            count, kept = clean_out(out, site_dir)
     except SiteError as exc:
         raise CliError(str(exc)) from None
     for line in kept:
@@ -71,6 +73,23 @@ def _gallery_folder(path: Path) -> Path:
         return path.parent
     raise click.BadParameter(f"'{path}' is a file, not a gallery folder (one holding {MANIFEST_NAME})",
                              param_hint="SITE_DIR")
+
+
+@contextlib.contextmanager
+def _no_build_running(cache: Path):
+    """Hold the build lock while deleting the site: a build (or `serve`'s rebuild, or `evaluate`) publishing into
+    it meanwhile would be left half deleted. A cache that cannot be locked (read-only: no build can run there
+    either) or none at all does not stop `clean`."""
+    with contextlib.ExitStack() as stack:
+        if cache.is_dir() and not cache.is_symlink():
+            try:
+                stack.enter_context(Cache(cache).lock(timeout=0))
+            except BuildLocked as exc:
+                raise CliError(f"a build of this gallery is running ({exc}); nothing was deleted, from the site or "
+                               "the cache") from None
+            except CacheUnwritable:
+                pass
+        yield
 
 
 def _delete_cache(cache: Path) -> None:
