@@ -255,3 +255,26 @@ def test_clean_unused_after_a_variant_keeps_the_sites_music(tmp_path, cli, setti
     again = cli("evaluate", folder)
     assert again.exit_code == 0, again.output
     assert "computing" not in again.output and "(0 clips measured, 1 from cache)" in again.output
+
+
+def test_the_report_is_written_under_the_build_lock(tmp_path, cli, monkeypatch):
+    # Written outside it, two evaluations at once (or serve's refresh beside a manual run) interleaved their
+    # files in report/ and deleted each other's media as stale.
+    from imaudible.engine.cache import CACHE_DIR_NAME, BuildLocked, Cache
+    from imaudible.evaluate import report
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2})
+    write = report.write_report
+    held = []
+
+    def checking(*args, **kwargs):
+        try:
+            with Cache(folder / CACHE_DIR_NAME).lock(timeout=0):
+                held.append(False)
+        except BuildLocked:
+            held.append(True)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(report, "write_report", checking)
+    assert cli("evaluate", folder, "-q").exit_code == 0
+    assert held == [True] and (folder / "report" / "report.json").is_file()
