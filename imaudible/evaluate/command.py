@@ -214,7 +214,10 @@ def _genre(gallery, states, reference: list | None, skipped: list[str]) -> dict 
     from .encoders import HFAudioModel
 
     model = HFAudioModel(resolved, classifier=True)
-    probs_gen = model.classify(ref._windows(_used_clips(states), model))
-    probs_ref = model.classify(ref._windows(reference, model))
+    _, probs_gen = ref.per_clip(_used_clips(states), model, model.classify)
+    _, probs_ref = ref.per_clip(reference, model, model.classify)
+    if probs_gen is None or probs_ref is None:
+        return {"label": genre.LABEL, "model": gallery.evaluate.genre_model, "value": None,
+                "note": "genre-KL needs at least one window on each side"}
     return {"label": genre.LABEL, "model": gallery.evaluate.genre_model,
             "value": round(genre.genre_kl(probs_gen, probs_ref), 4)}

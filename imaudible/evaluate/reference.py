@@ -32,42 +32,82 @@ def reference_files(folder: Path) -> list[Path]:
     return files
 
 
-def load_reference(folder: Path) -> list[tuple[np.ndarray, int]]:
-    """Every reference file decoded (48 kHz); one that does not decode is a ReferenceSetError naming it."""
+KEPT_BYTES = 256 * 2**20   # decoded audio kept from the check for reuse; the rest is decoded again when used
+
+
+class ReferenceSet:
+    """The reference files, each checked to decode; iterated, (samples, 48000) pairs. Up to KEPT_BYTES of
+    decoded audio is kept from the check, the other files are decoded again one at a time, so that memory
+    never holds the whole set's audio (thousands of reference tracks decoded at 48 kHz ran to tens of GB)."""
+
+    def __init__(self, files: list[Path], kept: dict[int, np.ndarray] | None = None):
+        self.files = list(files)
+        self._kept = kept or {}
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __iter__(self):
+        for i, path in enumerate(self.files):
+            yield (self._kept[i] if i in self._kept else _decoded(path)), 48000
+
+
+def _decoded(path: Path) -> np.ndarray:
     from ..audio import AudioError, decode
 
-    clips = []
-    for path in reference_files(folder):
-        try:
-            clips.append((decode(path.read_bytes(), path.suffix.lstrip(".")).samples, 48000))
-        except (AudioError, OSError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ReferenceSetError(f"--reference: cannot read '{path}' as audio ({reason})") from None
-    return clips
+    try:
+        return decode(path.read_bytes(), path.suffix.lstrip(".")).samples
+    except (AudioError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ReferenceSetError(f"--reference: cannot read '{path}' as audio ({reason})") from None
 
 
-def _windows(clips: list[tuple[np.ndarray, int]], model) -> list[np.ndarray]:
+def load_reference(folder: Path) -> ReferenceSet:
+    """The reference set, every file decoded once to check it (48 kHz); one that does not decode is a
+    ReferenceSetError naming it, raised here, before any work."""
+    files, kept, size = reference_files(folder), {}, 0
+    for i, path in enumerate(files):
+        samples = _decoded(path)
+        if size + samples.nbytes <= KEPT_BYTES:
+            kept[i], size = samples, size + samples.nbytes
+    return ReferenceSet(files, kept)
+
+
+def _windows(clips, model) -> list[np.ndarray]:
+    return [w for clip in clips for w in _clip_windows(clip, model)]
+
+
+def _clip_windows(clip: tuple[np.ndarray, int], model) -> list[np.ndarray]:
     from ..backends.clap import resample
 
-    out = []
-    for samples, rate in clips:
-        x = np.asarray(samples, np.float64)
-        x = x.mean(axis=0) if x.ndim == 2 else x
-        out += fad.cut_windows(resample(x, rate, model.sampling_rate), model.sampling_rate)
-    return out
+    samples, rate = clip
+    x = np.asarray(samples, np.float64)
+    x = x.mean(axis=0) if x.ndim == 2 else x
+    return fad.cut_windows(resample(x, rate, model.sampling_rate), model.sampling_rate)
 
 
-def fad_spaces(generated: list[tuple[np.ndarray, int]], reference: list[tuple[np.ndarray, int]],
-               spaces: dict) -> dict:
+def per_clip(clips, model, fn) -> tuple[int, np.ndarray | None]:
+    """(window count, fn(windows) of every clip's windows stacked): one clip at a time, so that the windows
+    of a whole reference set are never in memory at once."""
+    count, parts = 0, []
+    for clip in clips:
+        windows = _clip_windows(clip, model)
+        if windows:
+            count += len(windows)
+            parts.append(np.asarray(fn(windows)))
+    return count, (np.concatenate(parts) if parts else None)
+
+
+def fad_spaces(generated, reference, spaces: dict) -> dict:
     """{"recipe", "spaces": {name: {fad, windows_generated, windows_reference, and `fad.assess`'s dimensions,
-    covariance, reliable, warning}}}; `spaces` maps a name to a model with `sampling_rate` and
-    `embed(windows) -> (n, d)`."""
+    covariance, reliable, warning}}}; `generated` and `reference` are iterables of (samples, rate) (a
+    `ReferenceSet`); `spaces` maps a name to a model with `sampling_rate` and `embed(windows) -> (n, d)`."""
     result = {"recipe": RECIPE, "spaces": {}}
     for name, model in spaces.items():
-        gen, ref = _windows(generated, model), _windows(reference, model)
-        entry = {"windows_generated": len(gen), "windows_reference": len(ref), "fad": None}
-        if len(gen) >= 2 and len(ref) >= 2:
-            entry.update(fad.assess(model.embed(gen), model.embed(ref)))
+        (n_gen, gen), (n_ref, ref) = per_clip(generated, model, model.embed), per_clip(reference, model, model.embed)
+        entry = {"windows_generated": n_gen, "windows_reference": n_ref, "fad": None}
+        if n_gen >= 2 and n_ref >= 2:
+            entry.update(fad.assess(gen, ref))
         else:
             entry["note"] = "FAD needs at least two windows on each side"
         result["spaces"][name] = entry

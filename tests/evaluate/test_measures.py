@@ -208,3 +208,31 @@ def test_same_music_compares_keys_then_bytes_and_the_take_in_use():
     assert not same_music(rec("k1", ["a", "b"]), rec("k2", ["a", "c"]))
     assert not same_music(rec("k", ["a", "b"]), rec("k", ["a", "b"], used=2))
     assert not same_music({}, rec("k", ["a"]))
+
+
+def test_a_reference_set_is_decoded_and_embedded_one_file_at_a_time(tmp_path, monkeypatch):
+    # load_reference kept every reference file decoded at 48 kHz, and FAD embedded all their windows in one
+    # list: a reference set of thousands of tracks needed tens of GB. Now one file's audio at a time.
+    from scipy.io import wavfile
+
+    from imaudible.evaluate import reference
+
+    for i in range(3):
+        wavfile.write(tmp_path / f"r{i}.wav", synth.RATE, synth.varied(21.0, seed=i).astype(np.float32))
+    (tmp_path / "short.wav").write_bytes((tmp_path / "r0.wav").read_bytes()[:44 + 4 * synth.RATE])   # 1 s
+
+    class Model:
+        sampling_rate, calls = 8000, []
+
+        def embed(self, windows):
+            self.calls.append(len(windows))
+            return np.random.default_rng(len(self.calls)).normal(size=(len(windows), 4))
+
+    monkeypatch.setattr(reference, "KEPT_BYTES", 4 * 21 * 48000 * 2)   # the check's audio of two files is kept
+    ref = reference.load_reference(tmp_path)
+    assert sorted(ref._kept) == [0, 1]
+    result = reference.fad_spaces(ref, ref, {"m": Model()})["spaces"]["m"]
+    assert (result["windows_generated"], result["windows_reference"]) == (6, 6)   # 21 s -> 2 windows; 1 s -> none
+    assert Model.calls == [2, 2, 2, 2, 2, 2] and result["fad"] is not None
+    count, nothing = reference.per_clip([(np.zeros(100), 48000)], Model(), Model().embed)
+    assert (count, nothing) == (0, None)
