@@ -301,9 +301,9 @@ def load_manifest(path: Path, *, strict: bool = False, display_name: str | None 
     return _validated(root, manifest, name, strict)
 
 
-def with_option(manifest: Path, section: str | None, option: str, value_text: str) -> None:
-    """Validate the manifest with one option (`section.option`, or a top-level `option`) set to the YAML
-    `value_text`, as if written so in the file (`evaluate --variant`): every check the file gets, those
+def with_option(manifest: Path, section: str | None, option: str, value_text: str) -> Gallery:
+    """The gallery of the manifest with one option (`section.option`, or a top-level `option`) set to the
+    YAML `value_text`, as if written so in the file (`evaluate --variant`): every check the file gets, those
     across options (a pinned take over `takes`) and of text (blank, control characters) included. Raises
     ManifestError; the file is read, never written."""
     manifest = find_manifest(manifest)
@@ -314,7 +314,7 @@ def with_option(manifest: Path, section: str | None, option: str, value_text: st
     value = value or yaml.ScalarNode(_TAG + "str", "", root.start_mark, root.end_mark)
     root = _set(root, section, lambda mapping: _set(mapping, option, lambda _: value)) if section else \
         _set(root, option, lambda _: value)
-    _validated(root, manifest, name, strict=False)
+    return _validated(root, manifest, name, strict=False)[0]
 
 
 def _set(mapping, key: str, make):

@@ -146,8 +146,13 @@ def test_variants_change_one_option_with_its_type(tmp_path):
     assert changed.prompt.remove_stopwords is True and gallery.prompt.remove_stopwords is False
     assert variants.apply(gallery, "music.guidance_scale=4").music.guidance_scale == 4.0
     assert variants.apply(gallery, "style=ambient, strings").style == "ambient, strings"
+    assert variants.apply(gallery, "audio.formats=[webm]").audio.formats == ("webm",)
+    assert variants.apply(gallery, "title=12:30").title == "12:30"      # text is kept as written, as in the file
     for bad, message in (("prompt.remove_stopword=true", "no option 'remove_stopword'"),
-                         ("prompt.remove_stopwords=maybe", "not a valid value"), ("nokey", "KEY=VALUE")):
+                         ("prompt.remove_stopwords=maybe", "expected true or false"), ("nokey", "KEY=VALUE"),
+                         ("audio.formats=[webm, webm]", r"audio.formats\[1\]: 'webm' is listed twice"),
+                         ("audio.formats=[mp3]", "must be one of 'webm', 'm4a'"),
+                         ("music.seed=-1", "must be at least 0"), ("music.nosuch.deeper=1", "is not an option")):
         with pytest.raises(variants.VariantError, match=message):
             variants.apply(gallery, bad)
 
