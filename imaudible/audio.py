@@ -201,14 +201,21 @@ def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
 
 
 def decode(data: bytes, fmt: str) -> Clip:
-    """Any file ffmpeg reads (webm, m4a, flac, wav, ...) to a 48 kHz float clip."""
+    """Any audio ffmpeg reads (webm, m4a, flac, wav, ...), as bytes, to a 48 kHz float clip (see `decode_file`)."""
     if not data:
         raise AudioError(f"decode: empty {fmt} data")
     with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
         path = Path(tmp) / f"in.{fmt.lstrip('.') or 'bin'}"
         path.write_bytes(data)
-        wav = _ffmpeg(["-i", str(path), "-map", "0:a:0", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le",
-                       "-f", "wav", "pipe:1"], None, f"decode {fmt}")
+        return decode_file(path, fmt)
+
+
+def decode_file(path: Path, what: str, max_seconds: float = MAX_CLIP_SECONDS) -> Clip:
+    """The first `max_seconds` of an audio file as a 48 kHz float clip. Files come from disk (a cache, a
+    reference folder): what lies beyond the longest clip this tool makes is never decoded, so an hour-long
+    file cannot take gigabytes."""
+    wav = _ffmpeg(["-i", str(Path(path).absolute()), "-map", "0:a:0", "-t", f"{max_seconds:g}",
+                   "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "wav", "pipe:1"], None, f"decode {what}")
     return _parse_wav(wav)
 
 

@@ -12,8 +12,10 @@ import numpy as np
 from . import fad
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".aiff", ".aif"}
+REFERENCE_SECONDS = 600   # of each reference file: what a clip of this tool can last
 RECIPE = (f"non-overlapping {fad.WINDOW_SECONDS:g} s windows, a last window under "
-          f"{fad.MIN_WINDOW_SHARE:.0%} of that dropped, mono, resampled to the model's rate")
+          f"{fad.MIN_WINDOW_SHARE:.0%} of that dropped, mono, resampled to the model's rate; "
+          f"at most the first {REFERENCE_SECONDS // 60} minutes of each reference file")
 
 
 class ReferenceSetError(ValueError):
@@ -53,10 +55,10 @@ class ReferenceSet:
 
 
 def _decoded(path: Path) -> np.ndarray:
-    from ..audio import AudioError, decode
+    from ..audio import AudioError, decode_file
 
     try:
-        return decode(path.read_bytes(), path.suffix.lstrip(".")).samples
+        return decode_file(path, path.suffix.lstrip(".") or "file", REFERENCE_SECONDS).samples
     except (AudioError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ReferenceSetError(f"--reference: cannot read '{path}' as audio ({reason})") from None

@@ -236,3 +236,15 @@ def test_a_reference_set_is_decoded_and_embedded_one_file_at_a_time(tmp_path, mo
     assert Model.calls == [2, 2, 2, 2, 2, 2] and result["fad"] is not None
     count, nothing = reference.per_clip([(np.zeros(100), 48000)], Model(), Model().embed)
     assert (count, nothing) == (0, None)
+
+
+def test_a_reference_file_longer_than_any_clip_is_read_only_that_far(tmp_path):
+    """An hour-long reference track decoded whole at 48 kHz took gigabytes; only its first minutes are used."""
+    from scipy.io import wavfile
+
+    from imaudible.evaluate import reference
+
+    rate = 1000
+    wavfile.write(tmp_path / "long.wav", rate, np.zeros((reference.REFERENCE_SECONDS + 120) * rate, np.int16))
+    (samples, sample_rate), = list(reference.load_reference(tmp_path))
+    assert sample_rate == 48000 and samples.shape[-1] == reference.REFERENCE_SECONDS * 48000
