@@ -99,9 +99,9 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
             click.echo("nothing to download: the gallery uses built-in or local models only")
             return
     for model_id, rev, kind in wanted:
-        click.echo(f"downloading {model_id}{f' @ {rev}' if rev else ''} ...")
+        click.echo(printable(f"downloading {model_id}{f' @ {rev}' if rev else ''} ..."))
         folder = guarded(lambda: m.pull(model_id, rev, backend=kind))
-        click.echo(f"  {model_id} -> {folder}")
+        click.echo(printable(f"  {model_id} -> {folder}"))
 
 
 def _gallery_models(site_dir: Path, backend: str | None) -> list[tuple[str, str | None, str]]:

@@ -42,6 +42,15 @@ def test_pull_offline_is_a_one_line_error(tmp_path, cli, monkeypatch):
     assert "Traceback" not in result.output
 
 
+def test_pull_echoes_a_model_id_with_control_characters_escaped(tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = cli("models", "pull", "a\nb\x1b]0;owned\x07")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert len(result.output.strip().splitlines()) == 2, result.output   # "downloading ..." and one error line
+
+
 def test_pull_without_ids_skips_builtin_and_local_models(tmp_path, cli):
     folder = tmp_path / "gallery"
     (folder / "mg").mkdir(parents=True)
