@@ -23,6 +23,7 @@ from typing import Callable
 
 from .manifest import ManifestError, find_manifest, load_manifest, slugify
 from .settings import MAX_SEED, ImageSettings
+from .image_titles import image_title
 from .types import CONTROL_CHARACTERS
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
@@ -356,57 +357,9 @@ class _Candidates:
         return f"too large for the build: {size}, over images.max_pixels ({self.max_pixels:,})"
 
 
-def image_title(path: Path) -> str:
-    """The image's embedded title (XMP dc:title, then IPTC Object Name), else one made from the file name."""
-    from PIL import Image, IptcImagePlugin
-
-    try:
-        with Image.open(path) as img:
-            title = _xmp_title(img.info.get("xmp") or img.info.get("XML:com.adobe.xmp"))
-            if not title:
-                iptc = IptcImagePlugin.getiptcinfo(img) or {}
-                raw = iptc.get((2, 5))
-                raw = raw[0] if isinstance(raw, list) else raw
-                title = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else ""
-    except Exception:   # noqa: BLE001 - best effort: Pillow's plug-ins raise many kinds on a hostile file
-        title = ""
-    title = " ".join(CONTROL_CHARACTERS.sub(" ", title).split())[:MAX_TITLE]   # an embedded title is anyone's text
-    if title:
-        return title
-    words = re.sub(r"[_\-.]+", " ", path.stem).strip()
-    return words[:1].upper() + words[1:] if words else path.name
-
-
-MAX_TITLE = 300
-
-
 def _name_problem(rel: str) -> str | None:
     """Why a file name cannot go into the manifest (which refuses control characters in text), or None."""
     return "a file name with control characters in it (rename the file)" if CONTROL_CHARACTERS.search(rel) else None
-
-
-def _xmp_title(packet) -> str:
-    if not packet:
-        return ""
-    import xml.etree.ElementTree as ET
-
-    text = packet.decode("utf-8", "replace") if isinstance(packet, bytes) else str(packet)
-    start = text.find("<x:xmpmeta")
-    end = text.rfind("</x:xmpmeta>")
-    if start < 0 or end < 0:
-        return ""
-    try:
-        tree = ET.fromstring(text[start:end + len("</x:xmpmeta>")])
-    except ET.ParseError:
-        return ""
-    ns = {"dc": "http://purl.org/dc/elements/1.1/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
-    for title in tree.iter(f"{{{ns['dc']}}}title"):
-        items = title.findall(".//rdf:li", ns)
-        default = [i for i in items if i.get("{http://www.w3.org/XML/1998/namespace}lang") == "x-default"]
-        for item in default + items:
-            if item.text and item.text.strip():
-                return item.text.strip()
-    return ""
 
 
 __all__ = ["CurateError", "accepted_suffixes", "add", "image_title", "pick", "reroll"]

@@ -25,11 +25,10 @@ from .local_hosts import host_allowed, is_loopback
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
 from .safe_paths import open_inside, resolve_under
+from .watching import gallery_watch_paths, watch
 
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
-_SKIPPED_DIRS = {"node_modules", "__pycache__"}
 _CHUNK = 64 * 1024
 
 # Reloads open pages after a rebuild and shows a failed rebuild's error over them.
@@ -287,71 +286,6 @@ class PreviewServer:
 
     def root_of(self, path: Path) -> Path:
         return self.takes.report_root if self.takes is not None and self.takes.serves(path) else self.root
-
-def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
-    """mtime and size of every file under the given files and folders (missing ones are left out)."""
-    state: dict[str, tuple[int, int]] = {}
-    for path in paths:
-        try:
-            info = path.stat()
-        except OSError:
-            continue
-        if not path.is_dir():
-            state[str(path)] = (info.st_mtime_ns, info.st_size)
-            continue
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-            for name in files:
-                try:
-                    info = os.stat(os.path.join(folder, name))
-                except OSError:
-                    continue
-                state[os.path.join(folder, name)] = (info.st_mtime_ns, info.st_size)
-    return state
-
-
-def watch(paths_fn: Callable[[], list[Path]], on_change: Callable[[], None], interval: float = 0.5,
-          stop: Optional[threading.Event] = None) -> threading.Thread:
-    """Start a daemon thread that polls the paths and calls `on_change()` after they change.
-
-    `paths_fn` is asked again on every poll, so files that appear later (a new image) are watched too.
-    A change is reported once the files have stopped changing for one interval (editors save in steps).
-    Set `stop` to end the thread.
-    """
-    stop = stop or threading.Event()
-
-    def loop() -> None:
-        known = _snapshot(paths_fn())
-        while not stop.wait(interval):
-            current = _snapshot(paths_fn())
-            if current == known:
-                continue
-            for _ in range(10):
-                if stop.wait(interval):
-                    return
-                settled = _snapshot(paths_fn())
-                if settled == current:
-                    break
-                current = settled
-            known = current
-            on_change()
-
-    thread = threading.Thread(target=loop, name="imaudible-watch", daemon=True)
-    thread.start()
-    return thread
-
-
-def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
-    """gallery.yaml, templates/, static/ and every image in the gallery folder (not the output or the cache)."""
-    root = Path(gallery_root).resolve()
-    skip = {Path(out).resolve(), root / ".imaudible-cache", root / "templates", root / "static"}
-    paths = [root / "gallery.yaml", root / "templates", root / "static"]
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS and here / d not in skip)
-        paths += [here / name for name in sorted(files) if Path(name).suffix.lower() in IMAGE_SUFFIXES]
-    return paths
-
 
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
           rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,

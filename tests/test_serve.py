@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from imaudible.serve import PreviewServer, gallery_watch_paths, parse_range, serve, watch
+from imaudible.serve import PreviewServer, parse_range, serve
+from imaudible.watching import gallery_watch_paths, watch
 
 AUDIO = bytes(range(256)) * 40  # 10240 bytes, every offset recognisable
 SECRET = b"top secret, outside the served folder"

@@ -25,7 +25,7 @@ def serve(site_dir, out, port, host, no_build):
     from ..evaluate.report import REPORT_DIR   # numpy: only `serve` needs it, not every command's start-up
     from ..local_hosts import is_loopback
     from ..site.output_folder import link_problem
-    from ..site.render import site_path
+    from ..site.layout import site_path
     from .evaluate import refresh_report
 
     out = Path(out) if out else Path(site_dir) / "build"

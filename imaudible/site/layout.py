@@ -1,8 +1,9 @@
-"""What the pages need from the manifest's layout and the image sizes: the rooms (named by the curator or
-by their mood) and the picture a link preview shows."""
+"""What the pages need from the manifest's layout, the image sizes and the url: the rooms (named by the curator
+or by their mood), the picture a link preview shows and the path the site is served under."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 from ..listening import room_title
 
@@ -36,3 +37,10 @@ def card_image(art: dict) -> str:
     if not sized:
         return art["images"].get("thumb", {}).get("jpg", "")
     return next((im for im in sized if max(im["width"], im["height"]) >= 1000), sized[-1])["jpg"]
+
+
+def site_path(url: str) -> str:
+    """The path the site is served under, from its `url` ("/" when none is given): the host answers a missing
+    page at any depth with 404.html, so its links start there, also for a site in a folder (GitHub Pages)."""
+    path = urlsplit(url).path if url else ""
+    return quote(path.rstrip("/"), safe="/%") + "/"

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .. import __version__
@@ -22,7 +21,7 @@ from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_dig
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
 from ..types import WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description
-from .layout import card_image, rooms_and_titles
+from .layout import card_image, rooms_and_titles, site_path
 from . import output_folder as folder, written as written_stat
 from .output_folder import OWNED_LIST, SITE_PATH
 
@@ -292,13 +291,6 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
             **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
     site.add("netlify.toml", NETLIFY_TOML)
     site.add("_headers", _headers(site))
-
-
-def site_path(url: str) -> str:
-    """The path the site is served under, from its `url` ("/" when none is given): the host answers a missing
-    page at any depth with 404.html, so its links start there, also for a site in a folder (GitHub Pages)."""
-    path = urlsplit(url).path if url else ""
-    return quote(path.rstrip("/"), safe="/%") + "/"
 
 
 def check_gallery_folders(gallery: Gallery) -> None:
