@@ -1,5 +1,5 @@
-// The list view: say why it is shown when the 3D gallery fell back to it, and let only one piece of
-// music play at a time.
+// The list view: say why it is shown when the 3D gallery fell back to it, let only one piece of music
+// play at a time, and say so when a piece's file is missing or damaged.
 (function () {
   "use strict";
   if (new URLSearchParams(window.location.search).has("nowebgl")) {
@@ -14,6 +14,24 @@
       document.querySelectorAll("audio").forEach(function (other) {
         if (other !== playing && !other.paused) other.pause();
       });
+    },
+    true
+  );
+  // Each <source> that fails fires its own error; the player is stuck once the last one has failed (or the
+  // file chosen fails to decode later, an error on the <audio> itself).
+  document.addEventListener(
+    "error",
+    function (event) {
+      var el = event.target;
+      var audio = el.tagName === "SOURCE" ? el.parentElement : el;
+      if (!audio || audio.tagName !== "AUDIO") return;
+      if (el !== audio && el !== audio.querySelector("source:last-of-type")) return;
+      if (audio.nextElementSibling && audio.nextElementSibling.className === "audio-error") return;
+      var line = document.createElement("p");
+      line.className = "audio-error";
+      line.setAttribute("role", "alert");
+      line.textContent = "This music could not be played: the file is missing or damaged.";
+      audio.after(line);
     },
     true
   );

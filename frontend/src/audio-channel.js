@@ -23,6 +23,7 @@ export class AudioChannel {
     this.level = 0; // the fade's position, 0..1
     this.timer = 0;
     this.artId = null;
+    this.tried = new Set(); // URLs of this piece that failed to load or decode
   }
 
   /** Route the element through Web Audio: element -> gain -> (panner ->) master. */

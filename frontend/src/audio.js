@@ -3,7 +3,7 @@
 // are fetched only when played (preload="none"). Browsers only start sound after a user gesture: the first
 // play (a click, a tap, Enter, or the tour button) also starts the Web Audio context.
 import { AudioChannel } from "./audio-channel.js";
-import { pickAudio } from "./data.js";
+import { audioFiles, pickAudio } from "./data.js";
 import { Mixer } from "./mixer.js";
 import { state, update } from "./state.js";
 
@@ -46,7 +46,23 @@ export class AudioDeck {
     });
     el.addEventListener("pause", () => this.current === ch && !el.ended && update({ paused: true }));
     el.addEventListener("playing", () => this.current === ch && update({ paused: false }));
+    el.addEventListener("error", () => el.error && this.#failed(ch, el.src));
     return ch;
+  }
+
+  // A missing or undecodable file: try the other format, then say so and let the tour move on.
+  #failed(ch, src) {
+    if (this.current !== ch || ch.el.src !== src || ch.tried.has(src)) return;
+    ch.tried.add(src);
+    const art = this.byId.get(ch.artId);
+    const other = audioFiles(art, ch.el).map(this.resolve).find((url) => !ch.tried.has(url));
+    if (other) {
+      ch.el.src = other;
+      this.#start(ch);
+      return;
+    }
+    update({ playingId: null, paused: true, error: `The music for “${art.title}” could not be played: the file is missing or damaged.` });
+    for (const fn of this.endedHandlers) fn(ch.artId);
   }
 
   onEnded(fn) {
@@ -59,10 +75,12 @@ export class AudioDeck {
   }
 
   #start(ch) {
+    const src = ch.el.src;
     const playing = ch.el.play();
     if (playing) {
       playing.catch((err) => {
         if (this.current !== ch || err.name === "AbortError") return;
+        if (err.name !== "NotAllowedError") return this.#failed(ch, src);
         update({ paused: true, error: "The browser blocked playback: click or tap a painting to start its music." });
       });
     }
@@ -84,6 +102,7 @@ export class AudioDeck {
     if (previous) previous.fade(0, FADE_OUT, () => previous.el.pause());
     ch.artId = id;
     ch.el.dataset.art = id;
+    ch.tried = new Set();
     ch.el.src = this.resolve(rel);
     // Clips finished as seamless loops (audio.loop) repeat while the visitor stays, except on the
     // guided tour, which moves on when a piece ends.
@@ -107,6 +126,10 @@ export class AudioDeck {
   resume() {
     const ch = this.current;
     if (!ch) return;
+    if (ch.el.error || ch.el.networkState === ch.el.NETWORK_NO_SOURCE) {
+      this.current = null;
+      return this.play(ch.artId);
+    }
     this.unlock();
     if (ch.el.ended) ch.el.currentTime = 0;
     update({ playingId: ch.artId, paused: false });

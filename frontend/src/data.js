@@ -63,13 +63,20 @@ export function pickThumb(art, webp) {
   return art.images?.thumb ? fileOf(art.images.thumb, webp) : null;
 }
 
+/** The audio files this browser plays, best first: Opus/WebM, then AAC/MP4. */
+export function audioFiles(art, probe) {
+  const audio = art?.audio;
+  if (!audio) return [];
+  const playable = [
+    audio.webm && probe.canPlayType('audio/webm; codecs="opus"') && audio.webm,
+    audio.m4a && probe.canPlayType('audio/mp4; codecs="mp4a.40.2"') && audio.m4a,
+  ].filter(Boolean);
+  return playable.length ? playable : [audio.m4a || audio.webm].filter(Boolean);
+}
+
 /** The audio file this browser plays: Opus/WebM first, AAC/MP4 as the fallback. */
 export function pickAudio(art, probe) {
-  const audio = art.audio;
-  if (!audio) return null;
-  if (audio.webm && probe.canPlayType('audio/webm; codecs="opus"')) return audio.webm;
-  if (audio.m4a && probe.canPlayType('audio/mp4; codecs="mp4a.40.2"')) return audio.m4a;
-  return audio.m4a || audio.webm || null;
+  return audioFiles(art, probe)[0] || null;
 }
 
 const BUILTIN_NAMES = { describer: "built-in describer", procedural: "built-in composer" };

@@ -1,0 +1,68 @@
+"""Music whose file is missing (404) or damaged: the visitor is told so, in the 3D gallery and in the list
+view, instead of a player that waits forever or blames the browser; a piece whose first format fails plays
+its other one."""
+from __future__ import annotations
+
+import pytest
+
+from .visit import WAIT, wait_ready
+
+pytestmark = pytest.mark.browser
+
+FAILED = "could not be played: the file is missing or damaged"
+
+
+def break_audio(page):
+    """starry-night's files answer 404, the-scream's are noise, water-lilies has no WebM: its M4A must play."""
+    page.route("**/assets/audio/starry-night.*", lambda route: route.fulfill(status=404, body="not found"))
+    page.route("**/assets/audio/the-scream.*",
+               lambda route: route.fulfill(status=200, body=bytes(range(256)) * 40, content_type="audio/webm"))
+    page.route("**/assets/audio/water-lilies.*.webm", lambda route: route.fulfill(status=404, body="not found"))
+
+
+def console_errors(watched):
+    return [e for e in watched.errors if "Failed to load resource" not in e]
+
+
+@pytest.mark.parametrize("art_id", ["starry-night", "the-scream"])
+def test_the_gallery_says_when_a_pieces_file_is_missing_or_damaged(watched, site_url, art_id):
+    page = watched.page
+    break_audio(page)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.evaluate("id => window.imaudible.play(id)", art_id)
+    page.wait_for_function("() => (window.imaudible.state.error || '').includes('could not be played')", timeout=WAIT)
+    assert page.evaluate("window.imaudible.state.playingId") is None
+    line = page.locator("#error-line")
+    assert line.is_visible() and FAILED in line.inner_text() and "blocked" not in line.inner_text()
+    assert "music for" not in page.locator("#now-playing").inner_text()
+    assert not console_errors(watched), console_errors(watched)
+
+
+def test_the_gallery_plays_the_other_format_when_one_fails(watched, site_url):
+    page = watched.page
+    break_audio(page)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.evaluate("window.imaudible.play('water-lilies')")
+    page.wait_for_function("() => window.imaudible.debug.audio().some(c => c.art === 'water-lilies' && "
+                           "c.src.endsWith('.m4a') && c.currentTime > 0.2)", timeout=WAIT)
+    assert page.evaluate("window.imaudible.state.error") is None
+    assert page.evaluate("window.imaudible.state.playingId") == "water-lilies"
+
+
+def test_the_list_view_says_when_a_pieces_file_is_missing_or_damaged(watched, site_url):
+    page = watched.page
+    break_audio(page)
+    page.goto(site_url + "list.html")
+    for art_id in ["starry-night", "the-scream"]:
+        player = f"audio[data-art='{art_id}']"
+        page.eval_on_selector(player, "el => { el.play().catch(() => {}); }")
+        page.wait_for_selector(f"{player} + .audio-error", timeout=WAIT)
+        assert FAILED in page.locator(f"{player} + .audio-error").inner_text()
+    page.eval_on_selector("audio[data-art='water-lilies']", "el => { el.play().catch(() => {}); }")
+    page.wait_for_function("() => document.querySelector(\"audio[data-art='water-lilies']\").currentTime > 0.2",
+                           timeout=WAIT)
+    assert page.locator("audio[data-art='water-lilies'] + .audio-error").count() == 0
+    assert page.locator(".audio-error").count() == 2
+    assert not console_errors(watched), console_errors(watched)
