@@ -47,3 +47,22 @@ def test_a_desktop_gets_the_full_image_and_no_thumbnail(browser, site_url):
     first, images, shifts = visit(browser, site_url, viewport={"width": 1280, "height": 800})
     assert "-thumb." not in first["src"] and "starry-night" in first["src"], first
     assert not any(name.startswith("starry-night-thumb") for name in images), images
+
+
+LONG_WORDS = """() => {
+  const word = 'https://example.org/' + 'unbroken'.repeat(12);
+  document.querySelector('.list-header h1').textContent = word;
+  for (const el of document.querySelectorAll('.plaque h2, .plaque .artist, .plaque .description, .plaque .credit'))
+    el.textContent = word;
+}"""
+
+
+def test_long_unbroken_words_never_widen_the_list_past_a_narrow_screen(browser, site_url):
+    watched = open_page(browser, viewport={"width": 320, "height": 640})
+    page = watched.page
+    page.goto(site_url + "list.html")
+    page.evaluate(LONG_WORDS)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    watched.assert_clean()
+    page.context.close()
+    assert widths[0] <= widths[1], widths
