@@ -51,7 +51,10 @@ export class TopBar {
 
   closeUp() {
     const bar = $("closeup-bar");
-    if (bar) bar.hidden = !state.closeUp;
+    if (!bar) return;
+    // Hiding the focused Back button would drop keyboard focus to the page's start: hand it to the view.
+    if (!state.closeUp && bar.contains(document.activeElement)) $("gallery-canvas")?.focus({ preventScroll: true });
+    bar.hidden = !state.closeUp;
     if (state.closeUp) $("closeup-back")?.focus({ preventScroll: true });
   }
 

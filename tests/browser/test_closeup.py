@@ -72,3 +72,22 @@ def test_close_up_fills_the_view_with_the_largest_texture_and_steps_back(browser
         w.assert_clean()
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("leave", ["Escape", "click"])
+def test_leaving_the_close_up_keeps_keyboard_focus_in_the_gallery(watched, site_url, leave):
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    aim(page, page.evaluate("window.imaudible.order[0]"))
+    page.focus("#gallery-canvas")
+    page.keyboard.press("c")
+    page.wait_for_function("() => window.imaudible.state.closeUp && "
+                           "document.activeElement.id === 'closeup-back'", timeout=WAIT)
+    if leave == "Escape":
+        page.keyboard.press("Escape")
+    else:
+        page.click("#closeup-back")
+    page.wait_for_function("() => !window.imaudible.state.closeUp", timeout=WAIT)
+    assert page.evaluate("document.activeElement.id") == "gallery-canvas"
+    watched.assert_clean()
