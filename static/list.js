@@ -1,5 +1,5 @@
 // The list view: say why it is shown when the 3D gallery fell back to it, let only one piece of music
-// play at a time, and say so when a piece's file is missing or damaged.
+// play at a time, and say so when a piece's file is missing or damaged, or in a format this browser lacks.
 (function () {
   "use strict";
   if (new URLSearchParams(window.location.search).has("nowebgl")) {
@@ -30,7 +30,12 @@
       var line = document.createElement("p");
       line.className = "audio-error";
       line.setAttribute("role", "alert");
-      line.textContent = "This music could not be played: the file is missing or damaged.";
+      var known = Array.prototype.some.call(audio.querySelectorAll("source"), function (source) {
+        return audio.canPlayType(source.type) !== "";
+      });
+      line.textContent = known
+        ? "This music could not be played: the file is missing or damaged."
+        : "This browser cannot play this music: open the gallery in a current Chrome, Edge, Firefox or Safari.";
       audio.after(line);
     },
     true

@@ -3,7 +3,7 @@
 // are fetched only when played (preload="none"). Browsers only start sound after a user gesture: the first
 // play (a click, a tap, Enter, or the tour button) also starts the Web Audio context.
 import { AudioChannel } from "./audio-channel.js";
-import { audioFiles, pickAudio } from "./data.js";
+import { audioFiles, audioProblem, pickAudio } from "./data.js";
 import { Mixer } from "./mixer.js";
 import { state, update } from "./state.js";
 
@@ -61,7 +61,7 @@ export class AudioDeck {
       this.#start(ch);
       return;
     }
-    update({ playingId: null, paused: true, error: `The music for “${art.title}” could not be played: the file is missing or damaged.` });
+    update({ playingId: null, paused: true, error: audioProblem(art, ch.el) });
     for (const fn of this.endedHandlers) fn(ch.artId);
   }
 

@@ -74,6 +74,16 @@ export function audioFiles(art, probe) {
   return playable.length ? playable : [audio.m4a || audio.webm].filter(Boolean);
 }
 
+/** Why a piece's music could not be played, once every file of it failed. */
+export function audioProblem(art, probe) {
+  const audio = art?.audio || {};
+  const known = (audio.webm && probe.canPlayType('audio/webm; codecs="opus"')) ||
+    (audio.m4a && probe.canPlayType('audio/mp4; codecs="mp4a.40.2"'));
+  return known
+    ? `The music for “${art.title}” could not be played: the file is missing or damaged.`
+    : `This browser cannot play the music for “${art.title}”: open the gallery in a current Chrome, Edge, Firefox or Safari.`;
+}
+
 /** The audio file this browser plays: Opus/WebM first, AAC/MP4 as the fallback. */
 export function pickAudio(art, probe) {
   return audioFiles(art, probe)[0] || null;

@@ -66,3 +66,30 @@ def test_the_list_view_says_when_a_pieces_file_is_missing_or_damaged(watched, si
     assert page.locator("audio[data-art='water-lilies'] + .audio-error").count() == 0
     assert page.locator(".audio-error").count() == 2
     assert not console_errors(watched), console_errors(watched)
+
+
+UNPLAYABLE = "This browser cannot play"
+
+
+def browser_without_the_formats(page):
+    """A browser that plays neither Opus in WebM nor AAC (as Safari 16 and older with a gallery published with
+    audio.formats: [webm]): it says so through canPlayType, and the files fail to decode."""
+    page.add_init_script("HTMLMediaElement.prototype.canPlayType = () => '';")
+    page.route("**/assets/audio/*", lambda route: route.fulfill(status=200, body=b"\0" * 4096,
+                                                                content_type="application/octet-stream"))
+
+
+def test_a_browser_that_lacks_the_format_is_told_so_not_that_the_file_is_damaged(watched, site_url):
+    page = watched.page
+    browser_without_the_formats(page)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.evaluate("window.imaudible.play('starry-night')")
+    page.wait_for_function("() => (window.imaudible.state.error || '').includes('cannot play')", timeout=WAIT)
+    assert UNPLAYABLE in page.locator("#error-line").inner_text()
+    assert FAILED not in page.locator("#error-line").inner_text()
+    page.goto(site_url + "list.html")
+    player = "audio[data-art='starry-night']"
+    page.eval_on_selector(player, "el => { el.play().catch(() => {}); }")
+    page.wait_for_selector(f"{player} + .audio-error", timeout=WAIT)
+    assert UNPLAYABLE in page.locator(f"{player} + .audio-error").inner_text()
