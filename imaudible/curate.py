@@ -44,7 +44,7 @@ class ManifestEditor:
         if not self.path.is_file():
             raise CurateError(f"no {self.path.name} in {self.path.parent} (create one with `imaudible-site init`)")
         self.gallery = self._validated(allow_empty)   # first: it words a manifest that is not UTF-8
-        raw = self.path.read_bytes()
+        self.raw = raw = self.path.read_bytes()
         self.bom = raw.startswith(codecs.BOM_UTF8)
         text = raw.decode("utf-8-sig")
         # ruamel.yaml writes "\n" only: the file's own line ending (that of its first line) is put back on save
@@ -137,11 +137,13 @@ class ManifestEditor:
                 load_manifest(Path(tmp))
             except ManifestError as exc:
                 raise CurateError(f"the edit would make the manifest invalid ({exc.problems[0]}); nothing written") from None
+            if self.path.read_bytes() != self.raw:   # another edit (or the curator's editor) saved meanwhile
+                raise CurateError(f"{self.path.name} changed while this edit was made; nothing written (run it again)")
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        self.text = text
+        self.text, self.raw = text, data
 
 
 def pick(site_dir: Path, artwork_id: str, take: int) -> str:

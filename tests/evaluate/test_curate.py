@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -58,6 +59,28 @@ def test_pick_adds_one_line_and_nothing_else(tmp_path):
     assert len(changed) == 2 and changed[1].startswith("+    music: {duration: 8, take: 3}") and changed[1].endswith("# shorter")
     gallery, _ = load_manifest(site)
     assert gallery.artworks[1].music.take == 3
+
+
+def test_an_edit_never_overwrites_a_change_saved_while_it_was_made(tmp_path, monkeypatch):
+    """Two edits at once (two clicks on the report's take buttons, `add` while the curator saves in an
+    editor): the later one finds the file changed and writes nothing, so neither change is lost."""
+    site = _gallery(tmp_path)
+    real_load = curate.load_manifest
+    saved_meanwhile = MANIFEST.replace("Colour and Sound", "Colour and Silence")
+
+    def slow_load(path, *args, **kwargs):   # the check of the edited copy: another save happens now
+        if Path(path).name.startswith(".gallery-"):
+            (site / "gallery.yaml").write_text(saved_meanwhile)
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(curate, "load_manifest", slow_load)
+    with pytest.raises(curate.CurateError, match="changed while this edit was made; nothing written"):
+        curate.pick(site, "night", 3)
+    assert (site / "gallery.yaml").read_text() == saved_meanwhile
+    assert not list(site.glob(".gallery-*"))
+    monkeypatch.setattr(curate, "load_manifest", real_load)
+    curate.pick(site, "night", 3)
+    assert "Colour and Silence" in (site / "gallery.yaml").read_text()
 
 
 def test_pick_on_an_artwork_without_music_settings(tmp_path):
