@@ -134,9 +134,11 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
     other stale entry, the link only, and replaced by a real folder or file: nothing is written through it."""
     folder = check_location(gallery_root, out)
     folder.mkdir(parents=True, exist_ok=True)
+    # What the pages name first, the pages last, stale files after them: a write cut short leaves the last
+    # report's pages whole, and every file a page names present.
     files: dict[str, bytes | Path] = {
-        "index.html": render_html(report).encode(), "report.json": _json(report), "report.csv": render_csv(report).encode(),
-        "report.js": ASSETS / "report.js", "report.css": ASSETS / "report.css", **media}
+        **media, "report.js": ASSETS / "report.js", "report.css": ASSETS / "report.css",
+        "report.csv": render_csv(report).encode(), "report.json": _json(report), "index.html": render_html(report).encode()}
     for rel, source in files.items():
         _write(folder, rel, source)
     wanted = {folder / rel for rel in files}

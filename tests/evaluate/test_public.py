@@ -3,6 +3,9 @@ curator's machine; the private report keeps its paths."""
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from imaudible.evaluate import measures, report
 from imaudible.evaluate.public import model_name, public_report, scrub
@@ -87,3 +90,28 @@ def test_a_report_json_that_cannot_be_read_is_not_published(tmp_path):
     report.add_to_site(tmp_path, lambda rel, data: published.__setitem__(rel, data), site, warn=warnings.append)
     assert published == {} and "report" not in site
     assert warnings and warnings[0].startswith("not publishing the report: report.json cannot be read")
+
+
+@pytest.mark.parametrize("cut_at", ["media/dawn.take1.webm", "report.css", "report.json", "index.html"])
+def test_a_report_write_cut_short_leaves_pages_whose_files_are_all_there(tmp_path, monkeypatch, cut_at):
+    """Killed midway, the new report is partly written: the page and report.json there are each whole, and
+    every file the page names is present (the last report's media go only after the new pages are in)."""
+    recs, media = sample.records(seconds=2.0)
+    data = report.assemble(recs, measures.gallery_measures(recs), title="Before", skipped=[])
+    folder = report.write_report(tmp_path, tmp_path / "build", data, media)
+    renamed = {rel.replace("sunrise", "dawn"): body for rel, body in media.items()}
+    later = json.loads(json.dumps(data).replace("sunrise", "dawn").replace("Before", "After"))
+    real_write = report._write
+
+    def cut(folder, rel, source):
+        if rel == cut_at:
+            raise KeyboardInterrupt
+        real_write(folder, rel, source)
+
+    monkeypatch.setattr(report, "_write", cut)
+    with pytest.raises(KeyboardInterrupt):
+        report.write_report(tmp_path, tmp_path / "build", later, renamed)
+    page = (folder / "index.html").read_text()
+    named = set(re.findall(r'(?:src|href|data-webm|data-m4a|data-thumb)="(media/[^"]+)"', page))
+    assert named and all((folder / rel).is_file() for rel in named), named
+    assert json.loads((folder / "report.json").read_text())["gallery"] in ("Before", "After")
