@@ -16,6 +16,25 @@ export class TopBar {
     $("help")?.addEventListener("close", () => $("help-button")?.setAttribute("aria-expanded", "false"));
     this.#fullscreen();
     this.#publishHeights();
+    this.#markClippedEnds();
+  }
+
+  // On a phone the nav is a strip that scrolls sideways: an end with more buttons past it fades out (CSS, by
+  // data-more), so a visitor sees there is more to reach.
+  #markClippedEnds() {
+    const nav = document.querySelector(".topnav");
+    if (!nav) return;
+    const mark = () => {
+      const start = nav.scrollLeft > 1;
+      const end = nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1;
+      nav.dataset.more = [start && "start", end && "end"].filter(Boolean).join(" ");
+    };
+    nav.addEventListener("scroll", mark, { passive: true });
+    if (window.ResizeObserver) {
+      const observer = new ResizeObserver(mark);   // the nav, and each button (one shown later widens the strip)
+      for (const el of [nav, ...nav.children]) observer.observe(el);
+    }
+    mark();
   }
 
   // The panels start where the top bar ends and stop where the player begins, however tall a long title,

@@ -261,3 +261,24 @@ def test_without_webgl_the_list_view_appears_and_plays(playwright_driver, site_u
         w.assert_clean()
     finally:
         browser.close()
+
+
+def test_on_a_narrow_phone_the_top_bar_strip_shows_it_has_more(browser, site_url):
+    """At 320 px the nav scrolls sideways; the clipped end fades, and the fade follows the scroll."""
+    w = open_page(browser, viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        nav = ".topnav"
+        assert page.eval_on_selector(nav, "el => el.scrollWidth > el.clientWidth")
+        assert page.eval_on_selector(nav, "el => el.dataset.more") == "end"
+        assert "gradient" in page.eval_on_selector(nav, "el => getComputedStyle(el).maskImage")
+        page.eval_on_selector(nav, "el => { el.scrollLeft = el.scrollWidth; }")
+        page.wait_for_function("() => document.querySelector('.topnav').dataset.more === 'start'", timeout=WAIT)
+        page.set_viewport_size({"width": 1280, "height": 720})
+        page.wait_for_function("() => document.querySelector('.topnav').dataset.more === ''", timeout=WAIT)
+        assert page.eval_on_selector(nav, "el => getComputedStyle(el).maskImage") == "none"
+        w.assert_clean()
+    finally:
+        page.context.close()
