@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from .mood_music import hex_to_lab
+from .textcheck import without_controls
 from .types import Mood
 
 if TYPE_CHECKING:
@@ -125,8 +126,9 @@ _REPEATED_WORDS = re.compile(r"\b(\w+(?:\s+\w+){0,2})(?:\s+\1\b)+", re.IGNORECAS
 
 
 def clean_caption(text: str) -> str:
-    """Tidy a model caption: drop 'arafed'-style artefacts, collapse repeats, fix spacing and punctuation."""
-    text = " ".join(str(text).split())
+    """Tidy a model caption: drop control characters and 'arafed'-style artefacts, collapse repeats, fix spacing
+    and punctuation."""
+    text = " ".join(without_controls(text).split())
     text = _ARTICLE_BEFORE_ARTEFACT.sub(lambda m: _article(m.group(1), m.group(2)) + " " + m.group(2), text)
     text = _ARTEFACT_WORD.sub("", text)
     text = _REPEATED_WORDS.sub(r"\1", text)

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import re
 
+# Control characters (tab and newlines aside) and lone surrogates: a model's answer is anyone's text, and an
+# escape sequence in it would reach terminals, pages and gallery.json (and the cache calls such a result damaged).
+UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+
 REFUSAL = re.compile(
     r"\b(as an ai|as a language model|language model|i(?:'m| am) (?:sorry|unable|not able)|i cannot|i can't|"
     r"i can not|i won't|i do not have|i don't have|unable to (?:see|view|describe|help)|cannot (?:see|view|describe)|"
@@ -29,9 +34,14 @@ VOCALS = re.compile(r"\b(vocals?|vocalist|singer|singers|singing|sung|sings|lyri
 NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+)?[A-Z][a-z'\-]+)+)\b")
 
 
+def without_controls(text: str) -> str:
+    """`text` with control characters as spaces and lone surrogates dropped (see UNSAFE)."""
+    return SURROGATE.sub("", UNSAFE.sub(" ", str(text)))
+
+
 def clean_model_text(text: str) -> str:
-    """First paragraph, without chat preambles, quotes, markdown or stray whitespace."""
-    text = str(text).replace("\r", "\n").strip()
+    """First paragraph, without chat preambles, quotes, markdown, control characters or stray whitespace."""
+    text = without_controls(text).replace("\r", "\n").strip()
     text = re.split(r"\n\s*\n", text)[0]
     text = re.sub(r"\*+|__+|`+|^#+\s*", "", " ".join(text.split()))
     for _ in range(2):

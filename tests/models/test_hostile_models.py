@@ -1,0 +1,57 @@
+"""Models whose files or answers are hostile: a local model folder is anyone's files, and what a model writes
+is anyone's text. Answers with control characters reach pages, gallery.json and terminals only cleaned; a
+config that would allocate absurd memory or hang while building the model is refused before loading."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from imaudible.caption import clean_caption
+from imaudible.textcheck import check_caption, check_prompt
+
+from ..conftest import write_gallery
+from .conftest import small_artworks, writer_prompts
+from .test_model_builds import build
+
+HOSTILE_PROMPT = "slow ambient piano \x1b]0;owned\x07, calm, 66 bpm"
+CONTROLS = ("\x1b", "\x07", "\x00", "\x9b")
+
+
+@pytest.mark.parametrize("text", ["A calm sea under a pale sky\x1b]0;owned\x07 at dawn.",
+                                  "A calm\x00 sea under a pale\x9b sky at dawn\udcff."])
+def test_model_text_loses_its_control_characters(text):
+    caption, reason = check_caption(text, 40)
+    assert caption and not reason and not any(c in caption for c in CONTROLS) and "\udcff" not in caption
+    prompt, reason = check_prompt("slow ambient piano " + text, 60)
+    assert prompt and not any(c in prompt for c in CONTROLS)
+    assert not any(c in clean_caption(text) for c in (*CONTROLS, "\udcff"))   # BLIP's clean-up
+
+
+@pytest.fixture(scope="module")
+def hostile_writer(tmp_path_factory):
+    """A tiny instruct model taught to answer HOSTILE_PROMPT (escape sequences in a music prompt)."""
+    pytest.importorskip("torch")
+    from . import tiny
+
+    out = tmp_path_factory.mktemp("hostile") / "writer"
+    return tiny.build_instruct_lm(out, answer=HOSTILE_PROMPT, prompts=writer_prompts(tiny.chat_tokenizer()))
+
+
+def test_writer_answer_with_escape_sequences_is_published_clean_and_cached(hostile_writer, tmp_path, cli):
+    folder = tmp_path / "gallery"
+    shutil.copytree(hostile_writer, folder / "models" / "writer")
+    write_gallery(folder, small_artworks(folder), prompt={"model": "models/writer"},
+                  music={"model": "builtin", "duration": 2})
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    site = json.loads((folder / "build" / "gallery.json").read_text())
+    assert any("owned" in art["prompt"] for art in site["artworks"]), "the taught answer was not used"
+    for page in [*(folder / "build").rglob("*.htm*"), folder / "build" / "gallery.json"]:
+        text = page.read_text()
+        assert not any(c in text for c in CONTROLS) and "\\u001b" not in text, page
+    assert not any(c in result.output for c in CONTROLS)
+    result, report = build(cli, folder)   # the stored results are sound: nothing is "damaged", nothing redone
+    assert result.exit_code == 0 and "damaged" not in result.output, result.output
+    assert report["totals"]["computed"] == 0
