@@ -55,3 +55,30 @@ def test_writer_answer_with_escape_sequences_is_published_clean_and_cached(hosti
     result, report = build(cli, folder)   # the stored results are sound: nothing is "damaged", nothing redone
     assert result.exit_code == 0 and "damaged" not in result.output, result.output
     assert report["totals"]["computed"] == 0
+
+
+def hostile_copy(source, folder, change):
+    shutil.copytree(source, folder)
+    config = json.loads((folder / "config.json").read_text())
+    change(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize("config", ["{not json", "[1, 2]", "layers", "huge"])
+def test_models_list_refuses_a_config_that_is_no_config_in_one_line(tmp_path, cli, tiny_models, config):
+    folder = tmp_path / "gallery"
+    model = hostile_copy(tiny_models["blip"], folder / "models" / "m", lambda c: c["text_config"].update(num_hidden_layers=10**6))
+    if config == "huge":
+        with open(model / "config.json", "wb") as f:
+            f.truncate(1 << 30)            # sparse: a gigabyte nobody should read
+    elif config != "layers":
+        (model / "config.json").write_text(config)
+    write_gallery(folder, small_artworks(folder), caption={"model": "models/m"})
+    result = cli("models", "list", folder, "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)[0]
+    assert not row["available"] and "config.json" in row["message"] and "\n" not in row["message"]
+    result, _ = build(cli, folder)      # stops before loading anything, at the manifest's line
+    assert result.exit_code == 2 and "caption.model" in result.output and "Traceback" not in result.output
+
