@@ -6,6 +6,9 @@ light: it only chooses devices and reports missing libraries.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from ..models import ModelError
 
 
@@ -85,3 +88,59 @@ def quiet_transformers() -> None:
         return
     logging.set_verbosity_error()
     logging.disable_progress_bar()
+
+
+# How much more memory than its weights files a model may need once built (fp16/bf16 weights load as fp32 where
+# the checkpoint does not say otherwise; buffers), plus a fixed allowance.
+MEMORY_PER_WEIGHT_BYTE = 4
+MEMORY_ALLOWANCE = 1 << 30
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def model_bytes(model_class, config) -> int:
+    """Bytes of parameters and buffers a model of `config` would hold, measured on PyTorch's meta device
+    (nothing is allocated)."""
+    torch = require_torch()
+    with torch.device("meta"):
+        build = getattr(model_class, "from_config", None) or model_class._from_config
+        model = build(config)
+    tensors = {id(t): t for t in (*model.parameters(), *model.buffers())}
+    return sum(t.numel() * t.element_size() for t in tensors.values())
+
+
+def physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):   # not on this system
+        return None
+
+
+def load_model(resolved, model_class, device: str, *, what: str, half: bool | None = None, config=None):
+    """`model_class.from_pretrained` on a resolved local directory with the project's rules (`load_options`),
+    after checking on the meta device that the model its config.json describes fits: a config that asks for
+    absurd sizes (a hostile or broken folder) is refused with a one-line ModelError instead of allocating tens
+    of gigabytes. Any loading failure is a one-line ModelError too."""
+    path = Path(resolved.path)
+    try:
+        if config is None:
+            from transformers import AutoConfig
+
+            config = AutoConfig.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+        need = model_bytes(model_class, config)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, MemoryError) as exc:
+        raise ModelError(f"cannot build {what} '{resolved.model_id}' from {path}/config.json: {first_line(exc)}") from None
+    weights = sum(f.stat().st_size for f in path.glob("*.safetensors"))
+    memory = physical_memory()
+    if need > MEMORY_PER_WEIGHT_BYTE * weights + MEMORY_ALLOWANCE or (memory and need > memory):
+        raise ModelError(f"{what} '{resolved.model_id}': {path}/config.json describes a model of {need / 2**30:.1f} GiB, "
+                         f"but its weights files hold {weights / 2**30:.2f} GiB"
+                         + (f" and this machine has {memory / 2**30:.0f} GiB of memory" if memory else "")
+                         + "; refusing to load it (is config.json from another model?)")
+    try:
+        return model_class.from_pretrained(str(path), **load_options(resolved, device, half=half))
+    except (OSError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
+        raise ModelError(f"cannot load {what} '{resolved.model_id}' from {path}: {first_line(exc)}") from None

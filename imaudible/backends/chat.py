@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..models import ModelError
-from . import load_options, quiet_transformers, require_torch
+from . import load_model, quiet_transformers, require_torch
 
 
 def load(resolved, device: str, model_class: str, processor_class: str):
@@ -21,10 +21,10 @@ def load(resolved, device: str, model_class: str, processor_class: str):
     try:
         processor = getattr(transformers, processor_class).from_pretrained(
             path, local_files_only=True, trust_remote_code=False)
-        model = getattr(transformers, model_class).from_pretrained(path, **load_options(resolved, device))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelError(f"cannot load '{resolved.model_id}' from {path} as {model_class}: "
                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+    model = load_model(resolved, getattr(transformers, model_class), device, what="model")
     tokenizer = getattr(processor, "tokenizer", processor)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:

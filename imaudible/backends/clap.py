@@ -44,11 +44,16 @@ class ClapScorer:
         if self._model is None:
             from transformers import AutoProcessor, ClapModel
 
-            from . import load_options, quiet_transformers
+            from ..models import ModelError
+            from . import load_model, quiet_transformers
             quiet_transformers()   # no "Loading weights" bars in evaluate's or the ranker's output
             path = str(self.resolved.path)
-            self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-            self._model = ClapModel.from_pretrained(path, **load_options(self.resolved, self.device))
+            try:
+                self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise ModelError(f"cannot load CLAP model '{self.resolved.model_id}' from {path}: "
+                                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+            self._model = load_model(self.resolved, ClapModel, self.device, what="CLAP model")
             self._model = self._model.to(self.device).eval()
 
     @property

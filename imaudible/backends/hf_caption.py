@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..caption import CaptionError, clean_caption
 from ..models import ModelError
-from . import ModelBackend, load_options, quiet_transformers, require_torch
+from . import ModelBackend, load_model, quiet_transformers, require_torch
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -30,14 +30,14 @@ class BlipCaptioner(ModelBackend):
         quiet_transformers()
         from transformers import AutoProcessor, BlipForConditionalGeneration
 
-        options = load_options(self.resolved, self.device)
         path = str(self.resolved.path)
         try:
             self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-            self._model = BlipForConditionalGeneration.from_pretrained(path, **options).to(self.device).eval()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load captioning model '{self.name}' from {path}: "
                              f"{str(exc).strip().splitlines()[0]}") from None
+        model = load_model(self.resolved, BlipForConditionalGeneration, self.device, what="captioning model")
+        self._model = model.to(self.device).eval()
 
     def caption(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[str]:
         if len(images) != len(moods):

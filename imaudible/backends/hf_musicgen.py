@@ -21,7 +21,7 @@ from transformers import LogitsProcessor, LogitsProcessorList
 
 from ..types import Clip
 from ..models import ModelError
-from . import choose_device, load_options, quiet_transformers
+from . import choose_device, load_model, quiet_transformers
 from .crossfade import crossfade_join
 from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
 
@@ -116,10 +116,10 @@ class MusicgenComposer(RankedTakes):
             model_class = _model_class(config.model_type)
             # Only the tokenizer: prompts are text, and the melody model's feature extractor needs torchaudio.
             self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-            model = model_class.from_pretrained(path, **load_options(self.resolved, self.device, half=self.half))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load music model '{self.name}' from {path}: "
                              f"{str(exc).strip().splitlines()[0]}") from None
+        model = load_model(self.resolved, model_class, self.device, what="music model", half=self.half, config=config)
         self._model = model.to(self.device).eval()
         self.sample_rate = int(self._model.config.audio_encoder.sampling_rate)
         self.frame_rate = float(self._model.config.audio_encoder.frame_rate)

@@ -82,3 +82,30 @@ def test_models_list_refuses_a_config_that_is_no_config_in_one_line(tmp_path, cl
     result, _ = build(cli, folder)      # stops before loading anything, at the manifest's line
     assert result.exit_code == 2 and "caption.model" in result.output and "Traceback" not in result.output
 
+
+def test_a_config_that_would_allocate_tens_of_gigabytes_is_refused_before_loading(tmp_path, tiny_models):
+    from imaudible.backends.registry import load_backend
+    from imaudible.models import ModelError, resolve_music_model
+    from imaudible.settings import MusicSettings
+    from imaudible.types import MusicRequest
+
+    # MusicGen's sinusoidal positions are built, not loaded: 4e8 positions are 48 GiB
+    model = hostile_copy(tiny_models["musicgen"], tmp_path / "mg",
+                         lambda c: c["decoder"].update(max_position_embeddings=400_000_000))
+    settings = MusicSettings(model=str(model), duration=1)
+    composer = load_backend("music", resolve_music_model(settings, gallery_root=tmp_path, recorded={}), settings)
+    with pytest.raises(ModelError, match=r"describes a model of 4\d\.\d GiB"):
+        composer.generate([MusicRequest(prompt="calm piano", mood=None, settings=settings, content_hash="0")])
+
+
+def test_weights_that_do_not_match_the_config_are_a_one_line_model_error(tmp_path, tiny_models):
+    from imaudible.backends.registry import load_backend
+    from imaudible.models import ModelError, resolve_caption_model
+    from imaudible.settings import CaptionSettings
+
+    model = hostile_copy(tiny_models["blip"], tmp_path / "blip", lambda c: c["text_config"].update(vocab_size=999))
+    settings = CaptionSettings(model=str(model))
+    captioner = load_backend("caption", resolve_caption_model(settings, gallery_root=tmp_path, recorded={}), settings)
+    with pytest.raises(ModelError, match="cannot load captioning model") as error:
+        captioner._load()
+    assert "\n" not in str(error.value)
