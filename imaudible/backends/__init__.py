@@ -119,7 +119,7 @@ def physical_memory() -> int | None:
         return None
 
 
-def load_model(resolved, model_class, device: str, *, what: str, half: bool | None = None, config=None):
+def load_pretrained(resolved, model_class, device: str, *, what: str, half: bool | None = None, config=None):
     """`model_class.from_pretrained` on a resolved local directory with the project's rules (`load_options`),
     after checking on the meta device that the model its config.json describes fits: a config that asks for
     absurd sizes (a hostile or broken folder) is refused with a one-line ModelError instead of allocating tens

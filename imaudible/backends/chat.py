@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..models import ModelError
-from . import load_model, quiet_transformers, require_torch
+from . import load_pretrained, quiet_transformers, require_torch
 
 
 def load(resolved, device: str, model_class: str, processor_class: str):
@@ -24,7 +24,7 @@ def load(resolved, device: str, model_class: str, processor_class: str):
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelError(f"cannot load '{resolved.model_id}' from {path} as {model_class}: "
                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
-    model = load_model(resolved, getattr(transformers, model_class), device, what="model")
+    model = load_pretrained(resolved, getattr(transformers, model_class), device, what="model")
     tokenizer = getattr(processor, "tokenizer", processor)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:

@@ -45,7 +45,7 @@ class ClapScorer:
             from transformers import AutoProcessor, ClapModel
 
             from ..models import ModelError
-            from . import load_model, quiet_transformers
+            from . import load_pretrained, quiet_transformers
             quiet_transformers()   # no "Loading weights" bars in evaluate's or the ranker's output
             path = str(self.resolved.path)
             try:
@@ -53,7 +53,7 @@ class ClapScorer:
             except (OSError, ValueError, RuntimeError) as exc:
                 raise ModelError(f"cannot load CLAP model '{self.resolved.model_id}' from {path}: "
                                  f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
-            self._model = load_model(self.resolved, ClapModel, self.device, what="CLAP model")
+            self._model = load_pretrained(self.resolved, ClapModel, self.device, what="CLAP model")
             self._model = self._model.to(self.device).eval()
 
     @property

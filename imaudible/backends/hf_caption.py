@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..caption import CaptionError, clean_caption
 from ..models import ModelError
-from . import ModelBackend, load_model, quiet_transformers, require_torch
+from . import ModelBackend, load_pretrained, quiet_transformers, require_torch
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,7 +36,7 @@ class BlipCaptioner(ModelBackend):
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load captioning model '{self.name}' from {path}: "
                              f"{str(exc).strip().splitlines()[0]}") from None
-        model = load_model(self.resolved, BlipForConditionalGeneration, self.device, what="captioning model")
+        model = load_pretrained(self.resolved, BlipForConditionalGeneration, self.device, what="captioning model")
         self._model = model.to(self.device).eval()
 
     def caption(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[str]:

@@ -21,7 +21,7 @@ from transformers import LogitsProcessor, LogitsProcessorList
 
 from ..types import Clip
 from ..models import ModelError
-from . import choose_device, load_model, quiet_transformers
+from . import choose_device, load_pretrained, quiet_transformers
 from .crossfade import crossfade_join
 from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
 
@@ -119,7 +119,7 @@ class MusicgenComposer(RankedTakes):
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load music model '{self.name}' from {path}: "
                              f"{str(exc).strip().splitlines()[0]}") from None
-        model = load_model(self.resolved, model_class, self.device, what="music model", half=self.half, config=config)
+        model = load_pretrained(self.resolved, model_class, self.device, what="music model", half=self.half, config=config)
         self._model = model.to(self.device).eval()
         self.sample_rate = int(self._model.config.audio_encoder.sampling_rate)
         self.frame_rate = float(self._model.config.audio_encoder.frame_rate)

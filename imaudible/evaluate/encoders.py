@@ -25,12 +25,13 @@ class HFAudioModel:
         if self._model is None:
             from transformers import AutoFeatureExtractor, AutoModel, AutoModelForAudioClassification
 
-            from ..backends import load_options, quiet_transformers
+            from ..backends import load_pretrained, quiet_transformers
             quiet_transformers()
             path = str(self.resolved.path)
             self._extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             kind = AutoModelForAudioClassification if self.classifier else AutoModel
-            self._model = kind.from_pretrained(path, **load_options(self.resolved, self.device)).to(self.device).eval()
+            what = "audio classifier" if self.classifier else "audio encoder"
+            self._model = load_pretrained(self.resolved, kind, self.device, what=what).to(self.device).eval()
 
     @property
     def sampling_rate(self) -> int:
