@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import re
 
-# Control characters (tab and newlines aside) and lone surrogates: a model's answer is anyone's text, and an
-# escape sequence in it would reach terminals, pages and gallery.json (and the cache calls such a result damaged).
-UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-SURROGATE = re.compile(r"[\ud800-\udfff]")
+from .types import UNSAFE_TEXT
 
 REFUSAL = re.compile(
     r"\b(as an ai|as a language model|language model|i(?:'m| am) (?:sorry|unable|not able)|i cannot|i can't|"
@@ -35,8 +32,10 @@ NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+
 
 
 def without_controls(text: str) -> str:
-    """`text` with control characters as spaces and lone surrogates dropped (see UNSAFE)."""
-    return SURROGATE.sub("", UNSAFE.sub(" ", str(text)))
+    """`text` without what `UNSAFE_TEXT` finds, which the manifest and the cache refuse: control characters
+    (tab and newlines aside) become spaces, lone surrogates are dropped. A model's answer is anyone's text, and
+    an escape sequence in it would reach terminals, pages and gallery.json."""
+    return UNSAFE_TEXT.sub(lambda m: "" if "\ud800" <= m.group() <= "\udfff" else " ", str(text))
 
 
 def clean_model_text(text: str) -> str:

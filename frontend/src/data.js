@@ -63,23 +63,25 @@ export function pickThumb(art, webp) {
   return art.images?.thumb ? fileOf(art.images.thumb, webp) : null;
 }
 
-/** The audio files this browser plays, best first: Opus/WebM, then AAC/MP4. */
-export function audioFiles(art, probe) {
-  const audio = art?.audio;
-  if (!audio) return [];
-  const playable = [
+// The piece's files this browser says it can play, best first: Opus/WebM, then AAC/MP4.
+function playable(audio, probe) {
+  return [
     audio.webm && probe.canPlayType('audio/webm; codecs="opus"') && audio.webm,
     audio.m4a && probe.canPlayType('audio/mp4; codecs="mp4a.40.2"') && audio.m4a,
   ].filter(Boolean);
-  return playable.length ? playable : [audio.m4a || audio.webm].filter(Boolean);
+}
+
+/** The audio files to try, best first; when the browser claims none, the files there are anyway. */
+export function audioFiles(art, probe) {
+  const audio = art?.audio;
+  if (!audio) return [];
+  const files = playable(audio, probe);
+  return files.length ? files : [audio.m4a || audio.webm].filter(Boolean);
 }
 
 /** Why a piece's music could not be played, once every file of it failed. */
 export function audioProblem(art, probe) {
-  const audio = art?.audio || {};
-  const known = (audio.webm && probe.canPlayType('audio/webm; codecs="opus"')) ||
-    (audio.m4a && probe.canPlayType('audio/mp4; codecs="mp4a.40.2"'));
-  return known
+  return playable(art?.audio || {}, probe).length
     ? `The music for “${art.title}” could not be played: the file is missing or damaged.`
     : `This browser cannot play the music for “${art.title}”: open the gallery in a current Chrome, Edge, Firefox or Safari.`;
 }

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from ..models import ModelError
+from ..types import first_line
 
 
 def require_torch():
@@ -94,11 +95,6 @@ def quiet_transformers() -> None:
 # the checkpoint does not say otherwise; buffers), plus a fixed allowance.
 MEMORY_PER_WEIGHT_BYTE = 4
 MEMORY_ALLOWANCE = 1 << 30
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def model_bytes(model_class, config) -> int:

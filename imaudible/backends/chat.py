@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..models import ModelError
+from ..types import first_line
 from . import load_pretrained, quiet_transformers, require_torch
 
 
@@ -22,8 +23,7 @@ def load(resolved, device: str, model_class: str, processor_class: str):
         processor = getattr(transformers, processor_class).from_pretrained(
             path, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise ModelError(f"cannot load '{resolved.model_id}' from {path} as {model_class}: "
-                         f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+        raise ModelError(f"cannot load '{resolved.model_id}' from {path} as {model_class}: {first_line(exc)}") from None
     model = load_pretrained(resolved, getattr(transformers, model_class), device, what="model")
     tokenizer = getattr(processor, "tokenizer", processor)
     tokenizer.padding_side = "left"

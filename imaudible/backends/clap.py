@@ -45,14 +45,14 @@ class ClapScorer:
             from transformers import AutoProcessor, ClapModel
 
             from ..models import ModelError
+            from ..types import first_line
             from . import load_pretrained, quiet_transformers
             quiet_transformers()   # no "Loading weights" bars in evaluate's or the ranker's output
             path = str(self.resolved.path)
             try:
                 self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             except (OSError, ValueError, RuntimeError) as exc:
-                raise ModelError(f"cannot load CLAP model '{self.resolved.model_id}' from {path}: "
-                                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+                raise ModelError(f"cannot load CLAP model '{self.resolved.model_id}' from {path}: {first_line(exc)}") from None
             self._model = load_pretrained(self.resolved, ClapModel, self.device, what="CLAP model")
             self._model = self._model.to(self.device).eval()
 

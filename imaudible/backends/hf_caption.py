@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..caption import CaptionError, clean_caption
 from ..models import ModelError
+from ..types import first_line
 from . import ModelBackend, load_pretrained, quiet_transformers, require_torch
 
 if TYPE_CHECKING:
@@ -34,8 +35,7 @@ class BlipCaptioner(ModelBackend):
         try:
             self._processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError, RuntimeError) as exc:
-            raise ModelError(f"cannot load captioning model '{self.name}' from {path}: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+            raise ModelError(f"cannot load captioning model '{self.name}' from {path}: {first_line(exc)}") from None
         model = load_pretrained(self.resolved, BlipForConditionalGeneration, self.device, what="captioning model")
         self._model = model.to(self.device).eval()
 

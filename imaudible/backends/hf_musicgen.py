@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-from ..types import Clip
+from ..types import Clip, first_line
 from ..models import ModelError
 from . import choose_device, load_pretrained, quiet_transformers
 from .crossfade import crossfade_join
@@ -117,8 +117,7 @@ class MusicgenComposer(RankedTakes):
             # Only the tokenizer: prompts are text, and the melody model's feature extractor needs torchaudio.
             self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError, RuntimeError) as exc:
-            raise ModelError(f"cannot load music model '{self.name}' from {path}: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+            raise ModelError(f"cannot load music model '{self.name}' from {path}: {first_line(exc)}") from None
         model = load_pretrained(self.resolved, model_class, self.device, what="music model", half=self.half, config=config)
         self._model = model.to(self.device).eval()
         self.sample_rate = int(self._model.config.audio_encoder.sampling_rate)

@@ -35,14 +35,15 @@ def serve(site_dir, out, port, host, no_build):
     if report_dir.is_symlink():
         click.echo(f"warning: not serving the report: '{report_dir}' is a symlink", err=True)
     shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
-    base = ["/"]              # the path of the gallery's url:, as the first build found it
+    base = "/"                # the path of the gallery's url:, as the first build found it
 
     def rebuild() -> bool | str:
         """True when the site was rebuilt, else the one-line error (also shown in the open pages)."""
+        nonlocal base
         progress = Progress(quiet=True, shown_hints=shown_hints, warn_once=True)
         try:
             gallery = load_gallery(Path(site_dir), strict=False)
-            base[0] = site_path(gallery.url)
+            base = site_path(gallery.url)
             result = run_build(gallery, out, False, None, progress, verbose=False)
         except click.ClickException as exc:
             exc.show()
@@ -77,7 +78,7 @@ def serve(site_dir, out, port, host, no_build):
         raise CliError("the first build failed; fix the errors above and try again")
     try:
         preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
-                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None, base=base[0])
+                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None, base=base)
     except OSError as exc:
         raise CliError(_cannot_listen(host, port, exc)) from None
 

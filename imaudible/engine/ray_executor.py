@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
+from ..types import first_line
 from .executors import Executor, ModelSpec, RayUnavailable
 from .ray_hosts import ModelHost, run_batch_here
 
@@ -34,11 +35,6 @@ def import_ray():
     except ImportError:
         raise RayUnavailable(INSTALL_HINT) from None
     return ray
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class RayExecutor(Executor):
@@ -94,7 +90,7 @@ class RayExecutor(Executor):
                         ray.init(address="local", num_cpus=self._jobs, **options)  # never a cluster found by chance
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise RayUnavailable(f"cannot start or reach Ray at '{self.address or 'local'}': "
-                                     f"{_first_line(exc)}") from None
+                                     f"{first_line(exc)}") from None
             self._owned = True
         if self.address or not self._owned:
             self._jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -122,7 +118,7 @@ class RayExecutor(Executor):
             try:
                 results, error, seconds, node = inner.result()
             except Exception as exc:  # noqa: BLE001 - the worker died more often than the retries allow
-                outer.set_exception(RuntimeError(f"Ray worker lost: {_first_line(exc)}"))
+                outer.set_exception(RuntimeError(f"Ray worker lost: {first_line(exc)}"))
                 return
             if error is not None:
                 outer.set_exception(error)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import traceback
 
-from ..types import CacheWriteFailed, DamagedResult
+from ..types import CacheWriteFailed, DamagedResult, first_line
 from .cache import Cache, stage_key
 from .executors import Executor, ModelSpec
 from .model_choice import ModelChoice
@@ -32,7 +32,7 @@ from .schedule import Flow, Node
 
 
 def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     known = exc.__class__.__module__.startswith("imaudible")
     return text if known else f"{type(exc).__name__}: {text}"
 

@@ -56,12 +56,12 @@ class ReferenceSet:
 
 def _decoded(path: Path) -> np.ndarray:
     from ..audio import AudioError, decode_file
+    from ..types import first_line
 
     try:
         return decode_file(path, path.suffix.lstrip(".") or "file", REFERENCE_SECONDS).samples
     except (AudioError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ReferenceSetError(f"--reference: cannot read '{path}' as audio ({reason})") from None
+        raise ReferenceSetError(f"--reference: cannot read '{path}' as audio ({first_line(exc)})") from None
 
 
 def load_reference(folder: Path) -> ReferenceSet:
@@ -73,10 +73,6 @@ def load_reference(folder: Path) -> ReferenceSet:
         if size + samples.nbytes <= KEPT_BYTES:
             kept[i], size = samples, size + samples.nbytes
     return ReferenceSet(files, kept)
-
-
-def _windows(clips, model) -> list[np.ndarray]:
-    return [w for clip in clips for w in _clip_windows(clip, model)]
 
 
 def _clip_windows(clip: tuple[np.ndarray, int], model) -> list[np.ndarray]:

@@ -24,13 +24,25 @@ def console_errors(watched):
     return [e for e in watched.errors if "Failed to load resource" not in e]
 
 
+def play_in_gallery(page, site_url, art_id):
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.evaluate("id => window.imaudible.play(id)", art_id)
+
+
+def list_view_error(page, art_id) -> str:
+    """Play `art_id` in the list view (already open) and wait for the line under its player that says why not."""
+    player = f"audio[data-art='{art_id}']"
+    page.eval_on_selector(player, "el => { el.play().catch(() => {}); }")
+    page.wait_for_selector(f"{player} + .audio-error", timeout=WAIT)
+    return page.locator(f"{player} + .audio-error").inner_text()
+
+
 @pytest.mark.parametrize("art_id", ["starry-night", "the-scream"])
 def test_the_gallery_says_when_a_pieces_file_is_missing_or_damaged(watched, site_url, art_id):
     page = watched.page
     break_audio(page)
-    page.goto(site_url + "index.html")
-    wait_ready(page)
-    page.evaluate("id => window.imaudible.play(id)", art_id)
+    play_in_gallery(page, site_url, art_id)
     page.wait_for_function("() => (window.imaudible.state.error || '').includes('could not be played')", timeout=WAIT)
     assert page.evaluate("window.imaudible.state.playingId") is None
     line = page.locator("#error-line")
@@ -42,9 +54,7 @@ def test_the_gallery_says_when_a_pieces_file_is_missing_or_damaged(watched, site
 def test_the_gallery_plays_the_other_format_when_one_fails(watched, site_url):
     page = watched.page
     break_audio(page)
-    page.goto(site_url + "index.html")
-    wait_ready(page)
-    page.evaluate("window.imaudible.play('water-lilies')")
+    play_in_gallery(page, site_url, "water-lilies")
     page.wait_for_function("() => window.imaudible.debug.audio().some(c => c.art === 'water-lilies' && "
                            "c.src.endsWith('.m4a') && c.currentTime > 0.2)", timeout=WAIT)
     assert page.evaluate("window.imaudible.state.error") is None
@@ -56,10 +66,7 @@ def test_the_list_view_says_when_a_pieces_file_is_missing_or_damaged(watched, si
     break_audio(page)
     page.goto(site_url + "list.html")
     for art_id in ["starry-night", "the-scream"]:
-        player = f"audio[data-art='{art_id}']"
-        page.eval_on_selector(player, "el => { el.play().catch(() => {}); }")
-        page.wait_for_selector(f"{player} + .audio-error", timeout=WAIT)
-        assert FAILED in page.locator(f"{player} + .audio-error").inner_text()
+        assert FAILED in list_view_error(page, art_id)
     page.eval_on_selector("audio[data-art='water-lilies']", "el => { el.play().catch(() => {}); }")
     page.wait_for_function("() => document.querySelector(\"audio[data-art='water-lilies']\").currentTime > 0.2",
                            timeout=WAIT)
@@ -82,14 +89,9 @@ def browser_without_the_formats(page):
 def test_a_browser_that_lacks_the_format_is_told_so_not_that_the_file_is_damaged(watched, site_url):
     page = watched.page
     browser_without_the_formats(page)
-    page.goto(site_url + "index.html")
-    wait_ready(page)
-    page.evaluate("window.imaudible.play('starry-night')")
+    play_in_gallery(page, site_url, "starry-night")
     page.wait_for_function("() => (window.imaudible.state.error || '').includes('cannot play')", timeout=WAIT)
     assert UNPLAYABLE in page.locator("#error-line").inner_text()
     assert FAILED not in page.locator("#error-line").inner_text()
     page.goto(site_url + "list.html")
-    player = "audio[data-art='starry-night']"
-    page.eval_on_selector(player, "el => { el.play().catch(() => {}); }")
-    page.wait_for_selector(f"{player} + .audio-error", timeout=WAIT)
-    assert UNPLAYABLE in page.locator(f"{player} + .audio-error").inner_text()
+    assert UNPLAYABLE in list_view_error(page, "starry-night")

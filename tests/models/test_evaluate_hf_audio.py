@@ -39,14 +39,14 @@ def test_encoder_embeds_windows_and_fad_follows_the_recipe(models):
     assert result["fad"] is not None and result["fad"] > 0
     same = reference.fad_spaces(ref, ref, {"wav2vec2": encoder})["spaces"]["wav2vec2"]
     assert same["fad"] == pytest.approx(0, abs=1e-6)
-    embedded = encoder.embed(reference._windows(generated, encoder))
+    _, embedded = reference.per_clip(generated, encoder, encoder.embed)
     assert embedded.shape == (2, 16) and np.isfinite(embedded).all()
 
 
 def test_classifier_gives_genre_probabilities_over_its_labels(models):
     model = HFAudioModel(resolve_clap_model(str(models[1]), kind="genre"), classifier=True)
     assert model.labels == list(GENRES)
-    probs = model.classify(reference._windows([(synth.varied(12.0), synth.RATE)], model))
+    _, probs = reference.per_clip([(synth.varied(12.0), synth.RATE)], model, model.classify)
     assert probs.shape == (1, 4) and probs.sum() == pytest.approx(1, abs=1e-5) and (probs > 0).all()
 
 
