@@ -180,15 +180,15 @@ class CacheWriteFailed(Exception):
 class DamagedResult(Exception):
     """A cached file is missing or is not the bytes that were stored."""
 
+    def __init__(self, stage: str, key: str, name: str, why: str):
+        super().__init__(f"cached {stage} result {key[:12]}: {name} {why}")
+        self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
+
 
 def first_line(exc: BaseException) -> str:
     """An exception's message cut to its first line, or its type's name when it has none: one-line errors."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-    def __init__(self, stage: str, key: str, name: str, why: str):
-        super().__init__(f"cached {stage} result {key[:12]}: {name} {why}")
-        self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
 
 
 @dataclass(frozen=True)
