@@ -85,7 +85,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             stamp.discard(cache.root)
             runner.run(plan, states)
             statcache.close(cache.root)
-            _warn_small_sources(gallery, states, runner)
+            _say_warnings(gallery, plan, states, runner)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
             cache.save_index()
@@ -97,29 +97,22 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     return report
 
 
-SMALL_SOURCES_SHOWN = 5   # more than this are counted in one line (the report lists each)
+WARNINGS_SHOWN = 5   # of one stage; more are counted in one line (the report lists each)
 
 
-def _warn_small_sources(gallery, states, runner: Runner) -> None:
-    """Every build (cached or not) names the sources too small for their place: a few one per line, a
-    gallery of hundreds in one line, so they do not bury the other warnings (the report keeps each)."""
-    from .image_checks import small_source_warning
-
-    messages = []
-    for state in states:
-        view = state.views.get("ingest")
-        if view is not None:
-            message = small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
-                                           state.art.size_cm)
-            if message:
-                messages.append(message)
-    shown = messages if len(messages) <= SMALL_SOURCES_SHOWN else messages[:SMALL_SOURCES_SHOWN - 2]
-    for message in shown:
-        runner.warn(message)
-    if len(shown) < len(messages):
-        runner.report.warnings.extend(messages[len(shown):])
-        runner.warn(f"{len(messages) - len(shown)} more sources are small for their place and will look soft "
-                    "(each is listed in the build report: --report FILE)")
+def _say_warnings(gallery, plan, states, runner: Runner) -> None:
+    """Every build (cached or not) says what each stage has to say of its results: a few warnings one per
+    line, a gallery of hundreds in one line per stage, so they do not bury each other (the report keeps each)."""
+    for stage in plan:
+        messages = [message for state in states if stage.name in state.views
+                    for message in stage.warnings(gallery, state.art, state.views[stage.name])]
+        shown = messages if len(messages) <= WARNINGS_SHOWN else messages[:WARNINGS_SHOWN - 2]
+        for message in shown:
+            runner.warn(message)
+        if len(shown) < len(messages):
+            runner.report.warnings.extend(messages[len(shown):])
+            runner.warn(stage.more_warnings.format(count=len(messages) - len(shown))
+                        + " (each is listed in the build report: --report FILE)")
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

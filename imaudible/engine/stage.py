@@ -74,6 +74,9 @@ class Stage:
     # Modules `compute` imports that must not be first imported on two threads at once (SciPy's submodules),
     # imported by the driver before the stage's first batch runs beside others (`executors.preload`).
     preload: ClassVar[tuple[str, ...]] = ()
+    # How the build names the rest of this stage's warnings when there are too many to show one per line
+    # (`{count}` of them; the report lists each).
+    more_warnings: ClassVar[str] = "{count} more warnings"
 
     @property
     def version(self) -> str:
@@ -131,3 +134,7 @@ class Stage:
     def details(self, view) -> dict | None:
         """Extra facts about a result for the build report (e.g. how a take was chosen)."""
         return None
+
+    def warnings(self, gallery, art, view) -> list[str]:
+        """What the curator should hear about this artwork's result on every build, computed or cached."""
+        return []

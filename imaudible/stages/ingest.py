@@ -87,6 +87,7 @@ class Ingest(Stage):
     name = "ingest"
     check_result = staticmethod(shapes.ingest)
     compute = per_item(analyse)
+    more_warnings = "{count} more sources are small for their place and will look soft"
 
     @property
     def version(self) -> str:
@@ -111,6 +112,12 @@ class Ingest(Stage):
 
     def inputs(self, gallery, art, upstream):
         return source_bytes(gallery, art, self.source(gallery, art)), gallery.images
+
+    def warnings(self, gallery, art, view: IngestView) -> list[str]:
+        from ..image_checks import small_source_warning
+
+        message = small_source_warning(art.file, view.width, view.height, gallery.images.sizes, art.size_cm)
+        return [message] if message else []
 
     def read(self, entry) -> IngestView:
         meta = entry.meta

@@ -23,6 +23,7 @@ class MusicView:
     takes: dict | None        # TakeChoice.to_dict() + "count" when the artwork had several takes
     take_clips: tuple[StoredFile, ...] = ()   # every take, take 1 first (empty for a single take)
     description: str = ""     # what the built-in composer played ("" from a model: its prompt says it)
+    problems: tuple[str, ...] | None = None   # what is wrong with the ranked choice (None: not checked)
 
     def take_clip(self, number: int | None) -> StoredFile:
         """Take `number` (1-based), or the ranked choice when None or when there is no such take."""
@@ -56,6 +57,8 @@ def compute(requests: list[MusicRequest], model: LoadedModel) -> list[Result]:
                 "prompt": request.prompt, "sample_rate": clip.sample_rate, "duration": clip.duration}
         if hasattr(backend, "describe"):    # the built-in composer says what it played (the plaque shows it)
             meta["description"] = backend.describe(request)
+        if choice is not None:      # the take checks ran (every model take; the built-in's when several)
+            meta["problems"] = list(choice.problems[choice.chosen])
         files = {"clip.bin": audio.clip_to_bytes(clip)}
         if choice is not None and int(request.settings.takes) > 1 and len(takes) > 1:
             meta["takes"] = {**choice.to_dict(), "count": len(takes)}
@@ -121,13 +124,30 @@ class Music(Stage):
         # a result from before every take was kept holds only the ranked choice
         clips = tuple(entry.source(n) for n in names) if names and all(n in (entry.files or {}) for n in names) else ()
         return MusicView(entry.source("clip.bin"), meta["model"], bool(meta["draft"]),
-                         meta.get("prompt", ""), float(meta["duration"]), takes, clips, meta.get("description", ""))
+                         meta.get("prompt", ""), float(meta["duration"]), takes, clips, meta.get("description", ""),
+                         tuple(meta["problems"]) if "problems" in meta else None)
 
     def batch_size(self, gallery, model) -> int:
         return gallery.music.batch_size
 
     def details(self, view: MusicView) -> dict | None:
         return {"takes": view.takes} if view.takes else None
+
+    def warnings(self, gallery, art, view: MusicView) -> list[str]:
+        """Music the site publishes although the take checks found it silent, clipped or stuck in a loop."""
+        takes, pinned = view.takes or {}, art.music.take
+        count = int(takes.get("count", 1))
+        if pinned is not None:
+            each = takes.get("problems") or []
+            problems = each[pinned - 1] if 1 <= pinned <= len(each) else ()
+            said = f"its pinned take {pinned} is"
+            remedy = f"listen to it, or pin another (imaudible-site pick {art.id} N)"
+        else:
+            problems = view.problems or ()
+            said = f"all {count} takes of its music are faulty; the one published is" if count > 1 else "its music is"
+            remedy = f"listen to it, then make new music (imaudible-site reroll {art.id})" + \
+                ("" if count > 1 else " or let the build choose among takes (music: {takes: 3})")
+        return [f"{art.file}: {said} {'; '.join(problems)}; {remedy}"] if problems else []
 
 
 STAGE = Music()

@@ -40,6 +40,11 @@ def _text(value, most: int = 100_000) -> bool:
     return isinstance(value, str) and len(value) <= most and not UNSAFE_TEXT.search(value)
 
 
+def _texts(value) -> bool:
+    """A short list of short texts (what is wrong with a take)."""
+    return isinstance(value, list) and len(value) <= 16 and all(_text(x, 1000) for x in value)
+
+
 def _fraction(value) -> bool:
     return _number(value) and 0 <= value <= 1
 
@@ -114,15 +119,15 @@ def _takes(takes) -> bool:
     scores, problems = takes.get("scores", []), takes.get("problems", [])
     return _text(takes.get("ranker", ""), 1000) and isinstance(scores, list) and len(scores) <= 16 \
         and all(s is None or _number(s) for s in scores) and isinstance(problems, list) and len(problems) <= 16 \
-        and all(isinstance(p, list) and all(_text(x, 1000) for x in p) for p in problems)
+        and all(_texts(p) for p in problems)
 
 
 def music(meta: dict, files: dict) -> str | None:
     ok = _text(meta.get("model"), 1000) and isinstance(meta.get("draft"), bool) \
         and _positive_int(meta.get("sample_rate"), 192_000) and _duration(meta.get("duration")) \
         and _text(meta.get("prompt", "")) and _text(meta.get("description", ""), 1000) and "clip.bin" in files \
-        and _takes(meta.get("takes"))
-    return None if ok else "model, draft, sample_rate, duration, prompt, takes or clip.bin"
+        and _takes(meta.get("takes")) and _texts(meta.get("problems", []))
+    return None if ok else "model, draft, sample_rate, duration, prompt, takes, problems or clip.bin"
 
 
 def audio(meta: dict, files: dict) -> str | None:

@@ -13,6 +13,7 @@ from imaudible.audio import clip_from_bytes
 from imaudible.engine.cache import CACHE_DIR_NAME
 
 from ..conftest import write_gallery
+from . import tiny
 from .conftest import small_artworks
 
 pytest.importorskip("torch")
@@ -194,3 +195,34 @@ def test_the_take_ranker_is_a_manifest_setting_and_its_choice_is_published(tmp_p
     assert statuses(report, "music") == {art_id: "computed"}
     takes = report["artworks"][art_id]["stages"]["music"]["takes"]
     assert takes["ranker"] == "fallback:least-repetitive"
+
+
+def test_faulty_music_is_named_on_every_build_with_what_to_do(tmp_path, cli):
+    """A model whose every take is silence: the site still gets its music, but each build (cached or not) says
+    which artwork's music is faulty and how to replace it, for one take, several takes and a pinned take."""
+    folder = tmp_path / "gallery"
+    tiny.build_musicgen(folder / "models" / "silent", silent=True)
+    write_gallery(folder, small_artworks(folder)[:1], music={"model": "models/silent", "duration": 1})
+
+    def faulty(report) -> list[str]:
+        return [w for w in report["warnings"] if w.startswith("art/dawn.jpg:")]
+
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    [warning] = faulty(report)
+    assert "its music is near-silent" in warning and "imaudible-site reroll dawn" in warning \
+        and "music: {takes: 3}" in warning
+    assert warning in result.output
+    result, again = build(cli, folder, "again.json")          # from the cache: said again
+    assert again["totals"]["computed"] == 0 and faulty(again) == [warning] and warning in result.output
+
+    edit(folder, lambda m: m["music"].update(takes=2))
+    result, report = build(cli, folder)
+    [warning] = faulty(report)
+    assert "all 2 takes of its music are faulty; the one published is near-silent" in warning
+    assert "reroll dawn" in warning and "takes: 3" not in warning
+
+    edit(folder, lambda m: m["artworks"][0].update(music={"take": 2}))
+    result, report = build(cli, folder)
+    [warning] = faulty(report)
+    assert "its pinned take 2 is near-silent" in warning and "imaudible-site pick dawn N" in warning

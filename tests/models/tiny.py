@@ -99,8 +99,9 @@ def musicgen_configs(*, text_width=32, text_layers=1, text_heads=4, text_vocab=2
     return MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=codec.to_dict(), decoder=decoder.to_dict())
 
 
-def build_musicgen(out: Path, *, seed: int = 0, **config_kwargs) -> Path:
-    """Save a MusicGen checkpoint (weights, generation config, T5 tokenizer, processor) into `out`."""
+def build_musicgen(out: Path, *, seed: int = 0, silent: bool = False, **config_kwargs) -> Path:
+    """Save a MusicGen checkpoint (weights, generation config, T5 tokenizer, processor) into `out`; `silent`:
+    one whose codec's last convolution is all zeros, like a broken fine-tune: every take is silence."""
     import torch
     from transformers import (EncodecFeatureExtractor, MusicgenForConditionalGeneration, MusicgenProcessor)
 
@@ -108,6 +109,9 @@ def build_musicgen(out: Path, *, seed: int = 0, **config_kwargs) -> Path:
     config = musicgen_configs(**config_kwargs)
     model = MusicgenForConditionalGeneration(config).eval()
     _make_codec_audible(model.audio_encoder)
+    if silent:
+        with torch.no_grad():
+            model.audio_encoder.decoder.layers[-1].conv.parametrizations.weight.original0.zero_()
     pad = config.decoder.pad_token_id
     gen = model.generation_config
     gen.decoder_start_token_id = pad
