@@ -442,6 +442,12 @@ def test_gallery_templates_cannot_reach_python_internals(tmp_path, cli):
     ("{{ 10 ** 100000000 }}", "would be too large"),
     ("{{ lipsum(min=1000, max=1000) }}", "ValueError"),        # exit 3, an internal error
     ("{{ range(10**9) | list }}", "list.html"),
+    # no operator to intercept: only the child process's memory limit stops these
+    ("{{ 'a' | center(10**10) }}", "uses more memory than a page may"),
+    ("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+     "uses more memory than a page may"),
+    ("{% for a in range(100000) %}{% for b in range(100000) %}page{% endfor %}{% endfor %}",
+     "uses more memory than a page may"),
 ])
 def test_a_gallery_template_cannot_exhaust_the_build(tmp_path, cli, body, expected):
     folder = write_gallery(tmp_path / "g", ONE)
@@ -452,6 +458,26 @@ def test_a_gallery_template_cannot_exhaust_the_build(tmp_path, cli, body, expect
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("error: template list.html: ") and expected in last, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_gallery_template_that_never_ends_is_stopped_and_the_site_kept(tmp_path, cli, monkeypatch):
+    """A loop that allocates nothing runs until the child's CPU limit ends it: one line, and the site the last
+    build wrote is still there, whole."""
+    from imaudible.site import pages
+
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder).exit_code == 0
+    before = {p: p.read_bytes() for p in (folder / "build").rglob("*") if p.is_file()}
+    monkeypatch.setattr(pages, "CHILD_CPU_SECONDS", 2)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "list.html").write_text(
+        "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}")
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == \
+        "error: the gallery's templates ran for more than 2 s of CPU time (a loop that does not end?); " \
+        "the site was not written"
+    assert {p: p.read_bytes() for p in (folder / "build").rglob("*") if p.is_file()} == before
 
 
 def test_every_model_load_refuses_code_shipped_with_the_model():

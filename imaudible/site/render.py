@@ -22,12 +22,10 @@ from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP i
 from ..types import WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description
 from .layout import card_image, rooms_and_titles, site_path
-from . import output_folder as folder, written as written_stat
+from . import output_folder as folder, pages, written as written_stat
 from .output_folder import OWNED_LIST, SITE_PATH
 
 if TYPE_CHECKING:
-    import jinja2
-
     from ..settings import Gallery
     from ..types import ArtworkView
 
@@ -41,7 +39,6 @@ def _theme_dir() -> Path:
 
 
 THEME_DIR = _theme_dir()
-MAX_TEMPLATE_VALUE = 10_000_000   # characters or items a template's '*' may make (a whole page is far less)
 
 
 def theme_folders() -> list[str]:
@@ -143,54 +140,6 @@ def _json_for_html(compact: bytes) -> str:
     return compact.decode().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _environment(gallery: Gallery) -> jinja2.Environment:
-    import jinja2.sandbox   # here: a rebuild whose pages come out the same renders nothing and needs no Jinja
-
-    loaders = []
-    if (gallery.root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(gallery.root / "templates")))
-    loaders.append(jinja2.FileSystemLoader(str(THEME_DIR / "templates")))
-    # A gallery's templates come from whoever made the gallery: the sandbox keeps them from Python's internals
-    # and from results that fill the memory ('a' * 10**10).
-    class Sandbox(jinja2.sandbox.SandboxedEnvironment):
-        intercepted_binops = frozenset(["*", "**"])
-
-        def call_binop(self, context, operator, left, right):
-            sizes = [len(v) for v in (left, right) if isinstance(v, (str, list, tuple))]
-            times = [abs(v) for v in (left, right) if isinstance(v, int)]
-            if (operator == "*" and sizes and times and sizes[0] * max(times) > MAX_TEMPLATE_VALUE) \
-                    or (operator == "**" and isinstance(right, (int, float)) and abs(right) > 64):
-                raise jinja2.sandbox.SecurityError(f"the result of '{operator}' would be too large")
-            return super().call_binop(context, operator, left, right)
-
-    return Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=jinja2.select_autoescape(),
-                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-
-
-def _tidy_html(html: str) -> str:
-    """No trailing whitespace and no blank-line runs (what template indentation leaves behind); the pages
-    pass html-validate's recommended rules."""
-    lines = [line.rstrip() for line in html.split("\n")]
-    return "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
-
-
-def _render(env: jinja2.Environment, name: str, context: dict) -> bytes:
-    import jinja2.sandbox
-
-    try:
-        return _tidy_html(env.get_template(name).render(**context)).encode()
-    except jinja2.TemplateSyntaxError as exc:
-        raise SiteError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateNotFound as exc:
-        raise SiteError(f"template not found: {exc.name}") from None
-    except jinja2.UndefinedError as exc:
-        raise SiteError(f"template {name}: {exc.message}") from None
-    except jinja2.sandbox.SecurityError as exc:
-        raise SiteError(f"template {name}: not allowed in a template: {exc}") from None
-    except (ArithmeticError, LookupError, TypeError, ValueError, MemoryError) as exc:   # lipsum(min=1000), ...
-        raise SiteError(f"template {name}: {type(exc).__name__}: {exc}") from None
-
-
 def _og(gallery: Gallery, title: str, description: str, image: str, page: str) -> dict:
     base = gallery.url.rstrip("/") + "/" if gallery.url else ""
     return {"title": title, "description": description, "image": base + image if base else image,
@@ -252,12 +201,6 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
     site = SiteFiles()
     statics = _add_statics(gallery, site)
 
-    def asset(name: str) -> str:
-        try:
-            return statics[name]
-        except KeyError:
-            raise SiteError(f"templates ask for asset '{name}', which is not in the theme's static files") from None
-
     data = site_data(gallery, views, site)
     if gallery.report == "public":   # the evaluation report, written by `evaluate` beside build/
         from ..evaluate.report import add_to_site
@@ -268,27 +211,36 @@ def plan_site(gallery: Gallery, views: list[ArtworkView]) -> tuple[SiteFiles, st
     def render_pages() -> None:  # not called when the key matches the site already there (a no-op)
         site.add("gallery.json", compact + b"\n")
         data_url = site.add(f"assets/gallery-data.{_digest(compact)}.json", compact, immutable=True)
-        common = {"gallery": data, "gallery_json": _json_for_html(compact), "data_url": data_url, "asset": asset,
+        common = {"gallery": data, "gallery_json": _json_for_html(compact), "data_url": data_url,
+                  "asset": pages.Assets(statics),
                   "version": __version__}
         _render_pages(gallery, site, data, common)
     return site, _render_key(gallery, compact, statics), render_pages
 
 
 def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -> None:
-    env = _environment(gallery)
     first_image = card_image(data["artworks"][0]) if data["artworks"] else ""
     description = gallery.description or f"A walkable gallery of {len(data['artworks'])} artworks, each with its own music."
     og = _og(gallery, gallery.title, description, first_image, "")
-    site.add("index.html", _render(env, "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}))
-    site.add("list.html", _render(env, "list.html", {**common, "root": "", "page": "list", "artwork": None,
-                                                     "og": _og(gallery, gallery.title, description, first_image, "list.html")}))
-    site.add("404.html", _render(env, "404.html", {**common, "root": site_path(gallery.url), "page": "404",
-                                                   "artwork": None, "og": og}))
+    todo = [pages.Page("index.html", "index.html", {**common, "root": "", "page": "index", "artwork": None, "og": og}),
+            pages.Page("list.html", "list.html", {**common, "root": "", "page": "list", "artwork": None,
+                                                  "og": _og(gallery, gallery.title, description, first_image,
+                                                            "list.html")}),
+            pages.Page("404.html", "404.html", {**common, "root": site_path(gallery.url), "page": "404",
+                                                "artwork": None, "og": og})]
     for art in data["artworks"]:
         art_og = _og(gallery, f"{art['title']} — {gallery.title}", art["caption"] or description,
                      card_image(art), art["page"])
-        site.add(f"art/{art['id']}/index.html", _render(env, "artwork.html", {
-            **common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
+        todo.append(pages.Page(f"art/{art['id']}/index.html", "artwork.html",
+                               {**common, "root": "../../", "page": "artwork", "artwork": art, "og": art_og}))
+    own = gallery.root / "templates"
+    try:
+        rendered = pages.render([own, THEME_DIR / "templates"] if own.is_dir() else [THEME_DIR / "templates"],
+                                todo, isolated=own.is_dir())
+    except pages.TemplateError as exc:
+        raise SiteError(str(exc)) from None
+    for page, html in zip(todo, rendered):
+        site.add(page.target, html)
     site.add("netlify.toml", NETLIFY_TOML)
     site.add("_headers", _headers(site))
 
