@@ -88,6 +88,9 @@ class ResolvedModel:
         if self.model_id.startswith("/"):
             fix = (f"point {setting} at a directory holding config.json and *.safetensors weights"
                    f" (or at a Hugging Face model id and run `imaudible-site models pull <id>`)")
+        elif len(self.searched) > 1:   # a Hub id, or a folder of the gallery that is not there
+            fix = (f"put config.json and *.safetensors weights in {self.searched[-1]}, or, for a Hugging Face model "
+                   f"id, run `imaudible-site models pull {self.model_id}` on a connected machine")
         else:  # a Hub id: only the Hub cache was searched, so no local folder is mentioned
             fix = (f"run `imaudible-site models pull {self.model_id}` on a connected machine (copy its "
                    f"Hugging Face cache here if this machine is offline)")
@@ -216,6 +219,10 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
     if local is not None:
         model_id, searched, snapshot = str(local), (str(local),), (local if local.is_dir() else None)
         rev_of = local_revision
+        if local.exists() and not local.is_dir():
+            return ResolvedModel(kind, requested, "transformers" if backend == "auto" else backend, model_id, "",
+                                 None, False, searched, f"{local} is a file, not a folder: name the folder that "
+                                 "holds config.json and the weights")
     else:
         if not _HUB_ID.fullmatch(name):
             raise ModelError(f"'{name}' is neither a directory nor a Hugging Face model id (like {DEFAULTS[kind]})",
@@ -223,6 +230,8 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         # Not a path (local_dir_for would have said so): only the Hub cache is searched, so only it is named.
         model_id, cache = name, hub_cache_dir()
         searched = (str(cache / _repo_folder(name)),)
+        if (Path(gallery_root) / name.split("/")[0]).is_dir():   # "models/blip": a folder of the gallery, mistyped?
+            searched += (as_dir,)
         snapshot = _hub_snapshot(cache, name, revision)
         rev_of = (lambda p: p.name)   # the snapshot folder is named by the commit hash
     chosen, problem = _choose_backend(kind, backend, snapshot)
@@ -234,11 +243,11 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
 
 
 def local_dir_for(name: str, root: Path) -> Path | None:
-    """A path if `name` reads as one (or names an existing directory), else None (a hub id)."""
+    """A path if `name` reads as one (or names something that exists), else None (a hub id)."""
     expanded = Path(os.path.expanduser(name))
     looks_like_path = name.startswith((".", "/", "~")) or "\\" in name or expanded.is_absolute()
     candidate = expanded if expanded.is_absolute() else root / expanded
-    if looks_like_path or candidate.is_dir() or name.count("/") > 1:
+    if looks_like_path or candidate.exists() or name.count("/") > 1:
         return Path(os.path.abspath(candidate))
     return None
 

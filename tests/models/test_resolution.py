@@ -141,6 +141,27 @@ def test_missing_local_directory(hub, tmp_path):
     assert "caption.model" in r.missing_message() and "directory" in r.missing_message()
 
 
+def test_a_weights_file_named_instead_of_its_folder_is_said_so(hub, tmp_path):
+    """`models/blip.safetensors` exists in the gallery: a local path (not a Hub id to pull), and a file."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "blip.safetensors").write_bytes(b"weights")
+    r = resolve_caption_model(CaptionSettings(model="models/blip.safetensors"), gallery_root=tmp_path, recorded={})
+    assert not r.available and r.model_id == str(tmp_path / "models" / "blip.safetensors")
+    message = r.missing_message()
+    assert "is a file, not a folder" in message and "models pull models/blip" not in message
+
+
+def test_a_missing_folder_of_the_gallery_is_named_beside_the_hub_cache(hub, tmp_path):
+    """`models/nothing` reads as a Hub id, but `models/` is a folder of the gallery: both places are named."""
+    (tmp_path / "models").mkdir()
+    r = resolve_caption_model(CaptionSettings(model="models/nothing"), gallery_root=tmp_path, recorded={})
+    message = r.missing_message()
+    assert str(tmp_path / "models" / "nothing") in message and "models--models--nothing" in message
+    assert f"put config.json and *.safetensors weights in {tmp_path / 'models' / 'nothing'}" in message
+    bare = resolve_caption_model(CaptionSettings(model="someone/nothing"), gallery_root=tmp_path, recorded={})
+    assert str(tmp_path / "someone") not in bare.missing_message()   # no folder `someone/`: only the Hub cache
+
+
 def test_only_bin_weights_are_refused(hub, tmp_path):
     folder = make_dir(tmp_path / "old", {"config.json": b"{}", "pytorch_model.bin": b"pickle"})
     r = resolve_caption_model(CaptionSettings(model=str(folder)), gallery_root=tmp_path, recorded={})
