@@ -85,7 +85,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             stamp.discard(cache.root)
             runner.run(plan, states)
             statcache.close(cache.root)
-            _warn_small_sources(gallery, states, runner)
+            _warn_about_sources(gallery, states, runner)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
             cache.save_index()
@@ -97,29 +97,34 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     return report
 
 
-SMALL_SOURCES_SHOWN = 5   # more than this are counted in one line (the report lists each)
+SOURCES_SHOWN = 5   # more warnings of a kind than this are counted in one line (the report lists each)
 
 
-def _warn_small_sources(gallery, states, runner: Runner) -> None:
-    """Every build (cached or not) names the sources too small for their place: a few one per line, a
-    gallery of hundreds in one line, so they do not bury the other warnings (the report keeps each)."""
-    from .image_checks import small_source_warning
+def _warn_about_sources(gallery, states, runner: Runner) -> None:
+    """Every build (cached or not) names the sources too small for their place and those the site shows
+    otherwise than their files hold (an animation's first frame, colours without a usable profile): a few
+    one per line, a gallery of hundreds in one line each, so they do not bury the other warnings."""
+    from .image_checks import decoding_warning, small_source_warning
 
-    messages = []
+    small, decoded = [], []
     for state in states:
         view = state.views.get("ingest")
         if view is not None:
-            message = small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
-                                           state.art.size_cm)
-            if message:
-                messages.append(message)
-    shown = messages if len(messages) <= SMALL_SOURCES_SHOWN else messages[:SMALL_SOURCES_SHOWN - 2]
+            small.append(small_source_warning(state.art.file, view.width, view.height, gallery.images.sizes,
+                                              state.art.size_cm))
+            decoded.append(decoding_warning(state.art.file, view.notes))
+    _warn_capped(runner, small, "more sources are small for their place and will look soft")
+    _warn_capped(runner, decoded, "more sources are shown otherwise than their files hold")
+
+
+def _warn_capped(runner: Runner, messages: list, more: str) -> None:
+    messages = [message for message in messages if message]
+    shown = messages if len(messages) <= SOURCES_SHOWN else messages[:SOURCES_SHOWN - 2]
     for message in shown:
         runner.warn(message)
     if len(shown) < len(messages):
         runner.report.warnings.extend(messages[len(shown):])
-        runner.warn(f"{len(messages) - len(shown)} more sources are small for their place and will look soft "
-                    "(each is listed in the build report: --report FILE)")
+        runner.warn(f"{len(messages) - len(shown)} {more} (each is listed in the build report: --report FILE)")
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

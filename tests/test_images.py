@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from imaudible.image_checks import decoding_warning
 from imaudible.images import Derivative, ImageError, ingest, small_source_warning, texture_plan
 from imaudible.settings import ImageSettings
 
@@ -136,6 +137,30 @@ def test_cmyk_with_unusable_icc_profile(tmp_path):
     result = ingest(save(tmp_path, "cmyk_icc.jpg", cmyk, icc_profile=b"not a profile" * 20), SETTINGS)
     assert decode(find(result, "thumb")).convert("L").getpixel((16, 16)) < 40
     assert any("ICC" in note for note in result.notes)
+
+
+def test_what_the_site_shows_otherwise_than_the_file_is_worded_as_a_warning(tmp_path):
+    """An animation or a page past the first, colours without a usable profile: the curator must hear it.
+    A rotation, a flattened alpha or a greyscale scan is shown as meant and said nowhere."""
+    frames = [gradient(48, 32), gradient(48, 32).rotate(180)]
+    said = {
+        "anim.gif": (frames[0], {"save_all": True, "append_images": frames[1:]}),
+        "anim.webp": (frames[0], {"save_all": True, "append_images": frames[1:], "lossless": True}),
+        "pages.tif": (frames[0], {"save_all": True, "append_images": frames[1:]}),
+        "cmyk.jpg": (Image.new("CMYK", (32, 32), (0, 255, 255, 0)), {}),
+        "cmyk_icc.jpg": (Image.new("CMYK", (32, 32)), {"icc_profile": b"not a profile" * 20}),
+        "rgb_icc.jpg": (gradient(32, 32), {"icc_profile": b"not a profile" * 20}),
+    }
+    for name, (image, options) in said.items():
+        warning = decoding_warning(f"art/{name}", ingest(save(tmp_path, name, image, **options), SETTINGS).notes)
+        assert warning and warning.startswith(f"'art/{name}': ") and "\n" not in warning, (name, warning)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    quiet = {"turned.jpg": (gradient(48, 32), {"exif": exif.tobytes()}),
+             "alpha.png": (gradient(32, 32).convert("RGBA"), {}), "grey.png": (gradient(32, 32).convert("L"), {})}
+    for name, (image, options) in quiet.items():
+        result = ingest(save(tmp_path, name, image, **options), SETTINGS)
+        assert result.notes and decoding_warning(name, result.notes) is None, (name, result.notes)
 
 
 def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
