@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -171,6 +172,16 @@ def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     values = [decode(texture(result)).convert("L").getpixel((x * 16 + 8, 8)) for x in range(4)]
     for got, expected in zip(values, (0, 64, 128, 255)):
         assert abs(got - expected) <= 3, values
+
+
+def test_float_pixels_that_are_no_number_decode_without_a_warning(tmp_path):
+    values = np.linspace(0, 1, 16 * 16, dtype=np.float32).reshape(16, 16)
+    values[0, :3] = (np.nan, np.inf, -np.inf)
+    path = save(tmp_path, "float.tif", Image.fromarray(values))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # numpy's "invalid value encountered in cast" reached the terminal
+        result = ingest(path, SETTINGS)
+    assert np.asarray(result.analysis)[0, :3, 0].tolist() == [0, 255, 0]   # NaN black, infinities at the ends
 
 
 def test_16_bit_rgb_png(tmp_path):
