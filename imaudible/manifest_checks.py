@@ -67,9 +67,16 @@ def field_node(node, name):
 def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
     """Gives every artwork its id, refusing a second use of one, and checks pinned takes."""
     ids: dict[str, int] = {}
+    folded: dict[str, int] = {}   # the file names a case-insensitive disk (macOS, Windows) holds as one
     checked = []
     for i, (art, node) in enumerate(zip(gallery.artworks, _artwork_nodes(root_node))):
         field = f"artworks[{i}]"
+        first = folded.setdefault(unicodedata.normalize("NFC", art.file).casefold(), i)
+        if gallery.artworks[first].file != art.file:
+            v.warnings.append(v.problem(field_node(node, "file"), f"{field}.file",
+                                        f"'{clip(art.file)}' and '{clip(gallery.artworks[first].file)}' "
+                                        f"(artworks[{first}]) differ only in case: on a Mac or Windows disk one "
+                                        "file replaces the other; rename one"))
         art_id = art.id or slugify(Path(art.file).stem)
         if art_id in ids:
             id_node = field_node(node, "id") if art.id else field_node(node, "file")

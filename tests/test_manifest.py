@@ -486,3 +486,15 @@ def test_two_files_that_differ_only_in_normal_form_are_not_guessed_between(folde
                                          encoding="utf-8")
     with pytest.raises(ManifestError, match="no such file"):
         load_manifest(folder)
+
+
+def test_file_names_that_differ_only_in_case_are_warned_about(folder, cli):
+    # fine on Linux (and Netlify); on a Mac checkout one file replaces the other, and two works show one image
+    shutil.copyfile(folder / "art" / "starry_night.jpg", folder / "art" / "Starry_Night.jpg")
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n  - {file: art/starry_night.jpg, title: A}\n"
+                                         "  - {file: art/Starry_Night.jpg, title: B, id: b}\n")
+    gallery, warnings = load_manifest(folder)
+    assert len(gallery.artworks) == 2
+    assert [str(w) for w in warnings] == [
+        f"{folder / 'gallery.yaml'}:4:12: artworks[1].file: 'art/Starry_Night.jpg' and 'art/starry_night.jpg' "
+        "(artworks[0]) differ only in case: on a Mac or Windows disk one file replaces the other; rename one"]
