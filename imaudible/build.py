@@ -97,22 +97,26 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     return report
 
 
-WARNINGS_SHOWN = 5   # of one stage; more are counted in one line (the report lists each)
+WARNINGS_SHOWN = 5   # of one kind; more are counted in one line (the report lists each)
 
 
 def _say_warnings(gallery, plan, states, runner: Runner) -> None:
-    """Every build (cached or not) says what each stage has to say of its results: a few warnings one per
-    line, a gallery of hundreds in one line per stage, so they do not bury each other (the report keeps each)."""
+    """Every build (cached or not) says what the stages have to say of their results: a few warnings of a
+    kind one per line, a gallery of hundreds in one line, so they do not bury each other (the report keeps
+    each)."""
+    by_kind: dict[str, list[str]] = {}
     for stage in plan:
-        messages = [message for state in states if stage.name in state.views
-                    for message in stage.warnings(gallery, state.art, state.views[stage.name])]
+        for state in states:
+            if stage.name in state.views:
+                for warning in stage.warnings(gallery, state.art, state.views[stage.name]):
+                    by_kind.setdefault(warning.kind, []).append(warning.message)
+    for kind, messages in by_kind.items():
         shown = messages if len(messages) <= WARNINGS_SHOWN else messages[:WARNINGS_SHOWN - 2]
         for message in shown:
             runner.warn(message)
         if len(shown) < len(messages):
             runner.report.warnings.extend(messages[len(shown):])
-            runner.warn(stage.more_warnings.format(count=len(messages) - len(shown))
-                        + " (each is listed in the build report: --report FILE)")
+            runner.warn(f"{len(messages) - len(shown)} more {kind} (each is listed in the build report: --report FILE)")
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:

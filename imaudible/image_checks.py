@@ -1,6 +1,6 @@
 """What is said about an artwork's image without decoding it, so a rebuild from cache never imports Pillow:
-the one error type of image handling, where the file really is, and the warning about a source too small
-for its place."""
+the one error type of image handling, where the file really is, and the warnings about a source too small
+for its place or shown otherwise than it holds."""
 from __future__ import annotations
 
 import os
@@ -28,6 +28,21 @@ def small_source_warning(file: str, width: int, height: int, sizes: tuple[int, .
             return (f"'{file}' is small for its size_cm: {long_edge} px across {max(size_cm):g} cm is "
                     f"{per_10cm:.0f} px per 10 cm (about {MIN_PX_PER_10CM} looks sharp); it will look soft")
     return None
+
+
+# Decoding notes (as images.py words them; cached results keep them, so these words stay) that mean the site
+# shows other than the file holds, and what that means to the curator. A build says them, from cache too.
+SAID_NOTES = {"the first frame is used": "",
+              "profile unusable": "colours may be off",
+              "(no ICC profile)": "colours may be off (save it as sRGB)",
+              "unreadable": "it may be shown turned"}
+
+
+def decoding_warning(file: str, notes) -> str | None:
+    """A one-line warning naming what of `file` the site does not show as the file holds it, or None."""
+    said = [f"{note}: {meaning}" if meaning else note
+            for note in notes for phrase, meaning in SAID_NOTES.items() if phrase in note]
+    return f"'{file}': {'; '.join(said)}" if said else None
 
 
 def resolved_with_stat(path: Path, real_folders: dict[Path, Path]) -> tuple[Path, os.stat_result | None]:

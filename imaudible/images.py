@@ -257,7 +257,7 @@ def _high_depth_to_l(image: Image.Image) -> Image.Image:
     else:
         low, high = _range(values)
     scaled = np.clip((values - low) * (255.0 / max(high - low, 1e-12)), 0, 255)
-    return Image.fromarray(np.round(scaled).astype(np.uint8))
+    return Image.fromarray(np.round(np.nan_to_num(scaled, nan=0.0)).astype(np.uint8))   # NaN: black, as it was
 
 
 def _range(values) -> tuple[float, float]:

@@ -137,7 +137,7 @@ class _Validator:
             self.error(node, field, wrong)
             return _MISSING
         if meta.get("check") == "file" and self.root is not None:
-            check_file(self.root, value, node, field, self)
+            return check_file(self.root, value, node, field, self)
         return value
 
     def convert_scalar(self, node, tp, field, meta):

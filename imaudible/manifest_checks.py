@@ -67,9 +67,16 @@ def field_node(node, name):
 def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
     """Gives every artwork its id, refusing a second use of one, and checks pinned takes."""
     ids: dict[str, int] = {}
+    folded: dict[str, int] = {}   # the file names a case-insensitive disk (macOS, Windows) holds as one
     checked = []
     for i, (art, node) in enumerate(zip(gallery.artworks, _artwork_nodes(root_node))):
         field = f"artworks[{i}]"
+        first = folded.setdefault(unicodedata.normalize("NFC", art.file).casefold(), i)
+        if gallery.artworks[first].file != art.file:
+            v.warnings.append(v.problem(field_node(node, "file"), f"{field}.file",
+                                        f"'{clip(art.file)}' and '{clip(gallery.artworks[first].file)}' "
+                                        f"(artworks[{first}]) differ only in case: on a Mac or Windows disk one "
+                                        "file replaces the other; rename one"))
         art_id = art.id or slugify(Path(art.file).stem)
         if art_id in ids:
             id_node = field_node(node, "id") if art.id else field_node(node, "file")
@@ -93,23 +100,26 @@ def _check_take(gallery: Gallery, art, node, field: str, v) -> None:
             f"pin one of 1..{takes} or raise {where}")
 
 
-def check_file(root: Path, rel: str, node, field: str, v) -> None:
-    """`rel` names a regular file inside the gallery folder."""
+def check_file(root: Path, rel: str, node, field: str, v) -> str:
+    """`rel` names a regular file inside the gallery folder. Returns it as the folder spells it: a name typed
+    composed (NFC) finds the file macOS wrote decomposed (NFD), and the other way round, as on a Mac."""
     if not rel:
         v.error(node, field, "file name is empty")
-        return
+        return rel
     candidate = Path(rel)
     shown = clip(rel)
     if candidate.is_absolute():
         v.error(node, field, f"'{shown}' is an absolute path; give a path relative to the gallery folder")
-        return
-    try:
-        target, info = resolved_with_stat(root / candidate, v.real_folders)
-    except (OSError, RuntimeError):     # a symlink loop (RuntimeError before Python 3.13)
-        target, info = root, None
+        return rel
+    target, info = _resolved(root, candidate, v)
+    if info is None and not rel.isascii():
+        respelled = _spelled_on_disk(root, candidate)
+        if respelled is not None:
+            candidate, rel = respelled, respelled.as_posix()
+            target, info = _resolved(root, candidate, v)
     if not target.is_relative_to(root):
         v.error(node, field, f"'{shown}' is outside the gallery folder")
-        return
+        return rel
     if info is None:
         why = _unreadable(root / candidate)
         if why:
@@ -125,6 +135,32 @@ def check_file(root: Path, rel: str, node, field: str, v) -> None:
         v.error(node, field, f"no such file '{shown}'{meant}")
     elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{shown}' is not a file")
+    return rel
+
+
+def _resolved(root: Path, rel: Path, v) -> tuple[Path, os.stat_result | None]:
+    try:
+        return resolved_with_stat(root / rel, v.real_folders)
+    except (OSError, RuntimeError):     # a symlink loop (RuntimeError before Python 3.13)
+        return root, None
+
+
+def _spelled_on_disk(root: Path, rel: Path) -> Path | None:
+    """`rel` with each name as the folder holds it, where they differ only in Unicode normalization; None
+    unless exactly one entry matches each missing name."""
+    found = root
+    for part in rel.parts:
+        if not os.path.lexists(found / part):
+            wanted = unicodedata.normalize("NFC", part)
+            try:
+                same = [name for name in os.listdir(found) if unicodedata.normalize("NFC", name) == wanted]
+            except OSError:
+                return None
+            if len(same) != 1:
+                return None
+            part = same[0]
+        found = found / part
+    return found.relative_to(root)
 
 
 def _unreadable(path: Path) -> str | None:

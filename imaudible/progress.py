@@ -16,6 +16,14 @@ def printable(text: str, lines: bool = False) -> str:
                      for part in (text.split("\n") if lines else [text]))
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning (Pillow on an odd EXIF block) as one `warning:` line, not the source line and its
+    path. The command line installs it, and hands it to its worker processes (a function of this light
+    module: they need not import the command line)."""
+    text = str(message).strip().splitlines()
+    print(printable(f"warning: {category.__name__}: {text[0] if text else ''}"), file=sys.stderr, flush=True)
+
+
 class Progress:
     """`quiet` hides progress, never warnings. `shown_hints` is shared by the builds of one `serve` session,
     so that the advice after a warning is given once, not on every rebuild."""

@@ -166,7 +166,8 @@ def test_what_reaches_the_terminal_is_one_line_without_control_characters(capsys
     output) or newlines: they are shown escaped, and a library's warning is one `warning:` line."""
     import warnings
 
-    from imaudible.cli.errors import CliError, show_warning
+    from imaudible.cli.errors import CliError
+    from imaudible.progress import show_warning
 
     stream = io.StringIO()
     Progress(stream).warn("'art/\x1b]0;PWNED\x07red\njpg' is small")

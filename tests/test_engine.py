@@ -4,6 +4,7 @@ stages by their needs."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -156,6 +157,27 @@ def test_processes_build_the_same_site_as_threads(tmp_path, cli):
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "r.json").read_text())["totals"]["computed"] == 21
     assert tree(threads / "build") == tree(processes / "build")
+
+
+def test_a_library_warning_in_a_worker_process_is_one_warning_line(tmp_path):
+    """Pillow warns on a JPEG whose EXIF claims more bytes than it has. In a worker process the warning
+    is shown as the command line shows it (it printed Pillow's path and source line there)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    folder = write_gallery(tmp_path / "gallery", [{"file": "art/odd.jpg", "title": "Odd"}])
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 200
+    Image.new("RGB", (64, 64), "teal").save(folder / "art" / "odd.jpg", exif=exif.tobytes()[:-150])
+    done = subprocess.run([sys.executable, "-m", "imaudible", "build", str(folder), "--executor", "processes",
+                           "--jobs", "1", "-q"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "warning: UserWarning: Tag data larger than file. Skipping tag 270" in lines
+    assert all(line.startswith(("warning: ", "  next: ")) for line in lines), done.stderr
 
 
 def test_auto_takes_the_pool_for_a_big_build_from_the_command_line_only(tmp_path, cli, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from imaudible.image_checks import decoding_warning
 from imaudible.images import Derivative, ImageError, ingest, small_source_warning, texture_plan
 from imaudible.settings import ImageSettings
 
@@ -138,6 +140,30 @@ def test_cmyk_with_unusable_icc_profile(tmp_path):
     assert any("ICC" in note for note in result.notes)
 
 
+def test_what_the_site_shows_otherwise_than_the_file_is_worded_as_a_warning(tmp_path):
+    """An animation or a page past the first, colours without a usable profile: the curator must hear it.
+    A rotation, a flattened alpha or a greyscale scan is shown as meant and said nowhere."""
+    frames = [gradient(48, 32), gradient(48, 32).rotate(180)]
+    said = {
+        "anim.gif": (frames[0], {"save_all": True, "append_images": frames[1:]}),
+        "anim.webp": (frames[0], {"save_all": True, "append_images": frames[1:], "lossless": True}),
+        "pages.tif": (frames[0], {"save_all": True, "append_images": frames[1:]}),
+        "cmyk.jpg": (Image.new("CMYK", (32, 32), (0, 255, 255, 0)), {}),
+        "cmyk_icc.jpg": (Image.new("CMYK", (32, 32)), {"icc_profile": b"not a profile" * 20}),
+        "rgb_icc.jpg": (gradient(32, 32), {"icc_profile": b"not a profile" * 20}),
+    }
+    for name, (image, options) in said.items():
+        warning = decoding_warning(f"art/{name}", ingest(save(tmp_path, name, image, **options), SETTINGS).notes)
+        assert warning and warning.startswith(f"'art/{name}': ") and "\n" not in warning, (name, warning)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    quiet = {"turned.jpg": (gradient(48, 32), {"exif": exif.tobytes()}),
+             "alpha.png": (gradient(32, 32).convert("RGBA"), {}), "grey.png": (gradient(32, 32).convert("L"), {})}
+    for name, (image, options) in quiet.items():
+        result = ingest(save(tmp_path, name, image, **options), SETTINGS)
+        assert result.notes and decoding_warning(name, result.notes) is None, (name, result.notes)
+
+
 def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     levels = np.array([[0, 16384, 32768, 65535]], dtype=np.uint16).repeat(16, axis=0).repeat(16, axis=1)
     path = save(tmp_path, "deep.png", Image.fromarray(levels))
@@ -146,6 +172,16 @@ def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     values = [decode(texture(result)).convert("L").getpixel((x * 16 + 8, 8)) for x in range(4)]
     for got, expected in zip(values, (0, 64, 128, 255)):
         assert abs(got - expected) <= 3, values
+
+
+def test_float_pixels_that_are_no_number_decode_without_a_warning(tmp_path):
+    values = np.linspace(0, 1, 16 * 16, dtype=np.float32).reshape(16, 16)
+    values[0, :3] = (np.nan, np.inf, -np.inf)
+    path = save(tmp_path, "float.tif", Image.fromarray(values))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # numpy's "invalid value encountered in cast" reached the terminal
+        result = ingest(path, SETTINGS)
+    assert np.asarray(result.analysis)[0, :3, 0].tolist() == [0, 255, 0]   # NaN black, infinities at the ends
 
 
 def test_16_bit_rgb_png(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import unicodedata
 
 import pytest
 
@@ -373,7 +374,6 @@ def test_ids_from_ascii_names_are_unchanged():
 
 def test_ids_from_other_scripts_are_distinct_and_stable():
     import re
-    import unicodedata
 
     from imaudible.manifest import slugify
 
@@ -459,3 +459,42 @@ def test_a_long_file_name_gets_a_short_id_that_stays_distinct():
     one, other = slugify(stem + "1"), slugify(stem + "2")
     assert len(one) <= 80 and len(other) <= 80 and one != other
     assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", one) and slugify(stem + "1") == one
+
+
+@pytest.mark.parametrize("on_disk, in_manifest", [("NFD", "NFC"), ("NFC", "NFD")])
+def test_a_file_name_in_another_unicode_normal_form_is_found(folder, cli, on_disk, in_manifest):
+    # macOS writes names decomposed (NFD); editors type them composed (NFC). A Mac finds either: so must we.
+    disk = unicodedata.normalize(on_disk, "Études/Café.jpg")
+    (folder / disk).parent.mkdir()
+    shutil.copyfile(folder / "art" / "starry_night.jpg", folder / disk)
+    typed = unicodedata.normalize(in_manifest, "Études/Café.jpg")
+    assert typed != disk
+    (folder / "gallery.yaml").write_text(f"title: T\nmusic: {{duration: 1}}\nartworks:\n  - file: {typed}\n"
+                                         "    title: C\n", encoding="utf-8")
+    art = load_manifest(folder)[0].artworks[0]
+    assert (art.file, art.id) == (disk, "cafe")
+    result = cli("build", folder)
+    assert result.exit_code == 0, result.output
+    assert (folder / "build" / "art" / "cafe" / "index.html").is_file()
+
+
+def test_two_files_that_differ_only_in_normal_form_are_not_guessed_between(folder):
+    for form in ("NFC", "NFD"):   # Linux keeps both; a name that is neither is no one file
+        shutil.copyfile(folder / "art" / "starry_night.jpg", folder / "art" / unicodedata.normalize(form, "é é.jpg"))
+    mixed = "\u00e9 e\u0301.jpg"
+    (folder / "gallery.yaml").write_text(f"title: T\nartworks:\n  - {{file: art/{mixed}, title: C}}\n",
+                                         encoding="utf-8")
+    with pytest.raises(ManifestError, match="no such file"):
+        load_manifest(folder)
+
+
+def test_file_names_that_differ_only_in_case_are_warned_about(folder, cli):
+    # fine on Linux (and Netlify); on a Mac checkout one file replaces the other, and two works show one image
+    shutil.copyfile(folder / "art" / "starry_night.jpg", folder / "art" / "Starry_Night.jpg")
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n  - {file: art/starry_night.jpg, title: A}\n"
+                                         "  - {file: art/Starry_Night.jpg, title: B, id: b}\n")
+    gallery, warnings = load_manifest(folder)
+    assert len(gallery.artworks) == 2
+    assert [str(w) for w in warnings] == [
+        f"{folder / 'gallery.yaml'}:4:12: artworks[1].file: 'art/Starry_Night.jpg' and 'art/starry_night.jpg' "
+        "(artworks[0]) differ only in case: on a Mac or Windows disk one file replaces the other; rename one"]

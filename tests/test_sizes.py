@@ -78,3 +78,16 @@ def test_many_small_sources_are_counted_in_one_line_and_listed_in_the_report(tmp
     assert "warning: 5 more sources are small for their place" in result.output
     listed = [w for w in report["warnings"] if "is small" in w]
     assert [re.search(r"scan-(\d)", w).group(1) for w in listed] == [str(n) for n in range(8)]
+
+
+def test_an_animation_is_said_to_show_its_first_frame_on_every_build(tmp_path, cli):
+    (tmp_path / "gallery" / "art").mkdir(parents=True)
+    frames = [Image.new("RGB", (800, 600), colour) for colour in ("navy", "gold", "white")]
+    frames[0].save(tmp_path / "gallery" / "art" / "loop.gif", save_all=True, append_images=frames[1:])
+    folder = write_gallery(tmp_path / "gallery", [{"file": "art/loop.gif", "title": "Loop"}])
+    said = "warning: 'art/loop.gif': GIF with 3 frames: the first frame is used"
+    for _ in range(2):   # computed, then from cache
+        result, report = build(cli, folder)
+        assert result.exit_code == 0, result.output
+        assert said in result.output.splitlines()
+        assert said.removeprefix("warning: ") in report["warnings"]

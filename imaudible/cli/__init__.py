@@ -7,10 +7,11 @@ import warnings
 import click
 
 from .. import __version__
+from ..progress import show_warning
 from .build import build
 from .clean import clean
 from .curate import add, pick, reroll
-from .errors import ErrorPrintingGroup, show_warning
+from .errors import ErrorPrintingGroup
 from .evaluate import evaluate
 from .init import init
 from .models import models

@@ -33,13 +33,6 @@ class CliError(click.ClickException):
         click.echo(printable(f"error: {self.message}"), err=True)
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """A library's warning (Pillow on an odd EXIF block, numpy on NaN pixels) as one `warning:` line, not
-    the source line and its path."""
-    text = str(message).strip().splitlines()
-    click.echo(printable(f"warning: {category.__name__}: {text[0] if text else ''}"), err=True)
-
-
 def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     """Run a command body, turning every known error into a one-line `CliError` (a model error points at the
     line of `gallery`'s manifest that names the model)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,11 @@ def per_item(function: Callable[[Any], Result]) -> Callable[[list, LoadedModel |
     return functools.partial(_each, function)
 
 
+class StageWarning(NamedTuple):
+    message: str
+    kind: str     # what the warnings of this kind say, for the line that counts those not shown one by one
+
+
 class Stage:
     """Base of every stage declaration (see the module docstring). Subclasses set the class attributes and
     override the methods their stage needs; a stage module exposes one instance as `STAGE`."""
@@ -74,9 +79,6 @@ class Stage:
     # Modules `compute` imports that must not be first imported on two threads at once (SciPy's submodules),
     # imported by the driver before the stage's first batch runs beside others (`executors.preload`).
     preload: ClassVar[tuple[str, ...]] = ()
-    # How the build names the rest of this stage's warnings when there are too many to show one per line
-    # (`{count}` of them; the report lists each).
-    more_warnings: ClassVar[str] = "{count} more warnings"
 
     @property
     def version(self) -> str:
@@ -135,6 +137,6 @@ class Stage:
         """Extra facts about a result for the build report (e.g. how a take was chosen)."""
         return None
 
-    def warnings(self, gallery, art, view) -> list[str]:
+    def warnings(self, gallery, art, view) -> list[StageWarning]:
         """What the curator should hear about this artwork's result on every build, computed or cached."""
         return []

@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import threading
+import warnings
 from collections import deque
 from concurrent.futures import Future
 
@@ -36,8 +37,21 @@ def _spawn_pool(workers: int):
         # Started now rather than by the first worker's start, which would unblock SIGINT in the middle of
         # `_sigint_held`.
         resource_tracker.ensure_running()
-    # spawn: workers never inherit the driver's threads, locks or open cache files.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started)
+    # spawn: workers never inherit the driver's threads, locks or open cache files. Nor its way of showing a
+    # library's warning (the command line's one `warning:` line), which they are handed.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started,
+                               initargs=(_sendable(warnings.showwarning),))
+
+
+def _sendable(function):
+    """`function` when a worker can be handed it (a module-level function pickles by name), else None."""
+    import pickle
+
+    try:
+        pickle.dumps(function)
+    except Exception:   # a lambda or a closure: pickle raises PicklingError, AttributeError or TypeError
+        return None
+    return function
 
 
 @contextlib.contextmanager
@@ -56,9 +70,12 @@ def _sigint_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _worker_started() -> None:
+def _worker_started(show_warning=None) -> None:
     """First thing in each worker process. Ctrl-C reaches the whole process group: the driver handles it
-    (and ends its workers), so a worker ignores it rather than printing a KeyboardInterrupt traceback."""
+    (and ends its workers), so a worker ignores it rather than printing a KeyboardInterrupt traceback.
+    Warnings are shown as the driver shows them."""
+    if show_warning is not None:
+        warnings.showwarning = show_warning
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

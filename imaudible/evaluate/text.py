@@ -133,21 +133,28 @@ def render_csv(report: dict) -> str:
         def measured(value, *names):
             return TOO_SHORT if any(n in gaps for n in names) else value
 
-        writer.writerow({"id": a["id"], "title": a["title"], "caption_model": a["models"].get("caption"),
-                         "caption_draft": a["drafts"].get("caption"), "music_model": a["models"].get("music"),
-                         "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
-                         "image_arousal": a["image_mood"]["arousal"],
-                         "music_valence": measured(a["music_mood"]["valence"], "valence"),
-                         "music_arousal": measured(a["music_mood"]["arousal"], "arousal"),
-                         "mood_distance": measured(a["scores"].get("mood_distance"), "valence", "arousal"),
-                         "clap_prompt": a["scores"].get("clap_prompt"), "clap_caption": a["scores"].get("clap_caption"),
-                         "seconds": chosen.get("seconds"), "tempo_bpm": measured(f.get("tempo_bpm"), "tempo_bpm"),
-                         "tempo_alternative_bpm": measured(f.get("tempo_alternative_bpm"), "tempo_bpm"),
-                         "heard_loudness_lufs": heard.get("loudness_lufs"),
-                         "heard_true_peak_dbtp": heard.get("true_peak_dbtp"),
-                         "raw_loudness_lufs": h["loudness_lufs"], "raw_true_peak_dbtp": h["true_peak_dbtp"],
-                         "silent_share": h["silent_share"], "clipped_share": h["clipped_share"],
-                         "repetition": h["repetition"], "problems": "; ".join(h["problems"]),
-                         "unmeasured": unmeasured_line(gaps, chosen.get("seconds")) if gaps else "",
-                         "takes": len(a["takes"]), "chosen_take": chosen["number"]})
+        writer.writerow(_cells({"id": a["id"], "title": a["title"], "caption_model": a["models"].get("caption"),
+                                "caption_draft": a["drafts"].get("caption"), "music_model": a["models"].get("music"),
+                                "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
+                                "image_arousal": a["image_mood"]["arousal"],
+                                "music_valence": measured(a["music_mood"]["valence"], "valence"),
+                                "music_arousal": measured(a["music_mood"]["arousal"], "arousal"),
+                                "mood_distance": measured(a["scores"].get("mood_distance"), "valence", "arousal"),
+                                "clap_prompt": a["scores"].get("clap_prompt"), "clap_caption": a["scores"].get("clap_caption"),
+                                "seconds": chosen.get("seconds"), "tempo_bpm": measured(f.get("tempo_bpm"), "tempo_bpm"),
+                                "tempo_alternative_bpm": measured(f.get("tempo_alternative_bpm"), "tempo_bpm"),
+                                "heard_loudness_lufs": heard.get("loudness_lufs"),
+                                "heard_true_peak_dbtp": heard.get("true_peak_dbtp"),
+                                "raw_loudness_lufs": h["loudness_lufs"], "raw_true_peak_dbtp": h["true_peak_dbtp"],
+                                "silent_share": h["silent_share"], "clipped_share": h["clipped_share"],
+                                "repetition": h["repetition"], "problems": "; ".join(h["problems"]),
+                                "unmeasured": unmeasured_line(gaps, chosen.get("seconds")) if gaps else "",
+                                "takes": len(a["takes"]), "chosen_take": chosen["number"]}))
     return buf.getvalue()
+
+
+def _cells(row: dict) -> dict:
+    """The row as a spreadsheet shows it: text that starts like a formula (a title taken from an image's
+    metadata by `add`: '=HYPERLINK(...)') gets a leading apostrophe, as OWASP advises, and is not run."""
+    return {name: "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+            for name, value in row.items()}

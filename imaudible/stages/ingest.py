@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 
 from . import shapes
-from ..engine.stage import Result, Stage, per_item
+from ..engine.stage import Result, Stage, StageWarning, per_item
 from ..types import DamagedResult, StoredFile
 
 
@@ -87,7 +87,6 @@ class Ingest(Stage):
     name = "ingest"
     check_result = staticmethod(shapes.ingest)
     compute = per_item(analyse)
-    more_warnings = "{count} more sources are small for their place and will look soft"
 
     @property
     def version(self) -> str:
@@ -113,11 +112,14 @@ class Ingest(Stage):
     def inputs(self, gallery, art, upstream):
         return source_bytes(gallery, art, self.source(gallery, art)), gallery.images
 
-    def warnings(self, gallery, art, view: IngestView) -> list[str]:
-        from ..image_checks import small_source_warning
+    def warnings(self, gallery, art, view: IngestView) -> list[StageWarning]:
+        from ..image_checks import decoding_warning, small_source_warning
 
-        message = small_source_warning(art.file, view.width, view.height, gallery.images.sizes, art.size_cm)
-        return [message] if message else []
+        small = small_source_warning(art.file, view.width, view.height, gallery.images.sizes, art.size_cm)
+        decoded = decoding_warning(art.file, view.notes)
+        return [StageWarning(message, kind) for message, kind in (
+            (small, "sources are small for their place and will look soft"),
+            (decoded, "sources are shown otherwise than their files hold")) if message]
 
     def read(self, entry) -> IngestView:
         meta = entry.meta

