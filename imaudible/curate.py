@@ -226,6 +226,11 @@ def accepted_suffixes() -> frozenset[str]:
     return frozenset(suffix for suffix, fmt in Image.registered_extensions().items() if fmt in formats)
 
 
+# Images people keep that Pillow does not open at all: found in a folder, they are named, not passed over
+OTHER_IMAGE_SUFFIXES = {".heic": "HEIC", ".heif": "HEIF", ".jxl": "JPEG XL", ".svg": "SVG",
+                        **{s: "camera RAW" for s in (".cr2", ".cr3", ".nef", ".arw", ".dng", ".raf", ".orf", ".rw2")}}
+
+
 class _Candidates:
     """The files `add` considers, and what it checks of each, in the gallery folder `root` (resolved)."""
 
@@ -245,8 +250,9 @@ class _Candidates:
         self.reasons: dict[Path, str | None] = {}
         self.suffixes, self.formats = accepted_suffixes(), decodable_formats()
         # Formats Pillow opens but the build does not: worth a warning when found, unlike a .txt or a .pdf
-        self.other_images = {suffix: fmt for suffix, fmt in Image.registered_extensions().items()
-                             if fmt in Image.OPEN and suffix not in self.suffixes}
+        pillow_only = {suffix: fmt for suffix, fmt in Image.registered_extensions().items()
+                       if fmt in Image.OPEN and suffix not in self.suffixes}
+        self.other_images = {**OTHER_IMAGE_SUFFIXES, **pillow_only}
 
     def candidates(self, paths: list[Path], warn: Callable[[str], None]) -> list[tuple[Path, bool]]:
         """(file, named): each file named, and each image found in the folders named."""
@@ -290,7 +296,7 @@ class _Candidates:
                 elif suffix in self.other_images:
                     rel = (real_here / name).relative_to(self.root).as_posix()
                     warn(f"skipped '{rel}': {self.other_images[suffix]}, a format the build does not read "
-                         f"({', '.join(self.formats)})")
+                         f"({', '.join(self.formats)}); export it as JPEG or PNG")
         return sorted(found)
 
     def _not_a_file(self, path: Path) -> str | None:
@@ -344,7 +350,11 @@ class _Candidates:
             pixels = int(found.group(1)) if found else self.max_pixels + 1
             return self._too_large(f"{pixels:,} pixels") if pixels > self.max_pixels else None
         except UnidentifiedImageError:
-            return not_image
+            from .image_checks import unsupported_kind
+
+            with open(path, "rb") as file:
+                kind = unsupported_kind(file.read(1024))
+            return f"{kind}, which the build cannot read (export it as JPEG or PNG)" if kind else not_image
         except Exception as exc:   # Pillow's plug-ins raise many kinds on a hostile header
             if isinstance(exc, OSError) and exc.strerror:
                 return f"not readable ({exc.strerror})"

@@ -64,3 +64,21 @@ def resolved_with_stat(path: Path, real_folders: dict[Path, Path]) -> tuple[Path
         return target, os.stat(target)
     except OSError:
         return target, None
+
+
+# Formats people have that Pillow does not read, by their first bytes: named, so the fix is plain.
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+
+
+def unsupported_kind(data: bytes) -> str | None:
+    """What a file Pillow cannot identify is, from its first kilobyte, when it is a format people use."""
+    head = data[:64]
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "a HEIC/HEIF image (the iPhone's photo format)"
+    if head.startswith(b"\xff\x0a") or head[4:12] == b"JXL \x0d\x0a\x87\x0a":
+        return "a JPEG XL image"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if b"<svg" in data[:1024].lower():
+        return "an SVG drawing"
+    return None

@@ -14,6 +14,7 @@ from imaudible.settings import MAX_SEED
 from imaudible.site.output_folder import OWNED_LIST
 
 MANIFEST = "title: T\nmusic: {takes: 3}\nartworks:\n  - file: art/dawn.jpg\n    title: Dawn\n"
+HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)   # an ISO-BMFF file of brand heic
 
 
 def _image(path, fmt=None):
@@ -86,12 +87,17 @@ def test_add_skips_a_found_file_the_build_cannot_read_and_refuses_a_named_one(tm
     (new / "ppm.jpg").write_bytes(b"P6\n8 8\n255\n" + bytes(8 * 8 * 3))   # Pillow reads PPM; the build does not
     _image(new / "raster.ico", "ICO")                                      # an image format the build does not read
     (new / "notes.txt").write_text("a sidecar, not worth a warning")
+    (new / "phone.heic").write_bytes(HEIC_HEAD)                            # the iPhone's own format
+    (new / "phone-renamed.jpg").write_bytes(HEIC_HEAD)
     warnings = []
     assert [line.split(":")[0] for line in curate.add(site, [new], warn=warnings.append)] == ["new/good.png"]
     assert sorted(warnings) == [
         f"skipped 'new/fake.png': not an image the build can read ({formats})",
+        "skipped 'new/phone-renamed.jpg': a HEIC/HEIF image (the iPhone's photo format), which the build cannot "
+        "read (export it as JPEG or PNG)",
+        f"skipped 'new/phone.heic': HEIC, a format the build does not read ({formats}); export it as JPEG or PNG",
         f"skipped 'new/ppm.jpg': not an image the build can read ({formats})",
-        f"skipped 'new/raster.ico': ICO, a format the build does not read ({formats})"]
+        f"skipped 'new/raster.ico': ICO, a format the build does not read ({formats}); export it as JPEG or PNG"]
     before = (site / "gallery.yaml").read_text()
     _image(new / "other.png")
     with pytest.raises(curate.CurateError, match="'.*fake.png' is not an image the build can read"):

@@ -102,6 +102,19 @@ def test_unsupported_format(tmp_path):
     assert_refused(path, "not a supported format")
 
 
+@pytest.mark.parametrize("name, head, kind", [
+    ("phone.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "a HEIC/HEIF image (the iPhone's photo format)"),
+    ("scan.jxl", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a", "a JPEG XL image"),
+    ("print.jpg", b"%PDF-1.7\n", "a PDF document"),
+    ("logo.png", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+     "an SVG drawing"),
+])
+def test_a_format_people_use_but_the_build_cannot_read_is_named(tmp_path, name, head, kind):
+    path = tmp_path / name
+    path.write_bytes(head + bytes(200))
+    assert_refused(path, f"it is {kind}, which imaudible cannot read; export it as JPEG or PNG")
+
+
 def test_missing_file(tmp_path):
     assert_refused(tmp_path / "nowhere.jpg", "cannot read")
 
