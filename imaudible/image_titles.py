@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .types import CONTROL_CHARACTERS
+from .types import BIDI_CONTROLS, CONTROL_CHARACTERS, open_bidi
 
 MAX_TITLE = 300
 
@@ -24,6 +24,8 @@ def image_title(path: Path) -> str:
     except Exception:   # noqa: BLE001 - best effort: Pillow's plug-ins raise many kinds on a hostile file
         title = ""
     title = " ".join(CONTROL_CHARACTERS.sub(" ", title).split())[:MAX_TITLE]   # an embedded title is anyone's text
+    if open_bidi(title):     # an override left open would turn around what pages write after it
+        title = BIDI_CONTROLS.sub("", title)
     if title:
         return title
     words = re.sub(r"[_\-.]+", " ", path.stem).strip()

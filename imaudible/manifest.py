@@ -25,7 +25,7 @@ from .manifest_checks import check_artworks, check_file, check_rooms, clip, clos
 from .manifest_checks import suggest as _suggest
 from .manifest_schema import json_schema
 from .settings import MAX_TEXT_LENGTH, Gallery
-from .types import UNSAFE_TEXT
+from .types import BIDI_OPENERS, UNSAFE_TEXT, open_bidi
 from .yaml_syntax import SyntaxProblem, apply_merge_keys, decode, unreadable_character
 from .yaml_syntax import explain as explain_syntax_error
 
@@ -240,6 +240,11 @@ def _text_problem(value: str, meta: dict) -> str | None:
     odd = UNSAFE_TEXT.search(value)
     if odd:   # from an escape such as "\0" or "\ud800": nothing a page, a file name or a terminal should get
         return f"holds the character U+{ord(odd.group()):04X}, which text here cannot hold (remove that escape)"
+    left_open = open_bidi(value)
+    if left_open:
+        return (f"leaves a {BIDI_OPENERS[left_open]} (U+{ord(left_open):04X}) open: it would turn around the text "
+                f"after it on every page (close it with U+{0x2069 if left_open >= chr(0x2066) else 0x202C:04X}, "
+                "or remove it)")
     if meta.get("nonblank") and not value.strip():
         return "must not be empty" + (" (it is only whitespace)" if value else "")
     pattern = meta.get("pattern")

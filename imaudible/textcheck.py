@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .types import UNSAFE_TEXT
+from .types import BIDI_CONTROLS, UNSAFE_TEXT, open_bidi
 
 REFUSAL = re.compile(
     r"\b(as an ai|as a language model|language model|i(?:'m| am) (?:sorry|unable|not able)|i cannot|i can't|"
@@ -33,9 +33,11 @@ NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+
 
 def without_controls(text: str) -> str:
     """`text` without what `UNSAFE_TEXT` finds, which the manifest and the cache refuse: control characters
-    (tab and newlines aside) become spaces, lone surrogates are dropped. A model's answer is anyone's text, and
-    an escape sequence in it would reach terminals, pages and gallery.json."""
-    return UNSAFE_TEXT.sub(lambda m: "" if "\ud800" <= m.group() <= "\udfff" else " ", str(text))
+    (tab and newlines aside) become spaces, lone surrogates are dropped, and bidirectional controls when one is
+    left open. A model's answer is anyone's text, and an escape sequence in it would reach terminals, pages and
+    gallery.json."""
+    text = UNSAFE_TEXT.sub(lambda m: "" if "\ud800" <= m.group() <= "\udfff" else " ", str(text))
+    return BIDI_CONTROLS.sub("", text) if open_bidi(text) else text
 
 
 def clean_model_text(text: str) -> str:

@@ -156,6 +156,31 @@ UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Every control character, tab and newlines too: what a one-line terminal message or a file name must not hold.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
+# Bidirectional formatting characters: embeddings and overrides (closed by U+202C) and isolates (closed by U+2069).
+BIDI_OPENERS = {"\u202a": "left-to-right embedding", "\u202b": "right-to-left embedding",
+                "\u202d": "left-to-right override", "\u202e": "right-to-left override",
+                "\u2066": "left-to-right isolate", "\u2067": "right-to-left isolate", "\u2068": "first-strong isolate"}
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def open_bidi(text: str) -> str | None:
+    """The bidirectional control `text` leaves open (UAX #9: U+202C closes the last embedding or override,
+    U+2069 the last isolate and all opened inside it), or None. Left open, it turns around whatever a page or
+    a terminal writes after the text (", 1889" after an artist); a newline does not end it inside an HTML element."""
+    stack: list[str] = []
+    for match in BIDI_CONTROLS.finditer(text):
+        char = match.group()
+        if char in BIDI_OPENERS:
+            stack.append(char)
+        elif char == "\u202c":
+            if stack and stack[-1] < "\u2066":
+                stack.pop()
+        elif any(c >= "\u2066" for c in stack):       # U+2069
+            while stack.pop() < "\u2066":
+                pass
+    return stack[0] if stack else None
+
+
 # The formats the site's files may have: a cached result naming another (.html, .js) is damaged, never published.
 DERIVATIVE_FORMATS = ("webp", "jpg")
 WEB_AUDIO_FORMATS = ("webm", "m4a")

@@ -112,6 +112,12 @@ MALFORMED = {
     "lone surrogate": ('title: "a\\ud800b"\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n', 1,
                        "title: holds the character U+D800"),
     "terminal escape": (GOOD_HEAD + '    artist: "\\e]0;owned\\a"\n', 5, "artworks[0].artist: holds the character U+001B"),
+    # a bidirectional override left open turns around what the page writes after it (", 1889" after the artist)
+    "open override": (GOOD_HEAD + '    artist: "Vincent\u202e van Gogh"\n', 5,
+                      "artworks[0].artist: leaves a right-to-left override (U+202E) open: it would turn around "
+                      "the text after it on every page (close it with U+202C, or remove it)"),
+    "open isolate": ('title: "\u2067a\u202cb"\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n', 1,
+                     "title: leaves a right-to-left isolate (U+2067) open"),
     "id too long": (GOOD_HEAD + "    id: " + "a" * 81 + "\n", 5, "artworks[0].id: is too long: 81 characters (at most 80)"),
     "audio format twice": (GOOD_HEAD + "audio:\n  formats: [webm, m4a, webm]\n", 6,
                            "audio.formats[2]: 'webm' is listed twice"),

@@ -16,11 +16,12 @@ from .conftest import small_artworks, writer_prompts
 from .test_model_builds import build
 
 HOSTILE_PROMPT = "slow ambient piano \x1b]0;owned\x07, calm, 66 bpm"
-CONTROLS = ("\x1b", "\x07", "\x00", "\x9b")
+CONTROLS = ("\x1b", "\x07", "\x00", "\x9b", "\u202e")
 
 
 @pytest.mark.parametrize("text", ["A calm sea under a pale sky\x1b]0;owned\x07 at dawn.",
-                                  "A calm\x00 sea under a pale\x9b sky at dawn\udcff."])
+                                  "A calm\x00 sea under a pale\x9b sky at dawn\udcff.",
+                                  "A calm sea under a pale sky at dawn\u202e.nwad"])   # an override left open
 def test_model_text_loses_its_control_characters(text):
     caption, reason = check_caption(text, 40)
     assert caption and not reason and not any(c in caption for c in CONTROLS) and "\udcff" not in caption
