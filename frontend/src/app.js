@@ -372,8 +372,9 @@ export async function start() {
   state.currentRoom = -1;
   enterRoom(startRoom);
   // Shader programs compile off the main thread where the browser can (KHR_parallel_shader_compile),
-  // instead of blocking the first frame.
-  await renderer.compileAsync(built.scene, camera).catch(() => {});
+  // instead of blocking the first frame. Elsewhere three's compileAsync only adds a console warning.
+  if (renderer.extensions.has("KHR_parallel_shader_compile")) await renderer.compileAsync(built.scene, camera).catch(() => {});
+  else renderer.compile(built.scene, camera);
   requestAnimationFrame(frame);
   readyOnce.then(() => built.buildRest((b) => cues.add(b)));
 
