@@ -304,11 +304,8 @@ export async function start() {
     update({ currentRoom: room });
     ways.room(room);
     showRoomsNear(built, room);
-    // Neighbours are prefetched once this room is on screen, so they never delay the first view.
-    Promise.all([textures.ensure(room), readyOnce]).then(() => {
-      if (state.currentRoom !== room) return;
-      for (const { to } of plan.rooms[room].links) textures.ensure(to, undefined, { ahead: true });
-    });
+    // A glide across the show passes through rooms: only the room it stops in gets textures (afterMove).
+    textures.around(visitor.gliding ? null : room);
     const dist = hops(plan, room);
     for (const i of [...textures.loaded]) if (dist[i] > 2) textures.release(i);
   }
@@ -316,6 +313,7 @@ export async function start() {
   function afterMove(now) {
     const room = roomAt(plan, visitor.x, visitor.z);
     if (room !== state.currentRoom) enterRoom(room);
+    else if (!visitor.gliding) textures.around(room);
     ways.moved(visitor, room, now);
     deck.mixer.listen(camera.position, visitor.forward());
     if (viewChanged && !visitor.gliding && now - gazeAt > GAZE_EVERY) {
@@ -372,8 +370,9 @@ export async function start() {
   state.currentRoom = -1;
   enterRoom(startRoom);
   // Shader programs compile off the main thread where the browser can (KHR_parallel_shader_compile),
-  // instead of blocking the first frame.
-  await renderer.compileAsync(built.scene, camera).catch(() => {});
+  // instead of blocking the first frame. Elsewhere three's compileAsync only adds a console warning.
+  if (renderer.extensions.has("KHR_parallel_shader_compile")) await renderer.compileAsync(built.scene, camera).catch(() => {});
+  else renderer.compile(built.scene, camera);
   requestAnimationFrame(frame);
   readyOnce.then(() => built.buildRest((b) => cues.add(b)));
 

@@ -95,10 +95,14 @@ export class Framer {
       const was = before && this.viewOf(before);
       this.frame();
       const v = this.visitor;
-      if (was && !v.gliding && !state.closeUp && Math.hypot(v.x - was.x, v.z - was.z) < 0.05) {
+      // Standing at the old framing's viewpoint, or gliding to it (framed again while on the way).
+      const at = v.gliding ? v.glide.target : v;
+      if (was && !state.closeUp && Math.hypot(at.x - was.x, at.z - was.z) < 0.05) {
+        const view = this.viewOf(before);
+        if (v.gliding) v.retarget(view);
         // Under the loader nobody sees a glide: step there at once (no frames to draw).
-        if (state.ready) await v.glideTo(this.viewOf(before));
-        else v.place(this.viewOf(before));
+        else if (state.ready) await v.glideTo(view);
+        else v.place(view);
       }
       update({ framings: state.framings + 1 });
     });

@@ -273,7 +273,7 @@ export function buildScene(plan, name = (i) => `Room ${i + 1}`, first = plan.roo
   });
   const signs = doorSigns(plan, name);
   const doors = closedDoors(plan, new MeshLambertMaterial({ color: "#4a3b2c" }));
-  scene.add(...doors);
+  for (const door of doors) scene.add(door); // add() with no argument logs an error: a one-room show has none
   const paintings = new Map();
   const pickables = [];
   const waiting = new Map(); // room index -> resolve of whenBuilt's promise

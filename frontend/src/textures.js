@@ -24,6 +24,7 @@ export class RoomTextures {
     this.rooms = new Map(); // room index -> Promise (resolves when every painting shows an image)
     this.loaded = new Set();
     this.generation = new Map(); // room index -> number, bumped on release so late loads are dropped
+    this.centre = null; // the room whose neighbours were last fetched ahead
   }
 
   /**
@@ -34,6 +35,20 @@ export class RoomTextures {
     if (index < 0 || index >= this.plan.rooms.length) return Promise.resolve();
     if (!this.rooms.has(index)) this.rooms.set(index, this.#load(index, progress, !ahead));
     return this.rooms.get(index);
+  }
+
+  /**
+   * The visitor stopped in room `index`: load it, then (after the first view) the rooms next door, ahead.
+   * null: the visitor is passing through a room, which loads nothing.
+   */
+  around(index) {
+    if (this.centre === index) return;
+    this.centre = index;
+    if (index === null) return;
+    Promise.all([this.ensure(index), this.gate]).then(() => {
+      if (this.centre !== index) return;
+      for (const { to } of this.plan.rooms[index].links) this.ensure(to, undefined, { ahead: true });
+    });
   }
 
   async #load(index, progress, thumbsFirst) {

@@ -86,6 +86,16 @@ export class Visitor {
     });
   }
 
+  /** Let the glide under way end at `target` instead (its last leg bends to it). */
+  retarget(target) {
+    const g = this.glide;
+    const last = g.pts.length - 1;
+    g.pts[last] = [target.x, target.z];
+    g.lengths[last - 1] = Math.hypot(target.x - g.pts[last - 1][0], target.z - g.pts[last - 1][1]);
+    g.total = g.lengths.reduce((a, b) => a + b, 0);
+    g.target = target;
+  }
+
   cancelGlide() {
     if (this.glide) {
       this.glide.resolve(false);

@@ -120,14 +120,22 @@ def browser(playwright_driver):
     browser.close()
 
 
+# Chromium's own notes on the software renderer's speed ("GPU stall due to ReadPixels"): not the site's doing.
+GL_DRIVER_NOTE = "GL Driver Message ("
+
+
 class Watched:
-    """A page plus every console error and uncaught exception it produced."""
+    """A page plus every console error or warning and uncaught exception it produced."""
 
     def __init__(self, page):
         self.page = page
         self.errors: list[str] = []
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _console(self, msg):
+        if msg.type == "error" or (msg.type == "warning" and GL_DRIVER_NOTE not in msg.text):
+            self.errors.append(f"console {msg.type}: {msg.text}")
 
     def assert_clean(self):
         assert not self.errors, "\n".join(self.errors)

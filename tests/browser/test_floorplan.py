@@ -89,3 +89,33 @@ def test_the_minimap_walks_a_big_show_to_a_room_that_is_not_next_door(watched, b
     assert drawn["rooms"][target] and not drawn["rooms"][0]  # the first room is now 3 doorways back
     watched.screenshot("floorplan-big-show")
     watched.assert_clean()
+
+
+TEXTURE_FETCHES = """() => performance.getEntriesByType("resource")
+    .filter(e => e.initiatorType === "fetch" && /\\/img\\//.test(e.name)).length"""
+
+
+def test_a_glide_across_the_show_fetches_no_textures_for_the_rooms_it_passes(watched, big_site_url):
+    """Rooms are textured by proximity: a jump from the first work to the last glides through the rooms
+    between, and only where it stops (and the rooms next door) fetches textures, not every room on the way."""
+    page = watched.page
+    page.goto(big_site_url + "index.html")
+    wait_ready(page)
+    page.wait_for_function("() => window.imaudible.state.sharp", timeout=WAIT)
+    plan = page.evaluate("window.imaudible.debug.plan()")
+    last = plan["rooms"][-1]
+    around_last = {14, *plan["rooms"][14]["links"]}
+    assert 0 not in around_last and len(hops_from(plan, 0)) == 15
+    page.wait_for_timeout(2000)  # the first room's neighbours, fetched ahead
+    before = page.evaluate(TEXTURE_FETCHES)
+    page.evaluate("id => window.imaudible.goTo(id)", last["ids"][-1])
+    page.wait_for_function("() => window.imaudible.state.currentRoom === 14 && !window.imaudible.state.navigating",
+                           timeout=WAIT)
+    page.wait_for_function(f"() => {sorted(around_last)}.every(r => window.imaudible.state.roomsLoaded.includes(r))",
+                           timeout=WAIT)
+    page.wait_for_timeout(2000)
+    fetched = page.evaluate(TEXTURE_FETCHES) - before
+    # Each painting of the rooms around the last: its thumbnail then its texture, at most twice over (the
+    # destination is asked for as the glide starts, and may be let go on the way while far).
+    assert fetched <= 4 * len(around_last) * 2 * 2, fetched
+    watched.assert_clean()
