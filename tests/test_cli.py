@@ -94,6 +94,9 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
     assert code(PermissionError(13, "Permission denied", "/x")) == (3, "cannot access '/x': Permission denied")
     assert code(IsADirectoryError(21, "Is a directory", "/b/.p.tmp", None, "/b/p")) == (
         3, "cannot access '/b/p': Is a directory")
+    assert code(OSError(28, "No space left on device", "/b/p")) == (      # ENOSPC: what to do, in the same line
+        3, "cannot write '/b/p': No space left on device; the disk is full: free some space and run it again "
+           "(everything finished so far is kept)")
     assert code(KeyboardInterrupt())[0] == 130
     assert code(RuntimeError("boom")) == (3, "internal error: RuntimeError: boom (run with --verbose for details)")
     assert issubclass(CliError, click.ClickException)

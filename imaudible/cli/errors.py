@@ -6,6 +6,7 @@ internal error, a disk that cannot be written); 130 interrupted.
 """
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from typing import Callable, TypeVar
@@ -16,6 +17,7 @@ from ..progress import printable
 from .where import at_setting
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())   # click >= 8.2
 
 T = TypeVar("T")
@@ -73,6 +75,9 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     except OSError as exc:   # read or write: the error does not say which, so neither does the message
         named = exc.filename2 or exc.filename   # a rename's target: its source is a temporary name
         where = f" '{named}'" if named else ""
+        if exc.errno in _DISK_FULL:   # only a write fails so, and what to do about it is not in the words
+            raise CliError(f"cannot write{where}: {exc.strerror}; the disk is full: free some space and run it "
+                           "again (everything finished so far is kept)", exit_code=EXIT_BUILD_FAILED) from None
         raise CliError(f"cannot access{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
