@@ -53,14 +53,14 @@ def write_gallery(folder: Path, artworks: list[dict] | None = None, **settings) 
     return folder
 
 
-def limit_file_size() -> None:
-    """For a child process (`preexec_fn`): a write past 64 KiB fails (EFBIG) as a full disk's would, and
-    that needs neither root nor a small file system."""
+def limit_file_size(limit: int = 64 * 1024) -> None:
+    """For a child process (`preexec_fn`): a write past `limit` bytes fails (EFBIG) as a full disk's would,
+    and that needs neither root nor a small file system."""
     import resource
     import signal
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
 @pytest.fixture

@@ -1,13 +1,19 @@
 """Command-line odds and ends: version, help, progress display."""
 from __future__ import annotations
 
+import functools
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from imaudible import __version__
 from imaudible.progress import Progress
+
+from .conftest import limit_file_size
 
 
 def test_version_and_help(cli):
@@ -117,6 +123,23 @@ def test_no_command_ends_in_a_traceback(tmp_path, cli, monkeypatch):
     result = cli("init", target)
     assert (result.exit_code, result.output) == (
         3, "error: internal error: RuntimeError: boom (run with --verbose for details)\n")
+
+
+def test_init_and_the_report_name_the_file_a_full_disk_refuses(tmp_path, gallery, cli):
+    """A full disk fails the write, not the open, so the error named no file (`cannot access: File too
+    large`); `init` keeps nothing it wrote, and the build's report is named."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    tight = functools.partial(limit_file_size, 1024)
+    run = subprocess.run([sys.executable, "-m", "imaudible.cli", "init", str(tmp_path / "new")],
+                         capture_output=True, text=True, env=env, preexec_fn=tight)
+    example = tmp_path / "new" / "images" / "example.jpg"
+    assert (run.returncode, run.stderr) == (3, f"error: cannot access '{example}': File too large\n")
+    assert not example.exists() and not (tmp_path / "new" / "gallery.yaml").exists()
+    assert cli("build", gallery, "-q").exit_code == 0       # the cache and site are complete: only the report is written
+    report = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(gallery), "-q", "--report", str(report)],
+                         capture_output=True, text=True, env=env, preexec_fn=tight)
+    assert run.returncode == 3 and run.stderr.endswith(f"error: cannot access '{report}': File too large\n"), run.stderr
 
 
 @pytest.mark.parametrize("existing", ["images/example.jpg", "gallery.yaml"])

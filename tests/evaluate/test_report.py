@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from imaudible.evaluate import report
 
+from ..conftest import limit_file_size
 from . import sample
 
 
@@ -147,3 +152,16 @@ def test_a_gallery_of_long_and_short_clips_leaves_the_short_out_of_the_mood_meas
     assert scores["artworks"]["sunrise"]["mood_distance"] is not None
     html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
     assert "1 artwork(s): their music is too short to measure" in html
+
+
+def test_a_report_file_the_disk_refuses_is_named_and_leaves_nothing_half_written(tmp_path):
+    """The report's files go through the one atomic write: a full disk's error names the file (it named
+    none), and no `.NAME.XXXXXXXX.tmp` is left in the report (it was, holding what fitted)."""
+    write = ("import sys; from pathlib import Path; from imaudible.evaluate.report import _write; "
+             "_write(Path(sys.argv[1]), 'plots/big.png', bytes(100_000))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, "-c", write, str(tmp_path)], capture_output=True, text=True, env=env,
+                         preexec_fn=limit_file_size)
+    assert run.returncode == 1
+    assert run.stderr.rstrip().endswith(f"File too large: '{tmp_path / 'plots' / 'big.png'}'"), run.stderr
+    assert list((tmp_path / "plots").iterdir()) == []
