@@ -252,6 +252,28 @@ def test_killed_build_resumes_to_identical_output(tmp_path, cli):
     assert not list((victim / CACHE_DIR_NAME).rglob("*.tmp"))
 
 
+def test_a_terminated_build_says_so_in_one_line_and_resumes(tmp_path, cli):
+    """SIGTERM (a CI time limit, `kill`) ends a build as Ctrl-C does: one line, exit 143, what was finished
+    cached. Its default action ended the process on the spot, silently."""
+    settings = dict(music={"model": "builtin", "duration": 12})
+    reference = write_gallery(tmp_path / "reference", **settings)
+    victim = write_gallery(tmp_path / "victim", **settings)
+    build(cli, reference)
+    proc = _subprocess_build(victim)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (victim / CACHE_DIR_NAME / "objects" / "music").is_dir():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.splitlines()[-1] == ("error: terminated; everything finished so far is cached and the next build "
+                                    "picks up from there") and "Traceback" not in err, err
+    result, report = build(cli, victim)
+    assert result.exit_code == 0, result.output
+    assert report["totals"]["cached"] > 0, "work finished before SIGTERM must be reused"
+    assert tree(victim / "build") == tree(reference / "build")
+
+
 def test_concurrent_builds_do_not_corrupt(tmp_path, cli):
     reference = write_gallery(tmp_path / "reference")
     shared = write_gallery(tmp_path / "shared")

@@ -82,7 +82,7 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
     import click
     import pytest
 
-    from imaudible.cli.errors import CliError, guarded
+    from imaudible.cli.errors import CliError, Terminated, guarded
     from imaudible.images import ImageError
     from imaudible.manifest import ManifestError
     from imaudible.models import ModelError
@@ -104,6 +104,7 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
         3, "cannot write '/b/p': No space left on device; the disk is full: free some space and run it again "
            "(everything finished so far is kept)")
     assert code(KeyboardInterrupt())[0] == 130
+    assert code(Terminated())[0] == 143
     assert code(RuntimeError("boom")) == (3, "internal error: RuntimeError: boom (run with --verbose for details)")
     assert issubclass(CliError, click.ClickException)
     assert guarded(lambda: 42) == 42
