@@ -24,7 +24,7 @@ from typing import Callable
 from .manifest import ManifestError, find_manifest, load_manifest, slugify
 from .settings import MAX_SEED, ImageSettings
 from .image_titles import image_title
-from .types import CONTROL_CHARACTERS
+from .types import CONTROL_CHARACTERS, naming
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
 INDENT_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1), (3, 3, 1), (4, 2, 0))
@@ -128,7 +128,10 @@ class ManifestEditor:
         if not self.text.endswith("\n") and text.endswith("\n"):
             text = text[:-1]
         data = (codecs.BOM_UTF8 if self.bom else b"") + text.replace("\n", self.newline).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=".gallery-", suffix=".yaml", dir=self.path.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".gallery-", suffix=".yaml", dir=self.path.parent)
+        except OSError as exc:
+            raise naming(self.path, exc) from exc
         try:
             os.chmod(tmp, stat.S_IMODE(os.stat(self.path).st_mode))   # mkstemp's 0600 would make it private
             with os.fdopen(fd, "wb") as handle:
@@ -140,6 +143,8 @@ class ManifestEditor:
             if self.path.read_bytes() != self.raw:   # another edit (or the curator's editor) saved meanwhile
                 raise CurateError(f"{self.path.name} changed while this edit was made; nothing written (run it again)")
             os.replace(tmp, self.path)
+        except OSError as exc:
+            raise naming(self.path, exc) from exc
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

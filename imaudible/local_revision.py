@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from .engine.cache import atomic_write
 from .engine.stat_rule import known_by
 
 _HASHED = ("*.json", "*.safetensors", "*.txt", "*.model", "*.bin", "tokenizer*")
@@ -53,9 +54,6 @@ class _HashMemo:
         if not self.changed:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self.entries, allow_nan=False))
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps(self.entries, allow_nan=False).encode(), durable=False)
         except OSError:
             pass  # a read-only home only costs re-hashing next time

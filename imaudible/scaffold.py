@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from .types import naming
+
 MANIFEST_TEMPLATE = """\
 # imaudible gallery manifest. Build with `imaudible-site build`, preview with `imaudible-site serve`.
 # Every option is listed by `imaudible-site schema` (a JSON Schema your editor can use for completion).
@@ -80,8 +82,11 @@ def create_gallery(directory: Path) -> None:
             except FileExistsError:
                 raise ScaffoldError(f"{path} already exists; not overwriting it") from None
             written.append(path)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            except OSError as exc:   # a full disk fails the write, which names no file
+                raise naming(path, exc) from exc
     except BaseException:
         for path in written:   # only what this call created
             path.unlink(missing_ok=True)

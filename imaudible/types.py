@@ -210,6 +210,13 @@ class DamagedResult(Exception):
         self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
 
 
+def naming(path: str | os.PathLike, exc: OSError) -> OSError:
+    """`exc` as the same kind of error about `path`: a write through a temporary file fails naming that
+    temporary name, or no file at all (a full disk fails the write, not the open), and neither tells the
+    reader which file could not be written."""
+    return OSError(exc.errno, exc.strerror or str(exc), os.fspath(path))
+
+
 def first_line(exc: BaseException) -> str:
     """An exception's message cut to its first line, or its type's name when it has none: one-line errors."""
     text = str(exc).strip()

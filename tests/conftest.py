@@ -53,6 +53,16 @@ def write_gallery(folder: Path, artworks: list[dict] | None = None, **settings) 
     return folder
 
 
+def limit_file_size(limit: int = 64 * 1024) -> None:
+    """For a child process (`preexec_fn`): a write past `limit` bytes fails (EFBIG) as a full disk's would,
+    and that needs neither root nor a small file system."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
 @pytest.fixture
 def gallery(tmp_path) -> Path:
     return write_gallery(tmp_path / "gallery")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import yaml
 
 from imaudible.engine.cache import CACHE_DIR_NAME
 
-from .conftest import write_gallery
+from .conftest import limit_file_size, write_gallery
 
 
 def build(cli, folder: Path, *extra, out: Path | None = None):
@@ -251,6 +252,28 @@ def test_killed_build_resumes_to_identical_output(tmp_path, cli):
     assert not list((victim / CACHE_DIR_NAME).rglob("*.tmp"))
 
 
+def test_a_terminated_build_says_so_in_one_line_and_resumes(tmp_path, cli):
+    """SIGTERM (a CI time limit, `kill`) ends a build as Ctrl-C does: one line, exit 143, what was finished
+    cached. Its default action ended the process on the spot, silently."""
+    settings = dict(music={"model": "builtin", "duration": 12})
+    reference = write_gallery(tmp_path / "reference", **settings)
+    victim = write_gallery(tmp_path / "victim", **settings)
+    build(cli, reference)
+    proc = _subprocess_build(victim)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (victim / CACHE_DIR_NAME / "objects" / "music").is_dir():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.splitlines()[-1] == ("error: terminated; everything finished so far is cached and the next build "
+                                    "picks up from there") and "Traceback" not in err, err
+    result, report = build(cli, victim)
+    assert result.exit_code == 0, result.output
+    assert report["totals"]["cached"] > 0, "work finished before SIGTERM must be reused"
+    assert tree(victim / "build") == tree(reference / "build")
+
+
 def test_concurrent_builds_do_not_corrupt(tmp_path, cli):
     reference = write_gallery(tmp_path / "reference")
     shared = write_gallery(tmp_path / "shared")
@@ -289,6 +312,25 @@ def test_unwritable_cache_is_a_one_line_error(gallery, cli):
     assert result.exit_code == 2  # found before any stage runs: nothing is written
     problems = [line for line in result.output.splitlines() if not line.startswith(("warning:", "  next:"))]
     assert problems == [f"error: cannot write '{gallery / CACHE_DIR_NAME}': File exists"]
+
+
+def test_a_site_write_the_disk_refuses_names_the_file_and_the_next_build_repairs(gallery, cli, tmp_path):
+    """A write that fails (a full disk, a file size limit) names the site file it was writing, never its
+    temporary `.NAME.XXXXXXXX.tmp` nor nothing (a full disk fails the write, not the open: `cannot access:
+    No space left on device`, no name); nothing half-written is left, and the next build repairs the site."""
+    build(cli, gallery)                    # the cache holds everything: only the site is written below
+    out = tmp_path / "site"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    run = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(gallery), "--out", str(out), "-q"],
+                         capture_output=True, text=True, env=env, preexec_fn=limit_file_size)
+    assert run.returncode == 3, run.stderr
+    problems = [line for line in run.stderr.splitlines() if not line.startswith(("warning:", "  next:"))]
+    assert len(problems) == 1 and re.fullmatch(rf"error: cannot access '{re.escape(str(out))}/[^']+': File too large",
+                                               problems[0]), problems
+    assert ".tmp'" not in problems[0] and not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    result, _ = build(cli, gallery, out=out)
+    assert result.exit_code == 0, result.output
+    assert tree(out) == tree(gallery / "build")
 
 
 def test_clean_unused_keeps_what_the_last_build_used(gallery, cli):

@@ -1,13 +1,19 @@
 """Command-line odds and ends: version, help, progress display."""
 from __future__ import annotations
 
+import functools
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from imaudible import __version__
 from imaudible.progress import Progress
+
+from .conftest import limit_file_size
 
 
 def test_version_and_help(cli):
@@ -76,7 +82,7 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
     import click
     import pytest
 
-    from imaudible.cli.errors import CliError, guarded
+    from imaudible.cli.errors import CliError, Terminated, guarded
     from imaudible.images import ImageError
     from imaudible.manifest import ManifestError
     from imaudible.models import ModelError
@@ -94,7 +100,11 @@ def test_one_error_type_maps_every_failure_to_one_exit_code():
     assert code(PermissionError(13, "Permission denied", "/x")) == (3, "cannot access '/x': Permission denied")
     assert code(IsADirectoryError(21, "Is a directory", "/b/.p.tmp", None, "/b/p")) == (
         3, "cannot access '/b/p': Is a directory")
+    assert code(OSError(28, "No space left on device", "/b/p")) == (      # ENOSPC: what to do, in the same line
+        3, "cannot write '/b/p': No space left on device; the disk is full: free some space and run it again "
+           "(everything finished so far is kept)")
     assert code(KeyboardInterrupt())[0] == 130
+    assert code(Terminated())[0] == 143
     assert code(RuntimeError("boom")) == (3, "internal error: RuntimeError: boom (run with --verbose for details)")
     assert issubclass(CliError, click.ClickException)
     assert guarded(lambda: 42) == 42
@@ -114,6 +124,23 @@ def test_no_command_ends_in_a_traceback(tmp_path, cli, monkeypatch):
     result = cli("init", target)
     assert (result.exit_code, result.output) == (
         3, "error: internal error: RuntimeError: boom (run with --verbose for details)\n")
+
+
+def test_init_and_the_report_name_the_file_a_full_disk_refuses(tmp_path, gallery, cli):
+    """A full disk fails the write, not the open, so the error named no file (`cannot access: File too
+    large`); `init` keeps nothing it wrote, and the build's report is named."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    tight = functools.partial(limit_file_size, 1024)
+    run = subprocess.run([sys.executable, "-m", "imaudible.cli", "init", str(tmp_path / "new")],
+                         capture_output=True, text=True, env=env, preexec_fn=tight)
+    example = tmp_path / "new" / "images" / "example.jpg"
+    assert (run.returncode, run.stderr) == (3, f"error: cannot access '{example}': File too large\n")
+    assert not example.exists() and not (tmp_path / "new" / "gallery.yaml").exists()
+    assert cli("build", gallery, "-q").exit_code == 0       # the cache and site are complete: only the report is written
+    report = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(gallery), "-q", "--report", str(report)],
+                         capture_output=True, text=True, env=env, preexec_fn=tight)
+    assert run.returncode == 3 and run.stderr.endswith(f"error: cannot access '{report}': File too large\n"), run.stderr
 
 
 @pytest.mark.parametrize("existing", ["images/example.jpg", "gallery.yaml"])

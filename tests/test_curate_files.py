@@ -2,6 +2,11 @@
 and every edit keeps the manifest's bytes: CRLF line endings, a UTF-8 BOM, seeds within their range."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -12,6 +17,8 @@ from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.manifest import load_manifest
 from imaudible.settings import MAX_SEED
 from imaudible.site.output_folder import OWNED_LIST
+
+from .conftest import limit_file_size
 
 MANIFEST = "title: T\nmusic: {takes: 3}\nartworks:\n  - file: art/dawn.jpg\n    title: Dawn\n"
 HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)   # an ISO-BMFF file of brand heic
@@ -217,3 +224,16 @@ def test_edits_keep_the_manifests_permissions(tmp_path):
     curate.add(site, [site / "art" / "noon.jpg"])
     curate.reroll(site, "noon")
     assert (site / "gallery.yaml").stat().st_mode & 0o777 == 0o664
+
+
+def test_an_edit_the_disk_refuses_names_the_manifest_and_leaves_it_as_it_was(tmp_path):
+    """A full disk fails the write of the edited copy, naming no file (`cannot access: No space left on
+    device`); the error names gallery.yaml, which keeps its bytes, and no temporary copy is left."""
+    site = _gallery(tmp_path / "g", MANIFEST + "#" * (70 * 1024) + "\n")   # over the child's 64 KiB limit
+    before = (site / "gallery.yaml").read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    run = subprocess.run([sys.executable, "-m", "imaudible.cli", "reroll", "dawn", "--site", str(site)],
+                         capture_output=True, text=True, env=env, preexec_fn=limit_file_size)
+    assert (run.returncode, run.stderr) == (3, f"error: cannot access '{site / 'gallery.yaml'}': File too large\n")
+    assert (site / "gallery.yaml").read_bytes() == before
+    assert sorted(p.name for p in site.iterdir()) == ["art", "gallery.yaml"]

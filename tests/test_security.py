@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import http.client
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_symlinked_folder_inside_build_is_never_written_through(tmp_path, cli):
 # --- the out folder -------------------------------------------------------------------------------
 
 def _refused(cli, folder: Path, out: Path, monkeypatch=None):
-    before = files_under(out) if out.is_dir() and out != Path("/") else None
+    before = files_under(out) if os.path.isdir(out) and out != Path("/") else None
     result = build(cli, folder, "--out", out)
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1, result.output
@@ -113,7 +114,7 @@ def _refused(cli, folder: Path, out: Path, monkeypatch=None):
 
 
 @pytest.mark.parametrize("where", ["gallery", "ancestor", "cache", "static", "root", "home", "foreign",
-                                   "file", "under-a-file"])
+                                   "file", "under-a-file", "name-too-long"])
 def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monkeypatch, where):
     folder = write_gallery(tmp_path / "g", ONE)
     home = tmp_path / "home"
@@ -126,7 +127,8 @@ def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monke
     out = {"gallery": folder, "ancestor": tmp_path, "cache": folder / CACHE_DIR_NAME / "site",
            "static": folder / "static" / "site", "root": Path("/"), "home": home,
            "foreign": tmp_path / "foreign", "file": tmp_path / "a-file",
-           "under-a-file": tmp_path / "a-file" / "site"}[where]
+           "under-a-file": tmp_path / "a-file" / "site",
+           "name-too-long": tmp_path / ("x" * 300) / "site"}[where]  # ENAMETOOLONG (was exit 3: "build failed")
     _refused(cli, folder, out)
 
 

@@ -10,6 +10,7 @@ import click
 from .. import summary
 from ..manifest import MANIFEST_NAME
 from ..progress import Progress
+from ..types import naming
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
 from .where import display
@@ -104,8 +105,11 @@ def _write_report(path: Path, data: bytes) -> None:
     if path.is_symlink():
         path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as fh:
-        fh.write(data)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as fh:
+            fh.write(data)
+    except OSError as exc:   # a full disk fails the write, which names no file
+        raise naming(path, exc) from exc
 
 
 def _require_ray() -> None:

@@ -19,8 +19,6 @@ def _edit(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except CurateError as exc:
         raise CliError(str(exc)) from None
-    except OSError as exc:
-        raise CliError(f"cannot write '{exc.filename}': {exc.strerror or exc}") from None
 
 
 @click.command()

@@ -2,11 +2,14 @@
 
 Exit codes: 0 built; 1 some artworks failed (the rest are built); 2 usage, manifest or configuration error
 (when found before the stages run, nothing is written, the cache included); 3 the build itself failed (an
-internal error, a disk that cannot be written); 130 interrupted.
+internal error, a disk that cannot be written); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
+import errno
+import signal
 import sys
+import threading
 import traceback
 from typing import Callable, TypeVar
 
@@ -15,10 +18,28 @@ import click
 from ..progress import printable
 from .where import at_setting
 
-EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())   # click >= 8.2
 
 T = TypeVar("T")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI time limit, `kill`, a service manager), raised where Ctrl-C raises KeyboardInterrupt, so
+    that a command ends the same way: what was finished is kept, temporary files and workers are cleaned up,
+    one line is said. (Its default action ended the process on the spot, silently.)"""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _on_sigterm(handler):
+    """Install `handler` for SIGTERM (from the main thread only); returns the one it replaces."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler if handler is not None else signal.SIG_DFL)
 
 
 class CliError(click.ClickException):
@@ -58,6 +79,9 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
         raise CliError(str(exc).strip()) from None
     except CacheWriteFailed as exc:
         raise CliError(str(exc), exit_code=EXIT_BUILD_FAILED) from None
+    except Terminated:
+        raise CliError("terminated; everything finished so far is cached and the next build picks up from there",
+                       exit_code=EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
                        exit_code=EXIT_INTERRUPTED) from None
@@ -66,6 +90,9 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     except OSError as exc:   # read or write: the error does not say which, so neither does the message
         named = exc.filename2 or exc.filename   # a rename's target: its source is a temporary name
         where = f" '{named}'" if named else ""
+        if exc.errno in _DISK_FULL:   # only a write fails so, and what to do about it is not in the words
+            raise CliError(f"cannot write{where}: {exc.strerror}; the disk is full: free some space and run it "
+                           "again (everything finished so far is kept)", exit_code=EXIT_BUILD_FAILED) from None
         raise CliError(f"cannot access{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
@@ -85,6 +112,13 @@ class ErrorPrintingGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        previous = _on_sigterm(_terminate)
+        try:
+            self._main(args, prog_name, complete_var, **extra)
+        finally:
+            _on_sigterm(previous)
+
+    def _main(self, args, prog_name, complete_var, **extra):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _NO_ARGS_IS_HELP as exc:    # a bare group (`imaudible-site models`): its help, not as an error

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..state_files import read_state_file
-from ..types import DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
+from ..types import DamagedResult, StoredFile, naming  # noqa: F401 - DamagedResult is raised through Entry
 from .in_use import read_in_use, remove_unused
 from .names import FILE_NAME, SHA256
 from .result_index import ResultIndex
@@ -115,12 +115,13 @@ def meta_digest(meta: dict) -> str:
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Write a file so that readers (and a later build after a kill) see the old or the new bytes, never half.
     `durable` (the default) fsyncs it before the rename; the published site's files skip that, because the
-    next build checks them by size and content and rewrites what a power cut damaged."""
+    next build checks them by size and content and rewrites what a power cut damaged. Failures name `path`."""
     import tempfile  # here: a no-op build writes nothing
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:
@@ -128,10 +129,10 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
                 os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError, TypeError):   # TypeError: no temporary file was made
             os.unlink(tmp)
-        raise
+        raise naming(path, exc) if isinstance(exc, OSError) else exc
 
 
 def _verify(stage: str, path: str, stored, check) -> tuple[dict, dict, str | None]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
 
 from .. import __version__
+from ..engine.cache import atomic_write
 from ..headers import CSP as SITE_CSP
 from ..state_files import read_state_file
 from . import measures, plots, text
@@ -219,7 +219,4 @@ def _write(folder: Path, rel: str, source: bytes | Path) -> None:
         path.unlink()
     elif path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
         return
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as stream:
-        stream.write(data)
-    os.replace(tmp, path)
+    atomic_write(path, data, durable=False)

@@ -47,6 +47,13 @@ def check_out_dir(out: Path, gallery_root: Path, protected: dict[str, Path], act
     whose content would be published or lost (the cache, static/, templates/)."""
     if (linked := link_problem(out, action)) is not None:
         raise OutputFolderError(linked)
+    try:
+        _check_place(out, gallery_root, protected, action)
+    except OSError as exc:   # a name too long, a folder on the way that cannot be searched: a bad --out
+        raise OutputFolderError(f"cannot {action} '{out}': {exc.strerror or exc}") from None
+
+
+def _check_place(out: Path, gallery_root: Path, protected: dict[str, Path], action: str) -> None:
     out_r, root = Path(out).resolve(), Path(gallery_root).resolve()
     refuse = lambda why: OutputFolderError(f"refusing to {action} '{out}': {why}")  # noqa: E731
     if out_r == Path(out_r.anchor):

@@ -4,12 +4,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from imaudible.evaluate import measures, report
 
+from ..conftest import limit_file_size
 from . import sample
 
 
@@ -159,3 +164,16 @@ def test_csv_text_that_starts_like_a_formula_is_not_run_by_a_spreadsheet():
     rows = list(csv.DictReader(io.StringIO(report.render_csv(data))))
     assert [r["title"] for r in rows] == ["'" + recs[0]["title"], "'@SUM(1+1)", recs[2]["title"]]
     assert all(float(r["raw_loudness_lufs"]) < 0 for r in rows)
+
+
+def test_a_report_file_the_disk_refuses_is_named_and_leaves_nothing_half_written(tmp_path):
+    """The report's files go through the one atomic write: a full disk's error names the file (it named
+    none), and no `.NAME.XXXXXXXX.tmp` is left in the report (it was, holding what fitted)."""
+    write = ("import sys; from pathlib import Path; from imaudible.evaluate.report import _write; "
+             "_write(Path(sys.argv[1]), 'plots/big.png', bytes(100_000))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, "-c", write, str(tmp_path)], capture_output=True, text=True, env=env,
+                         preexec_fn=limit_file_size)
+    assert run.returncode == 1
+    assert run.stderr.rstrip().endswith(f"File too large: '{tmp_path / 'plots' / 'big.png'}'"), run.stderr
+    assert list((tmp_path / "plots").iterdir()) == []

@@ -1,10 +1,13 @@
 """Model resolution: hub-cache layout, local directories, missing weights, recorded revisions, refusals."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ import pytest
 from imaudible import caption, compose, models
 from imaudible.models import ModelError, resolve_caption_model, resolve_clap_model, resolve_music_model
 from imaudible.settings import CaptionSettings, MusicSettings
+
+from ..conftest import REPO, limit_file_size
 
 COMMIT = "a" * 40
 OTHER = "b" * 40
@@ -133,6 +138,19 @@ def test_weight_hashes_are_remembered_by_their_stat(hub, tmp_path, monkeypatch):
     assert json.loads(memo_file.read_text())[key][-1] == "0" * 64
     third = resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision
     assert json.loads(memo_file.read_text())[key][-1] != "0" * 64 and third != first
+
+
+def test_a_memo_the_disk_refuses_leaves_no_temporary_file(tmp_path):
+    """The weight-hash memo is a speed-up, so a full disk only costs hashing again; but its write left the
+    half-written copy it made first (`.file-hashes.json.<pid>`) in ~/.cache, once per build."""
+    folder = make_dir(tmp_path / "mg", TRANSFORMERS_FILES)
+    code = ("import sys; from pathlib import Path; from imaudible.local_revision import local_revision; "
+            "print(local_revision(Path(sys.argv[1])))")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"), "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, env=env,
+                         preexec_fn=functools.partial(limit_file_size, 64))
+    assert run.returncode == 0 and len(run.stdout.strip()) == 64, run.stderr
+    assert list((tmp_path / "xdg" / "imaudible").iterdir()) == []
 
 
 def test_missing_local_directory(hub, tmp_path):
