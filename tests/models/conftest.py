@@ -77,8 +77,9 @@ def writer_prompts(tok) -> tuple[str, ...]:
 
     settings = PromptSettings()
     texts = []
-    for image, caption, style in zip(teaching_images(), ("a red field", "a blue sea", "a white room", "dawn"),
-                                     ("", "ambient", "", "orchestral")):
+    # The short captions vary the text; CAPTION_ANSWER is what the taught captioner hands it in a gallery build.
+    captions = ("a red field", "a blue sea", "a white room", "dawn", *[CAPTION_ANSWER] * 4)
+    for image, caption, style in zip(teaching_images() * 2, captions, ("", "ambient", "", "orchestral") * 2):
         user = writer_message(PromptRequest(caption, estimate_mood(image), style), settings)
         texts.append(tok.apply_chat_template([{"role": "system", "content": settings.instruction},
                                               {"role": "user", "content": user}],
