@@ -1,6 +1,8 @@
 """`imaudible-site build`."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ from ..progress import Progress
 from ..types import naming
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
+from .paths import UserPath
 from .where import display
 
 
@@ -48,7 +51,7 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
 
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[SITE_DIR] [--force [ARTWORK_ID ...]]")
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
 @click.option("--force", is_flag=True,
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
@@ -60,7 +63,7 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
 @click.option("--ray-address", metavar="auto|ray://HOST:PORT|HOST:PORT", default=None,
               help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", type=UserPath(dir_okay=False),
               help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
@@ -91,12 +94,47 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
             raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
                            f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
-    result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
+    claimed = _claim_report(report) if report else []
+    try:
+        result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
+    except BaseException:
+        _unclaim(claimed)   # the build never got to write the report: leave no empty one behind
+        raise
     if report:
         _write_report(report, report_json(result.to_dict()).encode())
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
+
+
+def _claim_report(path: Path) -> list[Path]:
+    """Refuse, before any stage runs, a --report that could not be written after the build (a place the
+    disk refuses, a file in the way of a folder). Writing is the one sure test, so the folders on the way and
+    a report not there yet are created (empty); returns what was, for `_unclaim` if the build fails."""
+    created: list[Path] = []
+    try:
+        missing = [p for p in reversed(path.parents) if not p.exists()]
+        for folder in missing:
+            folder.mkdir()
+            created.append(folder)
+        if path.is_symlink():   # replaced by the report, not written through
+            if not os.access(path.parent, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, "its folder cannot be written")
+        elif path.exists():     # opened, not truncated: a failed build keeps the last report
+            os.close(os.open(path, os.O_WRONLY | os.O_NOFOLLOW))
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CREAT | os.O_EXCL, 0o644))
+            created.append(path)
+    except OSError as exc:
+        _unclaim(created)
+        raise CliError(f"--report: cannot write '{path}': {exc.strerror or exc}") from None
+    return created
+
+
+def _unclaim(created: list[Path]) -> None:
+    for made in reversed(created):
+        with contextlib.suppress(OSError):
+            made.rmdir() if made.is_dir() and not made.is_symlink() else made.unlink()
 
 
 def _write_report(path: Path, data: bytes) -> None:

@@ -12,11 +12,12 @@ import click
 from ..engine.cache import CACHE_DIR_NAME, BuildLocked, Cache, CacheUnwritable
 from ..manifest import MANIFEST_NAME
 from .errors import EXIT_BUILD_FAILED, CliError
+from .paths import UserPath
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True))
+@click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
 @click.option("--unused", is_flag=True,
               help="Keep build/; delete only the cached results the last build did not use (old seeds, removed "
                    "artworks...), e.g. before committing the cache.")

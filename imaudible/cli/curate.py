@@ -1,14 +1,13 @@
 """`imaudible-site pick | reroll | add`: the curator's edits of gallery.yaml (comments and layout kept)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..progress import printable
 from .errors import CliError
+from .paths import UserPath
 
-SITE = click.option("--site", "site_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
+SITE = click.option("--site", "site_dir", default=".", type=UserPath(exists=True, file_okay=False),
                     help="Gallery folder (default: the current folder).")
 
 
@@ -43,7 +42,7 @@ def reroll(artwork_id, site_dir):
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=UserPath())
 @SITE
 def add(paths, site_dir):
     """Append an artwork to gallery.yaml for each image (or image in a folder) not in it yet.

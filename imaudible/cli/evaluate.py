@@ -8,12 +8,13 @@ import click
 
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
+from .paths import UserPath
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder of the build (default: SITE_DIR/build).")
-@click.option("--reference", type=click.Path(path_type=Path), help="Folder of reference audio for FAD.")
+@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True, file_okay=False))
+@click.option("--out", "-o", type=UserPath(), help="Output folder of the build (default: SITE_DIR/build).")
+@click.option("--reference", type=UserPath(), help="Folder of reference audio for FAD.")
 @click.option("--variant", "variant_args", multiple=True, metavar="KEY=VALUE",
               help="Also evaluate the gallery with this manifest option changed (repeatable), e.g. "
                    "prompt.remove_stopwords=true; its music goes to the cache, not the site.")

@@ -8,10 +8,11 @@ import click
 from ..manifest import MANIFEST_NAME
 from ..progress import printable
 from .errors import CliError
+from .paths import UserPath
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", type=UserPath(file_okay=False))
 def init(directory: Path):
     """Create a new gallery folder with a commented gallery.yaml and an example image."""
     from ..scaffold import ScaffoldError, create_gallery

@@ -10,11 +10,12 @@ from ..progress import Progress
 from .build import run_build
 from .errors import CliError
 from .gallery import load_gallery
+from .paths import UserPath
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Output folder (default: SITE_DIR/build).")
+@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True))
+@click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--no-build", is_flag=True, help="Serve the output folder as it is, without building or watching.")

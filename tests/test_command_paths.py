@@ -1,0 +1,79 @@
+"""Paths given on the command line: one the system cannot even look at is a usage error when the command line
+is read, before anything runs; a --report that could not be written is refused before any stage."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imaudible.engine.cache import CACHE_DIR_NAME
+
+from .conftest import write_gallery
+
+ONE = [{"file": "art/starry_night.jpg", "title": "The Starry Night"}]
+
+
+def _one_error_line(result, *words):
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for word in words:
+        assert word in lines[0], result.output
+    return lines[0]
+
+
+def _unusable(tmp_path: Path, kind: str) -> Path:
+    (tmp_path / "a-file").write_text("x")
+    return {"name-too-long": tmp_path / ("x" * 300) / "y",
+            "under-a-file": tmp_path / "a-file" / "y"}[kind]
+
+
+COMMANDS = {   # where each command takes a path, with the other arguments it needs
+    "build --out": lambda g, p: ["build", g, "--out", p],
+    "build --report": lambda g, p: ["build", g, "--report", p],
+    "clean --out": lambda g, p: ["clean", g, "--out", p],
+    "serve --out": lambda g, p: ["serve", g, "--no-build", "--out", p],
+    "evaluate --out": lambda g, p: ["evaluate", g, "--out", p],
+    "evaluate --reference": lambda g, p: ["evaluate", g, "--reference", p],
+    "init": lambda g, p: ["init", p],
+    "add": lambda g, p: ["add", "--site", g, p],
+}
+
+
+@pytest.mark.parametrize("kind", ["name-too-long", "under-a-file"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_path_that_cannot_be_looked_at_is_a_usage_error_before_anything_runs(tmp_path, cli, command, kind):
+    folder = write_gallery(tmp_path / "g", ONE)
+    manifest = (folder / "gallery.yaml").read_bytes()
+    result = cli(*COMMANDS[command](folder, _unusable(tmp_path, kind)))
+    _one_error_line(result, "cannot use", "File name too long" if kind == "name-too-long" else "Not a directory")
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+    assert (folder / "gallery.yaml").read_bytes() == manifest
+
+
+def test_report_that_cannot_be_written_is_refused_before_any_stage(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    result = cli("build", folder, "--report", "/proc/imaudible-no-such/report.json")   # the kernel's, not ours
+    _one_error_line(result, "--report", "cannot write")
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+
+
+def test_report_into_new_folders_is_written_and_a_refused_build_leaves_none_of_it(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    refused = cli("build", folder, "--out", folder, "--report", tmp_path / "reports" / "new" / "r.json")
+    _one_error_line(refused)                            # --out is the gallery itself: refused before any stage
+    assert not (tmp_path / "reports").exists(), "the folders and the empty report made to test the write stay"
+
+    report = tmp_path / "reports" / "new" / "r.json"
+    assert cli("build", folder, "--report", report).exit_code == 0
+    assert set(json.loads(report.read_text())["artworks"]) == {"starry-night"}
+
+
+def test_a_refused_build_keeps_the_last_report(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    report = tmp_path / "r.json"
+    assert cli("build", folder, "--report", report).exit_code == 0
+    before = report.read_bytes()
+    _one_error_line(cli("build", folder, "--out", folder, "--report", report))
+    assert report.read_bytes() == before
