@@ -219,12 +219,19 @@ class _Validator:
         return cls(**values)
 
 
+_YAML_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+
+
 def _number_problem(value, tp, written: str, meta: dict) -> str | None:
     """What is wrong with a number for an option of type `tp` (int or float) and its bounds, or None."""
     if isinstance(value, bool) or not isinstance(value, int if tp is int else (int, float)):
         return f"expected {'a whole number' if tp is int else 'a number'}, found {_describe(value)}"
     if not math.isfinite(value):  # .nan/.inf: JSON has no such numbers and browsers reject the file
         return f"must be a finite number, not {written}"
+    if isinstance(value, int) and _YAML_OCTAL.fullmatch(written):  # YAML 1.1: `seed: 010` is 8, not 10
+        decimal = int(written.replace("_", ""), 10)
+        return (f"{written} starts with a 0, so YAML reads it as the octal number {value}; write {decimal}"
+                f"{f' (or {value}, if that is what you meant)' if decimal != value else ''}")
     if "minimum" in meta and value < meta["minimum"]:
         return f"must be at least {meta['minimum']}, not {value}"
     if "maximum" in meta and value > meta["maximum"]:

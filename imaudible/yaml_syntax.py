@@ -105,8 +105,17 @@ def _line_column(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
+def _utf16_without_mark(data: bytes) -> bool:
+    """Text saved as UTF-16 with no byte-order mark: mostly ASCII, so every other byte (the even ones for
+    big-endian, the odd ones for little-endian) is a NUL, which UTF-8 text never has."""
+    head = data[:512]
+    return len(head) >= 4 and (not any(head[0::2]) or not any(head[1::2]))
+
+
 def decode(data: bytes) -> str | SyntaxProblem:
     """The UTF-8 text of a manifest, or where it stops being UTF-8."""
+    if _utf16_without_mark(data):   # valid UTF-8 as bytes, but every other character a NUL
+        return SyntaxProblem(1, 1, "the file is UTF-16 text (with no byte-order mark); save it as UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

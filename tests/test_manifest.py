@@ -125,6 +125,13 @@ MALFORMED = {
     "no audio format": (GOOD_HEAD + "audio: {formats: []}\n", 5, "audio.formats: must list at least 1 value, found 0"),
     "unknown audio format": (GOOD_HEAD + "audio: {formats: [webm, mp3]}\n", 5,
                              "audio.formats[1]: must be one of 'webm', 'm4a', not 'mp3'"),
+    # YAML 1.1 reads a number with a leading zero as octal: `seed: 010` was seed 8, silently
+    "octal seed": (GOOD_HEAD + "music: {seed: 010}\n", 5,
+                   "music.seed: 010 starts with a 0, so YAML reads it as the octal number 8; write 10 (or 8, if "
+                   "that is what you meant)"),
+    "octal artwork seed": (GOOD_HEAD + "    music: {seed: -0_17}\n", 5,
+                           "artworks[0].music.seed: -0_17 starts with a 0, so YAML reads it as the octal number -15"),
+    "octal duration": (GOOD_HEAD + "music:\n  duration: 020\n", 6, "music.duration: 020 starts with a 0"),
     "pixel guard switched off": (GOOD_HEAD + "images: {max_pixels: 100000000000}\n", 5,
                                  "images.max_pixels: must be at most 268435456"),
 }
@@ -158,6 +165,20 @@ def test_not_utf8(folder, cli):
     result = cli("build", folder)
     assert result.exit_code == 2
     assert "not UTF-8" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named(folder, cli, encoding):
+    (folder / "gallery.yaml").write_bytes("title: T\nartworks:\n  - file: art/starry_night.jpg\n".encode(encoding))
+    result = cli("build", folder)
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"error: {folder / 'gallery.yaml'}:1:1: the file is UTF-16 text (with no "
+                                     "byte-order mark); save it as UTF-8"), result.output
+
+
+def test_numbers_without_a_leading_zero_are_read_as_written(folder, cli):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "music: {seed: 10, duration: 1}\naudio: {fade_in: 0.05}\n")
+    assert cli("build", folder).exit_code == 0
 
 
 def test_a_manifest_that_is_a_folder_is_named_so(tmp_path, cli):
@@ -249,10 +270,10 @@ def test_plain_text_is_kept_as_written(folder, written):
 
 
 def test_year_keeps_its_decimals_and_numbers_stay_numbers(folder):
-    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    year: 1889.10\nmusic: {duration: 12.50, seed: 010}\n")
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "    year: 1889.10\nmusic: {duration: 12.50, seed: 0x10}\n")
     gallery, _ = load_manifest(folder)
     assert gallery.artworks[0].year == "1889.10"
-    assert (gallery.music.duration, gallery.music.seed) == (12.5, 8)
+    assert (gallery.music.duration, gallery.music.seed) == (12.5, 16)
 
 
 # --- limits --------------------------------------------------------------------------------------
