@@ -340,7 +340,7 @@ def list_models(gallery) -> list[dict]:
     for r in resolved:
         rows.append({"kind": r.kind, "requested": r.requested, "model_id": r.model_id, "backend": r.backend,
                      "architecture": architecture(r), "revision": r.revision, "available": r.available,
-                     "path": str(r.path) if r.path else None, "library": library_missing(r.backend),
+                     "problem": r.problem, "path": str(r.path) if r.path else None, "library": library_missing(r.backend),
                      "used": _used_note(r), "message": "" if r.available else r.missing_message()})
     return rows
 

@@ -209,3 +209,18 @@ def test_models_list_tells_library_missing_from_weights_missing(tmp_path, cli):
     with_extra = cli("models", "list", folder)
     assert "WEIGHTS MISSING" in with_extra.output and "LIBRARY MISSING" not in with_extra.output
 
+
+
+def test_models_list_tells_unusable_files_from_missing_weights(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "models/broken"}, music={"model": "models/none"})
+    (folder / "models" / "broken").mkdir(parents=True)
+    (folder / "models" / "broken" / "config.json").write_text('{"model_type": "blip", ')
+    (folder / "models" / "broken" / "model.safetensors").write_bytes(b"")
+    listed = cli("models", "list", folder)
+    assert listed.exit_code == 0, listed.output
+    caption, music = (listed.output.split(f"{kind}  ", 1)[1].split("\n")[1] for kind in ("caption", "music"))
+    assert "NOT USABLE (see below)" in caption and "WEIGHTS MISSING" not in caption, listed.output
+    assert "WEIGHTS MISSING" in music, listed.output
+    assert "config.json is not valid JSON" in listed.output
+    rows = {row["kind"]: row for row in json.loads(cli("models", "list", folder, "--json").output)}
+    assert rows["caption"]["problem"].endswith("config.json is not valid JSON") and rows["music"]["problem"] == ""

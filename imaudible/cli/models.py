@@ -73,8 +73,8 @@ def _state(row: dict) -> str:
         extra = "pip install 'imaudible[models]'" if row["backend"] == "transformers" else \
             "pip install --no-deps audiocraft, as the README shows"
         problems.append(f"LIBRARY MISSING ({', '.join(row['library'])}: {extra})")
-    if not row["available"]:
-        problems.append("WEIGHTS MISSING")
+    if not row["available"]:   # files that are there but cannot be used are not missing
+        problems.append("NOT USABLE (see below)" if row.get("problem") else "WEIGHTS MISSING")
     return " and ".join(problems) if problems else ("built in" if row["backend"] == "builtin" else "ready")
 
 
