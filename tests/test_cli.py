@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from imaudible import __version__
 from imaudible.progress import Progress
 
-from .conftest import limit_file_size
+from .conftest import limit_file_size, write_gallery
 
 
 def test_version_and_help(cli):
@@ -204,3 +205,18 @@ def test_what_reaches_the_terminal_is_one_line_without_control_characters(capsys
     assert capsys.readouterr().err.splitlines() == [
         "error: bad \\x1b[31mname", "warning: UserWarning: Corrupt EXIF data."]
     assert warnings.showwarning is not show_warning        # only the command line installs it
+
+
+@pytest.mark.parametrize("args", [["schema"], ["models", "list"], ["--help"], ["build", "--help"]])
+def test_output_into_a_reader_that_left_ends_quietly_as_sigpipe(tmp_path, args):
+    """`imaudible-site models list | head -1`: the reader leaves early; that is no error of ours (it said
+    'error: cannot access: Broken pipe', exit 3, or a Python 'Exception ignored' note)."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "T"}])
+    read_end, write_end = os.pipe()
+    os.close(read_end)   # closed before the program writes: every write breaks the pipe
+    try:
+        done = subprocess.run([sys.executable, "-m", "imaudible", *args], cwd=folder, stdout=write_end,
+                              stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 128 + signal.SIGPIPE and done.stderr == b"", done.stderr.decode()

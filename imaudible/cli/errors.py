@@ -2,11 +2,14 @@
 
 Exit codes: 0 built; 1 some artworks failed (the rest are built); 2 usage, manifest or configuration error
 (when found before the stages run, nothing is written, the cache included); 3 the build itself failed (an
-internal error, a disk that cannot be written); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+internal error, a disk that cannot be written); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM); 141, silently,
+when the program reading the output stops reading (`| head`).
 """
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
 import signal
 import sys
 import threading
@@ -19,6 +22,7 @@ from ..progress import printable
 from .where import at_setting
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())   # click >= 8.2
 
@@ -85,8 +89,8 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     except KeyboardInterrupt:
         raise CliError("interrupted; everything finished so far is cached and the next build picks up from there",
                        exit_code=EXIT_INTERRUPTED) from None
-    except (click.ClickException, click.exceptions.Exit, click.Abort):
-        raise
+    except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+        raise   # BrokenPipeError: the reader of the output left (`| head`); `ErrorPrintingGroup.main` ends quietly
     except OSError as exc:   # read or write: the error does not say which, so neither does the message
         named = exc.filename2 or exc.filename   # a rename's target: its source is a temporary name
         where = f" '{named}'" if named else ""
@@ -114,7 +118,15 @@ class ErrorPrintingGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         previous = _on_sigterm(_terminate)
         try:
-            self._main(args, prog_name, complete_var, **extra)
+            try:
+                self._main(args, prog_name, complete_var, **extra)
+            except SystemExit:
+                if _output_unread():   # click turned a broken pipe into exit 1, its way
+                    _reader_left()
+                sys.stdout.flush()   # here, not at exit, where a reader that left is an "Exception ignored"
+                raise
+        except BrokenPipeError:
+            _reader_left()
         finally:
             _on_sigterm(previous)
 
@@ -135,3 +147,23 @@ class ErrorPrintingGroup(click.Group):
             click.echo("error: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _reader_left() -> None:
+    """The program reading the output stopped early (`imaudible-site models list | head -3`): not an error of
+    ours, so nothing is said; exit as a program killed by SIGPIPE does, which is what a shell expects."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # the final flush must not fail again
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
+def _output_unread() -> bool:
+    """Whether standard output is a pipe whose reading end is closed (poll flags that as an error)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLERR)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):   # no stdout, or no poll on this system
+        return False
