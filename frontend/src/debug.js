@@ -79,6 +79,8 @@ export function debugApi({ ways, plan, hung, camera, canvas, visitor, textures, 
     audio: () => deck.describe(),
     rendered,
     view: () => ({ x: visitor.x, z: visitor.z, yaw: visitor.yaw, pitch: visitor.pitch }),
+    /** How long the latest glide to a painting took (planned, in seconds), or null before the first. */
+    lastGlideSeconds: () => visitor.lastGlide?.duration ?? null,
     plan: () => ({
       bounds: plan.bounds,
       rooms: plan.rooms.map((r) => ({ x0: r.x0, x1: r.x1, z0: r.z0, z1: r.z1, ids: r.ids, links: r.links.map((l) => l.to) })),

@@ -7,8 +7,9 @@ const RUN = 4.2;
 const TURN = 1.9; // rad/s for keyboard turning
 const MAX_PITCH = 1.25;
 
-// Visitors who asked for less motion are taken to a painting at once instead of gliding there.
-const REDUCED_MOTION = typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+// Visitors who asked for less motion are taken to a painting at once instead of gliding there. The query is
+// read at each glide: the setting can change while the gallery is open.
+const reducedMotion = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
 
 const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2);
 
@@ -29,6 +30,7 @@ export class Visitor {
     this.yaw = 0;
     this.pitch = 0;
     this.glide = null;
+    this.lastGlide = null; // the latest glide, kept after it ends (the debug hooks report it)
     camera.rotation.order = "YXZ";
   }
 
@@ -73,12 +75,12 @@ export class Visitor {
     const lengths = pts.slice(1).map((p, i) => Math.hypot(p[0] - pts[i][0], p[1] - pts[i][1]));
     const total = lengths.reduce((a, b) => a + b, 0);
     return new Promise((resolve) => {
-      this.glide = {
+      this.glide = this.lastGlide = {
         pts,
         lengths,
         total,
         time: 0,
-        duration: REDUCED_MOTION ? 0.05 : Math.min(4, Math.max(0.6, total / 3)),
+        duration: reducedMotion?.matches ? 0.05 : Math.min(4, Math.max(0.6, total / 3)),
         from: { yaw: this.yaw, pitch: this.pitch, y: this.y },
         target,
         resolve,

@@ -195,3 +195,21 @@ def test_panels_never_cover_each_other_whatever_the_screen_or_the_title(browser,
         w.assert_clean()
     finally:
         page.context.close()
+
+
+def test_reduced_motion_asked_for_during_a_visit_is_honoured_at_the_next_move(watched, site_url, built_site):
+    """A visitor who turns on 'reduce motion' with the gallery open is taken to the next painting at once; one
+    who turns it off glides again (the setting was read once, when the page loaded)."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    ids = [a["id"] for a in site_data(built_site)["artworks"]]
+    glide = "() => window.imaudible.debug.lastGlideSeconds()"
+    for reduced, target in (("reduce", ids[-1]), ("no-preference", ids[0]), ("reduce", ids[-1])):
+        page.emulate_media(reduced_motion=reduced)
+        page.evaluate("id => window.imaudible.goTo(id)", target)
+        page.wait_for_function(f"() => window.imaudible.debug.facing() === {target!r} && "
+                               "!window.imaudible.state.navigating", timeout=WAIT)
+        seconds = page.evaluate(glide)
+        assert (seconds <= 0.1) if reduced == "reduce" else (seconds >= 0.6), (reduced, seconds)
+    watched.assert_clean()
