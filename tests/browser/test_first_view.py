@@ -66,3 +66,22 @@ def test_phone_first_view_faces_the_first_work_with_its_poster(browser, site_url
         w.assert_clean()
     finally:
         w.page.context.close()
+
+
+@pytest.mark.parametrize("page_path", ["index.html", "art/starry-night/index.html"])
+def test_a_gallery_opened_from_a_file_says_why_the_3d_cannot_start_and_what_to_do(browser, built_site, page_path):
+    """A double-click on build/index.html opens it as file://, where browsers refuse module scripts: the loader
+    waited for ever with 'Opening the gallery…'. It says what happened and what to do; the list view (a plain
+    page) works from a file."""
+    watched = open_page(browser)
+    page = watched.page
+    page.goto((built_site / page_path).as_uri())
+    page.wait_for_function("() => document.body.classList.contains('opened-from-file')", timeout=WAIT)
+    text = page.inner_text("#loader-text")
+    assert "cannot open from a file" in text and "imaudible-site serve" in text, text
+    assert not page.is_visible(".loader progress")
+    page.click(".loader-fallback a")
+    page.wait_for_load_state()
+    assert page.url.startswith("file://") and "/list.html" in page.url
+    assert page.locator("audio").count() >= 1
+    watched.page.context.close()

@@ -108,8 +108,11 @@ def test_artwork_pages_open_on_their_artwork_with_opengraph_tags(built_site):
 def test_gallery_page_links_the_list_view_and_loads_the_bundle(built_site):
     page = Page((built_site / "index.html").read_text())
     assert page.find("a", href="list.html")
-    bundle = [a["src"] for a, _ in page.scripts if a.get("src", "").endswith(".js")]
+    bundle = [a["src"] for a, _ in page.scripts if a.get("type") == "module"]
     assert len(bundle) == 1 and bundle[0].startswith("assets/gallery.")
+    # besides it, only the classic script that explains a gallery opened from a file (deferred: never blocks)
+    classic = [a for a, _ in page.scripts if a.get("src", "").endswith(".js") and a.get("type") != "module"]
+    assert [a["src"].split(".")[0] for a in classic] == ["assets/opened-from-file"] and "defer" in classic[0]
     # The entry script is small; it imports the gallery with three.js bundled (not fetched from a CDN).
     entry = (built_site / bundle[0]).read_text()
     app = re.search(r'"\./chunks/(app-[0-9A-Z]{8}\.js)"', entry).group(1)
