@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..state_files import read_state_file
-from ..types import DamagedResult, StoredFile, naming  # noqa: F401 - DamagedResult is raised through Entry
+from ..types import CacheWriteFailed, DamagedResult, StoredFile, naming  # noqa: F401 - DamagedResult is raised through Entry
 from .in_use import read_in_use, remove_unused
 from .names import FILE_NAME, SHA256
 from .result_index import ResultIndex
@@ -191,6 +191,7 @@ class Cache:
         self.index = ResultIndex(self.root)  # result.json text by stat: a no-op rebuild opens none of them
         self._plain_stages: set[str] = set()
         self._objects = os.fspath(self.objects)
+        self.read_only = False   # found when locking: a cache on a read-only disk, or not ours to write
 
     def _folder(self, stage: str, key: str) -> str:
         return f"{self._objects}/{stage}/{key[:2]}/{key}"  # a string: made once per result a build looks up
@@ -235,6 +236,8 @@ class Cache:
     def discard(self, stage: str, key: str) -> None:
         """Move a result aside (swept with the other leftovers), so the next `put` stores a fresh one."""
         self.index.forget(f"{stage}/{key}")
+        if self.read_only:
+            return
         path = self._plain_dir(stage, key)
         if not path.exists():
             return
@@ -249,6 +252,10 @@ class Cache:
     def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes], replace: bool = False) -> Entry:
         """Store a result. An existing one under the same key is kept, unless `replace` (a forced recompute)."""
         import tempfile
+
+        if self.read_only:
+            raise CacheWriteFailed(f"the cache '{self.root}' is read-only and lacks a {stage} result this build "
+                                   "needs: build where the cache can be written (the site was left as it was)")
 
         final = self._plain_dir(stage, key)
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -269,7 +276,8 @@ class Cache:
 
     def save_index(self) -> None:
         """Remember the result.json files read by this build (call it while holding the lock)."""
-        self.index.save(atomic_write)
+        if not self.read_only:
+            self.index.save(atomic_write)
 
     # --- models seen ------------------------------------------------------------------------------
     def recorded_revisions(self) -> dict[str, str]:
@@ -277,7 +285,7 @@ class Cache:
 
     def record_revision(self, model_id: str, revision: str) -> None:
         seen = self.recorded_revisions()
-        if seen.get(model_id) != revision:
+        if seen.get(model_id) != revision and not self.read_only:
             seen[model_id] = revision
             atomic_write(self.root / "models.json",
                          json.dumps(seen, sort_keys=True, indent=1, allow_nan=False).encode())
@@ -285,7 +293,15 @@ class Cache:
     # --- housekeeping -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, on_wait: Callable[[], None] | None = None, timeout: float | None = None) -> Iterator[None]:
-        """Hold the build lock; waits (calling on_wait once) while another build holds it."""
+        """Hold the build lock; waits (calling on_wait once) while another build holds it. A cache that can
+        be read but not written (a read-only disk, a checkout not ours) is used as it is, unlocked: a build
+        whose results are all in it publishes the site; one that must store a result stops there."""
+        if _only_readable(self.root):
+            if not self.read_only:
+                self.warn(f"the cache '{self.root}' is read-only: this build uses what it holds and stores nothing")
+            self.read_only = True
+            yield
+            return
         with _open_lock(self.root) as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -312,6 +328,8 @@ class Cache:
 
     def record_in_use(self, used: set[tuple[str, str]]) -> None:
         """Remember which results the last finished build used (for `clean --unused`)."""
+        if self.read_only:
+            return
         path, data = self.root / "in-use.json", json.dumps(sorted(map(list, used)), allow_nan=False).encode()
         with contextlib.suppress(OSError):
             if path.stat().st_size == len(data) and path.read_bytes() == data:
@@ -386,6 +404,15 @@ def check_place(root: Path) -> None:
     if root.is_symlink() and not root.resolve().is_relative_to(root.parent.resolve()):
         raise CacheUnwritable(f"'{root}' is a symlink to '{root.resolve()}', outside the gallery folder; the "
                               "cache must be a folder inside the gallery (delete the link)")
+
+
+def _only_readable(root: Path) -> bool:
+    """Whether the cache folder is there but cannot be written: on a read-only file system (even for root),
+    or without write permission."""
+    try:
+        return root.is_dir() and (bool(os.statvfs(root).f_flag & os.ST_RDONLY) or not os.access(root, os.W_OK))
+    except OSError:
+        return False
 
 
 def _open_lock(root: Path):
