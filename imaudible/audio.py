@@ -7,7 +7,9 @@ Finished clips are 48 kHz, the rate Opus works at, with the input's channel coun
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import struct
 import subprocess
 import tempfile
@@ -182,22 +184,44 @@ def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
     """The web encodes `settings.formats` names, from one ffmpeg run: Opus in WebM (primary) and AAC in .m4a
     (the fallback for Safari 16 and older).
 
-    The float samples go in on a pipe, read once by every encoder; the files are written to a temporary
-    folder because MP4's `faststart` and WebM's cues go back into the file.
+    The float samples go in on a pipe, read once by every encoder; the files are written to scratch files
+    (`_scratch_files`) because MP4's `faststart` and WebM's cues go back into the file.
     """
     x = _checked(clip, np.float32)
     bitrates = {"webm": settings.opus_bitrate, "m4a": settings.aac_bitrate}
-    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
-        outputs, paths = [], {}
+    with _scratch_files(settings.formats) as (paths, read, keep_open):
+        outputs = []
         for fmt in settings.formats:
             container, codec, options = WEB_FORMATS[fmt]
-            paths[fmt] = Path(tmp) / f"out.{fmt}"
             outputs += ["-map", "0:a", "-c:a", codec, "-b:a", f"{bitrates[fmt]}k", *options,
                         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-                        "-f", container, str(paths[fmt])]
+                        "-f", container, paths[fmt]]
         _ffmpeg(["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", str(clip.channels), "-i", "pipe:0",
-                 *outputs], np.ascontiguousarray(x.T, "<f4").tobytes(), f"encode {' and '.join(paths)}")
-        return {fmt: path.read_bytes() for fmt, path in paths.items()}
+                 *outputs], np.ascontiguousarray(x.T, "<f4").tobytes(), f"encode {' and '.join(paths)}",
+                pass_fds=keep_open)
+        return {fmt: read(fmt) for fmt in settings.formats}
+
+
+@contextlib.contextmanager
+def _scratch_files(names):
+    """Files ffmpeg can write and seek in, one per name: (their paths for ffmpeg, a reader of each, the file
+    descriptors ffmpeg must inherit). In memory where the system has memfd (Linux): they vanish with this
+    process, even one killed with SIGKILL, where a temporary folder would be left in /tmp. Elsewhere, a
+    temporary folder."""
+    if hasattr(os, "memfd_create") and os.path.isdir("/dev/fd"):
+        fds: dict[str, int] = {}
+        try:
+            for name in names:
+                fds[name] = os.memfd_create(f"imaudible-{name}")
+            yield ({name: f"/dev/fd/{fd}" for name, fd in fds.items()},
+                   lambda name: os.pread(fds[name], os.fstat(fds[name]).st_size, 0), tuple(fds.values()))
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+        return
+    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
+        paths = {name: os.path.join(tmp, f"out.{name}") for name in names}
+        yield paths, lambda name: Path(paths[name]).read_bytes(), ()
 
 
 def decode(data: bytes, fmt: str) -> Clip:
@@ -262,12 +286,13 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _ffmpeg(args: list[str], stdin: bytes | None, what: str) -> bytes:
+def _ffmpeg(args: list[str], stdin: bytes | None, what: str, pass_fds: tuple[int, ...] = ()) -> bytes:
     # local files and pipes only, also for what an input names inside it (a playlist, a concat list)
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file,pipe", *args]
     try:
         done = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              stdin=None if stdin is not None else subprocess.DEVNULL, check=False)
+                              stdin=None if stdin is not None else subprocess.DEVNULL, check=False,
+                              pass_fds=pass_fds)
     except OSError as exc:
         raise AudioError(f"{what}: cannot run ffmpeg ({exc})") from exc
     if done.returncode != 0:

@@ -1,10 +1,14 @@
 """Finished audio, measured by meters that are not ours: pyloudnorm and ffmpeg's ebur128 filter."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
+from signal import SIGKILL
 
 import numpy as np
 import pytest
@@ -229,6 +233,52 @@ def test_one_ffmpeg_run_writes_both_files_keeping_channels(monkeypatch):
         loudness, peak = ebur128(data, fmt)
         assert loudness == pytest.approx(DEFAULT.loudness, abs=1.0) and peak <= DEFAULT.true_peak
         assert ffmpeg_decode(data, fmt, 1).shape[1] / 48000 == pytest.approx(3.0, abs=0.005)
+
+
+KILLED_MID_ENCODE = """
+import sys, numpy as np
+from imaudible import audio
+from imaudible.compose import Clip
+from imaudible.settings import AudioSettings
+noise = np.random.default_rng(0).standard_normal((2, 48000 * 120)).astype(np.float32) * 0.1
+print("encoding", flush=True)
+audio.encode(Clip(noise, 48000), AudioSettings())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="scratch files in memory need memfd (Linux)")
+def test_a_build_killed_mid_encode_leaves_no_scratch_files(tmp_path):
+    """The encodes are written where ffmpeg can seek (faststart, cues): a temporary folder in /tmp was left
+    behind, files and all, by every worker killed with SIGKILL mid-encode. Now they are in memory."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_MID_ENCODE], stdout=subprocess.PIPE,
+                              env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True)
+    try:
+        assert worker.stdout.readline() == b"encoding\n"
+        deadline = time.monotonic() + 60
+        while not _children_named(worker.pid, "ffmpeg") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _children_named(worker.pid, "ffmpeg"), "ffmpeg never started"
+        time.sleep(0.3)                              # well into the 120 s clip's encode
+    finally:
+        os.killpg(worker.pid, SIGKILL)
+        worker.wait()
+    assert worker.returncode == -SIGKILL
+    assert sorted(p.name for p in scratch.iterdir()) == []
+
+
+def _children_named(pid: int, name: str) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm, _, rest = status.read_text().partition("(")[2].rpartition(")")
+            parent = int(rest.split()[1])
+        except (OSError, IndexError, ValueError):   # a process that ended while being read
+            continue
+        if parent == pid and name in comm:
+            found.append(int(status.parent.name))
+    return found
 
 
 @pytest.mark.parametrize("formats", [("webm",), ("m4a",), ("m4a", "webm")])
