@@ -327,3 +327,24 @@ def test_a_taken_port_is_said_before_the_first_build(tmp_path, cli):
     assert result.exit_code == 2, result.output
     assert result.output.startswith(f"error: cannot listen on 127.0.0.1:{port}:") and "--port 0" in result.output
     assert not (folder / "build").exists()               # it used to build everything first
+
+
+@pytest.mark.parametrize("host, says", [
+    ("example.invalid", ""),                            # a name that does not resolve (the resolver's words vary)
+    ("192.0.2.1", "Cannot assign requested address"),    # TEST-NET-1: no address of this machine
+])
+@pytest.mark.parametrize("no_build", [False, True])
+def test_a_host_that_is_not_this_machine_is_said_so_with_the_fix(tmp_path, cli, host, says, no_build):
+    """A mistyped --host was told 'another server there? pass another --port' (the advice for a taken port),
+    and, from socket.create_server, '(while attempting to bind on address ...)'."""
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "U"}])
+    if no_build:
+        assert cli("build", folder).exit_code == 0
+    result = cli("serve", folder, "--host", host, *(["--no-build"] if no_build else []))
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert line.startswith(f"error: cannot listen on {host}:8000: {says}") and "\n" not in line, line
+    assert line.endswith(" (--host must be an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 "
+                         "(every network))") and "while attempting" not in line, line

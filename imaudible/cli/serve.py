@@ -85,8 +85,20 @@ def serve(site_dir, out, port, host, no_build):
 
 
 def _cannot_listen(host: str, port: int, exc: OSError) -> str:
-    return (f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? pass another "
-            "--port, or --port 0 for any free one)")
+    """Why the server cannot listen, with the fix that matches the cause."""
+    import errno
+    import socket
+
+    why = (exc.strerror or str(exc)).split(" (while attempting")[0]   # socket.create_server's addition
+    if exc.errno == errno.EADDRINUSE:
+        hint = "another server is there: pass another --port, or --port 0 for any free one"
+    elif exc.errno == errno.EACCES:
+        hint = "ports under 1024 need privileges: pass --port 8000 or another above 1023"
+    elif isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL or (exc.errno or 0) < 0:  # < 0: EAI_*
+        hint = "--host must be an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every network)"
+    else:
+        return f"cannot listen on {host}:{port}: {why}"
+    return f"cannot listen on {host}:{port}: {why} ({hint})"
 
 
 def _check_port(host: str, port: int) -> None:
