@@ -26,7 +26,9 @@ from typing import Iterable
 
 from . import __version__, statcache
 from .engine import stamp
-from .engine.cache import CACHE_DIR_NAME, Cache, atomic_write, check_place
+from .engine.atomic import atomic_write
+from .engine.cache import CACHE_DIR_NAME, Cache
+from .engine.cache_lock import check_place
 from .engine.executors import make_executor
 from .engine.model_choice import ModelChoice
 from .engine.plan import make_plan

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from .engine.cache import atomic_write
+from .engine.atomic import atomic_write
 from .engine.stat_rule import known_by
 
 _HASHED = ("*.json", "*.safetensors", "*.txt", "*.model", "*.bin", "tokenizer*")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import os
-import re
 import stat
 import types
 import typing
@@ -24,8 +22,8 @@ import yaml
 from .manifest_checks import check_artworks, check_file, check_rooms, clip, closest, slugify
 from .manifest_checks import suggest as _suggest
 from .manifest_schema import json_schema
-from .settings import MAX_TEXT_LENGTH, Gallery
-from .types import BIDI_OPENERS, UNSAFE_TEXT, open_bidi
+from .manifest_values import describe, number_problem, text_problem
+from .settings import Gallery
 from .yaml_syntax import SyntaxProblem, apply_merge_keys, decode, unreadable_character
 from .yaml_syntax import explain as explain_syntax_error
 
@@ -130,9 +128,9 @@ class _Validator:
             if value is _MISSING:
                 return _MISSING
             if not isinstance(value, str):
-                self.error(node, field, f"expected text, found {_describe(value)}")
+                self.error(node, field, f"expected text, found {describe(value)}")
                 return _MISSING
-        wrong = _text_problem(value, meta)
+        wrong = text_problem(value, meta)
         if wrong:
             self.error(node, field, wrong)
             return _MISSING
@@ -148,11 +146,11 @@ class _Validator:
             return _MISSING
         if tp is bool:
             if not isinstance(value, bool):
-                self.error(node, field, f"expected true or false, found {_describe(value)}")
+                self.error(node, field, f"expected true or false, found {describe(value)}")
                 return _MISSING
             return value
         if tp in (int, float):
-            wrong = _number_problem(value, tp, node.value, meta)
+            wrong = number_problem(value, tp, node.value, meta)
             if wrong:
                 self.error(node, field, wrong)
                 return _MISSING
@@ -219,61 +217,12 @@ class _Validator:
         return cls(**values)
 
 
-_YAML_OCTAL = re.compile(r"[-+]?0[0-7_]+")
-
-
-def _number_problem(value, tp, written: str, meta: dict) -> str | None:
-    """What is wrong with a number for an option of type `tp` (int or float) and its bounds, or None."""
-    if isinstance(value, bool) or not isinstance(value, int if tp is int else (int, float)):
-        return f"expected {'a whole number' if tp is int else 'a number'}, found {_describe(value)}"
-    if not math.isfinite(value):  # .nan/.inf: JSON has no such numbers and browsers reject the file
-        return f"must be a finite number, not {written}"
-    if isinstance(value, int) and _YAML_OCTAL.fullmatch(written):  # YAML 1.1: `seed: 010` is 8, not 10
-        decimal = int(written.replace("_", ""), 10)
-        return (f"{written} starts with a 0, so YAML reads it as the octal number {value}; write {decimal}"
-                f"{f' (or {value}, if that is what you meant)' if decimal != value else ''}")
-    if "minimum" in meta and value < meta["minimum"]:
-        return f"must be at least {meta['minimum']}, not {value}"
-    if "maximum" in meta and value > meta["maximum"]:
-        return f"must be at most {meta['maximum']}, not {value}"
-    return None
-
-
-def _text_problem(value: str, meta: dict) -> str | None:
-    """What is wrong with a text value under its option's declared constraints, or None."""
-    limit = meta.get("max_length", MAX_TEXT_LENGTH)
-    if len(value) > limit:
-        return f"is too long: {len(value):,} characters (at most {limit:,})"
-    odd = UNSAFE_TEXT.search(value)
-    if odd:   # from an escape such as "\0" or "\ud800": nothing a page, a file name or a terminal should get
-        return f"holds the character U+{ord(odd.group()):04X}, which text here cannot hold (remove that escape)"
-    left_open = open_bidi(value)
-    if left_open:
-        return (f"leaves a {BIDI_OPENERS[left_open]} (U+{ord(left_open):04X}) open: it would turn around the text "
-                f"after it on every page (close it with U+{0x2069 if left_open >= chr(0x2066) else 0x202C:04X}, "
-                "or remove it)")
-    if meta.get("nonblank") and not value.strip():
-        return "must not be empty" + (" (it is only whitespace)" if value else "")
-    pattern = meta.get("pattern")
-    if pattern and value and not re.fullmatch(pattern, value):
-        return f"'{clip(value)}' is not {meta.get('expected') or 'matching ' + pattern}"
-    return None
-
-
 @functools.lru_cache(maxsize=None)
 def _declared(cls) -> tuple[dict, dict, dict]:
     """A settings class's options (name -> field), their metadata and type hints, once per class (for 500
     artworks: typing.get_type_hints re-evaluates every annotation)."""
     options = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     return options, {name: dict(f.metadata) for name, f in options.items()}, typing.get_type_hints(cls)
-
-
-def _describe(value) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"'{str(value).lower()}'"
-    return f"'{value}'" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
 
 
 def _node_kind(node) -> str:

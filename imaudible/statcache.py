@@ -16,7 +16,7 @@ import os
 import threading
 from pathlib import Path
 
-from .engine.cache import atomic_write
+from .engine.atomic import atomic_write
 from .engine.stat_rule import known_by, same_stat, settled
 from .state_files import read_state_file
 

@@ -14,7 +14,8 @@ from PIL import Image
 
 from imaudible import build as build_module
 from imaudible.engine import stamp
-from imaudible.engine.cache import CACHE_DIR_NAME, atomic_write
+from imaudible.engine.atomic import atomic_write
+from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.engine.runner import Runner
 from imaudible.engine.stat_rule import FINE_RACY_SECONDS
 from imaudible.manifest import load_manifest

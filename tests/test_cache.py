@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from imaudible.engine.cache import BuildLocked, Cache, stage_key
+from imaudible.engine.cache import Cache, stage_key
+from imaudible.engine.cache_lock import BuildLocked
 
 
 def test_key_depends_on_every_part():

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..engine.cache import CACHE_DIR_NAME, BuildLocked, Cache, CacheUnwritable
+from ..engine.cache import CACHE_DIR_NAME, Cache
+from ..engine.cache_lock import BuildLocked, CacheUnwritable
 from ..manifest import MANIFEST_NAME
 from .errors import EXIT_BUILD_FAILED, CliError
 from .paths import UserPath

@@ -61,7 +61,7 @@ class CliError(click.ClickException):
 def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
     """Run a command body, turning every known error into a one-line `CliError` (a model error points at the
     line of `gallery`'s manifest that names the model)."""
-    from ..engine.cache import BuildLocked, CacheUnwritable
+    from ..engine.cache_lock import BuildLocked, CacheUnwritable
     from ..engine.plan import PlanError
     from ..engine.executors import RayUnavailable
     from ..image_checks import ImageError

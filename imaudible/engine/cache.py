@@ -24,35 +24,27 @@ power loss might leave short or zeroed fails those checks and is computed again.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import stat
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..state_files import read_state_file
-from ..types import CacheWriteFailed, DamagedResult, StoredFile, naming  # noqa: F401 - DamagedResult is raised through Entry
+from ..types import CacheWriteFailed, DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
 from .in_use import read_in_use, remove_unused
 from .names import FILE_NAME, SHA256
+from .atomic import DIR_MODE, atomic_write, unlink_if_link
+from .cache_lock import hold_lock, only_readable
 from .result_index import ResultIndex
 
 CACHE_DIR_NAME = ".imaudible-cache"
 FORMAT = 1  # part of every key: changing it recomputes everything
 RESULT_FORMAT = 2  # layout of result.json; results without it (format 1) are upgraded once when read
-TMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")  # what atomic_write leaves when killed
-
-# mkstemp/mkdtemp create private (0600/0700) entries; published files must get the usual permissions.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-FILE_MODE = 0o666 & ~_UMASK
-DIR_MODE = 0o777 & ~_UMASK
 
 
 # json.dumps with these options would build a new encoder per call; a build makes thousands of keys.
@@ -97,11 +89,6 @@ class Entry:
         return self.source(name).read()
 
 
-def _unlink_if_link(path: Path) -> None:
-    if path.is_symlink():
-        path.unlink()
-
-
 def _result_json(stored: dict) -> bytes:
     return json.dumps(stored, sort_keys=True, indent=1, allow_nan=False).encode()
 
@@ -110,29 +97,6 @@ def meta_digest(meta: dict) -> str:
     """The SHA-256 of a result's meta in one canonical form: results with no files (a mood, a caption) are
     checked too, so one flipped digit in result.json is a damaged result, not a different mood."""
     return file_digest(json.dumps(meta, sort_keys=True, separators=(",", ":"), allow_nan=False).encode())
-
-
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write a file so that readers (and a later build after a kill) see the old or the new bytes, never half.
-    `durable` (the default) fsyncs it before the rename; the published site's files skip that, because the
-    next build checks them by size and content and rewrites what a power cut damaged. Failures name `path`."""
-    import tempfile  # here: a no-op build writes nothing
-
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError, TypeError):   # TypeError: no temporary file was made
-            os.unlink(tmp)
-        raise naming(path, exc) if isinstance(exc, OSError) else exc
 
 
 def _verify(stage: str, path: str, stored, check) -> tuple[dict, dict, str | None]:
@@ -172,14 +136,6 @@ def _upgrade(path: Path, meta: dict) -> dict:
     return stored
 
 
-class BuildLocked(Exception):
-    pass
-
-
-class CacheUnwritable(Exception):
-    """The cache folder cannot be created or locked (found before any stage runs)."""
-
-
 class Cache:
     def __init__(self, root: Path, warn: Callable[[str], None] | None = None,
                  shapes: dict[str, Callable[[dict, dict], str | None]] | None = None):
@@ -204,10 +160,10 @@ class Cache:
         removed first, so nothing is ever written or deleted through it. (Reading needs no such care: a
         result's files must be regular files of the recorded sizes and shapes.)"""
         if stage not in self._plain_stages:
-            _unlink_if_link(self.objects / stage)
+            unlink_if_link(self.objects / stage)
             self._plain_stages.add(stage)
-        _unlink_if_link(self.objects / stage / key[:2])
-        _unlink_if_link(self.objects / stage / key[:2] / key)
+        unlink_if_link(self.objects / stage / key[:2])
+        unlink_if_link(self.objects / stage / key[:2] / key)
         return self._dir(stage, key)
 
     def get(self, stage: str, key: str, on_damage: Callable[[str], None] | None = None) -> Entry | None:
@@ -296,35 +252,14 @@ class Cache:
         """Hold the build lock; waits (calling on_wait once) while another build holds it. A cache that can
         be read but not written (a read-only disk, a checkout not ours) is used as it is, unlocked: a build
         whose results are all in it publishes the site; one that must store a result stops there."""
-        if _only_readable(self.root):
+        if only_readable(self.root):
             if not self.read_only:
                 self.warn(f"the cache '{self.root}' is read-only: this build uses what it holds and stores nothing")
             self.read_only = True
             yield
             return
-        with _open_lock(self.root) as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_wait:
-                    on_wait()
-                deadline = None if timeout is None else time.monotonic() + timeout
-                while True:
-                    try:
-                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise BuildLocked(f"another build holds {self.root / 'lock'}") from None
-                        time.sleep(0.2)
-            try:
-                shutil.rmtree(self.tmp, ignore_errors=True)  # leftovers of killed builds; we hold the lock
-                for leftover in self.root.iterdir():
-                    if TMP_NAME.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink():
-                        leftover.unlink()
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with hold_lock(self.root, self.tmp, on_wait, timeout):
+            yield
 
     def record_in_use(self, used: set[tuple[str, str]]) -> None:
         """Remember which results the last finished build used (for `clean --unused`)."""
@@ -397,31 +332,3 @@ def _read_revisions(path: Path, warn: Callable[[str], None]) -> dict[str, str]:
              "model is used")
         return {}
     return seen
-
-
-def check_place(root: Path) -> None:
-    """CacheUnwritable when the cache folder is a link out of the gallery folder."""
-    if root.is_symlink() and not root.resolve().is_relative_to(root.parent.resolve()):
-        raise CacheUnwritable(f"'{root}' is a symlink to '{root.resolve()}', outside the gallery folder; the "
-                              "cache must be a folder inside the gallery (delete the link)")
-
-
-def _only_readable(root: Path) -> bool:
-    """Whether the cache folder is there but cannot be written: on a read-only file system (even for root),
-    or without write permission."""
-    try:
-        return root.is_dir() and (bool(os.statvfs(root).f_flag & os.ST_RDONLY) or not os.access(root, os.W_OK))
-    except OSError:
-        return False
-
-
-def _open_lock(root: Path):
-    """The lock file, opened; the cache folder made, with no symlink where its own folders belong."""
-    check_place(root)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for name in ("lock", "objects", "tmp"):
-            _unlink_if_link(root / name)
-        return open(root / "lock", "a+")
-    except OSError as exc:
-        raise CacheUnwritable(f"cannot write '{exc.filename or root}': {exc.strerror or exc}") from None

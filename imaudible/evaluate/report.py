@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..engine.cache import atomic_write
+from ..engine.atomic import atomic_write
 from ..headers import CSP as SITE_CSP
 from ..state_files import read_state_file
 from . import measures, plots, text

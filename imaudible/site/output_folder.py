@@ -14,7 +14,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine.cache import TMP_NAME, atomic_write, file_digest
+from ..engine.atomic import TMP_NAME, atomic_write
+from ..engine.cache import file_digest
 from ..state_files import read_state_file
 from . import written
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .. import __version__
-from ..engine.cache import CACHE_DIR_NAME, DamagedResult, atomic_write, file_digest
+from ..engine.atomic import atomic_write
+from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
 from ..types import WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from ..engine.cache import atomic_write
+from ..engine.atomic import atomic_write
 from ..engine.stat_rule import known_by
 from ..state_files import read_state_file
 

@@ -260,7 +260,8 @@ def test_clean_unused_after_a_variant_keeps_the_sites_music(tmp_path, cli, setti
 def test_the_report_is_written_under_the_build_lock(tmp_path, cli, monkeypatch):
     # Written outside it, two evaluations at once (or serve's refresh beside a manual run) interleaved their
     # files in report/ and deleted each other's media as stale.
-    from imaudible.engine.cache import CACHE_DIR_NAME, BuildLocked, Cache
+    from imaudible.engine.cache import CACHE_DIR_NAME, Cache
+    from imaudible.engine.cache_lock import BuildLocked
     from imaudible.evaluate import report
 
     folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2})

@@ -1,0 +1,47 @@
+"""Writing a file so that a reader, or the next build after a kill, sees the old bytes or the new ones, never
+half; and what such a write leaves behind when killed, for the sweeps that remove it."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+
+from ..types import naming
+
+TMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")  # what atomic_write leaves when killed
+
+# mkstemp/mkdtemp create private (0600/0700) entries; published files must get the usual permissions.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+DIR_MODE = 0o777 & ~_UMASK
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write a file so that readers (and a later build after a kill) see the old or the new bytes, never half.
+    `durable` (the default) fsyncs it before the rename; the published site's files skip that, because the
+    next build checks them by size and content and rewrites what a power cut damaged. Failures name `path`."""
+    import tempfile  # here: a no-op build writes nothing
+
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError, TypeError):   # TypeError: no temporary file was made
+            os.unlink(tmp)
+        raise naming(path, exc) if isinstance(exc, OSError) else exc
+
+
+def unlink_if_link(path: Path) -> None:
+    """Remove a symlink where the tool's own file or folder belongs: nothing is written or deleted through one."""
+    if path.is_symlink():
+        path.unlink()

@@ -1,0 +1,80 @@
+"""The build lock of a cache folder: one build (or `serve`'s rebuild, or `evaluate`) at a time; what killed
+builds left in the cache is swept by whoever takes it next. A cache folder that can be read but not written
+is found here too (`Cache.lock` then uses it unlocked)."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .atomic import TMP_NAME, unlink_if_link
+
+
+class BuildLocked(Exception):
+    pass
+
+
+class CacheUnwritable(Exception):
+    """The cache folder cannot be created or locked (found before any stage runs)."""
+
+
+@contextlib.contextmanager
+def hold_lock(root: Path, tmp: Path, on_wait: Callable[[], None] | None = None,
+              timeout: float | None = None) -> Iterator[None]:
+    """Hold `root`'s lock file; waits (calling on_wait once) while another process holds it, raising
+    BuildLocked after `timeout` seconds. Taken, it removes `tmp` and the leftovers of killed atomic writes."""
+    with _open_lock(root) as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise BuildLocked(f"another build holds {root / 'lock'}") from None
+                    time.sleep(0.2)
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)  # leftovers of killed builds; we hold the lock
+            for leftover in root.iterdir():
+                if TMP_NAME.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink():
+                    leftover.unlink()
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def check_place(root: Path) -> None:
+    """CacheUnwritable when the cache folder is a link out of the gallery folder."""
+    if root.is_symlink() and not root.resolve().is_relative_to(root.parent.resolve()):
+        raise CacheUnwritable(f"'{root}' is a symlink to '{root.resolve()}', outside the gallery folder; the "
+                              "cache must be a folder inside the gallery (delete the link)")
+
+
+def only_readable(root: Path) -> bool:
+    """Whether the cache folder is there but cannot be written: on a read-only file system (even for root),
+    or without write permission."""
+    try:
+        return root.is_dir() and (bool(os.statvfs(root).f_flag & os.ST_RDONLY) or not os.access(root, os.W_OK))
+    except OSError:
+        return False
+
+
+def _open_lock(root: Path):
+    """The lock file, opened; the cache folder made, with no symlink where its own folders belong."""
+    check_place(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in ("lock", "objects", "tmp"):
+            unlink_if_link(root / name)
+        return open(root / "lock", "a+")
+    except OSError as exc:
+        raise CacheUnwritable(f"cannot write '{exc.filename or root}': {exc.strerror or exc}") from None
