@@ -12,7 +12,6 @@ import math
 import os
 import struct
 import subprocess
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from .compose import Clip
 from .loudness import SAMPLE_RATE, integrated_loudness, true_peak, true_peak_envelope
+from .scratch import scratch_folder
 from .settings import AudioSettings
 
 from .versions import AUDIO as VERSION  # noqa: E402 - bump it in versions.py
@@ -206,8 +206,8 @@ def encode(clip: Clip, settings: AudioSettings) -> dict[str, bytes]:
 def _scratch_files(names):
     """Files ffmpeg can write and seek in, one per name: (their paths for ffmpeg, a reader of each, the file
     descriptors ffmpeg must inherit). In memory where the system has memfd (Linux): they vanish with this
-    process, even one killed with SIGKILL, where a temporary folder would be left in /tmp. Elsewhere, a
-    temporary folder."""
+    process, even one killed with SIGKILL. Elsewhere, a scratch folder (removed by the next encode if this
+    process is killed)."""
     if hasattr(os, "memfd_create") and os.path.isdir("/dev/fd"):
         fds: dict[str, int] = {}
         try:
@@ -219,8 +219,8 @@ def _scratch_files(names):
             for fd in fds.values():
                 os.close(fd)
         return
-    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
-        paths = {name: os.path.join(tmp, f"out.{name}") for name in names}
+    with scratch_folder("encode") as tmp:
+        paths = {name: os.fspath(tmp / f"out.{name}") for name in names}
         yield paths, lambda name: Path(paths[name]).read_bytes(), ()
 
 
@@ -228,8 +228,8 @@ def decode(data: bytes, fmt: str) -> Clip:
     """Any audio ffmpeg reads (webm, m4a, flac, wav, ...), as bytes, to a 48 kHz float clip (see `decode_file`)."""
     if not data:
         raise AudioError(f"decode: empty {fmt} data")
-    with tempfile.TemporaryDirectory(prefix="imaudible-") as tmp:
-        path = Path(tmp) / f"in.{fmt.lstrip('.') or 'bin'}"
+    with scratch_folder("decode") as tmp:   # a file, not a pipe: MP4 is read by seeking
+        path = tmp / f"in.{fmt.lstrip('.') or 'bin'}"
         path.write_bytes(data)
         return decode_file(path, fmt)
 

@@ -253,9 +253,11 @@ def test_a_build_killed_mid_encode_leaves_no_scratch_files(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     worker = subprocess.Popen([sys.executable, "-c", KILLED_MID_ENCODE], stdout=subprocess.PIPE,
-                              env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True)
+                              stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(scratch)},
+                              start_new_session=True)
     try:
-        assert worker.stdout.readline() == b"encoding\n"
+        said = worker.stdout.readline()
+        assert said == b"encoding\n", (said, worker.poll())
         deadline = time.monotonic() + 60
         while not _children_named(worker.pid, "ffmpeg") and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -264,8 +266,19 @@ def test_a_build_killed_mid_encode_leaves_no_scratch_files(tmp_path):
     finally:
         os.killpg(worker.pid, SIGKILL)
         worker.wait()
-    assert worker.returncode == -SIGKILL
-    assert sorted(p.name for p in scratch.iterdir()) == []
+    assert worker.returncode == -SIGKILL, (worker.returncode, worker.stderr.read().decode()[-500:])
+    assert sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*")) == []
+
+
+def test_without_memfd_the_encodes_go_through_a_scratch_folder_with_the_same_bytes(tmp_path, monkeypatch):
+    """Where the system has no memfd (macOS), ffmpeg writes into a scratch folder instead: the same files,
+    and the folder is gone afterwards."""
+    clip = finish(procedural(0.5, 0.5, 2.0), DEFAULT)
+    in_memory = encode(clip, DEFAULT)
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert encode(clip, DEFAULT) == in_memory
+    assert list(tmp_path.iterdir()) == []
 
 
 def _children_named(pid: int, name: str) -> list[int]:

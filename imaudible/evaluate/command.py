@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..scratch import scratch_folder
 from . import control, measures, report, variants
 from .run import clap_embeddings, records_and_media
 
@@ -111,8 +111,8 @@ MOOD_MEASURES = ("mood distance (features)", "music arousal", "music valence")  
 
 def _variant(gallery, assignment: str, base_records, base_scores, options, clap, keep: set) -> dict:
     changed = variants.apply(gallery, assignment)
-    with tempfile.TemporaryDirectory(prefix="imaudible-variant-") as tmp:  # the variant's site is thrown away
-        records, _, computed, _, _, _ = _run(changed, Path(tmp) / "site", options, clap, keep)
+    with scratch_folder("variant") as tmp:  # the variant's site is thrown away
+        records, _, computed, _, _, _ = _run(changed, tmp / "site", options, clap, keep)
     scores = measures.gallery_measures(records, clap)
     by_id = {r["id"]: r for r in records}
     shared = [r for r in base_records if r["id"] in by_id]
