@@ -9,6 +9,20 @@ from .types import BIDI_CONTROLS, CONTROL_CHARACTERS, open_bidi
 MAX_TITLE = 300
 
 
+# A year at the end of a title, as file names carry it: "The Scream (1893)", "Udnie, 1913", "(c. 1831)",
+# "(1900-1905)". Only in brackets or after a comma: a bare number may be part of the title ("Composition 8").
+_TRAILING_YEAR = re.compile(r"(?P<title>.*?\S)\s*(?:\(\s*(?P<bracketed>(?:c\.\s*)?\d{3,4}(?:\s*[-–]\s*\d{2,4})?)\s*\)"
+                            r"|,\s*(?P<after_comma>(?:c\.\s*)?\d{4}))")
+
+
+def title_and_year(title: str) -> tuple[str, str | None]:
+    """A title and the year written at its end, apart (`add` fills in both); the title as it is without one."""
+    found = _TRAILING_YEAR.fullmatch(title)
+    if not found:
+        return title, None
+    return found["title"], found["bracketed"] or found["after_comma"]
+
+
 def image_title(path: Path) -> str:
     """The image's embedded title (XMP dc:title, then IPTC Object Name), else one made from the file name."""
     from PIL import Image, IptcImagePlugin
@@ -28,8 +42,10 @@ def image_title(path: Path) -> str:
         title = BIDI_CONTROLS.sub("", title)
     if title:
         return title
-    words = re.sub(r"[_\-.]+", " ", path.stem).strip()
-    return words[:1].upper() + words[1:] if words else path.name
+    stem, year = title_and_year(path.stem)          # before '-' and '.' become spaces: "(c. 1831)", "(1900-1905)"
+    words = re.sub(r"[_\-.]+", " ", stem).strip()
+    title = words[:1].upper() + words[1:] if words else path.name
+    return f"{title} ({year})" if year else title
 
 
 def _xmp_title(packet) -> str:

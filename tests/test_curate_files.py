@@ -136,6 +136,18 @@ def test_add_handles_nested_folders_spaces_unicode_and_duplicates(tmp_path):
         ("new sub/[draft] #1: yes.jpg", "[draft] #1: yes"), ("new sub/deeper/été à Paris.png", "Été à Paris")]
 
 
+def test_add_takes_a_year_written_at_the_end_of_a_name_as_the_year(tmp_path):
+    site = _gallery(tmp_path)
+    for name in ("The Scream (1893).jpg", "Udnie, 1913.jpg", "great_wave_(c. 1831).png", "1984.jpg",
+                 "Composition 8.jpg", "Nymphéas (1914-1926).jpg"):
+        _image(site / "new" / name)
+    curate.add(site, [site / "new"])
+    gallery = load_manifest(site)[0]
+    assert sorted((a.title, a.year) for a in gallery.artworks[1:]) == sorted([
+        ("The Scream", "1893"), ("Udnie", "1913"), ("Great wave", "c. 1831"), ("1984", ""),
+        ("Composition 8", ""), ("Nymphéas", "1914-1926")])
+
+
 def test_add_skips_pipes_and_links_found_in_a_folder(tmp_path):
     # A named pipe called *.jpg made `add` wait forever (Pillow opened it); a symlink loop was "internal
     # error: RuntimeError", exit 3; one link to a file outside the gallery stopped the whole `add`.
