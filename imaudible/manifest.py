@@ -314,7 +314,14 @@ def _error(name: str, found: SyntaxProblem) -> ManifestError:
 
 
 def _read_text(manifest: Path, name: str) -> str:
-    """The manifest's text. What is not a regular file is named and never read: a named pipe would block."""
+    """The manifest's text. What is not a regular file is named and never read: a named pipe would block.
+    Nor is a link out of the gallery folder: a gallery from elsewhere could point it at a key or a password
+    file, and the first error would quote it (into a CI log, say), as it would an artwork's link."""
+    if os.path.islink(manifest):
+        target, folder = Path(os.path.realpath(manifest)), Path(os.path.realpath(os.path.dirname(manifest) or "."))
+        if not target.is_relative_to(folder):
+            raise _error(name, SyntaxProblem(1, 1, f"a symlink to '{target}', outside the gallery folder; copy what "
+                                                  "it points at into the gallery instead"))
     try:
         info = os.stat(manifest)
         if stat.S_ISREG(info.st_mode):

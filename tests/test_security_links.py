@@ -295,3 +295,34 @@ def test_the_servers_own_error_pages_carry_the_security_headers(served, request_
     assert head.split(b" ")[1] == status, answer[:200]
     assert b"content-security-policy: default-src 'self'" in head and b"x-content-type-options: nosniff" in head
     assert head.count(b"connection: close") == 1
+
+
+SECRET = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz\n"
+
+
+@pytest.mark.parametrize("command", [["build"], ["models", "list"], ["evaluate"], ["add", "--site"]])
+def test_a_manifest_linked_out_of_the_gallery_is_refused_and_never_quoted(tmp_path, cli, command):
+    """A gallery from elsewhere (a pull request built in CI) may ship gallery.yaml as a link to a key or a
+    password file: the first error quoted its first line ('expected a mapping of options, found
+    '-----BEGIN OPENSSH PRIVATE KEY----- b3Blbn...'') into the log. It is refused like an artwork's link."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    secret = tmp_path / "id_ed25519"
+    secret.write_text(SECRET)
+    manifest = folder / "gallery.yaml"
+    manifest.unlink()
+    manifest.symlink_to(secret)
+    args = [*command, folder] + (["art/starry_night.jpg"] if command[0] == "add" else [])
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert "outside the gallery folder" in result.output and "gallery.yaml:1:1" in result.output
+    assert "PRIVATE KEY" not in result.output and "b3Blbn" not in result.output
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+    assert secret.read_text() == SECRET
+
+
+def test_a_manifest_linked_inside_the_gallery_is_read(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "gallery.yaml").rename(folder / "exhibition-2026.yaml")
+    (folder / "gallery.yaml").symlink_to("exhibition-2026.yaml")
+    assert cli("build", folder).exit_code == 0
+    assert (folder / "build" / "index.html").is_file()

@@ -14,7 +14,7 @@ def display(site_dir: Path) -> str:
         rel = os.path.relpath(manifest)
     except ValueError:
         return str(manifest)
-    return str(manifest.resolve()) if rel.startswith("..") else rel
+    return os.path.abspath(manifest) if rel.startswith("..") else rel   # abspath: the manifest's name, not a link's target
 
 
 def at_setting(gallery, setting: str | None, message: str) -> str:
