@@ -23,7 +23,7 @@ from typing import Callable
 
 from .manifest import ManifestError, find_manifest, load_manifest, slugify
 from .settings import MAX_SEED, ImageSettings
-from .image_titles import image_title, title_and_year
+from .image_titles import image_title, image_title_and_year
 from .types import CONTROL_CHARACTERS, naming
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
@@ -201,7 +201,7 @@ def add(site_dir: Path, paths: list[Path], warn: Callable[[str], None] | None = 
                 raise CurateError(f"'{image}' is {problem}")
             warn(f"skipped '{rel}': {problem}")
             continue
-        title, year = title_and_year(image_title(resolved))
+        title, year = image_title_and_year(resolved)
         entry = {"file": rel, "title": title, **({"year": year} if year else {})}
         art_id = slugify(Path(rel).stem)
         if art_id in taken_ids:

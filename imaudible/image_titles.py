@@ -16,7 +16,7 @@ _TRAILING_YEAR = re.compile(r"(?P<title>.*?\S)\s*(?:\(\s*(?P<bracketed>(?:c\.\s*
 
 
 def title_and_year(title: str) -> tuple[str, str | None]:
-    """A title and the year written at its end, apart (`add` fills in both); the title as it is without one."""
+    """A title and the year written at its end, apart; the title as it is without one."""
     found = _TRAILING_YEAR.fullmatch(title)
     if not found:
         return title, None
@@ -25,6 +25,12 @@ def title_and_year(title: str) -> tuple[str, str | None]:
 
 def image_title(path: Path) -> str:
     """The image's embedded title (XMP dc:title, then IPTC Object Name), else one made from the file name."""
+    title, year = image_title_and_year(path)
+    return f"{title} ({year})" if year else title
+
+
+def image_title_and_year(path: Path) -> tuple[str, str | None]:
+    """`image_title`, with a year written at its end apart (`add` fills in both)."""
     from PIL import Image, IptcImagePlugin
 
     try:
@@ -41,11 +47,10 @@ def image_title(path: Path) -> str:
     if open_bidi(title):     # an override left open would turn around what pages write after it
         title = BIDI_CONTROLS.sub("", title)
     if title:
-        return title
+        return title_and_year(title)
     stem, year = title_and_year(path.stem)          # before '-' and '.' become spaces: "(c. 1831)", "(1900-1905)"
     words = re.sub(r"[_\-.]+", " ", stem).strip()
-    title = words[:1].upper() + words[1:] if words else path.name
-    return f"{title} ({year})" if year else title
+    return (words[:1].upper() + words[1:] if words else path.name), year
 
 
 def _xmp_title(packet) -> str:

@@ -142,8 +142,7 @@ def _write_report(path: Path, data: bytes) -> None:
     a report may be), and never through a link (a gallery may ship one where the report goes)."""
     if path.is_symlink():
         path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    try:   # its folders are there: `_claim_report` made them before the build
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as fh:
             fh.write(data)
     except OSError as exc:   # a full disk fails the write, which names no file

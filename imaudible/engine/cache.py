@@ -36,10 +36,10 @@ from typing import Callable, Iterator
 
 from ..state_files import read_state_file
 from ..types import CacheWriteFailed, DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
-from .in_use import read_in_use, remove_unused
-from .names import FILE_NAME, SHA256
 from .atomic import DIR_MODE, atomic_write, unlink_if_link
 from .cache_lock import hold_lock, only_readable
+from .in_use import read_in_use, remove_unused
+from .names import FILE_NAME, SHA256
 from .result_index import ResultIndex
 
 CACHE_DIR_NAME = ".imaudible-cache"
