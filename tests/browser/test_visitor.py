@@ -45,7 +45,9 @@ def test_selection_and_playing_show_in_the_room_and_on_the_plaque(watched, site_
     page.click("#plaque-play")
     page.wait_for_function("id => window.imaudible.state.playingId === id", arg=second, timeout=WAIT)
     page.wait_for_function("() => document.getElementById('plaque-play').textContent === 'Pause music'", timeout=WAIT)
-    assert "playing" in relation.inner_text()
+    # "loading…" until the file has sent enough to play, then "playing".
+    page.wait_for_function("() => document.getElementById('plaque-relation').textContent.includes('is playing')",
+                           timeout=WAIT)
     watched.screenshot("visitor-cues")
     watched.assert_clean()
 
