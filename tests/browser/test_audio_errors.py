@@ -125,3 +125,29 @@ def test_a_piece_held_up_by_the_network_says_it_is_loading_until_it_plays(watche
     assert page.locator("#now-playing").inner_text().startswith("Now playing")
     assert "is playing" in page.locator("#plaque-relation").inner_text()
     watched.assert_clean()
+
+
+OFFLINE = "this device is offline"
+
+
+def test_music_that_fails_while_offline_says_so_not_that_the_file_is_damaged(watched, site_url):
+    """A phone that lost its connection: the visitor is told to try again online, not that the site is broken."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.context.set_offline(True)
+    try:
+        page.evaluate("window.imaudible.play('starry-night')")
+        page.wait_for_function("() => window.imaudible.state.error", timeout=WAIT)
+        line = page.locator("#error-line").inner_text()
+        assert OFFLINE in line and FAILED not in line, line
+        page.context.set_offline(False)
+        page.evaluate("window.imaudible.play('starry-night')")  # as the line says: again, once back online
+        page.wait_for_function("() => window.imaudible.debug.audio().some(c => c.art === 'starry-night' && "
+                               "c.currentTime > 0.2)", timeout=WAIT)
+        page.goto(site_url + "list.html")
+        page.context.set_offline(True)
+        assert OFFLINE in list_view_error(page, "starry-night")
+    finally:
+        page.context.set_offline(False)
+    assert not console_errors(watched), console_errors(watched)
