@@ -1,5 +1,6 @@
 // The list view: say why it is shown when the 3D gallery fell back to it, let only one piece of music
-// play at a time, and say so when a piece's file is missing or damaged, or in a format this browser lacks.
+// play at a time, and say so when a piece's file is missing or damaged, in a format this browser lacks, or
+// could not be fetched because the device is offline.
 (function () {
   "use strict";
   if (new URLSearchParams(window.location.search).has("nowebgl")) {
@@ -33,7 +34,9 @@
       var known = Array.prototype.some.call(audio.querySelectorAll("source"), function (source) {
         return audio.canPlayType(source.type) !== "";
       });
-      line.textContent = known
+      line.textContent = navigator.onLine === false
+        ? "This music could not be loaded: this device is offline. Reload the page once it is back online."
+        : known
         ? "This music could not be played: the file is missing or damaged."
         : "This browser cannot play this music: open the gallery in a current Chrome, Edge, Firefox or Safari.";
       audio.after(line);

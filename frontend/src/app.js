@@ -5,6 +5,7 @@ import { AudioDeck } from "./audio.js";
 import { Controls } from "./controls.js";
 import { followTo, shareArtwork, startArtwork } from "./address.js";
 import { debugApi } from "./debug.js";
+import { enableControls } from "./dom.js";
 import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
@@ -300,6 +301,7 @@ export async function start() {
 
   await breathe();
   const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo });
+  enableControls(); // every control is wired now
   function enterRoom(room) {
     update({ currentRoom: room });
     ways.room(room);

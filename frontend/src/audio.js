@@ -1,7 +1,8 @@
 // The music: two <audio> channels (audio-channel.js) that cross-fade (a new piece fades in while the last
 // one fades out), routed through Web Audio (mixer.js) for fades, volume and optional spatial sound. Files
 // are fetched only when played (preload="none"). Browsers only start sound after a user gesture: the first
-// play (a click, a tap, Enter, or the tour button) also starts the Web Audio context.
+// play (a click, a tap, Enter, or the tour button) also starts the Web Audio context. Until a file has sent
+// enough to play, state.buffering says so: the player says "Loading", not "Now playing" at 0:00 on a slow network.
 import { AudioChannel } from "./audio-channel.js";
 import { audioFiles, audioProblem, pickAudio } from "./data.js";
 import { Mixer } from "./mixer.js";
@@ -41,11 +42,12 @@ export class AudioDeck {
     const el = ch.el;
     el.addEventListener("ended", () => {
       if (this.current !== ch) return;
-      update({ playingId: null, paused: true });
+      update({ playingId: null, paused: true, buffering: false });
       for (const fn of this.endedHandlers) fn(ch.artId);
     });
-    el.addEventListener("pause", () => this.current === ch && !el.ended && update({ paused: true }));
-    el.addEventListener("playing", () => this.current === ch && update({ paused: false }));
+    el.addEventListener("pause", () => this.current === ch && !el.ended && update({ paused: true, buffering: false }));
+    el.addEventListener("playing", () => this.current === ch && update({ paused: false, buffering: false }));
+    el.addEventListener("waiting", () => this.current === ch && !el.paused && update({ buffering: true }));
     el.addEventListener("error", () => el.error && this.#failed(ch, el.src));
     return ch;
   }
@@ -61,13 +63,11 @@ export class AudioDeck {
       this.#start(ch);
       return;
     }
-    update({ playingId: null, paused: true, error: audioProblem(art, ch.el) });
+    update({ playingId: null, paused: true, buffering: false, error: audioProblem(art, ch.el) });
     for (const fn of this.endedHandlers) fn(ch.artId);
   }
 
-  onEnded(fn) {
-    this.endedHandlers.add(fn);
-  }
+  onEnded(fn) { this.endedHandlers.add(fn); }
 
   /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
   unlock() {
@@ -81,7 +81,7 @@ export class AudioDeck {
       playing.catch((err) => {
         if (this.current !== ch || err.name === "AbortError") return;
         if (err.name !== "NotAllowedError") return this.#failed(ch, src);
-        update({ paused: true, error: "The browser blocked playback: click or tap a painting to start its music." });
+        update({ paused: true, buffering: false, error: "The browser blocked playback: click or tap a painting to start its music." });
       });
     }
   }
@@ -109,7 +109,7 @@ export class AudioDeck {
     ch.el.loop = Boolean(art.audio.loop) && !state.touring;
     ch.place(this.positions.get(id));
     this.current = ch;
-    update({ playingId: id, paused: false, error: null });
+    update({ playingId: id, paused: false, buffering: true, error: null });
     this.#start(ch);
     ch.fade(1, FADE_IN);
     showInMediaSession(art, this.siteTitle, this.resolve);
@@ -120,7 +120,7 @@ export class AudioDeck {
     const ch = this.current;
     if (!ch || ch.el.paused) return;
     ch.fade(0, 0.25, () => ch.el.pause());
-    update({ paused: true });
+    update({ paused: true, buffering: false });
   }
 
   resume() {
@@ -132,7 +132,7 @@ export class AudioDeck {
     }
     this.unlock();
     if (ch.el.ended) ch.el.currentTime = 0;
-    update({ playingId: ch.artId, paused: false });
+    update({ playingId: ch.artId, paused: false, buffering: ch.el.readyState < ch.el.HAVE_FUTURE_DATA });
     this.#start(ch);
     ch.fade(1, 0.4);
   }
@@ -147,7 +147,7 @@ export class AudioDeck {
 
   stop() {
     for (const ch of this.channels) ch.fade(0, FADE_OUT, () => ch.el.pause());
-    update({ playingId: null, paused: true });
+    update({ playingId: null, paused: true, buffering: false });
   }
 
   /** The current piece's position: {time, duration} in seconds (duration from the site data until known). */

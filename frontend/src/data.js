@@ -81,6 +81,8 @@ export function audioFiles(art, probe) {
 
 /** Why a piece's music could not be played, once every file of it failed. */
 export function audioProblem(art, probe) {
+  // A dropped connection fails a file just as a missing one does (Chromium: "Format error" for both).
+  if (navigator.onLine === false) return `The music for “${art.title}” could not be loaded: this device is offline. Play it again once it is back online.`;
   return playable(art?.audio || {}, probe).length
     ? `The music for “${art.title}” could not be played: the file is missing or damaged.`
     : `This browser cannot play the music for “${art.title}”: open the gallery in a current Chrome, Edge, Firefox or Safari.`;

@@ -19,3 +19,11 @@ export function setPressed(id, on, label) {
   el.setAttribute("aria-pressed", String(on));
   if (label !== undefined) el.textContent = label;
 }
+
+/** Enable the controls the page holds disabled (data-needs-app) until the 3D code has wired them. */
+export function enableControls() {
+  for (const el of document.querySelectorAll("[data-needs-app]")) {
+    el.disabled = false;
+    el.removeAttribute("data-needs-app");
+  }
+}

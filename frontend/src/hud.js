@@ -72,7 +72,7 @@ export class Hud {
       document.body.classList.toggle("ready", state.ready);
     }
     if (has("focusedId")) this.plaque.show(this.byId.get(state.focusedId));
-    if (has("playingId") || has("paused") || has("focusedId")) {
+    if (has("playingId") || has("paused") || has("buffering") || has("focusedId")) {
       const { playing, current } = this.player.show();
       this.plaque.relate(playing, current);
     }

@@ -50,7 +50,7 @@ export class PlaquePanel {
       button.textContent = here && playing ? "Pause music" : elsewhere ? "Play this instead" : "Play music";
       button.disabled = !focused?.audio;
     }
-    setText("plaque-relation", elsewhere ? `Playing now: music for “${elsewhere.title}”, not this work.` : here && playing ? "♪ This work's music is playing." : "");
+    setText("plaque-relation", elsewhere ? `Playing now: music for “${elsewhere.title}”, not this work.` : here && playing ? `♪ This work's music is ${state.buffering ? "loading…" : "playing."}` : "");
   }
 
   #credit(art) {

@@ -27,8 +27,9 @@ export class PlayerBar {
     this.progress();
     const playing = Boolean(state.playingId && !state.paused);
     const current = this.byId.get(state.playingId);
+    const doing = state.paused ? "Paused" : state.buffering ? "Loading" : "Now playing";
     const line = current
-      ? `${state.paused ? "Paused" : "Now playing"}: music for “${current.title}”${current.artist ? ` by ${current.artist}` : ""}`
+      ? `${doing}: music for “${current.title}”${current.artist ? ` by ${current.artist}` : ""}`
       : document.body.classList.contains("touch") ? "Tap a painting to hear its music." : "Click a painting (or press Enter) to hear its music.";
     setText("now-playing", line);
     const toggle = $("play-toggle");

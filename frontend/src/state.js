@@ -13,6 +13,7 @@ export const state = {
   navigating: false, // gliding to a painting
   playingId: null, // the artwork whose music is playing (or paused mid-way)
   paused: true,
+  buffering: false, // the piece should play but its file has not sent enough to (a slow or stalled network)
   volume: 0.8,
   muted: false,
   spatial: false,
@@ -32,7 +33,7 @@ export const state = {
 
 // State that only the HUD shows: a change there needs no new frame of the scene.
 export const HUD_ONLY = new Set(["drawing", "loading", "roomsLoaded", "navigating", "touring", "tourPaused", "tour", "volume",
-  "muted", "spatial", "pointerLocked", "shared", "error", "fullscreen", "ready", "sharp", "firstFrame", "webgl", "framings"]);
+  "buffering", "muted", "spatial", "pointerLocked", "shared", "error", "fullscreen", "ready", "sharp", "firstFrame", "webgl", "framings"]);
 
 const listeners = new Set();
 

@@ -3,6 +3,8 @@
 import { CanvasTexture, ImageBitmapLoader, SRGBColorSpace, Texture } from "three";
 import { gpuFinished } from "./renderer.js";
 
+const RETRY_PAUSES = [1000, 3000]; // ms before the second and the third try of a failed image
+
 /** Free a texture's GPU memory and, for a decoded bitmap, its pixels too. */
 export function drop(tex) {
   tex.dispose();
@@ -18,16 +20,23 @@ export class TextureUploader {
     this.maxTexture = renderer.capabilities.maxTextureSize;
   }
 
-  /** Fetch and decode the image at `rel` into a texture (null, with a warning, when it fails). */
+  /**
+   * Fetch and decode the image at `rel` into a texture (null, with a warning, when it fails). A failure is
+   * tried again after a pause: on a phone one dropped request would otherwise leave the painting blank for
+   * as long as its room stays loaded.
+   */
   async fetch(rel) {
-    try {
-      const tex = new Texture(await this.loader.loadAsync(this.resolve(rel)));
-      tex.needsUpdate = true;
-      return tex;
-    } catch {
-      console.warn(`imaudible: could not load ${rel}`);
-      return null;
+    for (const pause of [...RETRY_PAUSES, null]) {
+      try {
+        const tex = new Texture(await this.loader.loadAsync(this.resolve(rel)));
+        tex.needsUpdate = true;
+        return tex;
+      } catch {
+        if (pause !== null) await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
+    console.warn(`imaudible: could not load ${rel}`);
+    return null;
   }
 
   /** Send textures to the GPU and wait (without blocking) until they are there, before a frame shows them. */

@@ -95,3 +95,59 @@ def test_a_browser_that_lacks_the_format_is_told_so_not_that_the_file_is_damaged
     assert FAILED not in page.locator("#error-line").inner_text()
     page.goto(site_url + "list.html")
     assert UNPLAYABLE in list_view_error(page, "starry-night")
+
+
+def test_a_piece_held_up_by_the_network_says_it_is_loading_until_it_plays(watched, site_url):
+    """A slow or stalled network: the player must not claim "Now playing" at 0:00 while nothing is heard."""
+    page = watched.page
+    held, release = [], []
+
+    def hold(route):
+        (route.continue_() if release else held.append(route))
+
+    page.route("**/assets/audio/starry-night.*", hold)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.evaluate("window.imaudible.debug.select('starry-night')")
+    page.evaluate("window.imaudible.play('starry-night')")
+    page.wait_for_function("() => window.imaudible.state.buffering === true", timeout=WAIT)
+    page.wait_for_timeout(1500)  # the file is still held back: the page must go on saying so
+    line = page.locator("#now-playing").inner_text()
+    assert line.startswith("Loading") and "The Starry Night" in line, line
+    assert "loading" in page.locator("#plaque-relation").inner_text()
+    assert held, "the piece's file was never asked for"
+    release.append(True)
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => document.querySelector(\"audio[data-art='starry-night']\").currentTime > 0.2",
+                           timeout=WAIT)
+    page.wait_for_function("() => !window.imaudible.state.buffering", timeout=WAIT)
+    assert page.locator("#now-playing").inner_text().startswith("Now playing")
+    assert "is playing" in page.locator("#plaque-relation").inner_text()
+    watched.assert_clean()
+
+
+OFFLINE = "this device is offline"
+
+
+def test_music_that_fails_while_offline_says_so_not_that_the_file_is_damaged(watched, site_url):
+    """A phone that lost its connection: the visitor is told to try again online, not that the site is broken."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.context.set_offline(True)
+    try:
+        page.evaluate("window.imaudible.play('starry-night')")
+        page.wait_for_function("() => window.imaudible.state.error", timeout=WAIT)
+        line = page.locator("#error-line").inner_text()
+        assert OFFLINE in line and FAILED not in line, line
+        page.context.set_offline(False)
+        page.evaluate("window.imaudible.play('starry-night')")  # as the line says: again, once back online
+        page.wait_for_function("() => window.imaudible.debug.audio().some(c => c.art === 'starry-night' && "
+                               "c.currentTime > 0.2)", timeout=WAIT)
+        page.goto(site_url + "list.html")
+        page.context.set_offline(True)
+        assert OFFLINE in list_view_error(page, "starry-night")
+    finally:
+        page.context.set_offline(False)
+    assert not console_errors(watched), console_errors(watched)

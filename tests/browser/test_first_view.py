@@ -85,3 +85,31 @@ def test_a_gallery_opened_from_a_file_says_why_the_3d_cannot_start_and_what_to_d
     assert page.url.startswith("file://") and "/list.html" in page.url
     assert page.locator("audio").count() >= 1
     watched.page.context.close()
+
+
+NEEDS_THE_APP = ["#index-button", "#tour-button", "#help-button", "#prev-button", "#next-button", "#play-toggle",
+                 "#mute-toggle"]
+
+
+def test_controls_show_they_are_not_ready_while_the_3d_code_loads(watched, site_url):
+    """On a slow network the page shows its buttons seconds before the 3D code that answers them arrives: a
+    tap then did nothing, unseen. They are disabled until they are wired, and work at once after."""
+    page = watched.page
+    held = []
+    page.route("**/chunks/app-*.js", lambda route: held.append(route))
+    page.goto(site_url + "index.html", wait_until="domcontentloaded")
+    deadline = 200
+    while not held and deadline:
+        page.wait_for_timeout(100)
+        deadline -= 1
+    assert held, "the 3D code was never asked for"
+    for selector in NEEDS_THE_APP:
+        assert page.locator(selector).is_disabled(), f"{selector} looks usable while nothing answers it"
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => window.imaudible && window.imaudible.state.ready", timeout=WAIT)
+    for selector in NEEDS_THE_APP:
+        assert page.locator(selector).is_enabled(), selector
+    page.click("#help-button")
+    page.wait_for_function("() => document.getElementById('help').open", timeout=WAIT)
+    watched.assert_clean()

@@ -282,3 +282,29 @@ def test_on_a_narrow_phone_the_top_bar_strip_shows_it_has_more(browser, site_url
         w.assert_clean()
     finally:
         page.context.close()
+
+
+
+def test_a_painting_whose_images_fail_once_is_shown_when_they_are_tried_again(watched, site_url, built_site):
+    """A dropped request (a phone between cells) must not leave a painting blank while its room stays: each
+    of the first work's images fails the first time it is asked for."""
+    page = watched.page
+    art = site_data(built_site)["artworks"][0]
+    failed = set()
+
+    def flaky(route):
+        name = route.request.url.split("/")[-1]
+        if name.startswith(art["id"] + "-") and name not in failed:
+            failed.add(name)
+            return route.abort()
+        return route.continue_()
+
+    page.route("**/assets/img/*", flaky)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    assert page.evaluate("id => window.imaudible.debug.texture(id)", art["id"]), "blank when the room was shown"
+    page.wait_for_function("() => window.imaudible.state.sharp", timeout=WAIT)
+    assert failed, "no image of the first work was asked for"
+    shown = page.evaluate("id => window.imaudible.debug.texture(id)", art["id"])
+    assert shown and shown.split("/")[-1] in failed, (shown, failed)
+    assert not [e for e in watched.errors if "could not load" in e], watched.errors
