@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -106,6 +107,9 @@ def render_html(report: dict, token: str | None = None) -> str:
                                                   facts=text.facts(report))
 
 
+_TEMPORARY = re.compile(r"\..+\.tmp")   # what a killed atomic_write leaves
+
+
 class ReportLocationError(ValueError):
     """The report folder cannot be written where it belongs (one-line message)."""
 
@@ -129,9 +133,10 @@ def check_location(gallery_root: Path, out: Path) -> Path:
 
 def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, bytes | Path]) -> Path:
     """Write report/ into the gallery folder (refusing a folder inside `out`); media maps report-relative
-    paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go.
-    report/ is this writer's own folder, so a symlink found in it (a gallery may ship one) is removed like any
-    other stale entry, the link only, and replaced by a real folder or file: nothing is written through it."""
+    paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go: the
+    media/ this writer fills and its killed writes' temporary files, never other files a curator keeps in
+    report/ (notes, an image the manifest names). A symlink found in it (a gallery may ship one) is removed,
+    the link only, and replaced by a real folder or file: nothing is written through it."""
     folder = check_location(gallery_root, out)
     folder.mkdir(parents=True, exist_ok=True)
     # What the pages name first, the pages last, stale files after them: a write cut short leaves the last
@@ -142,12 +147,14 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
     for rel, source in files.items():
         _write(folder, rel, source)
     wanted = {folder / rel for rel in files}
+    media_folder = folder / "media"
     for top, dirs, names in os.walk(folder, topdown=False):   # lists symlinked folders without entering them
         for name in names + dirs:
             path = Path(top) / name
-            if path.is_symlink() or (path not in wanted and not path.is_dir()):
+            ours = path == media_folder or media_folder in path.parents or _TEMPORARY.fullmatch(name) is not None
+            if path.is_symlink() or (ours and path not in wanted and not path.is_dir()):
                 path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
+            elif ours and path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
     return folder
 
