@@ -77,3 +77,22 @@ def test_a_refused_build_keeps_the_last_report(tmp_path, cli):
     before = report.read_bytes()
     _one_error_line(cli("build", folder, "--out", folder, "--report", report))
     assert report.read_bytes() == before
+
+
+@pytest.mark.parametrize("victim", ["gallery.yaml", "art/starry_night.jpg", "notes.txt"])
+def test_a_report_path_that_names_a_file_other_than_a_report_is_refused_and_left_whole(tmp_path, cli, victim):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "notes.txt").write_text("the curator's notes")
+    before = (folder / victim).read_bytes()
+    _one_error_line(cli("build", folder, "--report", folder / victim), "--report", "not a build report")
+    assert (folder / victim).read_bytes() == before
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+
+
+def test_an_earlier_report_or_an_empty_file_is_replaced(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    report = tmp_path / "r.json"
+    report.touch()
+    assert cli("build", folder, "--report", report).exit_code == 0
+    assert cli("build", folder, "--report", report).exit_code == 0
+    assert set(json.loads(report.read_text())["artworks"]) == {"starry-night"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=UserPath(dir_okay=False),
-              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
+              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals. "
+                   "It replaces an earlier report, never another file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
 def build(targets, out, force, jobs, executor, ray_address, strict, report, quiet, verbose):
@@ -121,6 +123,9 @@ def _claim_report(path: Path) -> list[Path]:
             if not os.access(path.parent, os.W_OK | os.X_OK):
                 raise PermissionError(errno.EACCES, "its folder cannot be written")
         elif path.exists():     # opened, not truncated: a failed build keeps the last report
+            if not _holds_a_report(path):
+                raise CliError(f"--report: refusing to overwrite '{path}': it is not a build report "
+                               "(name a new file, e.g. --report build-report.json)")
             os.close(os.open(path, os.O_WRONLY | os.O_NOFOLLOW))
         else:
             os.close(os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CREAT | os.O_EXCL, 0o644))
@@ -129,6 +134,17 @@ def _claim_report(path: Path) -> list[Path]:
         _unclaim(created)
         raise CliError(f"--report: cannot write '{path}': {exc.strerror or exc}") from None
     return created
+
+
+def _holds_a_report(path: Path) -> bool:
+    """Whether an existing --report file may be replaced: empty (a killed build's claim) or a report this
+    command wrote (`report_json` starts every report so), never the manifest, an image or a curator's notes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return True   # the write test that follows names the problem
+    return not head or re.match(rb'\s*\{\s*"artworks"\s*:', head) is not None
 
 
 def _unclaim(created: list[Path]) -> None:
