@@ -55,9 +55,19 @@ def _shown(path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
+def failure(run) -> str:
+    return f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}"
+
+
+def failures_line(result) -> str:
+    """The failed artworks in one line (the first named in full), as `serve` shows them over open pages."""
+    first, more = failure(result.failures[0]), len(result.failures) - 1
+    return first + (f"; and {more} more (see the terminal)" if more else "")
+
+
 def print_summary(result, progress: Progress, next_step: bool, quiet: bool = False) -> None:
     for run in result.failures:
-        progress.error(f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}")
+        progress.error(failure(run))
     counts = artwork_counts(result)
     total = len(result.runs)
     if quiet and not result.failures:
