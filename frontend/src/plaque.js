@@ -7,15 +7,39 @@ const PAD = 30;
 const SANS = '"Helvetica Neue", Arial, "DejaVu Sans", sans-serif';
 const SERIF = 'Georgia, "DejaVu Serif", serif';
 
-function wrap(ctx, text, maxWidth) {
+const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
+  ? (text) => Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (s) => s.segment)
+  : (text) => Array.from(text);
+
+/** Pieces of `word` that each fit `maxWidth`, broken between characters: Chinese and Japanese put no spaces
+ * between words, and a long unbroken name would run off the plaque. */
+function pieces(ctx, word, maxWidth) {
+  if (ctx.measureText(word).width <= maxWidth) return [word];
+  const out = [];
+  let piece = "";
+  for (const ch of graphemes(word)) {
+    if (piece && ctx.measureText(piece + ch).width > maxWidth) {
+      out.push(piece);
+      piece = ch;
+    } else piece += ch;
+  }
+  if (piece) out.push(piece);
+  return out;
+}
+
+export function wrap(ctx, text, maxWidth) {
   const lines = [];
   let line = "";
   for (const word of String(text).split(/\s+/).filter(Boolean)) {
     const next = line ? `${line} ${word}` : word;
-    if (ctx.measureText(next).width > maxWidth && line) {
-      lines.push(line);
-      line = word;
-    } else line = next;
+    if (ctx.measureText(next).width <= maxWidth) {
+      line = next;
+      continue;
+    }
+    if (line) lines.push(line);
+    const parts = pieces(ctx, word, maxWidth);
+    lines.push(...parts.slice(0, -1));
+    line = parts[parts.length - 1];
   }
   if (line) lines.push(line);
   return lines;
