@@ -3,6 +3,7 @@ summary in artworks (built, from cache, drafts, failed) with the next step to ta
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 from .progress import Progress
@@ -82,5 +83,5 @@ def print_summary(result, progress: Progress, next_step: bool, quiet: bool = Fal
         progress.say("next: fix the failures above and build again; finished artworks are cached")
         return
     gallery = _shown(result.gallery)
-    progress.say(f"next: preview with `imaudible-site serve {gallery}`, then publish {out} "
-                 f"(e.g. `netlify deploy --dir {out} --prod`)")
+    progress.say(f"next: preview with `imaudible-site serve {shlex.quote(gallery)}`, then publish {out} "
+                 f"(e.g. `netlify deploy --dir {shlex.quote(out)} --prod`)")

@@ -5,6 +5,7 @@ import contextlib
 import errno
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -38,13 +39,13 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
     if len(paths) > 1:
         raise click.UsageError(f"one gallery folder at a time: got '{paths[0]}' and '{paths[1]}'")
     if ids and not force:
-        raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force "
-                               f"(e.g. `imaudible-site build {paths[0] if paths else '.'} --force {ids[0]}`)")
+        example = f"imaudible-site build {shlex.quote(paths[0] if paths else '.')} --force {shlex.quote(ids[0])}"
+        raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force (e.g. `{example}`)")
     site_dir = Path(paths[0]) if paths else Path(".")
     folders = [t for t in ids if Path(t).is_dir()]
     if not paths and folders and not (site_dir / MANIFEST_NAME).is_file():
         raise click.UsageError(f"'{folders[0]}' is a folder without {MANIFEST_NAME}, and neither is '.' a gallery "
-                               f"folder (create one with `imaudible-site init {folders[0]}`)")
+                               f"folder (create one with `imaudible-site init {shlex.quote(folders[0])}`)")
     if not site_dir.exists():
         raise click.UsageError(f"no such gallery folder: '{site_dir}'")
     return site_dir, ids
