@@ -26,7 +26,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     from ..evaluate.reference import ReferenceSetError
     from ..evaluate.report import ReportLocationError
     from ..evaluate.variants import VariantError
-    from ..progress import Progress
+    from ..progress import Progress, printable
 
     gallery = load_gallery(site_dir)
     out = Path(out) if out else gallery.root / "build"
@@ -42,7 +42,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     for line in result.skipped:
         click.echo(f"note: {line}", err=True)
     for line in result.failed:
-        click.echo(f"failed: {line}", err=True)
+        click.echo(printable(f"error: {line}"), err=True)
     if result.folder is None:
         raise CliError(f"no artwork could be evaluated ({len(result.failed)} failed); the report was left as it was",
                        EXIT_FAILED)
