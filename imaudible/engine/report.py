@@ -86,7 +86,9 @@ class BuildReport:
         return [r for r in self.runs if r.error]
 
     def _artwork(self, run: ArtworkState) -> dict:
-        info = {"stages": {s: run.records[s].to_dict() for s in self.stages if s in run.records}, "error": run.error}
+        # file and title: an id made from a name in another script ('artwork-d3010d') says nothing by itself
+        info = {"file": run.art.file, "title": run.art.title, "error": run.error,
+                "stages": {s: run.records[s].to_dict() for s in self.stages if s in run.records}}
         for stage in self.model_stages:
             info[f"{stage}_model"] = getattr(run.views.get(stage), "model", None)
         return info
@@ -144,7 +146,7 @@ class BuildReport:
             "artworks": {r.id: self._artwork(r) for r in self.runs},
             "totals": {**totals, "artworks": len(self.runs), "failed_artworks": len(self.failures),
                        "by_stage": by_stage},
-            "failed": [{"id": r.id, "stage": r.failed_stage, "error": r.error} for r in self.failures],
+            "failed": [{"id": r.id, "file": r.art.file, "stage": r.failed_stage, "error": r.error} for r in self.failures],
         }
 
 
