@@ -125,17 +125,51 @@ def check_file(root: Path, rel: str, node, field: str, v) -> str:
         if why:
             v.error(node, field, f"cannot read '{shown}': {why}")
             return
-        folder = (root / candidate).parent
-        try:
-            names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
-        except OSError:
-            names = []
-        close = closest(candidate.name, names)   # suggested as the whole path: what the field needs
-        meant = f" (did you mean '{(candidate.parent / close).as_posix()}'?)" if close else ""
-        v.error(node, field, f"no such file '{shown}'{meant}")
+        v.error(node, field, f"no such file '{shown}'{_where_it_may_be(root, rel, candidate, v)}")
     elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{shown}' is not a file")
     return rel
+
+
+WEB_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+MOST_FILES_LOOKED_AT = 50_000   # a gallery kept in a home folder is not walked whole for a hint
+
+
+def _where_it_may_be(root: Path, rel: str, candidate: Path, v) -> str:
+    """A hint for a file that is not where `rel` says: a web address, Windows' backslashes, a close name in
+    its folder, or the same name in another folder of the gallery (a folder renamed or an image moved)."""
+    if WEB_ADDRESS.match(rel):
+        return " (it is a web address: download the image into the gallery folder and give its path)"
+    slashed = rel.replace("\\", "/")
+    if slashed != rel and (root / slashed).is_file():
+        return f" (write folders with '/': '{slashed}')"
+    folder = (root / candidate).parent
+    try:
+        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    except OSError:
+        names = []
+    close = closest(candidate.name, names)   # suggested as the whole path: what the field needs
+    if close:
+        return f" (did you mean '{(candidate.parent / close).as_posix()}'?)"
+    if v.files_by_name is None:
+        v.files_by_name = _files_by_name(root)
+    found = v.files_by_name.get(unicodedata.normalize("NFC", candidate.name).casefold(), [])
+    return f" (did you mean '{found[0]}'?)" if len(found) == 1 else ""
+
+
+def _files_by_name(root: Path) -> dict[str, list[str]]:
+    """The gallery's files by name (folded: case and Unicode normalization), past hidden folders and links."""
+    found: dict[str, list[str]] = {}
+    seen = 0
+    for top, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            key = unicodedata.normalize("NFC", name).casefold()
+            found.setdefault(key, []).append(Path(os.path.relpath(os.path.join(top, name), root)).as_posix())
+        seen += len(names) + len(dirs)
+        if seen > MOST_FILES_LOOKED_AT:
+            break
+    return found
 
 
 def _resolved(root: Path, rel: Path, v) -> tuple[Path, os.stat_result | None]:

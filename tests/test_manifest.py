@@ -46,6 +46,13 @@ MALFORMED = {
     "artwork without file": ("title: T\nartworks:\n  - title: S\n", 3, "artworks[0].file: required option is missing"),
     "missing image": ("title: T\nartworks:\n  - file: art/stary_night.jpg\n    title: S\n", 3,
                       "artworks[0].file: no such file 'art/stary_night.jpg' (did you mean 'art/starry_night.jpg'?)"),
+    # a file not where the manifest says: where it may be instead
+    "image in another folder": ("title: T\nartworks:\n  - file: pictures/Starry_Night.jpg\n    title: S\n", 3,
+                                "no such file 'pictures/Starry_Night.jpg' (did you mean 'art/starry_night.jpg'?)"),
+    "windows backslashes": ("title: T\nartworks:\n  - file: art\\starry_night.jpg\n    title: S\n", 3,
+                            "no such file 'art\\starry_night.jpg' (write folders with '/': 'art/starry_night.jpg')"),
+    "web address": ("title: T\nartworks:\n  - file: https://example.org/starry.jpg\n    title: S\n", 3,
+                    "(it is a web address: download the image into the gallery folder and give its path)"),
     "outside folder": ("title: T\nartworks:\n  - file: ../escape.jpg\n    title: S\n", 3,
                        "artworks[0].file: '../escape.jpg' is outside the gallery folder"),
     "absolute path": ("title: T\nartworks:\n  - file: /etc/passwd\n    title: S\n", 3, "artworks[0].file: '/etc/passwd' is an absolute path"),
