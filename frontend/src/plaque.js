@@ -1,5 +1,5 @@
 // Wall plaques drawn on a canvas: what a museum label says, plus a ♪ band while the work's music plays.
-import { artistLine } from "./data.js";
+import { artistLine, readsRightToLeft } from "./data.js";
 
 const W = 480;
 const H = 608;
@@ -46,7 +46,7 @@ export function wrap(ctx, text, maxWidth) {
 }
 
 /** Draw `text` wrapped from y, at most `maxLines` lines (the last one ellipsised); returns the next y. */
-function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, lead = 1.3 }) {
+export function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, lead = 1.3 }) {
   if (!text) return y;
   ctx.font = `${font.includes("italic") ? "italic " : ""}${font.includes("bold") ? "bold " : ""}${size}px ${font.includes("serif") ? SERIF : SANS}`;
   ctx.fillStyle = colour;
@@ -55,10 +55,15 @@ function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, le
     lines = lines.slice(0, maxLines);
     lines[maxLines - 1] = `${lines[maxLines - 1].replace(/\s+\S*$/, "")} …`;
   }
+  // Arabic or Hebrew text starts at the plaque's right edge and keeps its punctuation in place
+  const rtl = readsRightToLeft(text);
+  ctx.direction = rtl ? "rtl" : "ltr";
+  ctx.textAlign = "start";
   for (const l of lines) {
     y += size * lead;
-    ctx.fillText(l, PAD, y);
+    ctx.fillText(l, rtl ? W - PAD : PAD, y);
   }
+  ctx.direction = "ltr";
   return y;
 }
 

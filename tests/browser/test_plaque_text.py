@@ -43,3 +43,20 @@ def test_text_without_spaces_is_broken_to_fit_the_plaque():
 def _graphemes(line: str):
     import unicodedata
     return [c for c in line if not unicodedata.combining(c)]
+
+
+DIRECTIONS = """
+import { paragraph } from %s;
+const calls = [];
+const ctx = { measureText: (s) => ({ width: s.length * 10 }), fillText: (text, x) => calls.push([ctx.direction, x]) };
+for (const text of JSON.parse(process.argv[1])) paragraph(ctx, text, 0, { font: "sans", size: 10 });
+console.log(JSON.stringify(calls));
+"""
+
+
+def test_right_to_left_text_is_drawn_from_the_right_edge_in_its_direction():
+    script = DIRECTIONS % json.dumps((ROOT / "frontend" / "src" / "plaque.js").as_uri())
+    texts = ["מה?", "لوحة (1893)", "The Scream", "1893 — ציור"]
+    done = subprocess.run([NODE, "--input-type=module", "-e", script, json.dumps(texts)], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert json.loads(done.stdout) == [["rtl", 450], ["rtl", 450], ["ltr", 30], ["rtl", 450]]
