@@ -96,3 +96,14 @@ def test_an_earlier_report_or_an_empty_file_is_replaced(tmp_path, cli):
     assert cli("build", folder, "--report", report).exit_code == 0
     assert cli("build", folder, "--report", report).exit_code == 0
     assert set(json.loads(report.read_text())["artworks"]) == {"starry-night"}
+
+
+@pytest.mark.parametrize("inside", ["build/report.json", "build/sub/r.json"])
+def test_a_report_inside_the_output_folder_is_refused_before_any_stage(tmp_path, cli, inside):
+    """It would be published with the site, naming this machine's folders; on a first build its empty claim
+    also made build/ look like a folder imaudible did not make."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    _one_error_line(cli("build", folder, "--report", folder / inside), "--report", "inside the output folder")
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+    out = tmp_path / "site"
+    _one_error_line(cli("build", folder, "--out", out, "--report", out / "r.json"), "inside the output folder")

@@ -97,6 +97,8 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
             raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
                            f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
+    if report:
+        _refuse_report_in_site(Path(report), Path(out) if out else gallery.root / "build")
     claimed = _claim_report(report) if report else []
     try:
         result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
@@ -108,6 +110,14 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
+
+
+def _refuse_report_in_site(report: Path, out: Path) -> None:
+    """The report names this machine's folders: inside the output folder it would be published with the site
+    (and on a first build, its empty claim made the folder look like someone else's)."""
+    if out.resolve() in report.parent.resolve().parents or report.parent.resolve() == out.resolve():
+        raise CliError(f"--report: '{report}' is inside the output folder '{out}', which is published with the "
+                       "site; write the report elsewhere (e.g. --report build-report.json)")
 
 
 def _claim_report(path: Path) -> list[Path]:
