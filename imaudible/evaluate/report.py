@@ -107,6 +107,7 @@ def render_html(report: dict, token: str | None = None) -> str:
                                                   facts=text.facts(report))
 
 
+REPORT_FILES = ("index.html", "report.json", "report.csv", "report.js", "report.css")
 _TEMPORARY = re.compile(r"\..+\.tmp")   # what a killed atomic_write leaves
 
 
@@ -151,7 +152,7 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
     for top, dirs, names in os.walk(folder, topdown=False):   # lists symlinked folders without entering them
         for name in names + dirs:
             path = Path(top) / name
-            ours = path == media_folder or media_folder in path.parents or _TEMPORARY.fullmatch(name) is not None
+            ours = path == media_folder or _written_by_evaluate(folder, path) or bool(_TEMPORARY.fullmatch(name))
             if path.is_symlink() or (ours and path not in wanted and not path.is_dir()):
                 path.unlink()
             elif ours and path.is_dir() and not any(path.iterdir()):
@@ -177,7 +178,7 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
             path = Path(top) / name
             if path.is_symlink():
                 warn(f"not publishing '{path}' with the report: it is a symlink to '{os.readlink(path)}'")
-            elif name in names and stat.S_ISREG(os.lstat(path).st_mode):
+            elif name in names and stat.S_ISREG(os.lstat(path).st_mode) and _written_by_evaluate(folder, path):
                 found[path.relative_to(folder).as_posix()] = path
     if "index.html" not in found:
         return
@@ -196,6 +197,12 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
     for rel in sorted(set(made) - set(found)):
         add(f"{REPORT_DIR}/{rel}", made[rel])
     data["report"] = f"{REPORT_DIR}/"
+
+
+def _written_by_evaluate(folder: Path, path: Path) -> bool:
+    """A page, data file or medium of the report, not a file the curator keeps in report/ (notes, an image):
+    those are neither swept nor published."""
+    return path.parent == folder and path.name in REPORT_FILES or folder / "media" in path.parents
 
 
 def _warn(message: str) -> None:
