@@ -2,6 +2,7 @@
 is read, before anything runs; a --report that could not be written is refused before any stage."""
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -107,3 +108,16 @@ def test_a_report_inside_the_output_folder_is_refused_before_any_stage(tmp_path,
     assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
     out = tmp_path / "site"
     _one_error_line(cli("build", folder, "--out", out, "--report", out / "r.json"), "inside the output folder")
+
+
+def test_a_csv_report_has_a_row_per_artwork_and_replaces_an_earlier_one(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE + [{"file": "art/broken.jpg", "title": "=HYPERLINK(\"x\")"}])
+    (folder / "art" / "broken.jpg").write_text("not an image")
+    report = tmp_path / "build report.csv"
+    for status in ("computed", "cached"):
+        assert cli("build", folder, "--report", report).exit_code == 1
+        rows = list(csv.DictReader(report.open(encoding="utf-8")))
+        assert [(r["id"], r["file"], r["ingest"]) for r in rows] == [
+            ("broken", "art/broken.jpg", "failed"), ("starry-night", "art/starry_night.jpg", status)]
+        assert rows[0]["title"] == "'=HYPERLINK(\"x\")" and "cannot decode" in rows[0]["error"]
+        assert rows[1]["music"] == status and rows[1]["music_model"] == "builtin:procedural"

@@ -66,8 +66,8 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=UserPath(dir_okay=False),
-              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals. "
-                   "It replaces an earlier report, never another file.")
+              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals (a "
+                   ".csv file: one row per artwork). It replaces an earlier report, never another file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
 def build(targets, out, force, jobs, executor, ray_address, strict, report, quiet, verbose):
@@ -75,7 +75,7 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
     """
-    from ..engine.report import report_json
+    from ..engine.report import report_csv, report_json
     from ..manifest import _suggest
 
     site_dir, ids = _split_targets(targets, force)
@@ -106,7 +106,8 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
         _unclaim(claimed)   # the build never got to write the report: leave no empty one behind
         raise
     if report:
-        _write_report(report, report_json(result.to_dict()).encode())
+        as_text = report_csv if Path(report).suffix.lower() == ".csv" else report_json
+        _write_report(report, as_text(result.to_dict()).encode())
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
@@ -149,13 +150,13 @@ def _claim_report(path: Path) -> list[Path]:
 
 def _holds_a_report(path: Path) -> bool:
     """Whether an existing --report file may be replaced: empty (a killed build's claim) or a report this
-    command wrote (`report_json` starts every report so), never the manifest, an image or a curator's notes."""
+    command wrote (how `report_json` and `report_csv` start), never the manifest, an image or a curator's notes."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
     except OSError:
         return True   # the write test that follows names the problem
-    return not head or re.match(rb'\s*\{\s*"artworks"\s*:', head) is not None
+    return not head or re.match(rb'\s*\{\s*"artworks"\s*:|id,file,title,', head) is not None
 
 
 def _unclaim(created: list[Path]) -> None:
