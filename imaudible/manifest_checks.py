@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import hashlib
 import os
+import posixpath
 import re
 import stat
 import unicodedata
@@ -68,6 +69,7 @@ def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
     """Gives every artwork its id, refusing a second use of one, and checks pinned takes."""
     ids: dict[str, int] = {}
     folded: dict[str, int] = {}   # the file names a case-insensitive disk (macOS, Windows) holds as one
+    images: dict[str, int] = {}
     checked = []
     for i, (art, node) in enumerate(zip(gallery.artworks, _artwork_nodes(root_node))):
         field = f"artworks[{i}]"
@@ -78,10 +80,15 @@ def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
                                         f"(artworks[{first}]) differ only in case: on a Mac or Windows disk one "
                                         "file replaces the other; rename one"))
         art_id = art.id or slugify(Path(art.file).stem)
+        twice = images.setdefault(posixpath.normpath(art.file), i)   # an entry pasted or added twice
         if art_id in ids:
             id_node = field_node(node, "id") if art.id else field_node(node, "file")
-            v.error(id_node, f"{field}.id", f"id '{art_id}' is already used by artworks[{ids[art_id]}]; "
-                    "give one of them an explicit `id:`")
+            again = f"hangs the same image as artworks[{twice}] (remove one entry, or give this one its own `id:`)"
+            v.error(id_node, f"{field}.id", again if twice != i and not art.id else
+                    f"id '{art_id}' is already used by artworks[{ids[art_id]}]; give one of them an explicit `id:`")
+        elif twice != i:
+            v.warnings.append(v.problem(field_node(node, "file"), f"{field}.file",
+                                        f"'{clip(art.file)}' is also the image of artworks[{twice}]: it hangs twice"))
         ids.setdefault(art_id, i)
         _check_take(gallery, art, node, field, v)
         checked.append(art if art.id == art_id else dataclasses.replace(art, id=art_id))
