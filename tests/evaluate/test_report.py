@@ -193,3 +193,11 @@ def test_a_write_keeps_the_files_a_curator_keeps_in_report(tmp_path):
     assert (folder / "notes.txt").read_text() == "condition notes"
     assert (folder / "scans" / "wave.jpg").read_bytes() == b"\xff\xd8 an artwork"
     assert not (folder / "media" / "gone.webm").exists() and not (folder / ".index.html.a1b2c3d4.tmp").exists()
+
+
+def test_a_right_to_left_title_and_artist_read_in_their_own_direction():
+    recs, _ = sample.records(with_audio=False)
+    recs[0].update(title="מה?", artist="ناجي العلي")
+    scores = measures.gallery_measures(recs)
+    html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
+    assert '<strong dir="auto">מה?</strong><br><bdi>ناجي العلي</bdi>' in html
