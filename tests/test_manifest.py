@@ -82,6 +82,12 @@ MALFORMED = {
     "room without title": (GOOD_HEAD + "layout:\n  rooms:\n    - artworks: [starry-night]\n", 7,
                            "layout.rooms[0].title: required option is missing"),
     "bad source url": (GOOD_HEAD + "    source_url: example.org/x\n", 5, "artworks[0].source_url: 'example.org/x' is not an http:// or https:// address"),
+    "space in a source url": (GOOD_HEAD + "    source_url: https://example.org/Der Schrei\n", 5,
+                              "'https://example.org/Der Schrei' is not an http:// or https:// address (it holds a "
+                              "space: write each space as %20)"),
+    "spaces around the url": (GOOD_HEAD + "url: ' https://example.org/ '\n", 5,
+                              "url: ' https://example.org/ ' is not an http:// or https:// address (remove the "
+                              "spaces around it)"),
     "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
     "bad ray address": (GOOD_HEAD + "run: {executor: ray, address: 'http://head:8265'}\n", 5,
                         "run.address: 'http://head:8265' is not 'auto', 'ray://host:port' or 'host:port'"),
