@@ -98,7 +98,7 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
                            f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
     if report:
-        _refuse_report_in_site(Path(report), Path(out) if out else gallery.root / "build")
+        _refuse_report_in_site(Path(report), Path(out) if out else gallery.root / "build", gallery.root)
     claimed = _claim_report(report) if report else []
     try:
         result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
@@ -113,10 +113,14 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
         sys.exit(EXIT_FAILED)
 
 
-def _refuse_report_in_site(report: Path, out: Path) -> None:
+def _refuse_report_in_site(report: Path, out: Path, gallery_root: Path) -> None:
     """The report names this machine's folders: inside the output folder it would be published with the site
-    (and on a first build, its empty claim made the folder look like someone else's)."""
-    if out.resolve() in report.parent.resolve().parents or report.parent.resolve() == out.resolve():
+    (and on a first build, its empty claim made the folder look like someone else's). An output folder that
+    holds the gallery is left to the build's own refusal, which says what is wrong with it."""
+    out, folder = out.resolve(), report.parent.resolve()
+    if out == gallery_root.resolve() or out in gallery_root.resolve().parents:
+        return
+    if out == folder or out in folder.parents:
         raise CliError(f"--report: '{report}' is inside the output folder '{out}', which is published with the "
                        "site; write the report elsewhere (e.g. --report build-report.json)")
 
