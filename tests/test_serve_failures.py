@@ -43,3 +43,21 @@ def test_serve_names_the_failed_artwork_of_a_build_that_wrote_the_site(tmp_path,
     assert (folder / "build" / "art" / "udnie").is_dir()
     (folder / "art" / "broken.jpg").write_bytes((folder / "art" / "udnie.jpg").read_bytes())
     assert served["rebuild"]() is True
+
+
+def test_rebuilds_of_an_evaluated_gallery_say_the_draft_warning_once(tmp_path, cli, monkeypatch, capsys):
+    """serve re-evaluates a gallery that has a report after each rebuild; that evaluation said the draft
+    warning and its advice again every time, through a Progress of its own."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}],
+                           caption={"model": "auto"}, music={"duration": 2})
+    assert cli("evaluate", folder, "-q").exit_code == 0
+    served = {}
+    monkeypatch.setattr(preview, "serve", lambda root, out, host, port, rebuild, **kw: served.update(rebuild=rebuild))
+    assert cli("serve", folder, "--port", "0").exit_code == 0
+    capsys.readouterr()
+    for title in ("Udnie, 1913", "Udnie, again"):
+        manifest = folder / "gallery.yaml"
+        manifest.write_text(manifest.read_text().replace("title: Udnie", f"title: {title}", 1))
+        assert served["rebuild"]() is True
+    said = capsys.readouterr().err
+    assert "DRAFT" not in said and "models pull" not in said, said

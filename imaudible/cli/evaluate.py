@@ -66,11 +66,12 @@ def _echo_fad(fad: dict, quiet: bool) -> None:
             click.echo(f"warning: FAD ({space}) {value['warning']}", err=True)
 
 
-def refresh_report(gallery, out: Path) -> None:
-    """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild."""
+def refresh_report(gallery, out: Path, progress=None) -> None:
+    """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild, saying
+    through serve's `progress` (quiet, each warning once a session), not a fresh one's every time."""
     from ..evaluate.report import REPORT_DIR
 
     if (gallery.root / REPORT_DIR / "report.json").is_file():
         from ..evaluate.command import evaluate as run
 
-        guarded(lambda: run(gallery, out, jobs=os.cpu_count() or 1), gallery=gallery)
+        guarded(lambda: run(gallery, out, jobs=os.cpu_count() or 1, progress=progress), gallery=gallery)

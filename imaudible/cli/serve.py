@@ -52,7 +52,7 @@ def serve(site_dir, out, port, host, no_build):
             return exc.format_message()
         summary.print_summary(result, progress, next_step=False)
         try:
-            refresh_report(gallery, out)
+            refresh_report(gallery, out, progress)
         except click.ClickException as exc:   # the site is rebuilt; only the report is stale
             exc.show()
         return preview.PartlyBuilt(summary.failures_line(result)) if result.failures else True
