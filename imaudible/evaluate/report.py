@@ -162,10 +162,11 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
 
 def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
     """`report: public`: the build copies report/ (when `evaluate` wrote one) into build/report/ and links it.
-    Only regular files are published: a symlink in report/ (or report/ itself being one) could lead anywhere on
+    Only the report's own regular files are published (its pages, data and media/, never other files kept in
+    report/); a symlink in report/ (or report/ itself being one) could lead anywhere on
     this machine, so it is skipped with a warning, and its target never read. The page, report.json and
     report.csv are made afresh from report.json by `public.public_report`: no local path is published (a
-    folder without report.json, which `evaluate` always writes, is published as it is)."""
+    report without report.json, which `evaluate` always writes, is published as it is)."""
     warn = warn or _warn
     folder = Path(gallery_root) / REPORT_DIR
     if folder.is_symlink():
