@@ -129,10 +129,12 @@ def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
     from .stages.view import artwork_view
 
     written = removed = 0
+    gone: set[str] = set()
     for attempt in range(4):
         views = [artwork_view(s.art, s.views) for s in states if not s.error]
         result = site.render_site(gallery, views, out, runner.warn)
         written, removed = written + result.written, removed + result.removed
+        gone |= set(result.gone)
         if not result.damaged:
             break
         by_entry = {(e.stage, e.key): s for s in states for e in s.entries.values()}
@@ -144,7 +146,21 @@ def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
                 state.fail(exc.stage, f"its cached {exc.stage} result stays damaged: {exc.why}")
             else:
                 runner.repair(state, exc)
+    _warn_of_gone_pages(gone - {s.id for s in states}, runner.warn)
     return written, removed
+
+
+def _warn_of_gone_pages(ids: set[str], warn) -> None:
+    """An artwork's address is its id, made from its file name when not given: renaming the file moves its
+    page, and links to the old one (shared, printed on a label) now reach the 404 page. Said once, when it
+    happens; a failed artwork is left out (its failure is said)."""
+    if not ids:
+        return
+    shown = ", ".join(f"art/{i}/" for i in sorted(ids)[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    example = sorted(ids)[0]
+    warn(f"{len(ids)} artwork page{'s' if len(ids) > 1 else ''} of the last build {'are' if len(ids) > 1 else 'is'} "
+         f"gone: {shown}; links to {'them' if len(ids) > 1 else 'it'} now reach the 404 page (if an image file was "
+         f"renamed, give its artwork its old id to keep the address, e.g. `id: {example}`)")
 
 
 # --- the stamp of a build that changed nothing (engine/stamp.py) -------------------------------------------

@@ -36,6 +36,9 @@ class CurateError(Exception):
     """An edit that cannot be made (one-line message); the manifest is left as it was."""
 
 
+NO_ARTWORKS_YET = ("the gallery has no artworks", "expected a list, found nothing", "required option is missing")
+
+
 class ManifestEditor:
     """A round-trip view of gallery.yaml: load, edit nodes, save only the change."""
 
@@ -77,8 +80,11 @@ class ManifestEditor:
         try:
             gallery, _ = load_manifest(self.path)
         except ManifestError as exc:
-            if allow_empty and all(p.field == "artworks" and "no artworks" in p.message for p in exc.problems):
-                return SimpleNamespace(artworks=(), music=None)   # `add` fills an empty gallery
+            # `add` fills an empty gallery: `artworks: []`, `artworks:` left after deleting init's example,
+            # or no `artworks:` at all
+            if allow_empty and all(p.field == "artworks" and p.message.startswith(NO_ARTWORKS_YET)
+                                   for p in exc.problems):
+                return SimpleNamespace(artworks=(), music=None)
             raise CurateError(f"fix the manifest first: {exc.problems[0]}") from None
         return gallery
 

@@ -6,7 +6,9 @@
   const served = document.currentScript && document.currentScript.dataset.version;
   let known = served === undefined ? null : served;
   const OVERLAY_ID = "imaudible-build-error";
-  function showError(message) {
+  const FAILED = "imaudible: the rebuild failed. This page shows the last good build.";
+  const PARTIAL = "imaudible: some artworks failed; this build leaves them out until they are fixed.";
+  function showError(message, partial) {
     let box = document.getElementById(OVERLAY_ID);
     if (!box) {
       box = document.createElement("div");
@@ -18,12 +20,13 @@
         whiteSpace: "pre-wrap", boxShadow: "0 2px 8px rgba(0,0,0,.5)",
       });
       const title = document.createElement("strong");
-      title.textContent = "imaudible: the rebuild failed. This page shows the last good build.";
+      title.className = "imaudible-build-error-title";
       const text = document.createElement("div");
       text.className = "imaudible-build-error-message";
       box.append(title, text);
       document.body.append(box);
     }
+    box.querySelector(".imaudible-build-error-title").textContent = partial ? PARTIAL : FAILED;
     box.querySelector(".imaudible-build-error-message").textContent = message;
   }
   function hideError() {
@@ -33,10 +36,10 @@
   async function poll() {
     try {
       const response = await fetch("/__imaudible/version", { cache: "no-store" });
-      const { version, error } = await response.json();
+      const { version, error, partial } = await response.json();
       if (known === null) known = String(version);
       else if (String(version) !== known) { location.reload(); return; }
-      if (error) showError(error); else hideError();
+      if (error) showError(error, partial); else hideError();
     } catch (error) { /* the server is restarting; try again */ }
     setTimeout(poll, 700);
   }

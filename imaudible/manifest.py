@@ -73,6 +73,7 @@ class _Validator:
         self.warnings: list[Problem] = []
         self._scalars = yaml.SafeLoader("")
         self.real_folders: dict[Path, Path] = {}  # an artwork folder -> its resolved path (one realpath per folder)
+        self.files_by_name: dict[str, list[str]] | None = None   # walked once, for the first missing file
 
     def problem(self, node, field: str, message: str) -> Problem:
         mark = node.start_mark

@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import hashlib
 import os
+import posixpath
 import re
 import stat
 import unicodedata
@@ -68,6 +69,7 @@ def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
     """Gives every artwork its id, refusing a second use of one, and checks pinned takes."""
     ids: dict[str, int] = {}
     folded: dict[str, int] = {}   # the file names a case-insensitive disk (macOS, Windows) holds as one
+    images: dict[str, int] = {}
     checked = []
     for i, (art, node) in enumerate(zip(gallery.artworks, _artwork_nodes(root_node))):
         field = f"artworks[{i}]"
@@ -78,10 +80,15 @@ def check_artworks(gallery: Gallery, root_node, v) -> Gallery:
                                         f"(artworks[{first}]) differ only in case: on a Mac or Windows disk one "
                                         "file replaces the other; rename one"))
         art_id = art.id or slugify(Path(art.file).stem)
+        twice = images.setdefault(posixpath.normpath(art.file), i)   # an entry pasted or added twice
         if art_id in ids:
             id_node = field_node(node, "id") if art.id else field_node(node, "file")
-            v.error(id_node, f"{field}.id", f"id '{art_id}' is already used by artworks[{ids[art_id]}]; "
-                    "give one of them an explicit `id:`")
+            again = f"hangs the same image as artworks[{twice}] (remove one entry, or give this one its own `id:`)"
+            v.error(id_node, f"{field}.id", again if twice != i and not art.id else
+                    f"id '{art_id}' is already used by artworks[{ids[art_id]}]; give one of them an explicit `id:`")
+        elif twice != i:
+            v.warnings.append(v.problem(field_node(node, "file"), f"{field}.file",
+                                        f"'{clip(art.file)}' is also the image of artworks[{twice}]: it hangs twice"))
         ids.setdefault(art_id, i)
         _check_take(gallery, art, node, field, v)
         checked.append(art if art.id == art_id else dataclasses.replace(art, id=art_id))
@@ -125,17 +132,51 @@ def check_file(root: Path, rel: str, node, field: str, v) -> str:
         if why:
             v.error(node, field, f"cannot read '{shown}': {why}")
             return
-        folder = (root / candidate).parent
-        try:
-            names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
-        except OSError:
-            names = []
-        close = closest(candidate.name, names)   # suggested as the whole path: what the field needs
-        meant = f" (did you mean '{(candidate.parent / close).as_posix()}'?)" if close else ""
-        v.error(node, field, f"no such file '{shown}'{meant}")
+        v.error(node, field, f"no such file '{shown}'{_where_it_may_be(root, rel, candidate, v)}")
     elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{shown}' is not a file")
     return rel
+
+
+WEB_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+MOST_FILES_LOOKED_AT = 50_000   # a gallery kept in a home folder is not walked whole for a hint
+
+
+def _where_it_may_be(root: Path, rel: str, candidate: Path, v) -> str:
+    """A hint for a file that is not where `rel` says: a web address, Windows' backslashes, a close name in
+    its folder, or the same name in another folder of the gallery (a folder renamed or an image moved)."""
+    if WEB_ADDRESS.match(rel):
+        return " (it is a web address: download the image into the gallery folder and give its path)"
+    slashed = rel.replace("\\", "/")
+    if slashed != rel and (root / slashed).is_file():
+        return f" (write folders with '/': '{slashed}')"
+    folder = (root / candidate).parent
+    try:
+        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    except OSError:
+        names = []
+    close = closest(candidate.name, names)   # suggested as the whole path: what the field needs
+    if close:
+        return f" (did you mean '{(candidate.parent / close).as_posix()}'?)"
+    if v.files_by_name is None:
+        v.files_by_name = _files_by_name(root)
+    found = v.files_by_name.get(unicodedata.normalize("NFC", candidate.name).casefold(), [])
+    return f" (did you mean '{found[0]}'?)" if len(found) == 1 else ""
+
+
+def _files_by_name(root: Path) -> dict[str, list[str]]:
+    """The gallery's files by name (folded: case and Unicode normalization), past hidden folders and links."""
+    found: dict[str, list[str]] = {}
+    seen = 0
+    for top, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            key = unicodedata.normalize("NFC", name).casefold()
+            found.setdefault(key, []).append(Path(os.path.relpath(os.path.join(top, name), root)).as_posix())
+        seen += len(names) + len(dirs)
+        if seen > MOST_FILES_LOOKED_AT:
+            break
+    return found
 
 
 def _resolved(root: Path, rel: Path, v) -> tuple[Path, os.stat_result | None]:

@@ -46,8 +46,17 @@ def text_problem(value: str, meta: dict) -> str | None:
         return "must not be empty" + (" (it is only whitespace)" if value else "")
     pattern = meta.get("pattern")
     if pattern and value and not re.fullmatch(pattern, value):
-        return f"'{clip(value)}' is not {meta.get('expected') or 'matching ' + pattern}"
+        return f"'{clip(value)}' is not {meta.get('expected') or 'matching ' + pattern}{_space_hint(pattern, value)}"
     return None
+
+
+def _space_hint(pattern: str, value: str) -> str:
+    """What to do when only spaces stand between `value` and `pattern` (a web address pasted with one)."""
+    if value.strip() != value and re.fullmatch(pattern, value.strip()):
+        return " (remove the spaces around it)"
+    if re.fullmatch(pattern, re.sub(r"\s", "%20", value.strip())):
+        return " (it holds a space: write each space as %20)"
+    return ""
 
 
 def describe(value) -> str:

@@ -130,7 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "livereload.js":
             body, kind = LIVERELOAD_JS.encode(), MIME_TYPES[".js"]
         elif name == "version":
-            state = {"version": self.server.owner.version, "error": self.server.owner.error}
+            owner = self.server.owner
+            state = {"version": owner.version, "error": owner.error, **({"partial": True} if owner.partial else {})}
             body, kind = json.dumps(state, allow_nan=False).encode(), MIME_TYPES[".json"]
         else:
             return self._send_error_page(HTTPStatus.NOT_FOUND, send_body)
@@ -239,6 +240,7 @@ class PreviewServer:
         self.verbose = verbose
         self.version = 0
         self.error: str | None = None  # the one-line error of the last rebuild, shown over open pages
+        self.partial = False           # whether that rebuild wrote the site all the same, less failed artworks
         self._version_lock = threading.Lock()
         self._running = threading.Event()
         self._httpd = _HTTPServer((host, port), _Handler)  # OSError if the address is taken: the CLI reports it
@@ -263,13 +265,17 @@ class PreviewServer:
             self._httpd.shutdown()
         self._httpd.server_close()
 
-    def notify_reload(self) -> None:
+    def notify_reload(self, failed: Optional[str] = None) -> None:
+        """The site was rewritten: open pages reload, then show `failed`, the artworks left out, if any."""
         with self._version_lock:
-            self.error = None
+            self.error, self.partial = None, False
+            if failed is not None:
+                self.report_error(failed, partial=True)
             self.version += 1
 
-    def report_error(self, message: str) -> None:
+    def report_error(self, message: str, partial: bool = False) -> None:
         self.error = " ".join(message.split()) or "the rebuild failed; see the terminal"
+        self.partial = partial
 
     def with_reload_script(self, html: bytes, path: Optional[Path] = None) -> bytes:
         html = self.takes.with_token(html, path) if self.takes is not None and path is not None else html
@@ -287,6 +293,11 @@ class PreviewServer:
     def root_of(self, path: Path) -> Path:
         return self.takes.report_root if self.takes is not None and self.takes.serves(path) else self.root
 
+
+class PartlyBuilt(str):
+    """What `rebuild()` returns when it wrote the site but some artworks failed: the one-line failure."""
+
+
 def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
           rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
           stop: Optional[threading.Event] = None, error: Optional[str] = None,
@@ -296,12 +307,13 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
     The caller builds first; this serves whatever `out` holds (`error`: why that first build failed).
     `rebuild()` returns True when the site was (re)written, and only then are pages told to reload; otherwise
     it returns the one-line error (or False), which open pages show over the last good build until the next
-    good one. Setting `stop` ends it like Ctrl-C does. The site is also served under `base`, the path of
-    the gallery's `url:`, where its 404 page links.
+    good one. A `PartlyBuilt` line is both: pages reload and show which artworks failed. Setting `stop` ends
+    it like Ctrl-C does. The site is also served under `base`, the path of the gallery's `url:`, where its 404
+    page links.
     """
     server = PreviewServer(out, host, port, verbose=verbose, takes=takes, base=base)
     if error:
-        server.report_error(error)
+        server.report_error(error, partial=isinstance(error, PartlyBuilt))
     stop = stop or threading.Event()
 
     def on_change() -> None:
@@ -311,9 +323,11 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
             ok = rebuild()
         except Exception as exc:  # keep serving the last good build
             ok = str(exc) or type(exc).__name__
-        if ok is True:
-            server.notify_reload()
-            _status(f"rebuilt in {time.monotonic() - started:.1f} s; reloading open pages")
+        if ok is True or isinstance(ok, PartlyBuilt):
+            server.notify_reload(ok if isinstance(ok, PartlyBuilt) else None)
+            _status(f"rebuilt in {time.monotonic() - started:.1f} s"
+                    + ("; some artworks failed (also shown in open pages)" if ok is not True else "")
+                    + "; reloading open pages")
         else:
             server.report_error(ok if isinstance(ok, str) else "")
             _status("rebuild failed (the error is also shown in open pages); still serving the previous build")

@@ -3,6 +3,7 @@ summary in artworks (built, from cache, drafts, failed) with the next step to ta
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 from .progress import Progress
@@ -55,9 +56,19 @@ def _shown(path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
+def failure(run) -> str:
+    return f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}"
+
+
+def failures_line(result) -> str:
+    """The failed artworks in one line (the first named in full), as `serve` shows them over open pages."""
+    first, more = failure(result.failures[0]), len(result.failures) - 1
+    return first + (f"; and {more} more (see the terminal)" if more else "")
+
+
 def print_summary(result, progress: Progress, next_step: bool, quiet: bool = False) -> None:
     for run in result.failures:
-        progress.error(f"artwork '{run.id}' ({run.art.file}) failed at {run.failed_stage}: {run.error}")
+        progress.error(failure(run))
     counts = artwork_counts(result)
     total = len(result.runs)
     if quiet and not result.failures:
@@ -72,5 +83,5 @@ def print_summary(result, progress: Progress, next_step: bool, quiet: bool = Fal
         progress.say("next: fix the failures above and build again; finished artworks are cached")
         return
     gallery = _shown(result.gallery)
-    progress.say(f"next: preview with `imaudible-site serve {gallery}`, then publish {out} "
-                 f"(e.g. `netlify deploy --dir {out} --prod`)")
+    progress.say(f"next: preview with `imaudible-site serve {shlex.quote(gallery)}`, then publish {out} "
+                 f"(e.g. `netlify deploy --dir {shlex.quote(out)} --prod`)")

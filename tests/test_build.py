@@ -186,6 +186,9 @@ def test_bad_image_fails_only_that_artwork(tmp_path, cli):
     assert "Traceback" not in result.output
     assert "error: artwork 'broken' (art/broken.jpg) failed at ingest:" in result.output
     assert report["failed"][0]["id"] == "broken" and report["totals"]["failed_artworks"] == 1
+    assert report["failed"][0]["file"] == "art/broken.jpg"
+    assert {i: (a["file"], a["title"]) for i, a in report["artworks"].items() if i in ("broken", "the-scream")} == {
+        "broken": ("art/broken.jpg", "Broken"), "the-scream": ("art/the_scream.jpg", "The Scream")}
     data = json.loads((folder / "build" / "gallery.json").read_text())
     assert [a["id"] for a in data["artworks"]] == ["starry-night", "the-scream", "water-lilies"]
 

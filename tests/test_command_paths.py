@@ -2,6 +2,7 @@
 is read, before anything runs; a --report that could not be written is refused before any stage."""
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -77,3 +78,46 @@ def test_a_refused_build_keeps_the_last_report(tmp_path, cli):
     before = report.read_bytes()
     _one_error_line(cli("build", folder, "--out", folder, "--report", report))
     assert report.read_bytes() == before
+
+
+@pytest.mark.parametrize("victim", ["gallery.yaml", "art/starry_night.jpg", "notes.txt"])
+def test_a_report_path_that_names_a_file_other_than_a_report_is_refused_and_left_whole(tmp_path, cli, victim):
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "notes.txt").write_text("the curator's notes")
+    before = (folder / victim).read_bytes()
+    _one_error_line(cli("build", folder, "--report", folder / victim), "--report", "not a build report")
+    assert (folder / victim).read_bytes() == before
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+
+
+def test_an_earlier_report_or_an_empty_file_is_replaced(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE)
+    report = tmp_path / "r.json"
+    report.touch()
+    assert cli("build", folder, "--report", report).exit_code == 0
+    assert cli("build", folder, "--report", report).exit_code == 0
+    assert set(json.loads(report.read_text())["artworks"]) == {"starry-night"}
+
+
+@pytest.mark.parametrize("inside", ["build/report.json", "build/sub/r.json"])
+def test_a_report_inside_the_output_folder_is_refused_before_any_stage(tmp_path, cli, inside):
+    """It would be published with the site, naming this machine's folders; on a first build its empty claim
+    also made build/ look like a folder imaudible did not make."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    _one_error_line(cli("build", folder, "--report", folder / inside), "--report", "inside the output folder")
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+    out = tmp_path / "site"
+    _one_error_line(cli("build", folder, "--out", out, "--report", out / "r.json"), "inside the output folder")
+
+
+def test_a_csv_report_has_a_row_per_artwork_and_replaces_an_earlier_one(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE + [{"file": "art/broken.jpg", "title": "=HYPERLINK(\"x\")"}])
+    (folder / "art" / "broken.jpg").write_text("not an image")
+    report = tmp_path / "build report.csv"
+    for status in ("computed", "cached"):
+        assert cli("build", folder, "--report", report).exit_code == 1
+        rows = list(csv.DictReader(report.open(encoding="utf-8")))
+        assert [(r["id"], r["file"], r["ingest"]) for r in rows] == [
+            ("broken", "art/broken.jpg", "failed"), ("starry-night", "art/starry_night.jpg", status)]
+        assert rows[0]["title"] == "'=HYPERLINK(\"x\")" and "cannot decode" in rows[0]["error"]
+        assert rows[1]["music"] == status and rows[1]["music_model"] == "builtin:procedural"

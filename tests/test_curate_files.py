@@ -249,3 +249,20 @@ def test_an_edit_the_disk_refuses_names_the_manifest_and_leaves_it_as_it_was(tmp
     assert (run.returncode, run.stderr) == (3, f"error: cannot access '{site / 'gallery.yaml'}': File too large\n")
     assert (site / "gallery.yaml").read_bytes() == before
     assert sorted(p.name for p in site.iterdir()) == ["art", "gallery.yaml"]
+
+
+@pytest.mark.parametrize("artworks", ["artworks: []\n", "artworks:\n", "artworks:\n# - file: x.jpg\n", ""])
+def test_add_fills_a_gallery_with_no_artworks_yet(tmp_path, artworks):
+    """`artworks:` left empty after deleting init's example, or not there at all, is a gallery to fill."""
+    (tmp_path / "art").mkdir()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(tmp_path / "art" / "dawn.jpg")
+    (tmp_path / "gallery.yaml").write_text("title: T\n" + artworks)
+    assert curate.add(tmp_path, [tmp_path / "art"]) == ["art/dawn.jpg: 'Dawn'"]
+    gallery, _ = load_manifest(tmp_path / "gallery.yaml")
+    assert [a.file for a in gallery.artworks] == ["art/dawn.jpg"]
+
+
+def test_add_still_refuses_a_manifest_with_other_problems(tmp_path):
+    (tmp_path / "gallery.yaml").write_text("titel: T\nartworks:\n")
+    with pytest.raises(curate.CurateError, match="fix the manifest first"):
+        curate.add(tmp_path, [tmp_path])

@@ -46,14 +46,22 @@ MALFORMED = {
     "artwork without file": ("title: T\nartworks:\n  - title: S\n", 3, "artworks[0].file: required option is missing"),
     "missing image": ("title: T\nartworks:\n  - file: art/stary_night.jpg\n    title: S\n", 3,
                       "artworks[0].file: no such file 'art/stary_night.jpg' (did you mean 'art/starry_night.jpg'?)"),
+    # a file not where the manifest says: where it may be instead
+    "image in another folder": ("title: T\nartworks:\n  - file: pictures/Starry_Night.jpg\n    title: S\n", 3,
+                                "no such file 'pictures/Starry_Night.jpg' (did you mean 'art/starry_night.jpg'?)"),
+    "windows backslashes": ("title: T\nartworks:\n  - file: art\\starry_night.jpg\n    title: S\n", 3,
+                            "no such file 'art\\starry_night.jpg' (write folders with '/': 'art/starry_night.jpg')"),
+    "web address": ("title: T\nartworks:\n  - file: https://example.org/starry.jpg\n    title: S\n", 3,
+                    "(it is a web address: download the image into the gallery folder and give its path)"),
     "outside folder": ("title: T\nartworks:\n  - file: ../escape.jpg\n    title: S\n", 3,
                        "artworks[0].file: '../escape.jpg' is outside the gallery folder"),
     "absolute path": ("title: T\nartworks:\n  - file: /etc/passwd\n    title: S\n", 3, "artworks[0].file: '/etc/passwd' is an absolute path"),
     "file is a folder": ("title: T\nartworks:\n  - file: art\n    title: S\n", 3, "artworks[0].file: 'art' is not a file"),
     "duplicate explicit id": (GOOD_HEAD + "    id: one\n  - file: art/starry_night.jpg\n    title: S2\n    id: one\n", 8,
                               "artworks[1].id: id 'one' is already used by artworks[0]"),
-    "duplicate derived id": (GOOD_HEAD + "  - file: art/starry_night.jpg\n    title: S2\n", 5,
-                             "artworks[1].id: id 'starry-night' is already used"),
+    "duplicate derived id": (GOOD_HEAD + "  - file: art/starry_night.jpg\n    title: S2\n", 5,   # entered twice
+                             "artworks[1].id: hangs the same image as artworks[0] (remove one entry, or give this "
+                             "one its own `id:`)"),
     "bad id": (GOOD_HEAD + "    id: Starry Night\n", 5, "artworks[0].id: 'Starry Night' is not lowercase letters, digits and hyphens"),
     "negative duration": (GOOD_HEAD + "music:\n  duration: -5\n", 6, "music.duration: must be at least 1"),
     "text duration": (GOOD_HEAD + "music:\n  duration: long\n", 6, "music.duration: expected a number, found 'long'"),
@@ -74,6 +82,12 @@ MALFORMED = {
     "room without title": (GOOD_HEAD + "layout:\n  rooms:\n    - artworks: [starry-night]\n", 7,
                            "layout.rooms[0].title: required option is missing"),
     "bad source url": (GOOD_HEAD + "    source_url: example.org/x\n", 5, "artworks[0].source_url: 'example.org/x' is not an http:// or https:// address"),
+    "space in a source url": (GOOD_HEAD + "    source_url: https://example.org/Der Schrei\n", 5,
+                              "'https://example.org/Der Schrei' is not an http:// or https:// address (it holds a "
+                              "space: write each space as %20)"),
+    "spaces around the url": (GOOD_HEAD + "url: ' https://example.org/ '\n", 5,
+                              "url: ' https://example.org/ ' is not an http:// or https:// address (remove the "
+                              "spaces around it)"),
     "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
     "bad ray address": (GOOD_HEAD + "run: {executor: ray, address: 'http://head:8265'}\n", 5,
                         "run.address: 'http://head:8265' is not 'auto', 'ray://host:port' or 'host:port'"),
@@ -332,7 +346,7 @@ def test_merge_keys_apply_and_explicit_keys_win(folder):
     assert (first.artist, first.year, first.music.seed) == ("Vincent", "1889", 7)
     assert (second.artist, second.year, second.credit, second.music.seed) == ("Vincent", "1890", "MoMA", 7)
     assert third.title == "Merged"
-    assert [w.field for w in warnings] == ["x-defaults", "x-more"]   # no "unknown option '<<'"
+    assert [w.field for w in warnings if not w.field.endswith(".file")] == ["x-defaults", "x-more"]   # no '<<'
 
 
 def test_an_error_in_a_merged_value_points_at_its_own_line(folder):
@@ -525,3 +539,11 @@ def test_file_names_that_differ_only_in_case_are_warned_about(folder, cli):
     assert [str(w) for w in warnings] == [
         f"{folder / 'gallery.yaml'}:4:12: artworks[1].file: 'art/Starry_Night.jpg' and 'art/starry_night.jpg' "
         "(artworks[0]) differ only in case: on a Mac or Windows disk one file replaces the other; rename one"]
+
+
+def test_an_image_hung_twice_under_its_own_id_is_a_warning(folder):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + "  - file: art/starry_night.jpg\n    title: Again\n    id: again\n")
+    gallery, warnings = load_manifest(folder)
+    assert [a.id for a in gallery.artworks] == ["starry-night", "again"]
+    assert [(w.line, w.field, w.message) for w in warnings] == [
+        (5, "artworks[1].file", "'art/starry_night.jpg' is also the image of artworks[0]: it hangs twice")]

@@ -175,6 +175,18 @@ def test_summary_counts_artworks_and_suggests_the_next_step(cli, tmp_path, monke
     assert "computed" not in result.output
 
 
+def test_the_commands_suggested_can_be_pasted_for_a_folder_with_spaces(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("init", "My Gallery")
+    assert result.output.splitlines()[-1] == "next: edit the manifest, then run `imaudible-site build 'My Gallery'`"
+    write_gallery(tmp_path / "Paris & Rome", TWO, url="https://example.org/", music={"model": "builtin", "duration": 1})
+    lines = cli("build", "Paris & Rome").output.splitlines()
+    assert lines[-1] == ("next: preview with `imaudible-site serve 'Paris & Rome'`, then publish Paris & Rome/build "
+                         "(e.g. `netlify deploy --dir 'Paris & Rome/build' --prod`)")
+    result = cli("build", "Paris & Rome", "udnie")
+    assert "(e.g. `imaudible-site build 'Paris & Rome' --force udnie`)" in result.output
+
+
 # --- the front end is checked before any stage runs -------------------------------------------------------------
 
 def test_missing_front_end_is_exit_2_before_anything_is_written(cli, tmp_path, monkeypatch):

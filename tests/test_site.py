@@ -226,3 +226,40 @@ def test_a_draft_plaque_says_what_the_built_in_composer_played(tmp_path, cli):
     by_id = {a["id"]: a for a in json.loads((folder / "build" / "gallery.json").read_text())["artworks"]}
     assert "'cello'" in by_id["udnie"]["music_description"] and "solo cello" in by_id["udnie"]["music_description"]
     assert by_id["the-scream"]["music_description"].startswith("built-in draft from the mood")
+
+
+def test_right_to_left_titles_read_in_their_own_direction(tmp_path, cli):
+    """A title in Hebrew or Arabic set in a left-to-right page put its '?' or '(1893)' at the wrong end:
+    the curator's text gets dir="auto" (or <bdi> inside a sentence of ours)."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "מה?", "artist": "ناجي العلي",
+                                             "year": "1893", "description": "لوحة (1893).", "credit": "מוזיאון"}],
+                           title="גלריה", music={"duration": 1})
+    assert cli("build", folder).exit_code == 0
+    for page in ("list.html", "art/udnie/index.html"):
+        html = (folder / "build" / page).read_text()
+        assert '<h2 id="title-udnie" dir="auto">מה?</h2>' in html, page
+        assert '<p class="artist" dir="auto">ناجي العلي, 1893</p>' in html, page
+        assert '<p class="description" dir="auto">لوحة (1893).</p>' in html, page
+        assert '<bdi>מוזיאון</bdi>' in html, page
+    assert '<h1 dir="auto">גלריה</h1>' in (folder / "build" / "list.html").read_text()
+    index = (folder / "build" / "index.html").read_text()
+    assert '<h1 class="site-title" dir="auto">גלריה</h1>' in index and '<h2 id="plaque-title" dir="auto">' in index
+    assert 'in <bdi>גלריה</bdi>.' in (folder / "build" / "404.html").read_text()
+
+
+def test_a_page_gone_since_the_last_build_is_said_once_with_how_to_keep_its_address(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"},
+                                            {"file": "art/the_scream.jpg", "title": "The Scream"}], music={"duration": 1})
+    assert cli("build", folder).exit_code == 0
+    (folder / "art" / "the_scream.jpg").rename(folder / "art" / "scream final.jpg")
+    manifest = folder / "gallery.yaml"
+    manifest.write_text(manifest.read_text().replace("art/the_scream.jpg", "art/scream final.jpg"))
+    result = cli("build", folder)
+    assert result.exit_code == 0
+    assert ("warning: 1 artwork page of the last build is gone: art/the-scream/; links to it now reach the 404 page "
+            "(if an image file was renamed, give its artwork its old id to keep the address, e.g. `id: the-scream`)"
+            ) in result.output.splitlines()
+    assert "is gone" not in cli("build", folder).output
+    (folder / "art" / "udnie.jpg").write_bytes(b"broken")    # a failed artwork's page goes too: its failure says why
+    result = cli("build", folder)
+    assert result.exit_code == 1 and "is gone" not in result.output

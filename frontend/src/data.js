@@ -82,10 +82,10 @@ export function audioFiles(art, probe) {
 /** Why a piece's music could not be played, once every file of it failed. */
 export function audioProblem(art, probe) {
   // A dropped connection fails a file just as a missing one does (Chromium: "Format error" for both).
-  if (navigator.onLine === false) return `The music for “${art.title}” could not be loaded: this device is offline. Play it again once it is back online.`;
+  if (navigator.onLine === false) return `The music for “${isolate(art.title)}” could not be loaded: this device is offline. Play it again once it is back online.`;
   return playable(art?.audio || {}, probe).length
-    ? `The music for “${art.title}” could not be played: the file is missing or damaged.`
-    : `This browser cannot play the music for “${art.title}”: open the gallery in a current Chrome, Edge, Firefox or Safari.`;
+    ? `The music for “${isolate(art.title)}” could not be played: the file is missing or damaged.`
+    : `This browser cannot play the music for “${isolate(art.title)}”: open the gallery in a current Chrome, Edge, Firefox or Safari.`;
 }
 
 /** The audio file this browser plays: Opus/WebM first, AAC/MP4 as the fallback. */
@@ -104,6 +104,19 @@ export function modelLabel(name, draft) {
     label = BUILTIN_NAMES[kind] || `built-in ${kind}`;
   }
   return draft ? `draft: ${label}` : label;
+}
+
+/** A curator's text set inside a sentence of ours, isolated (U+2068 ... U+2069): a title in Arabic or Hebrew
+ * keeps its own direction and leaves the quotes and words around it in place. */
+export function isolate(text) {
+  return `\u2068${text}\u2069`;
+}
+
+/** Whether `text` reads right to left: its first letter is Hebrew, Arabic, Syriac, Thaana, N'Ko or another
+ * right-to-left script (what dir="auto" decides for an element). */
+export function readsRightToLeft(text) {
+  const first = String(text).match(/\p{L}/u);
+  return Boolean(first) && /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]|[\u{10800}-\u{10FFF}]|[\u{1E800}-\u{1EFFF}]/u.test(first[0]);
 }
 
 export function artistLine(art) {

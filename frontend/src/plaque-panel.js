@@ -1,6 +1,6 @@
 // The plaque panel beside the 3D view: the focused work's title, text, credit and how it was made, and
 // whether the music that plays is this work's or another's.
-import { artistLine, modelLabel } from "./data.js";
+import { artistLine, isolate, modelLabel } from "./data.js";
 import { $, onClick, setText } from "./dom.js";
 import { state } from "./state.js";
 
@@ -50,13 +50,13 @@ export class PlaquePanel {
       button.textContent = here && playing ? "Pause music" : elsewhere ? "Play this instead" : "Play music";
       button.disabled = !focused?.audio;
     }
-    setText("plaque-relation", elsewhere ? `Playing now: music for “${elsewhere.title}”, not this work.` : here && playing ? `♪ This work's music is ${state.buffering ? "loading…" : "playing."}` : "");
+    setText("plaque-relation", elsewhere ? `Playing now: music for “${isolate(elsewhere.title)}”, not this work.` : here && playing ? `♪ This work's music is ${state.buffering ? "loading…" : "playing."}` : "");
   }
 
   #credit(art) {
     const el = $("plaque-credit");
     if (!el) return;
-    const words = [art.credit, art.license].filter(Boolean).join(" · ");
+    const words = [art.credit, art.license].filter(Boolean).map(isolate).join(" · ");
     el.replaceChildren(words);
     if (art.source_url) {
       const a = document.createElement("a");

@@ -1,5 +1,5 @@
 // Wall plaques drawn on a canvas: what a museum label says, plus a ♪ band while the work's music plays.
-import { artistLine } from "./data.js";
+import { artistLine, readsRightToLeft } from "./data.js";
 
 const W = 480;
 const H = 608;
@@ -7,22 +7,46 @@ const PAD = 30;
 const SANS = '"Helvetica Neue", Arial, "DejaVu Sans", sans-serif';
 const SERIF = 'Georgia, "DejaVu Serif", serif';
 
-function wrap(ctx, text, maxWidth) {
+const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
+  ? (text) => Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (s) => s.segment)
+  : (text) => Array.from(text);
+
+/** Pieces of `word` that each fit `maxWidth`, broken between characters: Chinese and Japanese put no spaces
+ * between words, and a long unbroken name would run off the plaque. */
+function pieces(ctx, word, maxWidth) {
+  if (ctx.measureText(word).width <= maxWidth) return [word];
+  const out = [];
+  let piece = "";
+  for (const ch of graphemes(word)) {
+    if (piece && ctx.measureText(piece + ch).width > maxWidth) {
+      out.push(piece);
+      piece = ch;
+    } else piece += ch;
+  }
+  if (piece) out.push(piece);
+  return out;
+}
+
+export function wrap(ctx, text, maxWidth) {
   const lines = [];
   let line = "";
   for (const word of String(text).split(/\s+/).filter(Boolean)) {
     const next = line ? `${line} ${word}` : word;
-    if (ctx.measureText(next).width > maxWidth && line) {
-      lines.push(line);
-      line = word;
-    } else line = next;
+    if (ctx.measureText(next).width <= maxWidth) {
+      line = next;
+      continue;
+    }
+    if (line) lines.push(line);
+    const parts = pieces(ctx, word, maxWidth);
+    lines.push(...parts.slice(0, -1));
+    line = parts[parts.length - 1];
   }
   if (line) lines.push(line);
   return lines;
 }
 
 /** Draw `text` wrapped from y, at most `maxLines` lines (the last one ellipsised); returns the next y. */
-function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, lead = 1.3 }) {
+export function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, lead = 1.3 }) {
   if (!text) return y;
   ctx.font = `${font.includes("italic") ? "italic " : ""}${font.includes("bold") ? "bold " : ""}${size}px ${font.includes("serif") ? SERIF : SANS}`;
   ctx.fillStyle = colour;
@@ -31,10 +55,15 @@ function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines = 6, le
     lines = lines.slice(0, maxLines);
     lines[maxLines - 1] = `${lines[maxLines - 1].replace(/\s+\S*$/, "")} …`;
   }
+  // Arabic or Hebrew text starts at the plaque's right edge and keeps its punctuation in place
+  const rtl = readsRightToLeft(text);
+  ctx.direction = rtl ? "rtl" : "ltr";
+  ctx.textAlign = "start";
   for (const l of lines) {
     y += size * lead;
-    ctx.fillText(l, PAD, y);
+    ctx.fillText(l, rtl ? W - PAD : PAD, y);
   }
+  ctx.direction = "ltr";
   return y;
 }
 

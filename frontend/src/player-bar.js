@@ -1,5 +1,6 @@
 // The player bar at the bottom: what plays, play/pause, progress and seek, play next, mute, volume and
 // spatial sound.
+import { isolate } from "./data.js";
 import { $, onClick, setPressed, setText } from "./dom.js";
 import { state } from "./state.js";
 
@@ -29,7 +30,7 @@ export class PlayerBar {
     const current = this.byId.get(state.playingId);
     const doing = state.paused ? "Paused" : state.buffering ? "Loading" : "Now playing";
     const line = current
-      ? `${doing}: music for “${current.title}”${current.artist ? ` by ${current.artist}` : ""}`
+      ? `${doing}: music for “${isolate(current.title)}”${current.artist ? ` by ${isolate(current.artist)}` : ""}`
       : document.body.classList.contains("touch") ? "Tap a painting to hear its music." : "Click a painting (or press Enter) to hear its music.";
     setText("now-playing", line);
     const toggle = $("play-toggle");

@@ -1,6 +1,6 @@
 // Finding your way in a big show: the room name on screen ("Room 3 of 15 · Calm blues"), a minimap of the
 // floor plan with "you are here" (a click walks you there), and an index drawer of every work with search.
-import { artistLine, pickThumb } from "./data.js";
+import { artistLine, isolate, pickThumb } from "./data.js";
 import { $ } from "./dom.js";
 
 export function roomName(plan, titles, index) {
@@ -97,8 +97,9 @@ export class IndexDrawer {
       }
       const text = document.createElement("span");
       text.innerHTML = "<strong></strong><small></small>";
-      text.firstChild.textContent = `${i + 1}. ${art.title}`;
+      text.firstChild.textContent = `${i + 1}. ${isolate(art.title)}`;
       text.lastChild.textContent = artistLine(art);
+      text.lastChild.dir = "auto";
       button.append(text);
       button.addEventListener("click", () => {
         this.close();

@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -37,13 +39,13 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
     if len(paths) > 1:
         raise click.UsageError(f"one gallery folder at a time: got '{paths[0]}' and '{paths[1]}'")
     if ids and not force:
-        raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force "
-                               f"(e.g. `imaudible-site build {paths[0] if paths else '.'} --force {ids[0]}`)")
+        example = f"imaudible-site build {shlex.quote(paths[0] if paths else '.')} --force {shlex.quote(ids[0])}"
+        raise click.UsageError(f"unexpected argument '{ids[0]}': artwork ids go after --force (e.g. `{example}`)")
     site_dir = Path(paths[0]) if paths else Path(".")
     folders = [t for t in ids if Path(t).is_dir()]
     if not paths and folders and not (site_dir / MANIFEST_NAME).is_file():
         raise click.UsageError(f"'{folders[0]}' is a folder without {MANIFEST_NAME}, and neither is '.' a gallery "
-                               f"folder (create one with `imaudible-site init {folders[0]}`)")
+                               f"folder (create one with `imaudible-site init {shlex.quote(folders[0])}`)")
     if not site_dir.exists():
         raise click.UsageError(f"no such gallery folder: '{site_dir}'")
     return site_dir, ids
@@ -64,7 +66,8 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
               help="Ray cluster to join (implies --executor ray); without it, --executor ray starts a local Ray.")
 @click.option("--strict", is_flag=True, help="Treat unknown manifest keys as errors.")
 @click.option("--report", type=UserPath(dir_okay=False),
-              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals.")
+              help="Write a JSON report: per artwork and stage computed/cached/failed, timings, totals (a "
+                   ".csv file: one row per artwork). It replaces an earlier report, never another file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of failures.")
 def build(targets, out, force, jobs, executor, ray_address, strict, report, quiet, verbose):
@@ -72,7 +75,7 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
 
     With --force, recompute every stage of every artwork, or of the ARTWORK_IDs given.
     """
-    from ..engine.report import report_json
+    from ..engine.report import report_csv, report_json
     from ..manifest import _suggest
 
     site_dir, ids = _split_targets(targets, force)
@@ -94,6 +97,8 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
             raise CliError(f"--force: no artwork with id '{art_id}' in {display(gallery.manifest_path)}"
                            f"{_suggest(art_id, known)}")
     progress = Progress(quiet=quiet)
+    if report:
+        _refuse_report_in_site(Path(report), Path(out) if out else gallery.root / "build", gallery.root)
     claimed = _claim_report(report) if report else []
     try:
         result = run_build(gallery, out, ids or force, jobs, progress, verbose, executor, ray_address, report)
@@ -101,10 +106,23 @@ def build(targets, out, force, jobs, executor, ray_address, strict, report, quie
         _unclaim(claimed)   # the build never got to write the report: leave no empty one behind
         raise
     if report:
-        _write_report(report, report_json(result.to_dict()).encode())
+        as_text = report_csv if Path(report).suffix.lower() == ".csv" else report_json
+        _write_report(report, as_text(result.to_dict()).encode())
     summary.print_summary(result, progress, next_step=True, quiet=quiet)
     if result.failures:
         sys.exit(EXIT_FAILED)
+
+
+def _refuse_report_in_site(report: Path, out: Path, gallery_root: Path) -> None:
+    """The report names this machine's folders: inside the output folder it would be published with the site
+    (and on a first build, its empty claim made the folder look like someone else's). An output folder that
+    holds the gallery is left to the build's own refusal, which says what is wrong with it."""
+    out, folder = out.resolve(), report.parent.resolve()
+    if out == gallery_root.resolve() or out in gallery_root.resolve().parents:
+        return
+    if out == folder or out in folder.parents:
+        raise CliError(f"--report: '{report}' is inside the output folder '{out}', which is published with the "
+                       "site; write the report elsewhere (e.g. --report build-report.json)")
 
 
 def _claim_report(path: Path) -> list[Path]:
@@ -121,6 +139,9 @@ def _claim_report(path: Path) -> list[Path]:
             if not os.access(path.parent, os.W_OK | os.X_OK):
                 raise PermissionError(errno.EACCES, "its folder cannot be written")
         elif path.exists():     # opened, not truncated: a failed build keeps the last report
+            if not _holds_a_report(path):
+                raise CliError(f"--report: refusing to overwrite '{path}': it is not a build report "
+                               "(name a new file, e.g. --report build-report.json)")
             os.close(os.open(path, os.O_WRONLY | os.O_NOFOLLOW))
         else:
             os.close(os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CREAT | os.O_EXCL, 0o644))
@@ -129,6 +150,17 @@ def _claim_report(path: Path) -> list[Path]:
         _unclaim(created)
         raise CliError(f"--report: cannot write '{path}': {exc.strerror or exc}") from None
     return created
+
+
+def _holds_a_report(path: Path) -> bool:
+    """Whether an existing --report file may be replaced: empty (a killed build's claim) or a report this
+    command wrote (how `report_json` and `report_csv` start), never the manifest, an image or a curator's notes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return True   # the write test that follows names the problem
+    return not head or re.match(rb'\s*\{\s*"artworks"\s*:|id,file,title,', head) is not None
 
 
 def _unclaim(created: list[Path]) -> None:

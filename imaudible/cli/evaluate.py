@@ -26,7 +26,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     from ..evaluate.reference import ReferenceSetError
     from ..evaluate.report import ReportLocationError
     from ..evaluate.variants import VariantError
-    from ..progress import Progress
+    from ..progress import Progress, printable
 
     gallery = load_gallery(site_dir)
     out = Path(out) if out else gallery.root / "build"
@@ -42,7 +42,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     for line in result.skipped:
         click.echo(f"note: {line}", err=True)
     for line in result.failed:
-        click.echo(f"failed: {line}", err=True)
+        click.echo(printable(f"error: {line}"), err=True)
     if result.folder is None:
         raise CliError(f"no artwork could be evaluated ({len(result.failed)} failed); the report was left as it was",
                        EXIT_FAILED)
@@ -66,11 +66,12 @@ def _echo_fad(fad: dict, quiet: bool) -> None:
             click.echo(f"warning: FAD ({space}) {value['warning']}", err=True)
 
 
-def refresh_report(gallery, out: Path) -> None:
-    """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild."""
+def refresh_report(gallery, out: Path, progress=None) -> None:
+    """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild, saying
+    through serve's `progress` (quiet, each warning once a session), not a fresh one's every time."""
     from ..evaluate.report import REPORT_DIR
 
     if (gallery.root / REPORT_DIR / "report.json").is_file():
         from ..evaluate.command import evaluate as run
 
-        guarded(lambda: run(gallery, out, jobs=os.cpu_count() or 1), gallery=gallery)
+        guarded(lambda: run(gallery, out, jobs=os.cpu_count() or 1, progress=progress), gallery=gallery)

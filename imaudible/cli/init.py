@@ -1,6 +1,7 @@
 """`imaudible-site init`."""
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -22,4 +23,4 @@ def init(directory: Path):
     except ScaffoldError as exc:
         raise CliError(str(exc)) from None
     click.echo(printable(f"created {directory / MANIFEST_NAME} and {directory / 'images' / 'example.jpg'}"))
-    click.echo(printable(f"next: edit the manifest, then run `imaudible-site build {directory}`"))
+    click.echo(printable(f"next: edit the manifest, then run `imaudible-site build {shlex.quote(str(directory))}`"))

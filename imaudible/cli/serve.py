@@ -39,7 +39,8 @@ def serve(site_dir, out, port, host, no_build):
     base = "/"                # the path of the gallery's url:, as the first build found it
 
     def rebuild() -> bool | str:
-        """True when the site was rebuilt, else the one-line error (also shown in the open pages)."""
+        """True when the site was rebuilt, else the one-line error (also shown in the open pages); with
+        failed artworks, the site is rebuilt without them and the line names them (`PartlyBuilt`)."""
         nonlocal base
         progress = Progress(quiet=True, shown_hints=shown_hints, warn_once=True)
         try:
@@ -51,10 +52,10 @@ def serve(site_dir, out, port, host, no_build):
             return exc.format_message()
         summary.print_summary(result, progress, next_step=False)
         try:
-            refresh_report(gallery, out)
+            refresh_report(gallery, out, progress)
         except click.ClickException as exc:   # the site is rebuilt; only the report is stale
             exc.show()
-        return True
+        return preview.PartlyBuilt(summary.failures_line(result)) if result.failures else True
 
     if no_build:
         if not out.is_dir():

@@ -1,7 +1,10 @@
 """The build report: per artwork and stage what happened (computed, cached, skipped, failed), timings,
-models loaded and called, warnings, totals. `to_dict` is what `build --report` writes (as `report_json`)."""
+models loaded and called, warnings, totals. `to_dict` is what `build --report` writes (as `report_json`, or
+`report_csv` for a .csv file)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +89,9 @@ class BuildReport:
         return [r for r in self.runs if r.error]
 
     def _artwork(self, run: ArtworkState) -> dict:
-        info = {"stages": {s: run.records[s].to_dict() for s in self.stages if s in run.records}, "error": run.error}
+        # file and title: an id made from a name in another script ('artwork-d3010d') says nothing by itself
+        info = {"file": run.art.file, "title": run.art.title, "error": run.error,
+                "stages": {s: run.records[s].to_dict() for s in self.stages if s in run.records}}
         for stage in self.model_stages:
             info[f"{stage}_model"] = getattr(run.views.get(stage), "model", None)
         return info
@@ -144,7 +149,7 @@ class BuildReport:
             "artworks": {r.id: self._artwork(r) for r in self.runs},
             "totals": {**totals, "artworks": len(self.runs), "failed_artworks": len(self.failures),
                        "by_stage": by_stage},
-            "failed": [{"id": r.id, "stage": r.failed_stage, "error": r.error} for r in self.failures],
+            "failed": [{"id": r.id, "file": r.art.file, "stage": r.failed_stage, "error": r.error} for r in self.failures],
         }
 
 
@@ -162,3 +167,27 @@ def report_json(data: dict) -> str:
         else:
             lines.append(f" {compact(name)}: {compact(value)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def spreadsheet_cells(row: dict) -> dict:
+    """The row as a spreadsheet shows it: text that starts like a formula (a title taken from an image's
+    metadata by `add`: '=HYPERLINK(...)') gets a leading apostrophe, as OWASP advises, and is not run."""
+    return {name: "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+            for name, value in row.items()}
+
+
+def report_csv(data: dict) -> str:
+    """The report's artworks as CSV, one row each: id, file, title, the failure if any, each stage's status,
+    the models. The totals and warnings are the JSON report's."""
+    artworks = data.get("artworks") or {}
+    stages = list(dict.fromkeys(stage for info in artworks.values() for stage in info["stages"]))   # in build order
+    models = sorted({key for info in artworks.values() for key in info if key.endswith("_model")})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, ["id", "file", "title", "error", *stages, *models], lineterminator="\n")
+    writer.writeheader()
+    for art_id, info in sorted(artworks.items()):
+        row = {"id": art_id, "file": info["file"], "title": info["title"], "error": info["error"] or "",
+               **{stage: record["status"] for stage, record in info["stages"].items()},
+               **{key: info.get(key) or "" for key in models}}
+        writer.writerow(spreadsheet_cells(row))
+    return buf.getvalue()

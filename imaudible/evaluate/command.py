@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import summary
 from ..scratch import scratch_folder
 from . import control, measures, report, variants
 from .run import clap_embeddings, records_and_media
@@ -58,7 +59,7 @@ def _run(gallery, out: Path, options: dict, clap, keep: set | None = None):
             used |= clap_used
     records, media = records_and_media(states, embeddings)
     counts = result.to_dict()["totals"]["by_stage"]["evaluate"]
-    failed = [f"{s.id}: {s.error}" for s in result.failures]
+    failed = [summary.failure(s) for s in result.failures]   # as `build` names them: id, file and stage
     return records, media, counts["computed"] + clap_computed, counts["cached"], failed, states
 
 

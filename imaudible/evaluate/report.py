@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -106,6 +107,10 @@ def render_html(report: dict, token: str | None = None) -> str:
                                                   facts=text.facts(report))
 
 
+REPORT_FILES = ("index.html", "report.json", "report.csv", "report.js", "report.css")
+_TEMPORARY = re.compile(r"\..+\.tmp")   # what a killed atomic_write leaves
+
+
 class ReportLocationError(ValueError):
     """The report folder cannot be written where it belongs (one-line message)."""
 
@@ -129,9 +134,10 @@ def check_location(gallery_root: Path, out: Path) -> Path:
 
 def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, bytes | Path]) -> Path:
     """Write report/ into the gallery folder (refusing a folder inside `out`); media maps report-relative
-    paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go.
-    report/ is this writer's own folder, so a symlink found in it (a gallery may ship one) is removed like any
-    other stale entry, the link only, and replaced by a real folder or file: nothing is written through it."""
+    paths (e.g. "media/x.webm") to bytes or files to copy. Files of an earlier report not written now go: the
+    media/ this writer fills and its killed writes' temporary files, never other files a curator keeps in
+    report/ (notes, an image the manifest names). A symlink found in it (a gallery may ship one) is removed,
+    the link only, and replaced by a real folder or file: nothing is written through it."""
     folder = check_location(gallery_root, out)
     folder.mkdir(parents=True, exist_ok=True)
     # What the pages name first, the pages last, stale files after them: a write cut short leaves the last
@@ -142,22 +148,25 @@ def write_report(gallery_root: Path, out: Path, report: dict, media: dict[str, b
     for rel, source in files.items():
         _write(folder, rel, source)
     wanted = {folder / rel for rel in files}
+    media_folder = folder / "media"
     for top, dirs, names in os.walk(folder, topdown=False):   # lists symlinked folders without entering them
         for name in names + dirs:
             path = Path(top) / name
-            if path.is_symlink() or (path not in wanted and not path.is_dir()):
+            ours = path == media_folder or _written_by_evaluate(folder, path) or bool(_TEMPORARY.fullmatch(name))
+            if path.is_symlink() or (ours and path not in wanted and not path.is_dir()):
                 path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
+            elif ours and path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
     return folder
 
 
 def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
     """`report: public`: the build copies report/ (when `evaluate` wrote one) into build/report/ and links it.
-    Only regular files are published: a symlink in report/ (or report/ itself being one) could lead anywhere on
+    Only the report's own regular files are published (its pages, data and media/, never other files kept in
+    report/); a symlink in report/ (or report/ itself being one) could lead anywhere on
     this machine, so it is skipped with a warning, and its target never read. The page, report.json and
     report.csv are made afresh from report.json by `public.public_report`: no local path is published (a
-    folder without report.json, which `evaluate` always writes, is published as it is)."""
+    report without report.json, which `evaluate` always writes, is published as it is)."""
     warn = warn or _warn
     folder = Path(gallery_root) / REPORT_DIR
     if folder.is_symlink():
@@ -170,7 +179,7 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
             path = Path(top) / name
             if path.is_symlink():
                 warn(f"not publishing '{path}' with the report: it is a symlink to '{os.readlink(path)}'")
-            elif name in names and stat.S_ISREG(os.lstat(path).st_mode):
+            elif name in names and stat.S_ISREG(os.lstat(path).st_mode) and _written_by_evaluate(folder, path):
                 found[path.relative_to(folder).as_posix()] = path
     if "index.html" not in found:
         return
@@ -189,6 +198,12 @@ def add_to_site(gallery_root: Path, add, data: dict, warn=None) -> None:
     for rel in sorted(set(made) - set(found)):
         add(f"{REPORT_DIR}/{rel}", made[rel])
     data["report"] = f"{REPORT_DIR}/"
+
+
+def _written_by_evaluate(folder: Path, path: Path) -> bool:
+    """A page, data file or medium of the report, not a file the curator keeps in report/ (notes, an image):
+    those are neither swept nor published."""
+    return path.parent == folder and path.name in REPORT_FILES or folder / "media" in path.parents
 
 
 def _warn(message: str) -> None:

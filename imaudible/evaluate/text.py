@@ -7,6 +7,7 @@ import csv
 import io
 import math
 
+from ..engine.report import spreadsheet_cells as _cells   # the build report's CSV guards its cells so too
 from . import features, measures
 
 TOO_SHORT = measures.TOO_SHORT
@@ -152,9 +153,3 @@ def render_csv(report: dict) -> str:
                                 "takes": len(a["takes"]), "chosen_take": chosen["number"]}))
     return buf.getvalue()
 
-
-def _cells(row: dict) -> dict:
-    """The row as a spreadsheet shows it: text that starts like a formula (a title taken from an image's
-    metadata by `add`: '=HYPERLINK(...)') gets a leading apostrophe, as OWASP advises, and is not run."""
-    return {name: "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-            for name, value in row.items()}

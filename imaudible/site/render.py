@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
@@ -284,10 +285,14 @@ def _digest_of(source: bytes | StoredFile) -> str:
     return source.sha256 if isinstance(source, StoredFile) else file_digest(source)
 
 
+ARTWORK_PAGE = re.compile(r"art/([^/]+)/index\.html")
+
+
 class Written(NamedTuple):
     written: int
     removed: int
     damaged: list  # DamagedResult of cached files that were not copied (their results need recomputing)
+    gone: tuple = ()  # ids of the artworks whose pages the last build wrote and this one does not
 
 
 def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], None] = lambda m: None,
@@ -331,7 +336,8 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     folder.write_owned(out, new, key if not damaged else "")
     if not damaged:
         written_stat.save(cache_root, out, [OWNED_LIST, *new])
-    return Written(written, removed, damaged)
+    gone = tuple(m.group(1) for rel in sorted(set(previous.files) - set(new)) if (m := ARTWORK_PAGE.fullmatch(rel)))
+    return Written(written, removed, damaged, gone)
 
 
 def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,

@@ -180,6 +180,17 @@ def test_when_every_artwork_fails_the_last_good_report_is_kept(tmp_path, cli):
     assert {p: p.read_bytes() for p in (folder / "report").rglob("*") if p.is_file()} == report
 
 
+def test_a_failed_artwork_is_an_error_line_naming_its_file_and_stage(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"},
+                                            {"file": "art/broken.jpg", "title": "Broken"}], music={"duration": 2})
+    (folder / "art" / "broken.jpg").write_bytes(b"not an image")
+    result = cli("evaluate", str(folder), "-q")
+    assert result.exit_code == 1
+    failed = [line for line in result.output.splitlines() if "broken" in line]
+    assert failed == ["error: artwork 'broken' (art/broken.jpg) failed at ingest: cannot decode 'broken.jpg': "
+                      "not an image, or not a supported format (JPEG, PNG, WEBP, GIF, TIFF, BMP, AVIF)"]
+
+
 def test_pick_reroll_add_commands(tmp_path, cli):
     folder = write_gallery(tmp_path / "g", music={"takes": 2})
     result = cli("pick", "starry-night", "2", "--site", str(folder))

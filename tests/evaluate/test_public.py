@@ -115,3 +115,14 @@ def test_a_report_write_cut_short_leaves_pages_whose_files_are_all_there(tmp_pat
     named = set(re.findall(r'(?:src|href|data-webm|data-m4a|data-thumb)="(media/[^"]+)"', page))
     assert named and all((folder / rel).is_file() for rel in named), named
     assert json.loads((folder / "report.json").read_text())["gallery"] in ("Before", "After")
+
+
+def test_files_a_curator_keeps_in_report_are_not_published(tmp_path):
+    folder = report.write_report(tmp_path, tmp_path / "build", _report_with_local_paths(), {})
+    (folder / "notes.txt").write_text("private: the lender's insurance value")
+    (folder / "scans").mkdir()
+    (folder / "scans" / "back.jpg").write_bytes(b"\xff\xd8 the back of the canvas")
+    published, site = {}, {}
+    report.add_to_site(tmp_path, lambda rel, data: published.__setitem__(rel, data), site)
+    assert "report/index.html" in published
+    assert not [rel for rel in published if "notes" in rel or "scans" in rel]

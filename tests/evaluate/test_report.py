@@ -177,3 +177,27 @@ def test_a_report_file_the_disk_refuses_is_named_and_leaves_nothing_half_written
     assert run.returncode == 1
     assert run.stderr.rstrip().endswith(f"File too large: '{tmp_path / 'plots' / 'big.png'}'"), run.stderr
     assert list((tmp_path / "plots").iterdir()) == []
+
+
+def test_a_write_keeps_the_files_a_curator_keeps_in_report(tmp_path):
+    """report/ may hold what evaluate never wrote (notes, an image the manifest names): only the earlier
+    report's media and temporary files are swept, never those."""
+    folder = tmp_path / "report"
+    (folder / "scans").mkdir(parents=True)
+    (folder / "notes.txt").write_text("condition notes")
+    (folder / "scans" / "wave.jpg").write_bytes(b"\xff\xd8 an artwork")
+    (folder / "media").mkdir()
+    (folder / "media" / "gone.webm").write_bytes(b"x")
+    (folder / ".index.html.a1b2c3d4.tmp").write_bytes(b"half")
+    sample.write(tmp_path)
+    assert (folder / "notes.txt").read_text() == "condition notes"
+    assert (folder / "scans" / "wave.jpg").read_bytes() == b"\xff\xd8 an artwork"
+    assert not (folder / "media" / "gone.webm").exists() and not (folder / ".index.html.a1b2c3d4.tmp").exists()
+
+
+def test_a_right_to_left_title_and_artist_read_in_their_own_direction():
+    recs, _ = sample.records(with_audio=False)
+    recs[0].update(title="מה?", artist="ناجي العلي")
+    scores = measures.gallery_measures(recs)
+    html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
+    assert '<strong dir="auto">מה?</strong><br><bdi>ناجي العلي</bdi>' in html
