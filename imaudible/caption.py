@@ -19,7 +19,7 @@ from .types import Mood
 if TYPE_CHECKING:
     from PIL import Image
 
-VERSION = "2"
+VERSION = "3"
 
 
 class CaptionError(ValueError):
@@ -93,7 +93,8 @@ def _colour_phrase(mood: Mood) -> str:
 
 def _light_phrase(mood: Mood) -> str:
     b = mood.brightness
-    light = ("deep darkness" if b < 0.22 else "dim, low light" if b < 0.4 else "soft, even light" if b < 0.58
+    even = "soft, even light" if mood.contrast <= 0.5 else "mixed light"   # "even" beside strong contrast contradicts
+    light = ("deep darkness" if b < 0.22 else "dim, low light" if b < 0.4 else even if b < 0.58
              else "bright light" if b < 0.75 else "radiant, pale light")
     contrast = ("with gentle contrast" if mood.contrast < 0.3 else "with strong contrast" if mood.contrast > 0.5
                 else "with moderate contrast")

@@ -121,6 +121,7 @@ CONTRADICTIONS = [   # words that must never meet in one description
     ({"vigorous", "lively"}, {"smooth", "still", "calm", "hushed", "peaceful", "serene"}),
     ({"Vivid"}, {"colourless", "Muted"}),
     ({"darkness"}, {"radiant", "bright light"}),
+    ({"even"}, {"strong"}),              # "soft, even light with strong contrast"
 ]
 
 
@@ -129,17 +130,17 @@ def test_describer_never_contradicts_itself():
     import itertools
 
     checked = 0
-    for v, a, edges, bright, colourful, sat in itertools.product(
+    for v, a, edges, bright, colourful, sat, contrast in itertools.product(
             (0.1, 0.5, 0.9), (0.05, 0.3, 0.5, 0.7, 0.95), (0.02, 0.3, 0.6), (0.1, 0.5, 0.9),
-            (0.1, 0.7), (0.02, 0.4)):
+            (0.1, 0.7), (0.02, 0.4), (0.2, 0.7)):
         m = mood(valence=v, arousal=a, brightness=bright, saturation=sat)
-        m = dataclasses.replace(m, edge_density=edges, colourfulness=colourful)
+        m = dataclasses.replace(m, edge_density=edges, colourfulness=colourful, contrast=contrast)
         text = describe(m)
         words = set(re.findall(r"[A-Za-z]+", text)) | {p for p in ("bright light",) if p in text}
         for left, right in CONTRADICTIONS:
             assert not (words & left and words & right), text
         checked += 1
-    assert checked == 3 * 5 * 3 * 3 * 2 * 2
+    assert checked == 3 * 5 * 3 * 3 * 2 * 2 * 2
     # the case a curator saw: a vigorous read (an override) of a smooth image
     smooth_vigorous = dataclasses.replace(mood(valence=0.6, arousal=0.9), edge_density=0.01)
     assert "vigorous" in describe(smooth_vigorous) and "smooth" not in describe(smooth_vigorous)
