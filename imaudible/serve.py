@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint
 from .local_hosts import host_allowed, is_loopback
+from .progress import printable
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
 from .safe_paths import open_inside, resolve_under
@@ -109,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         if self.server.owner.verbose:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+            sys.stderr.write(printable(f"{self.address_string()} {format % args}") + "\n")
 
     def _respond(self, send_body: bool) -> None:
         if is_endpoint(self.server.owner.takes, self.path):
@@ -334,4 +335,4 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
 
 
 def _status(message: str) -> None:
-    print(f"imaudible serve: {message}", file=sys.stderr, flush=True)
+    print(printable(f"imaudible serve: {message}"), file=sys.stderr, flush=True)
