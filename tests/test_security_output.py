@@ -3,6 +3,7 @@ escaped, and the pages only as links that stay on the site."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from .conftest import write_gallery
@@ -55,3 +56,14 @@ def test_every_terminal_line_the_package_prints_is_escaped():
              if "theme" not in path.parts
              for line in _unescaped_output(ast.parse(path.read_text(), str(path)))]
     assert not found, f"printed without printable(): {found}"
+
+
+def test_the_not_found_page_links_only_to_its_own_host(tmp_path, cli):
+    """`url: https://example.org//evil.example/` (a doubled slash) made 404.html's root `//evil.example/`: its
+    stylesheet, icon and links then came from another host."""
+    folder = write_gallery(tmp_path / "g", ONE, url="https://example.org//evil.example//gallery/")
+    assert cli("build", folder).exit_code == 0
+    page = (folder / "build" / "404.html").read_text()
+    links = re.findall(r'(?:href|src|data-root)="([^"]*)"', page)
+    assert links and not [link for link in links if link.startswith("//")]
+    assert 'data-root="/evil.example/gallery/"' in page
