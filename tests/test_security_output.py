@@ -67,3 +67,31 @@ def test_the_not_found_page_links_only_to_its_own_host(tmp_path, cli):
     links = re.findall(r'(?:href|src|data-root)="([^"]*)"', page)
     assert links and not [link for link in links if link.startswith("//")]
     assert 'data-root="/evil.example/gallery/"' in page
+
+
+def test_the_preview_server_serves_no_service_worker_script(tmp_path):
+    """Every gallery previewed on 127.0.0.1:8000 shares one origin: a gallery's page registered
+    /_report/sw.js (its own report folder), and on a later `serve` of another gallery the worker read that
+    report page's take token and rerolled the other gallery's music. Browsers mark a worker's script request
+    with `Service-Worker: script`; the preview answers it with nothing."""
+    import threading
+
+    from imaudible.audition import TakeEndpoint
+    from imaudible.serve import PreviewServer
+
+    from .test_security_links import _request
+
+    (tmp_path / "build" / "assets").mkdir(parents=True)
+    (tmp_path / "report").mkdir()
+    for folder in (tmp_path / "build" / "assets", tmp_path / "report"):
+        (folder / "sw.js").write_text("self.addEventListener('fetch', () => {});")
+    server = PreviewServer(tmp_path / "build", port=0, takes=TakeEndpoint(tmp_path, tmp_path / "report", token="t"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for path in ("/_report/sw.js", "/assets/sw.js"):
+            assert _request(server, path)[0].status == 200
+            for method in ("GET", "HEAD"):
+                response, body = _request(server, path, method, {"Service-Worker": "script"})
+                assert response.status == 403 and b"addEventListener" not in body, (path, method)
+    finally:
+        server.shutdown()
