@@ -24,7 +24,7 @@ from typing import Callable
 from .manifest import ManifestError, find_manifest, load_manifest, slugify
 from .settings import MAX_SEED, ImageSettings
 from .image_titles import image_title, image_title_and_year
-from .types import CONTROL_CHARACTERS, naming
+from .types import CONTROL_CHARACTERS, UNSAFE_TEXT, naming, open_bidi
 
 # (mapping indent, sequence indent, dash offset): "  - file:" under "artworks:" is (2, 4, 2)
 INDENT_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1), (3, 3, 1), (4, 2, 0))
@@ -382,8 +382,16 @@ class _Candidates:
 
 
 def _name_problem(rel: str) -> str | None:
-    """Why a file name cannot go into the manifest (which refuses control characters in text), or None."""
-    return "a file name with control characters in it (rename the file)" if CONTROL_CHARACTERS.search(rel) else None
+    """Why a file name cannot go into the manifest, or None: what the manifest refuses in any text (control
+    characters; bytes that are no UTF-8, which Python keeps as lone surrogates; a bidirectional override left
+    open) must be skipped here, or one such file would make the whole edit invalid."""
+    if CONTROL_CHARACTERS.search(rel):
+        return "a file name with control characters in it (rename the file)"
+    if UNSAFE_TEXT.search(rel):
+        return "a file name that is not valid UTF-8 (rename the file)"
+    if open_bidi(rel):
+        return "a file name with a text-direction override left open (rename the file)"
+    return None
 
 
 __all__ = ["CurateError", "accepted_suffixes", "add", "image_title", "pick", "reroll"]

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint
 from .local_hosts import host_allowed, is_loopback
+from .progress import printable
 
 from .headers import MIME_TYPES, SECURITY_HEADERS
 from .safe_paths import open_inside, resolve_under
@@ -65,6 +66,18 @@ def parse_range(header: str, size: int) -> Optional[tuple[int, int]]:
     return start, size - 1 if last == "" else min(int(last), size - 1)
 
 
+def refusal(headers, own_host: str) -> tuple[HTTPStatus, bytes] | None:
+    """Why a request gets nothing from this server, or None. A page reached through a foreign domain name
+    (DNS rebinding). A service worker's script: every gallery previewed on this address and port shares one
+    origin, so a worker that one gallery's pages register would outlive it and answer for the next gallery,
+    its report page and that page's take token included. The site itself uses no service worker."""
+    if not host_allowed(headers.get("Host"), own_host):
+        return HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n"
+    if headers.get("Service-Worker") is not None:
+        return HTTPStatus.FORBIDDEN, b"403 this preview server serves no service worker\n"
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "_HTTPServer"
@@ -86,12 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(status, body, MIME_TYPES[".json"], True)
 
     def _host_refused(self, send_body: bool) -> bool:
-        """A page reached through a foreign domain name (DNS rebinding) gets nothing from this server."""
-        if host_allowed(self.headers.get("Host"), self.server.owner.host):
+        refused = refusal(self.headers, self.server.owner.host)
+        if refused is None:
             return False
         self.close_connection = True
-        self._send_bytes(HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n",
-                         MIME_TYPES[".txt"], send_body)
+        self._send_bytes(*refused, MIME_TYPES[".txt"], send_body)
         return True
 
     def send_error(self, code, message=None, explain=None):
@@ -109,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         if self.server.owner.verbose:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+            sys.stderr.write(printable(f"{self.address_string()} {format % args}") + "\n")
 
     def _respond(self, send_body: bool) -> None:
         if is_endpoint(self.server.owner.takes, self.path):
@@ -348,4 +360,4 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
 
 
 def _status(message: str) -> None:
-    print(f"imaudible serve: {message}", file=sys.stderr, flush=True)
+    print(printable(f"imaudible serve: {message}"), file=sys.stderr, flush=True)

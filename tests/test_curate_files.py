@@ -228,6 +228,19 @@ def test_add_keeps_control_characters_out_of_the_manifest(tmp_path):
         ("art/turned.jpg", "Noon yks der")]
 
 
+
+@pytest.mark.parametrize("name", [os.fsdecode(b"bad\xffname.jpg"), "turned\u202egpj.jpg"])
+def test_add_skips_a_file_name_the_manifest_cannot_hold_and_adds_the_rest(tmp_path, name):
+    """A name that is no UTF-8, or that leaves a text-direction override open, is refused by the manifest: one
+    such file found in a folder made the whole `add` fail (quoting a temporary file); it is skipped instead."""
+    site = _gallery(tmp_path)
+    _image(site / "art" / name)
+    _image(site / "art" / "noon.jpg")
+    result = CliRunner().invoke(main, ["add", str(site / "art"), "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    assert "skipped 'art/" in result.output and "rename the file" in result.output
+    assert "art/noon.jpg" in [a.file for a in load_manifest(site)[0].artworks]
+
 def test_edits_keep_the_manifests_permissions(tmp_path):
     """A manifest shared with a group stays shared: the rewrite used mkstemp's 0600."""
     site = _gallery(tmp_path)

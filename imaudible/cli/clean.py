@@ -12,6 +12,7 @@ import click
 from ..engine.cache import CACHE_DIR_NAME, Cache
 from ..engine.cache_lock import BuildLocked, CacheUnwritable
 from ..manifest import MANIFEST_NAME
+from ..progress import printable
 from .errors import EXIT_BUILD_FAILED, CliError
 from .paths import UserPath
 
@@ -42,7 +43,7 @@ def clean(site_dir, out, unused, with_cache, yes):
                 removed = store.prune_unused()
         except (ValueError, OSError, BuildLocked, CacheUnwritable) as exc:
             raise CliError(str(exc)) from None
-        click.echo(f"removed {removed} unused cached results from {cache}")
+        click.echo(printable(f"removed {removed} unused cached results from {cache}"))
         return
     out = Path(out) if out else site_dir / "build"
     if with_cache and cache.is_dir() and not cache.is_symlink() and not yes and sys.stdin.isatty():
@@ -54,17 +55,17 @@ def clean(site_dir, out, unused, with_cache, yes):
     except SiteError as exc:
         raise CliError(str(exc)) from None
     for line in kept:
-        click.echo(f"warning: {line}", err=True)
+        click.echo(printable(f"warning: {line}"), err=True)
     if not existed:
-        click.echo(f"nothing to remove: {out} does not exist")
+        click.echo(printable(f"nothing to remove: {out} does not exist"))
     else:
-        click.echo(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}")
+        click.echo(printable(f"removed {out} ({count} files)" if not out.exists() else f"removed {count} files from {out}"))
     if with_cache and cache.is_symlink():
         cache.unlink()  # only the link: never delete what it points at
-        click.echo(f"removed the link {cache}")
+        click.echo(printable(f"removed the link {cache}"))
     elif with_cache and cache.is_dir():
         _delete_cache(cache)
-        click.echo(f"removed {cache}")
+        click.echo(printable(f"removed {cache}"))
 
 
 def _gallery_folder(path: Path) -> Path:

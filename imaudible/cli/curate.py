@@ -28,7 +28,7 @@ def pick(artwork_id, take, site_dir):
     """Pin take TAKE (1 = the first) of ARTWORK_ID in gallery.yaml; the next build uses it."""
     from ..curate import pick as do_pick
 
-    click.echo(_edit(do_pick, site_dir, artwork_id, take))
+    click.echo(printable(_edit(do_pick, site_dir, artwork_id, take)))
 
 
 @click.command()
@@ -38,7 +38,7 @@ def reroll(artwork_id, site_dir):
     """Give ARTWORK_ID a new seed in gallery.yaml; the next build makes new music for it."""
     from ..curate import reroll as do_reroll
 
-    click.echo(_edit(do_reroll, site_dir, artwork_id))
+    click.echo(printable(_edit(do_reroll, site_dir, artwork_id)))
 
 
 @click.command()
@@ -54,4 +54,4 @@ def add(paths, site_dir):
     added = _edit(do_add, site_dir, list(paths), warn=lambda line: click.echo(printable(f"warning: {line}"), err=True))
     for line in added:
         click.echo(printable(f"added {line}"))
-    click.echo(f"{len(added)} artwork(s) added" if added else "nothing to add: every image is in the manifest")
+    click.echo(printable(f"{len(added)} artwork(s) added" if added else "nothing to add: every image is in the manifest"))

@@ -134,7 +134,7 @@ class ErrorPrintingGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _NO_ARGS_IS_HELP as exc:    # a bare group (`imaudible-site models`): its help, not as an error
-            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            click.echo(printable(exc.ctx.get_help() if exc.ctx else exc.format_message(), lines=True))
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "imaudible-site"

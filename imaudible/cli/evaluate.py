@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..progress import printable
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
 from .paths import UserPath
@@ -40,7 +41,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
 
     result = guarded(body, gallery=gallery)
     for line in result.skipped:
-        click.echo(f"note: {line}", err=True)
+        click.echo(printable(f"note: {line}"), err=True)
     for line in result.failed:
         click.echo(printable(f"error: {line}"), err=True)
     if result.folder is None:
@@ -49,8 +50,8 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     _echo_fad(result.data.get("fad") or {}, quiet)
     if not quiet:
         count = len(result.data["artworks"])
-        click.echo(f"evaluated {count} artwork{'s' if count != 1 else ''} ({result.computed} clips measured, "
-                   f"{result.cached} from cache): {result.folder / 'index.html'}", err=True)
+        click.echo(printable(f"evaluated {count} artwork{'s' if count != 1 else ''} ({result.computed} clips "
+                             f"measured, {result.cached} from cache): {result.folder / 'index.html'}"), err=True)
     if result.failed:
         raise SystemExit(EXIT_FAILED)
 
@@ -61,9 +62,9 @@ def _echo_fad(fad: dict, quiet: bool) -> None:
 
     for space, value in (fad.get("spaces") or {}).items():
         if not quiet:
-            click.echo(f"FAD ({space}): {fad_line(value)}", err=True)
+            click.echo(printable(f"FAD ({space}): {fad_line(value)}"), err=True)
         if value.get("warning"):
-            click.echo(f"warning: FAD ({space}) {value['warning']}", err=True)
+            click.echo(printable(f"warning: FAD ({space}) {value['warning']}"), err=True)
 
 
 def refresh_report(gallery, out: Path, progress=None) -> None:

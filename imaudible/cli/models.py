@@ -63,7 +63,7 @@ def list_command(site_dir: Path, as_json: bool):
             say(row["message"])
     click.echo("\nKnown to work (`imaudible-site models pull ID`):")
     for kind, ids in m.KNOWN_MODEL_IDS.items():
-        click.echo(f"  {kind:<8} {', '.join(ids)}")
+        click.echo(printable(f"  {kind:<8} {', '.join(ids)}"))
 
 
 def _state(row: dict) -> str:

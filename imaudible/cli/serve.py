@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from .. import summary
-from ..progress import Progress
+from ..progress import Progress, printable
 from .build import run_build
 from .errors import CliError
 from .gallery import load_gallery
@@ -34,7 +34,7 @@ def serve(site_dir, out, port, host, no_build):
         raise CliError(linked)
     report_dir = Path(site_dir) / REPORT_DIR
     if report_dir.is_symlink():
-        click.echo(f"warning: not serving the report: '{report_dir}' is a symlink", err=True)
+        click.echo(printable(f"warning: not serving the report: '{report_dir}' is a symlink"), err=True)
     shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
     base = "/"                # the path of the gallery's url:, as the first build found it
 
@@ -68,7 +68,7 @@ def serve(site_dir, out, port, host, no_build):
             server = preview.PreviewServer(out, host=host, port=port)
         except OSError as exc:
             raise CliError(_cannot_listen(host, port, exc)) from None
-        click.echo(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)", err=True)
+        click.echo(printable(f"serving {out} at http://{host}:{server.port}/ (Ctrl-C to stop)"), err=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

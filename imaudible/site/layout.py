@@ -2,6 +2,7 @@
 or by their mood), the picture a link preview shows and the path the site is served under."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
@@ -43,4 +44,5 @@ def site_path(url: str) -> str:
     """The path the site is served under, from its `url` ("/" when none is given): the host answers a missing
     page at any depth with 404.html, so its links start there, also for a site in a folder (GitHub Pages)."""
     path = urlsplit(url).path if url else ""
+    path = re.sub(r"/{2,}", "/", path)   # "//host/..." would be a link to another host
     return quote(path.rstrip("/"), safe="/%") + "/"
