@@ -69,10 +69,12 @@ def still_running(pids: set[int], within: float) -> set[int]:
 
 
 def start_driver(*args: str, cwd: Path = REPO) -> subprocess.Popen:
-    """`python *args` as the leader of a new process group (as a terminal's foreground job is)."""
+    """`python *args` as the leader of a new process group (as a terminal's foreground job is). Ctrl-C is
+    restored in it: a test run started in the background of a script (`cmd &`) inherits SIGINT ignored."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def end(driver: subprocess.Popen, processes: set[int]) -> None:
