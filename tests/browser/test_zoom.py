@@ -43,3 +43,32 @@ def test_a_phone_still_leaves_volume_to_its_own_keys(browser, site_url):
         assert not page.locator("#volume").is_visible() and not page.locator("#play-next").is_visible()
     finally:
         page.context.close()
+
+
+# 1280x720 at 200%: at most 40rem wide and 30rem high at once
+@pytest.mark.parametrize("width,height", [(640, 360)])
+def test_a_laptop_zoomed_to_200_percent_gets_panels_that_never_cover_its_controls(browser, site_url, width, height):
+    """At 40rem wide or less the phone's upright layout applied even when the window was also short, so at
+    1280x720 zoomed to 200% the plaque (38% of the height below a two-row top bar) lay over Previous and
+    Next: a click hit the plaque, and a keyboard user's focus ring went under it."""
+    from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
+
+    w = open_page(browser, viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        settle(page)
+        first = page.evaluate("window.imaudible.order")[0]
+        page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
+        settle(page)
+        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+        covered = page.evaluate("""ids => ids.filter(s => { const r = document.querySelector(s).getBoundingClientRect();
+            return !document.querySelector(s).contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)); })""",
+                                ["#prev-button", "#next-button", "#plaque-play"])
+        assert covered == []
+        box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
+        assert box["left"] >= 0 and box["right"] <= width and box["bottom"] <= height, "the painting is off screen"
+        w.assert_clean()
+    finally:
+        page.context.close()
