@@ -46,6 +46,9 @@ export class Keyboard {
   #down(e, actions) {
     this.shift = e.shiftKey;
     if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+    // An open dialog (help, index) owns the keys: N, T or an arrow there once acted on the hidden room
+    // behind it, and the Escape that closed it also stopped the tour.
+    if (e.target instanceof Element && e.target.closest("dialog")) return;
     const code = e.code;
     if (MOVE_KEYS[code] || TURN_KEYS[code] !== undefined) {
       this.held.add(code);

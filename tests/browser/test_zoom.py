@@ -1,0 +1,74 @@
+"""A desktop browser zoomed to 200% or more: the gallery's viewport is a phone's size, but its visitor has a
+mouse and keyboard, and no phone's volume keys."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import open_page
+from .visit import settle, wait_ready
+
+pytestmark = pytest.mark.browser
+
+PLAYER = ["#play-toggle", "#play-next", "#mute-toggle", "#volume", "#spatial-toggle", "#seek"]
+
+
+# 1366x768 and 1536x864 laptops at 200%, and 1280x720 at 300%
+@pytest.mark.parametrize("width,height", [(683, 384), (768, 432), (427, 240)])
+def test_a_zoomed_desktop_keeps_every_control_of_the_player(browser, site_url, width, height):
+    """Volume, Spatial sound and Play next were display: none on any viewport under 40rem wide or 30rem high,
+    meant for phones; zoomed in, a desktop visitor lost them, out of sight and out of the tab order."""
+    w = open_page(browser, viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        settle(page)
+        missing = page.evaluate("""ids => ids.filter(s => { const e = document.querySelector(s);
+            const r = e.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return !(r.width && r.right <= innerWidth && r.bottom <= innerHeight && e.contains(hit)); })""", PLAYER)
+        assert missing == [], f"at {width}x{height}"
+        w.assert_clean()
+    finally:
+        page.context.close()
+
+
+def test_a_phone_still_leaves_volume_to_its_own_keys(browser, site_url):
+    w = open_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        assert page.evaluate("matchMedia('(pointer: coarse)').matches")
+        assert not page.locator("#volume").is_visible() and not page.locator("#play-next").is_visible()
+    finally:
+        page.context.close()
+
+
+# 1280x720 at 200%: at most 40rem wide and 30rem high at once
+@pytest.mark.parametrize("width,height", [(640, 360)])
+def test_a_laptop_zoomed_to_200_percent_gets_panels_that_never_cover_its_controls(browser, site_url, width, height):
+    """At 40rem wide or less the phone's upright layout applied even when the window was also short, so at
+    1280x720 zoomed to 200% the plaque (38% of the height below a two-row top bar) lay over Previous and
+    Next: a click hit the plaque, and a keyboard user's focus ring went under it."""
+    from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
+
+    w = open_page(browser, viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = w.page
+    try:
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        settle(page)
+        first = page.evaluate("window.imaudible.order")[0]
+        page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
+        settle(page)
+        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+        covered = page.evaluate("""ids => ids.filter(s => { const r = document.querySelector(s).getBoundingClientRect();
+            return !document.querySelector(s).contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)); })""",
+                                ["#prev-button", "#next-button", "#plaque-play"])
+        assert covered == []
+        box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
+        assert box["left"] >= 0 and box["right"] <= width and box["bottom"] <= height, "the painting is off screen"
+        w.assert_clean()
+    finally:
+        page.context.close()
