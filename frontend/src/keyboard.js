@@ -1,5 +1,7 @@
 // Keyboard input: held keys that walk and turn (WASD, arrows, Q/E), and single keys that act (N/P next
 // and previous painting, Enter plays, T tour, M mute, H help, C close-up, + and − zoom, Esc).
+// Character keys act wherever the focus is, unless the visitor unticks Help's "letter keys" box: then only
+// with the 3D view in focus (WCAG 2.1.4: speech input types words, and each letter would act).
 
 export const MOVE_KEYS = {
   KeyW: [1, 0],
@@ -26,6 +28,29 @@ function isTyping(el) {
   return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
 }
 
+const LETTER_KEYS = "imaudible.letterKeys"; // "view": character keys act only with the 3D view in focus
+
+function letterKeysEverywhere() {
+  try {
+    return localStorage.getItem(LETTER_KEYS) !== "view";
+  } catch {
+    return true; // storage refused (a private window): the default
+  }
+}
+
+function rememberLetterKeys(everywhere) {
+  try {
+    if (everywhere) localStorage.removeItem(LETTER_KEYS);
+    else localStorage.setItem(LETTER_KEYS, "view");
+  } catch {
+    /* kept for this page only */
+  }
+}
+
+function inTheView(el) {
+  return !el || el === document.body || el === document.documentElement || el.getAttribute?.("role") === "application";
+}
+
 function isControl(el) {
   return el && (isTyping(el) || el.tagName === "BUTTON" || el.tagName === "A" || el.tagName === "SUMMARY");
 }
@@ -35,6 +60,12 @@ export class Keyboard {
   constructor(actions) {
     this.held = new Set(); // codes of the walking and turning keys that are down
     this.shift = false;
+    this.letterKeysEverywhere = letterKeysEverywhere();
+    const box = document.getElementById("letter-keys");
+    if (box) {
+      box.checked = this.letterKeysEverywhere;
+      box.addEventListener("change", () => rememberLetterKeys((this.letterKeysEverywhere = box.checked)));
+    }
     window.addEventListener("keydown", (e) => this.#down(e, actions));
     window.addEventListener("keyup", (e) => {
       this.shift = e.shiftKey;
@@ -49,6 +80,7 @@ export class Keyboard {
     // An open dialog (help, index) owns the keys: N, T or an arrow there once acted on the hidden room
     // behind it, and the Escape that closed it also stopped the tour.
     if (e.target instanceof Element && e.target.closest("dialog")) return;
+    if (e.key.length === 1 && !this.letterKeysEverywhere && !inTheView(e.target)) return;
     const code = e.code;
     if (MOVE_KEYS[code] || TURN_KEYS[code] !== undefined) {
       this.held.add(code);

@@ -56,3 +56,37 @@ def test_keys_pressed_in_the_help_or_the_index_stay_in_that_dialog(watched, site
     assert page.evaluate(STATE) == {"focused": focused, "touring": False}
     assert page.evaluate("document.getElementById('index-drawer').open")
     watched.assert_clean()
+
+
+def test_letter_keys_can_be_kept_to_the_3d_view_and_the_choice_is_remembered(watched, site_url):
+    """WCAG 2.1.4: a single-letter shortcut must be possible to turn off or keep to its component. Speech input
+    types words, so with the focus on a link, "m" muted the music. Help's box keeps them to the 3D view."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    muted = "() => window.imaudible.state.muted"
+    page.focus("#list-link")
+    page.keyboard.press("m")                           # the default: letter keys act everywhere
+    page.wait_for_function(muted, timeout=WAIT)
+    page.keyboard.press("m")
+    page.wait_for_function("() => !window.imaudible.state.muted", timeout=WAIT)
+
+    page.click("#help-button")
+    page.wait_for_function("() => document.getElementById('help').open", timeout=WAIT)
+    page.uncheck("#letter-keys")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.getElementById('help').open", timeout=WAIT)
+    for _ in range(2):                                 # this page, then the next visit
+        page.focus("#list-link")
+        page.keyboard.press("m")
+        page.wait_for_timeout(300)
+        assert not page.evaluate(muted), "a letter key acted outside the 3D view"
+        page.focus("#gallery-canvas")
+        page.keyboard.press("m")
+        page.wait_for_function(muted, timeout=WAIT)
+        page.keyboard.press("m")
+        page.wait_for_function("() => !window.imaudible.state.muted", timeout=WAIT)
+        page.reload()
+        wait_ready(page)
+    assert not page.is_checked("#letter-keys")
+    watched.assert_clean()
