@@ -13,11 +13,20 @@ export function onClick(id, fn) {
   $(id)?.addEventListener("click", fn);
 }
 
+/**
+ * A toggle button's state. With a `label` the button names what it does next ("Mute" / "Unmute") and has no
+ * aria-pressed: a screen reader would say "Unmute, pressed", which reads as the opposite. data-on styles it.
+ */
 export function setPressed(id, on, label) {
   const el = $(id);
   if (!el) return;
-  el.setAttribute("aria-pressed", String(on));
-  if (label !== undefined) el.textContent = label;
+  if (label === undefined) {
+    el.setAttribute("aria-pressed", String(on));
+    return;
+  }
+  el.textContent = label;
+  el.removeAttribute("aria-pressed");
+  el.toggleAttribute("data-on", on);
 }
 
 /** Enable the controls the page holds disabled (data-needs-app) until the 3D code has wired them. */

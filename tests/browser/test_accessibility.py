@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import REPO
-from .visit import CONTRAST_JS, wait_ready
+from .visit import CONTRAST_JS, WAIT, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -50,3 +50,30 @@ def test_the_other_pages_pass_axe(axe_ready, watched, site_url, path):
     if path.startswith("art/"):
         wait_ready(page)
     assert violations(page) == []
+
+
+TOGGLES = """() => ['mute-toggle', 'tour-button', 'spatial-toggle'].map(id => {
+    const el = document.getElementById(id);
+    return [id, el.textContent.trim(), el.getAttribute('aria-pressed')];
+})"""
+
+
+def test_a_toggle_that_renames_itself_says_no_pressed_state(watched, site_url):
+    """"Unmute, pressed" reads as the opposite of what it means: a button whose name says what it does next
+    (Mute/Unmute, Guided tour/Stop tour) has no aria-pressed; one whose name stays (Spatial sound) has it."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    assert page.evaluate(TOGGLES) == [["mute-toggle", "Mute", None], ["tour-button", "Guided tour", None],
+                                      ["spatial-toggle", "Spatial sound", "false"]]
+    for button in ("#mute-toggle", "#tour-button", "#spatial-toggle"):
+        page.click(button)
+    page.wait_for_function("() => window.imaudible.state.touring && window.imaudible.state.muted", timeout=WAIT)
+    assert page.evaluate(TOGGLES) == [["mute-toggle", "Unmute", None], ["tour-button", "Stop tour", None],
+                                      ["spatial-toggle", "Spatial sound", "true"]]
+    for button in ("#mute-toggle", "#tour-button"):    # pressed-looking all the same
+        assert page.get_attribute(button, "data-on") is not None
+    page.click("#tour-button")
+    page.wait_for_function("() => !window.imaudible.state.touring", timeout=WAIT)
+    assert page.get_attribute("#tour-button", "data-on") is None
+    watched.assert_clean()
