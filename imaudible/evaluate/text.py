@@ -85,6 +85,8 @@ def facts(report: dict) -> list[tuple]:
                            ("arousal_correlation", "arousal correlation, image vs music")):
             c = mood.get(key) or {}
             out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}, n = {c.get('n', 0)})"))
+        if mood.get("circular"):
+            out.append(("mood agreement by construction", mood["circular"], "problems"))
         if mood.get("left_out"):
             out.append(("left out of the mood measures", f"{mood['left_out']} artwork(s): their music is "
                         f"{TOO_SHORT} (valence and arousal need at least {features.MIN_SECONDS['arousal']:g} s)",

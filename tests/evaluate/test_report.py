@@ -201,3 +201,16 @@ def test_a_right_to_left_title_and_artist_read_in_their_own_direction():
     scores = measures.gallery_measures(recs)
     html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
     assert '<strong dir="auto">מה?</strong><br><bdi>ناجي العلي</bdi>' in html
+
+
+def test_mood_agreement_of_draft_music_is_said_to_hold_by_construction(written):
+    # the built-in composer plays the image's valence and arousal, which the feature mood reads back
+    root, folder = written
+    mood = json.loads((folder / "report.json").read_text())["summary"]["mood"]
+    assert mood["circular"].startswith("2 of the 3 clips measured are the built-in composer's drafts")
+    html = (folder / "index.html").read_text()
+    assert "mood agreement by construction" in html and "holds by construction" in html
+    recs, _ = sample.records(with_audio=False)
+    for r in recs:
+        r["drafts"]["music"] = False
+    assert "circular" not in measures.gallery_measures(recs)["summary"]["mood"]
