@@ -180,3 +180,13 @@ def test_melody_checkpoint_batches_and_continues(tmp_path):
         assert clip.samples.shape == (1, 64000)
         assert np.abs(composer.generate([req])[0].samples - clip.samples).max() < 1e-5
     composer.close()
+
+
+def test_stored_clip_bytes_do_not_depend_on_batch_mates(composer):
+    """The codec decodes each artwork alone, so a clip is stored byte for byte the same in any batch."""
+    from imaudible import audio
+
+    requests = [request(composer, prompt, seed=7) for prompt in PROMPTS]
+    alone = [audio.clip_to_bytes(composer.generate([r])[0]) for r in requests]
+    assert [audio.clip_to_bytes(c) for c in composer.generate(requests)] == alone
+    assert [audio.clip_to_bytes(c) for c in composer.generate(requests[::-1])] == alone[::-1]
