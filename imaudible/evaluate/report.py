@@ -37,6 +37,7 @@ def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str
         artworks.append({
             "id": r["id"], "title": r["title"], "artist": r.get("artist", ""), "thumb": r.get("thumb"),
             "caption": r["caption"], "prompt": r["prompt"], "models": r["models"], "drafts": r["drafts"],
+            "generation": r.get("generation"),
             "image_mood": r["image_mood"],
             "music_mood": {"valence": chosen["measures"]["valence"], "arousal": chosen["measures"]["arousal"],
                            **({"unmeasured": gap} if gap else {})},
