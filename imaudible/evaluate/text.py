@@ -85,6 +85,12 @@ def facts(report: dict) -> list[tuple]:
                            ("arousal_correlation", "arousal correlation, image vs music")):
             c = mood.get(key) or {}
             out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}, n = {c.get('n', 0)})"))
+        doubt = mood.get("tempo_in_doubt")
+        if doubt:
+            out.append(("tempo octave in doubt", f"{doubt['clips']} of {doubt['of']} mood readings rest on a tempo "
+                        "that may be an octave off (half or double fits nearly as well); with the other octave the "
+                        f"mean mood distance is {num(doubt['mean_distance_at_other_octave'])}, not "
+                        f"{num(mood.get('mean_distance'))}", "problems"))
         if mood.get("circular"):
             out.append(("mood agreement by construction", mood["circular"], "problems"))
         if mood.get("left_out"):
