@@ -84,6 +84,10 @@ def facts(report: dict) -> list[tuple]:
         for key, label in (("valence_correlation", "valence correlation, image vs music"),
                            ("arousal_correlation", "arousal correlation, image vs music")):
             c = mood.get(key) or {}
+            if c.get("r") is None:   # `control.correlation`: fewer than 3 points, or one side does not vary
+                why = "fewer than 3 artworks" if c.get("n", 0) < 3 else "the image or the music mood does not vary"
+                out.append((label, f"not defined (n = {c.get('n', 0)}: {why})"))
+                continue
             out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}, n = {c.get('n', 0)})"))
         doubt = mood.get("tempo_in_doubt")
         if doubt:

@@ -214,3 +214,16 @@ def test_mood_agreement_of_draft_music_is_said_to_hold_by_construction(written):
     for r in recs:
         r["drafts"]["music"] = False
     assert "circular" not in measures.gallery_measures(recs)["summary"]["mood"]
+
+
+def test_an_undefined_correlation_says_why():
+    from imaudible.evaluate import text
+
+    def facts(n, r=None):
+        mood = {"valence_correlation": {"r": r, "p_value": None, "n": n},
+                "arousal_correlation": {"r": 0.5, "p_value": 0.2, "n": n}}
+        return dict((label, value) for label, value, _ in text.facts({"summary": {"mood": mood}}))
+
+    assert facts(2)["valence correlation, image vs music"] == "not defined (n = 2: fewer than 3 artworks)"
+    assert facts(5)["valence correlation, image vs music"].endswith("the image or the music mood does not vary)")
+    assert facts(5)["arousal correlation, image vs music"] == "r = 0.500 (p = 0.200, n = 5)"
