@@ -68,7 +68,7 @@ def records_and_media(states, embeddings: dict[str, list[float]], gallery_music=
             "id": art.id, "title": art.title, "artist": art.artist,
             "thumb": f"media/{art.id}.thumb{thumb.path.suffix}" if thumb else None,
             "caption": caption.text, "prompt": views["prompt"].text,
-            "models": {"caption": caption.model, "music": music.model},
+            "models": {"caption": caption.model, "prompt": views["prompt"].model, "music": music.model},
             "drafts": {"caption": bool(caption.draft), "music": bool(music.draft)},
             "image_mood": {"valence": round(views["mood"].valence, 4), "arousal": round(views["mood"].arousal, 4)},
             "takes": takes, "music_identity": music_identity(music, used)})

@@ -125,7 +125,7 @@ def facts(report: dict) -> list[tuple]:
     return [(*fact, None)[:3] for fact in out]
 
 
-CSV_COLUMNS = ["id", "title", "prompt", "seed", "duration", "caption_model", "caption_draft", "music_model", "music_draft", "image_valence",
+CSV_COLUMNS = ["id", "title", "prompt", "seed", "duration", "caption_model", "caption_draft", "prompt_model", "music_model", "music_draft", "image_valence",
                "image_arousal", "music_valence", "music_arousal", "mood_distance", "clap_prompt", "clap_caption",
                "seconds", "tempo_bpm", "tempo_alternative_bpm", "heard_loudness_lufs", "heard_true_peak_dbtp",
                "raw_loudness_lufs", "raw_true_peak_dbtp", "silent_share", "clipped_share", "repetition", "problems",
@@ -150,7 +150,8 @@ def render_csv(report: dict) -> str:
         writer.writerow(_cells({"id": a["id"], "title": a["title"], "prompt": a["prompt"],
                                 "seed": generation.get("seed"), "duration": generation.get("duration"),
                                 "caption_model": a["models"].get("caption"),
-                                "caption_draft": a["drafts"].get("caption"), "music_model": a["models"].get("music"),
+                                "caption_draft": a["drafts"].get("caption"), "prompt_model": a["models"].get("prompt"),
+                                "music_model": a["models"].get("music"),
                                 "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
                                 "image_arousal": a["image_mood"]["arousal"],
                                 "music_valence": measured(a["music_mood"]["valence"], "valence"),

@@ -304,3 +304,12 @@ def test_report_records_what_made_each_clip(evaluated):
     assert [(r["prompt"], r["seed"], r["duration"]) for r in rows] == \
         [(a["prompt"], "0", "2.0") for a in first.report["artworks"]]
     assert "seed 0, 2.0 s" in (folder / "report" / "index.html").read_text()
+
+
+def test_report_says_who_wrote_each_prompt(evaluated):
+    import csv
+
+    folder, first, _ = evaluated
+    assert {a["models"]["prompt"] for a in first.report["artworks"]} == {"builtin:template"}
+    assert {r["prompt_model"] for r in csv.DictReader((folder / "report" / "report.csv").open())} == {"builtin:template"}
+    assert "prompt: builtin:template" in (folder / "report" / "index.html").read_text()
