@@ -125,8 +125,9 @@ def facts(report: dict) -> list[tuple]:
     return [(*fact, None)[:3] for fact in out]
 
 
-CSV_COLUMNS = ["id", "title", "prompt", "seed", "duration", "caption_model", "caption_draft", "prompt_model", "music_model", "music_draft", "image_valence",
-               "image_arousal", "music_valence", "music_arousal", "mood_distance", "clap_prompt", "clap_caption",
+CSV_COLUMNS = ["id", "title", "prompt", "seed", "duration", "caption_model", "caption_draft", "prompt_model",
+               "music_model", "music_draft", "image_valence", "image_arousal", "music_valence", "music_arousal",
+               "mood_distance", "valence_at_alternative_tempo", "arousal_at_alternative_tempo", "clap_prompt", "clap_caption",
                "seconds", "tempo_bpm", "tempo_alternative_bpm", "heard_loudness_lufs", "heard_true_peak_dbtp",
                "raw_loudness_lufs", "raw_true_peak_dbtp", "silent_share", "clipped_share", "repetition", "problems",
                "unmeasured", "takes", "chosen_take"]
@@ -142,6 +143,7 @@ def render_csv(report: dict) -> str:
         chosen = next((t for t in a["takes"] if t["chosen"]), a["takes"][0])
         h, f, heard = chosen["health"], chosen["features"], chosen.get("heard") or {}
         gaps = chosen.get("unmeasured") or {}
+        other = chosen.get("at_alternative_tempo") or {}   # the reading at the other tempo octave, when in doubt
 
         def measured(value, *names):
             return TOO_SHORT if any(n in gaps for n in names) else value
@@ -157,6 +159,8 @@ def render_csv(report: dict) -> str:
                                 "music_valence": measured(a["music_mood"]["valence"], "valence"),
                                 "music_arousal": measured(a["music_mood"]["arousal"], "arousal"),
                                 "mood_distance": measured(a["scores"].get("mood_distance"), "valence", "arousal"),
+                                "valence_at_alternative_tempo": other.get("valence"),
+                                "arousal_at_alternative_tempo": other.get("arousal"),
                                 "clap_prompt": a["scores"].get("clap_prompt"), "clap_caption": a["scores"].get("clap_caption"),
                                 "seconds": chosen.get("seconds"), "tempo_bpm": measured(f.get("tempo_bpm"), "tempo_bpm"),
                                 "tempo_alternative_bpm": measured(f.get("tempo_alternative_bpm"), "tempo_bpm"),

@@ -227,3 +227,14 @@ def test_an_undefined_correlation_says_why():
     assert facts(2)["valence correlation, image vs music"] == "not defined (n = 2: fewer than 3 artworks)"
     assert facts(5)["valence correlation, image vs music"].endswith("the image or the music mood does not vary)")
     assert facts(5)["arousal correlation, image vs music"] == "r = 0.500 (p = 0.200, n = 5)"
+
+
+def test_csv_gives_the_mood_at_the_other_tempo_octave():
+    from imaudible.evaluate import text
+
+    recs, _ = sample.records(with_audio=False)
+    recs[0]["takes"][0]["measures"]["at_alternative_tempo"] = {"tempo_bpm": 60.0, "valence": 0.31, "arousal": 0.22}
+    data = report.assemble(recs, measures.gallery_measures(recs), title="t", skipped=[])
+    rows = list(csv.DictReader(io.StringIO(text.render_csv(data))))
+    assert (rows[0]["valence_at_alternative_tempo"], rows[0]["arousal_at_alternative_tempo"]) == ("0.31", "0.22")
+    assert rows[1]["arousal_at_alternative_tempo"] == ""
