@@ -4,7 +4,8 @@ holds audiocraft's `state_dict.bin` + `compression_state_dict.bin`).
 audiocraft generates past its 30 s window itself, continuing from the tokens of the previous window (no
 audio crossfade is needed). Its sampler draws from torch's global random stream; `_per_row_sampling` swaps
 audiocraft's `multinomial` helper for one that draws each row from its own seeded generator while a batch
-is generated, so, as with the transformers backend, an artwork's music does not depend on its batch-mates.
+is generated, and `_decode_row_by_row` decodes each artwork's tokens alone, so, as with the transformers
+backend, an artwork's stored clip does not depend on its batch-mates, to the byte.
 """
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ class AudiocraftComposer(RankedTakes):
                                           extend_stride=min(EXTEND_STRIDE_S, 0.6 * self._model.max_duration))
         generators = [torch.Generator(device=self.device).manual_seed(take_seed(requests[r].settings.seed, t))
                       for r, t in rows]
-        with _per_row_sampling(generators):
+        with _per_row_sampling(generators), _decode_row_by_row(self._model.compression_model):
             wav = self._model.generate([requests[r].prompt for r, _ in rows], progress=False)
         total = int(round(duration * self.sample_rate))
         return [a[:, :total] for a in wav.float().cpu().numpy()]
@@ -102,6 +103,25 @@ class AudiocraftComposer(RankedTakes):
         gc.collect()
         if self.device.startswith("cuda"):
             require_torch().cuda.empty_cache()
+
+
+@contextlib.contextmanager
+def _decode_row_by_row(codec):
+    """Decode each artwork's tokens alone: a batched decode rounds differently (~1e-6), which would make an
+    artwork's stored clip depend on its batch-mates, as in the transformers backend (`hf_musicgen`)."""
+    import torch
+
+    decode = codec.decode
+
+    def by_row(codes, scale=None):
+        return torch.cat([decode(codes[i:i + 1], None if scale is None else scale[i:i + 1])
+                          for i in range(codes.shape[0])])
+
+    codec.decode = by_row
+    try:
+        yield
+    finally:
+        del codec.decode
 
 
 @contextlib.contextmanager

@@ -5,11 +5,12 @@ artwork's music would depend on its batch-mates. Here generation runs in greedy 
 (a logits processor) does the sampling itself: classifier-free guidance, temperature, top-k, then one
 `torch.multinomial` draw per artwork from that artwork's own `torch.Generator`, seeded with its seed (and
 take number). The chosen token is left as the only finite score, so greedy decoding picks it. An artwork's
-random draws are therefore the same in any batch; batched and one-by-one results differ only by floating-
-point rounding in the batched matrix products (same tokens, audio equal to ~1e-6; see the tests).
+random draws are therefore the same in any batch, and so are its tokens; the codec then decodes each artwork
+alone (a batched decode rounds differently, ~1e-6), so its stored clip is byte for byte the same in any batch.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import math
@@ -191,8 +192,9 @@ class MusicgenComposer(RankedTakes):
         with torch.inference_mode():
             if prompt is not None:
                 kwargs["decoder_input_ids"] = self._encode_prompt(prompt)
-            out = self._model.generate(**kwargs, generation_config=config,
-                                       logits_processor=LogitsProcessorList([sampler]))
+            with _codec_row_by_row(self._model.audio_encoder):
+                out = self._model.generate(**kwargs, generation_config=config,
+                                           logits_processor=LogitsProcessorList([sampler]))
         audio = out.float().cpu().numpy()
         expected = round(frames * self.sample_rate / self.frame_rate) + (0 if prompt is None else prompt.shape[-1])
         if audio.shape[-1] < expected:
@@ -206,7 +208,9 @@ class MusicgenComposer(RankedTakes):
         values = torch.from_numpy(np.ascontiguousarray(prompt)).to(self.device, self._model.dtype)
         codec = self._model.audio_encoder
         channels = [values[:, c:c + 1] for c in range(values.shape[1])]
-        codes = [codec.encode(input_values=ch, return_dict=True).audio_codes[0] for ch in channels]  # (B, K', T)
+        # one artwork at a time, like the decode: a batched codec's rounding would depend on the batch-mates
+        codes = [torch.cat([codec.encode(input_values=ch[i:i + 1], return_dict=True).audio_codes[0]
+                            for i in range(ch.shape[0])]) for ch in channels]  # (B, K', T)
         stacked = torch.stack(codes, dim=2).flatten(1, 2) if len(codes) > 1 else codes[0]
         return stacked.reshape(-1, stacked.shape[-1])
 
@@ -218,6 +222,31 @@ class MusicgenComposer(RankedTakes):
         gc.collect()
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()
+
+
+@contextlib.contextmanager
+def _codec_row_by_row(codec):
+    """Let `generate` decode each artwork's tokens alone. The tokens do not depend on the batch, but a batched
+    EnCodec decode rounds differently (~1e-6) from a single one, which changed the stored 24-bit clip's bytes
+    with the artwork's batch-mates, the batch size and the gallery's size."""
+    decode = codec.decode
+
+    def by_row(audio_codes, audio_scales, *args, **kwargs):
+        rows = []
+        for i in range(audio_codes.shape[1]):
+            scales = [s if s is None else s[i:i + 1] for s in audio_scales]   # one entry per codec chunk
+            rest = [a[i:i + 1] if isinstance(a, torch.Tensor) else a for a in args]
+            rows.append(decode(audio_codes[:, i:i + 1], scales, *rest,
+                               **{k: v[i:i + 1] if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}))
+        first = rows[0]
+        first.audio_values = torch.cat([r.audio_values for r in rows])
+        return first
+
+    codec.decode = by_row
+    try:
+        yield
+    finally:
+        del codec.decode   # the instance attribute goes; the class's method shows through again
 
 
 def _model_class(model_type: str):

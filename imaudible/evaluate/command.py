@@ -57,7 +57,7 @@ def _run(gallery, out: Path, options: dict, clap, keep: set | None = None):
         if clap is not None:
             embeddings, clap_used, clap_computed = clap_embeddings(states, cache, clap)
             used |= clap_used
-    records, media = records_and_media(states, embeddings)
+    records, media = records_and_media(states, embeddings, gallery.music)
     counts = result.to_dict()["totals"]["by_stage"]["evaluate"]
     failed = [summary.failure(s) for s in result.failures]   # as `build` names them: id, file and stage
     return records, media, counts["computed"] + clap_computed, counts["cached"], failed, states

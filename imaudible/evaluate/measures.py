@@ -17,13 +17,14 @@ beyond the level).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from . import control, features, health
 
-VERSION = "2"
+VERSION = "3"
 
 # CLAP zero-shot mood: descriptions at the corners of Russell's circumplex (valence, arousal).
 EMOTION_DESCRIPTIONS = {
@@ -51,9 +52,15 @@ def clip_measures(samples: np.ndarray, sample_rate: int) -> dict:
     unmeasured = too_short(seconds)
     values = {**f.to_dict(), "valence": round(valence, 4), "arousal": round(arousal, 4)}
     values.update(dict.fromkeys(unmeasured))
-    return {"seconds": round(seconds, 3), "health": h.to_dict(), "features": {k: values[k] for k in f.to_dict()},
-            "valence": values["valence"], "arousal": values["arousal"], "unmeasured": unmeasured,
-            "vector": [round(0.0 if k in unmeasured else z[k], 4) for k in sorted(z)] + [round(h.repetition, 4)]}
+    out = {"seconds": round(seconds, 3), "health": h.to_dict(), "features": {k: values[k] for k in f.to_dict()},
+           "valence": values["valence"], "arousal": values["arousal"], "unmeasured": unmeasured,
+           "vector": [round(0.0 if k in unmeasured else z[k], 4) for k in sorted(z)] + [round(h.repetition, 4)]}
+    if f.tempo_alternative_bpm and "arousal" not in unmeasured:
+        # tempo weighs on both readings, and an octave off moves arousal by ~0.3: give the other octave's too
+        other = features.valence_arousal(dataclasses.replace(f, tempo_bpm=f.tempo_alternative_bpm))
+        out["at_alternative_tempo"] = {"tempo_bpm": round(f.tempo_alternative_bpm, 4),
+                                       "valence": round(other[0], 4), "arousal": round(other[1], 4)}
+    return out
 
 
 def too_short(seconds: float) -> dict[str, str]:
@@ -130,6 +137,13 @@ def gallery_measures(records: list[dict], clap=None) -> dict:
     return out
 
 
+# The built-in composer plays the image's own valence and arousal (tempo, mode, dynamics, density), the very cues
+# the audio-feature mood reads back: its drafts agree with their images whatever the fit of a music model.
+DRAFTS_BY_CONSTRUCTION = ("{drafts} of the {n} clips measured are the built-in composer's drafts, which take their "
+                          "tempo, mode and dynamics from the image's own valence and arousal: their mood agreement "
+                          "holds by construction and is no evidence that a music model fits the images")
+
+
 def _mood_summary(records: list[dict], image: np.ndarray, artworks: dict) -> dict:
     summary = {"model": "audio features (tempo, mode, onset density, loudness, centroid)"}
     kept = []
@@ -148,6 +162,16 @@ def _mood_summary(records: list[dict], image: np.ndarray, artworks: dict) -> dic
     fit = control.mood_fit_matrix(music, image[kept])
     for row, i in enumerate(kept):
         artworks[records[i]["id"]]["mood_distance"] = round(float(-fit[row, row]), 4)
+    doubtful = [i for i in kept if chosen_take(records[i])["measures"].get("at_alternative_tempo")]
+    if doubtful:
+        other = np.array([[(chosen_take(records[i])["measures"].get("at_alternative_tempo")
+                            or chosen_take(records[i])["measures"])[k] for k in ("valence", "arousal")] for i in kept])
+        summary["tempo_in_doubt"] = {
+            "clips": len(doubtful), "of": len(kept),
+            "mean_distance_at_other_octave": round(float(np.linalg.norm(other - image[kept], axis=1).mean()), 4)}
+    drafts = sum(bool(records[i]["drafts"].get("music")) for i in kept)
+    if drafts:
+        summary["circular"] = DRAFTS_BY_CONSTRUCTION.format(drafts=drafts, n=len(kept))
     return {**summary, "mean_distance": round(float(-np.trace(fit) / len(kept)), 4),
             "control": _negated(control.shuffled_control(fit).to_dict()),
             "valence_correlation": control.correlation(image[kept, 0], music[:, 0]),

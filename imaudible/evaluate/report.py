@@ -37,6 +37,7 @@ def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str
         artworks.append({
             "id": r["id"], "title": r["title"], "artist": r.get("artist", ""), "thumb": r.get("thumb"),
             "caption": r["caption"], "prompt": r["prompt"], "models": r["models"], "drafts": r["drafts"],
+            "generation": r.get("generation"),
             "image_mood": r["image_mood"],
             "music_mood": {"valence": chosen["measures"]["valence"], "arousal": chosen["measures"]["arousal"],
                            **({"unmeasured": gap} if gap else {})},
@@ -47,6 +48,7 @@ def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str
                        "seconds": t["measures"].get("seconds"), "heard": t.get("heard"),
                        "health": t["measures"]["health"], "features": t["measures"]["features"],
                        "valence": t["measures"]["valence"], "arousal": t["measures"]["arousal"],
+                       "at_alternative_tempo": t["measures"].get("at_alternative_tempo"),
                        "unmeasured": t["measures"].get("unmeasured") or {}} for t in r["takes"]],
         })
     clap_audio = [measures.chosen_take(r).get("clap") for r in records]

@@ -32,9 +32,12 @@ def _thumb(state):
     return None
 
 
-def records_and_media(states, embeddings: dict[str, list[float]]) -> tuple[list[dict], dict[str, Path]]:
-    """The records (see `measures`) of the built artworks, and the media files the report page links."""
+def records_and_media(states, embeddings: dict[str, list[float]], gallery_music=None) -> tuple[list[dict], dict[str, Path]]:
+    """The records (see `measures`) of the built artworks, and the media files the report page links.
+    `gallery_music`: the gallery's music settings, whose per-artwork values (seed, duration, ...) each record
+    keeps, so that a reader of the report can make its clips again."""
     from ..backends.takes import take_reason
+    from ..settings import MUSIC_OVERRIDABLE
 
     records, media = [], {}
     for state in states:
@@ -65,10 +68,13 @@ def records_and_media(states, embeddings: dict[str, list[float]]) -> tuple[list[
             "id": art.id, "title": art.title, "artist": art.artist,
             "thumb": f"media/{art.id}.thumb{thumb.path.suffix}" if thumb else None,
             "caption": caption.text, "prompt": views["prompt"].text,
-            "models": {"caption": caption.model, "music": music.model},
+            "models": {"caption": caption.model, "prompt": views["prompt"].model, "music": music.model},
             "drafts": {"caption": bool(caption.draft), "music": bool(music.draft)},
             "image_mood": {"valence": round(views["mood"].valence, 4), "arousal": round(views["mood"].arousal, 4)},
             "takes": takes, "music_identity": music_identity(music, used)})
+        if gallery_music is not None:
+            settings = art.music_settings(gallery_music)
+            records[-1]["generation"] = {k: getattr(settings, k) for k in MUSIC_OVERRIDABLE}
     return records, media
 
 

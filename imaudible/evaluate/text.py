@@ -84,7 +84,19 @@ def facts(report: dict) -> list[tuple]:
         for key, label in (("valence_correlation", "valence correlation, image vs music"),
                            ("arousal_correlation", "arousal correlation, image vs music")):
             c = mood.get(key) or {}
+            if c.get("r") is None:   # `control.correlation`: fewer than 3 points, or one side does not vary
+                why = "fewer than 3 artworks" if c.get("n", 0) < 3 else "the image or the music mood does not vary"
+                out.append((label, f"not defined (n = {c.get('n', 0)}: {why})"))
+                continue
             out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}, n = {c.get('n', 0)})"))
+        doubt = mood.get("tempo_in_doubt")
+        if doubt:
+            out.append(("tempo octave in doubt", f"{doubt['clips']} of {doubt['of']} mood readings rest on a tempo "
+                        "that may be an octave off (half or double fits nearly as well); with the other octave the "
+                        f"mean mood distance is {num(doubt['mean_distance_at_other_octave'])}, not "
+                        f"{num(mood.get('mean_distance'))}", "problems"))
+        if mood.get("circular"):
+            out.append(("mood agreement by construction", mood["circular"], "problems"))
         if mood.get("left_out"):
             out.append(("left out of the mood measures", f"{mood['left_out']} artwork(s): their music is "
                         f"{TOO_SHORT} (valence and arousal need at least {features.MIN_SECONDS['arousal']:g} s)",
@@ -113,8 +125,9 @@ def facts(report: dict) -> list[tuple]:
     return [(*fact, None)[:3] for fact in out]
 
 
-CSV_COLUMNS = ["id", "title", "caption_model", "caption_draft", "music_model", "music_draft", "image_valence",
-               "image_arousal", "music_valence", "music_arousal", "mood_distance", "clap_prompt", "clap_caption",
+CSV_COLUMNS = ["id", "title", "prompt", "seed", "duration", "caption_model", "caption_draft", "prompt_model",
+               "music_model", "music_draft", "image_valence", "image_arousal", "music_valence", "music_arousal",
+               "mood_distance", "valence_at_alternative_tempo", "arousal_at_alternative_tempo", "clap_prompt", "clap_caption",
                "seconds", "tempo_bpm", "tempo_alternative_bpm", "heard_loudness_lufs", "heard_true_peak_dbtp",
                "raw_loudness_lufs", "raw_true_peak_dbtp", "silent_share", "clipped_share", "repetition", "problems",
                "unmeasured", "takes", "chosen_take"]
@@ -130,17 +143,24 @@ def render_csv(report: dict) -> str:
         chosen = next((t for t in a["takes"] if t["chosen"]), a["takes"][0])
         h, f, heard = chosen["health"], chosen["features"], chosen.get("heard") or {}
         gaps = chosen.get("unmeasured") or {}
+        other = chosen.get("at_alternative_tempo") or {}   # the reading at the other tempo octave, when in doubt
 
         def measured(value, *names):
             return TOO_SHORT if any(n in gaps for n in names) else value
 
-        writer.writerow(_cells({"id": a["id"], "title": a["title"], "caption_model": a["models"].get("caption"),
-                                "caption_draft": a["drafts"].get("caption"), "music_model": a["models"].get("music"),
+        generation = a.get("generation") or {}
+        writer.writerow(_cells({"id": a["id"], "title": a["title"], "prompt": a["prompt"],
+                                "seed": generation.get("seed"), "duration": generation.get("duration"),
+                                "caption_model": a["models"].get("caption"),
+                                "caption_draft": a["drafts"].get("caption"), "prompt_model": a["models"].get("prompt"),
+                                "music_model": a["models"].get("music"),
                                 "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
                                 "image_arousal": a["image_mood"]["arousal"],
                                 "music_valence": measured(a["music_mood"]["valence"], "valence"),
                                 "music_arousal": measured(a["music_mood"]["arousal"], "arousal"),
                                 "mood_distance": measured(a["scores"].get("mood_distance"), "valence", "arousal"),
+                                "valence_at_alternative_tempo": other.get("valence"),
+                                "arousal_at_alternative_tempo": other.get("arousal"),
                                 "clap_prompt": a["scores"].get("clap_prompt"), "clap_caption": a["scores"].get("clap_caption"),
                                 "seconds": chosen.get("seconds"), "tempo_bpm": measured(f.get("tempo_bpm"), "tempo_bpm"),
                                 "tempo_alternative_bpm": measured(f.get("tempo_alternative_bpm"), "tempo_bpm"),

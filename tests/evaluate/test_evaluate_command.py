@@ -290,3 +290,26 @@ def test_the_report_is_written_under_the_build_lock(tmp_path, cli, monkeypatch):
     monkeypatch.setattr(report, "write_report", checking)
     assert cli("evaluate", folder, "-q").exit_code == 0
     assert held == [True] and (folder / "report" / "report.json").is_file()
+
+
+def test_report_records_what_made_each_clip(evaluated):
+    """Seed, duration and the other generation settings and the prompt per artwork: enough to make a clip again."""
+    import csv
+
+    folder, first, _ = evaluated
+    for art in first.report["artworks"]:
+        assert art["generation"] == {"duration": 2.0, "seed": 0, "guidance_scale": 3.0, "top_k": 250,
+                                     "temperature": 1.0, "takes": 1}
+    rows = list(csv.DictReader((folder / "report" / "report.csv").open()))
+    assert [(r["prompt"], r["seed"], r["duration"]) for r in rows] == \
+        [(a["prompt"], "0", "2.0") for a in first.report["artworks"]]
+    assert "seed 0, 2.0 s" in (folder / "report" / "index.html").read_text()
+
+
+def test_report_says_who_wrote_each_prompt(evaluated):
+    import csv
+
+    folder, first, _ = evaluated
+    assert {a["models"]["prompt"] for a in first.report["artworks"]} == {"builtin:template"}
+    assert {r["prompt_model"] for r in csv.DictReader((folder / "report" / "report.csv").open())} == {"builtin:template"}
+    assert "prompt: builtin:template" in (folder / "report" / "index.html").read_text()

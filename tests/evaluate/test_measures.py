@@ -248,3 +248,24 @@ def test_a_reference_file_longer_than_any_clip_is_read_only_that_far(tmp_path):
     wavfile.write(tmp_path / "long.wav", rate, np.zeros((reference.REFERENCE_SECONDS + 120) * rate, np.int16))
     (samples, sample_rate), = list(reference.load_reference(tmp_path))
     assert sample_rate == 48000 and samples.shape[-1] == reference.REFERENCE_SECONDS * 48000
+
+
+def test_a_mood_read_from_a_tempo_of_doubtful_octave_gives_the_other_octaves_reading_too(monkeypatch):
+    # the mood model weighs tempo heavily: 90 bpm read as 180 lifts arousal by ~0.3
+    extract = features.extract
+
+    def octave_in_doubt(*args):
+        import dataclasses
+        return dataclasses.replace(extract(*args), tempo_bpm=180.0, tempo_alternative_bpm=90.0)
+
+    monkeypatch.setattr(features, "extract", octave_in_doubt)
+    m = measures.clip_measures(synth.varied(8.0), synth.RATE)
+    other = m["at_alternative_tempo"]
+    assert other["tempo_bpm"] == 90.0 and other["arousal"] < m["arousal"] - 0.2 and other["valence"] < m["valence"]
+    records = [{"id": str(i), "drafts": {}, "image_mood": {"valence": 0.5, "arousal": v},
+                "takes": [{"chosen": True, "number": 1, "measures": m}]} for i, v in enumerate((0.2, 0.5, 0.8))]
+    mood = measures.gallery_measures(records)["summary"]["mood"]
+    assert mood["tempo_in_doubt"]["clips"] == 3 and mood["tempo_in_doubt"]["of"] == 3
+    assert mood["tempo_in_doubt"]["mean_distance_at_other_octave"] != mood["mean_distance"]
+    monkeypatch.setattr(features, "extract", extract)
+    assert "at_alternative_tempo" not in measures.clip_measures(synth.varied(3.0), synth.RATE)   # no mood at all

@@ -201,3 +201,40 @@ def test_a_right_to_left_title_and_artist_read_in_their_own_direction():
     scores = measures.gallery_measures(recs)
     html = report.render_html(report.assemble(recs, scores, title="t", skipped=[]))
     assert '<strong dir="auto">מה?</strong><br><bdi>ناجي العلي</bdi>' in html
+
+
+def test_mood_agreement_of_draft_music_is_said_to_hold_by_construction(written):
+    # the built-in composer plays the image's valence and arousal, which the feature mood reads back
+    root, folder = written
+    mood = json.loads((folder / "report.json").read_text())["summary"]["mood"]
+    assert mood["circular"].startswith("2 of the 3 clips measured are the built-in composer's drafts")
+    html = (folder / "index.html").read_text()
+    assert "mood agreement by construction" in html and "holds by construction" in html
+    recs, _ = sample.records(with_audio=False)
+    for r in recs:
+        r["drafts"]["music"] = False
+    assert "circular" not in measures.gallery_measures(recs)["summary"]["mood"]
+
+
+def test_an_undefined_correlation_says_why():
+    from imaudible.evaluate import text
+
+    def facts(n, r=None):
+        mood = {"valence_correlation": {"r": r, "p_value": None, "n": n},
+                "arousal_correlation": {"r": 0.5, "p_value": 0.2, "n": n}}
+        return dict((label, value) for label, value, _ in text.facts({"summary": {"mood": mood}}))
+
+    assert facts(2)["valence correlation, image vs music"] == "not defined (n = 2: fewer than 3 artworks)"
+    assert facts(5)["valence correlation, image vs music"].endswith("the image or the music mood does not vary)")
+    assert facts(5)["arousal correlation, image vs music"] == "r = 0.500 (p = 0.200, n = 5)"
+
+
+def test_csv_gives_the_mood_at_the_other_tempo_octave():
+    from imaudible.evaluate import text
+
+    recs, _ = sample.records(with_audio=False)
+    recs[0]["takes"][0]["measures"]["at_alternative_tempo"] = {"tempo_bpm": 60.0, "valence": 0.31, "arousal": 0.22}
+    data = report.assemble(recs, measures.gallery_measures(recs), title="t", skipped=[])
+    rows = list(csv.DictReader(io.StringIO(text.render_csv(data))))
+    assert (rows[0]["valence_at_alternative_tempo"], rows[0]["arousal_at_alternative_tempo"]) == ("0.31", "0.22")
+    assert rows[1]["arousal_at_alternative_tempo"] == ""
