@@ -2,6 +2,8 @@
 mouse and keyboard, and no phone's volume keys."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from .conftest import open_page
@@ -10,6 +12,25 @@ from .visit import settle, wait_ready
 pytestmark = pytest.mark.browser
 
 PLAYER = ["#play-toggle", "#play-next", "#mute-toggle", "#volume", "#spatial-toggle", "#seek"]
+# The selectors whose control is hidden, off screen, or covered at its centre by something else
+OUT_OF_REACH = """selectors => selectors.filter(s => { const e = document.querySelector(s);
+    const r = e.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return !(r.width && r.right <= innerWidth && r.bottom <= innerHeight && e.contains(hit)); })"""
+
+
+@contextlib.contextmanager
+def zoomed_gallery(browser, site_url, width, height):
+    """The gallery, ready and settled, in a desktop window of `width` x `height` CSS px (a zoomed one)."""
+    w = open_page(browser, viewport={"width": width, "height": height}, device_scale_factor=1)
+    try:
+        w.page.goto(site_url + "index.html")
+        wait_ready(w.page)
+        settle(w.page)
+        yield w
+        w.assert_clean()
+    finally:
+        w.page.context.close()
 
 
 # 1366x768 and 1536x864 laptops at 200%, and 1280x720 at 300%
@@ -17,20 +38,8 @@ PLAYER = ["#play-toggle", "#play-next", "#mute-toggle", "#volume", "#spatial-tog
 def test_a_zoomed_desktop_keeps_every_control_of_the_player(browser, site_url, width, height):
     """Volume, Spatial sound and Play next were display: none on any viewport under 40rem wide or 30rem high,
     meant for phones; zoomed in, a desktop visitor lost them, out of sight and out of the tab order."""
-    w = open_page(browser, viewport={"width": width, "height": height}, device_scale_factor=1)
-    page = w.page
-    try:
-        page.goto(site_url + "index.html")
-        wait_ready(page)
-        settle(page)
-        missing = page.evaluate("""ids => ids.filter(s => { const e = document.querySelector(s);
-            const r = e.getBoundingClientRect();
-            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-            return !(r.width && r.right <= innerWidth && r.bottom <= innerHeight && e.contains(hit)); })""", PLAYER)
-        assert missing == [], f"at {width}x{height}"
-        w.assert_clean()
-    finally:
-        page.context.close()
+    with zoomed_gallery(browser, site_url, width, height) as w:
+        assert w.page.evaluate(OUT_OF_REACH, PLAYER) == [], f"at {width}x{height}"
 
 
 def test_a_phone_still_leaves_volume_to_its_own_keys(browser, site_url):
@@ -53,22 +62,12 @@ def test_a_laptop_zoomed_to_200_percent_gets_panels_that_never_cover_its_control
     Next: a click hit the plaque, and a keyboard user's focus ring went under it."""
     from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
 
-    w = open_page(browser, viewport={"width": width, "height": height}, device_scale_factor=1)
-    page = w.page
-    try:
-        page.goto(site_url + "index.html")
-        wait_ready(page)
-        settle(page)
+    with zoomed_gallery(browser, site_url, width, height) as w:
+        page = w.page
         first = page.evaluate("window.imaudible.order")[0]
         page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
         settle(page)
         assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
-        covered = page.evaluate("""ids => ids.filter(s => { const r = document.querySelector(s).getBoundingClientRect();
-            return !document.querySelector(s).contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)); })""",
-                                ["#prev-button", "#next-button", "#plaque-play"])
-        assert covered == []
+        assert page.evaluate(OUT_OF_REACH, ["#prev-button", "#next-button", "#plaque-play"]) == []
         box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
         assert box["left"] >= 0 and box["right"] <= width and box["bottom"] <= height, "the painting is off screen"
-        w.assert_clean()
-    finally:
-        page.context.close()
