@@ -240,7 +240,8 @@ import sys, numpy as np
 from imaudible import audio
 from imaudible.compose import Clip
 from imaudible.settings import AudioSettings
-noise = np.random.default_rng(0).standard_normal((2, 48000 * 120)).astype(np.float32) * 0.1
+audio.ffmpeg_exe()   # imageio-ffmpeg checks its binary with a short `ffmpeg -version` child: done before the encode
+noise = np.random.default_rng(0).standard_normal((2, 48000 * 240), dtype=np.float32) * 0.1
 print("encoding", flush=True)
 audio.encode(Clip(noise, 48000), AudioSettings())
 """
@@ -259,10 +260,13 @@ def test_a_build_killed_mid_encode_leaves_no_scratch_files(tmp_path):
         said = worker.stdout.readline()
         assert said == b"encoding\n", (said, worker.poll())
         deadline = time.monotonic() + 60
-        while not _children_named(worker.pid, "ffmpeg") and time.monotonic() < deadline:
+        encoders = []
+        while not encoders and worker.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _children_named(worker.pid, "ffmpeg"), "ffmpeg never started"
-        time.sleep(0.3)                              # well into the 120 s clip's encode
+            encoders = _children_named(worker.pid, "ffmpeg")
+        assert encoders, ("ffmpeg never started", worker.poll())
+        time.sleep(0.3)
+        assert all(_alive(pid) for pid in encoders), "the encode ended before the kill: nothing was tested"
     finally:
         os.killpg(worker.pid, SIGKILL)
         worker.wait()
@@ -279,6 +283,13 @@ def test_without_memfd_the_encodes_go_through_a_scratch_folder_with_the_same_byt
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert encode(clip, DEFAULT) == in_memory
     assert list(tmp_path.iterdir()) == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _children_named(pid: int, name: str) -> list[int]:
