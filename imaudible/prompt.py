@@ -26,6 +26,17 @@ TEMPLATE_NAME = "builtin:template"
 
 MAX_WORDS = 60
 EXTRA_STOP_WORDS = frozenset({"look", "looks", "like"})
+# Words on scikit-learn's list that carry a caption's meaning: a negation ("no people", "never still"), a
+# count ("two women") or what is seen ("fire", "empty", "alone", "thick fog"). Dropping them inverted or
+# emptied a prompt. Bump STOP_WORDS_VERSION when either list changes: it enters the prompt's key.
+KEPT_WORDS = frozenset({
+    "no", "not", "nor", "never", "nothing", "none", "nobody", "noone", "without", "cannot", "cant",
+    "one", "two", "three", "four", "five", "six", "eight", "nine", "ten", "eleven", "twelve", "fifteen",
+    "twenty", "forty", "fifty", "sixty", "hundred", "first", "third", "few", "several", "many", "alone",
+    "together", "empty", "full", "fire", "thick", "thin", "cry", "back", "front", "top", "bottom", "side",
+    "mill", "whole", "last", "serious",
+})
+STOP_WORDS_VERSION = "2"
 
 INSTRUMENTS = {
     "warm": "warm strings, soft brass and piano",
@@ -130,7 +141,8 @@ def mood_phrase(mood: Mood) -> str:
 
 
 def remove_stopwords(text: str) -> str:
-    """Drop scikit-learn's English stop words and 'look', 'looks', 'like' (case-insensitive)."""
+    """Drop scikit-learn's English stop words and 'look', 'looks', 'like' (case-insensitive), except the
+    words of `KEPT_WORDS`."""
     stop = _stop_words()
     kept = re.sub(r"[A-Za-z']+", lambda m: "" if m.group(0).lower() in stop else m.group(0), text)
     return _tidy(kept)
@@ -140,7 +152,7 @@ def remove_stopwords(text: str) -> str:
 def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS
+    return (frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS) - KEPT_WORDS
 
 
 def _tidy(text: str) -> str:

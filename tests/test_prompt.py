@@ -36,6 +36,30 @@ def test_remove_stopwords_uses_sklearn_list_plus_look_and_like():
     assert remove_stopwords("the and of") == ""
 
 
+@pytest.mark.parametrize("caption, kept", [
+    ("a street with no people", "street no people"),
+    ("two women and a child sitting together", "two women child sitting together"),
+    ("a house on fire at the bottom of a hill", "house fire bottom hill"),
+    ("an empty room, nothing on the walls", "empty room, nothing walls"),
+    ("a man alone in thick fog", "man alone thick fog"),
+])
+def test_remove_stopwords_keeps_negations_counts_and_what_is_seen(caption, kept):
+    """scikit-learn's list holds 'no', 'two', 'fire', 'empty', 'alone': dropping them made 'a street with
+    no people' into 'street people'."""
+    assert remove_stopwords(caption) == kept
+
+
+def test_the_stop_word_list_enters_the_prompt_key_only_when_the_setting_is_on():
+    from imaudible import prompt as prompt_module
+    from imaudible.settings import Gallery
+    from imaudible.stages.prompt import STAGE
+
+    off = Gallery(title="t", artworks=())
+    on = dataclasses.replace(off, prompt=PromptSettings(remove_stopwords=True))
+    assert "stop_words" not in STAGE.settings(off, None, None)["prompt"]     # the default's keys stay as they were
+    assert STAGE.settings(on, None, None)["prompt"]["stop_words"] == prompt_module.STOP_WORDS_VERSION
+
+
 # --- prompts ----------------------------------------------------------------------------------------------------
 
 def test_prompt_carries_mood_tempo_mode_style_and_caption():

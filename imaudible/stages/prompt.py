@@ -49,8 +49,12 @@ class PromptStage(Stage):
 
     def settings(self, gallery, art, model):
         prompt = {k: v for k, v in settings_dict(gallery.prompt).items() if k not in RUNTIME_SETTINGS}
+        if prompt.get("remove_stopwords"):           # only then does the word list change a prompt
+            from ..prompt import STOP_WORDS_VERSION
+
+            prompt["stop_words"] = STOP_WORDS_VERSION
         if model is None or not model.is_model:      # the template reads neither instruction nor metadata
-            prompt = {k: v for k, v in prompt.items() if k in ("remove_stopwords", "include_mood")}
+            prompt = {k: v for k, v in prompt.items() if k in ("remove_stopwords", "stop_words", "include_mood")}
             return {"style": gallery.style, "prompt": prompt}
         return {"style": gallery.style, "prompt": prompt, "artwork": [art.title, art.artist, art.year]}
 
