@@ -1,19 +1,31 @@
 """Progress of long stages: a live line with counts and ETA on a terminal, plain log lines otherwise."""
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
 from typing import Callable, TextIO
 
-from .types import CONTROL_CHARACTERS
+from .types import TERMINAL_UNSAFE
+
 
 def printable(text: str, lines: bool = False) -> str:
     """Text a terminal shows as it is: control characters escaped (an escape sequence in a file name or an
-    image's embedded title could retitle the window or forge output). Newlines too, unless `lines` (a
-    traceback with --verbose): a message is one line."""
-    return "\n".join(CONTROL_CHARACTERS.sub(lambda m: "\\x%02x" % ord(m.group()), part)
-                     for part in (text.split("\n") if lines else [text]))
+    image's embedded title could retitle the window or forge output), and bidirectional controls too (an
+    override turns around the rest of the line: 'art/\u202egpj.exe' reads 'art/exe.jpg'). Newlines too,
+    unless `lines` (a traceback with --verbose): a message is one line. A file name's bytes that are no
+    UTF-8 (kept by Python as lone surrogates, which a strict stdout cannot write) are shown as \\xNN."""
+    return "\n".join(TERMINAL_UNSAFE.sub(_escaped, part) for part in (text.split("\n") if lines else [text]))
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    if code < 0x100:
+        return "\\x%02x" % code
+    if 0xdc80 <= code <= 0xdcff:          # os.fsdecode's stand-in for the undecodable byte code - 0xdc00
+        return "\\x%02x" % (code - 0xdc00)
+    return "\\u%04x" % code
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -161,6 +161,9 @@ BIDI_OPENERS = {"\u202a": "left-to-right embedding", "\u202b": "right-to-left em
                 "\u202d": "left-to-right override", "\u202e": "right-to-left override",
                 "\u2066": "left-to-right isolate", "\u2067": "right-to-left isolate", "\u2068": "first-strong isolate"}
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# What a terminal line must show escaped: control characters, bidirectional controls and marks (U+061C,
+# U+200E, U+200F), and lone surrogates (a file name's bytes that are no UTF-8).
+TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def open_bidi(text: str) -> str | None:

@@ -95,3 +95,23 @@ def test_the_preview_server_serves_no_service_worker_script(tmp_path):
                 assert response.status == 403 and b"addEventListener" not in body, (path, method)
     finally:
         server.shutdown()
+
+
+def test_a_bidirectional_override_in_a_file_name_is_shown_escaped_not_obeyed(tmp_path, cli):
+    """'art/\u202egpj.exe' shows on a terminal as 'art/exe.jpg': the override turns the rest of the line
+    around. Messages show it as \\u202e instead (and a right-to-left title's letters as they are)."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/\u202egpj.exe\u202c", "title": "\u05e9\u05dc\u05d5\u05dd"}])
+    result = cli("build", folder)
+    assert result.exit_code != 0
+    assert "\u202e" not in result.output and "\u202c" not in result.output
+    assert "art/\\u202egpj.exe\\u202c" in result.output
+
+
+def test_a_file_name_that_is_no_utf8_prints_its_bytes_escaped(tmp_path):
+    """Python keeps such a name's bytes as lone surrogates, which a strict UTF-8 stdout cannot write (a
+    traceback where a message should be)."""
+    from imaudible.progress import printable
+
+    name = b"art/caf\xe9.jpg".decode("utf-8", "surrogateescape")
+    assert printable(name) == "art/caf\\xe9.jpg"
+    printable(name).encode("utf-8")          # strict: no surrogate is left
