@@ -347,7 +347,26 @@ class _Candidates:
         return None
 
     def unreadable(self, path: Path) -> str | None:
-        """Why the build could not read the image, from its header alone (no pixel decoded), or None."""
+        """Why the build could not read the image, or None: its header first, then its pixels as the build
+        decodes them (a JPEG at 1/8 scale), so that a truncated or corrupt file is refused here, not found
+        broken by the next build."""
+        problem = self._unreadable_header(path)
+        if problem is not None:
+            return problem
+        from .image_checks import ImageError
+        from .images import decode
+
+        prefix = f"cannot decode '{path.name}': "
+        try:
+            decoded = decode(path.read_bytes(), path.name, ImageSettings(max_pixels=self.max_pixels), needed_edge=64)
+            decoded.image.close()
+        except ImageError as exc:
+            return f"damaged: {str(exc).removeprefix(prefix)} (the build could not decode it)"
+        except OSError as exc:
+            return f"not readable ({exc.strerror or exc})"
+        return None
+
+    def _unreadable_header(self, path: Path) -> str | None:
         from PIL import Image, UnidentifiedImageError
 
         not_image = f"not an image the build can read ({', '.join(self.formats)})"

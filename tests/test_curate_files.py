@@ -112,6 +112,26 @@ def test_add_skips_a_found_file_the_build_cannot_read_and_refuses_a_named_one(tm
     assert (site / "gallery.yaml").read_text() == before
 
 
+def test_add_decodes_the_pixels_a_damaged_file_is_refused_not_found_broken_by_the_build(tmp_path):
+    """The header alone passed a JPEG cut short in a copy: `add` listed it and the next build failed on it."""
+    site = _gallery(tmp_path)
+    new = site / "new"
+    new.mkdir()
+    noise = Image.effect_noise((320, 240), 60).convert("RGB")     # pixel data well past the header
+    noise.save(new / "whole.jpg")
+    whole = (new / "whole.jpg").read_bytes()
+    (new / "cut.jpg").write_bytes(whole[: len(whole) * 2 // 3])
+    noise.save(new / "cut.png")
+    (new / "cut.png").write_bytes((new / "cut.png").read_bytes()[: -2000])
+    warnings = []
+    assert [line.split(":")[0] for line in curate.add(site, [new], warn=warnings.append)] == ["new/whole.jpg"]
+    assert sorted(warnings) == [
+        "skipped 'new/cut.jpg': damaged: file is truncated (the build could not decode it)",
+        "skipped 'new/cut.png': damaged: file is truncated (the build could not decode it)"]
+    with pytest.raises(curate.CurateError, match=r"cut.jpg' is damaged: file is truncated"):
+        curate.add(site, [new / "cut.jpg"])
+
+
 def test_a_named_image_is_read_by_its_content_not_its_name(tmp_path):
     site = _gallery(tmp_path)
     _image(site / "scan", "JPEG")
