@@ -8,6 +8,9 @@ import stat
 from pathlib import Path
 
 MIN_PX_PER_10CM = 100    # below this a source looks soft at its real size (size_cm)
+# A source this many times longer than it is wide hangs, without size_cm, as a strip well under half a metre
+# across (the gallery gives an unsized work about 1.1 m2 of canvas, and no wall is longer than 4 m).
+STRIP_RATIO = 6
 
 
 class ImageError(Exception):
@@ -28,6 +31,19 @@ def small_source_warning(file: str, width: int, height: int, sizes: tuple[int, .
             return (f"'{file}' is small for its size_cm: {long_edge} px across {max(size_cm):g} cm is "
                     f"{per_10cm:.0f} px per 10 cm (about {MIN_PX_PER_10CM} looks sharp); it will look soft")
     return None
+
+
+def strip_warning(file: str, width: int, height: int, size_cm: tuple[float, float] | None) -> str | None:
+    """A one-line warning when an unsized source is so long and narrow that it hangs as a thin strip, or None
+    (with size_cm the curator has said how large it is)."""
+    if size_cm or min(width, height) < 1:
+        return None
+    ratio = max(width, height) / min(width, height)
+    if ratio < STRIP_RATIO:
+        return None
+    shape = "wide as it is high" if width > height else "high as it is wide"
+    return (f"'{file}' is {ratio:.1f} times as {shape} ({width}x{height} px): on the wall it hangs as a thin "
+            "strip (its close-up shows it whole); give its real size as size_cm, or crop it")
 
 
 # Decoding notes (as images.py words them; cached results keep them, so these words stay) that mean the site

@@ -91,3 +91,28 @@ def test_an_animation_is_said_to_show_its_first_frame_on_every_build(tmp_path, c
         assert result.exit_code == 0, result.output
         assert said in result.output.splitlines()
         assert said.removeprefix("warning: ") in report["warnings"]
+
+
+def test_a_long_narrow_source_without_size_cm_is_said_to_hang_as_a_strip(tmp_path, cli):
+    """A 9:1 panorama gets ~0.35 m of height on the wall and a 1:7 scroll ~0.4 m of width: said, on every
+    build; with size_cm the curator has said how large it really is, and nothing is said."""
+    (tmp_path / "gallery" / "art").mkdir(parents=True)
+    Image.new("RGB", (3600, 400), "teal").save(tmp_path / "gallery" / "art" / "pano.jpg")
+    Image.new("RGB", (300, 2100), "tan").save(tmp_path / "gallery" / "art" / "scroll.jpg")
+    Image.new("RGB", (2000, 400), "navy").save(tmp_path / "gallery" / "art" / "wide.jpg")   # 5:1, under the line
+    artworks = [{"file": f"art/{name}.jpg", "title": name} for name in ("pano", "scroll", "wide")]
+    folder = write_gallery(tmp_path / "gallery", artworks)
+    for _ in range(2):   # computed, then from cache
+        result, report = build(cli, folder)
+        assert result.exit_code == 0, result.output
+        strips = [line for line in result.output.splitlines() if "thin strip" in line]
+        assert strips == [
+            "warning: 'art/pano.jpg' is 9.0 times as wide as it is high (3600x400 px): on the wall it hangs as a "
+            "thin strip (its close-up shows it whole); give its real size as size_cm, or crop it",
+            "warning: 'art/scroll.jpg' is 7.0 times as high as it is wide (300x2100 px): on the wall it hangs as a "
+            "thin strip (its close-up shows it whole); give its real size as size_cm, or crop it"]
+        assert len([w for w in report["warnings"] if "thin strip" in w]) == 2
+    artworks[0]["size_cm"] = [450, 50]
+    write_gallery(folder, artworks)
+    result, _ = build(cli, folder)
+    assert "pano.jpg" not in "".join(line for line in result.output.splitlines() if "thin strip" in line)

@@ -113,12 +113,14 @@ class Ingest(Stage):
         return source_bytes(gallery, art, self.source(gallery, art)), gallery.images
 
     def warnings(self, gallery, art, view: IngestView) -> list[StageWarning]:
-        from ..image_checks import decoding_warning, small_source_warning
+        from ..image_checks import decoding_warning, small_source_warning, strip_warning
 
         small = small_source_warning(art.file, view.width, view.height, gallery.images.sizes, art.size_cm)
+        strip = strip_warning(art.file, view.width, view.height, art.size_cm)
         decoded = decoding_warning(art.file, view.notes)
         return [StageWarning(message, kind) for message, kind in (
             (small, "sources are small for their place and will look soft"),
+            (strip, "sources are so long and narrow that they hang as thin strips"),
             (decoded, "sources are shown otherwise than their files hold")) if message]
 
     def read(self, entry) -> IngestView:
