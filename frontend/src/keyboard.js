@@ -82,6 +82,7 @@ export class Keyboard {
     if (e.target instanceof Element && e.target.closest("dialog")) return;
     if (e.key.length === 1 && !this.letterKeysEverywhere && !inTheView(e.target)) return;
     const code = e.code;
+    if (e.target instanceof Element && e.target.closest(".minimap-rooms") && e.key.startsWith("Arrow")) return;
     if (MOVE_KEYS[code] || TURN_KEYS[code] !== undefined) {
       this.held.add(code);
       actions.interrupt();

@@ -1,5 +1,6 @@
 // Finding your way in a big show: the room name on screen ("Room 3 of 15 · Calm blues"), a minimap of the
-// floor plan with "you are here" (a click walks you there), and an index drawer of every work with search.
+// floor plan with "you are here" (a click walks you there; its rooms are buttons too, for the keyboard and
+// screen readers), and an index drawer of every work with search.
 import { artistLine, isolate, pickThumb } from "./data.js";
 import { $ } from "./dom.js";
 
@@ -20,10 +21,86 @@ export class Minimap {
     this.origin = [b.x0 - PAD, b.z0 - PAD];
     this.scale = canvas.width / (b.x1 - b.x0 + 2 * PAD);
     canvas.height = Math.round((b.z1 - b.z0 + 2 * PAD) * this.scale);
-    canvas.addEventListener("click", (e) => {
-      const r = canvas.getBoundingClientRect();
-      walkTo(this.#toPlan((e.clientX - r.left) * (canvas.width / r.width), (e.clientY - r.top) * (canvas.height / r.height)));
+    this.walkTo = walkTo;
+    canvas.addEventListener("click", (e) => this.#walkToPointer(e));
+  }
+
+  #walkToPointer(e) {
+    const r = this.canvas.getBoundingClientRect();
+    this.walkTo(this.#toPlan((e.clientX - r.left) * (this.canvas.width / r.width), (e.clientY - r.top) * (this.canvas.height / r.height)));
+  }
+
+  /**
+   * One button per room over the map, for the keyboard and screen readers: one Tab stop, the arrow keys go to
+   * the room that way on the plan, Home and End to the first and last, Enter or Space walks there. A click
+   * on a button still walks to the point clicked.
+   */
+  roomButtons(group, labelOf) {
+    const { canvas, plan } = this;
+    const [w, h] = [canvas.width / this.scale, canvas.height / this.scale];
+    this.buttons = plan.rooms.map((room, i) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "minimap-room";
+      button.tabIndex = i === 0 ? 0 : -1;
+      button.dataset.room = String(i);
+      Object.assign(button.style, {
+        left: `${((room.x0 - this.origin[0]) / w) * 100}%`,
+        top: `${((room.z0 - this.origin[1]) / h) * 100}%`,
+        width: `${((room.x1 - room.x0) / w) * 100}%`,
+        height: `${((room.z1 - room.z0) / h) * 100}%`,
+      });
+      button.addEventListener("click", (e) => {
+        if (e.detail > 0) this.#walkToPointer(e); // a pointer's click: the point under it
+        else this.walkTo([(room.x0 + room.x1) / 2, (room.z0 + room.z1) / 2]);
+      });
+      button.addEventListener("keydown", (e) => this.#arrow(e, i));
+      group.append(button);
+      return button;
     });
+    this.labelOf = labelOf;
+    this.here(0);
+  }
+
+  /** The room the visitor is in: its button says so, and is the group's Tab stop when focus is elsewhere. */
+  here(index) {
+    if (!this.buttons) return;
+    const focused = this.buttons.includes(document.activeElement);
+    this.buttons.forEach((button, i) => {
+      button.setAttribute("aria-label", `${this.labelOf(i)}${i === index ? ", you are here" : ""}`);
+      if (i === index) button.setAttribute("aria-current", "location");
+      else button.removeAttribute("aria-current");
+      if (!focused) button.tabIndex = i === index ? 0 : -1;
+    });
+  }
+
+  #arrow(e, from) {
+    const to = e.key === "Home" ? 0 : e.key === "End" ? this.buttons.length - 1 : this.#roomToward(from, e.key);
+    if (to === undefined) return;
+    e.preventDefault(); // the arrow moves along the map, not the visitor (keyboard.js leaves it alone here)
+    if (to === null) return;
+    this.buttons[from].tabIndex = -1;
+    this.buttons[to].tabIndex = 0;
+    this.buttons[to].focus();
+  }
+
+  /** The nearest room in an arrow key's direction from room `from` (null: none that way; undefined: no arrow). */
+  #roomToward(from, key) {
+    const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
+    if (!dir) return undefined;
+    const centre = (r) => [(r.x0 + r.x1) / 2, (r.z0 + r.z1) / 2];
+    const [fx, fz] = centre(this.plan.rooms[from]);
+    let best = null;
+    let bestCost = Infinity;
+    this.plan.rooms.forEach((room, i) => {
+      const [dx, dz] = centre(room).map((v, k) => v - [fx, fz][k]);
+      const along = dx * dir[0] + dz * dir[1];
+      const across = Math.abs(dx * dir[1] - dz * dir[0]);
+      if (i === from || along <= 0.01 || across > along) return; // not that way
+      const cost = along + 2 * across;
+      if (cost < bestCost) [best, bestCost] = [i, cost];
+    });
+    return best;
   }
 
   #toPlan(px, py) {
@@ -143,6 +220,8 @@ export function wayfinding({ plan, data, order, resolve, webp, walkTo, goTo }) {
   const label = $("room-name");
   const mapCanvas = $("minimap");
   const minimap = mapCanvas ? new Minimap(mapCanvas, plan, walkTo) : null;
+  const roomGroup = $("minimap-rooms");
+  if (minimap && roomGroup) minimap.roomButtons(roomGroup, (i) => roomName(plan, titles, i));
   const drawer = new IndexDrawer({ artworks: data.artworks, order, resolve, webp, choose: goTo });
   $("index-button")?.addEventListener("click", () => drawer.open());
   let drawnAt = 0;
@@ -151,6 +230,7 @@ export function wayfinding({ plan, data, order, resolve, webp, walkTo, goTo }) {
     drawer,
     room(index) {
       if (label) label.textContent = roomName(plan, titles, index);
+      minimap?.here(index);
     },
     moved(visitor, currentRoom, now, force = false) {
       if (!minimap || (!force && now - drawnAt < 150)) return;

@@ -44,3 +44,43 @@ def test_room_names_minimap_and_index_take_the_visitor_around(watched, site_url,
     assert page.locator("#room-name").inner_text() == "Room 1 of 2 · Night and fear"
     watched.screenshot("wayfinding")
     watched.assert_clean()
+
+
+def test_the_minimap_rooms_are_buttons_a_keyboard_reaches_and_walks_to(watched, site_url):
+    """The minimap was a canvas only a pointer could use: its rooms are buttons now, one Tab stop whose arrow
+    keys move along the plan (not the visitor), Enter walks there, and the room you are in says so."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    rooms = page.locator("#minimap-rooms button")
+    assert rooms.count() == 2
+    assert rooms.nth(0).get_attribute("aria-label") == "Room 1 of 2 · Night and fear, you are here"
+    assert rooms.nth(0).get_attribute("aria-current") == "location"
+    assert [rooms.nth(i).get_attribute("tabindex") for i in range(2)] == ["0", "-1"]
+    # Each button lies over its room as the map draws it.
+    plan = page.evaluate("window.imaudible.debug.plan()")
+    for i, room in enumerate(plan["rooms"]):
+        box = rooms.nth(i).bounding_box()
+        for corner, (x, z) in (("top-left", (room["x0"], room["z0"])), ("bottom-right", (room["x1"], room["z1"]))):
+            drawn = page.evaluate("xz => window.imaudible.debug.minimapPoint(xz)", [x, z])
+            at = (box["x"], box["y"]) if corner == "top-left" else (box["x"] + box["width"], box["y"] + box["height"])
+            assert abs(at[0] - drawn["x"]) < 1.5 and abs(at[1] - drawn["y"]) < 1.5, (i, corner, at, drawn)
+    before = page.evaluate("window.imaudible.debug.view()")
+    page.focus("#minimap-rooms button[tabindex='0']")
+    page.keyboard.press("ArrowLeft")                 # no room that way: focus stays
+    assert page.evaluate("document.activeElement.dataset.room") == "0"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.dataset.room") == "1"
+    assert [rooms.nth(i).get_attribute("tabindex") for i in range(2)] == ["-1", "0"]
+    settle(page)
+    after = page.evaluate("window.imaudible.debug.view()")
+    assert (after["x"], after["z"], after["yaw"]) == (before["x"], before["z"], before["yaw"])   # the visitor stayed
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.imaudible.state.currentRoom === 1 && !window.imaudible.state.navigating",
+                           timeout=WAIT)
+    assert rooms.nth(1).get_attribute("aria-current") == "location"
+    assert rooms.nth(1).get_attribute("aria-label") == "Room 2 of 2, you are here"
+    assert rooms.nth(0).get_attribute("aria-current") is None
+    page.keyboard.press("Home")
+    assert page.evaluate("document.activeElement.dataset.room") == "0"
+    watched.assert_clean()
