@@ -130,6 +130,7 @@ def _variant(gallery, assignment: str, base_records, base_scores, options, clap,
             result["tests"][name] = control.paired_test(*zip(*pairs))
         if len(pairs) < len(shared) and name in MOOD_MEASURES:
             left_out[name] = len(shared) - len(pairs)
+    control.adjust_p_values(list(result["tests"].values()))   # a variant's tests are one family
     if left_out:
         result["left_out"] = {name: f"{count} artwork(s) left out: music {measures.TOO_SHORT}"
                               for name, count in left_out.items()}

@@ -134,7 +134,18 @@ def gallery_measures(records: list[dict], clap=None) -> dict:
                                 "music": sum(bool(r["drafts"].get("music")) for r in records)}
     if clap is not None and all(chosen_take(r).get("clap") is not None for r in records):
         _clap_measures(records, clap, image, out)
+    _adjust(out["summary"])
     return out
+
+
+def _adjust(summary: dict) -> None:
+    """The summary's tests are one family: each gets its p-value adjusted for the others."""
+    mood, clap = summary.get("mood", {}), summary.get("clap", {})
+    family = [mood.get("control"), mood.get("valence_correlation"), mood.get("arousal_correlation"),
+              clap.get("prompt"), clap.get("caption"), (clap.get("zero_shot_mood") or {}).get("control")]
+    tests = control.adjust_p_values(family)
+    if tests >= 2:
+        summary["multiple_tests"] = {"tests": tests, "adjustment": control.ADJUSTMENT}
 
 
 # The built-in composer plays the image's own valence and arousal (tempo, mode, dynamics, density), the very cues

@@ -50,7 +50,8 @@ def summary_rows(summary: dict) -> list[dict]:
     if mood.get("control"):
         c = mood["control"]
         rows.append({"label": "mood distance, audio features (lower is better)", "true": c["true_mean"],
-                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"]})
+                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"],
+                     "p_adjusted": c.get("p_adjusted")})
     elif mood.get("note"):
         rows.append({"label": "mood distance, audio features", "note": mood["note"]})
     clap = summary.get("clap")
@@ -58,10 +59,11 @@ def summary_rows(summary: dict) -> list[dict]:
         for key, label in (("prompt", "CLAP clip-prompt similarity"), ("caption", "CLAP clip-caption similarity")):
             c = clap[key]
             rows.append({"label": label, "true": c["true_mean"], "shuffled": c["shuffled_mean"],
-                         "margin": c["margin"], "p": c["p_value"]})
+                         "margin": c["margin"], "p": c["p_value"], "p_adjusted": c.get("p_adjusted")})
         c = clap["zero_shot_mood"]["control"]
         rows.append({"label": "mood distance, CLAP zero-shot (lower is better)", "true": c["true_mean"],
-                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"]})
+                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"],
+                     "p_adjusted": c.get("p_adjusted")})
     return rows
 
 
@@ -88,7 +90,8 @@ def facts(report: dict) -> list[tuple]:
                 why = "fewer than 3 artworks" if c.get("n", 0) < 3 else "the image or the music mood does not vary"
                 out.append((label, f"not defined (n = {c.get('n', 0)}: {why})"))
                 continue
-            out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}, n = {c.get('n', 0)})"))
+            adjusted = f", adjusted {num(c['p_adjusted'])}" if c.get("p_adjusted") is not None else ""
+            out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}{adjusted}, n = {c.get('n', 0)})"))
         doubt = mood.get("tempo_in_doubt")
         if doubt:
             out.append(("tempo octave in doubt", f"{doubt['clips']} of {doubt['of']} mood readings rest on a tempo "
@@ -101,6 +104,11 @@ def facts(report: dict) -> list[tuple]:
             out.append(("left out of the mood measures", f"{mood['left_out']} artwork(s): their music is "
                         f"{TOO_SHORT} (valence and arousal need at least {features.MIN_SECONDS['arousal']:g} s)",
                         "problems"))
+    family = s.get("multiple_tests")
+    if family:
+        out.append(("several tests at once", f"{family['tests']} tests are stated together, so some p-values "
+                    f"fall under 0.05 by chance alone: read the adjusted p ({family['adjustment']}, which keeps the "
+                    "expected share of false findings at the level read off)"))
     h = s.get("health", {})
     out.append(("loudness as heard on the site", f"mean {num(h.get('heard_mean_loudness_lufs'))} LUFS, highest true "
                 f"peak {num(h.get('heard_max_true_peak_dbtp'))} dBTP (each take finished with the gallery's audio "

@@ -65,6 +65,7 @@ def test_variant_is_reported_with_paired_tests(evaluated):
     assert variant["name"] == "music.seed=7" and variant["test"] == "Wilcoxon signed-rank"
     assert variant["music_changed"] == variant["artworks"] == 3 and "note" not in variant
     assert variant["tests"]["repetition"]["n"] == 3
+    assert list(variant["tests"]) == ["repetition"] and "p_adjusted" not in variant["tests"]["repetition"]  # alone
     # no mood reading of 2 s clips: those tests are left out, with the reason, not run on nothing
     assert "mood distance (features)" not in variant["tests"]
     assert variant["left_out"]["music arousal"] == "3 artwork(s) left out: music too short to measure"

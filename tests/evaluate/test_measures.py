@@ -269,3 +269,28 @@ def test_a_mood_read_from_a_tempo_of_doubtful_octave_gives_the_other_octaves_rea
     assert mood["tempo_in_doubt"]["mean_distance_at_other_octave"] != mood["mean_distance"]
     monkeypatch.setattr(features, "extract", extract)
     assert "at_alternative_tempo" not in measures.clip_measures(synth.varied(3.0), synth.RATE)   # no mood at all
+
+
+def test_p_values_stated_together_are_adjusted_as_one_family():
+    """Benjamini-Hochberg over the tests that have a p-value: p(i) * k / rank, made monotone, at most 1."""
+    family = [{"p_value": 0.01}, {"p_value": 0.04}, None, {"p_value": None}, {"p_value": 0.03}, {"p_value": 0.5}]
+    assert control.adjust_p_values(family) == 4
+    assert [t["p_adjusted"] for t in family if t and t["p_value"] is not None] == \
+        pytest.approx([0.04, 0.0533, 0.0533, 0.5], abs=1e-4)
+    assert "p_adjusted" not in family[3]
+    lone = [{"p_value": 0.02}]
+    assert control.adjust_p_values(lone) == 1 and "p_adjusted" not in lone[0]   # nothing to adjust for
+
+
+def test_the_gallery_summary_adjusts_its_tests_for_each_other():
+    from . import sample
+
+    recs, _ = sample.records(with_audio=False)
+    summary = measures.gallery_measures(recs)["summary"]
+    mood = summary["mood"]
+    tests = [mood["control"], mood["valence_correlation"], mood["arousal_correlation"]]
+    with_p = [t for t in tests if t["p_value"] is not None]
+    assert summary["multiple_tests"] == {"tests": len(with_p), "adjustment": "Benjamini-Hochberg"}
+    assert len(with_p) >= 2
+    for t in with_p:
+        assert t["p_value"] <= t["p_adjusted"] <= 1

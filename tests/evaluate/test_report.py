@@ -238,3 +238,14 @@ def test_csv_gives_the_mood_at_the_other_tempo_octave():
     rows = list(csv.DictReader(io.StringIO(text.render_csv(data))))
     assert (rows[0]["valence_at_alternative_tempo"], rows[0]["arousal_at_alternative_tempo"]) == ("0.31", "0.22")
     assert rows[1]["arousal_at_alternative_tempo"] == ""
+
+
+def test_the_page_states_adjusted_p_values_and_why(written):
+    root, folder = written
+    data = json.loads((folder / "report.json").read_text())
+    family = data["summary"]["multiple_tests"]
+    html = (folder / "index.html").read_text()
+    assert "adjusted p" in html and f"{family['tests']} tests are stated together" in html
+    adjusted = data["summary"]["mood"]["control"]["p_adjusted"]
+    row = re.search(r"mood distance, audio features \(lower is better\)</th>(.*?)</tr>", html).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row)[-1] == f"{adjusted:.3f}"
