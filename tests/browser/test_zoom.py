@@ -71,3 +71,29 @@ def test_a_laptop_zoomed_to_200_percent_gets_panels_that_never_cover_its_control
         assert page.evaluate(OUT_OF_REACH, ["#prev-button", "#next-button", "#plaque-play"]) == []
         box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
         assert box["left"] >= 0 and box["right"] <= width and box["bottom"] <= height, "the painting is off screen"
+
+
+# 1280x720 at 300%, 1920x1080 at 400%; 1280x720 at 400% as the last resort (checked for overlaps only)
+@pytest.mark.parametrize("width,height,strict", [(427, 240, True), (480, 270, True), (320, 180, False)])
+def test_a_laptop_zoomed_past_300_percent_keeps_the_plaque_and_the_controls_apart(browser, site_url, width, height,
+                                                                                   strict):
+    """Under 20rem of height the player took three rows, the hint lay over the top bar and the room's name
+    under Previous, and the plaque kept a sliver with its Play button cut off."""
+    from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
+
+    with zoomed_gallery(browser, site_url, width, height) as w:
+        page = w.page
+        first = page.evaluate("window.imaudible.order")[0]
+        page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
+        settle(page)
+        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+        # the player is one row: no control of it lies over another
+        boxes = page.evaluate("""() => [...document.querySelectorAll('#player > *')].filter(e => e.offsetWidth)
+            .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; })""")
+        for a, b in zip(boxes, boxes[1:]):
+            assert a[1] <= b[0] + 0.5, (a, b)
+        assert max(b[3] for b in boxes) - min(b[2] for b in boxes) < height / 5
+        if strict:
+            assert page.evaluate(OUT_OF_REACH, [*PLAYER, "#prev-button", "#next-button", "#plaque-play"]) == []
+            box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
+            assert box["left"] >= 0 and box["right"] <= width and box["top"] >= 0 and box["bottom"] <= height
