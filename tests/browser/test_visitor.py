@@ -161,7 +161,7 @@ def plaque_title_is_on_top(page) -> str:
         return r.height > 0 && t.contains(el) ? '' : (el ? el.outerHTML.slice(0, 80) : 'nothing'); }""")
 
 
-@pytest.mark.parametrize("width,height,phone", [(360, 740, True), (390, 844, True), (740, 360, True), (768, 1024, True),
+@pytest.mark.parametrize("width,height,phone", [(320, 568, True), (360, 740, True), (390, 844, True), (740, 360, True), (768, 1024, True),
                                                 (1280, 720, False)])
 def test_panels_never_cover_each_other_whatever_the_screen_or_the_title(browser, site_url, built_site, width, height,
                                                                          phone):
