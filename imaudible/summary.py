@@ -21,7 +21,8 @@ def draft_warning(resolved, count: int) -> str:
             f"by {stand_in}: model '{resolved.model_id}' {reason}")
 
 
-URL_WARNING = "url: is not set in gallery.yaml, so og:image is a relative URL and link previews show no image"
+URL_WARNING = ("url: is not set in gallery.yaml, so link previews show no image (og:image is a relative URL) and "
+               "404.html links from / (wrong for a site in a folder, such as a GitHub Pages project site)")
 URL_HINT = "next: set `url:` to the address the site is published at (e.g. url: https://gallery.example.org/)"
 
 

@@ -150,7 +150,8 @@ def test_url_unset_warns_once_per_build(cli, tmp_path):
     folder = _small(tmp_path, LARGE)
     result = cli("build", folder, "-q")
     assert _lines(result, "warning: url:") == [
-        "warning: url: is not set in gallery.yaml, so og:image is a relative URL and link previews show no image"]
+        "warning: url: is not set in gallery.yaml, so link previews show no image (og:image is a relative URL) and "
+        "404.html links from / (wrong for a site in a folder, such as a GitHub Pages project site)"]
     manifest = yaml.safe_load((folder / "gallery.yaml").read_text())
     (folder / "gallery.yaml").write_text(yaml.safe_dump({**manifest, "url": "https://example.org/"}))
     assert not _lines(cli("build", folder, "-q"), "warning:")

@@ -55,7 +55,7 @@ def test_netlify_files_and_hashed_assets(gallery, cli):
     assert 'publish = "."' in (out / "netlify.toml").read_text()
     assert (out / "404.html").is_file()
     for asset in out.joinpath("assets").iterdir():
-        if asset.is_file() and not asset.name.endswith(".map"):  # a source map keeps the name its script gives
+        if asset.is_file() and not asset.name.endswith(".map"):  # a source map: gallery.js.<hash>.map
             assert re.fullmatch(r"[a-z0-9_-]+\.[0-9a-f]{10}\.[a-z0-9]+", asset.name), asset.name
     # The bundle's lazily loaded chunks keep esbuild's hashed names, next to the script that imports them.
     chunks = [p.name for p in (out / "assets" / "chunks").glob("*.js")]

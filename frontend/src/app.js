@@ -2,6 +2,7 @@
 // scene, the visitor, the input, the music and the HUD together. main.js loads it after the first paint.
 import { PerspectiveCamera } from "three";
 import { AudioDeck } from "./audio.js";
+import { chunk } from "./chunks.js";
 import { Controls } from "./controls.js";
 import { followTo, shareArtwork, startArtwork } from "./address.js";
 import { debugApi } from "./debug.js";
@@ -22,7 +23,6 @@ import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
 import { wayfinding } from "./wayfinding.js";
-
 
 const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
@@ -150,8 +150,9 @@ export async function start() {
   let closeUp = null; // loaded on first use
   async function openCloseUp(id) {
     if (!closeUp) {
-      const { CloseUp } = await import("./closeup.js");
-      closeUp = new CloseUp({ camera, canvas, visitor, hung, getShare: () => (framer.frame(), framer.share),
+      const loaded = await chunk(() => import("./closeup.js"), "The close-up").catch((err) => update({ error: err.message }));
+      if (!loaded) return;
+      closeUp = new loaded.CloseUp({ camera, canvas, visitor, hung, getShare: () => (framer.frame(), framer.share),
         sharpen: (k) => textures.sharpen(k), changed: () => { dirty = true; viewChanged = true; } });
     }
     await closeUp.enter(id);
@@ -279,7 +280,7 @@ export async function start() {
   // The welcome hint is laid out under the loader, so the first view is framed around it once, not again
   // (a second frame and a glide) when the loader goes.
   hud.hint(hud.welcome(), { hold: true });
-  offerVR(document.getElementById("vr-button"), () => import("./xr.js").then(({ enterVR }) => enterVR({ three: XR_THREE, renderer, scene: built.scene, camera, visitor,
+  offerVR(document.getElementById("vr-button"), () => chunk(() => import("./xr.js"), "Its code").then(({ enterVR }) => enterVR({ three: XR_THREE, renderer, scene: built.scene, camera, visitor,
     pickables: built.pickables, select: (id) => (focus(id), togglePlay(id)), ended: () => (dirty = true) })), (text) => hud.hint(text));
 
   window.addEventListener("hashchange", () => {

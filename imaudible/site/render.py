@@ -85,9 +85,9 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
 
 
 def _hashed_name(rel: str, data: bytes) -> str:
-    # The bundle's lazily loaded chunks already carry esbuild's content hash and are imported by those names;
-    # source maps (most of the theme's bytes) are found by name next to their script. Both keep their names.
-    if rel.startswith("chunks/") or rel.endswith(".map"):
+    # The bundle's lazily loaded chunks already carry esbuild's content hash (which covers their source maps)
+    # and are imported by those names: they keep them.
+    if rel.startswith("chunks/"):
         return f"assets/{rel}"
     stem, dot, ext = rel.rpartition(".")
     return f"assets/{stem}.{_digest(data)}.{ext}" if dot else f"assets/{rel}.{_digest(data)}"
@@ -97,13 +97,15 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     art = view.art
     images: dict[str, dict] = {}
     for image in view.images:
-        rel = f"assets/img/{art.id}-{image.name}.{image.file.key[:10]}.{image.fmt}"
+        # Named by the bytes, not by the result's key: a forced recompute (a GPU model, another encoder
+        # version) can store other bytes under the same key, and browsers keep an asset for a year.
+        rel = f"assets/img/{art.id}-{image.name}.{image.file.sha256[:10]}.{image.fmt}"
         site.add(rel, image.file, immutable=True)
         slot = images.setdefault(image.name, {"width": image.width, "height": image.height})
         slot[image.fmt] = rel
     sounds = dict.fromkeys(WEB_AUDIO_FORMATS)     # a format the gallery does not publish (audio.formats) is null
     for fmt, stored in sorted(view.audio.items()):
-        sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.key[:10]}.{fmt}", stored, immutable=True)
+        sounds[fmt] = site.add(f"assets/audio/{art.id}.{stored.sha256[:10]}.{fmt}", stored, immutable=True)
     data = {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
@@ -177,13 +179,30 @@ def check_front_end(gallery: Gallery) -> None:
                         "in the imaudible source folder, or install imaudible from a wheel")
 
 
+# The comment at the end of a script or style sheet that names its source map, next to it.
+SOURCE_MAP_COMMENT = re.compile(rb"(\n(?://|/\*)# sourceMappingURL=)([A-Za-z0-9_.-]+\.map)(\s*(?:\*/)?\s*)$")
+
+
 def _add_statics(gallery: Gallery, site: SiteFiles) -> dict[str, str]:
+    """Every static file under a name with its content hash. Source maps first: a script is served for a
+    year under its hashed name, and so is its map, so the map's hashed name is written into the script."""
     check_front_end(gallery)
+    sources = _static_sources(gallery)
     statics = {}
-    for rel, path in _static_sources(gallery).items():
+    for rel, path in sorted(sources.items(), key=lambda item: not item[0].endswith(".map")):
         data = path.read_bytes()
+        if not rel.startswith("chunks/"):
+            data = SOURCE_MAP_COMMENT.sub(lambda m: _map_comment(m, rel, statics), data)
         statics[rel] = site.add(_hashed_name(rel, data), data, immutable=True)
     return statics
+
+
+def _map_comment(match: re.Match, rel: str, statics: dict[str, str]) -> bytes:
+    folder = rel.rpartition("/")[0]
+    named = f"{folder}/{match.group(2).decode()}" if folder else match.group(2).decode()
+    if named not in statics:
+        return match.group(0)   # a map the site does not publish: the comment stays as it was
+    return match.group(1) + statics[named].rpartition("/")[2].encode() + match.group(3)
 
 
 def _render_key(gallery: Gallery, compact: bytes, statics: dict[str, str]) -> str:

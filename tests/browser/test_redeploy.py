@@ -1,0 +1,39 @@
+"""A visitor whose page was opened before the site was deployed again: the lazily loaded chunks it then asks
+for (the close-up, VR) may be gone from the host, replaced by others under new hashed names."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import open_page
+from .visit import WAIT, aim, settle, site_data, wait_ready
+
+pytestmark = pytest.mark.browser
+
+RELOAD = "reload the page"
+
+
+def test_a_close_up_whose_chunk_is_gone_since_a_redeploy_says_to_reload(browser, site_url, built_site):
+    w = open_page(browser, viewport={"width": 960, "height": 600})
+    page = w.page
+    try:
+        # The close-up's chunk answers 404, as on a host where a newer deploy replaced it.
+        page.route("**/assets/chunks/closeup-*.js", lambda route: route.fulfill(status=404, body="Not Found"))
+        page.goto(site_url + "index.html")
+        wait_ready(page)
+        art = site_data(built_site)["artworks"][0]
+        aim(page, art["id"])
+        box = page.evaluate("id => window.imaudible.debug.bounds(id)", art["id"])
+        centre = ((box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2)
+        page.mouse.click(*centre)  # plays
+        page.wait_for_function("id => window.imaudible.state.playingId === id", arg=art["id"], timeout=WAIT)
+        settle(page)
+        page.mouse.click(*centre)  # looks closer: the chunk cannot be fetched
+        page.wait_for_function(f"() => (window.imaudible.state.error || '').includes('{RELOAD}')", timeout=WAIT)
+        assert page.locator("#error-line").is_visible()
+        assert RELOAD in page.locator("#error-line").inner_text()
+        assert page.evaluate("window.imaudible.state.closeUp") in (None, False, "")
+        # The browser's own line about the 404 is expected; nothing else (no unhandled rejection).
+        w.errors = [e for e in w.errors if "status of 404" not in e]
+        w.assert_clean()
+    finally:
+        page.context.close()
