@@ -114,13 +114,28 @@ def _verify(stage: str, path: str, stored, check) -> tuple[dict, dict, str | Non
             info = os.lstat(f"{path}/{name}")
         except OSError:
             return {}, {}, f"{name} is missing"
-        if not stat.S_ISREG(info.st_mode) or info.st_size != record["size"]:
+        if not stat.S_ISREG(info.st_mode):
+            return {}, {}, f"{name} is {'a symlink' if stat.S_ISLNK(info.st_mode) else 'not a regular file'}"
+        if info.st_size != record["size"]:
             return {}, {}, f"{name} has {info.st_size} bytes instead of {record['size']}"
         files[name] = (record["size"], record["sha256"])
     if "meta_sha256" in stored and stored["meta_sha256"] != meta_digest(stored["meta"]):   # results from before it have none
         return {}, {}, "result.json changed since it was stored (its meta's SHA-256 differs)"
     why = check(stored["meta"], files) if check else None
     return stored["meta"], files, (f"result.json is not what the {stage} stage writes: {why}" if why else None)
+
+
+def _link_on_the_way(objects: str, stage: str, key: str, plain_prefixes: set[str]) -> str | None:
+    """The folder of a result's path that is a symlink (never made by the tool), or None: reading through it
+    would take the result from wherever the link points, outside the cache. `plain_prefixes`: the
+    `<stage>/<xx>` folders already seen to be none (a no-op build looks up thousands of results)."""
+    prefix = f"{stage}/{key[:2]}"
+    if prefix not in plain_prefixes:
+        for rel in ("", stage, prefix):
+            if os.path.islink(f"{objects}/{rel}".rstrip("/")):
+                return f"objects/{rel}".rstrip("/")
+        plain_prefixes.add(prefix)
+    return f"objects/{prefix}/{key}" if os.path.islink(f"{objects}/{prefix}/{key}") else None
 
 
 def _upgrade(path: Path, meta: dict) -> dict:
@@ -146,6 +161,7 @@ class Cache:
         self.shapes = shapes or {}
         self.index = ResultIndex(self.root)  # result.json text by stat: a no-op rebuild opens none of them
         self._plain_stages: set[str] = set()
+        self._plain_prefixes: set[str] = set()   # objects/<stage>/<xx> seen to be no symlink, for reading
         self._objects = os.fspath(self.objects)
         self.read_only = False   # found when locking: a cache on a read-only disk, or not ours to write
 
@@ -169,6 +185,9 @@ class Cache:
     def get(self, stage: str, key: str, on_damage: Callable[[str], None] | None = None) -> Entry | None:
         """The stored result, or None: absent, or damaged (then moved aside and reported to on_damage)."""
         path = self._folder(stage, key)
+        if (link := _link_on_the_way(self._objects, stage, key, self._plain_prefixes)) is not None:
+            self._plain_prefixes.discard(f"{stage}/{key[:2]}")
+            return self._damaged(stage, key, f"its folder {link} is a symlink", on_damage)
         try:
             stored = json.loads(self.index.text(f"{stage}/{key}", f"{path}/result.json"))
         except (FileNotFoundError, NotADirectoryError):

@@ -27,8 +27,8 @@ def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
     owned = folder.read_owned(out)
     kept = list(owned.problems)
     count = folder.sweep_tmp(out)
-    for rel, digest in sorted(owned.files.items()):
-        why = folder.remove_owned(out, rel, digest)
+    for rel in sorted(owned.files):
+        why = folder.remove_owned(out, rel, owned.digests(rel))
         if why is None:
             count += 1
         else:

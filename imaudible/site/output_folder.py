@@ -1,7 +1,9 @@
 """The output folder: which folders may be one, what the tool owns in it, and how it writes and deletes there.
 
 The ownership list `.imaudible-build.json` maps each file the tool wrote to the SHA-256 of its bytes.
-It is data on disk (a gallery can ship a crafted one), so it is never trusted: an entry is deleted only
+While a build writes, a file it replaces holds its old bytes or its new ones: the list names the new digest
+and, under `maybe`, the old ones, so that a build killed midway leaves no file the next one would take for
+edited by hand (and keep), nor one it would take for already written. It is data on disk (a gallery can ship a crafted one), so it is never trusted: an entry is deleted only
 if it is a plain relative path, reached from the folder without passing a symlink, names a regular
 file, and that file still holds the bytes recorded. Writing never follows a symlink either.
 """
@@ -84,10 +86,28 @@ def _check_place(out: Path, gallery_root: Path, protected: dict[str, Path], acti
 
 @dataclass
 class Owned:
-    """What the last build recorded: path -> SHA-256 (None when the list gave none), and its render key."""
+    """What the last build recorded: path -> SHA-256 (None when the list gave none), the other digests a file
+    may hold (a build killed while replacing it), and its render key."""
     files: dict[str, str | None] = field(default_factory=dict)
     key: str = ""
     problems: list[str] = field(default_factory=list)
+    maybe: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def digests(self, rel: str) -> tuple[str, ...]:
+        """Every digest the file may hold, as far as the list knows."""
+        return tuple(d for d in (self.files.get(rel), *self.maybe.get(rel, ())) if d)
+
+    def holds(self, rel: str, digest: str) -> bool:
+        """Whether the list says the file holds `digest`, and nothing else."""
+        return self.files.get(rel) == digest and rel not in self.maybe
+
+    def with_new(self, new: dict[str, str]) -> "Owned":
+        """What to record before writing `new` over this: every file either list names, with each digest
+        it may hold until its write is done."""
+        files = {**self.files, **new}
+        maybe = {rel: other for rel, digest in files.items()
+                 if (other := tuple(d for d in self.digests(rel) if d != digest))}
+        return Owned(files, "", [], maybe)
 
 
 def read_owned(out: Path) -> Owned:
@@ -114,13 +134,20 @@ def read_owned(out: Path) -> Owned:
     for name, digest in listed.items():
         if name not in bad:
             owned.files[name] = digest if isinstance(digest, str) and _SHA256.fullmatch(digest) else None
+    maybe = data.get("maybe")
+    for name, digests in (maybe.items() if isinstance(maybe, dict) else ()):
+        if name in owned.files and isinstance(digests, list):
+            if kept := tuple(d for d in digests if isinstance(d, str) and _SHA256.fullmatch(d)):
+                owned.maybe[name] = kept
     return owned
 
 
-def write_owned(out: Path, files: dict[str, str | None], key: str = "") -> None:
-    listed = {name: digest for name, digest in sorted(files.items()) if digest}
-    atomic_write(Path(out) / OWNED_LIST, json.dumps({"format": OWNED_FORMAT, "files": listed, "key": key},
-                                                    indent=0, allow_nan=False).encode())
+def write_owned(out: Path, owned: Owned) -> None:
+    listed = {name: digest for name, digest in sorted(owned.files.items()) if digest}
+    record = {"format": OWNED_FORMAT, "files": listed, "key": owned.key}
+    if owned.maybe:
+        record["maybe"] = {name: list(digests) for name, digests in sorted(owned.maybe.items())}
+    atomic_write(Path(out) / OWNED_LIST, json.dumps(record, indent=0, allow_nan=False).encode())
 
 
 def written_files(out: Path) -> list[str]:
@@ -181,8 +208,9 @@ def prepare_target(out: Path, rel: str) -> Path:
     return Path(out) / rel
 
 
-def remove_owned(out: Path, rel: str, digest: str | None) -> str | None:
-    """Delete one file of an earlier build; returns why it was kept instead, or None once deleted."""
+def remove_owned(out: Path, rel: str, digests: tuple[str, ...]) -> str | None:
+    """Delete one file of an earlier build when it holds one of `digests` (`Owned.digests`); returns why it
+    was kept instead, or None once deleted."""
     if not SITE_PATH.fullmatch(rel):
         return "not a path inside the output folder"
     if _symlink_on_the_way(out, rel) is not None:
@@ -193,10 +221,10 @@ def remove_owned(out: Path, rel: str, digest: str | None) -> str | None:
         return None
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file"
-    if digest is None:
+    if not digests:
         return "its bytes were not recorded"
     try:
-        if file_digest(target.read_bytes()) != digest:
+        if file_digest(target.read_bytes()) not in digests:
             return "changed since imaudible wrote it"
         target.unlink()
     except OSError as exc:

@@ -322,9 +322,11 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
     for problem in previous.problems:
         warn(problem)
     new = {rel: _digest_of(source) for rel, source in site.files.items()}
-    # Record the union first: if the build is killed midway, the next one still knows every file it owns.
-    folder.write_owned(out, {**previous.files, **new})
-    written, damaged = 0, []
+    # Record the union first: if the build is killed midway, the next one still knows every file it owns,
+    # and which bytes each may hold.
+    during = previous.with_new(new)
+    folder.write_owned(out, during)
+    written, damaged, unwritten = 0, [], {}
     # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
     # site being served while it is rebuilt (or after a killed build) has no broken references.
     order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
@@ -333,12 +335,16 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
         size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
         info = folder.lstat(target)
         existing = folder.regular_size(info)
-        if rel in site.immutable and existing == size and written_stat.unchanged(info, recorded.get(rel)):
-            continue            # a hashed name, untouched since this machine wrote it: its bytes are the ones it names
+        if rel in site.immutable and existing == size and previous.holds(rel, new[rel]) \
+                and written_stat.unchanged(info, recorded.get(rel)):
+            # untouched since this machine wrote these very bytes. (A hashed name is not enough: it names the
+            # cached result, and a result computed again under its key, elsewhere or by `--force`, may differ.)
+            continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
         except DamagedResult as exc:
             damaged.append(exc)  # never publish damaged bytes; the builder recomputes and writes it again
+            unwritten[rel] = during.maybe.get(rel, ())   # it holds what it held, if anything
             continue
         if existing == len(data) and folder.same_bytes(target, data):
             continue
@@ -346,13 +352,13 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
         written += 1
     removed = 0
     for rel in sorted(set(previous.files) - set(new)):
-        why = folder.remove_owned(out, rel, previous.files[rel])
+        why = folder.remove_owned(out, rel, previous.digests(rel))
         if why is None:
             removed += 1
         else:
             warn(f"kept '{out / rel}', listed in {OWNED_LIST} by an earlier build: {why}")
     folder.prune_empty_dirs(out)
-    folder.write_owned(out, new, key if not damaged else "")
+    folder.write_owned(out, folder.Owned(new, key if not damaged else "", maybe=unwritten))
     if not damaged:
         written_stat.save(cache_root, out, [OWNED_LIST, *new])
     gone = tuple(m.group(1) for rel in sorted(set(previous.files) - set(new)) if (m := ARTWORK_PAGE.fullmatch(rel)))
@@ -367,7 +373,8 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
     owned, cache_root = folder.read_owned(out), gallery.root / CACHE_DIR_NAME
-    if key == owned.key and folder.unchanged_since_written(out, owned, written_stat.load(cache_root, out)):
+    if key == owned.key and all(owned.holds(rel, _digest_of(source)) for rel, source in site.files.items()) \
+            and folder.unchanged_since_written(out, owned, written_stat.load(cache_root, out)):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
     return write_site(site, out, key, warn, cache_root)

@@ -1,0 +1,94 @@
+"""The site's ownership list never claims bytes a file may not hold: not after a cached result was computed
+again under its key with other bytes, not after a build killed while it replaced the site's files."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from imaudible.engine.cache import CACHE_DIR_NAME
+from imaudible.site import render
+
+from .conftest import write_gallery
+from .test_build import build, edit
+
+TWO = [{"file": "art/starry_night.jpg", "title": "The Starry Night"},
+       {"file": "art/the_scream.jpg", "title": "The Scream"}]
+
+
+def recompute_elsewhere(folder: Path, stage: str, name: str) -> bytes:
+    """Give the cached `stage` result of starry-night other bytes of the same size under the same key, as a
+    result computed again by `--force` on a model that is not bit-exact, or on another machine, holds."""
+    used = json.loads((folder / CACHE_DIR_NAME / "in-use.json").read_text())
+    keys = [key for s, key in used if s == stage]
+    for key in keys:
+        result = folder / CACHE_DIR_NAME / "objects" / stage / key[:2] / key
+        if (result / name).is_file() and any(f"{key[:10]}." in p.name and p.name.startswith("starry-night")
+                                             for p in (folder / "build" / "assets").rglob("*")):
+            data = bytearray((result / name).read_bytes())
+            data[-50] ^= 0xFF
+            (result / name).unlink()
+            (result / name).write_bytes(bytes(data))
+            stored = json.loads((result / "result.json").read_text())
+            stored["files"][name]["sha256"] = hashlib.sha256(data).hexdigest()
+            (result / "result.json").unlink()
+            (result / "result.json").write_text(json.dumps(stored))
+            return bytes(data)
+    raise AssertionError(f"no {stage} result of starry-night among {keys}")
+
+
+def owned(folder: Path) -> dict:
+    return json.loads((folder / "build" / ".imaudible-build.json").read_text())
+
+
+@pytest.mark.parametrize("and_then", ["nothing else", "a title changed"])
+@pytest.mark.parametrize("stage, name, pattern", [("audio", "audio.webm", "audio/starry-night.*.webm"),
+                                                  ("derive", "1024.jpg", "img/starry-night-1024.*.jpg")])
+def test_a_result_computed_again_with_other_bytes_is_published(tmp_path, cli, stage, name, pattern, and_then):
+    folder = write_gallery(tmp_path / "g", TWO)
+    assert build(cli, folder)[0].exit_code == 0
+    fresh = recompute_elsewhere(folder, stage, name)
+    if and_then == "a title changed":
+        edit(folder, lambda m: m["artworks"][1].update(title="The Scream (1893)"))
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    published = next((folder / "build" / "assets").glob(pattern))
+    assert published.read_bytes() == fresh
+    rel = published.relative_to(folder / "build").as_posix()
+    assert owned(folder)["files"][rel] == hashlib.sha256(fresh).hexdigest()
+    # and, the list being true, the file goes without a word once its artwork does
+    edit(folder, lambda m: m["artworks"].pop(0))
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0 and "kept" not in result.output, result.output
+    assert not published.exists()
+
+
+def test_a_build_killed_while_it_replaced_the_pages_leaves_nothing_behind(tmp_path, cli, monkeypatch):
+    """Ctrl-C after the list named the new pages but before one was written: the next build, which drops
+    that artwork, still deletes its page (it holds the old bytes the list must still accept)."""
+    folder = write_gallery(tmp_path / "g", TWO)
+    assert build(cli, folder)[0].exit_code == 0
+    page = folder / "build" / "art" / "starry-night" / "index.html"
+    edit(folder, lambda m: m["artworks"][0].update(title="The Starry Night (1889)"))
+    real_write = render.atomic_write
+
+    def interrupted(target, data, **kwargs):
+        if Path(target) == page:
+            raise KeyboardInterrupt
+        return real_write(target, data, **kwargs)
+
+    monkeypatch.setattr(render, "atomic_write", interrupted)
+    assert build(cli, folder)[0].exit_code == 130
+    monkeypatch.setattr(render, "atomic_write", real_write)
+    assert "1889" not in page.read_text()     # the old page, under a list that names the new one too
+
+    edit(folder, lambda m: m["artworks"].pop(0))
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0 and "kept" not in result.output, result.output
+    assert not page.exists()
+    assert "maybe" not in owned(folder)
+    result = cli("clean", folder)
+    assert result.exit_code == 0 and "kept" not in result.output, result.output
+    assert not (folder / "build").exists()
