@@ -33,6 +33,19 @@ def zoomed_gallery(browser, site_url, width, height):
         w.page.context.close()
 
 
+@contextlib.contextmanager
+def facing_the_first_work(browser, site_url, width, height):
+    """(page, id): the zoomed gallery facing its first work, checked for panels over each other."""
+    from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
+
+    with zoomed_gallery(browser, site_url, width, height) as w:
+        first = w.page.evaluate("window.imaudible.order")[0]
+        w.page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
+        settle(w.page)
+        assert overlaps_between_panels(w.page) == [] and plaque_title_is_on_top(w.page) == ""
+        yield w.page, first
+
+
 # 1366x768 and 1536x864 laptops at 200%, and 1280x720 at 300%
 @pytest.mark.parametrize("width,height", [(683, 384), (768, 432), (427, 240)])
 def test_a_zoomed_desktop_keeps_every_control_of_the_player(browser, site_url, width, height):
@@ -60,14 +73,7 @@ def test_a_laptop_zoomed_to_200_percent_gets_panels_that_never_cover_its_control
     """At 40rem wide or less the phone's upright layout applied even when the window was also short, so at
     1280x720 zoomed to 200% the plaque (38% of the height below a two-row top bar) lay over Previous and
     Next: a click hit the plaque, and a keyboard user's focus ring went under it."""
-    from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
-
-    with zoomed_gallery(browser, site_url, width, height) as w:
-        page = w.page
-        first = page.evaluate("window.imaudible.order")[0]
-        page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
-        settle(page)
-        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+    with facing_the_first_work(browser, site_url, width, height) as (page, first):
         assert page.evaluate(OUT_OF_REACH, ["#prev-button", "#next-button", "#plaque-play"]) == []
         box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
         assert box["left"] >= 0 and box["right"] <= width and box["bottom"] <= height, "the painting is off screen"
@@ -79,14 +85,7 @@ def test_a_laptop_zoomed_past_300_percent_keeps_the_plaque_and_the_controls_apar
                                                                                    strict):
     """Under 20rem of height the player took three rows, the hint lay over the top bar and the room's name
     under Previous, and the plaque kept a sliver with its Play button cut off."""
-    from .test_visitor import overlaps_between_panels, plaque_title_is_on_top
-
-    with zoomed_gallery(browser, site_url, width, height) as w:
-        page = w.page
-        first = page.evaluate("window.imaudible.order")[0]
-        page.evaluate("id => window.imaudible.debug.aimAt(id)", first)
-        settle(page)
-        assert overlaps_between_panels(page) == [] and plaque_title_is_on_top(page) == ""
+    with facing_the_first_work(browser, site_url, width, height) as (page, first):
         # the player is one row: no control of it lies over another
         boxes = page.evaluate("""() => [...document.querySelectorAll('#player > *')].filter(e => e.offsetWidth)
             .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; })""")
