@@ -135,13 +135,14 @@ def test_init_and_the_report_name_the_file_a_full_disk_refuses(tmp_path, gallery
     run = subprocess.run([sys.executable, "-m", "imaudible.cli", "init", str(tmp_path / "new")],
                          capture_output=True, text=True, env=env, preexec_fn=tight)
     example = tmp_path / "new" / "images" / "example.jpg"
-    assert (run.returncode, run.stderr) == (3, f"error: cannot access '{example}': File too large\n")
+    assert (run.returncode, run.stderr) == (3, f"error: cannot write '{example}': File too large; the file system or a limit on file size "
+                                      "(ulimit -f) allows no file this large (everything finished so far is kept)\n")
     assert not example.exists() and not (tmp_path / "new" / "gallery.yaml").exists()
     assert cli("build", gallery, "-q").exit_code == 0       # the cache and site are complete: only the report is written
     report = tmp_path / "report.json"
     run = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(gallery), "-q", "--report", str(report)],
                          capture_output=True, text=True, env=env, preexec_fn=tight)
-    assert run.returncode == 3 and run.stderr.endswith(f"error: cannot access '{report}': File too large\n"), run.stderr
+    assert run.returncode == 3 and run.stderr.splitlines()[-1].startswith(f"error: cannot write '{report}': File too large; "), run.stderr
 
 
 @pytest.mark.parametrize("existing", ["images/example.jpg", "gallery.yaml"])

@@ -279,7 +279,9 @@ def test_an_edit_the_disk_refuses_names_the_manifest_and_leaves_it_as_it_was(tmp
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     run = subprocess.run([sys.executable, "-m", "imaudible.cli", "reroll", "dawn", "--site", str(site)],
                          capture_output=True, text=True, env=env, preexec_fn=limit_file_size)
-    assert (run.returncode, run.stderr) == (3, f"error: cannot access '{site / 'gallery.yaml'}': File too large\n")
+    assert (run.returncode, run.stderr) == (3, f"error: cannot write '{site / 'gallery.yaml'}': File too large; the file "
+                                      "system or a limit on file size (ulimit -f) allows no file this large "
+                                      "(everything finished so far is kept)\n")
     assert (site / "gallery.yaml").read_bytes() == before
     assert sorted(p.name for p in site.iterdir()) == ["art", "gallery.yaml"]
 

@@ -97,6 +97,10 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
         if exc.errno in _DISK_FULL:   # only a write fails so, and what to do about it is not in the words
             raise CliError(f"cannot write{where}: {exc.strerror}; the disk is full: free some space and run it "
                            "again (everything finished so far is kept)", exit_code=EXIT_BUILD_FAILED) from None
+        if exc.errno == errno.EFBIG:  # a write past the file system's or the process's (ulimit -f) file size
+            raise CliError(f"cannot write{where}: {exc.strerror}; the file system or a limit on file size "
+                           "(ulimit -f) allows no file this large (everything finished so far is kept)",
+                           exit_code=EXIT_BUILD_FAILED) from None
         raise CliError(f"cannot access{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
         if verbose:
