@@ -57,6 +57,7 @@ class ResolvedModel:
     available: bool      # weights present locally (always True for builtin)
     searched: tuple[str, ...] = ()   # where the weights were looked for (for the error message)
     problem: str = ""                # why present files are not usable (e.g. only .bin weights)
+    wanted: str = ""                 # the Hub revision the setting asks for ("" for the default branch)
 
     @functools.cached_property   # asked for every artwork's key of a model stage
     def identity(self) -> str:
@@ -73,7 +74,9 @@ class ResolvedModel:
         what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking, evaluation)", "prompt": "Prompt writer",
                 "encoder": "Audio encoder (FAD)", "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
-        reason = self.problem or f"no usable weights were found (looked in {where})"
+        reason = self.problem or (f"revision '{self.wanted}' is not in the Hugging Face cache (looked in {where})"
+                                  if self.wanted else f"no usable weights were found (looked in {where})")
+        pull = f"imaudible-site models pull {self.model_id}" + (f" --revision {self.wanted}" if self.wanted else "")
         setting = SETTING_NAMES.get(self.kind, "the model setting")
         name = f"'{self.model_id}'"
         if not self.model_id.startswith("/") and self.requested not in ("auto", "builtin"):
@@ -88,9 +91,9 @@ class ResolvedModel:
                    f" (or at a Hugging Face model id and run `imaudible-site models pull <id>`)")
         elif len(self.searched) > 1:   # a Hub id, or a folder of the gallery that is not there
             fix = (f"put config.json and *.safetensors weights in {self.searched[-1]}, or, for a Hugging Face model "
-                   f"id, run `imaudible-site models pull {self.model_id}` on a connected machine")
+                   f"id, run `{pull}` on a connected machine")
         else:  # a Hub id: only the Hub cache was searched, so no local folder is mentioned
-            fix = (f"run `imaudible-site models pull {self.model_id}` on a connected machine (copy its "
+            fix = (f"run `{pull}` on a connected machine (copy its "
                    f"Hugging Face cache here if this machine is offline)")
         return f"{what} model {name} is not available: {reason}. To use it, {fix}."
 
@@ -208,7 +211,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
     known = revision if revision and _COMMIT.fullmatch(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
     return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
-                         problem if snapshot is not None else "")
+                         problem if snapshot is not None else "", (revision or "") if local is None else "")
 
 
 def local_dir_for(name: str, root: Path) -> Path | None:

@@ -1,5 +1,5 @@
 """Model folders as curators have them: the wrong kind of model in a setting, weights cut short by a copy or a
-download, a shard or a tokenizer left behind. Each is said in one line by
+download, a shard or a tokenizer left behind, a Hub revision not in the cache. Each is said in one line by
 `models list` and refused by the build before any stage (or drafted, loudly, under `auto`), instead of every
 artwork failing with a library's message, or a tokenizer that transformers makes up silently."""
 from __future__ import annotations
@@ -125,6 +125,16 @@ def test_a_hub_snapshot_whose_weights_blob_is_gone_drafts_loudly_under_auto(tmp_
     assert result.exit_code == 0, result.output
     assert "failed" not in " ".join(report["warnings"]) and report["failed"] == []
     assert any("music of 2 artworks is a DRAFT" in w and "cannot be used here" in w for w in report["warnings"])
+
+
+def test_a_revision_not_in_the_cache_says_how_to_pull_it(tmp_path, cli, tiny_models, monkeypatch):
+    hub = tmp_path / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    hub_with(hub, "facebook/musicgen-small", tiny_models["musicgen"])    # main only
+    folder = write_gallery(tmp_path / "gallery", small_artworks(tmp_path / "gallery"),
+                           music={"model": "facebook/musicgen-small", "revision": "v2", "duration": 1})
+    refused(cli, folder, "music", "revision 'v2' is not in the Hugging Face cache",
+            "`imaudible-site models pull facebook/musicgen-small --revision v2`")
 
 
 def test_weights_damaged_after_resolving_are_a_one_line_model_error(tmp_path, tiny_models):
