@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .known_models import KNOWN_MODEL_IDS
 from .local_revision import local_revision
+from .model_folder import MAX_CONFIG_BYTES, folder_problem
 from .settings import CaptionSettings, MusicSettings, PromptSettings
 from .state_files import read_state_file
 
@@ -32,12 +33,6 @@ FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without C
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 # What `pull` downloads: configs, tokenizer files and safetensors weights, never pickled weights.
 PULL_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "tokenizer*"]
-# A config.json is a few kilobytes (an id2label table for thousands of classes, under a megabyte); and no real
-# checkpoint has more than a few hundred layers. Past these, a local folder's config is refused before anything
-# reads it whole or builds a model from it (a million layers took minutes of CPU before transformers noticed
-# that the weights do not match).
-MAX_CONFIG_BYTES = 8 << 20
-MAX_LAYERS = 1024
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -62,6 +57,7 @@ class ResolvedModel:
     available: bool      # weights present locally (always True for builtin)
     searched: tuple[str, ...] = ()   # where the weights were looked for (for the error message)
     problem: str = ""                # why present files are not usable (e.g. only .bin weights)
+    wanted: str = ""                 # the Hub revision the setting asks for ("" for the default branch)
 
     @functools.cached_property   # asked for every artwork's key of a model stage
     def identity(self) -> str:
@@ -78,21 +74,26 @@ class ResolvedModel:
         what = {"caption": "Captioning", "music": "Music", "clap": "CLAP (take ranking, evaluation)", "prompt": "Prompt writer",
                 "encoder": "Audio encoder (FAD)", "genre": "Genre classifier (genre-KL)"}.get(self.kind, self.kind)
         where = ", ".join(self.searched) or "nowhere"
-        reason = self.problem or f"no usable weights were found (looked in {where})"
+        reason = self.problem or (f"revision '{self.wanted}' is not in the Hugging Face cache (looked in {where})"
+                                  if self.wanted else f"no usable weights were found (looked in {where})")
+        pull = f"imaudible-site models pull {self.model_id}" + (f" --revision {self.wanted}" if self.wanted else "")
         setting = SETTING_NAMES.get(self.kind, "the model setting")
         name = f"'{self.model_id}'"
         if not self.model_id.startswith("/") and self.requested not in ("auto", "builtin"):
             near = similar_model_ids(self.kind, self.model_id)
             if near:
                 name += f" (did you mean {' or '.join(repr(n) for n in near)}?)"
-        if self.model_id.startswith("/"):
+        if self.model_id.startswith("/") and self.problem:
+            fix = (f"repair {self.model_id} or point {setting} at another model (a directory holding config.json "
+                   f"and *.safetensors weights, or a Hugging Face model id)")
+        elif self.model_id.startswith("/"):
             fix = (f"point {setting} at a directory holding config.json and *.safetensors weights"
                    f" (or at a Hugging Face model id and run `imaudible-site models pull <id>`)")
         elif len(self.searched) > 1:   # a Hub id, or a folder of the gallery that is not there
             fix = (f"put config.json and *.safetensors weights in {self.searched[-1]}, or, for a Hugging Face model "
-                   f"id, run `imaudible-site models pull {self.model_id}` on a connected machine")
+                   f"id, run `{pull}` on a connected machine")
         else:  # a Hub id: only the Hub cache was searched, so no local folder is mentioned
-            fix = (f"run `imaudible-site models pull {self.model_id}` on a connected machine (copy its "
+            fix = (f"run `{pull}` on a connected machine (copy its "
                    f"Hugging Face cache here if this machine is offline)")
         return f"{what} model {name} is not available: {reason}. To use it, {fix}."
 
@@ -145,35 +146,6 @@ def architecture(resolved: ResolvedModel) -> str:
         return str(json.loads((resolved.path / "config.json").read_text()).get("model_type", ""))
     except (OSError, ValueError, AttributeError, TypeError):   # no path (None), no file, not a config
         return ""
-
-
-def config_problem(folder: Path) -> str:
-    """Why `folder`'s config.json cannot describe a model ("" when it may): too big to be a config, not a
-    JSON object, or more layers than any real checkpoint has (see MAX_LAYERS)."""
-    config = folder / "config.json"
-    try:
-        size = config.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            return f"{config} is {size >> 20} MiB, too big to be a model config (at most {MAX_CONFIG_BYTES >> 20} MiB)"
-        data = json.loads(config.read_bytes())
-    except OSError as exc:
-        return f"cannot read {config} ({exc.strerror or type(exc).__name__})"
-    except (ValueError, RecursionError):
-        return f"{config} is not valid JSON"
-    if not isinstance(data, dict):
-        return f"{config} is not a JSON object"
-    stack = [("", data)]
-    while stack:
-        key, value = stack.pop()
-        if isinstance(value, dict):
-            stack += [(str(k), v) for k, v in value.items()]
-        elif isinstance(value, list):
-            if key == "depths" and all(type(v) is int for v in value) and sum(value) > MAX_LAYERS:
-                return f"{config} asks for {sum(value)} layers (depths), more than any real model has ({MAX_LAYERS})"
-            stack += [(key, v) for v in value]
-        elif "layers" in key and type(value) is int and value > MAX_LAYERS:
-            return f"{config} asks for {value} layers ({key}), more than any real model has ({MAX_LAYERS})"
-    return ""
 
 
 def resolve_model(kind: str, settings, *, gallery_root: Path, recorded: dict[str, str]) -> ResolvedModel:
@@ -239,7 +211,7 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
     known = revision if revision and _COMMIT.fullmatch(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
     return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
-                         problem if snapshot is not None else "")
+                         problem if snapshot is not None else "", (revision or "") if local is None else "")
 
 
 def local_dir_for(name: str, root: Path) -> Path | None:
@@ -263,7 +235,7 @@ def _choose_backend(kind: str, backend: str, folder: Path | None) -> tuple[str, 
     if kind == "music" and backend == "audiocraft":
         return "audiocraft", "" if has_ac else f"{folder} has no audiocraft weights ({' + '.join(AUDIOCRAFT_FILES)})"
     if has_st:
-        return "transformers", config_problem(folder)
+        return "transformers", folder_problem(kind, folder)
     if kind == "music" and backend == "auto" and has_ac:
         if ac_importable:
             return "audiocraft", ""

@@ -129,14 +129,19 @@ def load_pretrained(resolved, model_class, device: str, *, what: str, half: bool
         need = model_bytes(model_class, config)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, MemoryError) as exc:
         raise ModelError(f"cannot build {what} '{resolved.model_id}' from {path}/config.json: {first_line(exc)}") from None
-    weights = sum(f.stat().st_size for f in path.glob("*.safetensors"))
+    try:
+        weights = sum(f.stat().st_size for f in path.glob("*.safetensors"))
+    except OSError as exc:   # a weights file removed (or a snapshot's blob) since the model was resolved
+        raise ModelError(f"cannot load {what} '{resolved.model_id}' from {path}: {first_line(exc)}") from None
     memory = physical_memory()
     if need > MEMORY_PER_WEIGHT_BYTE * weights + MEMORY_ALLOWANCE or (memory and need > memory):
         raise ModelError(f"{what} '{resolved.model_id}': {path}/config.json describes a model of {need / 2**30:.1f} GiB, "
                          f"but its weights files hold {weights / 2**30:.2f} GiB"
                          + (f" and this machine has {memory / 2**30:.0f} GiB of memory" if memory else "")
                          + "; refusing to load it (is config.json from another model?)")
+    from safetensors import SafetensorError
+
     try:
         return model_class.from_pretrained(str(path), **load_options(resolved, device, half=half))
-    except (OSError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, MemoryError, SafetensorError) as exc:
         raise ModelError(f"cannot load {what} '{resolved.model_id}' from {path}: {first_line(exc)}") from None

@@ -20,8 +20,17 @@ from ..conftest import REPO, limit_file_size
 
 COMMIT = "a" * 40
 OTHER = "b" * 40
-TRANSFORMERS_FILES = {"config.json": b'{"model_type": "musicgen"}', "model.safetensors": b"weights-1",
+
+
+def safetensors_bytes(payload: bytes) -> bytes:
+    """A whole safetensors file holding one tensor of `payload`'s bytes (what resolution reads: its header)."""
+    header = json.dumps({"w": {"dtype": "U8", "shape": [len(payload)], "data_offsets": [0, len(payload)]}}).encode()
+    return len(header).to_bytes(8, "little") + header + payload
+
+
+TRANSFORMERS_FILES = {"config.json": b'{"model_type": "musicgen"}', "model.safetensors": safetensors_bytes(b"weights-1"),
                       "tokenizer.json": b"{}"}
+CLAP_FILES = {**TRANSFORMERS_FILES, "config.json": b'{"model_type": "clap"}'}
 
 
 def make_hub_repo(cache: Path, model_id: str, commit: str, files: dict[str, bytes], refs: dict[str, str]) -> Path:
@@ -114,7 +123,7 @@ def test_local_directory_relative_to_gallery(hub, tmp_path):
     moved = shutil.copytree(folder, tmp_path / "elsewhere")
     assert resolve_music_model(music(model=str(moved)), gallery_root=gallery, recorded={}).identity == r.identity
     # a changed weight file: a new revision
-    (folder / "model.safetensors").write_bytes(b"weights-2")
+    (folder / "model.safetensors").write_bytes(safetensors_bytes(b"weights-2"))
     assert resolve_music_model(music(model="weights/mg"), gallery_root=gallery, recorded={}).revision != r.revision
 
 
@@ -133,7 +142,8 @@ def test_weight_hashes_are_remembered_by_their_stat(hub, tmp_path, monkeypatch):
     # ... and other bytes of the same size with the mtime put back are seen by the ctime, and hashed again.
     weights = folder / "model.safetensors"
     stat = weights.stat()
-    weights.write_bytes(b"weights-X"[:stat.st_size].ljust(stat.st_size, b"-"))
+    weights.write_bytes(safetensors_bytes(b"weights-X"))
+    assert weights.stat().st_size == stat.st_size
     os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert json.loads(memo_file.read_text())[key][-1] == "0" * 64
     third = resolve_music_model(music(model=str(folder)), gallery_root=tmp_path, recorded={}).revision
@@ -226,7 +236,7 @@ def test_bad_model_names(tmp_path):
 
 def test_clap_model_follows_music_ranker(hub, tmp_path):
     assert resolve_clap_model().model_id == models.DEFAULT_CLAP_MODEL
-    folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
+    folder = make_dir(tmp_path / "clap", CLAP_FILES)
     r = resolve_clap_model("clap", gallery_root=tmp_path)   # relative to the gallery, like every local model
     assert r.available and r.path == folder and r.kind == "clap"
     assert resolve_clap_model("none") is None
@@ -267,6 +277,6 @@ def test_vanished_local_directory_is_not_taken_for_a_hub_id(hub, tmp_path):
 
 def test_take_ranker_identity_follows_clap_weights(hub, tmp_path):
     assert models.take_ranker_identity() == models.FALLBACK_RANKER
-    folder = make_dir(tmp_path / "clap", TRANSFORMERS_FILES)
+    folder = make_dir(tmp_path / "clap", CLAP_FILES)
     assert models.take_ranker_identity(str(folder)) == f"clap:{resolve_clap_model(str(folder)).identity}"
     assert models.take_ranker_identity("none") == models.FALLBACK_RANKER
