@@ -159,7 +159,8 @@ class PromptSettings:
                     "whose generation config samples).", minimum=0, maximum=MAX_SEED)
     device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.", nonblank=True)
     remove_stopwords: bool = opt(False, "Drop English stop words (and 'look', 'looks', 'like') from the caption, "
-                                 "as in the ImAudible thesis.")
+                                 "as in the ImAudible thesis; negations, counts and words for what is seen "
+                                 "('no', 'two', 'fire', 'empty') are kept.")
     include_mood: bool = opt(True, "Add the mood words and tempo/mode hints to the prompt.")
 
 
