@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ..caption import CaptionError, clean_caption
+from ..caption import CaptionError, CaptionResult, clean_caption, describe
 from ..models import ModelError
 from ..types import first_line
 from . import ModelBackend, load_pretrained, quiet_transformers, require_torch
@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from ..models import ResolvedModel
     from ..mood import Mood
     from ..settings import CaptionSettings
+
+
+EMPTY_CAPTION = "the model's caption was empty"
 
 
 class BlipCaptioner(ModelBackend):
@@ -58,6 +61,13 @@ class BlipCaptioner(ModelBackend):
             texts = self._processor.batch_decode(ids, skip_special_tokens=True)
             captions += [clean_caption(t) for t in texts]
         return captions
+
+    def caption_results(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[CaptionResult]:
+        """`caption`, where a caption that is empty once cleaned (special tokens only, or artefact words) is
+        the describer's draft, with the reason: an empty caption went into the site as the model's own."""
+        return [CaptionResult(text) if text else
+                CaptionResult(describe(mood), model="builtin:describer", fallback=EMPTY_CAPTION)
+                for text, mood in zip(self.caption(images, moods), moods)]
 
     def close(self) -> None:
         """Release the model (and its GPU memory)."""

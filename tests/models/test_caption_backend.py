@@ -58,3 +58,31 @@ def test_missing_model_and_bad_input(tiny_models, tmp_path):
 def test_unknown_device_is_a_clear_error(tiny_models, tmp_path):
     with pytest.raises(ModelError, match="unknown device 'tpu'"):
         captioner(tiny_models, tmp_path, device="tpu")
+
+
+def test_an_empty_caption_is_the_describers_draft_with_the_reason(tiny_models, tmp_path):
+    """A BLIP whose decoder ends every caption at once (its weights favour the end token) captioned every
+    work with "": that went into the prompt and the site as the model's caption."""
+    import shutil
+
+    import torch
+    from transformers import BlipForConditionalGeneration
+
+    from imaudible.caption import caption_results, describe
+
+    folder = shutil.copytree(tiny_models["blip"], tmp_path / "mute-blip")
+    model = BlipForConditionalGeneration.from_pretrained(folder)
+    with torch.no_grad():
+        model.text_decoder.cls.predictions.bias[model.config.text_config.eos_token_id] = 1e4
+    model.save_pretrained(folder, safe_serialization=True)
+    s = CaptionSettings(model=str(folder), max_new_tokens=6)
+    backend = load_backend("caption", resolve_caption_model(s, gallery_root=tmp_path, recorded={}), s)
+    pictures = images()
+    moods = [estimate_mood(p) for p in pictures]
+    assert backend.caption(pictures, moods) == ["", "", ""]          # what the model says
+    results = caption_results(backend, pictures, moods)
+    assert [r.text for r in results] == [describe(m) for m in moods]
+    assert {(r.model, r.fallback) for r in results} == {("builtin:describer", "the model's caption was empty")}
+    # a model that does caption is left as it is
+    working, _ = captioner(tiny_models, tmp_path, max_new_tokens=6)
+    assert all(r.model is None and r.fallback == "" and r.text for r in caption_results(working, pictures, moods))
