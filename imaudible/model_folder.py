@@ -30,8 +30,11 @@ NEEDED = {"caption": "an image captioning model (BLIP or a vision-language model
           "clap": "a CLAP model", "prompt": "an instruct language model"}
 ACCEPTS = {"music": set(MUSIC_TYPES), "clap": {"clap"}}   # their backends load exactly these types
 REFUSES = {"caption": set(OTHER_KINDS) - {"blip"}, "prompt": {"blip", "clap", "encodec", "t5", "mt5", "umt5", *MUSIC_TYPES}}
-SETTING_OF = {"musicgen": "music.model", "musicgen_melody": "music.model", "blip": "caption.model",
-              "clap": "music.ranker"}
+# The manifest setting that names a model of each kind.
+SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model",
+                 "encoder": "evaluate.audio_encoder", "genre": "evaluate.genre_model"}
+SETTING_OF = {"musicgen": SETTING_NAMES["music"], "musicgen_melody": SETTING_NAMES["music"],
+              "blip": SETTING_NAMES["caption"], "clap": SETTING_NAMES["clap"]}
 # Files a tokenizer's vocabulary comes from; without one, transformers builds an empty tokenizer silently.
 VOCABULARY = ("tokenizer.json", "vocab.json", "vocab.txt", "*.model", "*.tiktoken")
 IMAGE_PROCESSOR = ("preprocessor_config.json", "processor_config.json")
@@ -39,16 +42,16 @@ IMAGE_PROCESSOR = ("preprocessor_config.json", "processor_config.json")
 
 def folder_problem(kind: str, folder: Path) -> str:
     """Why `folder` (config.json and safetensors weights present) cannot run as a model of `kind`, or ""."""
-    return (config_problem(folder) or weights_problem(folder) or kind_problem(kind, folder)
-            or companion_problem(kind, folder))
-
-
-def config_problem(folder: Path) -> str:
-    """Why `folder`'s config.json cannot describe a model ("" when it may): too big to be a config, not a
-    JSON object, or more layers than any real checkpoint has (see MAX_LAYERS)."""
     data = _config(folder)
     if isinstance(data, str):
         return data
+    return (config_problem(folder, data) or weights_problem(folder) or kind_problem(kind, folder, data)
+            or companion_problem(kind, folder))
+
+
+def config_problem(folder: Path, data: dict) -> str:
+    """Why `folder`'s config.json (read as `data`) cannot describe a model ("" when it may): more layers than
+    any real checkpoint has (see MAX_LAYERS)."""
     stack = [("", data)]
     while stack:
         key, value = stack.pop()
@@ -64,7 +67,7 @@ def config_problem(folder: Path) -> str:
 
 
 def _config(folder: Path) -> dict | str:
-    """config.json as a dict, or why it is not one."""
+    """config.json as a dict, or why it is not one: too big to be a config, or no JSON object."""
     config = folder / "config.json"
     try:
         size = config.stat().st_size
@@ -126,14 +129,13 @@ def _safetensors_problem(path: Path) -> str:
     return ""
 
 
-def kind_problem(kind: str, folder: Path) -> str:
-    """Why the model config.json describes is not of the kind the setting runs, or "". Music and CLAP models
-    are of one family; for captions and prompts only the types certainly of another kind are refused (REFUSES),
-    so an architecture not listed is left to loading."""
+def kind_problem(kind: str, folder: Path, data: dict) -> str:
+    """Why the model that config.json (read as `data`) describes is not of the kind the setting runs, or "".
+    Music and CLAP models are of one family; for captions and prompts only the types certainly of another kind
+    are refused (REFUSES), so an architecture not listed is left to loading."""
     if kind not in NEEDED:
         return ""
-    data = _config(folder)
-    model_type = str(data.get("model_type", "")) if isinstance(data, dict) else ""
+    model_type = str(data.get("model_type", ""))
     if not model_type or (model_type in ACCEPTS[kind] if kind in ACCEPTS else model_type not in REFUSES[kind]):
         return ""
     if kind == "caption" and any("vision" in key for key in data):
@@ -141,11 +143,7 @@ def kind_problem(kind: str, folder: Path) -> str:
     what = OTHER_KINDS.get(model_type, f"a '{model_type}' model")
     belongs = SETTING_OF.get(model_type)
     return (f"{folder} holds {what} (config.json model_type '{model_type}'), not {NEEDED[kind]}"
-            + (f"; it belongs in {belongs}" if belongs and belongs != _setting(kind) else ""))
-
-
-def _setting(kind: str) -> str:
-    return {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model"}[kind]
+            + (f"; it belongs in {belongs}" if belongs and belongs != SETTING_NAMES[kind] else ""))
 
 
 def companion_problem(kind: str, folder: Path) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .known_models import KNOWN_MODEL_IDS
 from .local_revision import local_revision
-from .model_folder import MAX_CONFIG_BYTES, folder_problem
+from .model_folder import MAX_CONFIG_BYTES, SETTING_NAMES, folder_problem
 from .settings import CaptionSettings, MusicSettings, PromptSettings
 from .state_files import read_state_file
 
@@ -26,8 +26,6 @@ DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULTS = {"caption": DEFAULT_CAPTION_MODEL, "music": DEFAULT_MUSIC_MODEL, "clap": DEFAULT_CLAP_MODEL,
             "prompt": "HuggingFaceTB/SmolLM2-360M-Instruct"}
 BUILTIN_IDS = {"caption": "builtin:describer", "music": "builtin:procedural", "prompt": "builtin:template"}
-SETTING_NAMES = {"caption": "caption.model", "music": "music.model", "clap": "music.ranker", "prompt": "prompt.model",
-                 "encoder": "evaluate.audio_encoder", "genre": "evaluate.genre_model"}
 
 FALLBACK_RANKER = "fallback:least-repetitive"   # how takes are ranked without CLAP (see backends/takes.py)
 AUDIOCRAFT_FILES = ("state_dict.bin", "compression_state_dict.bin")
