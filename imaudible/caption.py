@@ -54,6 +54,11 @@ class BuiltinDescriber:
         return [describe(m) for m in moods]
 
 
+def described_instead(mood: Mood, reason: str) -> CaptionResult:
+    """The describer's caption in place of a model's answer that cannot be used, with the reason."""
+    return CaptionResult(describe(mood), model=BuiltinDescriber.name, fallback=reason)
+
+
 def caption_results(captioner, images, moods) -> list[CaptionResult]:
     """Every captioner's answers as `CaptionResult`s (only vision-language models fall back)."""
     if hasattr(captioner, "caption_results"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ..caption import CaptionError, CaptionResult, clean_caption, describe
+from ..caption import CaptionError, CaptionResult, clean_caption, described_instead
 from ..models import ModelError
 from ..types import first_line
 from . import ModelBackend, load_pretrained, quiet_transformers, require_torch
@@ -65,8 +65,7 @@ class BlipCaptioner(ModelBackend):
     def caption_results(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[CaptionResult]:
         """`caption`, where a caption that is empty once cleaned (special tokens only, or artefact words) is
         the describer's draft, with the reason: an empty caption went into the site as the model's own."""
-        return [CaptionResult(text) if text else
-                CaptionResult(describe(mood), model="builtin:describer", fallback=EMPTY_CAPTION)
+        return [CaptionResult(text) if text else described_instead(mood, EMPTY_CAPTION)
                 for text, mood in zip(self.caption(images, moods), moods)]
 
     def close(self) -> None:

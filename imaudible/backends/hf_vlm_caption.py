@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ..caption import CaptionError, CaptionResult, describe
+from ..caption import CaptionError, CaptionResult, described_instead
 from ..textcheck import check_caption
 from . import ModelBackend, chat
 
@@ -52,8 +52,7 @@ class VlmCaptioner(ModelBackend):
                                     num_beams=self.settings.num_beams)
             for answer, mood in zip(answers, moods[start:start + size]):
                 cleaned, reason = check_caption(answer, self.settings.max_words)
-                results.append(CaptionResult(cleaned) if cleaned else
-                               CaptionResult(describe(mood), model="builtin:describer", fallback=reason))
+                results.append(CaptionResult(cleaned) if cleaned else described_instead(mood, reason))
         return results
 
     def close(self) -> None:
