@@ -154,16 +154,18 @@ class TakeChoice:
 # refuses them, and a cached result holding them is damaged. They would reach pages, file names, terminals.
 UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Every control character, tab and newlines too: what a one-line terminal message or a file name must not hold.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_RANGES = "\x00-\x1f\x7f-\x9f"
+CONTROL_CHARACTERS = re.compile(f"[{_CONTROL_RANGES}]")
 
 # Bidirectional formatting characters: embeddings and overrides (closed by U+202C) and isolates (closed by U+2069).
 BIDI_OPENERS = {"\u202a": "left-to-right embedding", "\u202b": "right-to-left embedding",
                 "\u202d": "left-to-right override", "\u202e": "right-to-left override",
                 "\u2066": "left-to-right isolate", "\u2067": "right-to-left isolate", "\u2068": "first-strong isolate"}
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI_RANGES = "\u202a-\u202e\u2066-\u2069"
+BIDI_CONTROLS = re.compile(f"[{_BIDI_RANGES}]")
 # What a terminal line must show escaped: control characters, bidirectional controls and marks (U+061C,
 # U+200E, U+200F), and lone surrogates (a file name's bytes that are no UTF-8).
-TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+TERMINAL_UNSAFE = re.compile(f"[{_CONTROL_RANGES}\u061c\u200e\u200f{_BIDI_RANGES}\ud800-\udfff]")
 
 
 def open_bidi(text: str) -> str | None:

@@ -48,23 +48,21 @@ def summary_rows(summary: dict) -> list[dict]:
     rows = []
     mood = summary.get("mood", {})
     if mood.get("control"):
-        c = mood["control"]
-        rows.append({"label": "mood distance, audio features (lower is better)", "true": c["true_mean"],
-                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"],
-                     "p_adjusted": c.get("p_adjusted")})
+        rows.append(_control_row("mood distance, audio features (lower is better)", mood["control"]))
     elif mood.get("note"):
         rows.append({"label": "mood distance, audio features", "note": mood["note"]})
     clap = summary.get("clap")
     if clap:
         for key, label in (("prompt", "CLAP clip-prompt similarity"), ("caption", "CLAP clip-caption similarity")):
-            c = clap[key]
-            rows.append({"label": label, "true": c["true_mean"], "shuffled": c["shuffled_mean"],
-                         "margin": c["margin"], "p": c["p_value"], "p_adjusted": c.get("p_adjusted")})
-        c = clap["zero_shot_mood"]["control"]
-        rows.append({"label": "mood distance, CLAP zero-shot (lower is better)", "true": c["true_mean"],
-                     "shuffled": c["shuffled_mean"], "margin": c["margin"], "p": c["p_value"],
-                     "p_adjusted": c.get("p_adjusted")})
+            rows.append(_control_row(label, clap[key]))
+        rows.append(_control_row("mood distance, CLAP zero-shot (lower is better)", clap["zero_shot_mood"]["control"]))
     return rows
+
+
+def _control_row(label: str, c: dict) -> dict:
+    """One summary row: a shuffled-pair control (`control.PairedControl.to_dict`) and its adjusted p."""
+    return {"label": label, "true": c["true_mean"], "shuffled": c["shuffled_mean"], "margin": c["margin"],
+            "p": c["p_value"], "p_adjusted": c.get("p_adjusted")}
 
 
 def fad_line(space: dict) -> str:
