@@ -3,9 +3,10 @@
 The ownership list `.imaudible-build.json` maps each file the tool wrote to the SHA-256 of its bytes.
 While a build writes, a file it replaces holds its old bytes or its new ones: the list names the new digest
 and, under `maybe`, the old ones, so that a build killed midway leaves no file the next one would take for
-edited by hand (and keep), nor one it would take for already written. It is data on disk (a gallery can ship a crafted one), so it is never trusted: an entry is deleted only
-if it is a plain relative path, reached from the folder without passing a symlink, names a regular
-file, and that file still holds the bytes recorded. Writing never follows a symlink either.
+edited by hand (and keep), nor one it would take for already written. It is data on disk (a gallery can
+ship a crafted one), so it is never trusted: an entry is deleted only if it is a plain relative path,
+reached from the folder without passing a symlink, names a regular file, and that file still holds the
+bytes recorded. Writing never follows a symlink either.
 """
 from __future__ import annotations
 

@@ -337,8 +337,7 @@ def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], 
         existing = folder.regular_size(info)
         if rel in site.immutable and existing == size and previous.holds(rel, new[rel]) \
                 and written_stat.unchanged(info, recorded.get(rel)):
-            # untouched since this machine wrote these very bytes. (A hashed name is not enough: it names the
-            # cached result, and a result computed again under its key, elsewhere or by `--force`, may differ.)
+            # untouched since this machine wrote these very bytes, and no write of it was left unfinished
             continue
         try:
             data = source.read() if isinstance(source, StoredFile) else source
@@ -373,6 +372,8 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         folder.sweep_tmp(out)
     site, key, render_pages = plan_site(gallery, views)
     owned, cache_root = folder.read_owned(out), gallery.root / CACHE_DIR_NAME
+    # The key covers every name that hashes its bytes; the digests cover the files that keep fixed names (the
+    # public evaluation report's, which `evaluate` rewrites).
     if key == owned.key and all(owned.holds(rel, _digest_of(source)) for rel, source in site.files.items()) \
             and folder.unchanged_since_written(out, owned, written_stat.load(cache_root, out)):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
