@@ -104,10 +104,14 @@ export function roomWalls(room, occupied, doorSides, dims) {
   return boxes;
 }
 
+/** The middle of a room's floor, [x, z]. */
+export function roomCentre(room) {
+  return [(room.x0 + room.x1) / 2, (room.z0 + room.z1) / 2];
+}
+
 /** Where the doorway on a room's side is: its centre on the wall's middle plane, and its axis of travel. */
 export function doorway(room, side, t) {
-  const mx = (room.x0 + room.x1) / 2;
-  const mz = (room.z0 + room.z1) / 2;
+  const [mx, mz] = roomCentre(room);
   const h = t / 2;
   if (side === "N") return { x: mx, z: room.z0 - h, axis: "z" };
   if (side === "S") return { x: mx, z: room.z1 + h, axis: "z" };

@@ -3,6 +3,7 @@
 // screen readers), and an index drawer of every work with search.
 import { artistLine, isolate, pickThumb } from "./data.js";
 import { $ } from "./dom.js";
+import { roomCentre } from "./floorplan.js";
 
 export function roomName(plan, titles, index) {
   const title = titles?.[index];
@@ -52,7 +53,7 @@ export class Minimap {
       });
       button.addEventListener("click", (e) => {
         if (e.detail > 0) this.#walkToPointer(e); // a pointer's click: the point under it
-        else this.walkTo([(room.x0 + room.x1) / 2, (room.z0 + room.z1) / 2]);
+        else this.walkTo(roomCentre(room));
       });
       button.addEventListener("keydown", (e) => this.#arrow(e, i));
       group.append(button);
@@ -88,12 +89,12 @@ export class Minimap {
   #roomToward(from, key) {
     const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
     if (!dir) return undefined;
-    const centre = (r) => [(r.x0 + r.x1) / 2, (r.z0 + r.z1) / 2];
-    const [fx, fz] = centre(this.plan.rooms[from]);
+    const [fx, fz] = roomCentre(this.plan.rooms[from]);
     let best = null;
     let bestCost = Infinity;
     this.plan.rooms.forEach((room, i) => {
-      const [dx, dz] = centre(room).map((v, k) => v - [fx, fz][k]);
+      const [x, z] = roomCentre(room);
+      const [dx, dz] = [x - fx, z - fz];
       const along = dx * dir[0] + dz * dir[1];
       const across = Math.abs(dx * dir[1] - dz * dir[0]);
       if (i === from || along <= 0.01 || across > along) return; // not that way
