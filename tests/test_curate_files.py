@@ -301,3 +301,21 @@ def test_add_still_refuses_a_manifest_with_other_problems(tmp_path):
     (tmp_path / "gallery.yaml").write_text("titel: T\nartworks:\n")
     with pytest.raises(curate.CurateError, match="fix the manifest first"):
         curate.add(tmp_path, [tmp_path])
+
+
+def test_add_given_the_gallery_folder_as_a_path_says_to_name_it_with_site(tmp_path, monkeypatch):
+    """`add g1 g1/new.jpg` from outside g1: the gallery is --site's, and the error says so rather than only
+    that there is no gallery here; nothing is written anywhere."""
+    site = _gallery(tmp_path / "g1")
+    _image(site / "new.jpg")
+    before = (site / "gallery.yaml").read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["add", "g1", "g1/new.jpg"])
+    assert result.exit_code == 2
+    assert "there is one in g1" in result.output and "add --site g1 g1/new.jpg" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (site / "gallery.yaml").read_bytes() == before and not (tmp_path / "gallery.yaml").exists()
+    # and as suggested, it adds the image
+    result = CliRunner().invoke(main, ["add", "--site", "g1", "g1/new.jpg"])
+    assert result.exit_code == 0, result.output
+    assert _files(site) == ["art/dawn.jpg", "new.jpg"]

@@ -51,7 +51,24 @@ def add(paths, site_dir):
     a file found there that the build cannot read is skipped with a warning, a file named is refused."""
     from ..curate import add as do_add
 
+    _check_site_given(paths, site_dir)
     added = _edit(do_add, site_dir, list(paths), warn=lambda line: click.echo(printable(f"warning: {line}"), err=True))
     for line in added:
         click.echo(printable(f"added {line}"))
     click.echo(printable(f"{len(added)} artwork(s) added" if added else "nothing to add: every image is in the manifest"))
+
+
+def _check_site_given(paths, site_dir) -> None:
+    """`add g1 photos/` with no gallery here but one in g1: the gallery is named with --site, like `pick`'s."""
+    import shlex
+    from pathlib import Path
+
+    from ..manifest import find_manifest
+
+    if find_manifest(Path(site_dir)).is_file():
+        return
+    for path in paths:
+        if Path(path).is_dir() and find_manifest(Path(path)).is_file():
+            named = [shlex.quote(str(p)) for p in paths if p != path] or [shlex.quote(str(path))]
+            raise CliError(f"no gallery.yaml in {site_dir}, but there is one in {path}: name the gallery with --site, "
+                           f"e.g. `imaudible-site add --site {shlex.quote(str(path))} {' '.join(named)}`")
