@@ -178,14 +178,20 @@ class EvaluateSettings:
 @dataclass(frozen=True)
 class Room:
     title: str = opt(..., "Room name, shown at its door and on screen.", nonblank=True)
-    artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order.", min_items=1,
+    artworks: tuple[str, ...] = opt(..., "Ids of the artworks hung in this room, in visiting order (more than 24: "
+                                    "hung across adjoining rooms of this name).", min_items=1,
                                     empty="a room needs at least one artwork id")
+
+
+# The most works one room holds: each room loads all its textures at once when the visitor enters it. A named
+# room with more is hung across adjoining rooms of that name (site/layout.py).
+MAX_PER_ROOM = 24
 
 
 @dataclass(frozen=True)
 class LayoutSettings:
     order: Literal["manifest", "mood"] = opt("manifest", "Hang artworks in manifest order, or by mood from calm to intense.")
-    per_room: int = opt(6, "Artworks per room.", minimum=1, maximum=24)
+    per_room: int = opt(6, "Artworks per room.", minimum=1, maximum=MAX_PER_ROOM)
     rooms: tuple[Room, ...] = opt((), "Named rooms, hung first; artworks in none of them follow in rooms of per_room.")
 
 

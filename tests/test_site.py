@@ -263,3 +263,18 @@ def test_a_page_gone_since_the_last_build_is_said_once_with_how_to_keep_its_addr
     (folder / "art" / "udnie.jpg").write_bytes(b"broken")    # a failed artwork's page goes too: its failure says why
     result = cli("build", folder)
     assert result.exit_code == 1 and "is gone" not in result.output
+
+
+def test_a_named_room_of_more_than_24_works_is_hung_across_adjoining_rooms_of_its_name():
+    """A named room of 150 works was one 93 m hall whose 150 textures all loaded as the visitor entered."""
+    from types import SimpleNamespace
+
+    from imaudible.site.layout import rooms_and_titles
+    ids = [f"a{i}" for i in range(160)]
+    layout = SimpleNamespace(rooms=[SimpleNamespace(title="Everything", artworks=tuple(ids[:150])),
+                                    SimpleNamespace(title="Small", artworks=tuple(ids[150:155]))],
+                             order="manifest", per_room=6)
+    rooms, titles = rooms_and_titles(SimpleNamespace(layout=layout), [{"id": i} for i in ids], {})
+    assert [len(r) for r in rooms] == [22, 22, 22, 21, 21, 21, 21, 5, 5]
+    assert titles == ["Everything"] * 7 + ["Small", ""]
+    assert [i for room in rooms for i in room] == ids

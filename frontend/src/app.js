@@ -7,7 +7,7 @@ import { Controls } from "./controls.js";
 import { followTo, shareArtwork, startArtwork } from "./address.js";
 import { debugApi } from "./debug.js";
 import { enableControls } from "./dom.js";
-import { readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
+import { isolate, readSiteData, resolver, siteRoot, supportsWebp } from "./data.js";
 import { Hud } from "./hud.js";
 import { makePicker } from "./picker.js";
 import { hops } from "./floorplan.js";
@@ -88,7 +88,7 @@ export async function start() {
   const startPainting = (startArt && hung.get(startArt)) || (portrait ? plan.paintings[0] : null);
   const startRoom = startPainting ? startPainting.room : 0;
   // The first room and the rooms next door are built now; the rest after the first view (below).
-  const built = buildScene(plan, (i) => `Room ${i + 1}${titles[i] ? ` · ${titles[i]}` : ""}`, [startRoom, ...plan.rooms[startRoom].links.map((l) => l.to)]);
+  const built = buildScene(plan, (i) => ({ label: `Room ${i + 1}`, title: titles[i] || "" }), [startRoom, ...plan.rooms[startRoom].links.map((l) => l.to)]);
   await breathe();
   const framer = new Framer({ stage, renderer, camera, visitor, hung, changed: () => (dirty = true) });
   const viewOf = (p) => framer.viewOf(p);
@@ -141,7 +141,7 @@ export async function start() {
       const art = byId.get(id);
       const p = hung.get(id);
       hud.announce(
-        `${art.title}${art.artist ? `, ${art.artist}` : ""}. Painting ${p.order + 1} of ${order.length}, room ${p.room + 1}.` +
+        `${isolate(art.title)}${art.artist ? `, ${isolate(art.artist)}` : ""}. Painting ${p.order + 1} of ${order.length}, room ${p.room + 1}.` +
           (art.audio ? " Press Enter to hear its music." : ""),
       );
     }

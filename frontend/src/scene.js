@@ -23,6 +23,7 @@ import {
 } from "three";
 import { hops } from "./floorplan.js";
 import { DIMS } from "./layout.js";
+import { drawSign } from "./sign.js";
 
 const BOX = new BoxGeometry(1, 1, 1);
 export const PLANE = new PlaneGeometry(1, 1);
@@ -185,19 +186,10 @@ function buildPainting(p, materials) {
   return { group: g, canvas, plaque, pool, placeholder: placeholderColour(p.art) };
 }
 
-function signTexture(text) {
-  const c = document.createElement("canvas");
-  c.width = 512;
-  c.height = 96;
-  const ctx = c.getContext("2d");
-  ctx.fillStyle = "#26221e";
-  ctx.fillRect(0, 0, c.width, c.height);
-  ctx.fillStyle = "#f3efe6";
-  ctx.font = '40px Georgia, "DejaVu Serif", serif';
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  ctx.fillText(text, c.width / 2, c.height / 2, c.width - 30);
-  const tex = new CanvasTexture(c);
+const SIGN_METRES = 2.4; // the sign's width; its height follows its lines (at most 0.7 m, under the lintel's 0.9)
+
+function signTexture({ label, title }) {
+  const tex = new CanvasTexture(drawSign(document.createElement("canvas"), label, title));
   tex.colorSpace = SRGBColorSpace;
   return tex;
 }
@@ -209,8 +201,9 @@ function doorSigns(plan, name) {
     door.between.forEach((from, k) => {
       const to = door.between[1 - k];
       const r = plan.rooms[from];
-      const sign = new Mesh(PLANE, new MeshBasicMaterial({ map: signTexture(name(to)) }));
-      sign.scale.set(2.4, 0.45, 1);
+      const map = signTexture(name(to));
+      const sign = new Mesh(PLANE, new MeshBasicMaterial({ map }));
+      sign.scale.set(SIGN_METRES, (SIGN_METRES * map.image.height) / map.image.width, 1);
       // Face into room `from`, just off its face of the wall.
       const into = door.axis === "x" ? [Math.sign((r.x0 + r.x1) / 2 - door.x), 0] : [0, Math.sign((r.z0 + r.z1) / 2 - door.z)];
       const off = DIMS.wall / 2 + 0.01;
@@ -238,11 +231,11 @@ function closedDoors(plan, material) {
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
- * name(roomIndex) -> the room's name, shown at its door. Only the rooms in `first` (the visitor's and its
+ * name(roomIndex) -> {label: "Room 3", title: the curator's name for it or ""}, shown at its door. Only the rooms in `first` (the visitor's and its
  * neighbours) are built at once; `built.buildRest(onPainting)` builds the others one room per task, so the
  * main thread stays free, and `built.whenBuilt(i)` resolves once room i is built.
  */
-export function buildScene(plan, name = (i) => `Room ${i + 1}`, first = plan.rooms.map((r) => r.index)) {
+export function buildScene(plan, name = (i) => ({ label: `Room ${i + 1}`, title: "" }), first = plan.rooms.map((r) => r.index)) {
   const scene = new Scene();
   scene.background = new Color("#1c1a18");
   scene.fog = new Fog("#2a2724", 22, 48);

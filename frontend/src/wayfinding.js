@@ -7,7 +7,7 @@ import { roomCentre } from "./floorplan.js";
 
 export function roomName(plan, titles, index) {
   const title = titles?.[index];
-  return `Room ${index + 1} of ${plan.rooms.length}${title ? ` · ${title}` : ""}`;
+  return `Room ${index + 1} of ${plan.rooms.length}${title ? ` · ${isolate(title)}` : ""}`;
 }
 
 const PAD = 0.6; // metres of margin around the plan on the minimap

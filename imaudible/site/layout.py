@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from ..listening import room_title
+from ..settings import MAX_PER_ROOM
 
 if TYPE_CHECKING:
     from ..mood import Mood
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 def rooms_and_titles(gallery: Gallery, artworks: list[dict], moods: dict[str, Mood]) -> tuple[list[list[str]], list[str]]:
     """Artwork ids per room and the rooms' names: the manifest's named rooms first, then the rest in
     rooms of per_room, named by their mood ("Calm blues") when hung by mood."""
-    named = [(room.title, list(room.artworks)) for room in gallery.layout.rooms]
+    named = [(room.title, part) for room in gallery.layout.rooms for part in _parts(list(room.artworks))]
     placed = {i for _, ids in named for i in ids}
     ordered = [a for a in artworks if a["id"] not in placed]
     if gallery.layout.order == "mood":
@@ -28,6 +29,15 @@ def rooms_and_titles(gallery: Gallery, artworks: list[dict], moods: dict[str, Mo
     rest_named = [(room_title([moods[i] for i in chunk]) if by_mood else "", chunk) for chunk in rest]
     rooms = named + rest_named
     return [ids for _, ids in rooms], [title for title, _ in rooms]
+
+
+def _parts(ids: list[str]) -> list[list[str]]:
+    """A named room's works in rooms of at most MAX_PER_ROOM, as even as can be (150 -> 7 rooms of 21-22): a
+    room loads all its textures at once, and one of 150 works was a 93 m hall loading 150 images."""
+    count = -(-len(ids) // MAX_PER_ROOM)
+    size, extra = divmod(len(ids), count)
+    bounds = [k * size + min(k, extra) for k in range(count + 1)]
+    return [ids[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def card_image(art: dict) -> str:

@@ -17,7 +17,7 @@ def test_room_names_minimap_and_index_take_the_visitor_around(watched, site_url,
     assert data["layout"]["rooms"][0] == ["starry-night", "the-scream"]
     page.goto(site_url + "index.html")
     wait_ready(page)
-    assert page.locator("#room-name").inner_text() == "Room 1 of 2 · Night and fear"
+    assert page.locator("#room-name").inner_text() == "Room 1 of 2 · \u2068Night and fear\u2069"
     # A click on the second room of the minimap walks there.
     plan = page.evaluate("window.imaudible.debug.plan()")
     room = plan["rooms"][1]
@@ -41,7 +41,7 @@ def test_room_names_minimap_and_index_take_the_visitor_around(watched, site_url,
     settle(page)
     assert not page.locator("#index-drawer").is_visible()
     assert page.evaluate("window.imaudible.debug.facing()") == "the-scream"
-    assert page.locator("#room-name").inner_text() == "Room 1 of 2 · Night and fear"
+    assert page.locator("#room-name").inner_text() == "Room 1 of 2 · \u2068Night and fear\u2069"
     watched.screenshot("wayfinding")
     watched.assert_clean()
 
@@ -54,7 +54,7 @@ def test_the_minimap_rooms_are_buttons_a_keyboard_reaches_and_walks_to(watched, 
     wait_ready(page)
     rooms = page.locator("#minimap-rooms button")
     assert rooms.count() == 2
-    assert rooms.nth(0).get_attribute("aria-label") == "Room 1 of 2 · Night and fear, you are here"
+    assert rooms.nth(0).get_attribute("aria-label") == "Room 1 of 2 · \u2068Night and fear\u2069, you are here"
     assert rooms.nth(0).get_attribute("aria-current") == "location"
     assert [rooms.nth(i).get_attribute("tabindex") for i in range(2)] == ["0", "-1"]
     # Each button lies over its room as the map draws it.

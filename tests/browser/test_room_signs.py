@@ -1,0 +1,85 @@
+"""Room names set by the curator: a door sign wraps a long name instead of squeezing it into one line, and
+draws an Arabic or Hebrew name in its own direction (frontend/src/sign.js, run in Node); on screen, a
+right-to-left name keeps its punctuation at its own end inside "Room 2 of 2 · ..."."""
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_gallery
+
+from .conftest import QuietServer, SiteHandler, open_page, site_csp
+from .visit import wait_ready
+
+ROOT = Path(__file__).parents[2]
+NODE = shutil.which("node")
+
+# Each character is half the font size wide, as a monospaced font would measure it.
+LAYOUT = """
+import { SIGN_WIDTH, signLayout } from %s;
+const ctx = { font: "", measureText(s) { return { width: Array.from(s).length * parseInt(this.font) / 2 }; } };
+const titles = JSON.parse(process.argv[1]);
+console.log(JSON.stringify({ width: SIGN_WIDTH, signs: titles.map((t) => signLayout(ctx, "Room 3", t)) }));
+"""
+LONG = "The extraordinarily long and winding exhibition of panoramas, scrolls and other awkward shapes of the world"
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_a_long_room_name_is_wrapped_on_the_sign_never_squeezed():
+    script = LAYOUT % json.dumps((ROOT / "frontend" / "src" / "sign.js").as_uri())
+    titles = ["", "Calm blues", LONG, "חדר הציורים הגדולים של המאה התשע עשרה ועוד הרבה מאוד מילים", "神奈川" * 12]
+    done = subprocess.run([NODE, "--input-type=module", "-e", script, json.dumps(titles)], capture_output=True,
+                          text=True, timeout=60, check=True)
+    out = json.loads(done.stdout)
+    width, signs = out["width"], out["signs"]
+    for title, sign in zip(titles, signs):
+        for line in sign["lines"]:
+            assert len(line["text"]) * line["size"] / 2 <= width, (title, line)  # fits at its own size
+            assert line["size"] >= 24, line  # readable from the room
+            assert 0 < line["y"] < sign["height"]
+    assert [line["text"] for line in signs[0]["lines"]] == ["Room 3"]
+    assert [line["text"] for line in signs[1]["lines"]] == ["Room 3 · \u2068Calm blues\u2069"]
+    long_lines = [line["text"] for line in signs[2]["lines"]]
+    assert long_lines[0] == "Room 3" and len(long_lines) == 3 and long_lines[-1].endswith("…")
+    assert " ".join(long_lines[1:]).rstrip(" …") in LONG
+    hebrew = signs[3]["lines"]
+    assert [line["rtl"] for line in hebrew] == [False] + [True] * (len(hebrew) - 1)
+    assert "".join(line["text"] for line in signs[4]["lines"][1:]).rstrip(" …") in "神奈川" * 12
+
+
+@pytest.mark.browser
+def test_a_right_to_left_room_name_keeps_its_punctuation_at_its_own_end(tmp_path, browser):
+    """"Room 1 of 2 · שלום עולם!" showed the name's "!" at the far right, after the Hebrew, as if it were ours."""
+    folder = write_gallery(tmp_path / "g", music={"duration": 1}, audio={"formats": ["webm"]},
+                           layout={"per_room": 2, "rooms": [{"title": "שלום עולם!", "artworks": ["starry-night"]}]})
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(site), "-q"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    handler = type("Handler", (SiteHandler,), {"csp": site_csp(site)})
+    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    watched = open_page(browser)
+    page = watched.page
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_port}/index.html")
+        wait_ready(page)
+        x = page.evaluate("""() => {
+            const node = document.getElementById('room-name').firstChild, text = node.textContent;
+            const at = (ch) => { const r = document.createRange(), i = text.indexOf(ch);
+                                 r.setStart(node, i); r.setEnd(node, i + ch.length); return r.getBoundingClientRect().left; };
+            return {bang: at('!'), shin: at('ש'), room: at('Room')};
+        }""")
+        assert x["room"] < x["bang"] < x["shin"], x
+        watched.assert_clean()
+    finally:
+        page.context.close()
+        server.shutdown()
+        server.server_close()
