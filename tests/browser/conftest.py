@@ -2,6 +2,7 @@
 site's own Content-Security-Policy, and Debian's headless Chromium driven by Playwright."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -93,15 +94,32 @@ class QuietServer(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def build_site(folder: Path, out: Path) -> Path:
+    """`imaudible-site build folder --out out`, as a curator runs it; the test fails on a failed build."""
+    done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(out), "-q"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@contextlib.contextmanager
+def served(folder: Path, csp: str | None = None):
+    """The URL ("http://127.0.0.1:PORT/") of `folder` served on localhost with `csp`, by default the
+    Content-Security-Policy the build wrote into the site's _headers."""
+    handler = type("Handler", (SiteHandler,), {"csp": site_csp(folder) if csp is None else csp})
+    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def site_url(built_site) -> str:
-    handler = type("Handler", (SiteHandler,), {"csp": site_csp(built_site)})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    with served(built_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,13 @@ minimap draws the plan and walks the visitor through doorways to a room that is 
 to draw are behind closed doors, never a black void."""
 from __future__ import annotations
 
-import functools
 import json
 import re
 import shutil
-import threading
 
 import pytest
 
-from .conftest import QuietServer, SiteHandler, site_csp
+from .conftest import served
 from .visit import WAIT, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -36,12 +34,8 @@ def big_site_url(built_site, tmp_path_factory):
     ids = [a["id"] for a in works]
     data["layout"].update(per_room=4, rooms=[ids[i:i + 4] for i in range(0, 60, 4)], titles=[])
     page.write_text(DATA.sub(lambda m: m.group(1) + json.dumps(data).replace("</", "<\\/") + m.group(3), html))
-    handler = type("Handler", (SiteHandler,), {"csp": site_csp(site)})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    with served(site) as url:
+        yield url
 
 
 def hops_from(plan: dict, start: int) -> dict[int, int]:

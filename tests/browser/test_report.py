@@ -2,15 +2,13 @@
 hover shows the artwork's title, a click plays its clip, and nothing goes to the console as an error."""
 from __future__ import annotations
 
-import functools
-import threading
 
 import pytest
 
 from imaudible.headers import CSP
 from tests.evaluate import sample
 
-from .conftest import QuietServer, SiteHandler, open_page
+from .conftest import open_page, served
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +20,8 @@ def report_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report_url(report_folder):
-    handler = type("Handler", (SiteHandler,), {"csp": CSP})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(report_folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/index.html"
-    server.shutdown()
-    server.server_close()
+    with served(report_folder, CSP) as url:
+        yield url + "index.html"
 
 
 def _exercise(watched, url: str, name: str) -> None:

@@ -3,19 +3,16 @@ draws an Arabic or Hebrew name in its own direction (frontend/src/sign.js, run i
 right-to-left name keeps its punctuation at its own end inside "Room 2 of 2 · ..."."""
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import write_gallery
 
-from .conftest import QuietServer, SiteHandler, open_page, site_csp
+from .conftest import build_site, open_page, served
 from .visit import wait_ready
 
 ROOT = Path(__file__).parents[2]
@@ -59,27 +56,19 @@ def test_a_right_to_left_room_name_keeps_its_punctuation_at_its_own_end(tmp_path
     """"Room 1 of 2 · שלום עולם!" showed the name's "!" at the far right, after the Hebrew, as if it were ours."""
     folder = write_gallery(tmp_path / "g", music={"duration": 1}, audio={"formats": ["webm"]},
                            layout={"per_room": 2, "rooms": [{"title": "שלום עולם!", "artworks": ["starry-night"]}]})
-    site = tmp_path / "site"
-    done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(site), "-q"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    handler = type("Handler", (SiteHandler,), {"csp": site_csp(site)})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    watched = open_page(browser)
-    page = watched.page
-    try:
-        page.goto(f"http://127.0.0.1:{server.server_port}/index.html")
-        wait_ready(page)
-        x = page.evaluate("""() => {
-            const node = document.getElementById('room-name').firstChild, text = node.textContent;
-            const at = (ch) => { const r = document.createRange(), i = text.indexOf(ch);
-                                 r.setStart(node, i); r.setEnd(node, i + ch.length); return r.getBoundingClientRect().left; };
-            return {bang: at('!'), shin: at('ש'), room: at('Room')};
-        }""")
-        assert x["room"] < x["bang"] < x["shin"], x
-        watched.assert_clean()
-    finally:
-        page.context.close()
-        server.shutdown()
-        server.server_close()
+    with served(build_site(folder, tmp_path / "site")) as url:
+        watched = open_page(browser)
+        page = watched.page
+        try:
+            page.goto(url + "index.html")
+            wait_ready(page)
+            x = page.evaluate("""() => {
+                const node = document.getElementById('room-name').firstChild, text = node.textContent;
+                const at = (ch) => { const r = document.createRange(), i = text.indexOf(ch);
+                                     r.setStart(node, i); r.setEnd(node, i + ch.length); return r.getBoundingClientRect().left; };
+                return {bang: at('!'), shin: at('ש'), room: at('Room')};
+            }""")
+            assert x["room"] < x["bang"] < x["shin"], x
+            watched.assert_clean()
+        finally:
+            page.context.close()

@@ -3,15 +3,11 @@ clean (no console error or warning), each work hangs at its own aspect ratio, an
 and back the wide one is framed whole again."""
 from __future__ import annotations
 
-import functools
-import subprocess
-import sys
-import threading
 
 import pytest
 from PIL import Image, ImageDraw
 
-from .conftest import QuietServer, SiteHandler, open_page, site_csp
+from .conftest import build_site, open_page, served
 from .visit import WAIT, aim, settle, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -30,16 +26,8 @@ def one_room_url(tmp_path_factory):
     artworks = "".join(f"  - {{file: art/{name}.jpg, title: {name.title()}}}\n" for name in SHAPES)
     (folder / "gallery.yaml").write_text("title: One room\ncaption: {model: builtin}\n"
                                          f"music: {{model: builtin, duration: 1}}\nartworks:\n{artworks}")
-    site = folder / "site"
-    done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(site), "-q"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    handler = type("Handler", (SiteHandler,), {"csp": site_csp(site)})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    with served(build_site(folder, folder / "site")) as url:
+        yield url
 
 
 def test_a_one_room_show_of_extreme_shapes_visits_cleanly(watched, one_room_url):
