@@ -28,7 +28,7 @@ MAX_WORDS = 60
 EXTRA_STOP_WORDS = frozenset({"look", "looks", "like"})
 # Words on scikit-learn's list that carry a caption's meaning: a negation ("no people", "never still"), a
 # count ("two women") or what is seen ("fire", "empty", "alone", "thick fog"). Dropping them inverted or
-# emptied a prompt. Bump STOP_WORDS_VERSION when either list changes: it enters the prompt's key.
+# emptied a prompt. Bump STOP_WORDS_VERSION when either list or the word pattern changes: it enters the prompt's key.
 KEPT_WORDS = frozenset({
     "no", "not", "nor", "never", "nothing", "none", "nobody", "noone", "without", "cannot", "cant",
     "one", "two", "three", "four", "five", "six", "eight", "nine", "ten", "eleven", "twelve", "fifteen",
@@ -36,7 +36,7 @@ KEPT_WORDS = frozenset({
     "together", "empty", "full", "fire", "thick", "thin", "cry", "back", "front", "top", "bottom", "side",
     "mill", "whole", "last", "serious",
 })
-STOP_WORDS_VERSION = "2"
+STOP_WORDS_VERSION = "3"
 
 INSTRUMENTS = {
     "warm": "warm strings, soft brass and piano",
@@ -144,7 +144,8 @@ def remove_stopwords(text: str) -> str:
     """Drop scikit-learn's English stop words and 'look', 'looks', 'like' (case-insensitive), except the
     words of `KEPT_WORDS`."""
     stop = _stop_words()
-    kept = re.sub(r"[A-Za-z']+", lambda m: "" if m.group(0).lower() in stop else m.group(0), text)
+    # whole words in any script: an ASCII-only pattern read "näher" as "n" + "her" and dropped the "her"
+    kept = re.sub(r"[^\W\d_]+(?:'[^\W\d_]+)*", lambda m: "" if m.group(0).lower() in stop else m.group(0), text)
     return _tidy(kept)
 
 

@@ -198,3 +198,13 @@ def test_builtin_captioner_and_factory():
 ])
 def test_clean_caption(raw, clean):
     assert clean_caption(raw) == clean
+
+
+@pytest.mark.parametrize("caption, kept", [
+    ("Die Frau steht näher am Wasser", "Die Frau steht näher Wasser"),   # not "nä": "her" is a stop word
+    ("la rivière, wäre sie allein", "la rivière, wäre sie allein"),      # not "riviè", "wä"
+    ("a café in the evening, naïve", "café evening, naïve"),
+    ("the artist's wife doesn't smile", "artist's wife doesn't smile"),
+])
+def test_remove_stopwords_reads_whole_words_in_any_script(caption, kept):
+    assert remove_stopwords(caption) == kept

@@ -118,8 +118,11 @@ def _variant(gallery, assignment: str, base_records, base_scores, options, clap,
     by_id = {r["id"]: r for r in records}
     shared = [r for r in base_records if r["id"] in by_id]
     differ = sum(not variants.same_music(r, by_id[r["id"]]) for r in shared)
+    # the prompt each variant clip was made from, and those that differ from the current ones (by id)
+    prompts = {r["id"]: r["prompt"] for r in records}
     result = {"name": assignment, "test": "Wilcoxon signed-rank", "tests": {}, "summary": scores["summary"],
-              "computed": computed, "artworks": len(shared), "music_changed": differ}
+              "computed": computed, "artworks": len(shared), "music_changed": differ, "prompts": prompts,
+              "prompts_changed": [r["id"] for r in shared if r["prompt"] != prompts[r["id"]]]}
     if shared and not differ:   # every pair is equal: p = 1 everywhere would look like a finding
         return {**result, "note": variants.NOTHING_TO_COMPARE}
     left_out = {}
@@ -165,7 +168,7 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
         if v.get("note") and progress is not None:
             progress.warn(f"--variant {v['name']}: {v['note']}")
     data = report.assemble(records, scores, title=gallery.title, skipped=skipped, fad=fad, genre=genre,
-                           variants=variant_results, previous=report.previous_report(gallery.root))
+                           variants=variant_results, previous=report.previous_report(gallery.root), failed=failed)
     # Under the build lock: two evaluations at once (or serve's refresh) wrote their files into report/ in
     # turn, and each deleted the other's media as stale, leaving a page of one run with the data of another.
     on_wait = (lambda: progress.log("waiting for another build of this gallery to finish...")) if progress else None

@@ -6,6 +6,7 @@ is true minus shuffled; the permutation test asks how often a random re-pairing 
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -22,19 +23,23 @@ class PairedControl:
     p_value: float | None        # None with fewer than 3 pairs: no meaningful re-pairing exists
     pairs: int
     permutations: int
+    exact: bool = False          # every re-pairing was scored (small galleries), not a random sample
 
     def to_dict(self) -> dict:
         def num(v):
             return None if v is None or not math.isfinite(v) else round(float(v), 4)
         return {"true_mean": num(self.true_mean), "shuffled_mean": num(self.shuffled_mean), "margin": num(self.margin),
-                "p_value": num(self.p_value), "pairs": self.pairs, "permutations": self.permutations}
+                "p_value": num(self.p_value), "pairs": self.pairs, "permutations": self.permutations,
+                "exact": self.exact}
 
 
 def shuffled_control(scores: np.ndarray, permutations: int = PERMUTATIONS, seed: int = 0) -> PairedControl:
     """`scores[i, j]`: how well clip i fits artwork j (higher is better); the diagonal holds the true pairs.
 
-    Shuffled mean: the mean over every mismatched pair (i != j). p-value: (1 + #{random permutations whose mean
-    matched score >= the true mean}) / (1 + permutations), one-sided.
+    Shuffled mean: the mean over every mismatched pair (i != j). p-value, one-sided: when the n! re-pairings
+    number at most `permutations` (n <= 6), the exact share of all of them (the true one included) whose mean
+    matched score >= the true mean, so never under the 1/n! a gallery that small can reach; otherwise
+    (1 + #{such random permutations}) / (1 + permutations).
     """
     s = np.asarray(scores, np.float64)
     n = s.shape[0]
@@ -44,14 +49,17 @@ def shuffled_control(scores: np.ndarray, permutations: int = PERMUTATIONS, seed:
     if n < 2:
         return PairedControl(true_mean, math.nan, math.nan, None, n, 0)
     shuffled = float((s.sum() - np.trace(s)) / (n * (n - 1)))
-    p_value = None
-    if n >= 3:
-        rng = np.random.default_rng(seed)
-        perms = np.argsort(rng.random((permutations, n)), axis=1)
-        means = s[np.arange(n)[None, :], perms].mean(axis=1)
-        # a tolerance so that ties (e.g. identical clips) count as "at least as good"
-        p_value = float((1 + np.sum(means >= true_mean - 1e-12)) / (1 + permutations))
-    return PairedControl(true_mean, shuffled, true_mean - shuffled, p_value, n, permutations if n >= 3 else 0)
+    if n < 3:
+        return PairedControl(true_mean, shuffled, true_mean - shuffled, None, n, 0)
+    exact = math.factorial(n) <= permutations
+    if exact:
+        perms = np.array(list(itertools.permutations(range(n))))
+    else:
+        perms = np.argsort(np.random.default_rng(seed).random((permutations, n)), axis=1)
+    means = s[np.arange(n)[None, :], perms].mean(axis=1)
+    at_least = int(np.sum(means >= true_mean - 1e-12))  # a tolerance: ties (e.g. identical clips) count as "at least as good"
+    p_value = at_least / len(perms) if exact else (1 + at_least) / (1 + permutations)
+    return PairedControl(true_mean, shuffled, true_mean - shuffled, float(p_value), n, len(perms), exact)
 
 
 def mood_fit_matrix(music: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -61,13 +69,19 @@ def mood_fit_matrix(music: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 
 def correlation(a, b) -> dict:
-    """Pearson r and its p-value over the gallery (None when undefined: fewer than 3 points or no spread)."""
+    """Pearson r and its p-value over the gallery (None when undefined: fewer than 3 points or no spread).
+
+    Fewer than 3 distinct (a, b) points (e.g. two copies of one image beside a third artwork) lie on a line
+    whatever the fit: r = +-1 with p = 0 would be an artefact, so r is undefined and `distinct` says why."""
     from scipy.special import stdtr  # not scipy.stats: importing that costs seconds on every run
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     n = len(a)
     if n < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return {"r": None, "p_value": None, "n": int(n)}
+    distinct = len(set(zip(a.tolist(), b.tolist())))
+    if distinct < 3:
+        return {"r": None, "p_value": None, "n": int(n), "distinct": distinct}
     r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
     if abs(r) == 1.0:
         p = 0.0

@@ -4,7 +4,8 @@
 feature vector for the audio map). `gallery_measures` combines the artworks' records into scores, controls
 and map coordinates; it is cheap, so it runs afresh every time from the cached per-clip results.
 
-An artwork record is a dict: id, title, caption, prompt, image_mood {valence, arousal}, drafts
+An artwork record is a dict: id, title, caption, prompt, image_mood {valence, arousal, set_by_curator?},
+image_sha256 (of the source image), drafts
 {caption, music}, models {caption, music}, and takes: [{number, chosen, reason, measures, heard, clap}] where
 `measures` is `clip_measures(...)` of the raw take, `heard` is `heard_measures(...)` of its web encode and
 `clap` an optional unit CLAP audio embedding.
@@ -183,10 +184,26 @@ def _mood_summary(records: list[dict], image: np.ndarray, artworks: dict) -> dic
     drafts = sum(bool(records[i]["drafts"].get("music")) for i in kept)
     if drafts:
         summary["circular"] = DRAFTS_BY_CONSTRUCTION.format(drafts=drafts, n=len(kept))
+    curator = [records[i]["id"] for i in kept if records[i]["image_mood"].get("set_by_curator")]
+    if curator:
+        summary["curator_moods"] = {"artworks": curator, "of": len(kept)}
+    same = _same_images([records[i] for i in kept])
+    if same:
+        summary["same_images"] = same
     return {**summary, "mean_distance": round(float(-np.trace(fit) / len(kept)), 4),
             "control": _negated(control.shuffled_control(fit).to_dict()),
             "valence_correlation": control.correlation(image[kept, 0], music[:, 0]),
             "arousal_correlation": control.correlation(image[kept, 1], music[:, 1])}
+
+
+def _same_images(records: list[dict]) -> list[list[str]]:
+    """Ids of artworks that hang one image file more than once (groups of 2 or more): their pairs are not
+    independent, which every test here assumes."""
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        if r.get("image_sha256"):
+            groups.setdefault(r["image_sha256"], []).append(r["id"])
+    return [ids for ids in groups.values() if len(ids) > 1]
 
 
 def _clap_measures(records: list[dict], clap, image: np.ndarray, out: dict) -> None:

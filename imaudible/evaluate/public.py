@@ -19,7 +19,7 @@ _PATH = re.compile(r"""
 """, re.X)
 _HUB_CACHE_ENTRY = re.compile(r"models--(?P<owner>[^/\\]+?)--(?P<name>[^/\\]+)")
 _LOCAL_MODEL = re.compile(r"^(?:~|\.{1,2}(?=[/\\])|[A-Za-z]:)?[/\\]")
-CONTENT = frozenset({"title", "artist", "caption", "prompt", "gallery", "id", "thumb", "audio"})
+CONTENT = frozenset({"title", "artist", "caption", "prompt", "prompts", "gallery", "id", "thumb", "audio"})
 
 
 def public_report(report: dict) -> dict:

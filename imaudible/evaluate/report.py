@@ -27,9 +27,11 @@ FAD_NEEDS_REFERENCE = "FAD needs a reference set: run `imaudible-site evaluate -
 
 
 def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str], fad: dict | None = None,
-             genre: dict | None = None, variants: list[dict] | None = None, previous: dict | None = None) -> dict:
+             genre: dict | None = None, variants: list[dict] | None = None, previous: dict | None = None,
+             failed: list[str] | None = None) -> dict:
     """report.json: records (see `measures`) with their scores, the gallery summary and the maps. A map whose
-    inputs match the `previous` report's is reused, so an unchanged gallery imports no scikit-learn."""
+    inputs match the `previous` report's is reused, so an unchanged gallery imports no scikit-learn. `failed`:
+    a line per artwork that failed to build (as `build` says it), left out of every measure."""
     artworks = []
     for r in records:
         chosen = measures.chosen_take(r)
@@ -67,7 +69,7 @@ def assemble(records: list[dict], scores: dict, *, title: str, skipped: list[str
                                            [measures.chosen_take(r)["measures"]["vector"] for r in records])),
     }
     return {"generator": f"imaudible {__version__}", "measures_version": measures.VERSION, "gallery": title,
-            "skipped": list(skipped), "summary": scores["summary"],
+            "skipped": list(skipped), "failed": list(failed or []), "summary": scores["summary"],
             "fad": fad or {"note": FAD_NEEDS_REFERENCE}, "genre_kl": genre, "variants": variants or [],
             "maps": maps, "artworks": artworks, "links": {}}
 
@@ -97,7 +99,7 @@ def render_html(report: dict, token: str | None = None) -> str:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ASSETS)), autoescape=True)
-    env.filters.update(num=text.num, pct=text.pct, bpm=text.bpm, unmeasured_line=text.unmeasured_line)
+    env.filters.update(num=text.num, p_value=text.p_value, pct=text.pct, bpm=text.bpm, unmeasured_line=text.unmeasured_line)
     env.globals["TOO_SHORT"] = text.TOO_SHORT
     items = [{"id": a["id"], "title": a["title"], "thumb": a["thumb"], "audio": a["audio"],
               "image_mood": a["image_mood"], "music_mood": a["music_mood"]} for a in report["artworks"]]

@@ -70,12 +70,20 @@ def records_and_media(states, embeddings: dict[str, list[float]], gallery_music=
             "caption": caption.text, "prompt": views["prompt"].text,
             "models": {"caption": caption.model, "prompt": views["prompt"].model, "music": music.model},
             "drafts": {"caption": bool(caption.draft), "music": bool(music.draft)},
-            "image_mood": {"valence": round(views["mood"].valence, 4), "arousal": round(views["mood"].arousal, 4)},
+            "image_mood": image_mood(views["mood"], art.mood), "image_sha256": views["ingest"].sha256,
             "takes": takes, "music_identity": music_identity(music, used)})
         if gallery_music is not None:
             settings = art.music_settings(gallery_music)
             records[-1]["generation"] = {k: getattr(settings, k) for k in MUSIC_OVERRIDABLE}
     return records, media
+
+
+def image_mood(mood, override) -> dict:
+    """The mood the music was made for; `set_by_curator` names what gallery.yaml's `mood:` set instead of the
+    image's own reading (the mood agreement then compares the music with the curator's numbers)."""
+    out = {"valence": round(mood.valence, 4), "arousal": round(mood.arousal, 4)}
+    curator = [k for k in ("valence", "arousal") if getattr(override, k) is not None]
+    return {**out, "set_by_curator": curator} if curator else out
 
 
 def music_identity(music, used: int) -> dict:

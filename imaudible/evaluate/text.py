@@ -19,6 +19,13 @@ def num(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def p_value(value) -> str:
+    """A p-value to three decimals; one that rounds to 0 reads "< 0.001" (a p-value is never 0)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 0.0005:
+        return "< 0.001"
+    return num(float(value)) if isinstance(value, int) and not isinstance(value, bool) else num(value)
+
+
 def pct(value) -> str:
     return f"{100 * value:.1f}%" if isinstance(value, (int, float)) and math.isfinite(value) else "–"
 
@@ -62,7 +69,7 @@ def summary_rows(summary: dict) -> list[dict]:
 def _control_row(label: str, c: dict) -> dict:
     """One summary row: a shuffled-pair control (`control.PairedControl.to_dict`) and its adjusted p."""
     return {"label": label, "true": c["true_mean"], "shuffled": c["shuffled_mean"], "margin": c["margin"],
-            "p": c["p_value"], "p_adjusted": c.get("p_adjusted")}
+            "p": c["p_value"], "p_adjusted": c.get("p_adjusted"), "exact": c.get("exact")}
 
 
 def fad_line(space: dict) -> str:
@@ -77,6 +84,10 @@ def facts(report: dict) -> list[tuple]:
     """(label, value, css class or None) rows of the summary."""
     s = report["summary"]
     out = []
+    failed = report.get("failed") or []
+    if failed:
+        out.append(("not evaluated", f"{len(failed)} artwork(s) failed to build and are in no measure below "
+                    f"(these figures cover the other {len(report['artworks'])}): " + "; ".join(failed), "problems"))
     mood = s.get("mood", {})
     if mood.get("note"):
         out.append(("music mood", mood["note"], "problems"))
@@ -85,11 +96,15 @@ def facts(report: dict) -> list[tuple]:
                            ("arousal_correlation", "arousal correlation, image vs music")):
             c = mood.get(key) or {}
             if c.get("r") is None:   # `control.correlation`: fewer than 3 points, or one side does not vary
-                why = "fewer than 3 artworks" if c.get("n", 0) < 3 else "the image or the music mood does not vary"
+                why = "fewer than 3 artworks" if c.get("n", 0) < 3 else \
+                    f"only {c['distinct']} distinct image-music points (identical artworks)" if c.get("distinct") \
+                    else "the image or the music mood does not vary"
                 out.append((label, f"not defined (n = {c.get('n', 0)}: {why})"))
                 continue
-            adjusted = f", adjusted {num(c['p_adjusted'])}" if c.get("p_adjusted") is not None else ""
-            out.append((label, f"r = {num(c.get('r'))} (p = {num(c.get('p_value'))}{adjusted}, n = {c.get('n', 0)})"))
+            adjusted = f", adjusted {p_value(c['p_adjusted'])}" if c.get("p_adjusted") is not None else ""
+            stated = p_value(c.get("p_value"))
+            out.append((label, f"r = {num(c.get('r'))} (p {stated if stated.startswith('<') else '= ' + stated}"
+                        f"{adjusted}, n = {c.get('n', 0)})"))
         doubt = mood.get("tempo_in_doubt")
         if doubt:
             out.append(("tempo octave in doubt", f"{doubt['clips']} of {doubt['of']} mood readings rest on a tempo "
@@ -98,6 +113,15 @@ def facts(report: dict) -> list[tuple]:
                         f"{num(mood.get('mean_distance'))}", "problems"))
         if mood.get("circular"):
             out.append(("mood agreement by construction", mood["circular"], "problems"))
+        curator = mood.get("curator_moods")
+        if curator:
+            out.append(("image moods set by the curator", f"{len(curator['artworks'])} of the {curator['of']} "
+                        f"image moods come from gallery.yaml (mood:), not from the image: "
+                        f"{', '.join(curator['artworks'])}; their mood agreement compares the music with the "
+                        "curator's numbers", "problems"))
+        for ids in mood.get("same_images") or []:
+            out.append(("one image, several artworks", f"{', '.join(ids)} hang the same image file: their pairs "
+                        "are not independent, which the tests and correlations assume", "problems"))
         if mood.get("left_out"):
             out.append(("left out of the mood measures", f"{mood['left_out']} artwork(s): their music is "
                         f"{TOO_SHORT} (valence and arousal need at least {features.MIN_SECONDS['arousal']:g} s)",
@@ -132,8 +156,8 @@ def facts(report: dict) -> list[tuple]:
 
 
 CSV_COLUMNS = ["id", "title", "prompt", "seed", "duration", "caption_model", "caption_draft", "prompt_model",
-               "music_model", "music_draft", "image_valence", "image_arousal", "music_valence", "music_arousal",
-               "mood_distance", "valence_at_alternative_tempo", "arousal_at_alternative_tempo", "clap_prompt", "clap_caption",
+               "music_model", "music_draft", "image_valence", "image_arousal", "image_mood_set_by_curator",
+               "music_valence", "music_arousal", "mood_distance", "valence_at_alternative_tempo", "arousal_at_alternative_tempo", "clap_prompt", "clap_caption",
                "seconds", "tempo_bpm", "tempo_alternative_bpm", "heard_loudness_lufs", "heard_true_peak_dbtp",
                "raw_loudness_lufs", "raw_true_peak_dbtp", "silent_share", "clipped_share", "repetition", "problems",
                "unmeasured", "takes", "chosen_take"]
@@ -162,6 +186,7 @@ def render_csv(report: dict) -> str:
                                 "music_model": a["models"].get("music"),
                                 "music_draft": a["drafts"].get("music"), "image_valence": a["image_mood"]["valence"],
                                 "image_arousal": a["image_mood"]["arousal"],
+                                "image_mood_set_by_curator": " ".join(a["image_mood"].get("set_by_curator") or ()),
                                 "music_valence": measured(a["music_mood"]["valence"], "valence"),
                                 "music_arousal": measured(a["music_mood"]["arousal"], "arousal"),
                                 "mood_distance": measured(a["scores"].get("mood_distance"), "valence", "arousal"),

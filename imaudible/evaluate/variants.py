@@ -17,11 +17,17 @@ class VariantError(ValueError):
     """A --variant that names no option or gives it a value of the wrong type (one-line message)."""
 
 
-def _field(cls, name: str):
+def _field(cls, name: str, section: str = ""):
+    """`section` as gallery.yaml names it ("prompt"; "" for the top level), never the class behind it."""
+    import difflib
+
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     if name not in fields or name == "artworks":
-        options = ", ".join(sorted(n for n in fields if n != "artworks"))
-        raise VariantError(f"--variant: '{cls.__name__}' has no option '{name}' (options: {options})")
+        names = sorted(n for n in fields if n != "artworks")
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean '{section + '.' if section else ''}{close[0]}'? " if close else ""
+        where = f"section '{section}'" if section else "gallery.yaml"
+        raise VariantError(f"--variant: {where} has no option '{name}' ({hint}options: {', '.join(names)})")
     return fields[name]
 
 
@@ -42,7 +48,7 @@ def apply(gallery: Gallery, assignment: str) -> Gallery:
     if len(path) == 2:
         if not dataclasses.is_dataclass(getattr(gallery, path[0])):
             raise VariantError(f"--variant: '{path[0]}' is not a section")
-        _field(type(getattr(gallery, path[0])), path[1])
+        _field(type(getattr(gallery, path[0])), path[1], path[0])
     as_written = _as_in_manifest(gallery, path, raw, key)
     if len(path) == 1:
         return dataclasses.replace(gallery, **{key: getattr(as_written, key)})

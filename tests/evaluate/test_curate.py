@@ -171,7 +171,9 @@ def test_variants_change_one_option_with_its_type(tmp_path):
     assert variants.apply(gallery, "style=ambient, strings").style == "ambient, strings"
     assert variants.apply(gallery, "audio.formats=[webm]").audio.formats == ("webm",)
     assert variants.apply(gallery, "title=12:30").title == "12:30"      # text is kept as written, as in the file
-    for bad, message in (("prompt.remove_stopword=true", "no option 'remove_stopword'"),
+    for bad, message in (("prompt.remove_stopword=true", "section 'prompt' has no option 'remove_stopword' "
+                                                          r"\(did you mean 'prompt.remove_stopwords'\?"),
+                         ("promt.model=x", "gallery.yaml has no option 'promt' \\(did you mean 'prompt'\\?"),
                          ("prompt.remove_stopwords=maybe", "expected true or false"), ("nokey", "KEY=VALUE"),
                          ("audio.formats=[webm, webm]", r"audio.formats\[1\]: 'webm' is listed twice"),
                          ("audio.formats=[mp3]", "must be one of 'webm', 'm4a'"),

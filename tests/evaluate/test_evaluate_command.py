@@ -93,6 +93,15 @@ def test_a_variant_that_changes_no_music_says_so_instead_of_p_values(tmp_path, v
     assert reported["tests"] == {} and reported["music_changed"] == 0 and reported["artworks"] == 2
     html = (folder / "report" / "index.html").read_text()
     assert "the variant changed no music: nothing to compare" in html and "Wilcoxon" not in html
+    # the prompt each of the variant's clips was made from is in the report, whatever its music
+    current = {a["id"]: a["prompt"] for a in json.loads((folder / "report" / "report.json").read_text())["artworks"]}
+    assert set(reported["prompts"]) == set(current)
+    if variant.startswith("prompt."):
+        assert reported["prompts_changed"] == ["udnie", "the-scream"]
+        assert all(len(reported["prompts"][i].split()) < len(current[i].split()) for i in current)
+        assert "prompts under prompt.remove_stopwords=true: 2 of 2 differ from the current ones" in html
+    else:
+        assert reported["prompts"] == current and reported["prompts_changed"] == []
 
 
 @pytest.mark.parametrize("variant", [
@@ -314,3 +323,29 @@ def test_report_says_who_wrote_each_prompt(evaluated):
     assert {a["models"]["prompt"] for a in first.report["artworks"]} == {"builtin:template"}
     assert {r["prompt_model"] for r in csv.DictReader((folder / "report" / "report.csv").open())} == {"builtin:template"}
     assert "prompt: builtin:template" in (folder / "report" / "index.html").read_text()
+
+
+def test_the_report_records_curator_moods_images_hung_twice_and_failed_artworks(tmp_path, cli):
+    """What the summary's figures rest on: a mood set in gallery.yaml, one image file hung twice, and an
+    artwork whose image does not decode (left out, and named in the report, not only on the terminal)."""
+    import shutil
+
+    art = [{"file": "art/starry_night.jpg", "title": "Starry", "mood": {"valence": 0.9}},
+           {"file": "art/copy.jpg", "title": "Copy"}, {"file": "art/the_scream.jpg", "title": "Scream"},
+           {"file": "art/broken.jpg", "title": "Broken"}]
+    folder = write_gallery(tmp_path / "g", art, music={"duration": 8})
+    shutil.copyfile(folder / "art" / "the_scream.jpg", folder / "art" / "copy.jpg")
+    (folder / "art" / "broken.jpg").write_bytes((folder / "art" / "the_scream.jpg").read_bytes()[:3000])
+    result = cli("evaluate", folder, "-q")
+    assert result.exit_code == 1, result.output
+    data = json.loads((folder / "report" / "report.json").read_text())
+    assert [a["id"] for a in data["artworks"]] == ["starry-night", "copy", "the-scream"]
+    assert data["artworks"][0]["image_mood"]["set_by_curator"] == ["valence"]
+    assert data["artworks"][0]["image_mood"]["valence"] == 0.9
+    assert "set_by_curator" not in data["artworks"][1]["image_mood"]
+    mood = data["summary"]["mood"]
+    assert mood["curator_moods"] == {"artworks": ["starry-night"], "of": 3}
+    assert mood["same_images"] == [["copy", "the-scream"]]
+    assert len(data["failed"]) == 1 and data["failed"][0].startswith("artwork 'broken' (art/broken.jpg) failed")
+    html = (folder / "report" / "index.html").read_text()
+    assert "1 more failed to build" in html and "copy, the-scream hang the same image file" in html

@@ -1,6 +1,8 @@
 """Each measure where the answer is known."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -294,3 +296,49 @@ def test_the_gallery_summary_adjusts_its_tests_for_each_other():
     assert len(with_p) >= 2
     for t in with_p:
         assert t["p_value"] <= t["p_adjusted"] <= 1
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_small_galleries_get_the_exact_permutation_p_value(n):
+    """With n! re-pairings at most the permutation budget, p is the exact share of them, never a random sample's
+    estimate under the 1/n! a gallery that small can reach (3 artworks read 0.152 where the exact p is 1/6)."""
+    import itertools
+
+    rng = np.random.default_rng(n)
+    scores = rng.normal(size=(n, n)) + np.eye(n)
+    result = control.shuffled_control(scores)
+    true = np.trace(scores) / n
+    exact = np.mean([scores[np.arange(n), p].mean() >= true - 1e-12 for p in itertools.permutations(range(n))])
+    assert result.exact and result.permutations == math.factorial(n)
+    assert result.p_value == pytest.approx(exact) and result.p_value >= 1 / math.factorial(n)
+    assert result.to_dict()["exact"] is True
+    big = control.shuffled_control(rng.normal(size=(8, 8)))
+    assert not big.exact and big.permutations == control.PERMUTATIONS
+
+
+def test_correlation_of_fewer_than_three_distinct_points_is_undefined():
+    """Two artworks hanging one image (same music too) beside a third: any two points lie on a line, so
+    r = 1 with p = 0 would be an artefact of the duplicate."""
+    got = control.correlation([0.2, 0.2, 0.7], [0.3, 0.3, 0.9])
+    assert got["r"] is None and got["p_value"] is None and got["distinct"] == 2
+
+
+def _record(art_id, sha, valence, arousal, curator=()):
+    clip = {"valence": valence, "arousal": arousal, "health": {"loudness_lufs": -14.0, "true_peak_dbtp": -1.0,
+                                                                 "repetition": 0.1, "problems": []}}
+    mood = {"valence": 0.5, "arousal": 0.5, **({"set_by_curator": list(curator)} if curator else {})}
+    return {"id": art_id, "image_sha256": sha, "image_mood": mood, "drafts": {}, "takes": [
+        {"number": 1, "chosen": True, "measures": clip}]}
+
+
+def test_the_summary_names_curator_moods_and_images_hung_twice():
+    records = [_record("a", "x", 0.4, 0.6, curator=("valence", "arousal")), _record("b", "x", 0.3, 0.2),
+               _record("c", "y", 0.8, 0.5, curator=("arousal",)), _record("d", "z", 0.1, 0.9)]
+    mood = measures.gallery_measures(records)["summary"]["mood"]
+    assert mood["curator_moods"] == {"artworks": ["a", "c"], "of": 4}
+    assert mood["same_images"] == [["a", "b"]]
+    from imaudible.evaluate import text
+
+    facts = dict((label, value) for label, value, _ in text.facts({"summary": {"mood": mood}, "artworks": records}))
+    assert "a, c" in facts["image moods set by the curator"]
+    assert "not independent" in facts["one image, several artworks"]

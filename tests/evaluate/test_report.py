@@ -249,3 +249,39 @@ def test_the_page_states_adjusted_p_values_and_why(written):
     adjusted = data["summary"]["mood"]["control"]["p_adjusted"]
     row = re.search(r"mood distance, audio features \(lower is better\)</th>(.*?)</tr>", html).group(1)
     assert re.findall(r"<td>([^<]*)</td>", row)[-1] == f"{adjusted:.3f}"
+
+
+def test_artworks_that_failed_to_build_are_named_in_every_report_file(tmp_path):
+    """A gallery of 4 with one broken image: the figures cover 3, and the report must say so, not pass for
+    the whole gallery."""
+    recs, media = sample.records(with_audio=False)
+    failed = ["artwork 'udnie' (art/udnie.jpg) failed at ingest: cannot decode 'udnie.jpg': file is truncated"]
+    data = report.assemble(recs, measures.gallery_measures(recs), title="t", skipped=[], failed=failed)
+    folder = report.write_report(tmp_path, tmp_path / "build", data, media)
+    assert json.loads((folder / "report.json").read_text())["failed"] == failed
+    html = (folder / "index.html").read_text()
+    assert "3 artworks (1 more failed to build: not evaluated)" in html
+    assert "cover the other 3): artwork &#39;udnie&#39; (art/udnie.jpg) failed at ingest" in html
+
+
+def test_a_p_value_that_rounds_to_zero_reads_below_a_thousandth():
+    from imaudible.evaluate import text
+
+    assert text.p_value(0.0) == "< 0.001" and text.p_value(0.0004) == "< 0.001"
+    assert text.p_value(0.0005) == "0.001" and text.p_value(1) == "1.000" and text.p_value(None) == "–"
+    mood = {"valence_correlation": {"r": 0.9999, "p_value": 0.0, "n": 12, "p_adjusted": 0.0},
+            "arousal_correlation": {"r": None, "p_value": None, "n": 12, "distinct": 2}}
+    facts = dict((label, value) for label, value, _ in text.facts({"summary": {"mood": mood}}))
+    assert facts["valence correlation, image vs music"] == "r = 1.000 (p < 0.001, adjusted < 0.001, n = 12)"
+    assert "only 2 distinct image-music points" in facts["arousal correlation, image vs music"]
+
+
+def test_the_page_marks_curator_moods_and_exact_permutation_p(tmp_path):
+    recs, media = sample.records(with_audio=False)
+    recs[1]["image_mood"]["set_by_curator"] = ["valence"]
+    data = report.assemble(recs, measures.gallery_measures(recs), title="t", skipped=[])
+    folder = report.write_report(tmp_path, tmp_path / "build", data, media)
+    html = (folder / "index.html").read_text()
+    assert "(set in gallery.yaml: valence)" in html and "(exact: all re-pairings)" in html
+    rows = list(csv.DictReader((folder / "report.csv").open()))
+    assert [r["image_mood_set_by_curator"] for r in rows] == ["", "valence", ""]
