@@ -151,7 +151,7 @@ def _adjust(summary: dict) -> None:
 
 # The built-in composer plays the image's own valence and arousal (tempo, mode, dynamics, density), the very cues
 # the audio-feature mood reads back: its drafts agree with their images whatever the fit of a music model.
-DRAFTS_BY_CONSTRUCTION = ("{drafts} of the {n} clips measured are the built-in composer's drafts, which take their "
+DRAFTS_BY_CONSTRUCTION = ("{which} the built-in composer's drafts, which take their "
                           "tempo, mode and dynamics from the image's own valence and arousal: their mood agreement "
                           "holds by construction and is no evidence that a music model fits the images")
 
@@ -183,7 +183,9 @@ def _mood_summary(records: list[dict], image: np.ndarray, artworks: dict) -> dic
             "mean_distance_at_other_octave": round(float(np.linalg.norm(other - image[kept], axis=1).mean()), 4)}
     drafts = sum(bool(records[i]["drafts"].get("music")) for i in kept)
     if drafts:
-        summary["circular"] = DRAFTS_BY_CONSTRUCTION.format(drafts=drafts, n=len(kept))
+        which = ("the one clip measured is" if len(kept) == 1 else f"all {drafts} clips measured are"
+                 if drafts == len(kept) else f"{drafts} of the {len(kept)} clips measured are")
+        summary["circular"] = DRAFTS_BY_CONSTRUCTION.format(which=which.capitalize())
     curator = [records[i]["id"] for i in kept if records[i]["image_mood"].get("set_by_curator")]
     if curator:
         summary["curator_moods"] = {"artworks": curator, "of": len(kept)}

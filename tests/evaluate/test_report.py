@@ -285,3 +285,14 @@ def test_the_page_marks_curator_moods_and_exact_permutation_p(tmp_path):
     assert "(set in gallery.yaml: valence)" in html and "(exact: all re-pairings)" in html
     rows = list(csv.DictReader((folder / "report.csv").open()))
     assert [r["image_mood_set_by_curator"] for r in rows] == ["", "valence", ""]
+
+
+@pytest.mark.parametrize("drafts, measured, start", [(1, 1, "The one clip measured is the built-in"),
+                                                     (3, 3, "All 3 clips measured are the built-in"),
+                                                     (1, 3, "1 of the 3 clips measured are the built-in")])
+def test_the_drafts_sentence_reads_right_for_any_count(drafts, measured, start):
+    recs, _ = sample.records(with_audio=False)
+    recs = recs[:measured]
+    for i, r in enumerate(recs):
+        r["drafts"]["music"] = i < drafts
+    assert measures.gallery_measures(recs)["summary"]["mood"]["circular"].startswith(start)
