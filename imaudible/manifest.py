@@ -48,7 +48,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: " + (f"{self.field}: " if self.field else "") + self.message
+        at = f":{self.line}:{self.column}" if self.line else ""   # line 0: the file itself, not a place in it
+        return f"{self.file}{at}: " + (f"{self.field}: " if self.field else "") + self.message
 
 
 class ManifestError(Exception):
@@ -314,6 +315,11 @@ def _error(name: str, found: SyntaxProblem) -> ManifestError:
     return ManifestError([Problem(name, found.line, found.column, "", found.message)])
 
 
+def _file_error(name: str, message: str) -> ManifestError:
+    """A problem of the file itself (missing, a folder, a pipe), which has no line to name."""
+    return ManifestError([Problem(name, 0, 0, "", message)])
+
+
 def _read_text(manifest: Path, name: str) -> str:
     """The manifest's text. What is not a regular file is named and never read: a named pipe would block.
     Nor is a link out of the gallery folder: a gallery from elsewhere could point it at a key or a password
@@ -321,8 +327,8 @@ def _read_text(manifest: Path, name: str) -> str:
     if os.path.islink(manifest):
         target, folder = Path(os.path.realpath(manifest)), Path(os.path.realpath(os.path.dirname(manifest) or "."))
         if not target.is_relative_to(folder):
-            raise _error(name, SyntaxProblem(1, 1, f"a symlink to '{target}', outside the gallery folder; copy what "
-                                                  "it points at into the gallery instead"))
+            raise _file_error(name, f"a symlink to '{target}', outside the gallery folder; copy what "
+                                    "it points at into the gallery instead")
     try:
         info = os.stat(manifest)
         if stat.S_ISREG(info.st_mode):
@@ -331,16 +337,16 @@ def _read_text(manifest: Path, name: str) -> str:
                 info = os.fstat(file.fileno())
                 data = file.read() if stat.S_ISREG(info.st_mode) else None
     except FileNotFoundError:
-        raise _error(name, SyntaxProblem(1, 1, "no such file (create one with `imaudible-site init`)")) from None
+        raise _file_error(name, "no such file (create one with `imaudible-site init`)") from None
     except OSError as exc:
-        raise _error(name, SyntaxProblem(1, 1, exc.strerror or str(exc))) from None
+        raise _file_error(name, exc.strerror or str(exc)) from None
     if stat.S_ISDIR(info.st_mode):
-        raise _error(name, SyntaxProblem(1, 1, "a folder, not a file"))
+        raise _file_error(name, "a folder, not a file")
     if not stat.S_ISREG(info.st_mode) or data is None:
         mode = info.st_mode
         kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
-        raise _error(name, SyntaxProblem(1, 1, f"not a regular file (it is {kind}); the manifest must be a file"))
+        raise _file_error(name, f"not a regular file (it is {kind}); the manifest must be a file")
     text = decode(data)
     if isinstance(text, SyntaxProblem):
         raise _error(name, text)

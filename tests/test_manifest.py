@@ -199,7 +199,7 @@ def test_a_manifest_that_is_a_folder_is_named_so(tmp_path, cli):
     (tmp_path / "gallery.yaml").mkdir()
     result = cli("build", tmp_path)
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {tmp_path / 'gallery.yaml'}:1:1: a folder, not a file"
+    assert result.output.strip() == f"error: {tmp_path / 'gallery.yaml'}: a folder, not a file"
     assert not (tmp_path / "build").exists()
 
 
@@ -547,3 +547,10 @@ def test_an_image_hung_twice_under_its_own_id_is_a_warning(folder):
     assert [a.id for a in gallery.artworks] == ["starry-night", "again"]
     assert [(w.line, w.field, w.message) for w in warnings] == [
         (5, "artworks[1].file", "'art/starry_night.jpg' is also the image of artworks[0]: it hangs twice")]
+
+
+def test_a_missing_manifest_is_named_without_a_line_it_does_not_have(tmp_path, cli):
+    result = cli("build", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"error: {tmp_path / 'gallery.yaml'}: no such file "
+                                     "(create one with `imaudible-site init`)")
