@@ -249,3 +249,23 @@ def test_output_into_a_reader_that_left_ends_quietly_as_sigpipe(tmp_path, args):
     finally:
         os.close(write_end)
     assert done.returncode == 128 + signal.SIGPIPE and done.stderr == b"", done.stderr.decode()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2, reason="needs CPU affinity")
+def test_default_jobs_are_the_cpus_the_build_may_use(gallery, cli, monkeypatch):
+    """A CI job or container given some of a machine's CPUs (taskset, a cpuset) gets that many workers by
+    default, not one per CPU of the machine (os.cpu_count() ignores the affinity)."""
+    import imaudible.build
+
+    seen = []
+    real = imaudible.build.build_gallery
+    monkeypatch.setattr(imaudible.build, "build_gallery", lambda *a, **k: seen.append(k["jobs"]) or real(*a, **k))
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        result = cli("build", gallery, "-q", "--executor", "threads")
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert result.exit_code == 0, result.output
+    assert seen == [1]
+    assert cli("build", gallery, "-q", "--force", "--jobs", "2").exit_code == 0 and seen[-1] == 2
