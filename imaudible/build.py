@@ -75,7 +75,9 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     site.preflight(gallery, out)
     watched = lambda: _watched(gallery, out, not_inputs)  # noqa: E731
     if skip_unchanged and not forced and _replayed(gallery, out, plan, cache, report, progress, watched):
-        report.seconds = time.monotonic() - started    # the executor too is the stamped build's
+        report.seconds = time.monotonic() - started
+        if report.executor.split(" ")[0] != kind:   # nothing ran: name the executor asked for, not the stamped one
+            report.executor = kind
         return report
     with open_executor(kind, jobs, gallery.run, ray_address, verbose, may_spawn) as workers:
         report.executor = kind
