@@ -75,7 +75,9 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
     site.preflight(gallery, out)
     watched = lambda: _watched(gallery, out, not_inputs)  # noqa: E731
     if skip_unchanged and not forced and _replayed(gallery, out, plan, cache, report, progress, watched):
-        report.seconds = time.monotonic() - started    # the executor too is the stamped build's
+        report.seconds = time.monotonic() - started
+        if report.executor.split(" ")[0] != kind:   # nothing ran: name the executor asked for, not the stamped one
+            report.executor = kind
         return report
     with open_executor(kind, jobs, gallery.run, ray_address, verbose, may_spawn) as workers:
         report.executor = kind
@@ -122,9 +124,21 @@ def _say_warnings(gallery, plan, states, runner: Runner) -> None:
 
 
 def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
-    """Write the site. A cached file found damaged while being copied is not published: its result is
-    computed again and the site written again (twice at most; then that artwork fails and the site is
-    written without it)."""
+    """Write the site, one build at a time in `out` (see `site.writing`)."""
+    from . import site
+
+    def wait() -> None:
+        runner.progress.log(f"waiting for another build writing '{out}' to finish...")
+
+    with site.writing(out, on_wait=wait):
+        written, removed, gone = _write_site(gallery, out, runner, states)
+    _warn_of_gone_pages(gone - {s.id for s in states}, runner.warn)
+    return written, removed
+
+
+def _write_site(gallery, out: Path, runner: Runner, states) -> tuple[int, int, set[str]]:
+    """A cached file found damaged while being copied is not published: its result is computed again and
+    the site written again (twice at most; then that artwork fails and the site is written without it)."""
     from . import site
     from .stages.view import artwork_view
 
@@ -146,8 +160,7 @@ def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
                 state.fail(exc.stage, f"its cached {exc.stage} result stays damaged: {exc.why}")
             else:
                 runner.repair(state, exc)
-    _warn_of_gone_pages(gone - {s.id for s in states}, runner.warn)
-    return written, removed
+    return written, removed, gone
 
 
 def _warn_of_gone_pages(ids: set[str], warn) -> None:

@@ -325,3 +325,13 @@ def test_a_walk_beyond_the_limit_records_nothing(watched, monkeypatch):
     cache.mkdir()
     assert not stamp.record(cache, "id", what, outputs, {}, atomic_write)
 
+
+
+def test_a_replayed_report_names_the_executor_this_build_was_given(gallery, cli):
+    """A rebuild that changed nothing runs no executor; its report said the stamped build's ("threads")
+    even for `--executor processes`, which a CI check of its executor took for a wrong setting."""
+    stamped(cli, gallery)
+    for executor in ("processes", "threads", "auto"):
+        result, report = build(cli, gallery, "--executor", executor)
+        assert result.exit_code == 0 and report["totals"]["computed"] == 0, result.output
+        assert report["executor"].split(" ")[0] == executor

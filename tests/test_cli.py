@@ -123,8 +123,35 @@ def test_no_command_ends_in_a_traceback(tmp_path, cli, monkeypatch):
     assert (result.exit_code, result.output) == (3, f"error: cannot access '{target}': Permission denied\n")
     monkeypatch.setattr(scaffold, "create_gallery", lambda folder: (_ for _ in ()).throw(RuntimeError("boom")))
     result = cli("init", target)
-    assert (result.exit_code, result.output) == (
-        3, "error: internal error: RuntimeError: boom (run with --verbose for details)\n")
+    assert (result.exit_code, result.output) == (   # init has no --verbose to run with
+        3, "error: internal error: RuntimeError: boom (a bug: please report it)\n")
+
+
+def test_verbose_shows_the_traceback_of_an_error_anywhere_in_the_command(gallery, cli, monkeypatch):
+    """`build --verbose` promised tracebacks, but an error while the gallery loaded (its own `guarded`)
+    said "run with --verbose for details" even with --verbose, and showed none."""
+    from imaudible.cli import gallery as cli_gallery
+
+    monkeypatch.setattr(cli_gallery, "load_manifest", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    quiet, verbose = cli("build", gallery), cli("build", gallery, "--verbose")
+    assert quiet.exit_code == verbose.exit_code == 3
+    assert "Traceback" not in quiet.output and "(run with --verbose for details)" in quiet.output
+    assert "Traceback" in verbose.output and "RuntimeError: boom" in verbose.output
+
+
+def test_a_file_name_the_locale_cannot_spell_is_one_line_naming_the_fix(tmp_path):
+    """In a locale without UTF-8 (LANG=C where Python keeps ASCII, a Latin-1 locale) a non-ASCII file name
+    cannot reach the system: that is said with the fix, not as an internal error (a bug)."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/caf\u00e9.jpg", "title": "Caf\u00e9"}])
+    (folder / "art" / "caf\u00e9.jpg").write_bytes((Path(__file__).parents[1] / "demo/art/udnie.jpg").read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "LC_ALL": "C", "LANG": "C",
+           "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    done = subprocess.run([sys.executable, "-m", "imaudible", "build", str(folder), "-q"], env=env,
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=120)
+    assert done.returncode == 3, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("error: cannot handle '") and "café.jpg'" in last and "LANG=C.UTF-8" in last, last
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_init_and_the_report_name_the_file_a_full_disk_refuses(tmp_path, gallery, cli):
@@ -222,3 +249,23 @@ def test_output_into_a_reader_that_left_ends_quietly_as_sigpipe(tmp_path, args):
     finally:
         os.close(write_end)
     assert done.returncode == 128 + signal.SIGPIPE and done.stderr == b"", done.stderr.decode()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2, reason="needs CPU affinity")
+def test_default_jobs_are_the_cpus_the_build_may_use(gallery, cli, monkeypatch):
+    """A CI job or container given some of a machine's CPUs (taskset, a cpuset) gets that many workers by
+    default, not one per CPU of the machine (os.cpu_count() ignores the affinity)."""
+    import imaudible.build
+
+    seen = []
+    real = imaudible.build.build_gallery
+    monkeypatch.setattr(imaudible.build, "build_gallery", lambda *a, **k: seen.append(k["jobs"]) or real(*a, **k))
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        result = cli("build", gallery, "-q", "--executor", "threads")
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert result.exit_code == 0, result.output
+    assert seen == [1]
+    assert cli("build", gallery, "-q", "--force", "--jobs", "2").exit_code == 0 and seen[-1] == 2

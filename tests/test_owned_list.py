@@ -95,3 +95,53 @@ def test_a_build_killed_while_it_replaced_the_pages_leaves_nothing_behind(tmp_pa
     result = cli("clean", folder)
     assert result.exit_code == 0 and "kept" not in result.output, result.output
     assert not (folder / "build").exists()
+
+
+def test_builds_of_two_galleries_into_one_out_folder_write_it_one_at_a_time(tmp_path, cli):
+    """The cache lock is per gallery, so two galleries (or two copies of one) built into the same --out at
+    once wrote the site together: pages of one beside the data of the other, a list naming neither whole,
+    each sweeping the other's unfinished writes. The output folder is locked while a build writes it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import contextlib
+    import fcntl
+
+    from .test_build import tree
+
+    @contextlib.contextmanager
+    def writing(folder: Path):   # what another build holds while it writes the folder (site.writing)
+        folder.mkdir()
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            os.close(fd)
+
+    first, second = write_gallery(tmp_path / "first"), write_gallery(tmp_path / "second", title="Second")
+    for folder in (first, second):
+        build(cli, folder)
+    out = tmp_path / "shared"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with writing(out):
+        proc = subprocess.Popen([sys.executable, "-m", "imaudible", "build", str(second), "--out", str(out)],
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
+        said: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("waiting for another build writing" in s for s in said):
+            line = proc.stderr.readline()
+            if not line:
+                break
+            said.append(line)
+        assert any(f"waiting for another build writing '{out}' to finish..." in s for s in said), "".join(said)
+        time.sleep(0.5)
+        assert proc.poll() is None and not list(out.iterdir()), "the build wrote while another held the folder"
+    proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert tree(out) == tree(second / "build")
+    result, _ = build(cli, first, out=out)     # the next build takes the folder over whole
+    assert result.exit_code == 0, result.output
+    assert tree(out) == tree(first / "build")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -197,3 +198,44 @@ def test_stages_stream_on_ray(local_ray, tmp_path):
     after = [s.views["afterslow"] for s in report.runs]
     assert min(a["started"] for a in after) < max(s["finished"] for s in slow)
     assert all(a["started"] >= s["finished"] for s, a in zip(slow, after))
+
+
+def _ray_child_started(pid: int) -> bool:
+    """Whether process `pid` has started Ray's GCS server (the first process `ray.init` starts)."""
+    from .test_executor_lifecycle import children_of
+
+    for child in children_of(pid):
+        try:
+            if b"gcs_server" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("when", ["while Ray starts", "while stages run"])
+def test_sigterm_ends_a_ray_build_in_one_line_and_stops_ray(tmp_path, when):
+    """SIGTERM ends a build on its own local Ray as on any executor: one line, exit 143, and none of Ray's
+    processes left. `ray.init` had replaced the build's handler: the build exited with status 15 without a
+    word, or was killed by Ray's crash handler after a stack dump; cut short while starting, it left two of
+    Ray's agents running for good."""
+    folder = write_gallery(tmp_path / "g", music={"duration": 12})
+    before = ray_processes()
+    proc = subprocess.Popen([sys.executable, "-m", "imaudible", "build", str(folder), "-q", "-j", "1",
+                             "--executor", "ray"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    started = ((lambda: _ray_child_started(proc.pid)) if when == "while Ray starts" else
+               (lambda: (folder / CACHE_DIR_NAME / "objects" / "music").is_dir()))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not started():
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.splitlines()[-1] == ("error: terminated; everything finished so far is cached and the next "
+                                    "build picks up from there") and "SIGTERM received" not in err, err
+    deadline = time.monotonic() + 30
+    while ray_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not ray_processes() - before, "the terminated build left Ray processes running"

@@ -57,7 +57,7 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
 @click.option("--force", is_flag=True,
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Parallel workers for image and audio stages (default: number of CPUs).")
+              help="Parallel workers for image and audio stages (default: the CPUs this process may use).")
 @click.option("--executor", type=click.Choice(["auto", "threads", "processes", "ray"]), default=None,
               help="Where stages run: threads of this process, a pool of --jobs worker processes, or Ray (needs the "
                    "imaudible[ray] extra); auto (default): the pool for builds with enough image and audio work "
@@ -194,9 +194,10 @@ def run_build(gallery, out, force, jobs, progress: Progress, verbose, executor=N
     """Build (build_gallery checks what it can before any stage runs: exit 2, nothing written), replaying
     the last build when nothing changed; `report`, the --report file, is no input even inside the gallery."""
     from ..build import build_gallery
+    from ..engine import executors
 
     out = Path(out) if out else gallery.root / "build"
-    result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or os.cpu_count() or 1,
+    result = guarded(lambda: build_gallery(gallery, out, force=force, jobs=jobs or executors.usable_cpus(),
                                            executor=executor, ray_address=ray_address, progress=progress,
                                            verbose=verbose, skip_unchanged=True, not_inputs=[report] if report else [],
                                            may_spawn=True),

@@ -102,11 +102,34 @@ def guarded(fn: Callable[[], T], verbose: bool = False, gallery=None) -> T:
                            "(ulimit -f) allows no file this large (everything finished so far is kept)",
                            exit_code=EXIT_BUILD_FAILED) from None
         raise CliError(f"cannot access{where}: {exc.strerror or exc}", exit_code=EXIT_BUILD_FAILED) from None
+    except UnicodeEncodeError as exc:   # a name or text this system's locale cannot spell: no bug of ours
+        raise CliError(_unspellable(exc), exit_code=EXIT_BUILD_FAILED) from None
     except Exception as exc:  # noqa: BLE001 - never show a traceback unless asked
-        if verbose:
+        offers_verbose = _command_offers_verbose()
+        if verbose or offers_verbose is True:
             traceback.print_exc()
-        raise CliError(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
-                       exit_code=EXIT_BUILD_FAILED) from None
+        hint = "run with --verbose for details" if offers_verbose is not False else "a bug: please report it"
+        raise CliError(f"internal error: {type(exc).__name__}: {exc} ({hint})", exit_code=EXIT_BUILD_FAILED) from None
+
+
+def _command_offers_verbose() -> bool | None:
+    """True when the running command was given --verbose, False when it has no such option (so an error
+    must not tell to use it), None when it has one, not given, or no command runs (`guarded` called directly).
+    Read from click's context, so that every `guarded` of a command honours it, not only the outermost."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    if any(param.name == "verbose" for param in ctx.command.params):
+        return True if ctx.params.get("verbose") else None
+    return False
+
+
+def _unspellable(exc: UnicodeEncodeError) -> str:
+    """A file name or text the locale's encoding (LANG=C without UTF-8, a Latin-1 locale) has no bytes for."""
+    text = exc.object if isinstance(exc.object, str) else ""
+    shown = text if len(text) <= 120 else text[:117] + "..."
+    return (f"cannot handle '{shown}': this system's text encoding ({exc.encoding}, from its locale) cannot "
+            f"write {text[exc.start:exc.end]!r}; run with a UTF-8 locale (e.g. LANG=C.UTF-8 or PYTHONUTF8=1)")
 
 
 class ErrorPrintingGroup(click.Group):

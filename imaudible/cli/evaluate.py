@@ -1,7 +1,6 @@
 """`imaudible-site evaluate`: does the music fit the image? The report beside build/."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -23,6 +22,7 @@ from .paths import UserPath
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     """Measure whether the music fits each image; write SITE_DIR/report/ (index.html, report.json, report.csv)."""
+    from ..engine import executors
     from ..evaluate.command import evaluate as run
     from ..evaluate.reference import ReferenceSetError
     from ..evaluate.report import ReportLocationError
@@ -35,7 +35,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
     def body():
         try:
             return run(gallery, out, reference=reference, variant_args=variant_args,
-                       jobs=jobs or os.cpu_count() or 1, progress=Progress(quiet=quiet))
+                       jobs=jobs or executors.usable_cpus(), progress=Progress(quiet=quiet))
         except (VariantError, ReferenceSetError, ReportLocationError, FileNotFoundError) as exc:
             raise CliError(str(exc).strip()) from None   # one line: CliError escapes a newline in a name
 
@@ -73,6 +73,7 @@ def refresh_report(gallery, out: Path, progress=None) -> None:
     from ..evaluate.report import REPORT_DIR
 
     if (gallery.root / REPORT_DIR / "report.json").is_file():
+        from ..engine import executors
         from ..evaluate.command import evaluate as run
 
-        guarded(lambda: run(gallery, out, jobs=os.cpu_count() or 1, progress=progress), gallery=gallery)
+        guarded(lambda: run(gallery, out, jobs=executors.usable_cpus(), progress=progress), gallery=gallery)

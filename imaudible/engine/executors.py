@@ -44,6 +44,18 @@ EXECUTORS = ("auto", "threads", "processes")
 AUTO_POOL_FROM = 250
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on, the default number of workers: its affinity where the system has
+    one (`taskset`, a container's cpuset, a batch scheduler's allocation), which `os.cpu_count()` ignores,
+    so a CI job given 2 of a machine's 64 CPUs started 64 workers on them."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):   # macOS, Windows
+        return os.cpu_count() or 1
+
+
 class RayUnavailable(Exception):
     """Ray is not installed, or its cluster cannot be reached: a configuration error (exit 2). (Here, not in
     ray_executor.py, so that the command line can name it without importing the Ray executor.)"""

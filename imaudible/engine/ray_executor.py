@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from typing import Any, Callable
 from ..types import first_line
 from .executors import Executor, ModelSpec, RayUnavailable
 from .ray_hosts import ModelHost, run_batch_here
+from .ray_sigterm import keep_driver_signals, sigterm_held
 
 INSTALL_HINT = "the Ray executor needs the 'ray' extra: pip install 'imaudible[ray]'"
 
@@ -75,8 +77,10 @@ class RayExecutor(Executor):
         if not ray.is_initialized():
             options = {"include_dashboard": False, "log_to_driver": self.verbose,
                        "logging_level": logging.INFO if self.verbose else logging.WARNING}
+            keep_driver_signals(ray)
             try:
-                with warnings.catch_warnings():
+                # SIGTERM is held while a local Ray starts (seconds); joining a cluster may wait far longer
+                with warnings.catch_warnings(), sigterm_held(None if self.address else ray):
                     if not self.verbose:     # the error below says what Ray's own warnings would
                         warnings.simplefilter("ignore")
                     if self.address:
@@ -91,6 +95,10 @@ class RayExecutor(Executor):
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise RayUnavailable(f"cannot start or reach Ray at '{self.address or 'local'}': "
                                      f"{first_line(exc)}") from None
+            except BaseException:   # SIGTERM or Ctrl-C while Ray started: stop what did
+                with contextlib.suppress(Exception):
+                    ray.shutdown()
+                raise
             self._owned = True
         if self.address or not self._owned:
             self._jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -100,7 +108,8 @@ class RayExecutor(Executor):
 
     def close(self) -> None:
         if self._ray is not None and self._owned:
-            self._ray.shutdown()
+            with sigterm_held():
+                self._ray.shutdown()
         self._ray, self._owned = None, False
 
     # --- CPU batches --------------------------------------------------------------------------------------

@@ -24,17 +24,18 @@ def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
             folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME}, "clean")
         except folder.OutputFolderError as exc:
             raise SiteError(str(exc)) from None
-    owned = folder.read_owned(out)
-    kept = list(owned.problems)
-    count = folder.sweep_tmp(out)
-    for rel in sorted(owned.files):
-        why = folder.remove_owned(out, rel, owned.digests(rel))
-        if why is None:
-            count += 1
-        else:
-            kept.append(f"kept '{out / rel}': {why}")
-    (out / OWNED_LIST).unlink()
-    folder.prune_empty_dirs(out)
+    with folder.held(out):   # not while a build writes it
+        owned = folder.read_owned(out)
+        kept = list(owned.problems)
+        count = folder.sweep_tmp(out)
+        for rel in sorted(owned.files):
+            why = folder.remove_owned(out, rel, owned.digests(rel))
+            if why is None:
+                count += 1
+            else:
+                kept.append(f"kept '{out / rel}': {why}")
+        (out / OWNED_LIST).unlink(missing_ok=True)   # another clean it waited for may have
+        folder.prune_empty_dirs(out)
     try:
         out.rmdir()
     except OSError:

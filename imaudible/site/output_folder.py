@@ -10,12 +10,16 @@ bytes recorded. Writing never follows a symlink either.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..engine.atomic import TMP_NAME, atomic_write
 from ..engine.cache import file_digest
@@ -83,6 +87,29 @@ def _check_place(out: Path, gallery_root: Path, protected: dict[str, Path], acti
     if existing == out_r and any(out_r.iterdir()) and not (out_r / OWNED_LIST).is_file():
         raise OutputFolderError(f"refusing to write into '{out}': it is not empty and was not made by imaudible "
                                 "(choose another --out or empty it)")
+
+
+@contextlib.contextmanager
+def held(out: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One writer at a time in an output folder (made if missing): builds of different galleries, or of
+    copies of one, into the same --out wrote the site together (the cache lock is per gallery), leaving
+    pages of one beside data of the other and sweeping each other's unfinished writes. The folder itself is
+    locked (`flock`), so nothing is added to the site; a file system that cannot lock it is written unlocked."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass
