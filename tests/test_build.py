@@ -69,6 +69,18 @@ def test_build_then_noop_rebuild(gallery, cli):
     assert report["totals"]["computed"] == 0 and report["totals"]["cached"] == 21
     assert report["pages_written"] == 0 and report["model_calls"] == {"caption": 0, "prompt": 0, "music": 0}
     assert tree(out) == before
+    _has_the_documented_keys(report)
+
+
+def _has_the_documented_keys(report: dict) -> None:
+    """What README's "Commands" promises CI of the JSON report, on a build and on its unchanged replay."""
+    assert report["report_format"] == 1 and report["executor"] in ("auto (threads)", "auto (processes)")
+    assert isinstance(report["seconds"], float) and report["failed"] == []
+    totals = report["totals"]
+    assert {"computed", "cached", "skipped", "failed", "artworks", "failed_artworks", "by_stage"} <= set(totals)
+    for art in report["artworks"].values():
+        assert {"file", "title", "error", "stages"} <= set(art)
+        assert all({"status", "seconds"} <= set(rec) for rec in art["stages"].values())
 
 
 def test_title_edit_rerenders_without_recomputing(gallery, cli):

@@ -13,6 +13,8 @@ from .. import __version__
 from .cache import Entry
 
 STATUSES = ("computed", "cached", "skipped", "failed")
+# Raised when a key of the JSON report changes meaning or goes (one that is added leaves it), for CI that reads it.
+REPORT_FORMAT = 1
 
 
 @dataclass
@@ -135,6 +137,7 @@ class BuildReport:
                 by_stage[stage]["seconds"] = round(by_stage[stage]["seconds"] + rec.seconds, 4)
         totals = {k: sum(v[k] for v in by_stage.values()) for k in STATUSES}
         return {
+            "report_format": REPORT_FORMAT,
             "generator": f"imaudible {__version__}",
             "gallery": self.gallery,
             "out": self.out,
