@@ -85,7 +85,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
         cache.warn = runner.warn
         runner.check_early(plan, states)
-        with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
+        with cache.lock(on_wait=progress.log):
             stamp.discard(cache.root)
             runner.run(plan, states)
             statcache.close(cache.root)
@@ -223,7 +223,7 @@ def _replayed(gallery, out: Path, plan, cache: Cache, report: BuildReport, progr
     if not (cache.root / stamp.FILE_NAME).is_file():
         return False
     identity = _identity(gallery, out, plan, ModelChoice(gallery, cache, set(), lambda *_: None))
-    with cache.lock(on_wait=lambda: progress.log("waiting for another build of this gallery to finish...")):
+    with cache.lock(on_wait=progress.log):
         payload = stamp.check(cache.root, identity, watched())
     if payload is None:
         return False

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import time
 
 import pytest
@@ -64,15 +65,44 @@ def test_lock_excludes_a_second_build(tmp_path):
     holder = ctx.Process(target=_hold_lock, args=(tmp_path / "c", ready, 1.5))
     holder.start()
     assert ready.wait(30)
-    with pytest.raises(BuildLocked):
+    # the waiter is told who holds it: a build stuck in CI is found by its pid
+    signed = rf" \(pid {holder.pid} on [A-Za-z0-9.-]+ since \d\d:\d\d:\d\d\)"
+    with pytest.raises(BuildLocked, match=signed + "$"):
         with Cache(tmp_path / "c").lock(timeout=0.3):
             pass
     waited = []
     started = time.monotonic()
-    with Cache(tmp_path / "c").lock(on_wait=lambda: waited.append(True)):
+    with Cache(tmp_path / "c").lock(on_wait=waited.append):
         elapsed = time.monotonic() - started
     holder.join()
-    assert waited == [True] and elapsed > 0.2
+    assert len(waited) == 1 and elapsed > 0.2
+    assert re.fullmatch("waiting for another build of this gallery to finish" + signed + r"\.\.\.", waited[0])
+
+
+def test_a_lock_file_holding_anything_else_names_no_holder(tmp_path):
+    """The lock file comes with a cache from elsewhere: what it holds is shown only when it is a signature."""
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "lock").write_text("1 \x1b]0;owned\x07 12:00:00\n")
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_lock_unsigned, args=(root, ready, 1.0))
+    holder.start()
+    assert ready.wait(30)
+    with pytest.raises(BuildLocked) as raised:
+        with Cache(root).lock(timeout=0.2):
+            pass
+    holder.join()
+    assert str(raised.value) == f"another build holds {root / 'lock'}"
+
+
+def _hold_lock_unsigned(root, ready, seconds):
+    import fcntl
+
+    with open(root / "lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        ready.set()
+        time.sleep(seconds)
 
 
 def test_put_keeps_an_existing_result_unless_replacing(tmp_path):

@@ -267,8 +267,8 @@ class Cache:
 
     # --- housekeeping -----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def lock(self, on_wait: Callable[[], None] | None = None, timeout: float | None = None) -> Iterator[None]:
-        """Hold the build lock; waits (calling on_wait once) while another build holds it. A cache that can
+    def lock(self, on_wait: Callable[[str], None] | None = None, timeout: float | None = None) -> Iterator[None]:
+        """Hold the build lock; waits (calling on_wait once with a line to show) while another build holds it. A cache that can
         be read but not written (a read-only disk, a checkout not ours) is used as it is, unlocked: a build
         whose results are all in it publishes the site; one that must store a result stops there."""
         if only_readable(self.root):

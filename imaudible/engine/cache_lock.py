@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -22,17 +23,22 @@ class CacheUnwritable(Exception):
     """The cache folder cannot be created or locked (found before any stage runs)."""
 
 
+# What the holder writes into the lock file, for those who wait: "PID HOST HH:MM:SS".
+_HOLDER = re.compile(r"(\d{1,10}) ([A-Za-z0-9][A-Za-z0-9.-]{0,62}) (\d\d:\d\d:\d\d)\n?")
+
+
 @contextlib.contextmanager
-def hold_lock(root: Path, tmp: Path, on_wait: Callable[[], None] | None = None,
+def hold_lock(root: Path, tmp: Path, on_wait: Callable[[str], None] | None = None,
               timeout: float | None = None) -> Iterator[None]:
-    """Hold `root`'s lock file; waits (calling on_wait once) while another process holds it, raising
-    BuildLocked after `timeout` seconds. Taken, it removes `tmp` and the leftovers of killed atomic writes."""
+    """Hold `root`'s lock file; waits (calling on_wait once with a line that says so, naming the holder)
+    while another process holds it, raising BuildLocked after `timeout` seconds. Taken, it removes `tmp` and
+    the leftovers of killed atomic writes."""
     with _open_lock(root) as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if on_wait:
-                on_wait()
+                on_wait(f"waiting for another build of this gallery to finish{_holder(fh)}...")
             deadline = None if timeout is None else time.monotonic() + timeout
             while True:
                 try:
@@ -40,8 +46,9 @@ def hold_lock(root: Path, tmp: Path, on_wait: Callable[[], None] | None = None,
                     break
                 except BlockingIOError:
                     if deadline is not None and time.monotonic() > deadline:
-                        raise BuildLocked(f"another build holds {root / 'lock'}") from None
+                        raise BuildLocked(f"another build holds {root / 'lock'}{_holder(fh)}") from None
                     time.sleep(0.2)
+        _sign(fh)
         try:
             shutil.rmtree(tmp, ignore_errors=True)  # leftovers of killed builds; we hold the lock
             for leftover in root.iterdir():
@@ -50,6 +57,28 @@ def hold_lock(root: Path, tmp: Path, on_wait: Callable[[], None] | None = None,
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _sign(fh) -> None:
+    """Say in the lock file who holds it (a build stuck in CI is found by its pid); best effort."""
+    import socket
+
+    host = socket.gethostname().split(".")[0]
+    with contextlib.suppress(OSError):
+        fh.truncate(0)
+        fh.write(f"{os.getpid()} {host} {time.strftime('%H:%M:%S')}\n")
+        fh.flush()
+
+
+def _holder(fh) -> str:
+    """' (pid 1234 on HOST since 17:40:02)', as the holder signed the lock file; '' if it did not (or the file
+    holds anything else: a cache from elsewhere may hold any bytes there)."""
+    try:
+        fh.seek(0)
+        found = _HOLDER.fullmatch(fh.read(100))
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return f" (pid {found[1]} on {found[2]} since {found[3]})" if found else ""
 
 
 def check_place(root: Path) -> None:
