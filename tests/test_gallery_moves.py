@@ -1,6 +1,13 @@
 """A curator's gallery over time: files of their own in build/, the gallery under git, moved and copied."""
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
 from imaudible.engine.cache import CACHE_DIR_NAME
 
 from .conftest import write_gallery
@@ -27,3 +34,45 @@ def test_clean_that_keeps_the_curators_files_leaves_a_folder_builds_and_cleans_s
     assert result.exit_code == 0, result.output
     assert not (folder / CACHE_DIR_NAME).exists()
     assert (folder / "build" / "CNAME").read_text() == "gallery.example.org\n"
+
+
+def _git(folder, *args) -> str:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+    command = ["git", "-C", str(folder), "-c", "user.email=c@example.org", "-c", "user.name=curator", *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_gallery_committed_with_its_cache_clones_builds_from_cache_and_stays_clean(tmp_path, cli):
+    folder = write_gallery(tmp_path / "home" / "alice" / "museum", ONE, music={"duration": 1})
+    report = tmp_path / "report.json"     # outside: a report names the gallery's folder
+    assert cli("build", folder, "--report", report).exit_code == 0
+    assert cli("build", folder, "--report", report).exit_code == 0    # leaves a build stamp
+    _git(folder, "init", "-q")
+    _git(folder, "add", "-A")
+    _git(folder, "commit", "-qm", "gallery")
+    committed = _git(folder, "ls-files").split()
+    assert f"{CACHE_DIR_NAME}/in-use.json" in committed
+    assert not [name for name in committed if name.startswith(CACHE_DIR_NAME + "/")
+                and not name.startswith(f"{CACHE_DIR_NAME}/objects/")
+                and name not in (f"{CACHE_DIR_NAME}/in-use.json", f"{CACHE_DIR_NAME}/.gitignore")], committed
+    assert not [name for name in committed if b"/home/alice" in (folder / name).read_bytes()]
+
+    clone = tmp_path / "elsewhere" / "museum"
+    subprocess.run(["git", "clone", "-q", str(folder), str(clone)], check=True)
+    result = cli("build", clone, "--report", report)
+    assert result.exit_code == 0, result.output
+    totals = json.loads(report.read_text())["totals"]
+    assert totals["computed"] == 0, totals            # all from the committed cache
+    assert cli("build", clone).exit_code == 0
+    assert _git(clone, "status", "--porcelain") == ""                    # nothing to commit after building
+
+
+def test_the_cache_gitignore_names_every_file_of_machine_state():
+    from imaudible.engine import cache_lock, result_index, stamp
+    from imaudible.site import written
+    from imaudible import statcache
+
+    for name in (stamp.FILE_NAME, statcache.FILE_NAME, result_index.FILE_NAME, written.FILE_NAME, "lock"):
+        assert f"/{name}\n" in cache_lock.GITIGNORE
+    assert "/tmp/\n" in cache_lock.GITIGNORE and "in-use.json" not in cache_lock.GITIGNORE
