@@ -76,3 +76,22 @@ def test_the_cache_gitignore_names_every_file_of_machine_state():
     for name in (stamp.FILE_NAME, statcache.FILE_NAME, result_index.FILE_NAME, written.FILE_NAME, "lock"):
         assert f"/{name}\n" in cache_lock.GITIGNORE
     assert "/tmp/\n" in cache_lock.GITIGNORE and "in-use.json" not in cache_lock.GITIGNORE
+
+
+def test_an_ownership_list_without_digests_names_its_stale_files_and_gives_no_advice_that_fails(tmp_path, cli):
+    """A build/ from before the list recorded digests (a list of names): neither build nor clean can tell its
+    files from ones the curator changed, so both keep them; the warning must not send the curator to
+    `clean` for them, and must name each."""
+    folder = write_gallery(tmp_path / "g", ONE, music={"duration": 1})
+    assert build(cli, folder)[0].exit_code == 0
+    out = folder / "build"
+    stale = out / "assets" / "list.0123456789.js"
+    stale.write_text("// an asset of the old site\n")
+    names = [*json.loads((out / ".imaudible-build.json").read_text())["files"], "assets/list.0123456789.js"]
+    (out / ".imaudible-build.json").write_text(json.dumps({"files": names}))
+
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "from an older imaudible" in result.output and "by hand" in result.output, result.output
+    assert "imaudible-site clean" not in result.output
+    assert "list.0123456789.js" in result.output and stale.is_file()
