@@ -95,3 +95,18 @@ def test_an_ownership_list_without_digests_names_its_stale_files_and_gives_no_ad
     assert "from an older imaudible" in result.output and "by hand" in result.output, result.output
     assert "imaudible-site clean" not in result.output
     assert "list.0123456789.js" in result.output and stale.is_file()
+
+
+LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"
+               b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 87874\n")
+
+
+def test_an_image_git_lfs_did_not_fetch_is_named_as_such_by_build_and_add(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", [*ONE, {"file": "art/scream.jpg", "title": "Scream"}], music={"duration": 1})
+    (folder / "art" / "scream.jpg").write_bytes(LFS_POINTER)       # a clone without `git lfs pull`
+    result, _ = build(cli, folder)
+    assert result.exit_code == 1, result.output
+    assert "'scream.jpg': it is a Git LFS pointer" in result.output and "git lfs pull" in result.output, result.output
+    (folder / "art" / "wave.jpg").write_bytes(LFS_POINTER)
+    result = cli("add", folder / "art" / "wave.jpg", "--site", folder)
+    assert "Git LFS pointer" in result.output and "git lfs pull" in result.output, result.output
