@@ -110,3 +110,13 @@ def test_an_image_git_lfs_did_not_fetch_is_named_as_such_by_build_and_add(tmp_pa
     (folder / "art" / "wave.jpg").write_bytes(LFS_POINTER)
     result = cli("add", folder / "art" / "wave.jpg", "--site", folder)
     assert "Git LFS pointer" in result.output and "git lfs pull" in result.output, result.output
+
+
+def test_an_image_git_annex_did_not_fetch_is_a_dangling_link_named_as_such(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", ONE, music={"duration": 1})
+    (folder / "art" / "udnie.jpg").unlink()
+    (folder / "art" / "udnie.jpg").symlink_to("../.git/annex/objects/Xz/SHA256E-s87874--4d7a.jpg")
+    result, _ = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert "'art/udnie.jpg' is a symlink to '../.git/annex/objects/" in result.output, result.output
+    assert "git annex get" in result.output and "did you mean 'art/udnie.jpg'" not in result.output
