@@ -158,11 +158,11 @@ class Candidates:
             pixels = int(found.group(1)) if found else self.max_pixels + 1
             return self._too_large(f"{pixels:,} pixels") if pixels > self.max_pixels else None
         except UnidentifiedImageError:
-            from .image_checks import unsupported_kind
+            from .image_checks import unsupported_fix, unsupported_kind
 
             with open(path, "rb") as file:
                 kind = unsupported_kind(file.read(1024))
-            return f"{kind}, which the build cannot read (export it as JPEG or PNG)" if kind else not_image
+            return f"{kind}, which the build cannot read ({unsupported_fix(kind)})" if kind else not_image
         except Exception as exc:   # Pillow's plug-ins raise many kinds on a hostile header
             if isinstance(exc, OSError) and exc.strerror:
                 return f"not readable ({exc.strerror})"

@@ -86,9 +86,22 @@ def resolved_with_stat(path: Path, real_folders: dict[Path, Path]) -> tuple[Path
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 
 
+# A gallery cloned from git without its LFS objects has, in place of each image, the small text that points
+# at it: "not an image" would send the curator looking at a picture that is fine in their repository.
+GIT_LFS_POINTER = "a Git LFS pointer (the clone did not fetch the image)"
+_LFS_HEADER = b"version https://git-lfs.github.com/spec/"
+
+
+def unsupported_fix(kind: str) -> str:
+    """What to do about a file `unsupported_kind` named."""
+    return "fetch the images with `git lfs pull`" if kind == GIT_LFS_POINTER else "export it as JPEG or PNG"
+
+
 def unsupported_kind(data: bytes) -> str | None:
     """What a file Pillow cannot identify is, from its first kilobyte, when it is a format people use."""
     head = data[:64]
+    if head.startswith(_LFS_HEADER):
+        return GIT_LFS_POINTER
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
         return "a HEIC/HEIF image (the iPhone's photo format)"
     if head.startswith(b"\xff\x0a") or head[4:12] == b"JXL \x0d\x0a\x87\x0a":

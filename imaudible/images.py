@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from . import resample
-from .image_checks import ImageError, small_source_warning, unsupported_kind  # noqa: F401 - kept Pillow-free there
+from .image_checks import ImageError, small_source_warning, unsupported_fix, unsupported_kind  # noqa: F401 - kept Pillow-free there
 from .settings import ImageSettings
 from .types import Derivative
 
@@ -155,7 +155,7 @@ def _open_checked(data: bytes, name: str, max_pixels: int) -> Image.Image:
             kind = unsupported_kind(data)
             if kind:
                 raise ImageError(f"cannot decode '{name}': it is {kind}, which imaudible cannot read; "
-                                 "export it as JPEG or PNG") from None
+                                 f"{unsupported_fix(kind)}") from None
             raise ImageError(f"cannot decode '{name}': not an image, or not a supported format "
                              f"({', '.join(decodable_formats())})") from None
         except Exception as exc:

@@ -132,6 +132,10 @@ def check_file(root: Path, rel: str, node, field: str, v) -> str:
         if why:
             v.error(node, field, f"cannot read '{shown}': {why}")
             return
+        if os.path.islink(root / candidate):    # git-annex keeps an image not fetched as a dangling link
+            v.error(node, field, f"'{shown}' is a symlink to '{clip(os.readlink(root / candidate))}', which does not "
+                                 "exist (an image a clone did not fetch? with git-annex: `git annex get`)")
+            return rel
         v.error(node, field, f"no such file '{shown}'{_where_it_may_be(root, rel, candidate, v)}")
     elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{shown}' is not a file")
@@ -161,7 +165,7 @@ def _where_it_may_be(root: Path, rel: str, candidate: Path, v) -> str:
     if v.files_by_name is None:
         v.files_by_name = _files_by_name(root)
     found = v.files_by_name.get(unicodedata.normalize("NFC", candidate.name).casefold(), [])
-    return f" (did you mean '{found[0]}'?)" if len(found) == 1 else ""
+    return f" (did you mean '{found[0]}'?)" if len(found) == 1 and found[0] != rel else ""
 
 
 def _files_by_name(root: Path) -> dict[str, list[str]]:

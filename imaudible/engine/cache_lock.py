@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .atomic import TMP_NAME, unlink_if_link
+from .atomic import TMP_NAME, atomic_write, unlink_if_link
+
+# The cache is meant to be committed with the gallery; these files are this machine's state, not results: the
+# lock, builds in progress, and what is remembered by stat (inode, ctime) or absolute path. Committed, they
+# would change with every build, in every clone, and publish the curator's paths.
+MACHINE_STATE = ("lock", "tmp/", "build-stamp", "stat-cache.json", "results-index", "written-stat.json", ".*.tmp")
+GITIGNORE = ("# Written by imaudible: this machine's build state, not cached results (commit the rest).\n"
+             + "".join(f"/{name}\n" for name in MACHINE_STATE))
 
 
 class BuildLocked(Exception):
@@ -104,6 +111,8 @@ def _open_lock(root: Path):
         root.mkdir(parents=True, exist_ok=True)
         for name in ("lock", "objects", "tmp"):
             unlink_if_link(root / name)
+        if not os.path.lexists(root / ".gitignore"):    # a curator's own, or one they changed, stays
+            atomic_write(root / ".gitignore", GITIGNORE.encode(), durable=False)
         return open(root / "lock", "a+")
     except OSError as exc:
         raise CacheUnwritable(f"cannot write '{exc.filename or root}': {exc.strerror or exc}") from None

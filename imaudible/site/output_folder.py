@@ -150,8 +150,11 @@ def read_owned(out: Path) -> Owned:
         return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
     listed, owned = data.get("files"), Owned(key=str(data.get("key", "")))
     if isinstance(listed, list):  # written before digests were recorded: nothing in it can be checked
-        owned.problems.append(f"{path} is from an older imaudible; files it named are kept (run "
-                              "`imaudible-site clean` and build again to remove stale ones)")
+        # Neither a build nor `clean` can tell such a file from one the curator changed: it is kept by both, so
+        # the advice is to look, not to run `clean` (which would keep it too).
+        owned.problems.append(f"{path} is from an older imaudible that recorded no digests: files it names that "
+                              "are no longer built are kept, since they cannot be told from files you changed "
+                              "(each is named next; delete those that are not yours by hand)")
         listed = {name: None for name in listed if isinstance(name, str)}
     if not isinstance(listed, dict):
         return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
