@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import __version__, statcache
-from .engine import stamp
+from .engine import last_build, stamp
 from .engine.atomic import atomic_write
 from .engine.cache import CACHE_DIR_NAME, Cache
 from .engine.cache_lock import check_place
@@ -92,6 +92,8 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
             _say_warnings(gallery, plan, states, runner)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
             cache.record_in_use(runner.used(states))
+            if not cache.read_only:
+                last_build.record(cache.root, runner.ran)
             cache.save_index()
             report.executor = workers.name        # `auto` has chosen by now
             if skip_unchanged and _changed_nothing(report):

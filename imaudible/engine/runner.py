@@ -25,6 +25,7 @@ import traceback
 
 from ..types import CacheWriteFailed, DamagedResult, first_line
 from .cache import Cache, stage_key
+from . import last_build
 from .executors import Executor, ModelSpec
 from .model_choice import ModelChoice
 from .report import ArtworkState, BuildReport, StageRecord
@@ -62,8 +63,7 @@ class Runner:
         self.models = ModelChoice(gallery, cache, forced, self.warn)
         self._keys, self._stages = {}, {}      # memo of keys; name -> stage
         self._places: dict[str, int] = {}          # stage or artwork -> its place in the plan or gallery
-        self._specs: dict[tuple, ModelSpec] = {}
-        self._needers: dict[str, list[str]] = {}
+        self._specs, self._needers = {}, {}   # (stage, model identity) -> ModelSpec; stage -> the stages needing it
         self.said: list[tuple[str, str]] = []      # (message, hint) as shown, for a replay (engine/stamp.py)
 
     def warn(self, message: str, hint: str = "") -> None:
@@ -85,6 +85,7 @@ class Runner:
         self.check_early(plan, states)
         self.models.start_recording()
         nodes = [node for stage in plan for node in self.plan(stage, states)]
+        self.ran = last_build.say_what_changed(nodes, self.cache.root, self.warn)   # stage -> version, models
         Flow(self, nodes).run()
 
     def repair(self, state: ArtworkState, exc: DamagedResult) -> None:
