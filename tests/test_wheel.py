@@ -221,3 +221,13 @@ def test_declared_dependencies_are_what_the_code_imports():
     assert sorted(imported - set(declared) - NOT_DECLARED) == [], "imported but not declared (in no extra either)"
     unused = {name for name in set(declared) - imported if name.replace("_", "-") not in NOT_IMPORTED}
     assert sorted(unused) == [], "declared but imported by nothing"
+
+
+def test_python_classifiers_start_at_requires_python():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    floor = re.fullmatch(r">=(3\.\d+)", project["requires-python"]).group(1)
+    versions = sorted((c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+                       if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)), key=lambda v: int(v[2:]))
+    assert versions and versions[0] == floor
+    assert [int(v[2:]) for v in versions] == list(range(int(floor[2:]), int(versions[-1][2:]) + 1))  # no gaps
