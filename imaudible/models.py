@@ -17,6 +17,7 @@ from pathlib import Path
 from .known_models import KNOWN_MODEL_IDS
 from .local_revision import local_revision
 from .model_folder import MAX_CONFIG_BYTES, SETTING_NAMES, folder_problem
+from .model_libraries import install_step, library_missing, not_installed
 from .settings import CaptionSettings, MusicSettings, PromptSettings
 from .state_files import read_state_file
 
@@ -56,6 +57,7 @@ class ResolvedModel:
     searched: tuple[str, ...] = ()   # where the weights were looked for (for the error message)
     problem: str = ""                # why present files are not usable (e.g. only .bin weights)
     wanted: str = ""                 # the Hub revision the setting asks for ("" for the default branch)
+    libraries: tuple[str, ...] = ()  # the Python packages its backend needs that are not installed
 
     @functools.cached_property   # asked for every artwork's key of a model stage
     def identity(self) -> str:
@@ -93,6 +95,9 @@ class ResolvedModel:
         else:  # a Hub id: only the Hub cache was searched, so no local folder is mentioned
             fix = (f"run `{pull}` on a connected machine (copy its "
                    f"Hugging Face cache here if this machine is offline)")
+        if self.libraries:   # loading would fail on the import, whatever the weights
+            fix = install_step(self.backend) if reason == not_installed(self.libraries) else \
+                f"{install_step(self.backend)}, then {fix}"
         return f"{what} model {name} is not available: {reason}. To use it, {fix}."
 
     def missing_error(self) -> ModelError:
@@ -205,11 +210,14 @@ def _resolve(kind: str, requested: str, revision: str | None, backend: str, gall
         snapshot = _hub_snapshot(cache, name, revision)
         rev_of = (lambda p: p.name)   # the snapshot folder is named by the commit hash
     chosen, problem = _choose_backend(kind, backend, snapshot)
+    libraries = tuple(library_missing(chosen))
+    if snapshot is not None and not problem and libraries:   # weights that this install cannot load
+        problem = not_installed(libraries)
     if snapshot is not None and not problem:
         return ResolvedModel(kind, requested, chosen, model_id, rev_of(snapshot), snapshot, True, searched)
     known = revision if revision and _COMMIT.fullmatch(revision) else recorded.get(recorded_key(model_id, gallery_root), "")
     return ResolvedModel(kind, requested, chosen, model_id, known, None, False, searched,
-                         problem if snapshot is not None else "", (revision or "") if local is None else "")
+                         problem if snapshot is not None else "", (revision or "") if local is None else "", libraries)
 
 
 def local_dir_for(name: str, root: Path) -> Path | None:
@@ -313,14 +321,6 @@ def list_models(gallery) -> list[dict]:
                      "problem": r.problem, "path": str(r.path) if r.path else None, "library": library_missing(r.backend),
                      "used": _used_note(r), "message": "" if r.available else r.missing_message()})
     return rows
-
-
-BACKEND_LIBRARIES = {"transformers": ("torch", "transformers", "safetensors"), "audiocraft": ("torch", "audiocraft")}
-
-
-def library_missing(backend: str) -> list[str]:
-    """The Python packages a backend needs that are not installed (none for the built-in models)."""
-    return [name for name in BACKEND_LIBRARIES.get(backend, ()) if importlib.util.find_spec(name) is None]
 
 
 def _used_note(r: ResolvedModel) -> str:

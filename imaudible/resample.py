@@ -48,10 +48,10 @@ def _loaded():
             if _vips is None:
                 try:
                     import pyvips
-                except (ImportError, OSError):
-                    _vips = False
-                else:
                     pyvips.cache_set_max(0)     # each image is resized once: a cache of operations only holds memory
                     pyvips.concurrency_set(1)   # one core per build worker, as --jobs promises
+                except (ImportError, OSError, AttributeError):   # AttributeError: a pyvips older than 3.2
+                    _vips = False
+                else:
                     _vips = pyvips
     return _vips

@@ -6,17 +6,29 @@ import os
 import shlex
 from pathlib import Path
 
+from .model_libraries import install_step, not_installed
 from .progress import Progress
 
-DRAFT_HINT = ("next: run `imaudible-site models pull` in the gallery folder on a connected machine, or point "
-              "caption.model / music.model at a local folder; `imaudible-site models list` shows details")
+DRAFT_STEPS = ("run `imaudible-site models pull` in the gallery folder on a connected machine, or point "
+               "caption.model / music.model at a local folder; `imaudible-site models list` shows details")
+DRAFT_HINT = f"next: {DRAFT_STEPS}"
+
+
+def draft_hint(resolved) -> str:
+    """What to do about a draft: without the model's library (a plain `pip install imaudible`), install it
+    first, since `models pull` needs it too."""
+    if resolved.libraries:
+        return f"next: {install_step(resolved.backend)}, then {DRAFT_STEPS}"
+    return DRAFT_HINT
 
 
 def draft_warning(resolved, count: int) -> str:
-    """One line: which artworks get a draft and why (the details are in DRAFT_HINT and `models list`)."""
+    """One line: which artworks get a draft and why (the details are in draft_hint and `models list`)."""
     what = "captions" if resolved.kind == "caption" else "music"
     stand_in = "the built-in describer" if resolved.kind == "caption" else "the built-in composer"
     reason = "has no weights on this machine" if not resolved.problem else "cannot be used here"
+    if resolved.libraries:
+        reason = f"cannot be loaded: {not_installed(resolved.libraries)}"
     return (f"{what} of {count} artwork{'s' if count != 1 else ''} {'are' if what == 'captions' else 'is'} a DRAFT "
             f"by {stand_in}: model '{resolved.model_id}' {reason}")
 

@@ -223,6 +223,44 @@ def test_models_list_tells_library_missing_from_weights_missing(tmp_path, cli):
     assert "WEIGHTS MISSING" in with_extra.output and "LIBRARY MISSING" not in with_extra.output
 
 
+def _weights_only_folder(folder):
+    """A MusicGen folder as files only: a config, a tokenizer and whole safetensors weights (no library loads them
+    here, so their values do not matter)."""
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text('{"model_type": "musicgen"}')
+    (folder / "tokenizer.json").write_text('{"model": {}}')
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    (folder / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+
+
+def test_weights_without_the_extra_are_a_one_line_error_naming_it(tmp_path):
+    folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "builtin"}, music={"model": "models/mg"})
+    _weights_only_folder(folder / "models" / "mg")
+    built = _without_models("build", folder, "-q", cwd=tmp_path)
+    assert built.returncode == 2, built.stderr   # was 3: "internal error: ModuleNotFoundError: No module named 'torch'"
+    error = [line for line in built.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "Traceback" not in built.stderr, built.stderr
+    assert error[0].endswith("torch, transformers and safetensors are not installed. To use it, install the [models] "
+                             "extra (`pip install 'imaudible[models]'`).")
+    assert not (folder / "build").exists()
+    listed = _without_models("models", "list", folder, cwd=tmp_path)
+    music = listed.stdout.split("music  ", 1)[1].splitlines()[1]
+    assert "LIBRARY MISSING" in music and "NOT USABLE" not in music and "WEIGHTS MISSING" not in music, listed.stdout
+
+
+def test_drafts_without_the_extra_say_to_install_it_before_pulling(tmp_path):
+    folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "builtin"}, music={"model": "auto", "duration": 1})
+    built = _without_models("build", folder, "-q", cwd=tmp_path)   # (its stages fail on this simulation: scipy
+    # reads sys.modules["torch"]; test_wheel builds in a venv that really lacks the extra)
+    assert ("warning: music of 1 artwork is a DRAFT by the built-in composer: model 'facebook/musicgen-small' cannot be "
+            "loaded: torch, transformers and safetensors are not installed") in built.stderr
+    assert "  next: install the [models] extra (`pip install 'imaudible[models]'`), then run `imaudible-site models " \
+           "pull`" in built.stderr
+    pinned = write_gallery(tmp_path / "p", LARGE, caption={"model": "builtin"}, music={"model": "facebook/musicgen-small"})
+    refused = _without_models("build", pinned, "-q", cwd=tmp_path)
+    assert refused.returncode == 2 and "To use it, install the [models] extra (`pip install 'imaudible[models]'`), " \
+        "then run `imaudible-site models pull facebook/musicgen-small`" in refused.stderr, refused.stderr
+
 
 def test_models_list_tells_unusable_files_from_missing_weights(tmp_path, cli):
     folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "models/broken"}, music={"model": "models/none"})

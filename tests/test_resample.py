@@ -75,6 +75,20 @@ def test_without_pyvips_pillow_does_it(monkeypatch):
         resample.pillow_lanczos(source, (300, 200), 3.0).tobytes()
 
 
+def test_a_pyvips_too_old_to_set_up_leaves_it_to_pillow(monkeypatch):
+    """pyvips before 3.2 has no concurrency_set: every artwork failed at derive with an AttributeError."""
+    import sys
+    import types
+    old = types.ModuleType("pyvips")
+    old.cache_set_max = lambda n: None
+    monkeypatch.setitem(sys.modules, "pyvips", old)
+    monkeypatch.setattr(resample, "_vips", None)
+    source = painting(900, 600, seed=4)
+    assert resample.lanczos(source, (300, 200), 3.0).tobytes() == \
+        resample.pillow_lanczos(source, (300, 200), 3.0).tobytes()
+    assert resample._vips is False
+
+
 def test_other_modes_go_to_pillow():
     grey = painting(800, 400).convert("L")
     out = resample.lanczos(grey, (400, 200), 3.0)

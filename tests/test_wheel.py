@@ -36,6 +36,8 @@ def _build(kind: str, source: Path, dist: Path, path_env: str | None = None):
 def fresh_clone(tmp_path_factory) -> Path:
     if shutil.which("git") is None or shutil.which("npm") is None:
         pytest.skip("needs git and npm")
+    if not (REPO / ".git").exists():
+        pytest.skip("needs a git checkout (these tests run from an unpacked sdist too)")
     clone = tmp_path_factory.mktemp("clone") / "imaudible"
     done = _run(["git", "clone", "-q", REPO, clone], REPO)
     assert done.returncode == 0, done.stderr
@@ -57,7 +59,10 @@ def test_wheel_from_fresh_clone_builds_the_demo(fresh_clone, tmp_path):
     wheel = next(dist.glob("imaudible-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read(BUNDLE_IN_WHEEL) == bundle
-        assert "imaudible/theme/templates/index.html" in archive.namelist()
+        names = archive.namelist()
+        assert "imaudible/theme/templates/index.html" in names
+        assert [n for n in names if not n.startswith(("imaudible/", "imaudible-"))] == []   # no tests, no demo
+        assert [n for n in names if "__pycache__" in n or n.endswith(".pyc")] == []
 
     # A fresh venv with only the wheel and its base dependencies (this pip installs into it; --no-compile
     # skips byte-compiling numpy/scipy, most of the install time on a busy machine).
@@ -74,6 +79,7 @@ def test_wheel_from_fresh_clone_builds_the_demo(fresh_clone, tmp_path):
     assert pull.returncode == 2 and "needs the [models] extra" in pull.stderr, pull.stderr
     listed = _run([tool, "models", "list"], tmp_path)
     assert listed.returncode == 0 and "LIBRARY MISSING" in listed.stdout and "WEIGHTS MISSING" in listed.stdout
+    _weights_without_the_extra_are_refused(tool, fresh_clone, tmp_path)
 
     demo = shutil.copytree(fresh_clone / "demo", tmp_path / "demo")
     manifest = demo / "gallery.yaml"  # the demo as it is, with 2 s clips instead of 20 s (a test, not a concert)
@@ -104,13 +110,44 @@ def test_sdist_carries_the_bundle_and_builds_a_wheel_without_npm(fresh_clone, tm
     source = next((tmp_path / "unpacked").iterdir())
     bundle = (source / "static" / "gallery.js").read_bytes()
     assert bundle == (fresh_clone / "static" / "gallery.js").read_bytes()
-    assert not (source / "node_modules").exists()
+    shipped = {p.relative_to(source).as_posix() for p in source.rglob("*")}
+    # what a packager needs: the licence, the front end's sources and lockfile, and the tests with their paintings
+    assert {"LICENSE", "README.md", "package-lock.json", "frontend/src/main.js", "templates/index.html",
+            "tests/conftest.py", "tests/test_wheel.py", "demo/gallery.yaml", "demo/art/udnie.jpg"} <= shipped
+    junk = [p for p in shipped if p.split("/")[0] in {"node_modules", ".venv", "build", "dist", "test-artifacts",
+                                                       ".pytest_cache"} or "__pycache__" in p or "imaudible-cache" in p
+            or p.startswith(("demo/build", ".git/"))]
+    assert junk == []
+    # the suite runs from the unpacked sdist (here its fastest file; the others need what it needs)
+    structure = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_structure.py"],
+                     source)   # `-m` puts the unpacked source first on sys.path
+    assert structure.returncode == 0, structure.stdout[-2000:]
 
     wheel_dist = tmp_path / "wheel"
     from_sdist = _build("wheel", source, wheel_dist, path_env=NO_NPM_PATH)
     assert from_sdist.returncode == 0, from_sdist.stdout[-2000:] + from_sdist.stderr[-2000:]
     with zipfile.ZipFile(next(wheel_dist.glob("imaudible-*.whl"))) as archive:
         assert archive.read(BUNDLE_IN_WHEEL) == bundle
+
+
+def _weights_without_the_extra_are_refused(tool, source, tmp_path):
+    """Weights on disk that this install cannot load are a one-line exit-2 error before any stage, not a
+    ModuleNotFoundError for torch in the middle of the build."""
+    gallery = tmp_path / "weights-only"
+    weights = gallery / "models" / "mg"
+    weights.mkdir(parents=True)
+    shutil.copy(source / "demo" / "art" / "udnie.jpg", gallery / "udnie.jpg")
+    (gallery / "gallery.yaml").write_text("title: T\ncaption: {model: builtin}\nmusic: {model: ./models/mg}\n"
+                                          "artworks:\n  - {file: udnie.jpg, title: Udnie}\n")
+    (weights / "config.json").write_text('{"model_type": "musicgen"}')
+    (weights / "tokenizer.json").write_text('{"model": {}}')
+    header = b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'
+    (weights / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+    refused = _run([tool, "build", gallery, "-q"], tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].endswith("To use it, install the [models] extra "
+                                                            "(`pip install 'imaudible[models]'`).")
+    assert not (gallery / "build").exists()
 
 
 def _hook_module():
@@ -143,3 +180,54 @@ def test_build_hook_rebuilds_only_a_missing_or_stale_bundle(tmp_path, monkeypatc
         hook.build_front_end(tmp_path)
     os.utime(bundle, (3000, 3000))
     assert hook.build_front_end(tmp_path) is False  # fresh: npm is not needed
+
+
+# Distribution name -> the name it is imported by, where they differ.
+IMPORT_NAMES = {"pillow": "PIL", "pyyaml": "yaml", "scikit-learn": "sklearn", "ruamel.yaml": "ruamel",
+                "imageio-ffmpeg": "imageio_ffmpeg"}
+# Declared but imported by no module of imaudible, each for a reason pyproject.toml gives.
+NOT_IMPORTED = {"pyvips-binary", "sentencepiece"}
+# Imported but installed apart: audiocraft's pins cannot resolve beside [models] (README, music.backend).
+NOT_DECLARED = {"audiocraft"}
+
+
+def _imported_packages() -> set[str]:
+    """Top-level names of the third-party packages imaudible's modules import (lazily too, or by find_spec)."""
+    import ast
+    found = set()
+    for path in (REPO / "imaudible").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("import_module", "find_spec") \
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+    return {name.split(".")[0] for name in found} - set(sys.stdlib_module_names) - {"imaudible"}
+
+
+def test_declared_dependencies_are_what_the_code_imports():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    groups = {"base": project["dependencies"], **{k: v for k, v in project["optional-dependencies"].items()
+                                                   if k != "dev"}}
+    declared = {}
+    for group, requirements in groups.items():
+        for requirement in requirements:
+            name = re.match(r"[A-Za-z0-9._-]+", requirement).group(0).lower()
+            declared[IMPORT_NAMES.get(name, name.replace("-", "_"))] = group
+    imported = _imported_packages()
+    assert sorted(imported - set(declared) - NOT_DECLARED) == [], "imported but not declared (in no extra either)"
+    unused = {name for name in set(declared) - imported if name.replace("_", "-") not in NOT_IMPORTED}
+    assert sorted(unused) == [], "declared but imported by nothing"
+
+
+def test_python_classifiers_start_at_requires_python():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    floor = re.fullmatch(r">=(3\.\d+)", project["requires-python"]).group(1)
+    versions = sorted((c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+                       if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)), key=lambda v: int(v[2:]))
+    assert versions and versions[0] == floor
+    assert [int(v[2:]) for v in versions] == list(range(int(floor[2:]), int(versions[-1][2:]) + 1))  # no gaps

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import click
 
 from .. import models as m
+from ..model_libraries import install_command, not_installed
 from ..settings import CaptionSettings, MusicSettings, PromptSettings
 from ..progress import printable
 from .errors import CliError, guarded
@@ -70,10 +71,9 @@ def _state(row: dict) -> str:
     """Ready, or what is missing: the weights, the library that runs them (the [models] extra), or both."""
     problems = []
     if row["library"]:
-        extra = "pip install 'imaudible[models]'" if row["backend"] == "transformers" else \
-            "pip install --no-deps audiocraft, as the README shows"
-        problems.append(f"LIBRARY MISSING ({', '.join(row['library'])}: {extra})")
-    if not row["available"]:   # files that are there but cannot be used are not missing
+        problems.append(f"LIBRARY MISSING ({', '.join(row['library'])}: {install_command(row['backend'])})")
+    library_only = bool(row["library"]) and row.get("problem") == not_installed(row["library"])
+    if not row["available"] and not library_only:   # files that are there but cannot be used are not missing
         problems.append("NOT USABLE (see below)" if row.get("problem") else "WEIGHTS MISSING")
     return " and ".join(problems) if problems else ("built in" if row["backend"] == "builtin" else "ready")
 

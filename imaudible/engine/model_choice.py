@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..models import builtin_model, recorded_key, resolve_model
-from ..summary import DRAFT_HINT, draft_warning
+from ..summary import draft_hint, draft_warning
 
 
 class ModelChoice:
@@ -72,7 +72,7 @@ class ModelChoice:
         if resolved.requested != "auto":
             raise resolved.missing_error()
         fallback = builtin_model(stage.model)
-        self.warn(draft_warning(resolved, len(missing)), DRAFT_HINT)
+        self.warn(draft_warning(resolved, len(missing)), draft_hint(resolved))
         for state in missing:
             chosen[state.id] = fallback
         return chosen

@@ -209,7 +209,7 @@ def test_music_backend_choice(hub, tmp_path, monkeypatch):
     audiocraft_files = {"state_dict.bin": b"lm", "compression_state_dict.bin": b"codec"}
     only_ac = make_dir(tmp_path / "ac", audiocraft_files)
     both = make_dir(tmp_path / "both", {**audiocraft_files, **TRANSFORMERS_FILES})
-    importable = {"audiocraft": False}
+    importable = {"audiocraft": False, "torch": True, "transformers": True, "safetensors": True}
     monkeypatch.setattr(models.importlib.util, "find_spec",
                         lambda name: object() if importable.get(name) else None)
     # transformers' layout wins under auto
