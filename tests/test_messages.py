@@ -188,6 +188,23 @@ def test_the_commands_suggested_can_be_pasted_for_a_folder_with_spaces(cli, tmp_
     assert "(e.g. `imaudible-site build 'Paris & Rome' --force udnie`)" in result.output
 
 
+
+def test_a_missing_gallery_or_build_names_the_folder_in_the_command_to_run(cli, tmp_path, monkeypatch):
+    """Pasted as given, a bare `init` or `build` would act on the current folder, not the one named."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "My Gallery").mkdir()
+    init = "(create one with `imaudible-site init 'My Gallery'`)"
+    for args in (("build", "My Gallery"), ("evaluate", "My Gallery"), ("pick", "x", "1", "--site", "My Gallery"),
+                 ("reroll", "x", "--site", "My Gallery"), ("add", "x.jpg", "--site", "My Gallery")):
+        result = cli(*args)
+        assert result.exit_code == 2 and result.output.rstrip().endswith(init), (args, result.output)
+    assert cli("build").output.rstrip().endswith("(create one with `imaudible-site init`)")   # here: as it is
+    assert cli("init", "My Gallery").exit_code == 0 and (tmp_path / "My Gallery" / "gallery.yaml").is_file()
+    result = cli("serve", "My Gallery", "--no-build")
+    assert result.exit_code == 2 and "(run `imaudible-site build 'My Gallery'` first)" in result.output
+    result = cli("serve", "My Gallery", "--no-build", "--out", "site out")
+    assert "(run `imaudible-site build 'My Gallery' --out 'site out'` first)" in result.output
+
 # --- the front end is checked before any stage runs -------------------------------------------------------------
 
 def test_missing_front_end_is_exit_2_before_anything_is_written(cli, tmp_path, monkeypatch):
