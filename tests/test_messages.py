@@ -226,7 +226,7 @@ def test_models_pull_without_the_extra_names_it(tmp_path):
     result = _without_models("models", "pull", "facebook/musicgen-small", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: downloading models needs the [models] extra, which is not installed: "
-                                     "pip install 'imaudible[models]'")
+                                     f"pip install '{REPO}[models]'")   # not PyPI's
     assert "downloading facebook" not in result.stdout
 
 
@@ -234,7 +234,7 @@ def test_models_list_tells_library_missing_from_weights_missing(tmp_path, cli):
     folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "auto"}, music={"model": "auto"})
     without = _without_models("models", "list", folder, cwd=tmp_path)
     assert without.returncode == 0, without.stderr
-    assert "LIBRARY MISSING (torch, transformers, safetensors: pip install 'imaudible[models]') and WEIGHTS MISSING" \
+    assert f"LIBRARY MISSING (torch, transformers, safetensors: pip install '{REPO}[models]') and WEIGHTS MISSING" \
         in without.stdout
     with_extra = cli("models", "list", folder)
     assert "WEIGHTS MISSING" in with_extra.output and "LIBRARY MISSING" not in with_extra.output

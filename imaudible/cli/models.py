@@ -70,7 +70,9 @@ def _state(row: dict) -> str:
     """Ready, or what is missing: the weights, the library that runs them (the [models] extra), or both."""
     problems = []
     if row["library"]:
-        extra = "pip install 'imaudible[models]'" if row["backend"] == "transformers" else \
+        from ..extras import install_command
+
+        extra = install_command("models") if row["backend"] == "transformers" else \
             "pip install --no-deps audiocraft, as the README shows"
         problems.append(f"LIBRARY MISSING ({', '.join(row['library'])}: {extra})")
     if not row["available"]:   # files that are there but cannot be used are not missing
@@ -91,8 +93,10 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
     if revision and len(model_ids) != 1:
         raise CliError("--revision needs exactly one model id")
     if importlib.util.find_spec("huggingface_hub") is None:
+        from ..extras import install_command
+
         raise CliError("downloading models needs the [models] extra, which is not installed: "
-                       "pip install 'imaudible[models]'")
+                       + install_command("models"))
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)
