@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from .add_candidates import Candidates, CurateError, accepted_suffixes, name_problem
-from .manifest import ManifestError, find_manifest, load_manifest, slugify
+from .manifest import ManifestError, find_manifest, init_hint, load_manifest, slugify
 from .settings import MAX_SEED, ImageSettings
 from .image_titles import image_title, image_title_and_year
 from .types import naming
@@ -36,7 +36,7 @@ class ManifestEditor:
     def __init__(self, site_dir: Path, allow_empty: bool = False):
         self.path = find_manifest(Path(site_dir))
         if not self.path.is_file():
-            raise CurateError(f"no {self.path.name} in {self.path.parent} (create one with `imaudible-site init`)")
+            raise CurateError(f"no {self.path.name} in {self.path.parent} ({init_hint(self.path.parent)})")
         self.gallery = self._validated(allow_empty)   # first: it words a manifest that is not UTF-8
         self.raw = raw = self.path.read_bytes()
         self.bom = raw.startswith(codecs.BOM_UTF8)

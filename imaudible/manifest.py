@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import shlex
 import stat
 import types
 import typing
@@ -242,6 +243,13 @@ def find_manifest(path: Path) -> Path:
     return path / MANIFEST_NAME if path.is_dir() else path
 
 
+def init_hint(folder: Path | str) -> str:
+    """What to run for a missing manifest, naming the folder as given: a bare `init` would make the gallery in
+    the current folder, not in the one the command was pointed at."""
+    where = "" if str(folder) in ("", ".") else " " + shlex.quote(str(folder))
+    return f"create one with `imaudible-site init{where}`"
+
+
 def load_manifest(path: Path, *, strict: bool = False, display_name: str | None = None) -> tuple[Gallery, list[Problem]]:
     """Parse and validate; returns the gallery and the warnings, or raises ManifestError."""
     manifest = find_manifest(path)
@@ -337,7 +345,7 @@ def _read_text(manifest: Path, name: str) -> str:
                 info = os.fstat(file.fileno())
                 data = file.read() if stat.S_ISREG(info.st_mode) else None
     except FileNotFoundError:
-        raise _file_error(name, "no such file (create one with `imaudible-site init`)") from None
+        raise _file_error(name, f"no such file ({init_hint(manifest.parent)})") from None
     except OSError as exc:
         raise _file_error(name, exc.strerror or str(exc)) from None
     if stat.S_ISDIR(info.st_mode):

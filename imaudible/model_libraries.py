@@ -6,8 +6,7 @@ from __future__ import annotations
 import importlib.util
 
 BACKEND_LIBRARIES = {"transformers": ("torch", "transformers", "safetensors"), "audiocraft": ("torch", "audiocraft")}
-INSTALL = {"transformers": "pip install 'imaudible[models]'",
-           "audiocraft": "pip install --no-deps audiocraft, as the README shows"}
+AUDIOCRAFT_INSTALL = "pip install --no-deps audiocraft, as the README shows"   # its pins clash with ours
 
 
 def library_missing(backend: str) -> list[str]:
@@ -23,11 +22,14 @@ def _installed(name: str) -> bool:
 
 
 def install_command(backend: str) -> str:
-    return INSTALL.get(backend, INSTALL["transformers"])
+    """The command that installs what `backend` needs into this copy of imaudible (see extras.py)."""
+    from .extras import install_command as install_extra
+
+    return AUDIOCRAFT_INSTALL if backend == "audiocraft" else install_extra("models")
 
 
 def install_step(backend: str) -> str:
-    """What to do first, in words: "install the [models] extra (`pip install 'imaudible[models]'`)"."""
+    """What to do first, in words: "install the [models] extra (`pip install '/src/imaudible[models]'`)"."""
     what = "the [models] extra" if backend != "audiocraft" else "audiocraft"
     return f"install {what} (`{install_command(backend)}`)"
 

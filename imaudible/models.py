@@ -340,7 +340,9 @@ def pull(model_id: str, revision: str | None = None, *, backend: str = "transfor
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
-        raise ModelError("downloading models needs huggingface_hub: pip install 'imaudible[models]'") from None
+        from .extras import install_command
+
+        raise ModelError(f"downloading models needs huggingface_hub: {install_command('models')}") from None
     patterns = PULL_PATTERNS + (list(AUDIOCRAFT_FILES) if backend == "audiocraft" else [])
     try:
         folder = Path(snapshot_download(model_id, revision=revision, allow_patterns=patterns))

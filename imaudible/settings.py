@@ -92,7 +92,8 @@ class MusicSettings:
                      "composer), 'builtin', a MusicGen model id such as facebook/musicgen-small, or a local directory.",
                      nonblank=True)
     backend: Literal["auto", "transformers", "audiocraft"] = opt(
-        "auto", "Library that runs MusicGen: transformers (default) or Meta's audiocraft.")
+        "auto", "Library that runs MusicGen: 'auto' (transformers, or Meta's audiocraft for a model folder that holds "
+        "only audiocraft's checkpoint files, when audiocraft is installed), 'transformers' or 'audiocraft'.")
     revision: Optional[str] = opt(None, "Model revision (branch, tag or commit) on the Hub.")
     duration: float = opt(20.0, "Clip length in seconds. Over 30 s, MusicGen continues in windows.", minimum=1, maximum=600)
     seed: int = opt(0, "Random seed; the same seed, prompt and model give the same music.", minimum=0,

@@ -55,7 +55,8 @@ def test_a_gallery_committed_with_its_cache_clones_builds_from_cache_and_stays_c
     assert f"{CACHE_DIR_NAME}/in-use.json" in committed
     assert not [name for name in committed if name.startswith(CACHE_DIR_NAME + "/")
                 and not name.startswith(f"{CACHE_DIR_NAME}/objects/")
-                and name not in (f"{CACHE_DIR_NAME}/in-use.json", f"{CACHE_DIR_NAME}/.gitignore")], committed
+                and name not in (f"{CACHE_DIR_NAME}/in-use.json", f"{CACHE_DIR_NAME}/.gitignore",
+                                 f"{CACHE_DIR_NAME}/last-build.json")], committed
     assert not [name for name in committed if b"/home/alice" in (folder / name).read_bytes()]
 
     clone = tmp_path / "elsewhere" / "museum"

@@ -553,4 +553,4 @@ def test_a_missing_manifest_is_named_without_a_line_it_does_not_have(tmp_path, c
     result = cli("build", tmp_path)
     assert result.exit_code == 2
     assert result.output.strip() == (f"error: {tmp_path / 'gallery.yaml'}: no such file "
-                                     "(create one with `imaudible-site init`)")
+                                     f"(create one with `imaudible-site init {tmp_path}`)")

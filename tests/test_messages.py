@@ -10,6 +10,7 @@ import textwrap
 
 import yaml
 
+from imaudible.extras import install_command
 from imaudible.site import render as site_render
 from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.progress import Progress
@@ -188,6 +189,23 @@ def test_the_commands_suggested_can_be_pasted_for_a_folder_with_spaces(cli, tmp_
     assert "(e.g. `imaudible-site build 'Paris & Rome' --force udnie`)" in result.output
 
 
+
+def test_a_missing_gallery_or_build_names_the_folder_in_the_command_to_run(cli, tmp_path, monkeypatch):
+    """Pasted as given, a bare `init` or `build` would act on the current folder, not the one named."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "My Gallery").mkdir()
+    init = "(create one with `imaudible-site init 'My Gallery'`)"
+    for args in (("build", "My Gallery"), ("evaluate", "My Gallery"), ("pick", "x", "1", "--site", "My Gallery"),
+                 ("reroll", "x", "--site", "My Gallery"), ("add", "x.jpg", "--site", "My Gallery")):
+        result = cli(*args)
+        assert result.exit_code == 2 and result.output.rstrip().endswith(init), (args, result.output)
+    assert cli("build").output.rstrip().endswith("(create one with `imaudible-site init`)")   # here: as it is
+    assert cli("init", "My Gallery").exit_code == 0 and (tmp_path / "My Gallery" / "gallery.yaml").is_file()
+    result = cli("serve", "My Gallery", "--no-build")
+    assert result.exit_code == 2 and "(run `imaudible-site build 'My Gallery'` first)" in result.output
+    result = cli("serve", "My Gallery", "--no-build", "--out", "site out")
+    assert "(run `imaudible-site build 'My Gallery' --out 'site out'` first)" in result.output
+
 # --- the front end is checked before any stage runs -------------------------------------------------------------
 
 def test_missing_front_end_is_exit_2_before_anything_is_written(cli, tmp_path, monkeypatch):
@@ -209,7 +227,7 @@ def test_models_pull_without_the_extra_names_it(tmp_path):
     result = _without_models("models", "pull", "facebook/musicgen-small", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: downloading models needs the [models] extra, which is not installed: "
-                                     "pip install 'imaudible[models]'")
+                                     f"pip install '{REPO}[models]'")   # not PyPI's
     assert "downloading facebook" not in result.stdout
 
 
@@ -217,7 +235,7 @@ def test_models_list_tells_library_missing_from_weights_missing(tmp_path, cli):
     folder = write_gallery(tmp_path / "g", LARGE, caption={"model": "auto"}, music={"model": "auto"})
     without = _without_models("models", "list", folder, cwd=tmp_path)
     assert without.returncode == 0, without.stderr
-    assert "LIBRARY MISSING (torch, transformers, safetensors: pip install 'imaudible[models]') and WEIGHTS MISSING" \
+    assert f"LIBRARY MISSING (torch, transformers, safetensors: pip install '{REPO}[models]') and WEIGHTS MISSING" \
         in without.stdout
     with_extra = cli("models", "list", folder)
     assert "WEIGHTS MISSING" in with_extra.output and "LIBRARY MISSING" not in with_extra.output
@@ -241,7 +259,7 @@ def test_weights_without_the_extra_are_a_one_line_error_naming_it(tmp_path):
     error = [line for line in built.stderr.splitlines() if line.startswith("error:")]
     assert len(error) == 1 and "Traceback" not in built.stderr, built.stderr
     assert error[0].endswith("torch, transformers and safetensors are not installed. To use it, install the [models] "
-                             "extra (`pip install 'imaudible[models]'`).")
+                             f"extra (`{install_command('models')}`).")
     assert not (folder / "build").exists()
     listed = _without_models("models", "list", folder, cwd=tmp_path)
     music = listed.stdout.split("music  ", 1)[1].splitlines()[1]
@@ -254,11 +272,11 @@ def test_drafts_without_the_extra_say_to_install_it_before_pulling(tmp_path):
     # reads sys.modules["torch"]; test_wheel builds in a venv that really lacks the extra)
     assert ("warning: music of 1 artwork is a DRAFT by the built-in composer: model 'facebook/musicgen-small' cannot be "
             "loaded: torch, transformers and safetensors are not installed") in built.stderr
-    assert "  next: install the [models] extra (`pip install 'imaudible[models]'`), then run `imaudible-site models " \
+    assert f"  next: install the [models] extra (`{install_command('models')}`), then run `imaudible-site models " \
            "pull`" in built.stderr
     pinned = write_gallery(tmp_path / "p", LARGE, caption={"model": "builtin"}, music={"model": "facebook/musicgen-small"})
     refused = _without_models("build", pinned, "-q", cwd=tmp_path)
-    assert refused.returncode == 2 and "To use it, install the [models] extra (`pip install 'imaudible[models]'`), " \
+    assert refused.returncode == 2 and f"To use it, install the [models] extra (`{install_command('models')}`), " \
         "then run `imaudible-site models pull facebook/musicgen-small`" in refused.stderr, refused.stderr
 
 

@@ -18,7 +18,9 @@ def require_torch():
     try:
         import torch
     except ImportError:
-        raise ModelError("model backends need PyTorch and transformers: pip install 'imaudible[models]' "
+        from ..extras import install_command
+
+        raise ModelError(f"model backends need PyTorch and transformers: {install_command('models')} "
                          "(or set caption.model / music.model to 'builtin')") from None
     return torch
 

@@ -91,8 +91,10 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
     if revision and len(model_ids) != 1:
         raise CliError("--revision needs exactly one model id")
     if importlib.util.find_spec("huggingface_hub") is None:
+        from ..extras import install_command
+
         raise CliError("downloading models needs the [models] extra, which is not installed: "
-                       "pip install 'imaudible[models]'")
+                       + install_command("models"))
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)

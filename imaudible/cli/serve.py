@@ -1,6 +1,7 @@
 """`imaudible-site serve`."""
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -29,7 +30,7 @@ def serve(site_dir, out, port, host, no_build):
     from ..site.layout import site_path
     from .evaluate import refresh_report
 
-    out = Path(out) if out else Path(site_dir) / "build"
+    given_out, out = out, Path(out) if out else Path(site_dir) / "build"
     if (linked := link_problem(out, "serve")) is not None:   # a failed first build would serve its target
         raise CliError(linked)
     report_dir = Path(site_dir) / REPORT_DIR
@@ -59,7 +60,9 @@ def serve(site_dir, out, port, host, no_build):
 
     if no_build:
         if not out.is_dir():
-            raise CliError(f"nothing to serve: '{out}' does not exist (run `imaudible-site build` first)")
+            words = ["imaudible-site", "build", site_dir] + (["--out", out] if given_out else [])
+            build = " ".join(shlex.quote(str(word)) for word in words)
+            raise CliError(f"nothing to serve: '{out}' does not exist (run `{build}` first)")
         from ..site.output_folder import OWNED_LIST
 
         if not (out / OWNED_LIST).is_file():

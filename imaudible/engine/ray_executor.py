@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..types import first_line
+from ..extras import install_command
 from .executors import Executor, ModelSpec, RayUnavailable
 from .ray_hosts import ModelHost, run_batch_here
 from .ray_sigterm import keep_driver_signals, sigterm_held
 
-INSTALL_HINT = "the Ray executor needs the 'ray' extra: pip install 'imaudible[ray]'"
+INSTALL_HINT = "the Ray executor needs the 'ray' extra: " + install_command("ray")
 
 
 def import_ray():

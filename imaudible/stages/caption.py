@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import shapes
-from ..engine.stage import LoadedModel, Result, Stage
+from ..engine.stage import LoadedModel, Result, Stage, StageWarning
 from ..types import Mood
 
 
@@ -77,6 +77,13 @@ class Caption(Stage):
 
     def details(self, view) -> dict | None:
         return {"fallback": view.fallback} if view.fallback else None
+
+    def warnings(self, gallery, art, view: CaptionView) -> list[StageWarning]:
+        """A model's answer that failed the checks: the site shows the describer's draft in its place."""
+        if not view.fallback:
+            return []
+        return [StageWarning(f"{art.file}: the caption model's answer was not used ({view.fallback}); the built-in "
+                             "describer's caption stands in (a draft)", "captions fell back to the built-in describer")]
 
     def batch_size(self, gallery, model) -> int:
         return gallery.caption.batch_size

@@ -198,3 +198,19 @@ def test_pull_asks_for_chat_templates(monkeypatch):
     with pytest.raises(m.ModelError):
         m.pull("HuggingFaceTB/SmolVLM-256M-Instruct")
     assert "*.jinja" in seen["patterns"] and "*.safetensors" in seen["patterns"] and "*.bin" not in seen["patterns"]
+
+
+def test_a_refused_vlm_caption_is_said_by_a_warning_and_in_the_report(chat_models, tmp_path, cli):
+    """README: the describer's text replaces a garbled answer, "and the build report
+    (`stages.caption.fallback`) and a warning say why", on every build, cached or not."""
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    shutil.copytree(chat_models["vlm-random"], folder / "models" / "vlm")
+    write_gallery(folder, small_artworks(folder), caption={"model": "models/vlm", "num_beams": 1, "max_new_tokens": 12},
+                  music={"model": "builtin", "duration": 1})
+    for _ in range(2):                                                   # computed, then from the cache
+        result, report = build(cli, folder)
+        assert result.exit_code == 0, result.output
+        warned = [line for line in result.output.splitlines() if "the caption model's answer was not used" in line]
+        assert len(warned) == len(report["artworks"]) and all(line.startswith("warning: ") for line in warned)
+        assert all(info["stages"]["caption"]["fallback"] for info in report["artworks"].values())
