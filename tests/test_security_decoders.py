@@ -1,0 +1,62 @@
+"""What a gallery ships (its cache, a reference folder, files where the tool keeps its own) costs a bounded
+amount of memory and time, and the tool writes through none of it: decoders stop at what the tool itself
+makes, and the cache's lock file is never another file."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from imaudible import audio
+from imaudible.audio import AudioError
+
+
+def _ffmpeg_bytes(*args: str) -> bytes:
+    return subprocess.run([audio.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *args, "pipe:1"],
+                          capture_output=True, check=True).stdout
+
+
+def test_a_stored_clip_of_many_samples_per_second_is_refused_not_read_whole():
+    """A cached clip of 7.1 channels at 192 kHz: 300 KB of FLAC silence. Ten minutes of it read to 3.7 GB of
+    samples, then twice that as floats; a stored clip may hold no more than the longest stereo clip at 48 kHz."""
+    flac = _ffmpeg_bytes("-f", "lavfi", "-i", "anullsrc=r=192000:cl=7.1", "-t", "45", "-c:a", "flac", "-f", "flac")
+    assert len(flac) < 1_000_000
+    with pytest.raises(AudioError, match="more than any clip this tool stores"):
+        audio.clip_from_bytes(flac)
+
+
+def test_a_decoded_file_of_many_channels_is_refused_not_read_whole(tmp_path):
+    """2 KB of 64-channel silence in a .webm (the site's audio, from a shipped cache, measured by evaluate)
+    decoded to 64 channels at 48 kHz: ten minutes of it, 7.5 GB held in memory."""
+    bomb = _ffmpeg_bytes("-f", "s16le", "-ch_layout", "64 channels", "-ar", "4000", "-t", "20", "-i", "/dev/zero",
+                         "-c:a", "wavpack", "-frame_size", "131072", "-f", "matroska")
+    assert len(bomb) < 10_000
+    (tmp_path / "bomb.webm").write_bytes(bomb)
+    with pytest.raises(AudioError):
+        audio.decode_file(tmp_path / "bomb.webm", "webm")
+    with pytest.raises(AudioError):
+        audio.measure(bomb, "webm")
+
+
+def test_surround_is_decoded_as_stereo_and_mono_stays_mono(tmp_path):
+    """A reference folder may hold 5.1: it is mixed down, not refused; a mono clip is measured as mono."""
+    for layout, channels in (("5.1", 2), ("mono", 1), ("stereo", 2)):
+        data = _ffmpeg_bytes("-f", "lavfi", "-i", f"sine=f=440:r=44100", "-t", "1", "-af",
+                             f"aformat=channel_layouts={layout}", "-c:a", "flac", "-f", "flac")
+        (tmp_path / f"{layout}.flac").write_bytes(data)
+        clip = audio.decode_file(tmp_path / f"{layout}.flac", "flac")
+        assert clip.channels == channels and clip.sample_rate == 48000
+        assert clip.duration == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_decode_past_its_bound_is_stopped_not_collected():
+    """The bound holds whatever ffmpeg would write: it is killed there, quickly, and says why."""
+    from imaudible.ffmpeg_run import run_ffmpeg
+
+    started = time.monotonic()
+    with pytest.raises(AudioError, match="too much here"):
+        run_ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "3600", "-f", "f32le", "pipe:1"],
+                   None, "decode test", max_output=1 << 20, too_much="too much here")
+    assert time.monotonic() - started < 10
