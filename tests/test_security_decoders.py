@@ -60,3 +60,32 @@ def test_a_decode_past_its_bound_is_stopped_not_collected():
         run_ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "3600", "-f", "f32le", "pipe:1"],
                    None, "decode test", max_output=1 << 20, too_much="too much here")
     assert time.monotonic() - started < 10
+
+
+def test_a_shipped_lock_file_linked_to_the_manifest_is_replaced_not_signed(tmp_path, cli):
+    """An archive can hold hard links: `.imaudible-cache/lock` as one to gallery.yaml (or an image) had the
+    build truncate that file and write its pid into it."""
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    manifest = (folder / "gallery.yaml").read_bytes()
+    (folder / ".imaudible-cache").mkdir()
+    os.link(folder / "gallery.yaml", folder / ".imaudible-cache" / "lock")
+    result = cli("build", folder)
+    assert result.exit_code == 0, result.output
+    assert (folder / "gallery.yaml").read_bytes() == manifest
+    lock = os.lstat(folder / ".imaudible-cache" / "lock")
+    assert lock.st_nlink == 1 and lock.st_ino != os.stat(folder / "gallery.yaml").st_ino
+
+
+def test_a_lock_file_that_is_a_fifo_is_replaced(tmp_path):
+    import stat
+
+    from imaudible.engine.cache_lock import hold_lock
+
+    root = tmp_path / "cache"
+    root.mkdir()
+    os.mkfifo(root / "lock")
+    with hold_lock(root, root / "tmp"):
+        assert stat.S_ISREG(os.lstat(root / "lock").st_mode)
+    assert (root / "lock").read_text().count(" ") == 2   # "PID HOST HH:MM:SS"
