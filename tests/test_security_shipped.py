@@ -89,3 +89,29 @@ def test_a_lock_file_that_is_a_fifo_is_replaced(tmp_path):
     with hold_lock(root, root / "tmp"):
         assert stat.S_ISREG(os.lstat(root / "lock").st_mode)
     assert (root / "lock").read_text().count(" ") == 2   # "PID HOST HH:MM:SS"
+
+
+@pytest.mark.timeout(120)
+def test_a_report_path_that_is_a_named_pipe_is_refused_before_any_stage(tmp_path, cli):
+    """A gallery may ship `build-report.json` as a named pipe: `build --report build-report.json` waited for
+    a writer that never comes, before any stage, for ever."""
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    report = folder / "build-report.json"
+    os.mkfifo(report)
+    result = cli("build", folder, "--report", report)
+    assert result.exit_code == 2 and "not a regular file" in result.output, result.output
+    assert not (folder / ".imaudible-cache").exists()
+
+
+def test_a_report_file_hard_linked_elsewhere_is_replaced_not_written_through(tmp_path, cli):
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    twin = tmp_path / "last-week.json"
+    twin.write_text('{"artworks": {}}')
+    os.link(twin, folder / "report.json")
+    result = cli("build", folder, "--report", folder / "report.json")
+    assert result.exit_code == 0, result.output
+    assert twin.read_text() == '{"artworks": {}}' and '"totals"' in (folder / "report.json").read_text()
