@@ -115,3 +115,32 @@ def test_a_report_file_hard_linked_elsewhere_is_replaced_not_written_through(tmp
     result = cli("build", folder, "--report", folder / "report.json")
     assert result.exit_code == 0, result.output
     assert twin.read_text() == '{"artworks": {}}' and '"totals"' in (folder / "report.json").read_text()
+
+
+def test_an_artwork_file_of_a_terabyte_is_refused_at_its_line_not_read(tmp_path, cli):
+    """An archive of a few kilobytes can unpack to a sparse file of a terabyte behind a valid JPEG header: the
+    build read it whole into memory (and `add` did, to check it decodes)."""
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    huge = folder / "art" / "starry_night.jpg"
+    picture = huge.read_bytes()
+    os.truncate(huge, 1 << 40)
+    started = time.monotonic()
+    result = cli("build", folder)
+    assert result.exit_code == 2 and "more than any image the build reads" in result.output, result.output
+    assert "gallery.yaml:" in result.output and time.monotonic() - started < 30
+
+    from imaudible.image_checks import ImageError
+    from imaudible.images import read_source
+
+    with pytest.raises(ImageError, match="more than any image the build reads"):
+        read_source(huge)
+
+    huge.write_bytes(picture)
+    (folder / "new").mkdir()
+    (folder / "new" / "big.jpg").write_bytes(picture)
+    os.truncate(folder / "new" / "big.jpg", 1 << 40)
+    result = cli("add", folder / "new", "--site", folder)
+    assert "more than any image the build reads" in result.output and "big.jpg" in result.output, result.output
+    assert "big.jpg" not in (folder / "gallery.yaml").read_text()
