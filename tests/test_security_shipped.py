@@ -144,3 +144,16 @@ def test_an_artwork_file_of_a_terabyte_is_refused_at_its_line_not_read(tmp_path,
     result = cli("add", folder / "new", "--site", folder)
     assert "more than any image the build reads" in result.output and "big.jpg" in result.output, result.output
     assert "big.jpg" not in (folder / "gallery.yaml").read_text()
+
+
+@pytest.mark.parametrize("kind", ["static", "templates"])
+def test_a_sparse_terabyte_in_static_or_templates_is_refused_before_any_stage(tmp_path, cli, kind):
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"}])
+    (folder / kind).mkdir()
+    with open(folder / kind / "big.css", "wb") as fh:
+        fh.truncate(1 << 40)
+    result = cli("build", folder)
+    assert result.exit_code == 2 and f"'{kind}/big.css' holds" in result.output, result.output
+    assert not (folder / ".imaudible-cache").exists()
