@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
+from .image_checks import too_big
 from .settings import ImageSettings
 from .types import CONTROL_CHARACTERS, UNSAFE_TEXT, open_bidi
 
@@ -109,7 +110,8 @@ class Candidates:
         file may be a named pipe (opening it would wait forever), a device, a link in a loop or to nothing, or
         a link to a file outside the gallery (one such link must not stop the whole `add`)."""
         try:
-            mode = os.stat(path).st_mode
+            info = os.stat(path)
+            mode = info.st_mode
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError) as exc:   # RuntimeError: a symlink loop, on Python < 3.13
             return f"a link that leads nowhere ({getattr(exc, 'strerror', None) or 'a symlink loop'})"
@@ -119,7 +121,7 @@ class Candidates:
             return f"not a regular file (it is {kind})"
         if not resolved.is_relative_to(self.root):
             return f"a link to '{resolved}', outside the gallery folder; copy the file in instead"
-        return None
+        return too_big(info.st_size)
 
     def _reason(self, folder: Path) -> str | None:
         """Why `folder` (resolved) holds the tool's files and not the curator's, or None."""

@@ -11,13 +11,13 @@ import contextlib
 import math
 import os
 import struct
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .compose import Clip
+from .ffmpeg_run import AudioError, ffmpeg_exe, run_ffmpeg as _ffmpeg  # noqa: F401 - AudioError, ffmpeg_exe: audio's API
 from .loudness import SAMPLE_RATE, integrated_loudness, true_peak, true_peak_envelope
 from .scratch import scratch_folder
 from .settings import AudioSettings
@@ -28,11 +28,8 @@ PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs ra
 LIMITER_WINDOW = 0.02         # seconds: how far ahead the limiter looks, and how smoothly it recovers
 FLAC_BITS = 24
 MAX_CLIP_SECONDS = 610        # music.duration is at most 600 s
+_WAV_HEADROOM = 4096          # bytes of a decoded WAV stream besides its samples (ffmpeg's header)
 # scipy is imported inside the functions that need it, so a rebuild from cache never loads it.
-
-
-class AudioError(RuntimeError):
-    """Audio that cannot be finished, stored, encoded or decoded (one-line message)."""
 
 
 # --- finishing ------------------------------------------------------------------------------------------------
@@ -235,11 +232,16 @@ def decode(data: bytes, fmt: str) -> Clip:
 
 
 def decode_file(path: Path, what: str, max_seconds: float = MAX_CLIP_SECONDS) -> Clip:
-    """The first `max_seconds` of an audio file as a 48 kHz float clip. Files come from disk (a cache, a
-    reference folder): what lies beyond the longest clip this tool makes is never decoded, so an hour-long
-    file cannot take gigabytes."""
+    """The first `max_seconds` of an audio file as a 48 kHz float clip, mono or stereo. Files come from disk (a
+    cache, a reference folder): what lies beyond the longest clip this tool makes is never decoded, and more
+    channels are mixed down, so neither an hour-long file nor 64 channels of silence can take gigabytes."""
+    # Surround is mixed down to stereo; a file of more channels than ffmpeg can mix down fails. Either way, and
+    # whatever the file holds, no more than max_seconds of stereo at 48 kHz is read back.
     wav = _ffmpeg(["-i", str(Path(path).absolute()), "-map", "0:a:0", "-t", f"{max_seconds:g}",
-                   "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "wav", "pipe:1"], None, f"decode {what}")
+                   "-af", "aformat=channel_layouts=mono|stereo", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le",
+                   "-f", "wav", "pipe:1"], None, f"decode {what}",
+                  max_output=_WAV_HEADROOM + math.ceil(max_seconds * SAMPLE_RATE) * 2 * 4,
+                  too_much=f"decodes to more than {max_seconds:g} s of stereo audio")
     return _parse_wav(wav)
 
 
@@ -266,7 +268,9 @@ def clip_from_bytes(data: bytes) -> Clip:
     if not (8000 <= rate <= 192000 and channels <= 8):
         raise AudioError(f"read clip: a FLAC stream of {rate} Hz and {channels} channels is not one this tool stores")
     raw = _ffmpeg(["-f", "flac", "-i", "pipe:0", "-t", str(MAX_CLIP_SECONDS), "-f", "s32le", "-c:a", "pcm_s32le",
-                   "pipe:1"], data, "read clip")
+                   "pipe:1"], data, "read clip", max_output=MAX_CLIP_SECONDS * SAMPLE_RATE * 2 * 4,
+                  too_much=f"the FLAC stream holds more than {MAX_CLIP_SECONDS} s of stereo at {SAMPLE_RATE} Hz, "
+                           "more than any clip this tool stores")
     ints = np.frombuffer(raw, "<i4")
     if ints.size == 0 or ints.size % channels:
         raise AudioError("read clip: the FLAC stream holds no whole samples")
@@ -276,30 +280,6 @@ def clip_from_bytes(data: bytes) -> Clip:
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def ffmpeg_exe() -> str:
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:
-        raise AudioError("ffmpeg: the imageio-ffmpeg package is not installed") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def _ffmpeg(args: list[str], stdin: bytes | None, what: str, pass_fds: tuple[int, ...] = ()) -> bytes:
-    # local files and pipes only, also for what an input names inside it (a playlist, a concat list)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file,pipe", *args]
-    try:
-        done = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              stdin=None if stdin is not None else subprocess.DEVNULL, check=False,
-                              pass_fds=pass_fds)
-    except OSError as exc:
-        raise AudioError(f"{what}: cannot run ffmpeg ({exc})") from exc
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AudioError(f"{what}: ffmpeg failed ({lines[-1] if lines else f'exit {done.returncode}'})")
-    return done.stdout
-
 
 def _checked(clip: Clip, dtype=np.float64) -> np.ndarray:
     x = np.asarray(clip.samples, dtype)

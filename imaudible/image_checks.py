@@ -86,6 +86,20 @@ def resolved_with_stat(path: Path, real_folders: dict[Path, Path]) -> tuple[Path
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 
 
+# The most bytes an artwork file may hold: images.max_pixels at its largest (16384²) as 16-bit RGBA, uncompressed,
+# is 2 GiB. The build reads a source whole; a gallery may come as an archive whose few kilobytes unpack to a
+# file of a terabyte (sparse, or zeros compressed), behind a valid image header.
+MAX_SOURCE_BYTES = 4 << 30
+
+
+def too_big(size: int) -> str | None:
+    """Why a source of `size` bytes is refused, or None."""
+    if size <= MAX_SOURCE_BYTES:
+        return None
+    return (f"it holds {size:,} bytes, more than any image the build reads (at most {MAX_SOURCE_BYTES >> 30} GiB: "
+            "images.max_pixels at its largest, uncompressed)")
+
+
 # A gallery cloned from git without its LFS objects has, in place of each image, the small text that points
 # at it: "not an image" would send the curator looking at a picture that is fine in their repository.
 GIT_LFS_POINTER = "a Git LFS pointer (the clone did not fetch the image)"

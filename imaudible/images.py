@@ -13,6 +13,7 @@ import functools
 import hashlib
 import io
 import math
+import os
 import re
 import threading
 import warnings
@@ -22,7 +23,8 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from . import resample
-from .image_checks import ImageError, small_source_warning, unsupported_fix, unsupported_kind  # noqa: F401 - kept Pillow-free there
+from .image_checks import (MAX_SOURCE_BYTES, ImageError, small_source_warning, too_big,  # noqa: F401 - kept Pillow-free there
+                           unsupported_fix, unsupported_kind)
 from .settings import ImageSettings
 from .types import Derivative
 
@@ -77,10 +79,13 @@ class IngestResult(Analysis):
 def read_source(path: Path) -> bytes:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            refused = too_big(os.fstat(fh.fileno()).st_size)
+            if refused:
+                raise ImageError(f"cannot read '{path.name}': {refused}")
+            return fh.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
         raise ImageError(f"cannot read '{path.name}': {exc.strerror or exc}") from None
-    return data
 
 
 def decode(data: bytes, name: str, settings: ImageSettings, needed_edge: int) -> Decoded:

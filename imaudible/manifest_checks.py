@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .image_checks import resolved_with_stat
+from .image_checks import resolved_with_stat, too_big
 from .settings import MAX_ID_LENGTH, Gallery
 
 
@@ -139,6 +139,8 @@ def check_file(root: Path, rel: str, node, field: str, v) -> str:
         v.error(node, field, f"no such file '{shown}'{_where_it_may_be(root, rel, candidate, v)}")
     elif not stat.S_ISREG(info.st_mode):
         v.error(node, field, f"'{shown}' is not a file")
+    elif too_big(info.st_size):
+        v.error(node, field, f"'{shown}': {too_big(info.st_size)}")
     return rel
 
 

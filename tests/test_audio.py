@@ -15,7 +15,7 @@ import pytest
 import pyloudnorm
 from scipy import signal
 
-from imaudible import audio
+from imaudible import audio, ffmpeg_run
 from imaudible.audio import AudioError, clip_from_bytes, clip_to_bytes, encode, finish, measure
 from imaudible.compose import Clip, MusicRequest, ProceduralComposer
 from imaudible.mood import Mood, PaletteColour, mood_words
@@ -224,8 +224,8 @@ def test_bad_input_gives_one_line_errors():
 def test_one_ffmpeg_run_writes_both_files_keeping_channels(monkeypatch):
     clip = finish(spiky_mono_32k(3.0), DEFAULT)
     runs = []
-    real_run = audio.subprocess.run
-    monkeypatch.setattr(audio.subprocess, "run", lambda cmd, **kw: runs.append(cmd) or real_run(cmd, **kw))
+    real_popen = ffmpeg_run.subprocess.Popen
+    monkeypatch.setattr(ffmpeg_run.subprocess, "Popen", lambda cmd, **kw: runs.append(cmd) or real_popen(cmd, **kw))
     files = encode(clip, DEFAULT)
     assert len(runs) == 1 and runs[0][0] == FFMPEG
     for fmt, data in files.items():

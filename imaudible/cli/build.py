@@ -6,6 +6,7 @@ import errno
 import os
 import re
 import shlex
+import stat
 import sys
 from pathlib import Path
 
@@ -138,6 +139,9 @@ def _claim_report(path: Path) -> list[Path]:
         if path.is_symlink():   # replaced by the report, not written through
             if not os.access(path.parent, os.W_OK | os.X_OK):
                 raise PermissionError(errno.EACCES, "its folder cannot be written")
+        elif os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
+            raise CliError(f"--report: refusing to write '{path}': it is not a regular file (a folder, a named "
+                           "pipe or a device); name a new file, e.g. --report build-report.json")
         elif path.exists():     # opened, not truncated: a failed build keeps the last report
             if not _holds_a_report(path):
                 raise CliError(f"--report: refusing to overwrite '{path}': it is not a build report "
@@ -172,7 +176,7 @@ def _unclaim(created: list[Path]) -> None:
 def _write_report(path: Path, data: bytes) -> None:
     """Rewritten in place, which changes no folder's mtime (the build stamp watches the gallery folder, where
     a report may be), and never through a link (a gallery may ship one where the report goes)."""
-    if path.is_symlink():
+    if path.is_symlink() or (path.exists() and os.lstat(path).st_nlink > 1):   # a hard link: its twin stays
         path.unlink()
     try:   # its folders are there: `_claim_report` made them before the build
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as fh:

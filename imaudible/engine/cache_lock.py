@@ -8,6 +8,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -113,6 +114,20 @@ def _open_lock(root: Path):
             unlink_if_link(root / name)
         if not os.path.lexists(root / ".gitignore"):    # a curator's own, or one they changed, stays
             atomic_write(root / ".gitignore", GITIGNORE.encode(), durable=False)
-        return open(root / "lock", "a+")
+        return os.fdopen(_lock_fd(root / "lock"), "a+")
     except OSError as exc:
         raise CacheUnwritable(f"cannot write '{exc.filename or root}': {exc.strerror or exc}") from None
+
+
+def _lock_fd(path: Path) -> int:
+    """The lock file, opened for reading and signing. A cache may come with a gallery: a lock file that is a
+    hard link to another file (the manifest, an image: an archive can hold such links), a FIFO or a device is
+    replaced, not truncated and signed, so a build writes into no file but its own lock."""
+    flags = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags | os.O_CREAT, 0o644)
+    info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+        return fd
+    os.close(fd)
+    os.unlink(path)   # the name only: the file it shared its bytes with keeps them
+    return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)

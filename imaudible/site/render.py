@@ -266,6 +266,10 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     site.add("_headers", _headers(site))
 
 
+# A file of the gallery's static/ or templates/ is read whole; an archive can unpack to a sparse terabyte.
+MAX_GALLERY_FILE = 1 << 30
+
+
 def check_gallery_folders(gallery: Gallery) -> None:
     """The gallery's static/ and templates/ are published; like artwork files, they may not lead out of the
     gallery folder through a symlink."""
@@ -276,10 +280,13 @@ def check_gallery_folders(gallery: Gallery) -> None:
             continue
         for top, dirs, files in os.walk(base):  # lists symlinked folders without entering them
             for entry in [Path(top)] + [Path(top) / d for d in dirs] + [Path(top) / f for f in files]:
+                rel = entry.relative_to(gallery.root).as_posix()
                 if not entry.resolve().is_relative_to(root):
-                    rel = entry.relative_to(gallery.root).as_posix()
                     raise SiteError(f"'{rel}' is a symlink to '{entry.resolve()}', outside the gallery folder; "
                                     "copy what it points at into the gallery instead")
+                if entry.is_file() and entry.stat().st_size > MAX_GALLERY_FILE:   # read whole when published
+                    raise SiteError(f"'{rel}' holds {entry.stat().st_size:,} bytes, more than a file of the site "
+                                    f"may (at most {MAX_GALLERY_FILE >> 20} MiB)")
 
 
 def preflight(gallery: Gallery, out: Path) -> None:
