@@ -11,6 +11,18 @@ if TYPE_CHECKING:
 VERSION = "3"  # of the procedural composer: bump when the music for the same mood or prompt changes
 
 
+def model_seed(request: MusicRequest, take: int) -> int:
+    """Seed of take `take` of a music model's generation for `request`: the artwork's seed mixed with its image's
+    content hash. Seeded by `music.seed` alone (0 for every artwork unless set), two artworks given one prompt
+    (a curator's series, or a writer model's stock answer) got the very same clip, and all the others the same
+    random draws."""
+    import hashlib
+
+    mixed = int.from_bytes(hashlib.sha256(f"{request.content_hash}:{int(request.settings.seed)}".encode())
+                           .digest()[:8], "little") % (2**63 - 1)
+    return take_seed(mixed, take)
+
+
 def take_seed(seed: int, take: int) -> int:
     """Seed of take `take` of an artwork: take 0 uses the artwork's seed itself, so `takes: 1` is unchanged."""
     return seed if take == 0 else (seed * 1_000_003 + take * 7919) % (2**63 - 1)

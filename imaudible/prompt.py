@@ -25,6 +25,9 @@ VERSION = "1"
 TEMPLATE_NAME = "builtin:template"
 
 MAX_WORDS = 60
+# The most words of each curator or model text a writer model is given: a caption of thousands of words
+# (a `caption:` pasted from a catalogue) overflowed a small model's context and padded every prompt of its batch.
+WRITER_INPUT_WORDS = {"caption": 120, "style": 40, "metadata": 30}
 EXTRA_STOP_WORDS = frozenset({"look", "looks", "like"})
 # Words on scikit-learn's list that carry a caption's meaning: a negation ("no people", "never still"), a
 # count ("two women") or what is seen ("fire", "empty", "alone", "thick fog"). Dropping them inverted or
@@ -103,16 +106,16 @@ def template_prompt(request: PromptRequest, settings: PromptSettings) -> str:
 def writer_message(request: PromptRequest, settings: PromptSettings) -> str:
     """The user turn a writer model gets: caption, mood in musical terms, palette, style, optional metadata."""
     mood = request.mood
-    lines = [f"Artwork description: {_tidy(request.caption) or 'none'}",
+    lines = [f"Artwork description: {_at_most(request.caption, WRITER_INPUT_WORDS['caption']) or 'none'}",
              f"Mood: {', '.join(mood.words)} (valence {mood.valence:.2f}, arousal {mood.arousal:.2f})",
              f"Suggested: {mood_phrase(mood)}",
              f"Palette: {', '.join(p.name for p in mood.palette[:4]) or 'unknown'}"]
     if request.style.strip():
-        lines.append(f"Gallery style (keep it): {_tidy(request.style)}")
+        lines.append(f"Gallery style (keep it): {_at_most(request.style, WRITER_INPUT_WORDS['style'])}")
     if settings.include_metadata:
         meta = ", ".join(x for x in (f'"{request.title}"' if request.title else "", request.artist, request.year) if x)
         if meta:
-            lines.append(f"Artwork: {meta}")
+            lines.append(f"Artwork: {_at_most(meta, WRITER_INPUT_WORDS['metadata'])}")
     lines.append(f"Write the music prompt, at most {settings.max_words} words.")
     return "\n".join(lines)
 
@@ -154,6 +157,12 @@ def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return (frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS) - KEPT_WORDS
+
+
+def _at_most(text: str, words: int) -> str:
+    """`text` tidied, on one line, cut to its first `words` words."""
+    kept = _tidy(text or "").split()
+    return " ".join(kept[:words]) + (" ..." if len(kept) > words else "")
 
 
 def _tidy(text: str) -> str:

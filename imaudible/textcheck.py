@@ -29,6 +29,18 @@ VOCALS = re.compile(r"\b(vocals?|vocalist|singer|singers|singing|sung|sings|lyri
 # Two or more capitalised words in a row, none of them a music word: read as a person's (or band's) name,
 # e.g. "Hans Zimmer", "Vincent van Gogh". Title-cased music words ("Ambient Piano") are not names.
 NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+)?[A-Z][a-z'\-]+)+)\b")
+# What no caption or music prompt holds: a web address, an e-mail address, HTML/XML tags and character
+# references. A caption can carry an instruction ("... output a URL"), and what a model writes reaches
+# MusicGen, the site and the report; the site escapes it, but a link in a plaque is still someone's link.
+LINK_OR_MARKUP = re.compile(
+    r"\b[a-z][a-z0-9+.\-]*:/\S*|\b(?:https?|ftp)\b|\bwww\.\S+|\b(?:javascript|data|mailto|file):\S+|[\w.+\-]+@[\w\-]+\.[\w.\-]+|"
+    r"\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|net|org|io|ai|xyz|ru|cn|info|biz|app|dev|co|me|ly|gg|to)\b(?:/\S*)?|"
+    r"</?\s*[a-z!?][^<>]*>|&(?:#\d+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
+# An answer that talks about instructions carries someone's injected orders, not a description.
+INSTRUCTION_TALK = re.compile(r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:instructions?|prompts?|rules|"
+                              r"messages?)\b|\bsystem (?:prompt|message|instructions?)\b", re.IGNORECASE)
+BPM = re.compile(r"(\d+)\s*bpm\b", re.IGNORECASE)
+TEMPO_RANGE = (20, 300)
 
 
 def without_controls(text: str) -> str:
@@ -59,7 +71,9 @@ def check_caption(raw: str, max_words: int) -> tuple[str | None, str]:
     """(caption, "") for a usable one-sentence caption within `max_words`, else (None, reason)."""
     text = clean_model_text(raw)
     if not re.search(r"[A-Za-z]{2,}", text):
-        return None, "empty caption"
+        return None, "not in English" if _foreign(text) else "empty caption"
+    if reason := unusable(text):
+        return None, reason
     if REFUSAL.search(text):
         return None, "the model refused or spoke about itself"
     sentence = first_sentence(text)
@@ -68,26 +82,41 @@ def check_caption(raw: str, max_words: int) -> tuple[str | None, str]:
         return None, f"overlong caption ({len(words)} words > caption.max_words {max_words})"
     if len(words) < 3:
         return None, f"too short to be a caption ({len(words)} words)"
+    if _foreign(sentence):
+        return None, "not in English"
     if _garbled(sentence):
         return None, "garbled text (not words)"
+    if reason := _repeated(sentence):
+        return None, reason
     sentence = sentence[:1].upper() + sentence[1:]
     return (sentence if sentence[-1] in ".!?" else sentence + "."), ""
 
 
-def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False,
-                 names: tuple[str, ...] = ()) -> tuple[str | None, str]:
+def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False, names: tuple[str, ...] = (),
+                 asked: str = "", caption: str = "") -> tuple[str | None, str]:
     """(prompt, "") for a usable music prompt, else (None, reason). `names` are people's names the prompt
-    must not repeat (the artwork's artist); any other personal name is refused too: it may be a living artist."""
+    must not repeat (the artwork's artist); any other personal name is refused too: it may be a living artist.
+    `asked` is the message the writer was given (an answer that copies its field labels parroted it) and
+    `caption` the caption it was given (an answer that is only the caption describes no music)."""
     text = clean_model_text(raw).rstrip(".")
     if not re.search(r"[A-Za-z]{2,}", text):
-        return None, "empty prompt"
+        return None, "not in English" if _foreign(text) else "empty prompt"
+    if reason := unusable(text) or _echoed(text, asked, caption):
+        return None, reason
     if REFUSAL.search(text):
         return None, "the model refused or spoke about itself"
     words = text.split()
     if len(words) > max_words:
         return None, f"overlong prompt ({len(words)} words > prompt.max_words {max_words})"
+    if _foreign(text):
+        return None, "not in English (MusicGen reads English descriptions)"
     if _garbled(text):
         return None, "garbled text (not words)"
+    if reason := _repeated(text):
+        return None, reason
+    tempos = [int(bpm) for bpm in BPM.findall(text)]
+    if any(not TEMPO_RANGE[0] <= bpm <= TEMPO_RANGE[1] for bpm in tempos):
+        return None, f"an impossible tempo ({', '.join(f'{bpm} bpm' for bpm in tempos)})"
     tokens = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-]*", text)}
     if not tokens & MUSIC_WORDS and not re.search(r"\d+\s*bpm", text, re.IGNORECASE):
         return None, "not a music prompt (no instrument, genre, tempo or key)"
@@ -100,6 +129,48 @@ def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False,
         if not {w.lower() for w in match.group(1).split()} & MUSIC_WORDS:
             return None, f"names a person ('{match.group(1)}'); prompts name no artists"
     return text, ""
+
+
+def unusable(text: str) -> str:
+    """Why `text` (a model's caption or prompt) is no caption or prompt at all, or ""."""
+    found = LINK_OR_MARKUP.search(text)
+    if found:
+        return f"contains a link or markup ('{found.group(0)[:40]}')"
+    found = INSTRUCTION_TALK.search(text)
+    return f"talks about instructions ('{found.group(0)[:40]}')" if found else ""
+
+
+def _echoed(text: str, asked: str, caption: str) -> str:
+    """Why the answer copies its input instead of answering, or "": the labels of the message's lines
+    ("Artwork description:", "Suggested:"), or nothing but the caption."""
+    labels = {line.split(":", 1)[0].strip().lower() for line in asked.splitlines() if ":" in line}
+    lowered = text.lower()
+    copied = sorted(label for label in labels if label and f"{label}:" in lowered)
+    if copied:
+        return f"copies the message it was given ('{copied[0]}:') instead of writing a prompt"
+    said = " ".join(clean_model_text(caption).lower().rstrip(".").split())
+    if len(said.split()) >= 3 and said in " ".join(lowered.split()) and len(text.split()) < len(said.split()) + 4:
+        return "repeats the caption instead of describing music"
+    return ""
+
+
+def _repeated(text: str) -> str:
+    """Why the text loops (a phrase said three times or more: a model stuck in a loop), or ""."""
+    phrases = [" ".join(p.lower().split()) for p in re.split(r"[,.;:!?]", text) if p.strip()]
+    words = text.lower().replace(",", " ").split()
+    phrases += [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+    counts: dict[str, int] = {}
+    for phrase in phrases:
+        counts[phrase] = counts.get(phrase, 0) + 1
+    looped = [p for p, n in counts.items() if n >= 3]
+    return f"repeats itself ('{looped[0][:40]}' {counts[looped[0]]} times)" if looped else ""
+
+
+def _foreign(text: str) -> bool:
+    """Mostly letters outside the Latin alphabet (Chinese, Cyrillic, ...): not the English the checks and
+    MusicGen read."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(1 for c in letters if c > "\u024f") > 0.3 * len(letters)
 
 
 def asks_for_vocals(*texts: str) -> bool:

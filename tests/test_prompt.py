@@ -208,3 +208,20 @@ def test_clean_caption(raw, clean):
 ])
 def test_remove_stopwords_reads_whole_words_in_any_script(caption, kept):
     assert remove_stopwords(caption) == kept
+
+
+def test_a_writer_model_is_given_bounded_texts_on_one_line_each():
+    """A `caption:` pasted from a catalogue (thousands of words) overflowed a small writer's context and padded
+    every prompt of its batch to its length: the writer gets at most WRITER_INPUT_WORDS of each text."""
+    from imaudible.prompt import WRITER_INPUT_WORDS, PromptRequest, writer_message
+
+    caption = " ".join(["a calm blue sea under a pale sky,\nnear the shore"] * 1000)
+    request = PromptRequest(caption, CALM, style="ambient\n" * 500, title="T " * 500, artist="A", year="1900")
+    lines = writer_message(request, PromptSettings(include_metadata=True)).splitlines()
+    assert len(lines) == 7
+    description = lines[0].removeprefix("Artwork description: ")
+    assert len(description.split()) == WRITER_INPUT_WORDS["caption"] + 1 and description.endswith(" ...")
+    assert description.startswith("a calm blue sea under a pale sky, near the shore a calm")
+    assert len(lines[4].split()) <= WRITER_INPUT_WORDS["style"] + 5 and len(lines[5].split()) <= 32
+    short = writer_message(PromptRequest("a calm sea", CALM), PromptSettings()).splitlines()[0]
+    assert short == "Artwork description: a calm sea"

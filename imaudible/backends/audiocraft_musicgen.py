@@ -19,7 +19,8 @@ import numpy as np
 from ..types import Clip
 from ..models import ModelError
 from . import choose_device, require_torch
-from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
+from ..compose import model_seed
+from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows
 
 if TYPE_CHECKING:
     from ..types import MusicRequest
@@ -89,8 +90,7 @@ class AudiocraftComposer(RankedTakes):
                                           temperature=float(temperature), duration=frames / self.frame_rate,
                                           cfg_coef=float(guidance),
                                           extend_stride=min(EXTEND_STRIDE_S, 0.6 * self._model.max_duration))
-        generators = [torch.Generator(device=self.device).manual_seed(take_seed(requests[r].settings.seed, t))
-                      for r, t in rows]
+        generators = [torch.Generator(device=self.device).manual_seed(model_seed(requests[r], t)) for r, t in rows]
         with _per_row_sampling(generators), _decode_row_by_row(self._model.compression_model):
             wav = self._model.generate([requests[r].prompt for r, _ in rows], progress=False)
         total = int(round(duration * self.sample_rate))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 from ..caption import CaptionError, CaptionResult, clean_caption, described_instead
+from ..textcheck import unusable
 from ..models import ModelError
 from ..types import first_line
 from . import ModelBackend, load_pretrained, quiet_transformers, require_torch
@@ -65,8 +66,11 @@ class BlipCaptioner(ModelBackend):
     def caption_results(self, images: Sequence["Image.Image"], moods: Sequence["Mood"]) -> list[CaptionResult]:
         """`caption`, where a caption that is empty once cleaned (special tokens only, or artefact words) is
         the describer's draft, with the reason: an empty caption went into the site as the model's own."""
-        return [CaptionResult(text) if text else described_instead(mood, EMPTY_CAPTION)
-                for text, mood in zip(self.caption(images, moods), moods)]
+        results = []
+        for text, mood in zip(self.caption(images, moods), moods):
+            reason = unusable(text) if text else EMPTY_CAPTION
+            results.append(described_instead(mood, reason) if reason else CaptionResult(text))
+        return results
 
     def close(self) -> None:
         """Release the model (and its GPU memory)."""

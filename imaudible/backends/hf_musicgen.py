@@ -3,8 +3,8 @@
 Reproducible seeds in a batch: transformers samples a whole batch from one global random stream, so an
 artwork's music would depend on its batch-mates. Here generation runs in greedy mode and `SeededSampler`
 (a logits processor) does the sampling itself: classifier-free guidance, temperature, top-k, then one
-`torch.multinomial` draw per artwork from that artwork's own `torch.Generator`, seeded with its seed (and
-take number). The chosen token is left as the only finite score, so greedy decoding picks it. An artwork's
+`torch.multinomial` draw per artwork from that artwork's own `torch.Generator`, seeded with its seed mixed
+with its image's hash (`compose.model_seed`, so artworks sharing a prompt do not share a clip) and take number. The chosen token is left as the only finite score, so greedy decoding picks it. An artwork's
 random draws are therefore the same in any batch, and so are its tokens; the codec then decodes each artwork
 alone (a batched decode rounds differently, ~1e-6), so its stored clip is byte for byte the same in any batch.
 """
@@ -24,7 +24,8 @@ from ..types import Clip, first_line
 from ..models import ModelError
 from . import choose_device, load_pretrained, quiet_transformers
 from .crossfade import crossfade_join
-from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows, take_seed
+from ..compose import model_seed
+from .takes import RankedTakes, TakeChoice, every_take, keep_best, take_rows
 
 if TYPE_CHECKING:
     from ..types import MusicRequest
@@ -151,8 +152,7 @@ class MusicgenComposer(RankedTakes):
         """Audio (channels, n) for each (request, take) row, all of the same duration, in one batch."""
         settings = [requests[r].settings for r, _ in rows]
         prompts = [requests[r].prompt for r, _ in rows]
-        generators = [torch.Generator(device=self.device).manual_seed(take_seed(s.seed, t))
-                      for s, (_, t) in zip(settings, rows)]
+        generators = [torch.Generator(device=self.device).manual_seed(model_seed(requests[r], t)) for r, t in rows]
         sampler = SeededSampler(generators, self.num_codebooks, [s.guidance_scale for s in settings],
                                 [s.temperature for s in settings], [s.top_k for s in settings])
         guidance = max(s.guidance_scale for s in settings)

@@ -56,7 +56,8 @@ class LlmPromptWriter(ModelBackend):
     def checked(self, answer: str, request: PromptRequest) -> WrittenPrompt:
         vocals = asks_for_vocals(request.style)      # only the curator's style can ask for vocals
         names = (request.artist,) if request.artist.strip() else ()
-        text, reason = check_prompt(answer, self.settings.max_words, vocals_asked=vocals, names=names)
+        text, reason = check_prompt(answer, self.settings.max_words, vocals_asked=vocals, names=names,
+                                    asked=writer_message(request, self.settings), caption=request.caption)
         if text is not None:
             styled = with_style(text, request.style)
             if len(styled.split()) <= self.settings.max_words:

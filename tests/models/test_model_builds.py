@@ -226,3 +226,41 @@ def test_faulty_music_is_named_on_every_build_with_what_to_do(tmp_path, cli):
     result, report = build(cli, folder)
     [warning] = faulty(report)
     assert "its pinned take 2 is near-silent" in warning and "imaudible-site pick dawn N" in warning
+
+
+def test_a_clip_depends_on_its_artwork_only_not_on_batches_executors_or_the_gallery(tmp_path, chat_models, tiny_models,
+                                                                                    cli):
+    """Writer model + MusicGen, seed 0 everywhere: forced rebuilds with another executor, --jobs, batch size,
+    hanging order, and with an artwork removed, publish the same bytes for every artwork; and artworks the
+    writer gave one prompt still get clips of their own."""
+    from PIL import Image
+
+    folder = tmp_path / "g"
+    shutil.copytree(chat_models["writer"], folder / "models" / "writer")
+    shutil.copytree(tiny_models["musicgen"], folder / "models" / "mg")
+    artworks = small_artworks(folder)
+    Image.new("RGB", (1024, 683), (200, 200, 60)).save(folder / "art" / "noon.jpg")
+    artworks.append({"file": "art/noon.jpg", "title": "Noon", "prompt": "tense strings, " + "a slow build, " * 15})
+    write_gallery(folder, artworks, prompt={"model": "models/writer"},
+                  music={"model": "models/mg", "duration": 1, "batch_size": 3, "takes": 2, "ranker": "none"})
+
+    def published():
+        data = json.loads((folder / "build" / "gallery.json").read_text())
+        return {a["id"]: (a["prompt"], a["audio"]["webm"], a["models"]["music"]) for a in data["artworks"]}
+
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    first = published()
+    digest = {art: webm.split(".")[-2] for art, (_, webm, _) in first.items()}     # assets/audio/ID.DIGEST.webm
+    assert first["dawn"][0] == first["night"][0] and digest["dawn"] != digest["night"]
+    assert {music for _, _, music in first.values()} == {"models/mg"}
+    for change, options in ((None, ("--executor", "processes", "--jobs", "2")),
+                            (lambda m: m["music"].update(batch_size=1), ()),
+                            (lambda m: m["artworks"].reverse(), ("--executor", "threads")),
+                            (lambda m: m["artworks"].pop(1), ())):
+        if change:
+            edit(folder, change)
+        result = cli("build", folder, "--force", *options)
+        assert result.exit_code == 0, result.output
+        now = published()
+        assert now == {k: first[k] for k in now}, change
