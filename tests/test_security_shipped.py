@@ -43,7 +43,7 @@ def test_a_decoded_file_of_many_channels_is_refused_not_read_whole(tmp_path):
 def test_surround_is_decoded_as_stereo_and_mono_stays_mono(tmp_path):
     """A reference folder may hold 5.1: it is mixed down, not refused; a mono clip is measured as mono."""
     for layout, channels in (("5.1", 2), ("mono", 1), ("stereo", 2)):
-        data = _ffmpeg_bytes("-f", "lavfi", "-i", f"sine=f=440:r=44100", "-t", "1", "-af",
+        data = _ffmpeg_bytes("-f", "lavfi", "-i", "sine=f=440:r=44100", "-t", "1", "-af",
                              f"aformat=channel_layouts={layout}", "-c:a", "flac", "-f", "flac")
         (tmp_path / f"{layout}.flac").write_bytes(data)
         clip = audio.decode_file(tmp_path / f"{layout}.flac", "flac")
