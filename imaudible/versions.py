@@ -6,7 +6,8 @@ making the keys of a no-op rebuild imports none of those modules' numpy, SciPy o
 IMAGES = "3"   # images.py: decoding and the analysis copy (stage ingest; its key is upstream of everything)
 DERIVATIVES = "6"  # images.py + resample.py: the web derivatives (stage derive; only the site reads them)
 MOOD = "2"     # mood.py + structure.py: the mood and the structural fingerprint
-MUSIC = "2"    # stages/music.py + backends: generating and storing takes (a model's or the composer's own version is in its identity)
-# MUSIC stays 2 with the codec decoding each artwork alone: a clip decoded in a batch before that differs from
-# one decoded alone in its last bits only (~6e-7), and a bump would regenerate every cached MusicGen clip.
+MUSIC = "3"    # stages/music.py + backends: generating and storing takes (a model's or the composer's own version is in its identity)
+# 3: a model's takes are seeded by the seed and the image (compose.model_seed): by the seed alone, two artworks
+# given one prompt got the very same clip. (The codec decoding each artwork alone, before it, changed clips in
+# their last bits only, ~6e-7, and did not bump it.)
 AUDIO = "4"    # audio.py + loudness.py: finishing and encoding the clip

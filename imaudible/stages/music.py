@@ -93,8 +93,6 @@ class Music(Stage):
     def settings(self, gallery, art, model):
         s = art.music_settings(gallery.music)
         generation = {k: getattr(s, k) for k in MUSIC_OVERRIDABLE}  # every per-artwork generation setting
-        if model is not None and model.is_model:
-            generation["seeded_by"] = "seed+image"   # compose.model_seed: a model's clips before it were seeded by the seed alone
         if model is not None and model.is_model and s.takes > 1:
             # the chosen take changes when CLAP weights appear or change
             generation["ranker"] = _ranker_identity(gallery.music.ranker, gallery.root)
