@@ -105,6 +105,28 @@ def _hold_lock_unsigned(root, ready, seconds):
         time.sleep(seconds)
 
 
+def test_a_lock_file_linked_while_a_build_holds_it_still_excludes_the_next_build(tmp_path):
+    """A second name for the lock file of a running build (`cp -al` of the gallery, a backup by hard links)
+    had the next build replace that file at once and lock the new one: two builds of one gallery ran at once.
+    It is replaced only once free, and the other name keeps its bytes."""
+    import os
+
+    root = tmp_path / "c"
+    with Cache(root).lock():
+        os.link(root / "lock", tmp_path / "twin")
+        twin = (tmp_path / "twin").read_bytes()
+        with pytest.raises(BuildLocked):
+            with Cache(root).lock(timeout=0.3):
+                pass
+        assert os.path.samefile(root / "lock", tmp_path / "twin")
+    with Cache(root).lock():
+        assert os.lstat(root / "lock").st_nlink == 1 and not os.path.samefile(root / "lock", tmp_path / "twin")
+        with pytest.raises(BuildLocked):          # and the new file is the lock
+            with Cache(root).lock(timeout=0.3):
+                pass
+    assert (tmp_path / "twin").read_bytes() == twin
+
+
 def test_put_keeps_an_existing_result_unless_replacing(tmp_path):
     cache = Cache(tmp_path / "c")
     cache.put("music", "ef" * 32, {"take": 1}, {"clip.bin": b"first"})

@@ -145,3 +145,36 @@ def test_builds_of_two_galleries_into_one_out_folder_write_it_one_at_a_time(tmp_
     result, _ = build(cli, first, out=out)     # the next build takes the folder over whole
     assert result.exit_code == 0, result.output
     assert tree(out) == tree(first / "build")
+
+
+def test_an_output_folder_removed_while_a_build_waited_for_it_is_locked_anew(tmp_path):
+    """`clean` removes the folder it emptied, and a build of another gallery may be waiting to write it: that
+    build held a lock on the removed folder, wrote into a new one of the same name, and a third could write
+    there beside it. It locks the folder there is once it gets its turn."""
+    import fcntl
+    import os
+    import threading
+
+    from imaudible.site.output_folder import held
+
+    out = tmp_path / "shared"
+    waiting, inside = threading.Event(), {}
+
+    def second_build():
+        with held(out, on_wait=waiting.set):
+            fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                inside["out is locked"] = False
+            except BlockingIOError:
+                inside["out is locked"] = True
+            finally:
+                os.close(fd)
+
+    thread = threading.Thread(target=second_build)
+    with held(out):
+        thread.start()
+        assert waiting.wait(30)
+        out.rmdir()          # what `clean` does, still holding it, to a folder it emptied
+    thread.join(30)
+    assert inside == {"out is locked": True}

@@ -41,30 +41,66 @@ def hold_lock(root: Path, tmp: Path, on_wait: Callable[[str], None] | None = Non
     """Hold `root`'s lock file; waits (calling on_wait once with a line that says so, naming the holder)
     while another process holds it, raising BuildLocked after `timeout` seconds. Taken, it removes `tmp` and
     the leftovers of killed atomic writes."""
-    with _open_lock(root) as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait(f"waiting for another build of this gallery to finish{_holder(fh)}...")
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise BuildLocked(f"another build holds {root / 'lock'}{_holder(fh)}") from None
-                    time.sleep(0.2)
+    fh = _locked(root, on_wait, timeout)
+    try:
         _sign(fh)
+        shutil.rmtree(tmp, ignore_errors=True)  # leftovers of killed builds; we hold the lock
+        for leftover in root.iterdir():
+            if TMP_NAME.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink():
+                leftover.unlink()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _locked(root: Path, on_wait: Callable[[str], None] | None, timeout: float | None):
+    """The lock file, opened and flocked, and still the one file named `lock` when taken: a build that waited
+    on a file another build then replaced (a hard link, below) would hold a lock nobody else takes."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    told = on_wait is None
+    while True:
+        fh = _open_lock(root)
         try:
-            shutil.rmtree(tmp, ignore_errors=True)  # leftovers of killed builds; we hold the lock
-            for leftover in root.iterdir():
-                if TMP_NAME.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink():
-                    leftover.unlink()
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            while not _try_flock(fh):
+                if not told:
+                    on_wait(f"waiting for another build of this gallery to finish{_holder(fh)}...")
+                    told = True
+                if deadline is not None and time.monotonic() > deadline:
+                    raise BuildLocked(f"another build holds {root / 'lock'}{_holder(fh)}")
+                time.sleep(0.2)
+            if _is_the_lock(fh, root / "lock"):
+                return fh
+        except BaseException:
+            fh.close()
+            raise
+        fh.close()   # unlocks it for those waiting on it, who find it replaced too
+
+
+def _try_flock(fh) -> bool:
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _is_the_lock(fh, path: Path) -> bool:
+    """Whether the flocked `fh` is the file named `path`, with no other name. A lock file that is a hard link
+    to another file (an archive can ship one to gallery.yaml; `cp -al` makes one of a running build's lock) is
+    replaced only now, while held: replaced at once, a build that holds it would run beside the one replacing it."""
+    try:
+        info, named = os.fstat(fh.fileno()), os.lstat(path)
+        if (named.st_dev, named.st_ino) != (info.st_dev, info.st_ino):
+            return False          # replaced while this build waited: the lock is the file named now
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+            return True
+        os.unlink(path)           # the name only: the file it shared its bytes with keeps them
+        return False
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise CacheUnwritable(f"cannot write '{exc.filename or path}': {exc.strerror or exc}") from None
 
 
 def _sign(fh) -> None:
@@ -120,14 +156,14 @@ def _open_lock(root: Path):
 
 
 def _lock_fd(path: Path) -> int:
-    """The lock file, opened for reading and signing. A cache may come with a gallery: a lock file that is a
-    hard link to another file (the manifest, an image: an archive can hold such links), a FIFO or a device is
-    replaced, not truncated and signed, so a build writes into no file but its own lock."""
+    """The lock file, opened for reading and signing, never through a link. A cache may come with a gallery:
+    a FIFO or a device there is replaced, not opened for good; a hard link to another file is replaced once
+    held (`_is_the_lock`), and never signed, so a build writes into no file but its own lock."""
     flags = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     fd = os.open(path, flags | os.O_CREAT, 0o644)
-    info = os.fstat(fd)
-    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+    if stat.S_ISREG(os.fstat(fd).st_mode):
         return fd
     os.close(fd)
-    os.unlink(path)   # the name only: the file it shared its bytes with keeps them
-    return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+    with contextlib.suppress(FileNotFoundError):   # another build may have replaced it first
+        os.unlink(path)
+    return os.open(path, flags | os.O_CREAT, 0o644)

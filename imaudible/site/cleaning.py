@@ -36,11 +36,11 @@ def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
                 kept.append(f"kept '{out / rel}': {why}")
         (out / OWNED_LIST).unlink(missing_ok=True)   # another clean it waited for may have
         folder.prune_empty_dirs(out)
-    try:
-        out.rmdir()
-    except OSError:
-        # The folder stays for what it still holds (a CNAME, robots.txt, a page edited by hand): it remains one
-        # the tool made, owning nothing now, so the next build may write into it and `clean --cache` go on.
-        folder.write_owned(out, folder.Owned())
-        kept.append(f"kept '{out}': it holds files imaudible did not write")
+        try:   # still held: a build waiting for the folder finds it gone and makes it anew (`held`)
+            out.rmdir()
+        except OSError:
+            # The folder stays for what it still holds (a CNAME, robots.txt, a page edited by hand): it remains
+            # one the tool made, owning nothing now, so the next build may write into it and `clean --cache` go on.
+            folder.write_owned(out, folder.Owned())
+            kept.append(f"kept '{out}': it holds files imaudible did not write")
     return count, kept

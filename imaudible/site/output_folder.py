@@ -95,21 +95,40 @@ def held(out: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]
     copies of one, into the same --out wrote the site together (the cache lock is per gallery), leaving
     pages of one beside data of the other and sweeping each other's unfinished writes. The folder itself is
     locked (`flock`), so nothing is added to the site; a file system that cannot lock it is written unlocked."""
-    out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
+    told = False
+    while True:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait is not None:
-                on_wait()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError as exc:
-            if exc.errno not in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP):
-                raise
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None and not told:
+                    on_wait()
+                    told = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP):
+                    raise
+            if _is_named(fd, out):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)   # `clean` removed the folder (or it was replaced) while this build waited: lock the one there now
+    try:
         yield
     finally:
         os.close(fd)
+
+
+def _is_named(fd: int, out: Path) -> bool:
+    try:
+        named = os.lstat(out)
+    except FileNotFoundError:
+        return False
+    info = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (info.st_dev, info.st_ino)
 
 
 @dataclass
