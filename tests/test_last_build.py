@@ -9,7 +9,7 @@ from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.engine.last_build import FILE
 
 from .conftest import write_gallery
-from .test_build import build
+from .test_build import build, edit
 
 TWO = [{"file": "art/starry_night.jpg", "title": "The Starry Night"},
        {"file": "art/the_scream.jpg", "title": "The Scream"}]
@@ -19,7 +19,7 @@ def test_a_stage_changed_by_an_upgrade_is_named_with_its_versions(tmp_path, cli,
     folder = write_gallery(tmp_path / "g", TWO, music={"duration": 1})
     result, _ = build(cli, folder)
     assert result.exit_code == 0 and "computed again" not in result.output, result.output
-    recorded = json.loads((folder / CACHE_DIR_NAME / FILE).read_text())
+    recorded = json.loads((folder / CACHE_DIR_NAME / FILE).read_text())["stages"]
     assert recorded["derive"] == {"version": versions.DERIVATIVES, "models": []}
     assert recorded["music"]["models"] == [f"builtin:procedural@{compose.VERSION}"]
 
@@ -55,12 +55,29 @@ def test_nothing_is_said_when_the_results_are_cached_or_the_record_is_foreign(tm
     assert build(cli, folder)[0].exit_code == 0
     record = folder / CACHE_DIR_NAME / FILE
     before = json.loads(record.read_text())
-    before["derive"]["version"] = "0"
+    before["stages"]["derive"]["version"] = "0"
     record.write_text(json.dumps(before))
     result, report = build(cli, folder)
     assert result.exit_code == 0 and "computed again" not in result.output, result.output
     assert report["totals"]["computed"] == 0
-    record.write_text('{"derive": "\\u001b]0;x\\u0007", "music": [1, 2]}')
+    record.write_text('{"stages": {"derive": "\\u001b]0;x\\u0007", "music": [1, 2]}, "artworks": 7}')
     monkeypatch.setattr(versions, "DERIVATIVES", "99")
     result, _ = build(cli, folder)
     assert result.exit_code == 0 and "computed again" not in result.output, result.output
+
+
+def test_only_the_artworks_of_the_last_build_count(tmp_path, cli, monkeypatch):
+    """Back at a version whose results the cache holds, with one artwork added: only the new one computes, for
+    being new, and the build does not blame the version for it."""
+    folder = write_gallery(tmp_path / "g", TWO, music={"duration": 1})
+    assert build(cli, folder)[0].exit_code == 0
+    record = folder / CACHE_DIR_NAME / FILE
+    assert json.loads(record.read_text())["artworks"] == ["starry-night", "the-scream"]
+    old = json.loads(record.read_text())
+    old["stages"]["derive"]["version"] = "0"
+    record.write_text(json.dumps(old))
+    (folder / "art" / "copy.jpg").write_bytes((folder / "art" / "starry_night.jpg").read_bytes() + b"\0")
+    edit(folder, lambda m: m["artworks"].append({"file": "art/copy.jpg", "title": "A copy"}))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0 and "computed again" not in result.output, result.output
+    assert report["totals"]["by_stage"]["derive"]["computed"] == 1

@@ -11,40 +11,46 @@ from ..state_files import read_state_file
 from .atomic import atomic_write
 
 FILE = "last-build.json"
+LIMIT = 64 << 20     # bytes: the artwork ids of a gallery of 100,000 take ~2 MB
 
 
-def read(cache_root: Path) -> dict[str, dict]:
-    """stage -> {"version": str, "models": [identity, ...]}; empty when missing or not that shape (a cache from
-    elsewhere may hold anything here: it only ever words a message)."""
+def read(cache_root: Path) -> dict:
+    """{"stages": {stage: {"version": str, "models": [identity, ...]}}, "artworks": [id, ...]}; empty parts when
+    missing or not that shape (a cache from elsewhere may hold anything here: it only ever words a message)."""
     try:
-        data = json.loads(read_state_file(cache_root / FILE, limit=1 << 20))
+        data = json.loads(read_state_file(cache_root / FILE, limit=LIMIT))
     except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {stage: ran for stage, ran in data.items() if isinstance(stage, str) and isinstance(ran, dict)
-            and isinstance(ran.get("version"), str) and isinstance(ran.get("models"), list)
-            and all(isinstance(m, str) for m in ran["models"])}
+        data = None
+    stages = data.get("stages") if isinstance(data, dict) else None
+    artworks = data.get("artworks") if isinstance(data, dict) else None
+    stages = {stage: ran for stage, ran in stages.items() if isinstance(ran, dict)
+              and isinstance(ran.get("version"), str) and isinstance(ran.get("models"), list)
+              and all(isinstance(m, str) for m in ran["models"])} if isinstance(stages, dict) else {}
+    artworks = [a for a in artworks if isinstance(a, str)] if isinstance(artworks, list) else []
+    return {"stages": stages, "artworks": artworks}
 
 
-def record(cache_root: Path, ran: dict[str, dict]) -> None:
+def record(cache_root: Path, ran: dict) -> None:
     data = json.dumps(ran, sort_keys=True, indent=1, allow_nan=False).encode()
     try:
-        if read_state_file(cache_root / FILE, limit=1 << 20) == data:
+        if read_state_file(cache_root / FILE, limit=LIMIT) == data:
             return     # a rebuild of the same code and models writes nothing
     except OSError:
         pass
     atomic_write(cache_root / FILE, data, durable=False)
 
 
-def say_what_changed(nodes, cache_root: Path, warn) -> dict[str, dict]:
+def say_what_changed(nodes, cache_root: Path, warn) -> dict:
     """Before any work: why results are computed again, where a stage or its model changed since the last
-    finished build. Returns what this build runs each stage with, to record once it has finished."""
-    ran = what_ran(nodes)
+    finished build. Returns what this build runs each stage with, and for which artworks, to record once it has
+    finished. Only the artworks of that build count: a new one is computed because it is new."""
+    before = read(cache_root)
+    ran = {"stages": what_ran(nodes), "artworks": sorted({node.id for node in nodes})}
+    known = set(before["artworks"])
     computing: dict[str, int] = {}
     for node in nodes:
-        computing[node.stage.name] = computing.get(node.stage.name, 0) + node.to_compute
-    for line in changes(read(cache_root), ran, computing):
+        computing[node.stage.name] = computing.get(node.stage.name, 0) + (node.to_compute and node.id in known)
+    for line in changes(before["stages"], ran["stages"], computing):
         warn(line)
     return ran
 
