@@ -178,3 +178,29 @@ def test_an_output_folder_removed_while_a_build_waited_for_it_is_locked_anew(tmp
         out.rmdir()          # what `clean` does, still holding it, to a folder it emptied
     thread.join(30)
     assert inside == {"out is locked": True}
+
+
+def test_clean_waits_for_a_build_writing_the_folder_and_says_so(tmp_path, cli):
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import time
+
+    folder = write_gallery(tmp_path / "g", TWO)
+    assert build(cli, folder)[0].exit_code == 0
+    out = folder / "build"
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)       # what a build holds while it writes the folder
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "imaudible", "clean", str(folder)], stderr=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, text=True,
+                                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        line = proc.stderr.readline()
+        assert line.strip() == f"waiting for a build writing '{out}' to finish...", line
+        time.sleep(0.3)
+        assert proc.poll() is None and (out / "index.html").is_file(), "clean deleted while a build wrote"
+    finally:
+        os.close(fd)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0 and not out.exists()

@@ -51,7 +51,8 @@ def clean(site_dir, out, unused, with_cache, yes):
     existed = out.exists()
     try:
         with _no_build_running(cache):
-            count, kept = clean_out(out, site_dir)
+            count, kept = clean_out(out, site_dir, on_wait=lambda: click.echo(
+                printable(f"waiting for a build writing '{out}' to finish..."), err=True))
     except SiteError as exc:
         raise CliError(str(exc)) from None
     for line in kept:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from ..engine.cache import CACHE_DIR_NAME
 from . import output_folder as folder
@@ -9,9 +10,10 @@ from .output_folder import OWNED_LIST
 from .render import SiteError
 
 
-def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
-    """Delete what the tool wrote into a build folder (and the folder, once empty). Returns how many files
-    were deleted and what was kept, and why."""
+def clean(out: Path, gallery_root: Path | None = None,
+          on_wait: Callable[[], None] | None = None) -> tuple[int, list[str]]:
+    """Delete what the tool wrote into a build folder (and the folder, once empty), after a build writing it
+    (`on_wait` is called if there is one). Returns how many files were deleted and what was kept, and why."""
     out = Path(out)
     if (linked := folder.link_problem(out, "clean")) is not None:   # deleting through it would reach its target
         raise SiteError(linked)
@@ -24,7 +26,7 @@ def clean(out: Path, gallery_root: Path | None = None) -> tuple[int, list[str]]:
             folder.check_out_dir(out, gallery_root, {"cache": Path(gallery_root) / CACHE_DIR_NAME}, "clean")
         except folder.OutputFolderError as exc:
             raise SiteError(str(exc)) from None
-    with folder.held(out):   # not while a build writes it
+    with folder.held(out, on_wait):   # not while a build writes it
         owned = folder.read_owned(out)
         kept = list(owned.problems)
         count = folder.sweep_tmp(out)
