@@ -7,7 +7,7 @@ const PAD = 30;
 const SANS = '"Helvetica Neue", Arial, "DejaVu Sans", sans-serif';
 const SERIF = 'Georgia, "DejaVu Serif", serif';
 
-const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
+export const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
   ? (text) => Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (s) => s.segment)
   : (text) => Array.from(text);
 

@@ -2,16 +2,16 @@
 // wrapped and, past two lines, cut with an ellipsis: squeezing it into one line (fillText's maxWidth)
 // made a long name unreadable. An Arabic or Hebrew name is drawn in its own direction.
 import { isolate, readsRightToLeft } from "./data.js";
-import { wrap } from "./plaque.js";
+import { graphemes, wrap } from "./plaque.js";
 
 export const SIGN_WIDTH = 512;
 const PAD = 18;
 const SERIF = 'Georgia, "DejaVu Serif", serif';
 const ONE_LINE = 96; // canvas height of a one-line sign
 
-/** `line` cut to fit `maxWidth` with a trailing ellipsis. */
+/** `line` cut to fit `maxWidth` with a trailing ellipsis, between graphemes (never inside a flag or an accent). */
 function ellipsise(ctx, line, maxWidth) {
-  const chars = Array.from(line);
+  const chars = graphemes(line);
   while (chars.length && ctx.measureText(`${chars.join("").trimEnd()} …`).width > maxWidth) chars.pop();
   return `${chars.join("").trimEnd()} …`;
 }

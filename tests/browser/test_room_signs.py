@@ -25,13 +25,15 @@ const ctx = { font: "", measureText(s) { return { width: Array.from(s).length * 
 const titles = JSON.parse(process.argv[1]);
 console.log(JSON.stringify({ width: SIGN_WIDTH, signs: titles.map((t) => signLayout(ctx, "Room 3", t)) }));
 """
+FLAGS = "\U0001F1EB\U0001F1F7\U0001F1E9\U0001F1EA" * 40     # French and German flags
 LONG = "The extraordinarily long and winding exhibition of panoramas, scrolls and other awkward shapes of the world"
 
 
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
 def test_a_long_room_name_is_wrapped_on_the_sign_never_squeezed():
     script = LAYOUT % json.dumps((ROOT / "frontend" / "src" / "sign.js").as_uri())
-    titles = ["", "Calm blues", LONG, "חדר הציורים הגדולים של המאה התשע עשרה ועוד הרבה מאוד מילים", "神奈川" * 12]
+    titles = ["", "Calm blues", LONG, "חדר הציורים הגדולים של המאה התשע עשרה ועוד הרבה מאוד מילים", "神奈川" * 12,
+              FLAGS, "a" * 36 + " y" + FLAGS, "e\u0301" * 120, "a" * 36 + " y" + "e\u0301" * 120]
     done = subprocess.run([NODE, "--input-type=module", "-e", script, json.dumps(titles)], capture_output=True,
                           text=True, timeout=60, check=True)
     out = json.loads(done.stdout)
@@ -49,6 +51,13 @@ def test_a_long_room_name_is_wrapped_on_the_sign_never_squeezed():
     hebrew = signs[3]["lines"]
     assert [line["rtl"] for line in hebrew] == [False] + [True] * (len(hebrew) - 1)
     assert "".join(line["text"] for line in signs[4]["lines"][1:]).rstrip(" …") in "神奈川" * 12
+    # cut between graphemes: never half a flag (two regional indicators) or an accent without its letter
+    for title, sign in zip(titles[5:], signs[5:]):   # whole graphemes: no half flag, no accent without its e
+        assert sign["lines"][-1]["text"].endswith("…")
+        for line in sign["lines"][1:]:
+            text = line["text"].removesuffix(" …")
+            assert text in title, (title[:4], line)
+            assert sum(0x1F1E6 <= ord(c) <= 0x1F1FF for c in text) % 2 == 0 and text.count("e") == text.count("\u0301")
 
 
 @pytest.mark.browser
