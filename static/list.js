@@ -1,6 +1,6 @@
 // The list view: say why it is shown when the 3D gallery fell back to it, let only one piece of music
 // play at a time, and say so when a piece's file is missing or damaged, in a format this browser lacks, or
-// could not be fetched because the device is offline.
+// could not be fetched because the device is offline (loaded again once it is back online).
 (function () {
   "use strict";
   if (new URLSearchParams(window.location.search).has("nowebgl")) {
@@ -34,8 +34,10 @@
       var known = Array.prototype.some.call(audio.querySelectorAll("source"), function (source) {
         return audio.canPlayType(source.type) !== "";
       });
-      line.textContent = navigator.onLine === false
-        ? "This music could not be loaded: this device is offline. Reload the page once it is back online."
+      var offline = navigator.onLine === false;
+      if (offline) line.dataset.offline = "";
+      line.textContent = offline
+        ? "This music could not be loaded: this device is offline. Play it again once it is back online."
         : known
         ? "This music could not be played: the file is missing or damaged."
         : "This browser cannot play this music: open the gallery in a current Chrome, Edge, Firefox or Safari.";
@@ -43,4 +45,13 @@
     },
     true
   );
+  // A player whose file failed stays failed (play does nothing) until it loads again: back online, the
+  // players that failed offline load again, so their play button works.
+  window.addEventListener("online", function () {
+    document.querySelectorAll(".audio-error[data-offline]").forEach(function (line) {
+      var audio = line.previousElementSibling;
+      line.remove();
+      if (audio && audio.tagName === "AUDIO") audio.load();
+    });
+  });
 })();

@@ -11,6 +11,12 @@ export function placeAt(node, [x, y, z]) {
   } else node.setPosition(x, y, z);
 }
 
+/** Whether the element can jump to `seconds` without fetching anything. */
+function seekable(el, seconds) {
+  for (let i = 0; i < el.seekable.length; i++) if (el.seekable.start(i) <= seconds && seconds <= el.seekable.end(i)) return true;
+  return false;
+}
+
 export class AudioChannel {
   constructor(container, index) {
     this.el = document.createElement("audio");
@@ -24,6 +30,46 @@ export class AudioChannel {
     this.timer = 0;
     this.artId = null;
     this.tried = new Set(); // URLs of this piece that failed to load or decode
+    this.copy = null; // a blob: URL of the whole file, where the host cannot send a part of it
+    this.copying = null; // ...while it is fetched
+  }
+
+  /**
+   * Jump to `seconds`. A host that ignores HTTP Range requests leaves a file unseekable (Chromium then jumps
+   * to 0:00, whatever the visitor asked for): the file is fetched whole once and played from memory.
+   */
+  seekTo(seconds) {
+    const el = this.el;
+    this.wanted = seconds;
+    if (this.copying) return;
+    if (el.readyState < el.HAVE_METADATA || seconds === 0 || seekable(el, seconds)) {
+      el.currentTime = seconds;
+      return;
+    }
+    this.copying = this.#playFromCopy(el.currentSrc).finally(() => (this.copying = null));
+  }
+
+  async #playFromCopy(src) {
+    let blob;
+    try {
+      const response = await fetch(src);
+      if (!response.ok) return;
+      blob = await response.blob();
+    } catch {
+      return; // the element keeps playing where it was
+    }
+    const el = this.el;
+    if (el.currentSrc !== src) return; // another piece since
+    const playing = !el.paused;
+    this.forgetCopy();
+    this.copy = el.src = URL.createObjectURL(blob);
+    el.currentTime = this.wanted;
+    if (playing) el.play().catch(() => {});
+  }
+
+  forgetCopy() {
+    if (this.copy) URL.revokeObjectURL(this.copy);
+    this.copy = null;
   }
 
   /** Route the element through Web Audio: element -> gain -> (panner ->) master. */
@@ -81,6 +127,7 @@ export class AudioChannel {
     clearTimeout(this.timer);
     clearInterval(this.timer);
     this.el.pause();
+    this.forgetCopy();
     this.level = 0;
     if (this.gain) this.gain.gain.value = 0;
     this.applyVolume();

@@ -163,7 +163,7 @@ export class AudioDeck {
     const ch = this.current;
     if (!ch) return;
     const { duration } = this.position();
-    ch.el.currentTime = Math.max(0, Math.min(duration || seconds, seconds));
+    ch.seekTo(Math.max(0, Math.min(duration || seconds, seconds)));
   }
 
   /** What each channel is doing (for tests and debugging). */

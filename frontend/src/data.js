@@ -79,10 +79,12 @@ export function audioFiles(art, probe) {
   return files.length ? files : [audio.m4a || audio.webm].filter(Boolean);
 }
 
+export const OFFLINE = "this device is offline";
+
 /** Why a piece's music could not be played, once every file of it failed. */
 export function audioProblem(art, probe) {
   // A dropped connection fails a file just as a missing one does (Chromium: "Format error" for both).
-  if (navigator.onLine === false) return `The music for “${isolate(art.title)}” could not be loaded: this device is offline. Play it again once it is back online.`;
+  if (navigator.onLine === false) return `The music for “${isolate(art.title)}” could not be loaded: ${OFFLINE}. Play it again once it is back online.`;
   return playable(art?.audio || {}, probe).length
     ? `The music for “${isolate(art.title)}” could not be played: the file is missing or damaged.`
     : `This browser cannot play the music for “${isolate(art.title)}”: open the gallery in a current Chrome, Edge, Firefox or Safari.`;

@@ -1,6 +1,7 @@
 // The HTML layer over the 3D view: the loading indicator, hints and errors, the screen-reader announcer,
 // and the parts it is made of (plaque panel, player bar, top bar). It renders each state change into the
 // part that shows it.
+import { watchConnection } from "./connection.js";
 import { $, onClick, setText } from "./dom.js";
 import { PlaquePanel } from "./plaque-panel.js";
 import { PlayerBar } from "./player-bar.js";
@@ -20,8 +21,10 @@ export class Hud {
     onClick("prev-button", () => actions.prev());
     onClick("next-button", () => actions.next());
     document.body.classList.toggle("touch", Boolean(touch));
+    this.counted = [0, 0]; // the loader's last count of paintings hung: [done, total]
     onChange((keys) => this.render(keys));
     this.render(Object.keys(state));
+    watchConnection();
   }
 
   setTouch(on) {
@@ -31,11 +34,14 @@ export class Hud {
   }
 
   progress(done, total) {
+    this.counted = [done, total];
+    if (state.error && !state.ready) return; // the loader says what went wrong (error())
     const bar = $("loader-progress");
-    if (bar) {
-      bar.max = Math.max(1, total);
+    // Until there is something to count the bar has no value: it shows work under way, not a stall at 0.
+    if (bar && total) {
+      bar.max = total;
       bar.value = done;
-    }
+    } else bar?.removeAttribute("value");
     setText("loader-text", total ? `Hanging the paintings… ${done} of ${total}` : "Building the rooms…");
   }
 
@@ -64,6 +70,15 @@ export class Hud {
     if (text && !hold) this.hintTimer = setTimeout(() => setText("hint", ""), 9000);
   }
 
+  // Before the first view the loader covers the error line: it says what went wrong instead of counting on.
+  error() {
+    setText("error-line", state.error);
+    if (state.ready) return;
+    document.body.classList.toggle("failed", Boolean(state.error));
+    if (state.error) setText("loader-text", state.error);
+    else this.progress(...this.counted);
+  }
+
   render(keys) {
     const has = (k) => keys.includes(k);
     if (has("ready")) {
@@ -79,7 +94,7 @@ export class Hud {
     if (has("muted") || has("volume")) this.player.sound();
     if (has("spatial")) this.player.spatial();
     if (has("touring") || has("tour") || has("tourPaused")) this.topBar.tour(keys);
-    if (has("error")) setText("error-line", state.error);
+    if (has("error")) this.error();
     if (has("closeUp")) this.topBar.closeUp();
   }
 }

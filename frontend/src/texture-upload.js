@@ -11,6 +11,26 @@ export function drop(tex) {
   tex.image?.close?.();
 }
 
+/** The images that could not be fetched, each with the way to try it again: once the device is back online. */
+export class MissingImages {
+  constructor() {
+    this.retries = new Map(); // painting id -> retry()
+    window.addEventListener("online", () => {
+      const retries = [...this.retries.values()];
+      this.retries.clear();
+      for (const retry of retries) retry();
+    });
+  }
+
+  note(id, retry) {
+    this.retries.set(id, retry);
+  }
+
+  found(id) {
+    this.retries.delete(id);
+  }
+}
+
 export class TextureUploader {
   constructor({ renderer, resolve, anisotropy = 8 }) {
     this.renderer = renderer;
@@ -23,7 +43,7 @@ export class TextureUploader {
   /**
    * Fetch and decode the image at `rel` into a texture (null, with a warning, when it fails). A failure is
    * tried again after a pause: on a phone one dropped request would otherwise leave the painting blank for
-   * as long as its room stays loaded.
+   * as long as its room stays loaded. Offline, no pause brings it: the caller tries again once back online.
    */
   async fetch(rel) {
     for (const pause of [...RETRY_PAUSES, null]) {
@@ -32,10 +52,11 @@ export class TextureUploader {
         tex.needsUpdate = true;
         return tex;
       } catch {
+        if (navigator.onLine === false) break;
         if (pause !== null) await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
-    console.warn(`imaudible: could not load ${rel}`);
+    if (navigator.onLine !== false) console.warn(`imaudible: could not load ${rel}`); // offline is no fault of the site
     return null;
   }
 

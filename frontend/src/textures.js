@@ -4,7 +4,7 @@
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
 import { BLANK } from "./scene.js";
-import { drop, TextureUploader } from "./texture-upload.js";
+import { drop, MissingImages, TextureUploader } from "./texture-upload.js";
 
 const textured = (mat) => mat.map && mat.map !== BLANK;
 
@@ -25,6 +25,7 @@ export class RoomTextures {
     this.loaded = new Set();
     this.generation = new Map(); // room index -> number, bumped on release so late loads are dropped
     this.centre = null; // the room whose neighbours were last fetched ahead
+    this.missing = new MissingImages(); // else a room entered offline stays blank for as long as it stays loaded
   }
 
   /**
@@ -101,8 +102,12 @@ export class RoomTextures {
   }
 
   #apply(built, rel, tex, current) {
-    if (!tex) return;
+    if (!tex) {
+      const retry = () => current() && this.#show(built, rel, current).then(() => this.onChange(built.plan.room, "retried"));
+      return current() && this.missing.note(built.plan.id, retry);
+    }
     if (!current() || (built.largestUrl && rel !== built.largestUrl)) return drop(tex);
+    this.missing.found(built.plan.id);
     const mat = built.canvas.material;
     if (textured(mat)) drop(mat.map);
     mat.map = tex;

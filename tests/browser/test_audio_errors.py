@@ -150,4 +150,9 @@ def test_music_that_fails_while_offline_says_so_not_that_the_file_is_damaged(wat
         assert OFFLINE in list_view_error(page, "starry-night")
     finally:
         page.context.set_offline(False)
+    # Back online, the line goes and the player plays again: a failed <audio> stayed failed, play did nothing.
+    player = "audio[data-art='starry-night']"
+    page.wait_for_selector(f"{player} + .audio-error", state="detached", timeout=WAIT)
+    page.eval_on_selector(player, "el => { el.play().catch(() => {}); }")
+    page.wait_for_function(f"() => document.querySelector(\"{player}\").currentTime > 0.2", timeout=WAIT)
     assert not console_errors(watched), console_errors(watched)

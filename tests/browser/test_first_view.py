@@ -105,6 +105,8 @@ def test_controls_show_they_are_not_ready_while_the_3d_code_loads(watched, site_
     assert held, "the 3D code was never asked for"
     for selector in NEEDS_THE_APP:
         assert page.locator(selector).is_disabled(), f"{selector} looks usable while nothing answers it"
+    # Nothing to count yet: the bar shows work under way (no value), not a stall at 0 (16 s of it at 400 kbps).
+    assert page.eval_on_selector("#loader-progress", "el => el.position") == -1
     for route in held:
         route.continue_()
     page.wait_for_function("() => window.imaudible && window.imaudible.state.ready", timeout=WAIT)

@@ -110,7 +110,7 @@ def test_gallery_page_links_the_list_view_and_loads_the_bundle(built_site):
     assert page.find("a", href="list.html")
     bundle = [a["src"] for a, _ in page.scripts if a.get("type") == "module"]
     assert len(bundle) == 1 and bundle[0].startswith("assets/gallery.")
-    # besides it, only the classic script that explains a gallery opened from a file (deferred: never blocks)
+    # besides it, only the classic script that explains why it never ran, if it does not (deferred: never blocks)
     classic = [a for a, _ in page.scripts if a.get("src", "").endswith(".js") and a.get("type") != "module"]
     assert [a["src"].split(".")[0] for a in classic] == ["assets/opened-from-file"] and "defer" in classic[0]
     # The entry script is small; it imports the gallery with three.js bundled (not fetched from a CDN).

@@ -1,5 +1,6 @@
 """The guided tour and the player (issue 13): the tour shows "2 of 4", pauses and resumes, and starts from
-the work in front; the player shows elapsed and total time, seeks, and plays the next work."""
+the work in front; the player shows elapsed and total time, seeks (also where the host ignores HTTP Range
+requests), and plays the next work."""
 from __future__ import annotations
 
 import pytest
@@ -50,8 +51,13 @@ def test_player_shows_time_seeks_and_plays_next(watched, site_url):
     page.evaluate("id => window.imaudible.play(id)", order[0])
     page.wait_for_function(f"id => ({AUDIO_TIME})(id) > 0.3", arg=order[0], timeout=WAIT)
     page.wait_for_function("() => document.getElementById('elapsed').textContent.endsWith('/ 0:12')", timeout=WAIT)
-    page.eval_on_selector("#seek", "el => { el.value = '500'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
-    page.wait_for_function(f"id => Math.abs(({AUDIO_TIME})(id) - 6) < 1.5", arg=order[0], timeout=WAIT)
+    # The test server, like many static hosts, ignores HTTP Range requests: Chromium then cannot seek in the
+    # file (it jumped back to 0:00). The piece must jump to the middle, not play on to it: its time, less the
+    # time since the seek, is past where it could have played to.
+    page.eval_on_selector("#seek", "el => { window.seekedAt = performance.now(); el.value = '500'; "
+                                   "el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function(f"id => ({AUDIO_TIME})(id) - (performance.now() - window.seekedAt) / 1000 > 4.5",
+                           arg=order[0], timeout=WAIT)
     page.wait_for_function("() => document.getElementById('elapsed').textContent.startsWith('0:0') && "
                            "Number(document.getElementById('seek').value) >= 450", timeout=WAIT)
     page.click("#play-next")
