@@ -26,6 +26,7 @@ MAX_TEXT_LENGTH = 100_000
 # The conventional seed range: torch's manual_seed overflows at 2**64, numpy's legacy seeding at 2**32, and a
 # JavaScript number holds it exactly.
 MAX_SEED = 2**32 - 1
+MAX_JOBS = 64              # the most workers --jobs takes, and the bound of its default (engine/executors.py)
 WEB_ADDRESS = r"^(https?://\S+)?$"
 WEB_ADDRESS_FORM = "an http:// or https:// address"
 

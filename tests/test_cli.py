@@ -269,3 +269,14 @@ def test_default_jobs_are_the_cpus_the_build_may_use(gallery, cli, monkeypatch):
     assert result.exit_code == 0, result.output
     assert seen == [1]
     assert cli("build", gallery, "-q", "--force", "--jobs", "2").exit_code == 0 and seen[-1] == 2
+
+
+def test_the_default_jobs_stay_within_what_jobs_takes(monkeypatch):
+    """A 128-CPU machine's default was 128 workers, where --jobs itself refuses more than 64."""
+    from imaudible.engine import executors
+    from imaudible.settings import MAX_JOBS
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(2 * MAX_JOBS)), raising=False)
+    assert executors.usable_cpus() == MAX_JOBS
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert executors.usable_cpus() == 1

@@ -15,6 +15,7 @@ import click
 from .. import summary
 from ..manifest import MANIFEST_NAME
 from ..progress import Progress
+from ..settings import MAX_JOBS
 from ..types import naming
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
@@ -57,8 +58,8 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
 @click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
 @click.option("--force", is_flag=True,
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Parallel workers for image and audio stages (default: the CPUs this process may use).")
+@click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
+              help="Parallel workers for image and audio stages (default: the CPUs this process may use, at most 64).")
 @click.option("--executor", type=click.Choice(["auto", "threads", "processes", "ray"]), default=None,
               help="Where stages run: threads of this process, a pool of --jobs worker processes, or Ray (needs the "
                    "imaudible[ray] extra); auto (default): the pool for builds with enough image and audio work "

@@ -45,15 +45,18 @@ AUTO_POOL_FROM = 250
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on, the default number of workers: its affinity where the system has
-    one (`taskset`, a container's cpuset, a batch scheduler's allocation), which `os.cpu_count()` ignores,
-    so a CI job given 2 of a machine's 64 CPUs started 64 workers on them."""
+    """The CPUs this process may run on, the default number of workers (at most MAX_JOBS, as --jobs): its
+    affinity where the system has one (`taskset`, a container's cpuset, a batch scheduler's allocation), which
+    `os.cpu_count()` ignores, so a CI job given 2 of a machine's 64 CPUs started 64 workers on them."""
     import os
 
+    from ..settings import MAX_JOBS
+
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):   # macOS, Windows
-        return os.cpu_count() or 1
+        count = os.cpu_count() or 1
+    return min(max(1, count), MAX_JOBS)
 
 
 class RayUnavailable(Exception):
