@@ -22,7 +22,7 @@ import { createRenderer, pixelRatio, probeWebGL2, warmUp } from "./renderer.js";
 import { RoomTextures } from "./textures.js";
 import { Tour } from "./tour.js";
 import { Visitor } from "./visitor.js";
-import { wayfinding } from "./wayfinding.js";
+import { roomName, wayfinding } from "./wayfinding.js";
 
 const GAZE_EVERY = 250; // ms between "what is the visitor looking at" checks
 const GAZE_REACH = 8; // m: farther paintings do not take the focus
@@ -141,7 +141,7 @@ export async function start() {
       const art = byId.get(id);
       const p = hung.get(id);
       hud.announce(
-        `${isolate(art.title)}${art.artist ? `, ${isolate(art.artist)}` : ""}. Painting ${p.order + 1} of ${order.length}, room ${p.room + 1}.` +
+        `${isolate(art.title)}${art.artist ? `, ${isolate(art.artist)}` : ""}. Painting ${p.order + 1} of ${order.length}, in ${roomName(plan, data.layout?.titles, p.room)}.` +
           (art.audio ? " Press Enter to hear its music." : ""),
       );
     }
@@ -301,11 +301,12 @@ export async function start() {
   });
 
   await breathe();
-  const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo });
+  const ways = wayfinding({ plan, data, order, resolve, webp, walkTo, goTo, announce: (t) => hud?.announce(t) });
   enableControls(); // every control is wired now
   function enterRoom(room) {
+    const walkedIn = state.currentRoom >= 0 && !visitor.gliding;
     update({ currentRoom: room });
-    ways.room(room);
+    ways.room(room, walkedIn);
     showRoomsNear(built, room);
     // A glide across the show passes through rooms: only the room it stops in gets textures (afterMove).
     textures.around(visitor.gliding ? null : room);

@@ -70,9 +70,10 @@ export class Hud {
     if (text && !hold) this.hintTimer = setTimeout(() => setText("hint", ""), 9000);
   }
 
-  // Before the first view the loader covers the error line: it says what went wrong instead of counting on.
+  // Before the first view the loader says what went wrong instead of counting on, and the error line (an
+  // alert) stays empty: both at once made a screen reader say the error twice. It takes the error at the view.
   error() {
-    setText("error-line", state.error);
+    setText("error-line", state.ready ? state.error : "");
     if (state.ready) return;
     document.body.classList.toggle("failed", Boolean(state.error));
     if (state.error) setText("loader-text", state.error);
@@ -85,6 +86,7 @@ export class Hud {
       const loader = $("loader");
       if (loader) loader.hidden = state.ready;
       document.body.classList.toggle("ready", state.ready);
+      if (state.ready && state.error && !has("error")) this.error();
     }
     if (has("focusedId")) this.plaque.show(this.byId.get(state.focusedId));
     if (has("playingId") || has("paused") || has("buffering") || has("focusedId")) {

@@ -216,11 +216,15 @@ export class IndexDrawer {
 }
 
 /** Wire the room name, the minimap and the index drawer; returns what the frame loop calls. */
-export function wayfinding({ plan, data, order, resolve, webp, walkTo, goTo }) {
+export function wayfinding({ plan, data, order, resolve, webp, walkTo, goTo, announce }) {
   const titles = data.layout?.titles;
   const label = $("room-name");
   const mapCanvas = $("minimap");
-  const minimap = mapCanvas ? new Minimap(mapCanvas, plan, walkTo) : null;
+  // The room name on screen and on the door signs is drawn or silent: a screen reader hears it on arrival.
+  let here = 0;
+  const sayRoom = () => announce(roomName(plan, titles, here));
+  const walk = (xz) => walkTo(xz).then((arrived) => (arrived && sayRoom(), arrived));
+  const minimap = mapCanvas ? new Minimap(mapCanvas, plan, walk) : null;
   const roomGroup = $("minimap-rooms");
   if (minimap && roomGroup) minimap.roomButtons(roomGroup, (i) => roomName(plan, titles, i));
   const drawer = new IndexDrawer({ artworks: data.artworks, order, resolve, webp, choose: goTo });
@@ -229,8 +233,11 @@ export function wayfinding({ plan, data, order, resolve, webp, walkTo, goTo }) {
   return {
     minimap,
     drawer,
-    room(index) {
+    /** The visitor is in room `index`; `walkedIn`: on foot (a glide's end or a painting says where it is). */
+    room(index, walkedIn = false) {
+      here = index;
       if (label) label.textContent = roomName(plan, titles, index);
+      if (walkedIn) sayRoom();
       minimap?.here(index);
     },
     moved(visitor, currentRoom, now, force = false) {

@@ -96,3 +96,19 @@ def test_a_laptop_zoomed_past_300_percent_keeps_the_plaque_and_the_controls_apar
             assert page.evaluate(OUT_OF_REACH, [*PLAYER, "#prev-button", "#next-button", "#plaque-play"]) == []
             box = page.evaluate("id => window.imaudible.debug.bounds(id)", first)
             assert box["left"] >= 0 and box["right"] <= width and box["top"] >= 0 and box["bottom"] <= height
+
+
+@pytest.mark.parametrize("size", [(640, 512), (320, 256)])  # 1280x1024 at 200% and 400%
+def test_the_offline_line_is_whole_on_screen_when_zoomed(browser, site_url, size):
+    """It began above a short screen, under the top bar, and wrapped in half the width (left: 50%)."""
+    page = open_page(browser, viewport={"width": size[0], "height": size[1]}).page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.context.set_offline(True)
+    try:
+        page.wait_for_selector("#error-line:not([hidden])")
+        line, bar = (page.locator(s).bounding_box() for s in ("#error-line", ".topbar"))
+        assert line["y"] >= bar["y"] + bar["height"] and line["y"] + line["height"] <= size[1], (line, bar)
+        assert line["width"] >= 0.8 * size[0] or line["height"] < 40, line  # not squeezed to half the screen
+    finally:
+        page.context.set_offline(False)
