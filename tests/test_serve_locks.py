@@ -53,3 +53,26 @@ def test_a_rebuild_that_waits_for_a_lock_says_so(tmp_path, cli, monkeypatch, cap
     rebuilding.join(60)
     assert results == [True]
     assert sum(line.startswith("waiting") for line in seen.splitlines()) == 1, seen   # one line, said once
+
+
+EDITOR_LEFTOVERS = ["extra.css~", "#extra.css#", ".extra.css.swp", "extra.css___jb_tmp___", "4913"]
+
+
+def test_editor_leftovers_in_static_are_neither_published_nor_a_change(tmp_path, cli):
+    """Emacs keeps `extra.css~` after each save: its name failed every build and rebuild (static/ names must be
+    URL-safe); others' swap and temporary files would have been published, or each started a rebuild."""
+    from imaudible.watching import _snapshot, gallery_watch_paths
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 1})
+    (folder / "static").mkdir()
+    (folder / "static" / "extra.css").write_text("body { color: red }")
+    watched = lambda: _snapshot(gallery_watch_paths(folder, folder / "build"))  # noqa: E731
+    before = watched()
+    for name in EDITOR_LEFTOVERS:
+        (folder / "static" / name).write_text("body { color: blue }")
+    assert watched() == before
+    result = cli("build", folder, "-q")
+    assert result.exit_code == 0, result.output
+    published = {p.name for p in (folder / "build" / "assets").iterdir()}
+    assert any(n.startswith("extra.") and n.endswith(".css") for n in published), published
+    assert not any("jb_tmp" in n or n.startswith("4913") or "~" in n for n in published), published
