@@ -85,7 +85,7 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
         cache.warn = runner.warn
         runner.check_early(plan, states)
-        with cache.lock(on_wait=progress.log):
+        with cache.lock(on_wait=progress.wait):
             stamp.discard(cache.root)
             runner.run(plan, states)
             statcache.close(cache.root)
@@ -130,7 +130,7 @@ def _publish(gallery, out: Path, runner: Runner, states) -> tuple[int, int]:
     from . import site
 
     def wait() -> None:
-        runner.progress.log(f"waiting for another build writing '{out}' to finish...")
+        runner.progress.wait(f"waiting for another build writing '{out}' to finish...")
 
     with site.writing(out, on_wait=wait):
         written, removed, gone = _write_site(gallery, out, runner, states)
@@ -225,7 +225,7 @@ def _replayed(gallery, out: Path, plan, cache: Cache, report: BuildReport, progr
     if not (cache.root / stamp.FILE_NAME).is_file():
         return False
     identity = _identity(gallery, out, plan, ModelChoice(gallery, cache, set(), lambda *_: None))
-    with cache.lock(on_wait=progress.log):
+    with cache.lock(on_wait=progress.wait):
         payload = stamp.check(cache.root, identity, watched())
     if payload is None:
         return False

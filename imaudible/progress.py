@@ -69,6 +69,11 @@ class Progress:
             self._clear()
             print(printable(message), file=self.stream, flush=True)
 
+    def wait(self, message: str) -> None:
+        """That this process waits for another (a lock held by another build, `clean` or `serve`): said even with
+        --quiet and under `serve`, whose builds are quiet, since a wait of unknown length said by no one looks hung."""
+        self.say(message)
+
     def error(self, message: str) -> None:
         self.say(f"error: {message}")
 

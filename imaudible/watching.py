@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional
 
+from .editor_files import is_editor_leftover
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 
@@ -24,6 +26,8 @@ def _snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
         for folder, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
             for name in files:
+                if is_editor_leftover(name):   # a save's swap and backup files: the saved file itself is the change
+                    continue
                 try:
                     info = os.stat(os.path.join(folder, name))
                 except OSError:

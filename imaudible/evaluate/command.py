@@ -171,7 +171,7 @@ def evaluate(gallery, out: Path, *, reference: Path | None = None, variant_args=
                            variants=variant_results, previous=report.previous_report(gallery.root), failed=failed)
     # Under the build lock: two evaluations at once (or serve's refresh) wrote their files into report/ in
     # turn, and each deleted the other's media as stale, leaving a page of one run with the data of another.
-    with cache.lock(on_wait=progress.log if progress else None):
+    with cache.lock(on_wait=progress.wait if progress else None):
         folder = report.write_report(gallery.root, out, data, media)
     if gallery.report == "public":
         with _keeping(cache, keep):

@@ -23,6 +23,7 @@ from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
 from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
 from ..types import WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description
+from ..editor_files import is_editor_leftover
 from .layout import card_image, rooms_and_titles, site_path
 from . import output_folder as folder, pages, written as written_stat
 from .output_folder import OWNED_LIST, SITE_PATH
@@ -79,7 +80,8 @@ def _static_sources(gallery: Gallery) -> dict[str, Path]:
         if base.is_dir():
             for path in sorted(base.rglob("*")):
                 rel = path.relative_to(base)
-                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts) \
+                        and not is_editor_leftover(path.name):
                     sources[rel.as_posix()] = path
     return sources
 
