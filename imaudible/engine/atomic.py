@@ -41,6 +41,17 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         raise naming(path, exc) if isinstance(exc, OSError) else exc
 
 
+def write_if_changed(path: Path, data: bytes, durable: bool = True) -> None:
+    """`atomic_write`, unless the file already holds `data`: a rebuild that changed nothing writes (and fsyncs)
+    nothing. The file is read as a state file (never through a link, a FIFO or past its expected size)."""
+    from ..state_files import read_state_file
+
+    with contextlib.suppress(OSError):
+        if os.lstat(path).st_size == len(data) and read_state_file(path, limit=len(data)) == data:
+            return
+    atomic_write(path, data, durable)
+
+
 def unlink_if_link(path: Path) -> None:
     """Remove a symlink where the tool's own file or folder belongs: nothing is written or deleted through one."""
     if path.is_symlink():

@@ -36,7 +36,7 @@ from typing import Callable, Iterator
 
 from ..state_files import read_state_file
 from ..types import CacheWriteFailed, DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
-from .atomic import DIR_MODE, atomic_write, unlink_if_link
+from .atomic import DIR_MODE, atomic_write, unlink_if_link, write_if_changed
 from .cache_lock import hold_lock, only_readable
 from .in_use import read_in_use, remove_unused
 from .names import FILE_NAME, SHA256
@@ -284,11 +284,7 @@ class Cache:
         """Remember which results the last finished build used (for `clean --unused`)."""
         if self.read_only:
             return
-        path, data = self.root / "in-use.json", json.dumps(sorted(map(list, used)), allow_nan=False).encode()
-        with contextlib.suppress(OSError):
-            if path.stat().st_size == len(data) and path.read_bytes() == data:
-                return  # a no-op rebuild: the same list (and no fsync)
-        atomic_write(path, data)
+        write_if_changed(self.root / "in-use.json", json.dumps(sorted(map(list, used)), allow_nan=False).encode())
 
     def prune_unused(self) -> int:
         """Delete results the last finished build did not use; returns how many were removed.

@@ -91,7 +91,7 @@ def _is_the_lock(fh, path: Path) -> bool:
     replaced only now, while held: replaced at once, a build that holds it would run beside the one replacing it."""
     try:
         info, named = os.fstat(fh.fileno()), os.lstat(path)
-        if (named.st_dev, named.st_ino) != (info.st_dev, info.st_ino):
+        if not os.path.samestat(named, info):
             return False          # replaced while this build waited: the lock is the file named now
         if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
             return True

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..state_files import read_state_file
-from .atomic import atomic_write
+from .atomic import write_if_changed
 
 FILE = "last-build.json"
 LIMIT = 64 << 20     # bytes: the artwork ids of a gallery of 100,000 take ~2 MB
@@ -31,13 +31,8 @@ def read(cache_root: Path) -> dict:
 
 
 def record(cache_root: Path, ran: dict) -> None:
-    data = json.dumps(ran, sort_keys=True, indent=1, allow_nan=False).encode()
-    try:
-        if read_state_file(cache_root / FILE, limit=LIMIT) == data:
-            return     # a rebuild of the same code and models writes nothing
-    except OSError:
-        pass
-    atomic_write(cache_root / FILE, data, durable=False)
+    write_if_changed(cache_root / FILE, json.dumps(ran, sort_keys=True, indent=1, allow_nan=False).encode(),
+                     durable=False)
 
 
 def say_what_changed(nodes, cache_root: Path, warn) -> dict:

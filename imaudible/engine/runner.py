@@ -85,7 +85,7 @@ class Runner:
         self.check_early(plan, states)
         self.models.start_recording()
         nodes = [node for stage in plan for node in self.plan(stage, states)]
-        self.ran = last_build.say_what_changed(nodes, self.cache.root, self.warn)   # stage -> version, models
+        self.ran = last_build.say_what_changed(nodes, self.cache.root, self.warn)   # recorded once it finishes
         Flow(self, nodes).run()
 
     def repair(self, state: ArtworkState, exc: DamagedResult) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..engine.atomic import atomic_write
+from ..engine.atomic import write_if_changed
 from ..headers import CSP as SITE_CSP
 from ..state_files import read_state_file
 from . import measures, plots, text
@@ -236,6 +236,4 @@ def _write(folder: Path, rel: str, source: bytes | Path) -> None:
     data = source.read_bytes() if isinstance(source, Path) else source if isinstance(source, bytes) else source.read()
     if path.is_symlink():
         path.unlink()
-    elif path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return
-    atomic_write(path, data, durable=False)
+    write_if_changed(path, data, durable=False)

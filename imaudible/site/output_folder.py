@@ -127,8 +127,7 @@ def _is_named(fd: int, out: Path) -> bool:
         named = os.lstat(out)
     except FileNotFoundError:
         return False
-    info = os.fstat(fd)
-    return (named.st_dev, named.st_ino) == (info.st_dev, info.st_ino)
+    return os.path.samestat(named, os.fstat(fd))
 
 
 @dataclass
