@@ -8,6 +8,7 @@ import re
 from .manifest_checks import clip
 from .settings import MAX_TEXT_LENGTH
 from .types import BIDI_OPENERS, UNSAFE_TEXT, open_bidi
+from .web_address import address_problem
 
 _YAML_OCTAL = re.compile(r"[-+]?0[0-7_]+")
 
@@ -47,6 +48,8 @@ def text_problem(value: str, meta: dict) -> str | None:
     pattern = meta.get("pattern")
     if pattern and value and not re.fullmatch(pattern, value):
         return f"'{clip(value)}' is not {meta.get('expected') or 'matching ' + pattern}{_space_hint(pattern, value)}"
+    if meta.get("address") and value:
+        return address_problem(value, meta["address"])
     return None
 
 
