@@ -4,8 +4,8 @@
 // play (a click, a tap, Enter, or the tour button) also starts the Web Audio context. Until a file has sent
 // enough to play, state.buffering says so: the player says "Loading", not "Now playing" at 0:00 on a slow network.
 import { AudioChannel } from "./audio-channel.js";
-import { musicMovedSince } from "./chunks.js";
-import { audioFiles, audioProblem, isolate, pickAudio } from "./data.js";
+import { sayIfMusicMoved } from "./chunks.js";
+import { audioFiles, audioProblem, pickAudio } from "./data.js";
 import { Mixer } from "./mixer.js";
 import { state, update } from "./state.js";
 
@@ -64,16 +64,9 @@ export class AudioDeck {
       this.#start(ch);
       return;
     }
-    const problem = audioProblem(art, ch.el);
-    update({ playingId: null, paused: true, buffering: false, error: problem });
+    update({ playingId: null, paused: true, buffering: false, error: audioProblem(art, ch.el) });
     for (const fn of this.endedHandlers) fn(ch.artId);
-    // "Missing or damaged" is wrong where the site was deployed again since the page opened: reloading helps.
-    if (navigator.onLine === false) return;
-    musicMovedSince(art, this.resolve).then((moved) => {
-      if (moved && state.error === problem) {
-        update({ error: `The music for “${isolate(art.title)}” has been replaced since this page opened: reload the page.` });
-      }
-    });
+    sayIfMusicMoved(art, this.resolve, state.error);
   }
 
   onEnded(fn) { this.endedHandlers.add(fn); }

@@ -1,6 +1,8 @@
 // Files fetched on first use: code (the close-up, VR) and music. Each deploy names them by their content, so
 // a page opened before the site was deployed again may ask for one the host no longer has: the visitor is
 // told to reload, instead of pressing a button that does nothing or hearing that a file is damaged.
+import { isolate } from "./data.js";
+import { state, update } from "./state.js";
 
 /** load() -> the chunk's module; when it cannot be fetched, rejects with an Error that says what to do. */
 export function chunk(load, what) {
@@ -14,7 +16,7 @@ export function chunk(load, what) {
  * the site was deployed again since the page opened, and its old files are gone from the host. Reads
  * gallery.json, which hosts revalidate on every request.
  */
-export async function musicMovedSince(art, resolve) {
+async function musicMovedSince(art, resolve) {
   try {
     const response = await fetch(resolve("gallery.json"), { cache: "no-store" });
     if (!response.ok) return false;
@@ -23,4 +25,11 @@ export async function musicMovedSince(art, resolve) {
   } catch {
     return false; // offline, or no gallery.json: nothing known
   }
+}
+
+/** `problem` (the error line said for `art`'s failed music) becomes "reload" where the site now names other files. */
+export async function sayIfMusicMoved(art, resolve, problem) {
+  if (navigator.onLine === false) return; // offline: the line already says so
+  if (!(await musicMovedSince(art, resolve)) || state.error !== problem) return;
+  update({ error: `The music for “${isolate(art.title)}” has been replaced since this page opened: reload the page.` });
 }
