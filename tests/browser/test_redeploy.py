@@ -63,3 +63,24 @@ def test_music_replaced_since_a_redeploy_says_to_reload_not_that_its_file_is_dam
     assert page.evaluate("window.imaudible.state.playingId") is None
     watched.errors = [e for e in watched.errors if "status of 404" not in e]
     watched.assert_clean()
+
+
+def test_a_painting_whose_image_a_redeploy_replaced_says_to_reload(watched, site_url, built_site):
+    """A painting in the next room, whose image the curator replaced and deployed while the page was open:
+    its old texture answers 404 and the painting stayed blank without a word."""
+    page = watched.page
+    art = site_data(built_site)["artworks"][-1]
+    published = json.loads((built_site / "gallery.json").read_text())
+    published["artworks"][-1]["images"] = {size: {**image, **{fmt: url.replace(".", ".0", 1) for fmt, url in image.items()
+                                                              if fmt in ("webp", "jpg")}}
+                                           for size, image in art["images"].items()}
+    page.route(f"**/assets/img/{art['id']}-*", lambda route: route.fulfill(status=404, body="Not Found"))
+    page.route("**/gallery.json", lambda route: route.fulfill(status=200, body=json.dumps(published),
+                                                              content_type="application/json"))
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.wait_for_function(f"() => (window.imaudible.state.error || '').includes('{RELOAD}')", timeout=WAIT)
+    line = page.locator("#error-line").inner_text()
+    assert "The picture of" in line and art["title"] in line and "replaced since this page opened" in line, line
+    watched.errors = [e for e in watched.errors if "status of 404" not in e and "could not load" not in e]
+    watched.assert_clean()
