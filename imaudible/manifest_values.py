@@ -54,11 +54,15 @@ def text_problem(value: str, meta: dict) -> str | None:
 
 
 def _space_hint(pattern: str, value: str) -> str:
-    """What to do when only spaces stand between `value` and `pattern` (a web address pasted with one)."""
+    """What to do when only spaces or a capitalised scheme stand between `value` and `pattern` (a web address
+    pasted with a space, or typed as HTTPS://)."""
     if value.strip() != value and re.fullmatch(pattern, value.strip()):
         return " (remove the spaces around it)"
     if re.fullmatch(pattern, re.sub(r"\s", "%20", value.strip())):
         return " (it holds a space: write each space as %20)"
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme != scheme.lower() and re.fullmatch(pattern, scheme.lower() + sep + rest):
+        return f" (write '{scheme.lower()}://' in lower case)"
     return ""
 
 

@@ -121,6 +121,9 @@ MALFORMED = {
                          "holds a ?query or #fragment: write the address of the folder the site is published at, "
                          "such as 'https://example.org/museum/'"),
     "url with a fragment": (GOOD_HEAD + "url: 'https://example.org/#top'\n", 5, "such as 'https://example.org/'"),
+    "url with a capitalised scheme": (GOOD_HEAD + "url: HTTPS://example.org/\n", 5,
+                                      "url: 'HTTPS://example.org/' is not an http:// or https:// address (write "
+                                      "'https://' in lower case)"),
     "url with a password": (GOOD_HEAD + "url: 'https://curator:secret@example.org/'\n", 5,
                             "holds a user name or password before the host"),
     "source url with a password": (GOOD_HEAD + "    source_url: 'https://me:pw@example.org/x'\n", 5,
