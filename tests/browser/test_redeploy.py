@@ -84,3 +84,17 @@ def test_a_painting_whose_image_a_redeploy_replaced_says_to_reload(watched, site
     assert "The picture of" in line and art["title"] in line and "replaced since this page opened" in line, line
     watched.errors = [e for e in watched.errors if "status of 404" not in e and "could not load" not in e]
     watched.assert_clean()
+
+
+@pytest.mark.parametrize("gone", ["**/assets/chunks/app-*.js", "**/assets/gallery-data.*.json"])
+def test_a_page_whose_code_or_data_a_redeploy_replaced_says_to_reload(watched, site_url, gone):
+    """A page kept from before a redeploy (a restored tab, a page fetched as the deploy went live) asks for the
+    3D code or the site data by their old hashed names: the error line said 'Failed to fetch dynamically
+    imported module: <url>' or 'site data ...: HTTP 404'."""
+    page = watched.page
+    page.route(gone, lambda route: route.fulfill(status=404, body="Not Found"))
+    page.goto(site_url + "art/starry-night/")
+    page.wait_for_function("() => document.body.classList.contains('failed')", timeout=WAIT)
+    line = page.evaluate("window.imaudible.state.error")
+    assert RELOAD in line and "may have been updated since this page opened" in line, line
+    assert page.is_visible(".loader-fallback a")
