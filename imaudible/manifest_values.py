@@ -8,6 +8,7 @@ import re
 from .manifest_checks import clip
 from .settings import MAX_TEXT_LENGTH
 from .types import BIDI_OPENERS, UNSAFE_TEXT, open_bidi
+from .web_address import address_problem
 
 _YAML_OCTAL = re.compile(r"[-+]?0[0-7_]+")
 
@@ -47,15 +48,21 @@ def text_problem(value: str, meta: dict) -> str | None:
     pattern = meta.get("pattern")
     if pattern and value and not re.fullmatch(pattern, value):
         return f"'{clip(value)}' is not {meta.get('expected') or 'matching ' + pattern}{_space_hint(pattern, value)}"
+    if meta.get("address") and value:
+        return address_problem(value, meta["address"])
     return None
 
 
 def _space_hint(pattern: str, value: str) -> str:
-    """What to do when only spaces stand between `value` and `pattern` (a web address pasted with one)."""
+    """What to do when only spaces or a capitalised scheme stand between `value` and `pattern` (a web address
+    pasted with a space, or typed as HTTPS://)."""
     if value.strip() != value and re.fullmatch(pattern, value.strip()):
         return " (remove the spaces around it)"
     if re.fullmatch(pattern, re.sub(r"\s", "%20", value.strip())):
         return " (it holds a space: write each space as %20)"
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme != scheme.lower() and re.fullmatch(pattern, scheme.lower() + sep + rest):
+        return f" (write '{scheme.lower()}://' in lower case)"
     return ""
 
 

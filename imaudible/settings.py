@@ -35,7 +35,8 @@ def opt(default, doc: str, **extra):
     """A manifest option: a dataclass field carrying its documentation and constraints: `minimum`/`maximum`
     (numbers), `pattern` + `expected` (text), `nonblank` (text that must hold more than whitespace),
     `max_length` (text, default MAX_TEXT_LENGTH), `min_items` + `empty` (lists; `empty` words the error),
-    `unique` (lists whose values may appear only once)."""
+    `unique` (lists whose values may appear only once), `address` (an http(s) address: "link" or "site",
+    checked by `web_address.py`)."""
     meta = {"doc": doc, **extra}
     if default is ...:
         return field(metadata=meta)  # required
@@ -234,7 +235,7 @@ class Artwork:
     credit: str = opt("", "Credit line shown with the work, e.g. 'Museum of Modern Art, New York. Public domain'.")
     license: str = opt("", "Licence of the image, e.g. 'Public domain' or 'CC BY-SA 4.0'.")
     source_url: str = opt("", "Where the image comes from (a web page), linked from the plaque.",
-                          pattern=WEB_ADDRESS, expected=WEB_ADDRESS_FORM)
+                          pattern=WEB_ADDRESS, expected=WEB_ADDRESS_FORM, address="link")
 
     def music_settings(self, base: MusicSettings) -> MusicSettings:
         changes = {k: getattr(self.music, k) for k in MUSIC_OVERRIDABLE if getattr(self.music, k) is not None}
@@ -247,8 +248,9 @@ class Gallery:
     artworks: tuple[Artwork, ...] = opt(..., "The artworks, in hanging order.", min_items=1,
                                         empty="the gallery has no artworks; add at least one")
     description: str = opt("", "Short description (page text and OpenGraph).")
-    url: str = opt("", "Public URL of the deployed site (for OpenGraph links), e.g. https://example.org/.",
-                   pattern=WEB_ADDRESS, expected=WEB_ADDRESS_FORM)
+    url: str = opt("", "Public URL of the folder the site is published at (for link previews, canonical links and "
+                   "404.html), e.g. https://example.org/ or https://user.github.io/museum/.",
+                   pattern=WEB_ADDRESS, expected=WEB_ADDRESS_FORM, address="site")
     style: str = opt("", "Text added to every music prompt, e.g. 'ambient, piano'.")
     caption: CaptionSettings = opt(CaptionSettings, "Image captioning.")
     music: MusicSettings = opt(MusicSettings, "Music generation.")

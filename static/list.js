@@ -1,8 +1,19 @@
-// The list view: say why it is shown when the 3D gallery fell back to it, let only one piece of music
-// play at a time, and say so when a piece's file is missing or damaged, in a format this browser lacks, or
-// could not be fetched because the device is offline (loaded again once it is back online).
+// The list view: open artwork pages from a file on disk too, say why it is shown when the 3D gallery fell
+// back to it, let only one piece of music play at a time, and say so when a piece's file is missing or
+// damaged, in a format this browser lacks, or could not be fetched because the device is offline (loaded
+// again once it is back online).
 (function () {
   "use strict";
+  // Opened from a file on disk, a link to a folder (an artwork's page, art/<id>/) would show the folder's
+  // listing: a browser opens no index.html there, as every web host does.
+  if (window.location.protocol === "file:") {
+    document.querySelectorAll("a[href]").forEach(function (link) {
+      var target = new URL(link.href);
+      if (target.protocol !== "file:" || !/\/$/.test(target.pathname)) return;
+      target.pathname += "index.html";
+      link.href = target.href;
+    });
+  }
   if (new URLSearchParams(window.location.search).has("nowebgl")) {
     var notice = document.getElementById("nowebgl-notice");
     if (notice) notice.hidden = false;

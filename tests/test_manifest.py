@@ -107,6 +107,27 @@ MALFORMED = {
                    "title: expected text, found nothing"),
     "javascript url": (GOOD_HEAD + "url: javascript:alert(1)//\n", 5,
                        "url: 'javascript:alert(1)//' is not an http:// or https:// address"),
+    # The site's address makes every page's canonical link, og:url and og:image and the 404 page's links.
+    "url that python cannot parse": (GOOD_HEAD + "url: 'https://[::1/'\n", 5,
+                                     "url: 'https://[::1/' is not a web address a browser can open"),
+    "url with a port out of range": (GOOD_HEAD + "url: 'https://example.org:99999/'\n", 5,
+                                     "url: 'https://example.org:99999/' is not a web address a browser can open"),
+    "url without a host": (GOOD_HEAD + "url: 'https:///museum/'\n", 5, "url: 'https:///museum/' has no host name"),
+    "url with an empty host label": (GOOD_HEAD + "url: 'https://example..org/'\n", 5, "has no host name"),
+    "url that names a page": (GOOD_HEAD + "url: https://user.github.io/museum/index.html\n", 5,
+                              "url: 'https://user.github.io/museum/index.html' names a page, not the folder the site "
+                              "is published at: write 'https://user.github.io/museum/'"),
+    "url with a query": (GOOD_HEAD + "url: 'https://example.org/museum?lang=en'\n", 5,
+                         "holds a ?query or #fragment: write the address of the folder the site is published at, "
+                         "such as 'https://example.org/museum/'"),
+    "url with a fragment": (GOOD_HEAD + "url: 'https://example.org/#top'\n", 5, "such as 'https://example.org/'"),
+    "url with a capitalised scheme": (GOOD_HEAD + "url: HTTPS://example.org/\n", 5,
+                                      "url: 'HTTPS://example.org/' is not an http:// or https:// address (write "
+                                      "'https://' in lower case)"),
+    "url with a password": (GOOD_HEAD + "url: 'https://curator:secret@example.org/'\n", 5,
+                            "holds a user name or password before the host"),
+    "source url with a password": (GOOD_HEAD + "    source_url: 'https://me:pw@example.org/x'\n", 5,
+                                   "artworks[0].source_url: 'https://me:pw@example.org/x' holds a user name"),
     "no texture sizes": (GOOD_HEAD + "images: {sizes: []}\n", 5, "images.sizes: must list at least 1 value, found 0"),
     "empty room": (GOOD_HEAD + "layout:\n  rooms:\n    - title: A\n      artworks: []\n", 8,
                    "layout.rooms[0].artworks: a room needs at least one artwork id"),
@@ -149,6 +170,19 @@ MALFORMED = {
     "pixel guard switched off": (GOOD_HEAD + "images: {max_pixels: 100000000000}\n", 5,
                                  "images.max_pixels: must be at most 268435456"),
 }
+
+
+@pytest.mark.parametrize("url", ["https://example.org", "https://user.github.io/my.museum",
+                                 "http://127.0.0.1:8000/our%20museum/", "https://[::1]:8443/"])
+def test_a_site_address_of_a_folder_is_kept(folder, url):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + f"url: '{url}'\n")
+    assert load_manifest(folder)[0].url == url
+
+
+@pytest.mark.parametrize("source_url", ["https://example.org/page.html#detail", "https://example.org/?id=1"])
+def test_a_source_link_may_name_a_page_with_a_query_or_fragment(folder, source_url):
+    (folder / "gallery.yaml").write_text(GOOD_HEAD + f"    source_url: '{source_url}'\n")
+    assert load_manifest(folder)[0].artworks[0].source_url == source_url
 
 
 @pytest.fixture

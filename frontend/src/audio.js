@@ -4,6 +4,7 @@
 // play (a click, a tap, Enter, or the tour button) also starts the Web Audio context. Until a file has sent
 // enough to play, state.buffering says so: the player says "Loading", not "Now playing" at 0:00 on a slow network.
 import { AudioChannel } from "./audio-channel.js";
+import { sayIfMusicMoved } from "./chunks.js";
 import { audioFiles, audioProblem, pickAudio } from "./data.js";
 import { Mixer } from "./mixer.js";
 import { state, update } from "./state.js";
@@ -65,6 +66,7 @@ export class AudioDeck {
     }
     update({ playingId: null, paused: true, buffering: false, error: audioProblem(art, ch.el) });
     for (const fn of this.endedHandlers) fn(ch.artId);
+    sayIfMusicMoved(art, this.resolve, state.error);
   }
 
   onEnded(fn) { this.endedHandlers.add(fn); }

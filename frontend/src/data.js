@@ -8,6 +8,9 @@ export async function readSiteData(doc = document) {
   let data;
   if (el.dataset.src) {
     const response = await fetch(new URL(el.dataset.src, doc.baseURI));
+    if (response.status === 404) {   // named by its content: another deploy since this page was fetched
+      throw new Error("The gallery's data could not be loaded; the gallery may have been updated since this page opened: reload the page.");
+    }
     if (!response.ok) throw new Error(`imaudible: site data ${el.dataset.src}: HTTP ${response.status}`);
     data = await response.json();
   } else {

@@ -43,7 +43,10 @@ async function firstPaint() {
 async function boot() {
   window.imaudible = { state }; // app.js adds the rest once it runs
   await firstPaint();
-  const { start } = await import("./app.js");
+  const { start } = await import("./app.js").catch(() => {
+    // named by its content: a page kept from before another deploy asks for a file the host no longer has
+    throw new Error("The 3D gallery's code could not be loaded; the gallery may have been updated since this page opened: reload the page.");
+  });
   await new Promise((resolve) => setTimeout(resolve, 0)); // evaluating three.js is one task, the setup others
   await start();
 }

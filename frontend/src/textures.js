@@ -1,6 +1,7 @@
 // Room-by-room texture loading: a room's paintings and plaques get their textures when the visitor comes
 // near, and give them back when far away, so a large exhibition never holds every image in GPU memory.
 // Each painting shows its small thumbnail first; the full texture follows once the first view is drawn.
+import { sayIfImagesMoved } from "./chunks.js";
 import { pickImage, pickThumb } from "./data.js";
 import { drawPlaque } from "./plaque.js";
 import { BLANK } from "./scene.js";
@@ -14,6 +15,7 @@ export class RoomTextures {
     this.plan = plan;
     this.built = built;
     this.gpu = new TextureUploader({ renderer, resolve, anisotropy });
+    this.resolve = resolve;
     this.maxTexture = this.gpu.maxTexture;
     this.webp = webp;
     this.wanted = wanted;
@@ -104,6 +106,7 @@ export class RoomTextures {
   #apply(built, rel, tex, current) {
     if (!tex) {
       const retry = () => current() && this.#show(built, rel, current).then(() => this.onChange(built.plan.room, "retried"));
+      sayIfImagesMoved(built.plan.art, this.resolve);
       return current() && this.missing.note(built.plan.id, retry);
     }
     if (!current() || (built.largestUrl && rel !== built.largestUrl)) return drop(tex);

@@ -66,3 +66,21 @@ def test_long_unbroken_words_never_widen_the_list_past_a_narrow_screen(browser, 
     watched.assert_clean()
     page.context.close()
     assert widths[0] <= widths[1], widths
+
+
+def test_opened_from_a_file_its_links_open_the_artwork_pages_not_a_folder_listing(browser, built_site):
+    """A double-click on build/list.html (the page the 3D gallery sends file:// visitors to): an artwork's
+    link, art/<id>/, showed the browser's listing of that folder, since no host is there to answer with its
+    index.html. It opens the artwork's page, which says how to see the 3D gallery."""
+    watched = open_page(browser)
+    page = watched.page
+    try:
+        page.goto((built_site / "list.html").as_uri())
+        links = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
+        assert not [href for href in links if href.startswith("file:") and href.endswith("/")], links
+        page.click(".artwork .more a")
+        page.wait_for_function("() => document.body.classList.contains('opened-from-file')", timeout=30_000)
+        assert page.url.endswith("/index.html") and "/art/" in page.url, page.url
+        assert "cannot open from a file" in page.inner_text("#loader-text")
+    finally:
+        page.context.close()
