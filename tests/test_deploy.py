@@ -68,3 +68,18 @@ def test_a_clip_recomputed_with_other_bytes_is_published_under_a_new_address(gal
         assert now[fmt] != first[fmt], f"new {fmt} bytes published at the old address"
         assert (out / now[fmt]).read_bytes() == new[f"audio.{fmt}"]
         assert not (out / first[fmt]).exists()
+
+
+def test_github_pages_publishes_the_site_as_it_is_and_clean_takes_its_marker_back(gallery, cli):
+    """GitHub Pages runs a folder without `.nojekyll` through Jekyll, which drops every file whose name starts
+    with '_' (a gallery's own static/_font.woff2 here): the site carries the marker, owned like its other files."""
+    (gallery / "static").mkdir(exist_ok=True)
+    (gallery / "static" / "_font.woff2").write_bytes(b"wOF2 font bytes")
+    assert cli("build", gallery).exit_code == 0
+    out = gallery / "build"
+    assert (out / ".nojekyll").is_file() and (out / ".nojekyll").read_bytes() == b""
+    owned = json.loads((out / ".imaudible-build.json").read_text())
+    assert ".nojekyll" in owned["files"]
+    assert any(p.name.startswith("_font") for p in out.rglob("*"))
+    assert cli("clean", gallery).exit_code == 0
+    assert not (out / ".nojekyll").exists()

@@ -30,6 +30,14 @@ OWNED_LIST = ".imaudible-build.json"
 OWNED_FORMAT = 2
 # Every path of the site: "/"-separated names that start with a letter, digit or "_" (so never "..").
 SITE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+# The one dot-file the tool writes: GitHub Pages runs a site without it through Jekyll, which drops every
+# file whose name starts with '_' (a gallery's static/_font.woff2), as `mkdocs gh-deploy` also knows.
+NO_JEKYLL = ".nojekyll"
+
+
+def site_path_ok(rel: str) -> bool:
+    """A path the tool may write, own and delete in the output folder."""
+    return bool(SITE_PATH.fullmatch(rel)) or rel == NO_JEKYLL
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -176,7 +184,7 @@ def read_owned(out: Path) -> Owned:
         listed = {name: None for name in listed if isinstance(name, str)}
     if not isinstance(listed, dict):
         return Owned(problems=[f"{path} has the wrong shape; ignoring it (files it named are kept)"])
-    bad = [name for name in listed if not isinstance(name, str) or not SITE_PATH.fullmatch(name)]
+    bad = [name for name in listed if not isinstance(name, str) or not site_path_ok(name)]
     if bad:
         owned.problems.append(f"{path}: ignored {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that name no "
                               f"file inside the output folder: {', '.join(repr(b) for b in bad[:5])}")
@@ -260,7 +268,7 @@ def prepare_target(out: Path, rel: str) -> Path:
 def remove_owned(out: Path, rel: str, digests: tuple[str, ...]) -> str | None:
     """Delete one file of an earlier build when it holds one of `digests` (`Owned.digests`); returns why it
     was kept instead, or None once deleted."""
-    if not SITE_PATH.fullmatch(rel):
+    if not site_path_ok(rel):
         return "not a path inside the output folder"
     if _symlink_on_the_way(out, rel) is not None:
         return "reached through a symlink"

@@ -65,7 +65,7 @@ class SiteFiles:
         self.immutable: set[str] = set()
 
     def add(self, rel: str, source: bytes | StoredFile, immutable: bool = False) -> str:
-        if not SITE_PATH.fullmatch(rel):
+        if not folder.site_path_ok(rel):
             raise SiteError(f"refusing to write '{rel}': not a plain path inside the site")
         self.files[rel] = source
         if immutable:
@@ -265,6 +265,7 @@ def _render_pages(gallery: Gallery, site: SiteFiles, data: dict, common: dict) -
     for page, html in zip(todo, rendered):
         site.add(page.target, html)
     site.add("netlify.toml", NETLIFY_TOML)
+    site.add(folder.NO_JEKYLL, b"")
     site.add("_headers", _headers(site))
 
 
