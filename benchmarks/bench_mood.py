@@ -43,11 +43,11 @@ def main() -> None:
         img.thumbnail((512, 512))
         images.append((path.stem, img))
     mood.estimate_mood(images[0][1])                       # warm-up: imports, colour-name table
-    old_palette(mood.srgb_to_lab(mood._analysis_pixels(images[0][1]) / 255.0))
+    old_palette(mood.srgb_to_lab(mood._statistics_pixels(images[0][1]) / 255.0))
     now, before = [], []
     for name, img in images:
         best = min(_timed(lambda: mood.estimate_mood(img)) for _ in range(3))
-        lab = mood.srgb_to_lab(mood._analysis_pixels(img) / 255.0)
+        lab = mood.srgb_to_lab(mood._statistics_pixels(img) / 255.0)
         old = min(_timed(lambda: old_palette(lab)) for _ in range(3))
         now.append(best)
         before.append(old)

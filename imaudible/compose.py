@@ -1,12 +1,9 @@
 """Music: the `Composer` interface and the built-in procedural composer (backends are found in `backends.registry`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from .types import Clip, ComposeError, MusicRequest  # noqa: F401 - the composer's vocabulary
-
-if TYPE_CHECKING:
-    from .settings import MusicSettings
 
 VERSION = "3"  # of the procedural composer: bump when the music for the same mood or prompt changes
 

@@ -1,6 +1,6 @@
 """Words for visitors who cannot hear the music: what a piece sounds like ("slow, calm felt piano in a
 minor key, about 70 bpm"), and a name for a room from the moods of its works ("Calm blues"). Both read
-the mood the same way the prompt and the built-in composer do (`mood.tempo_bpm` and friends)."""
+the mood the same way the prompt and the built-in composer do (`mood_music.tempo_bpm` and friends)."""
 from __future__ import annotations
 
 from .mood_music import MODE_PHRASES, dominant_hue, mode_name, tempo_bpm, timbre_family

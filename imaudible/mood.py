@@ -37,13 +37,13 @@ import numpy as np
 from PIL import Image
 
 from . import structure
-from .mood_music import (_RGB_TO_XYZ_ROWS, _WHITE_D65_TUPLE, dominant_hue, hex_to_lab, is_major,  # noqa: F401
+from .mood_music import (_LINEAR, _RGB_TO_XYZ_ROWS, _WHITE_D65_TUPLE, dominant_hue, hex_to_lab, is_major,  # noqa: F401
                          mode_name, tempo_bpm, timbre_family)
 from .types import HIGH, LOW, MOOD_WORDS, Mood, PaletteColour, mood_words  # noqa: F401 - the mood vocabulary
 
 from .versions import MOOD as VERSION  # noqa: E402 - bump it in versions.py
 
-ANALYSIS_EDGE = 256          # statistics are taken at a fixed size so edge density does not depend on resolution
+STATISTICS_EDGE = 256        # statistics are taken at a fixed size so edge density does not depend on resolution
 PALETTE_SIZE = 5
 PALETTE_SAMPLE = 1500       # pixels k-means sees: shares are within ~2% of the full image's, at 1/40 the time
 
@@ -83,7 +83,7 @@ NAMED_COLOURS = {
 
 def estimate_mood(image: Image.Image) -> Mood:
     """Read the mood of an RGB image (any size) from its colour statistics and texture."""
-    rgb8 = _analysis_pixels(image)
+    rgb8 = _statistics_pixels(image)
     rgb = rgb8.astype(np.float32) / np.float32(255)
     lab = _lab_from_8bit(rgb8)
     lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
@@ -180,25 +180,21 @@ def lab_to_hex(lab: np.ndarray) -> str:
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
-def _analysis_pixels(image: Image.Image) -> np.ndarray:
+def _statistics_pixels(image: Image.Image) -> np.ndarray:
     img = image.convert("RGB")
     w, h = img.size
-    scale = ANALYSIS_EDGE / max(w, h)
+    scale = STATISTICS_EDGE / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     img = img.resize(size, Image.Resampling.BILINEAR if scale > 1 else Image.Resampling.BOX)
     return np.asarray(img, dtype=np.uint8)
 
 
-_LINEAR_8BIT = None
+_LINEAR_8BIT = np.array(_LINEAR, dtype=np.float32)   # the sRGB curve per 8-bit level, as `hex_to_lab` reads it
 
 
 def _lab_from_8bit(rgb8: np.ndarray) -> np.ndarray:
     """CIELAB of 8-bit sRGB pixels in float32 (the sRGB curve read from a 256-entry table): the same numbers
     as `srgb_to_lab` to ~1e-4 L*, several times faster on a whole image."""
-    global _LINEAR_8BIT
-    if _LINEAR_8BIT is None:
-        levels = np.arange(256) / 255.0
-        _LINEAR_8BIT = np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4).astype(np.float32)
     linear = _LINEAR_8BIT[rgb8]
     xyz = linear @ (_RGB_TO_XYZ.T / _WHITE_D65).astype(np.float32)
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / np.float32(3 * (6 / 29) ** 2) + np.float32(4 / 29))

@@ -43,10 +43,9 @@ def is_major(mode: str) -> bool:
 
 def timbre_family(mood: Mood) -> str:
     """Palette hue and saturation pick the instrument family: 'warm', 'cool', 'green' or 'muted'."""
-    chromatic = [p for p in mood.palette if _hex_chroma(p.hex) > 18]
-    if mood.saturation < 0.12 or not chromatic:
+    hue = dominant_hue(mood)
+    if mood.saturation < 0.12 or hue is None:
         return "muted"
-    hue = _hex_hue(max(chromatic, key=lambda p: p.share * _hex_chroma(p.hex)).hex)
     if 75 <= hue < 170:
         return "green"
     if 170 <= hue < 330:

@@ -41,7 +41,7 @@ KEPT_WORDS = frozenset({
 })
 STOP_WORDS_VERSION = "3"
 
-INSTRUMENTS = {
+FAMILY_INSTRUMENTS = {   # the instruments the prompt names for each timbre family
     "warm": "warm strings, soft brass and piano",
     "cool": "electric piano, glassy pads and bells",
     "green": "woodwinds, marimba and acoustic guitar",
@@ -49,8 +49,8 @@ INSTRUMENTS = {
 }
 
 
-def compose_prompt(*, caption: str, mood: Mood, style: str, settings: PromptSettings,
-                   override: str | None) -> str:
+def music_prompt(*, caption: str, mood: Mood, style: str, settings: PromptSettings,
+                 override: str | None) -> str:
     """The music prompt for one artwork; a non-empty `override` replaces it entirely."""
     if override is not None and override.strip():
         return _tidy(override)
@@ -88,7 +88,7 @@ class WrittenPrompt:
 
 
 class TemplateWriter:
-    """The built-in writer: `compose_prompt` without an override. It holds no settings (a worker keeps one
+    """The built-in writer: `music_prompt` without an override. It holds no settings (a worker keeps one
     loaded across builds): each call brings them."""
     name = TEMPLATE_NAME
     revision = VERSION
@@ -99,8 +99,8 @@ class TemplateWriter:
 
 
 def template_prompt(request: PromptRequest, settings: PromptSettings) -> str:
-    return compose_prompt(caption=request.caption, mood=request.mood, style=request.style, settings=settings,
-                          override=None)
+    return music_prompt(caption=request.caption, mood=request.mood, style=request.style, settings=settings,
+                        override=None)
 
 
 def writer_message(request: PromptRequest, settings: PromptSettings) -> str:
@@ -136,7 +136,7 @@ def mood_phrase(mood: Mood) -> str:
     mode = mode_name(mood)
     hint = MODE_PHRASES[mode]
     rhythm = ", with drums" if mood.arousal > 0.55 else ", no drums" if mood.arousal < 0.35 else ""
-    family = INSTRUMENTS[timbre_family(mood)]
+    family = FAMILY_INSTRUMENTS[timbre_family(mood)]
     text = f"{words} music {hint}, {pace} tempo around {bpm} bpm, {family}{rhythm}"
     if not is_major(mode) and mood.valence < 0.25:
         text += ", sombre"

@@ -1,7 +1,7 @@
 """The image's structure, read from its lightness: texture measures for arousal and a small fingerprint that
 the built-in composer plays, so two images with the same mood still get different music.
 
-All measures are taken on the fixed-size analysis image (see `mood.ANALYSIS_EDGE`), so they do not depend
+All measures are taken on the image at a fixed size (`mood.STATISTICS_EDGE`), so they do not depend
 on resolution. The fingerprint reads the picture left to right like a score:
 
 - `contour` (8): mean lightness of eight vertical strips, rescaled to 0..1 over the strips (flat 0.5 when the

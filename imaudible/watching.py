@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional
 
+from .add_candidates import accepted_suffixes
 from .editor_files import is_editor_leftover
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 
 
@@ -72,8 +72,9 @@ def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
     root = Path(gallery_root).resolve()
     skip = {Path(out).resolve(), root / ".imaudible-cache", root / "templates", root / "static"}
     paths = [root / "gallery.yaml", root / "templates", root / "static"]
+    suffixes = accepted_suffixes()   # those `add` takes: a `.jfif` the build decodes is watched too
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS and here / d not in skip)
-        paths += [here / name for name in sorted(files) if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+        paths += [here / name for name in sorted(files) if Path(name).suffix.lower() in suffixes]
     return paths

@@ -145,7 +145,8 @@ def apply_merge_keys(root: yaml.Node) -> tuple[yaml.Node, list[tuple[yaml.Node, 
     merges, and the problems found as (node, field, message). As in YAML 1.1: a key of the mapping itself wins
     over a merged one, and an earlier merged mapping over a later. Merged pairs keep their own nodes, so an
     error in a merged value points at the line where it is written. The nodes are copied, not changed: an
-    anchored mapping is also used as itself."""
+    anchored mapping is also used as itself (PyYAML's own `flatten_mapping` changes it in place, keeps the
+    overridden pairs and raises at the first problem)."""
     copies: dict[int, yaml.Node] = {}
     merging: set[int] = set()      # mappings being copied, to refuse one that merges itself
     problems: list[tuple[yaml.Node, str, str]] = []

@@ -14,7 +14,7 @@ from imaudible import composer
 from imaudible.compose import MusicRequest, ProceduralComposer
 from imaudible.composer.harmony import Harmony
 from imaudible.composer.plan import make_plan
-from imaudible.prompt import compose_prompt
+from imaudible.prompt import music_prompt
 from imaudible.settings import MusicSettings, PromptSettings
 from tests.test_compose import count_clicks, estimate_key, estimate_tempo, spectral_centroid, synthetic_mood
 
@@ -109,8 +109,8 @@ def test_dynamics_density_drums_and_negation():
                                                      (0.3, 0.3, ("#777777",)), (0.2, 0.8, WARM)])
 def test_prompts_without_table_words_leave_the_mood_plan_unchanged(valence, arousal, palette):
     mood = synthetic_mood(valence=valence, arousal=arousal, palette=palette)
-    template = compose_prompt(caption="A man playing a guitar by a fast river", mood=mood, style="instrumental",
-                              settings=PromptSettings(), override=None)
+    template = music_prompt(caption="A man playing a guitar by a fast river", mood=mood, style="instrumental",
+                            settings=PromptSettings(), override=None)
     assert "guitar" in template and mood.words[0] in template.lower()
     for prompt in ("A harbour at dusk, oil on canvas", "Portrait of a woman in a red hat", template):
         assert plan(prompt, mood) == plan("", mood), prompt

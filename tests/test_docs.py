@@ -5,7 +5,6 @@ and every file or test it names exists."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 import shutil
 from pathlib import Path

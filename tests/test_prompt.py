@@ -11,7 +11,7 @@ from PIL import Image
 from imaudible.backends.registry import load_backend
 from imaudible.caption import BuiltinDescriber, CaptionError, clean_caption, describe
 from imaudible.mood import Mood, PaletteColour, estimate_mood, mood_words, tempo_bpm
-from imaudible.prompt import MAX_WORDS, compose_prompt, remove_stopwords
+from imaudible.prompt import MAX_WORDS, music_prompt, remove_stopwords
 from imaudible.settings import CaptionSettings, PromptSettings
 
 ART = Path(__file__).resolve().parents[1] / "demo" / "art"
@@ -63,8 +63,8 @@ def test_the_stop_word_list_enters_the_prompt_key_only_when_the_setting_is_on():
 # --- prompts ----------------------------------------------------------------------------------------------------
 
 def test_prompt_carries_mood_tempo_mode_style_and_caption():
-    prompt = compose_prompt(caption="a pond with water lilies", mood=CALM, style="ambient, piano",
-                            settings=PromptSettings(), override=None)
+    prompt = music_prompt(caption="a pond with water lilies", mood=CALM, style="ambient, piano",
+                          settings=PromptSettings(), override=None)
     assert prompt.startswith("ambient, piano. ")
     assert CALM.words[0].capitalize() in prompt and CALM.words[1] in prompt
     assert f"{tempo_bpm(CALM)} bpm" in prompt and "slow tempo" in prompt
@@ -73,8 +73,8 @@ def test_prompt_carries_mood_tempo_mode_style_and_caption():
 
 
 def test_prompts_differ_with_mood():
-    calm = compose_prompt(caption="a room", mood=CALM, style="", settings=PromptSettings(), override=None)
-    tense = compose_prompt(caption="a room", mood=TENSE, style="", settings=PromptSettings(), override=None)
+    calm = music_prompt(caption="a room", mood=CALM, style="", settings=PromptSettings(), override=None)
+    tense = music_prompt(caption="a room", mood=TENSE, style="", settings=PromptSettings(), override=None)
     assert calm != tense
     assert "minor key" in tense and "with drums" in tense and "warm strings" in tense
     bpm = [int(re.search(r"(\d+) bpm", p).group(1)) for p in (calm, tense)]
@@ -82,31 +82,31 @@ def test_prompts_differ_with_mood():
 
 
 def test_override_replaces_everything():
-    prompt = compose_prompt(caption="a pond", mood=CALM, style="ambient",
-                            settings=PromptSettings(remove_stopwords=True), override="  solo cello,  in the rain ")
+    prompt = music_prompt(caption="a pond", mood=CALM, style="ambient",
+                          settings=PromptSettings(remove_stopwords=True), override="  solo cello,  in the rain ")
     assert prompt == "solo cello, in the rain"
-    blank = compose_prompt(caption="a pond", mood=CALM, style="", settings=PromptSettings(), override="   ")
+    blank = music_prompt(caption="a pond", mood=CALM, style="", settings=PromptSettings(), override="   ")
     assert "pond" in blank and "bpm" in blank
 
 
 def test_stopword_setting_applies_to_the_caption_only():
-    prompt = compose_prompt(caption="a painting of a man in the rain", mood=CALM, style="the quiet piano",
-                            settings=PromptSettings(remove_stopwords=True), override=None)
+    prompt = music_prompt(caption="a painting of a man in the rain", mood=CALM, style="the quiet piano",
+                          settings=PromptSettings(remove_stopwords=True), override=None)
     assert prompt.startswith("the quiet piano. ")
     assert prompt.endswith("Inspired by: painting man rain")
 
 
 def test_without_mood_only_style_and_caption_remain():
     settings = PromptSettings(include_mood=False)
-    assert compose_prompt(caption="a pond", mood=TENSE, style="lofi", settings=settings,
-                          override=None) == "lofi. Inspired by: a pond"
-    assert compose_prompt(caption="a pond", mood=TENSE, style="", settings=settings, override=None) == "a pond"
+    assert music_prompt(caption="a pond", mood=TENSE, style="lofi", settings=settings,
+                        override=None) == "lofi. Inspired by: a pond"
+    assert music_prompt(caption="a pond", mood=TENSE, style="", settings=settings, override=None) == "a pond"
 
 
 def test_long_captions_are_trimmed():
     caption = " ".join(f"word{i}" for i in range(200))
-    prompt = compose_prompt(caption=caption, mood=TENSE, style="orchestral", settings=PromptSettings(),
-                            override=None)
+    prompt = music_prompt(caption=caption, mood=TENSE, style="orchestral", settings=PromptSettings(),
+                          override=None)
     assert len(prompt.split()) <= MAX_WORDS
     assert "word0 word1" in prompt
 

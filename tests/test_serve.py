@@ -248,6 +248,20 @@ def test_gallery_watch_paths_leave_out_build_and_cache(tmp_path):
     assert {root / "gallery.yaml", root / "templates", root / "static", root / "art" / "a.jpg", root / "b.PNG"} == paths
 
 
+def test_gallery_watch_paths_are_every_image_the_build_reads(tmp_path):
+    """A `.jfif` or `.jpe` (Windows saves JPEGs so) builds like any JPEG, but serve watched a list of its own
+    that lacked them: replacing such an image rebuilt nothing. The suffixes are those `add` accepts."""
+    from imaudible.add_candidates import accepted_suffixes
+
+    (tmp_path / "gallery.yaml").write_text("title: x\n")
+    names = [f"image{suffix}" for suffix in sorted(accepted_suffixes())]
+    for name in names + ["notes.txt", "scan.pdf"]:
+        (tmp_path / name).write_bytes(b"")
+    watched = {p.name for p in gallery_watch_paths(tmp_path, tmp_path / "build")}
+    assert {"image.jfif", "image.jpe"} <= set(names)
+    assert watched - {"gallery.yaml", "templates", "static"} == set(names)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -67,8 +67,6 @@ export function paragraph(ctx, text, y, { font, size, colour = "#222", maxLines 
   return y;
 }
 
-export const PLAQUE_PIXELS = { width: W, height: H };
-
 /**
  * Paint a wall label: title, artist and year, the curator's text (or the caption), what the music sounds
  * like and the credit; `playing` adds a ♪ band at the foot. How it was made stays in the HTML panel.

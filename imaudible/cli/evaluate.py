@@ -60,7 +60,7 @@ def evaluate(site_dir, out, reference, variant_args, jobs, quiet):
 
 def _echo_fad(fad: dict, quiet: bool) -> None:
     """Each FAD figure (unless quiet), and a warning when one rests on too few windows (always)."""
-    from ..evaluate.report import fad_line
+    from ..evaluate.text import fad_line
 
     for space, value in (fad.get("spaces") or {}).items():
         if not quiet:

@@ -17,7 +17,7 @@ from ..headers import CSP as SITE_CSP
 from ..state_files import read_state_file
 from . import measures, plots, text
 from .public import public_report
-from .text import fad_line, render_csv  # noqa: F401 - fad_line: the `evaluate` command prints FAD lines with it
+from .text import render_csv
 
 REPORT_DIR = "report"
 ASSETS = Path(__file__).parent / "assets"

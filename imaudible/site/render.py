@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from .. import __version__
 from ..engine.atomic import atomic_write
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
-from ..headers import CONTENT_TYPES, CSP, SECURITY_HEADERS  # noqa: F401 - CSP is part of this module's API
+from ..headers import CONTENT_TYPES, SECURITY_HEADERS
 from ..types import WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description
 from ..editor_files import is_editor_leftover

@@ -62,10 +62,10 @@ class PromptStage(Stage):
         return art.prompt if art.prompt is not None and art.prompt.strip() else None
 
     def read_given(self, value) -> PromptView:
-        from ..prompt import compose_prompt
+        from ..prompt import music_prompt
         from ..settings import PromptSettings
 
-        text = compose_prompt(caption="", mood=None, style="", settings=PromptSettings(), override=value)
+        text = music_prompt(caption="", mood=None, style="", settings=PromptSettings(), override=value)
         return PromptView(text, given=True, model="curator")
 
     def inputs(self, gallery, art, upstream):
