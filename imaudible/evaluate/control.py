@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,9 @@ def correlation(a, b) -> dict:
     distinct = len(set(zip(a.tolist(), b.tolist())))
     if distinct < 3:
         return {"r": None, "p_value": None, "n": int(n), "distinct": distinct}
-    found = pearsonr(a, b)
+    with warnings.catch_warnings():   # a nearly constant measure warns on stderr; its r is reported as found
+        warnings.simplefilter("ignore")
+        found = pearsonr(a, b)
     r, p = float(found.statistic), float(found.pvalue)
     return {"r": round(r, 4), "p_value": round(p, 4), "n": int(n)}
 

@@ -342,3 +342,13 @@ def test_the_summary_names_curator_moods_and_images_hung_twice():
     facts = dict((label, value) for label, value, _ in text.facts({"summary": {"mood": mood}, "artworks": records}))
     assert "a, c" in facts["image moods set by the curator"]
     assert "not independent" in facts["one image, several artworks"]
+
+
+def test_a_nearly_constant_measure_gives_its_correlation_without_a_warning(recwarn):
+    """scipy warns on stderr when an input barely varies: the command line prints one line a problem, and
+    this is none (the r found is reported, with its p-value)."""
+    from imaudible.evaluate.control import correlation
+
+    found = correlation([1.0, 1.0, 1.0 + 1e-15, 1.0], [1.0, 2.0, 3.0, 4.0])
+    assert found["n"] == 4 and found["r"] is not None and 0 <= found["p_value"] <= 1
+    assert not recwarn.list
