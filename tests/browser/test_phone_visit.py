@@ -141,3 +141,39 @@ def test_sound_taken_by_the_system_shows_the_piece_paused_and_play_resumes_it(ph
                            timeout=WAIT)
     assert page.inner_text("#now-playing").startswith("Now playing")
     phone.assert_clean()
+
+
+# A hidden tab as browsers make one (headless Chromium keeps drawing a tab it shows nowhere): the document says it
+# is hidden, and no animation frame comes until it is shown again.
+HIDDEN_TAB = """(() => {
+  const held = [], frame = window.requestAnimationFrame.bind(window);
+  let hidden = false;
+  Object.defineProperty(document, 'hidden', { get: () => hidden });
+  Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
+  window.requestAnimationFrame = (fn) => (hidden ? held.push(fn) : frame(fn));
+  window.setTabHidden = (on) => {
+    hidden = on;
+    document.dispatchEvent(new Event('visibilitychange'));
+    if (!on) held.splice(0).forEach((fn) => frame(fn));
+  };
+})()"""
+
+
+def test_a_tour_heard_with_the_screen_off_goes_on_to_the_next_piece(phone, site_url, built_site):
+    """The tour walks to the next work before playing it, and that glide moved only with the frames a hidden
+    page never gets: with the screen locked (or another tab in front) the tour fell silent after one piece."""
+    page = phone.page
+    page.add_init_script(HIDDEN_TAB)
+    last, after = [a["id"] for a in site_data(built_site)["artworks"][-2:]]  # the two short pieces
+    page.goto(site_url + f"index.html#{last}")
+    wait_ready(page)
+    page.evaluate("id => window.imaudible.tour.start(id)", last)
+    page.wait_for_function("id => window.imaudible.state.playingId === id && !window.imaudible.state.paused",
+                           arg=last, timeout=WAIT)
+    page.evaluate("setTabHidden(true)")
+    page.wait_for_function("id => document.querySelector(`audio[data-art='${id}']`)?.currentTime > 0.3",
+                           arg=after, timeout=WAIT, polling=250)  # Playwright's own polling waits on frames
+    page.evaluate("setTabHidden(false)")
+    settle(page)
+    assert page.evaluate("window.imaudible.debug.facing()") == after
+    phone.assert_clean()
