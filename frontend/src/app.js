@@ -153,7 +153,7 @@ export async function start() {
       const loaded = await chunk(() => import("./closeup.js"), "The close-up").catch((err) => update({ error: err.message }));
       if (!loaded) return;
       closeUp = new loaded.CloseUp({ camera, canvas, visitor, hung, getShare: () => (framer.frame(), framer.share),
-        sharpen: (k) => textures.sharpen(k), changed: () => { dirty = true; viewChanged = true; } });
+        viewOf: (p) => (framer.frame(), viewOf(p)), sharpen: (k) => textures.sharpen(k), changed: () => { dirty = true; viewChanged = true; } });
     }
     await closeUp.enter(id);
   }

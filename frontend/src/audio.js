@@ -35,7 +35,8 @@ export class AudioDeck {
     this.siteTitle = siteTitle;
     this.endedHandlers = new Set();
     this.channels = [0, 1].map((i) => this.#listen(new AudioChannel(container, i)));
-    this.mixer = new Mixer(this.channels); // volume, mute, spatial sound
+    // Volume, mute, spatial sound. Sound stopped from outside leaves the piece paused, as the player then says.
+    this.mixer = new Mixer(this.channels, () => this.current && !this.current.el.paused && this.current.el.pause());
     this.current = null; // the channel that plays (or paused) the current piece
   }
 

@@ -3,16 +3,19 @@
 // further, a drag moves across it, and Esc, a tap beside it or "Back" steps back to where the visitor stood.
 // Loaded on first use.
 import { DIMS } from "./layout.js";
-import { state, update } from "./state.js";
+import { onChange, state, update } from "./state.js";
 
 const VFOV = (70 * Math.PI) / 180;
 const FILL = 0.94; // share of the free view the painting takes
 const MAX_ZOOM = 8;
 
 export class CloseUp {
-  /** getShare(): the free part of the view ({w, h} fractions, framing.js); sharpen(id): Promise of the largest texture */
-  constructor({ camera, canvas, visitor, hung, getShare, sharpen, changed }) {
-    Object.assign(this, { camera, canvas, visitor, hung, getShare, sharpen, changed });
+  /**
+   * getShare(): the free part of the view ({w, h} fractions, framing.js); viewOf(p): where painting p is framed
+   * from; sharpen(id): Promise of the largest texture
+   */
+  constructor({ camera, canvas, visitor, hung, getShare, viewOf, sharpen, changed }) {
+    Object.assign(this, { camera, canvas, visitor, hung, getShare, viewOf, sharpen, changed });
     this.back = null;
     this.touches = new Map();
     canvas.addEventListener("wheel", (e) => {
@@ -23,6 +26,8 @@ export class CloseUp {
     canvas.addEventListener("pointerdown", (e) => e.pointerType === "touch" && this.touches.set(e.pointerId, [e.clientX, e.clientY]));
     canvas.addEventListener("pointermove", (e) => this.#pinch(e));
     for (const type of ["pointerup", "pointercancel"]) canvas.addEventListener(type, (e) => this.touches.delete(e.pointerId));
+    // A phone turned, a window resized, a panel grown: the painting fills the view as it is now.
+    onChange((keys) => keys.includes("framings") && this.#refit());
   }
 
   #pinch(e) {
@@ -39,17 +44,35 @@ export class CloseUp {
   async enter(id) {
     const p = this.hung.get(id);
     if (!p) return;
-    if (!state.closeUp) this.back = { x: this.visitor.x, z: this.visitor.z, yaw: this.visitor.yaw, pitch: this.visitor.pitch };
+    if (!state.closeUp) this.#rememberBack(p);
     document.body.classList.add("closeup");
     update({ closeUp: id, closeUpSharp: false, zoom: 1 });
     this.#setZoom(1);
-    const share = this.getShare();
-    const span = 2 * Math.tan(VFOV / 2);
-    const dist = Math.max(p.size.h / (FILL * span * share.h), p.size.w / (FILL * span * this.camera.aspect * share.w), 0.2);
-    this.spot = { p, dist, along: 0, up: 0 };
+    this.spot = { p, dist: this.#distance(p), along: 0, up: 0 };
     this.sharpen(id).then(() => state.closeUp === id && update({ closeUpSharp: true }));
     const arrived = await this.visitor.glideTo(this.#target());
     if (arrived && state.closeUp === id) update({ closeUpReady: true });
+  }
+
+  // Where the visitor stood, to step back to; when that was the painting's framing, its framing as it is then
+  // (the phone may have turned meanwhile).
+  #rememberBack(p) {
+    const v = this.visitor;
+    const framed = this.viewOf(p);
+    this.back = { x: v.x, z: v.z, yaw: v.yaw, pitch: v.pitch, framed: Math.hypot(v.x - framed.x, v.z - framed.z) < 0.05 ? p : null };
+  }
+
+  #distance(p) {
+    const share = this.getShare();
+    const span = 2 * Math.tan(VFOV / 2);
+    return Math.max(p.size.h / (FILL * span * share.h), p.size.w / (FILL * span * this.camera.aspect * share.w), 0.2);
+  }
+
+  #refit() {
+    if (!this.spot) return;
+    this.spot.dist = this.#distance(this.spot.p);
+    if (this.visitor.gliding) this.visitor.retarget(this.#target());
+    else this.panBy(0, 0);
   }
 
   #target() {
@@ -94,8 +117,9 @@ export class CloseUp {
     if (!state.closeUp) return;
     this.leave();
     if (this.back) {
-      if (glide) this.visitor.glideTo(this.back);
-      else this.visitor.place(this.back);
+      const to = this.back.framed ? this.viewOf(this.back.framed) : this.back;
+      if (glide) this.visitor.glideTo(to);
+      else this.visitor.place(to);
     }
   }
 

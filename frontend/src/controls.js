@@ -19,6 +19,7 @@ export class Controls {
     this.visitor = visitor;
     this.actions = actions;
     this.press = null;
+    this.down = new Set(); // the pointers pressed on the canvas now
     this.onTouchSeen = onTouchSeen;
     this.touchSeen = false;
     this.changed = false;
@@ -39,15 +40,28 @@ export class Controls {
         this.onTouchSeen?.();
       }
       if (e.button !== 0) return;
-      this.press = { id: e.pointerId, x: e.clientX, y: e.clientY, lastX: e.clientX, lastY: e.clientY, moved: 0, type: e.pointerType };
+      if (e.isPrimary) {
+        // No other pointer is down: forget any whose release was never seen.
+        this.down.clear();
+        this.press = null;
+      }
+      this.down.add(e.pointerId);
+      // A second finger makes the gesture a pinch (the close-up's): neither finger looks around or taps.
+      if (this.press) {
+        this.press.several = true;
+        return;
+      }
+      this.press = { id: e.pointerId, x: e.clientX, y: e.clientY, lastX: e.clientX, lastY: e.clientY, moved: 0, type: e.pointerType,
+        several: this.down.size > 1 };
       if (!this.locked) c.setPointerCapture?.(e.pointerId);
     });
     c.addEventListener("pointermove", (e) => this.#move(e));
     const release = (e) => {
+      this.down.delete(e.pointerId);
       const p = this.press;
       if (!p || p.id !== e.pointerId) return;
       this.press = null;
-      if (e.type === "pointerup" && p.moved <= CLICK_SLOP) this.#click(e, p.type);
+      if (e.type === "pointerup" && p.moved <= CLICK_SLOP && !p.several) this.#click(e, p.type);
     };
     c.addEventListener("pointerup", release);
     c.addEventListener("pointercancel", release);
@@ -61,7 +75,7 @@ export class Controls {
       return;
     }
     const p = this.press;
-    if (!p || p.id !== e.pointerId) return;
+    if (!p || p.id !== e.pointerId || p.several) return;
     const dx = e.clientX - p.lastX;
     const dy = e.clientY - p.lastY;
     p.lastX = e.clientX;

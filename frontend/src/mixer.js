@@ -5,10 +5,12 @@ import { placeAt } from "./audio-channel.js";
 import { state, update } from "./state.js";
 
 export class Mixer {
-  constructor(channels) {
+  /** onSilenced(): the running graph was stopped from outside (a call, another app or tab took the sound) */
+  constructor(channels, onSilenced = () => {}) {
     this.channels = channels;
     this.ctx = null;
     this.master = null;
+    this.onSilenced = onSilenced;
   }
 
   /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
@@ -19,6 +21,7 @@ export class Mixer {
         this.ctx = new Context();
         this.master = this.ctx.createGain();
         this.master.connect(this.ctx.destination);
+        this.#watch(this.ctx);
         for (const ch of this.channels) ch.connect(this.ctx, this.master);
         this.applyVolume();
       } catch {
@@ -27,6 +30,16 @@ export class Mixer {
       }
     }
     if (this.ctx?.state === "suspended") this.ctx.resume().catch(() => {});
+  }
+
+  // A graph that stops running (iOS "interrupted", a suspend by the system) holds every element routed through
+  // it at one spot, silent, while it still counts as playing.
+  #watch(ctx) {
+    let running = ctx.state === "running";
+    ctx.addEventListener("statechange", () => {
+      if (running && ctx.state !== "running") this.onSilenced();
+      running = ctx.state === "running";
+    });
   }
 
   applyVolume() {

@@ -6,6 +6,9 @@ const WALK = 2.2; // m/s
 const RUN = 4.2;
 const TURN = 1.9; // rad/s for keyboard turning
 const MAX_PITCH = 1.25;
+// Frames stop in a hidden tab and behind a locked screen, and a glide with them: a guided tour heard there
+// would wait for it for as long. A glide that no frame has moved on for this long ends where it was going.
+const STALLED = 1500; // ms
 
 // Visitors who asked for less motion are taken to a painting at once instead of gliding there. The query is
 // read at each glide: the setting can change while the gallery is open.
@@ -85,7 +88,23 @@ export class Visitor {
         target,
         resolve,
       };
+      this.#watch(this.glide);
     });
+  }
+
+  #watch(glide) {
+    let seen = -1;
+    const check = () => {
+      if (this.glide !== glide) return;
+      if (glide.time === seen) {
+        this.update(glide.duration);
+        this.apply();
+        return;
+      }
+      seen = glide.time;
+      setTimeout(check, STALLED);
+    };
+    setTimeout(check, STALLED);
   }
 
   /** Let the glide under way end at `target` instead (its last leg bends to it). */
