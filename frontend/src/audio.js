@@ -73,9 +73,7 @@ export class AudioDeck {
   onEnded(fn) { this.endedHandlers.add(fn); }
 
   /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
-  unlock() {
-    this.mixer.unlock();
-  }
+  unlock() { this.mixer.unlock(); }
 
   #start(ch) {
     const src = ch.el.src;
