@@ -368,3 +368,19 @@ def test_a_stored_clip_longer_than_any_this_tool_makes_is_cut_when_read():
                           capture_output=True, check=True).stdout
     clip = audio.clip_from_bytes(hour)
     assert clip.sample_rate == 8000 and clip.duration <= audio.MAX_CLIP_SECONDS
+
+
+@pytest.mark.parametrize("loudness, ceiling", [(-5.0, -1.0), (-9.0, -3.0), (-14.0, -9.0)])
+def test_no_encode_passes_the_ceiling_even_when_the_target_is_out_of_reach(loudness, ceiling):
+    """A target the limiter cannot reach under its ceiling limits the clip hard, and a codec raises hard-limited
+    peaks past the finishing margin: every published file is still measured under the ceiling, and the stage
+    records how loud the clip came out, so the build can say it fell short (test_build)."""
+    from imaudible.stages.audio import finish_and_encode
+
+    settings = AudioSettings(loudness=loudness, true_peak=ceiling)
+    result = finish_and_encode((clip_to_bytes(procedural(0.9, 0.9, 8.0)), settings))
+    for fmt in settings.formats:
+        measured, peak = ebur128(result.files[f"audio.{fmt}"], fmt)
+        assert peak <= ceiling
+        assert measured == pytest.approx(result.meta["loudness"], abs=0.5)
+    assert result.meta["loudness"] < loudness - 1.0

@@ -411,3 +411,15 @@ def test_clean_unused_before_any_build(tmp_path, cli):
     folder = write_gallery(tmp_path / "g")
     result = cli("clean", folder, "--unused")
     assert result.exit_code == 2 and "nothing was built there yet" in result.output
+
+
+def test_a_loudness_target_out_of_reach_under_the_ceiling_is_said(tmp_path, cli):
+    folder = write_gallery(tmp_path / "g", audio={"loudness": -5, "true_peak": -3})
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "LUFS, not the -5 LUFS of audio.loudness" in line]
+    assert len(said) == 3 and all("lower audio.loudness or raise audio.true_peak" in line for line in said)
+    again, _ = build(cli, folder)                # said by every build, from the cache too
+    assert again.output.count("LUFS, not the -5 LUFS") == 3
+    quiet = write_gallery(tmp_path / "quiet", audio={"loudness": -20, "true_peak": -3})
+    assert "audio.loudness" not in build(cli, quiet)[0].output

@@ -1,11 +1,15 @@
 """Stage `audio`: the raw clip -> a finished clip (loudness, true peak, fades or loop) encoded for the web."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import shapes
-from ..engine.stage import settings_dict, Result, Stage, per_item
+from ..engine.stage import settings_dict, Result, Stage, StageWarning, per_item
 from ..types import StoredFile
+
+
+LOUDNESS_TOLERANCE = 1.0   # LU a finished clip may fall short of audio.loudness unsaid
 
 
 @dataclass(frozen=True)
@@ -13,15 +17,17 @@ class AudioView:
     key: str
     duration: float
     files: dict[str, StoredFile]    # format -> encoded file
+    loudness: float | None = None   # LUFS of the finished clip (None: silent, or stored before it was recorded)
 
 
 def finish_and_encode(item) -> Result:
     from .. import audio
 
     raw, settings = item
-    finished = audio.finish(audio.clip_from_bytes(raw), settings)
-    encoded = audio.encode(finished, settings)
-    meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded)}
+    finished, encoded = audio.encode_under_ceiling(audio.finish(audio.clip_from_bytes(raw), settings), settings)
+    level = audio.integrated_loudness(finished.samples)
+    meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded),
+            "loudness": round(level, 2) if math.isfinite(level) else None}
     return Result(meta, {f"audio.{fmt}": data for fmt, data in encoded.items()})
 
 
@@ -49,7 +55,19 @@ class Audio(Stage):
 
     def read(self, entry) -> AudioView:
         files = {fmt: entry.source(f"audio.{fmt}") for fmt in entry.meta["formats"]}
-        return AudioView(entry.key, float(entry.meta["duration"]), files)
+        loudness = entry.meta.get("loudness")
+        return AudioView(entry.key, float(entry.meta["duration"]), files,
+                         None if loudness is None else float(loudness))
+
+    def warnings(self, gallery, art, view: AudioView) -> list[StageWarning]:
+        """A clip the limiter could not bring to the loudness target without passing the true-peak ceiling."""
+        target, ceiling = gallery.audio.loudness, gallery.audio.true_peak
+        if view.loudness is None or view.loudness >= target - LOUDNESS_TOLERANCE:
+            return []
+        return [StageWarning(
+            f"{art.file}: its music reaches {view.loudness:.1f} LUFS, not the {target:g} LUFS of audio.loudness: "
+            f"louder, its peaks would pass audio.true_peak ({ceiling:g} dBTP); lower audio.loudness or raise "
+            "audio.true_peak", "clips are quieter than audio.loudness")]
 
 
 STAGE = Audio()

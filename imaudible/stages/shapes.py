@@ -134,6 +134,8 @@ def audio(meta: dict, files: dict) -> str | None:
     formats = meta.get("formats")
     if not _duration(meta.get("duration")) or not isinstance(formats, list) or not formats:
         return "duration or formats"
+    if meta.get("loudness") is not None and not _number(meta["loudness"]):
+        return "loudness"
     for fmt in formats:
         if fmt not in WEB_AUDIO_FORMATS or f"audio.{fmt}" not in files:
             return f"format {fmt!r}"
