@@ -205,7 +205,7 @@ def audio_per_clip(formats: tuple[str, ...] | None = None, repeat: int = 3,
     audio.encode(finished, settings)                                          # warm-up (imports, ffmpeg)
     if encoders_only:
         return best_wall_and_cpu(lambda: audio.encode(finished, settings), repeat)
-    return best_wall_and_cpu(lambda: audio.encode(audio.finish(clip, settings), settings), repeat)
+    return best_wall_and_cpu(lambda: audio.finish_for_web(clip, settings), repeat)   # what the audio stage does
 
 
 def cpu_seconds() -> float:

@@ -24,8 +24,7 @@ def finish_and_encode(item) -> Result:
     from .. import audio
 
     raw, settings = item
-    finished, encoded = audio.encode_under_ceiling(audio.finish(audio.clip_from_bytes(raw), settings), settings)
-    level = audio.integrated_loudness(finished.samples)
+    finished, encoded, level = audio.finish_for_web(audio.clip_from_bytes(raw), settings)
     meta = {"duration": round(finished.duration, 3), "formats": sorted(encoded),
             "loudness": round(level, 2) if math.isfinite(level) else None}
     return Result(meta, {f"audio.{fmt}": data for fmt, data in encoded.items()})
