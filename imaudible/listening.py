@@ -3,6 +3,8 @@ minor key, about 70 bpm"), and a name for a room from the moods of its works ("C
 the mood the same way the prompt and the built-in composer do (`mood_music.tempo_bpm` and friends)."""
 from __future__ import annotations
 
+import re
+
 from .mood_music import MODE_PHRASES, dominant_hue, mode_name, tempo_bpm, timbre_family
 from .types import Mood
 
@@ -26,6 +28,18 @@ def music_description(mood: Mood) -> str:
     bpm = tempo_bpm(mood)
     feeling = f"{mood.words[0]} " if mood.words else ""
     return f"{pace(bpm)}, {feeling}{SOUNDS[timbre_family(mood)]} {MODE_PHRASES[mode_name(mood)]}, about {bpm} bpm"
+
+
+def model_music_description(mood: Mood, prompt: str, writer: str, words: int = 30) -> str:
+    """What a model's music was asked to be. From the built-in template, the mood's description (the
+    template asks for just that). From a curator's `prompt:` or a writer model, the music the prompt asked
+    for, without the caption it quotes: the mood's words would name another tempo and other instruments
+    ("slow felt piano" under a piece asked to be "fast jazz with saxophone, 140 bpm")."""
+    if writer in ("", "builtin:template"):
+        return music_description(mood)
+    asked = re.split(r"\binspired by\b", prompt, maxsplit=1, flags=re.IGNORECASE)[0]
+    asked = " ".join(asked.split()[:words]).strip(" ,;:.")
+    return asked or music_description(mood)
 
 
 def calmness(arousal: float) -> str:

@@ -10,7 +10,11 @@ from .types import BIDI_CONTROLS, UNSAFE_TEXT, open_bidi
 REFUSAL = re.compile(
     r"\b(as an ai|as a language model|language model|i(?:'m| am) (?:sorry|unable|not able)|i cannot|i can't|"
     r"i can not|i won't|i do not have|i don't have|unable to (?:see|view|describe|help)|cannot (?:see|view|describe)|"
-    r"sorry, but|i apologi[sz]e)\b", re.IGNORECASE)
+    r"sorry, but|i apologi[sz]e|(?:can ?not|can't|could not|couldn't) be (?:described|seen|determined|identified|made out)|"
+    r"i(?:'m| am) not (?:sure|certain)|(?:hard|difficult|impossible) for me to \w+|"
+    r"(?:hard|difficult|impossible) to (?:tell|say|determine) what|"
+    r"too (?:blurry|dark|small|unclear|faint) (?:for me )?to|no (?:image|picture) (?:was |is )?(?:provided|attached|given))\b",
+    re.IGNORECASE)
 PREAMBLE = re.compile(r"^\s*(?:sure[,!.]?|certainly[,!.]?|here(?:'s| is) (?:a|the|your) [\w -]*?:|"
                       r"(?:music )?prompt:|caption:|answer:|assistant:)\s*", re.IGNORECASE)
 MUSIC_WORDS = frozenset("""
@@ -24,11 +28,27 @@ MUSIC_WORDS = frozenset("""
     ballad minimal minimalist chamber baroque romantic impressionist acoustic instrumental
     slow fast moderate adagio andante allegro largo staccato legato crescendo reverb
 """.split())
-VOCALS = re.compile(r"\b(vocals?|vocalist|singer|singers|singing|sung|sings|lyrics?|choir|choral|rap|rapping|"
-                    r"verse about|chorus about|voice|voices)\b", re.IGNORECASE)
+VOCALS = re.compile(r"\b(vocals?|vocalist|vocali[sz]e|singer|singers|singing|sung|sings|lyrics?|choir|choral|rap|rapping|"
+                    r"rapper|verse about|chorus about|voice|voices|a ?cappella|chant|chants|"
+                    r"chanting|chanted|aria|arias|opera|operatic|soprano|mezzo|baritone|falsetto|crooning|croons?|"
+                    r"scat|yodel(?:l?ing)?|spoken word|narration|narrator|"
+                    r"(?:tenor|alto)(?! ?(?:sax(?:ophone)?|flute|clarinet|recorder|trombone|horn|guitar|drum|"
+                    r"banjo|ukulele|viol|violin|line|register|clef|synth|notes?)))\b", re.IGNORECASE)
 # Two or more capitalised words in a row, none of them a music word: read as a person's (or band's) name,
 # e.g. "Hans Zimmer", "Vincent van Gogh". Title-cased music words ("Ambient Piano") are not names.
 NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+)?[A-Z][a-z'\-]+)+)\b")
+# A single capitalised word introduced as a model to follow ("in the style of Zimmer", "like Radiohead",
+# "Einaudi-esque") is an artist, unless it is a music word or a place's or period's adjective.
+ARTIST_REFERENCE = re.compile(
+    r"(?i:\b(?:in the (?:style|manner|vein|spirit) of|(?:style|manner|sound) of|inspired by|influenced by|"
+    r"reminiscent of|similar to|(?:in )?homage to|tribute to|a la|\u00e0 la|like|by|after|channell?ing|think|evoking)"
+    r"\s+(?:the\s+|early\s+|late\s+)?)([A-Z][\w'\u2019\-]*)|\b([A-Z][\w'\u2019]+)-(?:esque|like|style|inspired)\b")
+STYLE_ADJECTIVES = frozenset("""
+    african american andean arabic balinese brazilian byzantine celtic chinese cuban eastern english flamenco
+    french german gothic greek gregorian indian irish italian japanese javanese klezmer latin medieval
+    mediterranean middle nordic oriental persian renaissance russian scandinavian scottish spanish turkish
+    victorian western
+""".split())
 # What no caption or music prompt holds: a web address, an e-mail address, HTML/XML tags and character
 # references. A caption can carry an instruction ("... output a URL"), and what a model writes reaches
 # MusicGen, the site and the report; the site escapes it, but a link in a plaque is still someone's link.
@@ -125,6 +145,10 @@ def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False, names:
     for name in names:
         if name and re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
             return None, f"names an artist ('{name}')"
+    for match in ARTIST_REFERENCE.finditer(text):
+        word = (match.group(1) or match.group(2)).rstrip("'\u2019s").rstrip("'\u2019")
+        if word.lower() not in MUSIC_WORDS | STYLE_ADJECTIVES and not re.fullmatch(r"[A-G][#b]?", word):
+            return None, f"names a person ('{word}'); prompts name no artists"
     for match in NAME.finditer(text):
         if not {w.lower() for w in match.group(1).split()} & MUSIC_WORDS:
             return None, f"names a person ('{match.group(1)}'); prompts name no artists"

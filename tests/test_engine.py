@@ -267,3 +267,23 @@ def test_stages_stream_a_later_stage_starts_before_an_earlier_one_ends(tmp_path)
     walls = report.stage_wall
     assert walls["afterslow"] > 0 and walls["slow"] >= 0.4 * 3      # first start to last end
     assert walls["slow"] + walls["afterslow"] > max(a["finished"] for a in after) - min(s["started"] for s in slow)
+
+
+def test_no_batch_carries_a_path_into_the_gallery_so_workers_need_no_access_to_it(tmp_path, cli, monkeypatch):
+    """Issue 12: inputs go to workers (a Ray node elsewhere) as bytes, never as paths into the gallery. Every
+    CPU batch, with its compute and model spec, is pickled as a Ray task's arguments are, and searched for
+    the gallery folder's name."""
+    import pickle
+
+    folder = write_gallery(tmp_path / "gallery-only-on-the-driver")
+    sent: list[tuple[str, bytes]] = []
+    submit = executors.ThreadExecutor.submit
+
+    def recording(self, compute, items, spec):
+        sent.append((getattr(compute, "__module__", ""), pickle.dumps((compute, items, spec))))
+        return submit(self, compute, items, spec)
+
+    monkeypatch.setattr(executors.ThreadExecutor, "submit", recording)
+    assert cli("build", folder, "-q").exit_code == 0
+    assert len(sent) == 21
+    assert [module for module, blob in sent if b"gallery-only-on-the-driver" in blob] == []

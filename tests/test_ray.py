@@ -69,6 +69,7 @@ def test_ray_build_is_byte_identical_and_reports_nodes(local_ray, local_build, t
     assert result.exit_code == 0, result.output
     assert tree(folder / "build") == local_build
     assert report["executor"] == "ray"
+    assert "[cluster: " in result.output and " CPU, " in result.output    # progress shows the busy CPUs/GPUs
     node = local_ray.util.get_node_ip_address()
     for info in report["artworks"].values():
         for stage in ("ingest", "mood", "music", "audio"):

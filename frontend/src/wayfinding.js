@@ -185,7 +185,7 @@ export class IndexDrawer {
       });
       li.append(button);
       list.append(li);
-      return { li, haystack: `${art.title} ${art.artist || ""} ${art.year || ""}`.toLowerCase() };
+      return { li, haystack: folded(`${art.title} ${art.artist || ""} ${art.year || ""}`) };
     });
     search.addEventListener("input", () => this.filter(search.value));
     $("index-close")?.addEventListener("click", () => this.close());
@@ -193,7 +193,7 @@ export class IndexDrawer {
   }
 
   filter(query) {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const words = folded(query).split(/\s+/).filter(Boolean);
     let shown = 0;
     for (const item of this.items) {
       item.li.hidden = !words.every((w) => item.haystack.includes(w));
@@ -246,4 +246,10 @@ export function wayfinding({ plan, data, order, resolve, webp, walkTo, goTo, ann
       minimap.draw(visitor, currentRoom);
     },
   };
+}
+
+/** Text as a search compares it: without accents or case, with one kind of apostrophe, so that "durer" finds
+ * Dürer and "whistler's" finds Whistler’s. */
+function folded(text) {
+  return text.normalize("NFKD").replace(/\p{M}/gu, "").replace(/[\u2018\u2019\u02bc]/g, "'").toLowerCase();
 }

@@ -22,7 +22,7 @@ from ..engine.atomic import atomic_write
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
 from ..headers import CONTENT_TYPES, SECURITY_HEADERS
 from ..types import WEB_AUDIO_FORMATS, StoredFile
-from ..listening import music_description
+from ..listening import model_music_description
 from ..editor_files import is_editor_leftover
 from .layout import card_image, rooms_and_titles, site_path
 from . import output_folder as folder, pages, written as written_stat
@@ -111,7 +111,8 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
     data = {
         "id": art.id, "title": art.title, "artist": art.artist, "year": art.year, "description": art.description,
         "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
-        "music_description": view.music_description or music_description(view.mood),
+        "music_description": view.music_description   # what the built-in composer played, else what was asked
+        or model_music_description(view.mood, view.prompt, view.prompt_writer),
         "credit": art.credit, "license": art.license, "source_url": art.source_url,
         "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
                    "prompt": view.prompt_writer or None,

@@ -38,7 +38,7 @@ ARTWORKS = [
     {"file": "art/the_scream.jpg", "title": "The Scream", "artist": "Edvard Munch", "year": "1893",
      "music": {"duration": 12}},
     {"file": "art/water_lilies.jpg", "title": "Water Lilies (detail)", "artist": "Claude Monet", "year": "c. 1916"},
-    {"file": "art/udnie.jpg", "title": "Udnie", "artist": "Francis Picabia", "year": "1913"},
+    {"file": "art/udnie.jpg", "title": "Udnie (Jeune fille américaine)", "artist": "Francis Picabia", "year": "1913"},
 ]
 
 

@@ -35,6 +35,11 @@ def test_room_names_minimap_and_index_take_the_visitor_around(watched, site_url,
     page.fill("#index-search", "munch")
     assert page.locator("#index-list li:not([hidden])").count() == 1
     assert page.locator("#index-count").inner_text() == f"1 of {len(data['artworks'])} works"
+    for typed in ("AMERICAINE", "fille  américaine picabia"):     # accents and case aside, in any order
+        page.fill("#index-search", typed)
+        shown = page.locator("#index-list li:not([hidden])").all_inner_texts()
+        assert len(shown) == 1 and "Udnie" in shown[0], (typed, shown)
+    page.fill("#index-search", "munch")
     page.click("#index-list li:not([hidden]) button")
     page.wait_for_function("() => window.imaudible.state.focusedId === 'the-scream' && !window.imaudible.state.navigating",
                            timeout=WAIT)

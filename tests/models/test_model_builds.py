@@ -264,3 +264,21 @@ def test_a_clip_depends_on_its_artwork_only_not_on_batches_executors_or_the_gall
         assert result.exit_code == 0, result.output
         now = published()
         assert now == {k: first[k] for k in now}, change
+
+
+def test_the_plaque_describes_the_music_a_model_was_asked_for_not_the_mood(tmp_path, tiny_models, cli):
+    """Issue 13's description for deaf visitors, with model music: it said the mood's 'slow ... felt piano
+    ..., about 64 bpm' under a piece a curator's prompt asked to be fast jazz (the built-in composer's
+    plaque had been fixed for this, a model's had not). From the template, the mood's words stay."""
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    shutil.copytree(tiny_models["musicgen"], folder / "models" / "musicgen")
+    arts = small_artworks(folder)
+    arts[0]["prompt"] = "fast jazz with saxophone and brushed drums, 140 bpm. Inspired by: a grey field"
+    write_gallery(folder, arts, music={"model": "models/musicgen", "duration": 1, "batch_size": 2})
+    assert cli("build", folder, "-q").exit_code == 0
+    first, second = json.loads((folder / "build" / "gallery.json").read_text())["artworks"]
+    assert first["music_description"] == "fast jazz with saxophone and brushed drums, 140 bpm"
+    assert second["models"]["prompt"] == "builtin:template" and second["music_description"].endswith(" bpm")
+    assert "bpm" in second["prompt"] and second["music_description"] not in second["prompt"]
+    assert first["music_description"] in (folder / "build" / "list.html").read_text()
