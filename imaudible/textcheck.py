@@ -49,6 +49,12 @@ STYLE_ADJECTIVES = frozenset("""
     mediterranean middle nordic oriental persian renaissance russian scandinavian scottish spanish turkish
     victorian western
 """.split())
+# Capitalised after "like", "after" or "inspired by" without being anyone: days, months, seasons, times, feasts.
+TIME_WORDS = frozenset("""
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december spring summer autumn fall winter midnight noon dawn dusk morning evening
+    night christmas easter halloween
+""".split())
 # What no caption or music prompt holds: a web address, an e-mail address, HTML/XML tags and character
 # references. A caption can carry an instruction ("... output a URL"), and what a model writes reaches
 # MusicGen, the site and the report; the site escapes it, but a link in a plaque is still someone's link.
@@ -146,8 +152,8 @@ def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False, names:
         if name and re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
             return None, f"names an artist ('{name}')"
     for match in ARTIST_REFERENCE.finditer(text):
-        word = (match.group(1) or match.group(2)).rstrip("'\u2019s").rstrip("'\u2019")
-        if word.lower() not in MUSIC_WORDS | STYLE_ADJECTIVES and not re.fullmatch(r"[A-G][#b]?", word):
+        word = re.sub(r"['\u2019]s?$", "", match.group(1) or match.group(2))     # "Zimmer's" -> "Zimmer"
+        if word.lower() not in MUSIC_WORDS | STYLE_ADJECTIVES | TIME_WORDS and not re.fullmatch(r"[A-G][#b]?", word):
             return None, f"names a person ('{word}'); prompts name no artists"
     for match in NAME.finditer(text):
         if not {w.lower() for w in match.group(1).split()} & MUSIC_WORDS:

@@ -17,6 +17,8 @@ from imaudible.textcheck import asks_for_vocals, check_caption, check_prompt
     ("Like Satie, sparse slow piano, 60 bpm", "Satie"),
     ("a slow waltz after Chopin, 90 bpm", "Chopin"),
     ("ambient pads reminiscent of Sheeran, 70 bpm", "Sheeran"),
+    ("warm strings like Glass's etudes, 70 bpm", "Glass"),           # the possessive only goes: not the name's s
+    ("epic orchestral score like Hans Zimmer, 80 bpm", "Hans"),
 ])
 def test_a_single_artist_name_given_as_a_model_is_refused(answer, name):
     prompt, reason = check_prompt(answer, 40)
@@ -64,3 +66,11 @@ def test_a_caption_that_hedges_or_refuses_falls_back(answer):
 ])
 def test_an_emotional_caption_passes(answer):
     assert check_caption(answer, 40) == (answer, "")
+
+
+@pytest.mark.parametrize("answer", [
+    "calm piano like Sunday morning rain, 60 bpm", "slow strings after Midnight, hushed, 50 bpm",
+    "warm guitar inspired by Autumn leaves, 70 bpm", "a bright waltz like a May morning, 90 bpm",
+])
+def test_a_day_a_month_a_season_or_a_time_capitalised_after_like_is_no_artist(answer):
+    assert check_prompt(answer, 40) == (answer, "")
