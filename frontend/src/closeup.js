@@ -46,10 +46,10 @@ export class CloseUp {
     if (!p) return;
     if (!state.closeUp) this.#rememberBack(p);
     document.body.classList.add("closeup");
-    update({ closeUp: id, closeUpSharp: false, zoom: 1 });
+    update({ closeUp: id, closeUpSharp: false, closeUpBlurred: false, zoom: 1 });
     this.#setZoom(1);
     this.spot = { p, dist: this.#distance(p), along: 0, up: 0 };
-    this.sharpen(id).then(() => state.closeUp === id && update({ closeUpSharp: true }));
+    this.sharpen(id).then((shown) => state.closeUp === id && update({ closeUpSharp: shown, closeUpBlurred: !shown }));
     const arrived = await this.visitor.glideTo(this.#target());
     if (arrived && state.closeUp === id) update({ closeUpReady: true });
   }
@@ -130,6 +130,6 @@ export class CloseUp {
     this.spot = null;
     this.touches.clear();
     this.#setZoom(1);
-    update({ closeUp: null, closeUpReady: false, closeUpSharp: false });
+    update({ closeUp: null, closeUpReady: false, closeUpSharp: false, closeUpBlurred: false });
   }
 }

@@ -98,5 +98,6 @@ export class Hud {
     if (has("touring") || has("tour") || has("tourPaused")) this.topBar.tour(keys);
     if (has("error")) this.error();
     if (has("closeUp")) this.topBar.closeUp();
+    if (has("closeUp") || has("closeUpSharp") || has("closeUpBlurred")) this.topBar.closeUpDetail();
   }
 }

@@ -27,6 +27,7 @@ export const state = {
   closeUp: null, // the painting seen in close-up
   closeUpReady: false, // ...and the camera has arrived
   closeUpSharp: false, // ...and its largest texture shows
+  closeUpBlurred: false, // ...or that texture could not be fetched: a smaller one stays
   zoom: 1,
   framings: 0, // bumped each time the view is framed again around the panels
 };

@@ -84,7 +84,7 @@ export class RoomTextures {
     if (current()) this.onChange(index, "sharp");
   }
 
-  /** Load painting `id`'s largest texture (for the close-up); resolves when it shows. */
+  /** Load painting `id`'s largest texture (for the close-up); resolves, when done trying, to whether it shows. */
   async sharpen(id) {
     const built = this.built.paintings.get(id);
     const room = built.plan.room;
@@ -95,6 +95,7 @@ export class RoomTextures {
       built.largestUrl = largest.url; // a late, smaller upgrade must not replace it
       await this.#show(built, largest.url, () => (this.generation.get(room) || 0) === generation);
     }
+    return !largest || built.textureUrl === largest.url;
   }
 
   async #show(built, rel, current) {

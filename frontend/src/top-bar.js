@@ -77,6 +77,13 @@ export class TopBar {
     if (state.closeUp) $("closeup-back")?.focus({ preventScroll: true });
   }
 
+  /** Whether the close-up shows the painting at full size yet (on a slow network it enlarges a smaller one). */
+  closeUpDetail() {
+    const waiting = state.closeUp && !state.closeUpSharp;
+    setText("closeup-detail", !waiting ? "" : state.closeUpBlurred
+      ? "The full-size image did not load: shown smaller" : "Loading the full-size image…");
+  }
+
   #fullscreen() {
     const button = $("fullscreen-button");
     if (!button || !document.fullscreenEnabled) return;

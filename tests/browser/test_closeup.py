@@ -91,3 +91,41 @@ def test_leaving_the_close_up_keeps_keyboard_focus_in_the_gallery(watched, site_
     page.wait_for_function("() => !window.imaudible.state.closeUp", timeout=WAIT)
     assert page.evaluate("document.activeElement.id") == "gallery-canvas"
     watched.assert_clean()
+
+
+def _close_up_with_largest_held(page, site_url, built_site, held: list | None):
+    """Open the first work's close-up with requests for its largest texture held in `held` (not answered), or
+    refused (`held` None: every retry too)."""
+    art = site_data(built_site)["artworks"][0]
+    names = {name.rsplit("/", 1)[-1] for name in largest(art) if name}
+    page.route(lambda url: url.rsplit("/", 1)[-1] in names,
+               lambda route: route.abort() if held is None else held.append(route))
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    aim(page, art["id"])
+    page.focus("#gallery-canvas")
+    page.keyboard.press("c")
+    page.wait_for_function("() => window.imaudible.state.closeUpReady", timeout=WAIT)
+    return art
+
+
+def test_a_close_up_says_while_its_full_size_image_loads(watched, site_url, built_site):
+    """On a slow network the close-up first enlarges a smaller texture: the bar says the full size is coming,
+    and says nothing once it shows."""
+    page, held = watched.page, []
+    _close_up_with_largest_held(page, site_url, built_site, held)
+    assert page.inner_text("#closeup-detail") == "Loading the full-size image…"
+    assert held and not page.evaluate("window.imaudible.state.closeUpSharp")
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => window.imaudible.state.closeUpSharp", timeout=WAIT)
+    assert page.inner_text("#closeup-detail") == "" and not page.locator("#closeup-detail").is_visible()
+    watched.assert_clean()
+
+
+def test_a_close_up_whose_full_size_image_fails_says_it_shows_a_smaller_one(watched, site_url, built_site):
+    page = watched.page
+    _close_up_with_largest_held(page, site_url, built_site, None)
+    page.wait_for_function("() => window.imaudible.state.closeUpBlurred", timeout=WAIT)
+    assert not page.evaluate("window.imaudible.state.closeUpSharp")
+    assert page.inner_text("#closeup-detail") == "The full-size image did not load: shown smaller"
