@@ -48,7 +48,7 @@ class Progress:
         self.shown_hints = set() if shown_hints is None else shown_hints
         self.warn_once = warn_once  # `serve`: a warning the session already showed is not repeated
         self._stage = ""   # the stage started last: `advance` and `finish` without a stage name mean it
-        self._runs: dict[str, list] = {}   # stage -> [total, done, started]
+        self._runs: dict[str, list] = {}   # stage -> [total, done, started, failed]
         self._width = 119                   # of the widest live line drawn, cleared before a log line
         self._lock = threading.RLock()
         self.detail: Callable[[], str] | None = None  # e.g. the Ray cluster's busy CPUs/GPUs
@@ -98,22 +98,24 @@ class Progress:
             if stage in self._runs:
                 self._runs[stage][0] += total
             else:
-                self._runs[stage] = [total, 0, time.monotonic()]
+                self._runs[stage] = [total, 0, time.monotonic(), 0]
                 if total and not self.live:
                     self.log(f"{stage}: computing {total} artwork{'s' if total != 1 else ''}")
             self._stage = stage
             self._draw()
 
-    def advance(self, n: int = 1, item: str = "", stage: str | None = None) -> None:
+    def advance(self, n: int = 1, item: str = "", stage: str | None = None, failed: bool = False) -> None:
+        """`n` artworks of `stage` are done with it; `failed`: done, but their result is an error."""
         with self._lock:
             run = self._runs.get(stage or self._stage)
             if run is None:
                 return
             run[1] += n
+            run[3] += n if failed else 0
             if self.live:
                 self._draw()
             elif item and not self.quiet:
-                self.log(f"{stage or self._stage}: {item} ({run[1]}/{run[0]}){self._detail()}")
+                self.log(f"{stage or self._stage}: {item}{' failed' if failed else ''} ({run[1]}/{run[0]}){self._detail()}")
 
     def finish(self, stage: str | None = None) -> None:
         with self._lock:
@@ -121,14 +123,15 @@ class Progress:
             run = self._runs.pop(stage, None)
             if run and run[0]:
                 self._clear(force=True)
-                self.log(f"{stage}: {run[1]}/{run[0]} done in {time.monotonic() - run[2]:.1f}s")
+                failed = f" ({run[3]} failed)" if run[3] else ""
+                self.log(f"{stage}: {run[1]}/{run[0]} done in {time.monotonic() - run[2]:.1f}s{failed}")
                 self._draw()
 
     def _draw(self) -> None:
         runs = [(name, run) for name, run in self._runs.items() if run[0]]
         if not (self.live and runs) or self.quiet:
             return
-        stage, (total, done, started) = runs[-1]
+        stage, (total, done, started, failed) = runs[-1]
         elapsed = time.monotonic() - started
         eta = ""
         if done:
@@ -138,7 +141,8 @@ class Progress:
         filled = min(width, int(width * done / total))
         bar = "#" * filled + "-" * (width - filled)
         others = "".join(f"  {name} {run[1]}/{run[0]}" for name, run in runs[:-1])
-        line = f"{stage:<8} [{bar}] {done}/{total}  {elapsed:.0f}s{eta}{others}{self._detail()}   "
+        failed = f" ({failed} failed)" if failed else ""
+        line = f"{stage:<8} [{bar}] {done}/{total}{failed}  {elapsed:.0f}s{eta}{others}{self._detail()}   "
         self._width = max(self._width, len(line))
         self.stream.write("\r" + line)
         self.stream.flush()

@@ -280,3 +280,21 @@ def test_the_default_jobs_stay_within_what_jobs_takes(monkeypatch):
     assert executors.usable_cpus() == MAX_JOBS
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
     assert executors.usable_cpus() == 1
+
+
+def test_progress_says_how_many_of_a_stage_s_artworks_failed():
+    """An artwork that fails a stage is done with it, but not built: the count says so, live and in plain lines."""
+    plain = io.StringIO()
+    progress = Progress(plain, live=False)
+    progress.start("ingest", 3)
+    progress.advance(1, "a", "ingest")
+    progress.advance(1, "broken", "ingest", failed=True)
+    progress.advance(1, "c", "ingest")
+    progress.finish("ingest")
+    assert plain.getvalue().splitlines()[2:] == ["ingest: broken failed (2/3)", "ingest: c (3/3)",
+                                                 "ingest: 3/3 done in 0.0s (1 failed)"]
+    live = io.StringIO()
+    progress = Progress(live, live=True)
+    progress.start("ingest", 3)
+    progress.advance(1, "broken", "ingest", failed=True)
+    assert "1/3 (1 failed)" in live.getvalue().split("\r")[-1]

@@ -210,14 +210,14 @@ class Flow:
             self._repair(node, exc)
             return
         self.runner.fail(node, exc)
-        self._ended(node)
+        self._ended(node, failed=True)
         self._close(node)
         self._artwork_failed(node.state)
 
-    def _ended(self, node: Node) -> None:
+    def _ended(self, node: Node, failed: bool = False) -> None:
         if node.stage.name in self._clock:
             self._clock[node.stage.name][1] = time.monotonic()
-            self.runner.progress.advance(1, node.id, node.stage.name)
+            self.runner.progress.advance(1, node.id, node.stage.name, failed)
 
     def _done(self, node: Node) -> None:
         self._close(node, "done")
