@@ -76,6 +76,9 @@ export class Hud {
     setText("error-line", state.ready ? state.error : "");
     if (state.ready) return;
     document.body.classList.toggle("failed", Boolean(state.error));
+    // The loader, a live region, is busy while it counts paintings (one "N of M" spoken each would drown the
+    // page), and speaks only when it has something to say: an error.
+    $("loader")?.setAttribute("aria-busy", String(!state.error));
     if (state.error) setText("loader-text", state.error);
     else this.progress(...this.counted);
   }

@@ -47,3 +47,28 @@ def test_an_error_before_the_first_view_is_said_once(watched, site_url):
     page.wait_for_timeout(500)
     tree = page.locator("body").aria_snapshot()
     assert tree.count("graphics card stopped drawing") == 1, tree
+
+
+def test_the_loader_counts_the_paintings_without_saying_each_count(watched, site_url):
+    """The loader is a live region: each "Hanging the paintings… N of M" would be spoken. It is busy (held
+    back by screen readers) for as long as it counts, and not busy once it has an error to say."""
+    page = watched.page
+    page.add_init_script("""
+        window.loaderTexts = [];
+        new MutationObserver(() => {
+            const loader = document.getElementById('loader'), text = document.getElementById('loader-text');
+            if (loader && text) window.loaderTexts.push([loader.getAttribute('aria-busy'), text.textContent]);
+        }).observe(document, {subtree: true, childList: true, characterData: true});
+    """)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    counted = [busy for busy, text in page.evaluate("window.loaderTexts") if " of " in text]
+    assert counted and set(counted) == {"true"}
+
+
+def test_an_error_in_the_loader_is_not_held_back(watched, site_url):
+    page = watched.page
+    page.add_init_script(LOSE_THE_GALLERYS_CONTEXT)
+    page.goto(site_url + "index.html")
+    page.wait_for_function("() => document.body.classList.contains('failed')", timeout=WAIT)
+    assert page.get_attribute("#loader", "aria-busy") == "false"
