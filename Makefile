@@ -1,5 +1,5 @@
 # One command each, on a fresh machine (registries only):
-#   make demo   set up, then build the demo gallery into build/
+#   make demo   set up, then build the demo gallery into demo/build/
 #   make test   set up, then run the whole test suite
 #   make bench  run the benchmarks (after setup)
 .PHONY: setup demo test bench serve clean
