@@ -113,9 +113,9 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
         "caption": view.caption, "prompt": view.prompt, "mood": view.mood.to_dict(),
         "music_description": view.music_description or music_description(view.mood),
         "credit": art.credit, "license": art.license, "source_url": art.source_url,
-        "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
-                   "prompt": view.prompt_writer or None,
-                   "music": view.music_model, "music_draft": view.music_draft},
+        "models": {"caption": _published(view.caption_model), "caption_draft": view.caption_draft,
+                   "prompt": _published(view.prompt_writer) or None,
+                   "music": _published(view.music_model), "music_draft": view.music_draft},
         "width": view.width, "height": view.height,
         "size_cm": list(art.size_cm) if art.size_cm else None,
         "images": images,
@@ -389,3 +389,11 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
     render_pages()
     return write_site(site, out, key, warn, cache_root)
+
+
+
+def _published(model: str | None) -> str | None:
+    """A model given as an absolute or home path (in results cached before models were named by their folder):
+    its folder's name alone, as the build now records it, so that no path of the curator's machine is shown."""
+    absolute = model and re.match(r"\s*(?:~|[A-Za-z]:)?[/\\]", model)
+    return re.split(r"[/\\]", model.strip().rstrip("/\\"))[-1] if absolute else model

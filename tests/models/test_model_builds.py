@@ -264,3 +264,29 @@ def test_a_clip_depends_on_its_artwork_only_not_on_batches_executors_or_the_gall
         assert result.exit_code == 0, result.output
         now = published()
         assert now == {k: first[k] for k in now}, change
+
+
+def test_a_model_named_by_an_absolute_path_is_published_by_its_folder_name_only(tmp_path, tiny_models, cli):
+    """`caption.model: /home/alice/models/myblip` put /home/alice/... on every plaque, page and gallery.json."""
+    private = tmp_path / "alice-private" / "myblip"
+    shutil.copytree(tiny_models["blip"], private)
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    write_gallery(folder, small_artworks(folder), caption={"model": str(private), "max_new_tokens": 8},
+                  music={"model": "builtin", "duration": 2})
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    leaked = [p for p in (folder / "build").rglob("*") if p.is_file() and b"alice-private" in p.read_bytes()]
+    assert leaked == []
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    assert {a["models"]["caption"] for a in data["artworks"]} == {"myblip"}
+    assert "caption: myblip;" in (folder / "build" / "art" / "dawn" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("stored, shown", [("/home/alice/models/myblip", "myblip"), ("~/m/mg/", "mg"),
+                                           ("C:\\Users\\bob\\mg", "mg"), ("models/blip", "models/blip"),
+                                           ("facebook/musicgen-small", "facebook/musicgen-small")])
+def test_a_path_in_a_result_cached_by_an_older_build_is_not_published(stored, shown):
+    from imaudible.site.render import _published
+
+    assert _published(stored) == shown
