@@ -114,7 +114,7 @@ def _refused(cli, folder: Path, out: Path, monkeypatch=None):
 
 
 @pytest.mark.parametrize("where", ["gallery", "ancestor", "cache", "static", "root", "home", "foreign",
-                                   "file", "under-a-file", "name-too-long"])
+                                   "file", "under-a-file", "name-too-long", "report", "inside-report"])
 def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monkeypatch, where):
     folder = write_gallery(tmp_path / "g", ONE)
     home = tmp_path / "home"
@@ -128,7 +128,9 @@ def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monke
            "static": folder / "static" / "site", "root": Path("/"), "home": home,
            "foreign": tmp_path / "foreign", "file": tmp_path / "a-file",
            "under-a-file": tmp_path / "a-file" / "site",
-           "name-too-long": tmp_path / ("x" * 300) / "site"}[where]  # ENAMETOOLONG (was exit 3: "build failed")
+           "name-too-long": tmp_path / ("x" * 300) / "site",  # ENAMETOOLONG (was exit 3: "build failed")
+           # evaluate writes GALLERY/report/: a site built there had its index.html replaced by the report's
+           "report": folder / "report", "inside-report": folder / "report" / "site"}[where]
     _refused(cli, folder, out)
 
 

@@ -21,7 +21,7 @@ from .. import __version__
 from ..engine.atomic import atomic_write
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
 from ..headers import CONTENT_TYPES, SECURITY_HEADERS
-from ..types import WEB_AUDIO_FORMATS, StoredFile
+from ..types import REPORT_DIR, WEB_AUDIO_FORMATS, StoredFile
 from ..listening import music_description
 from ..editor_files import is_editor_leftover
 from .layout import card_image, rooms_and_titles, site_path
@@ -298,7 +298,8 @@ def preflight(gallery: Gallery, out: Path) -> None:
     root = gallery.root
     try:
         folder.check_out_dir(out, root, {"cache": root / CACHE_DIR_NAME, "gallery's static/ folder": root / "static",
-                                         "gallery's templates/ folder": root / "templates"})
+                                         "gallery's templates/ folder": root / "templates",
+                                         "report folder, which `evaluate` rewrites": root / REPORT_DIR})
     except folder.OutputFolderError as exc:
         raise SiteError(str(exc)) from None
     check_gallery_folders(gallery)
