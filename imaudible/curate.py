@@ -161,30 +161,36 @@ class ManifestEditor:
 
 def splice_edit(original: str, unedited: str, edited: str) -> str | None:
     """Carry the change from `unedited` to `edited` (ruamel's writings of the manifest before and after an edit)
-    onto `original`, the curator's own text, line by line. None when a line the edit replaces, or both lines
-    around an insertion, are not written in `original` as ruamel writes them, or when the result would not read
-    as the edited manifest."""
+    onto `original`, the curator's own text, line by line: lines are matched whatever their spacing, and the
+    edit's lines are indented as the curator indented the line they replace or follow. None when a line the
+    edit replaces, or both lines around an insertion, have no match in `original`, or when the result would
+    not read as the edited manifest."""
     from difflib import SequenceMatcher
 
     from ruamel.yaml import YAML
 
     lines, before, after = original.splitlines(), unedited.splitlines(), edited.splitlines()
+    bare = lambda text: ["".join(line.split()) for line in text]   # noqa: E731
     where = {}   # line of `unedited` -> the same line of `original`
-    for a, b, size in SequenceMatcher(None, lines, before, autojunk=False).get_matching_blocks():
+    for a, b, size in SequenceMatcher(None, bare(lines), bare(before), autojunk=False).get_matching_blocks():
         where.update({b + k: a + k for k in range(size)})
+    indent = lambda line: len(line) - len(line.lstrip(" "))   # noqa: E731
     changes = [op for op in SequenceMatcher(None, before, after, autojunk=False).get_opcodes() if op[0] != "equal"]
     for _, i1, i2, j1, j2 in reversed(changes):
         if i1 < i2:
             if any(where.get(i) != where.get(i1, -1) + (i - i1) for i in range(i1, i2)):
                 return None
-            start, end = where[i1], where[i1] + (i2 - i1)
+            start, end, anchor = where[i1], where[i1] + (i2 - i1), i1
         elif i1 > 0 and i1 - 1 in where:
             start = end = where[i1 - 1] + 1
+            anchor = i1 - 1
         elif i1 in where or i1 == len(before):   # before the next line, or at the end
             start = end = where.get(i1, len(lines))
+            anchor = i1 if i1 in where else None
         else:
             return None
-        lines[start:end] = after[j1:j2]
+        shift = 0 if anchor is None else indent(lines[where[anchor]]) - indent(before[anchor])
+        lines[start:end] = [" " * max(0, indent(line) + shift) + line.lstrip(" ") for line in after[j1:j2]]
     text = "\n".join(lines) + ("\n" if original.endswith("\n") or not original else "")
     safe = YAML(typ="safe")
     try:

@@ -229,3 +229,28 @@ def test_an_edit_that_would_rewrite_other_lines_is_refused_and_says_what_to_do(t
     assert (site / "gallery.yaml").read_text() == text
     curate.pick(site, "dawn", 3)   # an edit elsewhere is still made line by line
     assert _changed(text, (site / "gallery.yaml").read_text()) == ["+    music: {take: 3}"]
+
+
+WIDE = """\
+title: T
+artworks:
+    -   file: art/dawn.jpg
+        title: Dawn
+    -   file: art/night.jpg
+        title: Night
+        music:
+            seed: 3
+    -   file: art/noon.jpg
+        title: Noon
+        music: {  duration: 8  }
+"""
+
+
+def test_an_edit_is_indented_as_the_curator_indents_and_replaces_only_its_own_line(tmp_path):
+    site = _gallery(tmp_path, WIDE)
+    curate.pick(site, "night", 1)
+    curate.reroll(site, "dawn")
+    curate.reroll(site, "noon")
+    assert _changed(WIDE, (site / "gallery.yaml").read_text()) == [
+        "+        music: {seed: 1}", "+            take: 1", "-        music: {  duration: 8  }",
+        "+        music: {duration: 8, seed: 1}"]
