@@ -242,6 +242,25 @@ def test_nan_and_infinity_are_refused_with_file_line_column(tmp_path, cli, where
     assert not (folder / CACHE_DIR_NAME).exists()
 
 
+@pytest.mark.parametrize("where", ["gallery", "artwork"])
+def test_a_guidance_scale_that_overflows_the_sampler_is_refused_with_file_line_column(tmp_path, cli, where):
+    """`guidance_scale: 1.0e+300` passed the manifest and then failed every artwork at music with torch's
+    "probability tensor contains either inf, nan or element < 0" (exit 1)."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    text = (folder / "gallery.yaml").read_text()
+    if where == "gallery":
+        text = text.replace("music:\n", "music:\n  guidance_scale: 1.0e+300\n", 1)
+    else:
+        art = "  title: The Starry Night\n"
+        text = text.replace(art, f"{art}  music:\n    guidance_scale: 1.0e+300\n")
+    (folder / "gallery.yaml").write_text(text)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    number = next(i for i, line in enumerate(text.splitlines(), 1) if "1.0e+300" in line)
+    assert f"gallery.yaml:{number}:" in result.output and "guidance_scale: must be at most 100" in result.output
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
 def _json_writes(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
