@@ -26,6 +26,7 @@ MAX_TEXT_LENGTH = 100_000
 # The conventional seed range: torch's manual_seed overflows at 2**64, numpy's legacy seeding at 2**32, and a
 # JavaScript number holds it exactly.
 MAX_SEED = 2**32 - 1
+MAX_BEAMS = 32       # wider gains nothing; each beam holds its own copy of the decoder's state
 MAX_GUIDANCE = 100   # far past any useful scale; much larger ones overflow the sampled probabilities
 MAX_JOBS = 64              # the most workers --jobs takes, and the bound of its default (engine/executors.py)
 WEB_ADDRESS = r"^(https?://\S+)?$"
@@ -83,7 +84,7 @@ class CaptionSettings:
                            "image (BLIP takes no instruction). Part of the caption's cache key.")
     max_words: int = opt(40, "Longest caption a vision-language model may give, in words; longer ones are cut "
                          "at a sentence or fall back.", minimum=3)
-    num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1)
+    num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1, maximum=MAX_BEAMS)
     max_new_tokens: int = opt(30, "Longest caption, in tokens (vision-language models: at least 60).", minimum=1)
     batch_size: int = opt(8, "Images captioned per batch.", minimum=1)
     device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.", nonblank=True)

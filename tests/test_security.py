@@ -261,6 +261,16 @@ def test_a_guidance_scale_that_overflows_the_sampler_is_refused_with_file_line_c
     assert not (folder / CACHE_DIR_NAME).exists()
 
 
+def test_a_beam_width_that_would_fill_the_memory_is_refused_with_file_line_column(tmp_path, cli):
+    """`caption.num_beams: 3000000` passed and each artwork then failed (or the machine swapped) allocating
+    millions of beams."""
+    folder = write_gallery(tmp_path / "g", ONE, caption={"model": "auto", "num_beams": 3000000})
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert "caption.num_beams: must be at most 32, not 3000000" in result.output and "gallery.yaml:" in result.output
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
 def _json_writes(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
