@@ -129,15 +129,22 @@ _ARTEFACT = r"ar+af+(?:ed|e|es|s)?"
 _ARTICLE_BEFORE_ARTEFACT = re.compile(rf"\b(an?)\s+(?:{_ARTEFACT}\s+)+(\w)", re.IGNORECASE)
 _ARTEFACT_WORD = re.compile(rf"\b{_ARTEFACT}\b\s*", re.IGNORECASE)
 _REPEATED_WORDS = re.compile(r"\b(\w+(?:\s+\w+){0,2})(?:\s+\1\b)+", re.IGNORECASE)
+# "there is a araffe that is standing": the artefact stands where the noun should, so it becomes "figure"
+_ARTEFACT_AS_NOUN = re.compile(
+    rf"\b(?:(an?)\s+)?{_ARTEFACT}\b(?=\s*(?:$|[,.;:!?]|(?:that|who|which|with|is|are|was|in|on|at|of|and|or|by|near|"
+    rf"under|sitting|standing|walking|holding|wearing|looking|playing|riding)\b))", re.IGNORECASE)
 
 
 def clean_caption(text: str) -> str:
     """Tidy a model caption: drop control characters and 'arafed'-style artefacts, collapse repeats, fix spacing
     and punctuation."""
     text = " ".join(without_controls(text).split())
+    if not re.fullmatch(rf"(?:{_ARTEFACT}\b\s*)*", text, re.IGNORECASE):   # a caption of nothing but the artefact says nothing
+        text = _ARTEFACT_AS_NOUN.sub(lambda m: (_article(m.group(1), "f") + " " if m.group(1) else "") + "figure", text)
     text = _ARTICLE_BEFORE_ARTEFACT.sub(lambda m: _article(m.group(1), m.group(2)) + " " + m.group(2), text)
     text = _ARTEFACT_WORD.sub("", text)
-    text = _REPEATED_WORDS.sub(r"\1", text)
+    while (fewer := _REPEATED_WORDS.sub(r"\1", text)) != text:   # "a a a a cat" needs more than one pass
+        text = fewer
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,.;:!?])(?:\s*[,.;:!?])+", r"\1", text)
     text = re.sub(r"\s+", " ", text).strip(" ,;:")

@@ -1,7 +1,9 @@
 """Edits a curator makes from the command line: `pick`, `reroll` and `add`.
 
 `gallery.yaml` is edited with ruamel.yaml's round-trip mode, so comments, key order, quoting and layout stay
-as the curator wrote them; only the edited lines change (CRLF line endings and a UTF-8 BOM are kept too). The
+as the curator wrote them; only the edited lines change (CRLF line endings and a UTF-8 BOM are kept too). Where
+ruamel would write other lines differently (extra spaces, an anchor nothing uses), only the edit's own lines are
+carried into the curator's text, and an edit that cannot be made that way is refused with what to write. The
 manifest is validated before and after: an edit that would make it invalid is not written, and the write is
 atomic.
 
@@ -45,7 +47,9 @@ class ManifestEditor:
         first = text.find("\n")
         self.newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
         self.text = text.replace("\r\n", "\n")
-        self.yaml, self.data = self._round_tripping_loader()
+        # `unedited`: ruamel's own writing of the file, which may differ from the curator's (spacing, a
+        # flow list over several lines, an anchor nothing refers to); save() carries only the edit over
+        self.yaml, self.data, self.unedited = self._round_tripping_loader()
 
     def _round_tripping_loader(self):
         """A loader whose indentation settings reproduce the file exactly (tried in turn; the common layouts)."""
@@ -63,8 +67,8 @@ class ManifestEditor:
             buf = StringIO()
             yaml.dump(data, buf)
             if buf.getvalue().rstrip("\n") == self.text.rstrip("\n"):
-                return yaml, data
-            first = first or (yaml, data)
+                return yaml, data, buf.getvalue()
+            first = first or (yaml, data, buf.getvalue())
         return first
 
     def _validated(self, allow_empty: bool):
@@ -116,12 +120,19 @@ class ManifestEditor:
                 stack.extend(item)
         return found
 
-    def save(self) -> None:
+    def save(self, edit: str = "") -> None:
+        """Write the edit; `edit` says it in words for the curator when it cannot be made line by line."""
         from io import StringIO
 
         buf = StringIO()
         self.yaml.dump(self.data, buf)
         text = buf.getvalue()
+        if self.unedited.rstrip("\n") != self.text.rstrip("\n"):
+            text = splice_edit(self.text, self.unedited, text)
+            if text is None:
+                raise CurateError(f"{self.path.name} is laid out in a way this edit cannot keep without rewriting "
+                                  f"lines it does not change; nothing written"
+                                  + (f" ({edit} by hand)" if edit else ""))
         if not self.text.endswith("\n") and text.endswith("\n"):
             text = text[:-1]
         data = (codecs.BOM_UTF8 if self.bom else b"") + text.replace("\n", self.newline).encode("utf-8")
@@ -148,6 +159,47 @@ class ManifestEditor:
         self.text, self.raw = text, data
 
 
+def splice_edit(original: str, unedited: str, edited: str) -> str | None:
+    """Carry the change from `unedited` to `edited` (ruamel's writings of the manifest before and after an edit)
+    onto `original`, the curator's own text, line by line: lines are matched whatever their spacing, and the
+    edit's lines are indented as the curator indented the line they replace or follow. None when a line the
+    edit replaces, or both lines around an insertion, have no match in `original`, or when the result would
+    not read as the edited manifest."""
+    from difflib import SequenceMatcher
+
+    from ruamel.yaml import YAML
+
+    lines, before, after = original.splitlines(), unedited.splitlines(), edited.splitlines()
+    bare = lambda text: ["".join(line.split()) for line in text]   # noqa: E731
+    where = {}   # line of `unedited` -> the same line of `original`
+    for a, b, size in SequenceMatcher(None, bare(lines), bare(before), autojunk=False).get_matching_blocks():
+        where.update({b + k: a + k for k in range(size)})
+    indent = lambda line: len(line) - len(line.lstrip(" "))   # noqa: E731
+    changes = [op for op in SequenceMatcher(None, before, after, autojunk=False).get_opcodes() if op[0] != "equal"]
+    for _, i1, i2, j1, j2 in reversed(changes):
+        if i1 < i2:
+            if any(where.get(i) != where.get(i1, -1) + (i - i1) for i in range(i1, i2)):
+                return None
+            start, end, anchor = where[i1], where[i1] + (i2 - i1), i1
+        elif i1 > 0 and i1 - 1 in where:
+            start = end = where[i1 - 1] + 1
+            anchor = i1 - 1
+        elif i1 in where or i1 == len(before):   # before the next line, or at the end
+            start = end = where.get(i1, len(lines))
+            anchor = i1 if i1 in where else None
+        else:
+            return None
+        shift = 0 if anchor is None else indent(lines[where[anchor]]) - indent(before[anchor])
+        lines[start:end] = [" " * max(0, indent(line) + shift) + line.lstrip(" ") for line in after[j1:j2]]
+    text = "\n".join(lines) + ("\n" if original.endswith("\n") or not original else "")
+    safe = YAML(typ="safe")
+    try:
+        same = safe.load(text) == safe.load(edited)
+    except Exception:   # ruamel raises many kinds; any of them means the splice is not the edit
+        return None
+    return text if same else None
+
+
 def pick(site_dir: Path, artwork_id: str, take: int) -> str:
     """Pin take `take` (1-based) of an artwork: `music: {take: K}`."""
     editor = ManifestEditor(site_dir)
@@ -157,7 +209,7 @@ def pick(site_dir: Path, artwork_id: str, take: int) -> str:
         raise CurateError(f"'{artwork_id}' has {takes} take(s); pick one of 1..{takes} "
                           f"(set music: {{takes: N}} for more)")
     editor.music_of(node)["take"] = take
-    editor.save()
+    editor.save(f"set music: {{take: {take}}} on '{artwork_id}'")
     return f"{artwork_id}: take {take} pinned in {editor.path.name}"
 
 
@@ -171,7 +223,7 @@ def reroll(site_dir: Path, artwork_id: str) -> str:
     music = editor.music_of(node)
     music["seed"] = seed
     pinned = music.pop("take", None)
-    editor.save()
+    editor.save(f"set music: {{seed: {seed}}} on '{artwork_id}'" + (" and remove its take" if pinned is not None else ""))
     unpinned = f" (its pinned take {pinned} was of the old seed and is unpinned)" if pinned is not None else ""
     return f"{artwork_id}: new seed {seed} in {editor.path.name}{unpinned}; the next build makes new music for it"
 
@@ -215,7 +267,7 @@ def add(site_dir: Path, paths: list[Path], warn: Callable[[str], None] | None = 
         editor.data["artworks"].append(entry)
         added.append(f"{rel}: '{entry['title']}'")
     if added:
-        editor.save()
+        editor.save("add the new artworks")
     return added
 
 

@@ -10,7 +10,10 @@ from pathlib import Path
 from .engine.atomic import atomic_write
 from .engine.stat_rule import known_by
 
-_HASHED = ("*.json", "*.safetensors", "*.txt", "*.model", "*.bin", "tokenizer*")
+# chat templates too: transformers saves them as chat_template.jinja (and additional_chat_templates/*.jinja),
+# and they change what a chat model answers
+_HASHED = ("*.json", "*.safetensors", "*.txt", "*.model", "*.bin", "tokenizer*", "*.jinja",
+           "additional_chat_templates/*.jinja")
 
 
 def local_revision(folder: Path) -> str:
@@ -19,7 +22,7 @@ def local_revision(folder: Path) -> str:
     memo = _HashMemo()
     total = hashlib.sha256()
     for f in files:
-        total.update(f"{f.name}\0{f.stat().st_size}\0{memo.file_sha256(f)}\n".encode())
+        total.update(f"{f.relative_to(folder).as_posix()}\0{f.stat().st_size}\0{memo.file_sha256(f)}\n".encode())
     memo.save()
     return total.hexdigest()
 

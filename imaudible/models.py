@@ -333,10 +333,21 @@ def _used_note(r: ResolvedModel) -> str:
     return "no: the build stops with an error"
 
 
+def check_hub_id(model_id: str) -> None:
+    """Refuse what cannot be a Hub id, or names a gallery folder here, before anything is downloaded."""
+    try:
+        gallery = (Path(model_id) / "gallery.yaml").is_file()
+    except OSError:   # a name too long to be a path is no gallery folder either
+        gallery = False
+    if gallery or not _HUB_ID.fullmatch(model_id) or model_id.startswith((".", "/")):
+        hint = (f"; to download the models of the gallery in '{model_id}', run `imaudible-site models pull "
+                f"--gallery {model_id}`" if gallery else "")
+        raise ModelError(f"'{model_id}' is not a Hugging Face model id (e.g. {DEFAULT_MUSIC_MODEL}){hint}")
+
+
 def pull(model_id: str, revision: str | None = None, *, backend: str = "transformers") -> Path:
     """Download a model's configs, tokenizer and safetensors weights into the Hugging Face cache."""
-    if not _HUB_ID.fullmatch(model_id) or model_id.startswith((".", "/")):
-        raise ModelError(f"'{model_id}' is not a Hugging Face model id (e.g. {DEFAULT_MUSIC_MODEL})")
+    check_hub_id(model_id)
     try:
         from huggingface_hub import snapshot_download
     except ImportError:

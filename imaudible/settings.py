@@ -26,6 +26,8 @@ MAX_TEXT_LENGTH = 100_000
 # The conventional seed range: torch's manual_seed overflows at 2**64, numpy's legacy seeding at 2**32, and a
 # JavaScript number holds it exactly.
 MAX_SEED = 2**32 - 1
+MAX_BEAMS = 32       # wider gains nothing; each beam holds its own copy of the decoder's state
+MAX_GUIDANCE = 100   # far past any useful scale; much larger ones overflow the sampled probabilities
 MAX_JOBS = 64              # the most workers --jobs takes, and the bound of its default (engine/executors.py)
 WEB_ADDRESS = r"^(https?://\S+)?$"
 WEB_ADDRESS_FORM = "an http:// or https:// address"
@@ -82,7 +84,7 @@ class CaptionSettings:
                            "image (BLIP takes no instruction). Part of the caption's cache key.")
     max_words: int = opt(40, "Longest caption a vision-language model may give, in words; longer ones are cut "
                          "at a sentence or fall back.", minimum=3)
-    num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1)
+    num_beams: int = opt(3, "Beam-search width for caption generation.", minimum=1, maximum=MAX_BEAMS)
     max_new_tokens: int = opt(30, "Longest caption, in tokens (vision-language models: at least 60).", minimum=1)
     batch_size: int = opt(8, "Images captioned per batch.", minimum=1)
     device: str = opt("auto", "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:1', 'mps'.", nonblank=True)
@@ -100,7 +102,9 @@ class MusicSettings:
     duration: float = opt(20.0, "Clip length in seconds. Over 30 s, MusicGen continues in windows.", minimum=1, maximum=600)
     seed: int = opt(0, "Random seed; the same seed, prompt and model give the same music.", minimum=0,
                     maximum=MAX_SEED)
-    guidance_scale: float = opt(3.0, "Classifier-free guidance scale.", minimum=0)
+    guidance_scale: float = opt(3.0, "Classifier-free guidance scale (MusicGen's default is 3; past about 10 the "
+                                "music degrades, and a huge scale overflows the sampler).", minimum=0,
+                                maximum=MAX_GUIDANCE)
     top_k: int = opt(250, "Top-k sampling.", minimum=0)
     temperature: float = opt(1.0, "Sampling temperature.", minimum=0.01)
     takes: int = opt(1, "Takes generated per artwork; the best one is kept.", minimum=1, maximum=16)
@@ -119,7 +123,8 @@ MUSIC_OVERRIDABLE = ("duration", "seed", "guidance_scale", "top_k", "temperature
 class MusicOverrides:
     duration: Optional[float] = opt(None, "Clip length in seconds for this artwork.", minimum=1, maximum=600)
     seed: Optional[int] = opt(None, "Random seed for this artwork.", minimum=0, maximum=MAX_SEED)
-    guidance_scale: Optional[float] = opt(None, "Classifier-free guidance scale for this artwork.", minimum=0)
+    guidance_scale: Optional[float] = opt(None, "Classifier-free guidance scale for this artwork.", minimum=0,
+                                          maximum=MAX_GUIDANCE)
     top_k: Optional[int] = opt(None, "Top-k sampling for this artwork.", minimum=0)
     temperature: Optional[float] = opt(None, "Sampling temperature for this artwork.", minimum=0.01)
     takes: Optional[int] = opt(None, "Takes generated for this artwork.", minimum=1, maximum=16)

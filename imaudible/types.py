@@ -188,6 +188,7 @@ def open_bidi(text: str) -> str | None:
 
 # The formats the site's files may have: a cached result naming another (.html, .js) is damaged, never published.
 DERIVATIVE_FORMATS = ("webp", "jpg")
+REPORT_DIR = "report"   # GALLERY/report/: what `evaluate` writes, beside the site and never inside it
 WEB_AUDIO_FORMATS = ("webm", "m4a")
 
 

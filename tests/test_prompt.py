@@ -225,3 +225,15 @@ def test_a_writer_model_is_given_bounded_texts_on_one_line_each():
     assert len(lines[4].split()) <= WRITER_INPUT_WORDS["style"] + 5 and len(lines[5].split()) <= 32
     short = writer_message(PromptRequest("a calm sea", CALM), PromptSettings()).splitlines()[0]
     assert short == "Artwork description: a calm sea"
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("a a a a cat cat", "A cat"),                                        # repeats left by a first pass
+    ("a cat cat cat on on the mat mat", "A cat on the mat"),
+    ("there is a araffe that is standing", "There is a figure that is standing"),   # the artefact as a noun
+    ("an araffe with a arafed", "A figure with a figure"),
+    ("a man next to a araffe.", "A man next to a figure."),
+    ("arafed arafe", ""),
+])
+def test_clean_caption_leaves_no_repeat_and_no_hole_where_an_artefact_was(raw, clean):
+    assert clean_caption(raw) == clean

@@ -114,7 +114,7 @@ def _refused(cli, folder: Path, out: Path, monkeypatch=None):
 
 
 @pytest.mark.parametrize("where", ["gallery", "ancestor", "cache", "static", "root", "home", "foreign",
-                                   "file", "under-a-file", "name-too-long"])
+                                   "file", "under-a-file", "name-too-long", "report", "inside-report"])
 def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monkeypatch, where):
     folder = write_gallery(tmp_path / "g", ONE)
     home = tmp_path / "home"
@@ -128,7 +128,9 @@ def test_dangerous_out_folders_are_refused_before_any_stage(tmp_path, cli, monke
            "static": folder / "static" / "site", "root": Path("/"), "home": home,
            "foreign": tmp_path / "foreign", "file": tmp_path / "a-file",
            "under-a-file": tmp_path / "a-file" / "site",
-           "name-too-long": tmp_path / ("x" * 300) / "site"}[where]  # ENAMETOOLONG (was exit 3: "build failed")
+           "name-too-long": tmp_path / ("x" * 300) / "site",  # ENAMETOOLONG (was exit 3: "build failed")
+           # evaluate writes GALLERY/report/: a site built there had its index.html replaced by the report's
+           "report": folder / "report", "inside-report": folder / "report" / "site"}[where]
     _refused(cli, folder, out)
 
 
@@ -237,6 +239,35 @@ def test_nan_and_infinity_are_refused_with_file_line_column(tmp_path, cli, where
     first = result.output.splitlines()[0]
     number = next(i for i, l in enumerate(text.splitlines(), 1) if value in l)
     assert f"gallery.yaml:{number}:" in first and "finite" in first, first
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
+@pytest.mark.parametrize("where", ["gallery", "artwork"])
+def test_a_guidance_scale_that_overflows_the_sampler_is_refused_with_file_line_column(tmp_path, cli, where):
+    """`guidance_scale: 1.0e+300` passed the manifest and then failed every artwork at music with torch's
+    "probability tensor contains either inf, nan or element < 0" (exit 1)."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    text = (folder / "gallery.yaml").read_text()
+    if where == "gallery":
+        text = text.replace("music:\n", "music:\n  guidance_scale: 1.0e+300\n", 1)
+    else:
+        art = "  title: The Starry Night\n"
+        text = text.replace(art, f"{art}  music:\n    guidance_scale: 1.0e+300\n")
+    (folder / "gallery.yaml").write_text(text)
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    number = next(i for i, line in enumerate(text.splitlines(), 1) if "1.0e+300" in line)
+    assert f"gallery.yaml:{number}:" in result.output and "guidance_scale: must be at most 100" in result.output
+    assert not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_a_beam_width_that_would_fill_the_memory_is_refused_with_file_line_column(tmp_path, cli):
+    """`caption.num_beams: 3000000` passed and each artwork then failed (or the machine swapped) allocating
+    millions of beams."""
+    folder = write_gallery(tmp_path / "g", ONE, caption={"model": "auto", "num_beams": 3000000})
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert "caption.num_beams: must be at most 32, not 3000000" in result.output and "gallery.yaml:" in result.output
     assert not (folder / CACHE_DIR_NAME).exists()
 
 

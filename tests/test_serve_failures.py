@@ -61,3 +61,29 @@ def test_rebuilds_of_an_evaluated_gallery_say_the_draft_warning_once(tmp_path, c
         assert served["rebuild"]() is True
     said = capsys.readouterr().err
     assert "DRAFT" not in said and "models pull" not in said, said
+
+
+def test_a_refused_out_folder_is_never_served_after_the_first_build_fails(tmp_path, cli, monkeypatch):
+    """`serve --out ~` (or `/`, or any folder imaudible did not make): the build refused it, and serve then
+    served that folder whole, ~/.ssh included, with the error overlay on top."""
+    folder = write_gallery(tmp_path / "g", [{"file": "art/udnie.jpg", "title": "Udnie"}], music={"duration": 2})
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE KEY")
+    monkeypatch.setenv("HOME", str(home))
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("years of work")
+    served = []
+    monkeypatch.setattr(preview, "serve", lambda root, out, *args, **kwargs: served.append(out))
+    for out in (home, foreign):
+        result = cli("serve", folder, "--out", out, "--port", "0")
+        assert result.exit_code == 2, result.output
+        assert "refusing to" in result.output and "the first build failed" in result.output
+    assert served == []
+    # a broken manifest over an earlier build of imaudible's still serves that build, with the error shown
+    assert cli("build", folder).exit_code == 0
+    (folder / "gallery.yaml").write_text("title: [broken\n")
+    result = cli("serve", folder, "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert served == [folder / "build"]

@@ -95,6 +95,8 @@ def pull_command(model_ids: tuple[str, ...], site_dir: Path | None, revision: st
 
         raise CliError("downloading models needs the [models] extra, which is not installed: "
                        + install_command("models"))
+    for model_id in model_ids:   # every id is checked before the first download starts
+        guarded(lambda: m.check_hub_id(model_id))
     wanted = [(mid, revision, backend or "transformers") for mid in model_ids]
     if not model_ids:
         wanted = _gallery_models(site_dir or Path("."), backend)

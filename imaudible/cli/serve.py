@@ -79,7 +79,11 @@ def serve(site_dir, out, port, host, no_build):
         return
     _check_port(host, port)    # before the first build: a taken port would only be found after it
     first = rebuild()
-    if first is not True and not out.is_dir():
+    # After a failed first build, only an earlier build of imaudible's is served (with the error shown over
+    # it): a refused --out (/, the home folder, a foreign folder) would otherwise be served whole.
+    from ..site.output_folder import OWNED_LIST
+
+    if first is not True and not (out / OWNED_LIST).is_file():
         raise CliError("the first build failed; fix the errors above and try again")
     try:
         preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,

@@ -78,10 +78,14 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        """How the site and reports name the model: a local directory as the manifest wrote it, so that no
-        absolute path of the curator's machine is published."""
+        """How the site and reports name the model: a local directory as the manifest wrote it, or by its
+        folder's name alone where the manifest gave an absolute or home path, so that no path of the curator's
+        machine is published."""
         r = self.resolved
-        return r.requested if r.is_model and Path(r.model_id).is_absolute() else r.model_id
+        if not (r.is_model and Path(r.model_id).is_absolute()):
+            return r.model_id
+        written = r.requested.strip()
+        return Path(r.model_id).name if written.startswith("~") or Path(written).is_absolute() else written
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:

@@ -15,11 +15,11 @@ from .. import __version__
 from ..engine.atomic import write_if_changed
 from ..headers import CSP as SITE_CSP
 from ..state_files import read_state_file
+from ..types import REPORT_DIR
 from . import measures, plots, text
 from .public import public_report
 from .text import render_csv
 
-REPORT_DIR = "report"
 ASSETS = Path(__file__).parent / "assets"
 # The site's policy, minus frame-ancestors (ignored, with a console error, in a <meta> policy).
 CSP = "; ".join(part for part in SITE_CSP.split("; ") if not part.startswith("frame-ancestors"))

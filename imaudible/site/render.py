@@ -21,10 +21,10 @@ from .. import __version__
 from ..engine.atomic import atomic_write
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
 from ..headers import CONTENT_TYPES, SECURITY_HEADERS
-from ..types import WEB_AUDIO_FORMATS, StoredFile
+from ..types import REPORT_DIR, WEB_AUDIO_FORMATS, StoredFile
 from ..listening import model_music_description
 from ..editor_files import is_editor_leftover
-from .layout import card_image, rooms_and_titles, site_path
+from .layout import card_image, published_model, rooms_and_titles, site_path
 from . import output_folder as folder, pages, written as written_stat
 from .output_folder import OWNED_LIST, SITE_PATH
 
@@ -114,9 +114,9 @@ def _artwork_data(view: ArtworkView, site: SiteFiles, loop: bool) -> dict:
         "music_description": view.music_description   # what the built-in composer played, else what was asked
         or model_music_description(view.mood, view.prompt, view.prompt_writer),
         "credit": art.credit, "license": art.license, "source_url": art.source_url,
-        "models": {"caption": view.caption_model, "caption_draft": view.caption_draft,
-                   "prompt": view.prompt_writer or None,
-                   "music": view.music_model, "music_draft": view.music_draft},
+        "models": {"caption": published_model(view.caption_model), "caption_draft": view.caption_draft,
+                   "prompt": published_model(view.prompt_writer) or None,
+                   "music": published_model(view.music_model), "music_draft": view.music_draft},
         "width": view.width, "height": view.height,
         "size_cm": list(art.size_cm) if art.size_cm else None,
         "images": images,
@@ -299,7 +299,8 @@ def preflight(gallery: Gallery, out: Path) -> None:
     root = gallery.root
     try:
         folder.check_out_dir(out, root, {"cache": root / CACHE_DIR_NAME, "gallery's static/ folder": root / "static",
-                                         "gallery's templates/ folder": root / "templates"})
+                                         "gallery's templates/ folder": root / "templates",
+                                         "report folder, which `evaluate` rewrites": root / REPORT_DIR})
     except folder.OutputFolderError as exc:
         raise SiteError(str(exc)) from None
     check_gallery_folders(gallery)

@@ -195,3 +195,62 @@ def test_an_edit_never_reaches_another_artwork_through_a_yaml_anchor(tmp_path, t
     dawn, night = load_manifest(folder)[0].artworks
     assert (dawn.music.take, dawn.music.seed, dawn.music.duration) == (2, None, 8)
     assert (night.music.take, night.music.seed, night.music.duration) == (None, 1, 8)
+
+
+# Layouts ruamel.yaml does not write back as they were: extra spaces after a colon, an anchor nothing refers to,
+# a flow mapping with inner spaces. An edit must still change only its own lines.
+UNUSUAL = """\
+title:   "Colour and Sound"    # spaced out
+music: &defaults {duration: 12, takes: 3}
+artworks:
+  - file:   art/dawn.jpg   # aligned by hand
+    title: Dawn
+  - { file: art/night.jpg, title: Night, music: {seed: 5} }
+  - file: art/noon.jpg
+    title:    Noon
+"""
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda site: curate.pick(site, "dawn", 2), ["+    music: {take: 2}"]),
+    (lambda site: curate.reroll(site, "noon"), ["+    music: {seed: 1}"]),
+])
+def test_an_edit_keeps_every_line_it_does_not_change_in_any_layout(tmp_path, edit, expected):
+    site = _gallery(tmp_path, UNUSUAL)
+    edit(site)
+    assert _changed(UNUSUAL, (site / "gallery.yaml").read_text()) == expected
+
+
+def test_an_edit_that_would_rewrite_other_lines_is_refused_and_says_what_to_do(tmp_path):
+    text = UNUSUAL.replace("music: {seed: 5} }", "music: {seed: 5}\n    }")   # a flow mapping over two lines
+    site = _gallery(tmp_path, text)
+    with pytest.raises(curate.CurateError, match=r"nothing written \(set music: \{seed: 6\} on 'night' by hand\)"):
+        curate.reroll(site, "night")
+    assert (site / "gallery.yaml").read_text() == text
+    curate.pick(site, "dawn", 3)   # an edit elsewhere is still made line by line
+    assert _changed(text, (site / "gallery.yaml").read_text()) == ["+    music: {take: 3}"]
+
+
+WIDE = """\
+title: T
+artworks:
+    -   file: art/dawn.jpg
+        title: Dawn
+    -   file: art/night.jpg
+        title: Night
+        music:
+            seed: 3
+    -   file: art/noon.jpg
+        title: Noon
+        music: {  duration: 8  }
+"""
+
+
+def test_an_edit_is_indented_as_the_curator_indents_and_replaces_only_its_own_line(tmp_path):
+    site = _gallery(tmp_path, WIDE)
+    curate.pick(site, "night", 1)
+    curate.reroll(site, "dawn")
+    curate.reroll(site, "noon")
+    assert _changed(WIDE, (site / "gallery.yaml").read_text()) == [
+        "+        music: {seed: 1}", "+            take: 1", "-        music: {  duration: 8  }",
+        "+        music: {duration: 8, seed: 1}"]

@@ -282,3 +282,29 @@ def test_the_plaque_describes_the_music_a_model_was_asked_for_not_the_mood(tmp_p
     assert second["models"]["prompt"] == "builtin:template" and second["music_description"].endswith(" bpm")
     assert "bpm" in second["prompt"] and second["music_description"] not in second["prompt"]
     assert first["music_description"] in (folder / "build" / "list.html").read_text()
+
+
+def test_a_model_named_by_an_absolute_path_is_published_by_its_folder_name_only(tmp_path, tiny_models, cli):
+    """`caption.model: /home/alice/models/myblip` put /home/alice/... on every plaque, page and gallery.json."""
+    private = tmp_path / "alice-private" / "myblip"
+    shutil.copytree(tiny_models["blip"], private)
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    write_gallery(folder, small_artworks(folder), caption={"model": str(private), "max_new_tokens": 8},
+                  music={"model": "builtin", "duration": 2})
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    leaked = [p for p in (folder / "build").rglob("*") if p.is_file() and b"alice-private" in p.read_bytes()]
+    assert leaked == []
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    assert {a["models"]["caption"] for a in data["artworks"]} == {"myblip"}
+    assert "caption: myblip;" in (folder / "build" / "art" / "dawn" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("stored, shown", [("/home/alice/models/myblip", "myblip"), ("~/m/mg/", "mg"),
+                                           ("C:\\Users\\bob\\mg", "mg"), ("models/blip", "models/blip"),
+                                           ("facebook/musicgen-small", "facebook/musicgen-small")])
+def test_a_path_in_a_result_cached_by_an_older_build_is_not_published(stored, shown):
+    from imaudible.site.layout import published_model
+
+    assert published_model(stored) == shown

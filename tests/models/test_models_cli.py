@@ -48,7 +48,22 @@ def test_pull_echoes_a_model_id_with_control_characters_escaped(tmp_path, cli, m
     result = cli("models", "pull", "a\nb\x1b]0;owned\x07")
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\x07" not in result.output
-    assert len(result.output.strip().splitlines()) == 2, result.output   # "downloading ..." and one error line
+    assert len(result.output.strip().splitlines()) == 1, result.output   # one error line, before any download
+
+
+def test_pull_checks_every_id_before_downloading_and_points_a_gallery_folder_to_gallery(tmp_path, cli, monkeypatch):
+    """`models pull .` (as `models list .`) announced "downloading . ..." and then failed."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "gallery.yaml").write_text("title: T\n")
+    monkeypatch.chdir(tmp_path)
+    result = cli("models", "pull", "facebook/musicgen-small", "g")
+    assert result.exit_code == 2
+    assert "downloading" not in result.output
+    assert result.output.strip() == ("error: 'g' is not a Hugging Face model id (e.g. facebook/musicgen-small); to "
+                                     "download the models of the gallery in 'g', run `imaudible-site models pull "
+                                     "--gallery g`")
 
 
 def test_pull_without_ids_skips_builtin_and_local_models(tmp_path, cli):

@@ -280,3 +280,20 @@ def test_take_ranker_identity_follows_clap_weights(hub, tmp_path):
     folder = make_dir(tmp_path / "clap", CLAP_FILES)
     assert models.take_ranker_identity(str(folder)) == f"clap:{resolve_clap_model(str(folder)).identity}"
     assert models.take_ranker_identity("none") == models.FALLBACK_RANKER
+
+
+def test_a_changed_chat_template_is_a_new_revision(tmp_path, monkeypatch):
+    """transformers saves a chat model's template as chat_template.jinja; editing it changes every answer the
+    model writes, but the folder's revision (so the cached captions and prompts) stayed the same."""
+    from imaudible.local_revision import local_revision
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = make_dir(tmp_path / "writer", TRANSFORMERS_FILES)
+    bare = local_revision(folder)
+    (folder / "chat_template.jinja").write_text("{{ messages[0]['content'] }}")
+    templated = local_revision(folder)
+    (folder / "chat_template.jinja").write_text("{{ messages[-1]['content'] }}")
+    edited = local_revision(folder)
+    (folder / "additional_chat_templates").mkdir()
+    (folder / "additional_chat_templates" / "tool_use.jinja").write_text("{{ tools }}")
+    assert len({bare, templated, edited, local_revision(folder)}) == 4
