@@ -212,10 +212,11 @@ def encode_under_ceiling(clip: Clip, settings: AudioSettings) -> tuple[Clip, dic
     made again from the clip turned down by its excess.
     """
     ceiling = settings.true_peak - METER_SLACK_DB
-    for _ in range(ENCODE_TRIES):
+    gate = 10 ** ((settings.true_peak - CODEC_OVERSHOOT_DB) / 20)   # exact above it, cheap below: the usual clip
+    for tried in range(1, ENCODE_TRIES + 1):
         files = encode(clip, settings)
-        gate = 10 ** ((settings.true_peak - CODEC_OVERSHOOT_DB) / 20)   # exact above it, cheap below: the usual clip
-        if float(true_peak_envelope(clip.samples, floor=gate).max()) < gate:
+        # the last encode is kept as it is: a clip turned down after it would be returned with files not its own
+        if tried == ENCODE_TRIES or float(true_peak_envelope(clip.samples, floor=gate).max()) < gate:
             break
         over = max(_encoded_peak_db(data, fmt, ceiling) for fmt, data in files.items()) - ceiling
         if over <= 0:

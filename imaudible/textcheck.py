@@ -10,10 +10,15 @@ from .types import BIDI_CONTROLS, UNSAFE_TEXT, open_bidi
 REFUSAL = re.compile(
     r"\b(as an ai|as a language model|language model|i(?:'m| am) (?:sorry|unable|not able)|i cannot|i can't|"
     r"i can not|i won't|i do not have|i don't have|unable to (?:see|view|describe|help)|cannot (?:see|view|describe)|"
-    r"sorry, but|i apologi[sz]e|(?:can ?not|can't|could not|couldn't) be (?:described|seen|determined|identified|made out)|"
+    r"sorry, but|i apologi[sz]e|"
+    # hedges about the image itself: a painting's own hidden face or faint lighthouse is a description
+    r"(?:{image}|this) (?:can ?not|can't|could not|couldn't) be (?:described|seen|determined|identified|made out)|"
     r"i(?:'m| am) not (?:sure|certain)|(?:hard|difficult|impossible) for me to \w+|"
-    r"(?:hard|difficult|impossible) to (?:tell|say|determine) what|"
-    r"too (?:blurry|dark|small|unclear|faint) (?:for me )?to|no (?:image|picture) (?:was |is )?(?:provided|attached|given))\b",
+    r"(?:hard|difficult|impossible) to (?:tell|say|determine) what (?:(?:it|this|the {image}) (?:shows|depicts|is)|"
+    r"is (?:shown|depicted))|(?:(?:{image}|it) is )?too (?:blurry|dark|small|unclear|faint) for me to|"
+    r"(?:{image}|it) is too (?:blurry|dark|small|unclear|faint) to|"
+    r"no (?:image|picture) (?:was |is )?(?:provided|attached|given))\b".format(
+        image=r"(?:the |this )?(?:image|picture|photo(?:graph)?|painting|artwork|scene|content)"),
     re.IGNORECASE)
 PREAMBLE = re.compile(r"^\s*(?:sure[,!.]?|certainly[,!.]?|here(?:'s| is) (?:a|the|your) [\w -]*?:|"
                       r"(?:music )?prompt:|caption:|answer:|assistant:)\s*", re.IGNORECASE)
@@ -42,7 +47,7 @@ NAME = re.compile(r"\b([A-Z][a-z'\-]+(?:\s+(?:(?:van|von|de|da|del|der|la|le)\s+
 ARTIST_REFERENCE = re.compile(
     r"(?i:\b(?:in the (?:style|manner|vein|spirit) of|(?:style|manner|sound) of|inspired by|influenced by|"
     r"reminiscent of|similar to|(?:in )?homage to|tribute to|a la|\u00e0 la|like|by|after|channell?ing|think|evoking)"
-    r"\s+(?:the\s+|early\s+|late\s+)?)([A-Z][\w'\u2019\-]*)|\b([A-Z][\w'\u2019]+)-(?:esque|like|style|inspired)\b")
+    r"\s+(?:the\s+|early\s+|late\s+)?)([A-Z][\w'\u2019\-]*(?: [A-Z][\w'\u2019\-]*)*)|\b([A-Z][\w'\u2019]+)-(?:esque|like|style|inspired)\b")
 STYLE_ADJECTIVES = frozenset("""
     african american andean arabic balinese brazilian byzantine celtic chinese cuban eastern english flamenco
     french german gothic greek gregorian indian irish italian japanese javanese klezmer latin medieval
@@ -152,9 +157,11 @@ def check_prompt(raw: str, max_words: int, *, vocals_asked: bool = False, names:
         if name and re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
             return None, f"names an artist ('{name}')"
     for match in ARTIST_REFERENCE.finditer(text):
-        word = re.sub(r"['\u2019]s?$", "", match.group(1) or match.group(2))     # "Zimmer's" -> "Zimmer"
+        named = re.sub(r"['\u2019]s?$", "", match.group(1) or match.group(2))     # "Zimmer's" -> "Zimmer"
+        word = named.split()[0]
         if word.lower() not in MUSIC_WORDS | STYLE_ADJECTIVES | TIME_WORDS and not re.fullmatch(r"[A-G][#b]?", word):
-            return None, f"names a person ('{word}'); prompts name no artists"
+            # a place or a piece reads the same ("evoking Paris"): the reason says only what is certain
+            return None, f"names '{named}' as a model to follow (perhaps an artist); prompts name no artists"
     for match in NAME.finditer(text):
         if not {w.lower() for w in match.group(1).split()} & MUSIC_WORDS:
             return None, f"names a person ('{match.group(1)}'); prompts name no artists"

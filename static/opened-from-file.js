@@ -12,6 +12,8 @@
     var text = document.getElementById("loader-text");
     if (!text) return;
     text.textContent = message;
+    var loader = document.getElementById("loader");
+    if (loader) loader.setAttribute("aria-busy", "false"); // a busy live region is not read out
     document.body.classList.add("failed", why);
   }
   if (window.location.protocol === "file:") {

@@ -384,3 +384,16 @@ def test_no_encode_passes_the_ceiling_even_when_the_target_is_out_of_reach(loudn
         assert peak <= ceiling
         assert measured == pytest.approx(result.meta["loudness"], abs=0.5)
     assert result.meta["loudness"] < loudness - 1.0
+
+
+def test_the_clip_returned_with_the_encodes_is_the_one_they_were_made_from(monkeypatch):
+    """When every try still reads over the ceiling (a meter that never agrees), the last turn-down made a clip
+    no file was encoded from: its loudness, recorded as the published files', was theirs less the turn-down."""
+    encoded = []
+    real_encode = audio.encode
+    monkeypatch.setattr(audio, "encode", lambda clip, settings: encoded.append(clip) or real_encode(clip, settings))
+    monkeypatch.setattr(audio, "_encoded_peak_db", lambda data, fmt, ceiling: ceiling + 0.05)
+    settings = AudioSettings(loudness=-5.0, true_peak=-1.0, formats=["webm"])
+    clip, files = audio.encode_under_ceiling(finish(procedural(0.9, 0.9, 4.0), settings), settings)
+    assert len(encoded) == audio.ENCODE_TRIES and list(files) == ["webm"]
+    assert np.array_equal(clip.samples, encoded[-1].samples)

@@ -7,9 +7,13 @@ const POSTER_WAIT = 1500; // ms: at most this long for the poster before the 3D 
 
 function fail(err) {
   console.error(err);
-  update({ error: String(err.message || err) });
+  const message = String(err.message || err);
+  update({ error: message });
+  // No HUD may exist yet to say the error (app.js, or the site data, is what failed): the loader says it
+  // where it tells the visitor what to do (a page kept from before a redeploy: reload), and stops being busy.
   const text = document.getElementById("loader-text");
-  if (text) text.textContent = "The 3D gallery could not start. The list view below shows every artwork.";
+  if (text) text.textContent = /reload the page\.$/.test(message) ? message : "The 3D gallery could not start. The list view below shows every artwork.";
+  document.getElementById("loader")?.setAttribute("aria-busy", "false");
   document.body.classList.add("failed");
 }
 

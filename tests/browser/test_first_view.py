@@ -79,6 +79,7 @@ def test_a_gallery_opened_from_a_file_says_why_the_3d_cannot_start_and_what_to_d
     page.wait_for_function("() => document.body.classList.contains('opened-from-file')", timeout=WAIT)
     text = page.inner_text("#loader-text")
     assert "cannot open from a file" in text and "imaudible-site serve" in text, text
+    assert page.get_attribute("#loader", "aria-busy") == "false"   # a busy live region is not read out
     assert not page.is_visible(".loader progress")
     page.click(".loader-fallback a")
     page.wait_for_load_state()

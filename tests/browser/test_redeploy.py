@@ -97,4 +97,9 @@ def test_a_page_whose_code_or_data_a_redeploy_replaced_says_to_reload(watched, s
     page.wait_for_function("() => document.body.classList.contains('failed')", timeout=WAIT)
     line = page.evaluate("window.imaudible.state.error")
     assert RELOAD in line and "may have been updated since this page opened" in line, line
+    # ...and the visitor reads it: no HUD exists yet to show the error line, so the loader says it, and a
+    # live region marked busy is not read out.
+    shown = page.inner_text("#loader-text")
+    assert RELOAD in shown and "may have been updated since this page opened" in shown, shown
+    assert page.get_attribute("#loader", "aria-busy") == "false"
     assert page.is_visible(".loader-fallback a")

@@ -32,6 +32,7 @@ def octet_stream_url(built_site):
 def assert_the_loader_gave_up(page, words):
     text = page.inner_text("#loader-text")
     assert words in text, text
+    assert page.get_attribute("#loader", "aria-busy") == "false"   # a busy live region is not read out
     assert not page.is_visible(".loader progress")
     assert page.is_visible(".loader-fallback a")
 

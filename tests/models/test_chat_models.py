@@ -100,7 +100,7 @@ def test_writer_batched_equals_one_by_one_and_garbage_falls_back_to_the_template
     ("A serene painting of water lilies in a pond at dawn", "not a music prompt"),
     ("lofi piano with soft female vocals, 70 bpm", "vocals"),
     ("ambient piano in the style of Claude Monet, 60 bpm", "Claude Monet"),
-    ("cinematic strings like Hans Zimmer, 90 bpm", "names a person"),
+    ("cinematic strings like Hans Zimmer, 90 bpm", "names 'Hans Zimmer'"),
     (" ".join(["piano"] * 70), "overlong"),
     ("slow ambient piano, 66 bpm, more at https://evil.example/x", "link or markup ('https://evil.example/x')"),
     ("slow ambient piano, 66 bpm, see evil.com", "link or markup ('evil.com')"),
