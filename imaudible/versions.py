@@ -10,4 +10,6 @@ MUSIC = "3"    # stages/music.py + backends: generating and storing takes (a mod
 # 3: a model's takes are seeded by the seed and the image (compose.model_seed): by the seed alone, two artworks
 # given one prompt got the very same clip. (The codec decoding each artwork alone, before it, changed clips in
 # their last bits only, ~6e-7, and did not bump it.)
-AUDIO = "4"    # audio.py + loudness.py: finishing and encoding the clip
+AUDIO = "5"    # audio.py + loudness.py: finishing and encoding the clip
+# 5: the true-peak ceiling is measured in the encodes (a codec could pass it after hard limiting), and the
+# finished loudness is recorded, so a build says which clips fall short: re-encodes, regenerates no music.
