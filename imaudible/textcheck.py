@@ -32,6 +32,7 @@ MUSIC_WORDS = frozenset("""
     ambient classical jazz folk electronic cinematic lofi lo-fi soundtrack score waltz lullaby nocturne
     ballad minimal minimalist chamber baroque romantic impressionist acoustic instrumental
     slow fast moderate adagio andante allegro largo staccato legato crescendo reverb
+    blues gospel soul funk disco reggae ska samba bossa nova tango salsa cumbia afrobeat motown swing bebop
 """.split())
 VOCALS = re.compile(r"\b(vocals?|vocalist|vocali[sz]e|singer|singers|singing|sung|sings|lyrics?|choir|choral|rap|rapping|"
                     r"rapper|verse about|chorus about|voice|voices|a ?cappella|chant|chants|"
@@ -52,7 +53,8 @@ STYLE_ADJECTIVES = frozenset("""
     african american andean arabic balinese brazilian byzantine celtic chinese cuban eastern english flamenco
     french german gothic greek gregorian indian irish italian japanese javanese klezmer latin medieval
     mediterranean middle nordic oriental persian renaissance russian scandinavian scottish spanish turkish
-    victorian western
+    victorian western impressionism expressionism expressionist minimalism romanticism modernism modernist
+    art deco nouveau
 """.split())
 # Capitalised after "like", "after" or "inspired by" without being anyone: days, months, seasons, times, feasts.
 TIME_WORDS = frozenset("""

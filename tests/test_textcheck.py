@@ -97,3 +97,11 @@ def test_a_caption_that_describes_something_hidden_or_small_passes(answer):
     """The hedges are the model's about the image ('the image cannot be described', 'too blurry for me to'),
     not a painting's own obscurity, which is what many paintings show."""
     assert check_caption(answer, 40) == (answer, "")
+
+
+@pytest.mark.parametrize("answer", [
+    "soft guitar like Bossa Nova, 90 bpm", "dreamy piano in the style of Impressionism, 60 bpm",
+    "think Motown, upbeat bass and drums, 110 bpm", "sparse piano in the style of Minimalism, 60 bpm",
+])
+def test_a_genre_or_a_movement_capitalised_as_a_model_is_no_artist(answer):
+    assert check_prompt(answer, 40) == (answer, "")
