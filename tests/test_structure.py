@@ -152,7 +152,7 @@ def test_the_engine_knows_no_stage_and_the_site_no_cache_layout():
     for interface in ("imaudible.caption", "imaudible.prompt", "imaudible.compose"):   # the registry finds backends
         assert not any(t.startswith("imaudible.backends") for t in graph[interface]), interface
     site = "\n".join(p.read_text() for p in (PACKAGE / "site").glob("*.py"))
-    for cache_name in ("result.json", "analysis.png", "clip.bin", '"audio.', "objects/", "entries", ".meta["):
+    for cache_name in ("result.json", "analysis.png", "analysis.ppm", "clip.bin", '"audio.', "objects/", "entries", ".meta["):
         assert cache_name not in site
 
 
