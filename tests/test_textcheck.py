@@ -81,8 +81,10 @@ def test_an_emotional_caption_passes(answer):
 @pytest.mark.parametrize("answer", [
     "calm piano like Sunday morning rain, 60 bpm", "slow strings after Midnight, hushed, 50 bpm",
     "warm guitar inspired by Autumn leaves, 70 bpm", "a bright waltz like a May morning, 90 bpm",
+    "soft guitar like Bossa Nova, 90 bpm", "dreamy piano in the style of Impressionism, 60 bpm",
+    "think Motown, upbeat bass and drums, 110 bpm", "sparse piano in the style of Minimalism, 60 bpm",
 ])
-def test_a_day_a_month_a_season_or_a_time_capitalised_after_like_is_no_artist(answer):
+def test_a_time_a_genre_or_a_movement_capitalised_after_like_is_no_artist(answer):
     assert check_prompt(answer, 40) == (answer, "")
 
 
@@ -97,11 +99,3 @@ def test_a_caption_that_describes_something_hidden_or_small_passes(answer):
     """The hedges are the model's about the image ('the image cannot be described', 'too blurry for me to'),
     not a painting's own obscurity, which is what many paintings show."""
     assert check_caption(answer, 40) == (answer, "")
-
-
-@pytest.mark.parametrize("answer", [
-    "soft guitar like Bossa Nova, 90 bpm", "dreamy piano in the style of Impressionism, 60 bpm",
-    "think Motown, upbeat bass and drums, 110 bpm", "sparse piano in the style of Minimalism, 60 bpm",
-])
-def test_a_genre_or_a_movement_capitalised_as_a_model_is_no_artist(answer):
-    assert check_prompt(answer, 40) == (answer, "")

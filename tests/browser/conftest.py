@@ -103,14 +103,15 @@ def build_site(folder: Path, out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def served(folder: Path, csp: str | None = None):
+def served(folder: Path, csp: str | None = None, host=None, path: str = "/"):
     """The URL ("http://127.0.0.1:PORT/") of `folder` served on localhost with `csp`, by default the
-    Content-Security-Policy the build wrote into the site's _headers."""
-    handler = type("Handler", (SiteHandler,), {"csp": site_csp(folder) if csp is None else csp})
+    Content-Security-Policy the build wrote into the site's _headers; `host`: another handler class than
+    SiteHandler (one that plays another kind of host), answering under `path`."""
+    handler = type("Handler", (host or SiteHandler,), {"csp": site_csp(folder) if csp is None else csp})
     server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/"
+        yield f"http://127.0.0.1:{server.server_port}{path}"
     finally:
         server.shutdown()
         server.server_close()

@@ -4,11 +4,8 @@ site's), no HTTP Range, the host's 404 answered with the site's 404.html at any 
 script, texture, piece of music, the data file, the link previews and the 404 page use must resolve there."""
 from __future__ import annotations
 
-import contextlib
-import functools
 import http.server
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +13,7 @@ import pytest
 
 from tests.conftest import write_gallery
 
-from .conftest import QuietServer, build_site, open_page, site_csp
+from .conftest import build_site, open_page, served, site_csp
 from .visit import wait_ready
 
 pytestmark = pytest.mark.browser
@@ -65,16 +62,8 @@ def folder_site(tmp_path_factory):
     return build_site(folder, folder.parent / "site")
 
 
-@contextlib.contextmanager
 def hosted(site, csp=""):
-    handler = type("Handler", (FolderHost,), {"csp": csp})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=site))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}{PREFIX}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return served(Path(site), csp, host=FolderHost, path=PREFIX)
 
 
 def visit(browser, url, ready=False):
