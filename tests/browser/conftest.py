@@ -53,7 +53,7 @@ def built_site(tmp_path_factory) -> Path:
                                                               "artworks": ["starry-night", "the-scream"]}]},
                            # Sizes other than the defaults: the front end must use whatever sizes exist.
                            images={"sizes": [600, 1400]})
-    out = folder.parent / "site"
+    out = tmp_path_factory.mktemp("browser-site")    # its own folder: beside the gallery is the basetemp, shared
     done = subprocess.run([sys.executable, "-m", "imaudible.cli", "build", str(folder), "--out", str(out), "-q"],
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0:

@@ -59,7 +59,7 @@ class FolderHost(http.server.SimpleHTTPRequestHandler):
 def folder_site(tmp_path_factory):
     arts = [{"file": "art/starry_night.jpg", "title": "The Starry Night"}, {"file": "art/the_scream.jpg", "title": "The Scream"}]
     folder = write_gallery(tmp_path_factory.mktemp("sub-path"), arts, url=URL, music={"duration": 3})
-    return build_site(folder, folder.parent / "site")
+    return build_site(folder, tmp_path_factory.mktemp("sub-path-site"))   # not beside it: the session's site is
 
 
 def hosted(site, csp=""):
