@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from .manifest_checks import clip
 
 _EMPTY_LABEL = re.compile(r"(^|\.)\.")   # "a..b" or ".a": no such host name
+_BRACKETED_HOST = re.compile(r"\[[^\]]*\](?::\d*)?")   # an IPv6 host: nothing but a port after its ']'
 
 
 def address_problem(value: str, kind: str) -> str | None:
@@ -16,9 +17,13 @@ def address_problem(value: str, kind: str) -> str | None:
     shown = clip(value)
     try:
         parts = urlsplit(value)
-        parts.port  # raises on a port that is no number or out of range
+        if parts.port == 0:   # raises on a port that is no number or out of range; 0 is no port either
+            raise ValueError("port 0 is no port")
     except ValueError as exc:
-        return f"'{shown}' is not a web address a browser can open ({exc})"
+        return f"'{shown}' is not a web address a browser can open ({clip(str(exc))})"
+    host = parts.netloc.rpartition("@")[2]
+    if host.startswith("[") and not _BRACKETED_HOST.fullmatch(host):
+        return f"'{shown}' is not a web address a browser can open (text after the ']' of its IPv6 host)"
     if not parts.hostname or _EMPTY_LABEL.search(parts.hostname):
         return f"'{shown}' has no host name a browser can reach (write it as https://example.org/...)"
     if parts.username is not None or parts.password is not None:

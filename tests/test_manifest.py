@@ -113,6 +113,11 @@ MALFORMED = {
     "url with a port out of range": (GOOD_HEAD + "url: 'https://example.org:99999/'\n", 5,
                                      "url: 'https://example.org:99999/' is not a web address a browser can open"),
     "url without a host": (GOOD_HEAD + "url: 'https:///museum/'\n", 5, "url: 'https:///museum/' has no host name"),
+    "url with port 0": (GOOD_HEAD + "url: 'https://example.org:0/'\n", 5, "(port 0 is no port)"),
+    "url with text after an IPv6 host": (GOOD_HEAD + "url: 'https://[::1]x/'\n", 5,
+                                         "(text after the ']' of its IPv6 host)"),
+    "source url with an endless port": (GOOD_HEAD + "    source_url: 'https://example.org:" + "x" * 300 + "/'\n", 5,
+                                        "Port could not be cast to integer value as"),
     "url with an empty host label": (GOOD_HEAD + "url: 'https://example..org/'\n", 5, "has no host name"),
     "url that names a page": (GOOD_HEAD + "url: https://user.github.io/museum/index.html\n", 5,
                               "url: 'https://user.github.io/museum/index.html' names a page, not the folder the site "
