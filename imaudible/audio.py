@@ -166,7 +166,7 @@ def measure(data: bytes, fmt: str) -> dict:
     clip = decode(data, fmt)
     peak = true_peak(clip.samples)
     return {"loudness_lufs": integrated_loudness(clip.samples),
-            "true_peak_dbtp": 20 * math.log10(peak) if peak > 0 else -math.inf,
+            "true_peak_dbtp": _db(peak),
             "duration": clip.duration}
 
 

@@ -223,6 +223,14 @@ def naming(path: str | os.PathLike, exc: OSError) -> OSError:
     return OSError(exc.errno, exc.strerror or str(exc), os.fspath(path))
 
 
+def published_model(model: str | None) -> str | None:
+    """A model as the site and reports name it: a model given as an absolute or home path by its folder's name
+    alone (also in results cached before the build named it so), so that no path of the curator's machine is
+    shown; anything else as written."""
+    absolute = model and re.match(r"\s*(?:~|[A-Za-z]:)?[/\\]", model)
+    return re.split(r"[/\\]", model.strip().rstrip("/\\"))[-1] if absolute else model
+
+
 def first_line(exc: BaseException) -> str:
     """An exception's message cut to its first line, or its type's name when it has none: one-line errors."""
     text = str(exc).strip()

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:  # concurrent.futures (and logging) are imported when work is first handed out: a no-op has none
     from concurrent.futures import Future
 
+from ..types import published_model
 from .stage import LoadedModel
 
 EXECUTORS = ("auto", "threads", "processes")
@@ -82,10 +83,7 @@ class ModelSpec:
         folder's name alone where the manifest gave an absolute or home path, so that no path of the curator's
         machine is published."""
         r = self.resolved
-        if not (r.is_model and Path(r.model_id).is_absolute()):
-            return r.model_id
-        written = r.requested.strip()
-        return Path(r.model_id).name if written.startswith("~") or Path(written).is_absolute() else written
+        return published_model(r.requested) if r.is_model and Path(r.model_id).is_absolute() else r.model_id
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:

@@ -1,6 +1,5 @@
 """What the pages need from the manifest's layout, the image sizes and the url: the rooms (named by the curator
-or by their mood), the picture a link preview shows, the path the site is served under, and a model's name as
-the site shows it."""
+or by their mood), the picture a link preview shows and the path the site is served under."""
 from __future__ import annotations
 
 import re
@@ -58,9 +57,3 @@ def site_path(url: str) -> str:
     path = re.sub(r"/{2,}", "/", path)   # "//host/..." would be a link to another host
     return quote(path.rstrip("/"), safe="/%") + "/"
 
-
-def published_model(model: str | None) -> str | None:
-    """A model given as an absolute or home path (in results cached before models were named by their folder):
-    its folder's name alone, as the build now records it, so that no path of the curator's machine is shown."""
-    absolute = model and re.match(r"\s*(?:~|[A-Za-z]:)?[/\\]", model)
-    return re.split(r"[/\\]", model.strip().rstrip("/\\"))[-1] if absolute else model

@@ -21,10 +21,10 @@ from .. import __version__
 from ..engine.atomic import atomic_write
 from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
 from ..headers import CONTENT_TYPES, SECURITY_HEADERS
-from ..types import REPORT_DIR, WEB_AUDIO_FORMATS, StoredFile
+from ..types import REPORT_DIR, WEB_AUDIO_FORMATS, StoredFile, published_model
 from ..listening import model_music_description
 from ..editor_files import is_editor_leftover
-from .layout import card_image, published_model, rooms_and_titles, site_path
+from .layout import card_image, rooms_and_titles, site_path
 from . import output_folder as folder, pages, written as written_stat
 from .output_folder import OWNED_LIST, SITE_PATH
 

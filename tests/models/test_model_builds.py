@@ -305,6 +305,6 @@ def test_a_model_named_by_an_absolute_path_is_published_by_its_folder_name_only(
                                            ("C:\\Users\\bob\\mg", "mg"), ("models/blip", "models/blip"),
                                            ("facebook/musicgen-small", "facebook/musicgen-small")])
 def test_a_path_in_a_result_cached_by_an_older_build_is_not_published(stored, shown):
-    from imaudible.site.layout import published_model
+    from imaudible.types import published_model
 
     assert published_model(stored) == shown
