@@ -44,7 +44,7 @@ class Candidates:
         from PIL import Image
 
         from .engine.cache import CACHE_DIR_NAME
-        from .evaluate.report import REPORT_DIR
+        from .types import REPORT_DIR
         from .images import decodable_formats
         from .site.output_folder import OWNED_LIST
 

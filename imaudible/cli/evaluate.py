@@ -72,7 +72,7 @@ def _echo_fad(fad: dict, quiet: bool) -> None:
 def refresh_report(gallery, out: Path, progress=None) -> None:
     """Under serve: a gallery that has an evaluation report gets it re-evaluated after each rebuild, saying
     through serve's `progress` (quiet, each warning once a session), not a fresh one's every time."""
-    from ..evaluate.report import REPORT_DIR
+    from ..types import REPORT_DIR
 
     if (gallery.root / REPORT_DIR / "report.json").is_file():
         from ..engine import executors

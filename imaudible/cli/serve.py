@@ -24,9 +24,9 @@ def serve(site_dir, out, port, host, no_build):
     """Build, serve the site locally, and rebuild + reload the page when the gallery changes."""
     from .. import serve as preview
     from ..audition import TakeEndpoint
-    from ..evaluate.report import REPORT_DIR   # numpy: only `serve` needs it, not every command's start-up
     from ..local_hosts import is_loopback
-    from ..site.output_folder import link_problem
+    from ..types import REPORT_DIR
+    from ..site.output_folder import OWNED_LIST, link_problem
     from ..site.layout import site_path
     from .evaluate import refresh_report
 
@@ -63,8 +63,6 @@ def serve(site_dir, out, port, host, no_build):
             words = ["imaudible-site", "build", site_dir] + (["--out", out] if given_out else [])
             build = " ".join(shlex.quote(str(word)) for word in words)
             raise CliError(f"nothing to serve: '{out}' does not exist (run `{build}` first)")
-        from ..site.output_folder import OWNED_LIST
-
         if not (out / OWNED_LIST).is_file():
             raise CliError(f"refusing to serve '{out}': it was not made by imaudible (serve a build folder)")
         try:
@@ -81,8 +79,6 @@ def serve(site_dir, out, port, host, no_build):
     first = rebuild()
     # After a failed first build, only an earlier build of imaudible's is served (with the error shown over
     # it): a refused --out (/, the home folder, a foreign folder) would otherwise be served whole.
-    from ..site.output_folder import OWNED_LIST
-
     if first is not True and not (out / OWNED_LIST).is_file():
         raise CliError("the first build failed; fix the errors above and try again")
     try:

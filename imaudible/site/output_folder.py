@@ -38,6 +38,8 @@ NO_JEKYLL = ".nojekyll"
 def site_path_ok(rel: str) -> bool:
     """A path the tool may write, own and delete in the output folder."""
     return bool(SITE_PATH.fullmatch(rel)) or rel == NO_JEKYLL
+
+
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
