@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from imaudible.engine.cache import CACHE_DIR_NAME
-from imaudible.site import render
+from imaudible.site import publish
 
 from .conftest import write_gallery
 from .test_build import build, edit
@@ -75,16 +75,16 @@ def test_a_build_killed_while_it_replaced_the_pages_leaves_nothing_behind(tmp_pa
     assert build(cli, folder)[0].exit_code == 0
     page = folder / "build" / "art" / "starry-night" / "index.html"
     edit(folder, lambda m: m["artworks"][0].update(title="The Starry Night (1889)"))
-    real_write = render.atomic_write
+    real_write = publish.atomic_write
 
     def interrupted(target, data, **kwargs):
         if Path(target) == page:
             raise KeyboardInterrupt
         return real_write(target, data, **kwargs)
 
-    monkeypatch.setattr(render, "atomic_write", interrupted)
+    monkeypatch.setattr(publish, "atomic_write", interrupted)
     assert build(cli, folder)[0].exit_code == 130
-    monkeypatch.setattr(render, "atomic_write", real_write)
+    monkeypatch.setattr(publish, "atomic_write", real_write)
     assert "1889" not in page.read_text()     # the old page, under a list that names the new one too
 
     edit(folder, lambda m: m["artworks"].pop(0))

@@ -249,7 +249,7 @@ def same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
+def symlink_on_the_way(out: Path, rel: str) -> Path | None:
     here = Path(out)
     for part in rel.split("/")[:-1]:
         here = here / part
@@ -262,7 +262,7 @@ def _symlink_on_the_way(out: Path, rel: str) -> Path | None:
 def prepare_target(out: Path, rel: str) -> Path:
     """out/rel, ready for an atomic write: a symlink where a folder belongs is removed (the link only), so
     that nothing is ever written through it. (A regular file in the way is left alone: the write fails.)"""
-    while (blocker := _symlink_on_the_way(out, rel)) is not None and blocker.is_symlink():
+    while (blocker := symlink_on_the_way(out, rel)) is not None and blocker.is_symlink():
         blocker.unlink()
     return Path(out) / rel
 
@@ -272,7 +272,7 @@ def remove_owned(out: Path, rel: str, digests: tuple[str, ...]) -> str | None:
     was kept instead, or None once deleted."""
     if not site_path_ok(rel):
         return "not a path inside the output folder"
-    if _symlink_on_the_way(out, rel) is not None:
+    if symlink_on_the_way(out, rel) is not None:
         return "reached through a symlink"
     target = Path(out) / rel
     info = lstat(target)

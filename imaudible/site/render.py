@@ -1,9 +1,9 @@
 """Render the static site into the output folder.
 
-Every file of the site is first listed (relative path -> bytes or a cached file), then written: files
-whose name carries a content hash are written only if absent, the rest only if their bytes changed,
-each by an atomic rename. Files the previous build wrote that this one does not are deleted; the list
-of what the tool owns (path -> SHA-256 of the bytes written) is kept in `.imaudible-build.json`, so
+Every file of the site is first listed (relative path -> bytes or a cached file), then written
+(`publish.py`): files whose name carries a content hash are written only if absent, the rest only if their
+bytes changed, each by an atomic rename. Files the previous build wrote that this one does not are deleted;
+the list of what the tool owns (path -> SHA-256 of the bytes written) is kept in `.imaudible-build.json`, so
 nothing else in the folder is touched. That list is data on disk, not trusted: an entry is deleted only
 if it names a regular file strictly inside the folder, reached without a symlink, whose bytes are still
 the ones recorded. Nothing is written through a symlink either.
@@ -15,18 +15,18 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable
 
 from .. import __version__
-from ..engine.atomic import atomic_write
-from ..engine.cache import CACHE_DIR_NAME, DamagedResult, file_digest
+from ..engine.cache import CACHE_DIR_NAME
 from ..headers import CONTENT_TYPES, SECURITY_HEADERS
 from ..types import REPORT_DIR, WEB_AUDIO_FORMATS, StoredFile, published_model
 from ..listening import model_music_description
 from ..editor_files import is_editor_leftover
 from .layout import card_image, rooms_and_titles, site_path
 from . import output_folder as folder, pages, written as written_stat
-from .output_folder import OWNED_LIST, SITE_PATH
+from .publish import SiteWrite, Written, digest_of
+from .output_folder import SITE_PATH
 
 if TYPE_CHECKING:
     from ..settings import Gallery
@@ -312,70 +312,6 @@ def preflight(gallery: Gallery, out: Path) -> None:
     check_front_end(gallery)
 
 
-def _digest_of(source: bytes | StoredFile) -> str:
-    return source.sha256 if isinstance(source, StoredFile) else file_digest(source)
-
-
-ARTWORK_PAGE = re.compile(r"art/([^/]+)/index\.html")
-
-
-class Written(NamedTuple):
-    written: int
-    removed: int
-    damaged: list  # DamagedResult of cached files that were not copied (their results need recomputing)
-    gone: tuple = ()  # ids of the artworks whose pages the last build wrote and this one does not
-
-
-def write_site(site: SiteFiles, out: Path, key: str = "", warn: Callable[[str], None] = lambda m: None,
-               cache_root: Path | None = None) -> Written:
-    """Write what changed, delete what the last build wrote and this one does not."""
-    out.mkdir(parents=True, exist_ok=True)
-    previous, recorded = folder.read_owned(out), written_stat.load(cache_root, out)
-    for problem in previous.problems:
-        warn(problem)
-    new = {rel: _digest_of(source) for rel, source in site.files.items()}
-    # Record the union first: if the build is killed midway, the next one still knows every file it owns,
-    # and which bytes each may hold.
-    during = previous.with_new(new)
-    folder.write_owned(out, during)
-    written, damaged, unwritten = 0, [], {}
-    # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
-    # site being served while it is rebuilt (or after a killed build) has no broken references.
-    order = sorted(site.files.items(), key=lambda item: (item[0] not in site.immutable, item[0]))
-    for rel, source in order:
-        target = folder.prepare_target(out, rel)
-        size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
-        info = folder.lstat(target)
-        existing = folder.regular_size(info)
-        if rel in site.immutable and existing == size and previous.holds(rel, new[rel]) \
-                and written_stat.unchanged(info, recorded.get(rel)):
-            # untouched since this machine wrote these very bytes, and no write of it was left unfinished
-            continue
-        try:
-            data = source.read() if isinstance(source, StoredFile) else source
-        except DamagedResult as exc:
-            damaged.append(exc)  # never publish damaged bytes; the builder recomputes and writes it again
-            unwritten[rel] = during.maybe.get(rel, ())   # it holds what it held, if anything
-            continue
-        if existing == len(data) and folder.same_bytes(target, data):
-            continue
-        atomic_write(target, data, durable=False)
-        written += 1
-    removed = 0
-    for rel in sorted(set(previous.files) - set(new)):
-        why = folder.remove_owned(out, rel, previous.digests(rel))
-        if why is None:
-            removed += 1
-        else:
-            warn(f"kept '{out / rel}', listed in {OWNED_LIST} by an earlier build: {why}")
-    folder.prune_empty_dirs(out)
-    folder.write_owned(out, folder.Owned(new, key if not damaged else "", maybe=unwritten))
-    if not damaged:
-        written_stat.save(cache_root, out, [OWNED_LIST, *new])
-    gone = tuple(m.group(1) for rel in sorted(set(previous.files) - set(new)) if (m := ARTWORK_PAGE.fullmatch(rel)))
-    return Written(written, removed, damaged, gone)
-
-
 def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
                 warn: Callable[[str], None] = lambda m: None) -> Written:
     """Render and write the site (after `preflight`, which the build runs before any stage)."""
@@ -386,8 +322,14 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
     owned, cache_root = folder.read_owned(out), gallery.root / CACHE_DIR_NAME
     # The key covers every name that hashes its bytes; the digests cover the files that keep fixed names (the
     # public evaluation report's, which `evaluate` rewrites).
-    if key == owned.key and all(owned.holds(rel, _digest_of(source)) for rel, source in site.files.items()) \
+    if key == owned.key and all(owned.holds(rel, digest_of(source)) for rel, source in site.files.items()) \
             and folder.unchanged_since_written(out, owned, written_stat.load(cache_root, out)):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
-    render_pages()
-    return write_site(site, out, key, warn, cache_root)
+    write = SiteWrite(out, warn, cache_root)
+    write.start(site.files, site.immutable)     # the assets, while the pages render
+    try:
+        render_pages()
+    except BaseException:
+        write.stop()
+        raise
+    return write.finish(site.files, site.immutable, key)

@@ -1,0 +1,198 @@
+"""Writing the listed site into the output folder, in an order that is safe to serve and to kill.
+
+1. The ownership list is written first with every file this write will touch, and each digest a file
+   may hold until its write is done, so a build killed midway still knows what it owns.
+2. The hashed assets (the theme's statics, textures, clips) go in place first, then the pages and lists:
+   a page never points at an asset not written yet. The assets' bytes are staged on a thread while the
+   pages render (their names are known before the pages are, and writing them is file-system time, not
+   Python's), each beside its place under the temporary name `atomic_write` uses, and renamed into place
+   once the pages rendered: a template that fails leaves the folder as it was.
+3. What the last build wrote and this one does not is deleted (only a listed regular file, reached
+   without a symlink, still holding its recorded bytes), and the list is written whole.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from ..engine.atomic import DIR_MODE, FILE_MODE, atomic_write
+from ..engine.cache import DamagedResult, file_digest
+from ..types import StoredFile, naming
+from . import output_folder as folder, written as written_stat
+from .output_folder import OWNED_LIST
+
+ARTWORK_PAGE = re.compile(r"art/([^/]+)/index\.html")
+
+
+class Written(NamedTuple):
+    written: int
+    removed: int
+    damaged: list  # DamagedResult of cached files that were not copied (their results need recomputing)
+    gone: tuple = ()  # ids of the artworks whose pages the last build wrote and this one does not
+
+
+def digest_of(source: bytes | StoredFile) -> str:
+    return source.sha256 if isinstance(source, StoredFile) else file_digest(source)
+
+
+class SiteWrite:
+    """One write of a site (a `SiteFiles`) into `out`: `start` with the files listed so far, `finish` once
+    the pages are added, or `stop` (rendering failed: the folder is left as it was)."""
+
+    def __init__(self, out: Path, warn: Callable[[str], None], cache_root: Path | None):
+        self.out, self.warn, self.cache_root = out, warn, cache_root
+        self.previous, self.recorded = folder.read_owned(out), written_stat.load(cache_root, out)
+        self.new: dict[str, str] = {}
+        self.settled: set[str] = set()        # written, staged, unchanged or damaged: nothing more to do
+        self.staged: dict[str, str] = {}      # rel -> its bytes in a `.NAME.XXXXXXXX.tmp` beside it
+        self.made: list[str] = []             # folders made for staged files
+        self.written, self.damaged, self.unwritten = 0, [], {}
+        self._during = self.previous
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._stopped = False
+
+    def start(self, files: dict, immutable: set[str]) -> None:
+        """Stage the hashed assets among `files` on a thread: each written beside its place under a temporary
+        name, put in place by `finish` (a rename), removed by `stop`; a killed build's are swept by the next."""
+        early = sorted((rel, source) for rel, source in files.items() if rel in immutable)
+        self._thread = threading.Thread(target=self._stage_all, args=(early,), name="site-assets", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Abandon the write: the staged files and the folders made for them are removed."""
+        self._stopped = True
+        self._join()
+        for tmp in self.staged.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        for made in reversed(self.made):
+            with contextlib.suppress(OSError):
+                os.rmdir(made)
+
+    def finish(self, files: dict, immutable: set[str], key: str) -> Written:
+        """Write the site: the list first, then the assets, then the pages; then remove what is no longer built."""
+        self._join()
+        if self._failure is not None:
+            self.stop()
+            raise self._failure
+        self.out.mkdir(parents=True, exist_ok=True)
+        for problem in self.previous.problems:
+            self.warn(problem)
+        # Record the union first: if the build is killed midway, the next one still knows every file it owns,
+        # and which bytes each may hold.
+        self.new = {rel: digest_of(source) for rel, source in files.items()}
+        self._during = self.previous.with_new(self.new)
+        folder.write_owned(self.out, self._during)
+        self.unwritten = {rel: self._during.maybe.get(rel, ()) for rel in self.unwritten}
+        # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
+        # site being served while it is rebuilt (or after a killed build) has no broken references.
+        try:
+            for rel, source in sorted(files.items(), key=lambda item: (item[0] not in immutable, item[0])):
+                self._put_in_place(rel, source, rel in immutable)
+        except BaseException:
+            self.stop()
+            raise
+        removed = 0
+        for rel in sorted(set(self.previous.files) - set(self.new)):
+            why = folder.remove_owned(self.out, rel, self.previous.digests(rel))
+            if why is None:
+                removed += 1
+            else:
+                self.warn(f"kept '{self.out / rel}', listed in {OWNED_LIST} by an earlier build: {why}")
+        folder.prune_empty_dirs(self.out)
+        folder.write_owned(self.out, folder.Owned(self.new, key if not self.damaged else "", maybe=self.unwritten))
+        if not self.damaged:
+            written_stat.save(self.cache_root, self.out, [OWNED_LIST, *self.new])
+        gone = tuple(m.group(1) for rel in sorted(set(self.previous.files) - set(self.new))
+                     if (m := ARTWORK_PAGE.fullmatch(rel)))
+        return Written(self.written, removed, self.damaged, gone)
+
+    def _put_in_place(self, rel: str, source: bytes | StoredFile, immutable: bool) -> None:
+        if rel in self.staged:
+            target = folder.prepare_target(self.out, rel)
+            try:
+                os.replace(self.staged[rel], target)
+            except OSError as exc:
+                raise naming(target, exc) from None
+            del self.staged[rel]
+            self.written += 1
+        elif rel not in self.settled:
+            data = self._to_write(rel, source, immutable, folder.prepare_target(self.out, rel))
+            if data is not None:
+                atomic_write(self.out / rel, data, durable=False)
+                self.written += 1
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _to_write(self, rel: str, source: bytes | StoredFile, immutable: bool, target: Path) -> bytes | None:
+        """The bytes to write at `target`, or None: the file is already there (or its cached bytes are damaged,
+        which are never published: the builder recomputes them and writes the site again)."""
+        self.settled.add(rel)
+        size = source.size if isinstance(source, StoredFile) else len(source)  # a short file (power cut) is rewritten
+        info = folder.lstat(target)
+        existing = folder.regular_size(info)
+        if immutable and existing == size and self.previous.holds(rel, self.new.get(rel) or digest_of(source)) \
+                and written_stat.unchanged(info, self.recorded.get(rel)):
+            return None  # untouched since this machine wrote these very bytes, and no write of it was left unfinished
+        try:
+            data = source.read() if isinstance(source, StoredFile) else source
+        except DamagedResult as exc:
+            self.damaged.append(exc)
+            self.unwritten[rel] = self._during.maybe.get(rel, ())   # it holds what it held, if anything
+            return None
+        if existing == len(data) and folder.same_bytes(target, data):
+            return None
+        return data
+
+    def _stage_all(self, early: list) -> None:
+        try:
+            for rel, source in early:
+                if self._stopped:
+                    return
+                if folder.symlink_on_the_way(self.out, rel) is None:   # else `finish` removes the link first
+                    self._stage(rel, source)
+        except BaseException as exc:  # noqa: BLE001 - raised again by `finish`, on the caller's thread
+            self._failure = exc
+
+    def _stage(self, rel: str, source: bytes | StoredFile) -> None:
+        target = self.out / rel
+        data = self._to_write(rel, source, True, target)
+        if data is None:
+            return
+        below = target.parent.relative_to(self.out).parts
+        for folder_path in [self.out.joinpath(*below[:i]) for i in range(1, len(below) + 1)]:
+            try:
+                os.mkdir(folder_path, DIR_MODE)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise naming(folder_path, exc) from None
+            self.made.append(os.fspath(folder_path))
+        self.staged[rel] = _write_beside(target, data)
+
+
+def _write_beside(target: Path, data: bytes) -> str:
+    """`data` in a new `.NAME.XXXXXXXX.tmp` beside `target`, as `atomic_write` writes before its rename (the name
+    the sweeps know); the temporary file's path."""
+    import tempfile
+
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, FILE_MODE)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise naming(target, exc) from None
+    return tmp
