@@ -168,7 +168,7 @@ class SiteWrite:
         if data is None:
             return
         below = target.parent.relative_to(self.out).parts
-        for folder_path in [self.out.joinpath(*below[:i]) for i in range(1, len(below) + 1)]:
+        for folder_path in [self.out.joinpath(*below[:i]) for i in range(len(below) + 1)]:   # out itself first
             try:
                 os.mkdir(folder_path, DIR_MODE)
             except FileExistsError:
