@@ -83,6 +83,7 @@ export class Visitor {
         lengths,
         total,
         time: 0,
+        movedAt: performance.now(),
         duration: reducedMotion?.matches ? 0.05 : Math.min(4, Math.max(0.6, total / 3)),
         from: { yaw: this.yaw, pitch: this.pitch, y: this.y },
         target,
@@ -92,17 +93,18 @@ export class Visitor {
     });
   }
 
+  // One timer at a time, each set for when the glide would have gone STALLED ms without moving: it ends
+  // within about STALLED ms of its last frame, and running frames wake it about once per STALLED ms.
   #watch(glide) {
-    let seen = -1;
     const check = () => {
       if (this.glide !== glide) return;
-      if (glide.time === seen) {
-        this.update(glide.duration);
-        this.apply();
+      const still = performance.now() - glide.movedAt;
+      if (still < STALLED) {
+        setTimeout(check, STALLED - still);
         return;
       }
-      seen = glide.time;
-      setTimeout(check, STALLED);
+      this.update(glide.duration);
+      this.apply();
     };
     setTimeout(check, STALLED);
   }
@@ -133,6 +135,7 @@ export class Visitor {
     const g = this.glide;
     if (!g) return false;
     g.time += dt;
+    if (dt > 0) g.movedAt = performance.now();
     const t = Math.min(1, g.time / g.duration);
     const e = ease(t);
     let s = e * g.total;

@@ -177,3 +177,40 @@ def test_a_tour_heard_with_the_screen_off_goes_on_to_the_next_piece(phone, site_
     settle(page)
     assert page.evaluate("window.imaudible.debug.facing()") == after
     phone.assert_clean()
+
+
+STALLED_MS = 1500  # frontend/src/visitor.js: a glide no frame has moved for this long ends where it was going
+STALL_MARGIN_MS = 400  # timers in a shown page, on two busy cores
+
+# Goes to painting `id`, hides the page two frames into the glide and waits for the glide to end without frames;
+# how long that was after the last frame, and whether it was still under way when the frames stopped.
+GLIDE_STALLED = """async (id) => {
+  let lastFrame = performance.now();
+  const tick = () => { lastFrame = performance.now(); requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  window.imaudible.goTo(id);
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  setTabHidden(true);
+  const underWay = window.imaudible.state.navigating;
+  while (window.imaudible.state.navigating) await new Promise((r) => setTimeout(r, 10));
+  return { underWay, endedAfter: performance.now() - lastFrame };
+}"""
+
+
+def test_a_glide_the_frames_stopped_ends_soon_after_its_last_frame(phone, site_url, built_site):
+    """A glide that no frame had moved on for 1.5 s was to end where it was going, but the watch compared with
+    what it had seen 1.5 s before: it ended up to 3 s after the last frame, and a tour behind a locked screen
+    waited that long before the next piece."""
+    page = phone.page
+    page.add_init_script(HIDDEN_TAB)
+    first, last = [a["id"] for a in site_data(built_site)["artworks"][::3]]  # the two rooms' far ends
+    page.goto(site_url + f"index.html#{first}")
+    wait_ready(page)
+    settle(page)
+    glide = page.evaluate(GLIDE_STALLED, last)
+    assert glide["underWay"], "the glide had ended before the frames stopped: nothing stalled"
+    assert glide["endedAfter"] <= STALLED_MS + STALL_MARGIN_MS, glide
+    page.evaluate("setTabHidden(false)")
+    settle(page)
+    assert page.evaluate("window.imaudible.debug.facing()") == last
+    phone.assert_clean()
