@@ -3,6 +3,7 @@ every page rendered: a build that fails on the way leaves the out folder as it w
 from __future__ import annotations
 
 import errno
+import threading
 from pathlib import Path
 
 from imaudible.site import publish
@@ -99,3 +100,90 @@ def test_a_build_interrupted_while_it_puts_pages_in_place_leaves_no_temporary_fi
     result, _ = build(cli, folder)
     assert result.exit_code == 0 and "kept" not in result.output, result.output
     assert (folder / "build" / "art" / "the-scream" / "index.html").is_file()
+
+
+def test_a_first_build_killed_while_staging_does_not_lock_the_next_out(tmp_path, cli, monkeypatch):
+    """A first build killed (SIGKILL, a power cut: no `stop`) with assets staged: the next build took the out
+    folder, holding only temporary files, for one imaudible did not make, and refused it."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "list.html").write_text(FAILING)
+    monkeypatch.setattr(publish.SiteWrite, "stop", lambda self: self._join())   # killed: nothing cleaned
+    assert build(cli, folder)[0].exit_code == 2
+    assert [p for p in (folder / "build").rglob("*.tmp")]
+    monkeypatch.undo()
+    (folder / "templates" / "list.html").unlink()
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert not [p for p in (folder / "build").rglob("*.tmp")]
+
+
+def test_an_interrupt_while_finish_waits_for_the_stagers_leaves_no_temporary_file(tmp_path, cli, monkeypatch):
+    """Ctrl-C (or SIGTERM) while `finish` joins the staging threads, or writes the list: the staged files go."""
+    folder = one_of_two(tmp_path)
+    assert build(cli, folder)[0].exit_code == 0
+    before = files_and_folders(folder / "build")
+    edit(folder, lambda m: m["artworks"].append(SCREAM))
+    real = publish.folder.write_owned
+
+    def interrupted(out, owned):
+        if any("the-scream" in rel for rel in owned.files):    # the list that names what this build writes
+            raise KeyboardInterrupt
+        return real(out, owned)
+
+    monkeypatch.setattr(publish.folder, "write_owned", interrupted)
+    assert build(cli, folder)[0].exit_code == 130
+    assert files_and_folders(folder / "build") == before
+
+
+def test_stop_removes_every_folder_it_made_whatever_order_the_stagers_made_them(tmp_path, monkeypatch):
+    """Two stagers: one makes `assets/`, the other (before the first records it) `assets/deeper/`."""
+    out = tmp_path / "out"
+    out.mkdir()
+    write = publish.SiteWrite(out, lambda m: None, None)
+    real_mkdir = publish.os.mkdir
+
+    def racing(path, mode=0o777):
+        real_mkdir(path, mode)
+        if Path(path) == out / "assets":
+            write._stage("assets/deeper/b.js", b"b")     # the other thread, between mkdir and its record
+    monkeypatch.setattr(publish.os, "mkdir", racing)
+    write._stage("assets/a.js", b"a")
+    write.stop()
+    assert list(out.iterdir()) == []
+
+
+def test_stop_deletes_nothing_through_a_link_planted_after_staging(tmp_path):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    write = publish.SiteWrite(out, lambda m: None, None)
+    write._stage("assets/deeper/a.js", b"a")
+    staged = Path(write.staged["assets/deeper/a.js"])
+    (out / "assets").rename(elsewhere)
+    (out / "assets").symlink_to(elsewhere)
+    write.stop()
+    assert (elsewhere / "deeper" / staged.name).is_file()
+
+
+def test_an_interrupt_while_the_stagers_start_leaves_no_temporary_file(tmp_path, cli, monkeypatch):
+    """Ctrl-C between the start of one staging thread and the next: the one started is stopped, and what it
+    staged removed, before the build lets go of the out folder's lock."""
+    folder = one_of_two(tmp_path)
+    assert build(cli, folder)[0].exit_code == 0
+    before = files_and_folders(folder / "build")
+    edit(folder, lambda m: m["artworks"].append(SCREAM))
+    monkeypatch.setattr(publish, "STAGERS", 2)
+    real_start, started = threading.Thread.start, []
+
+    def start(thread):
+        if thread.name.startswith("site-assets"):
+            if started:
+                raise KeyboardInterrupt
+            started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert build(cli, folder)[0].exit_code == 130
+    for thread in started:
+        thread.join()
+    assert files_and_folders(folder / "build") == before

@@ -3,7 +3,8 @@
 1. The hashed assets' bytes (the theme's statics, textures, clips) are staged on threads while the pages
    render (their names are known before the pages are, and copying them is file-system time, not
    Python's), each beside its place under the temporary name `atomic_write` uses. A template that fails,
-   or a disk error, removes them: the folder is left as it was.
+   a disk error or Ctrl-C removes them: the folder is left as it was. A folder with no ownership list gets
+   an empty one first, so that the next build (or `clean`) takes it for the tool's and sweeps what a kill left.
 2. Once the pages rendered, the ownership list is written with every file this write will touch, and each
    digest a file may hold until its write is done, so a build killed from then on still knows what it owns.
 3. The assets are renamed into place, then the pages and lists are written: a page never points at an
@@ -59,46 +60,51 @@ class SiteWrite:
         self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
         self._stopped = False
+        self._listed_empty = False            # `start` wrote an empty list into a folder that had none
 
     def start(self, files: dict, immutable: set[str]) -> None:
         """Stage the hashed assets among `files` on `STAGERS` threads: each written beside its place under a
         temporary name, put in place by `finish` (a rename), removed by `stop`; a killed build's are swept by
         the next."""
         early = sorted((rel, source) for rel, source in files.items() if rel in immutable)
-        self._threads = [threading.Thread(target=self._stage_all, args=(early[i::STAGERS],), daemon=True,
-                                          name=f"site-assets-{i}") for i in range(STAGERS)]
-        for thread in self._threads:
+        if early and not os.path.lexists(self.out / OWNED_LIST):
+            # A build killed while staging leaves temporary files, which only the next build sweeps: without a
+            # list, it would refuse the folder as not empty and not made by imaudible.
+            _make_folders(self.out, (), self.made)
+            folder.write_owned(self.out, folder.Owned())
+            self._listed_empty = True
+        for i in range(STAGERS):   # each recorded once started, so that `stop` (on Ctrl-C here too) joins it
+            thread = threading.Thread(target=self._stage_all, args=(early[i::STAGERS],), daemon=True,
+                                      name=f"site-assets-{i}")
             thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         """Abandon the write: the staged files and the folders made for them are removed."""
         self._stopped = True
         self._join()
-        for tmp in self.staged.values():
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        for made in reversed(self.made):
-            with contextlib.suppress(OSError):
-                os.rmdir(made)
+        listed = [os.fspath(self.out / OWNED_LIST)] if self._listed_empty else []
+        _remove(self.out, [*self.staged.values(), *listed], self.made)
+        self.staged, self.made, self._listed_empty = {}, [], False
 
     def finish(self, files: dict, immutable: set[str], key: str) -> Written:
         """Write the site: the list first, then the assets, then the pages; then remove what is no longer built."""
-        self._join()
-        if self._failure is not None:
-            self.stop()
-            raise self._failure
-        self.out.mkdir(parents=True, exist_ok=True)
-        for problem in self.previous.problems:
-            self.warn(problem)
-        # Record the union first: if the build is killed midway, the next one still knows every file it owns,
-        # and which bytes each may hold.
-        self.new = {rel: digest_of(source) for rel, source in files.items()}
-        self._during = self.previous.with_new(self.new)
-        folder.write_owned(self.out, self._during)
-        self.unwritten = {rel: self._during.maybe.get(rel, ()) for rel in self.unwritten}
-        # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
-        # site being served while it is rebuilt (or after a killed build) has no broken references.
-        try:
+        try:   # a failure, Ctrl-C or SIGTERM from here to the last rename removes what is still staged
+            self._join()
+            if self._failure is not None:
+                raise self._failure
+            self.out.mkdir(parents=True, exist_ok=True)
+            for problem in self.previous.problems:
+                self.warn(problem)
+            # Record the union first: if the build is killed midway, the next one still knows every file it
+            # owns, and which bytes each may hold.
+            self.new = {rel: digest_of(source) for rel, source in files.items()}
+            self._during = self.previous.with_new(self.new)
+            folder.write_owned(self.out, self._during)
+            self._listed_empty = False
+            self.unwritten = {rel: self._during.maybe.get(rel, ()) for rel in self.unwritten}
+            # Hashed assets first, pages after: a page never points at an asset that is not written yet, so a
+            # site being served while it is rebuilt (or after a killed build) has no broken references.
             for rel, source in sorted(files.items(), key=lambda item: (item[0] not in immutable, item[0])):
                 self._put_in_place(rel, source, rel in immutable)
         except BaseException:
@@ -175,16 +181,32 @@ class SiteWrite:
         data = self._to_write(rel, source, True, target)
         if data is None:
             return
-        below = target.parent.relative_to(self.out).parts
-        for folder_path in [self.out.joinpath(*below[:i]) for i in range(len(below) + 1)]:   # out itself first
-            try:
-                os.mkdir(folder_path, DIR_MODE)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise naming(folder_path, exc) from None
-            self.made.append(os.fspath(folder_path))
+        _make_folders(self.out, target.parent.relative_to(self.out).parts, self.made)
         self.staged[rel] = _write_beside(target, data)
+
+
+def _make_folders(out: Path, below: tuple[str, ...], made: list[str]) -> None:
+    for folder_path in [out.joinpath(*below[:i]) for i in range(len(below) + 1)]:   # out itself first
+        try:
+            os.mkdir(folder_path, DIR_MODE)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise naming(folder_path, exc) from None
+        made.append(os.fspath(folder_path))
+
+
+def _remove(out: Path, files: list[str], folders: list[str]) -> None:
+    """Delete `files`, then `folders` deepest first (the stagers record them in any order); nothing reached
+    through a link planted since."""
+    for path in files:
+        if folder.symlink_on_the_way(out, os.path.relpath(path, out)) is None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    for path in sorted(folders, key=lambda made: made.count(os.sep), reverse=True):
+        if folder.symlink_on_the_way(out, os.path.relpath(path, out)) is None:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
 
 
 def _write_beside(target: Path, data: bytes) -> str:
