@@ -272,7 +272,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=2.0, help="music seconds per artwork (default 2)")
     parser.add_argument("--jobs", type=int, default=None, help="our --jobs (default: the tool's, one per CPU)")
     parser.add_argument("--workdir", type=Path, help="keep the gallery here (images are reused between runs)")
-    parser.add_argument("--repeat", type=int, default=3, help="no-op rebuilds per tool, best kept (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="no-op rebuilds per tool, best kept (default 5)")
     parser.add_argument("--no-images-only", action="store_true",
                         help="skip the rebuilds that measure our time without music")
     parser.add_argument("--skip-sigal", action="store_true", help="build with imaudible only")
