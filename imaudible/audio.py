@@ -22,7 +22,7 @@ from .loudness import SAMPLE_RATE, integrated_loudness, true_peak, true_peak_env
 from .scratch import scratch_folder
 from .settings import AudioSettings
 
-from .versions import AUDIO as VERSION  # noqa: E402 - bump it in versions.py
+# This module's code version is versions.AUDIO: bump it there when the same inputs give other output.
 
 PEAK_MARGIN_DB = 0.5          # headroom kept below the ceiling: lossy codecs raise peaks a little
 CODEC_OVERSHOOT_DB = 1.0      # no codec was measured to raise a peak more: a clip further under the ceiling is not decoded

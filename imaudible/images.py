@@ -28,7 +28,7 @@ from .image_checks import (MAX_SOURCE_BYTES, ImageError, small_source_warning, t
 from .settings import ImageSettings
 from .types import Derivative
 
-from .versions import IMAGES as VERSION  # noqa: E402 - bump it in versions.py
+# This module's code version is versions.IMAGES: bump it there when the same inputs give other output.
 
 ANALYSIS_EDGE = 512
 NATIVE_MARGIN = 1.25     # a source this much beyond the largest size it fills also gets a texture at its own size

@@ -39,9 +39,9 @@ from PIL import Image
 from . import structure
 from .mood_music import (_LINEAR, _RGB_TO_XYZ_ROWS, _WHITE_D65_TUPLE, dominant_hue, hex_to_lab, is_major,  # noqa: F401
                          mode_name, tempo_bpm, timbre_family)
-from .types import HIGH, LOW, MOOD_WORDS, Mood, PaletteColour, mood_words  # noqa: F401 - the mood vocabulary
+from .types import LOW, MOOD_WORDS, Mood, PaletteColour, mood_words  # noqa: F401 - the mood vocabulary
 
-from .versions import MOOD as VERSION  # noqa: E402 - bump it in versions.py
+# This module's code version is versions.MOOD: bump it there when the same inputs give other output.
 
 STATISTICS_EDGE = 256        # statistics are taken at a fixed size so edge density does not depend on resolution
 PALETTE_SIZE = 5

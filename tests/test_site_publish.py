@@ -187,3 +187,23 @@ def test_an_interrupt_while_the_stagers_start_leaves_no_temporary_file(tmp_path,
     for thread in started:
         thread.join()
     assert files_and_folders(folder / "build") == before
+
+
+def test_a_file_where_the_site_needs_a_folder_is_named_in_one_line(tmp_path, cli):
+    """Someone put a file where a page's folder goes: the build says which file and what to do, and the site
+    is whole once it is moved away."""
+    folder = one_of_two(tmp_path)
+    assert build(cli, folder)[0].exit_code == 0
+    edit(folder, lambda m: m["artworks"].append(SCREAM))
+    in_the_way = folder / "build" / "art" / "the-scream"
+    in_the_way.write_text("my notes")
+    result, _ = build(cli, folder)
+    assert result.exit_code == 3, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert f"'{in_the_way}'" in last and "the site needs a folder here: move it away" in last, result.output
+    assert "Traceback" not in result.output and in_the_way.read_text() == "my notes"
+    assert not [p for p in (folder / "build").rglob("*.tmp")]
+    in_the_way.unlink()
+    result, _ = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert (in_the_way / "index.html").is_file()

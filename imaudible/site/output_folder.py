@@ -261,8 +261,12 @@ def symlink_on_the_way(out: Path, rel: str) -> Path | None:
 
 def prepare_target(out: Path, rel: str) -> Path:
     """out/rel, ready for an atomic write: a symlink where a folder belongs is removed (the link only), so
-    that nothing is ever written through it. (A regular file in the way is left alone: the write fails.)"""
-    while (blocker := symlink_on_the_way(out, rel)) is not None and blocker.is_symlink():
+    that nothing is ever written through it. Anything else in the way (a file someone put there) is left
+    alone, and the write fails naming it."""
+    while (blocker := symlink_on_the_way(out, rel)) is not None:
+        if not blocker.is_symlink():
+            raise OSError(errno.ENOTDIR, "this is a file, and the site needs a folder here: move it away and "
+                                         "build again", os.fspath(blocker))
         blocker.unlink()
     return Path(out) / rel
 
