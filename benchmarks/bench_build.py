@@ -11,9 +11,9 @@ sigal does not have:
   - estimated from `--report` (wall time minus the music and audio stage seconds / jobs);
   - measured: a cold build with only the music and audio results left in the cache (the others and the
     stat cache moved aside) into an empty out folder, the best of `--rounds`, each followed at once by a
-    cold sigal build (the machine's speed drifts over minutes; each round's ratio is printed too): every image stage (ingest, derive, mood, caption,
-    prompt) and the whole site computed again, the music found by its unchanged key. This is the fair
-    figure: the same work as the cold build but music; and
+    cold sigal build (the machine's speed drifts over minutes; each round's ratio is printed too): every
+    image stage (ingest, derive, mood, caption, prompt) and the whole site computed again, the music found
+    by its unchanged key. This is the fair figure: the same work as the cold build but music; and
   - derivatives only: a rebuild after changing `images.quality`, which recomputes the web derivatives
     (stage `derive`: decoding and encoding, sigal's work) and the site and finds everything else in the
     cache (no key but derive's depends on the derivatives' settings).

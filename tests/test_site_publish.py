@@ -63,15 +63,15 @@ def test_a_disk_error_while_staging_an_asset_is_one_line_and_leaves_no_temporary
     assert build(cli, folder)[0].exit_code == 0
     before = files_and_folders(folder / "build")
     edit(folder, lambda m: m["artworks"].append(SCREAM))
-    real, calls = publish._write_beside, []
+    real, calls = publish.write_beside, []
 
-    def full_disk(target: Path, data: bytes) -> str:
+    def full_disk(target: Path, data: bytes, durable: bool = True) -> str:
         calls.append(target.name)
         if len(calls) == 2:        # one asset staged before it, which must go too
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
-        return real(target, data)
+        return real(target, data, durable)
 
-    monkeypatch.setattr(publish, "_write_beside", full_disk)
+    monkeypatch.setattr(publish, "write_beside", full_disk)
     result, _ = build(cli, folder)
     assert result.exit_code == 3, result.output
     last = result.output.strip().splitlines()[-1]

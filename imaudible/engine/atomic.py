@@ -22,11 +22,27 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Write a file so that readers (and a later build after a kill) see the old or the new bytes, never half.
     `durable` (the default) fsyncs it before the rename; the published site's files skip that, because the
     next build checks them by size and content and rewrites what a power cut damaged. Failures name `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise naming(path, exc) from None
+    tmp = write_beside(path, data, durable)
+    try:
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise naming(path, exc) if isinstance(exc, OSError) else exc
+
+
+def write_beside(path: Path, data: bytes, durable: bool = True) -> str:
+    """`data` in a new `.NAME.XXXXXXXX.tmp` beside `path` (the name the sweeps know), with the usual
+    permissions, for a rename onto `path`; the temporary file's path. Nothing is left when it fails, and the
+    failure names `path`."""
     import tempfile  # here: a no-op build writes nothing
 
     tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -34,7 +50,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
+        return tmp
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError, TypeError):   # TypeError: no temporary file was made
             os.unlink(tmp)

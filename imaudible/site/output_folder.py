@@ -249,7 +249,9 @@ def same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def symlink_on_the_way(out: Path, rel: str) -> Path | None:
+def not_a_folder_on_the_way(out: Path, rel: str) -> Path | None:
+    """The first entry on the way from `out` to `rel`'s folder that is not a real folder (a symlink, a file),
+    or None when each one is a folder or is still to be made."""
     here = Path(out)
     for part in rel.split("/")[:-1]:
         here = here / part
@@ -263,7 +265,7 @@ def prepare_target(out: Path, rel: str) -> Path:
     """out/rel, ready for an atomic write: a symlink where a folder belongs is removed (the link only), so
     that nothing is ever written through it. Anything else in the way (a file someone put there) is left
     alone, and the write fails naming it."""
-    while (blocker := symlink_on_the_way(out, rel)) is not None:
+    while (blocker := not_a_folder_on_the_way(out, rel)) is not None:
         if not blocker.is_symlink():
             raise OSError(errno.ENOTDIR, "this is a file, and the site needs a folder here: move it away and "
                                          "build again", os.fspath(blocker))
@@ -276,7 +278,7 @@ def remove_owned(out: Path, rel: str, digests: tuple[str, ...]) -> str | None:
     was kept instead, or None once deleted."""
     if not site_path_ok(rel):
         return "not a path inside the output folder"
-    if symlink_on_the_way(out, rel) is not None:
+    if not_a_folder_on_the_way(out, rel) is not None:
         return "reached through a symlink"
     target = Path(out) / rel
     info = lstat(target)

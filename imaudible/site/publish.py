@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from ..engine.atomic import DIR_MODE, FILE_MODE, atomic_write
+from ..engine.atomic import DIR_MODE, atomic_write, write_beside
 from ..engine.cache import DamagedResult, file_digest
 from ..types import StoredFile, naming
 from . import output_folder as folder, written as written_stat
@@ -48,13 +48,17 @@ class SiteWrite:
     """One write of a site (a `SiteFiles`) into `out`: `start` with the files listed so far, `finish` once
     the pages are added, or `stop` (rendering failed: the folder is left as it was)."""
 
-    def __init__(self, out: Path, warn: Callable[[str], None], cache_root: Path | None):
+    def __init__(self, out: Path, warn: Callable[[str], None], cache_root: Path | None,
+                 previous: folder.Owned | None = None):
+        """`previous`: the ownership list now in `out`, when the caller has read it already."""
         self.out, self.warn, self.cache_root = out, warn, cache_root
-        self.previous, self.recorded = folder.read_owned(out), written_stat.load(cache_root, out)
+        self.previous = previous if previous is not None else folder.read_owned(out)
+        self.recorded = written_stat.load(cache_root, out)
         self.new: dict[str, str] = {}
         self.settled: set[str] = set()        # written, staged, unchanged or damaged: nothing more to do
         self.staged: dict[str, str] = {}      # rel -> its bytes in a `.NAME.XXXXXXXX.tmp` beside it
         self.made: list[str] = []             # folders made for staged files
+        self._folders: set[Path] = set()      # folders a staged file went into: they and the folders above exist
         self.written, self.damaged, self.unwritten = 0, [], {}
         self._during = self.previous
         self._threads: list[threading.Thread] = []
@@ -170,7 +174,7 @@ class SiteWrite:
             for rel, source in early:
                 if self._stopped:
                     return
-                if folder.symlink_on_the_way(self.out, rel) is None:   # else `finish` removes the link first
+                if folder.not_a_folder_on_the_way(self.out, rel) is None:   # else `finish` removes the link first
                     self._stage(rel, source)
         except BaseException as exc:  # noqa: BLE001 - raised again by `finish`, on the caller's thread
             self._stopped = True      # the other threads stop too
@@ -181,8 +185,10 @@ class SiteWrite:
         data = self._to_write(rel, source, True, target)
         if data is None:
             return
-        _make_folders(self.out, target.parent.relative_to(self.out).parts, self.made)
-        self.staged[rel] = _write_beside(target, data)
+        if target.parent not in self._folders:
+            _make_folders(self.out, target.parent.relative_to(self.out).parts, self.made)
+            self._folders.add(target.parent)
+        self.staged[rel] = write_beside(target, data, durable=False)
 
 
 def _make_folders(out: Path, below: tuple[str, ...], made: list[str]) -> None:
@@ -200,29 +206,10 @@ def _remove(out: Path, files: list[str], folders: list[str]) -> None:
     """Delete `files`, then `folders` deepest first (the stagers record them in any order); nothing reached
     through a link planted since."""
     for path in files:
-        if folder.symlink_on_the_way(out, os.path.relpath(path, out)) is None:
+        if folder.not_a_folder_on_the_way(out, os.path.relpath(path, out)) is None:
             with contextlib.suppress(OSError):
                 os.unlink(path)
     for path in sorted(folders, key=lambda made: made.count(os.sep), reverse=True):
-        if folder.symlink_on_the_way(out, os.path.relpath(path, out)) is None:
+        if folder.not_a_folder_on_the_way(out, os.path.relpath(path, out)) is None:
             with contextlib.suppress(OSError):
                 os.rmdir(path)
-
-
-def _write_beside(target: Path, data: bytes) -> str:
-    """`data` in a new `.NAME.XXXXXXXX.tmp` beside `target`, as `atomic_write` writes before its rename (the name
-    the sweeps know); the temporary file's path."""
-    import tempfile
-
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, FILE_MODE)
-    except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise naming(target, exc) from None
-    return tmp

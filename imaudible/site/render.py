@@ -325,7 +325,7 @@ def render_site(gallery: Gallery, views: list[ArtworkView], out: Path,
     if key == owned.key and all(owned.holds(rel, digest_of(source)) for rel, source in site.files.items()) \
             and folder.unchanged_since_written(out, owned, written_stat.load(cache_root, out)):
         return Written(0, 0, [])  # same data, templates and assets as the finished build already there
-    write = SiteWrite(out, warn, cache_root)
+    write = SiteWrite(out, warn, cache_root, owned)
     try:   # a failure or Ctrl-C from the first staged asset on leaves the folder as it was
         write.start(site.files, site.immutable)     # the assets, while the pages render
         render_pages()
