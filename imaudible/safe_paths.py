@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote
 
+# Hidden names are not served: a half-written `.NAME.XXXXXXXX.tmp` of a build in progress or killed, the
+# ownership list, a `.git` of a site committed for GitHub Pages, an editor's or the desktop's files. Hosts
+# leave them out too (Netlify and GitHub Pages publish no `.git`); `.well-known/` is the one web standard folder.
+WELL_KNOWN = ".well-known"
+
 
 def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus]:
     """The file a request path names under `root`, or why not: 403 outside it, 404 missing, 301 add a slash."""
@@ -21,6 +26,8 @@ def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if ".." in parts:
         return None, HTTPStatus.FORBIDDEN
+    if any(part.startswith(".") and part != WELL_KNOWN for part in parts):
+        return None, HTTPStatus.NOT_FOUND   # see HIDDEN
     candidate = root.joinpath(*parts)
     try:
         resolved = candidate.resolve()

@@ -44,7 +44,7 @@ class WordCount(Stage):
     def settings(self, gallery, art, model):
         return {"unit": self.unit}
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return upstream["prompt"].text, self.unit
 
     def read(self, entry) -> int:
@@ -90,10 +90,10 @@ def test_a_failing_plugged_in_stage_fails_only_its_artwork(tmp_path):
     class Picky(WordCount):
         name = "picky"
 
-        def inputs(self, gallery, art, upstream):
+        def inputs(self, gallery, art, upstream, model):
             if art.id == "the-scream":
                 raise ValueError("no screaming")
-            return super().inputs(gallery, art, upstream)
+            return super().inputs(gallery, art, upstream, model)
 
     folder = write_gallery(tmp_path / "g")
     report = run(folder, Picky())
@@ -133,7 +133,7 @@ class Crashy(WordCount):
     name = "crashy"
     compute = staticmethod(kill_my_worker)
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return upstream["prompt"].text, art.id
 
 
@@ -242,7 +242,7 @@ class Slow(Stage):
     needs = ("ingest",)
     pause = 0.4
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return [a.id for a in gallery.artworks].index(art.id), self.pause
 
     def read(self, entry) -> dict:
@@ -287,3 +287,26 @@ def test_no_batch_carries_a_path_into_the_gallery_so_workers_need_no_access_to_i
     assert cli("build", folder, "-q").exit_code == 0
     assert len(sent) == 21
     assert [module for module, blob in sent if b"gallery-only-on-the-driver" in blob] == []
+
+
+def test_the_built_in_describer_is_sent_the_mood_and_no_picture(tmp_path, monkeypatch):
+    """The describer writes from the mood alone: the analysis image is not read, checked, pickled and sent
+    for it (0.5 MB an artwork). Its captions are the describer's words for each artwork's mood."""
+    from imaudible.caption import describe
+    from imaudible.stages import caption as caption_stage
+    from imaudible.types import Mood
+
+    folder = write_gallery(tmp_path / "g")
+    sent = []
+    compute = caption_stage.compute
+
+    def recording(items, model):
+        sent.extend(items)
+        return compute(items, model)
+
+    monkeypatch.setattr(caption_stage.Caption, "compute", staticmethod(recording))
+    report = run(folder, executor="threads")
+    assert len(sent) == len(report.runs) == 3
+    assert [picture for picture, _ in sent] == [None, None, None]
+    assert sorted(s.views["caption"].text for s in report.runs) == \
+        sorted(describe(Mood.from_dict(mood)) for _, mood in sent)

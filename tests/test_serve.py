@@ -362,3 +362,25 @@ def test_a_host_that_is_not_this_machine_is_said_so_with_the_fix(tmp_path, cli, 
     assert line.startswith(f"error: cannot listen on {host}:8000: {says}") and "\n" not in line, line
     assert line.endswith(" (--host must be an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 "
                          "(every network))") and "while attempting" not in line, line
+
+
+@pytest.mark.parametrize("target", [
+    "/.imaudible-build.json", "/assets/.music.webm.AbCd1234.tmp", "/.git/config", "/.git/", "/art/.DS_Store",
+    "/%2egit/config", "/art/./.hidden/x.js",
+])
+def test_hidden_files_are_not_served(server, site, target):
+    """A staged file of a build in progress, the ownership list, a site's own .git: never served, like a host."""
+    (site / ".imaudible-build.json").write_text("{}")
+    (site / "assets" / ".music.webm.AbCd1234.tmp").write_bytes(AUDIO[:100])
+    (site / ".git").mkdir()
+    (site / ".git" / "config").write_text("[remote] url = secret")
+    (site / ".git" / "index.html").write_text("secret")
+    (site / "art" / ".DS_Store").write_bytes(b"secret")
+    (site / "art" / ".hidden").mkdir()
+    (site / "art" / ".hidden" / "x.js").write_text("secret")
+    response, body = request(server, target)
+    assert response.status == 404 and b"secret" not in body and b"Lost in the gallery" in body
+    (site / ".well-known").mkdir()
+    (site / ".well-known" / "security.txt").write_text("Contact: mailto:curator@example.org")
+    response, body = request(server, "/.well-known/security.txt")
+    assert response.status == 200 and b"Contact" in body

@@ -176,7 +176,7 @@ class Runner:
         return "compute"
 
     def inputs(self, node: Node):
-        return node.stage.inputs(self.gallery, node.state.art, node.state.views)
+        return node.stage.inputs(self.gallery, node.state.art, node.state.views, node.resolved)
 
     def store(self, node: Node, result, seconds: float, where: str | None = None) -> None:
         entry = _put(self.cache, node, result, replace=node.id in self.forced)

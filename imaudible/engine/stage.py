@@ -106,7 +106,9 @@ class Stage:
     def read_given(self, value) -> Any:
         raise NotImplementedError
 
-    def inputs(self, gallery, art, upstream: dict[str, Any]) -> Any:
+    def inputs(self, gallery, art, upstream: dict[str, Any], model) -> Any:
+        """What `compute` gets for this artwork: plain, picklable data built from the views of the stages it
+        needs (`upstream`); `model` as for `settings`."""
         raise NotImplementedError
 
     def read(self, entry) -> Any:

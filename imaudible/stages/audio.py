@@ -49,7 +49,7 @@ class Audio(Stage):
             settings["take"] = art.music.take
         return settings
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return upstream["music"].take_clip(art.music.take).read(), gallery.audio
 
     def read(self, entry) -> AudioView:

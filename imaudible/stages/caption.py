@@ -24,6 +24,9 @@ def compute(items: list, model: LoadedModel) -> list[Result]:
 
     pictures = []
     for analysis, _ in items:
+        if analysis is None:       # for the built-in describer
+            pictures.append(None)
+            continue
         with Image.open(io.BytesIO(analysis)) as img:
             pictures.append(img.convert("RGB"))
     from ..caption import VERSION, caption_results
@@ -68,8 +71,10 @@ class Caption(Stage):
     def read_given(self, value) -> CaptionView:
         return CaptionView(value, "curator", False)
 
-    def inputs(self, gallery, art, upstream):
-        return upstream["ingest"].analysis_bytes(), upstream["mood"].to_dict()
+    def inputs(self, gallery, art, upstream, model):
+        # the built-in describer reads the mood only: no picture is read, checked and sent for it
+        picture = upstream["ingest"].analysis_bytes() if model is not None and model.is_model else None
+        return picture, upstream["mood"].to_dict()
 
     def read(self, entry) -> CaptionView:
         meta = entry.meta

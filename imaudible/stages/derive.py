@@ -44,7 +44,7 @@ class Derive(Stage):
     def settings(self, gallery, art, model):
         return settings_dict(gallery.images)
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return source_bytes(gallery, art, upstream["ingest"].sha256), gallery.images
 
     def read(self, entry) -> DeriveView:

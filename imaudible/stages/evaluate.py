@@ -56,7 +56,7 @@ class Evaluate(Stage):
     def settings(self, gallery, art, model):
         return dataclasses.asdict(gallery.audio)
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         music = upstream["music"]
         clips = music.take_clips or (music.clip,)
         used = art.music.take if music.take_clips and art.music.take and art.music.take <= len(clips) else None

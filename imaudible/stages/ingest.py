@@ -109,7 +109,7 @@ class Ingest(Stage):
         except OSError as exc:
             raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return source_bytes(gallery, art, self.source(gallery, art)), gallery.images
 
     def warnings(self, gallery, art, view: IngestView) -> list[StageWarning]:

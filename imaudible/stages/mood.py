@@ -40,7 +40,7 @@ class MoodStage(Stage):
     def settings(self, gallery, art, model):
         return {"override": settings_dict(art.mood)}
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         return upstream["ingest"].analysis_bytes(), dataclasses.asdict(art.mood)
 
     def read(self, entry) -> Mood:

@@ -113,7 +113,7 @@ class Music(Stage):
             if clap is not None and not clap.available:
                 raise clap.missing_error()
 
-    def inputs(self, gallery, art, upstream) -> MusicRequest:
+    def inputs(self, gallery, art, upstream, model) -> MusicRequest:
         return MusicRequest(prompt=upstream["prompt"].text, mood=upstream["mood"],
                             settings=art.music_settings(gallery.music), content_hash=upstream["ingest"].sha256)
 

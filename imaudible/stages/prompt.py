@@ -68,7 +68,7 @@ class PromptStage(Stage):
         text = music_prompt(caption="", mood=None, style="", settings=PromptSettings(), override=value)
         return PromptView(text, given=True, model="curator")
 
-    def inputs(self, gallery, art, upstream):
+    def inputs(self, gallery, art, upstream, model):
         metadata = (art.title, art.artist, art.year)
         return (upstream["caption"].text, upstream["mood"].to_dict(), gallery.style, metadata,
                 dataclasses.asdict(gallery.prompt))
