@@ -19,7 +19,7 @@ from ..settings import MAX_JOBS
 from ..types import naming
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
-from .paths import UserPath
+from .paths import UserPath, not_a_gallery
 from .where import display
 
 
@@ -50,6 +50,8 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
                                f"folder (create one with `imaudible-site init {shlex.quote(folders[0])}`)")
     if not site_dir.exists():
         raise click.UsageError(f"no such gallery folder: '{site_dir}'")
+    if (problem := not_a_gallery(site_dir)) is not None:
+        raise click.UsageError(problem)
     return site_dir, ids
 
 

@@ -5,9 +5,9 @@ import click
 
 from ..progress import printable
 from .errors import CliError
-from .paths import UserPath
+from .paths import GalleryPath, UserPath
 
-SITE = click.option("--site", "site_dir", default=".", type=UserPath(exists=True, file_okay=False),
+SITE = click.option("--site", "site_dir", default=".", type=GalleryPath(manifest_okay=False),
                     help="Gallery folder (default: the current folder).")
 
 

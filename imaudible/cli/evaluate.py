@@ -9,11 +9,11 @@ from ..progress import printable
 from ..settings import MAX_JOBS
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
-from .paths import UserPath
+from .paths import GalleryPath, UserPath
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True, file_okay=False))
+@click.argument("site_dir", required=False, default=".", type=GalleryPath(manifest_okay=False))
 @click.option("--out", "-o", type=UserPath(), help="Output folder of the build (default: SITE_DIR/build).")
 @click.option("--reference", type=UserPath(), help="Folder of reference audio for FAD.")
 @click.option("--variant", "variant_args", multiple=True, metavar="KEY=VALUE",
