@@ -168,3 +168,17 @@ def test_serve_given_the_manifest_builds_into_its_folder(tmp_path, cli, monkeypa
     assert result.exit_code == 0, result.output
     assert served == {"site": folder, "out": folder / "build"}
     assert (folder / "build" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("args, given, low, high", [
+    (["build", "{g}", "--jobs", "0"], "0", 1, 64), (["build", "{g}", "-j", "-1"], "-1", 1, 64),
+    (["build", "{g}", "--jobs", "100000"], "100000", 1, 64), (["evaluate", "{g}", "--jobs", "many"], "many", 1, 64),
+    (["serve", "{g}", "--port", "70000"], "70000", 0, 65535), (["pick", "starry-night", "x", "--site", "{g}"], "x", 1, 16),
+])
+def test_a_number_out_of_range_is_worded_for_a_curator(tmp_path, cli, args, given, low, high):
+    """click said '0 is not in the range 1<=x<=64.' and "'x' is not a valid integer range."."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    line = _one_error_line(cli(*[a.format(g=folder) for a in args]),
+                           f"give a whole number from {low} to {high}, not '{given}'")
+    assert "<=" not in line and "integer range" not in line
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
