@@ -188,8 +188,7 @@ class _Validator:
 
     def convert_dataclass(self, node, cls, field):
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, field, f"expected options, one `name: value` per line, found {_node_kind(node)}"
-                                    f"{_options_form(node, cls)}")
+            self.error(node, field, _options_expected(node, cls))
             return _MISSING
         options, metadata, hints = _declared(cls)
         values, seen, misspelled = {}, {}, set()
@@ -236,12 +235,15 @@ def _list_form(args) -> str:
     return " (e.g. [a, b], or one '- ' line per value)" if args[-1] is Ellipsis else ""
 
 
-def _options_form(node, cls) -> str:
-    """A plain value where a group of options belongs (`- art/x.jpg` in artworks): the option it may be."""
-    if not isinstance(node, yaml.ScalarNode) or _node_kind(node) == "nothing":
-        return ""
+def _options_expected(node, cls) -> str:
+    """Options were expected; for a plain value where they belong (`- art/x.jpg` in artworks), the option it
+    may be."""
+    found = _node_kind(node)
+    message = f"expected options, one `name: value` per line, found {found}"
+    if not isinstance(node, yaml.ScalarNode) or found == "nothing":
+        return message
     required = [f.name for f in dataclasses.fields(cls) if f.default is _MISSING and f.default_factory is _MISSING]
-    return f" (write `{required[0]}: {clip(node.value)}`?)" if required else ""
+    return message + (f" (write `{required[0]}: {clip(node.value)}`?)" if required else "")
 
 
 def _node_kind(node) -> str:
