@@ -162,7 +162,7 @@ class _Validator:
 
     def convert_sequence(self, node, args, field, meta):
         if not isinstance(node, yaml.SequenceNode):
-            self.error(node, field, f"expected a list, found {_node_kind(node)}")
+            self.error(node, field, f"expected a list, found {_node_kind(node)}{_list_form(args)}")
             return _MISSING
         fixed = not (len(args) == 2 and args[1] is Ellipsis)
         if fixed and len(node.value) != len(args):
@@ -188,7 +188,7 @@ class _Validator:
 
     def convert_dataclass(self, node, cls, field):
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, field, f"expected a mapping of options, found {_node_kind(node)}")
+            self.error(node, field, _options_expected(node, cls))
             return _MISSING
         options, metadata, hints = _declared(cls)
         values, seen, misspelled = {}, {}, set()
@@ -226,6 +226,24 @@ def _declared(cls) -> tuple[dict, dict, dict]:
     artworks: typing.get_type_hints re-evaluates every annotation)."""
     options = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     return options, {name: dict(f.metadata) for name, f in options.items()}, typing.get_type_hints(cls)
+
+
+def _list_form(args) -> str:
+    """How the list that was expected is written, for a curator who has not written YAML before."""
+    if dataclasses.is_dataclass(args[0]):
+        return "; start each entry with '- ' on a line of its own"
+    return " (e.g. [a, b], or one '- ' line per value)" if args[-1] is Ellipsis else ""
+
+
+def _options_expected(node, cls) -> str:
+    """Options were expected; for a plain value where they belong (`- art/x.jpg` in artworks), the option it
+    may be."""
+    found = _node_kind(node)
+    message = f"expected options, one `name: value` per line, found {found}"
+    if not isinstance(node, yaml.ScalarNode) or found == "nothing":
+        return message
+    required = [f.name for f in dataclasses.fields(cls) if f.default is _MISSING and f.default_factory is _MISSING]
+    return message + (f" (write `{required[0]}: {clip(node.value)}`?)" if required else "")
 
 
 def _node_kind(node) -> str:

@@ -107,6 +107,15 @@ def _check_take(gallery: Gallery, art, node, field: str, v) -> None:
             f"pin one of 1..{takes} or raise {where}")
 
 
+def _way_out(root: Path, candidate: Path) -> str:
+    """The link on the way that leads out of the gallery folder, if one does (the folder seems to hold it)."""
+    for depth in range(1, len(candidate.parts) + 1):
+        step = root.joinpath(*candidate.parts[:depth])
+        if step.is_symlink():
+            return f" (through the link '{clip(Path(*candidate.parts[:depth]).as_posix())}' -> '{clip(os.readlink(step))}')"
+    return ""
+
+
 def check_file(root: Path, rel: str, node, field: str, v) -> str:
     """`rel` names a regular file inside the gallery folder. Returns it as the folder spells it: a name typed
     composed (NFC) finds the file macOS wrote decomposed (NFD), and the other way round, as on a Mac."""
@@ -125,7 +134,8 @@ def check_file(root: Path, rel: str, node, field: str, v) -> str:
             candidate, rel = respelled, respelled.as_posix()
             target, info = _resolved(root, candidate, v)
     if not target.is_relative_to(root):
-        v.error(node, field, f"'{shown}' is outside the gallery folder")
+        v.error(node, field, f"'{shown}' is outside the gallery folder{_way_out(root, candidate)}; copy the image "
+                             "into the gallery folder and name it from there")
         return rel
     if info is None:
         why = _unreadable(root / candidate)

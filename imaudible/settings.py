@@ -251,7 +251,8 @@ class Artwork:
 class Gallery:
     title: str = opt(..., "Gallery title.", nonblank=True)
     artworks: tuple[Artwork, ...] = opt(..., "The artworks, in hanging order.", min_items=1,
-                                        empty="the gallery has no artworks; add at least one")
+                                        empty="the gallery has no artworks; add images with `imaudible-site add FOLDER` "
+                                              "or list them under `artworks:`")
     description: str = opt("", "Short description (page text and OpenGraph).")
     url: str = opt("", "Public URL of the folder the site is published at (for link previews, canonical links and "
                    "404.html), e.g. https://example.org/ or https://user.github.io/museum/.",

@@ -121,3 +121,64 @@ def test_a_csv_report_has_a_row_per_artwork_and_replaces_an_earlier_one(tmp_path
             ("broken", "art/broken.jpg", "failed"), ("starry-night", "art/starry_night.jpg", status)]
         assert rows[0]["title"] == "'=HYPERLINK(\"x\")" and "cannot decode" in rows[0]["error"]
         assert rows[1]["music"] == status and rows[1]["music_model"] == "builtin:procedural"
+
+
+GALLERY_ARGUMENTS = {   # where each command takes the gallery folder
+    "build": lambda g: ["build", g], "serve": lambda g: ["serve", g, "--no-build"], "clean": lambda g: ["clean", g],
+    "evaluate": lambda g: ["evaluate", g], "models list": lambda g: ["models", "list", g],
+    "models pull": lambda g: ["models", "pull", "--gallery", g], "pick": lambda g: ["pick", "x", "1", "--site", g],
+    "reroll": lambda g: ["reroll", "x", "--site", g], "add": lambda g: ["add", "--site", g, "art"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(GALLERY_ARGUMENTS))
+def test_an_image_given_for_the_gallery_folder_says_so_and_changes_nothing(tmp_path, cli, command):
+    """`build g/art/starry_night.jpg` was read as the manifest ('not UTF-8 text (byte 0xff)'); other commands
+    said click's 'Directory ... is a file.'"""
+    folder = write_gallery(tmp_path / "g", ONE)
+    manifest = (folder / "gallery.yaml").read_bytes()
+    line = _one_error_line(cli(*GALLERY_ARGUMENTS[command](folder / "art" / "starry_night.jpg")),
+                           "is an image, not a gallery folder", "the folder that holds gallery.yaml", "imaudible-site add")
+    assert "UTF-8" not in line
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+    assert (folder / "gallery.yaml").read_bytes() == manifest
+
+
+@pytest.mark.parametrize("command", ["build", "clean", "serve"])
+def test_a_file_that_is_neither_a_folder_nor_a_manifest_is_refused(tmp_path, cli, command):
+    (tmp_path / "notes.txt").write_text("title: T\n")
+    _one_error_line(cli(*GALLERY_ARGUMENTS[command](tmp_path / "notes.txt")), "is a file, not a gallery folder")
+
+
+@pytest.mark.parametrize("command", ["evaluate", "models list", "pick", "reroll"])
+def test_a_manifest_given_where_only_a_folder_is_taken_names_its_folder(tmp_path, cli, command):
+    folder = write_gallery(tmp_path / "g", ONE)
+    _one_error_line(cli(*GALLERY_ARGUMENTS[command](folder / "gallery.yaml")), "give the gallery folder that holds it",
+                    f"'{folder}'")
+
+
+def test_serve_given_the_manifest_builds_into_its_folder(tmp_path, cli, monkeypatch):
+    """`serve g/gallery.yaml` built into 'g/gallery.yaml/build' and stopped ('... is a file, not a folder')."""
+    from imaudible import serve as preview
+
+    folder = write_gallery(tmp_path / "g", ONE)
+    served = {}
+    monkeypatch.setattr(preview, "serve", lambda site, out, *a, **k: served.update(site=site, out=out))
+    result = cli("serve", folder / "gallery.yaml", "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert served == {"site": folder, "out": folder / "build"}
+    assert (folder / "build" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("args, given, low, high", [
+    (["build", "{g}", "--jobs", "0"], "0", 1, 64), (["build", "{g}", "-j", "-1"], "-1", 1, 64),
+    (["build", "{g}", "--jobs", "100000"], "100000", 1, 64), (["evaluate", "{g}", "--jobs", "many"], "many", 1, 64),
+    (["serve", "{g}", "--port", "70000"], "70000", 0, 65535), (["pick", "starry-night", "x", "--site", "{g}"], "x", 1, 16),
+])
+def test_a_number_out_of_range_is_worded_for_a_curator(tmp_path, cli, args, given, low, high):
+    """click said '0 is not in the range 1<=x<=64.' and "'x' is not a valid integer range."."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    line = _one_error_line(cli(*[a.format(g=folder) for a in args]),
+                           f"give a whole number from {low} to {high}, not '{given}'")
+    assert "<=" not in line and "integer range" not in line
+    assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()

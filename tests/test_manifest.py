@@ -38,11 +38,20 @@ MALFORMED = {
     "misspelled option": (GOOD_HEAD + "music:\n  durration: 5\n", 6,
                           "music.durration: unknown option 'durration' (did you mean 'duration'?)"),
     "empty file": ("", 1, "empty"),
-    "top level list": ("- title: T\n", 1, "expected a mapping"),
+    "top level list": ("- title: T\n", 1, "expected options, one `name: value` per line, found a list"),
     "missing title": ("artworks:\n  - file: art/starry_night.jpg\n    title: S\n", 1, "title: required option is missing"),
     "missing artworks": ("title: T\n", 1, "artworks: required option is missing"),
-    "no artworks": ("title: T\nartworks: []\n", 2, "artworks: the gallery has no artworks"),
-    "artworks mapping": ("title: T\nartworks:\n  file: x.jpg\n", 3, "artworks: expected a list"),
+    "no artworks": ("title: T\nartworks: []\n", 2, "artworks: the gallery has no artworks; add images with "
+                    "`imaudible-site add FOLDER`"),
+    # a curator new to YAML is shown how the list and the options are written
+    "artworks mapping": ("title: T\nartworks:\n  file: x.jpg\n", 3,
+                         "artworks: expected a list, found a mapping; start each entry with '- ' on a line of its own"),
+    "artworks left empty": ("title: T\nartworks:\n", 2, "artworks: expected a list, found nothing; start each entry"),
+    "artwork as a bare path": ("title: T\nartworks:\n  - art/x.jpg\n", 3, "artworks[0]: expected options, one "
+                               "`name: value` per line, found 'art/x.jpg' (write `file: art/x.jpg`?)"),
+    "room as a bare name": ("title: T\nlayout:\n  rooms:\n    - Night\nartworks:\n  - file: art/starry_night.jpg\n"
+                            "    title: S\n", 4, "layout.rooms[0]: expected options, one `name: value` per line, "
+                            "found 'Night' (write `title: Night`?)"),
     "artwork without file": ("title: T\nartworks:\n  - title: S\n", 3, "artworks[0].file: required option is missing"),
     "missing image": ("title: T\nartworks:\n  - file: art/stary_night.jpg\n    title: S\n", 3,
                       "artworks[0].file: no such file 'art/stary_night.jpg' (did you mean 'art/starry_night.jpg'?)"),
@@ -88,7 +97,7 @@ MALFORMED = {
     "spaces around the url": (GOOD_HEAD + "url: ' https://example.org/ '\n", 5,
                               "url: ' https://example.org/ ' is not an http:// or https:// address (remove the "
                               "spaces around it)"),
-    "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected a mapping of options"),
+    "settings not a mapping": (GOOD_HEAD + "music: loud\n", 5, "music: expected options, one `name: value` per line, found 'loud'"),
     "bad ray address": (GOOD_HEAD + "run: {executor: ray, address: 'http://head:8265'}\n", 5,
                         "run.address: 'http://head:8265' is not 'auto', 'ray://host:port' or 'host:port'"),
     # required text is not blank, model names and devices not blank when given
@@ -593,3 +602,21 @@ def test_a_missing_manifest_is_named_without_a_line_it_does_not_have(tmp_path, c
     assert result.exit_code == 2
     assert result.output.strip() == (f"error: {tmp_path / 'gallery.yaml'}: no such file "
                                      f"(create one with `imaudible-site init {tmp_path}`)")
+
+
+def test_an_image_reached_through_a_linked_folder_names_the_link_and_the_fix(tmp_path, cli):
+    """A curator who linked the art folder in saw only "'art/x.jpg' is outside the gallery folder", though art/ is
+    right there in it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copyfile(ART / "starry_night.jpg", elsewhere / "starry_night.jpg")
+    folder = tmp_path / "g"
+    folder.mkdir()
+    (folder / "art").symlink_to("../elsewhere")
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n")
+    result = cli("build", folder)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (f"error: {folder}/gallery.yaml:3:11: artworks[0].file: 'art/starry_night.jpg' is outside "
+                                     "the gallery folder (through the link 'art' -> '../elsewhere'); copy the image "
+                                     "into the gallery folder and name it from there"), result.output
+    assert not (folder / CACHE_DIR_NAME).exists()

@@ -19,7 +19,8 @@ from ..settings import MAX_JOBS
 from ..types import naming
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
-from .paths import UserPath
+from .numbers import WholeNumber
+from .paths import UserPath, not_a_gallery
 from .where import display
 
 
@@ -50,6 +51,8 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
                                f"folder (create one with `imaudible-site init {shlex.quote(folders[0])}`)")
     if not site_dir.exists():
         raise click.UsageError(f"no such gallery folder: '{site_dir}'")
+    if (problem := not_a_gallery(site_dir)) is not None:
+        raise click.UsageError(problem)
     return site_dir, ids
 
 
@@ -58,7 +61,7 @@ def _split_targets(targets: tuple[str, ...], force: bool) -> tuple[Path, list[st
 @click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
 @click.option("--force", is_flag=True,
               help="Recompute everything, or only the artworks whose ids follow (e.g. --force starry-night).")
-@click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
+@click.option("--jobs", "-j", type=WholeNumber(1, MAX_JOBS), default=None,
               help="Parallel workers for image and audio stages (default: the CPUs this process may use, at most 64).")
 @click.option("--executor", type=click.Choice(["auto", "threads", "processes", "ray"]), default=None,
               help="Where stages run: threads of this process, a pool of --jobs worker processes, or Ray (needs the "

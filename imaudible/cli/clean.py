@@ -11,14 +11,13 @@ import click
 
 from ..engine.cache import CACHE_DIR_NAME, Cache
 from ..engine.cache_lock import BuildLocked, CacheUnwritable
-from ..manifest import MANIFEST_NAME
 from ..progress import printable
 from .errors import EXIT_BUILD_FAILED, CliError
-from .paths import UserPath
+from .paths import GalleryPath, UserPath, gallery_folder
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True))
+@click.argument("site_dir", required=False, default=".", type=GalleryPath())
 @click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
 @click.option("--unused", is_flag=True,
               help="Keep build/; delete only the cached results the last build did not use (old seeds, removed "
@@ -30,7 +29,7 @@ def clean(site_dir, out, unused, with_cache, yes):
     """Delete the built site (and, with --cache, the cache; with --unused, only stale cache entries)."""
     from ..site import SiteError, clean as clean_out
 
-    site_dir = _gallery_folder(Path(site_dir))
+    site_dir = gallery_folder(Path(site_dir))
     if unused and with_cache:
         raise click.UsageError("--unused keeps the cache and --cache deletes it: give one of them")
     cache = site_dir / CACHE_DIR_NAME
@@ -67,16 +66,6 @@ def clean(site_dir, out, unused, with_cache, yes):
     elif with_cache and cache.is_dir():
         _delete_cache(cache)
         click.echo(printable(f"removed {cache}"))
-
-
-def _gallery_folder(path: Path) -> Path:
-    """SITE_DIR as given, or the folder of a manifest named instead; anything else is a usage error."""
-    if path.is_dir():
-        return path
-    if path.suffix in (".yaml", ".yml"):
-        return path.parent
-    raise click.BadParameter(f"'{path}' is a file, not a gallery folder (one holding {MANIFEST_NAME})",
-                             param_hint="SITE_DIR")
 
 
 @contextlib.contextmanager

@@ -5,9 +5,10 @@ import click
 
 from ..progress import printable
 from .errors import CliError
-from .paths import UserPath
+from .numbers import WholeNumber
+from .paths import GalleryPath, UserPath
 
-SITE = click.option("--site", "site_dir", default=".", type=UserPath(exists=True, file_okay=False),
+SITE = click.option("--site", "site_dir", default=".", type=GalleryPath(manifest_okay=False),
                     help="Gallery folder (default: the current folder).")
 
 
@@ -22,7 +23,7 @@ def _edit(fn, *args, **kwargs):
 
 @click.command()
 @click.argument("artwork_id")
-@click.argument("take", type=click.IntRange(1, 16))
+@click.argument("take", type=WholeNumber(1, 16))
 @SITE
 def pick(artwork_id, take, site_dir):
     """Pin take TAKE (1 = the first) of ARTWORK_ID in gallery.yaml; the next build uses it."""

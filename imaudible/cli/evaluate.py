@@ -9,17 +9,18 @@ from ..progress import printable
 from ..settings import MAX_JOBS
 from .errors import EXIT_FAILED, CliError, guarded
 from .gallery import load_gallery
-from .paths import UserPath
+from .numbers import WholeNumber
+from .paths import GalleryPath, UserPath
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True, file_okay=False))
+@click.argument("site_dir", required=False, default=".", type=GalleryPath(manifest_okay=False))
 @click.option("--out", "-o", type=UserPath(), help="Output folder of the build (default: SITE_DIR/build).")
 @click.option("--reference", type=UserPath(), help="Folder of reference audio for FAD.")
 @click.option("--variant", "variant_args", multiple=True, metavar="KEY=VALUE",
               help="Also evaluate the gallery with this manifest option changed (repeatable), e.g. "
                    "prompt.remove_stopwords=true; its music goes to the cache, not the site.")
-@click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
+@click.option("--jobs", "-j", type=WholeNumber(1, MAX_JOBS), default=None,
               help="Parallel workers (default: the CPUs this process may use, at most 64).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 def evaluate(site_dir, out, reference, variant_args, jobs, quiet):

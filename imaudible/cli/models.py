@@ -13,7 +13,7 @@ from ..model_libraries import install_command, not_installed
 from ..settings import CaptionSettings, MusicSettings, PromptSettings
 from ..progress import printable
 from .errors import CliError, guarded
-from .paths import UserPath
+from .paths import GalleryPath
 
 
 def _gallery(site_dir: Path):
@@ -34,7 +34,7 @@ def models():
 
 @models.command("list")
 @click.argument("site_dir", required=False, default=".",
-                type=UserPath(exists=True, file_okay=False))
+                type=GalleryPath(manifest_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_command(site_dir: Path, as_json: bool):
     """Show the caption, prompt-writer, music and CLAP models of SITE_DIR/gallery.yaml (or the defaults),
@@ -80,7 +80,7 @@ def _state(row: dict) -> str:
 
 @models.command("pull")
 @click.argument("model_ids", nargs=-1)
-@click.option("--gallery", "site_dir", type=UserPath(exists=True, file_okay=False),
+@click.option("--gallery", "site_dir", type=GalleryPath(manifest_okay=False),
               default=None, help="Download the models this gallery uses (default: the current folder's).")
 @click.option("--revision", default=None, help="Branch, tag or commit to download (one model id only).")
 @click.option("--backend", type=click.Choice(["transformers", "audiocraft"]), default=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 from pathlib import Path
 
 import click
@@ -29,3 +30,50 @@ class UserPath(click.Path):
             if exc.errno not in _NOT_THERE:
                 self.fail(f"cannot use '{click.format_filename(value)}': {exc.strerror or exc}", param, ctx)
         return path
+
+
+class GalleryPath(UserPath):
+    """An existing gallery folder (or, with `manifest_okay`, its manifest: a .yaml file). Any other file is a
+    usage error that says what to give instead, rather than being read as a manifest or used as a folder."""
+
+    def __init__(self, manifest_okay: bool = True, **kwargs):
+        super().__init__(exists=True, **kwargs)
+        self.manifest_okay = manifest_okay
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        problem = not_a_gallery(path, self.manifest_okay)
+        if problem:
+            self.fail(problem, param, ctx)
+        return path
+
+
+def is_manifest_name(path: Path) -> bool:
+    return path.suffix.lower() in (".yaml", ".yml")
+
+
+def not_a_gallery(path: Path, manifest_okay: bool = True) -> str | None:
+    """Why `path`, given where a gallery folder belongs, is not one (None when it is, or is a manifest file
+    where one may be given)."""
+    from ..manifest import MANIFEST_NAME
+
+    if path.is_dir() or not path.exists() or (manifest_okay and is_manifest_name(path)):
+        return None
+    shown = click.format_filename(path)
+    if is_manifest_name(path):
+        return f"'{shown}' is a file; give the gallery folder that holds it ('{click.format_filename(path.parent)}')"
+    if _is_image(path):
+        return (f"'{shown}' is an image, not a gallery folder: give the folder that holds {MANIFEST_NAME} "
+                f"(to hang this image, run `imaudible-site add {shlex.quote(shown)}` in that folder)")
+    return f"'{shown}' is a file, not a gallery folder: give the folder that holds {MANIFEST_NAME}"
+
+
+def gallery_folder(path: Path) -> Path:
+    """The gallery folder of a SITE_DIR argument that may name its manifest."""
+    return path if path.is_dir() else path.parent
+
+
+def _is_image(path: Path) -> bool:
+    from ..add_candidates import accepted_suffixes
+
+    return path.suffix.lower() in accepted_suffixes()

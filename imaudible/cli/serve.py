@@ -11,13 +11,14 @@ from ..progress import Progress, printable
 from .build import run_build
 from .errors import CliError
 from .gallery import load_gallery
-from .paths import UserPath
+from .numbers import WholeNumber
+from .paths import GalleryPath, UserPath, gallery_folder
 
 
 @click.command()
-@click.argument("site_dir", required=False, default=".", type=UserPath(exists=True))
+@click.argument("site_dir", required=False, default=".", type=GalleryPath())
 @click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
-@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--port", "-p", type=WholeNumber(0, 65535), default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--no-build", is_flag=True, help="Serve the output folder as it is, without building or watching.")
 def serve(site_dir, out, port, host, no_build):
@@ -30,10 +31,11 @@ def serve(site_dir, out, port, host, no_build):
     from ..site.layout import site_path
     from .evaluate import refresh_report
 
-    given_out, out = out, Path(out) if out else Path(site_dir) / "build"
+    folder = gallery_folder(Path(site_dir))   # SITE_DIR may name its manifest
+    given_out, out = out, Path(out) if out else folder / "build"
     if (linked := link_problem(out, "serve")) is not None:   # a failed first build would serve its target
         raise CliError(linked)
-    report_dir = Path(site_dir) / REPORT_DIR
+    report_dir = folder / REPORT_DIR
     if report_dir.is_symlink():
         click.echo(printable(f"warning: not serving the report: '{report_dir}' is a symlink"), err=True)
     shown_hints: set = set()  # warnings and advice are given once per session, not on every rebuild
@@ -82,8 +84,8 @@ def serve(site_dir, out, port, host, no_build):
     if first is not True and not (out / OWNED_LIST).is_file():
         raise CliError("the first build failed; fix the errors above and try again")
     try:
-        preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
-                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None, base=base)
+        preview.serve(folder, out, host, port, rebuild, error=None if first is True else first,
+                      takes=TakeEndpoint(folder, report_dir) if is_loopback(host) else None, base=base)
     except OSError as exc:
         raise CliError(_cannot_listen(host, port, exc)) from None
 
