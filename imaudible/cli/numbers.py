@@ -8,9 +8,6 @@ import click
 class WholeNumber(click.IntRange):
     name = "number"
 
-    def __init__(self, low: int, high: int):
-        super().__init__(low, high)
-
     def convert(self, value, param, ctx):
         try:
             return super().convert(value, param, ctx)
