@@ -180,7 +180,13 @@ def test_summary_counts_artworks_and_suggests_the_next_step(cli, tmp_path, monke
 def test_the_commands_suggested_can_be_pasted_for_a_folder_with_spaces(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = cli("init", "My Gallery")
-    assert result.output.splitlines()[-1] == "next: edit the manifest, then run `imaudible-site build 'My Gallery'`"
+    assert result.output.splitlines()[-1] == (
+        "next: copy your images into My Gallery/images, run `imaudible-site add 'My Gallery/images' --site "
+        "'My Gallery'` (or edit My Gallery/gallery.yaml), then `imaudible-site build 'My Gallery'`")
+    (tmp_path / "My Gallery" / "images" / "dawn.jpg").write_bytes(
+        (tmp_path / "My Gallery" / "images" / "example.jpg").read_bytes())
+    assert cli("add", "My Gallery/images", "--site", "My Gallery").exit_code == 0     # the suggestion, as written
+    assert "dawn" in (tmp_path / "My Gallery" / "gallery.yaml").read_text()
     write_gallery(tmp_path / "Paris & Rome", TWO, url="https://example.org/", music={"model": "builtin", "duration": 1})
     lines = cli("build", "Paris & Rome").output.splitlines()
     assert lines[-1] == ("next: preview with `imaudible-site serve 'Paris & Rome'`, then publish Paris & Rome/build "

@@ -23,4 +23,7 @@ def init(directory: Path):
     except ScaffoldError as exc:
         raise CliError(str(exc)) from None
     click.echo(printable(f"created {directory / MANIFEST_NAME} and {directory / 'images' / 'example.jpg'}"))
-    click.echo(printable(f"next: edit the manifest, then run `imaudible-site build {shlex.quote(str(directory))}`"))
+    where = shlex.quote(str(directory))
+    click.echo(printable(f"next: copy your images into {directory / 'images'}, run `imaudible-site add "
+                         f"{shlex.quote(str(directory / 'images'))} --site {where}` (or edit {directory / MANIFEST_NAME}), "
+                         f"then `imaudible-site build {where}`"))
