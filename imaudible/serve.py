@@ -31,6 +31,9 @@ from .watching import gallery_watch_paths, watch
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
 _CHUNK = 64 * 1024
+# A connection that sends or reads nothing for this long is closed: an idle keep-alive, or a client that
+# opens connections and never finishes a request (slowloris), must not hold a thread and a socket forever.
+IDLE_SECONDS = 30
 
 # Reloads open pages after a rebuild and shows a failed rebuild's error over them.
 LIVERELOAD_JS = (Path(__file__).parent / "livereload.js").read_text(encoding="utf-8")
@@ -80,6 +83,7 @@ def refusal(headers, own_host: str) -> tuple[HTTPStatus, bytes] | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS   # socketserver sets it on the connection; http.server closes it when it runs out
     server: "_HTTPServer"
 
     def do_GET(self):
