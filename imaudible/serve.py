@@ -69,12 +69,14 @@ def parse_range(header: str, size: int) -> Optional[tuple[int, int]]:
     return start, size - 1 if last == "" else min(int(last), size - 1)
 
 
-def refusal(headers, own_host: str) -> tuple[HTTPStatus, bytes] | None:
+def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, bytes] | None:
     """Why a request gets nothing from this server, or None. A page reached through a foreign domain name
-    (DNS rebinding). A service worker's script: every gallery previewed on this address and port shares one
-    origin, so a worker that one gallery's pages register would outlive it and answer for the next gallery,
-    its report page and that page's take token included. The site itself uses no service worker."""
-    if not host_allowed(headers.get("Host"), own_host):
+    (DNS rebinding), named in the Host header or in an absolute-form request target (`GET http://host/...`,
+    whose host a server must take over the Host header's). A service worker's script: every gallery previewed
+    on this address and port shares one origin, so a worker that one gallery's pages register would outlive it
+    and answer for the next gallery, its report page and that page's take token included. The site itself uses no service worker."""
+    named = [target.split("://", 1)[1].split("/", 1)[0]] if "://" in target[:10] else []
+    if not all(host_allowed(host, own_host) for host in [headers.get("Host"), *named]):
         return HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n"
     if headers.get("Service-Worker") is not None:
         return HTTPStatus.FORBIDDEN, b"403 this preview server serves no service worker\n"
@@ -103,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(status, body, MIME_TYPES[".json"], True)
 
     def _host_refused(self, send_body: bool) -> bool:
-        refused = refusal(self.headers, self.server.owner.host)
+        refused = refusal(self.headers, self.server.owner.host, self.path)
         if refused is None:
             return False
         self.close_connection = True

@@ -130,3 +130,27 @@ def test_a_connection_that_never_finishes_its_request_is_closed(site, monkeypatc
     finally:
         running.shutdown()
         thread.join(5)
+
+
+def raw_answer(server, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("target, status", [
+    ("http://evil.example/index.html", 421), ("http://user@evil.example:80/", 421), ("http://[zz/index.html", 421),
+    ("http://127.0.0.1/index.html", 200), ("http://localhost:8000/", 200),
+])
+def test_an_absolute_form_target_names_a_host_as_host_does(server, target, status):
+    """`GET http://host/path`: the host in the target is the one a server must take, so it is checked as Host is
+    (a proxy forwards a rebound page's request in this form with its own Host)."""
+    for method in ("GET", "HEAD", "POST"):
+        answer = raw_answer(server, f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
+                                    "Connection: close\r\n\r\n".encode())
+        expected = 404 if method == "POST" and status == 200 else status   # no take endpoint here
+        assert int(answer.split(b" ", 2)[1]) == expected, (method, answer[:200])
+        assert (b"Gallery" in answer) == (expected == 200 and method == "GET")
