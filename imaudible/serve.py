@@ -57,16 +57,21 @@ def parse_range(header: str, size: int) -> Optional[tuple[int, int]]:
         return None  # malformed, another unit, or several ranges: a full 200 answer is allowed
     first, last = found.group(1), found.group(2)
     if first == "":
-        length = int(last)
+        length = _byte_count(last)
         if length == 0 or size == 0:
             raise ValueError("empty suffix range")
         return max(0, size - length), size - 1
-    start = int(first)
-    if last != "" and int(last) < start:
+    start = _byte_count(first)
+    if last != "" and _byte_count(last) < start:
         return None
     if start >= size:
         raise ValueError("range starts past the end")
-    return start, size - 1 if last == "" else min(int(last), size - 1)
+    return start, size - 1 if last == "" else min(_byte_count(last), size - 1)
+
+
+def _byte_count(digits: str) -> int:
+    """A number of a Range header; one of thousands of digits (past what int() reads) means "more than any file"."""
+    return int(digits) if len(digits) <= 18 else 10 ** 18
 
 
 def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, bytes] | None:

@@ -154,3 +154,20 @@ def test_an_absolute_form_target_names_a_host_as_host_does(server, target, statu
         expected = 404 if method == "POST" and status == 200 else status   # no take endpoint here
         assert int(answer.split(b" ", 2)[1]) == expected, (method, answer[:200])
         assert (b"Gallery" in answer) == (expected == 200 and method == "GET")
+
+
+@pytest.mark.parametrize("header, span", [
+    ("bytes=0-" + "9" * 5000, (0, 999)), ("bytes=-" + "9" * 5000, (0, 999)), ("bytes=990-" + "9" * 30, (990, 999)),
+    ("bytes=" + "9" * 5000 + "-", None),
+])
+def test_range_numbers_past_what_int_reads(server, header, span):
+    """Thousands of digits (more than int() converts) mean "past the end": a range to the end of the file or a
+    suffix longer than it is the whole file, a start past it 416."""
+    answer = raw_answer(server, f"GET /assets/music.webm HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: {header}\r\n"
+                                "Connection: close\r\n\r\n".encode())
+    if span is None:
+        assert int(answer.split(b" ", 2)[1]) == 416 and b"Content-Range: bytes */1000\r\n" in answer
+    else:
+        assert int(answer.split(b" ", 2)[1]) == 206
+        assert f"Content-Range: bytes {span[0]}-{span[1]}/1000\r\n".encode() in answer
+        assert answer.endswith(b"m" * (span[1] - span[0] + 1))
