@@ -156,6 +156,6 @@ def answer_post(takes: TakeEndpoint | None, handler) -> tuple[HTTPStatus, bytes]
         handler.close_connection = True
         return HTTPStatus.REQUEST_TIMEOUT, b'{"error": "the request body did not arrive"}'
     finally:
-        handler.connection.settimeout(None)
+        handler.connection.settimeout(handler.timeout)
     status, answer = takes.handle(handler.client_address[0], handler.headers, body, handler.server.owner.port)
     return status, json.dumps(answer, allow_nan=False).encode()

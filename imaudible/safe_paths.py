@@ -3,6 +3,7 @@ report it serves share these."""
 from __future__ import annotations
 
 import os
+import stat
 from http import HTTPStatus
 from pathlib import Path
 from typing import Optional
@@ -26,8 +27,8 @@ def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if ".." in parts:
         return None, HTTPStatus.FORBIDDEN
-    if any(part.startswith(".") and part != WELL_KNOWN for part in parts):
-        return None, HTTPStatus.NOT_FOUND   # see HIDDEN
+    if _hidden(parts):
+        return None, HTTPStatus.NOT_FOUND
     candidate = root.joinpath(*parts)
     try:
         resolved = candidate.resolve()
@@ -44,9 +45,13 @@ def resolve_under(root: Path, raw_path: str) -> tuple[Optional[Path], HTTPStatus
             return None, HTTPStatus.NOT_FOUND
         if not _inside(resolved, root):
             return None, HTTPStatus.FORBIDDEN
-    if not resolved.is_file():
+    if not resolved.is_file() or _hidden(resolved.relative_to(root).parts):   # a visible link to a hidden file
         return None, HTTPStatus.NOT_FOUND
     return resolved, HTTPStatus.OK
+
+
+def _hidden(parts) -> bool:
+    return any(part.startswith(".") and part != WELL_KNOWN for part in parts)
 
 
 def _inside(resolved: Path, root: Path) -> bool:
@@ -55,8 +60,14 @@ def _inside(resolved: Path, root: Path) -> bool:
 
 def open_inside(path: Path, root: Path):
     """Open a resolved path without following a symlink put in its place since, and check (where the
-    system tells) that the file opened still lies inside root."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    system tells) that the file opened still lies inside root. Only a regular file is opened: a FIFO or a
+    device put in its place since would block the request's thread or never end (O_NONBLOCK: opening a FIFO
+    returns at once)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    os.set_blocking(fd, True)
     stream = os.fdopen(fd, "rb")
     link = f"/proc/self/fd/{fd}"
     if os.path.islink(link) and not Path(os.readlink(link)).is_relative_to(root):

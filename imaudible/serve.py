@@ -31,6 +31,9 @@ from .watching import gallery_watch_paths, watch
 RELOAD_PREFIX = "/__imaudible/"
 RELOAD_TAG = '<script src="/__imaudible/livereload.js" data-version="{version}"></script>'
 _CHUNK = 64 * 1024
+# A connection that sends or reads nothing for this long is closed: an idle keep-alive, or a client that
+# opens connections and never finishes a request (slowloris), must not hold a thread and a socket forever.
+IDLE_SECONDS = 30
 
 # Reloads open pages after a rebuild and shows a failed rebuild's error over them.
 LIVERELOAD_JS = (Path(__file__).parent / "livereload.js").read_text(encoding="utf-8")
@@ -54,24 +57,31 @@ def parse_range(header: str, size: int) -> Optional[tuple[int, int]]:
         return None  # malformed, another unit, or several ranges: a full 200 answer is allowed
     first, last = found.group(1), found.group(2)
     if first == "":
-        length = int(last)
+        length = _byte_count(last)
         if length == 0 or size == 0:
             raise ValueError("empty suffix range")
         return max(0, size - length), size - 1
-    start = int(first)
-    if last != "" and int(last) < start:
+    start = _byte_count(first)
+    if last != "" and _byte_count(last) < start:
         return None
     if start >= size:
         raise ValueError("range starts past the end")
-    return start, size - 1 if last == "" else min(int(last), size - 1)
+    return start, size - 1 if last == "" else min(_byte_count(last), size - 1)
 
 
-def refusal(headers, own_host: str) -> tuple[HTTPStatus, bytes] | None:
+def _byte_count(digits: str) -> int:
+    """A number of a Range header; one of thousands of digits (past what int() reads) means "more than any file"."""
+    return int(digits) if len(digits) <= 18 else 10 ** 18
+
+
+def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, bytes] | None:
     """Why a request gets nothing from this server, or None. A page reached through a foreign domain name
-    (DNS rebinding). A service worker's script: every gallery previewed on this address and port shares one
-    origin, so a worker that one gallery's pages register would outlive it and answer for the next gallery,
-    its report page and that page's take token included. The site itself uses no service worker."""
-    if not host_allowed(headers.get("Host"), own_host):
+    (DNS rebinding), named in the Host header or in an absolute-form request target (`GET http://host/...`,
+    whose host a server must take over the Host header's). A service worker's script: every gallery previewed
+    on this address and port shares one origin, so a worker that one gallery's pages register would outlive it
+    and answer for the next gallery, its report page and that page's take token included. The site itself uses no service worker."""
+    named = [target.split("://", 1)[1].split("/", 1)[0]] if "://" in target[:10] else []
+    if not all(host_allowed(host, own_host) for host in [headers.get("Host"), *named]):
         return HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n"
     if headers.get("Service-Worker") is not None:
         return HTTPStatus.FORBIDDEN, b"403 this preview server serves no service worker\n"
@@ -80,6 +90,7 @@ def refusal(headers, own_host: str) -> tuple[HTTPStatus, bytes] | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS   # socketserver sets it on the connection; http.server closes it when it runs out
     server: "_HTTPServer"
 
     def do_GET(self):
@@ -99,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(status, body, MIME_TYPES[".json"], True)
 
     def _host_refused(self, send_body: bool) -> bool:
-        refused = refusal(self.headers, self.server.owner.host)
+        refused = refusal(self.headers, self.server.owner.host, self.path)
         if refused is None:
             return False
         self.close_connection = True
