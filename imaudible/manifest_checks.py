@@ -108,10 +108,11 @@ def _check_take(gallery: Gallery, art, node, field: str, v) -> None:
 
 
 def _way_out(root: Path, candidate: Path) -> str:
-    """The link on the way that leads out of the gallery folder, if one does (the folder seems to hold it)."""
+    """The link on the way that leads out of the gallery folder, if one does (the folder seems to hold it); a link
+    that stays inside it (art -> pictures) is passed over."""
     for depth in range(1, len(candidate.parts) + 1):
         step = root.joinpath(*candidate.parts[:depth])
-        if step.is_symlink():
+        if step.is_symlink() and not step.resolve().is_relative_to(root):
             return f" (through the link '{clip(Path(*candidate.parts[:depth]).as_posix())}' -> '{clip(os.readlink(step))}')"
     return ""
 

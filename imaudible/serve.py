@@ -70,7 +70,9 @@ def parse_range(header: str, size: int) -> Optional[tuple[int, int]]:
 
 
 def _byte_count(digits: str) -> int:
-    """A number of a Range header; one of thousands of digits (past what int() reads) means "more than any file"."""
+    """A number of a Range header; one of thousands of digits (past what int() reads) means "more than any file".
+    Leading zeros are no part of its size (`bytes=000...0005-` starts at byte 5)."""
+    digits = digits.lstrip("0") or "0"
     return int(digits) if len(digits) <= 18 else 10 ** 18
 
 
@@ -80,7 +82,8 @@ def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, byte
     whose host a server must take over the Host header's). A service worker's script: every gallery previewed
     on this address and port shares one origin, so a worker that one gallery's pages register would outlive it
     and answer for the next gallery, its report page and that page's take token included. The site itself uses no service worker."""
-    named = [target.split("://", 1)[1].split("/", 1)[0]] if "://" in target[:10] else []
+    absolute_form = not target.startswith("/") and "://" in target[:10]   # not `/?next=ab://x`
+    named = [target.split("://", 1)[1].split("/", 1)[0]] if absolute_form else []
     if not all(host_allowed(host, own_host) for host in [headers.get("Host"), *named]):
         return HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n"
     if headers.get("Service-Worker") is not None:
@@ -321,11 +324,12 @@ class PartlyBuilt(str):
     """What `rebuild()` returns when it wrote the site but some artworks failed: the one-line failure."""
 
 
-def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
+def serve(gallery: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
           rebuild: Callable[[], "bool | str"] = lambda: True, *, verbose: bool = False, interval: float = 0.5,
           stop: Optional[threading.Event] = None, error: Optional[str] = None,
           takes: Optional[TakeEndpoint] = None, base: str = "/") -> None:
-    """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when the gallery changes.
+    """Serve `out` until Ctrl-C, rebuilding with `rebuild()` and reloading open pages when `gallery` (the folder,
+    or the manifest named) changes.
 
     The caller builds first; this serves whatever `out` holds (`error`: why that first build failed).
     `rebuild()` returns True when the site was (re)written, and only then are pages told to reload; otherwise
@@ -355,7 +359,7 @@ def serve(gallery_root: Path, out: Path, host: str = "127.0.0.1", port: int = 80
             server.report_error(ok if isinstance(ok, str) else "")
             _status("rebuild failed (the error is also shown in open pages); still serving the previous build")
 
-    watch(lambda: gallery_watch_paths(gallery_root, out), on_change, interval, stop)
+    watch(lambda: gallery_watch_paths(gallery, out), on_change, interval, stop)
     thread = threading.Thread(target=server.serve_forever, name="imaudible-serve", daemon=True)
     thread.start()
     _status(f"serving {out} at {server.url} (Ctrl-C to stop)"

@@ -67,11 +67,13 @@ def watch(paths_fn: Callable[[], list[Path]], on_change: Callable[[], None], int
     return thread
 
 
-def gallery_watch_paths(gallery_root: Path, out: Path) -> list[Path]:
-    """gallery.yaml, templates/, static/ and every image in the gallery folder (not the output or the cache)."""
-    root = Path(gallery_root).resolve()
+def gallery_watch_paths(gallery: Path, out: Path) -> list[Path]:
+    """The manifest, templates/, static/ and every image in the gallery folder (not the output or the cache).
+    `gallery` is the folder (its gallery.yaml is watched) or the manifest that `serve` was given."""
+    given = Path(gallery)
+    root = (given if given.is_dir() else given.parent).resolve()
     skip = {Path(out).resolve(), root / ".imaudible-cache", root / "templates", root / "static"}
-    paths = [root / "gallery.yaml", root / "templates", root / "static"]
+    paths = [root / ("gallery.yaml" if given.is_dir() else given.name), root / "templates", root / "static"]
     suffixes = accepted_suffixes()   # those `add` takes: a `.jfif` the build decodes is watched too
     for folder, dirs, files in os.walk(root):
         here = Path(folder)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -144,6 +147,23 @@ def test_an_image_given_for_the_gallery_folder_says_so_and_changes_nothing(tmp_p
     assert (folder / "gallery.yaml").read_bytes() == manifest
 
 
+def test_the_add_suggested_for_an_image_given_as_the_gallery_works_as_written(tmp_path, cli, monkeypatch):
+    """The hint said to run `imaudible-site add g/art/dawn.jpg` "in that folder", where that path names nothing;
+    it names the gallery found above the image, spelled from the current folder, and runs as written."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    shutil.copyfile(folder / "art" / "starry_night.jpg", folder / "art" / "dawn.jpg")
+    for here, image, site in [(tmp_path, "g/art/dawn.jpg", "g"), (folder / "art", "dawn.jpg", "..")]:
+        monkeypatch.chdir(here)
+        line = _one_error_line(cli("build", image), f"give the folder that holds gallery.yaml ('{site}')")
+        assert re.search(r"`imaudible-site (add [^`]*)`", line).group(1) == f"add {image} --site {site}"
+    result = cli(*shlex.split("add dawn.jpg --site .."))
+    assert result.exit_code == 0 and "art/dawn.jpg" in (folder / "gallery.yaml").read_text(), result.output
+    lonely = tmp_path / "lonely.jpg"
+    shutil.copyfile(folder / "art" / "starry_night.jpg", lonely)
+    line = _one_error_line(cli("build", lonely), "copy it into that folder")
+    assert "--site" not in line
+
+
 @pytest.mark.parametrize("command", ["build", "clean", "serve"])
 def test_a_file_that_is_neither_a_folder_nor_a_manifest_is_refused(tmp_path, cli, command):
     (tmp_path / "notes.txt").write_text("title: T\n")
@@ -163,11 +183,29 @@ def test_serve_given_the_manifest_builds_into_its_folder(tmp_path, cli, monkeypa
 
     folder = write_gallery(tmp_path / "g", ONE)
     served = {}
-    monkeypatch.setattr(preview, "serve", lambda site, out, *a, **k: served.update(site=site, out=out))
+    monkeypatch.setattr(preview, "serve", lambda site, out, *a, **k: served.update(site=site, out=out, **k))
     result = cli("serve", folder / "gallery.yaml", "--port", "0")
     assert result.exit_code == 0, result.output
-    assert served == {"site": folder, "out": folder / "build"}
+    assert (served["site"], served["out"]) == (folder / "gallery.yaml", folder / "build")
     assert (folder / "build" / "index.html").is_file()
+
+
+def test_serve_given_a_manifest_of_another_name_watches_and_edits_that_one(tmp_path, cli, monkeypatch):
+    """`serve g/spring.yaml` built spring.yaml, but watched g/gallery.yaml and its take buttons edited that file."""
+    from imaudible import serve as preview
+    from imaudible.watching import gallery_watch_paths
+
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "gallery.yaml").rename(folder / "spring.yaml")
+    served = {}
+    monkeypatch.setattr(preview, "serve", lambda site, out, *a, **k: served.update(site=site, out=out, **k))
+    assert cli("serve", folder / "spring.yaml", "--port", "0").exit_code == 0
+    assert (folder / "spring.yaml").resolve() in gallery_watch_paths(served["site"], served["out"])
+    takes, before = served["takes"], (folder / "spring.yaml").read_text()
+    status, answer = takes.handle("127.0.0.1", {"Host": "127.0.0.1", "X-Imaudible-Token": takes.token},
+                                  b'{"id": "starry-night", "action": "reroll"}', 0)
+    assert status == 200, answer
+    assert (folder / "spring.yaml").read_text() != before and not (folder / "gallery.yaml").exists()
 
 
 @pytest.mark.parametrize("args, given, low, high", [

@@ -620,3 +620,19 @@ def test_an_image_reached_through_a_linked_folder_names_the_link_and_the_fix(tmp
                                      "the gallery folder (through the link 'art' -> '../elsewhere'); copy the image "
                                      "into the gallery folder and name it from there"), result.output
     assert not (folder / CACHE_DIR_NAME).exists()
+
+
+def test_the_link_named_is_the_one_that_leads_out(tmp_path, cli):
+    """art -> pictures stays inside; the image link in pictures/ is the one that leads out, and is named."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copyfile(ART / "starry_night.jpg", elsewhere / "starry_night.jpg")
+    folder = tmp_path / "g"
+    (folder / "pictures").mkdir(parents=True)
+    (folder / "pictures" / "starry_night.jpg").symlink_to("../../elsewhere/starry_night.jpg")
+    (folder / "art").symlink_to("pictures")
+    (folder / "gallery.yaml").write_text("title: T\nartworks:\n  - file: art/starry_night.jpg\n    title: S\n")
+    result = cli("build", folder)
+    assert result.exit_code == 2, result.output
+    assert "(through the link 'art/starry_night.jpg' -> '../../elsewhere/starry_night.jpg')" in result.output, \
+        result.output

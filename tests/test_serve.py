@@ -366,7 +366,7 @@ def test_a_host_that_is_not_this_machine_is_said_so_with_the_fix(tmp_path, cli, 
 
 @pytest.mark.parametrize("target", [
     "/.imaudible-build.json", "/assets/.music.webm.AbCd1234.tmp", "/.git/config", "/.git/", "/art/.DS_Store",
-    "/%2egit/config", "/art/./.hidden/x.js",
+    "/%2egit/config", "/art/./.hidden/x.js", "/.git",   # not even a redirect to /.git/
 ])
 def test_hidden_files_are_not_served(server, site, target):
     """A staged file of a build in progress, the ownership list, a site's own .git: never served, like a host."""

@@ -132,6 +132,28 @@ def test_a_connection_that_never_finishes_its_request_is_closed(site, monkeypatc
         thread.join(5)
 
 
+def test_a_connection_idle_after_a_take_post_is_closed_too(tmp_path, site, monkeypatch):
+    """Reading a POST's body waits a shorter time, then gives the connection its idle time back (not none)."""
+    from imaudible.audition import TAKES_PATH, TakeEndpoint
+
+    monkeypatch.setattr(preview._Handler, "timeout", 0.5)
+    running = preview.PreviewServer(site, port=0, takes=TakeEndpoint(tmp_path, tmp_path / "report"))
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+            sock.sendall(f"POST {TAKES_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 2\r\n\r\n{}".encode())
+            answer = b""
+            while b"wrong token" not in answer:
+                answer += sock.recv(65536)
+            assert b" 403 " in answer.split(b"\r\n", 1)[0] and b"Connection: close" not in answer
+            assert sock.recv(100) == b"", "the connection was kept open after the POST"
+    finally:
+        running.shutdown()
+        thread.join(5)
+
+
 def raw_answer(server, request: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(request)
@@ -144,6 +166,7 @@ def raw_answer(server, request: bytes) -> bytes:
 @pytest.mark.parametrize("target, status", [
     ("http://evil.example/index.html", 421), ("http://user@evil.example:80/", 421), ("http://[zz/index.html", 421),
     ("http://127.0.0.1/index.html", 200), ("http://localhost:8000/", 200),
+    ("/?u=ab://evil.example/", 200), ("/?ab://evil.example/x", 200),   # origin-form, with a query
 ])
 def test_an_absolute_form_target_names_a_host_as_host_does(server, target, status):
     """`GET http://host/path`: the host in the target is the one a server must take, so it is checked as Host is
@@ -158,11 +181,11 @@ def test_an_absolute_form_target_names_a_host_as_host_does(server, target, statu
 
 @pytest.mark.parametrize("header, span", [
     ("bytes=0-" + "9" * 5000, (0, 999)), ("bytes=-" + "9" * 5000, (0, 999)), ("bytes=990-" + "9" * 30, (990, 999)),
-    ("bytes=" + "9" * 5000 + "-", None),
+    ("bytes=" + "9" * 5000 + "-", None), ("bytes=" + "0" * 30 + "5-" + "0" * 25 + "9", (5, 9)),
 ])
 def test_range_numbers_past_what_int_reads(server, header, span):
     """Thousands of digits (more than int() converts) mean "past the end": a range to the end of the file or a
-    suffix longer than it is the whole file, a start past it 416."""
+    suffix longer than it is the whole file, a start past it 416. Leading zeros add nothing to a number."""
     answer = raw_answer(server, f"GET /assets/music.webm HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: {header}\r\n"
                                 "Connection: close\r\n\r\n".encode())
     if span is None:

@@ -63,9 +63,24 @@ def not_a_gallery(path: Path, manifest_okay: bool = True) -> str | None:
     if is_manifest_name(path):
         return f"'{shown}' is a file; give the gallery folder that holds it ('{click.format_filename(path.parent)}')"
     if _is_image(path):
-        return (f"'{shown}' is an image, not a gallery folder: give the folder that holds {MANIFEST_NAME} "
-                f"(to hang this image, run `imaudible-site add {shlex.quote(shown)}` in that folder)")
+        said = f"'{shown}' is an image, not a gallery folder: give the folder that holds {MANIFEST_NAME}"
+        if (gallery := _enclosing_gallery(path)) is None:
+            return f"{said} (to hang this image, copy it into that folder and run `imaudible-site add` on it)"
+        site = click.format_filename(gallery)
+        return (f"{said} ('{site}'); to hang this image, run "
+                f"`imaudible-site add {shlex.quote(shown)} --site {shlex.quote(site)}`")
     return f"'{shown}' is a file, not a gallery folder: give the folder that holds {MANIFEST_NAME}"
+
+
+def _enclosing_gallery(image: Path) -> Path | None:
+    """The nearest folder above `image` that holds a manifest, spelled as the image was (relative to the current
+    folder, or absolute), so that a command naming both works from here; None if there is none."""
+    from ..manifest import MANIFEST_NAME
+
+    for folder in Path(os.path.abspath(image)).parents:
+        if (folder / MANIFEST_NAME).is_file():
+            return folder if image.is_absolute() else Path(os.path.relpath(folder))
+    return None
 
 
 def gallery_folder(path: Path) -> Path:

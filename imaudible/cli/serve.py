@@ -84,8 +84,9 @@ def serve(site_dir, out, port, host, no_build):
     if first is not True and not (out / OWNED_LIST).is_file():
         raise CliError("the first build failed; fix the errors above and try again")
     try:
-        preview.serve(folder, out, host, port, rebuild, error=None if first is True else first,
-                      takes=TakeEndpoint(folder, report_dir) if is_loopback(host) else None, base=base)
+        # the manifest itself when it was named: a take button and the watcher edit and watch that one
+        preview.serve(Path(site_dir), out, host, port, rebuild, error=None if first is True else first,
+                      takes=TakeEndpoint(Path(site_dir), report_dir) if is_loopback(host) else None, base=base)
     except OSError as exc:
         raise CliError(_cannot_listen(host, port, exc)) from None
 
