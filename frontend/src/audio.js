@@ -48,6 +48,9 @@ export class AudioDeck {
       for (const fn of this.endedHandlers) fn(ch.artId);
     });
     el.addEventListener("pause", () => this.current === ch && !el.ended && update({ paused: true, buffering: false }));
+    // Played from outside the deck (the system's media controls, a headset's button, the lock screen): the element
+    // resumes on its own, its channel faded to silence by a pause, or on an audio graph the system stopped.
+    el.addEventListener("play", () => this.current === ch && (this.unlock(), ch.aim === 0 && ch.fade(1, 0.4)));
     el.addEventListener("playing", () => this.current === ch && update({ paused: false, buffering: false }));
     el.addEventListener("waiting", () => this.current === ch && !el.paused && update({ buffering: true }));
     el.addEventListener("error", () => el.error && this.#failed(ch, el.src));
@@ -144,11 +147,6 @@ export class AudioDeck {
     if (ch && !ch.el.paused && !ch.el.ended && state.playingId) return this.pause();
     if (ch && (!fallbackId || fallbackId === ch.artId)) return this.resume();
     if (fallbackId) this.play(fallbackId);
-  }
-
-  stop() {
-    for (const ch of this.channels) ch.fade(0, FADE_OUT, () => ch.el.pause());
-    update({ playingId: null, paused: true, buffering: false });
   }
 
   /** The current piece's position: {time, duration} in seconds (duration from the site data until known). */
