@@ -1,6 +1,6 @@
 """Music started or stopped from outside the page's own buttons: the system's media controls, a headset's
-button or the lock screen play and pause the <audio> element itself, behind the deck's back; and the player's
-Play button pressed before any painting was chosen."""
+button or the lock screen play and pause the <audio> element itself, behind the deck's back; a start the browser
+blocked; and the player's Play button pressed before any painting was chosen."""
 from __future__ import annotations
 
 import pytest
@@ -65,4 +65,37 @@ def test_play_pressed_before_any_painting_was_chosen_plays_the_first(watched, si
                            arg=first, timeout=WAIT)
     page.wait_for_function("id => document.querySelector(`audio[data-art='${id}']`).currentTime > 0.3",
                            arg=first, timeout=WAIT)
+    watched.assert_clean()
+
+
+# A browser that refuses a start no gesture made (Safari, for an element no tap has played yet): the first
+# play() of the page is rejected as it rejects one.
+REFUSE_FIRST_PLAY = """(() => {
+  const play = HTMLMediaElement.prototype.play;
+  let refused = false;
+  HTMLMediaElement.prototype.play = function () {
+    if (refused) return play.call(this);
+    refused = true;
+    return Promise.reject(new DOMException('play() can only be initiated by a user gesture.', 'NotAllowedError'));
+  };
+})()"""
+
+
+def test_the_blocked_playback_line_goes_once_the_visitor_starts_the_music(watched, site_url, built_site):
+    """A start the browser blocked said so on the error line; the visitor pressed Play, the music played, and the
+    line went on saying playback was blocked until another piece was chosen."""
+    page = watched.page
+    page.add_init_script(REFUSE_FIRST_PLAY)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    art = site_data(built_site)["artworks"][0]["id"]
+    page.evaluate("id => window.imaudible.play(id)", art)
+    page.wait_for_function("() => (window.imaudible.state.error || '').includes('blocked')", timeout=WAIT)
+    assert page.locator("#error-line").is_visible()
+    page.click("#play-toggle")
+    page.wait_for_function("id => document.querySelector(`audio[data-art='${id}']`).currentTime > 0.3", arg=art,
+                           timeout=WAIT)
+    page.wait_for_function("() => !window.imaudible.state.error", timeout=WAIT)
+    assert page.locator("#error-line").is_hidden()
+    assert page.inner_text("#now-playing").startswith("Now playing")
     watched.assert_clean()
