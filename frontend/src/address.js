@@ -14,14 +14,35 @@ export function startArtwork(doc = document, known = () => true) {
   return id && known(id) ? id : null;
 }
 
+// Safari throws on the 101st address change within 30 s, and holding N (or looking around a room) moves the
+// focus many times a second: the address follows at most once a second, and always ends on the last work.
+const FOLLOW_EVERY = 1000; // ms
+let followedAt = -Infinity;
+let followTimer = 0;
+
 /** Put work `art` in the address bar without a new history entry (back still leaves the gallery). */
 export function followTo(art, { resolve, siteTitle }) {
   if (!art) return;
+  document.title = `${art.title} — ${siteTitle}`;
+  clearTimeout(followTimer);
+  const write = () => {
+    followedAt = performance.now();
+    writeAddress(art, resolve);
+  };
+  const wait = followedAt + FOLLOW_EVERY - performance.now();
+  if (wait <= 0) write();
+  else followTimer = setTimeout(write, wait);
+}
+
+function writeAddress(art, resolve) {
   const onArtPage = Boolean(document.body.dataset.startArt);
   const url = onArtPage ? resolve(art.page) : `${location.pathname}${location.search}#${encodeURIComponent(art.id)}`;
   if (onArtPage && url === location.href) return;
-  history.replaceState(history.state, "", url);
-  document.title = `${art.title} — ${siteTitle}`;
+  try {
+    history.replaceState(history.state, "", url);
+  } catch {
+    // refused all the same (a browser's own limit): the address stays on an earlier work until the next move
+  }
 }
 
 /** Share a work's page: the system share sheet where there is one, else copy the link. Returns what happened. */

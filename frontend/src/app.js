@@ -185,6 +185,8 @@ export async function start() {
   function togglePlay(id) {
     if (state.touring) tour.stop("Tour stopped.");
     if (id && (id !== state.playingId || state.paused)) deck.play(id);
+    // Play pressed before any painting was chosen (at the entrance, looking at no work): the first one plays.
+    else if (!id && !deck.current && !state.focusedId) actions.playNext();
     else deck.toggle(id || state.focusedId);
   }
 

@@ -27,6 +27,7 @@ export class AudioChannel {
     this.gain = null;
     this.panner = null;
     this.level = 0; // the fade's position, 0..1
+    this.aim = 0; // where the fade under way ends
     this.timer = 0;
     this.artId = null;
     this.tried = new Set(); // URLs of this piece that failed to load or decode
@@ -99,6 +100,7 @@ export class AudioChannel {
   /** Fade to `target` (0..1) over `seconds`, then call `then`. */
   fade(target, seconds, then) {
     clearInterval(this.timer);
+    this.aim = target;
     if (this.gain) {
       const now = this.ctx.currentTime;
       const g = this.gain.gain;
@@ -128,7 +130,7 @@ export class AudioChannel {
     clearInterval(this.timer);
     this.el.pause();
     this.forgetCopy();
-    this.level = 0;
+    this.level = this.aim = 0;
     if (this.gain) this.gain.gain.value = 0;
     this.applyVolume();
   }

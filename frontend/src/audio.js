@@ -11,6 +11,7 @@ import { state, update } from "./state.js";
 
 const FADE_IN = 0.9;
 const FADE_OUT = 0.7;
+const BLOCKED = "The browser blocked playback: click or tap a painting to start its music.";
 
 function showInMediaSession(art, album, resolve) {
   if (!("mediaSession" in navigator) || typeof MediaMetadata === "undefined") return;
@@ -48,7 +49,12 @@ export class AudioDeck {
       for (const fn of this.endedHandlers) fn(ch.artId);
     });
     el.addEventListener("pause", () => this.current === ch && !el.ended && update({ paused: true, buffering: false }));
-    el.addEventListener("playing", () => this.current === ch && update({ paused: false, buffering: false }));
+    // Played from outside the deck (the system's media controls, a headset's button, the lock screen): the element
+    // resumes on its own, its channel faded to silence by a pause, or on an audio graph the system stopped.
+    el.addEventListener("play", () => this.current === ch && (this.unlock(), ch.aim === 0 && ch.fade(1, 0.4)));
+    // Once the piece plays (Play pressed after a blocked start), the line that said it was blocked goes.
+    el.addEventListener("playing", () => this.current === ch &&
+      update({ paused: false, buffering: false, ...(state.error === BLOCKED && { error: null }) }));
     el.addEventListener("waiting", () => this.current === ch && !el.paused && update({ buffering: true }));
     el.addEventListener("error", () => el.error && this.#failed(ch, el.src));
     return ch;
@@ -82,7 +88,7 @@ export class AudioDeck {
       playing.catch((err) => {
         if (this.current !== ch || err.name === "AbortError") return;
         if (err.name !== "NotAllowedError") return this.#failed(ch, src);
-        update({ paused: true, buffering: false, error: "The browser blocked playback: click or tap a painting to start its music." });
+        update({ paused: true, buffering: false, error: BLOCKED });
       });
     }
   }
@@ -144,11 +150,6 @@ export class AudioDeck {
     if (ch && !ch.el.paused && !ch.el.ended && state.playingId) return this.pause();
     if (ch && (!fallbackId || fallbackId === ch.artId)) return this.resume();
     if (fallbackId) this.play(fallbackId);
-  }
-
-  stop() {
-    for (const ch of this.channels) ch.fade(0, FADE_OUT, () => ch.el.pause());
-    update({ playingId: null, paused: true, buffering: false });
   }
 
   /** The current piece's position: {time, duration} in seconds (duration from the site data until known). */

@@ -4,6 +4,27 @@
 import { placeAt } from "./audio-channel.js";
 import { state, update } from "./state.js";
 
+// The visitor's volume and mute hold for the visit (the tab), across the artwork pages and the list view they
+// open: a new page starting again at 80% was loud after a visitor had turned it down.
+const SOUND = "imaudible.sound";
+
+function remembered() {
+  try {
+    const { volume, muted } = JSON.parse(sessionStorage.getItem(SOUND)) || {};
+    return Number.isFinite(volume) ? { volume: Math.min(1, Math.max(0, volume)), muted: muted === true } : {};
+  } catch {
+    return {}; // storage refused (a sandboxed frame) or damaged: the defaults
+  }
+}
+
+function remember() {
+  try {
+    sessionStorage.setItem(SOUND, JSON.stringify({ volume: state.volume, muted: state.muted }));
+  } catch {
+    /* kept for this page only */
+  }
+}
+
 export class Mixer {
   /** onSilenced(): the running graph was stopped from outside (a call, another app or tab took the sound) */
   constructor(channels, onSilenced = () => {}) {
@@ -11,6 +32,7 @@ export class Mixer {
     this.ctx = null;
     this.master = null;
     this.onSilenced = onSilenced;
+    update(remembered());
   }
 
   /** Call from a user gesture: starts (or resumes) the Web Audio graph. */
@@ -50,11 +72,13 @@ export class Mixer {
   setVolume(v) {
     update({ volume: Math.min(1, Math.max(0, v)), muted: v > 0 ? false : state.muted });
     this.applyVolume();
+    remember();
   }
 
   setMuted(m) {
     update({ muted: m });
     this.applyVolume();
+    remember();
   }
 
   setSpatial(on) {

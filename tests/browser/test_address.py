@@ -61,3 +61,36 @@ def test_share_falls_back_to_copying_the_link(browser, site_url, built_site):
         assert "copied" in page.locator("#hint").inner_text()
     finally:
         context.close()
+
+
+# Safari's own rule: a page that changes its address more than 100 times in 30 s gets a SecurityError.
+SAFARI_HISTORY_LIMIT = """(() => {
+  const replace = History.prototype.replaceState, calls = [];
+  History.prototype.replaceState = function (...args) {
+    const now = performance.now();
+    while (calls.length && now - calls[0] > 30000) calls.shift();
+    if (calls.length >= 100) {
+      throw new DOMException('Attempt to use history.replaceState() more than 100 times per 30 seconds', 'SecurityError');
+    }
+    calls.push(now);
+    return replace.apply(this, args);
+  };
+})()"""
+
+
+def test_many_quick_moves_keep_the_address_and_the_plaque_on_the_work_in_front(watched, site_url, built_site):
+    """Each move rewrote the address: N held down (or a look around the room) did that many times a second,
+    and Safari refused the 101st within 30 s with an error that stopped the plaque following the visitor."""
+    page = watched.page
+    page.add_init_script(SAFARI_HISTORY_LIMIT)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.focus("#gallery-canvas")
+    for _ in range(120):
+        page.keyboard.press("n")
+    focused = page.evaluate("window.imaudible.state.focusedId")
+    title = next(a["title"] for a in site_data(built_site)["artworks"] if a["id"] == focused)
+    assert page.locator("#plaque-title").inner_text() == title
+    page.wait_for_function("id => location.hash === '#' + id", arg=focused, timeout=WAIT)
+    assert page.title().startswith(title)
+    watched.assert_clean()

@@ -3,6 +3,8 @@ the work in front; the player shows elapsed and total time, seeks (also where th
 requests), and plays the next work."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .visit import WAIT, aim, wait_ready
@@ -78,4 +80,32 @@ def test_fullscreen_button_enters_and_leaves_full_screen(watched, site_url):
     assert button.inner_text() == "Exit full screen" and button.get_attribute("data-on") is not None
     button.click()
     page.wait_for_function("() => !window.imaudible.state.fullscreen && document.fullscreenElement === null", timeout=WAIT)
+    watched.assert_clean()
+
+
+SOUND = "() => { const s = window.imaudible.state; return [s.volume, s.muted, document.getElementById('volume').value, " \
+        "document.getElementById('mute-toggle').textContent]; }"
+
+
+def test_the_volume_and_mute_a_visitor_sets_hold_on_the_next_page_of_the_visit(watched, site_url, built_site):
+    """Each page (an artwork's, the gallery again from the list view) started at 80% and unmuted: loud, right
+    after the visitor had turned the music down. A new visit (another tab) starts from the defaults."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.eval_on_selector("#volume", "el => { el.value = '30'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.click("#mute-toggle")
+    assert page.evaluate(SOUND) == [0.3, True, "30", "Unmute"]
+    art = json.loads((built_site / "gallery.json").read_text())["artworks"][1]
+    page.goto(site_url + art["page"])
+    wait_ready(page)
+    assert page.evaluate(SOUND) == [0.3, True, "30", "Unmute"]
+    page.click("#mute-toggle")
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate(SOUND) == [0.3, False, "30", "Mute"]
+    other = page.context.new_page()
+    other.goto(site_url + "index.html")
+    wait_ready(other)
+    assert other.evaluate(SOUND) == [0.8, False, "80", "Mute"]
     watched.assert_clean()
