@@ -1,7 +1,7 @@
 // The 3D gallery: reads the site data, falls back to the list view without WebGL 2, and otherwise wires the
 // scene, the visitor, the input, the music and the HUD together. main.js loads it after the first paint.
 import { PerspectiveCamera } from "three";
-import { AudioDeck } from "./audio.js";
+import { AudioDeck, offerTrackControls } from "./audio.js";
 import { chunk } from "./chunks.js";
 import { Controls } from "./controls.js";
 import { followTo, shareArtwork, startArtwork } from "./address.js";
@@ -20,7 +20,7 @@ import { HUD_ONLY, onChange, state, update } from "./state.js";
 import { Presenter, breathe } from "./present.js";
 import { createRenderer, pixelRatio, probeWebGL2, warmUp } from "./renderer.js";
 import { RoomTextures } from "./textures.js";
-import { Tour } from "./tour.js";
+import { Tour, neighbour } from "./tour.js";
 import { Visitor } from "./visitor.js";
 import { roomName, wayfinding } from "./wayfinding.js";
 
@@ -192,9 +192,13 @@ export async function start() {
 
   const step = (delta) => () => {
     tour.stop("Tour stopped.");
-    const i = order.indexOf(state.focusedId);
-    const next = i < 0 ? (delta > 0 ? 0 : order.length - 1) : (i + delta + order.length) % order.length;
-    goTo(order[next]);
+    goTo(neighbour(order, state.focusedId, delta));
+  };
+  const playStep = (delta) => () => {
+    tour.stop("Tour stopped.");
+    const id = neighbour(order, state.playingId || state.focusedId, delta);
+    deck.play(id);
+    goTo(id);
   };
 
   const tour = new Tour({
@@ -242,13 +246,7 @@ export async function start() {
     tourPause: () => tour.togglePause(),
     seek: (fraction) => deck.seek(fraction * deck.position().duration),
     position: () => deck.position(),
-    playNext() {
-      tour.stop("Tour stopped.");
-      const from = order.indexOf(state.playingId || state.focusedId);
-      const id = order[(from + 1) % order.length];
-      deck.play(id);
-      goTo(id);
-    },
+    playNext: playStep(1),
     zoomIn: () => closeUp?.zoomBy(1.4),
     zoomOut: () => closeUp?.zoomBy(1 / 1.4),
     closeUp: () => state.focusedId && openCloseUp(state.focusedId),
@@ -368,6 +366,8 @@ export async function start() {
     }
     waiters.forEach((fn) => fn());
   }
+
+  offerTrackControls(actions.playNext, playStep(-1));
 
   textures.ensure(startRoom, (done, total) => {
     update({ loading: { loaded: done, total } });

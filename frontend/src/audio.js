@@ -24,6 +24,19 @@ function showInMediaSession(art, album, resolve) {
   });
 }
 
+/** The system's next and previous track (a lock screen, a headset, media keys) step through the show as the
+ * player's Play next does: the piece plays and the visitor walks to its painting. */
+export function offerTrackControls(next, previous) {
+  if (!("mediaSession" in navigator)) return;
+  for (const [action, handler] of [["nexttrack", next], ["previoustrack", previous]]) {
+    try {
+      navigator.mediaSession.setActionHandler(action, handler);
+    } catch {
+      // an action this browser does not know
+    }
+  }
+}
+
 export class AudioDeck {
   /**
    * @param artworks site-data artworks; @param resolve relative URL -> absolute; @param container element

@@ -4,6 +4,12 @@ import { state, update } from "./state.js";
 const PAUSE_BETWEEN = 1200; // ms of quiet after a piece ends
 const SILENT_DWELL = 8000; // ms in front of a painting that has no music
 
+/** The work `delta` places from `id` in visiting order, round the end (from none: the first, or the last going back). */
+export function neighbour(order, id, delta) {
+  const i = order.indexOf(id);
+  return order[i < 0 ? (delta > 0 ? 0 : order.length - 1) : (i + delta + order.length) % order.length];
+}
+
 export class Tour {
   /** order: ids in visiting order; goTo(id) -> Promise<arrived>; deck: AudioDeck; durations: id -> seconds */
   constructor({ order, goTo, deck, durations, announce }) {

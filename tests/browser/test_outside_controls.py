@@ -99,3 +99,37 @@ def test_the_blocked_playback_line_goes_once_the_visitor_starts_the_music(watche
     assert page.locator("#error-line").is_hidden()
     assert page.inner_text("#now-playing").startswith("Now playing")
     watched.assert_clean()
+
+
+# The handlers the page gives the system's media controls (a lock screen, a headset, media keys), kept to be
+# called as the system calls them.
+KEEP_TRACK_ACTIONS = """(() => {
+  window.trackActions = {};
+  const set = MediaSession.prototype.setActionHandler;
+  MediaSession.prototype.setActionHandler = function (action, handler) {
+    window.trackActions[action] = handler;
+    return set.call(this, action, handler);
+  };
+})()"""
+
+
+def test_the_systems_next_and_previous_track_step_through_the_show(watched, site_url, built_site):
+    """A lock screen's or a headset's next and previous track did nothing: the page gave them no handler. They
+    now play the next or previous work in visiting order (round the end) and walk to it, and the lock screen
+    names the work that plays."""
+    page = watched.page
+    page.add_init_script(KEEP_TRACK_ACTIONS)
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    order = page.evaluate("window.imaudible.order")
+    titles = {a["id"]: a["title"] for a in site_data(built_site)["artworks"]}
+    assert len(order) >= 2 and set(page.evaluate("Object.keys(window.trackActions)")) >= {"nexttrack", "previoustrack"}
+    page.evaluate("id => window.imaudible.play(id)", order[0])
+    for action, expected in (("nexttrack", order[1]), ("previoustrack", order[0]), ("previoustrack", order[-1])):
+        page.evaluate("a => window.trackActions[a]({ action: a })", action)
+        page.wait_for_function("id => window.imaudible.state.playingId === id && window.imaudible.state.focusedId === id",
+                               arg=expected, timeout=WAIT)
+        page.wait_for_function("id => document.querySelector(`audio[data-art='${id}']`).currentTime > 0.2",
+                               arg=expected, timeout=WAIT)
+        assert page.evaluate("navigator.mediaSession.metadata.title") == titles[expected]
+    watched.assert_clean()
