@@ -69,6 +69,21 @@ def gallery(tmp_path) -> Path:
 
 
 @pytest.fixture
+def server(site):
+    """The preview server of the test module's `site` fixture (a built/ folder), on a free port."""
+    import threading
+
+    from imaudible.serve import PreviewServer
+
+    preview = PreviewServer(site, port=0)
+    thread = threading.Thread(target=preview.serve_forever, daemon=True)
+    thread.start()
+    yield preview
+    preview.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
 def cli():
     runner = CliRunner()
 

@@ -3,7 +3,6 @@ the out folder is checked before any stage runs; NaN/inf never reach JSON; exit 
 from __future__ import annotations
 
 import ast
-import http.client
 import json
 import os
 import threading
@@ -16,6 +15,7 @@ from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.serve import PreviewServer
 
 from .conftest import write_gallery
+from .test_serve import request
 
 PACKAGE = Path(__file__).resolve().parents[1] / "imaudible"
 ONE = [{"file": "art/starry_night.jpg", "title": "The Starry Night"}]
@@ -312,7 +312,8 @@ def test_internal_error_during_the_build_is_not_exit_1(gallery, cli, monkeypatch
 # --- serve -----------------------------------------------------------------------------------------
 
 @pytest.fixture()
-def served(tmp_path):
+def site(tmp_path):
+    """A built/ folder with links that lead out of it (served by conftest's `server`)."""
     root = tmp_path / "build"
     (root / "art" / "x").mkdir(parents=True)
     (root / "art" / "y").mkdir(parents=True)
@@ -321,29 +322,14 @@ def served(tmp_path):
     (root / "art" / "x" / "index.html").symlink_to(tmp_path / "secret.html")
     (root / "art" / "z").symlink_to(tmp_path)  # a directory leaving the root
     (root / "404.html").symlink_to(tmp_path / "secret.html")
-    preview = PreviewServer(root, port=0)
-    thread = threading.Thread(target=preview.serve_forever, daemon=True)
-    thread.start()
-    yield preview
-    preview.shutdown()
-    thread.join(5)
-
-
-def get(server, path):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response, response.read()
-    finally:
-        connection.close()
+    return root
 
 
 @pytest.mark.parametrize("path", ["/art/x/", "/art/x/index.html", "/art/z/", "/art/z/secret.html",
                                   "/art/y/", "/missing", "/404.html", "/art/%2e%2e/%2e%2e/secret.html",
                                   "/art/x/%00", "/art%2fx%2f"])
-def test_serve_never_answers_from_outside_the_root(served, path):
-    response, body = get(served, path)
+def test_serve_never_answers_from_outside_the_root(server, path):
+    response, body = request(server, path)
     assert response.status in (400, 403, 404), (path, response.status)
     assert b"SECRET" not in body
 
@@ -364,7 +350,7 @@ def test_serve_sends_the_headers_of_the_deployed_site(gallery, cli):
     thread.start()
     try:
         for path in ("/", "/gallery.json", "/missing"):
-            response, _ = get(preview, path)
+            response, _ = request(preview, path)
             for name, value in expected.items():
                 assert response.getheader(name) == value, (path, name)
     finally:

@@ -33,16 +33,6 @@ def site(tmp_path):
     return root
 
 
-@pytest.fixture()
-def server(site):
-    preview = PreviewServer(site, port=0)
-    thread = threading.Thread(target=preview.serve_forever, daemon=True)
-    thread.start()
-    yield preview
-    preview.shutdown()
-    thread.join(5)
-
-
 def request(server, path, method="GET", headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:

@@ -2,7 +2,6 @@
 device where a file was) and against clients that open connections and never finish a request."""
 from __future__ import annotations
 
-import http.client
 import os
 import socket
 import threading
@@ -13,6 +12,8 @@ import pytest
 
 from imaudible import serve as preview
 from imaudible.safe_paths import open_inside, resolve_under
+
+from .test_serve import request
 
 PAGE = b"<html><body>Gallery</body></html>"
 
@@ -27,24 +28,9 @@ def site(tmp_path):
     return root
 
 
-@pytest.fixture()
-def server(site):
-    running = preview.PreviewServer(site, port=0)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    yield running
-    running.shutdown()
-    thread.join(5)
-
-
 def get(server, path):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    response, body = request(server, path)
+    return response.status, body
 
 
 @pytest.mark.parametrize("link, target", [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .test_phone_visit import KEEP_AUDIO_CONTEXTS
-from .visit import WAIT, site_data, wait_ready
+from .visit import WAIT, play_first, site_data, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +27,7 @@ def test_music_the_system_resumes_after_a_pause_is_heard(watched, site_url, buil
     page = watched.page
     page.add_init_script(KEEP_AUDIO_CONTEXTS)
     page.add_init_script(KEEP_GAINS)
-    page.goto(site_url + "index.html")
-    wait_ready(page)
-    art = site_data(built_site)["artworks"][0]["id"]
-    audio = f"audio[data-art='{art}']"
-    page.evaluate("id => window.imaudible.play(id)", art)
-    page.wait_for_function("sel => document.querySelector(sel).currentTime > 0.3", arg=audio, timeout=WAIT)
+    audio = play_first(page, site_url, built_site)
     page.click("#play-toggle")
     page.wait_for_function("sel => document.querySelector(sel).paused", arg=audio, timeout=WAIT)
     assert page.evaluate(CHANNEL_GAIN, audio) == 0

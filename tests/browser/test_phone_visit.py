@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import open_page
-from .visit import WAIT, aim, settle, site_data, wait_ready
+from .visit import WAIT, aim, play_first, settle, site_data, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -125,12 +125,7 @@ def test_sound_taken_by_the_system_shows_the_piece_paused_and_play_resumes_it(ph
     playing" and offering "Pause": the visitor had to press it, then "Play", to hear anything again."""
     page = phone.page
     page.add_init_script(KEEP_AUDIO_CONTEXTS)
-    page.goto(site_url + "index.html")
-    wait_ready(page)
-    art = site_data(built_site)["artworks"][0]["id"]
-    audio = f"audio[data-art='{art}']"
-    page.evaluate("id => window.imaudible.play(id)", art)
-    page.wait_for_function("sel => document.querySelector(sel).currentTime > 0.3", arg=audio, timeout=WAIT)
+    audio = play_first(page, site_url, built_site)
     page.evaluate("window.audioContexts[0].suspend()")
     page.wait_for_function("() => window.imaudible.state.paused", timeout=WAIT)
     assert page.inner_text("#now-playing").startswith("Paused")

@@ -26,6 +26,17 @@ def wait_ready(page):
     page.wait_for_function("() => window.imaudible && window.imaudible.state.ready", timeout=WAIT)
 
 
+def play_first(page, site_url: str, built_site) -> str:
+    """Open the gallery and play the first work's music until 0.3 s of it has played; the selector of its <audio>."""
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    art = site_data(built_site)["artworks"][0]["id"]
+    audio = f"audio[data-art='{art}']"
+    page.evaluate("id => window.imaudible.play(id)", art)
+    page.wait_for_function("sel => document.querySelector(sel).currentTime > 0.3", arg=audio, timeout=WAIT)
+    return audio
+
+
 def settle(page):
     page.evaluate("window.imaudible.debug.settle()")
 
