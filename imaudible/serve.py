@@ -77,15 +77,23 @@ def _byte_count(digits: str) -> int:
 
 
 def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, bytes] | None:
-    """Why a request gets nothing from this server, or None. A page reached through a foreign domain name
-    (DNS rebinding), named in the Host header or in an absolute-form request target (`GET http://host/...`,
-    whose host a server must take over the Host header's). A service worker's script: every gallery previewed
-    on this address and port shares one origin, so a worker that one gallery's pages register would outlive it
-    and answer for the next gallery, its report page and that page's take token included. The site itself uses no service worker."""
-    absolute_form = not target.startswith("/") and "://" in target[:10]   # not `/?next=ab://x`
-    named = [target.split("://", 1)[1].split("/", 1)[0]] if absolute_form else []
-    if not all(host_allowed(host, own_host) for host in [headers.get("Host"), *named]):
-        return HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n"
+    """Why a request gets nothing from this server, or None.
+
+    A page reached through a foreign domain name (DNS rebinding), named in the Host header or in an
+    absolute-form request target (`GET http://host/...`, whose host a server must take over the Host header's).
+    A service worker's script: every gallery previewed on this address and port shares one origin, so a worker
+    that one gallery's pages register would outlive it and answer for the next gallery, its report page and
+    that page's take token included. The site itself uses no service worker.
+    """
+    misdirected = HTTPStatus.MISDIRECTED_REQUEST, b"421 this preview server answers only to its own address\n"
+    hosts = [headers.get("Host")]
+    if not target.startswith("/") and "://" in target:   # absolute form; `/?u=ab://x` is origin form
+        try:
+            hosts.append(urlsplit(target).netloc or "[no host]")
+        except ValueError:                    # `http://[zz/`: no host that could be ours
+            return misdirected
+    if not all(host_allowed(host, own_host) for host in hosts):
+        return misdirected
     if headers.get("Service-Worker") is not None:
         return HTTPStatus.FORBIDDEN, b"403 this preview server serves no service worker\n"
     return None

@@ -151,6 +151,7 @@ def raw_answer(server, request: bytes) -> bytes:
 
 @pytest.mark.parametrize("target, status", [
     ("http://evil.example/index.html", 421), ("http://user@evil.example:80/", 421), ("http://[zz/index.html", 421),
+    ("http:///index.html", 421), ("http://127.0.0.1:99999/", 421),   # no host, a port out of range
     ("http://127.0.0.1/index.html", 200), ("http://localhost:8000/", 200),
     ("/?u=ab://evil.example/", 200), ("/?ab://evil.example/x", 200),   # origin-form, with a query
 ])
