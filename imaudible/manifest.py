@@ -28,7 +28,7 @@ from .settings import Gallery
 from .yaml_syntax import SyntaxProblem, apply_merge_keys, decode, unreadable_character
 from .yaml_syntax import explain as explain_syntax_error
 
-__all__ = ["MANIFEST_NAME", "ManifestError", "Problem", "closest", "find_manifest", "json_schema",
+__all__ = ["MANIFEST_NAME", "ManifestError", "Problem", "closest", "find_manifest", "gallery_folder", "json_schema",
            "load_manifest", "locate", "slugify"]
 
 MANIFEST_NAME = "gallery.yaml"
@@ -259,6 +259,12 @@ def _node_kind(node) -> str:
 def find_manifest(path: Path) -> Path:
     path = Path(path)
     return path / MANIFEST_NAME if path.is_dir() else path
+
+
+def gallery_folder(path: Path) -> Path:
+    """The gallery folder of a gallery argument that may name its manifest."""
+    path = Path(path)
+    return path if path.is_dir() else path.parent
 
 
 def init_hint(folder: Path | str) -> str:

@@ -8,6 +8,7 @@ from typing import Callable, Optional
 
 from .add_candidates import accepted_suffixes
 from .editor_files import is_editor_leftover
+from .manifest import find_manifest, gallery_folder
 
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
 
@@ -70,10 +71,9 @@ def watch(paths_fn: Callable[[], list[Path]], on_change: Callable[[], None], int
 def gallery_watch_paths(gallery: Path, out: Path) -> list[Path]:
     """The manifest, templates/, static/ and every image in the gallery folder (not the output or the cache).
     `gallery` is the folder (its gallery.yaml is watched) or the manifest that `serve` was given."""
-    given = Path(gallery)
-    root = (given if given.is_dir() else given.parent).resolve()
+    root = gallery_folder(gallery).resolve()
     skip = {Path(out).resolve(), root / ".imaudible-cache", root / "templates", root / "static"}
-    paths = [root / ("gallery.yaml" if given.is_dir() else given.name), root / "templates", root / "static"]
+    paths = [root / find_manifest(gallery).name, root / "templates", root / "static"]
     suffixes = accepted_suffixes()   # those `add` takes: a `.jfif` the build decodes is watched too
     for folder, dirs, files in os.walk(root):
         here = Path(folder)

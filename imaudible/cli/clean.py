@@ -13,7 +13,8 @@ from ..engine.cache import CACHE_DIR_NAME, Cache
 from ..engine.cache_lock import BuildLocked, CacheUnwritable
 from ..progress import printable
 from .errors import EXIT_BUILD_FAILED, CliError
-from .paths import GalleryPath, UserPath, gallery_folder
+from ..manifest import gallery_folder
+from .paths import GalleryPath, UserPath
 
 
 @click.command()

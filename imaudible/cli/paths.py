@@ -83,11 +83,6 @@ def _enclosing_gallery(image: Path) -> Path | None:
     return None
 
 
-def gallery_folder(path: Path) -> Path:
-    """The gallery folder of a SITE_DIR argument that may name its manifest."""
-    return path if path.is_dir() else path.parent
-
-
 def _is_image(path: Path) -> bool:
     from ..add_candidates import accepted_suffixes
 

@@ -12,7 +12,8 @@ from .build import run_build
 from .errors import CliError
 from .gallery import load_gallery
 from .numbers import WholeNumber
-from .paths import GalleryPath, UserPath, gallery_folder
+from ..manifest import gallery_folder
+from .paths import GalleryPath, UserPath
 
 
 @click.command()
