@@ -33,7 +33,7 @@ from .engine.executors import make_executor
 from .engine.model_choice import ModelChoice
 from .engine.plan import make_plan
 from .engine.report import ArtworkState, BuildReport
-from .engine.runner import Runner
+from .engine.runner import Runner, results_used
 from .progress import Progress
 
 
@@ -84,14 +84,14 @@ def build_gallery(gallery, out: Path, *, force: bool | Iterable[str] = False, jo
         progress.detail = getattr(workers, "cluster_load", None)
         runner = Runner(gallery, cache, workers, report, forced=forced, progress=progress, verbose=verbose)
         cache.warn = runner.warn
-        runner.check_early(plan, states)
+        runner.models.check_early(plan, [s.art for s in states])
         with cache.lock(on_wait=progress.wait):
             stamp.discard(cache.root)
             runner.run(plan, states)
             statcache.close(cache.root)
             _say_warnings(gallery, plan, states, runner)
             report.pages_written, report.files_removed = _publish(gallery, out, runner, states)
-            cache.record_in_use(runner.used(states))
+            cache.record_in_use(results_used(states))
             if not cache.read_only:
                 last_build.record(cache.root, runner.ran)
             cache.save_index()

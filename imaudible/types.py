@@ -216,6 +216,29 @@ class DamagedResult(Exception):
         self.stage, self.key, self.name, self.why = stage, key, name, f"{name} {why}"
 
 
+class NotHeld(DamagedResult):
+    """A file that a stage hands on in memory only (`Stage.transient_files`), asked for after the build let
+    it go or in a later build: its stage is computed again for the artwork, with no warning; the stored
+    result stays as it is."""
+
+
+class HeldFile:
+    """A file of a result computed in this build, held in memory for the later stages that read it and never
+    written to the cache; `let_go` drops the bytes once no later stage of the build will read them."""
+
+    def __init__(self, stage: str, key: str, name: str, data: bytes):
+        self.stage, self.key, self.name, self._data = stage, key, name, data
+        self.path = Path(name)       # as a StoredFile's, for messages that name the file
+
+    def read(self) -> bytes:
+        if self._data is None:
+            raise NotHeld(self.stage, self.key, self.name, "is no longer held (it is not kept in the cache)")
+        return self._data
+
+    def let_go(self) -> None:
+        self._data = None
+
+
 def naming(path: str | os.PathLike, exc: OSError) -> OSError:
     """`exc` as the same kind of error about `path`: a write through a temporary file fails naming that
     temporary name, or no file at all (a full disk fails the write, not the open), and neither tells the

@@ -25,6 +25,28 @@ def result_dir(folder: Path, stage: str) -> Path:
     return found[0]
 
 
+def store_analysis_as_before(folder: Path, name: str = "analysis.ppm") -> Path:
+    """Give the gallery's one ingest result the analysis image that versions before it was held in memory
+    stored with it (the same pixels, the same key), as PPM or PNG; returns the file."""
+    import io
+
+    from imaudible.images import analyse, read_source
+    from imaudible.settings import ImageSettings
+
+    ingest = result_dir(folder, "ingest")
+    stored = json.loads((ingest / "result.json").read_text())
+    assert stored["files"] == {}                    # this version keeps it in memory only
+    source = folder / ONE[0]["file"]
+    buf = io.BytesIO()
+    analyse(read_source(source), source.name, ImageSettings()).analysis.save(
+        buf, format="PNG" if name.endswith(".png") else "PPM")
+    data = buf.getvalue()
+    (ingest / name).write_bytes(data)
+    stored["files"] = {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}}
+    (ingest / "result.json").write_text(json.dumps(stored))
+    return ingest / name
+
+
 def damage(path: Path, how: str) -> None:
     data = path.read_bytes()
     if how == "truncate":
@@ -105,7 +127,7 @@ def test_damaged_input_of_a_stage_is_recomputed_when_decoded(tmp_path, cli, upst
     folder = write_gallery(tmp_path / "g", ONE)
     build(cli, folder)
     good = tree(folder / "build")
-    damage(result_dir(folder, upstream) / name, "flip")
+    damage(store_analysis_as_before(folder) if upstream == "ingest" else result_dir(folder, upstream) / name, "flip")
     shutil.rmtree(result_dir(folder, downstream))
     result, report = build(cli, folder)
     assert result.exit_code == 0, result.output
@@ -167,29 +189,43 @@ def test_noop_rebuild_hashes_no_cached_file(tmp_path, cli, monkeypatch):
 
 
 def test_ingest_result_stored_with_a_png_analysis_image_is_still_used(tmp_path, cli):
-    """Ingest wrote its analysis image as PNG before it wrote PPM (same pixels, same key): such a result is
+    """Ingest once stored its analysis image, as PNG and then as PPM (same pixels, same key): such a result is
     read as it is, and nothing downstream of it (mood, music, ...) is computed again."""
-    from PIL import Image
+    for name in ("analysis.png", "analysis.ppm"):
+        folder = write_gallery(tmp_path / name, ONE)
+        build(cli, folder)
+        good = tree(folder / "build")
+        shutil.rmtree(folder / "build")
+        store_analysis_as_before(folder, name)
+        shutil.rmtree(result_dir(folder, "mood"))       # mood reads the stored pixels again: the same mood
+        result, report = build(cli, folder)
+        assert result.exit_code == 0 and "damaged" not in result.output, result.output
+        assert statuses(report, "ingest")["starry-night"] == "cached"
+        assert statuses(report, "mood")["starry-night"] == "computed"
+        assert statuses(report, "music")["starry-night"] == "cached"
+        assert tree(folder / "build") == good
 
+
+def test_the_analysis_image_is_computed_again_without_a_word_when_a_later_build_needs_it(tmp_path, cli):
+    """The analysis image is never stored: a later build whose mood must be computed again (here: its result
+    is gone) computes ingest again for it. Nothing is damaged, so nothing is said, the stored ingest result
+    stays as it was, and the mood, the music and the site come out the same."""
     folder = write_gallery(tmp_path / "g", ONE)
     build(cli, folder)
     good = tree(folder / "build")
-    shutil.rmtree(folder / "build")
     ingest = result_dir(folder, "ingest")
-    stored = json.loads((ingest / "result.json").read_text())
-    assert set(stored["files"]) == {"analysis.ppm"}
-    with Image.open(ingest / "analysis.ppm") as ppm:
-        ppm.save(ingest / "analysis.png", compress_level=1)
-    (ingest / "analysis.ppm").unlink()
-    png = (ingest / "analysis.png").read_bytes()
-    stored["files"] = {"analysis.png": {"size": len(png), "sha256": hashlib.sha256(png).hexdigest()}}
-    (ingest / "result.json").write_text(json.dumps(stored))
-    shutil.rmtree(result_dir(folder, "mood"))       # mood reads the PNG's pixels again: the same mood
+    assert sorted(p.name for p in ingest.iterdir()) == ["result.json"]
+    stored = (ingest / "result.json").read_bytes(), (ingest / "result.json").stat().st_ino
+    mood = (result_dir(folder, "mood") / "result.json").read_bytes()
+    shutil.rmtree(result_dir(folder, "mood"))
     result, report = build(cli, folder)
-    assert result.exit_code == 0 and "damaged" not in result.output, result.output
-    assert statuses(report, "ingest")["starry-night"] == "cached"
-    assert statuses(report, "mood")["starry-night"] == "computed"
-    assert statuses(report, "music")["starry-night"] == "cached"
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("warning:") and "url:" not in line] == []
+    assert [statuses(report, stage)["starry-night"] for stage in ("ingest", "mood", "music")] == \
+        ["computed", "computed", "cached"]
+    assert result_dir(folder, "ingest") == ingest
+    assert ((ingest / "result.json").read_bytes(), (ingest / "result.json").stat().st_ino) == stored
+    assert (result_dir(folder, "mood") / "result.json").read_bytes() == mood
     assert tree(folder / "build") == good
 
 
@@ -335,7 +371,7 @@ def test_a_crafted_analysis_image_reaches_no_other_decoder(tmp_path, cli, payloa
     (ingest / "analysis.ppm").write_bytes(payload)
     stored = json.loads((ingest / "result.json").read_text())
     stored["files"]["analysis.ppm"] = {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
-    (ingest / "result.json").write_text(json.dumps(stored))
+    (ingest / "result.json").write_text(json.dumps(stored))     # as an older version stored it, crafted
     shutil.rmtree(result_dir(folder, "mood"))               # so that the analysis image is read again
     result, report = build(cli, folder)
     assert result.exit_code == 0, result.output

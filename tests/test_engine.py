@@ -310,3 +310,25 @@ def test_the_built_in_describer_is_sent_the_mood_and_no_picture(tmp_path, monkey
     assert [picture for picture, _ in sent] == [None, None, None]
     assert sorted(s.views["caption"].text for s in report.runs) == \
         sorted(describe(Mood.from_dict(mood)) for _, mood in sent)
+
+
+def test_a_transient_file_is_handed_on_in_memory_and_let_go(tmp_path):
+    """Ingest's analysis image reaches mood in memory and is never stored; it is let go once every stage that
+    needs ingest has read its inputs, so a build does not hold an image per artwork to its end. The mood read
+    from it is the mood of the image itself."""
+    from imaudible import images, mood
+    from imaudible.types import NotHeld
+
+    folder = write_gallery(tmp_path / "g")
+    gallery, _ = load_manifest(folder)
+    report = run(folder, executor="threads")
+    assert len(report.runs) == 3
+    for state in report.runs:
+        entry = state.entries["ingest"]
+        assert entry.files == {} and set(entry.held) == {"analysis.ppm"}
+        assert sorted(p.name for p in Path(entry.folder).iterdir()) == ["result.json"]
+        with pytest.raises(NotHeld):
+            state.views["ingest"].analysis_bytes()
+        source = gallery.artwork_path(state.art)
+        analysis = images.analyse(images.read_source(source), source.name, gallery.images).analysis
+        assert state.views["mood"].to_dict() == mood.estimate_mood(analysis).to_dict()

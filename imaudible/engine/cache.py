@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..state_files import read_state_file
-from ..types import CacheWriteFailed, DamagedResult, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
+from ..types import CacheWriteFailed, DamagedResult, HeldFile, StoredFile  # noqa: F401 - DamagedResult is raised through Entry
 from .atomic import DIR_MODE, atomic_write, unlink_if_link, write_if_changed
 from .cache_lock import hold_lock, only_readable
 from .in_use import read_in_use, remove_unused
@@ -67,18 +67,24 @@ class Entry:
     meta: dict
     folder: str       # a string: a no-op build looks up thousands of results and makes no Path for them
     files: dict = None  # name -> (size, sha256) as stored
+    held: dict = None   # name -> HeldFile: what the stage hands on in memory in the build that computed it
 
     @functools.cached_property
     def path(self) -> Path:
         return Path(self.folder)
+
+    def has(self, name: str) -> bool:
+        return name in (self.files or {}) or name in (self.held or {})
 
     def file(self, name: str) -> Path:
         if name not in (self.files or {}):
             raise DamagedResult(self.stage, self.key, name, "is not part of this result")
         return self.path / name
 
-    def source(self, name: str) -> StoredFile:
+    def source(self, name: str) -> StoredFile | HeldFile:
         """One of the result's files, to read (checked) or copy."""
+        if self.held and name in self.held:
+            return self.held[name]
         if name not in (self.files or {}):
             raise DamagedResult(self.stage, self.key, name, "is not part of this result")
         size, digest = self.files[name]

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import traceback
 
-from ..types import CacheWriteFailed, DamagedResult, first_line
+from ..types import CacheWriteFailed, DamagedResult, NotHeld, first_line
 from .cache import Cache, stage_key
-from . import last_build
+from . import held, last_build
 from .executors import Executor, ModelSpec
 from .model_choice import ModelChoice
 from .report import ArtworkState, BuildReport, StageRecord
@@ -55,6 +55,11 @@ def _put(cache: Cache, node: Node, result, replace: bool):
                                "the site was left as it was") from None
 
 
+def results_used(states) -> set[tuple[str, str]]:
+    """(stage, key) of every result the artworks' views came from."""
+    return {(e.stage, e.key) for s in states for e in s.entries.values()}
+
+
 class Runner:
     def __init__(self, gallery, cache: Cache, executor: Executor, report: BuildReport, *, forced: set[str],
                  progress, verbose: bool = False):
@@ -64,6 +69,7 @@ class Runner:
         self._keys, self._stages = {}, {}      # memo of keys; name -> stage
         self._places: dict[str, int] = {}          # stage or artwork -> its place in the plan or gallery
         self._specs, self._needers = {}, {}   # (stage, model identity) -> ModelSpec; stage -> the stages needing it
+        self._planned: dict[tuple[str, str], Node] = {}   # (artwork, stage) -> its node, while planning
         self.said: list[tuple[str, str]] = []      # (message, hint) as shown, for a replay (engine/stamp.py)
 
     def warn(self, message: str, hint: str = "") -> None:
@@ -73,16 +79,12 @@ class Runner:
             self.said.append((message, hint))
             self.progress.warn(message, hint)
 
-    def check_early(self, plan, states: list[ArtworkState]) -> None:
-        """What can fail before any stage runs (a named model that is missing); writes nothing."""
-        self.models.check_early(plan, [s.art for s in states])
-
     def run(self, plan, states: list[ArtworkState]) -> None:
         self.report.model_calls = {stage.model: 0 for stage in plan if stage.model}
         self._stages = {stage.name: stage for stage in plan}
         self._needers = {s.name: [o.name for o in plan if s.name in o.needs] for s in plan}
         self._places = {**{s.name: i for i, s in enumerate(plan)}, **{s.id: i for i, s in enumerate(states)}}
-        self.check_early(plan, states)
+        self.models.check_early(plan, [s.art for s in states])   # a named model missing: before anything runs
         self.models.start_recording()
         nodes = [node for stage in plan for node in self.plan(stage, states)]
         self.ran = last_build.say_what_changed(nodes, self.cache.root, self.warn)   # recorded once it finishes
@@ -93,9 +95,6 @@ class Runner:
         fresh = self.forget(state, exc)
         if fresh is not None:
             Flow(self, [fresh]).run()
-
-    def used(self, states) -> set[tuple[str, str]]:
-        return {(e.stage, e.key) for s in states for e in s.entries.values()}
 
     # --- planning -----------------------------------------------------------------------------------------
     def _key(self, stage, state: ArtworkState, resolved) -> str:
@@ -129,6 +128,9 @@ class Runner:
                 continue
             if node.id not in self.forced:
                 node.entry = self.cache.get(stage.name, node.key, on_damage=self._damage_warning(node))
+            if node.entry is None:
+                held.compute_again_for(node, self._planned)
+        self._planned.update(((n.id, stage.name), n) for n in nodes)
         return nodes
 
     def _damage_warning(self, node: Node):
@@ -137,9 +139,6 @@ class Runner:
     # --- what the flow asks -------------------------------------------------------------------------------
     def needers(self, stage) -> list[str]:
         return self._needers.get(stage.name, [])   # names of the planned stages that need it
-
-    def batch_size(self, node: Node) -> int:
-        return node.stage.batch_size(self.gallery, node.resolved)
 
     def model_spec(self, node: Node) -> ModelSpec | None:
         """What loads the node's model (a real one on its lane, a built-in one in each worker); None if none."""
@@ -179,7 +178,8 @@ class Runner:
         return node.stage.inputs(self.gallery, node.state.art, node.state.views, node.resolved)
 
     def store(self, node: Node, result, seconds: float, where: str | None = None) -> None:
-        entry = _put(self.cache, node, result, replace=node.id in self.forced)
+        stored, holds = held.split(node.stage, node.key, result)
+        entry = held.holding(_put(self.cache, node, stored, replace=node.id in self.forced), holds)
         self._accept(node, entry, StageRecord("computed", seconds, node=where))
 
     def fail(self, node: Node, exc: BaseException) -> None:
@@ -188,16 +188,20 @@ class Runner:
             self.progress.log("".join(traceback.format_exception(exc)))
 
     def forget(self, state: ArtworkState, exc: DamagedResult) -> Node | None:
-        """Drop a result found damaged; the node that computes it again, or None (the artwork failed)."""
-        self.warn(f"{state.id}: cached {exc.stage} result is damaged ({exc.why}); recomputing it")
-        self.cache.discard(exc.stage, exc.key)
+        """Drop a result found damaged; the node that computes it again, or None (the artwork failed). A file
+        no longer held (`NotHeld`) damages nothing: the result is computed again for it, the stored one stays."""
+        if not isinstance(exc, NotHeld):
+            self.warn(f"{state.id}: cached {exc.stage} result is damaged ({exc.why}); recomputing it")
+            self.cache.discard(exc.stage, exc.key)
         for table in (state.entries, state.views, state.records):
             table.pop(exc.stage, None)
         stage = self._stages.get(exc.stage)
         if stage is None:
             state.fail(exc.stage, one_line(exc))
             return None
-        return self.plan(stage, [state])[0]
+        fresh = self.plan(stage, [state])[0]
+        fresh.entry = None     # (found again only when not held: it stays stored, and is computed all the same)
+        return fresh
 
     def _accept(self, node: Node, entry, record: StageRecord) -> None:
         stage, state = node.stage, node.state

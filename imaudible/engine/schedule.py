@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from ..types import CacheWriteFailed, DamagedResult
 from .batches import ModelLane
+from .held import let_go_once_read
 
 
 # A finished task counts as in flight until this thread has stored its result, which takes milliseconds of
@@ -47,6 +48,7 @@ class Node:
     batch: Any = None         # its planned batch, when a real model computes it
     waiting: set = field(default_factory=set)   # upstream stages not done yet
     status: str = "waiting"   # waiting | ready | running | done | closed
+    took_inputs: bool = False  # its inputs are read (what upstream results hold in memory may go)
     id: str = field(init=False)   # the artwork's id (asked for at every step of the flow)
 
     def __post_init__(self):
@@ -68,6 +70,9 @@ class CpuWork:
 
     def __init__(self, flow: "Flow"):
         self.flow, self._heap, self._seq, self.running = flow, [], itertools.count(), 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
 
     def push(self, node: Node) -> None:
         node.status = "ready"
@@ -119,7 +124,7 @@ class Flow:
         self._events, self._watched = queue.SimpleQueue(), 0      # callbacks of watched futures, and how many
         self._open: dict[str, int] = {}                     # stage -> its nodes not done or closed
         self._clock: dict[str, list[float]] = {}           # stage -> [first start, last end]
-        self._repairing: set[tuple[str, str]] = set()
+        self._repairing: set[tuple[str, str, str]] = set()   # (stage, artwork, upstream stage) once repaired
         planned: dict[tuple, list[Node]] = {}
         for node in sorted(nodes, key=lambda n: n.order):
             node.waiting = {need for need in node.stage.needs if (node.id, need) in self.nodes}
@@ -128,7 +133,7 @@ class Flow:
             if node.to_compute and node.on_lane:
                 planned.setdefault((node.stage.name, node.resolved.identity), []).append(node)
         for members in planned.values():
-            self._lane(members[0]).plan(members, runner.batch_size(members[0]))
+            self._lane(members[0]).plan(members, members[0].stage.batch_size(runner.gallery, members[0].resolved))
 
     # --- the loop ---------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -138,9 +143,7 @@ class Flow:
                 if not node.waiting and node.status == "waiting":
                     self._ready(node)
             while any(self._open.values()):
-                self.cpu.pump()
-                for lane in self.lanes.values():
-                    lane.pump()
+                start_ready(self)
                 if not self._watched:        # the last nodes may have failed while being sent
                     if any(self._open.values()):
                         raise RuntimeError("internal error: the build has nodes left but nothing running")
@@ -190,10 +193,11 @@ class Flow:
     def inputs(self, node: Node):
         """The node's inputs, read now (bytes of upstream results); None when reading failed."""
         try:
-            return self.runner.inputs(node)
+            inputs, node.took_inputs = self.runner.inputs(node), True
         except Exception as exc:  # noqa: BLE001
-            self.fail(node, exc)
-            return None
+            return self.fail(node, exc)
+        let_go_once_read(self.nodes, self.runner.needers, node)
+        return inputs
 
     def stored(self, node: Node, result, seconds: float, where: str | None) -> None:
         try:
@@ -206,7 +210,7 @@ class Flow:
         self._done(node)
 
     def fail(self, node: Node, exc: BaseException) -> None:
-        if isinstance(exc, DamagedResult) and (node.stage.name, node.id) not in self._repairing:
+        if isinstance(exc, DamagedResult) and (node.stage.name, node.id, exc.stage) not in self._repairing:
             self._repair(node, exc)
             return
         self.runner.fail(node, exc)
@@ -234,6 +238,7 @@ class Flow:
         node.status = status
         if node.batch is not None:
             node.batch.settle(node)     # a batch-mate gone: the batch need not wait for it
+        let_go_once_read(self.nodes, self.runner.needers, node)
         name = node.stage.name
         self._open[name] -= 1
         if not self._open[name] and name in self._clock:
@@ -246,7 +251,7 @@ class Flow:
 
     def _repair(self, node: Node, exc: DamagedResult) -> None:
         """An upstream result was found damaged while `node` read it: compute it again, then `node`."""
-        self._repairing.add((node.stage.name, node.id))
+        self._repairing.add((node.stage.name, node.id, exc.stage))
         fresh = self.runner.forget(node.state, exc)
         if fresh is None:      # not a stage of this build: the artwork has failed
             self._close(node)
@@ -255,5 +260,17 @@ class Flow:
         self.nodes[(node.id, fresh.stage.name)] = fresh
         self._of[node.id].append(fresh)
         self._open[fresh.stage.name] = self._open.get(fresh.stage.name, 0) + 1
-        node.status, node.waiting, node.batch = "waiting", {fresh.stage.name}, None
+        node.status, node.waiting, node.batch, node.took_inputs = "waiting", {fresh.stage.name}, None, False
         self._ready(fresh)
+
+
+def start_ready(flow: Flow) -> None:
+    """Start what is ready, until starting it makes nothing more ready (a lane's batch whose input turned out
+    damaged or let go has its upstream node computed again, as CPU work)."""
+    while True:
+        before = flow._watched, len(flow.cpu)
+        flow.cpu.pump()
+        for lane in list(flow.lanes.values()):
+            lane.pump()
+        if (flow._watched, len(flow.cpu)) == before:
+            return

@@ -10,6 +10,8 @@ A stage says
 - `inputs`: the plain, picklable data one artwork hands to `compute` (bytes rather than paths where it can);
 - `compute`: a pure module-level function over a batch of those inputs (and the loaded model, if any),
   returning one `Result` per input. It runs unchanged in a thread, another process or another machine;
+- its `transient_files`: files of a result handed on in memory to the later stages of the build that
+  computes it and never stored (computed again when a later build needs them);
 - `read`: the typed view of a stored result, which later stages and the site consume.
 
 The engine builds every key from these parts alone (see `runner.stage_key_for`), so a result depends on
@@ -79,6 +81,9 @@ class Stage:
     # Modules `compute` imports that must not be first imported on two threads at once (SciPy's submodules),
     # imported by the driver before the stage's first batch runs beside others (`executors.preload`).
     preload: ClassVar[tuple[str, ...]] = ()
+    # Files of a result that the later stages of the same build read from memory and that are never written to
+    # the cache: cheaper to compute again, in a later build that needs them, than to write and keep.
+    transient_files: ClassVar[tuple[str, ...]] = ()
 
     @property
     def version(self) -> str:
@@ -113,6 +118,15 @@ class Stage:
 
     def read(self, entry) -> Any:
         raise NotImplementedError
+
+    def has_transient(self, entry) -> bool:
+        """Whether a result (an `Entry`) still has its transient files: held, or stored by an older version."""
+        return all(entry.has(name) for name in self.transient_files)
+
+    def reads_transient(self, model) -> tuple[str, ...]:
+        """The stages it needs whose transient files `inputs` reads (with this ResolvedModel or None): a later
+        build that computes this stage computes those again first, together, as planned."""
+        return ()
 
     def batch_size(self, gallery, model) -> int:
         """How many inputs one `compute` call takes when a real model runs (CPU work goes one by one)."""

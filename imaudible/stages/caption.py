@@ -71,9 +71,12 @@ class Caption(Stage):
     def read_given(self, value) -> CaptionView:
         return CaptionView(value, "curator", False)
 
-    def inputs(self, gallery, art, upstream, model):
+    def reads_transient(self, model):
         # the built-in describer reads the mood only: no picture is read, checked and sent for it
-        picture = upstream["ingest"].analysis_bytes() if model is not None and model.is_model else None
+        return ("ingest",) if model is not None and model.is_model else ()
+
+    def inputs(self, gallery, art, upstream, model):
+        picture = upstream["ingest"].analysis_bytes() if self.reads_transient(model) else None
         return picture, upstream["mood"].to_dict()
 
     def read(self, entry) -> CaptionView:

@@ -1,10 +1,12 @@
 """Stage `ingest`: the artwork's file -> its content hash, displayed size and a small analysis image: what
 mood, captions and music read. No web-derivative setting enters its key (those are stage `derive`'s).
 
-The analysis image is stored as binary PPM (raw RGB behind a short header): written in 0.4 ms and read in
-0.5 ms, where a PNG (compress_level 1) took 21 ms to write and 8 ms to read, twice per artwork (mood and
-caption), to save a third of bytes that only the cache keeps. Results stored before hold `analysis.png`
-with the same pixels and are read as they are: the key names what a result depends on, which is unchanged."""
+The analysis image (binary PPM: raw RGB behind a short header, written in 0.4 ms and read in 0.5 ms) is a
+transient file: handed in memory to the stages that read it in the build that computes it, never written to
+the cache. Writing it was 270 MB of a cold build of 500 artworks, more than the web derivatives, for an image
+computed again in ~10 ms when a later build needs it (a changed mood override, a caption model). Results
+stored before hold it as `analysis.ppm` (older ones as `analysis.png`, the same pixels) and are read as they
+are: the key names what a result depends on, which is unchanged."""
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from . import shapes
 from ..engine.stage import Result, Stage, StageWarning, per_item
-from ..types import DamagedResult, StoredFile
+from ..types import DamagedResult, HeldFile, NotHeld, StoredFile
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,9 @@ class IngestView:
     sha256: str
     width: int
     height: int
-    analysis: StoredFile          # PPM (PNG in older results), at most images.ANALYSIS_EDGE px on the long edge
+    # PPM (PNG in older results), at most images.ANALYSIS_EDGE px on the long edge; None when neither held
+    # (computed in this build) nor stored (by an older version)
+    analysis: StoredFile | HeldFile | None
     notes: tuple[str, ...] = ()
 
     def analysis_bytes(self) -> bytes:
@@ -36,6 +40,8 @@ class IngestView:
 
         from ..images import ANALYSIS_EDGE
 
+        if self.analysis is None:
+            raise NotHeld("ingest", self.key, shapes.ANALYSIS_FILE, "is not kept in the cache")
         data = self.analysis.read()
         try:
             with Image.open(io.BytesIO(data), formats=("PPM", "PNG")) as img:   # reads the header only
@@ -87,6 +93,7 @@ class Ingest(Stage):
     name = "ingest"
     check_result = staticmethod(shapes.ingest)
     compute = per_item(analyse)
+    transient_files = (shapes.ANALYSIS_FILE,)
 
     @property
     def version(self) -> str:
@@ -123,11 +130,14 @@ class Ingest(Stage):
             (strip, "sources are so long and narrow that they hang as thin strips"),
             (decoded, "sources are shown otherwise than their files hold")) if message]
 
+    def has_transient(self, entry) -> bool:
+        return entry.has(shapes.analysis_file(entry.files or {}))
+
     def read(self, entry) -> IngestView:
         meta = entry.meta
+        name = shapes.analysis_file(entry.files or {})
         return IngestView(entry.key, meta["sha256"], meta["width"], meta["height"],
-                          entry.source(shapes.analysis_file(entry.files)),
-                          tuple(meta.get("notes", ())))
+                          entry.source(name) if entry.has(name) else None, tuple(meta.get("notes", ())))
 
 
 STAGE = Ingest()

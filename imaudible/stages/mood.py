@@ -43,6 +43,9 @@ class MoodStage(Stage):
     def inputs(self, gallery, art, upstream, model):
         return upstream["ingest"].analysis_bytes(), dataclasses.asdict(art.mood)
 
+    def reads_transient(self, model):
+        return ("ingest",)
+
     def read(self, entry) -> Mood:
         return Mood.from_dict(entry.meta)
 
