@@ -140,6 +140,9 @@ class Runner:
     def needers(self, stage) -> list[str]:
         return self._needers.get(stage.name, [])   # names of the planned stages that need it
 
+    def batch_size(self, node: Node) -> int:
+        return node.stage.batch_size(self.gallery, node.resolved)
+
     def model_spec(self, node: Node) -> ModelSpec | None:
         """What loads the node's model (a real one on its lane, a built-in one in each worker); None if none."""
         resolved, stage = node.resolved, node.stage
@@ -188,8 +191,7 @@ class Runner:
             self.progress.log("".join(traceback.format_exception(exc)))
 
     def forget(self, state: ArtworkState, exc: DamagedResult) -> Node | None:
-        """Drop a result found damaged; the node that computes it again, or None (the artwork failed). A file
-        no longer held (`NotHeld`) damages nothing: the result is computed again for it, the stored one stays."""
+        """Drop a damaged result (a `NotHeld` one is not): the node that computes it again, or None (failed)."""
         if not isinstance(exc, NotHeld):
             self.warn(f"{state.id}: cached {exc.stage} result is damaged ({exc.why}); recomputing it")
             self.cache.discard(exc.stage, exc.key)
@@ -197,9 +199,8 @@ class Runner:
             table.pop(exc.stage, None)
         stage = self._stages.get(exc.stage)
         if stage is None:
-            state.fail(exc.stage, one_line(exc))
-            return None
-        fresh = self.plan(stage, [state])[0]
+            return state.fail(exc.stage, one_line(exc))
+        fresh, = self.plan(stage, [state])
         fresh.entry = None     # (found again only when not held: it stays stored, and is computed all the same)
         return fresh
 

@@ -133,7 +133,7 @@ class Flow:
             if node.to_compute and node.on_lane:
                 planned.setdefault((node.stage.name, node.resolved.identity), []).append(node)
         for members in planned.values():
-            self._lane(members[0]).plan(members, members[0].stage.batch_size(runner.gallery, members[0].resolved))
+            self._lane(members[0]).plan(members, runner.batch_size(members[0]))
 
     # --- the loop ---------------------------------------------------------------------------------------
     def run(self) -> None:

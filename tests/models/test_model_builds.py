@@ -308,3 +308,33 @@ def test_a_path_in_a_result_cached_by_an_older_build_is_not_published(stored, sh
     from imaudible.types import published_model
 
     assert published_model(stored) == shown
+
+
+def test_a_damaged_analysis_image_read_by_the_caption_model_is_computed_again(tmp_path, tiny_models, cli, monkeypatch):
+    """An analysis image stored by an older version and damaged since is found when the caption model's batch
+    reads it: ingest is computed again (CPU work started from the model lane) and the batch goes on. This
+    stopped the build with an internal error ("nodes left but nothing running")."""
+    import hashlib
+
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    hub_with(hub, "Salesforce/blip-image-captioning-base", tiny_models["blip"])
+    folder = tmp_path / "gallery"
+    write_gallery(folder, small_artworks(folder), caption={"model": "Salesforce/blip-image-captioning-base"},
+                  music={"model": "builtin", "duration": 2})
+    assert build(cli, folder)[0].exit_code == 0
+    captions = json.loads((folder / "build" / "gallery.json").read_text())
+    objects = folder / CACHE_DIR_NAME / "objects"
+    for result in (objects / "ingest").glob("??/*/result.json"):
+        stored = json.loads(result.read_text())
+        good = b"P6\n4 4\n255\n" + bytes(48)
+        stored["files"] = {"analysis.ppm": {"size": len(good), "sha256": hashlib.sha256(good).hexdigest()}}
+        result.write_text(json.dumps(stored))
+        (result.parent / "analysis.ppm").write_bytes(good[:-1] + b"\x01")      # then damaged
+    shutil.rmtree(objects / "caption")
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "damaged" in result.output and "internal error" not in result.output
+    assert set(statuses(report, "ingest").values()) == set(statuses(report, "caption").values()) == {"computed"}
+    assert json.loads((folder / "build" / "gallery.json").read_text())["artworks"] == captions["artworks"]
