@@ -168,6 +168,7 @@ class Cache:
         self.index = ResultIndex(self.root)  # result.json text by stat: a no-op rebuild opens none of them
         self._plain_stages: set[str] = set()
         self._plain_prefixes: set[str] = set()   # objects/<stage>/<xx> seen to be no symlink, for reading
+        self._made_prefixes: set[str] = set()    # objects/<stage>/<xx> made (or found) plain by this process's puts
         self._objects = os.fspath(self.objects)
         self.read_only = False   # found when locking: a cache on a read-only disk, or not ours to write
 
@@ -184,7 +185,8 @@ class Cache:
         if stage not in self._plain_stages:
             unlink_if_link(self.objects / stage)
             self._plain_stages.add(stage)
-        unlink_if_link(self.objects / stage / key[:2])
+        if f"{stage}/{key[:2]}" not in self._made_prefixes:
+            unlink_if_link(self.objects / stage / key[:2])
         unlink_if_link(self.objects / stage / key[:2] / key)
         return self._dir(stage, key)
 
@@ -232,22 +234,28 @@ class Cache:
 
     def put(self, stage: str, key: str, meta: dict, files: dict[str, bytes], replace: bool = False) -> Entry:
         """Store a result. An existing one under the same key is kept, unless `replace` (a forced recompute)."""
-        import tempfile
-
         if self.read_only:
             raise CacheWriteFailed(f"the cache '{self.root}' is read-only and lacks a {stage} result this build "
                                    "needs: build where the cache can be written (the site was left as it was)")
 
         final = self._plain_dir(stage, key)
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f"{stage}-{key[:12]}-", dir=self.tmp))
-        os.chmod(staging, DIR_MODE)
+        staging = _make_staging(self.tmp, f"{stage}-{key[:12]}-")
         try:
             record = _write_result(staging, meta, files)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            prefix = f"{stage}/{key[:2]}"
+            if prefix not in self._made_prefixes:   # a mkdir and a lstat per put were ~8% of the driver's time
+                final.parent.mkdir(parents=True, exist_ok=True)
+                self._made_prefixes.add(prefix)
             if replace:
                 self.index.forget(f"{stage}/{key}")
-            if not _rename_into_place(staging, final, self.tmp, replace):
+            try:
+                placed = _rename_into_place(staging, final, self.tmp, replace)
+            except FileNotFoundError:     # its folder was removed since (`clean --unused` in this process)
+                self._made_prefixes.discard(prefix)
+                unlink_if_link(final.parent)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                placed = _rename_into_place(staging, final, self.tmp, replace)
+            if not placed:
                 shutil.rmtree(staging, ignore_errors=True)  # a result for this key landed first: keep it
                 return self.get(stage, key) or Entry(stage, key, meta, os.fspath(final), dict(record))
         except BaseException:
@@ -297,6 +305,20 @@ class Cache:
         Raises ValueError (deleting nothing) when in-use.json is missing or damaged."""
         keep = read_in_use(self.root / "in-use.json")
         return remove_unused(self.objects, keep) if self.objects.is_dir() else 0
+
+
+def _make_staging(tmp: Path, prefix: str) -> Path:
+    """A fresh folder in tmp/ to write a result into; tmp/ is made at the first put of a fresh cache (or again,
+    when it was removed meanwhile), not checked before each."""
+    import tempfile
+
+    try:
+        staging = tempfile.mkdtemp(prefix=prefix, dir=tmp)
+    except FileNotFoundError:
+        tmp.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=prefix, dir=tmp)
+    os.chmod(staging, DIR_MODE)
+    return Path(staging)
 
 
 def _write_result(staging: Path, meta: dict, files: dict[str, bytes]) -> dict:
