@@ -59,7 +59,8 @@ def example_image() -> Image.Image:
 
 
 class ScaffoldError(Exception):
-    """`init` would overwrite a file (one-line message); nothing was written."""
+    """`init` would overwrite a file, or cannot make the gallery's folders (one-line message); nothing was
+    written."""
 
 
 def create_gallery(directory: Path) -> None:
@@ -71,7 +72,11 @@ def create_gallery(directory: Path) -> None:
     for path in (manifest, image):
         if os.path.lexists(path):
             raise ScaffoldError(f"{path} already exists; not overwriting it")
-    image.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        image.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:   # /proc/x, a read-only place, a file on the way: the folder given is unusable
+        raise ScaffoldError(f"cannot create the folder '{exc.filename or image.parent}': "
+                            f"{exc.strerror or exc}") from None
     buf = io.BytesIO()
     example_image().save(buf, "JPEG", quality=90)
     written = []

@@ -298,3 +298,20 @@ def test_progress_says_how_many_of_a_stage_s_artworks_failed():
     progress.start("ingest", 3)
     progress.advance(1, "broken", "ingest", failed=True)
     assert "1/3 (1 failed)" in live.getvalue().split("\r")[-1]
+
+
+def test_init_where_no_folder_can_be_made_is_a_usage_error(tmp_path, cli):
+    """`init /proc/foo` (a file system that makes no folders) exited 3, as a failed build does, saying
+    "cannot access"; a read-only parent too. It is the folder given that cannot be used: exit 2, nothing made."""
+    import os
+
+    outcomes = [cli("init", "/proc/imaudible-test-gallery")]
+    if os.geteuid() != 0:   # root writes into a read-only folder
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        outcomes.append(cli("init", locked / "g"))
+    for result in outcomes:
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: cannot create the folder '"), result.output
+    assert not os.path.exists("/proc/imaudible-test-gallery")

@@ -220,3 +220,25 @@ def test_a_number_out_of_range_is_worded_for_a_curator(tmp_path, cli, args, give
                            f"give a whole number from {low} to {high}, not '{given}'")
     assert "<=" not in line and "integer range" not in line
     assert not (folder / CACHE_DIR_NAME).exists() and not (folder / "build").exists()
+
+
+@pytest.mark.parametrize("command, range_said", [("build", "at most 64"), ("evaluate", "at most 64"),
+                                                 ("serve", "0 to 65535"), ("pick", "")])
+def test_help_says_a_numbers_range_in_words_not_in_clicks_notation(cli, command, range_said):
+    """--help showed click's `[1<=x<=64]` after the option, beside the help's own words."""
+    result = cli(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "<=" not in result.output and range_said in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("command", [["build"], ["serve"], ["clean"], ["evaluate"], ["models", "list"]])
+def test_a_folder_inside_a_gallery_is_named_as_such_not_sent_to_init(tmp_path, cli, monkeypatch, command):
+    """`build images` from inside a gallery said "images/gallery.yaml: no such file (create one with
+    `imaudible-site init images`)": the folder is the gallery's own, and the gallery around it is named."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    (folder / "images").mkdir()
+    monkeypatch.chdir(folder)
+    line = _one_error_line(cli(*command, "images"), "'images' holds no gallery.yaml", "folder of the gallery '.'",
+                           "give '.' instead", "`imaudible-site init images`")
+    assert not (folder / "images" / "gallery.yaml").exists() and not (folder / "images" / CACHE_DIR_NAME).exists()
+    assert line.count("gallery.yaml") == 1

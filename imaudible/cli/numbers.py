@@ -13,3 +13,7 @@ class WholeNumber(click.IntRange):
             return super().convert(value, param, ctx)
         except click.BadParameter:
             self.fail(f"give a whole number from {self.min} to {self.max}, not '{value}'", param, ctx)
+
+    def _describe_range(self) -> str:
+        """Nothing: --help would show click's `[1<=x<=64]` after the option; its own text says the range."""
+        return ""

@@ -57,7 +57,9 @@ def not_a_gallery(path: Path, manifest_okay: bool = True) -> str | None:
     where one may be given)."""
     from ..manifest import MANIFEST_NAME
 
-    if path.is_dir() or not path.exists() or (manifest_okay and is_manifest_name(path)):
+    if path.is_dir():
+        return _inside_a_gallery(path)
+    if not path.exists() or (manifest_okay and is_manifest_name(path)):
         return None
     shown = click.format_filename(path)
     if is_manifest_name(path):
@@ -70,6 +72,18 @@ def not_a_gallery(path: Path, manifest_okay: bool = True) -> str | None:
         return (f"{said} ('{site}'); to hang this image, run "
                 f"`imaudible-site add {shlex.quote(shown)} --site {shlex.quote(site)}`")
     return f"'{shown}' is a file, not a gallery folder: give the folder that holds {MANIFEST_NAME}"
+
+
+def _inside_a_gallery(folder: Path) -> str | None:
+    """What to say of a folder without a manifest inside a gallery (its images/, say): the reader was told to
+    make it a gallery with `init`, when they most likely meant the gallery around it."""
+    from ..manifest import MANIFEST_NAME
+
+    if (folder / MANIFEST_NAME).exists() or (gallery := _enclosing_gallery(folder)) is None:
+        return None
+    shown, site = click.format_filename(folder), click.format_filename(gallery)
+    return (f"'{shown}' holds no {MANIFEST_NAME}: it is a folder of the gallery '{site}'; give '{site}' instead, or "
+            f"make '{shown}' a gallery of its own with `imaudible-site init {shlex.quote(shown)}`")
 
 
 def _enclosing_gallery(image: Path) -> Path | None:

@@ -19,7 +19,8 @@ from .paths import GalleryPath, UserPath
 @click.command()
 @click.argument("site_dir", required=False, default=".", type=GalleryPath())
 @click.option("--out", "-o", type=UserPath(), help="Output folder (default: SITE_DIR/build).")
-@click.option("--port", "-p", type=WholeNumber(0, 65535), default=8000, show_default=True)
+@click.option("--port", "-p", type=WholeNumber(0, 65535), default=8000, show_default=True,
+              help="Port to listen on, 0 to 65535 (0: any free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--no-build", is_flag=True, help="Serve the output folder as it is, without building or watching.")
 def serve(site_dir, out, port, host, no_build):
