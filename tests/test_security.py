@@ -536,3 +536,21 @@ def test_the_report_file_replaces_a_link_the_gallery_ships(tmp_path, cli):
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "precious"
     assert not (folder / "report.json").is_symlink() and json.loads((folder / "report.json").read_text())["totals"]
+
+
+@pytest.mark.parametrize("where", ["templates/index.html", "static/extra.css", "static/deep/x.js"])
+@pytest.mark.parametrize("kind", ["fifo", "link to nothing"])
+def test_a_gallery_file_that_is_not_a_file_is_refused_before_anything_runs(tmp_path, cli, where, kind):
+    """A FIFO named templates/index.html was skipped by the template loader without a word (the default page
+    was built); one in static/ would block the build reading it. Either is one line, before any stage."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    path = folder / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(folder / "nowhere")
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert f"'{where}' is a {'FIFO' if kind == 'fifo' else 'link to nothing'}, not a file" in result.output
+    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME / "objects").exists()

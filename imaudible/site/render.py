@@ -288,9 +288,20 @@ def check_gallery_folders(gallery: Gallery) -> None:
                 if not entry.resolve().is_relative_to(root):
                     raise SiteError(f"'{rel}' is a symlink to '{entry.resolve()}', outside the gallery folder; "
                                     "copy what it points at into the gallery instead")
+                if not entry.is_file() and not entry.is_dir():   # else skipped by the loader without a word
+                    raise SiteError(f"'{rel}' is {_kind_of(entry)}, not a file: the site cannot publish it; "
+                                    "put a plain file there or remove it")
                 if entry.is_file() and entry.stat().st_size > MAX_GALLERY_FILE:   # read whole when published
                     raise SiteError(f"'{rel}' holds {entry.stat().st_size:,} bytes, more than a file of the site "
                                     f"may (at most {MAX_GALLERY_FILE >> 20} MiB)")
+
+
+def _kind_of(path: Path) -> str:
+    import stat
+
+    mode = os.stat(path).st_mode if path.exists() else 0
+    return ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a link to nothing")
 
 
 def preflight(gallery: Gallery, out: Path) -> None:
