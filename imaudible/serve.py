@@ -21,6 +21,7 @@ from typing import Callable, Optional
 from urllib.parse import urlsplit
 
 from .audition import REPORT_PREFIX, TakeEndpoint, allowed_methods, answer_post, is_endpoint
+from .connections import BoundedConnections, HeadDeadline
 from .local_hosts import host_allowed, is_loopback
 from .progress import printable
 
@@ -99,7 +100,7 @@ def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, byte
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(HeadDeadline, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SECONDS   # socketserver sets it on the connection; http.server closes it when it runs out
     server: "_HTTPServer"
@@ -249,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class _HTTPServer(BoundedConnections, ThreadingHTTPServer):
     daemon_threads = True
     owner: "PreviewServer"
 

@@ -181,3 +181,53 @@ def test_range_numbers_past_what_int_reads(server, header, span):
         assert int(answer.split(b" ", 2)[1]) == 206
         assert f"Content-Range: bytes {span[0]}-{span[1]}/1000\r\n".encode() in answer
         assert answer.endswith(b"m" * (span[1] - span[0] + 1))
+
+
+@pytest.fixture()
+def bounded(site, monkeypatch):
+    """A preview server with small bounds: 2 connections, 1 s for a request's head."""
+    from imaudible import connections
+
+    monkeypatch.setattr(connections, "MAX_CONNECTIONS", 2)
+    monkeypatch.setattr(connections, "HEAD_SECONDS", 1.0)
+    monkeypatch.setattr(connections, "CHECK_EVERY", 0.1)
+    server = preview.PreviewServer(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    thread.join(5)
+
+
+def test_a_client_sending_its_request_a_byte_at_a_time_is_cut_off(bounded):
+    """The socket timeout is per read: a client sending a byte every 29 s held a thread for ever. Now the
+    request's head has a deadline (1 s here), and the server goes on answering others."""
+    import select
+
+    head = b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 100
+    started, closed_after = time.monotonic(), None
+    with socket.create_connection(("127.0.0.1", bounded.port), timeout=5) as sock:
+        for byte in head:
+            if select.select([sock], [], [], 0)[0]:
+                assert sock.recv(100) == b""            # closed, with no answer
+                closed_after = time.monotonic() - started
+                break
+            sock.sendall(bytes([byte]))
+            time.sleep(0.1)
+    assert closed_after is not None and 0.9 < closed_after < 3.0
+    assert get(bounded, "/index.html")[0] == 200
+
+
+def test_connections_past_the_cap_are_answered_busy_at_once(bounded):
+    """Each connection is a thread, and their number had no cap: one past it gets a 503 at once and is closed;
+    once a connection ends, the next is served."""
+    first = socket.create_connection(("127.0.0.1", bounded.port), timeout=5)
+    second = socket.create_connection(("127.0.0.1", bounded.port), timeout=5)
+    time.sleep(0.3)                                     # both accepted, each holding a thread
+    with socket.create_connection(("127.0.0.1", bounded.port), timeout=5) as third:
+        answer = third.recv(1000)
+    assert answer.startswith(b"HTTP/1.1 503 ") and b"too many connections" in answer
+    first.close()
+    second.close()
+    time.sleep(0.3)
+    assert get(bounded, "/index.html")[0] == 200
