@@ -17,7 +17,7 @@ export class Hud {
     this.byId = byId;
     this.plaque = new PlaquePanel({ byId, resolve, actions });
     this.player = new PlayerBar({ byId, actions });
-    this.topBar = new TopBar({ actions });
+    this.topBar = new TopBar({ actions, hint: (text) => this.hint(text) });
     onClick("prev-button", () => actions.prev());
     onClick("next-button", () => actions.next());
     document.body.classList.toggle("touch", Boolean(touch));

@@ -4,8 +4,9 @@ import { $, onClick, setPressed, setText } from "./dom.js";
 import { state, update } from "./state.js";
 
 export class TopBar {
-  /** actions: tour(), tourPause(), escape(), zoomIn(), zoomOut() */
-  constructor({ actions }) {
+  /** actions: tour(), tourPause(), escape(), zoomIn(), zoomOut(); hint(text): a line that goes by itself */
+  constructor({ actions, hint }) {
+    this.hint = hint;
     onClick("tour-button", () => actions.tour());
     onClick("tour-pause", () => actions.tourPause());
     onClick("help-button", () => this.toggleHelp());
@@ -90,7 +91,8 @@ export class TopBar {
     button.hidden = false;
     button.addEventListener("click", () => {
       const request = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
-      request?.catch?.(() => update({ error: "This browser refused full screen." }));
+      // A refusal is a passing line, not the gallery's error (which marked the page failed until the next piece).
+      request?.catch?.(() => this.hint("This browser refused full screen."));
     });
     document.addEventListener("fullscreenchange", () => {
       const on = Boolean(document.fullscreenElement);

@@ -109,3 +109,18 @@ def test_the_volume_and_mute_a_visitor_sets_hold_on_the_next_page_of_the_visit(w
     wait_ready(other)
     assert other.evaluate(SOUND) == [0.8, False, "80", "Mute"]
     watched.assert_clean()
+
+
+def test_a_refused_full_screen_is_a_passing_hint_not_the_galleries_error(watched, site_url):
+    """A browser that refuses full screen (a permission policy, an iframe) set the gallery's error: the page was
+    marked failed and the line stayed until the next piece. It is now a hint, which goes by itself."""
+    page = watched.page
+    page.goto(site_url + "index.html")
+    wait_ready(page)
+    page.evaluate("() => { document.documentElement.requestFullscreen = () => Promise.reject(new TypeError('no')); }")
+    page.locator("#fullscreen-button").click()
+    page.wait_for_function("() => document.getElementById('hint').textContent === 'This browser refused full screen.'",
+                           timeout=WAIT)
+    assert page.evaluate("() => [window.imaudible.state.error, document.body.classList.contains('failed'), "
+                         "document.getElementById('error-line').textContent]") == [None, False, ""]
+    watched.assert_clean()
