@@ -332,3 +332,29 @@ def test_a_transient_file_is_handed_on_in_memory_and_let_go(tmp_path):
         source = gallery.artwork_path(state.art)
         analysis = images.analyse(images.read_source(source), source.name, gallery.images).analysis
         assert state.views["mood"].to_dict() == mood.estimate_mood(analysis).to_dict()
+
+
+def test_the_analysis_image_is_let_go_once_the_stages_that_read_it_have(tmp_path, monkeypatch):
+    """Music needs ingest (for its content hash) but never reads the analysis image: the image is let go once
+    mood (and a caption model) have read it, not held until the music, which a real model makes last and
+    slowly (every artwork's image was held in memory for most of such a build)."""
+    from imaudible.stages.music import Music
+    from imaudible.types import NotHeld
+
+    held_when_music_read = []
+    original = Music.inputs
+
+    def inputs(self, gallery, art, upstream, model):
+        try:
+            upstream["ingest"].analysis.read()
+            held_when_music_read.append(art.id)
+        except NotHeld:
+            pass
+        return original(self, gallery, art, upstream, model)
+
+    monkeypatch.setattr(Music, "inputs", inputs)
+    folder = write_gallery(tmp_path / "g")
+    report = run(folder, executor="threads")
+    assert report.failures == [] and len(report.runs) == 3
+    assert all(s.records["music"].status == "computed" for s in report.runs)
+    assert held_when_music_read == []

@@ -554,3 +554,22 @@ def test_a_gallery_file_that_is_not_a_file_is_refused_before_anything_runs(tmp_p
     assert result.exit_code == 2, result.output
     assert f"'{where}' is a {'FIFO' if kind == 'fifo' else 'link to nothing'}, not a file" in result.output
     assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME / "objects").exists()
+
+
+@pytest.mark.parametrize("name", ["templates", "static"])
+@pytest.mark.parametrize("kind", ["file", "link to nothing", "FIFO"])
+def test_a_gallery_templates_or_static_that_is_not_a_folder_is_refused(tmp_path, cli, name, kind):
+    """A gallery's templates (or static) that is a file, a FIFO or a link to nothing was skipped without a
+    word, as its entries were: the default theme was built. One line, before any stage."""
+    folder = write_gallery(tmp_path / "g", ONE)
+    path = folder / name
+    if kind == "file":
+        path.write_text("{{ oops }}")
+    elif kind == "FIFO":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(folder / "nowhere")
+    result = build(cli, folder)
+    assert result.exit_code == 2, result.output
+    assert f"'{name}' is a {kind}, not a folder" in result.output
+    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME / "objects").exists()

@@ -2,8 +2,9 @@
 that computes it, and never writes to the cache.
 
 - `split`: a computed result -> what the cache stores, and the held files its entry carries for this build;
-- `let_go_once_read`: a held file is dropped once every node of the artwork that needs its stage has read its
-  inputs or is done with, so a build does not hold one per artwork to its end;
+- `let_go_once_read`: a held file is dropped once every node of the artwork that reads it (`reads_transient`)
+  has read its inputs or is done with, so a build does not hold one per artwork to its end (nor until a stage
+  that needs its stage for something else, as music needs ingest's content hash, reads its inputs);
 - `compute_again_for`: in a later build, the cached upstream result of a node that reads its transient files
   has none; it is planned to be computed again, before the node (its stored result stays).
 A read that still finds a file gone raises `NotHeld`, which the flow repairs as it does a damaged result.
@@ -31,14 +32,15 @@ def holding(entry, held: dict | None):
 
 
 def let_go_once_read(nodes: dict, needers, node) -> None:
-    """Drop what `node`'s artwork's upstream results hold once every node needing them has read its inputs or
-    is done with (`nodes`: (artwork, stage) -> node; `needers(stage)`: the names of the stages that need it)."""
+    """Drop what `node`'s artwork's upstream results hold once every node reading it has read its inputs or is
+    done with (`nodes`: (artwork, stage) -> node; `needers(stage)`: the names of the stages that need it)."""
     for need in node.stage.needs:
         upstream = nodes.get((node.id, need))
         if upstream is None or not upstream.stage.transient_files:
             continue
         readers = (nodes.get((node.id, name)) for name in needers(upstream.stage))
-        if all(r is None or r.took_inputs or r.status in ("done", "closed") for r in readers):
+        if all(r is None or r.took_inputs or r.status in ("done", "closed")
+               or need not in r.stage.reads_transient(r.resolved) for r in readers):
             entry = node.state.entries.get(need)
             for file in (entry.held or {}).values() if entry is not None else ():
                 file.let_go()

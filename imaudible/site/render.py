@@ -282,6 +282,9 @@ def check_gallery_folders(gallery: Gallery) -> None:
         base = gallery.root / name
         if not base.exists() and not base.is_symlink():
             continue
+        if not base.is_dir():   # else skipped by the loader without a word: the default theme was built
+            raise SiteError(f"'{name}' is {_kind_of(base)}, not a folder: the site cannot use it; "
+                            f"make '{name}' a folder of the gallery's own files or remove it")
         for top, dirs, files in os.walk(base):  # lists symlinked folders without entering them
             for entry in [Path(top)] + [Path(top) / d for d in dirs] + [Path(top) / f for f in files]:
                 rel = entry.relative_to(gallery.root).as_posix()
@@ -300,7 +303,8 @@ def _kind_of(path: Path) -> str:
     import stat
 
     mode = os.stat(path).st_mode if path.exists() else 0
-    return ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else
+    return ("a file" if stat.S_ISREG(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else
             "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a link to nothing")
 
 
