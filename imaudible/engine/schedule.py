@@ -70,12 +70,11 @@ class CpuWork:
 
     def __init__(self, flow: "Flow"):
         self.flow, self._heap, self._seq, self.running = flow, [], itertools.count(), 0
-
-    def __len__(self) -> int:
-        return len(self._heap)
+        self.pushed = 0   # ever: what `start_ready` compares (the heap's length can stay the same on a push)
 
     def push(self, node: Node) -> None:
         node.status = "ready"
+        self.pushed += 1
         heapq.heappush(self._heap, (node.order, next(self._seq), node))
 
     def pump(self) -> None:
@@ -268,9 +267,9 @@ def start_ready(flow: Flow) -> None:
     """Start what is ready, until starting it makes nothing more ready (a lane's batch whose input turned out
     damaged or let go has its upstream node computed again, as CPU work)."""
     while True:
-        before = flow._watched, len(flow.cpu)
+        before = flow._watched, flow.cpu.pushed
         flow.cpu.pump()
         for lane in list(flow.lanes.values()):
             lane.pump()
-        if (flow._watched, len(flow.cpu)) == before:
+        if (flow._watched, flow.cpu.pushed) == before:
             return
