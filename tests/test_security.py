@@ -538,31 +538,19 @@ def test_the_report_file_replaces_a_link_the_gallery_ships(tmp_path, cli):
     assert not (folder / "report.json").is_symlink() and json.loads((folder / "report.json").read_text())["totals"]
 
 
-@pytest.mark.parametrize("where", ["templates/index.html", "static/extra.css", "static/deep/x.js"])
-@pytest.mark.parametrize("kind", ["fifo", "link to nothing"])
-def test_a_gallery_file_that_is_not_a_file_is_refused_before_anything_runs(tmp_path, cli, where, kind):
+_NOT_FILES = [(where, kind, "file") for where in ("templates/index.html", "static/extra.css", "static/deep/x.js")
+              for kind in ("FIFO", "link to nothing")]
+_NOT_FOLDERS = [(where, kind, "folder") for where in ("templates", "static") for kind in ("file", "link to nothing", "FIFO")]
+
+
+@pytest.mark.parametrize("where, kind, wanted", _NOT_FILES + _NOT_FOLDERS)
+def test_a_gallery_theme_entry_of_the_wrong_kind_is_refused_before_anything_runs(tmp_path, cli, where, kind, wanted):
     """A FIFO named templates/index.html was skipped by the template loader without a word (the default page
-    was built); one in static/ would block the build reading it. Either is one line, before any stage."""
+    was built), and one in static/ would block the build reading it; a templates (or static) that is a file, a
+    FIFO or a link to nothing was skipped too. Each is one line, before any stage."""
     folder = write_gallery(tmp_path / "g", ONE)
     path = folder / where
     path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "fifo":
-        os.mkfifo(path)
-    else:
-        path.symlink_to(folder / "nowhere")
-    result = build(cli, folder)
-    assert result.exit_code == 2, result.output
-    assert f"'{where}' is a {'FIFO' if kind == 'fifo' else 'link to nothing'}, not a file" in result.output
-    assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME / "objects").exists()
-
-
-@pytest.mark.parametrize("name", ["templates", "static"])
-@pytest.mark.parametrize("kind", ["file", "link to nothing", "FIFO"])
-def test_a_gallery_templates_or_static_that_is_not_a_folder_is_refused(tmp_path, cli, name, kind):
-    """A gallery's templates (or static) that is a file, a FIFO or a link to nothing was skipped without a
-    word, as its entries were: the default theme was built. One line, before any stage."""
-    folder = write_gallery(tmp_path / "g", ONE)
-    path = folder / name
     if kind == "file":
         path.write_text("{{ oops }}")
     elif kind == "FIFO":
@@ -571,5 +559,5 @@ def test_a_gallery_templates_or_static_that_is_not_a_folder_is_refused(tmp_path,
         path.symlink_to(folder / "nowhere")
     result = build(cli, folder)
     assert result.exit_code == 2, result.output
-    assert f"'{name}' is a {kind}, not a folder" in result.output
+    assert f"'{where}' is a {kind}, not a {wanted}" in result.output
     assert not (folder / "build").exists() and not (folder / CACHE_DIR_NAME / "objects").exists()
