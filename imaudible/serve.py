@@ -90,9 +90,12 @@ def refusal(headers, own_host: str, target: str = "/") -> tuple[HTTPStatus, byte
     hosts = [headers.get("Host")]
     if not target.startswith("/") and "://" in target:   # absolute form; `/?u=ab://x` is origin form
         try:
-            hosts.append(urlsplit(target).netloc or "[no host]")
+            named = urlsplit(target).netloc
         except ValueError:                    # `http://[zz/`: no host that could be ours
             return misdirected
+        if not named:                         # `http:///x` names no host, and none of ours
+            return misdirected
+        hosts.append(named)
     if not all(host_allowed(host, own_host) for host in hosts):
         return misdirected
     if headers.get("Service-Worker") is not None:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -283,7 +284,7 @@ def check_gallery_folders(gallery: Gallery) -> None:
         if not base.exists() and not base.is_symlink():
             continue
         if not base.is_dir():   # else skipped by the loader without a word: the default theme was built
-            raise SiteError(f"'{name}' is {_kind_of(base)}, not a folder: the site cannot use it; "
+            raise SiteError(f"'{name}' is {_kind_of(_mode_and_size(base)[0])}, not a folder: the site cannot use it; "
                             f"make '{name}' a folder of the gallery's own files or remove it")
         for top, dirs, files in os.walk(base):  # lists symlinked folders without entering them
             for entry in [Path(top)] + [Path(top) / d for d in dirs] + [Path(top) / f for f in files]:
@@ -291,18 +292,25 @@ def check_gallery_folders(gallery: Gallery) -> None:
                 if not entry.resolve().is_relative_to(root):
                     raise SiteError(f"'{rel}' is a symlink to '{entry.resolve()}', outside the gallery folder; "
                                     "copy what it points at into the gallery instead")
-                if not entry.is_file() and not entry.is_dir():   # else skipped by the loader without a word
-                    raise SiteError(f"'{rel}' is {_kind_of(entry)}, not a file: the site cannot publish it; "
+                mode, size = _mode_and_size(entry)
+                if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):   # else skipped by the loader without a word
+                    raise SiteError(f"'{rel}' is {_kind_of(mode)}, not a file: the site cannot publish it; "
                                     "put a plain file there or remove it")
-                if entry.is_file() and entry.stat().st_size > MAX_GALLERY_FILE:   # read whole when published
-                    raise SiteError(f"'{rel}' holds {entry.stat().st_size:,} bytes, more than a file of the site "
+                if stat.S_ISREG(mode) and size > MAX_GALLERY_FILE:   # read whole when published
+                    raise SiteError(f"'{rel}' holds {size:,} bytes, more than a file of the site "
                                     f"may (at most {MAX_GALLERY_FILE >> 20} MiB)")
 
 
-def _kind_of(path: Path) -> str:
-    import stat
+def _mode_and_size(path: Path) -> tuple[int, int]:
+    """What `path` leads to (links followed): (0, 0) for a link to nothing."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return 0, 0
+    return info.st_mode, info.st_size
 
-    mode = os.stat(path).st_mode if path.exists() else 0
+
+def _kind_of(mode: int) -> str:
     return ("a file" if stat.S_ISREG(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
             "a socket" if stat.S_ISSOCK(mode) else
             "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a link to nothing")
