@@ -11,9 +11,9 @@ import click
 
 from ..engine.cache import CACHE_DIR_NAME, Cache
 from ..engine.cache_lock import BuildLocked, CacheUnwritable
+from ..manifest import gallery_folder
 from ..progress import printable
 from .errors import EXIT_BUILD_FAILED, CliError
-from ..manifest import gallery_folder
 from .paths import GalleryPath, UserPath
 
 

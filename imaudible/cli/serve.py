@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from .. import summary
+from ..manifest import gallery_folder
 from ..progress import Progress, printable
 from .build import run_build
 from .errors import CliError
 from .gallery import load_gallery
 from .numbers import WholeNumber
-from ..manifest import gallery_folder
 from .paths import GalleryPath, UserPath
 
 

@@ -201,7 +201,7 @@ class Runner:
         if stage is None:
             return state.fail(exc.stage, one_line(exc))
         fresh, = self.plan(stage, [state])
-        fresh.entry = None     # (found again only when not held: it stays stored, and is computed all the same)
+        fresh.entry = None     # computed even where the cache holds it (a NotHeld result stays stored)
         return fresh
 
     def _accept(self, node: Node, entry, record: StageRecord) -> None:
