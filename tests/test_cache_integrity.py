@@ -429,3 +429,20 @@ def test_a_site_that_comes_with_the_gallery_is_checked_not_trusted(tmp_path, cli
     result, _ = build(cli, copy)
     assert result.exit_code == 0, result.output
     assert tree(copy / "build") == good
+
+
+def test_a_changed_mood_override_computes_the_analysis_image_again_for_that_artwork_only(tmp_path, cli):
+    """The everyday later build that reads the analysis image: a curator sets one artwork's mood. Its ingest is
+    computed again (the image is not kept), silently; the other artwork's mood and image are not touched."""
+    two = [ONE[0], {"file": "art/great_wave.jpg", "title": "The Great Wave"}]
+    folder = write_gallery(tmp_path / "g", two)
+    build(cli, folder)
+    write_gallery(folder, [{**two[0], "mood": {"valence": 0.9, "arousal": 0.2}}, two[1]])
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("warning:") and "url:" not in line] == []
+    assert statuses(report, "ingest") == {"starry-night": "computed", "great-wave": "cached"}
+    assert statuses(report, "mood") == {"starry-night": "computed", "great-wave": "cached"}
+    assert report["artworks"]["starry-night"]["error"] is None
+    data = json.loads((folder / "build" / "gallery.json").read_text())
+    assert {a["id"]: a["mood"]["valence"] for a in data["artworks"]}["starry-night"] == 0.9
