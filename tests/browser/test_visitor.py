@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from .conftest import open_page
-from .visit import CONTRAST_JS, WAIT, aim, crop, overlap, rects, screenshot, settle, site_data, wait_ready
+from .visit import CONTRAST_JS, WAIT, aim, crop, overlap, rects, rects_as_painted, screenshot, settle, site_data, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -149,9 +149,13 @@ OVERLAYS = [".site-title", ".topnav", "#plaque-panel", ".wayfinder", "#player", 
 
 
 def overlaps_between_panels(page) -> list[str]:
-    boxes = rects(page, OVERLAYS)
-    names = list(boxes)
-    return [f"{a} overlaps {b}" for i, a in enumerate(names) for b in names[i + 1:] if overlap(boxes[a], boxes[b]) > 1]
+    """Every pair of panels that overlap in any of the next few painted frames."""
+    found = []
+    for boxes in rects_as_painted(page, OVERLAYS):
+        names = list(boxes)
+        found += [f"{a} overlaps {b}" for i, a in enumerate(names) for b in names[i + 1:]
+                  if overlap(boxes[a], boxes[b]) > 1 and f"{a} overlaps {b}" not in found]
+    return found
 
 
 def plaque_title_is_on_top(page) -> str:

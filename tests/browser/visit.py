@@ -67,6 +67,26 @@ def rects(page, selectors=PANELS) -> dict:
     }).filter(([, r]) => r))""", selectors)
 
 
+def rects_as_painted(page, selectors, frames: int = 6) -> list[dict]:
+    """`rects` as each of the next `frames` frames showed them. Measured in a task just after a frame, never
+    between a change to the page and the frame that lays it out: the panels' places come from heights a
+    ResizeObserver publishes at that frame, so a box read in between (a line of the player set by a task
+    while the tour starts its music) is one no visitor ever sees."""
+    return page.evaluate("""async ([sels, frames]) => {
+        const seen = [];
+        for (let i = 0; i < frames; i++) {
+            await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+            seen.push(Object.fromEntries(sels.map(s => {
+                const el = document.querySelector(s);
+                if (!el || el.hidden || el.closest('[hidden]')) return [s, null];
+                const r = el.getBoundingClientRect();
+                return [s, r.width && r.height ? {left: r.left, top: r.top, right: r.right, bottom: r.bottom} : null];
+            }).filter(([, r]) => r)));
+        }
+        return seen;
+    }""", [selectors, frames])
+
+
 def overlap(a: dict, b: dict) -> float:
     w = min(a["right"], b["right"]) - max(a["left"], b["left"])
     h = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
