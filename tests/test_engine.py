@@ -269,24 +269,60 @@ def test_stages_stream_a_later_stage_starts_before_an_earlier_one_ends(tmp_path)
     assert walls["slow"] + walls["afterslow"] > max(a["finished"] for a in after) - min(s["started"] for s in slow)
 
 
-def test_no_batch_carries_a_path_into_the_gallery_so_workers_need_no_access_to_it(tmp_path, cli, monkeypatch):
-    """Issue 12: inputs go to workers (a Ray node elsewhere) as bytes, never as paths into the gallery. Every
-    CPU batch, with its compute and model spec, is pickled as a Ray task's arguments are, and searched for
-    the gallery folder's name."""
+def test_no_batch_sent_elsewhere_carries_a_path_into_the_gallery_so_workers_need_no_access_to_it(tmp_path, cli,
+                                                                                               monkeypatch):
+    """Issue 12: inputs go to workers elsewhere (a Ray node) as bytes, never as paths into the gallery. Every
+    CPU batch, with its compute and model spec, is pickled as the Ray executor sends it (`by_value`) and
+    searched for the gallery folder's name. Workers on this disk are sent the image's path instead of its
+    bytes (read and pickled by the driver, twice per artwork, before): those batches name it."""
     import pickle
 
+    from imaudible.stages.source import SourceBytes, SourceFile
+
     folder = write_gallery(tmp_path / "gallery-only-on-the-driver")
-    sent: list[tuple[str, bytes]] = []
+    sent: list[tuple[str, bytes, bytes]] = []
     submit = executors.ThreadExecutor.submit
 
     def recording(self, compute, items, spec):
-        sent.append((getattr(compute, "__module__", ""), pickle.dumps((compute, items, spec))))
+        elsewhere = executors.by_value(items)
+        assert not any(isinstance(part, SourceFile) for item in elsewhere for part in
+                       (item if isinstance(item, tuple) else (item,)))
+        sent.append((getattr(compute, "__module__", ""), pickle.dumps((compute, items, spec)),
+                     pickle.dumps((compute, elsewhere, spec))))
         return submit(self, compute, items, spec)
 
     monkeypatch.setattr(executors.ThreadExecutor, "submit", recording)
     assert cli("build", folder, "-q").exit_code == 0
     assert len(sent) == 21
-    assert [module for module, blob in sent if b"gallery-only-on-the-driver" in blob] == []
+    assert [module for module, _, far in sent if b"gallery-only-on-the-driver" in far] == []
+    assert sum(b"gallery-only-on-the-driver" in here for _, here, _ in sent) == 6   # ingest and derive, 3 artworks
+    art = next((folder / "art").iterdir())
+    bytes_sent = executors.by_value([(SourceFile(str(art), art.name, "0" * 64), "settings")])[0][0]
+    assert isinstance(bytes_sent, SourceBytes) and bytes_sent.data == art.read_bytes()
+
+
+def test_an_image_changed_after_it_was_keyed_is_refused_wherever_its_worker_runs(tmp_path):
+    """A worker checks the bytes it is given, or reads, against the hash that made the key: a file edited
+    during the build is refused (never stored under the old file's key); an unreadable one fails only its
+    own artwork when sent elsewhere (not the batch, as it is sent)."""
+    import hashlib
+
+    from imaudible.image_checks import ImageError
+    from imaudible.stages.source import SourceFile
+
+    art = tmp_path / "work.jpg"
+    art.write_bytes(b"the bytes that were keyed")
+    keyed = SourceFile(str(art), art.name, hashlib.sha256(art.read_bytes()).hexdigest())
+    far = keyed.by_value()
+    assert keyed.checked() == far.checked() == b"the bytes that were keyed"
+    art.write_bytes(b"a later edit")
+    for source in (keyed, keyed.by_value()):
+        with pytest.raises(ImageError, match="'work.jpg' changed during the build; build again"):
+            source.checked()
+    art.unlink()
+    unreadable = executors.by_value([(keyed, None)])[0][0]
+    with pytest.raises(ImageError, match="cannot read 'work.jpg'"):
+        unreadable.checked()
 
 
 def test_the_built_in_describer_is_sent_the_mood_and_no_picture(tmp_path, monkeypatch):

@@ -20,8 +20,9 @@ and return `Result`s. Three executors exist here:
   the caller allows worker processes (`may_spawn`: the command line does).
 
 The Ray executor (`ray_executor.py`, `--executor ray`) is one more class: `submit` becomes a Ray task and
-`model_worker` a handle on actors that load the model once. Stage inputs are values (bytes, not paths),
-so workers on other machines need no access to the gallery folder.
+`model_worker` a handle on actors that load the model once. An input may name a file on the driver's disk
+(an artwork's image: workers here read it themselves); that executor sends each such value's `by_value()`
+instead (`by_value` below), so workers on other machines need no access to the gallery folder.
 """
 from __future__ import annotations
 
@@ -133,6 +134,19 @@ def preload(compute: Callable) -> None:
             except Exception:  # noqa: BLE001 - the batch's own import then fails and is reported per artwork
                 pass
         _PRELOADED.add(compute)
+
+
+def by_value(items: list) -> list:
+    """`items` with each value that names a file on this machine (one with a `by_value()` method, within a
+    tuple or list) replaced by what it returns: its bytes, for a worker elsewhere."""
+    def resolved(value):
+        if hasattr(value, "by_value"):
+            return value.by_value()
+        if isinstance(value, (tuple, list)):
+            return type(value)(resolved(v) for v in value)
+        return value
+
+    return [resolved(item) for item in items]
 
 
 def run_batch(compute: Callable, items: list, spec: ModelSpec | None) -> tuple[list, float]:

@@ -5,7 +5,7 @@
   fraction `run.model_gpus` of the manifest); on a cluster without GPUs, one CPU actor. Each actor loads its
   model once. An actor that dies is restarted (`max_restarts`, the model loaded again) and Ray resubmits the
   batch it was running (`max_task_retries`).
-- Inputs go by value through Ray's object store (image and clip bytes, never paths) and results come back
+- Inputs go by value through Ray's object store (image and clip bytes, never paths: `by_value`) and results come back
   the same way, so workers need no access to the gallery folder and write nothing. Only the driver (the
   runner) keys, writes the cache and build/, and holds the lock. Each batch's future resolves once however
   often Ray ran it, so each result is stored once.
@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from ..types import first_line
 from ..extras import install_command
-from .executors import Executor, ModelSpec, RayUnavailable
+from .executors import Executor, ModelSpec, RayUnavailable, by_value
 from .ray_hosts import ModelHost, run_batch_here
 from .ray_sigterm import keep_driver_signals, sigterm_held
 
@@ -116,7 +116,7 @@ class RayExecutor(Executor):
     # --- CPU batches --------------------------------------------------------------------------------------
     def submit(self, compute: Callable, items: list, spec: ModelSpec | None) -> Future:
         self._start()
-        return self._wrap(self._task.remote(compute, items, spec))
+        return self._wrap(self._task.remote(compute, by_value(items), spec))
 
     def _wrap(self, ref) -> Future:
         """A future of (results, seconds), as the runner expects, from a Ray reference to
@@ -201,7 +201,7 @@ class RayModelWorker:
 
     def submit(self, compute: Callable, items: list) -> Future:
         index = self._pick()
-        future = self.executor._wrap(self.actors[index].run.remote(compute, items))
+        future = self.executor._wrap(self.actors[index].run.remote(compute, by_value(items)))
 
         def release(_):
             with self._lock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import shapes
-from .ingest import source_bytes
+from .source import source_file
 from ..engine.stage import settings_dict, Result, Stage, per_item
 from ..types import ImageView
 
@@ -45,7 +45,7 @@ class Derive(Stage):
         return settings_dict(gallery.images)
 
     def inputs(self, gallery, art, upstream, model):
-        return source_bytes(gallery, art, upstream["ingest"].sha256), gallery.images
+        return source_file(gallery, art, upstream["ingest"].sha256), gallery.images
 
     def read(self, entry) -> DeriveView:
         return DeriveView(entry.key, tuple(ImageView(d["name"], d["fmt"], d["width"], d["height"],

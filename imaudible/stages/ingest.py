@@ -9,12 +9,12 @@ stored before hold it as `analysis.ppm` (older ones as `analysis.png`, the same 
 are: the key names what a result depends on, which is unchanged."""
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 from dataclasses import dataclass
 
 from . import shapes
+from .source import source_file
 from ..engine.stage import Result, Stage, StageWarning, per_item
 from ..types import DamagedResult, HeldFile, NotHeld, StoredFile
 
@@ -52,30 +52,6 @@ class IngestView:
             raise DamagedResult("ingest", self.key, self.analysis.path.name,
                                 f"is not a PPM or PNG of at most {ANALYSIS_EDGE} px a side")
         return data
-
-
-@dataclass(frozen=True)
-class SourceBytes:
-    """An artwork file's bytes, read in the driver (workers get bytes, never a path), and the SHA-256 that
-    keyed the result they are for."""
-    data: bytes
-    name: str
-    sha256: str
-
-    def checked(self) -> bytes:
-        """The bytes, refused when they are not those whose hash made the key (the file changed meanwhile)."""
-        from ..image_checks import ImageError
-
-        if hashlib.sha256(self.data).hexdigest() != self.sha256:
-            raise ImageError(f"'{self.name}' changed during the build; build again")
-        return self.data
-
-
-def source_bytes(gallery, art, sha256: str) -> SourceBytes:
-    from ..images import read_source
-
-    path = gallery.artwork_path(art)
-    return SourceBytes(read_source(path), path.name, sha256)
 
 
 def analyse(item) -> Result:
@@ -117,7 +93,7 @@ class Ingest(Stage):
             raise ImageError(f"cannot read '{art.file}': {exc.strerror or exc}") from None
 
     def inputs(self, gallery, art, upstream, model):
-        return source_bytes(gallery, art, self.source(gallery, art)), gallery.images
+        return source_file(gallery, art, self.source(gallery, art)), gallery.images
 
     def warnings(self, gallery, art, view: IngestView) -> list[StageWarning]:
         from ..image_checks import decoding_warning, small_source_warning, strip_warning
