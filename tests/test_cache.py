@@ -147,3 +147,40 @@ def test_a_put_after_its_folder_was_removed_makes_it_again(tmp_path):
     shutil.rmtree(tmp_path / "c" / "tmp")
     entry = cache.put("mood", "ab" + "1" * 62, {"v": 2}, {"x.bin": b"x"})
     assert entry.meta == {"v": 2} and cache.get("mood", "ab" + "1" * 62).read("x.bin") == b"x"
+
+
+@pytest.mark.parametrize("points_to", ["a stored result", "nothing"])
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_put_onto_a_symlink_in_place_of_its_folder_removes_the_link_and_stores_the_result(tmp_path, points_to,
+                                                                                          replace):
+    """A link planted where a result's folder goes (between the build's lookup and its write) is never kept
+    as the result, nor written or deleted through: `put` renames onto it, which fails, then removes the link
+    alone. The folder it points to is left as it was."""
+    cache, key = Cache(tmp_path / "c"), "ab" * 32
+    elsewhere = Cache(tmp_path / "elsewhere").put("mood", key, {"v": "forged"}, {"x.bin": b"forged"})
+    target = elsewhere.path if points_to == "a stored result" else tmp_path / "gone"
+    cache.put("mood", "ab" + "0" * 62, {"v": 0}, {})            # the folders above exist, as in a build
+    (cache.objects / "mood" / "ab" / key).symlink_to(target)
+    entry = cache.put("mood", key, {"v": "ours"}, {"x.bin": b"ours"}, replace=replace)
+    folder = cache.objects / "mood" / "ab" / key
+    assert not folder.is_symlink() and folder.is_dir() and entry.path == folder
+    assert entry.read("x.bin") == b"ours" and cache.get("mood", key).meta == {"v": "ours"}
+    assert points_to == "nothing" or (elsewhere.read("x.bin") == b"forged"
+                                      and Cache(tmp_path / "elsewhere").get("mood", key).meta == {"v": "forged"})
+
+
+def test_puts_stage_each_result_in_a_folder_of_its_own_with_the_usual_permissions(tmp_path):
+    """Staging folders are named by process and a count, not at random: one left by a killed process with
+    the same number is passed over, and none is private (0700) as `mkdtemp` made them."""
+    import os
+
+    from imaudible.engine.atomic import DIR_MODE
+    from imaudible.engine import cache as cache_module
+
+    cache = Cache(tmp_path / "c")
+    cache.put("mood", "cd" * 32, {"v": 1}, {})
+    upcoming = next(cache_module._STAGING_NUMBERS) + 1
+    (cache.tmp / f"mood-{'ef' * 6}-{os.getpid()}-{upcoming}").mkdir()
+    entry = cache.put("mood", "ef" * 32, {"v": 2}, {"x.bin": b"x"})
+    assert entry.read("x.bin") == b"x" and (entry.path.stat().st_mode & 0o777) == DIR_MODE
+    assert [p.name for p in cache.tmp.iterdir()] == [f"mood-{'ef' * 6}-{os.getpid()}-{upcoming}"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -178,16 +179,18 @@ class Cache:
     def _dir(self, stage: str, key: str) -> Path:
         return Path(self._folder(stage, key))
 
-    def _plain_dir(self, stage: str, key: str) -> Path:
+    def _plain_dir(self, stage: str, key: str, itself: bool = True) -> Path:
         """Where a result lives, for writing or moving it: a symlink on the way (never made by the tool) is
         removed first, so nothing is ever written or deleted through it. (Reading needs no such care: a
-        result's files must be regular files of the recorded sizes and shapes.)"""
+        result's files must be regular files of the recorded sizes and shapes.) `itself=False`: the result's
+        own folder is not looked at (`put` renames onto it, which fails on a link, and removes it then)."""
         if stage not in self._plain_stages:
             unlink_if_link(self.objects / stage)
             self._plain_stages.add(stage)
         if f"{stage}/{key[:2]}" not in self._made_prefixes:
             unlink_if_link(self.objects / stage / key[:2])
-        unlink_if_link(self.objects / stage / key[:2] / key)
+        if itself:
+            unlink_if_link(self.objects / stage / key[:2] / key)
         return self._dir(stage, key)
 
     def get(self, stage: str, key: str, on_damage: Callable[[str], None] | None = None) -> Entry | None:
@@ -238,8 +241,8 @@ class Cache:
             raise CacheWriteFailed(f"the cache '{self.root}' is read-only and lacks a {stage} result this build "
                                    "needs: build where the cache can be written (the site was left as it was)")
 
-        final = self._plain_dir(stage, key)
-        staging = _make_staging(self.tmp, f"{stage}-{key[:12]}-")
+        final = self._plain_dir(stage, key, itself=False)
+        staging = _make_staging(self.tmp, f"{stage}-{key[:12]}")
         try:
             record = _write_result(staging, meta, files)
             prefix = f"{stage}/{key[:2]}"
@@ -307,18 +310,22 @@ class Cache:
         return remove_unused(self.objects, keep) if self.objects.is_dir() else 0
 
 
-def _make_staging(tmp: Path, prefix: str) -> Path:
-    """A fresh folder in tmp/ to write a result into; tmp/ is made at the first put of a fresh cache (or again,
-    when it was removed meanwhile), not checked before each."""
-    import tempfile
+_STAGING_NUMBERS = itertools.count()
 
-    try:
-        staging = tempfile.mkdtemp(prefix=prefix, dir=tmp)
-    except FileNotFoundError:
-        tmp.mkdir(parents=True, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=prefix, dir=tmp)
-    os.chmod(staging, DIR_MODE)
-    return Path(staging)
+
+def _make_staging(tmp: Path, prefix: str) -> Path:
+    """A fresh folder in tmp/ to write a result into, with the usual permissions; tmp/ is made at the first
+    put of a fresh cache (or again, when it was removed meanwhile), not checked before each. Named by process
+    and a count: `mkdtemp` (random names, then a chmod from 0700) was a tenth of the time a put took."""
+    while True:
+        staging = f"{tmp}/{prefix}-{os.getpid()}-{next(_STAGING_NUMBERS)}"
+        try:
+            os.mkdir(staging, DIR_MODE)
+            return Path(staging)
+        except FileNotFoundError:
+            tmp.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:   # left by a killed process with this number: the next one
+            continue
 
 
 def _write_result(staging: Path, meta: dict, files: dict[str, bytes]) -> dict:
@@ -349,6 +356,10 @@ def _rename_into_place(staging: Path, final: Path, tmp: Path, replace: bool) -> 
             os.rename(staging, final)
             return True
         except OSError:
+            if os.path.islink(final):   # never made by the tool: removed, so nothing is read through it
+                os.unlink(final)
+                os.rename(staging, final)
+                return True
             if (final / "result.json").is_file():
                 return False
             if not os.path.lexists(final):
