@@ -3,9 +3,13 @@ every page rendered: a build that fails on the way leaves the out folder as it w
 from __future__ import annotations
 
 import errno
+import os
 import threading
 from pathlib import Path
 
+import pytest
+
+from imaudible.engine.cache import CACHE_DIR_NAME
 from imaudible.site import publish
 
 from .conftest import write_gallery
@@ -58,12 +62,16 @@ def test_a_first_build_whose_template_fails_writes_no_file(tmp_path, cli):
     assert files_and_folders(folder / "build") == ({}, set())
 
 
-def test_a_disk_error_while_staging_an_asset_is_one_line_and_leaves_no_temporary_file(tmp_path, cli, monkeypatch):
+@pytest.mark.parametrize("links", ["hard links", "no hard links"])
+def test_a_disk_error_while_staging_an_asset_is_one_line_and_leaves_no_temporary_file(tmp_path, cli, monkeypatch,
+                                                                                      links):
+    """A full disk: a cached file's hard link fails (the copy it falls back to too), or its copy does."""
     folder = one_of_two(tmp_path)
     assert build(cli, folder)[0].exit_code == 0
     before = files_and_folders(folder / "build")
     edit(folder, lambda m: m["artworks"].append(SCREAM))
     real, calls = publish.write_beside, []
+    real_link = os.link
 
     def full_disk(target: Path, data: bytes, durable: bool = True) -> str:
         calls.append(target.name)
@@ -71,11 +79,21 @@ def test_a_disk_error_while_staging_an_asset_is_one_line_and_leaves_no_temporary
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         return real(target, data, durable)
 
+    def link(source, name, **kwargs):
+        if links == "no hard links":
+            raise OSError(errno.EPERM, "Operation not permitted", name)
+        if calls:                  # the first one linked, the second is refused for want of room
+            raise OSError(errno.ENOSPC, "No space left on device", name)
+        calls.append(Path(name).name)
+        return real_link(source, name, **kwargs)
+
+    monkeypatch.setattr(os, "link", link)
     monkeypatch.setattr(publish, "write_beside", full_disk)
     result, _ = build(cli, folder)
     assert result.exit_code == 3, result.output
     last = result.output.strip().splitlines()[-1]
     assert "No space left on device" in last and calls[1] in last, result.output
+    assert links == "no hard links" or calls[0].startswith(".") and calls[0].endswith(".tmp")   # a link was staged
     assert "Traceback" not in result.output
     assert files_and_folders(folder / "build") == before
 
@@ -207,3 +225,57 @@ def test_a_file_where_the_site_needs_a_folder_is_named_in_one_line(tmp_path, cli
     result, _ = build(cli, folder)
     assert result.exit_code == 0, result.output
     assert (in_the_way / "index.html").is_file()
+
+
+def cached_files(folder: Path) -> dict[tuple[int, int], Path]:
+    """(device, inode) -> the cached result file that has it."""
+    return {(st.st_dev, st.st_ino): p for p in (folder / CACHE_DIR_NAME / "objects").rglob("*")
+            if p.is_file() and p.name != "result.json" and (st := p.stat())}
+
+
+@pytest.mark.parametrize("links", ["hard links", "no hard links"])
+def test_assets_share_the_cached_files_bytes_where_the_disk_allows_and_are_copies_elsewhere(tmp_path, cli,
+                                                                                             monkeypatch, links):
+    """Every texture and clip in build/ is a hard link to the cached file it was checked against (the same
+    bytes are not written twice); on a disk without hard links (another file system, FAT, not permitted),
+    a copy. The site's bytes are the same either way."""
+    if links == "no hard links":
+        def refused(source, name, **kwargs):
+            raise OSError(errno.EXDEV, "Invalid cross-device link", name)
+
+        monkeypatch.setattr(os, "link", refused)
+    folder = write_gallery(tmp_path / "g", [*ONE, SCREAM])
+    assert build(cli, folder)[0].exit_code == 0
+    cached = cached_files(folder)
+    assets = [p for p in (folder / "build" / "assets").rglob("*") if p.is_file() and p.suffix in (".webp", ".jpg",
+                                                                                                  ".webm", ".m4a")]
+    assert len(assets) >= 8
+    shared = {p.name: cached.get((p.stat().st_dev, p.stat().st_ino)) for p in assets}
+    if links == "hard links":
+        assert all(shared.values()), shared
+        assert all(p.read_bytes() == shared[p.name].read_bytes() for p in assets)
+    else:
+        assert not any(shared.values()) and all(p.stat().st_nlink == 1 for p in assets)
+    assert not [p for p in (folder / "build").rglob("*.tmp")]
+
+
+def test_a_published_file_edited_in_place_is_found_damaged_and_computed_again(tmp_path, cli):
+    """An asset edited in place by hand (a byte flipped, the size kept) changes the cached file it shares
+    its bytes with: the next build finds the cached result damaged, says so, computes it again and
+    publishes good bytes; the edited copy is never served as the result."""
+    from .test_build import statuses
+
+    folder = write_gallery(tmp_path / "g", ONE)
+    assert build(cli, folder)[0].exit_code == 0
+    texture = sorted((folder / "build" / "assets").rglob("*.webp"))[0]
+    good = texture.read_bytes()
+    with open(texture, "r+b") as fh:
+        fh.seek(len(good) // 2)
+        fh.write(bytes([good[len(good) // 2] ^ 0xFF]))
+    result, report = build(cli, folder)
+    assert result.exit_code == 0, result.output
+    assert "cached derive result" in result.output and "damaged" in result.output, result.output
+    assert statuses(report, "derive") == {"starry-night": "computed"}
+    assert texture.read_bytes() == good
+    again, report = build(cli, folder)
+    assert again.exit_code == 0 and "damaged" not in again.output and texture.read_bytes() == good

@@ -57,6 +57,24 @@ def write_beside(path: Path, data: bytes, durable: bool = True) -> str:
         raise naming(path, exc) if isinstance(exc, OSError) else exc
 
 
+def link_beside(path: Path, source: str) -> str | None:
+    """A new name for the file `source` beside `path` (the temporary name `write_beside` gives), for a rename
+    onto `path`: its bytes are shared, not copied. None where the disk cannot (another file system, no hard
+    links, not permitted): the caller writes a copy."""
+    import secrets
+
+    for _ in range(8):
+        tmp = f"{path.parent}/.{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.link(source, tmp, follow_symlinks=False)
+            return tmp
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+    return None
+
+
 def write_if_changed(path: Path, data: bytes, durable: bool = True) -> None:
     """`atomic_write`, unless the file already holds `data`: a rebuild that changed nothing writes (and fsyncs)
     nothing. The file is read as a state file (never through a link, a FIFO or past its expected size)."""

@@ -2,7 +2,11 @@
 
 1. The hashed assets' bytes (the theme's statics, textures, clips) are staged on threads while the pages
    render (their names are known before the pages are, and copying them is file-system time, not
-   Python's), each beside its place under the temporary name `atomic_write` uses. A template that fails,
+   Python's), each beside its place under the temporary name `atomic_write` uses. A cached file, once its
+   bytes are checked, is staged as a hard link to it where the disk allows (a copy otherwise): the same
+   bytes are not written twice, 160 MB of a cold build of 500 artworks. No build writes into a file in
+   place (each write is a new file renamed over the old), so neither name can change the other's bytes
+   through the tool; a file edited in place by hand fails its check and is computed again. A template that fails,
    a disk error or Ctrl-C removes them: the folder is left as it was. A folder with no ownership list gets
    an empty one first, so that the next build (or `clean`) takes it for the tool's and sweeps what a kill left.
 2. Once the pages rendered, the ownership list is written with every file this write will touch, and each
@@ -21,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from ..engine.atomic import DIR_MODE, atomic_write, write_beside
+from ..engine.atomic import DIR_MODE, atomic_write, link_beside, write_beside
 from ..engine.cache import DamagedResult, file_digest
 from ..types import StoredFile, naming
 from . import output_folder as folder, written as written_stat
@@ -65,6 +69,7 @@ class SiteWrite:
         self._failure: BaseException | None = None
         self._stopped = False
         self._listed_empty = False            # `start` wrote an empty list into a folder that had none
+        self._may_link = True                 # cached files are hard-linked into `out` until a link fails
 
     def start(self, files: dict, immutable: set[str]) -> None:
         """Stage the hashed assets among `files` on `STAGERS` threads: each written beside its place under a
@@ -188,7 +193,11 @@ class SiteWrite:
         if target.parent not in self._folders:
             _make_folders(self.out, target.parent.relative_to(self.out).parts, self.made)
             self._folders.add(target.parent)
-        self.staged[rel] = write_beside(target, data, durable=False)
+        linked = None
+        if isinstance(source, StoredFile) and self._may_link:
+            linked = link_beside(target, os.fspath(source.location))
+            self._may_link = linked is not None
+        self.staged[rel] = linked or write_beside(target, data, durable=False)
 
 
 def _make_folders(out: Path, below: tuple[str, ...], made: list[str]) -> None:
