@@ -6,7 +6,8 @@ Both tools run as subprocesses (start-up included) with their default parallelis
 CPU; ours on its default executor, `auto`, named in the lines of counts), on the same JPEGs. Printed:
 wall times, our/sigal ratios for the cold build and the no-op rebuild (the first one after the cold
 build plans every stage and leaves the build stamp; the best of the later ones, which replay it, is the
-no-op figure), and our time without the music stages, which
+no-op figure, each followed at once by a sigal no-op, whose best is its figure), and our time without
+the music stages, which
 sigal does not have:
   - estimated from `--report` (wall time minus the music and audio stage seconds / jobs);
   - measured: a cold build with only the music and audio results left in the cache (the others and the
@@ -317,7 +318,21 @@ def measure(args, work: Path, gallery: Path, out: Path, report: Path) -> None:
     first_noop, first_report = ours(gallery, out, report, args.jobs, "imaudible first no-op (full check)")
     stamp_file = gallery / ".imaudible-cache" / "build-stamp"
     stamped = stamp_file.stat() if stamp_file.exists() else None
-    noop, noop_report = best_of(args.repeat, lambda: ours(gallery, out, report, args.jobs, "imaudible no-op rebuild"))
+    sigal = None if args.skip_sigal else sigal_command(work, gallery)
+    sigal_colds: list[float] = []
+    noop_pairs: list[tuple[float, float]] = []
+    if sigal is None:
+        noop, noop_report = best_of(args.repeat, lambda: ours(gallery, out, report, args.jobs, "imaudible no-op rebuild"))
+    else:
+        # Each no-op of ours is followed at once by one of sigal's (the machine's speed drifts over minutes, and
+        # the minutes after a cold build differ from those at the end of the run).
+        discard(work / "out-sigal")
+        sigal_colds.append(timed(sigal, "sigal cold build"))
+        noop_runs = []
+        for _ in range(max(1, args.repeat)):
+            noop_runs.append(ours(gallery, out, report, args.jobs, "imaudible no-op rebuild"))
+            noop_pairs.append((noop_runs[-1][0], timed(sigal, "sigal no-op rebuild")))
+        noop, noop_report = min(noop_runs, key=lambda run: run[0])
     for label, data in (("first", first_report), ("later", noop_report)):
         computed = data["totals"]["computed"]
         print(f"    {label}: {stage_counts(data)}" + ("" if computed == 0 else f"  <- {computed} computed: NOT a no-op"))
@@ -330,8 +345,6 @@ def measure(args, work: Path, gallery: Path, out: Path, report: Path) -> None:
     estimated = cold - music_seconds(cold_report) / jobs
     images_only, music_cached = 0.0, False
     without_music, without_music_ok = 0.0, False
-    sigal = None if args.skip_sigal else sigal_command(work, gallery)
-    sigal_colds: list[float] = []
     pairs: list[tuple[float, float, float, float]] = []    # (ours, sigal) wall and CPU seconds of each round
     if not args.no_images_only:
         # On a shared machine the speed of the whole machine drifts over minutes: each cold build without music
@@ -370,17 +383,15 @@ def measure(args, work: Path, gallery: Path, out: Path, report: Path) -> None:
 
     if sigal is None:
         return
-    if not sigal_colds:
-        discard(work / "out-sigal")
-        sigal_colds.append(timed(sigal, "sigal cold build"))
     sigal_cold = min(sigal_colds)
-    sigal_noop = best_of(args.repeat, lambda: (timed(sigal, "sigal no-op rebuild"), None))[0]
+    sigal_noop = min(sigal for _, sigal in noop_pairs)
 
     print("\nratios (imaudible / sigal, lower is faster):")
     print(f"  cold build                     {cold / sigal_cold:6.2f}x   ({cold:.1f} s / {sigal_cold:.1f} s)")
     print(f"  no-op rebuild                  {noop / sigal_noop:6.2f}x   ({noop:.2f} s / {sigal_noop:.2f} s)   "
           f"target {NOOP_TARGET:g}x ({verdict(noop / sigal_noop, NOOP_TARGET)})"
           + ("" if replayed else "  <- no stamp replayed"))
+    print("    each pair, back to back      " + ", ".join(f"{o / g:.2f}x ({o:.2f} s / {g:.2f} s)" for o, g in noop_pairs))
     print(f"    first no-op, full check      {first_noop / sigal_noop:6.2f}x   ({first_noop:.2f} s / {sigal_noop:.2f} s; "
           "plans every stage, leaves the stamp)")
     print(f"  cold without music, estimated  {estimated / sigal_cold:6.2f}x   ({estimated:.1f} s / {sigal_cold:.1f} s)   "
