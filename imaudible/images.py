@@ -77,9 +77,12 @@ class IngestResult(Analysis):
 
 
 def read_source(path: Path) -> bytes:
+    """The bytes of an artwork's file (only a regular file: a named pipe put in its place would block)."""
+    from .safe_paths import open_regular
+
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             refused = too_big(os.fstat(fh.fileno()).st_size)
             if refused:
                 raise ImageError(f"cannot read '{path.name}': {refused}")

@@ -2,6 +2,7 @@
 report it serves share these."""
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from http import HTTPStatus
@@ -58,17 +59,29 @@ def _inside(resolved: Path, root: Path) -> bool:
     return resolved == root or root in resolved.parents
 
 
-def open_inside(path: Path, root: Path):
-    """Open a resolved path without following a symlink put in its place since, and check (where the
-    system tells) that the file opened still lies inside root. Only a regular file is opened: a FIFO or a
-    device put in its place since would block the request's thread or never end (O_NONBLOCK: opening a FIFO
-    returns at once)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+def open_regular(path: str | os.PathLike, follow: bool = True, buffering: int = -1):
+    """Open a file for reading, only if it is a regular file: a FIFO or a device put in its
+    place since it was checked would block the reader or never end (O_NONBLOCK: opening a FIFO returns at
+    once). `follow=False`: a symlink in its place is refused too."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(path, flags)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(f"{path} is not a regular file")
+        raise OSError(errno.EINVAL, "not a regular file (a named pipe or a device)", os.fspath(path))
     os.set_blocking(fd, True)
-    stream = os.fdopen(fd, "rb")
+    return os.fdopen(fd, "rb", buffering=buffering)
+
+
+def open_inside(path: Path, root: Path):
+    """Open a resolved path without following a symlink put in its place since, and check (where the
+    system tells) that the file opened still lies inside root. Only a regular file is opened (`open_regular`)."""
+    try:
+        stream = open_regular(path, follow=False)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            raise OSError(f"{path} is not a regular file") from None
+        raise
+    fd = stream.fileno()
     link = f"/proc/self/fd/{fd}"
     if os.path.islink(link) and not Path(os.readlink(link)).is_relative_to(root):
         stream.close()

@@ -26,8 +26,10 @@ _CHUNK = 1 << 20
 
 
 def file_sha256(path: Path) -> str:
+    from .safe_paths import open_regular
+
     digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as fh:
+    with open_regular(path, buffering=0) as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()

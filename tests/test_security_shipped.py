@@ -4,8 +4,10 @@ makes, and the cache's lock file is never another file."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -144,6 +146,55 @@ def test_an_artwork_file_of_a_terabyte_is_refused_at_its_line_not_read(tmp_path,
     result = cli("add", folder / "new", "--site", folder)
     assert "more than any image the build reads" in result.output and "big.jpg" in result.output, result.output
     assert "big.jpg" not in (folder / "gallery.yaml").read_text()
+
+
+@pytest.mark.parametrize("when", ["keyed", "read by its worker"])
+def test_an_artwork_file_swapped_for_a_named_pipe_during_the_build_fails_that_artwork_and_never_hangs(
+        tmp_path, cli, monkeypatch, when):
+    """The manifest's check refuses a named pipe, but one put in the file's place after it (while the source
+    is hashed for its key, or before a worker reads it) blocked whoever opened it, forever. Now that
+    artwork fails on its own line and the build goes on."""
+    import threading
+
+    from imaudible import images, statcache
+    from imaudible.stages import source
+
+    from .conftest import write_gallery
+
+    folder = write_gallery(tmp_path / "g", [{"file": "art/starry_night.jpg", "title": "The Starry Night"},
+                                            {"file": "art/udnie.jpg", "title": "Udnie"}])
+    victim = folder / "art" / "udnie.jpg"
+
+    def swap():
+        if victim.is_file():
+            victim.unlink()
+            os.mkfifo(victim)
+
+    if when == "keyed":
+        hash_file = statcache.file_sha256
+        monkeypatch.setattr(statcache, "file_sha256", lambda path: (
+            swap() if Path(path).name == victim.name else None, hash_file(path))[1])
+    else:
+        checked = source.SourceFile.checked
+        monkeypatch.setattr(source.SourceFile, "checked", lambda self: (
+            swap() if self.name == victim.name else None, checked(self))[1])
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("result", cli("build", folder, "--executor",
+                                                                               "threads")), daemon=True)
+    worker.start()
+    worker.join(120)
+    if worker.is_alive():     # unblock it, so that the test run ends
+        with open(victim, "wb", buffering=0) as writer:
+            writer.close()
+        pytest.fail("the build blocked on the named pipe")
+    result = outcome["result"]
+    assert result.exit_code == 1, result.output
+    assert re.search(r"artwork 'udnie' \(art/udnie.jpg\) failed at ingest: cannot read '(art/)?udnie.jpg'",
+                     result.output), result.output
+    assert "not a regular file (a named pipe or a device)" in result.output and "Traceback" not in result.output
+    assert (folder / "build" / "art" / "starry-night" / "index.html").is_file()
+    with pytest.raises(images.ImageError, match="not a regular file"):
+        images.read_source(victim)
 
 
 @pytest.mark.parametrize("kind", ["static", "templates"])
