@@ -240,18 +240,15 @@ class Cache:
         if self.read_only:
             raise CacheWriteFailed(f"the cache '{self.root}' is read-only and lacks a {stage} result this build "
                                    "needs: build where the cache can be written (the site was left as it was)")
-
-        # Plain strings, and each folder above looked at once: Path objects, a mkdir and a lstat per put were
-        # ~15% of the driver's time in a cold build.
+        # Plain strings, each folder above looked at once: Paths, a mkdir and a lstat per put were ~15% of the driver
         prefix, final = f"{stage}/{key[:2]}", self._folder(stage, key)
         if prefix not in self._made_prefixes:
             self._plain_dir(stage, key, itself=False)
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            self._made_prefixes.add(prefix)
         staging = _make_staging(self.tmp, f"{stage}-{key[:12]}")
         try:
             record = _write_result(staging, meta, files)
-            if prefix not in self._made_prefixes:
-                os.makedirs(os.path.dirname(final), exist_ok=True)
-                self._made_prefixes.add(prefix)
             if replace:
                 self.index.forget(f"{stage}/{key}")
             try:
