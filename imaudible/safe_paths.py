@@ -67,7 +67,7 @@ def open_regular(path: str | os.PathLike, follow: bool = True, buffering: int = 
     fd = os.open(path, flags)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(errno.EINVAL, "not a regular file (a named pipe or a device)", os.fspath(path))
+        raise OSError(errno.EINVAL, "not a regular file (a folder, a named pipe or a device)", os.fspath(path))
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb", buffering=buffering)
 
@@ -75,12 +75,7 @@ def open_regular(path: str | os.PathLike, follow: bool = True, buffering: int = 
 def open_inside(path: Path, root: Path):
     """Open a resolved path without following a symlink put in its place since, and check (where the
     system tells) that the file opened still lies inside root. Only a regular file is opened (`open_regular`)."""
-    try:
-        stream = open_regular(path, follow=False)
-    except OSError as exc:
-        if exc.errno == errno.EINVAL:
-            raise OSError(f"{path} is not a regular file") from None
-        raise
+    stream = open_regular(path, follow=False)
     fd = stream.fileno()
     link = f"/proc/self/fd/{fd}"
     if os.path.islink(link) and not Path(os.readlink(link)).is_relative_to(root):
